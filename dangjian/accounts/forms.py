@@ -1,0 +1,33 @@
+from django import forms
+from django.contrib.auth.forms import AuthenticationForm
+from django.utils.translation import gettext_lazy as _
+
+
+class LoginForm(AuthenticationForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].widget.attrs.update({"class": "input", "autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"class": "input", "autocomplete": "current-password"})
+        self.error_messages["invalid_login"] = _(
+            "The username or password is not correct. After %(limit)s failed attempts the account is locked for a while."
+        )
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        from django.conf import settings
+
+        return forms.ValidationError(
+            self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.AXES_FAILURE_LIMIT}
+        )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("6-digit code"), max_length=8,
+        widget=forms.TextInput(attrs={"class": "input", "inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )  # fmt: skip
+
+
+class DisableTwoFactorForm(CodeForm):
+    password = forms.CharField(
+        label=_("Password"), widget=forms.PasswordInput(attrs={"class": "input", "autocomplete": "current-password"})
+    )

@@ -1,0 +1,97 @@
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.accounts.roles import ROLE_NODE, NodeKind, Role
+from dangjian.core.access import RestrictedQuerySet
+
+
+class User(AbstractUser):
+    """A login. The human behind it is a people.Person (Person.user); staff and residents alike."""
+
+    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    totp_secret = models.TextField(_("two-factor secret (encrypted)"), blank=True, editable=False)
+    totp_enabled_at = models.DateTimeField(_("two-factor enabled at"), null=True, blank=True, editable=False)
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def two_factor_enabled(self) -> bool:
+        return self.totp_enabled_at is not None
+
+
+class RoleGrantQuerySet(RestrictedQuerySet):
+    def active(self) -> "RoleGrantQuerySet":
+        return self.filter(revoked_at__isnull=True)
+
+
+class RoleGrant(models.Model):
+    """A role given to a user at one node; covers the node's subtree. Revoked, never deleted."""
+
+    user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.PROTECT, related_name="grants")
+    role = models.CharField(_("role"), max_length=32, choices=Role.choices)
+    region = models.ForeignKey(
+        "orgs.Region", verbose_name=_("region"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("party organisation"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    unit = models.ForeignKey(
+        "orgs.ResidentUnit", verbose_name=_("resident unit"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("granted by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    objects = RoleGrantQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("role grant")
+        verbose_name_plural = _("role grants")
+        constraints = [
+            models.CheckConstraint(
+                name="rolegrant_one_node",
+                condition=(
+                    Q(region__isnull=False, organization__isnull=True, unit__isnull=True)
+                    | Q(region__isnull=True, organization__isnull=False, unit__isnull=True)
+                    | Q(region__isnull=True, organization__isnull=True, unit__isnull=False)
+                    | Q(region__isnull=True, organization__isnull=True, unit__isnull=True)
+                ),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.node or '—'}"
+
+    @property
+    def node(self):
+        return self.region or self.organization or self.unit
+
+    def clean(self) -> None:
+        kind = ROLE_NODE[self.role]
+        given = {
+            NodeKind.REGION: self.region_id,
+            NodeKind.ORGANIZATION: self.organization_id,
+            NodeKind.UNIT: self.unit_id,
+        }
+        if kind == NodeKind.NONE:
+            if any(given.values()):
+                raise ValidationError(_("This role acts on the person's own records and takes no node."))
+        elif not given[kind] or sum(1 for value in given.values() if value) != 1:
+            raise ValidationError(_("This role must be granted at one %(kind)s.") % {"kind": NodeKind(kind).label})

@@ -1,0 +1,57 @@
+"""Who may do what: the role matrix (DESIGN.md §2). The one place to read or change it.
+
+A role is granted at a node of the region tree, the organisation tree or at a resident unit,
+and covers that node's subtree. Members and residents have no node: they act on their own
+records only (the ``person`` lookup of each access rule).
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, VIEW
+
+CONFIGURE = "configure"  # catalogues, checklists, calendars of a street or district
+GRANT = "grant"  # give roles to others inside one's scope
+
+
+class Role(models.TextChoices):
+    DISTRICT_ADMIN = "district_admin", _("district/street admin")
+    COMMUNITY_SECRETARY = "community_secretary", _("community secretary")
+    COMMUNITY_STAFF = "community_staff", _("community staff")
+    BRANCH_SECRETARY = "branch_secretary", _("branch secretary")
+    MEMBER = "member", _("party member")
+    RESIDENT = "resident", _("resident")
+    PARTNER_LIAISON = "partner_liaison", _("partner liaison")
+
+
+class NodeKind(models.TextChoices):
+    REGION = "region", _("region")
+    ORGANIZATION = "organization", _("party organisation")
+    UNIT = "unit", _("resident unit")
+    NONE = "none", _("own records only")
+
+
+# role → the kind of node it is granted at, and the actions it allows in that subtree.
+ROLE_NODE: dict[str, str] = {
+    Role.DISTRICT_ADMIN: NodeKind.REGION,
+    Role.COMMUNITY_SECRETARY: NodeKind.REGION,
+    Role.COMMUNITY_STAFF: NodeKind.REGION,
+    Role.BRANCH_SECRETARY: NodeKind.ORGANIZATION,
+    Role.MEMBER: NodeKind.NONE,
+    Role.RESIDENT: NodeKind.NONE,
+    Role.PARTNER_LIAISON: NodeKind.UNIT,
+}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset({VIEW, CHANGE, CREATE, EXPORT, UNMASK, CONFIGURE, GRANT}),
+    Role.COMMUNITY_SECRETARY: frozenset({VIEW, CHANGE, CREATE, EXPORT, UNMASK, GRANT}),
+    # Staff take requests by phone and at the desk, so they may see a full number (logged),
+    # but bulk export stays with the secretary.
+    Role.COMMUNITY_STAFF: frozenset({VIEW, CHANGE, CREATE, UNMASK}),
+    Role.BRANCH_SECRETARY: frozenset({VIEW, CHANGE}),
+    Role.MEMBER: frozenset(),
+    Role.RESIDENT: frozenset(),
+    Role.PARTNER_LIAISON: frozenset({VIEW}),
+}
+
+STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.BRANCH_SECRETARY})

@@ -1,0 +1,50 @@
+"""Builds a user's Scope from their active role grants (registered with core.access)."""
+
+from collections import defaultdict
+
+from django.core.exceptions import ObjectDoesNotExist
+
+from dangjian.accounts.models import RoleGrant, User
+from dangjian.accounts.roles import ROLE_ACTIONS
+from dangjian.core.access import NodeSet, Scope, minimal_paths
+
+
+def build_scope(user: User) -> Scope:
+    """One query for the grants (with their node paths), one for the linked person."""
+    regions: dict[str, set[str]] = defaultdict(set)
+    orgs: dict[str, set[str]] = defaultdict(set)
+    units: dict[str, set[int]] = defaultdict(set)
+    roles: set[str] = set()
+    grants = (
+        RoleGrant.objects.active()
+        .filter(user=user)
+        .values_list("role", "region__path", "organization__path", "unit_id")
+    )
+    for role, region_path, org_path, unit_id in grants:
+        roles.add(role)
+        for action in ROLE_ACTIONS.get(role, ()):
+            if region_path:
+                regions[action].add(region_path)
+            if org_path:
+                orgs[action].add(org_path)
+            if unit_id:
+                units[action].add(unit_id)
+    actions = set(regions) | set(orgs) | set(units)
+    try:
+        person_id = user.person.pk  # type: ignore[attr-defined]
+    except ObjectDoesNotExist:
+        person_id = None
+    return Scope(
+        user_id=user.pk,
+        person_id=person_id,
+        superuser=user.is_superuser,
+        roles=frozenset(roles),
+        grants={
+            action: NodeSet(
+                region_paths=minimal_paths(regions[action]),
+                org_paths=minimal_paths(orgs[action]),
+                unit_ids=tuple(sorted(units[action])),
+            )
+            for action in actions
+        },
+    )

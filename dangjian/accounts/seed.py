@@ -1,0 +1,63 @@
+"""Demo accounts: one per role of DESIGN.md §2, all in the first community, each linked to a
+person. The password is printed by `make run` and listed in the README; it is for demos only."""
+
+from dangjian.accounts.models import User
+from dangjian.accounts.roles import Role
+from dangjian.accounts.services import grant_role
+from dangjian.core.seeding import SeedContext
+from dangjian.people.models import CommitteeSeat, MemberStage
+
+ORDER = 30
+DEMO_PASSWORD = "Dangjian2026"  # noqa: S105 - printed for demos; demo data is never seeded in production
+
+# username, display role, role, node key
+DEMO_ACCOUNTS = [
+    ("street", Role.DISTRICT_ADMIN, "street"),
+    ("secretary", Role.COMMUNITY_SECRETARY, "community"),
+    ("staff", Role.COMMUNITY_STAFF, "community"),
+    ("branch", Role.BRANCH_SECRETARY, "branch"),
+    ("member", Role.MEMBER, None),
+    ("resident", Role.RESIDENT, None),
+    ("liaison", Role.PARTNER_LIAISON, "unit"),
+]
+
+
+def seed(ctx: SeedContext) -> None:
+    community = ctx.shared["communities"][0]
+    branch = community["branches"]["residence"][0]
+    nodes = {
+        "street": community["street"],
+        "community": community["region"],
+        "branch": branch,
+        "unit": next(u for u in ctx.shared["units"] if u.region_id == community["region"].pk),
+    }
+    seats = {
+        s.person_id: s for s in CommitteeSeat.objects.filter(organization=community["committee"], title="secretary")
+    }
+    branch_seat = CommitteeSeat.objects.filter(organization=branch, title="secretary").first()
+    members = [m for m in community["members"] if m.stage == MemberStage.FULL]
+    non_members = [p for p in community["people"] if p.phone_masked and p.pk not in {m.person_id for m in members}]
+    used: set[int] = set()
+
+    def person_for(username: str):
+        if username == "secretary" and seats:
+            pid = next(iter(seats))
+        elif username == "branch" and branch_seat:
+            pid = branch_seat.person_id
+        elif username in ("member", "street"):
+            pid = next(m.person_id for m in members if m.person_id not in used and m.organization_id == branch.pk)
+        else:
+            pid = next(p.pk for p in non_members if p.pk not in used)
+        used.add(pid)
+        return next(p for p in community["people"] if p.pk == pid)
+
+    created = []
+    for username, role, node_key in DEMO_ACCOUNTS:
+        person = person_for(username)
+        user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=person.name)
+        person.user = user
+        person.save(update_fields=["user"])
+        grant_role(actor=None, user=user, role=role, node=nodes.get(node_key) if node_key else None)
+        created.append((username, role, person.name))
+    ctx.shared["demo_accounts"] = created
+    ctx.log(f"demo accounts: {', '.join(u for u, _r, _n in created)} (password {DEMO_PASSWORD})")

@@ -1,0 +1,138 @@
+"""Login (with optional two-factor step), logout and the account security page."""
+
+import segno
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, update_session_auth_hash
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from dangjian.accounts import services
+from dangjian.accounts.forms import CodeForm, DisableTwoFactorForm, LoginForm
+from dangjian.accounts.models import User
+
+PENDING_USER = "pending_2fa_user"
+PENDING_BACKEND = "pending_2fa_backend"
+PENDING_NEXT = "pending_2fa_next"
+PENDING_TRIES = "pending_2fa_tries"
+SETUP_SECRET = "totp_setup_secret"  # noqa: S105 - a session key name
+MAX_CODE_TRIES = 5
+
+
+class SignInView(LoginView):
+    template_name = "accounts/login.html"
+    authentication_form = LoginForm
+    redirect_authenticated_user = True
+
+    def form_valid(self, form: LoginForm) -> HttpResponse:
+        user = form.get_user()
+        if user.two_factor_enabled:
+            self.request.session.cycle_key()
+            self.request.session[PENDING_USER] = user.pk
+            self.request.session[PENDING_BACKEND] = user.backend
+            self.request.session[PENDING_NEXT] = self.get_success_url()
+            self.request.session[PENDING_TRIES] = 0
+            return redirect("accounts:login_code")
+        return super().form_valid(form)
+
+
+sign_in = login_not_required(SignInView.as_view())
+sign_out = LogoutView.as_view()
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_code(request: HttpRequest) -> HttpResponse:
+    """Second step of login for users with two-factor enabled."""
+    user_id = request.session.get(PENDING_USER)
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None:
+        return redirect("accounts:login")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if services.check_login_code(user=user, code=form.cleaned_data["code"]):
+            backend = request.session.get(PENDING_BACKEND, settings.AUTHENTICATION_BACKENDS[-1])
+            next_url = request.session.get(PENDING_NEXT) or settings.LOGIN_REDIRECT_URL
+            for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT, PENDING_TRIES):
+                request.session.pop(key, None)
+            login(request, user, backend=backend)
+            return redirect(next_url)
+        tries = request.session.get(PENDING_TRIES, 0) + 1
+        request.session[PENDING_TRIES] = tries
+        if tries >= MAX_CODE_TRIES:
+            request.session.flush()
+            messages.error(request, _("Too many wrong codes. Sign in again."))
+            return redirect("accounts:login")
+        form.add_error("code", _("The code is not correct. Try the newest code from your authenticator."))
+    return render(request, "accounts/login_code.html", {"form": form})
+
+
+def _qr_svg(uri: str) -> str:
+    return segno.make(uri, error="m").svg_inline(scale=4, dark="#111", light="#fff")
+
+
+@require_http_methods(["GET", "POST"])
+def security(request: HttpRequest) -> HttpResponse:
+    """Password change and two-factor login for the signed-in user."""
+    user: User = request.user  # type: ignore[assignment]
+    password_form = PasswordChangeForm(user)
+    code_form = CodeForm()
+    disable_form = DisableTwoFactorForm()
+    action = request.POST.get("action")
+    if request.method == "POST" and action == "password":
+        password_form = PasswordChangeForm(user, request.POST)
+        if password_form.is_valid():
+            password_form.save()
+            update_session_auth_hash(request, password_form.user)
+            messages.success(request, _("Your password has been changed."))
+            return redirect("accounts:security")
+    elif request.method == "POST" and action == "2fa_start" and not user.two_factor_enabled:
+        request.session[SETUP_SECRET] = services.new_totp_secret()
+        return redirect("accounts:security")
+    elif request.method == "POST" and action == "2fa_confirm" and request.session.get(SETUP_SECRET):
+        code_form = CodeForm(request.POST)
+        if code_form.is_valid():
+            try:
+                services.two_factor_enable(
+                    user=user,
+                    secret=request.session[SETUP_SECRET],
+                    code=code_form.cleaned_data["code"],
+                    request=request,
+                )
+            except ValidationError as exc:
+                code_form.add_error("code", exc.message_dict["code"])
+            else:
+                request.session.pop(SETUP_SECRET, None)
+                messages.success(request, _("Two-factor login is on. You will be asked for a code when you sign in."))
+                return redirect("accounts:security")
+    elif request.method == "POST" and action == "2fa_disable" and user.two_factor_enabled:
+        disable_form = DisableTwoFactorForm(request.POST)
+        if disable_form.is_valid():
+            try:
+                services.two_factor_disable(
+                    user=user, password=disable_form.cleaned_data["password"],
+                    code=disable_form.cleaned_data["code"], request=request,
+                )  # fmt: skip
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    disable_form.add_error(field, errors)
+            else:
+                messages.success(request, _("Two-factor login is off."))
+                return redirect("accounts:security")
+    setup_secret = request.session.get(SETUP_SECRET) if not user.two_factor_enabled else None
+    context = {
+        "password_form": password_form,
+        "code_form": code_form,
+        "disable_form": disable_form,
+        "setup_secret": setup_secret,
+        "setup_qr": _qr_svg(services.totp_uri(user=user, secret=setup_secret, issuer=str(settings.UI_BRAND)))
+        if setup_secret
+        else "",
+    }
+    return render(request, "accounts/security.html", context)

@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.urls import include, path
+
+from dangjian.core import views as core_views
+
+urlpatterns = [
+    path("", include("dangjian.dashboard.urls")),
+    path("accounts/", include("dangjian.accounts.urls")),
+    path("people/", include("dangjian.people.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),
+    path("healthz", core_views.healthz, name="healthz"),
+]
+
+if settings.DEBUG:  # pragma: no cover - development convenience
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

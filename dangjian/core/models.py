@@ -1,0 +1,117 @@
+"""Base models shared by every app: timestamps, tree nodes and the event log."""
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.access import RestrictedQuerySet
+
+PATH_STEP = 4  # characters per level of a materialised path
+PATH_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+class TimeStampedModel(models.Model):
+    created_at = models.DateTimeField(_("created at"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    # Optimistic locking: a form carries the version it was loaded with, and a save with an
+    # older version is refused instead of silently overwriting someone else's edit.
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+
+    class Meta:
+        abstract = True
+
+
+def path_segment(index: int) -> str:
+    """The fixed-width base-36 segment for the ``index``-th child (1-based)."""
+    digits = []
+    for _i in range(PATH_STEP):
+        index, rem = divmod(index, 36)
+        digits.append(PATH_ALPHABET[rem])
+    if index:
+        raise ValueError("too many children for one tree node")
+    return "".join(reversed(digits))
+
+
+def segment_index(segment: str) -> int:
+    return int(segment, 36)
+
+
+class TreeNode(TimeStampedModel):
+    """A node of a tree stored as a materialised path.
+
+    Every level adds PATH_STEP characters, so a subtree is ``path__startswith`` (one indexed
+    range scan) and all children of a node have paths of the same length, which lets subtree
+    counts for every child be computed in one GROUP BY.
+    """
+
+    parent = models.ForeignKey(
+        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    path = models.CharField(_("tree path"), max_length=64, unique=True, editable=False)
+    depth = models.PositiveSmallIntegerField(_("depth"), editable=False)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def ancestor_paths(self) -> list[str]:
+        return [self.path[:end] for end in range(PATH_STEP, len(self.path), PATH_STEP)]
+
+    def is_ancestor_of(self, other: "TreeNode") -> bool:
+        return other.path.startswith(self.path) and other.path != self.path
+
+
+class EventAction(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    STATUS_CHANGED = "status_changed", _("status changed")
+    UNMASKED = "unmasked", _("viewed unmasked")
+    EXPORTED = "exported", _("exported")
+    GRANTED = "granted", _("role granted")
+    REVOKED = "revoked", _("role revoked")
+    SECURITY = "security", _("security setting changed")
+
+
+class Event(models.Model):
+    """One change or sensitive read: who, when, what, which fields, why. Never updated or deleted."""
+
+    occurred_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    action = models.CharField(_("action"), max_length=32, choices=EventAction.choices)
+    target_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    target_id = models.PositiveBigIntegerField()
+    target_label = models.CharField(_("object"), max_length=200, blank=True)
+    changes = models.JSONField(_("changes"), default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id", "-occurred_at"], name="event_target_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_label}"
+
+
+# Events are read through the record they are about (events_for, after an access check on
+# that record); listing them directly is for superusers until an audit page adds a rule.
+from dangjian.core.access import Rule, register  # noqa: E402
+
+register(Event, Rule())

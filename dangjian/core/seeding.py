@@ -1,0 +1,76 @@
+"""Demo and scale data. Each app that has records to seed provides ``<app>/seed.py`` with
+``ORDER`` (lower runs first) and ``seed(ctx)``; ``manage.py seed_demo`` runs them all.
+
+Everything is drawn from one ``random.Random(seed)``, so a seed gives the same people, numbers
+and structure every time (dates are relative to ``ctx.today``, which can be fixed too).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import random
+import time
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from django.apps import apps
+
+
+@dataclass(frozen=True)
+class ScaleProfile:
+    name: str
+    districts: int
+    streets_per_district: int
+    communities_per_street: int
+    grids_per_community: int
+    people_per_grid: int
+    member_share: float  # of adults
+
+
+SCALES = {
+    # DESIGN.md §7: demo 1/4/~40/~12,000/~1,200; district 10/100/~1,000/~600,000/~60,000;
+    # city 100/1,000/~10,000/~6,000,000/~600,000.
+    "demo": ScaleProfile("demo", 1, 1, 4, 10, 300, 0.1),
+    "district": ScaleProfile("district", 1, 10, 10, 10, 600, 0.1),
+    "city": ScaleProfile("city", 10, 10, 10, 10, 600, 0.1),
+    # A few hundred people, for tests.
+    "tiny": ScaleProfile("tiny", 1, 1, 2, 2, 25, 0.2),
+}
+
+
+@dataclass
+class SeedContext:
+    scale: ScaleProfile
+    seed: int
+    today: dt.date
+    out: TextIO | None = None
+    rng: random.Random = field(init=False)
+    shared: dict[str, Any] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+
+    def log(self, message: str) -> None:
+        if self.out is not None:
+            self.out.write(f"[{time.monotonic() - self.started:7.1f}s] {message}\n")
+            self.out.flush()
+
+
+def seed_modules() -> list[Any]:
+    modules = []
+    for config in apps.get_app_configs():
+        try:
+            module = importlib.import_module(f"{config.name}.seed")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{config.name}.seed":
+                raise
+            continue
+        modules.append(module)
+    return sorted(modules, key=lambda module: module.ORDER)
+
+
+def run_seed(ctx: SeedContext) -> None:
+    for module in seed_modules():
+        module.seed(ctx)

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dangjian.dashboard import views
+
+app_name = "dashboard"
+urlpatterns = [
+    path("", views.workbench, name="workbench"),
+    path("orgs/", views.org_tree, name="org_tree"),
+    path("orgs/<int:pk>/", views.org_detail, name="org_detail"),
+    path("regions/", views.region_tree, name="region_tree"),
+    path("regions/<int:pk>/", views.region_detail, name="region_detail"),
+]

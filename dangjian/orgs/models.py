@@ -1,0 +1,134 @@
+"""The two trees everything hangs on, and the places where work happens.
+
+Region: 区 → 街道 → 社区 → 网格 (administrative divisions, with their codes).
+Organization: 街道党工委 → 社区党委 → 党总支 → 党支部 → 党小组 (the party organisation tree).
+ServiceSite (党群服务中心/站) with its rooms, and ResidentUnit (驻区单位).
+"""
+
+import datetime as dt
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.access import RestrictedQuerySet
+from dangjian.core.models import TimeStampedModel, TreeNode
+
+
+class RegionLevel(models.TextChoices):
+    DISTRICT = "district", _("district")
+    STREET = "street", _("street")
+    COMMUNITY = "community", _("community")
+    GRID = "grid", _("grid")
+
+
+REGION_LEVEL_ORDER = [RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID]
+
+
+class Region(TreeNode):
+    level = models.CharField(_("level"), max_length=16, choices=RegionLevel.choices)
+
+    class Meta(TreeNode.Meta):
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")
+        indexes = [models.Index(fields=["level", "path"], name="region_level_path_idx")]
+
+
+class OrgKind(models.TextChoices):
+    WORKING_COMMITTEE = "working_committee", _("street party working committee")
+    COMMITTEE = "committee", _("community party committee")
+    GENERAL_BRANCH = "general_branch", _("general party branch")
+    BRANCH = "branch", _("party branch")
+    GROUP = "group", _("party group")
+
+
+class Organization(TreeNode):
+    kind = models.CharField(_("kind"), max_length=24, choices=OrgKind.choices)
+    region = models.ForeignKey(
+        Region, verbose_name=_("region served"), on_delete=models.PROTECT, related_name="organizations"
+    )
+    is_joint = models.BooleanField(_("joint organisation"), default=False, help_text=_("联合党支部: several units"))
+    is_temporary = models.BooleanField(_("temporary organisation"), default=False)
+    is_functional = models.BooleanField(
+        _("functional organisation"), default=False, help_text=_("e.g. a specialty branch (特长支部)")
+    )
+    term_started_on = models.DateField(_("term started on"), null=True, blank=True)
+    term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
+
+    class Meta(TreeNode.Meta):
+        verbose_name = _("party organisation")
+        verbose_name_plural = _("party organisations")
+
+    def term_days_left(self, today: dt.date) -> int | None:
+        return (self.term_ends_on - today).days if self.term_ends_on else None
+
+
+class ServiceSite(TimeStampedModel):
+    """A 党群服务中心 or 服务站 and what it offers."""
+
+    name = models.CharField(_("name"), max_length=100)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="sites")
+    organization = models.ForeignKey(
+        Organization, verbose_name=_("run by"), null=True, blank=True, on_delete=models.PROTECT, related_name="sites"
+    )
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    phone = models.CharField(_("service phone"), max_length=32, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service site")
+        verbose_name_plural = _("service sites")
+        ordering = ["region__path", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Room(TimeStampedModel):
+    site = models.ForeignKey(
+        ServiceSite, verbose_name=_("service site"), on_delete=models.PROTECT, related_name="rooms"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    capacity = models.PositiveIntegerField(_("capacity"), default=0)
+    equipment = models.CharField(_("equipment"), max_length=300, blank=True)
+    opening_hours = models.CharField(_("opening hours"), max_length=200, blank=True)
+    is_bookable = models.BooleanField(_("bookable"), default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("room")
+        verbose_name_plural = _("rooms")
+        ordering = ["site", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ResidentUnit(TimeStampedModel):
+    """驻区单位: an employer, school, hospital… located in a community (共驻共建 partner)."""
+
+    class Kind(models.TextChoices):
+        GOVERNMENT = "government", _("government body")
+        PUBLIC_INSTITUTION = "institution", _("public institution")
+        STATE_ENTERPRISE = "state_enterprise", _("state-owned enterprise")
+        PRIVATE_ENTERPRISE = "private_enterprise", _("private enterprise")
+        SOCIAL_ORGANIZATION = "social_organization", _("social organisation")
+        OTHER = "other", _("other")
+
+    name = models.CharField(_("name"), max_length=120)
+    kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.OTHER)
+    region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="units")
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("resident unit")
+        verbose_name_plural = _("resident units")
+        ordering = ["region__path", "name"]
+
+    def __str__(self) -> str:
+        return self.name

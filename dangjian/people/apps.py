@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PeopleConfig(AppConfig):
+    name = "dangjian.people"
+    label = "people"
+    verbose_name = _("People")
+
+    def ready(self) -> None:
+        from dangjian.people import access  # noqa: F401 - registers the access rules

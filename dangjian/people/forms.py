@@ -1,0 +1,101 @@
+"""Forms parse input; the domain rules (ID checks, scope, uniqueness) live in services."""
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
+from dangjian.people.selectors import AGE_BANDS, grid_choices, person_tags, region_choices
+
+
+class RegionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id and obj.level == "grid" else obj.name
+
+
+class PersonForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=50)
+    id_number = forms.CharField(
+        label=_("ID number"), required=False, max_length=40,
+        help_text=_("Optional. The date of birth and gender are read from it."),
+    )  # fmt: skip
+    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    birth_date = forms.DateField(
+        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    ethnicity = forms.ChoiceField(
+        label=_("Ethnicity"), required=False, choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], initial="汉族"
+    )
+    education = forms.ChoiceField(label=_("Education"), required=False, choices=[("", "—"), *Education.choices])
+    region = RegionChoiceField(label=_("Grid"), queryset=None, empty_label=_("Choose a grid"))
+    address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    tags = forms.ModelMultipleChoiceField(
+        label=_("Tags"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason for the change"), required=False, max_length=200,
+        help_text=_("Optional; shown in the person's history."),
+    )  # fmt: skip
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = grid_choices(user=user, action="create")
+        self.fields["tags"].queryset = person_tags()
+        if not editing:
+            del self.fields["reason"]
+            del self.fields["version"]
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
+                continue
+            field.widget.attrs.setdefault("class", "input")
+            if name in ("id_number", "phone"):
+                field.widget.attrs.update(
+                    {"autocomplete": "off", "inputmode": "text" if name == "id_number" else "tel"}
+                )
+
+    def service_data(self) -> dict[str, Any]:
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("reason", "version")}
+        if data.get("gender") == "":
+            data["gender"] = Gender.UNKNOWN
+        return data
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=_("New status"), choices=PersonStatus.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class PeopleFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("Search"), required=False, max_length=40,
+        widget=forms.TextInput(attrs={
+            "placeholder": _("Name, pinyin initials (zs), last 4 digits of mobile or ID number"),
+            "type": "search", "class": "input", "autocomplete": "off",
+        }),
+    )  # fmt: skip
+    region = RegionChoiceField(label=_("Community / grid"), required=False, queryset=None, empty_label=_("All"))
+    tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=None, empty_label=_("All"))
+    gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("All")), *Gender.choices[:2]])
+    age = forms.ChoiceField(
+        label=_("Age"), required=False, choices=[("", _("All"))] + [(k, v[0]) for k, v in AGE_BANDS.items()]
+    )
+    member = forms.ChoiceField(
+        label=_("Party member"), required=False,
+        choices=[("", _("All")), ("yes", _("Members only")), ("no", _("Non-members only"))],
+    )  # fmt: skip
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=[("", _("All")), *PersonStatus.choices], initial=PersonStatus.ACTIVE
+    )
+
+    def __init__(self, *args: Any, user: Any, wide: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A street or district has hundreds of grids: offer its communities only.
+        levels = ("community",) if wide else ("community", "grid")
+        self.fields["region"].queryset = region_choices(user=user, levels=levels)
+        self.fields["tag"].queryset = person_tags()
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")

@@ -1,0 +1,36 @@
+"""Pinyin of Chinese names for search: 张三 → ("zhangsan", "zs")."""
+
+from functools import lru_cache
+
+from pypinyin import Style, lazy_pinyin
+
+# Surnames whose reading differs from the character's most common one.
+SURNAME_READINGS = {
+    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha",
+    "区": "ou", "盖": "ge", "乐": "yue", "尉": "yu", "覃": "qin", "缪": "miao", "翟": "zhai",
+    "种": "chong", "长": "chang", "沈": "shen", "任": "ren", "万": "wan", "华": "hua",
+}  # fmt: skip
+
+
+@lru_cache(maxsize=20000)
+def _syllable(char: str) -> str:
+    reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")
+    return reading[0].lower() if reading else ""
+
+
+def name_pinyin(name: str) -> tuple[str, str]:
+    """(full pinyin, initials), lower-case ASCII; latin letters in the name are kept."""
+    full: list[str] = []
+    initials: list[str] = []
+    for position, char in enumerate(name.strip()):
+        if char.isascii():
+            if char.isalnum():
+                full.append(char.lower())
+                initials.append(char.lower())
+            continue
+        syllable = SURNAME_READINGS.get(char) if position == 0 else None
+        syllable = syllable or _syllable(char)
+        if syllable:
+            full.append(syllable)
+            initials.append(syllable[0])
+    return "".join(full)[:200], "".join(initials)[:50]

@@ -1,0 +1,214 @@
+"""Reads of people records, always through the access layer."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core import crypto
+from dangjian.core.access import VIEW, restrict
+from dangjian.core.events import events_for
+from dangjian.core.models import Event
+from dangjian.core.validators import normalize_id_number, normalize_mobile
+from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.orgs.selectors import count_under, subtree_counts
+from dangjian.people.models import (
+    CommitteeSeat,
+    Member,
+    MembershipStatus,
+    MemberStage,
+    Person,
+    PersonStatus,
+    Tag,
+    TagKind,
+)
+from dangjian.people.services import ID_PURPOSE, PHONE_PURPOSE
+
+AGE_BANDS: dict[str, tuple[Any, int | None, int | None]] = {
+    "0-17": (_("under 18"), 0, 17),
+    "18-34": (_("18 to 34"), 18, 34),
+    "35-59": (_("35 to 59"), 35, 59),
+    "60-79": (_("60 to 79"), 60, 79),
+    "80+": (_("80 and over"), 80, None),
+}
+_INITIALS = re.compile(r"^[a-z]{1,20}$")
+
+
+def search_filter(query: str) -> Q | None:
+    """What a search box means (None for an empty box):
+
+    * letters only → pinyin initials or full pinyin (张三: "zs", "zhangsan", "zhang");
+    * 4 digits → the last four digits of the mobile;
+    * an 18-character ID number or an 11-digit mobile → exact match through the keyed hash;
+    * anything else → part of the name.
+    """
+    text = " ".join((query or "").split())
+    if not text:
+        return None
+    compact = normalize_id_number(text)
+    lowered = compact.lower()
+    if _INITIALS.match(lowered):
+        return Q(name_initials__startswith=lowered) | Q(name_pinyin__startswith=lowered)
+    if compact.isdigit() and len(compact) == 4:
+        return Q(phone_tail=compact)
+    if len(compact) == 18 and compact[:17].isdigit():
+        return Q(id_number_hash=crypto.search_hash(compact, purpose=ID_PURPOSE))
+    mobile = normalize_mobile(text)
+    if mobile.isdigit() and len(mobile) == 11:
+        return Q(phone_hash=crypto.search_hash(mobile, purpose=PHONE_PURPOSE))
+    return Q(name__contains=text)
+
+
+def _birth_range(low: int | None, high: int | None, today: dt.date) -> Q:
+    q = Q()
+    if low is not None:  # at least `low` years old: born on or before today minus low years
+        q &= Q(birth_date__lte=_years_ago(today, low))
+    if high is not None:  # at most `high`: born after today minus (high + 1) years
+        q &= Q(birth_date__gt=_years_ago(today, high + 1))
+    return q
+
+
+def _years_ago(today: dt.date, years: int) -> dt.date:
+    try:
+        return today.replace(year=today.year - years)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year - years, day=28)
+
+
+@dataclass
+class PeopleFilters:
+    q: str = ""
+    region: Region | None = None
+    tag: Tag | None = None
+    gender: str = ""
+    age: str = ""
+    member: str = ""  # "yes" | "no" | ""
+    status: str = PersonStatus.ACTIVE
+
+    def active(self) -> bool:
+        return bool(self.q or self.region or self.tag or self.gender or self.age or self.member)
+
+
+def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = None) -> QuerySet[Person]:
+    """People the user may see, filtered and ordered by pinyin; columns for the list preloaded."""
+    today = today or timezone.localdate()
+    qs = restrict(Person.objects.all(), user, VIEW)
+    if filters.status:
+        qs = qs.filter(status=filters.status)
+    search = search_filter(filters.q)
+    if search is not None:
+        qs = qs.filter(search)
+    if filters.region is not None:
+        qs = qs.filter(region__path__startswith=filters.region.path)
+    if filters.tag is not None:
+        qs = qs.filter(tags=filters.tag)
+    if filters.gender:
+        qs = qs.filter(gender=filters.gender)
+    if filters.age in AGE_BANDS:
+        _label, low, high = AGE_BANDS[filters.age]
+        qs = qs.filter(_birth_range(low, high, today))
+    if filters.member == "yes":
+        qs = qs.filter(member__isnull=False)
+    elif filters.member == "no":
+        qs = qs.filter(member__isnull=True)
+    return qs.select_related("region", "region__parent", "member").order_by("name_pinyin", "id")
+
+
+def person_for(*, user: Any, pk: int, action: str = VIEW) -> Person:
+    """One person the user may ``action``, or 404 (outside the scope the record does not exist)."""
+    person = (
+        restrict(Person.objects.all(), user, action)
+        .select_related("region", "region__parent", "household", "member", "member__organization", "user")
+        .filter(pk=pk)
+        .first()
+    )
+    if person is None:
+        raise Http404
+    return person
+
+
+def person_timeline(*, person: Person, limit: int = 50) -> QuerySet[Event]:
+    """The person's events, newest first (the caller has loaded ``person`` through the access layer)."""
+    return events_for(person)[:limit]
+
+
+def region_choices(*, user: Any, action: str = VIEW, levels: tuple[str, ...] | None = None) -> QuerySet[Region]:
+    qs = restrict(Region.objects.all(), user, action).select_related("parent")
+    if levels:
+        qs = qs.filter(level__in=levels)
+    return qs.order_by("path")
+
+
+def grid_choices(*, user: Any, action: str) -> QuerySet[Region]:
+    """Grids (or communities without grids) where the user may register or move people."""
+    return region_choices(user=user, action=action, levels=(RegionLevel.GRID, RegionLevel.COMMUNITY))
+
+
+def person_tags() -> QuerySet[Tag]:
+    return Tag.objects.filter(kind=TagKind.PERSON)
+
+
+def key_figures(*, user: Any) -> dict[str, int]:
+    """Counts for the workbench: people living in scope, members and probationary members."""
+    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    figures = {"people": people.count()}
+    figures.update(
+        members.aggregate(
+            members=Count("id"),
+            probationary=Count("id", filter=Q(stage=MemberStage.PROBATIONARY)),
+        )
+    )
+    return figures
+
+
+def tag_counts(*, user: Any) -> list[dict[str, Any]]:
+    """How many people in scope carry each resident tag (one query)."""
+    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+    return list(
+        Tag.objects.filter(kind=TagKind.PERSON)
+        .annotate(n=Count("people", filter=Q(people__in=people.values("pk"))))
+        .values("pk", "name", "n")
+        .order_by("sort_order")
+    )
+
+
+def probation_due(*, user: Any, today: dt.date, within_days: int) -> QuerySet[Member]:
+    """Probationary members whose year of probation ends within ``within_days`` (or has ended)."""
+    limit = _years_ago(today + dt.timedelta(days=within_days), 1)
+    return (
+        restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), user, VIEW)
+        .filter(joined_on__lte=limit)
+        .select_related("person", "organization")
+        .order_by("joined_on")
+    )
+
+
+def member_counts(*, user: Any, parent: Organization) -> dict[str, int]:
+    """{child org path: members in good standing in that child's subtree} (one query)."""
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    return subtree_counts(members, "organization__path", parent.path)
+
+
+def member_count_under(*, user: Any, orgs: list[Organization]) -> dict[str, int]:
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    return count_under(members, "organization__path", [org.path for org in orgs])
+
+
+def resident_counts(*, user: Any, parent: Region) -> dict[str, int]:
+    """{child region path: people living in that child's subtree} (one query)."""
+    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+    return subtree_counts(people, "region__path", parent.path)
+
+
+def committee(*, user: Any, organization: Organization) -> QuerySet[CommitteeSeat]:
+    return (
+        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=True), user, VIEW)
+        .select_related("person")
+        .order_by("title", "started_on")
+    )

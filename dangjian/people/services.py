@@ -1,0 +1,256 @@
+"""Every write to people records. Each function is atomic, checks permission through the
+access layer, validates with Chinese messages (ValidationError keyed by field) and records
+an Event. Nothing here deletes a person."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangjian.core import crypto
+from dangjian.core.access import CHANGE, CREATE, UNMASK, allowed, restrict
+from dangjian.core.events import EventAction, record_event
+from dangjian.core.validators import (
+    id_birth_date,
+    id_gender,
+    mask_id_number,
+    mask_mobile,
+    validate_id_number,
+    validate_mobile,
+)
+from dangjian.orgs.models import Region
+from dangjian.people.models import Gender, Person, PersonStatus, Tag
+from dangjian.people.pinyin import name_pinyin
+
+ID_PURPOSE = "id_number"
+PHONE_PURPOSE = "phone"
+
+# Fields a caller may set through person_create / person_update, in form order.
+EDITABLE_FIELDS = (
+    "name", "gender", "ethnicity", "birth_date", "id_number", "phone", "education",
+    "region", "address", "tags", "notes",
+)  # fmt: skip
+
+
+class ConcurrentEditError(ValidationError):
+    """Someone else saved the record after it was loaded; nothing was written."""
+
+
+def _set_id_number(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
+    if not raw:
+        person.id_number_encrypted = person.id_number_hash = person.id_number_masked = ""
+        return
+    try:
+        number = validate_id_number(raw)
+    except ValidationError as exc:
+        errors.setdefault("id_number", []).extend(exc.messages)
+        return
+    person.id_number_encrypted = crypto.encrypt(number)
+    person.id_number_hash = crypto.search_hash(number, purpose=ID_PURPOSE)
+    person.id_number_masked = mask_id_number(number)
+    # The ID number is the authority on birth date and gender; a conflict is an input error.
+    born = id_birth_date(number)
+    if person.birth_date and person.birth_date != born:
+        errors.setdefault("birth_date", []).append(
+            _("The date of birth does not match the ID number (which says %(date)s).") % {"date": born.isoformat()}
+        )
+    person.birth_date = born
+    gender = id_gender(number)
+    if person.gender not in ("", Gender.UNKNOWN, gender):
+        errors.setdefault("gender", []).append(
+            _("The gender does not match the ID number (which says %(gender)s).") % {"gender": Gender(gender).label}
+        )
+    person.gender = gender
+
+
+def _set_phone(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
+    if not raw:
+        person.phone_encrypted = person.phone_hash = person.phone_masked = person.phone_tail = ""
+        return
+    try:
+        number = validate_mobile(raw)
+    except ValidationError as exc:
+        errors.setdefault("phone", []).extend(exc.messages)
+        return
+    person.phone_encrypted = crypto.encrypt(number)
+    person.phone_hash = crypto.search_hash(number, purpose=PHONE_PURPOSE)
+    person.phone_masked = mask_mobile(number)
+    person.phone_tail = number[-4:]
+
+
+def _check_region(actor: Any, region: Region | None, action: str, errors: dict[str, list[str]]) -> None:
+    if region is None:
+        errors.setdefault("region", []).append(_("Choose the grid where the person lives."))
+    elif not restrict(Region.objects.filter(pk=region.pk), actor, action).exists():
+        errors.setdefault("region", []).append(_("You cannot register people in this grid."))
+
+
+def _check_unique_id(person: Person, errors: dict[str, list[str]]) -> None:
+    if not person.id_number_hash or "id_number" in errors:
+        return
+    clash = Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk).exists()
+    if clash:
+        errors.setdefault("id_number", []).append(
+            _("This ID number is already registered to another person; search for it instead of adding a duplicate.")
+        )
+
+
+def _display(person: Person) -> dict[str, str]:
+    """What an event records of a person: display values, personal numbers masked."""
+    return {
+        "name": person.name,
+        "gender": person.get_gender_display(),
+        "ethnicity": person.ethnicity,
+        "birth_date": person.birth_date.isoformat() if person.birth_date else "",
+        "id_number": person.id_number_masked,
+        "phone": person.phone_masked,
+        "education": person.get_education_display() if person.education else "",
+        "region": str(person.region) if person.region_id else "",
+        "address": person.address,
+        "notes": person.notes,
+    }
+
+
+def _apply(person: Person, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
+    name = (data.get("name") if "name" in data else person.name) or ""
+    name = " ".join(str(name).split())
+    if not name:
+        errors.setdefault("name", []).append(_("Enter the person's name."))
+    person.name = name
+    person.name_pinyin, person.name_initials = name_pinyin(name)
+    for field in ("gender", "ethnicity", "education", "address", "notes"):
+        if field in data:
+            setattr(person, field, (data[field] or "").strip() if isinstance(data[field], str) else data[field])
+    if "birth_date" in data:
+        person.birth_date = data["birth_date"]
+        if person.birth_date and person.birth_date > timezone.localdate():
+            errors.setdefault("birth_date", []).append(_("The date of birth cannot be in the future."))
+    if "region" in data:
+        person.region = data["region"]
+    if "id_number" in data:
+        _set_id_number(person, data["id_number"] or "", errors)
+    if "phone" in data:
+        _set_phone(person, data["phone"] or "", errors)
+
+
+def person_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> Person:
+    """Register a person in a grid within the actor's CREATE scope."""
+    errors: dict[str, list[str]] = {}
+    person = Person(gender=Gender.UNKNOWN)
+    if not data.get("birth_date"):
+        data = {**data, "birth_date": None}
+    _apply(person, data, errors)
+    _check_region(actor, data.get("region"), CREATE, errors)
+    _check_unique_id(person, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        try:
+            person.save()
+        except IntegrityError as exc:  # a concurrent registration of the same ID number
+            raise ValidationError(
+                {"id_number": [_("This ID number is already registered to another person.")]}
+            ) from exc
+        if "tags" in data:
+            person.tags.set(_tags(data["tags"]))
+        record_event(
+            actor=actor, action=EventAction.CREATED, target=person,
+            changes={k: [None, v] for k, v in _display(person).items() if v}, request=request,
+        )  # fmt: skip
+    return person
+
+
+def _tags(values: Iterable[Tag | int]) -> list[Tag]:
+    return list(Tag.objects.filter(pk__in=[v.pk if isinstance(v, Tag) else v for v in values]))
+
+
+def person_update(
+    *, actor: Any, person: Person, data: dict[str, Any], expected_version: int, reason: str = "", request: Any = None
+) -> Person:
+    """Change a person's details. Refused if someone saved since ``expected_version`` was read."""
+    if not allowed(actor, CHANGE, person):
+        raise PermissionDenied
+    before = _display(person)
+    region_before = person.region_id
+    tags_before = sorted(person.tags.values_list("name", flat=True))
+    errors: dict[str, list[str]] = {}
+    # Start from the ID-derived values only if the ID number is being replaced.
+    if data.get("id_number"):
+        person.gender = data.get("gender") or Gender.UNKNOWN
+        person.birth_date = data.get("birth_date")
+    _apply(person, data, errors)
+    if data.get("region") is None and "region" in data:
+        errors.setdefault("region", []).append(_("Choose the grid where the person lives."))
+    elif data.get("region") is not None and data["region"].pk != region_before:
+        _check_region(actor, data["region"], CREATE, errors)
+    _check_unique_id(person, errors)
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        fields = [f.attname for f in Person._meta.concrete_fields if f.attname not in ("id", "created_at", "version")]
+        values = {name: getattr(person, name) for name in fields}
+        values["updated_at"] = timezone.now()
+        updated = Person.objects.filter(pk=person.pk, version=expected_version).update(
+            version=F("version") + 1, **values
+        )
+        if not updated:
+            raise ConcurrentEditError(
+                _(
+                    "Someone else changed this person while you were editing. Reload the page to see their change, then edit again."
+                ),
+                code="stale",
+            )
+        person.version = expected_version + 1
+        if "tags" in data:
+            person.tags.set(_tags(data["tags"]))
+        after = _display(person)
+        changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        tags_after = sorted(t.name for t in person.tags.all())
+        if tags_after != tags_before:
+            changes["tags"] = ["、".join(tags_before), "、".join(tags_after)]
+        if changes:
+            record_event(
+                actor=actor, action=EventAction.UPDATED, target=person, changes=changes, reason=reason, request=request
+            )
+    return person
+
+
+def person_change_status(*, actor: Any, person: Person, status: str, reason: str, request: Any = None) -> Person:
+    """Mark a person as moved out, deceased or living here again. A reason is required."""
+    if not allowed(actor, CHANGE, person):
+        raise PermissionDenied
+    if status not in PersonStatus.values:
+        raise ValidationError({"status": [_("Choose a valid status.")]})
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": [_("Give the reason for this change (e.g. where the person moved to).")]})
+    if status == person.status:
+        raise ValidationError({"status": [_("The person already has this status.")]})
+    old = person.get_status_display()
+    with transaction.atomic():
+        Person.objects.filter(pk=person.pk).update(status=status, version=F("version") + 1, updated_at=timezone.now())
+        person.refresh_from_db()
+        record_event(
+            actor=actor, action=EventAction.STATUS_CHANGED, target=person,
+            changes={"status": [old, person.get_status_display()]}, reason=reason, request=request,
+        )  # fmt: skip
+    return person
+
+
+def person_reveal(*, actor: Any, person: Person, field: str, request: Any = None) -> str:
+    """Return the full ID or phone number and log that ``actor`` saw it."""
+    if field not in ("id_number", "phone"):
+        raise ValueError(field)
+    if not allowed(actor, UNMASK, person):
+        raise PermissionDenied
+    token = person.id_number_encrypted if field == "id_number" else person.phone_encrypted
+    value = crypto.decrypt(token)
+    if value:
+        record_event(
+            actor=actor, action=EventAction.UNMASKED, target=person, changes={"field": [field, field]}, request=request
+        )
+    return value

@@ -1,0 +1,176 @@
+"""People pages: parse the request, call a selector or service, render. Nothing else."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dangjian.core.access import CHANGE, CREATE, UNMASK, allowed, scope_for
+from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
+from dangjian.people import selectors, services
+from dangjian.people.forms import PeopleFilterForm, PersonForm, StatusForm
+from dangjian.people.models import Gender, PersonStatus
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+@vary_on_headers("HX-Request")
+def person_list(request: HttpRequest) -> HttpResponse:
+    scope = scope_for(request.user)
+    params = request.GET.copy()
+    if "status" not in params:
+        params["status"] = PersonStatus.ACTIVE
+    form = PeopleFilterForm(params, user=request.user, wide=scope.has_role("district_admin") or scope.superuser)
+    filters = selectors.PeopleFilters()
+    if form.is_valid():
+        filters = selectors.PeopleFilters(**form.cleaned_data)
+    people = selectors.people_list(user=request.user, filters=filters)
+    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    query = params.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "filters": filters,
+        "query": query.urlencode(),
+        "can_create": scope.can(CREATE),
+    }
+    template = "people/person_list.html#results" if _is_htmx(request) else "people/person_list.html"
+    return render(request, template, context)
+
+
+def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(user=request.user, pk=pk)
+    context = {
+        "person": person,
+        "member": getattr(person, "member", None),
+        "tags": list(person.tags.all()),
+        "timeline": selectors.person_timeline(person=person),
+        "can_change": allowed(request.user, CHANGE, person),
+        "can_unmask": allowed(request.user, UNMASK, person),
+        "status_form": StatusForm(initial={"status": person.status}),
+    }
+    return render(request, "people/person_detail.html", context)
+
+
+def _apply_service_errors(form: PersonForm, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_http_methods(["GET", "POST"])
+def person_create(request: HttpRequest) -> HttpResponse:
+    if not scope_for(request.user).can(CREATE):
+        raise Http404
+    form = PersonForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.person_create(actor=request.user, data=form.service_data(), request=request)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "creating": True})
+
+
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(user=request.user, pk=pk, action=CHANGE)
+    initial = {
+        "name": person.name, "gender": person.gender, "birth_date": person.birth_date,
+        "ethnicity": person.ethnicity, "education": person.education, "region": person.region,
+        "address": person.address, "tags": list(person.tags.all()), "notes": person.notes,
+        "version": person.version,
+    }  # fmt: skip
+    form = PersonForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    # The ID and phone fields start empty: leaving them empty keeps the stored numbers.
+    if request.method == "POST" and form.is_valid():
+        data = form.service_data()
+        for field in ("id_number", "phone"):
+            if not data.get(field):
+                data.pop(field, None)
+        try:
+            services.person_update(
+                actor=request.user, person=person, data=data,
+                expected_version=form.cleaned_data.get("version") or 0,
+                reason=form.cleaned_data.get("reason", ""), request=request,
+            )  # fmt: skip
+        except services.ConcurrentEditError as exc:
+            form.add_error(None, exc.messages)
+        except ValidationError as exc:
+            _apply_service_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("people:detail", pk=person.pk)
+    return render(request, "people/person_form.html", {"form": form, "person": person, "creating": False})
+
+
+@require_POST
+def person_status(request: HttpRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(user=request.user, pk=pk, action=CHANGE)
+    form = StatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.person_change_status(
+                actor=request.user, person=person, status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"], request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, _("The status has been changed."))
+    else:
+        messages.error(request, _("Choose a status and give a reason."))
+    return redirect("people:detail", pk=person.pk)
+
+
+@require_POST
+def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    """Show one full number; logged. An htmx request gets just the number."""
+    if field not in ("id_number", "phone"):
+        raise Http404
+    person = selectors.person_for(user=request.user, pk=pk, action=UNMASK)
+    try:
+        value = services.person_reveal(actor=request.user, person=person, field=field, request=request)
+    except PermissionDenied:
+        raise Http404 from None
+    context = {"person": person, "field": field, "value": value}
+    if _is_htmx(request):
+        return render(request, "people/person_detail.html#revealed", context)
+    return render(request, "people/person_revealed.html", context)
+
+
+@require_POST
+def validate_field(request: HttpRequest) -> HttpResponse:
+    """Inline validation of the ID number or mobile while typing (htmx); the service checks again on save."""
+    field = request.POST.get("field", "")
+    value = request.POST.get(field, "")
+    context: dict[str, object] = {"field": field, "error": "", "hint": ""}
+    if value.strip():
+        try:
+            if field == "id_number":
+                number = validate_id_number(value)
+                context["hint"] = _("Born %(date)s · %(gender)s") % {
+                    "date": id_birth_date(number).isoformat(),  # type: ignore[union-attr]
+                    "gender": Gender(id_gender(number)).label,
+                }
+            elif field == "phone":
+                validate_mobile(value)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            context["error"] = " ".join(exc.messages)
+    return render(request, "people/person_form.html#field_feedback", context)
