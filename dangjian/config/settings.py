@@ -201,6 +201,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(REPO_DIR / "var" / "static")))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns when it is missing
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(REPO_DIR / "var" / "media")))
 MEDIA_URL = "/media/"
 STORAGES = {

@@ -44,4 +44,13 @@ def events_for(target: models.Model) -> models.QuerySet[Event]:
     ).select_related("actor")
 
 
-__all__ = ["EventAction", "client_ip", "events_for", "record_event"]
+def labelled_changes(event: Event, labels: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
+    """[(label, old, new)] for display; ``labels`` maps a field name to its verbose name."""
+    return [
+        (labels.get(name, name), change[0], change[1])
+        for name, change in event.changes.items()
+        if isinstance(change, list | tuple) and len(change) == 2
+    ]
+
+
+__all__ = ["EventAction", "client_ip", "events_for", "labelled_changes", "record_event"]

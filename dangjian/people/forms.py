@@ -5,6 +5,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.core.access import VIEW, restrict
+from dangjian.core.validators import validate_id_number, validate_mobile
+from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
 from dangjian.people.selectors import AGE_BANDS, grid_choices, person_tags, region_choices
 
@@ -57,6 +60,15 @@ class PersonForm(forms.Form):
                     {"autocomplete": "off", "inputmode": "text" if name == "id_number" else "tel"}
                 )
 
+    # Format checks run here too, so that every error shows at once; the service checks again.
+    def clean_id_number(self) -> str:
+        value = self.cleaned_data.get("id_number", "")
+        return validate_id_number(value) if value.strip() else ""
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data.get("phone", "")
+        return validate_mobile(value) if value.strip() else ""
+
     def service_data(self) -> dict[str, Any]:
         data = {k: v for k, v in self.cleaned_data.items() if k not in ("reason", "version")}
         if data.get("gender") == "":
@@ -78,6 +90,7 @@ class PeopleFilterForm(forms.Form):
         }),
     )  # fmt: skip
     region = RegionChoiceField(label=_("Community / grid"), required=False, queryset=None, empty_label=_("All"))
+    org = forms.ModelChoiceField(required=False, queryset=None, widget=forms.HiddenInput)
     tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=None, empty_label=_("All"))
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("All")), *Gender.choices[:2]])
     age = forms.ChoiceField(
@@ -85,7 +98,12 @@ class PeopleFilterForm(forms.Form):
     )
     member = forms.ChoiceField(
         label=_("Party member"), required=False,
-        choices=[("", _("All")), ("yes", _("Members only")), ("no", _("Non-members only"))],
+        choices=[
+            ("", _("All")),
+            ("yes", _("Members only")),
+            ("probationary", _("Probationary members")),
+            ("no", _("Non-members only")),
+        ],
     )  # fmt: skip
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *PersonStatus.choices], initial=PersonStatus.ACTIVE
@@ -97,5 +115,6 @@ class PeopleFilterForm(forms.Form):
         levels = ("community",) if wide else ("community", "grid")
         self.fields["region"].queryset = region_choices(user=user, levels=levels)
         self.fields["tag"].queryset = person_tags()
+        self.fields["org"].queryset = restrict(Organization.objects.all(), user, VIEW)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "input")

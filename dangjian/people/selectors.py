@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict
-from dangjian.core.events import events_for
+from dangjian.core.events import events_for, labelled_changes
 from dangjian.core.models import Event
 from dangjian.core.validators import normalize_id_number, normalize_mobile
 from dangjian.orgs.models import Organization, Region, RegionLevel
@@ -84,14 +84,15 @@ def _years_ago(today: dt.date, years: int) -> dt.date:
 class PeopleFilters:
     q: str = ""
     region: Region | None = None
+    org: Organization | None = None
     tag: Tag | None = None
     gender: str = ""
     age: str = ""
-    member: str = ""  # "yes" | "no" | ""
+    member: str = ""  # "yes" | "probationary" | "no" | ""
     status: str = PersonStatus.ACTIVE
 
     def active(self) -> bool:
-        return bool(self.q or self.region or self.tag or self.gender or self.age or self.member)
+        return bool(self.q or self.region or self.org or self.tag or self.gender or self.age or self.member)
 
 
 def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = None) -> QuerySet[Person]:
@@ -105,6 +106,8 @@ def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = No
         qs = qs.filter(search)
     if filters.region is not None:
         qs = qs.filter(region__path__startswith=filters.region.path)
+    if filters.org is not None:
+        qs = qs.filter(member__organization__path__startswith=filters.org.path)
     if filters.tag is not None:
         qs = qs.filter(tags=filters.tag)
     if filters.gender:
@@ -113,7 +116,9 @@ def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = No
         _label, low, high = AGE_BANDS[filters.age]
         qs = qs.filter(_birth_range(low, high, today))
     if filters.member == "yes":
-        qs = qs.filter(member__isnull=False)
+        qs = qs.filter(member__status=MembershipStatus.NORMAL)
+    elif filters.member == "probationary":
+        qs = qs.filter(member__status=MembershipStatus.NORMAL, member__stage=MemberStage.PROBATIONARY)
     elif filters.member == "no":
         qs = qs.filter(member__isnull=True)
     return qs.select_related("region", "region__parent", "member").order_by("name_pinyin", "id")
@@ -132,9 +137,20 @@ def person_for(*, user: Any, pk: int, action: str = VIEW) -> Person:
     return person
 
 
-def person_timeline(*, person: Person, limit: int = 50) -> QuerySet[Event]:
-    """The person's events, newest first (the caller has loaded ``person`` through the access layer)."""
-    return events_for(person)[:limit]
+def _person_field_labels() -> dict[str, Any]:
+    labels: dict[str, Any] = {f.name: f.verbose_name for f in Person._meta.get_fields() if hasattr(f, "verbose_name")}
+    labels.update({"id_number": _("ID number"), "phone": _("mobile"), "region": _("grid"), "tags": _("tags")})
+    return labels
+
+
+def person_timeline(*, person: Person, limit: int = 50) -> list[Event]:
+    """The person's events, newest first, each with ``rows`` = [(field label, old, new)].
+    The caller has loaded ``person`` through the access layer."""
+    labels = _person_field_labels()
+    events = list(events_for(person)[:limit])
+    for event in events:
+        event.rows = labelled_changes(event, labels)
+    return events
 
 
 def region_choices(*, user: Any, action: str = VIEW, levels: tuple[str, ...] | None = None) -> QuerySet[Region]:
@@ -154,17 +170,14 @@ def person_tags() -> QuerySet[Tag]:
 
 
 def key_figures(*, user: Any) -> dict[str, int]:
-    """Counts for the workbench: people living in scope, members and probationary members."""
+    """Counts for the workbench, from the same queryset as the people list they link to."""
     people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
-    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
-    figures = {"people": people.count()}
-    figures.update(
-        members.aggregate(
-            members=Count("id"),
-            probationary=Count("id", filter=Q(stage=MemberStage.PROBATIONARY)),
-        )
+    in_good_standing = Q(member__status=MembershipStatus.NORMAL)
+    return people.aggregate(
+        people=Count("id"),
+        members=Count("member", filter=in_good_standing),
+        probationary=Count("member", filter=in_good_standing & Q(member__stage=MemberStage.PROBATIONARY)),
     )
-    return figures
 
 
 def tag_counts(*, user: Any) -> list[dict[str, Any]]:

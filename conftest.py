@@ -1,0 +1,29 @@
+"""Shared test fixtures: a small world of two communities with one user per role.
+
+    district ─ street ─┬─ community A ─ grids A1, A2   (committee A ─ branch A1 ─ group, branch A2)
+                       └─ community B ─ grid  B1       (committee B ─ branch B1)
+
+Users with roles in community A are "in scope" for A's records and "out of scope" for B's;
+``outsider`` is B's secretary. Everything is built through the same code paths as production
+(tree builder, services) so that the tests exercise the real access layer.
+"""
+
+import os
+
+import pytest
+
+# Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that thread
+# are still synchronous, so allow them (the live server runs in its own thread).
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db):
+    from tests.factories import build_world
+
+    return build_world()

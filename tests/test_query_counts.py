@@ -1,0 +1,67 @@
+"""List and overview pages run a fixed number of queries, whatever the amount of data."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.orgs.seed import TreeBuilder
+from tests.factories import make_id_number, make_member, make_person
+
+pytestmark = pytest.mark.django_db
+
+PAGES = [
+    ("people list", lambda w: reverse("people:list"), 10),
+    ("people search", lambda w: reverse("people:list") + "?q=zs", 10),
+    ("people filtered", lambda w: reverse("people:list") + f"?tag={w.lonely.pk}&age=35-59&member=no", 10),
+    ("org tree", lambda w: reverse("dashboard:org_tree"), 10),
+    ("org detail", lambda w: reverse("dashboard:org_detail", args=[w.committee_a.pk]), 12),
+    ("region tree", lambda w: reverse("dashboard:region_tree"), 10),
+    ("region detail", lambda w: reverse("dashboard:region_detail", args=[w.community_a.pk]), 12),
+    ("workbench", lambda w: reverse("dashboard:workbench"), 12),
+    ("person detail", lambda w: reverse("people:detail", args=[w.zhang.pk]), 12),
+]
+
+
+def _count(client, url: str) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def _grow(world) -> None:
+    """Add people, members, tags and organisations everywhere in community A."""
+    admin = world.users.admin
+    for i in range(30):
+        person = make_person(
+            admin,
+            world.grid_a1 if i % 2 else world.grid_a2,
+            f"张{i}号",
+            id_number=make_id_number(dt.date(1960 + i, 1, 1 + i % 28)),
+            phone=f"1381234{i:04d}",
+            tags=[world.lonely],
+        )
+        if i % 3 == 0:
+            make_member(person, world.branch_a2 if i % 2 else world.branch_a1)
+    builder = TreeBuilder(Organization)
+    builder.child_count[world.committee_a.path] = 2
+    for i in range(5):
+        builder.add(world.committee_a, name=f"新支部{i}", code=f"PAX{i}", kind=OrgKind.BRANCH, region=world.community_a)
+    for node in builder.nodes:
+        node.region_id = node.region.pk
+    builder.save()
+
+
+@pytest.mark.parametrize("role", ["secretary", "admin"])
+def test_query_counts_do_not_grow_with_data(world, client, role):
+    client.force_login(getattr(world.users, role))
+    before = {name: _count(client, url(world)) for name, url, _limit in PAGES}
+    _grow(world)
+    after = {name: _count(client, url(world)) for name, url, _limit in PAGES}
+    assert after == before
+    for name, _url, limit in PAGES:
+        assert after[name] <= limit, f"{name}: {after[name]} queries (limit {limit})"

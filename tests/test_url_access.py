@@ -1,0 +1,215 @@
+"""Every URL, every role, in scope and out of scope.
+
+RULES lists, for each named URL of the project, requests and the status each role must get.
+``test_every_url_has_a_rule`` fails when someone adds a URL without saying who may open it.
+Out of scope, a detail page answers 404: the record does not exist for that user.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ROLES = ("anonymous", "admin", "secretary", "staff", "branch", "member", "resident", "liaison", "outsider")
+STAFF = ("admin", "secretary", "staff", "branch", "outsider")
+EVERYONE = tuple(r for r in ROLES if r != "anonymous")
+
+
+def expect(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
+    statuses = dict.fromkeys(EVERYONE, default)
+    statuses["anonymous"] = anonymous
+    statuses.update(overrides)
+    return statuses
+
+
+@dataclass
+class Case:
+    name: str  # URL name
+    describe: str
+    url: Callable = field(repr=False)  # (world) -> path
+    statuses: dict[str, int] = field(default_factory=dict)
+    method: str = "get"
+    data: Callable | None = field(default=None, repr=False)
+
+
+def only(roles: tuple[str, ...], yes: int, no: int = 404, anonymous: int = 302) -> dict[str, int]:
+    statuses = {role: (yes if role in roles else no) for role in EVERYONE}
+    statuses["anonymous"] = anonymous
+    return statuses
+
+
+RULES: list[Case] = [
+    Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
+    Case(
+        "toggle_large_text",
+        "large-text switch works for anyone",
+        lambda w: reverse("toggle_large_text"),
+        expect(302, anonymous=302),
+        method="post",
+    ),
+    Case(
+        "set_language",
+        "language switch works for anyone",
+        lambda w: reverse("set_language"),
+        expect(302, anonymous=302),
+        method="post",
+        data=lambda w: {"language": "en", "next": "/"},
+    ),
+    Case("accounts:login", "login page", lambda w: reverse("accounts:login"), expect(302, anonymous=200)),
+    Case(
+        "accounts:login_code",
+        "second step without a pending login goes back to login",
+        lambda w: reverse("accounts:login_code"),
+        expect(302, anonymous=302),
+    ),
+    Case("accounts:logout", "logout", lambda w: reverse("accounts:logout"), expect(302, anonymous=302), method="post"),
+    Case("accounts:security", "own security page", lambda w: reverse("accounts:security"), expect(200)),
+    Case("dashboard:workbench", "workbench", lambda w: reverse("dashboard:workbench"), expect(200)),
+    Case(
+        "dashboard:org_tree",
+        "org tree (empty for those without a node)",
+        lambda w: reverse("dashboard:org_tree"),
+        expect(200),
+    ),
+    Case(
+        "dashboard:org_detail",
+        "community A's committee",
+        lambda w: reverse("dashboard:org_detail", args=[w.committee_a.pk]),
+        only(("admin", "secretary", "staff"), 200),
+    ),
+    Case(
+        "dashboard:org_detail",
+        "branch A1 (the branch secretary's own)",
+        lambda w: reverse("dashboard:org_detail", args=[w.branch_a1.pk]),
+        only(("admin", "secretary", "staff", "branch"), 200),
+    ),
+    Case(
+        "dashboard:org_detail",
+        "community B's committee is out of A's scope",
+        lambda w: reverse("dashboard:org_detail", args=[w.committee_b.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case("dashboard:region_tree", "region tree", lambda w: reverse("dashboard:region_tree"), expect(200)),
+    Case(
+        "dashboard:region_detail",
+        "community A",
+        lambda w: reverse("dashboard:region_detail", args=[w.community_a.pk]),
+        only(("admin", "secretary", "staff"), 200),
+    ),
+    Case(
+        "dashboard:region_detail",
+        "community B",
+        lambda w: reverse("dashboard:region_detail", args=[w.community_b.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case("people:list", "people list (each sees their own scope)", lambda w: reverse("people:list"), expect(200)),
+    Case(
+        "people:create",
+        "register a person",
+        lambda w: reverse("people:create"),
+        only(("admin", "secretary", "staff", "outsider"), 200),
+    ),
+    Case(
+        "people:validate",
+        "inline validation of a field",
+        lambda w: reverse("people:validate"),
+        expect(200),
+        method="post",
+        data=lambda w: {"field": "phone", "phone": "138"},
+    ),
+    Case(
+        "people:detail",
+        "张三 lives in grid A1",
+        lambda w: reverse("people:detail", args=[w.zhang.pk]),
+        only(("admin", "secretary", "staff"), 200),
+    ),
+    Case(
+        "people:detail",
+        "赵六 is a member of branch A1 and the member account's own person",
+        lambda w: reverse("people:detail", args=[w.zhao.pk]),
+        only(("admin", "secretary", "staff", "branch", "member"), 200),
+    ),
+    Case(
+        "people:detail",
+        "钱七 is the resident account's own person",
+        lambda w: reverse("people:detail", args=[w.qian.pk]),
+        only(("admin", "secretary", "staff", "resident"), 200),
+    ),
+    Case(
+        "people:detail",
+        "王五 lives in community B",
+        lambda w: reverse("people:detail", args=[w.wang.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "people:edit",
+        "edit 张三",
+        lambda w: reverse("people:edit", args=[w.zhang.pk]),
+        only(("admin", "secretary", "staff"), 200),
+    ),
+    Case(
+        "people:edit",
+        "edit 王五 (community B)",
+        lambda w: reverse("people:edit", args=[w.wang.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "people:status",
+        "change 张三's status",
+        lambda w: reverse("people:status", args=[w.zhang.pk]),
+        only(("admin", "secretary", "staff"), 302),
+        method="post",
+        data=lambda w: {"status": "moved_out", "reason": "搬至外区"},
+    ),
+    Case(
+        "people:reveal",
+        "see 张三's full ID number",
+        lambda w: reverse("people:reveal", args=[w.zhang.pk, "id_number"]),
+        only(("admin", "secretary", "staff"), 200),
+        method="post",
+    ),
+    Case(
+        "people:reveal",
+        "see 王五's full phone (community B)",
+        lambda w: reverse("people:reveal", args=[w.wang.pk, "phone"]),
+        only(("admin", "outsider"), 200),
+        method="post",
+    ),
+]
+
+
+def _named_patterns(resolver=None, namespace: str = "") -> list[str]:
+    resolver = resolver or get_resolver()
+    names = []
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names.extend(_named_patterns(pattern, inner))
+        elif isinstance(pattern, URLPattern):
+            names.append(f"{namespace}{pattern.name}" if pattern.name else f"<unnamed {pattern.pattern}>")
+    return names
+
+
+def test_every_url_has_a_rule():
+    covered = {case.name for case in RULES}
+    missing = [name for name in _named_patterns() if name not in covered]
+    assert not missing, f"URLs without an access rule in tests/test_url_access.py: {missing}"
+
+
+def _client_for(role: str, world, client):
+    if role != "anonymous":
+        client.force_login(getattr(world.users, role))
+    return client
+
+
+@pytest.mark.parametrize("case", RULES, ids=lambda c: f"{c.name}: {c.describe}")
+@pytest.mark.parametrize("role", ROLES)
+def test_access(role, case, world, client):
+    client = _client_for(role, world, client)
+    url = case.url(world)
+    data = case.data(world) if case.data else {}
+    response = getattr(client, case.method)(url, data)
+    assert response.status_code == case.statuses[role], (
+        f"{role} → {case.method.upper()} {url}: got {response.status_code}, expected {case.statuses[role]}"
+    )
