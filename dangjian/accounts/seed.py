@@ -38,16 +38,21 @@ def seed(ctx: SeedContext) -> None:
     members = [m for m in community["members"] if m.stage == MemberStage.FULL]
     non_members = [p for p in community["people"] if p.phone_masked and p.pk not in {m.person_id for m in members}]
     used: set[int] = set()
+    seat_people = set(seats) | ({branch_seat.person_id} if branch_seat else set())
 
     def person_for(username: str):
+        pid = None
         if username == "secretary" and seats:
             pid = next(iter(seats))
         elif username == "branch" and branch_seat:
             pid = branch_seat.person_id
         elif username in ("member", "street"):
-            pid = next(m.person_id for m in members if m.person_id not in used and m.organization_id == branch.pk)
+            in_branch = [m.person_id for m in members if m.organization_id == branch.pk]
+            pid = next((p for p in in_branch + [m.person_id for m in members] if p not in used | seat_people), None)
         else:
-            pid = next(p.pk for p in non_members if p.pk not in used)
+            pid = next((p.pk for p in non_members if p.pk not in used | seat_people), None)
+        if pid is None:  # a very small scale: anyone not yet used
+            pid = next(p.pk for p in community["people"] if p.pk not in used | seat_people)
         used.add(pid)
         return next(p for p in community["people"] if p.pk == pid)
 

@@ -28,7 +28,7 @@ def record_event(
     return Event.objects.create(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
-        target_type=ContentType.objects.get_for_model(type(target)),
+        target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         target_label=str(target)[:200],
         changes=changes or {},
@@ -40,7 +40,7 @@ def record_event(
 def events_for(target: models.Model) -> models.QuerySet[Event]:
     """The timeline of one record, newest first. Callers must have checked access to ``target``."""
     return Event.objects.filter(
-        target_type=ContentType.objects.get_for_model(type(target)), target_id=target.pk
+        target_type=ContentType.objects.get_for_model(target), target_id=target.pk
     ).select_related("actor")
 
 

@@ -27,13 +27,13 @@ PROVINCE_CODES = frozenset(
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 _WHITESPACE = re.compile(r"\s+")
-_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
 
 
 def _clean(value: object) -> str:
-    """Full-width to half-width (NFKC), all whitespace removed."""
-    text = unicodedata.normalize("NFKC", str(value or ""))
-    return _WHITESPACE.sub("", text)
+    """Full-width to half-width (NFKC), any script's decimal digits to ASCII, whitespace removed."""
+    text = _WHITESPACE.sub("", unicodedata.normalize("NFKC", str(value or "")))
+    return "".join(str(unicodedata.decimal(char)) if char.isdecimal() else char for char in text)
 
 
 def id_check_digit(first17: str) -> str:

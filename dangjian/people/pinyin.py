@@ -1,5 +1,6 @@
 """Pinyin of Chinese names for search: 张三 → ("zhangsan", "zs")."""
 
+import unicodedata
 from functools import lru_cache
 
 from pypinyin import Style, lazy_pinyin
@@ -19,15 +20,22 @@ def _syllable(char: str) -> str:
 
 
 def name_pinyin(name: str) -> tuple[str, str]:
-    """(full pinyin, initials), lower-case ASCII; latin letters in the name are kept."""
+    """(full pinyin, initials), lower-case ASCII. Latin words are kept whole in the full form
+    and give their first letter to the initials (Anna李 → "annali", "al")."""
     full: list[str] = []
     initials: list[str] = []
-    for position, char in enumerate(name.strip()):
+    in_word = False
+    for position, char in enumerate(unicodedata.normalize("NFKC", name).strip()):
         if char.isascii():
             if char.isalnum():
                 full.append(char.lower())
-                initials.append(char.lower())
+                if not in_word:
+                    initials.append(char.lower())
+                in_word = True
+            else:
+                in_word = False
             continue
+        in_word = False
         syllable = SURNAME_READINGS.get(char) if position == 0 else None
         syllable = syllable or _syllable(char)
         if syllable:

@@ -1,0 +1,138 @@
+"""Login, lockout, password rules, two-factor login and the scope a grant gives."""
+
+import pyotp
+import pytest
+from django.urls import reverse
+
+from dangjian.accounts.models import RoleGrant
+from dangjian.accounts.roles import Role
+from dangjian.accounts.services import grant_role
+from dangjian.core import crypto
+from dangjian.core.access import CHANGE, EXPORT, UNMASK, VIEW, scope_for
+from dangjian.core.models import Event, EventAction
+from tests.factories import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def sign_in(client, username, password=PASSWORD):
+    return client.post(reverse("accounts:login"), {"username": username, "password": password})
+
+
+def test_login_and_logout(world, client):
+    response = sign_in(client, "secretary_a")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dashboard:workbench")
+    assert client.get(reverse("dashboard:workbench")).status_code == 200
+    client.post(reverse("accounts:logout"))
+    assert client.get(reverse("dashboard:workbench")).status_code == 302
+
+
+def test_wrong_password_shows_a_clear_message(world, client):
+    response = sign_in(client, "secretary_a", "wrong-password-1")
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+
+
+def test_lockout_after_repeated_failures(world, client, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(client, "staff_a", "not-the-password-9")
+    locked = sign_in(client, "staff_a")  # even the right password is refused while locked
+    assert locked.status_code == 429
+    assert "accounts/locked_out.html" in [t.name for t in locked.templates]
+    assert client.get(reverse("dashboard:workbench")).status_code == 302
+
+
+def test_password_rules(world, client):
+    client.force_login(world.users.staff)
+    response = client.post(
+        reverse("accounts:security"),
+        {"action": "password", "old_password": PASSWORD, "new_password1": "abcdefghijkl", "new_password2": "abcdefghijkl"},
+    )
+    assert response.status_code == 200
+    assert response.context["password_form"].errors["new_password2"]  # letters only
+    response = client.post(
+        reverse("accounts:security"),
+        {"action": "password", "old_password": PASSWORD, "new_password1": "Sq7-kite-river", "new_password2": "Sq7-kite-river"},
+    )
+    assert response.status_code == 302
+    world.users.staff.refresh_from_db()
+    assert world.users.staff.check_password("Sq7-kite-river")
+
+
+def test_two_factor_setup_and_login(world, client):
+    user = world.users.admin
+    client.force_login(user)
+    client.post(reverse("accounts:security"), {"action": "2fa_start"})
+    secret = client.session["totp_setup_secret"]
+    page = client.get(reverse("accounts:security"))
+    assert "<svg" in page.content.decode()  # the QR code, rendered locally
+    bad = client.post(reverse("accounts:security"), {"action": "2fa_confirm", "code": "000000"})
+    assert bad.context["code_form"].errors
+    client.post(reverse("accounts:security"), {"action": "2fa_confirm", "code": pyotp.TOTP(secret).now()})
+    user.refresh_from_db()
+    assert user.two_factor_enabled
+    assert crypto.decrypt(user.totp_secret) == secret
+    assert secret not in user.totp_secret
+    assert Event.objects.filter(target_id=user.pk, action=EventAction.SECURITY).exists()
+
+    client.logout()
+    response = sign_in(client, user.username)
+    assert response["Location"] == reverse("accounts:login_code")
+    assert client.get(reverse("dashboard:workbench")).status_code == 302  # not logged in yet
+    wrong = client.post(reverse("accounts:login_code"), {"code": "123456"})
+    assert wrong.context["form"].errors
+    ok = client.post(reverse("accounts:login_code"), {"code": pyotp.TOTP(secret).now()})
+    assert ok.status_code == 302
+    assert client.get(reverse("dashboard:workbench")).status_code == 200
+
+
+def test_too_many_wrong_codes_end_the_attempt(world, client):
+    user = world.users.admin
+    secret = pyotp.random_base32()
+    user.totp_secret = crypto.encrypt(secret)
+    from django.utils import timezone
+
+    user.totp_enabled_at = timezone.now()
+    user.save()
+    sign_in(client, user.username)
+    for _ in range(5):
+        client.post(reverse("accounts:login_code"), {"code": "000000"})
+    response = client.post(reverse("accounts:login_code"), {"code": pyotp.TOTP(secret).now()})
+    assert response.status_code == 302
+    assert response["Location"] == reverse("accounts:login")
+    assert client.get(reverse("dashboard:workbench")).status_code == 302
+
+
+def test_scope_follows_grants(world):
+    secretary = scope_for(world.users.secretary)
+    assert secretary.nodes(VIEW).region_paths == (world.community_a.path,)
+    assert secretary.can(UNMASK) and secretary.can(EXPORT)
+    staff = scope_for(world.users.staff)
+    assert staff.can(UNMASK) and not staff.can(EXPORT)
+    branch = scope_for(world.users.branch)
+    assert branch.nodes(VIEW).org_paths == (world.branch_a1.path,)
+    assert branch.can(CHANGE) and not branch.can(UNMASK)
+    member = scope_for(world.users.member)
+    assert not member.grants and member.person_id == world.zhao.pk
+    liaison = scope_for(world.users.liaison)
+    assert liaison.nodes(VIEW).unit_ids == (world.unit_a.pk,)
+
+
+def test_a_grant_must_sit_at_the_right_kind_of_node(world):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        grant_role(actor=None, user=world.users.staff, role=Role.BRANCH_SECRETARY, node=world.community_a)
+    with pytest.raises(ValidationError):
+        grant_role(actor=None, user=world.users.staff, role=Role.MEMBER, node=world.community_a)
+
+
+def test_granting_outside_ones_scope_is_refused(world):
+    from django.core.exceptions import PermissionDenied
+
+    before = RoleGrant.objects.count()
+    with pytest.raises(PermissionDenied):
+        grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.community_b)
+    grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.grid_a1)
+    assert RoleGrant.objects.count() == before + 1

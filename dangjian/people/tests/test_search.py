@@ -1,0 +1,164 @@
+"""What the search box of the people list means (search_filter) and that search respects scope."""
+
+import pytest
+from django.db.models import Q
+
+from dangjian.core import crypto
+from dangjian.people.selectors import PeopleFilters, people_list, search_filter
+
+KNOWN_ID = "11010519491231002X"
+
+
+def names_q(prefix: str) -> Q:
+    return Q(name_initials__startswith=prefix) | Q(name_pinyin__startswith=prefix)
+
+
+def id_q(number: str) -> Q:
+    return Q(id_number_hash=crypto.search_hash(number, purpose="id_number"))
+
+
+def phone_q(number: str) -> Q:
+    return Q(phone_hash=crypto.search_hash(number, purpose="phone"))
+
+
+# --- search_filter --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "prefix"),
+    [
+        ("zs", "zs"),
+        ("ZS", "zs"),
+        ("Zs", "zs"),
+        (" zs ", "zs"),
+        ("zhang", "zhang"),
+        ("zhangsan", "zhangsan"),
+        ("zhang san", "zhangsan"),
+        ("ｚｓ", "zs"),  # full-width letters from a Chinese input method
+        ("x", "x"),
+    ],
+)
+def test_letters_search_initials_and_pinyin(query, prefix):
+    assert search_filter(query) == names_q(prefix)
+
+
+@pytest.mark.parametrize(
+    ("query", "tail"), [("5678", "5678"), (" 5678 ", "5678"), ("５６７８", "5678"), ("0001", "0001")]
+)
+def test_four_digits_search_phone_tail(query, tail):
+    assert search_filter(query) == Q(phone_tail=tail)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        KNOWN_ID,
+        "11010519491231002x",
+        "110105 19491231 002X",
+        " 110105 1949 1231 002x ",
+        "１１０１０５１９４９１２３１００２ｘ",
+    ],
+)
+def test_id_number_searches_the_keyed_hash(query):
+    q = search_filter(query)
+    assert q == id_q(KNOWN_ID)
+
+
+def test_id_number_with_digit_check_character():
+    assert search_filter("420107198005170134") == id_q("420107198005170134")
+
+
+def test_id_hash_differs_from_phone_hash_for_the_same_digits():
+    assert id_q(KNOWN_ID) != Q(id_number_hash=crypto.search_hash(KNOWN_ID, purpose="phone"))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "008613812345678",
+        "8613812345678",
+        "１３８１２３４５６７８",
+    ],
+)
+def test_mobile_searches_the_keyed_hash(query):
+    assert search_filter(query) == phone_q("13812345678")
+
+
+@pytest.mark.parametrize("query", ["张三", "张", " 张三 ", "红钢城", "张三 李四"])
+def test_chinese_text_searches_part_of_the_name(query):
+    assert search_filter(query) == Q(name__contains=" ".join(query.split()))
+
+
+def test_inner_whitespace_is_collapsed_for_name_search():
+    assert search_filter("张三   李四") == Q(name__contains="张三 李四")
+
+
+@pytest.mark.parametrize("query", ["123", "12345", "1234567890", "张s"])
+def test_other_input_falls_back_to_name(query):
+    assert search_filter(query) == Q(name__contains=query)
+
+
+@pytest.mark.parametrize("query", ["", " ", "   ", "\t\n", "\u3000", None])
+def test_empty_or_whitespace_is_no_filter(query):
+    assert search_filter(query) is None
+
+
+# --- end to end through the access layer ----------------------------------------------------
+
+
+def search(user, query):
+    return list(people_list(user=user, filters=PeopleFilters(q=query)))
+
+
+@pytest.fixture
+def zhang_id(world):
+    number = crypto.decrypt(world.zhang.id_number_encrypted)
+    assert len(number) == 18
+    return number
+
+
+@pytest.mark.django_db
+def test_secretary_finds_zhang_by_initials_tail_and_numbers(world, zhang_id):
+    secretary = world.users.secretary
+    for query in ["zs", "ZS", "zhang", "张三", "张", "5678", zhang_id, "13812345678", "138 1234 5678"]:
+        assert search(secretary, query) == [world.zhang], query
+
+
+@pytest.mark.django_db
+def test_secretary_finds_zhang_by_id_number_typed_loosely(world, zhang_id):
+    loose = f" {zhang_id[:6]} {zhang_id[6:14]}\n{zhang_id[14:].lower()} "
+    assert search(world.users.secretary, loose) == [world.zhang]
+    full_width = zhang_id.translate(str.maketrans("0123456789X", "０１２３４５６７８９Ｘ"))
+    assert search(world.users.secretary, full_width) == [world.zhang]
+
+
+@pytest.mark.django_db
+def test_other_people_are_not_matched(world, zhang_id):
+    secretary = world.users.secretary
+    assert search(secretary, "ls") == [world.li]
+    assert search(secretary, "1111") == [world.li]
+    assert search(secretary, "0000") == []
+    wrong_id = zhang_id[:14] + ("1" if zhang_id[14] != "1" else "2") + zhang_id[15:]
+    assert search(secretary, wrong_id) == []
+    assert search(secretary, "13812345679") == []
+
+
+@pytest.mark.django_db
+def test_outsider_finds_nothing_of_community_a(world, zhang_id):
+    outsider = world.users.outsider
+    for query in ["zs", "ZS", "zhang", "张三", "5678", zhang_id, "13812345678"]:
+        assert search(outsider, query) == [], query
+    # Not vacuous: the outsider does find people of their own community B.
+    assert search(outsider, "ww") == [world.wang]
+    assert search(outsider, "2222") == [world.wang]
+
+
+@pytest.mark.django_db
+def test_empty_search_lists_everyone_in_scope(world):
+    names = {p.name for p in search(world.users.secretary, "  ")}
+    assert {"张三", "李四", "赵六", "钱七"} <= names
+    assert not names & {"王五", "孙八"}
