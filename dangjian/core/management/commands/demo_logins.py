@@ -16,4 +16,4 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
         for username, role, _node in DEMO_ACCOUNTS:
             if username in users:
-                self.stdout.write(f"  {username:<10} {role.label:<28} {users[username]}")
+                self.stdout.write(f"  {username:<10} {role.label}（{users[username]}）")

@@ -15,10 +15,15 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument("--today", type=dt.date.fromisoformat, default=None, help="YYYY-MM-DD; default today")
         parser.add_argument("--if-empty", action="store_true", help="do nothing if data already exists")
+        parser.add_argument("--allow-production", action="store_true", help="seed even when DJANGO_ENV=production")
 
     def handle(self, *args, **options):
+        from django.conf import settings
+
         from dangjian.orgs.models import Region
 
+        if settings.PRODUCTION and not options["allow_production"]:
+            raise CommandError("Demo data has known passwords; refusing to seed a production database.")
         if Region.objects.exists():
             if options["if_empty"]:
                 self.stdout.write("Demo data already present; keeping it.")
