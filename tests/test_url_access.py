@@ -39,6 +39,16 @@ def only(roles: tuple[str, ...], yes: int, no: int = 404, anonymous: int = 302) 
     return statuses
 
 
+def _job(world, finished: bool = True):
+    from dangjian.core.jobs import job_succeeded
+    from dangjian.core.models import Job
+
+    job = Job.objects.create(kind="test", label="导出", created_by=world.users.secretary, total=1)
+    if finished:
+        job_succeeded(job, file_name="people.xlsx", content=b"PK-test", result={"rows": 1})
+    return job
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -117,6 +127,26 @@ RULES: list[Case] = [
         expect(200),
         method="post",
         data=lambda w: {"field": "phone", "phone": "138"},
+    ),
+    Case(
+        "people:export",
+        "export the people list",
+        lambda w: reverse("people:export"),
+        only(("admin", "secretary", "outsider"), 302),
+        method="post",
+        data=lambda w: {"query": "q=zs"},
+    ),
+    Case(
+        "jobs:detail",
+        "a job is its starter's only",
+        lambda w: reverse("jobs:detail", args=[_job(w, finished=False).pk]),
+        only(("secretary",), 200),
+    ),
+    Case(
+        "jobs:download",
+        "a job's file is its starter's only",
+        lambda w: reverse("jobs:download", args=[_job(w).pk]),
+        only(("secretary",), 200),
     ),
     Case(
         "people:detail",

@@ -87,6 +87,7 @@ class Rule:
     org_path: str | None = None  # lookup reaching Organization.path
     unit: str | None = None  # lookup reaching a partner unit id
     person: str | None = None  # lookup equal to the Person the record is about
+    user: str | None = None  # lookup equal to the User who owns the record
     self_actions: frozenset[str] = frozenset({VIEW})  # what a person may do on their own records
 
 
@@ -158,6 +159,8 @@ def q_for(model: type[models.Model], scope: Scope, action: str) -> Q | None:
         parts.append(Q(**{f"{rule.unit}__in": nodes.unit_ids}))
     if rule.person and scope.person_id and action in rule.self_actions:
         parts.append(Q(**{rule.person: scope.person_id}))
+    if rule.user and scope.user_id and action in rule.self_actions:
+        parts.append(Q(**{rule.user: scope.user_id}))
     if not parts:
         return Q(pk__in=[])
     return reduce(operator.or_, parts)

@@ -110,8 +110,59 @@ class Event(models.Model):
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_label}"
 
 
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    SUCCEEDED = "succeeded", _("finished")
+    FAILED = "failed", _("failed")
+
+
+class Job(models.Model):
+    """A piece of long work (export, import, recomputation) run by a background worker, with
+    progress a page can poll. The task itself is a django-tasks task; this row is what users see."""
+
+    kind = models.CharField(_("kind"), max_length=40)
+    label = models.CharField(_("description"), max_length=200)
+    status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    params = models.JSONField(default=dict, blank=True)
+    result = models.JSONField(default=dict, blank=True)
+    file = models.FileField(upload_to="jobs/%Y/%m/", blank=True)
+    file_name = models.CharField(max_length=200, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("started by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("started at"), default=timezone.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("background job")
+        verbose_name_plural = _("background jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def percent(self) -> int:
+        if self.status == JobStatus.SUCCEEDED:
+            return 100
+        return int(100 * self.done / self.total) if self.total else 0
+
+    @property
+    def finished(self) -> bool:
+        return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+
 # Events are read through the record they are about (events_for, after an access check on
 # that record); listing them directly is for superusers until an audit page adds a rule.
 from dangjian.core.access import Rule, register  # noqa: E402
 
 register(Event, Rule())
+# A job (and the file it produced) belongs to the user who started it.
+register(Job, Rule(user="created_by_id"))

@@ -1,11 +1,15 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
+from dangjian.core.jobs import job_for
+from dangjian.core.models import JobStatus
 
 
 @login_not_required
@@ -39,3 +43,20 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
     else:
         response.set_cookie(LARGE_TEXT_COOKIE, "1", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A job's progress; the page polls its own status partial until the job has finished."""
+    job = job_for(user=request.user, pk=pk)
+    template = "core/job_detail.html#status" if request.headers.get("HX-Request") == "true" else "core/job_detail.html"
+    return render(request, template, {"job": job})
+
+
+@require_GET
+def job_download(request: HttpRequest, pk: int) -> FileResponse:
+    job = job_for(user=request.user, pk=pk)
+    if job.status != JobStatus.SUCCEEDED or not job.file:
+        raise Http404
+    return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

@@ -24,7 +24,7 @@ class PersonForm(forms.Form):
         help_text=_("Optional. The date of birth and gender are read from it."),
     )  # fmt: skip
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
-    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN, required=False)
     birth_date = forms.DateField(
         label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )

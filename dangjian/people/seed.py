@@ -119,7 +119,7 @@ def seed(ctx: SeedContext) -> None:
                     if size == 1 and age < 18:
                         age = rng.randint(60, 95)  # people living alone are mostly elderly
                     birth = _years_before(today, age) - dt.timedelta(days=rng.randint(1, 364))
-                    id_number = _id_number(community["district_code"], birth, gender, seq_by_birth)
+                    id_number = _id_number(community["district_code"], birth, gender, seq_by_birth, rng)
                     phone = _phone(rng, used_phones) if age >= 16 and rng.random() < 0.85 else ""
                     full, initials = name_pinyin(name)
                     person = Person(
@@ -184,11 +184,15 @@ def _pick(rng, cumulative: list[int]) -> int:
     return bisect.bisect_right(cumulative, rng.random() * cumulative[-1])
 
 
-def _id_number(district_code: str, birth: dt.date, gender: str, seq_by_birth: dict[str, int]) -> str:
+def _id_number(district_code: str, birth: dt.date, gender: str, seq_by_birth: dict[str, int], rng) -> str:
     key = f"{district_code}{birth:%Y%m%d}"
-    seq = seq_by_birth.get(key, 0) + 1
+    if key not in seq_by_birth:
+        # Real sequence numbers (digits 15–17) are spread out; start each date somewhere random.
+        seq_by_birth[key] = rng.randrange(0, 400) * 2
+    seq = seq_by_birth[key] + 1
     seq_by_birth[key] = seq
-    # The 17th digit is odd for men and even for women; 500 of each per birth date per district.
+    # The 17th digit is odd for men and even for women: men take odd orders, women even ones;
+    # the sequence keeps ~500 of each distinct per birth date and district.
     order = (seq * 2 - 1) if gender == Gender.MALE else (seq * 2)
     first17 = f"{key}{order % 1000:03d}"
     return first17 + id_check_digit(first17)

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dangjian.core.access import CHANGE, CREATE, UNMASK, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
-from dangjian.people import selectors, services
+from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PeopleFilterForm, PersonForm, StatusForm
 from dangjian.people.models import Gender, PersonStatus
 
@@ -40,6 +40,8 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "query": query.urlencode(),
         "can_create": scope.can(CREATE),
+        "can_export": scope.can(EXPORT),
+        "can_unmask": scope.can(UNMASK),
     }
     template = "people/person_list.html#results" if _is_htmx(request) else "people/person_list.html"
     return render(request, template, context)
@@ -174,3 +176,17 @@ def validate_field(request: HttpRequest) -> HttpResponse:
         except ValidationError as exc:
             context["error"] = " ".join(exc.messages)
     return render(request, "people/person_form.html#field_feedback", context)
+
+
+@require_POST
+def person_export(request: HttpRequest) -> HttpResponse:
+    """Start an .xlsx export of the list as currently filtered; the job page shows its progress."""
+    try:
+        job = exports.people_export_start(
+            actor=request.user,
+            query=request.POST.get("query", ""),
+            full_numbers=request.POST.get("full_numbers") == "1",
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    return redirect("jobs:detail", pk=job.pk)

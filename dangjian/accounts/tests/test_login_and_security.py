@@ -47,13 +47,23 @@ def test_password_rules(world, client):
     client.force_login(world.users.staff)
     response = client.post(
         reverse("accounts:security"),
-        {"action": "password", "old_password": PASSWORD, "new_password1": "abcdefghijkl", "new_password2": "abcdefghijkl"},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": "abcdefghijkl",
+            "new_password2": "abcdefghijkl",
+        },
     )
     assert response.status_code == 200
     assert response.context["password_form"].errors["new_password2"]  # letters only
     response = client.post(
         reverse("accounts:security"),
-        {"action": "password", "old_password": PASSWORD, "new_password1": "Sq7-kite-river", "new_password2": "Sq7-kite-river"},
+        {
+            "action": "password",
+            "old_password": PASSWORD,
+            "new_password1": "Sq7-kite-river",
+            "new_password2": "Sq7-kite-river",
+        },
     )
     assert response.status_code == 302
     world.users.staff.refresh_from_db()
@@ -133,6 +143,8 @@ def test_granting_outside_ones_scope_is_refused(world):
 
     before = RoleGrant.objects.count()
     with pytest.raises(PermissionDenied):
-        grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.community_b)
+        grant_role(
+            actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.community_b
+        )
     grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.grid_a1)
     assert RoleGrant.objects.count() == before + 1
