@@ -53,7 +53,7 @@ check-migrations: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 messages: install
-	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --no-location --ignore=.venv --ignore=var --ignore=bench
+	$(BIN)/python manage.py makemessages -l zh_Hans --no-obsolete --no-location --no-wrap --ignore=.venv --ignore=var --ignore=bench
 	$(BIN)/python manage.py makemessages -l zh_Hans -d djangojs --no-obsolete --no-location --ignore=.venv --ignore=var --ignore='dangjian/static/vendor/*'
 
 compilemessages: install

@@ -92,6 +92,8 @@ class RoleGrant(models.Model):
         }
         if kind == NodeKind.NONE:
             if any(given.values()):
-                raise ValidationError(_("This role acts on the person's own records and takes no node."))
+                raise ValidationError(
+                    _("This role acts on the person's own records only; do not choose a region, organisation or unit.")
+                )
         elif not given[kind] or sum(1 for value in given.values() if value) != 1:
             raise ValidationError(_("This role must be granted at one %(kind)s.") % {"kind": NodeKind(kind).label})

@@ -15,20 +15,20 @@ GRANT = "grant"  # give roles to others inside one's scope
 
 
 class Role(models.TextChoices):
-    DISTRICT_ADMIN = "district_admin", _("district/street admin")
-    COMMUNITY_SECRETARY = "community_secretary", _("community secretary")
-    COMMUNITY_STAFF = "community_staff", _("community staff")
-    BRANCH_SECRETARY = "branch_secretary", _("branch secretary")
-    MEMBER = "member", _("party member")
-    RESIDENT = "resident", _("resident")
-    PARTNER_LIAISON = "partner_liaison", _("partner liaison")
+    DISTRICT_ADMIN = "district_admin", _("District/street admin")
+    COMMUNITY_SECRETARY = "community_secretary", _("Community secretary")
+    COMMUNITY_STAFF = "community_staff", _("Community staff")
+    BRANCH_SECRETARY = "branch_secretary", _("Branch secretary")
+    MEMBER = "member", _("Party member")
+    RESIDENT = "resident", _("Resident")
+    PARTNER_LIAISON = "partner_liaison", _("Partner liaison")
 
 
 class NodeKind(models.TextChoices):
-    REGION = "region", _("region")
-    ORGANIZATION = "organization", _("party organisation")
-    UNIT = "unit", _("resident unit")
-    NONE = "none", _("own records only")
+    REGION = "region", _("Region")
+    ORGANIZATION = "organization", _("Party organisation")
+    UNIT = "unit", _("Resident unit")
+    NONE = "none", _("Own records only")
 
 
 # role → the kind of node it is granted at, and the actions it allows in that subtree.

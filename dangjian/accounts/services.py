@@ -35,7 +35,7 @@ def grant_role(*, actor: Any, user: User, role: str, node: Any = None, request: 
         grant.save()
         record_event(
             actor=actor, action=EventAction.GRANTED, target=user,
-            changes={"role": [None, f"{grant.get_role_display()} @ {node or '—'}"]}, request=request,
+            changes={"role": [None, role], "node": [None, str(node) if node else ""]}, request=request,
         )  # fmt: skip
     forget_scope(user)
     return grant
@@ -66,7 +66,7 @@ def two_factor_enable(*, user: User, secret: str, code: str, request: Any = None
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
             actor=user, action=EventAction.SECURITY, target=user,
-            changes={"two_factor": [_("off"), _("on")]}, request=request,
+            changes={"two_factor": [False, True]}, request=request,
         )  # fmt: skip
 
 
@@ -83,7 +83,7 @@ def two_factor_disable(*, user: User, password: str, code: str, request: Any = N
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
             actor=user, action=EventAction.SECURITY, target=user,
-            changes={"two_factor": [_("on"), _("off")]}, request=request,
+            changes={"two_factor": [True, False]}, request=request,
         )  # fmt: skip
 
 

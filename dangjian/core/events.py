@@ -4,6 +4,7 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.utils.translation import gettext
 
 from dangjian.core.models import Event, EventAction
 
@@ -44,10 +45,21 @@ def events_for(target: models.Model) -> models.QuerySet[Event]:
     ).select_related("actor")
 
 
-def labelled_changes(event: Event, labels: dict[str, Any]) -> list[tuple[Any, Any, Any]]:
-    """[(label, old, new)] for display; ``labels`` maps a field name to its verbose name."""
+def labelled_changes(
+    event: Event, labels: dict[str, Any], choices: dict[str, dict[str, Any]] | None = None
+) -> list[tuple[Any, Any, Any]]:
+    """[(label, old, new)] in the reader's language. Events store field names, codes of choices
+    and booleans (not translated text), so ``labels`` names the fields and ``choices`` maps each
+    choice field's codes to their labels."""
+    choices = choices or {}
+
+    def shown(name: str, value: Any) -> Any:
+        if isinstance(value, bool):
+            return gettext("yes") if value else gettext("no")
+        return choices.get(name, {}).get(value, value)
+
     return [
-        (labels.get(name, name), change[0], change[1])
+        (labels.get(name, name), shown(name, change[0]), shown(name, change[1]))
         for name, change in event.changes.items()
         if isinstance(change, list | tuple) and len(change) == 2
     ]

@@ -72,14 +72,14 @@ class TreeNode(TimeStampedModel):
 
 
 class EventAction(models.TextChoices):
-    CREATED = "created", _("created")
-    UPDATED = "updated", _("updated")
-    STATUS_CHANGED = "status_changed", _("status changed")
-    UNMASKED = "unmasked", _("viewed unmasked")
-    EXPORTED = "exported", _("exported")
-    GRANTED = "granted", _("role granted")
-    REVOKED = "revoked", _("role revoked")
-    SECURITY = "security", _("security setting changed")
+    CREATED = "created", _("Created")
+    UPDATED = "updated", _("Updated")
+    STATUS_CHANGED = "status_changed", _("Status changed")
+    UNMASKED = "unmasked", _("Viewed unmasked")
+    EXPORTED = "exported", _("Exported")
+    GRANTED = "granted", _("Role granted")
+    REVOKED = "revoked", _("Role revoked")
+    SECURITY = "security", _("Security setting changed")
 
 
 class Event(models.Model):
@@ -111,10 +111,10 @@ class Event(models.Model):
 
 
 class JobStatus(models.TextChoices):
-    QUEUED = "queued", _("queued")
-    RUNNING = "running", _("running")
-    SUCCEEDED = "succeeded", _("finished")
-    FAILED = "failed", _("failed")
+    QUEUED = "queued", _("Queued")
+    RUNNING = "running", _("Running")
+    SUCCEEDED = "succeeded", _("Finished")
+    FAILED = "failed", _("Failed")
 
 
 class Job(models.Model):
@@ -122,9 +122,9 @@ class Job(models.Model):
     progress a page can poll. The task itself is a django-tasks task; this row is what users see."""
 
     kind = models.CharField(_("kind"), max_length=40)
-    label = models.CharField(_("description"), max_length=200)
+    label = models.CharField(_("job"), max_length=200)
     status = models.CharField(_("status"), max_length=16, choices=JobStatus.choices, default=JobStatus.QUEUED)
-    done = models.PositiveIntegerField(_("done"), default=0)
+    done = models.PositiveIntegerField(_("rows done"), default=0)
     total = models.PositiveIntegerField(_("total"), default=0)
     params = models.JSONField(default=dict, blank=True)
     result = models.JSONField(default=dict, blank=True)

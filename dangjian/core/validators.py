@@ -58,7 +58,7 @@ def validate_id_number(value: object, *, today: dt.date | None = None) -> str:
         )
     if len(number) != 18:
         raise ValidationError(
-            _("An ID number has 18 characters; %(count)d were entered.") % {"count": len(number)},
+            _("An ID number has 18 characters; you entered %(count)d.") % {"count": len(number)},
             code="length",
         )
     if not number[:17].isdigit() or not (number[17].isdigit() or number[17] == "X"):
@@ -124,7 +124,7 @@ def validate_mobile(value: object) -> str:
         raise ValidationError(_("A mobile number contains digits only."), code="characters")
     if len(number) != 11:
         raise ValidationError(
-            _("A mobile number has 11 digits; %(count)d were entered.") % {"count": len(number)},
+            _("A mobile number has 11 digits; you entered %(count)d.") % {"count": len(number)},
             code="length",
         )
     if not _MOBILE.match(number):

@@ -15,10 +15,10 @@ from dangjian.core.models import TimeStampedModel, TreeNode
 
 
 class RegionLevel(models.TextChoices):
-    DISTRICT = "district", _("district")
-    STREET = "street", _("street")
-    COMMUNITY = "community", _("community")
-    GRID = "grid", _("grid")
+    DISTRICT = "district", _("District")
+    STREET = "street", _("Street")
+    COMMUNITY = "community", _("Community")
+    GRID = "grid", _("Grid")
 
 
 REGION_LEVEL_ORDER = [RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID]
@@ -34,11 +34,11 @@ class Region(TreeNode):
 
 
 class OrgKind(models.TextChoices):
-    WORKING_COMMITTEE = "working_committee", _("street party working committee")
-    COMMITTEE = "committee", _("community party committee")
-    GENERAL_BRANCH = "general_branch", _("general party branch")
-    BRANCH = "branch", _("party branch")
-    GROUP = "group", _("party group")
+    WORKING_COMMITTEE = "working_committee", _("Street party working committee")
+    COMMITTEE = "committee", _("Community party committee")
+    GENERAL_BRANCH = "general_branch", _("General party branch")
+    BRANCH = "branch", _("Party branch")
+    GROUP = "group", _("Party group")
 
 
 class Organization(TreeNode):
@@ -46,10 +46,12 @@ class Organization(TreeNode):
     region = models.ForeignKey(
         Region, verbose_name=_("region served"), on_delete=models.PROTECT, related_name="organizations"
     )
-    is_joint = models.BooleanField(_("joint organisation"), default=False, help_text=_("联合党支部: several units"))
+    is_joint = models.BooleanField(
+        _("joint organisation"), default=False, help_text=_("one branch shared by several small units")
+    )
     is_temporary = models.BooleanField(_("temporary organisation"), default=False)
     is_functional = models.BooleanField(
-        _("functional organisation"), default=False, help_text=_("e.g. a specialty branch (特长支部)")
+        _("functional organisation"), default=False, help_text=_("e.g. a branch of members with a shared specialty")
     )
     term_started_on = models.DateField(_("term started on"), null=True, blank=True)
     term_ends_on = models.DateField(_("term ends on"), null=True, blank=True)
@@ -110,12 +112,12 @@ class ResidentUnit(TimeStampedModel):
     """驻区单位: an employer, school, hospital… located in a community (共驻共建 partner)."""
 
     class Kind(models.TextChoices):
-        GOVERNMENT = "government", _("government body")
-        PUBLIC_INSTITUTION = "institution", _("public institution")
-        STATE_ENTERPRISE = "state_enterprise", _("state-owned enterprise")
-        PRIVATE_ENTERPRISE = "private_enterprise", _("private enterprise")
-        SOCIAL_ORGANIZATION = "social_organization", _("social organisation")
-        OTHER = "other", _("other")
+        GOVERNMENT = "government", _("Government body")
+        PUBLIC_INSTITUTION = "institution", _("Public institution")
+        STATE_ENTERPRISE = "state_enterprise", _("State-owned enterprise")
+        PRIVATE_ENTERPRISE = "private_enterprise", _("Private enterprise")
+        SOCIAL_ORGANIZATION = "social_organization", _("Social organisation")
+        OTHER = "other", _("Other")
 
     name = models.CharField(_("name"), max_length=120)
     kind = models.CharField(_("kind"), max_length=24, choices=Kind.choices, default=Kind.OTHER)

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.translation import get_language, override
+from django.utils.translation import get_language, gettext_noop, override
 from django.utils.translation import gettext as _
 from django_tasks import task
 from openpyxl import Workbook
@@ -46,17 +46,17 @@ def people_export_start(*, actor: Any, query: str, full_numbers: bool = False) -
 
 
 COLUMNS = (
-    ("name", "Name"),
-    ("gender", "Gender"),
-    ("birth_date", "Date of birth"),
-    ("id_number", "ID number"),
-    ("phone", "Mobile"),
-    ("community", "Community"),
-    ("grid", "Grid"),
-    ("address", "Address"),
-    ("tags", "Tags"),
-    ("member", "Party member"),
-    ("status", "Status"),
+    ("name", gettext_noop("Full name")),
+    ("gender", gettext_noop("Gender")),
+    ("birth_date", gettext_noop("Date of birth")),
+    ("id_number", gettext_noop("ID number")),
+    ("phone", gettext_noop("Mobile")),
+    ("community", gettext_noop("Community")),
+    ("grid", gettext_noop("Grid")),
+    ("address", gettext_noop("Address")),
+    ("tags", gettext_noop("Tags")),
+    ("member", gettext_noop("Party member")),
+    ("status", gettext_noop("Status")),
 )
 
 

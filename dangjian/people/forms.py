@@ -18,7 +18,7 @@ class RegionChoiceField(forms.ModelChoiceField):
 
 
 class PersonForm(forms.Form):
-    name = forms.CharField(label=_("Name"), max_length=50)
+    name = forms.CharField(label=_("Full name"), max_length=50)
     id_number = forms.CharField(
         label=_("ID number"), required=False, max_length=40,
         help_text=_("Optional. The date of birth and gender are read from it."),

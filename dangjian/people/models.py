@@ -76,24 +76,24 @@ ETHNIC_GROUPS = [
 
 
 class Gender(models.TextChoices):
-    MALE = "male", _("male")
-    FEMALE = "female", _("female")
-    UNKNOWN = "unknown", _("not stated")
+    MALE = "male", _("Male")
+    FEMALE = "female", _("Female")
+    UNKNOWN = "unknown", _("Not stated")
 
 
 class Education(models.TextChoices):
-    PRIMARY = "primary", _("primary school or below")
-    JUNIOR = "junior", _("junior secondary")
-    SENIOR = "senior", _("senior secondary / vocational")
-    COLLEGE = "college", _("junior college")
-    BACHELOR = "bachelor", _("bachelor")
-    POSTGRADUATE = "postgraduate", _("postgraduate")
+    PRIMARY = "primary", _("Primary school or below")
+    JUNIOR = "junior", _("Junior secondary")
+    SENIOR = "senior", _("Senior secondary / vocational")
+    COLLEGE = "college", _("Junior college")
+    BACHELOR = "bachelor", _("Bachelor")
+    POSTGRADUATE = "postgraduate", _("Postgraduate")
 
 
 class TagKind(models.TextChoices):
-    PERSON = "person", _("resident tag")
-    SKILL = "skill", _("skill or specialty")
-    INTEREST = "interest", _("interest")
+    PERSON = "person", _("Resident tag")
+    SKILL = "skill", _("Skill or specialty")
+    INTEREST = "interest", _("Interest")
 
 
 class Tag(models.Model):
@@ -126,13 +126,13 @@ class Household(TimeStampedModel):
 
 
 class PersonStatus(models.TextChoices):
-    ACTIVE = "active", _("living here")
-    MOVED_OUT = "moved_out", _("moved out")
-    DECEASED = "deceased", _("deceased")
+    ACTIVE = "active", _("Living here")
+    MOVED_OUT = "moved_out", _("Moved out")
+    DECEASED = "deceased", _("Deceased")
 
 
 class Person(TimeStampedModel):
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=200, editable=False, db_index=True)
     name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False, db_index=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
@@ -186,23 +186,23 @@ class Person(TimeStampedModel):
 
 
 class MemberStage(models.TextChoices):
-    PROBATIONARY = "probationary", _("probationary member")
-    FULL = "full", _("full member")
+    PROBATIONARY = "probationary", _("Probationary member")
+    FULL = "full", _("Full member")
 
 
 class MemberCategory(models.TextChoices):
-    EMPLOYED = "employed", _("in employment")
-    RETIRED = "retired", _("retired")
-    STUDENT = "student", _("student")
-    FARMER = "farmer", _("farmer")
-    OTHER = "other", _("other")
+    EMPLOYED = "employed", _("In employment")
+    RETIRED = "retired", _("Retired")
+    STUDENT = "student", _("Student")
+    FARMER = "farmer", _("Farmer")
+    OTHER = "other", _("Other")
 
 
 class MembershipStatus(models.TextChoices):
-    NORMAL = "normal", _("in good standing")
-    SUSPENDED = "suspended", _("membership suspended")
-    LEFT = "left", _("left the party")
-    DECEASED = "deceased", _("deceased")
+    NORMAL = "normal", _("In good standing")
+    SUSPENDED = "suspended", _("Membership suspended")
+    LEFT = "left", _("Left the party")
+    DECEASED = "deceased", _("Deceased")
 
 
 class Member(TimeStampedModel):
@@ -237,17 +237,17 @@ class CommitteeSeat(TimeStampedModel):
     """A seat on an organisation's committee (书记, 副书记, 委员) for a term."""
 
     class Title(models.TextChoices):
-        SECRETARY = "secretary", _("secretary")
-        DEPUTY = "deputy", _("deputy secretary")
-        MEMBER = "member", _("committee member")
+        SECRETARY = "secretary", _("Secretary")
+        DEPUTY = "deputy", _("Deputy secretary")
+        MEMBER = "member", _("Committee member")
 
     organization = models.ForeignKey(
         "orgs.Organization", verbose_name=_("party organisation"), on_delete=models.PROTECT, related_name="seats"
     )
     person = models.ForeignKey(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="seats")
     title = models.CharField(_("title"), max_length=16, choices=Title.choices)
-    started_on = models.DateField(_("since"))
-    ended_on = models.DateField(_("until"), null=True, blank=True)
+    started_on = models.DateField(_("in office since"))
+    ended_on = models.DateField(_("in office until"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -147,9 +147,10 @@ def person_timeline(*, person: Person, limit: int = 50) -> list[Event]:
     """The person's events, newest first, each with ``rows`` = [(field label, old, new)].
     The caller has loaded ``person`` through the access layer."""
     labels = _person_field_labels()
+    choices = {f.name: dict(f.flatchoices) for f in Person._meta.concrete_fields if f.choices}
     events = list(events_for(person)[:limit])
     for event in events:
-        event.rows = labelled_changes(event, labels)
+        event.rows = labelled_changes(event, labels, choices)
     return events
 
 

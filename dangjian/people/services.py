@@ -103,12 +103,12 @@ def _display(person: Person) -> dict[str, str]:
     """What an event records of a person: display values, personal numbers masked."""
     return {
         "name": person.name,
-        "gender": person.get_gender_display(),
+        "gender": person.gender,
         "ethnicity": person.ethnicity,
         "birth_date": person.birth_date.isoformat() if person.birth_date else "",
         "id_number": person.id_number_masked,
         "phone": person.phone_masked,
-        "education": person.get_education_display() if person.education else "",
+        "education": person.education,
         "region": str(person.region) if person.region_id else "",
         "address": person.address,
         "notes": person.notes,
@@ -230,13 +230,13 @@ def person_change_status(*, actor: Any, person: Person, status: str, reason: str
         raise ValidationError({"reason": [_("Give the reason for this change (e.g. where the person moved to).")]})
     if status == person.status:
         raise ValidationError({"status": [_("The person already has this status.")]})
-    old = person.get_status_display()
+    old = person.status
     with transaction.atomic():
         Person.objects.filter(pk=person.pk).update(status=status, version=F("version") + 1, updated_at=timezone.now())
         person.refresh_from_db()
         record_event(
             actor=actor, action=EventAction.STATUS_CHANGED, target=person,
-            changes={"status": [old, person.get_status_display()]}, reason=reason, request=request,
+            changes={"status": [old, person.status]}, reason=reason, request=request,
         )  # fmt: skip
     return person
 
