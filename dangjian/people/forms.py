@@ -26,7 +26,7 @@ class PersonForm(forms.Form):
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN, required=False)
     birth_date = forms.DateField(
-        label=_("Date of birth"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Date of birth"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     ethnicity = forms.ChoiceField(
         label=_("Ethnicity"), required=False, choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], initial="汉族"
@@ -77,8 +77,12 @@ class PersonForm(forms.Form):
 
 
 class StatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=PersonStatus.choices)
-    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 3}))
+    status = forms.ChoiceField(
+        label=_("New status"), choices=PersonStatus.choices, widget=forms.Select(attrs={"class": "input"})
+    )
+    reason = forms.CharField(
+        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2, "class": "input"})
+    )
 
 
 class PeopleFilterForm(forms.Form):

@@ -183,6 +183,9 @@ def person_update(
         person.gender = data.get("gender") or Gender.UNKNOWN
         person.birth_date = data.get("birth_date")
     _apply(person, data, errors)
+    if "id_number" not in data and person.id_number_encrypted:
+        # The recorded ID number stays the authority on birth date and gender.
+        _set_id_number(person, crypto.decrypt(person.id_number_encrypted), errors)
     if data.get("region") is None and "region" in data:
         errors.setdefault("region", []).append(_("Choose the grid where the person lives."))
     elif data.get("region") is not None and data["region"].pk != region_before:

@@ -218,3 +218,30 @@ def test_htmx_search_returns_only_the_results_fragment(world, client):
     assert body.lstrip().startswith('<div id="results">')
     assert "<html" not in body
     assert "HX-Request" in response["Vary"]
+
+
+def test_editing_without_touching_the_birth_date_keeps_it(world, client):
+    """The edit form shows the recorded date (ISO, as <input type=date> needs) and saving keeps it."""
+    login(client, world.users.secretary)
+    zhang = world.zhang
+    page = client.get(reverse("people:edit", args=[zhang.pk])).content.decode()
+    assert f'value="{zhang.birth_date:%Y-%m-%d}"' in page
+    client.post(
+        reverse("people:edit", args=[zhang.pk]),
+        {"name": "张三", "gender": "", "birth_date": "", "region": world.grid_a1.pk, "version": zhang.version},
+    )
+    zhang.refresh_from_db()
+    assert zhang.birth_date == dt.date(1980, 5, 17)  # from the recorded ID number
+    assert zhang.gender == "male"
+
+
+def test_edit_refuses_a_birth_date_that_contradicts_the_recorded_id(world, client):
+    login(client, world.users.secretary)
+    zhang = world.zhang
+    response = client.post(
+        reverse("people:edit", args=[zhang.pk]),
+        {"name": "张三", "birth_date": "1981-01-01", "region": world.grid_a1.pk, "version": zhang.version},
+    )
+    assert "birth_date" in response.context["form"].errors
+    zhang.refresh_from_db()
+    assert zhang.birth_date == dt.date(1980, 5, 17)
