@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -220,9 +220,13 @@ def resident_counts(*, user: Any, parent: Region) -> dict[str, int]:
     return subtree_counts(people, "region__path", parent.path)
 
 
+SEAT_ORDER = (CommitteeSeat.Title.SECRETARY, CommitteeSeat.Title.DEPUTY, CommitteeSeat.Title.MEMBER)
+
+
 def committee(*, user: Any, organization: Organization) -> QuerySet[CommitteeSeat]:
     return (
         restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=True), user, VIEW)
         .select_related("person")
-        .order_by("title", "started_on")
+        .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
+        .order_by("rank", "started_on", "person__name_pinyin")
     )
