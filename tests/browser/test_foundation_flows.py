@@ -82,3 +82,28 @@ def test_large_text_and_language_switch(world, page_for):
     expect(page.locator("nav.sidenav")).to_contain_text("Workbench")
     page.get_by_role("button", name="中文").click()
     expect(page.locator("nav.sidenav")).to_contain_text("工作台")
+
+
+def test_export_filtered_people_to_excel(world, page_for, tmp_path):
+    """Secretary filters, exports, watches the progress page finish and downloads a real .xlsx."""
+    import io
+
+    from django.core.management import call_command
+    from openpyxl import load_workbook
+
+    page = page_for(world.users.secretary)
+    page.goto("/people/?q=zs")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    page.get_by_role("button", name="导出Excel").click()
+    expect(page.locator("#job-status")).to_contain_text("排队中")
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)  # the real worker
+    download_link = page.get_by_role("link", name=re.compile("下载"))
+    expect(download_link).to_be_visible(timeout=10_000)  # htmx polling picked up the finished job
+    with page.expect_download() as info:
+        download_link.click()
+    path = tmp_path / "export.xlsx"
+    info.value.save_as(path)
+    rows = list(load_workbook(io.BytesIO(path.read_bytes()), read_only=True).active.iter_rows(values_only=True))
+    assert rows[0][0] == "姓名"
+    assert [row[0] for row in rows[1:]] == ["张三"]
+    assert rows[1][3] == world.zhang.id_number_masked
