@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -27,6 +28,7 @@ PAGES = [
 
 
 def _count(client, url: str) -> int:
+    cache.clear()  # measure the uncached page (the workbench caches its figures)
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url)
     assert response.status_code == 200
@@ -65,3 +67,23 @@ def test_query_counts_do_not_grow_with_data(world, client, role):
     assert after == before
     for name, _url, limit in PAGES:
         assert after[name] <= limit, f"{name}: {after[name]} queries (limit {limit})"
+
+
+def test_tree_pages_do_not_grow_with_the_number_of_top_nodes(world, client):
+    """One community, or two (two roots in the tree): the same number of queries."""
+    from dangjian.accounts.roles import Role
+    from dangjian.accounts.services import grant_role
+    from tests.factories import make_user
+
+    one = make_user("one_community", Role.COMMUNITY_SECRETARY, world.community_a)
+    two = make_user("two_communities", Role.COMMUNITY_SECRETARY, world.community_a)
+    grant_role(actor=None, user=two, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
+    for url in (reverse("dashboard:org_tree"), reverse("dashboard:region_tree"), reverse("dashboard:workbench")):
+        client.force_login(one)
+        single = _count(client, url)
+        client.force_login(two)
+        double = _count(client, url)
+        assert single == double, url
+        body = client.get(url).content.decode()
+        if "orgs" in url:
+            assert "红钢城社区党委" in body and "钢花村社区党委" in body

@@ -2,11 +2,9 @@
 
 from collections import defaultdict
 
-from django.core.exceptions import ObjectDoesNotExist
-
 from dangjian.accounts.models import RoleGrant, User
 from dangjian.accounts.roles import ROLE_ACTIONS
-from dangjian.core.access import NodeSet, Scope, minimal_paths
+from dangjian.core.access import NodeSet, Scope, minimal_paths, self_paths_for
 
 
 def build_scope(user: User) -> Scope:
@@ -30,13 +28,11 @@ def build_scope(user: User) -> Scope:
             if unit_id:
                 units[action].add(unit_id)
     actions = set(regions) | set(orgs) | set(units)
-    try:
-        person_id = user.person.pk  # type: ignore[attr-defined]
-    except ObjectDoesNotExist:
-        person_id = None
+    person_id, self_paths = self_paths_for(user)
     return Scope(
         user_id=user.pk,
         person_id=person_id,
+        self_paths=self_paths,
         superuser=user.is_superuser,
         roles=frozenset(roles),
         grants={

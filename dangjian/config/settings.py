@@ -246,6 +246,7 @@ DANGJIAN = {
     "TERM_REMINDER_DAYS": int(env("TERM_REMINDER_DAYS", "90")),
     "PROBATION_REMINDER_DAYS": int(env("PROBATION_REMINDER_DAYS", "30")),
     "PEOPLE_PAGE_SIZE": 25,
+    "FIGURES_CACHE_SECONDS": int(env("FIGURES_CACHE_SECONDS", "120")),
 }
 
 UI_BRAND = _("Community Party Building Platform")

@@ -16,6 +16,7 @@ views answer 404 (``get_object_or_404(Model.objects.restrict(user, "view"), ...)
 
 from __future__ import annotations
 
+import hashlib
 import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -63,9 +64,14 @@ def minimal_paths(paths: Iterable[str]) -> tuple[str, ...]:
 class Scope:
     user_id: int | None = None
     person_id: int | None = None
+    # Where the user's own person sits in the trees, e.g. {"home": region path, "membership": org
+    # path}; lets q_for leave out the "own records" branch when a grant already covers them.
+    self_paths: dict[str, str] = field(default_factory=dict)
     superuser: bool = False
     roles: frozenset[str] = frozenset()
     grants: dict[str, NodeSet] = field(default_factory=dict)
+    # Per-request memo of tree-node ids under the granted paths: {(model label, paths): ids}.
+    node_ids: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict, compare=False)
 
     def nodes(self, action: str) -> NodeSet:
         return self.grants.get(action, NodeSet())
@@ -76,6 +82,19 @@ class Scope:
 
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
+
+    def signature(self, action: str = VIEW) -> str:
+        """A stable key for what this scope may ``action`` (users with equal scopes share it),
+        e.g. to cache figures computed over the scope."""
+        nodes = self.nodes(action)
+        parts = [
+            "su" if self.superuser else "",
+            ",".join(nodes.region_paths),
+            ",".join(nodes.org_paths),
+            ",".join(map(str, nodes.unit_ids)),
+            str(self.person_id or ""),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 ANONYMOUS = Scope()
@@ -89,10 +108,14 @@ class Rule:
     person: str | None = None  # lookup equal to the Person the record is about
     user: str | None = None  # lookup equal to the User who owns the record
     self_actions: frozenset[str] = frozenset({VIEW})  # what a person may do on their own records
+    # Which of Scope.self_paths are this model's own-record region and organisation paths.
+    self_region: str | None = None
+    self_org: str | None = None
 
 
 _rules: dict[type[models.Model], Rule] = {}
 _scope_provider: Callable[[Any], Scope] | None = None
+_self_paths_provider: Callable[[Any], tuple[int | None, dict[str, str]]] | None = None
 
 
 def register(model: type[models.Model], rule: Rule) -> None:
@@ -117,6 +140,20 @@ def set_scope_provider(provider: Callable[[Any], Scope]) -> None:
     _scope_provider = provider
 
 
+def set_self_paths_provider(provider: Callable[[Any], tuple[int | None, dict[str, str]]]) -> None:
+    """The app that owns people registers how to find a user's person and where it sits."""
+    global _self_paths_provider
+    _self_paths_provider = provider
+
+
+def self_paths_for(user: Any) -> tuple[int | None, dict[str, str]]:
+    return _self_paths_provider(user) if _self_paths_provider else (None, {})
+
+
+def _covers(paths: tuple[str, ...], path: str | None) -> bool:
+    return bool(path) and any(path.startswith(prefix) for prefix in paths)  # type: ignore[union-attr]
+
+
 def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     """The user's scope, computed once per user object (i.e. once per request)."""
     if user is None or not user.is_authenticated:
@@ -136,29 +173,82 @@ def forget_scope(user: Any) -> None:
         del user._dangjian_scope
 
 
-def _prefix_q(lookup: str, paths: Iterable[str]) -> Q | None:
-    parts = [Q(**{f"{lookup}__startswith": path}) for path in paths]
-    return reduce(operator.or_, parts) if parts else None
+def _always_set(model: type[models.Model], lookup: str) -> bool:
+    """True if every row reaches a node through ``lookup`` (only non-null forward keys)."""
+    for name in lookup.split("__"):
+        field = model._meta.get_field(name)
+        if not getattr(field, "many_to_one", False) and not getattr(field, "one_to_one", False):
+            return False
+        if field.auto_created or field.null:  # a reverse relation, or a key that may be empty
+            return False
+        model = field.related_model  # type: ignore[assignment]
+    return True
+
+
+def _related_model(model: type[models.Model], lookup: str) -> type[models.Model]:
+    for name in lookup.split("__"):
+        model = model._meta.get_field(name).related_model  # type: ignore[assignment]
+    return model
+
+
+def _tree_q(model: type[models.Model], lookup: str, paths: tuple[str, ...], scope: Scope) -> Q | None:
+    """Records whose tree node (reached by ``lookup``, ending in ``__path``) lies under ``paths``.
+
+    A node's own table is filtered by path prefix. Other tables are filtered by the ids of the
+    nodes under the paths, resolved once per request (trees are small: ~1,000 grids in a
+    district). A literal id list lets PostgreSQL combine this branch with the others
+    (own records…) as a BitmapOr of index scans, where a join on path or a sub-select cannot.
+    """
+    if lookup == "path":
+        return reduce(operator.or_, (Q(path__startswith=path) for path in paths))
+    foreign_key = lookup.removesuffix("__path")
+    node_model = _related_model(model, foreign_key)
+    key = (node_model._meta.label, paths)
+    if key not in scope.node_ids:
+        under = reduce(operator.or_, (Q(path__startswith=path) for path in paths))
+        flagged = node_model._default_manager.annotate(
+            under=Case(When(under, then=Value(True)), default=Value(False), output_field=models.BooleanField())
+        ).values_list("pk", "under")
+        rows = list(flagged)
+        ids = tuple(pk for pk, inside in rows if inside)
+        # () stands for "every node": a grant at the root of the only tree.
+        scope.node_ids[key] = () if len(ids) == len(rows) else ids or (0,)
+    ids = scope.node_ids[key]
+    if not ids:
+        # Every node is granted: rows that always have a node need no filter at all.
+        return None if _always_set(model, foreign_key) else Q(**{f"{foreign_key}__isnull": False})
+    return Q(**{f"{foreign_key}__in": ids})
 
 
 def q_for(model: type[models.Model], scope: Scope, action: str) -> Q | None:
     """The filter that keeps the records of ``model`` on which ``scope`` may perform ``action``.
 
-    Returns None for "everything" (superusers) and an always-false Q for "nothing".
+    Returns None for "everything" (superusers, grants at the root of the only tree) and an
+    always-false Q for "nothing".
     """
     rule = rule_for(model)
     if scope.superuser:
         return None
     nodes = scope.nodes(action)
     parts: list[Q] = []
-    if rule.region_path and nodes.region_paths:
-        parts.append(_prefix_q(rule.region_path, nodes.region_paths))  # type: ignore[arg-type]
-    if rule.org_path and nodes.org_paths:
-        parts.append(_prefix_q(rule.org_path, nodes.org_paths))  # type: ignore[arg-type]
+    for lookup, paths in ((rule.region_path, nodes.region_paths), (rule.org_path, nodes.org_paths)):
+        if lookup and paths:
+            branch = _tree_q(model, lookup, paths, scope)
+            if branch is None:  # the grant covers the whole tree: no filter at all
+                return None
+            parts.append(branch)
     if rule.unit and nodes.unit_ids:
         parts.append(Q(**{f"{rule.unit}__in": nodes.unit_ids}))
     if rule.person and scope.person_id and action in rule.self_actions:
-        parts.append(Q(**{rule.person: scope.person_id}))
+        # An OR with "own records" keeps PostgreSQL from using indexes across joins; leave it out
+        # when a grant already covers the user's own records.
+        covered = (
+            rule.region_path
+            and rule.self_region
+            and _covers(nodes.region_paths, scope.self_paths.get(rule.self_region))
+        ) or (rule.org_path and rule.self_org and _covers(nodes.org_paths, scope.self_paths.get(rule.self_org)))
+        if not covered:
+            parts.append(Q(**{rule.person: scope.person_id}))
     if rule.user and scope.user_id and action in rule.self_actions:
         parts.append(Q(**{rule.user: scope.user_id}))
     if not parts:
@@ -174,6 +264,30 @@ def restrict(queryset: models.QuerySet, user: Any, action: str = VIEW) -> models
         return queryset.none()
     # Rules only follow to-one relations, so the OR of branches never repeats a row.
     return queryset.filter(q)
+
+
+def _prefixed(q: Q, prefix: str) -> Q:
+    """``q`` with every lookup moved behind ``prefix__`` (to filter through a relation)."""
+    moved = Q()
+    moved.connector, moved.negated = q.connector, q.negated
+    moved.children = [
+        _prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}__{child[0]}", child[1])
+        for child in q.children
+    ]
+    return moved
+
+
+def restrict_via(queryset: models.QuerySet, relation: str, user: Any, action: str = VIEW) -> models.QuerySet:
+    """Rows of ``queryset`` whose ``relation`` (a to-one lookup, e.g. "person") the user may
+    ``action`` by that related model's rule: e.g. members or tag links of the people one may see,
+    without a sub-select over the whole people table."""
+    related = _related_model(queryset.model, relation)
+    q = q_for(related, scope_for(user), action)
+    if q is None:
+        return queryset
+    if q == Q(pk__in=[]):
+        return queryset.none()
+    return queryset.filter(_prefixed(q, relation))
 
 
 def allowed(user: Any, action: str, obj: models.Model) -> bool:

@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.access import scope_for
+from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.people import selectors as people_selectors
 
@@ -25,8 +26,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "role_labels": [Role(role).label for role in sorted(scope.roles)],
     }
     if context["is_staff_role"]:
-        context["figures"] = people_selectors.key_figures(user=request.user)
-        context["tag_counts"] = people_selectors.tag_counts(user=request.user)
+        context.update(dashboard_selectors.workbench_figures(user=request.user))
         context["term_reminders"] = list(
             org_selectors.term_reminders(user=request.user, today=today, within_days=config["TERM_REMINDER_DAYS"])[:10]
         )
@@ -45,40 +45,44 @@ def workbench(request: HttpRequest) -> HttpResponse:
     return render(request, "dashboard/workbench.html", context)
 
 
+def _nodes(children: list, counts: dict[str, int]) -> list[dict[str, object]]:
+    return [{"node": child, "count": counts.get(child.path, 0)} for child in children]
+
+
 @require_GET
 def org_tree(request: HttpRequest) -> HttpResponse:
-    """The party organisation tree from the user's top nodes, two levels open, deeper on demand."""
-    roots = list(org_selectors.org_roots(user=request.user))
-    root_counts = people_selectors.member_count_under(user=request.user, orgs=roots)
-    branches = []
-    for root in roots:
-        children = org_selectors.org_children(user=request.user, parent=root)
-        counts = people_selectors.member_counts(user=request.user, parent=root)
-        branches.append(
-            {"node": root, "count": root_counts.get(root.path, 0),
-             "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children]}
-        )  # fmt: skip
+    """The party organisation tree from the user's top nodes, two levels open, deeper on demand.
+    A fixed number of queries: children and member counts of all top nodes at once."""
+    user = request.user
+    roots = list(org_selectors.org_roots(user=user))
+    root_counts = people_selectors.member_counts(user=user, parents=roots, level=0)
+    children = org_selectors.children_of(user=user, parents=roots)
+    child_counts = people_selectors.member_counts(user=user, parents=roots)
+    branches = [
+        {"node": root, "count": root_counts.get(root.path, 0), "children": _nodes(children[root.pk], child_counts)}
+        for root in roots
+    ]
     return render(request, "dashboard/org_tree.html", {"branches": branches, "today": timezone.localdate()})
 
 
 @require_GET
 @vary_on_headers("HX-Request")
 def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    org = org_selectors.organization_for(user=request.user, pk=pk)
-    children = org_selectors.org_children(user=request.user, parent=org)
-    counts = people_selectors.member_counts(user=request.user, parent=org)
+    user = request.user
+    org = org_selectors.organization_for(user=user, pk=pk)
+    children = org_selectors.org_children(user=user, parent=org)
     context = {
         "org": org,
-        "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children],
+        "children": _nodes(children, people_selectors.member_counts(user=user, parents=[org])),
         "today": timezone.localdate(),
     }
     if request.headers.get("HX-Request") == "true":
         return render(request, "dashboard/org_tree.html#children", context)
     context.update(
         {
-            "ancestors": org_selectors.ancestors(user=request.user, node=org),
-            "member_total": people_selectors.member_count_under(user=request.user, orgs=[org]).get(org.path, 0),
-            "seats": people_selectors.committee(user=request.user, organization=org),
+            "ancestors": org_selectors.ancestors(user=user, node=org),
+            "member_total": people_selectors.member_counts(user=user, parents=[org], level=0).get(org.path, 0),
+            "seats": people_selectors.committee(user=user, organization=org),
             "sites": org.sites.all(),
         }
     )
@@ -87,25 +91,24 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def region_tree(request: HttpRequest) -> HttpResponse:
-    roots = list(org_selectors.region_roots(user=request.user))
-    branches = []
-    for root in roots:
-        children = org_selectors.region_children(user=request.user, parent=root)
-        counts = people_selectors.resident_counts(user=request.user, parent=root)
-        branches.append({"node": root, "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children]})
+    user = request.user
+    roots = list(org_selectors.region_roots(user=user))
+    children = org_selectors.children_of(user=user, parents=roots)
+    counts = people_selectors.resident_counts(user=user, parents=roots)
+    branches = [{"node": root, "children": _nodes(children[root.pk], counts)} for root in roots]
     return render(request, "dashboard/region_tree.html", {"branches": branches})
 
 
 @require_GET
 def region_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    region = org_selectors.region_for(user=request.user, pk=pk)
-    children = org_selectors.region_children(user=request.user, parent=region)
-    counts = people_selectors.resident_counts(user=request.user, parent=region)
+    user = request.user
+    region = org_selectors.region_for(user=user, pk=pk)
+    children = org_selectors.region_children(user=user, parent=region)
     context = {
         "region": region,
-        "ancestors": org_selectors.ancestors(user=request.user, node=region),
-        "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children],
-        "sites": org_selectors.sites_in(user=request.user, region=region),
-        "organizations": org_selectors.organizations_serving(user=request.user, region=region),
+        "ancestors": org_selectors.ancestors(user=user, node=region),
+        "children": _nodes(children, people_selectors.resident_counts(user=user, parents=[region])),
+        "sites": org_selectors.sites_in(user=user, region=region),
+        "organizations": org_selectors.organizations_serving(user=user, region=region),
     }
     return render(request, "dashboard/region_detail.html", context)

@@ -5,14 +5,16 @@ the same length, so one GROUP BY on the path prefix counts all children's subtre
 """
 
 import datetime as dt
+import operator
+from functools import reduce
 from typing import Any
 
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Substr
 from django.http import Http404
 
 from dangjian.core.access import VIEW, minimal_paths, restrict
-from dangjian.core.models import PATH_STEP
+from dangjian.core.models import PATH_STEP, TreeNode
 from dangjian.orgs.models import Organization, Region, ResidentUnit, ServiceSite
 
 
@@ -45,11 +47,11 @@ def region_for(*, user: Any, pk: int) -> Region:
 
 
 def org_children(*, user: Any, parent: Organization) -> list[Organization]:
-    return list(restrict(parent.children.select_related("region"), user, VIEW).order_by("sort_order", "path"))
+    return children_of(user=user, parents=[parent])[parent.pk]
 
 
 def region_children(*, user: Any, parent: Region) -> list[Region]:
-    return list(restrict(parent.children.all(), user, VIEW).order_by("sort_order", "path"))
+    return children_of(user=user, parents=[parent])[parent.pk]
 
 
 def ancestors(*, user: Any, node: Organization | Region) -> list[Any]:
@@ -58,22 +60,39 @@ def ancestors(*, user: Any, node: Organization | Region) -> list[Any]:
     return list(restrict(model.objects.filter(path__in=node.ancestor_paths()), user, VIEW).order_by("path"))
 
 
-def subtree_counts(queryset: QuerySet, path_lookup: str, parent_path: str) -> dict[str, int]:
-    """{child path: number of rows of ``queryset`` under that child} for the children of one node."""
-    length = len(parent_path) + PATH_STEP
-    rows = (
-        queryset.filter(**{f"{path_lookup}__startswith": parent_path})
-        .annotate(child_path=Substr(path_lookup, 1, length))
-        .values("child_path")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return {row["child_path"]: row["n"] for row in rows}
+def subtree_counts(queryset: QuerySet, path_lookup: str, parent_paths: list[str], *, level: int = 1) -> dict[str, int]:
+    """{node path: rows of ``queryset`` in that node's subtree} for the nodes ``level`` levels
+    below each of ``parent_paths`` (level=0: the parents themselves). One GROUP BY per distinct
+    depth of the parents (usually one), whatever the size of the tree."""
+    by_length: dict[int, list[str]] = {}
+    for path in parent_paths:
+        by_length.setdefault(len(path), []).append(path)
+    counts: dict[str, int] = {}
+    for length, paths in by_length.items():
+        under = reduce(operator.or_, (Q(**{f"{path_lookup}__startswith": path}) for path in paths))
+        rows = (
+            queryset.filter(under)
+            .annotate(node_path=Substr(path_lookup, 1, length + level * PATH_STEP))
+            .values("node_path")
+            .annotate(n=Count("pk"))
+            .order_by()
+        )
+        counts.update({row["node_path"]: row["n"] for row in rows})
+    return counts
 
 
-def count_under(queryset: QuerySet, path_lookup: str, paths: list[str]) -> dict[str, int]:
-    """Counts under several unrelated nodes (e.g. the roots of a user's tree), one query each."""
-    return {path: queryset.filter(**{f"{path_lookup}__startswith": path}).count() for path in paths}
+def children_of(*, user: Any, parents: list[TreeNode]) -> dict[int, list[Any]]:
+    """{parent id: its children that the user may see}, for several parents of one model in one query."""
+    if not parents:
+        return {}
+    model = type(parents[0])
+    children: dict[int, list[Any]] = {parent.pk: [] for parent in parents}
+    queryset = restrict(model.objects.filter(parent__in=parents), user, VIEW).order_by("sort_order", "path")
+    if model is Organization:
+        queryset = queryset.select_related("region")
+    for child in queryset:
+        children[child.parent_id].append(child)
+    return children
 
 
 def term_reminders(*, user: Any, today: dt.date, within_days: int) -> QuerySet[Organization]:

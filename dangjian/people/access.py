@@ -4,13 +4,46 @@ A person is in a region grant's scope by the grid they live in, in an organisati
 scope by their party membership, and always in their own.
 """
 
-from dangjian.core.access import Rule, register
+from typing import Any
+
+from dangjian.core.access import Rule, register, set_self_paths_provider
 from dangjian.people.models import CommitteeSeat, Household, Member, Person
 
-register(Person, Rule(region_path="region__path", org_path="member__organization__path", person="pk"))
+register(
+    Person,
+    Rule(
+        region_path="region__path",
+        org_path="member__organization__path",
+        person="pk",
+        self_region="home",
+        self_org="membership",
+    ),
+)
 register(Household, Rule(region_path="region__path"))
 register(
     Member,
-    Rule(region_path="organization__region__path", org_path="organization__path", person="person_id"),
+    Rule(
+        region_path="organization__region__path",
+        org_path="organization__path",
+        person="person_id",
+        self_region="membership_region",
+        self_org="membership",
+    ),
 )
 register(CommitteeSeat, Rule(region_path="organization__region__path", org_path="organization__path"))
+
+
+def _self_paths(user: Any) -> tuple[int | None, dict[str, str]]:
+    """The user's person and where it sits: home grid, party organisation and its region."""
+    row = (
+        Person.objects.filter(user=user)
+        .values_list("pk", "region__path", "member__organization__path", "member__organization__region__path")
+        .first()
+    )
+    if row is None:
+        return None, {}
+    pk, home, membership, membership_region = row
+    return pk, {"home": home or "", "membership": membership or "", "membership_region": membership_region or ""}
+
+
+set_self_paths_provider(_self_paths)

@@ -132,9 +132,10 @@ class PersonStatus(models.TextChoices):
 
 
 class Person(TimeStampedModel):
-    name = models.CharField(_("full name"), max_length=50)
+    name = models.CharField(_("full name"), max_length=50, db_index=True)
     name_pinyin = models.CharField(_("name in pinyin"), max_length=200, editable=False, db_index=True)
     name_initials = models.CharField(_("pinyin initials"), max_length=50, editable=False, db_index=True)
+    name_given = models.CharField(_("given name"), max_length=50, editable=False, blank=True, db_index=True)
     gender = models.CharField(_("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
     ethnicity = models.CharField(_("ethnicity"), max_length=16, blank=True, default="汉族")
     birth_date = models.DateField(_("date of birth"), null=True, blank=True)
@@ -173,7 +174,12 @@ class Person(TimeStampedModel):
                 fields=["id_number_hash"], condition=~Q(id_number_hash=""), name="person_id_number_unique"
             )
         ]
-        indexes = [models.Index(fields=["region", "name_pinyin"], name="person_region_pinyin_idx")]
+        indexes = [
+            models.Index(fields=["region", "name_pinyin"], name="person_region_pinyin_idx"),
+            # Narrow: counts of a district's residents and joins from members or tags to the
+            # people in scope read this index only, not the wide table (index-only scans).
+            models.Index(fields=["status", "region", "id"], name="person_status_region_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

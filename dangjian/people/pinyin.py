@@ -13,6 +13,58 @@ SURNAME_READINGS = {
 }  # fmt: skip
 
 
+COMPOUND_SURNAMES = frozenset(
+    [
+        "欧阳",
+        "司马",
+        "上官",
+        "诸葛",
+        "东方",
+        "皇甫",
+        "尉迟",
+        "公孙",
+        "慕容",
+        "长孙",
+        "宇文",
+        "司徒",
+        "夏侯",
+        "轩辕",
+        "令狐",
+        "钟离",
+        "澹台",
+        "端木",
+        "申屠",
+        "独孤",
+        "南宫",
+        "西门",
+        "百里",
+        "呼延",
+        "万俟",
+        "闻人",
+        "赫连",
+        "太史",
+        "公冶",
+        "宗政",
+        "濮阳",
+        "淳于",
+        "单于",
+        "仲孙",
+        "太叔",
+        "乐正",
+        "谷梁",
+        "拓跋",
+    ]
+)
+
+
+def given_name(name: str) -> str:
+    """The name without the surname (张三 → 三, 欧阳娜娜 → 娜娜), for searching by given name."""
+    name = name.strip()
+    if len(name) > 2 and name[:2] in COMPOUND_SURNAMES:
+        return name[2:]
+    return name[1:] if len(name) > 1 else ""
+
+
 @lru_cache(maxsize=20000)
 def _syllable(char: str) -> str:
     reading = lazy_pinyin(char, style=Style.NORMAL, errors="ignore")

@@ -28,7 +28,7 @@ from dangjian.people.models import (
     Tag,
     TagKind,
 )
-from dangjian.people.pinyin import name_pinyin
+from dangjian.people.pinyin import given_name, name_pinyin
 from dangjian.people.services import ID_PURPOSE, PHONE_PURPOSE
 
 ORDER = 20
@@ -123,7 +123,7 @@ def seed(ctx: SeedContext) -> None:
                     phone = _phone(rng, used_phones) if age >= 16 and rng.random() < 0.85 else ""
                     full, initials = name_pinyin(name)
                     person = Person(
-                        name=name, name_pinyin=full, name_initials=initials, gender=gender, birth_date=birth,
+                        name=name, name_pinyin=full, name_initials=initials, name_given=given_name(name), gender=gender, birth_date=birth,
                         education=_education(rng, age), region=grid, address=address, household=household,
                         id_number_encrypted=crypto.encrypt(id_number),
                         id_number_hash=crypto.search_hash(id_number, purpose=ID_PURPOSE),

@@ -24,7 +24,7 @@ from dangjian.core.validators import (
 )
 from dangjian.orgs.models import Region
 from dangjian.people.models import Gender, Person, PersonStatus, Tag
-from dangjian.people.pinyin import name_pinyin
+from dangjian.people.pinyin import given_name, name_pinyin
 
 ID_PURPOSE = "id_number"
 PHONE_PURPOSE = "phone"
@@ -122,6 +122,7 @@ def _apply(person: Person, data: dict[str, Any], errors: dict[str, list[str]]) -
         errors.setdefault("name", []).append(_("Enter the person's name."))
     person.name = name
     person.name_pinyin, person.name_initials = name_pinyin(name)
+    person.name_given = given_name(name)
     for field in ("gender", "ethnicity", "education", "address", "notes"):
         if field in data:
             setattr(person, field, (data[field] or "").strip() if isinstance(data[field], str) else data[field])

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -30,8 +29,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
     filters = selectors.PeopleFilters()
     if form.is_valid():
         filters = selectors.PeopleFilters(**form.cleaned_data)
-    people = selectors.people_list(user=request.user, filters=filters)
-    page = Paginator(people, 25).get_page(request.GET.get("page"))
+    page = selectors.people_page(user=request.user, filters=filters, number=request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {

@@ -89,17 +89,18 @@ def test_mobile_searches_the_keyed_hash(query):
 
 
 @pytest.mark.parametrize("query", ["张三", "张", " 张三 ", "红钢城", "张三 李四"])
-def test_chinese_text_searches_part_of_the_name(query):
-    assert search_filter(query) == Q(name__contains=" ".join(query.split()))
+def test_chinese_text_searches_the_start_of_the_name_or_given_name(query):
+    text = " ".join(query.split())
+    assert search_filter(query) == Q(name__startswith=text) | Q(name_given__startswith=text)
 
 
 def test_inner_whitespace_is_collapsed_for_name_search():
-    assert search_filter("张三   李四") == Q(name__contains="张三 李四")
+    assert search_filter("张三   李四") == Q(name__startswith="张三 李四") | Q(name_given__startswith="张三 李四")
 
 
 @pytest.mark.parametrize("query", ["123", "12345", "1234567890", "张s"])
 def test_other_input_falls_back_to_name(query):
-    assert search_filter(query) == Q(name__contains=query)
+    assert search_filter(query) == Q(name__startswith=query) | Q(name_given__startswith=query)
 
 
 @pytest.mark.parametrize("query", ["", " ", "   ", "\t\n", "\u3000", None])
@@ -162,3 +163,22 @@ def test_empty_search_lists_everyone_in_scope(world):
     names = {p.name for p in search(world.users.secretary, "  ")}
     assert {"张三", "李四", "赵六", "钱七"} <= names
     assert not names & {"王五", "孙八"}
+
+
+@pytest.mark.django_db
+def test_name_search_finds_surname_full_name_and_given_name(world):
+    from tests.factories import make_person
+
+    make_person(world.users.secretary, world.grid_a1, "欧阳娜娜")
+    make_person(world.users.secretary, world.grid_a1, "王小红")
+
+    def names(query):
+        return sorted(p.name for p in search(world.users.secretary, query))
+
+    assert names("王") == ["王小红"]
+    assert names("王小红") == ["王小红"]
+    assert names("小红") == ["王小红"]  # given name
+    assert names("娜娜") == ["欧阳娜娜"]  # given name after a compound surname
+    assert names("欧阳") == ["欧阳娜娜"]
+    assert names("三") == ["张三"]
+    assert names("红") == []  # the middle of a given name is not searched (see search_filter)

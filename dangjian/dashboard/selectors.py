@@ -1,0 +1,32 @@
+"""Reads for the workbench that combine several apps."""
+
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+
+from dangjian.core.access import VIEW, scope_for
+from dangjian.people import selectors as people_selectors
+
+
+def workbench_figures(*, user: Any) -> dict[str, Any]:
+    """Key figures and care-tag counts for the user's scope.
+
+    Kept in the cache for DANGJIAN["FIGURES_CACHE_SECONDS"] (default 120 s) per scope, shared by
+    users with the same scope: at district scale they read every resident's index entry (about
+    0.4 s), and a workbench opened many times a day need not recount each time. The page says
+    when the figures were counted; the lists they link to are always live.
+    """
+    seconds = settings.DANGJIAN["FIGURES_CACHE_SECONDS"]
+    key = f"workbench-figures:{scope_for(user).signature(VIEW)}"
+    figures = cache.get(key) if seconds else None
+    if figures is None:
+        figures = {
+            "figures": people_selectors.key_figures(user=user),
+            "tag_counts": people_selectors.tag_counts(user=user),
+            "counted_at": timezone.now(),
+        }
+        if seconds:
+            cache.set(key, figures, seconds)
+    return figures

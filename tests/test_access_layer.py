@@ -1,0 +1,79 @@
+"""The access layer's finer points: grants at the root, nullable relations, own records,
+filtering through a relation, and the cached workbench figures."""
+
+import pytest
+from django.urls import reverse
+
+from dangjian.accounts.roles import Role
+from dangjian.core.access import VIEW, q_for, restrict, restrict_via, scope_for
+from dangjian.people.models import Member, Person
+from tests.factories import make_member, make_person, make_user
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_grant_at_the_root_of_the_only_tree_needs_no_filter(world):
+    root_admin = make_user("district_root", Role.DISTRICT_ADMIN, world.district)
+    assert q_for(Person, scope_for(root_admin), VIEW) is None
+    assert set(restrict(Person.objects.all(), root_admin)) == set(Person.objects.all())
+
+
+def test_a_root_grant_through_a_nullable_relation_still_needs_the_relation(world):
+    """A branch secretary at the top organisation sees members only, never all residents."""
+    top = make_user("top_branch", Role.BRANCH_SECRETARY, world.working)
+    visible = set(restrict(Person.objects.all(), top))
+    assert visible == {m.person for m in Member.objects.all()}
+    assert world.zhang not in visible
+
+
+def test_own_records_branch_is_left_out_when_a_grant_covers_them(world):
+    """The secretary lives in community A: no OR with "own person" in the filter."""
+    make_person(world.users.admin, world.grid_a1, "书记本人").user = None
+    person = Person.objects.get(name="书记本人")
+    person.user = world.users.secretary
+    person.save()
+    scope = scope_for(world.users.secretary)
+    assert scope.person_id == person.pk
+    assert "pk" not in str(q_for(Person, scope, VIEW))
+    # …but kept for someone whose own record lies outside their grant.
+    outsider_home = make_person(world.users.admin, world.grid_a2, "住在A社区的B书记")
+    outsider_home.user = world.users.outsider
+    outsider_home.save()
+    scope_b = scope_for(world.users.outsider)
+    assert f"('pk', {outsider_home.pk})" in str(q_for(Person, scope_b, VIEW))
+    assert outsider_home in restrict(Person.objects.all(), world.users.outsider)
+
+
+def test_restrict_via_filters_through_a_relation(world):
+    members = restrict_via(Member.objects.all(), "person", world.users.secretary)
+    assert {m.person.name for m in members} == {"赵六", "李四"}
+    assert set(restrict_via(Member.objects.all(), "person", world.users.outsider)) == {world.sun.member}
+    assert not restrict_via(Member.objects.all(), "person", world.users.liaison).exists()
+
+
+def test_workbench_figures_are_cached_per_scope_and_say_when(world, client):
+    client.force_login(world.users.secretary)
+    first = client.get(reverse("dashboard:workbench"))
+    assert first.context["figures"]["people"] == 4
+    make_person(world.users.secretary, world.grid_a1, "新登记")
+    cached = client.get(reverse("dashboard:workbench"))
+    assert cached.context["figures"]["people"] == 4  # still the counted figure…
+    assert cached.context["counted_at"] == first.context["counted_at"]
+    listed = client.get(reverse("people:list"))
+    assert listed.context["page"].paginator.count == 5  # …while the list is live
+    client.force_login(world.users.outsider)  # another scope, another entry
+    assert client.get(reverse("dashboard:workbench")).context["figures"]["people"] == 2
+
+
+def test_members_figure_equals_the_list_it_links_to(world, client):
+    client.force_login(world.users.secretary)
+    figures = client.get(reverse("dashboard:workbench")).context["figures"]
+    members = client.get(reverse("people:list"), {"member": "yes"}).context["page"].paginator.count
+    probationary = client.get(reverse("people:list"), {"member": "probationary"}).context["page"].paginator.count
+    assert (figures["members"], figures["probationary"]) == (members, probationary) == (2, 1)
+    make_member(world.qian, world.branch_a2)
+    from django.core.cache import cache
+
+    cache.clear()
+    figures = client.get(reverse("dashboard:workbench")).context["figures"]
+    assert figures["members"] == client.get(reverse("people:list"), {"member": "yes"}).context["page"].paginator.count
