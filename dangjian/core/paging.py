@@ -21,6 +21,7 @@ from typing import Any
 from django.core.paginator import Page, Paginator
 from django.db import connection
 from django.db.models import Model, QuerySet
+from django.utils.functional import cached_property
 
 _ESTIMATES: dict[str, tuple[float, int]] = {}
 ESTIMATE_TTL = 300.0  # seconds; the estimate only steers a plan choice
@@ -57,11 +58,24 @@ class PrimaryKeyPaginator(Paginator):
         *,
         sort_ordering: Sequence[Any] | None = None,
         always_sort: bool = False,
+        count_limit: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
         self.sort_ordering = tuple(sort_ordering) if sort_ordering else None
         self.always_sort = always_sort
+        self.count_limit = count_limit
+        self.capped = False
+
+    @cached_property
+    def count(self) -> int:
+        """The exact count, or ``count_limit`` when there are more (``capped`` then says so):
+        counting 57,000 matches of a search costs more than showing its first page."""
+        if self.count_limit is None:
+            return self.object_list.count()
+        found = self.object_list.order_by().values("pk")[: self.count_limit + 1].count()
+        self.capped = found > self.count_limit
+        return min(found, self.count_limit)
 
     def _ordering(self, bottom: int) -> tuple[Any, ...]:
         indexed = tuple(self.object_list.query.order_by)

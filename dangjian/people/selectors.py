@@ -131,6 +131,7 @@ def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = No
 # The same order as ("name_pinyin", "id") – pinyin is stored lower-case – but no index serves it,
 # so PostgreSQL sorts the matches instead of walking the pinyin index (see core.paging).
 PEOPLE_SORT_ORDERING = (Lower("name_pinyin"), "id")
+SEARCH_COUNT_LIMIT = 1000  # a search with more matches says "more than 1,000": refine it
 
 
 def people_page(*, user: Any, filters: PeopleFilters, number: Any, per_page: int = 25) -> Page:
@@ -138,8 +139,13 @@ def people_page(*, user: Any, filters: PeopleFilters, number: Any, per_page: int
     (zs) searches correlate with the pinyin order, which would make an index walk read most of
     the index to fill a page."""
     people = people_list(user=user, filters=filters)
+    searching = search_filter(filters.q) is not None
     paginator = PrimaryKeyPaginator(
-        people, per_page, sort_ordering=PEOPLE_SORT_ORDERING, always_sort=bool(search_filter(filters.q))
+        people,
+        per_page,
+        sort_ordering=PEOPLE_SORT_ORDERING,
+        always_sort=searching,
+        count_limit=SEARCH_COUNT_LIMIT if searching else None,
     )
     return paginator.get_page(number)
 

@@ -182,3 +182,21 @@ def test_name_search_finds_surname_full_name_and_given_name(world):
     assert names("欧阳") == ["欧阳娜娜"]
     assert names("三") == ["张三"]
     assert names("红") == []  # the middle of a given name is not searched (see search_filter)
+
+
+@pytest.mark.django_db
+def test_a_search_with_very_many_matches_says_more_than(world, client, monkeypatch):
+    from django.urls import reverse
+
+    from dangjian.people import selectors
+    from tests.factories import make_person
+
+    monkeypatch.setattr(selectors, "SEARCH_COUNT_LIMIT", 2)  # the real limit is 1,000; the world is small
+    for name in ("张一", "张二", "张四"):
+        make_person(world.users.secretary, world.grid_a1, name)
+    client.force_login(world.users.secretary)
+    page = client.get(reverse("people:list"), {"q": "张"}).context["page"]
+    assert page.paginator.capped and page.paginator.count == 2
+    body = client.get(reverse("people:list"), {"q": "张"}).content.decode()
+    assert "匹配超过2人" in body
+    assert not client.get(reverse("people:list"), {"q": "张一"}).context["page"].paginator.capped
