@@ -16,6 +16,13 @@ import pytest
 # are still synchronous, so allow them (the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
+# Tests clear the cache between tests; with Redis and parallel workers (pytest -n), give each
+# worker a database of its own so that one worker's clear does not empty another's cache.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
+    _base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
+    os.environ["REDIS_URL"] = f"{_base}/{1 + int(_worker[2:]) % 15}"
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
