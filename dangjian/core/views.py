@@ -12,6 +12,11 @@ from dangjian.core.jobs import job_for
 from dangjian.core.models import JobStatus
 
 
+def is_htmx(request: HttpRequest) -> bool:
+    """True for a request made by htmx (such views also send ``Vary: HX-Request``)."""
+    return request.headers.get("HX-Request") == "true"
+
+
 @login_not_required
 @never_cache
 @require_GET
@@ -50,7 +55,7 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
 def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A job's progress; the page polls its own status partial until the job has finished."""
     job = job_for(user=request.user, pk=pk)
-    template = "core/job_detail.html#status" if request.headers.get("HX-Request") == "true" else "core/job_detail.html"
+    template = "core/job_detail.html#status" if is_htmx(request) else "core/job_detail.html"
     return render(request, template, {"job": job})
 
 

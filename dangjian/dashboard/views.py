@@ -9,6 +9,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.access import scope_for
+from dangjian.core.views import is_htmx
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.people import selectors as people_selectors
@@ -76,7 +77,7 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "children": _nodes(children, people_selectors.member_counts(user=user, parents=[org])),
         "today": timezone.localdate(),
     }
-    if request.headers.get("HX-Request") == "true":
+    if is_htmx(request):
         return render(request, "dashboard/org_tree.html#children", context)
     context.update(
         {

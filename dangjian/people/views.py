@@ -10,13 +10,10 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
+from dangjian.core.views import is_htmx
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PeopleFilterForm, PersonForm, StatusForm
 from dangjian.people.models import Gender, PersonStatus
-
-
-def _is_htmx(request: HttpRequest) -> bool:
-    return request.headers.get("HX-Request") == "true"
 
 
 @vary_on_headers("HX-Request")
@@ -41,7 +38,7 @@ def person_list(request: HttpRequest) -> HttpResponse:
         "can_export": scope.can(EXPORT),
         "can_unmask": scope.can(UNMASK),
     }
-    template = "people/person_list.html#results" if _is_htmx(request) else "people/person_list.html"
+    template = "people/person_list.html#results" if is_htmx(request) else "people/person_list.html"
     return render(request, template, context)
 
 
@@ -148,7 +145,7 @@ def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     except PermissionDenied:
         raise Http404 from None
     context = {"person": person, "field": field, "value": value}
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(request, "people/person_detail.html#revealed", context)
     return render(request, "people/person_revealed.html", context)
 
