@@ -16,18 +16,18 @@ import pytest
 # are still synchronous, so allow them (the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-# Tests clear the cache between tests; with Redis and parallel workers (pytest -n), give each
-# worker a database of its own so that one worker's clear does not empty another's cache.
-_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _worker.startswith("gw") and os.environ.get("REDIS_URL"):
-    _base = os.environ["REDIS_URL"].rsplit("/", 1)[0]
-    os.environ["REDIS_URL"] = f"{_base}/{1 + int(_worker[2:]) % 15}"
-
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    cache_settings = settings.CACHES["default"]
+    if worker.startswith("gw") and cache_settings["BACKEND"].endswith("RedisCache"):
+        # Tests clear the cache; with parallel workers (pytest -n) each gets its own Redis
+        # database, so that one worker's clear does not empty another's cache mid-test.
+        location = cache_settings["LOCATION"].rsplit("/", 1)[0] + f"/{1 + int(worker[2:]) % 15}"
+        settings.CACHES = {"default": {**cache_settings, "LOCATION": location}}
     from django.core.cache import cache
 
     cache.clear()  # cached workbench figures must not leak from one test's world into another
