@@ -77,3 +77,21 @@ def test_members_figure_equals_the_list_it_links_to(world, client):
     cache.clear()
     figures = client.get(reverse("dashboard:workbench")).context["figures"]
     assert figures["members"] == client.get(reverse("people:list"), {"member": "yes"}).context["page"].paginator.count
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"),
+    [
+        ("secretary", True),
+        ("branch", True),
+        ("admin", True),
+        ("member", False),
+        ("resident", False),
+        ("liaison", False),
+    ],
+)
+def test_navigation_offers_tree_pages_only_to_those_with_tree_grants(world, client, role, shown):
+    client.force_login(getattr(world.users, role))
+    nav = client.get(reverse("dashboard:workbench")).content.decode().split('class="sidenav"')[1].split("</nav>")[0]
+    assert (reverse("dashboard:org_tree") in nav) is shown
+    assert (reverse("people:list") in nav) is shown

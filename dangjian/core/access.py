@@ -80,6 +80,12 @@ class Scope:
         """True if the user may perform ``action`` somewhere (not necessarily on a given record)."""
         return self.superuser or bool(self.nodes(action))
 
+    @property
+    def sees_trees(self) -> bool:
+        """Whether the organisation, region and people pages have anything to show this user."""
+        nodes = self.nodes(VIEW)
+        return self.superuser or bool(nodes.region_paths or nodes.org_paths)
+
     def has_role(self, *roles: str) -> bool:
         return bool(self.roles.intersection(roles))
 
