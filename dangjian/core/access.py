@@ -137,10 +137,6 @@ def rule_for(model: type[models.Model]) -> Rule:
         ) from None
 
 
-def registered_models() -> list[type[models.Model]]:
-    return list(_rules)
-
-
 def set_scope_provider(provider: Callable[[Any], Scope]) -> None:
     global _scope_provider
     _scope_provider = provider

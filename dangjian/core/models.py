@@ -67,9 +67,6 @@ class TreeNode(TimeStampedModel):
     def ancestor_paths(self) -> list[str]:
         return [self.path[:end] for end in range(PATH_STEP, len(self.path), PATH_STEP)]
 
-    def is_ancestor_of(self, other: "TreeNode") -> bool:
-        return other.path.startswith(self.path) and other.path != self.path
-
 
 class EventAction(models.TextChoices):
     CREATED = "created", _("Created")

@@ -5,8 +5,6 @@ Organization: 街道党工委 → 社区党委 → 党总支 → 党支部 → �
 ServiceSite (党群服务中心/站) with its rooms, and ResidentUnit (驻区单位).
 """
 
-import datetime as dt
-
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -59,9 +57,6 @@ class Organization(TreeNode):
     class Meta(TreeNode.Meta):
         verbose_name = _("party organisation")
         verbose_name_plural = _("party organisations")
-
-    def term_days_left(self, today: dt.date) -> int | None:
-        return (self.term_ends_on - today).days if self.term_ends_on else None
 
 
 class ServiceSite(TimeStampedModel):

@@ -24,8 +24,8 @@ from dangjian.core.access import EXPORT, UNMASK, scope_for
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, run_job
 from dangjian.core.models import Job
-from dangjian.people.forms import PeopleFilterForm
-from dangjian.people.selectors import PeopleFilters, people_list
+from dangjian.people.forms import people_filters
+from dangjian.people.selectors import people_list
 
 KIND = "people_export"
 
@@ -62,11 +62,7 @@ COLUMNS = (
 
 def _write(job: Job) -> None:
     user = job.created_by
-    params = QueryDict(job.params.get("query", ""), mutable=True)
-    if "status" not in params:
-        params["status"] = "active"
-    form = PeopleFilterForm(params, user=user)
-    filters = PeopleFilters(**form.cleaned_data) if form.is_valid() else PeopleFilters()
+    _form, filters, _params = people_filters(QueryDict(job.params.get("query", "")), user=user)
     people = people_list(user=user, filters=filters).prefetch_related("tags")
     full = job.params.get("full_numbers") and scope_for(user).can(UNMASK)
     total = people.count()

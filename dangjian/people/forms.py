@@ -3,13 +3,14 @@
 from typing import Any
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
-from dangjian.people.selectors import AGE_BANDS, grid_choices, person_tags, region_choices
+from dangjian.people.selectors import AGE_BANDS, PeopleFilters, grid_choices, person_tags, region_choices
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -122,3 +123,17 @@ class PeopleFilterForm(forms.Form):
         self.fields["org"].queryset = restrict(Organization.objects.all(), user, VIEW)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "input")
+
+
+def people_filters(
+    params: QueryDict, *, user: Any, wide: bool = False
+) -> tuple[PeopleFilterForm, PeopleFilters, QueryDict]:
+    """The list's query string as a bound form, the filters it means, and the query string with
+    its defaults (people living here unless a status is chosen) — shared by the list page and
+    the export job so that an export contains exactly what the list showed."""
+    params = params.copy()
+    if "status" not in params:
+        params["status"] = PersonStatus.ACTIVE
+    form = PeopleFilterForm(params, user=user, wide=wide)
+    filters = PeopleFilters(**form.cleaned_data) if form.is_valid() else PeopleFilters()
+    return form, filters, params

@@ -5,8 +5,6 @@ ID and phone numbers are never stored in clear: ``*_encrypted`` holds a Fernet t
 deleted; ``status`` changes instead, and every change is an Event.
 """
 
-import datetime as dt
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -183,12 +181,6 @@ class Person(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
-
-    def age(self, today: dt.date) -> int | None:
-        if not self.birth_date:
-            return None
-        born = self.birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 class MemberStage(models.TextChoices):

@@ -12,20 +12,15 @@ from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.core.views import is_htmx
 from dangjian.people import exports, selectors, services
-from dangjian.people.forms import PeopleFilterForm, PersonForm, StatusForm
-from dangjian.people.models import Gender, PersonStatus
+from dangjian.people.forms import PersonForm, StatusForm, people_filters
+from dangjian.people.models import Gender
 
 
 @vary_on_headers("HX-Request")
 def person_list(request: HttpRequest) -> HttpResponse:
     scope = scope_for(request.user)
-    params = request.GET.copy()
-    if "status" not in params:
-        params["status"] = PersonStatus.ACTIVE
-    form = PeopleFilterForm(params, user=request.user, wide=scope.has_role("district_admin") or scope.superuser)
-    filters = selectors.PeopleFilters()
-    if form.is_valid():
-        filters = selectors.PeopleFilters(**form.cleaned_data)
+    wide = scope.has_role("district_admin") or scope.superuser
+    form, filters, params = people_filters(request.GET, user=request.user, wide=wide)
     page = selectors.people_page(user=request.user, filters=filters, number=request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
