@@ -9,6 +9,7 @@ from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
 from dangjian.core.validators import id_check_digit
+from dangjian.membership.models import Placement, PlacementReason
 from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel, ResidentUnit, Room, ServiceSite
 from dangjian.orgs.seed import TreeBuilder
 from dangjian.people.models import CommitteeSeat, Member, MemberCategory, MemberStage, Tag, TagKind
@@ -42,7 +43,8 @@ def make_person(actor, region: Region, name: str, **data):
 
 
 def make_member(person, organization: Organization, *, stage=MemberStage.FULL, joined_on=None) -> Member:
-    return Member.objects.create(
+    """A member with the placement history the membership services keep (from joining)."""
+    member = Member.objects.create(
         person=person,
         organization=organization,
         stage=stage,
@@ -50,6 +52,10 @@ def make_member(person, organization: Organization, *, stage=MemberStage.FULL, j
         joined_on=joined_on or dt.date(2015, 7, 1),
         full_on=None if stage == MemberStage.PROBATIONARY else dt.date(2016, 7, 1),
     )
+    Placement.objects.create(
+        member=member, organization=organization, started_on=member.joined_on, reason=PlacementReason.RECORDED
+    )
+    return member
 
 
 def build_world() -> SimpleNamespace:

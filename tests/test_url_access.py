@@ -49,6 +49,18 @@ def _job(world, finished: bool = True):
     return job
 
 
+def _import_check(world):
+    from dangjian.core.jobs import job_succeeded
+    from dangjian.core.models import Job
+
+    job = Job.objects.create(
+        kind="roster_import_check", label="检查", created_by=world.users.secretary, total=1,
+        params={"upload": "imports/none.xlsx", "name": "x.xlsx", "organization": world.branch_a1.pk},
+    )  # fmt: skip
+    job_succeeded(job, file_name="check.xlsx", content=b"PK-test", result={"valid": 0, "total": 1, "errors": []})
+    return job
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -205,6 +217,84 @@ RULES: list[Case] = [
         lambda w: reverse("people:reveal", args=[w.wang.pk, "phone"]),
         only(("admin", "outsider"), 200),
         method="post",
+    ),
+    Case("membership:list", "roster (each sees their own scope)", lambda w: reverse("membership:list"), expect(200)),
+    Case(
+        "membership:list",
+        "roster of branch A1 on a past date",
+        lambda w: reverse("membership:list") + f"?org={w.branch_a1.pk}&on=2020-01-01",
+        expect(200),
+    ),
+    Case(
+        "membership:composition",
+        "composition charts (own scope)",
+        lambda w: reverse("membership:composition"),
+        expect(200),
+    ),
+    Case(
+        "membership:export",
+        "export the roster",
+        lambda w: reverse("membership:export"),
+        only(("admin", "secretary", "outsider"), 302),
+        method="post",
+        data=lambda w: {"query": "stage=full"},
+    ),
+    Case(
+        "membership:import",
+        "upload a roster (needs the right to register)",
+        lambda w: reverse("membership:import"),
+        only(("admin", "secretary", "staff", "outsider"), 200),
+    ),
+    Case(
+        "membership:import_template",
+        "the blank template",
+        lambda w: reverse("membership:import_template"),
+        expect(200),
+    ),
+    Case(
+        "membership:import_job",
+        "an import check is its starter's only",
+        lambda w: reverse("membership:import_job", args=[_import_check(w).pk]),
+        only(("secretary",), 200),
+    ),
+    Case(
+        "membership:import_confirm",
+        "confirming an import is its starter's only",
+        lambda w: reverse("membership:import_confirm", args=[_import_check(w).pk]),
+        only(("secretary",), 302),
+        method="post",
+    ),
+    Case(
+        "membership:detail",
+        "赵六, member of branch A1 and the member account's own record",
+        lambda w: reverse("membership:detail", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch", "member"), 200),
+    ),
+    Case(
+        "membership:detail",
+        "孙八, member of branch B1",
+        lambda w: reverse("membership:detail", args=[w.sun.member.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "membership:edit",
+        "edit 赵六's membership",
+        lambda w: reverse("membership:edit", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch"), 200),
+    ),
+    Case(
+        "membership:edit",
+        "edit 孙八's membership (community B)",
+        lambda w: reverse("membership:edit", args=[w.sun.member.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "membership:status",
+        "change 赵六's membership status",
+        lambda w: reverse("membership:status", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch"), 302),
+        method="post",
+        data=lambda w: {"status": "suspended", "effective_on": "2026-11-01", "reason": "支部大会决议"},
     ),
 ]
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dangjian.accounts",
     "dangjian.orgs",
     "dangjian.people",
+    "dangjian.membership",
     "dangjian.dashboard",
 ]
 

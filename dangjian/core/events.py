@@ -15,7 +15,7 @@ def client_ip(request: Any) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def record_event(
+def build_event(
     *,
     actor: Any,
     action: str,
@@ -24,9 +24,10 @@ def record_event(
     reason: str = "",
     request: Any = None,
 ) -> Event:
-    """Append one event. ``changes`` maps a field name to ``[old, new]`` (display values;
-    sensitive values must already be masked by the caller)."""
-    return Event.objects.create(
+    """An unsaved event (for bulk writers such as imports, which save many with bulk_create).
+    ``changes`` maps a field name to ``[old, new]`` (display values; sensitive values must
+    already be masked by the caller)."""
+    return Event(
         actor=actor if getattr(actor, "is_authenticated", False) else None,
         action=action,
         target_type=ContentType.objects.get_for_model(target),
@@ -36,6 +37,21 @@ def record_event(
         reason=reason,
         ip_address=client_ip(request),
     )
+
+
+def record_event(
+    *,
+    actor: Any,
+    action: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+    request: Any = None,
+) -> Event:
+    """Append one event (see build_event)."""
+    event = build_event(actor=actor, action=action, target=target, changes=changes, reason=reason, request=request)
+    event.save()
+    return event
 
 
 def events_for(target: models.Model) -> models.QuerySet[Event]:
@@ -65,4 +81,4 @@ def labelled_changes(
     ]
 
 
-__all__ = ["EventAction", "client_ip", "events_for", "labelled_changes", "record_event"]
+__all__ = ["EventAction", "build_event", "client_ip", "events_for", "labelled_changes", "record_event"]

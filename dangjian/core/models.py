@@ -74,6 +74,7 @@ class EventAction(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Status changed")
     UNMASKED = "unmasked", _("Viewed unmasked")
     EXPORTED = "exported", _("Exported")
+    IMPORTED = "imported", _("Imported")
     GRANTED = "granted", _("Role granted")
     REVOKED = "revoked", _("Role revoked")
     SECURITY = "security", _("Security setting changed")

@@ -5,7 +5,6 @@ list page, so it can never contain more than that user may see. ID and mobile nu
 masked unless the user asked for full numbers and may unmask them; every export is an event.
 """
 
-import io
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
@@ -15,15 +14,13 @@ from django.utils import timezone
 from django.utils.translation import get_language, gettext_noop, override
 from django.utils.translation import gettext as _
 from django_tasks import task
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from dangjian.core import crypto
 from dangjian.core.access import EXPORT, UNMASK, scope_for
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, run_job
 from dangjian.core.models import Job
+from dangjian.core.spreadsheets import build_xlsx
 from dangjian.people.forms import people_filters
 from dangjian.people.selectors import people_list
 
@@ -67,42 +64,28 @@ def _write(job: Job) -> None:
     full = job.params.get("full_numbers") and scope_for(user).can(UNMASK)
     total = people.count()
     job_running(job, total=total)
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(_("People"))
-    bold = Font(bold=True)
-    header = []
-    for _key, title in COLUMNS:
-        cell = WriteOnlyCell(sheet, value=_(title))
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    done = 0
-    for person in people.iterator(chunk_size=2000):
-        member = getattr(person, "member", None)
-        sheet.append(
-            [
-                person.name,
-                person.get_gender_display(),
-                person.birth_date,
-                crypto.decrypt(person.id_number_encrypted) if full else person.id_number_masked,
-                crypto.decrypt(person.phone_encrypted) if full else person.phone_masked,
-                person.region.parent.name if person.region.parent_id else "",
-                person.region.name,
-                person.address,
-                "、".join(tag.name for tag in person.tags.all()),
-                member.get_stage_display() if member else "",
-                person.get_status_display(),
-            ]
-        )
-        done += 1
-        job_progress(job, done)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
+    rows = (
+        [
+            person.name,
+            person.get_gender_display(),
+            person.birth_date,
+            crypto.decrypt(person.id_number_encrypted) if full else person.id_number_masked,
+            crypto.decrypt(person.phone_encrypted) if full else person.phone_masked,
+            person.region.parent.name if person.region.parent_id else "",
+            person.region.name,
+            person.address,
+            "、".join(tag.name for tag in person.tags.all()),
+            (person.member.get_stage_display() if getattr(person, "member", None) else ""),
+            person.get_status_display(),
+        ]
+        for person in people.iterator(chunk_size=2000)
+    )
+    content, done = build_xlsx(
+        _("People"), [_(title) for _key, title in COLUMNS], rows, on_row=lambda n: job_progress(job, n)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     file_name = f"{_('people')}-{stamp}.xlsx"
-    job_succeeded(
-        job, file_name=file_name, content=buffer.getvalue(), result={"rows": done, "full_numbers": bool(full)}
-    )
+    job_succeeded(job, file_name=file_name, content=content, result={"rows": done, "full_numbers": bool(full)})
     record_event(
         actor=user,
         action=EventAction.EXPORTED,

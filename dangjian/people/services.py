@@ -138,6 +138,22 @@ def _apply(person: Person, data: dict[str, Any], errors: dict[str, list[str]]) -
         _set_phone(person, data["phone"] or "", errors)
 
 
+def person_prepare(data: dict[str, Any], person: Person | None = None) -> tuple[Person, dict[str, list[str]]]:
+    """Apply ``data`` to ``person`` (or a new one) without saving: name and pinyin, encrypted and
+    masked numbers, ID-derived birth date and gender. Returns the person and the input errors.
+    For bulk writers (imports); they check scope and uniqueness for the whole batch themselves."""
+    errors: dict[str, list[str]] = {}
+    if person is None:
+        person = Person(gender=Gender.UNKNOWN)
+    _apply(person, data, errors)
+    return person, errors
+
+
+def person_display(person: Person) -> dict[str, str]:
+    """What an event records of a person (personal numbers masked)."""
+    return _display(person)
+
+
 def person_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> Person:
     """Register a person in a grid within the actor's CREATE scope."""
     errors: dict[str, list[str]] = {}

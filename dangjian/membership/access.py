@@ -1,0 +1,36 @@
+"""Where membership records sit in the trees (see dangjian.core.access): with the
+organisation they belong to, and always visible to the member they are about."""
+
+from dangjian.core.access import Rule, register
+from dangjian.membership.models import DuesAssessment, DuesPayment, Placement, StatusChange
+
+_BY_MEMBER = Rule(
+    region_path="member__organization__region__path",
+    org_path="member__organization__path",
+    person="member__person_id",
+    self_region="membership_region",
+    self_org="membership",
+)
+
+register(
+    Placement,
+    Rule(
+        region_path="organization__region__path",
+        org_path="organization__path",
+        person="member__person_id",
+        self_region="membership_region",
+        self_org="membership",
+    ),
+)
+register(StatusChange, _BY_MEMBER)
+register(DuesAssessment, _BY_MEMBER)
+register(
+    DuesPayment,
+    Rule(
+        region_path="organization__region__path",
+        org_path="organization__path",
+        person="member__person_id",
+        self_region="membership_region",
+        self_org="membership",
+    ),
+)

@@ -1,0 +1,219 @@
+"""Member pages: parse the request, call a selector or service, render. Nothing else."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
+
+from dangjian.core.access import CHANGE, EXPORT, UNMASK, allowed, scope_for
+from dangjian.core.jobs import job_for
+from dangjian.core.views import is_htmx
+from dangjian.membership import exports, importing, imports, selectors, services
+from dangjian.membership.forms import ImportForm, MemberForm, MemberStatusForm, member_filters
+
+
+def _wide(request: HttpRequest) -> bool:
+    scope = scope_for(request.user)
+    return scope.has_role("district_admin") or scope.superuser
+
+
+@vary_on_headers("HX-Request")
+def member_list(request: HttpRequest) -> HttpResponse:
+    form, filters, params = member_filters(request.GET, user=request.user, wide=_wide(request))
+    page = selectors.member_page(user=request.user, filters=filters, number=request.GET.get("page"))
+    rows = list(page.object_list)
+    visible = (
+        selectors.visible_member_ids(user=request.user, ids=[m.pk for m in rows])
+        if filters.on
+        else {m.pk for m in rows}
+    )
+    query = params.copy()
+    query.pop("page", None)
+    scope = scope_for(request.user)
+    context = {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "visible": visible,
+        "filters": filters,
+        "query": query.urlencode(),
+        "can_export": scope.can(EXPORT),
+        "can_unmask": scope.can(UNMASK),
+    }
+    template = "membership/member_list.html#results" if is_htmx(request) else "membership/member_list.html"
+    return render(request, template, context)
+
+
+def composition(request: HttpRequest) -> HttpResponse:
+    """Charts of the roster as filtered; every bar links to the members behind it."""
+    form, filters, params = member_filters(request.GET, user=request.user, wide=_wide(request))
+    data = selectors.composition(user=request.user, filters=filters)
+    query = params.copy()
+    base = reverse("membership:list")
+    for chart in data["charts"]:
+        for bar in chart["bars"]:
+            link = query.copy()
+            link[chart["dimension"]] = bar["key"]
+            link.pop("page", None)
+            bar["url"] = f"{base}?{link.urlencode()}"
+    context = {"form": form, "filters": filters, "data": data, "query": query.urlencode()}
+    return render(request, "membership/composition.html", context)
+
+
+def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(user=request.user, pk=pk)
+    context = {
+        "member": member,
+        "person": member.person,
+        "placements": list(selectors.member_placements(member=member)),
+        "status_changes": list(selectors.member_status_changes(member=member)),
+        "specialties": list(member.specialties.all()),
+        "timeline": selectors.member_timeline(member=member),
+        "can_change": allowed(request.user, CHANGE, member),
+        "status_form": MemberStatusForm(initial={"status": member.status}),
+    }
+    return render(request, "membership/member_detail.html", context)
+
+
+def _apply_errors(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_http_methods(["GET", "POST"])
+def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(user=request.user, pk=pk, action=CHANGE)
+    initial = {
+        "stage": member.stage, "category": member.category, "applied_on": member.applied_on,
+        "joined_on": member.joined_on, "full_on": member.full_on,
+        "specialties": list(member.specialties.all()), "version": member.version,
+    }  # fmt: skip
+    form = MemberForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if k not in ("reason", "version")}
+        try:
+            services.member_update(
+                actor=request.user, member=member, data=data, expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("reason", ""), request=request,
+            )  # fmt: skip
+        except services.ConcurrentEditError as exc:
+            form.add_error(None, exc.messages)
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The changes have been saved."))
+            return redirect("membership:detail", pk=member.pk)
+    return render(request, "membership/member_form.html", {"form": form, "member": member})
+
+
+@require_POST
+def member_status(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(user=request.user, pk=pk, action=CHANGE)
+    form = MemberStatusForm(request.POST)
+    if form.is_valid():
+        try:
+            services.member_change_status(
+                actor=request.user, member=member, status=form.cleaned_data["status"],
+                effective_on=form.cleaned_data["effective_on"], reason=form.cleaned_data["reason"], request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The membership status has been changed."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect("membership:detail", pk=member.pk)
+
+
+@require_POST
+def member_export(request: HttpRequest) -> HttpResponse:
+    try:
+        job = exports.roster_export_start(
+            actor=request.user,
+            query=request.POST.get("query", ""),
+            full_numbers=request.POST.get("full_numbers") == "1",
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    return redirect("jobs:detail", pk=job.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def import_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a roster; it is checked in the background and nothing is written until confirmed."""
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    if not form.fields["organization"].queryset.exists():
+        raise Http404
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = imports.import_check_start(
+                actor=request.user, organization=form.cleaned_data["organization"], upload=form.cleaned_data["file"]
+            )
+        except ValidationError as exc:
+            form.add_error("file", exc.messages)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            return redirect("membership:import_job", pk=job.pk)
+    return render(request, "membership/import_upload.html", {"form": form})
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+    """Progress of a check or an import; when finished, the problems and (for a check) the
+    button that imports the valid rows."""
+    job = job_for(user=request.user, pk=pk)
+    if not imports.is_import_job(job):
+        raise Http404
+    result = job.result or {}
+    context = {
+        "job": job,
+        "result": result,
+        "is_check": job.kind == imports.KIND_CHECK,
+        "problems": (result.get("errors") or [])[:500],
+        "more_problems": max(len(result.get("errors") or []) - 500, 0),
+        "warnings": result.get("warnings") or [],
+    }
+    template = "membership/import_job.html#status" if is_htmx(request) else "membership/import_job.html"
+    return render(request, template, context)
+
+
+@require_POST
+def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    check = job_for(user=request.user, pk=pk)
+    try:
+        job = imports.import_confirm(actor=request.user, check=check)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+        return redirect("membership:import_job", pk=check.pk)
+    return redirect("membership:import_job", pk=job.pk)
+
+
+@require_GET
+def import_template(request: HttpRequest) -> HttpResponse:
+    response = HttpResponse(
+        importing.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename*=UTF-8''%E5%85%9A%E5%91%98%E4%BF%A1%E6%81%AF%E9%87%87%E9%9B%86%E8%A1%A8.xlsx"
+    )
+    return response
