@@ -61,6 +61,21 @@ def _import_check(world):
     return job
 
 
+def _payment(world):
+    import datetime as dt
+
+    from dangjian.membership.dues_services import dues_assess, dues_record_payment
+    from dangjian.membership.models import DuesPayment
+
+    member = world.zhao.member
+    dues_assess(actor=world.users.admin, member=member, year=2026, kind="wage", base="5400")
+    number = dues_record_payment(
+        actor=world.users.admin, member=member, months=[dt.date(2026, 10, 1)], method="cash",
+        paid_on=dt.date(2026, 10, 8), today=dt.date(2026, 11, 28),
+    )  # fmt: skip
+    return DuesPayment.objects.get(receipt_number=number)
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -295,6 +310,58 @@ RULES: list[Case] = [
         only(("admin", "secretary", "staff", "branch"), 302),
         method="post",
         data=lambda w: {"status": "suspended", "effective_on": "2026-11-01", "reason": "支部大会决议"},
+    ),
+    Case(
+        "membership:dues_bill",
+        "dues bill (own scope; 404 without any organisation)",
+        lambda w: reverse("membership:dues_bill"),
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:dues_bill",
+        "dues bill of branch A1 for a month",
+        lambda w: reverse("membership:dues_bill") + f"?org={w.branch_a1.pk}&month=2026-10",
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:dues_arrears",
+        "arrears (own scope)",
+        lambda w: reverse("membership:dues_arrears"),
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:dues_confirm_year",
+        "confirm a year's dues for branch A1",
+        lambda w: reverse("membership:dues_confirm_year"),
+        only(("admin", "secretary", "staff", "branch"), 302),
+        method="post",
+        data=lambda w: {"org": w.branch_a1.pk, "year": "2026"},
+    ),
+    Case(
+        "membership:member_dues",
+        "赵六's dues",
+        lambda w: reverse("membership:member_dues", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch", "member"), 200),
+    ),
+    Case(
+        "membership:member_dues",
+        "孙八's dues (community B)",
+        lambda w: reverse("membership:member_dues", args=[w.sun.member.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "membership:dues_void",
+        "void a payment of 赵六",
+        lambda w: reverse("membership:dues_void", args=[_payment(w).pk]),
+        only(("admin", "secretary", "staff", "branch"), 302),
+        method="post",
+        data=lambda w: {"reason": "重复录入"},
+    ),
+    Case(
+        "membership:dues_receipt",
+        "receipt of 赵六's payment",
+        lambda w: reverse("membership:dues_receipt", args=[_payment(w).receipt_number]),
+        only(("admin", "secretary", "staff", "branch", "member"), 200),
     ),
 ]
 

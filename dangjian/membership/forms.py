@@ -7,9 +7,11 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.membership import dues
+from dangjian.membership.models import DuesKind, PaymentMethod
 from dangjian.membership.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.people.models import Education, Gender, MemberCategory, MembershipStatus, MemberStage
+from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage
 from dangjian.people.selectors import person_tags
 
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -141,3 +143,89 @@ class ImportForm(forms.Form):
             Organization.objects.exclude(kind=OrgKind.GROUP), user, CREATE
         ).order_by("path")
         self.fields["organization"].widget.attrs["class"] = "input"
+
+
+def month_choices(today: Any, back: int = 24, ahead: int = 0) -> list[tuple[str, str]]:
+    current = dues.month_start(today)
+    months = [dues.add_months(current, offset) for offset in range(ahead, -back - 1, -1)]
+    return [(f"{m:%Y-%m}", f"{m.year}年{m.month}月") for m in months]
+
+
+class MonthField(forms.CharField):
+    """A month as YYYY-MM (the first day of the month as a date)."""
+
+    def to_python(self, value: Any) -> Any:
+        value = super().to_python(value)
+        if not value:
+            return None
+        month = dues.parse_month(value)
+        if month is None:
+            raise forms.ValidationError(_("Enter a month as YYYY-MM, e.g. 2026-11."))
+        return month
+
+
+class DuesBillForm(forms.Form):
+    org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=None)
+    month = MonthField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["org"].queryset = restrict(Organization.objects.exclude(kind=OrgKind.GROUP), user, VIEW).order_by(
+            "path"
+        )
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+
+class DuesAssessForm(forms.Form):
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    kind = forms.ChoiceField(label=_("Basis"), choices=DuesKind.choices)
+    base = forms.DecimalField(
+        label=_("Monthly salary or pension after tax (yuan)"), required=False, min_value=0, decimal_places=2,
+        max_digits=10,
+    )  # fmt: skip
+    monthly = forms.DecimalField(
+        label=_("Monthly dues (yuan)"), required=False, min_value=0, decimal_places=2, max_digits=8,
+        help_text=_("Leave empty to use the rules; a lower amount is a reduction and needs the approval below."),
+    )  # fmt: skip
+    reduction_reason = forms.CharField(label=_("Reason for the reduction"), required=False, max_length=200)
+    reduction_approved_by = forms.CharField(
+        label=_("Reduction approved by"), required=False, max_length=100,
+        help_text=_("E.g. 红钢城社区党委 (meeting of 2026-03-05)."),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+
+class DuesPaymentForm(forms.Form):
+    months = forms.MultipleChoiceField(label=_("Months paid"), choices=(), widget=forms.CheckboxSelectMultiple)
+    method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
+    paid_by = forms.ModelChoiceField(
+        label=_("Paid by (代缴)"), required=False, queryset=None, help_text=_("Only when another member paid.")
+    )
+    paid_on = forms.DateField(label=_("Paid on"), widget=DATE_WIDGET)
+    note = forms.CharField(label=_("Note"), required=False, max_length=200)
+
+    def __init__(self, *args: Any, member: Any, unpaid: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["months"].choices = unpaid
+        self.fields["paid_by"].queryset = (
+            Member.objects.filter(organization_id=member.organization_id, status=MembershipStatus.NORMAL)
+            .exclude(pk=member.pk)
+            .select_related("person")
+            .order_by("person__name_pinyin")
+        )
+        self.fields["paid_by"].label_from_instance = lambda m: m.person.name
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs.setdefault("class", "input")
+
+    def clean_months(self) -> list[Any]:
+        return [dues.parse_month(value) for value in self.cleaned_data["months"]]
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(label=_("Reason for voiding"), max_length=200)

@@ -149,7 +149,8 @@ class DuesPayment(TimeStampedModel):
         on_delete=models.PROTECT, related_name="+",
     )  # fmt: skip
     paid_on = models.DateField(_("paid on"))
-    receipt_number = models.CharField(_("receipt number"), max_length=32, unique=True)
+    # One receipt may cover several months (one row per month, the same number).
+    receipt_number = models.CharField(_("receipt number"), max_length=32, db_index=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="+",

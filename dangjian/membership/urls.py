@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.membership import views
+from dangjian.membership import dues_views, views
 
 app_name = "membership"
 urlpatterns = [
@@ -11,6 +11,12 @@ urlpatterns = [
     path("import/template.xlsx", views.import_template, name="import_template"),
     path("import/<int:pk>/", views.import_job, name="import_job"),
     path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("dues/", dues_views.dues_bill, name="dues_bill"),
+    path("dues/arrears/", dues_views.dues_arrears, name="dues_arrears"),
+    path("dues/confirm-year/", dues_views.dues_confirm_year, name="dues_confirm_year"),
+    path("dues/payments/<int:pk>/void/", dues_views.dues_void, name="dues_void"),
+    path("dues/receipts/<str:number>/", dues_views.dues_receipt, name="dues_receipt"),
+    path("<int:pk>/dues/", dues_views.member_dues, name="member_dues"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/status/", views.member_status, name="status"),

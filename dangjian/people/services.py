@@ -2,6 +2,7 @@
 access layer, validates with Chinese messages (ValidationError keyed by field) and records
 an Event. Nothing here deletes a person."""
 
+import re
 from collections.abc import Iterable
 from typing import Any
 
@@ -34,6 +35,9 @@ EDITABLE_FIELDS = (
     "name", "gender", "ethnicity", "birth_date", "id_number", "phone", "education",
     "region", "address", "tags", "notes",
 )  # fmt: skip
+
+
+_CJK_NAME = re.compile(r"[\u3400-\u9fff\uf900-\ufaff ]+")
 
 
 class ConcurrentEditError(ValidationError):
@@ -118,6 +122,8 @@ def _display(person: Person) -> dict[str, str]:
 def _apply(person: Person, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
     name = (data.get("name") if "name" in data else person.name) or ""
     name = " ".join(str(name).split())
+    if _CJK_NAME.fullmatch(name):  # "刘  洋": spaces typed to line up two-character names
+        name = name.replace(" ", "")
     if not name:
         errors.setdefault("name", []).append(_("Enter the person's name."))
     person.name = name

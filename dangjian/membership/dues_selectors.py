@@ -1,0 +1,227 @@
+"""Reads of dues: the monthly bill, totals per organisation, arrears, a member's record.
+
+Who is on the bill of month M: the members whose placement is open on the last day of M under
+the organisation (so a member who transfers mid-month pays the receiving branch for that
+month, and one who joins mid-month pays from that month). The amount due for M is the member's
+assessment for M's year, or the latest earlier one until the branch confirms the new year.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Substr
+from django.utils import timezone
+
+from dangjian.core.access import VIEW, restrict
+from dangjian.membership import dues
+from dangjian.membership.models import DuesAssessment, DuesPayment, Placement
+from dangjian.membership.selectors import placements_open_on
+from dangjian.orgs.models import Organization
+from dangjian.people.models import Member, MembershipStatus
+
+
+def _assessment(field: str, year: int) -> Subquery:
+    rows = DuesAssessment.objects.filter(member=OuterRef("member_id"), year__lte=year).order_by("-year")
+    return Subquery(rows.values(field)[:1])
+
+
+def _payment(field: str, month: dt.date) -> Subquery:
+    rows = DuesPayment.objects.filter(member=OuterRef("member_id"), month=month, voided_on__isnull=True)
+    return Subquery(rows.values(field)[:1])
+
+
+def bill_rows(*, user: Any, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
+    """One row per member on the bill of ``month`` under ``organization`` (or all the user sees):
+    the placement with the member, the amount due (``due``, None = not assessed), the assessed
+    year and the payment (``paid``, ``paid_on``, ``receipt``, ``method``). One query."""
+    month = dues.month_start(month)
+    end = dues.month_end(month)
+    rows = restrict(Placement.objects.filter(placements_open_on(end)), user, VIEW)
+    if organization is not None:
+        rows = rows.filter(organization__path__startswith=organization.path)
+    money = DecimalField(max_digits=8, decimal_places=2)
+    return (
+        rows.annotate(
+            due=_assessment("monthly", month.year),
+            assessed_year=Subquery(
+                DuesAssessment.objects.filter(member=OuterRef("member_id"), year__lte=month.year)
+                .order_by("-year")
+                .values("year")[:1],
+                output_field=IntegerField(),
+            ),
+            paid=Subquery(
+                DuesPayment.objects.filter(member=OuterRef("member_id"), month=month, voided_on__isnull=True).values(
+                    "amount"
+                )[:1],
+                output_field=money,
+            ),
+            paid_on=_payment("paid_on", month),
+            receipt=_payment("receipt_number", month),
+            method=_payment("method", month),
+            payment_id=_payment("pk", month),
+        )
+        .select_related("member__person", "organization")
+        .order_by("organization__path", "member__person__name_pinyin", "member_id")
+    )
+
+
+@dataclass
+class BillTotals:
+    members: int = 0
+    assessed: int = 0
+    paid_members: int = 0
+    due: Decimal = Decimal("0")
+    paid: Decimal = Decimal("0")
+
+    @property
+    def outstanding(self) -> Decimal:
+        return self.due - self.paid
+
+    @property
+    def unassessed(self) -> int:
+        return self.members - self.assessed
+
+    @property
+    def unpaid_members(self) -> int:
+        return self.members - self.paid_members
+
+
+def bill_totals(rows: Any) -> BillTotals:
+    """Totals of bill rows, summed from the member-level rows (so they always reconcile)."""
+    totals = BillTotals()
+    for row in rows:
+        totals.members += 1
+        if row.due is not None:
+            totals.assessed += 1
+            totals.due += row.due
+        if row.paid is not None:
+            totals.paid_members += 1
+            totals.paid += row.paid
+    return totals
+
+
+def bill_by_organization(
+    *, user: Any, organization: Organization, month: dt.date
+) -> list[tuple[Organization, BillTotals]]:
+    """Totals of the bill for each organisation directly below ``organization``, each summed
+    from its member rows (members placed in ``organization`` itself are listed under it). Reads
+    the member rows once: 60,000 for a district."""
+    length = len(organization.path) + 4
+    rows = (
+        bill_rows(user=user, organization=organization, month=month)
+        .annotate(group=Substr("organization__path", 1, length))
+        .values_list("group", "due", "paid")
+        .order_by()
+    )
+    groups: dict[str, BillTotals] = defaultdict(BillTotals)
+    for group, due, paid in rows.iterator(chunk_size=5000):
+        totals = groups[group]
+        totals.members += 1
+        if due is not None:
+            totals.assessed += 1
+            totals.due += due
+        if paid is not None:
+            totals.paid_members += 1
+            totals.paid += paid
+    orgs = {o.path: o for o in Organization.objects.filter(path__in=list(groups))}
+    return [(orgs[path], groups[path]) for path in sorted(groups) if path in orgs]
+
+
+@dataclass
+class Arrears:
+    member: Member
+    last_paid: dt.date | None
+    months: int  # consecutive unpaid months up to the last month that has fallen due
+    owed: Decimal
+
+
+def arrears(
+    *, user: Any, organization: Organization | None = None, today: dt.date | None = None, minimum: int = 1
+) -> list[Arrears]:
+    """Members in good standing with at least ``minimum`` consecutive unpaid months, longest
+    first. Months count from the later of joining and the member's first assessment (the dues
+    record starts there), up to last month (the current month is not yet overdue). Members
+    never assessed are not listed here (the bill shows them as 未核定)."""
+    today = today or timezone.localdate()
+    last_due = dues.add_months(dues.month_start(today), -1)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    if organization is not None:
+        members = members.filter(organization__path__startswith=organization.path)
+    paid = DuesPayment.objects.filter(member=OuterRef("pk"), voided_on__isnull=True).order_by("-month")
+    first_year = DuesAssessment.objects.filter(member=OuterRef("pk")).order_by("year")
+    rows = (
+        members.annotate(
+            last_paid=Subquery(paid.values("month")[:1]),
+            first_year=Subquery(first_year.values("year")[:1], output_field=IntegerField()),
+        )
+        .filter(first_year__isnull=False)
+        .filter(Q(last_paid__isnull=True) | Q(last_paid__lt=last_due))
+        .select_related("person", "organization")
+    )
+    monthly = {}
+    result = []
+    for member in rows.iterator(chunk_size=5000):
+        start = max(dues.month_start(member.joined_on), dt.date(member.first_year, 1, 1))
+        if member.last_paid is not None:
+            start = max(start, dues.add_months(member.last_paid, 1))
+        months = dues.months_between(start, last_due)
+        if months >= minimum:
+            monthly[member.pk] = start
+            result.append(Arrears(member=member, last_paid=member.last_paid, months=months, owed=Decimal("0")))
+    _owed(result, monthly, last_due)
+    result.sort(key=lambda a: (-a.months, a.member.person.name_pinyin))
+    return result
+
+
+def _owed(rows: list[Arrears], starts: dict[int, dt.date], last_due: dt.date) -> None:
+    """What each member in arrears owes for the unpaid months, at each year's assessed amount."""
+    if not rows:
+        return
+    by_member: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    ids = [row.member.pk for row in rows]
+    for start in range(0, len(ids), 5000):
+        chunk = ids[start : start + 5000]
+        for member_id, year, monthly in DuesAssessment.objects.filter(member_id__in=chunk).values_list(
+            "member_id", "year", "monthly"
+        ):
+            by_member[member_id][year] = monthly
+    for row in rows:
+        years = by_member[row.member.pk]
+        month, total = starts[row.member.pk], Decimal("0")
+        while month <= last_due:
+            known = [y for y in years if y <= month.year]
+            total += years[max(known)] if known else Decimal("0")
+            month = dues.add_months(month, 1)
+        row.owed = total
+
+
+def arrears_alert_count(*, user: Any, today: dt.date | None = None) -> int:
+    """Members with at least the alert threshold of consecutive unpaid months (6 by default)."""
+    return len(arrears(user=user, today=today, minimum=dues.rules()["arrears_alert_months"]))
+
+
+def member_dues(*, member: Member, months: int = 12, today: dt.date | None = None) -> dict[str, Any]:
+    """A member's assessments and the last ``months`` months, each paid or not (caller checked access)."""
+    today = today or timezone.localdate()
+    assessments = list(member.dues_assessments.order_by("-year"))
+    payments = {
+        p.month: p for p in member.dues_payments.filter(voided_on__isnull=True).select_related("paid_by__person")
+    }
+    first_due = dues.month_start(member.joined_on)
+    current = dues.month_start(today)
+    timeline = []
+    for offset in range(months - 1, -1, -1):
+        month = dues.add_months(current, -offset)
+        if month < first_due:
+            continue
+        assessed = next((a for a in assessments if a.year <= month.year), None)
+        timeline.append({"month": month, "payment": payments.get(month), "due": assessed.monthly if assessed else None})
+    return {
+        "assessments": assessments,
+        "months": timeline,
+        "voided": list(member.dues_payments.filter(voided_on__isnull=False).order_by("-voided_on")[:10]),
+    }

@@ -1,0 +1,201 @@
+"""Dues pages: the monthly bill, a member's dues, arrears, receipts. Parse → selector/service → render."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.membership import dues, dues_selectors, dues_services, selectors
+from dangjian.membership.forms import DuesAssessForm, DuesBillForm, DuesPaymentForm, VoidForm
+from dangjian.membership.models import DuesPayment
+from dangjian.orgs.models import Organization
+
+BILL_PAGE_SIZE = 100
+
+
+def _bill_params(request: HttpRequest) -> tuple[DuesBillForm, Organization | None, object]:
+    form = DuesBillForm(request.GET or None, user=request.user)
+    organization, month = None, dues.month_start(timezone.localdate())
+    if form.is_bound and form.is_valid():
+        organization = form.cleaned_data["org"]
+        month = form.cleaned_data["month"] or month
+    if organization is None:
+        organization = form.fields["org"].queryset.first()
+    return form, organization, month
+
+
+@require_GET
+def dues_bill(request: HttpRequest) -> HttpResponse:
+    """The monthly bill of an organisation: totals by the organisations below it and each
+    member's amount due and payment."""
+    form, organization, month = _bill_params(request)
+    if organization is None:
+        raise Http404
+    rows = dues_selectors.bill_rows(user=request.user, organization=organization, month=month)
+    page = Paginator(rows, BILL_PAGE_SIZE).get_page(request.GET.get("page"))
+    groups = dues_selectors.bill_by_organization(user=request.user, organization=organization, month=month)
+    totals = dues_selectors.BillTotals()
+    for _org, group in groups:
+        totals.members += group.members
+        totals.assessed += group.assessed
+        totals.paid_members += group.paid_members
+        totals.due += group.due
+        totals.paid += group.paid
+    context = {
+        "form": form,
+        "organization": organization,
+        "month": month,
+        "page": page,
+        "groups": groups if len(groups) > 1 or (groups and groups[0][0] != organization) else [],
+        "totals": totals,
+        "query": urlencode({"org": organization.pk, "month": f"{month:%Y-%m}"}),
+        "can_change": allowed(request.user, CHANGE, organization),
+        "previous": dues.add_months(month, -1),
+        "next": dues.add_months(month, 1),
+    }
+    return render(request, "membership/dues_bill.html", context)
+
+
+@require_GET
+def dues_arrears(request: HttpRequest) -> HttpResponse:
+    form, organization, _month = _bill_params(request)
+    if organization is None:
+        raise Http404
+    rows = dues_selectors.arrears(user=request.user, organization=organization)
+    threshold = dues.rules()["arrears_alert_months"]
+    context = {
+        "form": form,
+        "organization": organization,
+        "rows": rows[:500],
+        "count": len(rows),
+        "alerts": sum(1 for row in rows if row.months >= threshold),
+        "threshold": threshold,
+    }
+    return render(request, "membership/dues_arrears.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
+    """A member's dues: the assessment per year, the last 24 months, paying and voiding."""
+    member = selectors.member_for(user=request.user, pk=pk)
+    can_change = allowed(request.user, CHANGE, member)
+    today = timezone.localdate()
+    record = dues_selectors.member_dues(member=member, months=24, today=today)
+    unpaid = [
+        (f"{row['month']:%Y-%m}", f"{row['month'].year}年{row['month'].month}月")
+        for row in record["months"]
+        if row["payment"] is None and row["due"] is not None
+    ]
+    latest = record["assessments"][0] if record["assessments"] else None
+    assess_form = DuesAssessForm(
+        initial={
+            "year": today.year,
+            "kind": latest.kind if latest else dues.default_kind(member.category),
+            "base": latest.base if latest else None,
+        }
+    )
+    pay_form = DuesPaymentForm(member=member, unpaid=unpaid, initial={"paid_on": today})
+    if request.method == "POST":
+        if not can_change:
+            raise Http404
+        action = request.POST.get("action")
+        try:
+            if action == "assess":
+                assess_form = DuesAssessForm(request.POST)
+                if assess_form.is_valid():
+                    data = assess_form.cleaned_data
+                    dues_services.dues_assess(
+                        actor=request.user, member=member, year=data["year"], kind=data["kind"], base=data["base"],
+                        monthly=data["monthly"], reduction_reason=data["reduction_reason"],
+                        reduction_approved_by=data["reduction_approved_by"], request=request,
+                    )  # fmt: skip
+                    messages.success(request, _("The dues have been assessed."))
+                    return redirect("membership:member_dues", pk=member.pk)
+            elif action == "pay":
+                pay_form = DuesPaymentForm(request.POST, member=member, unpaid=unpaid)
+                if pay_form.is_valid():
+                    data = pay_form.cleaned_data
+                    receipt = dues_services.dues_record_payment(
+                        actor=request.user, member=member, months=data["months"], method=data["method"],
+                        paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"], request=request,
+                    )  # fmt: skip
+                    messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": receipt})
+                    return redirect("membership:member_dues", pk=member.pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            form = assess_form if action == "assess" else pay_form
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied:
+            raise Http404 from None
+    context = {
+        "member": member,
+        "record": record,
+        "assess_form": assess_form,
+        "pay_form": pay_form,
+        "can_change": can_change,
+        "void_form": VoidForm(),
+    }
+    return render(request, "membership/member_dues.html", context)
+
+
+@require_POST
+def dues_void(request: HttpRequest, pk: int) -> HttpResponse:
+    payment = restrict(DuesPayment.objects.select_related("member"), request.user, CHANGE).filter(pk=pk).first()
+    if payment is None:
+        raise Http404
+    form = VoidForm(request.POST)
+    if form.is_valid():
+        try:
+            dues_services.dues_void_payment(
+                actor=request.user, payment=payment, reason=form.cleaned_data["reason"], request=request
+            )
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        else:
+            messages.success(request, _("The payment has been voided."))
+    else:
+        messages.error(request, _("Give the reason for voiding this payment."))
+    return redirect("membership:member_dues", pk=payment.member_id)
+
+
+@require_POST
+def dues_confirm_year(request: HttpRequest) -> HttpResponse:
+    organization = restrict(Organization.objects.all(), request.user, CHANGE).filter(pk=request.POST.get("org")).first()
+    year = request.POST.get("year", "")
+    if organization is None or not year.isdigit():
+        raise Http404
+    try:
+        count = dues_services.dues_confirm_year(
+            actor=request.user, organization=organization, year=int(year), request=request
+        )
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(
+        request,
+        _("%(n)d members' dues for %(year)s were confirmed from last year's basis.") % {"n": count, "year": year},
+    )
+    return redirect(f"{reverse('membership:dues_bill')}?{urlencode({'org': organization.pk, 'month': f'{year}-01'})}")
+
+
+@require_GET
+def dues_receipt(request: HttpRequest, number: str) -> HttpResponse:
+    """A printable receipt: the months one payment covered."""
+    rows = list(
+        restrict(DuesPayment.objects.filter(receipt_number=number), request.user, VIEW)
+        .select_related("member__person", "organization", "paid_by__person", "recorded_by")
+        .order_by("month")
+    )
+    if not rows:
+        raise Http404
+    context = {"rows": rows, "first": rows[0], "total": sum(r.amount for r in rows), "number": number}
+    return render(request, "membership/dues_receipt.html", context)
