@@ -74,3 +74,26 @@ def seed_modules() -> list[Any]:
 def run_seed(ctx: SeedContext) -> None:
     for module in seed_modules():
         module.seed(ctx)
+
+
+def fast_insert(model: type, rows: list[dict[str, Any]]) -> None:
+    """Insert plain rows (column attname → Python value) without building model instances:
+    COPY on PostgreSQL, executemany elsewhere. For seeding millions of simple rows (dues
+    payments) where bulk_create's per-value preparation dominates. Values must already be
+    database-ready (str, int, Decimal, date, None); fields with defaults must be given."""
+    from django.db import connection
+
+    if not rows:
+        return
+    columns = list(rows[0])
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row([row[c] for c in columns])
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            sql = f"INSERT INTO {table} ({names}) VALUES ({marks})"  # noqa: S608 - names come from the model
+            cursor.executemany(sql, [[r[c] for c in columns] for r in rows])

@@ -81,6 +81,23 @@ class BillTotals:
     def outstanding(self) -> Decimal:
         return self.due - self.paid
 
+    def add(self, due: Decimal | None, paid: Decimal | None) -> None:
+        """Count one member row (amounts to the fen: SQLite hands sums of decimals back as floats)."""
+        self.members += 1
+        if due is not None:
+            self.assessed += 1
+            self.due += Decimal(due).quantize(dues.CENT)
+        if paid is not None:
+            self.paid_members += 1
+            self.paid += Decimal(paid).quantize(dues.CENT)
+
+    def merge(self, other: "BillTotals") -> None:
+        self.members += other.members
+        self.assessed += other.assessed
+        self.paid_members += other.paid_members
+        self.due += other.due
+        self.paid += other.paid
+
     @property
     def unassessed(self) -> int:
         return self.members - self.assessed
@@ -94,13 +111,7 @@ def bill_totals(rows: Any) -> BillTotals:
     """Totals of bill rows, summed from the member-level rows (so they always reconcile)."""
     totals = BillTotals()
     for row in rows:
-        totals.members += 1
-        if row.due is not None:
-            totals.assessed += 1
-            totals.due += row.due
-        if row.paid is not None:
-            totals.paid_members += 1
-            totals.paid += row.paid
+        totals.add(row.due, row.paid)
     return totals
 
 
@@ -119,14 +130,7 @@ def bill_by_organization(
     )
     groups: dict[str, BillTotals] = defaultdict(BillTotals)
     for group, due, paid in rows.iterator(chunk_size=5000):
-        totals = groups[group]
-        totals.members += 1
-        if due is not None:
-            totals.assessed += 1
-            totals.due += due
-        if paid is not None:
-            totals.paid_members += 1
-            totals.paid += paid
+        groups[group].add(due, paid)
     orgs = {o.path: o for o in Organization.objects.filter(path__in=list(groups))}
     return [(orgs[path], groups[path]) for path in sorted(groups) if path in orgs]
 

@@ -43,11 +43,7 @@ def dues_bill(request: HttpRequest) -> HttpResponse:
     groups = dues_selectors.bill_by_organization(user=request.user, organization=organization, month=month)
     totals = dues_selectors.BillTotals()
     for _org, group in groups:
-        totals.members += group.members
-        totals.assessed += group.assessed
-        totals.paid_members += group.paid_members
-        totals.due += group.due
-        totals.paid += group.paid
+        totals.merge(group)
     context = {
         "form": form,
         "organization": organization,
