@@ -38,9 +38,10 @@ from dangjian.membership.tabular import (
 )
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MemberStage, Person, Tag, TagKind
-from dangjian.people.services import ID_PURPOSE, person_display, person_prepare
+from dangjian.people.services import ID_PURPOSE, normalize_name, person_display, person_prepare
 
 MAX_ROWS = 20_000
+EXAMPLE_ID_NUMBER = "420107198005170012"  # the template's example row, skipped if left in
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
         ("身份证号", "身份证号码", "身份证"),
         required=True,
         width=22,
-        example="420107198005170011",
+        example=EXAMPLE_ID_NUMBER,
     ),
     TemplateColumn("phone", "手机号码", ("手机号", "手机", "联系电话", "电话"), width=14, example="13812345678"),
     TemplateColumn("education", "学历", ("文化程度", "最高学历"), width=10, example="本科"),
@@ -271,6 +272,12 @@ def plan_import(
     candidates: list[tuple[PlannedRow, str, list[Problem]]] = []
     first_row_of: dict[str, int] = {}
     for index, row in enumerate(table.rows, start=1):
+        if parse_id_cell(row.values.get("id_number"))[0] == EXAMPLE_ID_NUMBER:
+            plan.total -= 1
+            plan.warnings.append(
+                Problem(row.number, table.columns.get("id_number", ""), _("The template's example row was skipped."))
+            )
+            continue
         planned, problems = _check_row(row.number, row.values, table, lookups, today)
         if planned is not None and planned.id_hash in first_row_of:
             problems.append(
@@ -283,7 +290,7 @@ def plan_import(
             )
         elif planned is not None:
             first_row_of[planned.id_hash] = row.number
-        candidates.append((planned, clean_text(row.values.get("name")), problems))  # type: ignore[arg-type]
+        candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))  # type: ignore[arg-type]
         if progress is not None and index % 500 == 0:
             progress(index, plan.total)
     _match_existing(candidates, actor)
@@ -306,7 +313,7 @@ def _check_row(
     def problem(key: str, message: str) -> None:
         problems.append(Problem(number, table.columns.get(key, LABELS[key]), message))
 
-    name = clean_text(values.get("name"))
+    name = normalize_name(clean_text(values.get("name")))
     if not name:
         problem("name", _("Enter the member's name."))
     elif len(name) > 50:
@@ -375,7 +382,9 @@ def _check_row(
     category = _choice(values.get("category"), CATEGORIES, MemberCategory.choices)
     if category is None:
         problem("category", _("Unknown category; write one of: %(options)s.") % {"options": _options(CATEGORIES)})
-    stage = stage or (MemberStage.FULL if dates["full_on"] else MemberStage.PROBATIONARY)
+    # An empty stage cell says nothing: a new member's stage follows from the full-membership
+    # date, a recorded member's stays as recorded.
+    stage = stage or ""
     for key, messages in member_date_errors(
         birth_date=dates["birth_date"], stage=stage, applied_on=dates["applied_on"],
         joined_on=dates["joined_on"], full_on=dates["full_on"], today=today,
@@ -520,9 +529,11 @@ def _apply(plan: ImportPlan, actor: Any, result: ImportResult, progress: Callabl
         else:
             changed = _update_person(people[row.person_id], row, actor, events)
             member_changed = _update_member(members.get(row.member_id), row, specialties, actor, events)
-            if changed or member_changed:
+            if row.member_id is None:
+                pass  # becomes a member below: counted as created
+            elif changed or member_changed:
                 result.updated += 1
-            elif row.member_id is not None:
+            else:
                 result.unchanged += 1
         if progress is not None and done % 500 == 0:
             progress(done, total)

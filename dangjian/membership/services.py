@@ -41,7 +41,8 @@ def member_date_errors(
     today: dt.date | None = None,
 ) -> dict[str, list[str]]:
     """The impossible combinations of a member's dates, as messages keyed by field (empty if fine).
-    Shared by the edit form and the import, so both refuse the same things."""
+    Shared by the edit form and the import, so both refuse the same things. An empty ``stage``
+    (an import cell left blank) skips the checks that depend on the stage."""
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
 

@@ -44,6 +44,15 @@ class ConcurrentEditError(ValidationError):
     """Someone else saved the record after it was loaded; nothing was written."""
 
 
+def normalize_name(value: Any) -> str:
+    """A name as stored: whitespace collapsed, and none at all inside a Chinese name ("刘  洋",
+    typed to line up two-character names, is 刘洋)."""
+    name = " ".join(str(value or "").split())
+    if _CJK_NAME.fullmatch(name):
+        name = name.replace(" ", "")
+    return name
+
+
 def _set_id_number(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
     if not raw:
         person.id_number_encrypted = person.id_number_hash = person.id_number_masked = ""
@@ -121,9 +130,7 @@ def _display(person: Person) -> dict[str, str]:
 
 def _apply(person: Person, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
     name = (data.get("name") if "name" in data else person.name) or ""
-    name = " ".join(str(name).split())
-    if _CJK_NAME.fullmatch(name):  # "刘  洋": spaces typed to line up two-character names
-        name = name.replace(" ", "")
+    name = normalize_name(name)
     if not name:
         errors.setdefault("name", []).append(_("Enter the person's name."))
     person.name = name
