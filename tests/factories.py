@@ -21,8 +21,8 @@ _sequence = itertools.count(1)
 
 def make_id_number(birth: dt.date, *, male: bool = True, region: str = "420107") -> str:
     """A valid 18-character ID number, unique within a test run."""
-    n = next(_sequence) % 500
-    order = n * 2 + (1 if male else 2)
+    n = next(_sequence) % 499
+    order = n * 2 + (1 if male else 2)  # at most 999: three digits
     first17 = f"{region}{birth:%Y%m%d}{order:03d}"
     return first17 + id_check_digit(first17)
 

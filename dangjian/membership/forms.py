@@ -7,11 +7,12 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.validators import validate_id_number
 from dangjian.membership import dues
 from dangjian.membership.models import DuesKind, PaymentMethod
 from dangjian.membership.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage
+from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage, Person
 from dangjian.people.selectors import person_tags
 
 DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
@@ -34,7 +35,7 @@ class MemberFilterForm(forms.Form):
     org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=_("All"))
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_all(list(MemberStage.choices)))
     category = forms.ChoiceField(label=_("Category"), required=False, choices=_all(list(MemberCategory.choices)))
-    gender = forms.ChoiceField(label=_("Gender"), required=False, choices=_all(list(Gender.choices[:2])))
+    gender = forms.ChoiceField(label=_("Gender"), required=False, choices=_all(list(Gender.choices)))
     age = forms.ChoiceField(
         label=_("Age"), required=False, choices=_all([(k, v[0]) for k, v in MEMBER_AGE_BANDS.items()])
     )
@@ -114,7 +115,11 @@ class MemberForm(forms.Form):
 
 
 class MemberStatusForm(forms.Form):
-    status = forms.ChoiceField(label=_("New status"), choices=MembershipStatus.choices)
+    # A transfer out of the system is recorded through the transfer, not here.
+    status = forms.ChoiceField(
+        label=_("New status"),
+        choices=[c for c in MembershipStatus.choices if c[0] != MembershipStatus.TRANSFERRED_OUT],
+    )
     effective_on = forms.DateField(label=_("Effective on"), widget=DATE_WIDGET)
     reason = forms.CharField(
         label=_("Reason and decision"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
@@ -229,3 +234,72 @@ class DuesPaymentForm(forms.Form):
 
 class VoidForm(forms.Form):
     reason = forms.CharField(label=_("Reason for voiding"), max_length=200)
+
+
+class TransferForm(forms.Form):
+    to_organization = forms.ModelChoiceField(
+        label=_("Receiving organisation in the system"), required=False, queryset=None,
+        help_text=_("Leave empty for an organisation outside the system and name it below."),
+    )  # fmt: skip
+    external_organization = forms.CharField(label=_("Organisation outside the system"), required=False, max_length=200)
+    external_contact = forms.CharField(label=_("Its address and telephone"), required=False, max_length=200)
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Any branch in the system may receive (only its name is shown).
+        self.fields["to_organization"].queryset = Organization.objects.exclude(kind=OrgKind.GROUP).order_by("path")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+
+class IncomingTransferForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("ID number of the member"), max_length=40,
+        help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
+    )  # fmt: skip
+    to_organization = forms.ModelChoiceField(label=_("Receiving organisation"), queryset=None)
+    external_organization = forms.CharField(label=_("Letter from (organisation)"), max_length=200)
+    serial_number = forms.CharField(label=_("Letter number"), required=False, max_length=32)
+    stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)
+    joined_on = forms.DateField(label=_("Joined on"), widget=DATE_WIDGET)
+    full_on = forms.DateField(label=_("Full membership on"), required=False, widget=DATE_WIDGET)
+    dues_paid_until = MonthField(
+        label=_("Dues paid until"), required=False, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    valid_until = forms.DateField(label=_("Letter valid until"), required=False, widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["to_organization"].queryset = restrict(
+            Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
+        ).order_by("path")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+    def clean(self) -> dict[str, Any]:
+        from dangjian.people.selectors import search_filter
+
+        data = super().clean()
+        raw = data.get("id_number", "")
+        if raw:
+            try:
+                number = validate_id_number(raw)
+            except forms.ValidationError as exc:
+                self.add_error("id_number", exc)
+                return data
+            found = restrict(Person.objects.filter(search_filter(number)), self.user, "view").first()
+            if found is None:
+                self.add_error(
+                    "id_number",
+                    _("No person with this ID number is recorded in your area; register the person first."),
+                )
+            data["person"] = found
+        return data
+
+
+class TransferActionForm(forms.Form):
+    note = forms.CharField(label=_("Note"), required=False, max_length=500)
+    effective_on = forms.DateField(label=_("Received on"), required=False, widget=DATE_WIDGET)

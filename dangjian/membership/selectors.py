@@ -6,7 +6,7 @@ lists the members who belonged to the organisation on that day, from the placeme
 """
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from django.core.paginator import Page
@@ -56,8 +56,9 @@ PARTY_AGE_BANDS: dict[str, tuple[Any, int | None, int | None]] = {
 
 
 def _years_range(field: str, low: int | None, high: int | None, day: dt.date) -> Q:
-    """``field`` (a date) lies between ``low`` and ``high`` whole years before ``day``."""
-    q = Q(**{f"{field}__isnull": False})
+    """``field`` (a date, on or before ``day``) lies between ``low`` and ``high`` whole years
+    before ``day``."""
+    q = Q(**{f"{field}__lte": day})
     if low is not None:
         q &= Q(**{f"{field}__lte": add_years(day, -low)})
     if high is not None:
@@ -215,26 +216,54 @@ def _band_counts(bands: dict[str, tuple[Any, int | None, int | None]], field: st
     return {key: Count("pk", filter=_years_range(field, low, high, day)) for key, (_label, low, high) in bands.items()}
 
 
-def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = None) -> dict[str, Any]:
-    """Counts of the filtered roster by age, gender, education, 党龄, category and stage, in one
-    query. Each bar carries the filter value that lists the members behind it."""
-    day = filters.on or today or timezone.localdate()
-    base = member_list(user=user, filters=filters, today=day).order_by()
+DIMENSIONS = ("age", "gender", "education", "party_age", "category", "stage")
+
+
+def _composition_counts(base: QuerySet[Member], day: dt.date, dimensions: tuple[str, ...]) -> dict[str, int]:
     aggregates: dict[str, Any] = {"total": Count("pk")}
-    for key, expr in _band_counts(MEMBER_AGE_BANDS, "person__birth_date", day).items():
-        aggregates[f"age:{key}"] = expr
-    for key, expr in _band_counts(PARTY_AGE_BANDS, "full_on", day).items():
-        aggregates[f"party_age:{key}"] = expr
-    for value in Gender.values:
-        aggregates[f"gender:{value}"] = Count("pk", filter=Q(person__gender=value))
-    for value in Education.values:
-        aggregates[f"education:{value}"] = Count("pk", filter=Q(person__education=value))
-    aggregates["education:none"] = Count("pk", filter=Q(person__education=""))
-    for value in MemberCategory.values:
-        aggregates[f"category:{value}"] = Count("pk", filter=Q(category=value))
-    aggregates["stage:probationary"] = Count("pk", filter=stage_on(day))
-    aggregates["stage:full"] = Count("pk", filter=~stage_on(day))
-    row = base.aggregate(**aggregates)
+    if "age" in dimensions:
+        for key, expr in _band_counts(MEMBER_AGE_BANDS, "person__birth_date", day).items():
+            aggregates[f"age:{key}"] = expr
+    if "party_age" in dimensions:
+        for key, expr in _band_counts(PARTY_AGE_BANDS, "full_on", day).items():
+            aggregates[f"party_age:{key}"] = expr
+    if "gender" in dimensions:
+        for value in Gender.values:
+            aggregates[f"gender:{value}"] = Count("pk", filter=Q(person__gender=value))
+    if "education" in dimensions:
+        for value in Education.values:
+            aggregates[f"education:{value}"] = Count("pk", filter=Q(person__education=value))
+        aggregates["education:none"] = Count("pk", filter=Q(person__education=""))
+    if "category" in dimensions:
+        for value in MemberCategory.values:
+            aggregates[f"category:{value}"] = Count("pk", filter=Q(category=value))
+    if "stage" in dimensions:
+        aggregates["stage:probationary"] = Count("pk", filter=stage_on(day))
+        aggregates["stage:full"] = Count("pk", filter=~stage_on(day))
+    return base.order_by().aggregate(**aggregates)
+
+
+def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = None) -> dict[str, Any]:
+    """Counts of the filtered roster by age, gender, education, 党龄, category and stage. Each
+    bar carries the filter value that lists the members behind it, so its count must equal that
+    list: a chart whose own dimension is filtered is counted without that filter (one query for
+    the unfiltered dimensions, one more per filtered dimension)."""
+    day = filters.on or today or timezone.localdate()
+    filtered = tuple(d for d in DIMENSIONS if getattr(filters, d))
+    row = _composition_counts(
+        member_list(user=user, filters=filters, today=day), day, tuple(d for d in DIMENSIONS if d not in filtered)
+    )
+    for dimension in filtered:
+        loose = replace(filters, **{dimension: ""})
+        row.update(
+            {
+                k: v
+                for k, v in _composition_counts(
+                    member_list(user=user, filters=loose, today=day), day, (dimension,)
+                ).items()
+                if k != "total"
+            }
+        )
 
     def series(dimension: str, options: list[tuple[str, Any]]) -> list[dict[str, Any]]:
         return [{"key": key, "label": str(label), "n": row[f"{dimension}:{key}"]} for key, label in options]

@@ -202,6 +202,7 @@ STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
     MembershipStatus.SUSPENDED: (MembershipStatus.NORMAL, MembershipStatus.LEFT, MembershipStatus.DECEASED),
     MembershipStatus.LEFT: (MembershipStatus.NORMAL,),
     MembershipStatus.DECEASED: (),
+    MembershipStatus.TRANSFERRED_OUT: (),
 }
 
 
@@ -214,6 +215,7 @@ def member_change_status(
     reason: str,
     request: Any = None,
     today: dt.date | None = None,
+    via_transfer: bool = False,
 ) -> Member:
     """Change a member's 党籍 status (停止党籍, 出党, 死亡, or 恢复 back to normal) from
     ``effective_on``. The member stops counting in their organisation from that date (and counts
@@ -223,7 +225,10 @@ def member_change_status(
     today = today or timezone.localdate()
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
-    if status not in STATUS_TRANSITIONS.get(member.status, ()):
+    possible = STATUS_TRANSITIONS.get(member.status, ())
+    if via_transfer:  # only a transfer out of the system, once its receipt is back, sets this
+        possible = (MembershipStatus.TRANSFERRED_OUT,) if member.status == MembershipStatus.NORMAL else ()
+    if status not in possible:
         errors["status"] = [
             _("A member whose status is “%(old)s” cannot be changed to “%(new)s”.")
             % {"old": member.get_status_display(), "new": MembershipStatus(status).label}
@@ -236,6 +241,13 @@ def member_change_status(
         errors["effective_on"] = [_("This date is in the future.")]
     elif effective_on < member.joined_on:
         errors["effective_on"] = [_("The change cannot take effect before the member joined.")]
+    else:
+        previous = member.status_changes.order_by("-effective_on").values_list("effective_on", flat=True).first()
+        if previous is not None and effective_on < previous:
+            errors["effective_on"] = [
+                _("The change cannot take effect before the previous change of status (%(date)s).")
+                % {"date": previous.isoformat()}
+            ]
     if not reason:
         errors["reason"] = [_("Give the reason and the decision it rests on (e.g. the branch meeting's resolution).")]
     if errors:
@@ -286,9 +298,14 @@ def member_move(
     reason: str,
     placement_reason: str = PlacementReason.TRANSFERRED,
     request: Any = None,
+    check_scope: bool = True,
 ) -> Member:
     """Move a member to ``organization`` from ``effective_on`` (the receiving side's acceptance
-    of a transfer, or a reorganisation). The old placement ends the day the new one starts."""
+    of a transfer, or a reorganisation). The old placement ends the day the new one starts.
+    The actor must manage both the member and the receiving organisation (a transfer's
+    acceptance checks its own rules and passes ``check_scope=False``)."""
+    if check_scope and (not allowed(actor, CHANGE, member) or _check_organization(actor, organization, CHANGE)):
+        raise PermissionDenied
     if organization.pk == member.organization_id:
         raise ValidationError({"organization": [_("The member already belongs to this organisation.")]})
     with transaction.atomic():
