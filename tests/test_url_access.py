@@ -76,6 +76,17 @@ def _payment(world):
     return DuesPayment.objects.get(receipt_number=number)
 
 
+def _transfer(world):
+    """赵六 (branch A1) on his way to branch B1: approved, the letter issued."""
+    from dangjian.membership import transfer_services as ts
+
+    transfer = ts.transfer_apply(
+        actor=world.users.admin, member=world.zhao.member, to_organization=world.branch_b1, reason="搬家"
+    )
+    ts.transfer_submit(actor=world.users.admin, transfer=transfer)
+    return ts.transfer_approve(actor=world.users.admin, transfer=transfer)
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -362,6 +373,37 @@ RULES: list[Case] = [
         "receipt of 赵六's payment",
         lambda w: reverse("membership:dues_receipt", args=[_payment(w).receipt_number]),
         only(("admin", "secretary", "staff", "branch", "member"), 200),
+    ),
+    Case("membership:transfers", "transfers (own scope)", lambda w: reverse("membership:transfers"), expect(200)),
+    Case(
+        "membership:transfer_new",
+        "open a transfer for 赵六",
+        lambda w: reverse("membership:transfer_new", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch"), 200),
+    ),
+    Case(
+        "membership:transfer_new",
+        "open a transfer for 孙八 (community B)",
+        lambda w: reverse("membership:transfer_new", args=[w.sun.member.pk]),
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "membership:transfer_incoming",
+        "register a letter from outside (needs an organisation to change)",
+        lambda w: reverse("membership:transfer_incoming"),
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:transfer_detail",
+        "赵六's transfer from A1 to B1: sending side, receiving side and the member",
+        lambda w: reverse("membership:transfer_detail", args=[_transfer(w).pk]),
+        only(("admin", "secretary", "staff", "branch", "member", "outsider"), 200),
+    ),
+    Case(
+        "membership:transfer_letter",
+        "the letter of 赵六's transfer",
+        lambda w: reverse("membership:transfer_letter", args=[_transfer(w).pk]),
+        only(("admin", "secretary", "staff", "branch", "member", "outsider"), 200),
     ),
 ]
 

@@ -2,7 +2,7 @@
 organisation they belong to, and always visible to the member they are about."""
 
 from dangjian.core.access import Rule, register
-from dangjian.membership.models import DuesAssessment, DuesPayment, Placement, StatusChange
+from dangjian.membership.models import DuesAssessment, DuesPayment, Placement, StatusChange, Transfer, TransferStep
 
 _BY_MEMBER = Rule(
     region_path="member__organization__region__path",
@@ -34,3 +34,17 @@ register(
         self_org="membership",
     ),
 )
+# A transfer sits with the sending organisation; the receiving side finds it through the
+# organisations it may see (transfer_selectors.transfers_for), and the member always sees theirs.
+register(
+    Transfer,
+    Rule(
+        region_path="from_organization__region__path",
+        org_path="from_organization__path",
+        person="person_id",
+        self_region="membership_region",
+        self_org="membership",
+    ),
+)
+# Steps are read through their transfer, after its access check.
+register(TransferStep, Rule())

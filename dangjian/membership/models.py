@@ -174,3 +174,108 @@ class DuesPayment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.receipt_number} {self.member_id} {self.month:%Y-%m} {self.amount}"
+
+
+class TransferKind(models.TextChoices):
+    INTERNAL = "internal", _("Between organisations in the system")
+    OUTGOING = "outgoing", _("To an organisation outside the system")
+    INCOMING = "incoming", _("From an organisation outside the system")
+
+
+class TransferState(models.TextChoices):
+    APPLIED = "applied", _("Applied")
+    REVIEWING = "reviewing", _("Under review")
+    SENT = "sent", _("Sent out")
+    RECEIVED = "received", _("Received")
+    RETURNED = "returned", _("Returned")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+ACTIVE_TRANSFER_STATES = (TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT)
+
+
+class Transfer(TimeStampedModel):
+    """A transfer of a member's organisational relationship (组织关系接转). The sending side stays
+    responsible until the receiving side accepts; the member's organisation changes only then."""
+
+    member = models.ForeignKey(
+        "people.Member", verbose_name=_("party member"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="transfers",
+    )  # fmt: skip
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="transfers"
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
+    state = models.CharField(_("state"), max_length=16, choices=TransferState.choices, default=TransferState.APPLIED)
+    from_organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("from"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="transfers_out",
+    )  # fmt: skip
+    to_organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("to"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="transfers_in",
+    )  # fmt: skip
+    approving_organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("approved by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="transfers_approved",
+    )  # fmt: skip
+    external_organization = models.CharField(_("organisation outside the system"), max_length=200, blank=True)
+    external_contact = models.CharField(_("its address and telephone"), max_length=200, blank=True)
+    reason = models.CharField(_("reason"), max_length=200)
+    serial_number = models.CharField(_("letter number"), max_length=32, blank=True)
+    dues_paid_until = models.DateField(_("dues paid until"), null=True, blank=True)
+    valid_until = models.DateField(_("letter valid until"), null=True, blank=True)
+    # Incoming from outside: what the letter says about the membership.
+    stage = models.CharField(_("stage"), max_length=16, blank=True)
+    category = models.CharField(_("category"), max_length=16, blank=True)
+    joined_on = models.DateField(_("joined on"), null=True, blank=True)
+    full_on = models.DateField(_("full membership on"), null=True, blank=True)
+    effective_on = models.DateField(_("received on"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # A member cannot be in two transfers at once.
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(state__in=ACTIVE_TRANSFER_STATES), name="transfer_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_kind_display()} {self.get_state_display()}"
+
+    @property
+    def active(self) -> bool:
+        return self.state in ACTIVE_TRANSFER_STATES
+
+
+class TransferStep(models.Model):
+    """One decision on a transfer: who (and for which organisation) did what, when and why."""
+
+    transfer = models.ForeignKey(Transfer, verbose_name=_("transfer"), on_delete=models.PROTECT, related_name="steps")
+    action = models.CharField(_("action"), max_length=16)
+    old_state = models.CharField(_("from"), max_length=16, choices=TransferState.choices)
+    new_state = models.CharField(_("to"), max_length=16, choices=TransferState.choices)
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("for"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    decided_at = models.DateTimeField(_("time"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("transfer step")
+        verbose_name_plural = _("transfer steps")
+        ordering = ["transfer", "decided_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.transfer_id} {self.old_state}→{self.new_state}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.membership import dues_views, views
+from dangjian.membership import dues_views, transfer_views, views
 
 app_name = "membership"
 urlpatterns = [
@@ -17,6 +17,11 @@ urlpatterns = [
     path("dues/payments/<int:pk>/void/", dues_views.dues_void, name="dues_void"),
     path("dues/receipts/<str:number>/", dues_views.dues_receipt, name="dues_receipt"),
     path("<int:pk>/dues/", dues_views.member_dues, name="member_dues"),
+    path("<int:pk>/transfer/", transfer_views.transfer_new, name="transfer_new"),
+    path("transfers/", transfer_views.transfer_list, name="transfers"),
+    path("transfers/incoming/", transfer_views.transfer_incoming, name="transfer_incoming"),
+    path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer_detail"),
+    path("transfers/<int:pk>/letter.pdf", transfer_views.transfer_letter, name="transfer_letter"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/status/", views.member_status, name="status"),

@@ -201,6 +201,7 @@ class MembershipStatus(models.TextChoices):
     SUSPENDED = "suspended", _("Membership suspended")
     LEFT = "left", _("Left the party")
     DECEASED = "deceased", _("Deceased")
+    TRANSFERRED_OUT = "transferred_out", _("Transferred to an organisation outside the system")
 
 
 class Member(TimeStampedModel):
