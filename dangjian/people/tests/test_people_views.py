@@ -27,7 +27,7 @@ def test_register_person_derives_birth_and_gender_from_id(world, client):
          "region": world.grid_a2.pk, "address": "钢花新村3栋"},
     )  # fmt: skip
     assert response.status_code == 302
-    person = Person.objects.get(name="陈 晓红")
+    person = Person.objects.get(name="陈晓红")
     assert person.birth_date == dt.date(1990, 2, 14)
     assert person.gender == "female"
     assert person.id_number_masked == number[:6] + "********" + number[-4:]
