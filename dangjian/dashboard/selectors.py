@@ -7,6 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, scope_for
+from dangjian.membership import dues_selectors, transfer_selectors
 from dangjian.people import selectors as people_selectors
 
 
@@ -25,8 +26,15 @@ def workbench_figures(*, user: Any) -> dict[str, Any]:
         figures = {
             "figures": people_selectors.key_figures(user=user),
             "tag_counts": people_selectors.tag_counts(user=user),
+            "dues_alerts": dues_selectors.arrears_alert_count(user=user),
             "counted_at": timezone.now(),
         }
         if seconds:
             cache.set(key, figures, seconds)
     return figures
+
+
+def membership_todos(*, user: Any) -> dict[str, int]:
+    """Transfers waiting for the user's organisations (to accept, to approve): how the receiving
+    side and the approving committee are told. Live, one query."""
+    return transfer_selectors.transfer_todo_counts(user=user)

@@ -28,6 +28,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     }
     if context["is_staff_role"]:
         context.update(dashboard_selectors.workbench_figures(user=request.user))
+        context.update(dashboard_selectors.membership_todos(user=request.user))
         context["term_reminders"] = list(
             org_selectors.term_reminders(user=request.user, today=today, within_days=config["TERM_REMINDER_DAYS"])[:10]
         )

@@ -144,7 +144,12 @@ class Arrears:
 
 
 def arrears(
-    *, user: Any, organization: Organization | None = None, today: dt.date | None = None, minimum: int = 1
+    *,
+    user: Any,
+    organization: Organization | None = None,
+    today: dt.date | None = None,
+    minimum: int = 1,
+    with_owed: bool = True,
 ) -> list[Arrears]:
     """Members in good standing with at least ``minimum`` consecutive unpaid months, longest
     first. Months count from the later of joining and the member's first assessment (the dues
@@ -176,7 +181,8 @@ def arrears(
         if months >= minimum:
             monthly[member.pk] = start
             result.append(Arrears(member=member, last_paid=member.last_paid, months=months, owed=Decimal("0")))
-    _owed(result, monthly, last_due)
+    if with_owed:
+        _owed(result, monthly, last_due)
     result.sort(key=lambda a: (-a.months, a.member.person.name_pinyin))
     return result
 
@@ -205,7 +211,7 @@ def _owed(rows: list[Arrears], starts: dict[int, dt.date], last_due: dt.date) ->
 
 def arrears_alert_count(*, user: Any, today: dt.date | None = None) -> int:
     """Members with at least the alert threshold of consecutive unpaid months (6 by default)."""
-    return len(arrears(user=user, today=today, minimum=dues.rules()["arrears_alert_months"]))
+    return len(arrears(user=user, today=today, minimum=dues.rules()["arrears_alert_months"], with_owed=False))
 
 
 def member_dues(*, member: Member, months: int = 12, today: dt.date | None = None) -> dict[str, Any]:

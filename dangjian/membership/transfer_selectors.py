@@ -4,7 +4,7 @@ through their own person."""
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from dangjian.core.access import CHANGE, VIEW, restrict
@@ -59,3 +59,13 @@ def incoming_to_accept(*, user: Any) -> QuerySet[Transfer]:
 def awaiting_approval(*, user: Any) -> QuerySet[Transfer]:
     orgs = restrict(Organization.objects.all(), user, CHANGE).values("pk")
     return Transfer.objects.filter(state=TransferState.REVIEWING, approving_organization__in=orgs)
+
+
+def transfer_todo_counts(*, user: Any) -> dict[str, int]:
+    """{"transfers_to_accept": …, "transfers_to_approve": …} in one query."""
+    orgs = restrict(Organization.objects.all(), user, CHANGE).values("pk")
+    to_accept = Q(state=TransferState.SENT, to_organization__in=orgs)
+    to_approve = Q(state=TransferState.REVIEWING, approving_organization__in=orgs)
+    return Transfer.objects.filter(to_accept | to_approve).aggregate(
+        transfers_to_accept=Count("pk", filter=to_accept), transfers_to_approve=Count("pk", filter=to_approve)
+    )
