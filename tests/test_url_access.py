@@ -87,6 +87,31 @@ def _transfer(world):
     return ts.transfer_approve(actor=world.users.admin, transfer=transfer)
 
 
+def _candidate(world):
+    """张三 applied to branch A1 a year ago."""
+    import datetime as dt
+
+    from dangjian.membership.development_services import candidate_start
+
+    return candidate_start(
+        actor=world.users.admin, person=world.zhang, organization=world.branch_a1, applied_on=dt.date(2025, 11, 1)
+    )
+
+
+def _step_with_attachment(world):
+    import datetime as dt
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from dangjian.membership.development_services import step_record
+
+    return step_record(
+        actor=world.users.admin, candidate=_candidate(world), code="talk",
+        data={"done_on": dt.date(2025, 11, 20)},
+        attachment=SimpleUploadedFile("谈话记录.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
+    )  # fmt: skip
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -404,6 +429,35 @@ RULES: list[Case] = [
         "the letter of 赵六's transfer",
         lambda w: reverse("membership:transfer_letter", args=[_transfer(w).pk]),
         only(("admin", "secretary", "staff", "branch", "member", "outsider"), 200),
+    ),
+    Case(
+        "membership:development", "pipeline board (own scope)", lambda w: reverse("membership:development"), expect(200)
+    ),
+    Case(
+        "membership:candidate_new",
+        "record an application (needs a branch to change)",
+        lambda w: reverse("membership:candidate_new"),
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:candidate",
+        "张三's development in branch A1",
+        lambda w: reverse("membership:candidate", args=[_candidate(w).pk]),
+        only(("admin", "secretary", "staff", "branch"), 200),
+    ),
+    Case(
+        "membership:candidate_stop",
+        "stop 张三's development",
+        lambda w: reverse("membership:candidate_stop", args=[_candidate(w).pk]),
+        only(("admin", "secretary", "staff", "branch"), 302),
+        method="post",
+        data=lambda w: {"reason": "本人申请撤回"},
+    ),
+    Case(
+        "membership:step_attachment",
+        "the attachment of a step of 张三's development",
+        lambda w: reverse("membership:step_attachment", args=[_step_with_attachment(w).pk]),
+        only(("admin", "secretary", "staff", "branch"), 200),
     ),
 ]
 

@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.urls import include, path
 
 from dangjian.core import views as core_views
@@ -13,8 +12,5 @@ urlpatterns = [
     path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),
     path("healthz", core_views.healthz, name="healthz"),
 ]
-
-if settings.DEBUG:  # pragma: no cover - development convenience
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# Uploaded and generated files (exports, imports, attachments) are never served from MEDIA_URL,
+# not even in development: each is downloaded through a view that checks access.

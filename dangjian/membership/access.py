@@ -2,7 +2,16 @@
 organisation they belong to, and always visible to the member they are about."""
 
 from dangjian.core.access import Rule, register
-from dangjian.membership.models import DuesAssessment, DuesPayment, Placement, StatusChange, Transfer, TransferStep
+from dangjian.membership.models import (
+    Candidate,
+    DevelopmentStep,
+    DuesAssessment,
+    DuesPayment,
+    Placement,
+    StatusChange,
+    Transfer,
+    TransferStep,
+)
 
 _BY_MEMBER = Rule(
     region_path="member__organization__region__path",
@@ -48,3 +57,16 @@ register(
 )
 # Steps are read through their transfer, after its access check.
 register(TransferStep, Rule())
+# A candidate sits with the branch developing them, and sees their own record.
+register(
+    Candidate,
+    Rule(region_path="organization__region__path", org_path="organization__path", person="person_id"),
+)
+register(
+    DevelopmentStep,
+    Rule(
+        region_path="candidate__organization__region__path",
+        org_path="candidate__organization__path",
+        person="candidate__person_id",
+    ),
+)

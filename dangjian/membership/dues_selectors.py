@@ -221,7 +221,11 @@ def member_dues(*, member: Member, months: int = 12, today: dt.date | None = Non
     payments = {
         p.month: p for p in member.dues_payments.filter(voided_on__isnull=True).select_related("paid_by__person")
     }
+    # The record starts with the later of joining and the first assessment (older months are
+    # not on the platform's books).
     first_due = dues.month_start(member.joined_on)
+    if assessments:
+        first_due = max(first_due, dt.date(assessments[-1].year, 1, 1))
     current = dues.month_start(today)
     timeline = []
     for offset in range(months - 1, -1, -1):

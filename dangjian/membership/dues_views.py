@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -85,7 +86,7 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     record = dues_selectors.member_dues(member=member, months=24, today=today)
     unpaid = [
-        (f"{row['month']:%Y-%m}", f"{row['month'].year}年{row['month'].month}月")
+        (f"{row['month']:%Y-%m}", date_format(row["month"], "YEAR_MONTH_FORMAT"))
         for row in record["months"]
         if row["payment"] is None and row["due"] is not None
     ]

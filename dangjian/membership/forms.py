@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
@@ -153,7 +154,7 @@ class ImportForm(forms.Form):
 def month_choices(today: Any, back: int = 24, ahead: int = 0) -> list[tuple[str, str]]:
     current = dues.month_start(today)
     months = [dues.add_months(current, offset) for offset in range(ahead, -back - 1, -1)]
-    return [(f"{m:%Y-%m}", f"{m.year}年{m.month}月") for m in months]
+    return [(f"{m:%Y-%m}", date_format(m, "YEAR_MONTH_FORMAT")) for m in months]
 
 
 class MonthField(forms.CharField):
@@ -280,26 +281,89 @@ class IncomingTransferForm(forms.Form):
             field.widget.attrs.setdefault("class", "input")
 
     def clean(self) -> dict[str, Any]:
-        from dangjian.people.selectors import search_filter
-
         data = super().clean()
-        raw = data.get("id_number", "")
-        if raw:
-            try:
-                number = validate_id_number(raw)
-            except forms.ValidationError as exc:
-                self.add_error("id_number", exc)
-                return data
-            found = restrict(Person.objects.filter(search_filter(number)), self.user, "view").first()
-            if found is None:
-                self.add_error(
-                    "id_number",
-                    _("No person with this ID number is recorded in your area; register the person first."),
-                )
-            data["person"] = found
+        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
         return data
 
 
 class TransferActionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     effective_on = forms.DateField(label=_("Received on"), required=False, widget=DATE_WIDGET)
+
+
+class CandidateStartForm(forms.Form):
+    id_number = forms.CharField(
+        label=_("ID number of the applicant"), max_length=40,
+        help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
+    )  # fmt: skip
+    organization = forms.ModelChoiceField(label=_("Party branch"), queryset=None)
+    applied_on = forms.DateField(label=_("Application submitted on"), widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["organization"].queryset = restrict(
+            Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), user, "change"
+        ).order_by("path")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
+        return data
+
+
+def _person_by_id_number(form: forms.Form, raw: str) -> Any:
+    """The person in the user's scope with this ID number, or a form error on ``id_number``."""
+    from dangjian.people.selectors import search_filter
+
+    if not raw:
+        return None
+    try:
+        number = validate_id_number(raw)
+    except forms.ValidationError as exc:
+        form.add_error("id_number", exc)
+        return None
+    found = restrict(Person.objects.filter(search_filter(number)), form.user, "view").first()  # type: ignore[attr-defined]
+    if found is None:
+        form.add_error(
+            "id_number", _("No person with this ID number is recorded in your area; register the person first.")
+        )
+    return found
+
+
+class StepForm(forms.Form):
+    done_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
+    responsible = forms.CharField(label=_("Responsible"), required=False, max_length=100)
+    opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    publicity_from = forms.DateField(label=_("Public notice from"), required=False, widget=DATE_WIDGET)
+    publicity_to = forms.DateField(label=_("Public notice until"), required=False, widget=DATE_WIDGET)
+    hours = forms.IntegerField(label=_("Training hours"), required=False, min_value=0, max_value=1000)
+    people = forms.ModelMultipleChoiceField(
+        label=_("Members"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
+        help_text=_("Full members of the branch."),
+    )  # fmt: skip
+    attachment = forms.FileField(
+        label=_("Attachment (PDF, JPG or PNG, at most 10 MB)"), required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, step: Any, organization: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not step.publicity:
+            del self.fields["publicity_from"], self.fields["publicity_to"]
+        if not step.hours:
+            del self.fields["hours"]
+        if step.people:
+            self.fields["people"].queryset = Person.objects.filter(
+                member__organization__path__startswith=organization.path,
+                member__stage=MemberStage.FULL,
+                member__status=MembershipStatus.NORMAL,
+            ).order_by("name_pinyin")
+            self.fields["people"].label = _("Contact members") if step.people == "contacts" else _("Introducers")
+        else:
+            del self.fields["people"]
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs.setdefault("class", "input")

@@ -51,7 +51,7 @@ def _cn_date(day: dt.date | None) -> str:
 
 
 def _cn_month(day: dt.date | None) -> str:
-    return f"{day.year}年{day.month}月" if day else "未缴"
+    return f"{day.year}年{day.month}月" if day else "无记录"
 
 
 def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, today: dt.date) -> bytes:
@@ -68,7 +68,9 @@ def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, tod
     to_name = transfer.to_organization.name if transfer.to_organization else transfer.external_organization
     from_name = transfer.from_organization.name if transfer.from_organization else transfer.external_organization
     issuer = transfer.approving_organization.name if transfer.approving_organization else from_name
-    days = (transfer.valid_until - today).days if transfer.valid_until else 0
+    dues_sentence = (
+        f"党费已交到{_cn_month(transfer.dues_paid_until)}。" if transfer.dues_paid_until else "暂无党费缴纳记录。"
+    )
     issued = issued_on
 
     pdf = FPDF(orientation="P", unit="mm", format="A4")
@@ -112,9 +114,10 @@ def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, tod
 
     header("中国共产党党员组织关系介绍信")
     para(f"{to_name}：", size=12.5)
+    details = "，".join(part for part in (gender, age, person.ethnicity) if part)
     para(
-        f"　　兹介绍{person.name}同志（{gender}，{age}，{person.ethnicity}）系中共{stage}，前往你处，请转接组织关系。"
-        f"该同志党费已交到{_cn_month(transfer.dues_paid_until)}。",
+        f"　　兹介绍{person.name}同志{f'（{details}）' if details else ''}系中共{stage}，前往你处，请转接组织关系。"
+        f"该同志{dues_sentence}",
         size=12.5, height=8.5,
     )  # fmt: skip
     pdf.ln(2)
@@ -126,7 +129,7 @@ def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, tod
             ("姓　　名", person.name, "性　　别", gender),
             ("年　　龄", age, "民　　族", person.ethnicity),
             ("党员类别", stage, "党费交至", _cn_month(transfer.dues_paid_until)),
-            ("身份证号", id_number, "有 效 期", f"{max(days, 0)}天"),
+            ("身份证号", id_number, "有效期至", _cn_date(transfer.valid_until)),
         ):
             table.row(row)
     pdf.ln(4)

@@ -6,6 +6,7 @@ that makes counts answerable for any date and the records of the work done on me
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import models
@@ -123,6 +124,10 @@ class DuesAssessment(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.year}: {self.monthly}"
+
+    @property
+    def rate_percent(self) -> "Decimal":
+        return self.rate * 100
 
 
 class PaymentMethod(models.TextChoices):
@@ -279,3 +284,84 @@ class TransferStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.transfer_id} {self.old_state}→{self.new_state}"
+
+
+class CandidateStatus(models.TextChoices):
+    ACTIVE = "active", _("In progress")
+    ADMITTED = "admitted", _("Full member")
+    STOPPED = "stopped", _("Stopped")
+
+
+class Candidate(TimeStampedModel):
+    """A person on the way to membership (发展党员), from the application to full membership.
+    The Member record is created when the higher committee approves the admission."""
+
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="candidacies"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("party branch"), on_delete=models.PROTECT, related_name="candidates"
+    )
+    status = models.CharField(
+        _("status"), max_length=16, choices=CandidateStatus.choices, default=CandidateStatus.ACTIVE
+    )
+    stage = models.PositiveSmallIntegerField(_("stage"), default=1)
+    member = models.OneToOneField(
+        "people.Member", verbose_name=_("party member"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="candidacy",
+    )  # fmt: skip
+    stopped_reason = models.CharField(_("reason for stopping"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership candidate")
+        verbose_name_plural = _("membership candidates")
+        ordering = ["organization", "stage", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=Q(status="active"), name="candidate_one_active_per_person"
+            )
+        ]
+        indexes = [models.Index(fields=["organization", "status", "stage"], name="candidate_org_status_idx")]
+
+    def __str__(self) -> str:
+        return str(self.person)
+
+
+def attachment_path(instance: "DevelopmentStep", filename: str) -> str:
+    return f"development/{instance.candidate_id}/{instance.code}-{filename[-60:]}"
+
+
+class DevelopmentStep(TimeStampedModel):
+    """One of the 25 steps of a candidate, as it happened."""
+
+    candidate = models.ForeignKey(
+        Candidate, verbose_name=_("candidate"), on_delete=models.PROTECT, related_name="steps"
+    )
+    code = models.CharField(_("step"), max_length=32)
+    done_on = models.DateField(_("date"))
+    responsible = models.CharField(_("responsible"), max_length=100, blank=True)
+    opinion = models.TextField(_("opinion"), blank=True)
+    publicity_from = models.DateField(_("public notice from"), null=True, blank=True)
+    publicity_to = models.DateField(_("public notice until"), null=True, blank=True)
+    hours = models.PositiveSmallIntegerField(_("training hours"), null=True, blank=True)
+    people = models.ManyToManyField(
+        "people.Person", verbose_name=_("contacts or introducers"), blank=True, related_name="+"
+    )
+    attachment = models.FileField(_("attachment"), upload_to=attachment_path, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("development step")
+        verbose_name_plural = _("development steps")
+        ordering = ["candidate", "done_on", "id"]
+        constraints = [models.UniqueConstraint(fields=["candidate", "code"], name="development_step_once")]
+
+    def __str__(self) -> str:
+        return f"{self.candidate_id} {self.code} {self.done_on}"

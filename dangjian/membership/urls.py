@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.membership import dues_views, transfer_views, views
+from dangjian.membership import development_views, dues_views, transfer_views, views
 
 app_name = "membership"
 urlpatterns = [
@@ -22,6 +22,11 @@ urlpatterns = [
     path("transfers/incoming/", transfer_views.transfer_incoming, name="transfer_incoming"),
     path("transfers/<int:pk>/", transfer_views.transfer_detail, name="transfer_detail"),
     path("transfers/<int:pk>/letter.pdf", transfer_views.transfer_letter, name="transfer_letter"),
+    path("development/", development_views.pipeline, name="development"),
+    path("development/new/", development_views.candidate_new, name="candidate_new"),
+    path("development/<int:pk>/", development_views.candidate_detail, name="candidate"),
+    path("development/<int:pk>/stop/", development_views.candidate_stop, name="candidate_stop"),
+    path("development/steps/<int:pk>/attachment/", development_views.step_attachment, name="step_attachment"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/status/", views.member_status, name="status"),

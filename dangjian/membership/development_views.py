@@ -1,0 +1,133 @@
+"""Development pages: the pipeline board, starting a candidate, a candidate's 25 steps."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.membership import development, development_selectors, development_services
+from dangjian.membership.forms import CandidateStartForm, StepForm
+from dangjian.membership.models import DevelopmentStep
+from dangjian.orgs.models import Organization
+
+
+@require_GET
+def pipeline(request: HttpRequest) -> HttpResponse:
+    orgs = restrict(Organization.objects.exclude(kind="group"), request.user, VIEW).order_by("path")
+    organization = orgs.filter(pk=request.GET.get("org")).first() if request.GET.get("org", "").isdigit() else None
+    board = development_selectors.pipeline(user=request.user, organization=organization)
+    context = {"board": board, "organization": organization, "orgs": orgs[:300]}
+    return render(request, "membership/development_board.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def candidate_new(request: HttpRequest) -> HttpResponse:
+    form = CandidateStartForm(request.POST or None, user=request.user)
+    if not form.fields["organization"].queryset.exists():
+        raise Http404
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            candidate = development_services.candidate_start(
+                actor=request.user, person=data["person"], organization=data["organization"],
+                applied_on=data["applied_on"], request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The application has been recorded."))
+            return redirect("membership:candidate", pk=candidate.pk)
+    return render(request, "membership/candidate_new.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 25 steps by stage, the warnings with reasons, and a form to record the chosen step."""
+    view = development_selectors.candidate_for(user=request.user, pk=pk)
+    candidate = view.candidate
+    can_change = allowed(request.user, CHANGE, candidate)
+    code = request.POST.get("code") or request.GET.get("step") or (view.next_step.code if view.next_step else "")
+    step = development.STEP_BY_CODE.get(code)
+    form = None
+    if step is not None and can_change:
+        recorded = view.steps.get(step.code)
+        initial = {}
+        if recorded is not None:
+            initial = {
+                "done_on": recorded.done_on, "responsible": recorded.responsible, "opinion": recorded.opinion,
+                "publicity_from": recorded.publicity_from, "publicity_to": recorded.publicity_to,
+                "hours": recorded.hours, "people": list(recorded.people.all()),
+            }  # fmt: skip
+        form = StepForm(
+            request.POST or None, request.FILES or None, step=step, organization=candidate.organization, initial=initial
+        )
+        if request.method == "POST" and form.is_valid():
+            try:
+                development_services.step_record(
+                    actor=request.user, candidate=candidate, code=step.code, data=form.cleaned_data,
+                    attachment=form.cleaned_data.get("attachment"), request=request,
+                )  # fmt: skip
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("“%(step)s” has been recorded.") % {"step": step.label})
+                return redirect("membership:candidate", pk=candidate.pk)
+    elif request.method == "POST":
+        raise Http404
+    stages = [
+        {
+            "number": number,
+            "label": label,
+            "steps": [
+                {"def": s, "record": view.steps.get(s.code), "warnings": [w for w in view.warnings if w.step == s.code]}
+                for s in development.STEPS
+                if s.stage == number
+            ],
+        }
+        for number, label in development.STAGES.items()
+    ]
+    context = {
+        "view": view,
+        "candidate": candidate,
+        "stages": stages,
+        "form": form,
+        "step": step,
+        "can_change": can_change,
+    }
+    return render(request, "membership/candidate_detail.html", context)
+
+
+@require_POST
+def candidate_stop(request: HttpRequest, pk: int) -> HttpResponse:
+    view = development_selectors.candidate_for(user=request.user, pk=pk)
+    try:
+        development_services.candidate_stop(
+            actor=request.user, candidate=view.candidate, reason=request.POST.get("reason", ""), request=request
+        )
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    except PermissionDenied:
+        raise Http404 from None
+    else:
+        messages.success(request, _("The development has been stopped."))
+    return redirect("membership:candidate", pk=pk)
+
+
+@require_GET
+def step_attachment(request: HttpRequest, pk: int) -> FileResponse:
+    step = restrict(DevelopmentStep.objects.all(), request.user, VIEW).filter(pk=pk).first()
+    if step is None or not step.attachment:
+        raise Http404
+    return FileResponse(
+        step.attachment.open("rb"), as_attachment=True, filename=step.attachment.name.rsplit("/", 1)[-1]
+    )
