@@ -65,6 +65,7 @@ def seed(ctx: SeedContext) -> None:
     Member.objects.bulk_update(ended, ["status"], batch_size=BATCH)
     ctx.log(f"placements: {len(placements)}, deaths recorded: {len(changes)}")
     _seed_dues(ctx, [m for c in communities for m in c["members"] if m.status == MembershipStatus.NORMAL])
+    seed_pipeline(ctx)
 
 
 def _base(rng, category: str) -> tuple[str, Decimal]:
@@ -138,3 +139,125 @@ def _pay(rng, member, months, monthly_by_year, sequences, codes, payments) -> No
                          "amount": amount, "method": method, "paid_by_id": None, "paid_on": paid_on,
                          "receipt_number": receipt, "recorded_by_id": None, "note": "", "voided_on": None,
                          "void_reason": "", "created_at": now, "updated_at": now, "version": 1})  # fmt: skip
+
+
+def seed_pipeline(ctx: SeedContext) -> None:
+    """People at every stage of development (some with late steps or short notices, so that the
+    warnings have something to say), and transfers in flight in each state."""
+    from dangjian.membership import development
+    from dangjian.membership.models import (
+        Candidate,
+        CandidateStatus,
+        DevelopmentStep,
+        Transfer,
+        TransferKind,
+        TransferState,
+        TransferStep,
+    )
+
+    rng, today = ctx.rng, ctx.today
+    candidates, steps, new_members, new_placements = [], [], [], []
+    people_links = []
+    member_ids = {m.person_id for c in ctx.shared["communities"] for m in c["members"]}
+    for community in ctx.shared["communities"]:
+        branches = community["branches"]["residence"][:3]
+        full = [m for m in community["members"] if m.stage == "full" and m.status == MembershipStatus.NORMAL]
+        pool = [
+            p for p in community["people"]
+            if p.pk not in member_ids and p.birth_date and 19 <= (today - p.birth_date).days // 365 <= 45
+        ]  # fmt: skip
+        for person in rng.sample(pool, min(len(pool), max(6, len(pool) // 60))):
+            branch = rng.choice(branches)
+            target = rng.choice([1, 1, 2, 2, 2, 3, 3, 4, 5])
+            last_index = {1: rng.choice([0, 1]), 2: rng.randint(2, 5), 3: rng.randint(6, 10), 4: rng.randint(11, 15),
+                          5: rng.randint(18, 22)}[target]  # fmt: skip
+            # Dates backwards from a recent last step, with the usual gaps.
+            gaps = {"talk": 20, "activist": 120, "candidate": 380, "pre_review": 60, "branch_meeting": 25,
+                    "approval": 45, "full_meeting": 330}  # fmt: skip
+            day = today - dt.timedelta(days=rng.randint(5, 60))
+            dated = []
+            for step in reversed(development.STEPS[: last_index + 1]):
+                dated.append((step, day))
+                day -= dt.timedelta(days=gaps.get(step.code, 12) + rng.randint(0, 10))
+            dated.reverse()
+            if dated[0][1] < person.birth_date.replace(year=person.birth_date.year + 18):
+                continue
+            candidate = Candidate(person=person, organization=branch, stage=min(target, 5),
+                                  status=CandidateStatus.ACTIVE)  # fmt: skip
+            candidates.append((candidate, dated, full, branch))
+    Candidate.objects.bulk_create([c for c, *_ in candidates], batch_size=BATCH)
+    for candidate, dated, full, branch in candidates:
+        by_code = {}
+        for step, day in dated:
+            record = DevelopmentStep(candidate=candidate, code=step.code, done_on=day,
+                                     responsible=rng.choice(["支部书记", "组织委员", "培养联系人"]))  # fmt: skip
+            if step.publicity:
+                record.publicity_from = day - dt.timedelta(days=9)
+                short = rng.random() < 0.1
+                record.publicity_to = record.publicity_from + dt.timedelta(days=3 if short else 8)
+            if step.hours:
+                record.hours = rng.choice([16, 24, 24, 32, 40]) if step.code == "training" else rng.choice([8, 12])
+            steps.append(record)
+            by_code[step.code] = record
+            if step.people:
+                count = 2 if step.people == "introducers" else rng.choice([1, 2])
+                people_links.append((record, [m.person_id for m in rng.sample(full, min(count, len(full)))]))
+        if "approval" in by_code:
+            member = Member(person_id=candidate.person_id, organization=branch, stage="probationary",
+                            category=MemberCategory.OTHER, joined_on=by_code["branch_meeting"].done_on,
+                            applied_on=by_code["application"].done_on)  # fmt: skip
+            new_members.append((candidate, member))
+    DevelopmentStep.objects.bulk_create(steps, batch_size=BATCH)
+    DevelopmentStep.people.through.objects.bulk_create(
+        [DevelopmentStep.people.through(developmentstep_id=r.pk, person_id=p) for r, ids in people_links for p in ids],
+        batch_size=BATCH,
+    )
+    Member.objects.bulk_create([m for _c, m in new_members], batch_size=BATCH)
+    for candidate, member in new_members:
+        candidate.member = member
+        new_placements.append(Placement(member=member, organization_id=member.organization_id,
+                                        started_on=member.joined_on, reason=PlacementReason.JOINED))  # fmt: skip
+    Candidate.objects.bulk_update([c for c, _m in new_members], ["member"], batch_size=BATCH)
+    Placement.objects.bulk_create(new_placements, batch_size=BATCH)
+    ctx.log(f"development: {len(candidates)} candidates, {len(steps)} steps, {len(new_members)} admitted")
+
+    # Transfers in flight: a few per community, in each state.
+    transfers, transfer_steps = [], []
+    communities = ctx.shared["communities"]
+    serials: dict[int, int] = {}
+    for index, community in enumerate(communities):
+        other = communities[(index + 1) % len(communities)]
+        movers = [m for m in community["members"] if m.status == MembershipStatus.NORMAL]
+        for member, state in zip(
+            rng.sample(movers, min(4, len(movers))),
+            [TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT, TransferState.SENT],
+            strict=False,
+        ):
+            external = state == TransferState.SENT and rng.random() < 0.3
+            transfer = Transfer(
+                member=member, person_id=member.person_id,
+                kind=TransferKind.OUTGOING if external else TransferKind.INTERNAL, state=state,
+                from_organization_id=member.organization_id, approving_organization=community["committee"],
+                to_organization=None if external else rng.choice(other["branches"]["residence"]),
+                external_organization="江苏省南京市玄武区梅园新村街道党工委" if external else "",
+                reason=rng.choice(["搬迁新居", "工作调动", "随子女居住", "退休后回原籍"]),
+            )  # fmt: skip
+            if state == TransferState.SENT:
+                code = community["committee"].code
+                serials[community["committee"].pk] = serials.get(community["committee"].pk, 0) + 1
+                transfer.serial_number = f"{code}-{today.year}-{serials[community['committee'].pk]:04d}"
+                transfer.valid_until = today + dt.timedelta(days=90 - rng.randint(1, 20))
+            transfers.append(transfer)
+    Transfer.objects.bulk_create(transfers, batch_size=BATCH)
+    order = [TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT]
+    for transfer in transfers:
+        previous = TransferState.APPLIED
+        for position, state in enumerate(order[: order.index(transfer.state) + 1]):
+            action = ["apply", "submit", "approve"][position]
+            transfer_steps.append(TransferStep(transfer=transfer, action=action, old_state=previous, new_state=state,
+                                               organization_id=transfer.from_organization_id
+                                               if action != "approve" else transfer.approving_organization_id,
+                                               note=transfer.reason if action == "apply" else ""))  # fmt: skip
+            previous = state
+    TransferStep.objects.bulk_create(transfer_steps, batch_size=BATCH)
+    ctx.log(f"transfers in flight: {len(transfers)}")
