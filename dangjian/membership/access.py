@@ -3,10 +3,15 @@ organisation they belong to, and always visible to the member they are about."""
 
 from dangjian.core.access import Rule, register
 from dangjian.membership.models import (
+    Appraisal,
     Candidate,
+    CareCase,
+    CareVisit,
+    CommunityReport,
     DevelopmentStep,
     DuesAssessment,
     DuesPayment,
+    MobileRecord,
     Placement,
     StatusChange,
     Transfer,
@@ -69,4 +74,16 @@ register(
         org_path="candidate__organization__path",
         person="candidate__person_id",
     ),
+)
+register(
+    MobileRecord,
+    Rule(region_path="organization__region__path", org_path="organization__path", person="person_id"),
+)
+# A report sits with the community the member reports to, and with the member.
+register(CommunityReport, Rule(region_path="community__path", person="person_id", self_actions=frozenset({"view"})))
+register(CareCase, _BY_MEMBER)
+register(CareVisit, _BY_MEMBER)
+register(
+    Appraisal,
+    Rule(region_path="organization__region__path", org_path="organization__path", person="member__person_id"),
 )

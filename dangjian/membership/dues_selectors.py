@@ -160,7 +160,10 @@ def arrears(
     members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
     if organization is not None:
         members = members.filter(organization__path__startswith=organization.path)
-    paid = DuesPayment.objects.filter(member=OuterRef("pk"), voided_on__isnull=True).order_by("-month")
+    # Months paid in advance do not hide earlier unpaid ones.
+    paid = DuesPayment.objects.filter(member=OuterRef("pk"), voided_on__isnull=True, month__lte=last_due).order_by(
+        "-month"
+    )
     first_year = DuesAssessment.objects.filter(member=OuterRef("pk")).order_by("year")
     rows = (
         members.annotate(

@@ -198,6 +198,12 @@ def dues_record_payment(
     if paid_on > today:
         errors["paid_on"] = [_("This date is in the future.")]
     first_due = dues.month_start(member.joined_on)
+    if member.status != MembershipStatus.NORMAL:
+        ended = member.placements.order_by("-ended_on").values_list("ended_on", flat=True).first()
+        if ended is None or (months and months[-1] > dues.month_start(ended)):
+            errors.setdefault("months", []).append(
+                _("The member is no longer in good standing; only months before the change can be recorded.")
+            )
     if months and months[0] < first_due:
         errors.setdefault("months", []).append(
             _("Dues are due from the month the member joined (%(month)s).") % {"month": f"{first_due:%Y-%m}"}

@@ -86,7 +86,7 @@ def _write(job: Job) -> None:
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     job_succeeded(
         job,
-        file_name=f"{_('party-members')}-{stamp}.xlsx",
+        file_name="{}-{}.xlsx".format(_("party-members"), stamp),
         content=content,
         result={"rows": done, "full_numbers": full},
     )

@@ -105,7 +105,7 @@ def _check(job: Job) -> None:
     plan, _organization = _plan(job)
     job_succeeded(
         job,
-        file_name=f"{_('import-check')}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+        file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-check"), timezone.localtime()),
         content=_problems_xlsx(plan),
         result=plan.summary(),
     )
@@ -122,7 +122,7 @@ def _import(job: Job) -> None:
     summary = {**plan.summary(), **result.as_dict()}
     job_succeeded(
         job,
-        file_name=f"{_('import-result')}-{timezone.localtime():%Y%m%d-%H%M}.xlsx",
+        file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-result"), timezone.localtime()),
         content=_problems_xlsx(plan),
         result=summary,
     )

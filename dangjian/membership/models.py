@@ -228,6 +228,7 @@ class Transfer(TimeStampedModel):
     external_contact = models.CharField(_("its address and telephone"), max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=200)
     serial_number = models.CharField(_("letter number"), max_length=32, blank=True)
+    issued_on = models.DateField(_("letter issued on"), null=True, blank=True)
     dues_paid_until = models.DateField(_("dues paid until"), null=True, blank=True)
     valid_until = models.DateField(_("letter valid until"), null=True, blank=True)
     # Incoming from outside: what the letter says about the membership.
@@ -365,3 +366,202 @@ class DevelopmentStep(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.candidate_id} {self.code} {self.done_on}"
+
+
+class MobileDirection(models.TextChoices):
+    OUT = "out", _("Away from here (流出)")
+    IN = "in", _("Staying here from elsewhere (流入)")
+
+
+class MobileRecord(TimeStampedModel):
+    """A mobile member (流动党员): one of ours away for work or study, or a member from
+    elsewhere staying in our area, with where, how to reach them and when they return."""
+
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="mobile_records"
+    )
+    direction = models.CharField(_("direction"), max_length=8, choices=MobileDirection.choices)
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("responsible organisation"), on_delete=models.PROTECT,
+        related_name="mobile_records",
+    )  # fmt: skip
+    place = models.CharField(_("destination or origin"), max_length=200)
+    other_organization = models.CharField(
+        _("party organisation there"), max_length=200, blank=True,
+        help_text=_("Where an outgoing member takes part in party life, or an incoming member's own organisation."),
+    )  # fmt: skip
+    contact_note = models.CharField(
+        _("how to keep in touch"), max_length=200, blank=True,
+        help_text=_("E.g. the WeChat group or the contact person there; the member's own mobile is on their record."),
+    )  # fmt: skip
+    reason = models.CharField(_("reason"), max_length=100, blank=True)
+    started_on = models.DateField(_("since"))
+    expected_return_on = models.DateField(_("expected back"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    end_note = models.CharField(_("how it ended"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("mobile member record")
+        verbose_name_plural = _("mobile member records")
+        ordering = ["-started_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["person"], condition=Q(ended_on__isnull=True), name="mobile_one_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} {self.get_direction_display()} {self.place}"
+
+
+class ServiceCategory(models.TextChoices):
+    """Job categories of 双报到 (DESIGN.md §5)."""
+
+    ORGANISATION = "organisation", _("Organisation building")
+    LEGAL = "legal", _("Legal advice and aid")
+    HARDSHIP = "hardship", _("Help for people in hardship, disabled people and job seekers")
+    GOVERNANCE = "governance", _("Community governance")
+    HEALTH = "health", _("Health and medical care")
+    CULTURE = "culture", _("Culture and sports")
+    SAFETY = "safety", _("Safety awareness and patrols")
+    OTHER = "other", _("Other")
+
+
+class ReportState(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    CONFIRMED = "confirmed", _("Confirmed by the community")
+    REVOKED = "revoked", _("Revoked")
+
+
+class CommunityReport(TimeStampedModel):
+    """An in-service member reporting to the community where they live (在职党员双报到), with
+    the kinds of service they offer; registered by the member, confirmed by the community."""
+
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("party member"), on_delete=models.PROTECT, related_name="community_reports"
+    )
+    community = models.ForeignKey(
+        "orgs.Region", verbose_name=_("community"), on_delete=models.PROTECT, related_name="member_reports"
+    )
+    workplace = models.CharField(_("workplace and its party organisation"), max_length=200)
+    categories = models.JSONField(_("services offered"), default=list)
+    state = models.CharField(_("state"), max_length=16, choices=ReportState.choices, default=ReportState.REGISTERED)
+    registered_on = models.DateField(_("registered on"))
+    confirmed_on = models.DateField(_("confirmed on"), null=True, blank=True)
+    revoked_on = models.DateField(_("revoked on"), null=True, blank=True)
+    revoke_reason = models.CharField(_("reason for revoking"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("community report")
+        verbose_name_plural = _("community reports")
+        ordering = ["-registered_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"], condition=~Q(state="revoked"), name="community_report_one_current"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.community}"
+
+
+class Hardship(models.TextChoices):
+    ILLNESS = "illness", _("Serious illness")
+    INCOME = "income", _("Low income")
+    DISABILITY = "disability", _("Disability")
+    ELDERLY = "elderly", _("Old age, living alone")
+    DISASTER = "disaster", _("Accident or disaster")
+    OTHER = "other", _("Other")
+
+
+class CareCase(TimeStampedModel):
+    """A member in hardship (困难党员) on the register, from ``registered_on`` until ``ended_on``."""
+
+    member = models.ForeignKey(
+        "people.Member", verbose_name=_("party member"), on_delete=models.PROTECT, related_name="care_cases"
+    )
+    hardship = models.CharField(_("hardship"), max_length=16, choices=Hardship.choices)
+    description = models.TextField(_("situation"), blank=True)
+    registered_on = models.DateField(_("registered on"))
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("member in hardship")
+        verbose_name_plural = _("members in hardship")
+        ordering = ["-registered_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.hardship}"
+
+
+class CareVisit(TimeStampedModel):
+    """A visit or support (走访慰问) to a member: who went, when, what was given."""
+
+    member = models.ForeignKey(
+        "people.Member", verbose_name=_("party member"), on_delete=models.PROTECT, related_name="care_visits"
+    )
+    visited_on = models.DateField(_("visited on"))
+    visitors = models.CharField(_("visited by"), max_length=200)
+    occasion = models.CharField(
+        _("occasion"), max_length=100, blank=True, help_text=_("E.g. 春节慰问, 七一走访, 住院探望.")
+    )
+    money = models.DecimalField(_("money given (yuan)"), max_digits=10, decimal_places=2, null=True, blank=True)
+    goods = models.CharField(_("goods given"), max_length=200, blank=True)
+    note = models.TextField(_("what was said and needed"), blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("care visit")
+        verbose_name_plural = _("care visits")
+        ordering = ["-visited_on", "-id"]
+        indexes = [models.Index(fields=["member", "-visited_on"], name="care_visit_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.visited_on}"
+
+
+class Grade(models.TextChoices):
+    EXCELLENT = "excellent", _("Excellent")
+    QUALIFIED = "qualified", _("Qualified")
+    BASIC = "basic", _("Basically qualified")
+    UNQUALIFIED = "unqualified", _("Unqualified")
+
+
+class Appraisal(TimeStampedModel):
+    """A member's annual democratic appraisal (民主评议): self-assessment, the peers' votes and
+    the branch's grade."""
+
+    member = models.ForeignKey(
+        "people.Member", verbose_name=_("party member"), on_delete=models.PROTECT, related_name="appraisals"
+    )
+    organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("party branch"), on_delete=models.PROTECT, related_name="appraisals"
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    self_assessment = models.TextField(_("self-assessment"), blank=True)
+    votes_excellent = models.PositiveSmallIntegerField(_("peer votes: excellent"), default=0)
+    votes_qualified = models.PositiveSmallIntegerField(_("peer votes: qualified"), default=0)
+    votes_basic = models.PositiveSmallIntegerField(_("peer votes: basically qualified"), default=0)
+    votes_unqualified = models.PositiveSmallIntegerField(_("peer votes: unqualified"), default=0)
+    grade = models.CharField(_("branch grade"), max_length=16, choices=Grade.choices, blank=True)
+    grade_note = models.CharField(_("note on the grade"), max_length=200, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("democratic appraisal")
+        verbose_name_plural = _("democratic appraisals")
+        ordering = ["organization", "year", "member"]
+        constraints = [models.UniqueConstraint(fields=["member", "year"], name="appraisal_member_year")]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.year} {self.grade}"

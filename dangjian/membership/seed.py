@@ -246,7 +246,8 @@ def seed_pipeline(ctx: SeedContext) -> None:
                 code = community["committee"].code
                 serials[community["committee"].pk] = serials.get(community["committee"].pk, 0) + 1
                 transfer.serial_number = f"{code}-{today.year}-{serials[community['committee'].pk]:04d}"
-                transfer.valid_until = today + dt.timedelta(days=90 - rng.randint(1, 20))
+                transfer.issued_on = today - dt.timedelta(days=rng.randint(1, 20))
+                transfer.valid_until = transfer.issued_on + dt.timedelta(days=90)
             transfers.append(transfer)
     Transfer.objects.bulk_create(transfers, batch_size=BATCH)
     order = [TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT]

@@ -101,9 +101,11 @@ def member_create(
     reason: str = PlacementReason.RECORDED,
     request: Any = None,
     check_scope: bool = True,
+    started_on: dt.date | None = None,
 ) -> Member:
     """Record the party membership of ``person`` in ``organization`` (e.g. from paper records or
-    an import). The placement history starts on the date of joining."""
+    an import). The placement history starts on the date of joining, or on ``started_on`` (a
+    member transferred in from outside the system belongs here from the acceptance)."""
     errors: dict[str, list[str]] = {}
     if check_scope:
         errors.update(_check_organization(actor, organization, CREATE))
@@ -127,7 +129,9 @@ def member_create(
         )  # fmt: skip
         if data.get("specialties"):
             member.specialties.set(_specialties(data["specialties"]))
-        Placement.objects.create(member=member, organization=organization, started_on=data["joined_on"], reason=reason)
+        Placement.objects.create(
+            member=member, organization=organization, started_on=started_on or data["joined_on"], reason=reason
+        )
         record_event(
             actor=actor, action=EventAction.CREATED, target=member, request=request,
             changes={"organization": [None, organization.name], **{k: [None, v] for k, v in _display(member).items() if v}},

@@ -190,8 +190,11 @@ def transfer_actions(actor: Any, transfer: Transfer) -> list[str]:
     if transfer.state == TransferState.SENT:
         if transfer.kind == TransferKind.OUTGOING and _may_send(actor, transfer):
             actions += ["receipt", "cancel"]
-        elif transfer.kind != TransferKind.OUTGOING and _may_receive(actor, transfer):
-            actions += ["accept", "return"]
+        elif transfer.kind != TransferKind.OUTGOING:
+            if _may_receive(actor, transfer):
+                actions += ["accept", "return"]
+            if _may_send(actor, transfer):
+                actions.append("cancel")  # e.g. the letter expired or was lost
     return actions
 
 
@@ -230,9 +233,11 @@ def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: d
         assert committee is not None
         locked.serial_number = _next_serial(committee, today.year)
         locked.dues_paid_until = dues_paid_until(locked.member)
-        locked.valid_until = today + dt.timedelta(days=LETTER_VALID_DAYS)
+        locked.issued_on, locked.valid_until = today, today + dt.timedelta(days=LETTER_VALID_DAYS)
         locked.state = TransferState.SENT
-        locked.save(update_fields=["serial_number", "dues_paid_until", "valid_until", "state", "updated_at"])
+        locked.save(
+            update_fields=["serial_number", "dues_paid_until", "issued_on", "valid_until", "state", "updated_at"]
+        )
         _step(locked, actor, "approve", TransferState.REVIEWING, committee, note)
     return locked
 
@@ -273,6 +278,20 @@ def transfer_cancel(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
     return locked
 
 
+def _check_acceptance_date(transfer: Transfer, effective_on: dt.date) -> None:
+    """Acceptance cannot predate the letter, and an expired letter must be issued again."""
+    if transfer.issued_on and effective_on < transfer.issued_on:
+        raise ValidationError(
+            {"effective_on": [_("The member cannot be received before the letter was issued (%(date)s).")
+                              % {"date": transfer.issued_on.isoformat()}]}
+        )  # fmt: skip
+    if transfer.valid_until and effective_on > transfer.valid_until:
+        raise ValidationError(
+            {"effective_on": [_("The letter expired on %(date)s; the sending side must withdraw it and issue a new one.")
+                              % {"date": transfer.valid_until.isoformat()}]}
+        )  # fmt: skip
+
+
 def transfer_accept(
     *, actor: Any, transfer: Transfer, effective_on: dt.date | None = None, note: str = "", request: Any = None
 ) -> Transfer:
@@ -287,11 +306,12 @@ def transfer_accept(
         locked = _locked(transfer, (TransferState.SENT,))
         if locked.kind == TransferKind.OUTGOING:
             raise PermissionDenied
+        _check_acceptance_date(locked, effective_on)
         assert locked.to_organization is not None
         if locked.kind == TransferKind.INCOMING:
             member = member_create(
                 actor=actor, person=locked.person, organization=locked.to_organization, check_scope=False,
-                reason=PlacementReason.TRANSFERRED, request=request,
+                reason=PlacementReason.TRANSFERRED, request=request, started_on=effective_on,
                 data={"stage": locked.stage, "category": locked.category, "joined_on": locked.joined_on,
                       "full_on": locked.full_on},
             )  # fmt: skip

@@ -138,11 +138,10 @@ def transfer_letter(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     full = allowed(request.user, UNMASK, transfer.person)
     id_number = crypto.decrypt(transfer.person.id_number_encrypted) if full else transfer.person.id_number_masked
-    approved = transfer.steps.filter(action="approve").order_by("-decided_at").first()
     today = timezone.localdate()
     try:
         content = letters.render_letter(
-            transfer, id_number=id_number or "—", issued_on=timezone.localdate(approved.decided_at) if approved else today,
+            transfer, id_number=id_number or "—", issued_on=transfer.issued_on or today,
             today=today,
         )  # fmt: skip
     except letters.FontMissing as exc:

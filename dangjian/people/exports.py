@@ -84,7 +84,7 @@ def _write(job: Job) -> None:
         _("People"), [_(title) for _key, title in COLUMNS], rows, on_row=lambda n: job_progress(job, n)
     )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    file_name = f"{_('people')}-{stamp}.xlsx"
+    file_name = "{}-{}.xlsx".format(_("people"), stamp)
     job_succeeded(job, file_name=file_name, content=content, result={"rows": done, "full_numbers": bool(full)})
     record_event(
         actor=user,
