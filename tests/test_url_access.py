@@ -112,6 +112,17 @@ def _step_with_attachment(world):
     )  # fmt: skip
 
 
+def _mobile(world):
+    import datetime as dt
+
+    from dangjian.membership.mobile_services import mobile_register
+
+    return mobile_register(
+        actor=world.users.admin, person=world.zhao, organization=world.branch_a1,
+        data={"direction": "out", "place": "深圳市南山区", "started_on": dt.date(2026, 3, 1)},
+    )  # fmt: skip
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -458,6 +469,40 @@ RULES: list[Case] = [
         "the attachment of a step of 张三's development",
         lambda w: reverse("membership:step_attachment", args=[_step_with_attachment(w).pk]),
         only(("admin", "secretary", "staff", "branch"), 200),
+    ),
+    Case("membership:mobile", "mobile members (own scope)", lambda w: reverse("membership:mobile"), expect(200)),
+    Case(
+        "membership:mobile_end",
+        "close 赵六's mobile record",
+        lambda w: reverse("membership:mobile_end", args=[_mobile(w).pk]),
+        only(("admin", "secretary", "staff", "branch"), 302),
+        method="post",
+        data=lambda w: {"note": "已返回"},
+    ),
+    Case(
+        "membership:reports",
+        "双报到 (own report, own communities)",
+        lambda w: reverse("membership:reports"),
+        expect(200),
+    ),
+    Case("membership:care", "care register (own scope)", lambda w: reverse("membership:care"), expect(200)),
+    Case(
+        "membership:appraisal",
+        "appraisal sheet (404 without a branch in scope)",
+        lambda w: reverse("membership:appraisal"),
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
+        "membership:appraisal",
+        "appraisal sheet of branch B1",
+        lambda w: reverse("membership:appraisal") + f"?org={w.branch_b1.pk}&member={w.sun.member.pk}",
+        only(("admin", "outsider"), 200),
+    ),
+    Case(
+        "membership:member_care",
+        "care of 赵六",
+        lambda w: reverse("membership:member_care", args=[w.zhao.member.pk]),
+        only(("admin", "secretary", "staff", "branch", "member"), 200),
     ),
 ]
 

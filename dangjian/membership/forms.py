@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.validators import validate_id_number
 from dangjian.membership import dues
-from dangjian.membership.models import DuesKind, PaymentMethod
+from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
 from dangjian.membership.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage, Person
@@ -366,4 +366,94 @@ class StepForm(forms.Form):
             del self.fields["people"]
         for field in self.fields.values():
             if not isinstance(field.widget, forms.CheckboxSelectMultiple):
+                field.widget.attrs.setdefault("class", "input")
+
+
+class MobileForm(forms.Form):
+    id_number = forms.CharField(label=_("ID number of the member"), max_length=40)
+    direction = forms.ChoiceField(label=_("Direction"), choices=MobileDirection.choices)
+    organization = forms.ModelChoiceField(label=_("Responsible organisation"), queryset=None)
+    place = forms.CharField(label=_("Destination or origin"), max_length=200)
+    other_organization = forms.CharField(label=_("Party organisation there"), required=False, max_length=200)
+    contact_note = forms.CharField(label=_("How to keep in touch"), required=False, max_length=200)
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=100)
+    started_on = forms.DateField(label=_("Since"), widget=DATE_WIDGET)
+    expected_return_on = forms.DateField(label=_("Expected back"), required=False, widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["organization"].queryset = restrict(
+            Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
+        ).order_by("path")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
+        return data
+
+
+class ReportForm(forms.Form):
+    community = forms.ModelChoiceField(label=_("The community where you live"), queryset=None)
+    workplace = forms.CharField(label=_("Your workplace and its party organisation"), max_length=200)
+    categories = forms.MultipleChoiceField(
+        label=_("Services you can offer"), choices=ServiceCategory.choices, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from dangjian.orgs.models import Region, RegionLevel
+
+        self.fields["community"].queryset = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path")
+        for name in ("community", "workplace"):
+            self.fields[name].widget.attrs.setdefault("class", "input")
+
+
+class CareCaseForm(forms.Form):
+    hardship = forms.ChoiceField(label=_("Hardship"), choices=Hardship.choices)
+    description = forms.CharField(label=_("Situation"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+
+class CareVisitForm(forms.Form):
+    visited_on = forms.DateField(label=_("Visited on"), widget=DATE_WIDGET)
+    visitors = forms.CharField(label=_("Visited by"), max_length=200)
+    occasion = forms.CharField(label=_("Occasion"), required=False, max_length=100)
+    money = forms.DecimalField(label=_("Money given (yuan)"), required=False, min_value=0, decimal_places=2)
+    goods = forms.CharField(label=_("Goods given"), required=False, max_length=200)
+    note = forms.CharField(
+        label=_("What was said and needed"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+
+class AppraisalForm(forms.Form):
+    self_assessment = forms.CharField(
+        label=_("Self-assessment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    votes_excellent = forms.IntegerField(label=_("Excellent"), min_value=0, initial=0)
+    votes_qualified = forms.IntegerField(label=_("Qualified"), min_value=0, initial=0)
+    votes_basic = forms.IntegerField(label=_("Basically qualified"), min_value=0, initial=0)
+    votes_unqualified = forms.IntegerField(label=_("Unqualified"), min_value=0, initial=0)
+    grade = forms.ChoiceField(label=_("Branch grade"), required=False, choices=[("", "—"), *Grade.choices])
+    grade_note = forms.CharField(label=_("Note on the grade"), required=False, max_length=200)
+    confirm_excess = forms.BooleanField(
+        label=_("The branch decided on more than a third excellent (say why in the note)"), required=False
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "input")

@@ -66,6 +66,7 @@ def seed(ctx: SeedContext) -> None:
     ctx.log(f"placements: {len(placements)}, deaths recorded: {len(changes)}")
     _seed_dues(ctx, [m for c in communities for m in c["members"] if m.status == MembershipStatus.NORMAL])
     seed_pipeline(ctx)
+    seed_member_life(ctx)
 
 
 def _base(rng, category: str) -> tuple[str, Decimal]:
@@ -262,3 +263,73 @@ def seed_pipeline(ctx: SeedContext) -> None:
             previous = state
     TransferStep.objects.bulk_create(transfer_steps, batch_size=BATCH)
     ctx.log(f"transfers in flight: {len(transfers)}")
+
+
+def seed_member_life(ctx: SeedContext) -> None:
+    """Mobile members, in-service members reporting to their community, the hardship register
+    with visits, and last year's democratic appraisal for the residence branches."""
+    from dangjian.membership.models import (
+        Appraisal,
+        CareCase,
+        CareVisit,
+        CommunityReport,
+        Grade,
+        Hardship,
+        MobileDirection,
+        MobileRecord,
+        ReportState,
+        ServiceCategory,
+    )
+
+    rng, today = ctx.rng, ctx.today
+    mobile, reports, cases, visits, appraisals = [], [], [], [], []
+    places = ["广东省深圳市南山区", "上海市浦东新区", "浙江省杭州市西湖区", "北京市海淀区", "江苏省苏州市工业园区"]
+    for community in ctx.shared["communities"]:
+        members = [m for m in community["members"] if m.status == MembershipStatus.NORMAL]
+        employed = [m for m in members if m.category == MemberCategory.EMPLOYED]
+        for member in rng.sample(employed, min(len(employed), max(2, len(employed) // 40))):
+            started = today - dt.timedelta(days=rng.randint(30, 700))
+            mobile.append(MobileRecord(
+                person_id=member.person_id, direction=MobileDirection.OUT, organization_id=member.organization_id,
+                place=rng.choice(places), other_organization="当地流动党员党支部" if rng.random() < 0.6 else "",
+                contact_note="支部微信群", reason=rng.choice(["外出务工", "异地工作", "随迁照顾子女"]),
+                started_on=started, expected_return_on=started + dt.timedelta(days=rng.choice([180, 365, 730])),
+            ))  # fmt: skip
+        for member in rng.sample(employed, min(len(employed), max(3, len(employed) // 8))):
+            state = rng.choice([ReportState.CONFIRMED, ReportState.CONFIRMED, ReportState.REGISTERED])
+            registered = today - dt.timedelta(days=rng.randint(5, 500))
+            reports.append(CommunityReport(
+                person_id=member.person_id, community=community["region"],
+                workplace=rng.choice(["市第九医院党委", "钢城第一中学党总支", "区税务局机关党支部", "市供电公司党委"]),
+                categories=sorted(rng.sample(ServiceCategory.values, rng.randint(1, 3))), state=state,
+                registered_on=registered,
+                confirmed_on=registered + dt.timedelta(days=3) if state == ReportState.CONFIRMED else None,
+            ))  # fmt: skip
+        old = [m for m in members if m.category == MemberCategory.RETIRED]
+        for member in rng.sample(old, min(len(old), max(2, len(old) // 12))):
+            cases.append(CareCase(member=member, hardship=rng.choice([Hardship.ILLNESS, Hardship.INCOME,
+                                  Hardship.ELDERLY, Hardship.DISABILITY]),
+                                  description="家庭困难，需定期走访", registered_on=today - dt.timedelta(days=rng.randint(60, 900))))  # fmt: skip
+            if rng.random() < 0.7:
+                visits.append(CareVisit(member=member, visited_on=today - dt.timedelta(days=rng.randint(10, 400)),
+                                        visitors="社区党委书记、网格员", occasion=rng.choice(["春节慰问", "七一走访", "住院探望"]),
+                                        money=rng.choice([None, 300, 500, 800]), goods=rng.choice(["", "米、油", "慰问品"])))  # fmt: skip
+        year = today.year - 1
+        for branch in community["branches"]["residence"][:2]:
+            in_branch = [m for m in members if m.organization_id == branch.pk and m.joined_on.year < year]
+            excellent = set(rng.sample(in_branch, len(in_branch) // 4))
+            for member in in_branch:
+                grade = Grade.EXCELLENT if member in excellent else rng.choices(
+                    [Grade.QUALIFIED, Grade.BASIC], [95, 5])[0]  # fmt: skip
+                n = len(in_branch)
+                votes = rng.randint(n // 2, n) if grade == Grade.EXCELLENT else rng.randint(0, n // 5)
+                appraisals.append(Appraisal(member=member, organization=branch, year=year, grade=grade,
+                                            self_assessment="认真学习，按时参加组织生活，积极参加志愿服务。",
+                                            votes_excellent=votes, votes_qualified=n - votes))  # fmt: skip
+    MobileRecord.objects.bulk_create(mobile, batch_size=BATCH)
+    CommunityReport.objects.bulk_create(reports, batch_size=BATCH)
+    CareCase.objects.bulk_create(cases, batch_size=BATCH)
+    CareVisit.objects.bulk_create(visits, batch_size=BATCH)
+    Appraisal.objects.bulk_create(appraisals, batch_size=BATCH)
+    ctx.log(f"mobile: {len(mobile)}, community reports: {len(reports)}, hardship: {len(cases)}, "
+            f"visits: {len(visits)}, appraisals: {len(appraisals)}")  # fmt: skip

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dangjian.membership import development_views, dues_views, transfer_views, views
+from dangjian.membership import care_views, development_views, dues_views, transfer_views, views
 
 app_name = "membership"
 urlpatterns = [
@@ -27,6 +27,12 @@ urlpatterns = [
     path("development/<int:pk>/", development_views.candidate_detail, name="candidate"),
     path("development/<int:pk>/stop/", development_views.candidate_stop, name="candidate_stop"),
     path("development/steps/<int:pk>/attachment/", development_views.step_attachment, name="step_attachment"),
+    path("mobile/", care_views.mobile_list, name="mobile"),
+    path("mobile/<int:pk>/end/", care_views.mobile_end, name="mobile_end"),
+    path("reports/", care_views.reports, name="reports"),
+    path("care/", care_views.care, name="care"),
+    path("appraisal/", care_views.appraisal, name="appraisal"),
+    path("<int:pk>/care/", care_views.member_care, name="member_care"),
     path("<int:pk>/", views.member_detail, name="detail"),
     path("<int:pk>/edit/", views.member_edit, name="edit"),
     path("<int:pk>/status/", views.member_status, name="status"),

@@ -1,0 +1,247 @@
+"""Pages for mobile members, community reports (双报到), care of members and democratic appraisal."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CHANGE, VIEW, allowed, restrict, scope_for
+from dangjian.membership import care_selectors, care_services, mobile_services, selectors
+from dangjian.membership.forms import AppraisalForm, CareCaseForm, CareVisitForm, MobileForm, ReportForm
+from dangjian.membership.models import CareCase, CommunityReport, MobileRecord
+from dangjian.orgs.models import Organization, OrgKind
+from dangjian.people.models import Member, MembershipStatus
+
+
+def _errors_to(form: Form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@require_http_methods(["GET", "POST"])
+def mobile_list(request: HttpRequest) -> HttpResponse:
+    """Mobile members now away or staying here, and the form to register one."""
+    form = MobileForm(request.POST or None, user=request.user)
+    can_register = form.fields["organization"].queryset.exists()
+    if request.method == "POST":
+        if not can_register:
+            raise Http404
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                mobile_services.mobile_register(
+                    actor=request.user, person=data["person"], organization=data["organization"], data=data
+                )
+            except ValidationError as exc:
+                _errors_to(form, exc)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("The mobile member has been registered."))
+                return redirect("membership:mobile")
+    show_all = request.GET.get("all") == "1"
+    context = {
+        "records": care_selectors.mobile_records(user=request.user, open_only=not show_all)[:300],
+        "form": form if can_register else None,
+        "show_all": show_all,
+        "today": timezone.localdate(),
+    }
+    return render(request, "membership/mobile_list.html", context)
+
+
+@require_POST
+def mobile_end(request: HttpRequest, pk: int) -> HttpResponse:
+    record = restrict(MobileRecord.objects.all(), request.user, CHANGE).filter(pk=pk).first()
+    if record is None:
+        raise Http404
+    try:
+        mobile_services.mobile_end(
+            actor=request.user, record=record, ended_on=timezone.localdate(), note=request.POST.get("note", "")
+        )
+    except ValidationError as exc:
+        for error in exc.messages:
+            messages.error(request, error)
+    else:
+        messages.success(request, _("The record has been closed."))
+    return redirect("membership:mobile")
+
+
+@require_http_methods(["GET", "POST"])
+def reports(request: HttpRequest) -> HttpResponse:
+    """双报到: a member's own report (register, revoke) and, for community staff, the reports
+    to their communities (confirm, revoke)."""
+    scope = scope_for(request.user)
+    mine = list(care_selectors.my_reports(user=request.user, person_id=scope.person_id))
+    current = next((r for r in mine if r.state != "revoked"), None)
+    form = ReportForm(request.POST or None)
+    if request.method == "POST" and request.POST.get("action") == "register":
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                mobile_services.report_register(
+                    actor=request.user, community=data["community"], workplace=data["workplace"],
+                    categories=data["categories"],
+                )  # fmt: skip
+            except ValidationError as exc:
+                _errors_to(form, exc)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("You have reported to the community; it will confirm shortly."))
+                return redirect("membership:reports")
+    elif request.method == "POST":
+        report = CommunityReport.objects.filter(pk=request.POST.get("report") or 0).first()
+        if report is None:
+            raise Http404
+        try:
+            if request.POST.get("action") == "confirm":
+                mobile_services.report_confirm(actor=request.user, report=report)
+            elif request.POST.get("action") == "revoke":
+                mobile_services.report_revoke(actor=request.user, report=report, reason=request.POST.get("reason", ""))
+            else:
+                raise Http404
+        except ValidationError as exc:
+            for error in exc.messages:
+                messages.error(request, error)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("Done."))
+        return redirect("membership:reports")
+    incoming = care_selectors.community_reports(user=request.user) if scope.sees_trees else []
+    is_member = (
+        scope.person_id is not None
+        and Member.objects.filter(person_id=scope.person_id, status=MembershipStatus.NORMAL).exists()
+    )
+    context = {
+        "mine": mine,
+        "current": current,
+        "form": form if is_member and current is None else None,
+        "incoming": list(incoming[:300]) if incoming else [],
+        "can_confirm": scope.can(CHANGE),
+    }
+    return render(request, "membership/reports.html", context)
+
+
+@require_GET
+def care(request: HttpRequest) -> HttpResponse:
+    """The hardship register and the old and sick members due for a visit."""
+    context = {
+        "register": list(care_selectors.care_register(user=request.user)[:300]),
+        "due": list(care_selectors.visits_due(user=request.user, limit=100)),
+        "interval": care_selectors.VISIT_INTERVAL_DAYS,
+    }
+    return render(request, "membership/care.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def member_care(request: HttpRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(user=request.user, pk=pk)
+    can_change = allowed(request.user, CHANGE, member)
+    today = timezone.localdate()
+    case_form = CareCaseForm(initial={"registered_on": today})
+    visit_form = CareVisitForm(initial={"visited_on": today})
+    if request.method == "POST":
+        if not can_change:
+            raise Http404
+        action = request.POST.get("action")
+        try:
+            if action == "case":
+                case_form = CareCaseForm(request.POST)
+                if case_form.is_valid():
+                    care_services.care_register(actor=request.user, member=member, **case_form.cleaned_data)
+                    messages.success(request, _("The member is on the hardship register."))
+                    return redirect("membership:member_care", pk=member.pk)
+            elif action == "visit":
+                visit_form = CareVisitForm(request.POST)
+                if visit_form.is_valid():
+                    care_services.care_visit(actor=request.user, member=member, data=visit_form.cleaned_data)
+                    messages.success(request, _("The visit has been recorded."))
+                    return redirect("membership:member_care", pk=member.pk)
+            elif action == "end":
+                case = CareCase.objects.filter(member=member, pk=request.POST.get("case") or 0).first()
+                if case is None:
+                    raise Http404
+                care_services.care_end(
+                    actor=request.user, case=case, ended_on=today, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("The case has been closed."))
+                return redirect("membership:member_care", pk=member.pk)
+            else:
+                raise Http404
+        except ValidationError as exc:
+            _errors_to(case_form if action == "case" else visit_form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+    context = {
+        "member": member,
+        "record": care_selectors.member_care(member=member),
+        "case_form": case_form,
+        "visit_form": visit_form,
+        "can_change": can_change,
+    }
+    return render(request, "membership/member_care.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def appraisal(request: HttpRequest) -> HttpResponse:
+    """民主评议 sheet of one branch for one year: each member's self-assessment, peer votes and
+    the branch's grade, with the check that 优秀 stays within a third."""
+    branches = restrict(
+        Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), request.user, VIEW
+    ).order_by("path")
+    organization = None
+    if str(request.GET.get("org") or request.POST.get("org") or "").isdigit():
+        organization = branches.filter(pk=request.GET.get("org") or request.POST.get("org")).first()
+    organization = organization or branches.first()
+    if organization is None:
+        raise Http404
+    year_text = str(request.GET.get("year") or request.POST.get("year") or "")
+    year = int(year_text) if year_text.isdigit() else timezone.localdate().year
+    form, editing = None, None
+    member_pk = request.POST.get("member") or request.GET.get("member")
+    if member_pk and str(member_pk).isdigit():
+        editing = selectors.member_for(user=request.user, pk=int(member_pk))
+        if editing.organization_id != organization.pk or not allowed(request.user, CHANGE, editing):
+            raise Http404
+        current = editing.appraisals.filter(year=year).first()
+        initial = (
+            {f: getattr(current, f) for f in ("self_assessment", "votes_excellent", "votes_qualified", "votes_basic",
+                                              "votes_unqualified", "grade", "grade_note")}
+            if current else {}
+        )  # fmt: skip
+        form = AppraisalForm(request.POST or None, initial=initial)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                care_services.appraisal_save(
+                    actor=request.user, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
+                )
+            except ValidationError as exc:
+                _errors_to(form, exc)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(
+                    request, _("The appraisal of %(name)s has been saved.") % {"name": editing.person.name}
+                )
+                return redirect(f"{request.path}?org={organization.pk}&year={year}")
+    elif request.method == "POST":
+        raise Http404
+    context = {
+        "branches": branches[:300],
+        "organization": organization,
+        "year": year,
+        "sheet": care_selectors.appraisal_sheet(user=request.user, organization=organization, year=year),
+        "form": form,
+        "editing": editing,
+        "can_change": allowed(request.user, CHANGE, organization),
+    }
+    return render(request, "membership/appraisal.html", context)
