@@ -211,10 +211,13 @@ def ensure_bench_user():
 
 
 def build_cases() -> list[Case]:
+    from dangjian.orgs.models import Organization, OrgKind
     from dangjian.people.models import Tag, TagKind
 
     tag = Tag.objects.get(kind=TagKind.PERSON, name="独居老人")
     search = {"target_ms": 150.0, "target_queries": 10}
+    committee = Organization.objects.filter(kind=OrgKind.COMMITTEE).order_by("path").first()
+    roster = {"target_ms": 150.0, "target_queries": 13}
     return [
         Case("people", "people list", "/people/", ('id="results"',)),
         Case("people_pinyin", "people ?q=zs (pinyin)", "/people/?q=zs", ('id="results"',), **search),
@@ -229,6 +232,27 @@ def build_cases() -> list[Case]:
         Case("people_name", "people ?q=王 (name)", "/people/?q=%E7%8E%8B", ('id="results"', ">王"), **search),
         Case("people_tag", "people ?tag=独居老人", f"/people/?tag={tag.pk}", ('id="results"',)),
         Case("people_page50", "people ?page=50", "/people/?page=50", ('id="results"',)),
+        Case("members", "member roster /members/", "/members/", ('id="results"',), **roster),
+        Case(
+            "members_filtered",
+            "roster ?stage=full&category=retired&age=70-79",
+            "/members/?stage=full&category=retired&age=70-79",
+            ('id="results"',),
+            **roster,
+        ),
+        Case("members_search", "roster ?q=zs", "/members/?q=zs", ('id="results"',), may_be_empty=True, **roster),
+        Case(
+            "members_on_date",
+            "roster of a committee on 2024-01-01",
+            f"/members/?org={committee.pk}&on=2024-01-01",
+            ('id="results"',),
+            **roster,
+        ),
+        Case("composition", "composition /members/composition/", "/members/composition/", ("chart",), target_ms=500.0),
+        Case(
+            "dues_bill", "dues bill of a committee", f"/members/dues/?org={committee.pk}", ("figures",), target_ms=500.0
+        ),
+        Case("development", "development board", "/members/development/", ("board",), target_ms=500.0),
         Case("orgs", "org tree /orgs/", "/orgs/", ("党委", "/orgs/"), target_ms=150.0, target_queries=10),
         Case("regions", "region tree /regions/", "/regions/", ("网格", "/regions/")),
         Case("workbench", "workbench /", "/", ('class="figures"',), target_ms=200.0),
@@ -255,7 +279,7 @@ def check_response(response, case: Case, username: str) -> str:
     missing = [text for text in case.expect if text not in body]
     if missing:
         raise SystemExit(f"{case.key} as {username}: the response lacks {missing!r}")
-    if not case.key.startswith("people"):
+    if not case.key.startswith(("people", "members")):
         return ""
     if "<tbody>" not in body and not case.may_be_empty:
         raise SystemExit(f"{case.key} as {username}: the list is empty")

@@ -371,7 +371,7 @@ class StepForm(forms.Form):
 
 class MobileForm(forms.Form):
     id_number = forms.CharField(label=_("ID number of the member"), max_length=40)
-    direction = forms.ChoiceField(label=_("Direction"), choices=MobileDirection.choices)
+    direction = forms.ChoiceField(label=_("Direction of movement"), choices=MobileDirection.choices)
     organization = forms.ModelChoiceField(label=_("Responsible organisation"), queryset=None)
     place = forms.CharField(label=_("Destination or origin"), max_length=200)
     other_organization = forms.CharField(label=_("Party organisation there"), required=False, max_length=200)

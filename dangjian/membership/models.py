@@ -380,7 +380,7 @@ class MobileRecord(TimeStampedModel):
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="mobile_records"
     )
-    direction = models.CharField(_("direction"), max_length=8, choices=MobileDirection.choices)
+    direction = models.CharField(_("direction of movement"), max_length=8, choices=MobileDirection.choices)
     organization = models.ForeignKey(
         "orgs.Organization", verbose_name=_("responsible organisation"), on_delete=models.PROTECT,
         related_name="mobile_records",

@@ -108,14 +108,14 @@ def _seed_dues(ctx: SeedContext, members: list[Member]) -> None:
             behind += 1
         elif habit < 0.12:  # a few months behind
             stop = dues.add_months(last_due, -rng.randint(1, 4))
-        else:
-            stop = last_due
+        else:  # up to date; half of them have paid this month already
+            stop = dues.month_start(today) if today.day >= 5 and rng.random() < 0.5 else last_due
         quarterly = rng.random() < 0.4
         month, batch = first, []
         while month <= stop:
             batch.append(month)
             if not quarterly or month.month % 3 == 0 or month == stop:
-                _pay(rng, member, batch, monthly_by_year, sequences, codes, payments)
+                _pay(rng, member, batch, monthly_by_year, sequences, codes, payments, today)
                 batch = []
             month = dues.add_months(month, 1)
         if len(payments) >= BATCH * 10:
@@ -126,10 +126,10 @@ def _seed_dues(ctx: SeedContext, members: list[Member]) -> None:
     ctx.log(f"dues assessments: {len(assessments)}, members six or more months behind: {behind}")
 
 
-def _pay(rng, member, months, monthly_by_year, sequences, codes, payments) -> None:
+def _pay(rng, member, months, monthly_by_year, sequences, codes, payments, today) -> None:
     now = timezone.now()
     last = months[-1]
-    paid_on = min(dues.month_end(last), dt.date(last.year, last.month, rng.randint(3, 20)))
+    paid_on = min(dues.month_end(last), dt.date(last.year, last.month, rng.randint(3, 20)), today)
     key = (member.organization_id, paid_on.year)
     sequences[key] = sequences.get(key, 0) + 1
     receipt = f"{codes[member.organization_id]}-{paid_on.year}-{sequences[key]:05d}"
