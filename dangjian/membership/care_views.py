@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict, scope_for
 from dangjian.membership import care_selectors, care_services, mobile_services, selectors
 from dangjian.membership.forms import AppraisalForm, CareCaseForm, CareVisitForm, MobileForm, ReportForm
-from dangjian.membership.models import CareCase, CommunityReport, MobileRecord
+from dangjian.membership.models import Appraisal, CareCase, CommunityReport, MobileRecord
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MembershipStatus
 
@@ -204,7 +204,11 @@ def appraisal(request: HttpRequest) -> HttpResponse:
     if organization is None:
         raise Http404
     year_text = str(request.GET.get("year") or request.POST.get("year") or "")
-    year = int(year_text) if year_text.isdigit() else timezone.localdate().year
+    if year_text.isdigit():
+        year = int(year_text)
+    else:  # the latest year appraised, or this year
+        latest = Appraisal.objects.filter(organization=organization).order_by("-year").values_list("year", flat=True)
+        year = latest.first() or timezone.localdate().year
     form, editing = None, None
     member_pk = request.POST.get("member") or request.GET.get("member")
     if member_pk and str(member_pk).isdigit():

@@ -290,6 +290,11 @@ class TransferActionForm(forms.Form):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     effective_on = forms.DateField(label=_("Received on"), required=False, widget=DATE_WIDGET)
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
 
 class CandidateStartForm(forms.Form):
     id_number = forms.CharField(

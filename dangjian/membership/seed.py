@@ -248,6 +248,7 @@ def seed_pipeline(ctx: SeedContext) -> None:
                 serials[community["committee"].pk] = serials.get(community["committee"].pk, 0) + 1
                 transfer.serial_number = f"{code}-{today.year}-{serials[community['committee'].pk]:04d}"
                 transfer.issued_on = today - dt.timedelta(days=rng.randint(1, 20))
+                transfer.dues_paid_until = dues.add_months(dues.month_start(today), -rng.randint(1, 2))
                 transfer.valid_until = transfer.issued_on + dt.timedelta(days=90)
             transfers.append(transfer)
     Transfer.objects.bulk_create(transfers, batch_size=BATCH)
