@@ -84,7 +84,7 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(user=request.user, pk=pk)
     can_change = allowed(request.user, CHANGE, member)
     today = timezone.localdate()
-    record = dues_selectors.member_dues(member=member, months=24, today=today)
+    record = dues_selectors.member_dues(member=member, months=12, today=today)
     unpaid = [
         (f"{row['month']:%Y-%m}", date_format(row["month"], "YEAR_MONTH_FORMAT"))
         for row in record["months"]
