@@ -25,6 +25,7 @@ from dangjian.membership.models import (
     PlacementReason,
     StatusChange,
 )
+from dangjian.membership.services import add_years
 from dangjian.people.models import Member, MemberCategory, MembershipStatus
 
 ORDER = 25
@@ -181,7 +182,7 @@ def seed_pipeline(ctx: SeedContext) -> None:
                 dated.append((step, day))
                 day -= dt.timedelta(days=gaps.get(step.code, 12) + rng.randint(0, 10))
             dated.reverse()
-            if dated[0][1] < person.birth_date.replace(year=person.birth_date.year + 18):
+            if dated[0][1] < add_years(person.birth_date, 18):
                 continue
             candidate = Candidate(person=person, organization=branch, stage=min(target, 5),
                                   status=CandidateStatus.ACTIVE)  # fmt: skip
