@@ -470,6 +470,12 @@ RULES: list[Case] = [
         lambda w: reverse("membership:step_attachment", args=[_step_with_attachment(w).pk]),
         only(("admin", "secretary", "staff", "branch"), 200),
     ),
+    Case(
+        "membership:create",
+        "record a member from the paper files (needs the right to register)",
+        lambda w: reverse("membership:create"),
+        only(("admin", "secretary", "staff", "outsider"), 200),
+    ),
     Case("membership:mobile", "mobile members (own scope)", lambda w: reverse("membership:mobile"), expect(200)),
     Case(
         "membership:mobile_end",

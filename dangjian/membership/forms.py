@@ -462,3 +462,34 @@ class AppraisalForm(forms.Form):
         for field in self.fields.values():
             if not isinstance(field.widget, forms.CheckboxInput):
                 field.widget.attrs.setdefault("class", "input")
+
+
+class MemberCreateForm(forms.Form):
+    """Record the membership of a person already registered (e.g. from the paper files)."""
+
+    id_number = forms.CharField(
+        label=_("ID number"), max_length=40,
+        help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
+    )  # fmt: skip
+    organization = forms.ModelChoiceField(label=_("Party organisation"), queryset=None)
+    stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
+    category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)
+    applied_on = forms.DateField(label=_("Applied on"), required=False, widget=DATE_WIDGET)
+    joined_on = forms.DateField(
+        label=_("Joined on"), widget=DATE_WIDGET, help_text=_("Date of the branch meeting that admitted the member.")
+    )
+    full_on = forms.DateField(label=_("Full membership on"), required=False, widget=DATE_WIDGET)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["organization"].queryset = restrict(
+            Organization.objects.exclude(kind=OrgKind.GROUP), user, "create"
+        ).order_by("path")
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "input")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
+        return data

@@ -196,19 +196,37 @@ def _labels() -> dict[str, Any]:
 
 
 def member_timeline(*, member: Member, limit: int = 80) -> list[Event]:
-    """Events of the member and of their person, newest first, each with ``rows`` of changes."""
+    """Everything recorded about the member, newest first: the member and person records (joining,
+    edits, status, dues, care, appraisal), their transfers and their development steps. Each event
+    has ``rows`` of labelled changes. The caller loaded ``member`` through the access layer."""
     from django.contrib.contenttypes.models import ContentType
 
-    targets = Q(target_type=ContentType.objects.get_for_model(Member), target_id=member.pk) | Q(
-        target_type=ContentType.objects.get_for_model(Person), target_id=member.person_id
+    from dangjian.membership.models import Candidate, Transfer
+
+    content_type = ContentType.objects.get_for_models(Member, Person, Transfer, Candidate)
+    targets = (
+        Q(target_type=content_type[Member], target_id=member.pk)
+        | Q(target_type=content_type[Person], target_id=member.person_id)
+        | Q(
+            target_type=content_type[Transfer],
+            target_id__in=Transfer.objects.filter(person_id=member.person_id).values("pk"),
+        )
+        | Q(
+            target_type=content_type[Candidate],
+            target_id__in=Candidate.objects.filter(person_id=member.person_id).values("pk"),
+        )
     )
     labels = _labels()
     choices = {
-        f.name: dict(f.flatchoices) for model in (Member, Person) for f in model._meta.concrete_fields if f.choices
+        f.name: dict(f.flatchoices)
+        for model in (Member, Person, Transfer)
+        for f in model._meta.concrete_fields
+        if f.choices
     }
-    events = list(Event.objects.filter(targets).select_related("actor")[:limit])
+    events = list(Event.objects.filter(targets).select_related("actor", "target_type")[:limit])
     for event in events:
         event.rows = labelled_changes(event, labels, choices)
+        event.kind = event.target_type.model
     return events
 
 

@@ -6,6 +6,7 @@ app_name = "membership"
 urlpatterns = [
     path("", views.member_list, name="list"),
     path("composition/", views.composition, name="composition"),
+    path("new/", views.member_new, name="create"),
     path("export/", views.member_export, name="export"),
     path("import/", views.import_upload, name="import"),
     path("import/template.xlsx", views.import_template, name="import_template"),

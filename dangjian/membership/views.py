@@ -10,11 +10,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dangjian.core.access import CHANGE, EXPORT, UNMASK, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.jobs import job_for
 from dangjian.core.views import is_htmx
 from dangjian.membership import exports, importing, imports, selectors, services
-from dangjian.membership.forms import ImportForm, MemberForm, MemberStatusForm, member_filters
+from dangjian.membership.forms import ImportForm, MemberCreateForm, MemberForm, MemberStatusForm, member_filters
 
 
 def _wide(request: HttpRequest) -> bool:
@@ -44,6 +44,7 @@ def member_list(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "can_export": scope.can(EXPORT),
         "can_unmask": scope.can(UNMASK),
+        "can_create": scope.can(CREATE),
     }
     template = "membership/member_list.html#results" if is_htmx(request) else "membership/member_list.html"
     return render(request, template, context)
@@ -217,3 +218,26 @@ def import_template(request: HttpRequest) -> HttpResponse:
         "attachment; filename*=UTF-8''%E5%85%9A%E5%91%98%E4%BF%A1%E6%81%AF%E9%87%87%E9%9B%86%E8%A1%A8.xlsx"
     )
     return response
+
+
+@require_http_methods(["GET", "POST"])
+def member_new(request: HttpRequest) -> HttpResponse:
+    """Record the membership of a registered person (from the paper files)."""
+    form = MemberCreateForm(request.POST or None, user=request.user)
+    if not form.fields["organization"].queryset.exists():
+        raise Http404
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.member_create(
+                actor=request.user, person=data["person"], organization=data["organization"], data=data,
+                request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            _apply_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("%(name)s has been recorded as a party member.") % {"name": member.person.name})
+            return redirect("membership:detail", pk=member.pk)
+    return render(request, "membership/member_new.html", {"form": form})
