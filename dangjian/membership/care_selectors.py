@@ -3,7 +3,7 @@
 import datetime as dt
 from typing import Any
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
@@ -55,7 +55,7 @@ def care_register(*, user: Any, organization: Organization | None = None) -> Que
         members.annotate(last_visit=Max("care_visits__visited_on"))
         .select_related("person", "organization")
         .prefetch_related("care_cases")
-        .order_by("last_visit", "person__name_pinyin")
+        .order_by(F("last_visit").asc(nulls_first=True), "person__name_pinyin")
     )
 
 
@@ -71,7 +71,7 @@ def visits_due(*, user: Any, today: dt.date | None = None, limit: int | None = N
         .exclude(Exists(recent))
         .annotate(last_visit=Max("care_visits__visited_on"))
         .select_related("person", "organization")
-        .order_by("last_visit", "person__birth_date")
+        .order_by(F("last_visit").asc(nulls_first=True), "person__birth_date")
     )
     return qs[:limit] if limit else qs
 

@@ -48,7 +48,11 @@ def care_end(*, actor: Any, case: CareCase, ended_on: dt.date, reason: str) -> C
     if ended_on < case.registered_on:
         raise ValidationError({"ended_on": [_("The end cannot come before the registration.")]})
     with transaction.atomic():
-        CareCase.objects.filter(pk=case.pk).update(ended_on=ended_on, updated_at=timezone.now())
+        closed = CareCase.objects.filter(pk=case.pk, ended_on__isnull=True).update(
+            ended_on=ended_on, updated_at=timezone.now()
+        )
+        if not closed:  # someone closed it meanwhile
+            raise ValidationError({"ended_on": [_("This case is already closed.")]})
         record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=case.member, reason=reason,
                      changes={"care_case_ended": [None, ended_on.isoformat()]})  # fmt: skip
         case.refresh_from_db()

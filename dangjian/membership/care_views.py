@@ -90,6 +90,8 @@ def reports(request: HttpRequest) -> HttpResponse:
                     categories=data["categories"],
                 )  # fmt: skip
             except ValidationError as exc:
+                for error in exc.messages:  # e.g. a second report from another tab
+                    messages.error(request, error)
                 _errors_to(form, exc)
             except PermissionDenied:
                 raise Http404 from None

@@ -141,8 +141,8 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
     if applied and birth_date:
         adult = _add_years(birth_date, config["minimum_age"])
         if applied < adult:
-            warn("application", _("The application was made before the applicant turned 18 (on %(date)s).")
-                 % {"date": adult.isoformat()})  # fmt: skip
+            warn("application", _("The application was made before the applicant turned %(age)d (on %(date)s).")
+                 % {"age": config["minimum_age"], "date": adult.isoformat()})  # fmt: skip
     talk = _on(done, "talk")
     if applied:
         due = applied + dt.timedelta(days=config["talk_within_days"])
@@ -165,16 +165,17 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             else:
                 days = calendar.workdays_between(record.publicity_from, record.publicity_to)
                 if days < config["publicity_min_workdays"]:
-                    warn(step.code, _("The public notice lasted %(days)d working days; at least 5 are required.")
-                         % {"days": days})  # fmt: skip
+                    warn(step.code, _("The public notice lasted %(days)d working days; at least %(minimum)d are required.")
+                         % {"days": days, "minimum": config["publicity_min_workdays"]})  # fmt: skip
         if step.hours and step.code == "training" and (record.hours or 0) < config["training_min_hours"]:
-            warn(step.code, _("The intensive training lasted %(hours)d hours; at least 24 (or 3 days) are required.")
-                 % {"hours": record.hours or 0})  # fmt: skip
+            warn(step.code, _("The intensive training lasted %(hours)d hours; at least %(minimum)d (or 3 days) are required.")
+                 % {"hours": record.hours or 0, "minimum": config["training_min_hours"]})  # fmt: skip
         if step.people == "contacts" and not config["contacts_min"] <= record.people_full <= config["contacts_max"]:
-            warn(step.code, _("One or two full members are assigned as contacts; %(n)d are recorded.")
-                 % {"n": record.people_full})  # fmt: skip
+            warn(step.code, _("%(low)d to %(high)d full members are assigned as contacts; %(n)d are recorded.")
+                 % {"low": config["contacts_min"], "high": config["contacts_max"], "n": record.people_full})  # fmt: skip
         if step.people == "introducers" and record.people_full != config["introducers"]:
-            warn(step.code, _("Two full members are the introducers; %(n)d are recorded.") % {"n": record.people_full})
+            warn(step.code, _("%(required)d full members are the introducers; %(n)d are recorded.")
+                 % {"required": config["introducers"], "n": record.people_full})  # fmt: skip
     review, meeting = _on(done, "political_review"), _on(done, "branch_meeting")
     if review:
         reference = meeting or today

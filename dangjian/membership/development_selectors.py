@@ -23,10 +23,11 @@ class CandidateView:
     steps: dict[str, DevelopmentStep]
     warnings: list[development.Warning] = field(default_factory=list)
     next_step: development.StepDef | None = None
+    today: dt.date = field(default_factory=timezone.localdate)
 
     @property
     def overdue(self) -> list[development.Warning]:
-        return [w for w in self.warnings if w.due is not None and w.due < timezone.localdate()]
+        return [w for w in self.warnings if w.due is not None and w.due < self.today]
 
 
 def _records(steps: dict[str, DevelopmentStep], full_ids: set[int]) -> dict[str, development.StepRecord]:
@@ -61,7 +62,7 @@ def _views(candidates: list[Candidate], today: dt.date) -> list[CandidateView]:
         steps = {s.code: s for s in candidate.steps.all()}
         records = _records(steps, full_ids)
         warnings = development.check(records, birth_date=candidate.person.birth_date, today=today)
-        views.append(CandidateView(candidate, steps, warnings, development.next_step(records)))
+        views.append(CandidateView(candidate, steps, warnings, development.next_step(records), today))
     return views
 
 

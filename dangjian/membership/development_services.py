@@ -115,6 +115,15 @@ def step_record(
         errors["done_on"] = [_("Record the branch meeting that admitted the candidate first.")]
     if step.code == "full_approval" and candidate.member_id is None:
         errors["done_on"] = [_("The candidate is not a probationary member yet (record the approval first).")]
+    elif step.code == "full_approval" and done_on and done_on < add_years(candidate.member.joined_on, 1):
+        errors["done_on"] = [
+            _("The probation year ends on %(date)s; full membership cannot be approved before.")
+            % {"date": add_years(candidate.member.joined_on, 1).isoformat()}
+        ]
+    if step.code == "branch_meeting" and candidate.member_id is not None and done_on != candidate.member.joined_on:
+        errors["done_on"] = [
+            _("The member has been admitted from this meeting; correct the date in the member's record instead.")
+        ]
     attachment_error = _check_attachment(attachment)
     if attachment_error:
         errors["attachment"] = [attachment_error]

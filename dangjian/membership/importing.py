@@ -283,7 +283,7 @@ def plan_import(
             problems.append(
                 Problem(
                     row.number,
-                    LABELS["id_number"],
+                    table.columns.get("id_number", LABELS["id_number"]),
                     _("The same ID number is already on row %(row)d of this file; this row was skipped.")
                     % {"row": first_row_of[planned.id_hash]},
                 )
@@ -293,7 +293,7 @@ def plan_import(
         candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))  # type: ignore[arg-type]
         if progress is not None and index % 500 == 0:
             progress(index, plan.total)
-    _match_existing(candidates, actor)
+    _match_existing(candidates, actor, {key: table.columns.get(key, label) for key, label in LABELS.items()})
     for planned, _name, problems in candidates:
         if problems:
             plan.errors.extend(problems)
@@ -422,7 +422,9 @@ def _check_row(
     return planned, problems
 
 
-def _match_existing(candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Any) -> None:
+def _match_existing(
+    candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Any, headers: dict[str, str]
+) -> None:
     """Link rows to the people and members already recorded (by ID number), and refuse rows that
     would touch someone outside the actor's scope or contradict the record."""
     rows = [c for c in candidates if c[0] is not None]
@@ -448,14 +450,14 @@ def _match_existing(candidates: list[tuple[PlannedRow | None, str, list[Problem]
         found = existing.get(planned.id_hash)
         if found is None:
             if planned.region is None and not problems:
-                problems.append(Problem(planned.number, LABELS["grid"], _("Enter the grid where the member lives.")))
+                problems.append(Problem(planned.number, headers["grid"], _("Enter the grid where the member lives.")))
             continue
         pk, recorded_name, member_id, org_id = found
         if actor is not None and pk not in changeable:
             problems.append(
                 Problem(
                     planned.number,
-                    LABELS["id_number"],
+                    headers["id_number"],
                     _(
                         "This ID number belongs to a person outside your area; ask the higher organisation to move them."
                     ),
@@ -466,7 +468,7 @@ def _match_existing(candidates: list[tuple[PlannedRow | None, str, list[Problem]
             problems.append(
                 Problem(
                     planned.number,
-                    LABELS["name"],
+                    headers["name"],
                     _("The ID number is recorded for “%(recorded)s”, not “%(name)s”; check the row.")
                     % {"recorded": recorded_name, "name": name},
                 )
@@ -476,7 +478,7 @@ def _match_existing(candidates: list[tuple[PlannedRow | None, str, list[Problem]
             problems.append(
                 Problem(
                     planned.number,
-                    LABELS["organization"],
+                    headers["organization"],
                     _("This member belongs to another organisation; move them with a transfer, not an import."),
                 )
             )

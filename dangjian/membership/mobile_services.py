@@ -74,9 +74,11 @@ def mobile_end(*, actor: Any, record: MobileRecord, ended_on: dt.date | None, no
     if ended_on < record.started_on:
         raise ValidationError({"ended_on": [_("The end cannot come before the start.")]})
     with transaction.atomic():
-        MobileRecord.objects.filter(pk=record.pk).update(
+        closed = MobileRecord.objects.filter(pk=record.pk, ended_on__isnull=True).update(
             ended_on=ended_on, end_note=(note or "").strip()[:200], updated_at=timezone.now()
         )
+        if not closed:  # someone closed it meanwhile
+            raise ValidationError({"ended_on": [_("This record is already closed.")]})
         record_event(
             actor=actor, action=EventAction.STATUS_CHANGED, target=record, reason=note,
             changes={"ended_on": [None, ended_on.isoformat()]},
