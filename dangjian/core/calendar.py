@@ -6,6 +6,7 @@ notice each year). A year the package does not know yet falls back to Monday–F
 """
 
 import datetime as dt
+import functools
 
 import chinese_calendar
 
@@ -18,6 +19,7 @@ def covered(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)
 def is_workday(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, scope_for
-from dangjian.membership import dues_selectors, transfer_selectors
+from dangjian.membership import development_selectors, dues_selectors, transfer_selectors
 from dangjian.people import selectors as people_selectors
 
 
@@ -27,6 +27,7 @@ def workbench_figures(*, user: Any) -> dict[str, Any]:
             "figures": people_selectors.key_figures(user=user),
             "tag_counts": people_selectors.tag_counts(user=user),
             "dues_alerts": dues_selectors.arrears_alert_count(user=user),
+            "development_deadlines": development_selectors.development_deadlines(user=user),
             "counted_at": timezone.now(),
         }
         if seconds:

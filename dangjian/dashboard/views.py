@@ -11,7 +11,6 @@ from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.access import scope_for
 from dangjian.core.views import is_htmx
 from dangjian.dashboard import selectors as dashboard_selectors
-from dangjian.membership import development_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.people import selectors as people_selectors
 
@@ -30,7 +29,6 @@ def workbench(request: HttpRequest) -> HttpResponse:
     if context["is_staff_role"]:
         context.update(dashboard_selectors.workbench_figures(user=request.user))
         context.update(dashboard_selectors.membership_todos(user=request.user))
-        context["development_deadlines"] = development_selectors.development_deadlines(user=request.user, today=today)
         context["term_reminders"] = list(
             org_selectors.term_reminders(user=request.user, today=today, within_days=config["TERM_REMINDER_DAYS"])[:10]
         )

@@ -694,7 +694,7 @@ def board(world):
 
 
 def stage_names(result) -> dict[int, list[str]]:
-    return {s["number"]: [v.candidate.person.name for v in s["candidates"]] for s in result["stages"]}
+    return {s["number"]: [entry.name for entry in s["candidates"]] for s in result["stages"]}
 
 
 @pytest.mark.django_db
@@ -706,7 +706,8 @@ def test_the_board_counts_each_stage_and_lists_late_candidates_first(world, boar
     assert {s["number"]: s["count"] for s in result["stages"]} == {n: len(v) for n, v in names.items()}
     assert (result["total"], result["late"]) == (5, 1)
     late = result["stages"][0]["candidates"][0]
-    assert late.overdue and late.overdue[0].step == "talk"
+    assert late.late and [w.step for w in late.warnings if w.due is not None] == ["talk"]
+    assert result["stages"][0]["late"] == 1
     # B's secretary sees B's candidate only; an organisation filter narrows the board.
     assert stage_names(dsel.pipeline(user=world.users.outsider, organization=None))[1] == ["方方"]
     assert dsel.pipeline(user=world.users.secretary, organization=world.branch_a2)["total"] == 0
@@ -730,7 +731,9 @@ def test_the_board_page(world, board, client):
     body = response.content.decode()
     assert stage_names(response.context["board"])[1] == ["周周", "安安"]
     assert body.index("周周") < body.index("安安")
-    assert body.count('class="badge red"') == 1  # the late badge
+    assert (
+        body.count('class="badge red"') == 2
+    )  # the late candidate, and the late count of its column  # the late badge
     assert "方方" not in body and "高高" not in body
     filtered = client.get(reverse("membership:development"), {"org": world.branch_a2.pk})
     assert filtered.context["board"]["total"] == 0
@@ -882,11 +885,11 @@ def test_the_workbench_shows_a_talk_that_is_due(world, client):
     response = client.get(reverse("dashboard:workbench"))
     assert response.status_code == 200
     deadlines = response.context["development_deadlines"]
-    assert [(view.candidate.pk, warning.step) for view, warning in deadlines] == [(candidate.pk, "talk")]
-    assert deadlines[0][1].due == applied + dt.timedelta(days=31)
+    assert [item["pk"] for item in deadlines] == [candidate.pk]
+    assert deadlines[0]["due"] == applied + dt.timedelta(days=31)
     body = response.content.decode()
     assert reverse("membership:candidate", args=[candidate.pk]) in body
-    assert html.escape(deadlines[0][1].message) in body
+    assert html.escape(deadlines[0]["message"]) in body
     assert reverse("membership:candidate", args=[quiet.pk]) not in body
     # B's secretary has nothing of A's.
     client.force_login(world.users.outsider)
