@@ -79,3 +79,26 @@ def test_seed_refuses_a_database_with_data_unless_asked_to_skip():
     out = io.StringIO()
     call_command("seed_demo", scale="tiny", if_empty=True, stdout=out)
     assert "already" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_seeded_membership_is_consistent():
+    """The membership seed at tiny scale: the workbench's arrears count (one SQL query) agrees
+    with the arrears list (computed member by member); every member in good standing has one
+    open placement; the development rules run on every candidate."""
+    from dangjian.membership import development_selectors
+    from dangjian.membership.dues_selectors import arrears, arrears_alert_count
+    from dangjian.membership.models import Candidate, Placement
+
+    _seed(11)
+    admin = User.objects.get(username="street")
+    alerts = []
+    for day in (TODAY, dt.date(2026, 6, 15), dt.date(2026, 1, 3), dt.date(2027, 3, 1)):
+        listed = sum(1 for row in arrears(user=admin, today=day) if row.months >= 6)
+        assert arrears_alert_count(user=admin, today=day) == listed
+        alerts.append(listed)
+    assert max(alerts) > 0  # the comparison was not between two empty lists
+    normal = Member.objects.filter(status="normal")
+    assert Placement.objects.filter(member__in=normal, ended_on__isnull=True).count() == normal.count()
+    board = development_selectors.pipeline(user=admin, organization=None, today=TODAY)
+    assert board["total"] == Candidate.objects.filter(status="active").count() > 0

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -213,8 +213,21 @@ def _owed(rows: list[Arrears], starts: dict[int, dt.date], last_due: dt.date) ->
 
 
 def arrears_alert_count(*, user: Any, today: dt.date | None = None) -> int:
-    """Members with at least the alert threshold of consecutive unpaid months (6 by default)."""
-    return len(arrears(user=user, today=today, minimum=dues.rules()["arrears_alert_months"], with_owed=False))
+    """Members with at least the alert threshold (6) of consecutive unpaid months, counted in
+    one query: a run of N unpaid months ending last month means the member's record had started
+    by the first of those months and no payment covers any of them."""
+    today = today or timezone.localdate()
+    months = dues.rules()["arrears_alert_months"]
+    last_due = dues.add_months(dues.month_start(today), -1)
+    first = dues.add_months(last_due, -(months - 1))
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    assessed = DuesAssessment.objects.filter(member=OuterRef("pk"), year__lte=first.year)
+    paid = DuesPayment.objects.filter(
+        member=OuterRef("pk"), voided_on__isnull=True, month__gte=first, month__lte=last_due
+    )
+    return (
+        members.filter(joined_on__lt=dues.add_months(first, 1)).filter(Exists(assessed)).exclude(Exists(paid)).count()
+    )
 
 
 def member_dues(*, member: Member, months: int = 12, today: dt.date | None = None) -> dict[str, Any]:
