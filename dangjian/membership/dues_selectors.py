@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import DecimalField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import DecimalField, Exists, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -255,3 +255,29 @@ def member_dues(*, member: Member, months: int = 12, today: dt.date | None = Non
         "months": timeline,
         "voided": list(member.dues_payments.filter(voided_on__isnull=False).order_by("-voided_on")[:10]),
     }
+
+
+def bill_values(*, user: Any, organization: Organization | None, month: dt.date) -> Any:
+    """The bill's rows as plain tuples (organisation, name, category, due, assessed year, paid,
+    paid on, receipt, method) for the export: the month's payment is one join (a filtered
+    relation; a month has at most one valid payment) instead of a sub-select per column, and no
+    model instances are built (a district's 60,000 rows in about a second)."""
+    month = dues.month_start(month)
+    rows = restrict(Placement.objects.filter(placements_open_on(dues.month_end(month))), user, VIEW)
+    if organization is not None:
+        rows = rows.filter(organization__path__startswith=organization.path)
+    return (
+        rows.annotate(
+            payment=FilteredRelation(
+                "member__dues_payments",
+                condition=Q(member__dues_payments__month=month, member__dues_payments__voided_on__isnull=True),
+            ),
+            due=_assessment("monthly", month.year),
+            assessed_year=_assessment("year", month.year),
+        )
+        .order_by("organization__path", "member__person__name_pinyin", "member_id")
+        .values_list(
+            "organization__name", "member__person__name", "member__category", "due", "assessed_year",
+            "payment__amount", "payment__paid_on", "payment__receipt_number", "payment__method",
+        )
+    )  # fmt: skip

@@ -12,8 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CHANGE, VIEW, allowed, restrict
-from dangjian.membership import dues, dues_selectors, dues_services, selectors
+from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict, scope_for
+from dangjian.membership import dues, dues_exports, dues_selectors, dues_services, selectors
 from dangjian.membership.forms import DuesAssessForm, DuesBillForm, DuesPaymentForm, VoidForm
 from dangjian.membership.models import DuesPayment
 from dangjian.orgs.models import Organization
@@ -54,6 +54,7 @@ def dues_bill(request: HttpRequest) -> HttpResponse:
         "totals": totals,
         "query": urlencode({"org": organization.pk, "month": f"{month:%Y-%m}"}),
         "can_change": allowed(request.user, CHANGE, organization),
+        "can_export": scope_for(request.user).can(EXPORT),
         "previous": dues.add_months(month, -1),
         "next": dues.add_months(month, 1),
     }
@@ -196,3 +197,19 @@ def dues_receipt(request: HttpRequest, number: str) -> HttpResponse:
         raise Http404
     context = {"rows": rows, "first": rows[0], "total": sum(r.amount for r in rows), "number": number}
     return render(request, "membership/dues_receipt.html", context)
+
+
+@require_POST
+def dues_export(request: HttpRequest) -> HttpResponse:
+    """Start the .xlsx export of a month's bill; the job page shows its progress."""
+    organization = (
+        restrict(Organization.objects.all(), request.user, VIEW).filter(pk=request.POST.get("org") or 0).first()
+    )
+    month = dues.parse_month(request.POST.get("month", ""))
+    if organization is None or month is None:
+        raise Http404
+    try:
+        job = dues_exports.dues_bill_export_start(actor=request.user, organization=organization, month=month)
+    except PermissionDenied:
+        raise Http404 from None
+    return redirect("jobs:detail", pk=job.pk)

@@ -779,3 +779,39 @@ def test_bill_page_query_count_does_not_grow_with_members(world, client):
     assert (members_few, members_many) == (5, 11)  # 赵六 and 李四 besides those added
     assert many == few
     assert few <= 15
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_bill_exports_to_excel_with_totals_from_its_rows(world, client):
+    """The .xlsx export of a month's bill (a background job with the real worker): one row per
+    member on the bill, amounts as on the bill page, and a totals row equal to their sums."""
+    import io
+
+    from django.core.management import call_command
+    from openpyxl import load_workbook
+
+    from dangjian.core.models import Job
+
+    zhao_member = world.zhao.member
+    li = world.member_li
+    assess(world, zhao_member, base="5400")
+    assess(world, li, kind=DuesKind.PENSION, base="6000")
+    pay(world, zhao_member, [m(2026, 10)])
+    client.force_login(world.users.secretary)
+    response = client.post(reverse("membership:dues_export"), {"org": world.committee_a.pk, "month": "2026-10"})
+    assert response.status_code == 302
+    call_command("db_worker", batch=True, startup_delay=False, reload=False, verbosity=0)
+    job = Job.objects.get(kind="dues_bill_export")
+    assert job.status == "succeeded", job.error
+    sheet = load_workbook(io.BytesIO(job.file.read()), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    members = [r for r in rows[1:] if r and r[1] and r[0] != rows[-1][0]]
+    expected = bill_rows(user=world.users.secretary, organization=world.committee_a, month=m(2026, 10))
+    assert sorted(r[1] for r in members) == sorted(p.member.person.name for p in expected)
+    by_name = {r[1]: r for r in members}
+    assert Decimal(str(by_name["赵六"][3])) == Decimal("81.00") and Decimal(str(by_name["赵六"][5])) == Decimal("81.00")
+    assert by_name["李四"][5] is None  # unpaid
+    total = rows[-1]
+    assert Decimal(str(total[3])) == sum(Decimal(str(r[3])) for r in members if r[3] is not None) == Decimal("141.00")
+    assert Decimal(str(total[5])) == Decimal("81.00")
+    assert Event.objects.filter(action=EventAction.EXPORTED, changes__dues_bill=[None, "2026-10"]).exists()
