@@ -24,8 +24,8 @@ PAGES = [
     ("region detail", lambda w: reverse("dashboard:region_detail", args=[w.community_a.pk]), 12),
     # 12 + the members six months behind with dues (cached with the figures) + the transfers to
     # accept or approve (live) + development deadlines (candidates; with any, 3 more: their steps,
-    # the people on the steps and which of them are full members).
-    ("workbench", lambda w: reverse("dashboard:workbench"), 17),
+    # the people on the steps and which of them are full members) + members due for a care visit.
+    ("workbench", lambda w: reverse("dashboard:workbench"), 18),
     ("member roster", lambda w: reverse("membership:list"), 10),
     ("member roster filtered", lambda w: reverse("membership:list") + "?stage=full&category=employed&q=zhao", 10),
     ("roster on a date", lambda w: reverse("membership:list") + f"?org={w.branch_a1.pk}&on=2020-01-01", 13),

@@ -7,7 +7,7 @@ from django.core.cache import cache
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, scope_for
-from dangjian.membership import development_selectors, dues_selectors, transfer_selectors
+from dangjian.membership import care_selectors, development_selectors, dues_selectors, transfer_selectors
 from dangjian.people import selectors as people_selectors
 
 
@@ -28,6 +28,7 @@ def workbench_figures(*, user: Any) -> dict[str, Any]:
             "tag_counts": people_selectors.tag_counts(user=user),
             "dues_alerts": dues_selectors.arrears_alert_count(user=user),
             "development_deadlines": development_selectors.development_deadlines(user=user),
+            "visits_due": care_selectors.visits_due(user=user).count(),
             "counted_at": timezone.now(),
         }
         if seconds:
