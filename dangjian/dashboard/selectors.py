@@ -28,7 +28,7 @@ def workbench_figures(*, user: Any) -> dict[str, Any]:
             "tag_counts": people_selectors.tag_counts(user=user),
             "dues_alerts": dues_selectors.arrears_alert_count(user=user),
             "development_deadlines": development_selectors.development_deadlines(user=user),
-            "visits_due": care_selectors.visits_due(user=user).count(),
+            "visits_due": care_selectors.visits_due_count(user=user),
             "counted_at": timezone.now(),
         }
         if seconds:

@@ -59,16 +59,24 @@ def care_register(*, user: Any, organization: Organization | None = None) -> Que
     )
 
 
-def visits_due(*, user: Any, today: dt.date | None = None, limit: int | None = None) -> QuerySet[Member]:
-    """Old (80 and over) and sick members not visited for half a year: the reminder list."""
-    today = today or timezone.localdate()
+def _due_for_a_visit(user: Any, today: dt.date) -> QuerySet[Member]:
     since = today - dt.timedelta(days=VISIT_INTERVAL_DAYS)
     recent = CareVisit.objects.filter(member=OuterRef("pk"), visited_on__gte=since)
     sick = CareCase.objects.filter(member=OuterRef("pk"), ended_on__isnull=True)
     members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    return members.filter(Q(person__birth_date__lte=add_years(today, -OLD_AGE)) | Exists(sick)).exclude(Exists(recent))
+
+
+def visits_due_count(*, user: Any, today: dt.date | None = None) -> int:
+    return _due_for_a_visit(user, today or timezone.localdate()).count()
+
+
+def visits_due(*, user: Any, today: dt.date | None = None, limit: int | None = None) -> QuerySet[Member]:
+    """Old (80 and over) and sick members not visited for half a year: the reminder list, the
+    never visited first."""
+    today = today or timezone.localdate()
     qs = (
-        members.filter(Q(person__birth_date__lte=add_years(today, -OLD_AGE)) | Exists(sick))
-        .exclude(Exists(recent))
+        _due_for_a_visit(user, today)
         .annotate(last_visit=Max("care_visits__visited_on"))
         .select_related("person", "organization")
         .order_by(F("last_visit").asc(nulls_first=True), "person__birth_date")
