@@ -371,6 +371,14 @@ RULES: list[Case] = [
         only(("admin", "secretary", "staff", "branch", "outsider"), 200),
     ),
     Case(
+        "membership:dues_export",
+        "export branch A1's bill for a month (secretaries and admins export)",
+        lambda w: reverse("membership:dues_export"),
+        only(("admin", "secretary"), 302),
+        method="post",
+        data=lambda w: {"org": w.branch_a1.pk, "month": "2026-10"},
+    ),
+    Case(
         "membership:dues_arrears",
         "arrears (own scope)",
         lambda w: reverse("membership:dues_arrears"),
