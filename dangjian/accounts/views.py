@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from dangjian.accounts import services
 from dangjian.accounts.forms import CodeForm, DisableTwoFactorForm, LoginForm
 from dangjian.accounts.models import User
+from dangjian.core.views import add_service_errors
 
 PENDING_USER = "pending_2fa_user"
 PENDING_BACKEND = "pending_2fa_backend"
@@ -120,8 +121,7 @@ def security(request: HttpRequest) -> HttpResponse:
                     code=disable_form.cleaned_data["code"], request=request,
                 )  # fmt: skip
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    disable_form.add_error(field, errors)
+                add_service_errors(disable_form, exc)
             else:
                 messages.success(request, _("Two-factor login is off."))
                 return redirect("accounts:security")

@@ -1,5 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
 from django.db import connection
+from django.forms import Form
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -10,6 +12,16 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
 from dangjian.core.jobs import job_for
 from dangjian.core.models import JobStatus
+
+
+def add_service_errors(form: Form, exc: ValidationError) -> None:
+    """Show a service's ValidationError on the form: each message on its field when the form has
+    that field, otherwise at the top of the form."""
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
 
 
 def is_htmx(request: HttpRequest) -> bool:

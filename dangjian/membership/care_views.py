@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,19 +9,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict, scope_for
+from dangjian.core.views import add_service_errors
 from dangjian.membership import care_selectors, care_services, mobile_services, selectors
 from dangjian.membership.forms import AppraisalForm, CareCaseForm, CareVisitForm, MobileForm, ReportForm
 from dangjian.membership.models import Appraisal, CareCase, CommunityReport, MobileRecord
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MembershipStatus
-
-
-def _errors_to(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @require_http_methods(["GET", "POST"])
@@ -40,7 +32,7 @@ def mobile_list(request: HttpRequest) -> HttpResponse:
                     actor=request.user, person=data["person"], organization=data["organization"], data=data
                 )
             except ValidationError as exc:
-                _errors_to(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 raise Http404 from None
             else:
@@ -92,7 +84,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 for error in exc.messages:  # e.g. a second report from another tab
                     messages.error(request, error)
-                _errors_to(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 raise Http404 from None
             else:
@@ -179,7 +171,7 @@ def member_care(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 raise Http404
         except ValidationError as exc:
-            _errors_to(case_form if action == "case" else visit_form, exc)
+            add_service_errors(case_form if action == "case" else visit_form, exc)
         except PermissionDenied:
             raise Http404 from None
     context = {
@@ -231,7 +223,7 @@ def appraisal(request: HttpRequest) -> HttpResponse:
                     actor=request.user, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
                 )
             except ValidationError as exc:
-                _errors_to(form, exc)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 raise Http404 from None
             else:

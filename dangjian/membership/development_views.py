@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.core.views import add_service_errors
 from dangjian.membership import development, development_selectors, development_services
 from dangjian.membership.forms import CandidateStartForm, StepForm
 from dangjian.membership.models import DevelopmentStep
@@ -36,8 +37,7 @@ def candidate_new(request: HttpRequest) -> HttpResponse:
                 applied_on=data["applied_on"], request=request,
             )  # fmt: skip
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -74,8 +74,7 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     attachment=form.cleaned_data.get("attachment"), request=request,
                 )  # fmt: skip
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
+                add_service_errors(form, exc)
             except PermissionDenied:
                 raise Http404 from None
             else:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict, scope_for
+from dangjian.core.views import add_service_errors
 from dangjian.membership import dues, dues_exports, dues_selectors, dues_services, selectors
 from dangjian.membership.forms import DuesAssessForm, DuesBillForm, DuesPaymentForm, VoidForm
 from dangjian.membership.models import DuesPayment
@@ -130,8 +131,7 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
                 raise Http404
         except ValidationError as exc:
             form = assess_form if action == "assess" else pay_form
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
     context = {

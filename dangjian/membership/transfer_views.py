@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dangjian.core import crypto
 from dangjian.core.access import UNMASK, allowed
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.views import add_service_errors
 from dangjian.membership import letters, selectors, transfer_selectors, transfer_services
 from dangjian.membership.forms import IncomingTransferForm, TransferActionForm, TransferForm
 from dangjian.membership.models import TransferState
@@ -50,8 +51,7 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=data["reason"], request=request,
             )  # fmt: skip
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -75,8 +75,7 @@ def transfer_incoming(request: HttpRequest) -> HttpResponse:
                 data=data, request=request,
             )  # fmt: skip
         except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:

@@ -2,7 +2,6 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.jobs import job_for
-from dangjian.core.views import is_htmx
+from dangjian.core.views import add_service_errors, is_htmx
 from dangjian.membership import exports, importing, imports, selectors, services
 from dangjian.membership.forms import ImportForm, MemberCreateForm, MemberForm, MemberStatusForm, member_filters
 
@@ -81,14 +80,6 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "membership/member_detail.html", context)
 
 
-def _apply_errors(form: Form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(user=request.user, pk=pk, action=CHANGE)
@@ -108,7 +99,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ConcurrentEditError as exc:
             form.add_error(None, exc.messages)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
@@ -234,7 +225,7 @@ def member_new(request: HttpRequest) -> HttpResponse:
                 request=request,
             )  # fmt: skip
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:

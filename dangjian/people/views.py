@@ -10,7 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
-from dangjian.core.views import is_htmx
+from dangjian.core.views import add_service_errors, is_htmx
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PersonForm, StatusForm, people_filters
 from dangjian.people.models import Gender
@@ -51,14 +51,6 @@ def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
-def _apply_service_errors(form: PersonForm, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
 @require_http_methods(["GET", "POST"])
 def person_create(request: HttpRequest) -> HttpResponse:
     if not scope_for(request.user).can(CREATE):
@@ -68,7 +60,7 @@ def person_create(request: HttpRequest) -> HttpResponse:
         try:
             person = services.person_create(actor=request.user, data=form.service_data(), request=request)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
             return redirect("people:detail", pk=person.pk)
@@ -100,7 +92,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
         except services.ConcurrentEditError as exc:
             form.add_error(None, exc.messages)
         except ValidationError as exc:
-            _apply_service_errors(form, exc)
+            add_service_errors(form, exc)
         except PermissionDenied:
             raise Http404 from None
         else:
