@@ -25,7 +25,28 @@ def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("All")), *choices]
 
 
-class MemberFilterForm(forms.Form):
+class StyledForm(forms.Form):
+    """A form whose inputs carry the site's ``input`` class (check boxes and hidden fields
+    excepted), set after the subclass has adjusted its fields."""
+
+    def style_inputs(self) -> None:
+        for field in self.fields.values():
+            if not isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.HiddenInput):
+                field.widget.attrs.setdefault("class", "input")
+
+
+class PersonByIdNumberForm(StyledForm):
+    """A form that finds the person (in the user's scope) by the ``id_number`` field."""
+
+    user: Any
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
+        return data
+
+
+class MemberFilterForm(StyledForm):
     q = forms.CharField(
         label=_("Search"), required=False, max_length=50,
         widget=forms.TextInput(attrs={
@@ -69,8 +90,7 @@ class MemberFilterForm(forms.Form):
             self.fields["org"].widget.choices = [("", _("All")), *((o.pk, o.name) for o in shown)]
         self.fields["tag"].queryset = person_tags()
         self.fields["specialty"].queryset = specialty_tags()
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
 
 def member_filters(
@@ -87,7 +107,7 @@ def member_filters(
     return form, filters, params
 
 
-class MemberForm(forms.Form):
+class MemberForm(StyledForm):
     stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
     category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)
     applied_on = forms.DateField(label=_("Applied on"), required=False, widget=DATE_WIDGET)
@@ -110,12 +130,10 @@ class MemberForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["specialties"].queryset = specialty_tags()
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
-                field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
 
-class MemberStatusForm(forms.Form):
+class MemberStatusForm(StyledForm):
     # A transfer out of the system is recorded through the transfer, not here.
     status = forms.ChoiceField(
         label=_("New status"),
@@ -126,11 +144,6 @@ class MemberStatusForm(forms.Form):
         label=_("Reason and decision"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("E.g. the branch meeting's resolution and the higher committee's approval."),
     )  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
 
 class ImportForm(forms.Form):
@@ -170,7 +183,7 @@ class MonthField(forms.CharField):
         return month
 
 
-class DuesBillForm(forms.Form):
+class DuesBillForm(StyledForm):
     org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=None)
     month = MonthField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
@@ -179,11 +192,10 @@ class DuesBillForm(forms.Form):
         self.fields["org"].queryset = restrict(Organization.objects.exclude(kind=OrgKind.GROUP), user, VIEW).order_by(
             "path"
         )
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
 
-class DuesAssessForm(forms.Form):
+class DuesAssessForm(StyledForm):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=_("Basis"), choices=DuesKind.choices)
     base = forms.DecimalField(
@@ -200,13 +212,8 @@ class DuesAssessForm(forms.Form):
         help_text=_("E.g. 红钢城社区党委 (meeting of 2026-03-05)."),
     )  # fmt: skip
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
-
-class DuesPaymentForm(forms.Form):
+class DuesPaymentForm(StyledForm):
     months = forms.MultipleChoiceField(label=_("Months paid"), choices=(), widget=forms.CheckboxSelectMultiple)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
     paid_by = forms.ModelChoiceField(
@@ -225,9 +232,7 @@ class DuesPaymentForm(forms.Form):
             .order_by("person__name_pinyin")
         )
         self.fields["paid_by"].label_from_instance = lambda m: m.person.name
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
-                field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
     def clean_months(self) -> list[Any]:
         return [dues.parse_month(value) for value in self.cleaned_data["months"]]
@@ -237,7 +242,7 @@ class VoidForm(forms.Form):
     reason = forms.CharField(label=_("Reason for voiding"), max_length=200)
 
 
-class TransferForm(forms.Form):
+class TransferForm(StyledForm):
     to_organization = forms.ModelChoiceField(
         label=_("Receiving organisation in the system"), required=False, queryset=None,
         help_text=_("Leave empty for an organisation outside the system and name it below."),
@@ -250,11 +255,10 @@ class TransferForm(forms.Form):
         super().__init__(*args, **kwargs)
         # Any branch in the system may receive (only its name is shown).
         self.fields["to_organization"].queryset = Organization.objects.exclude(kind=OrgKind.GROUP).order_by("path")
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
 
-class IncomingTransferForm(forms.Form):
+class IncomingTransferForm(PersonByIdNumberForm):
     id_number = forms.CharField(
         label=_("ID number of the member"), max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
@@ -277,26 +281,15 @@ class IncomingTransferForm(forms.Form):
         self.fields["to_organization"].queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
         ).order_by("path")
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
-        return data
+        self.style_inputs()
 
 
-class TransferActionForm(forms.Form):
+class TransferActionForm(StyledForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     effective_on = forms.DateField(label=_("Received on"), required=False, widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
-
-class CandidateStartForm(forms.Form):
+class CandidateStartForm(PersonByIdNumberForm):
     id_number = forms.CharField(
         label=_("ID number of the applicant"), max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
@@ -310,13 +303,7 @@ class CandidateStartForm(forms.Form):
         self.fields["organization"].queryset = restrict(
             Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), user, "change"
         ).order_by("path")
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
-        return data
+        self.style_inputs()
 
 
 def _person_by_id_number(form: forms.Form, raw: str) -> Any:
@@ -338,7 +325,7 @@ def _person_by_id_number(form: forms.Form, raw: str) -> Any:
     return found
 
 
-class StepForm(forms.Form):
+class StepForm(StyledForm):
     done_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     responsible = forms.CharField(label=_("Responsible"), required=False, max_length=100)
     opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -369,12 +356,10 @@ class StepForm(forms.Form):
             self.fields["people"].label = _("Contact members") if step.people == "contacts" else _("Introducers")
         else:
             del self.fields["people"]
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple):
-                field.widget.attrs.setdefault("class", "input")
+        self.style_inputs()
 
 
-class MobileForm(forms.Form):
+class MobileForm(PersonByIdNumberForm):
     id_number = forms.CharField(label=_("ID number of the member"), max_length=40)
     direction = forms.ChoiceField(label=_("Direction of movement"), choices=MobileDirection.choices)
     organization = forms.ModelChoiceField(label=_("Responsible organisation"), queryset=None)
@@ -391,13 +376,7 @@ class MobileForm(forms.Form):
         self.fields["organization"].queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
         ).order_by("path")
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
-        return data
+        self.style_inputs()
 
 
 class ReportForm(forms.Form):
@@ -416,18 +395,13 @@ class ReportForm(forms.Form):
             self.fields[name].widget.attrs.setdefault("class", "input")
 
 
-class CareCaseForm(forms.Form):
+class CareCaseForm(StyledForm):
     hardship = forms.ChoiceField(label=_("Hardship"), choices=Hardship.choices)
     description = forms.CharField(label=_("Situation"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
-
-class CareVisitForm(forms.Form):
+class CareVisitForm(StyledForm):
     visited_on = forms.DateField(label=_("Visited on"), widget=DATE_WIDGET)
     visitors = forms.CharField(label=_("Visited by"), max_length=200)
     occasion = forms.CharField(label=_("Occasion"), required=False, max_length=100)
@@ -437,13 +411,8 @@ class CareVisitForm(forms.Form):
         label=_("What was said and needed"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
-
-class AppraisalForm(forms.Form):
+class AppraisalForm(StyledForm):
     self_assessment = forms.CharField(
         label=_("Self-assessment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -457,14 +426,8 @@ class AppraisalForm(forms.Form):
         label=_("The branch decided on more than a third excellent (say why in the note)"), required=False
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs.setdefault("class", "input")
 
-
-class MemberCreateForm(forms.Form):
+class MemberCreateForm(PersonByIdNumberForm):
     """Record the membership of a person already registered (e.g. from the paper files)."""
 
     id_number = forms.CharField(
@@ -486,10 +449,4 @@ class MemberCreateForm(forms.Form):
         self.fields["organization"].queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), user, "create"
         ).order_by("path")
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        data["person"] = _person_by_id_number(self, data.get("id_number", ""))
-        return data
+        self.style_inputs()

@@ -50,6 +50,8 @@ def write_roster(path):
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     sheet.append(header)
     born_zhou, born_wu, born_zheng = dt.date(1978, 4, 9), dt.date(1985, 11, 23), dt.date(1969, 1, 30)
+    # 郑海's ID number is typed as a number (what Excel does to a long number): whatever its
+    # check digit (an X cannot be a number), the row must be reported, never imported.
     sheet.append(
         ["周建国", "男", born_zhou, make_id_number(born_zhou), "13811112222", BRANCH_A1, "正式党员", "在职",
          dt.date(2005, 7, 1), dt.date(2006, 7, 1), "第一网格"]
@@ -59,7 +61,7 @@ def write_roster(path):
          dt.date(2012, 6, 20), dt.date(2013, 6, 20), "第一网格"]
     )  # fmt: skip
     sheet.append(
-        ["郑海", "男", born_zheng, int(make_id_number(born_zheng)), "13855556666", BRANCH_A1, "正式党员", "在职",
+        ["郑海", "男", born_zheng, int(make_id_number(born_zheng)[:17] + "0"), "13855556666", BRANCH_A1, "正式党员", "在职",
          dt.date(1995, 7, 1), dt.date(1996, 7, 1), "第一网格"]
     )  # fmt: skip
     for row in sheet.iter_rows(min_row=3, min_col=3, max_col=10):
