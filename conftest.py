@@ -31,6 +31,9 @@ def _test_settings(settings, tmp_path):
     from django.core.cache import cache
 
     cache.clear()  # cached workbench figures must not leak from one test's world into another
+    from dangjian.core.calendar import forget_overrides
+
+    forget_overrides({})  # nor a test's corrections of the business calendar (none to start with)
 
 
 @pytest.fixture

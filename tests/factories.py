@@ -97,7 +97,7 @@ def build_world() -> SimpleNamespace:
     unit_a = ResidentUnit.objects.create(name="市第九医院", region=community_a)
     unit_b = ResidentUnit.objects.create(name="钢城第一中学", region=community_b)
     lonely = Tag.objects.create(kind=TagKind.PERSON, name="独居老人")
-    Tag.objects.create(kind=TagKind.SKILL, name="法律咨询")
+    Tag.objects.get_or_create(kind=TagKind.SKILL, name="法律咨询")  # the catalogue migration has it
 
     admin = make_user("admin_street", Role.DISTRICT_ADMIN, street)
     # People in community A and B (created by the street admin through the service).

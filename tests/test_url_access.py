@@ -123,6 +123,20 @@ def _mobile(world):
     )  # fmt: skip
 
 
+def _calendar_day(world):
+    import datetime as dt
+
+    from dangjian.core.models import CalendarDay
+
+    return CalendarDay.objects.create(day=dt.date(2027, 2, 8), is_workday=False, note="2027年春节")
+
+
+def _category():
+    from dangjian.servicedesk.models import ServiceCategory
+
+    return ServiceCategory.objects.get(code="legal-advice")
+
+
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
     Case(
@@ -517,6 +531,37 @@ RULES: list[Case] = [
         "care of 赵六",
         lambda w: reverse("membership:member_care", args=[w.zhao.member.pk]),
         only(("admin", "secretary", "staff", "branch", "member"), 200),
+    ),
+    Case(
+        "servicedesk:catalogue",
+        "the service catalogue is public",
+        lambda w: reverse("servicedesk:catalogue"),
+        expect(200),
+    ),
+    Case(
+        "servicedesk:category_new",
+        "add a service (street and district admins configure)",
+        lambda w: reverse("servicedesk:category_new"),
+        only(("admin",), 200),
+    ),
+    Case(
+        "servicedesk:category_edit",
+        "edit a service",
+        lambda w: reverse("servicedesk:category_edit", args=[_category().pk]),
+        only(("admin",), 200),
+    ),
+    Case(
+        "servicedesk:calendar",
+        "the business calendar",
+        lambda w: reverse("servicedesk:calendar"),
+        only(("admin",), 200),
+    ),
+    Case(
+        "servicedesk:calendar_clear",
+        "remove a correction of the calendar",
+        lambda w: reverse("servicedesk:calendar_clear", args=[_calendar_day(w).pk]),
+        only(("admin",), 302),
+        method="post",
     ),
 ]
 

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "dangjian.orgs",
     "dangjian.people",
     "dangjian.membership",
+    "dangjian.servicedesk",
     "dangjian.dashboard",
 ]
 

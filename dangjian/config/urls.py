@@ -7,6 +7,7 @@ urlpatterns = [
     path("accounts/", include("dangjian.accounts.urls")),
     path("people/", include("dangjian.people.urls")),
     path("members/", include("dangjian.membership.urls")),
+    path("services/", include("dangjian.servicedesk.urls")),
     path("jobs/", include("dangjian.core.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),

@@ -1,30 +1,60 @@
 """The Chinese business calendar: public holidays and 调休 make-up working days.
 
 Years 2004–2026 come from the maintained ``chinese-calendar`` package (the State Council's
-notice each year). A year the package does not know yet falls back to Monday–Friday, and
+notice each year). Admins correct or extend it day by day (``core.CalendarDay``, e.g. the next
+year's notice before the package has it); a year neither knows falls back to Monday–Friday, and
 ``covered(year)`` says so, so that callers can show that a count is provisional.
 """
 
 import datetime as dt
 import functools
+import time
 
 import chinese_calendar
 
+OVERRIDES_SECONDS = 60  # how long a process trusts its copy of the admins' corrections
+_overrides: dict[str, object] = {"loaded": 0.0, "days": {}}
+
 
 def covered(year: int) -> bool:
+    """Whether the package knows ``year`` (or admins have entered corrections for it)."""
     try:
         chinese_calendar.is_workday(dt.date(year, 6, 1))
     except NotImplementedError:
-        return False
+        return any(day.year == year for day in _admin_days())
     return True
 
 
 @functools.lru_cache(maxsize=8192)
-def is_workday(day: dt.date) -> bool:
+def _package_workday(day: dt.date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
         return day.weekday() < 5
+
+
+def _admin_days() -> dict[dt.date, bool]:
+    now = time.monotonic()
+    if now - float(_overrides["loaded"]) > OVERRIDES_SECONDS:  # type: ignore[arg-type]
+        from dangjian.core.models import CalendarDay
+
+        _overrides["days"] = dict(CalendarDay.objects.values_list("day", "is_workday"))
+        _overrides["loaded"] = now
+    return _overrides["days"]  # type: ignore[return-value]
+
+
+def forget_overrides(days: dict[dt.date, bool] | None = None) -> None:
+    """Read the admins' corrections again on the next call (after an edit); with ``days``, use
+    those instead for the next OVERRIDES_SECONDS (tests start from none, without a database)."""
+    if days is None:
+        _overrides["loaded"] = 0.0
+    else:
+        _overrides["days"], _overrides["loaded"] = dict(days), time.monotonic()
+
+
+def is_workday(day: dt.date) -> bool:
+    admin = _admin_days().get(day)
+    return admin if admin is not None else _package_workday(day)
 
 
 def workdays_between(first: dt.date, last: dt.date) -> int:

@@ -164,3 +164,23 @@ from dangjian.core.access import Rule, register  # noqa: E402
 register(Event, Rule())
 # A job (and the file it produced) belongs to the user who started it.
 register(Job, Rule(user="created_by_id"))
+
+
+class CalendarDay(models.Model):
+    """An admin's correction of the business calendar for one day (a holiday or a 调休 working
+    day the package does not know yet, e.g. a future year's State Council notice)."""
+
+    day = models.DateField(_("date"), unique=True)
+    is_workday = models.BooleanField(_("working day"))
+    note = models.CharField(_("note"), max_length=100, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["day"]
+
+    def __str__(self) -> str:
+        return f"{self.day} {'workday' if self.is_workday else 'holiday'}"
+
+
+register(CalendarDay, Rule())

@@ -266,12 +266,22 @@ def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residenc
 
 
 def _seed_tags() -> dict:
-    rows = (
-        [Tag(kind=TagKind.PERSON, name=n, sort_order=i) for i, n in enumerate(PERSON_TAGS)]
-        + [Tag(kind=TagKind.SKILL, name=n, sort_order=i) for i, n in enumerate(SKILL_TAGS)]
-        + [Tag(kind=TagKind.INTEREST, name=n, sort_order=i) for i, n in enumerate(INTEREST_TAGS)]
+    """The demo's tags; skill tags the service catalogue's migration created already are reused
+    (with the seed's order)."""
+    wanted = (
+        [(TagKind.PERSON, n, i) for i, n in enumerate(PERSON_TAGS)]
+        + [(TagKind.SKILL, n, i) for i, n in enumerate(SKILL_TAGS)]
+        + [(TagKind.INTEREST, n, i) for i, n in enumerate(INTEREST_TAGS)]
     )
-    Tag.objects.bulk_create(rows)
+    existing = {(t.kind, t.name): t for t in Tag.objects.all()}
+    Tag.objects.bulk_create(
+        [Tag(kind=kind, name=name, sort_order=i) for kind, name, i in wanted if (kind, name) not in existing]
+    )
+    by_key = {(t.kind, t.name): t for t in Tag.objects.all()}
+    for kind, name, i in wanted:
+        if by_key[(kind, name)].sort_order != i:
+            Tag.objects.filter(pk=by_key[(kind, name)].pk).update(sort_order=i)
+    rows = [by_key[(kind, name)] for kind, name, _i in wanted]
     tags: dict = {kind: [t for t in rows if t.kind == kind] for kind in TagKind.values}
     tags["by_name"] = {t.name: t for t in rows if t.kind == TagKind.PERSON}
     return tags

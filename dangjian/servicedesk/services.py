@@ -1,0 +1,136 @@
+"""Writes to the service catalogue and the business calendar: configuration, for users with the
+``configure`` right (street and district admins). Atomic, validated, evented."""
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+
+from dangjian.accounts.roles import CONFIGURE
+from dangjian.core.access import scope_for
+from dangjian.core.calendar import forget_overrides
+from dangjian.core.events import EventAction, record_event
+from dangjian.core.models import CalendarDay
+from dangjian.people.models import Tag, TagKind
+from dangjian.servicedesk.models import Family, HandlingLevel, ServiceCategory, TimeUnit
+
+FIELDS = ("name", "family", "description", "response_target", "response_unit", "resolution_target",
+          "resolution_unit", "default_level", "is_active", "sort_order")  # fmt: skip
+MAX_TARGET = {TimeUnit.HOURS: 24 * 30, TimeUnit.DAYS: 365}
+
+
+def _require_configure(actor: Any) -> None:
+    if not scope_for(actor).can(CONFIGURE):
+        raise PermissionDenied
+
+
+def _check(data: dict[str, Any]) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    if not (data.get("name") or "").strip():
+        errors["name"] = [_("Enter the name of the service.")]
+    if data.get("family") not in Family.values:
+        errors["family"] = [_("Choose the family.")]
+    if data.get("default_level") not in HandlingLevel.values:
+        errors["default_level"] = [_("Choose the level that handles it by default.")]
+    for target, unit in (("response_target", "response_unit"), ("resolution_target", "resolution_unit")):
+        value, kind = data.get(target), data.get(unit)
+        if kind not in TimeUnit.values:
+            errors[unit] = [_("Choose hours or days.")]
+        elif not value or value < 1 or value > MAX_TARGET[kind]:
+            errors[target] = [_("Enter a target between 1 and %(max)d.") % {"max": MAX_TARGET[kind]}]
+    if not errors and _in_hours(data["resolution_target"], data["resolution_unit"]) < _in_hours(
+        data["response_target"], data["response_unit"]
+    ):
+        errors["resolution_target"] = [_("The resolution target cannot be shorter than the first response.")]
+    return errors
+
+
+def _in_hours(value: int, unit: str) -> int:
+    return value * 8 if unit == TimeUnit.DAYS else value  # a business day is 8 business hours
+
+
+def _skills(values: Any) -> list[Tag]:
+    return list(Tag.objects.filter(kind=TagKind.SKILL, pk__in=[getattr(v, "pk", v) for v in values or []]))
+
+
+def category_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> ServiceCategory:
+    _require_configure(actor)
+    errors = _check(data)
+    code = slugify(data.get("code") or "")
+    if not code:
+        errors["code"] = [_("Enter a code of letters, digits and hyphens (used by the API).")]
+    elif ServiceCategory.objects.filter(code=code).exists():
+        errors["code"] = [_("This code is taken.")]
+    if errors:
+        raise ValidationError(errors)
+    try:
+        with transaction.atomic():
+            category = ServiceCategory.objects.create(code=code, **{f: data[f] for f in FIELDS if f in data})
+            category.skills.set(_skills(data.get("skills")))
+            record_event(actor=actor, action=EventAction.CREATED, target=category, request=request,
+                         changes={"code": [None, code], "name": [None, category.name]})  # fmt: skip
+    except IntegrityError as exc:
+        raise ValidationError({"code": [_("This code is taken.")]}) from exc
+    return category
+
+
+def category_update(
+    *, actor: Any, category: ServiceCategory, data: dict[str, Any], expected_version: int, request: Any = None
+) -> ServiceCategory:
+    """Change a category (its code never changes: the API and old requests use it)."""
+    _require_configure(actor)
+    merged = {f: data.get(f, getattr(category, f)) for f in FIELDS}
+    errors = _check(merged)
+    if errors:
+        raise ValidationError(errors)
+    before = {f: getattr(category, f) for f in FIELDS}
+    skills_before = sorted(category.skills.values_list("name", flat=True))
+    with transaction.atomic():
+        updated = ServiceCategory.objects.filter(pk=category.pk, version=expected_version).update(
+            version=F("version") + 1, updated_at=timezone.now(), **merged
+        )
+        if not updated:
+            raise ValidationError(
+                _("Someone else changed this service while you were editing. Reload the page and edit again."),
+                code="stale",
+            )
+        category.refresh_from_db()
+        if "skills" in data:
+            category.skills.set(_skills(data["skills"]))
+        changes: dict[str, Any] = {f: [before[f], merged[f]] for f in FIELDS if before[f] != merged[f]}
+        skills_after = sorted(category.skills.values_list("name", flat=True))
+        if skills_after != skills_before:
+            changes["skills"] = ["、".join(skills_before), "、".join(skills_after)]
+        if changes:
+            record_event(actor=actor, action=EventAction.UPDATED, target=category, changes=changes, request=request)
+    return category
+
+
+def calendar_set_day(*, actor: Any, day: dt.date, is_workday: bool, note: str = "", request: Any = None) -> CalendarDay:
+    """Mark ``day`` as a holiday or a (make-up) working day, overriding the package."""
+    _require_configure(actor)
+    if not (dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31)):
+        raise ValidationError({"day": [_("Choose a date between 2000 and 2100.")]})
+    with transaction.atomic():
+        entry, _created = CalendarDay.objects.update_or_create(
+            day=day, defaults={"is_workday": is_workday, "note": (note or "").strip()[:100]}
+        )
+        record_event(actor=actor, action=EventAction.UPDATED, target=entry, request=request,
+                     changes={"day": [None, day.isoformat()], "is_workday": [None, is_workday]})  # fmt: skip
+    forget_overrides()
+    return entry
+
+
+def calendar_clear_day(*, actor: Any, entry: CalendarDay, request: Any = None) -> None:
+    """Remove a correction: the day follows the package (or Monday–Friday) again."""
+    _require_configure(actor)
+    with transaction.atomic():
+        record_event(actor=actor, action=EventAction.UPDATED, target=entry, request=request,
+                     changes={"day": [entry.day.isoformat(), None]})  # fmt: skip
+        CalendarDay.objects.filter(pk=entry.pk).delete()
+    forget_overrides()

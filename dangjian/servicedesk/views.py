@@ -1,0 +1,90 @@
+"""Service catalogue and business calendar pages (configuration by street and district admins)."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.accounts.roles import CONFIGURE
+from dangjian.core.access import scope_for
+from dangjian.core.models import CalendarDay
+from dangjian.core.views import add_service_errors
+from dangjian.servicedesk import selectors, services
+from dangjian.servicedesk.forms import CalendarDayForm, CategoryForm
+from dangjian.servicedesk.models import ServiceCategory
+
+
+@require_GET
+def catalogue(request: HttpRequest) -> HttpResponse:
+    can_configure = scope_for(request.user).can(CONFIGURE)
+    context = {"families": selectors.catalogue(include_inactive=can_configure), "can_configure": can_configure}
+    return render(request, "servicedesk/catalogue.html", context)
+
+
+def _require_configure(request: HttpRequest) -> None:
+    if not scope_for(request.user).can(CONFIGURE):
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_configure(request)
+    category = get_object_or_404(ServiceCategory, pk=pk) if pk else None
+    initial = {}
+    if category is not None:
+        initial = {f: getattr(category, f) for f in services.FIELDS}
+        initial.update({"skills": list(category.skills.all()), "version": category.version})
+    form = CategoryForm(request.POST or None, initial=initial, editing=category is not None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if category is None:
+                category = services.category_create(actor=request.user, data=data, request=request)
+            else:
+                services.category_update(
+                    actor=request.user, category=category, data=data,
+                    expected_version=data.get("version") or 0, request=request,
+                )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, _("The service “%(name)s” has been saved.") % {"name": category.name})
+            return redirect("servicedesk:catalogue")
+    return render(request, "servicedesk/category_form.html", {"form": form, "category": category})
+
+
+@require_http_methods(["GET", "POST"])
+def business_calendar(request: HttpRequest) -> HttpResponse:
+    """The business calendar of a year and the admins' corrections of it."""
+    _require_configure(request)
+    year_text = request.GET.get("year", "")
+    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else timezone.localdate().year
+    form = CalendarDayForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = services.calendar_set_day(
+                actor=request.user, day=form.cleaned_data["day"], is_workday=form.cleaned_data["is_workday"],
+                note=form.cleaned_data["note"], request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("%(day)s has been recorded.") % {"day": entry.day.isoformat()})
+            return redirect(f"{request.path}?year={entry.day.year}")
+    context = {"form": form, "overview": selectors.calendar_overview(year=year), "years": [year - 1, year, year + 1]}
+    return render(request, "servicedesk/calendar.html", context)
+
+
+@require_POST
+def calendar_clear(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_configure(request)
+    entry = get_object_or_404(CalendarDay, pk=pk)
+    services.calendar_clear_day(actor=request.user, entry=entry, request=request)
+    messages.success(request, _("The correction has been removed."))
+    return redirect(f"{reverse('servicedesk:calendar')}?year={entry.day.year}")
