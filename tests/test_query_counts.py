@@ -35,6 +35,12 @@ PAGES = [
     ("transfers", lambda w: reverse("membership:transfers") + "?state=", 8),
     ("member detail", lambda w: reverse("membership:detail", args=[w.zhao.member.pk]), 11),
     ("member dues", lambda w: reverse("membership:member_dues", args=[w.zhao.member.pk]), 10),
+    ("development board", lambda w: reverse("membership:development"), 9),
+    ("mobile members", lambda w: reverse("membership:mobile"), 8),
+    ("community reports", lambda w: reverse("membership:reports"), 6),
+    ("care", lambda w: reverse("membership:care"), 7),
+    ("appraisal", lambda w: reverse("membership:appraisal") + f"?org={w.branch_a1.pk}&year=2026", 11),
+    ("service catalogue", lambda w: reverse("servicedesk:catalogue"), 6),
     ("person detail", lambda w: reverse("people:detail", args=[w.zhang.pk]), 12),
 ]
 

@@ -73,3 +73,11 @@ def add_workdays(day: dt.date, count: int) -> dt.date:
         day += dt.timedelta(days=1)
         count -= is_workday(day)
     return day
+
+
+def add_years(day: dt.date, years: int) -> dt.date:
+    """The same day ``years`` later (earlier if negative); 29 February becomes the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)

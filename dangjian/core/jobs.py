@@ -8,10 +8,12 @@ transaction commits (so a worker never sees a job that was rolled back). The tas
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language, override
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.models import Job, JobStatus
@@ -20,6 +22,8 @@ PROGRESS_EVERY = 500  # rows between progress writes
 
 
 def job_start(*, actor: Any, kind: str, label: str, params: dict[str, Any], task: Any) -> Job:
+    """Create the job (in the requester's language, which ``run_job`` uses for its output)."""
+    params = {**params, "language": get_language()}
     job = Job.objects.create(kind=kind, label=label, params=params, created_by=actor)
     transaction.on_commit(lambda: task.enqueue(job.pk))
     return job
@@ -48,13 +52,15 @@ def job_failed(job: Job, error: str) -> None:
 
 
 def run_job(job_id: int, work: Callable[[Job], None]) -> None:
-    """Run ``work(job)``; any exception marks the job failed (and is re-raised for the worker's log)."""
+    """Run ``work(job)`` in the language the job was asked for (file names, headers, messages);
+    any exception marks the job failed (and is re-raised for the worker's log)."""
     job = Job.objects.select_related("created_by").get(pk=job_id)
-    try:
-        work(job)
-    except Exception as exc:
-        job_failed(job, f"{type(exc).__name__}: {exc}")
-        raise
+    with override(job.params.get("language") or settings.LANGUAGE_CODE):
+        try:
+            work(job)
+        except Exception as exc:
+            job_failed(job, f"{type(exc).__name__}: {exc}")
+            raise
 
 
 def job_for(*, user: Any, pk: int) -> Job:

@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.calendar import add_years
 from dangjian.membership.models import (
     Appraisal,
     CareCase,
@@ -15,7 +16,6 @@ from dangjian.membership.models import (
     Grade,
     MobileRecord,
 )
-from dangjian.membership.services import add_years
 from dangjian.orgs.models import Organization
 from dangjian.people.models import Member, MembershipStatus
 

@@ -139,7 +139,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
 
     applied = _on(done, "application")
     if applied and birth_date:
-        adult = _add_years(birth_date, config["minimum_age"])
+        adult = calendar.add_years(birth_date, config["minimum_age"])
         if applied < adult:
             warn("application", _("The application was made before the applicant turned %(age)d (on %(date)s).")
                  % {"age": config["minimum_age"], "date": adult.isoformat()})  # fmt: skip
@@ -223,10 +223,3 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
                  % {"step": STEP_BY_CODE[previous[0]].label, "date": previous[1].isoformat()})  # fmt: skip
         previous = (step.code, day)
     return warnings
-
-
-def _add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:
-        return day.replace(year=day.year + years, day=28)

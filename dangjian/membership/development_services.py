@@ -13,10 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, restrict
+from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership import development
 from dangjian.membership.models import Candidate, CandidateStatus, DevelopmentStep, PlacementReason
-from dangjian.membership.services import add_years, member_create
+from dangjian.membership.services import member_create
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage, Person
 

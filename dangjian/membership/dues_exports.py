@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -37,7 +36,7 @@ def dues_bill_export_start(*, actor: Any, organization: Organization, month: dt.
             actor=actor,
             kind=KIND,
             label=_("Dues bill of %(org)s for %(month)s") % {"org": organization.name, "month": f"{month:%Y-%m}"},
-            params={"organization": organization.pk, "month": month.isoformat(), "language": get_language()},
+            params={"organization": organization.pk, "month": month.isoformat()},
             task=export_dues_bill,
         )
 
@@ -100,6 +99,4 @@ def _write(job: Job) -> None:
 
 @task()
 def export_dues_bill(job_id: int) -> None:
-    language = Job.objects.filter(pk=job_id).values_list("params__language", flat=True).first()
-    with override(language or "zh-hans"):
-        run_job(job_id, _write)
+    run_job(job_id, _write)

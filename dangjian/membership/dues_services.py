@@ -14,6 +14,7 @@ from dangjian.core.access import CHANGE, allowed, restrict
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership import dues
 from dangjian.membership.models import DuesAssessment, DuesKind, DuesPayment, PaymentMethod
+from dangjian.membership.services import next_number
 from dangjian.orgs.models import Organization
 from dangjian.people.models import Member, MembershipStatus
 
@@ -152,21 +153,6 @@ def dues_confirm_year(*, actor: Any, organization: Organization, year: int, requ
     return len(created)
 
 
-def _next_receipt_number(organization: Organization, paid_on: dt.date) -> str:
-    """{organisation code}-{year}-{sequence}: numbered per organisation and year, under a lock
-    on the organisation row so that two cashiers never get the same number."""
-    Organization.objects.select_for_update().filter(pk=organization.pk).first()
-    prefix = f"{organization.code}-{paid_on.year}-"
-    last = (
-        DuesPayment.objects.filter(receipt_number__startswith=prefix)
-        .order_by("-receipt_number")
-        .values_list("receipt_number", flat=True)
-        .first()
-    )
-    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
-    return f"{prefix}{sequence:05d}"
-
-
 def dues_record_payment(
     *,
     actor: Any,
@@ -240,7 +226,8 @@ def dues_record_payment(
                 }
             )
         organization = locked.organization
-        receipt = _next_receipt_number(organization, paid_on)
+        # Numbered per organisation and year: two cashiers never get the same number.
+        receipt = next_number(organization, paid_on.year, DuesPayment.objects.all(), "receipt_number", 5)
         DuesPayment.objects.bulk_create(
             [
                 DuesPayment(

@@ -12,7 +12,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -38,7 +37,7 @@ def roster_export_start(*, actor: Any, query: str, full_numbers: bool = False) -
             actor=actor,
             kind=KIND,
             label=_("Export of the member roster"),
-            params={"query": query, "full_numbers": full_numbers, "language": get_language()},
+            params={"query": query, "full_numbers": full_numbers},
             task=export_roster,
         )
 
@@ -104,6 +103,4 @@ def _write(job: Job) -> None:
 
 @task()
 def export_roster(job_id: int) -> None:
-    language = Job.objects.filter(pk=job_id).values_list("params__language", flat=True).first()
-    with override(language or "zh-hans"):
-        run_job(job_id, _write)
+    run_job(job_id, _write)

@@ -13,7 +13,6 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import get_language, override
 from django.utils.translation import gettext as _
 from django_tasks import task
 
@@ -48,7 +47,7 @@ def import_check_start(*, actor: Any, organization: Organization, upload: Any) -
             actor=actor,
             kind=KIND_CHECK,
             label=_("Check of the roster file %(name)s") % {"name": name[:100]},
-            params={"upload": stored, "name": name[:200], "organization": organization.pk, "language": get_language()},
+            params={"upload": stored, "name": name[:200], "organization": organization.pk},
             task=check_roster,
         )
 
@@ -69,7 +68,7 @@ def import_confirm(*, actor: Any, check: Job) -> Job:
             actor=actor,
             kind=KIND_IMPORT,
             label=_("Import of the roster file %(name)s") % {"name": check.params.get("name", "")[:100]},
-            params={**check.params, "check": check.pk, "language": get_language()},
+            params={**check.params, "check": check.pk},
             task=import_roster,
         )
         locked.result = {**locked.result, "imported_by_job": job.pk}
@@ -137,16 +136,12 @@ def _import(job: Job) -> None:
 
 @task()
 def check_roster(job_id: int) -> None:
-    language = Job.objects.filter(pk=job_id).values_list("params__language", flat=True).first()
-    with override(language or "zh-hans"):
-        run_job(job_id, _check)
+    run_job(job_id, _check)
 
 
 @task()
 def import_roster(job_id: int) -> None:
-    language = Job.objects.filter(pk=job_id).values_list("params__language", flat=True).first()
-    with override(language or "zh-hans"):
-        run_job(job_id, _import)
+    run_job(job_id, _import)
 
 
 def is_import_job(job: Job) -> bool:

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from dangjian.core.calendar import add_years
 from dangjian.core.seeding import SeedContext, fast_insert
 from dangjian.membership import dues
 from dangjian.membership.models import (
@@ -25,7 +26,6 @@ from dangjian.membership.models import (
     PlacementReason,
     StatusChange,
 )
-from dangjian.membership.services import add_years
 from dangjian.people.models import Member, MemberCategory, MembershipStatus
 
 ORDER = 25

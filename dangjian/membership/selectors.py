@@ -16,11 +16,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.calendar import add_years
 from dangjian.core.events import labelled_changes
 from dangjian.core.models import Event
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.membership.models import Placement, StatusChange
-from dangjian.membership.services import add_years
 from dangjian.orgs.models import Organization
 from dangjian.people.models import (
     Education,

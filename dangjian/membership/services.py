@@ -8,12 +8,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, CREATE, allowed, restrict
+from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership.models import Placement, PlacementReason, StatusChange
 from dangjian.orgs.models import Organization
@@ -21,14 +22,22 @@ from dangjian.people.models import Member, MemberCategory, MembershipStatus, Mem
 from dangjian.people.services import ConcurrentEditError
 
 ADULT_AGE = 18
+
+
+def next_number(organization: Organization, year: int, queryset: models.QuerySet, field: str, digits: int) -> str:
+    """The next number ``{organisation code}-{year}-{sequence}`` among ``field`` of ``queryset``
+    (receipts, letters), taken under a lock on the organisation row so that two people never
+    get the same number. Call inside a transaction."""
+    Organization.objects.select_for_update().filter(pk=organization.pk).first()
+    prefix = f"{organization.code}-{year}-"
+    last = (
+        queryset.filter(**{f"{field}__startswith": prefix}).order_by(f"-{field}").values_list(field, flat=True).first()
+    )
+    sequence = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+    return f"{prefix}{sequence:0{digits}d}"
+
+
 MEMBER_FIELDS = ("stage", "category", "applied_on", "joined_on", "full_on")
-
-
-def add_years(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year + years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year + years, day=28)
 
 
 def member_date_errors(

@@ -34,7 +34,7 @@ from dangjian.membership.models import (
     TransferState,
     TransferStep,
 )
-from dangjian.membership.services import member_change_status, member_create, member_move
+from dangjian.membership.services import member_change_status, member_create, member_move, next_number
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MembershipStatus, Person
 
@@ -209,18 +209,6 @@ def transfer_submit(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
     return locked
 
 
-def _next_serial(committee: Organization, year: int) -> str:
-    Organization.objects.select_for_update().filter(pk=committee.pk).first()
-    prefix = f"{committee.code}-{year}-"
-    last = (
-        Transfer.objects.filter(serial_number__startswith=prefix)
-        .order_by("-serial_number")
-        .values_list("serial_number", flat=True)
-        .first()
-    )
-    return f"{prefix}{(int(last.rsplit('-', 1)[1]) + 1) if last else 1:04d}"
-
-
 def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: dt.date | None = None) -> Transfer:
     """The sending committee approves: the letter is issued (serial number, dues paid until,
     valid for LETTER_VALID_DAYS) and the transfer is sent."""
@@ -231,7 +219,7 @@ def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: d
         locked = _locked(transfer, (TransferState.REVIEWING,))
         committee = locked.approving_organization
         assert committee is not None
-        locked.serial_number = _next_serial(committee, today.year)
+        locked.serial_number = next_number(committee, today.year, Transfer.objects.all(), "serial_number", 4)
         locked.dues_paid_until = dues_paid_until(locked.member)
         locked.issued_on, locked.valid_until = today, today + dt.timedelta(days=LETTER_VALID_DAYS)
         locked.state = TransferState.SENT

@@ -11,8 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import QueryDict
 from django.utils import timezone
-from django.utils.translation import get_language, gettext_noop, override
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
 from dangjian.core import crypto
@@ -37,7 +37,7 @@ def people_export_start(*, actor: Any, query: str, full_numbers: bool = False) -
             actor=actor,
             kind=KIND,
             label=_("Export of the people list"),
-            params={"query": query, "full_numbers": full_numbers, "language": get_language()},
+            params={"query": query, "full_numbers": full_numbers},
             task=export_people,
         )
 
@@ -100,6 +100,4 @@ def _write(job: Job) -> None:
 
 @task()
 def export_people(job_id: int) -> None:
-    language = Job.objects.filter(pk=job_id).values_list("params__language", flat=True).first()
-    with override(language or "zh-hans"):
-        run_job(job_id, _write)
+    run_job(job_id, _write)

@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from dangjian.core import crypto
+from dangjian.core.calendar import add_years
 from dangjian.core.models import Event, EventAction
 from dangjian.core.seeding import SeedContext
 from dangjian.core.validators import id_check_digit, mask_id_number, mask_mobile
@@ -60,13 +61,6 @@ def _weighted_surnames() -> tuple[list[str], list[int]]:
         total += weight
         cumulative.append(total)
     return names, cumulative
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:
-        return day.replace(year=day.year - years, day=28)
 
 
 def _age_years(rng) -> int:
@@ -118,7 +112,7 @@ def seed(ctx: SeedContext) -> None:
                     age = _age_years(rng) if size == 1 or position > 0 else rng.randint(25, 90)
                     if size == 1 and age < 18:
                         age = rng.randint(60, 95)  # people living alone are mostly elderly
-                    birth = _years_before(today, age) - dt.timedelta(days=rng.randint(1, 364))
+                    birth = add_years(today, -age) - dt.timedelta(days=rng.randint(1, 364))
                     id_number = _id_number(community["district_code"], birth, gender, seq_by_birth, rng)
                     phone = _phone(rng, used_phones) if age >= 16 and rng.random() < 0.85 else ""
                     full, initials = name_pinyin(name)
@@ -239,8 +233,8 @@ def _person_tags(rng, tags: dict, age: int, household_size: int) -> list[Tag]:
 
 def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residence: list) -> Member:
     rng, today = ctx.rng, ctx.today
-    adult_on = _years_before(person.birth_date, -18)
-    earliest = max(adult_on, _years_before(today, 60))
+    adult_on = add_years(person.birth_date, 18)
+    earliest = max(adult_on, add_years(today, -60))
     probationary = age < 45 and rng.random() < 0.06
     if probationary:
         joined = today - dt.timedelta(days=rng.randint(20, 380))  # some are due to become full members
@@ -261,7 +255,7 @@ def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residenc
         person=person, organization=organization, category=category,
         stage=MemberStage.PROBATIONARY if probationary else MemberStage.FULL,
         applied_on=joined - dt.timedelta(days=rng.randint(500, 1500)), joined_on=joined,
-        full_on=None if probationary else _years_before(joined, -1),
+        full_on=None if probationary else add_years(joined, 1),
     )  # fmt: skip
 
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict, restrict_via
+from dangjian.core.calendar import add_years
 from dangjian.core.events import events_for, labelled_changes
 from dangjian.core.models import Event
 from dangjian.core.paging import PrimaryKeyPaginator
@@ -71,17 +72,10 @@ def search_filter(query: str) -> Q | None:
 def _birth_range(low: int | None, high: int | None, today: dt.date) -> Q:
     q = Q()
     if low is not None:  # at least `low` years old: born on or before today minus low years
-        q &= Q(birth_date__lte=_years_ago(today, low))
+        q &= Q(birth_date__lte=add_years(today, -low))
     if high is not None:  # at most `high`: born after today minus (high + 1) years
-        q &= Q(birth_date__gt=_years_ago(today, high + 1))
+        q &= Q(birth_date__gt=add_years(today, -(high + 1)))
     return q
-
-
-def _years_ago(today: dt.date, years: int) -> dt.date:
-    try:
-        return today.replace(year=today.year - years)
-    except ValueError:  # 29 February
-        return today.replace(year=today.year - years, day=28)
 
 
 @dataclass
@@ -222,7 +216,7 @@ def tag_counts(*, user: Any) -> list[dict[str, Any]]:
 
 def probation_due(*, user: Any, today: dt.date, within_days: int) -> QuerySet[Member]:
     """Probationary members whose year of probation ends within ``within_days`` (or has ended)."""
-    limit = _years_ago(today + dt.timedelta(days=within_days), 1)
+    limit = add_years(today + dt.timedelta(days=within_days), -1)
     return (
         restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), user, VIEW)
         .filter(joined_on__lte=limit)
