@@ -5,38 +5,13 @@ RULES lists, for each named URL of the project, requests and the status each rol
 Out of scope, a detail page answers 404: the record does not exist for that user.
 """
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-ROLES = ("anonymous", "admin", "secretary", "staff", "branch", "member", "resident", "liaison", "outsider")
-STAFF = ("admin", "secretary", "staff", "branch", "outsider")
-EVERYONE = tuple(r for r in ROLES if r != "anonymous")
-
-
-def expect(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:
-    statuses = dict.fromkeys(EVERYONE, default)
-    statuses["anonymous"] = anonymous
-    statuses.update(overrides)
-    return statuses
-
-
-@dataclass
-class Case:
-    name: str  # URL name
-    describe: str
-    url: Callable = field(repr=False)  # (world) -> path
-    statuses: dict[str, int] = field(default_factory=dict)
-    method: str = "get"
-    data: Callable | None = field(default=None, repr=False)
-
-
-def only(roles: tuple[str, ...], yes: int, no: int = 404, anonymous: int = 302) -> dict[str, int]:
-    statuses = {role: (yes if role in roles else no) for role in EVERYONE}
-    statuses["anonymous"] = anonymous
-    return statuses
+from tests.url_access_base import EVERYONE, ROLES, STAFF, Case, expect, only  # noqa: F401
+from tests.url_cases import api as api_cases
+from tests.url_cases import rates as rates_cases
+from tests.url_cases import requests as request_cases
 
 
 def _job(world, finished: bool = True):
@@ -564,6 +539,8 @@ RULES: list[Case] = [
         method="post",
     ),
 ]
+# Cases of the service desk's pages and APIs live beside it, one module each.
+RULES += [*request_cases.CASES, *rates_cases.CASES, *api_cases.CASES]
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> list[str]:

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "dangjian.people",
     "dangjian.membership",
     "dangjian.servicedesk",
+    "dangjian.api",
     "dangjian.dashboard",
 ]
 

@@ -15,15 +15,14 @@ from django.utils.translation import gettext as _
 from dangjian.core.access import CHANGE, restrict
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.uploads import check_upload
 from dangjian.membership import development
 from dangjian.membership.models import Candidate, CandidateStatus, DevelopmentStep, PlacementReason
 from dangjian.membership.services import member_create
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage, Person
 
-ATTACHMENT_TYPES = {".pdf": "application/pdf", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png"}
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
-_MAGIC = {".pdf": (b"%PDF",), ".png": (b"\x89PNG",), ".jpg": (b"\xff\xd8\xff",), ".jpeg": (b"\xff\xd8\xff",)}
 
 
 def _may_change(actor: Any, organization: Organization) -> bool:
@@ -62,21 +61,7 @@ def candidate_start(
 
 
 def _check_attachment(upload: Any) -> str | None:
-    if upload is None:
-        return None
-    name = str(upload.name).lower()
-    extension = name[name.rfind(".") :] if "." in name else ""
-    if extension not in ATTACHMENT_TYPES:
-        return _("Attach a PDF, JPG or PNG file.")
-    if upload.size > ATTACHMENT_MAX_BYTES:
-        return _("The attachment is larger than 10 MB.")
-    head = upload.read(8)
-    upload.seek(0)
-    if not any(head.startswith(magic) for magic in _MAGIC[extension]):
-        return _("The file's content is not a %(kind)s file; it may have been renamed.") % {
-            "kind": extension[1:].upper()
-        }
-    return None
+    return check_upload(upload, max_bytes=ATTACHMENT_MAX_BYTES)
 
 
 def step_record(

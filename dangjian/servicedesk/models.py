@@ -1,9 +1,14 @@
 """The service catalogue (党群服务事项): what residents may ask for, with the targets the
-service desk is held to. Requests, dispatch and SLA come with the rest of issue #4."""
+service desk is held to. Requests, their steps, attachments, ratings and callbacks."""
 
+import uuid
+
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.core.access import RestrictedQuerySet
 from dangjian.core.models import TimeStampedModel
 
 
@@ -57,3 +62,310 @@ class ServiceCategory(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RequestState(models.TextChoices):
+    """DESIGN.md §5. The transitions between them live in one place: servicedesk/lifecycle.py."""
+
+    SUBMITTED = "submitted", _("Submitted")
+    ACCEPTED = "accepted", _("Accepted")
+    DISPATCHED = "dispatched", _("Dispatched")
+    IN_PROGRESS = "in_progress", _("In progress")
+    SUSPENDED = "suspended", _("On hold")
+    ESCALATED = "escalated", _("Escalated to the street")
+    RETURNED = "returned", _("Returned")
+    HANDLED = "handled", _("Handled")
+    VISITED = "visited", _("Confirmed")
+    CLOSED = "closed", _("Closed")
+
+
+OPEN_STATES = (
+    RequestState.SUBMITTED,
+    RequestState.ACCEPTED,
+    RequestState.DISPATCHED,
+    RequestState.IN_PROGRESS,
+    RequestState.SUSPENDED,
+    RequestState.ESCALATED,
+    RequestState.RETURNED,
+)
+# States in which the resolution clock has stopped: the handler says the work is done.
+DONE_STATES = (RequestState.HANDLED, RequestState.VISITED, RequestState.CLOSED)
+
+
+class Channel(models.TextChoices):
+    DESK = "desk", _("Walk-in at the desk")
+    PHONE = "phone", _("Telephone")
+    WEB = "web", _("Resident pages")
+    API = "api", _("API (Open311)")
+    RECEPTION = "reception", _("Party representative reception")
+
+
+class AssigneeKind(models.TextChoices):
+    GRID = "grid", _("Grid")
+    STAFF = "staff", _("Staff member")
+    BRANCH = "branch", _("Party branch")
+    VOLUNTEER = "volunteer", _("Volunteer party member")
+
+
+class Outcome(models.TextChoices):
+    RESOLVED = "resolved", _("Resolved")
+    UNRESOLVED = "unresolved", _("Not resolved")
+
+
+class OutcomeSource(models.TextChoices):
+    RESIDENT = "resident", _("The resident")
+    CALLBACK = "callback", _("Callback")
+
+
+class Classification(models.TextChoices):
+    """DESIGN.md §5: requests a reviewer classifies so are left out of the rates, but only once a
+    second person has signed the classification off (docs/servicedesk.md)."""
+
+    UNREASONABLE = "unreasonable", _("Unreasonable demand")
+    UNTRUE = "untrue", _("Not true")
+    NOT_OUR_REMIT = "not_our_remit", _("Not within this level's remit")
+
+
+class CloseReason(models.TextChoices):
+    CONFIRMED = "confirmed", _("Outcome confirmed")
+    NO_ANSWER = "no_answer", _("No confirmation from the requester")
+    DUPLICATE = "duplicate", _("Merged as a duplicate")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
+    CLASSIFIED = "classified", _("Classified")
+
+
+class ServiceRequest(TimeStampedModel):
+    """A resident's request (诉求), taken in once from any channel and tracked until the
+    resident (or an independent callback) confirms the outcome. Never deleted: it is closed,
+    merged as a duplicate or classified. Its Open311 ``service_request_id`` is the primary key."""
+
+    category = models.ForeignKey(
+        ServiceCategory, verbose_name=_("service"), on_delete=models.PROTECT, related_name="requests"
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    description = models.TextField(_("description"))
+    address = models.CharField(_("address"), max_length=200, blank=True)
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    # Where it sits: a grid when known, else the community. ``community`` is kept beside it so
+    # that the rates group by community without walking the tree.
+    region = models.ForeignKey(
+        "orgs.Region", verbose_name=_("grid or community"), on_delete=models.PROTECT, related_name="+"
+    )
+    community = models.ForeignKey(
+        "orgs.Region", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    level = models.CharField(_("handled at"), max_length=16, choices=HandlingLevel.choices)
+    requester = models.ForeignKey(
+        "people.Person", verbose_name=_("requester"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="service_requests",
+    )  # fmt: skip
+    # Contact of a requester without a record (anonymous submissions): name and phone only.
+    contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
+    phone_encrypted = models.TextField(editable=False, blank=True)
+    phone_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
+    phone_masked = models.CharField(_("contact phone"), max_length=11, editable=False, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
+    # Assignment (派单): one kind at a time; the user who acts on it, where there is one.
+    assignee_kind = models.CharField(_("assigned to"), max_length=16, choices=AssigneeKind.choices, blank=True)
+    assignee_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_requests",
+    )  # fmt: skip
+    assignee_person = models.ForeignKey(
+        "people.Person", verbose_name=_("volunteer"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_requests",
+    )  # fmt: skip
+    assignee_organization = models.ForeignKey(
+        "orgs.Organization", verbose_name=_("branch"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="assigned_requests",
+    )  # fmt: skip
+    assignee_region = models.ForeignKey(
+        "orgs.Region", verbose_name=_("grid"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The clock (servicedesk/sla.py): due moments move later by the time spent on hold.
+    response_due_at = models.DateTimeField(_("first response due"))
+    resolution_due_at = models.DateTimeField(_("resolution due"))
+    first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    paused_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
+    # A breach stays a breach: set once, never cleared.
+    response_breached = models.BooleanField(_("response late"), default=False)
+    resolution_breached = models.BooleanField(_("resolution late"), default=False)
+    result = models.TextField(_("reply to the requester"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
+    outcome_source = models.CharField(_("confirmed by"), max_length=16, choices=OutcomeSource.choices, blank=True)
+    outcome_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    close_reason = models.CharField(_("closed because"), max_length=16, choices=CloseReason.choices, blank=True)
+    is_public = models.BooleanField(_("shown on the public board"), default=False)
+    public_summary = models.CharField(_("public summary"), max_length=300, blank=True)
+    reopened_from = models.ForeignKey(
+        "self", verbose_name=_("reopens"), null=True, blank=True, on_delete=models.PROTECT, related_name="reopenings"
+    )
+    duplicate_of = models.ForeignKey(
+        "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="duplicates",
+    )  # fmt: skip
+    classification = models.CharField(_("classification"), max_length=16, choices=Classification.choices, blank=True)
+    classification_note = models.CharField(_("grounds"), max_length=500, blank=True)
+    classified_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("classified by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("signed off by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
+    callback_sampled = models.BooleanField(_("sampled for a callback"), default=False)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("service request")
+        verbose_name_plural = _("service requests")
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["region", "state", "resolution_due_at"], name="request_region_state_idx"),
+            models.Index(fields=["community", "submitted_at"], name="request_community_time_idx"),
+            models.Index(fields=["state", "resolution_due_at"], name="request_state_due_idx"),
+            models.Index(fields=["assignee_user", "state"], name="request_assignee_idx"),
+            models.Index(fields=["requester", "submitted_at"], name="request_requester_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} {self.category.name if self.category_id else ''}".strip()
+
+    @property
+    def number(self) -> str:
+        """The number residents quote: year of submission and the id (also the Open311 id)."""
+        return f"{self.submitted_at:%Y}-{self.pk or 0:07d}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    @property
+    def excluded(self) -> bool:
+        """Left out of the rates: classified and signed off by a second person."""
+        return bool(self.classification and self.signed_off_at)
+
+
+class RequestStep(models.Model):
+    """One transition of a request, as it happened: the history the SLA pauses are rebuilt from
+    and the record of who did what, when and why."""
+
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="steps"
+    )
+    action = models.CharField(_("action"), max_length=24)
+    old_state = models.CharField(_("from"), max_length=16, blank=True)
+    new_state = models.CharField(_("to"), max_length=16)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    note = models.TextField(_("note"), blank=True)
+    # For the requester's page: steps that are internal (assignments, notes among staff) are not shown.
+    is_public = models.BooleanField(default=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("request step")
+        verbose_name_plural = _("request steps")
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["request", "at"], name="request_step_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.old_state}→{self.new_state}"
+
+
+def request_attachment_path(instance: "RequestAttachment", filename: str) -> str:
+    return f"requests/{instance.request_id}/{uuid.uuid4().hex[:8]}-{filename[-60:]}"
+
+
+class RequestAttachment(models.Model):
+    request = models.ForeignKey(
+        ServiceRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="attachments"
+    )
+    file = models.FileField(_("file"), upload_to=request_attachment_path)
+    name = models.CharField(_("name"), max_length=100)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Rating(models.Model):
+    """The requester's satisfaction, 1–5. Kept apart from the request and without the rater, so
+    a handler never sees who rated their work how: handlers see only aggregates."""
+
+    request = models.OneToOneField(
+        ServiceRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="rating"
+    )
+    score = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+    source = models.CharField(_("given through"), max_length=16, choices=OutcomeSource.choices)
+    rated_at = models.DateTimeField(_("rated at"), default=timezone.now)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("rating")
+        verbose_name_plural = _("ratings")
+        constraints = [models.CheckConstraint(condition=models.Q(score__gte=1, score__lte=5), name="rating_1_to_5")]
+
+    def __str__(self) -> str:
+        return str(self.score)
+
+
+class Callback(models.Model):
+    """A callback (回访) to the requester of a sampled request, made by someone outside the
+    handling unit: whether they were reached, whether it was resolved, how satisfied."""
+
+    request = models.OneToOneField(
+        ServiceRequest, verbose_name=_("request"), on_delete=models.PROTECT, related_name="callback"
+    )
+    sampled_at = models.DateTimeField(_("sampled at"), default=timezone.now)
+    caller = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("called by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    done_at = models.DateTimeField(_("called at"), null=True, blank=True)
+    answered = models.BooleanField(_("reached the requester"), null=True)
+    resolved = models.BooleanField(_("resolved, says the requester"), null=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("callback")
+        verbose_name_plural = _("callbacks")
+        indexes = [models.Index(fields=["done_at", "sampled_at"], name="callback_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}"

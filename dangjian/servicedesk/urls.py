@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from dangjian.servicedesk import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("catalogue/<int:pk>/", views.category_edit, name="category_edit"),
     path("calendar/", views.business_calendar, name="calendar"),
     path("calendar/<int:pk>/clear/", views.calendar_clear, name="calendar_clear"),
+    path("rates/", include("dangjian.servicedesk.rates_urls")),
 ]

@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
+from django.template.defaultfilters import filesizeformat
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -608,7 +609,9 @@ def test_an_attachment_over_the_limit_is_refused(world, qian, monkeypatch):
     monkeypatch.setattr(ds, "ATTACHMENT_MAX_BYTES", 64)
     with pytest.raises(ValidationError) as exc:
         record(world, qian, "talk", D(2025, 3, 20), attachment=upload("big.pdf", PDF + b"0" * 64))
-    assert exc.value.message_dict["attachment"] == [_("The attachment is larger than 10 MB.")]
+    assert exc.value.message_dict["attachment"] == [
+        _("The attachment is larger than %(size)s.") % {"size": filesizeformat(64)}
+    ]
     assert record(world, qian, "talk", D(2025, 3, 20), attachment=upload("small.pdf", PDF[:64])).attachment
 
 

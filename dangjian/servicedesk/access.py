@@ -1,0 +1,37 @@
+"""Where requests sit in the trees (see dangjian.core.access).
+
+A request sits in its grid (or community): staff whose grant covers it see it. A branch it is
+dispatched to sees it through the organisation tree; the volunteer or staff member handling it
+sees it as its ``assignee_user``; the requester sees their own (``requester``). Everyone else
+does not learn it exists. What each may *do* is checked by servicedesk/lifecycle.py.
+"""
+
+from dangjian.core.access import Rule, register
+from dangjian.servicedesk.models import Callback, Rating, RequestAttachment, RequestStep, ServiceRequest
+
+register(
+    ServiceRequest,
+    Rule(
+        region_path="region__path",
+        org_path="assignee_organization__path",
+        person="requester_id",
+        user="assignee_user_id",
+        self_region="home",
+    ),
+)
+_VIA_REQUEST = Rule(
+    region_path="request__region__path",
+    org_path="request__assignee_organization__path",
+    person="request__requester_id",
+    user="request__assignee_user_id",
+    self_region="home",
+)
+register(RequestStep, _VIA_REQUEST)
+register(RequestAttachment, _VIA_REQUEST)
+register(Callback, _VIA_REQUEST)
+# Ratings are anonymous to the handler: only region scopes (the reviewers above the handler)
+# and the requester see them, never the assignee through the "own records" branch.
+register(
+    Rating,
+    Rule(region_path="request__region__path", person="request__requester_id", self_region="home"),
+)

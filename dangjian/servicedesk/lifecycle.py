@@ -1,0 +1,847 @@
+"""The life of a request (诉求), in one module: intake and every transition of DESIGN.md §5.
+
+    已提交 submitted → 已受理 accepted → 已派单 dispatched → 办理中 in_progress → 已办结 handled
+        → 已回访 visited (the resident, or an independent callback, says whether it is resolved)
+        → 已关闭 closed
+    plus 退回 returned (the handler sends it back to the desk), 转派 (to another community: it
+    starts again there as submitted), 升级/吹哨 escalated (to the street), 挂起 suspended (waiting
+    for the requester: the SLA clock stops) and 重开 (within 30 days: a new request linked to the
+    original).
+
+Who may do what:
+
+* staff: whoever may CHANGE the request through the access layer (the grid's and community's
+  staff, the street above; a branch it was dispatched to);
+* the handler: the user it is assigned to (a volunteer member or a staff member) may start,
+  suspend, return and report it handled;
+* the requester: their own requests (or, without an account, whoever holds the request's
+  token): add information, withdraw, confirm or reject the outcome, rate, reopen;
+* a callback is made by someone who may see the request but did not handle it.
+
+Every transition locks the request row, checks the state it expects (two people dispatching at
+once: the second is told someone else already did) and the version the user saw when one is
+given, writes a RequestStep and an Event, all in one transaction. ``Resolved`` comes only from
+the requester or a callback, never from the handler's 办结.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from dangjian.core import crypto
+from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, scope_for
+from dangjian.core.events import EventAction, record_event
+from dangjian.core.models import PATH_STEP
+from dangjian.core.uploads import check_upload
+from dangjian.core.validators import mask_mobile, validate_mobile
+from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.people.models import Person
+from dangjian.servicedesk import sla
+from dangjian.servicedesk.models import (
+    AssigneeKind,
+    CloseReason,
+    Outcome,
+    OutcomeSource,
+    Rating,
+    RequestAttachment,
+    RequestState,
+    RequestStep,
+    ServiceCategory,
+    ServiceRequest,
+)
+
+S = RequestState
+PHONE_PURPOSE = "request-phone"
+DESCRIPTION_MAX = 2000
+NOTE_MAX = 1000
+MAX_ATTACHMENTS = 5
+ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+REOPEN_DAYS = getattr(settings, "DANGJIAN_REOPEN_DAYS", 30)
+# A handled request the requester has not confirmed is closed as "no confirmation" after this
+# many days (servicedesk_sweep); it then counts neither as resolved nor as unresolved.
+CONFIRM_DAYS = getattr(settings, "DANGJIAN_CONFIRM_DAYS", 7)
+
+# action → the states it may start from. The one table of the state machine.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    "accept": (S.SUBMITTED,),
+    "dispatch": (S.SUBMITTED, S.ACCEPTED, S.RETURNED, S.ESCALATED, S.DISPATCHED, S.IN_PROGRESS),
+    "start": (S.DISPATCHED,),
+    "return": (S.DISPATCHED, S.IN_PROGRESS),
+    "suspend": (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS),
+    "resume": (S.SUSPENDED,),
+    "escalate": (S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.RETURNED),
+    "transfer": (S.SUBMITTED, S.ACCEPTED, S.RETURNED),
+    "handle": (S.DISPATCHED, S.IN_PROGRESS),
+    "confirm": (S.HANDLED,),
+    "reject": (S.HANDLED,),
+    "callback": (S.HANDLED,),
+    "close": (S.VISITED,),
+    "withdraw": (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED, S.ESCALATED, S.RETURNED),
+    "merge": (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED, S.ESCALATED, S.RETURNED),
+}
+ACTION_LABELS = {
+    "submit": gettext_lazy("submitted"),
+    "accept": gettext_lazy("accepted"),
+    "dispatch": gettext_lazy("dispatched"),
+    "start": gettext_lazy("started"),
+    "return": gettext_lazy("returned to the desk"),
+    "suspend": gettext_lazy("put on hold"),
+    "resume": gettext_lazy("resumed"),
+    "escalate": gettext_lazy("escalated to the street"),
+    "transfer": gettext_lazy("transferred to another community"),
+    "handle": gettext_lazy("handled"),
+    "confirm": gettext_lazy("confirmed resolved"),
+    "reject": gettext_lazy("reported not resolved"),
+    "callback": gettext_lazy("called back"),
+    "close": gettext_lazy("closed"),
+    "withdraw": gettext_lazy("withdrawn"),
+    "merge": gettext_lazy("merged as a duplicate"),
+    "reopen": gettext_lazy("reopened"),
+    "info": gettext_lazy("added information"),
+    "note": gettext_lazy("internal note"),
+    "classify": gettext_lazy("classified"),
+    "sign_off": gettext_lazy("classification signed off"),
+    "breach": gettext_lazy("deadline passed"),
+}
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _person_of(actor: Any) -> int | None:
+    return scope_for(actor).person_id if getattr(actor, "is_authenticated", False) else None
+
+
+def is_requester(actor: Any, req: ServiceRequest, token: str = "") -> bool:
+    if token and secrets.compare_digest(token, req.token):
+        return True
+    person_id = _person_of(actor)
+    return bool(person_id and req.requester_id == person_id)
+
+
+def is_staff_for(actor: Any, req: ServiceRequest) -> bool:
+    return getattr(actor, "is_authenticated", False) and allowed(actor, CHANGE, req)
+
+
+def is_handler(actor: Any, req: ServiceRequest) -> bool:
+    return bool(getattr(actor, "is_authenticated", False) and req.assignee_user_id == actor.pk)
+
+
+def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
+    """Whether ``actor`` may perform ``action`` on ``req`` in its current state (for showing
+    buttons; the transition itself checks again under the row lock)."""
+    if action in TRANSITIONS and req.state not in TRANSITIONS[action]:
+        return False
+    if action in ("confirm", "reject", "withdraw"):
+        return is_requester(actor, req, token)
+    if action == "reopen":
+        return reopen_allowed(req) and (is_requester(actor, req, token) or is_staff_for(actor, req))
+    if action in ("start", "return", "suspend", "handle"):
+        return is_handler(actor, req) or is_staff_for(actor, req)
+    if action == "callback":
+        return may_call_back(actor, req)
+    if action == "dispatch" and req.state == S.ESCALATED:
+        return covers_street(actor, req)
+    return is_staff_for(actor, req)
+
+
+def covers_street(actor: Any, req: ServiceRequest) -> bool:
+    """An escalated request is for the street: users whose grant covers the community's street."""
+    scope = scope_for(actor)
+    if scope.superuser:
+        return True
+    street_path = req.community.path[:-PATH_STEP]
+    return any(street_path.startswith(p) for p in scope.nodes(CHANGE).region_paths)
+
+
+def may_call_back(actor: Any, req: ServiceRequest) -> bool:
+    """Callbacks are made by someone who may see the request but did not handle it."""
+    if not getattr(actor, "is_authenticated", False) or is_handler(actor, req):
+        return False
+    if req.steps.filter(action="handle", actor=actor).exists():
+        return False
+    return allowed(actor, VIEW, req) and scope_for(actor).can(CHANGE) and not (req.requester_id and req.requester_id == _person_of(actor))
+
+
+def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
+    ended = req.closed_at or req.outcome_at
+    if req.state not in (S.VISITED, S.CLOSED) or ended is None or req.close_reason == CloseReason.DUPLICATE:
+        return False
+    return _now(now) - ended <= dt.timedelta(days=REOPEN_DAYS)
+
+
+# --- intake -------------------------------------------------------------------------------------
+
+
+def community_of(region: Region) -> Region | None:
+    if region.level == RegionLevel.COMMUNITY:
+        return region
+    if region.level == RegionLevel.GRID:
+        return region.parent
+    return None
+
+
+def _deadlines(category: ServiceCategory, start: dt.datetime, pauses: Iterable[sla.Interval] = ()) -> tuple:
+    pauses = list(pauses)
+    return (
+        sla.due_at(start, sla.target_seconds(category.response_target, category.response_unit), pauses),
+        sla.due_at(start, sla.target_seconds(category.resolution_target, category.resolution_unit), pauses),
+    )
+
+
+def check_attachments(files: Iterable[Any], errors: dict[str, list[str]], already: int = 0) -> list[Any]:
+    files = [f for f in files or [] if f]
+    if len(files) + already > MAX_ATTACHMENTS:
+        errors.setdefault("attachments", []).append(
+            _("Attach at most %(count)d files to one request.") % {"count": MAX_ATTACHMENTS}
+        )
+        return []
+    for upload in files:
+        problem = check_upload(upload, max_bytes=ATTACHMENT_MAX_BYTES)
+        if problem:
+            errors.setdefault("attachments", []).append(f"{str(upload.name)[:60]}：{problem}")
+    return files
+
+
+def _save_attachments(req: ServiceRequest, files: list[Any], actor: Any) -> None:
+    for upload in files:
+        RequestAttachment.objects.create(
+            request=req, file=upload, name=str(upload.name)[-100:], uploaded_by=_user(actor)
+        )
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def request_submit(
+    *,
+    actor: Any,
+    channel: str,
+    category: ServiceCategory | None,
+    description: str,
+    region: Region | None = None,
+    requester: Person | None = None,
+    contact_name: str = "",
+    phone: str = "",
+    address: str = "",
+    latitude: Any = None,
+    longitude: Any = None,
+    attachments: Iterable[Any] = (),
+    is_public: bool = False,
+    reopened_from: ServiceRequest | None = None,
+    request: Any = None,
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
+    """Take in a request from any channel. Staff recording at the desk or by phone need CREATE
+    where it sits; a resident submits for themself (``requester`` is their own person, found
+    from the account), or without an account with a contact phone. Nothing is saved unless
+    everything is valid."""
+    now = _now(now)
+    errors: dict[str, list[str]] = {}
+    description = (description or "").strip()
+    if category is None or not category.is_active:
+        errors["category"] = [_("Choose the service you need.")]
+    if len(description) < 2:
+        errors["description"] = [_("Describe what you need in a few words.")]
+    elif len(description) > DESCRIPTION_MAX:
+        errors["description"] = [
+            _("Keep the description under %(max)d characters (it has %(count)d).")
+            % {"max": DESCRIPTION_MAX, "count": len(description)}
+        ]
+    own_person = _person_of(actor)
+    on_behalf = requester is not None and requester.pk != own_person
+    if on_behalf and not (getattr(actor, "is_authenticated", False) and allowed(actor, VIEW, requester)):
+        raise PermissionDenied
+    if region is None and requester is not None:
+        region = requester.region
+    community = community_of(region) if region is not None else None
+    if community is None:
+        errors["region"] = [_("Choose the community (and, if you know it, the grid).")]
+    elif (on_behalf or channel in ("desk", "phone", "reception")) and not allowed(actor, CREATE, region):
+        errors["region"] = [_("You cannot record requests for this community.")]
+    number = ""
+    if requester is None:
+        try:
+            number = validate_mobile(phone)
+        except ValidationError as exc:
+            errors["phone"] = [
+                _("Leave a mobile number so that we can reach you.") if exc.code == "required" else exc.messages[0]
+            ]
+    elif phone:
+        try:
+            number = validate_mobile(phone)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    files = check_attachments(attachments, errors)
+    if errors:
+        raise ValidationError(errors)
+    assert category is not None and region is not None and community is not None
+    response_due, resolution_due = _deadlines(category, now)
+    with transaction.atomic():
+        req = ServiceRequest(
+            category=category, channel=channel, description=description, region=region, community=community,
+            level=category.default_level, requester=requester, contact_name=(contact_name or "").strip()[:50],
+            address=(address or "").strip()[:200], latitude=latitude, longitude=longitude,
+            submitted_by=_user(actor), token=secrets.token_urlsafe(16), submitted_at=now,
+            response_due_at=response_due, resolution_due_at=resolution_due, is_public=bool(is_public),
+            reopened_from=reopened_from,
+        )  # fmt: skip
+        if number:
+            req.phone_encrypted = crypto.encrypt(number)
+            req.phone_hash = crypto.search_hash(number, purpose=PHONE_PURPOSE)
+            req.phone_masked = mask_mobile(number)
+        req.save()
+        _save_attachments(req, files, actor)
+        RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=_user(actor), at=now)
+        record_event(actor=actor, action=EventAction.CREATED, target=req, request=request,
+                     changes={"category": [None, category.name], "channel": [None, channel]})  # fmt: skip
+    return req
+
+
+# --- transitions --------------------------------------------------------------------------------
+
+
+def _transition(
+    *,
+    actor: Any,
+    req: ServiceRequest,
+    action: str,
+    new_state: str | None,
+    check: Callable[[ServiceRequest], bool],
+    note: str = "",
+    note_required: str = "",
+    expected_version: int | None = None,
+    change: Callable[[ServiceRequest, dt.datetime], dict[str, Any]] | None = None,
+    public: bool = True,
+    request: Any = None,
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
+    """Lock, check state, permission and version, apply ``change``, record the step and event."""
+    now = _now(now)
+    note = (note or "").strip()
+    if note_required and not note:
+        raise ValidationError({"note": [note_required]})
+    if len(note) > NOTE_MAX:
+        raise ValidationError({"note": [_("Keep the note under %(max)d characters.") % {"max": NOTE_MAX}]})
+    with transaction.atomic():
+        locked = ServiceRequest.objects.select_for_update().select_related("category", "community").get(pk=req.pk)
+        if not check(locked):
+            raise PermissionDenied
+        if action in TRANSITIONS and locked.state not in TRANSITIONS[action]:
+            raise ValidationError(
+                _("This request is %(state)s; it cannot be %(action)s now.")
+                % {"state": locked.get_state_display(), "action": ACTION_LABELS[action]},
+                code="state",
+            )
+        if expected_version is not None and locked.version != expected_version:
+            raise ValidationError(
+                _("Someone else changed this request a moment ago. Reload the page to see what they did."),
+                code="stale",
+            )
+        old_state = locked.state
+        fields = change(locked, now) if change else {}
+        if new_state is not None:
+            fields["state"] = new_state
+        _mark_breaches(locked, now, fields)
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.version = F("version") + 1
+        locked.save(update_fields=[*fields, "version", "updated_at"])
+        locked.refresh_from_db(fields=["version"])
+        RequestStep.objects.create(request=locked, action=action, old_state=old_state, new_state=locked.state,
+                                   actor=_user(actor), at=now, note=note, is_public=public)  # fmt: skip
+        changes: dict[str, Any] = {"state": [old_state, locked.state]} if old_state != locked.state else {}
+        record_event(actor=actor, action=EventAction.STATUS_CHANGED if changes else EventAction.UPDATED,
+                     target=locked, changes=changes, reason=note, request=request)  # fmt: skip
+    return locked
+
+
+def _mark_breaches(req: ServiceRequest, now: dt.datetime, fields: dict[str, Any]) -> None:
+    """A breach stays a breach: once a deadline has passed unmet the flag is set for good, before
+    a pause could move the deadline later."""
+    responded = fields.get("first_response_at") or req.first_response_at
+    if not req.response_breached and (responded or now) > req.response_due_at:
+        fields["response_breached"] = True
+    handled = fields.get("handled_at") or req.handled_at
+    if not req.resolution_breached and (handled or now) > req.resolution_due_at:
+        fields["resolution_breached"] = True
+
+
+def _responded(req: ServiceRequest, now: dt.datetime) -> dict[str, Any]:
+    return {} if req.first_response_at else {"first_response_at": now}
+
+
+def request_accept(*, actor: Any, req: ServiceRequest, note: str = "", expected_version: int | None = None,
+                   request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """受理: the desk has contacted the requester (this is the first response)."""
+    return _transition(actor=actor, req=req, action="accept", new_state=S.ACCEPTED,
+                       check=lambda r: is_staff_for(actor, r), note=note, expected_version=expected_version,
+                       change=_responded, request=request, now=now)  # fmt: skip
+
+
+def request_dispatch(
+    *,
+    actor: Any,
+    req: ServiceRequest,
+    kind: str,
+    user: Any = None,
+    person: Person | None = None,
+    organization: Organization | None = None,
+    grid: Region | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+    request: Any = None,
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
+    """派单 to a grid, a staff member, a branch or a volunteer member. Dispatching a request not
+    yet accepted accepts it too; an escalated one is dispatched by the street."""
+    errors: dict[str, list[str]] = {}
+    assignee_user = None
+    if kind == AssigneeKind.STAFF:
+        if user is None:
+            errors["assignee"] = [_("Choose the staff member.")]
+        assignee_user = user
+    elif kind == AssigneeKind.VOLUNTEER:
+        if person is None:
+            errors["assignee"] = [_("Choose the party member.")]
+        else:
+            assignee_user = person.user
+            if assignee_user is None:
+                errors["assignee"] = [
+                    _(
+                        "This member has no account yet, so they cannot see the request. Give them one, or dispatch to their branch."
+                    )
+                ]
+    elif kind == AssigneeKind.BRANCH:
+        if organization is None:
+            errors["assignee"] = [_("Choose the party branch.")]
+    elif kind == AssigneeKind.GRID:
+        if grid is None or grid.level != RegionLevel.GRID:
+            errors["assignee"] = [_("Choose the grid.")]
+    else:
+        errors["assignee"] = [_("Choose whom to dispatch it to.")]
+    if errors:
+        raise ValidationError(errors)
+
+    def check(r: ServiceRequest) -> bool:
+        return covers_street(actor, r) if r.state == S.ESCALATED else is_staff_for(actor, r)
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        fields = {
+            "assignee_kind": kind, "assignee_user": assignee_user, "assignee_person": person if kind == AssigneeKind.VOLUNTEER else None,
+            "assignee_organization": organization if kind == AssigneeKind.BRANCH else None,
+            "assignee_region": grid if kind == AssigneeKind.GRID else None,
+        }  # fmt: skip
+        if kind == AssigneeKind.GRID and grid is not None and grid.parent_id == r.community_id:
+            fields["region"] = grid
+        return {**fields, **_responded(r, moment)}
+
+    return _transition(actor=actor, req=req, action="dispatch", new_state=S.DISPATCHED, check=check, note=note,
+                       expected_version=expected_version, change=change, public=False, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_start(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+                  now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    return _transition(actor=actor, req=req, action="start", new_state=S.IN_PROGRESS,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_return(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """退回: the handler cannot take it (wrong assignment); it goes back to the desk, unassigned."""
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"assignee_kind": "", "assignee_user": None, "assignee_person": None,
+                "assignee_organization": None, "assignee_region": None}  # fmt: skip
+
+    return _transition(actor=actor, req=req, action="return", new_state=S.RETURNED,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
+                       note_required=_("Say why it is returned."), change=change, public=False, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_suspend(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """挂起 while waiting for the requester: the clock stops until it is resumed."""
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"paused_since": moment}
+
+    return _transition(actor=actor, req=req, action="suspend", new_state=S.SUSPENDED,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
+                       note_required=_("Say what you are waiting for from the requester."), change=change,
+                       request=request, now=now)  # fmt: skip
+
+
+def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+    """Back to the state before the pause, with the deadlines moved by the business time spent on
+    hold, rebuilt from the whole history (several pauses add up)."""
+    history = list(r.steps.order_by("at", "id").values_list("at", "new_state"))
+    previous = next((old for old in r.steps.filter(action="suspend").order_by("-at", "-id")
+                     .values_list("old_state", flat=True)), S.IN_PROGRESS)  # fmt: skip
+    pauses = sla.pauses_from_history([*history, (moment, previous)], {S.SUSPENDED}, moment)
+    response_due, resolution_due = _deadlines(r.category, r.submitted_at, pauses)
+    fields: dict[str, Any] = {"state": previous, "paused_since": None, "resolution_due_at": resolution_due}
+    if not r.first_response_at:
+        fields["response_due_at"] = response_due
+    return fields
+
+
+def request_resume(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    return _transition(actor=actor, req=req, action="resume", new_state=None,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
+                       change=_resume_change, request=request, now=now)  # fmt: skip
+
+
+def request_escalate(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """升级 (吹哨): the community cannot solve it alone; the street takes it over."""
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"level": "street", **_responded(r, moment)}
+
+    return _transition(actor=actor, req=req, action="escalate", new_state=S.ESCALATED,
+                       check=lambda r: is_staff_for(actor, r), note=note,
+                       note_required=_("Say what the community cannot solve alone."), change=change,
+                       request=request, now=now)  # fmt: skip
+
+
+def request_transfer(*, actor: Any, req: ServiceRequest, region: Region | None, note: str, request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """转派 to another community (it belongs there): it starts there as submitted; its deadlines
+    keep running (the requester has been waiting all along)."""
+    target = community_of(region) if region is not None else None
+    if region is None or target is None:
+        raise ValidationError({"region": [_("Choose the community (or grid) it belongs to.")]})
+
+    def check(r: ServiceRequest) -> bool:
+        return is_staff_for(actor, r) and target.pk != r.community_id
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"region": region, "community": target, "assignee_kind": "", "assignee_user": None,
+                "assignee_person": None, "assignee_organization": None, "assignee_region": None}  # fmt: skip
+
+    if target.pk == req.community_id:
+        raise ValidationError({"region": [_("The request is already in this community.")]})
+    return _transition(actor=actor, req=req, action="transfer", new_state=S.SUBMITTED, check=check, note=note,
+                       note_required=_("Say why it belongs to the other community."), change=change,
+                       request=request, now=now)  # fmt: skip
+
+
+def request_handle(*, actor: Any, req: ServiceRequest, result: str, request: Any = None,
+                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """办结: the handler reports what was done. It is not "resolved" until the requester says so."""
+    result = (result or "").strip()
+    if not result:
+        raise ValidationError({"result": [_("Tell the requester what was done.")]})
+    if len(result) > DESCRIPTION_MAX:
+        raise ValidationError({"result": [_("Keep the reply under %(max)d characters.") % {"max": DESCRIPTION_MAX}]})
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"handled_at": moment, "result": result, **_responded(r, moment)}
+
+    return _transition(actor=actor, req=req, action="handle", new_state=S.HANDLED,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=result,
+                       change=change, request=request, now=now)  # fmt: skip
+
+
+def _rate(req: ServiceRequest, score: Any, comment: str, source: str, now: dt.datetime) -> None:
+    if score in (None, ""):
+        return
+    Rating.objects.update_or_create(
+        request=req, defaults={"score": int(score), "comment": (comment or "").strip()[:500], "source": source,
+                               "rated_at": now},
+    )  # fmt: skip
+
+
+def _check_score(score: Any) -> None:
+    if score in (None, ""):
+        return
+    try:
+        value = int(score)
+    except (TypeError, ValueError):
+        value = 0
+    if not 1 <= value <= 5:
+        raise ValidationError({"score": [_("Choose a rating from 1 to 5.")]})
+
+
+def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: Any = None, comment: str = "",
+                    token: str = "", request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """The requester says whether it is resolved (and may rate it). Not resolved sends it back
+    to the handler, with the requester's words as the reason."""
+    _check_score(score)
+    comment = (comment or "").strip()
+    if not resolved and not comment:
+        raise ValidationError({"comment": [_("Tell us what is still not resolved.")]})
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        _rate(r, score, comment, OutcomeSource.RESIDENT, moment)
+        fields: dict[str, Any] = {
+            "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
+            "outcome_source": OutcomeSource.RESIDENT, "outcome_at": moment,
+        }  # fmt: skip
+        if not resolved:
+            fields.update(state=S.IN_PROGRESS, handled_at=None)
+        return fields
+
+    return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
+                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token),
+                       note=comment, change=change, request=request, now=now)  # fmt: skip
+
+
+def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolved: bool | None = None,
+                     score: Any = None, note: str = "", request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """回访 by someone who did not handle it. Reaching the requester records their verdict (and
+    rating); not reaching them leaves the request handled, waiting for another try."""
+    from dangjian.servicedesk.models import Callback
+
+    _check_score(score)
+    if answered and resolved is None:
+        raise ValidationError({"resolved": [_("Record whether the requester says it is resolved.")]})
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        Callback.objects.update_or_create(
+            request=r, defaults={"caller": _user(actor), "done_at": moment, "answered": answered,
+                                 "resolved": resolved if answered else None, "note": (note or "").strip()[:500]},
+        )  # fmt: skip
+        if not answered:
+            return {}
+        _rate(r, score, note, OutcomeSource.CALLBACK, moment)
+        return {"state": S.VISITED, "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
+                "outcome_source": OutcomeSource.CALLBACK, "outcome_at": moment}  # fmt: skip
+
+    return _transition(actor=actor, req=req, action="callback", new_state=None,
+                       check=lambda r: may_call_back(actor, r), note=note, change=change, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_close(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+                  now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"closed_at": moment, "close_reason": CloseReason.CONFIRMED}
+
+    return _transition(actor=actor, req=req, action="close", new_state=S.CLOSED,
+                       check=lambda r: is_staff_for(actor, r), note=note, change=change, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_withdraw(*, actor: Any, req: ServiceRequest, note: str = "", token: str = "", request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"closed_at": moment, "close_reason": CloseReason.WITHDRAWN, "paused_since": None}
+
+    return _transition(actor=actor, req=req, action="withdraw", new_state=S.CLOSED,
+                       check=lambda r: is_requester(actor, r, token), note=note, change=change, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_merge(*, actor: Any, req: ServiceRequest, original: ServiceRequest | None, note: str = "",
+                  request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """Close as a duplicate of ``original`` (which the requester can follow instead)."""
+    if original is None or original.pk == req.pk or not allowed(actor, VIEW, original):
+        raise ValidationError({"original": [_("Enter the number of the request this one repeats.")]})
+    if original.duplicate_of_id:
+        original = original.duplicate_of
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        return {"closed_at": moment, "close_reason": CloseReason.DUPLICATE, "duplicate_of": original,
+                "paused_since": None}  # fmt: skip
+
+    return _transition(actor=actor, req=req, action="merge", new_state=S.CLOSED,
+                       check=lambda r: is_staff_for(actor, r), note=note or original.number, change=change,
+                       request=request, now=now)  # fmt: skip
+
+
+def request_add_info(*, actor: Any, req: ServiceRequest, note: str, attachments: Iterable[Any] = (),
+                     token: str = "", request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """The requester adds information. A request on hold for them resumes."""
+    errors: dict[str, list[str]] = {}
+    files = check_attachments(attachments, errors, already=req.attachments.count())
+    if errors:
+        raise ValidationError(errors)
+    if not req.is_open:
+        raise ValidationError(_("This request is finished; reopen it or submit a new one."), code="state")
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        _save_attachments(r, files, actor)
+        return _resume_change(r, moment) if r.state == S.SUSPENDED else {}
+
+    return _transition(actor=actor, req=req, action="info", new_state=None,
+                       check=lambda r: is_requester(actor, r, token) and r.is_open, note=note,
+                       note_required=_("Write what you want to add."), change=change, request=request,
+                       now=now)  # fmt: skip
+
+
+def request_note(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+                 now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """An internal note among staff and handlers (not shown to the requester)."""
+    return _transition(actor=actor, req=req, action="note", new_state=None,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
+                       note_required=_("Write the note."), public=False, request=request, now=now)  # fmt: skip
+
+
+def request_reopen(*, actor: Any, req: ServiceRequest, note: str, token: str = "", request: Any = None,
+                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """重开 within 30 days: a new request linked to the original, which keeps its history."""
+    now = _now(now)
+    if not (is_requester(actor, req, token) or is_staff_for(actor, req)):
+        raise PermissionDenied
+    if not reopen_allowed(req, now):
+        raise ValidationError(
+            _("Only a request finished in the last %(days)d days can be reopened; submit a new one.")
+            % {"days": REOPEN_DAYS},
+            code="state",
+        )
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": [_("Say why the problem is back.")]})
+    with transaction.atomic():
+        new = _reopen_copy(actor, req, note, request, now)
+        RequestStep.objects.create(request=req, action="reopen", old_state=req.state, new_state=req.state,
+                                   actor=_user(actor), at=now, note=new.number)  # fmt: skip
+    return new
+
+
+def _reopen_copy(actor: Any, req: ServiceRequest, note: str, request: Any, now: dt.datetime) -> ServiceRequest:
+    """Reopening keeps the original's requester and contact as they were, whoever reopens it."""
+    response_due, resolution_due = _deadlines(req.category, now)
+    new = ServiceRequest.objects.create(
+        category=req.category, channel=req.channel, description=f"{note}\n\n——{req.description}"[:DESCRIPTION_MAX],
+        region=req.region, community=req.community, level=req.category.default_level, requester=req.requester,
+        contact_name=req.contact_name, phone_encrypted=req.phone_encrypted, phone_hash=req.phone_hash,
+        phone_masked=req.phone_masked, address=req.address, submitted_by=_user(actor),
+        token=secrets.token_urlsafe(16), submitted_at=now, response_due_at=response_due,
+        resolution_due_at=resolution_due, reopened_from=req,
+    )  # fmt: skip
+    RequestStep.objects.create(request=new, action="submit", new_state=new.state, actor=_user(actor), at=now, note=note)
+    record_event(actor=actor, action=EventAction.CREATED, target=new, request=request,
+                 changes={"reopens": [None, req.number]})  # fmt: skip
+    return new
+
+
+def request_classify(*, actor: Any, req: ServiceRequest, classification: str, note: str, request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """Propose 不合理/不属实/非本级事权 with grounds. It has no effect on the rates until a second
+    person signs it off; an empty classification withdraws a proposal not yet signed off."""
+    from dangjian.servicedesk.models import Classification
+
+    if classification and classification not in Classification.values:
+        raise ValidationError({"classification": [_("Choose a classification.")]})
+    if classification and not (note or "").strip():
+        raise ValidationError({"note": [_("Give the grounds for the classification.")]})
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        if r.signed_off_at:
+            raise ValidationError(_("The classification has been signed off and cannot be changed."), code="state")
+        return {"classification": classification, "classification_note": (note or "").strip()[:500],
+                "classified_by": _user(actor) if classification else None}  # fmt: skip
+
+    return _transition(actor=actor, req=req, action="classify", new_state=None,
+                       check=lambda r: is_staff_for(actor, r), note=note, change=change, public=False,
+                       request=request, now=now)  # fmt: skip
+
+
+def request_sign_off(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+    """A second reviewer (a secretary or admin, not the one who classified it) signs off: the
+    request leaves the rates and, if still open, is closed as classified."""
+    from dangjian.core.access import EXPORT
+
+    def check(r: ServiceRequest) -> bool:
+        return is_staff_for(actor, r) and scope_for(actor).can(EXPORT)
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        if not r.classification or r.signed_off_at:
+            raise ValidationError(_("There is no classification waiting for sign-off."), code="state")
+        if r.classified_by_id == getattr(actor, "pk", None):
+            raise ValidationError(_("Someone other than the one who classified it must sign it off."), code="self")
+        fields: dict[str, Any] = {"signed_off_by": _user(actor), "signed_off_at": moment}
+        if r.is_open:
+            fields.update(state=S.CLOSED, closed_at=moment, close_reason=CloseReason.CLASSIFIED, paused_since=None)
+        return fields
+
+    return _transition(actor=actor, req=req, action="sign_off", new_state=None, check=check, note=note,
+                       change=change, public=False, request=request, now=now)  # fmt: skip
+
+
+def request_set_public(*, actor: Any, req: ServiceRequest, consent: bool | None = None, summary: str | None = None,
+                       token: str = "", request: Any = None) -> ServiceRequest:  # fmt: skip
+    """The public board shows a finished case only with the requester's consent and a summary
+    written by staff without names, phone numbers or addresses."""
+    fields: dict[str, Any] = {}
+    if consent is not None:
+        if not is_requester(actor, req, token):
+            raise PermissionDenied
+        fields["is_public"] = consent
+    if summary is not None:
+        if not is_staff_for(actor, req):
+            raise PermissionDenied
+        fields["public_summary"] = summary.strip()[:300]
+    if fields:
+        with transaction.atomic():
+            ServiceRequest.objects.filter(pk=req.pk).update(**fields, updated_at=timezone.now())
+            record_event(actor=actor, action=EventAction.UPDATED, target=req, request=request,
+                         changes={k: [getattr(req, k), v] for k, v in fields.items()})  # fmt: skip
+        for name, value in fields.items():
+            setattr(req, name, value)
+    return req
+
+
+# --- the clock ----------------------------------------------------------------------------------
+
+
+def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Run every few minutes (manage.py servicedesk_sweep): flag deadlines that have passed (a
+    breach stays a breach, and a resolution breach escalates to the street's overdue list), and
+    close handled requests nobody confirmed within CONFIRM_DAYS (they count as neither resolved
+    nor unresolved)."""
+    now = _now(now)
+    with transaction.atomic():
+        responses = ServiceRequest.objects.filter(
+            response_breached=False, first_response_at__isnull=True, response_due_at__lt=now,
+            state__in=[S.SUBMITTED, S.RETURNED],
+        ).exclude(state=S.SUSPENDED).update(response_breached=True)  # fmt: skip
+        late = list(
+            ServiceRequest.objects.filter(resolution_breached=False, resolution_due_at__lt=now, handled_at__isnull=True)
+            .exclude(state__in=[S.SUSPENDED, S.HANDLED, S.VISITED, S.CLOSED])
+            .values_list("pk", "state")
+        )
+        ServiceRequest.objects.filter(pk__in=[pk for pk, _state in late]).update(resolution_breached=True)
+        RequestStep.objects.bulk_create(
+            RequestStep(request_id=pk, action="breach", old_state=state, new_state=state, at=now, is_public=False)
+            for pk, state in late
+        )
+        unconfirmed = ServiceRequest.objects.filter(
+            state=S.HANDLED, handled_at__lt=now - dt.timedelta(days=CONFIRM_DAYS)
+        )
+        stale = list(unconfirmed.values_list("pk", flat=True))
+        unconfirmed.update(state=S.CLOSED, closed_at=now, close_reason=CloseReason.NO_ANSWER, version=F("version") + 1)
+        RequestStep.objects.bulk_create(
+            RequestStep(
+                request_id=pk,
+                action="close",
+                old_state=S.HANDLED,
+                new_state=S.CLOSED,
+                at=now,
+                note=str(CloseReason.NO_ANSWER.label),
+            )
+            for pk in stale
+        )
+    return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
