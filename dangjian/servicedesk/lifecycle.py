@@ -554,7 +554,10 @@ def request_handle(*, actor: Any, req: ServiceRequest, result: str, request: Any
         raise ValidationError({"result": [_("Keep the reply under %(max)d characters.") % {"max": DESCRIPTION_MAX}]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        return {"handled_at": moment, "result": result, **_responded(r, moment)}
+        history = list(r.steps.order_by("at", "id").values_list("at", "new_state"))
+        pauses = sla.pauses_from_history(history, {S.SUSPENDED}, moment)
+        seconds = sla.business_seconds(r.submitted_at, moment, pauses)
+        return {"handled_at": moment, "handle_seconds": seconds, "result": result, **_responded(r, moment)}
 
     return _transition(actor=actor, req=req, action="handle", new_state=S.HANDLED,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=result,
@@ -597,7 +600,7 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
             "outcome_source": OutcomeSource.RESIDENT, "outcome_at": moment,
         }  # fmt: skip
         if not resolved:
-            fields.update(state=S.IN_PROGRESS, handled_at=None)
+            fields.update(state=S.IN_PROGRESS, handled_at=None, handle_seconds=None)
         return fields
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",

@@ -195,6 +195,8 @@ class ServiceRequest(TimeStampedModel):
     first_response_at = models.DateTimeField(_("first response at"), null=True, blank=True)
     handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    # Business seconds from submission to 办结, the pauses left out (for P50/P90 ÷ target).
+    handle_seconds = models.PositiveIntegerField(_("business time to handle"), null=True, blank=True)
     paused_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     # A breach stays a breach: set once, never cleared.
     response_breached = models.BooleanField(_("response late"), default=False)
