@@ -49,3 +49,91 @@ class CalendarDayForm(forms.Form):
         label=_("Note"), required=False, max_length=100, widget=forms.TextInput(attrs={"class": "input"}),
         help_text=_("E.g. 2027年春节 (国务院办公厅通知)."),
     )  # fmt: skip
+
+
+def _style(form: forms.Form) -> None:
+    for field in form.fields.values():
+        if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput | forms.RadioSelect):
+            field.widget.attrs.setdefault("class", "input")
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several optional files (the service checks their number, types and sizes)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".jpg,.jpeg,.png,.pdf"}))
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        if isinstance(data, list | tuple):
+            return [f for f in data if f]
+        return [data] if data else []
+
+
+def _categories() -> Any:
+    from dangjian.servicedesk.models import ServiceCategory
+
+    return ServiceCategory.objects.filter(is_active=True).order_by("family", "sort_order", "name")
+
+
+class DeskForm(forms.Form):
+    """The desk: a walk-in or a call recorded in under 30 seconds (five inputs at most)."""
+
+    person = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    new_name = forms.CharField(label=_("Name (new person)"), required=False, max_length=50)
+    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    category = forms.ModelChoiceField(label=_("Service"), queryset=None)
+    description = forms.CharField(label=_("What is needed"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+    channel = forms.ChoiceField(
+        label=_("Channel"),
+        choices=(("desk", _("Walk-in")), ("phone", _("Telephone"))),
+        initial="desk",
+        widget=forms.RadioSelect,
+    )
+    region = forms.ModelChoiceField(
+        label=_("Grid"), queryset=None, required=False, help_text=_("Leave empty to use the requester's own grid.")
+    )
+
+    def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories()
+        self.fields["region"].queryset = regions
+        _style(self)
+
+
+class ResidentRequestForm(forms.Form):
+    """The resident's form (mobile-first). Without an account a mobile number is required."""
+
+    category = forms.ModelChoiceField(label=_("What do you need help with?"), queryset=None)
+    description = forms.CharField(
+        label=_("Describe it"), max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("What happened, where, since when")}),
+    )  # fmt: skip
+    region = forms.ModelChoiceField(label=_("Your community or grid"), queryset=None, required=False)
+    address = forms.CharField(label=_("Address (optional)"), required=False, max_length=200)
+    contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
+    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    attachments = MultipleFileField(label=_("Photos or files (optional, at most 5, JPG/PNG/PDF up to 5 MB)"))
+    is_public = forms.BooleanField(
+        label=_("Once it is resolved, the community may show it on the public board without my name or address."),
+        required=False,
+    )
+    website = forms.CharField(required=False, widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def __init__(self, *args: Any, regions: Any, anonymous: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = _categories()
+        self.fields["region"].queryset = regions
+        if anonymous:
+            self.fields["region"].required = True
+            self.fields["phone"].required = True
+            self.fields["phone"].help_text = _("Only staff handling your request see it.")
+        else:
+            self.fields["region"].help_text = _("Leave empty to use the grid where you live.")
+            self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
+        _style(self)

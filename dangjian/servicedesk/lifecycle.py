@@ -71,6 +71,8 @@ REOPEN_DAYS = getattr(settings, "DANGJIAN_REOPEN_DAYS", 30)
 # A handled request the requester has not confirmed is closed as "no confirmation" after this
 # many days (servicedesk_sweep); it then counts neither as resolved nor as unresolved.
 CONFIRM_DAYS = getattr(settings, "DANGJIAN_CONFIRM_DAYS", 7)
+# The share of handled requests called back by someone outside the handling unit.
+CALLBACK_RATE = getattr(settings, "DANGJIAN_CALLBACK_RATE", 0.3)
 
 # action → the states it may start from. The one table of the state machine.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -172,7 +174,11 @@ def may_call_back(actor: Any, req: ServiceRequest) -> bool:
         return False
     if req.steps.filter(action="handle", actor=actor).exists():
         return False
-    return allowed(actor, VIEW, req) and scope_for(actor).can(CHANGE) and not (req.requester_id and req.requester_id == _person_of(actor))
+    return (
+        allowed(actor, VIEW, req)
+        and scope_for(actor).can(CHANGE)
+        and not (req.requester_id and req.requester_id == _person_of(actor))
+    )
 
 
 def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
@@ -848,3 +854,22 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             for pk in stale
         )
     return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
+
+
+def callbacks_sample(*, rate: float | None = None, now: dt.datetime | None = None) -> int:
+    """Sample handled requests for a callback (回访): a fixed share chosen by a keyed hash of the
+    id, so neither the handler nor the handling unit picks which of their cases are called."""
+    from dangjian.servicedesk.models import Callback
+
+    rate = CALLBACK_RATE if rate is None else rate
+    now = _now(now)
+    candidates = ServiceRequest.objects.filter(state=S.HANDLED, callback_sampled=False).values_list("pk", flat=True)
+    chosen, seen = [], []
+    for pk in candidates.iterator(chunk_size=2000):
+        seen.append(pk)
+        if int(crypto.search_hash(str(pk), purpose="callback-sample")[:8], 16) / 0xFFFFFFFF < rate:
+            chosen.append(pk)
+    with transaction.atomic():
+        Callback.objects.bulk_create([Callback(request_id=pk, sampled_at=now) for pk in chosen], ignore_conflicts=True)
+        ServiceRequest.objects.filter(pk__in=seen).update(callback_sampled=True)
+    return len(chosen)

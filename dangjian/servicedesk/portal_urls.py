@@ -2,5 +2,13 @@
 
 from django.urls import path
 
+from dangjian.servicedesk import portal_views
+
 app_name = "portal"
-urlpatterns: list = []
+urlpatterns = [
+    path("", portal_views.submit, name="submit"),
+    path("mine/", portal_views.mine, name="mine"),
+    path("board/", portal_views.board, name="board"),
+    path("t/<str:token>/", portal_views.track, name="track"),
+    path("t/<str:token>/<slug:action>/", portal_views.act, name="act"),
+]

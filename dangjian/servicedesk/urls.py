@@ -1,9 +1,16 @@
 from django.urls import include, path
 
-from dangjian.servicedesk import views
+from dangjian.servicedesk import request_views, views
 
 app_name = "servicedesk"
 urlpatterns = [
+    path("requests/", request_views.queue, name="queue"),
+    path("requests/new/", request_views.desk, name="desk"),
+    path("requests/new/people/", request_views.desk_people, name="desk_people"),
+    path("requests/<int:pk>/", request_views.detail, name="request"),
+    path("requests/<int:pk>/act/<slug:action>/", request_views.act, name="request_act"),
+    path("requests/<int:pk>/attachments/<int:attachment_pk>/", request_views.attachment, name="request_attachment"),
+    path("callbacks/", request_views.callbacks, name="callbacks"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("catalogue/new/", views.category_edit, name="category_new"),
     path("catalogue/<int:pk>/", views.category_edit, name="category_edit"),

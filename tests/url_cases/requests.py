@@ -1,5 +1,115 @@
-"""URL access cases (see tests/test_url_access.py)."""
+"""URL access cases of the service desk's request pages and the resident pages (see
+tests/test_url_access.py). The request is community A's, for 张三; its tracking token is the
+requester's key, so the resident pages answer anyone who holds it and 404 to a wrong one."""
 
-from tests.url_access_base import Case
+from django.urls import reverse
 
-CASES: list[Case] = []
+from tests.url_access_base import STAFF, Case, expect, only
+
+A_STAFF = ("admin", "secretary", "staff")
+CREATORS = ("admin", "secretary", "staff", "outsider")
+
+
+def _request(world):
+    from dangjian.servicedesk import lifecycle
+    from dangjian.servicedesk.models import ServiceCategory
+
+    return lifecycle.request_submit(
+        actor=world.users.staff,
+        channel="desk",
+        category=ServiceCategory.objects.get(code="legal-advice"),
+        description="楼道漏水，想咨询物业责任",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
+
+
+def _attachment(world):
+    from django.core.files.base import ContentFile
+
+    from dangjian.servicedesk.models import RequestAttachment
+
+    req = _request(world)
+    item = RequestAttachment(request=req, name="photo.png")
+    item.file.save("photo.png", ContentFile(b"\x89PNG\r\n\x1a\n0000"), save=True)
+    return item
+
+
+def _own_request(world):
+    """A request of the resident 钱七 (world.users.resident), submitted on the resident pages."""
+    from dangjian.servicedesk import lifecycle
+    from dangjian.servicedesk.models import ServiceCategory
+
+    return lifecycle.request_submit(
+        actor=world.users.resident,
+        channel="web",
+        category=ServiceCategory.objects.get(code="legal-advice"),
+        description="咨询遗产继承",
+        requester=world.qian,
+    )
+
+
+CASES: list[Case] = [
+    Case("servicedesk:queue", "the queue is for staff", lambda w: reverse("servicedesk:queue"), only(STAFF, 200)),
+    Case(
+        "servicedesk:desk",
+        "the desk needs the create right",
+        lambda w: reverse("servicedesk:desk"),
+        only(CREATORS, 200),
+    ),
+    Case(
+        "servicedesk:desk_people",
+        "requester search for staff",
+        lambda w: reverse("servicedesk:desk_people") + "?q=zs",
+        only(STAFF, 200),
+    ),
+    Case(
+        "servicedesk:request",
+        "a request of community A",
+        lambda w: reverse("servicedesk:request", args=[_request(w).pk]),
+        only(A_STAFF, 200),
+    ),
+    Case(
+        "servicedesk:request_act",
+        "accept a request of community A",
+        lambda w: reverse("servicedesk:request_act", args=[_request(w).pk, "accept"]),
+        only(A_STAFF, 302),
+        method="post",
+    ),
+    Case(
+        "servicedesk:request_attachment",
+        "an attachment of a request of community A",
+        lambda w: (lambda a: reverse("servicedesk:request_attachment", args=[a.request_id, a.pk]))(_attachment(w)),
+        only(A_STAFF, 200),
+    ),
+    Case("servicedesk:callbacks", "callbacks to make", lambda w: reverse("servicedesk:callbacks"), only(STAFF, 200)),
+    Case("portal:submit", "anyone may ask for help", lambda w: reverse("portal:submit"), expect(200, anonymous=200)),
+    Case("portal:mine", "own requests need an account", lambda w: reverse("portal:mine"), expect(200)),
+    Case("portal:board", "the public board is public", lambda w: reverse("portal:board"), expect(200, anonymous=200)),
+    Case(
+        "portal:track",
+        "the tracking link opens the request",
+        lambda w: reverse("portal:track", args=[_own_request(w).token]),
+        expect(200, anonymous=200),
+    ),
+    Case(
+        "portal:track",
+        "a wrong token finds nothing",
+        lambda w: (_own_request(w), reverse("portal:track", args=["not-a-token"]))[1],
+        expect(404, anonymous=404),
+    ),
+    Case(
+        "portal:act",
+        "the token holder may withdraw",
+        lambda w: reverse("portal:act", args=[_own_request(w).token, "withdraw"]),
+        expect(302, anonymous=302),
+        method="post",
+    ),
+    Case(
+        "portal:act",
+        "a wrong token may do nothing",
+        lambda w: (_own_request(w), reverse("portal:act", args=["not-a-token", "withdraw"]))[1],
+        expect(404, anonymous=404),
+        method="post",
+    ),
+]

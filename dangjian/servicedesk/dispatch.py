@@ -1,0 +1,150 @@
+"""Dispatch suggestions (派单建议): who could take a request, ranked, each with its reasons.
+
+Candidates are the request's grid, the community's staff, its party branches and the
+volunteer party members living in the community whose specialties (特长) match the skills the
+service needs. The score is simple and shown, so a dispatcher can judge it:
+
+    +3 per skill of the service the candidate has (a branch: if any of its members has one)
+    +2 in the request's own grid (staff granted there, members living there, the grid itself)
+    +1 elsewhere in the same community
+    −0.5 per request the candidate is handling now (at most −3): spread the load
+
+The dispatcher chooses; the system never dispatches on its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Count, Q
+from django.utils.translation import gettext as _
+
+from dangjian.accounts.models import RoleGrant
+from dangjian.accounts.roles import Role
+from dangjian.core.access import VIEW, restrict
+from dangjian.orgs.models import Organization, OrgKind, RegionLevel
+from dangjian.people.models import Member, MembershipStatus
+from dangjian.servicedesk.models import OPEN_STATES, AssigneeKind, ServiceRequest
+
+SKILL_POINTS, GRID_POINTS, COMMUNITY_POINTS, LOAD_PENALTY, MAX_PENALTY = 3.0, 2.0, 1.0, 0.5, 3.0
+
+
+@dataclass
+class Suggestion:
+    kind: str
+    label: str
+    value: int  # the id to dispatch to: a user, a person, an organisation or a grid
+    score: float = 0.0
+    reasons: list[str] = field(default_factory=list)
+    load: int = 0
+
+    @property
+    def kind_label(self) -> str:
+        return str(AssigneeKind(self.kind).label)
+
+
+def _load(counts: dict[int, int], key: int | None, suggestion: Suggestion) -> None:
+    load = counts.get(key or 0, 0)
+    suggestion.load = load
+    if load:
+        suggestion.score -= min(MAX_PENALTY, LOAD_PENALTY * load)
+        suggestion.reasons.append(_("handling %(n)d now") % {"n": load})
+    else:
+        suggestion.reasons.append(_("nothing in hand"))
+
+
+def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Suggestion]:
+    """Ranked candidates for ``req`` among those the dispatcher may see (a constant number of queries)."""
+    community = req.community
+    grid = req.region if req.region.level == RegionLevel.GRID else None
+    skills = {tag.pk: tag.name for tag in req.category.skills.all()}
+    open_by_user = dict(
+        ServiceRequest.objects.filter(state__in=OPEN_STATES, assignee_user__isnull=False)
+        .filter(community=community)
+        .values_list("assignee_user")
+        .annotate(n=Count("pk"))
+    )
+    found: list[Suggestion] = []
+
+    if grid is not None:
+        item = Suggestion(AssigneeKind.GRID, grid.name, grid.pk, GRID_POINTS, [_("the request's own grid")])
+        open_in_grid = ServiceRequest.objects.filter(
+            state__in=OPEN_STATES, assignee_kind=AssigneeKind.GRID, assignee_region=grid
+        ).count()
+        _load({grid.pk: open_in_grid}, grid.pk, item)
+        found.append(item)
+
+    grants = (
+        RoleGrant.objects.active()
+        .filter(role=Role.COMMUNITY_STAFF, region__path__startswith=community.path)
+        .select_related("user", "region")
+        .order_by("user_id", "-region__depth")
+    )
+    seen_users: set[int] = set()
+    for grant in grants:
+        if grant.user_id in seen_users or not grant.user.is_active:
+            continue
+        seen_users.add(grant.user_id)
+        item = Suggestion(AssigneeKind.STAFF, str(grant.user.display_name or grant.user.username), grant.user_id)
+        if grid is not None and grant.region_id == grid.pk:
+            item.score += GRID_POINTS
+            item.reasons.append(_("works in this grid"))
+        else:
+            item.score += COMMUNITY_POINTS
+            item.reasons.append(_("staff of %(community)s") % {"community": community.name})
+        _load(open_by_user, grant.user_id, item)
+        found.append(item)
+
+    if skills:
+        members = (
+            restrict(Member.objects.all(), user, VIEW)
+            .filter(
+                status=MembershipStatus.NORMAL,
+                person__region__path__startswith=community.path,
+                person__user__isnull=False,
+                specialties__in=list(skills),
+            )
+            .select_related("person", "person__region")
+            .prefetch_related("specialties")
+            .distinct()[:200]
+        )
+        for member in members:
+            person = member.person
+            matched = [skills[t.pk] for t in member.specialties.all() if t.pk in skills]
+            item = Suggestion(AssigneeKind.VOLUNTEER, person.name, person.pk, SKILL_POINTS * len(matched))
+            item.reasons.append(_("specialty: %(skills)s") % {"skills": "、".join(matched)})
+            if grid is not None and person.region_id == grid.pk:
+                item.score += GRID_POINTS
+                item.reasons.append(_("lives in this grid"))
+            else:
+                item.score += COMMUNITY_POINTS
+                item.reasons.append(_("lives in %(community)s") % {"community": community.name})
+            _load(open_by_user, person.user_id, item)
+            found.append(item)
+
+    branches = (
+        restrict(Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), user, VIEW)
+        .filter(region=community)
+        .annotate(
+            skilled=Count(
+                "members",
+                filter=Q(members__status=MembershipStatus.NORMAL, members__specialties__in=list(skills)),
+                distinct=True,
+            ),
+            open_now=Count("assigned_requests", filter=Q(assigned_requests__state__in=OPEN_STATES), distinct=True),
+        )
+        .order_by("path")
+    )
+    for branch in branches:
+        item = Suggestion(AssigneeKind.BRANCH, branch.name, branch.pk, COMMUNITY_POINTS)
+        if branch.skilled:
+            item.score += SKILL_POINTS
+            item.reasons.append(_("%(n)d members with the skills needed") % {"n": branch.skilled})
+        else:
+            item.reasons.append(_("party branch of the community"))
+        _load({branch.pk: branch.open_now}, branch.pk, item)
+        found.append(item)
+
+    found.sort(key=lambda s: (-s.score, s.load, s.label))
+    return found[:limit]

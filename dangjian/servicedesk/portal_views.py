@@ -1,0 +1,175 @@
+"""Resident pages (mobile-first): submit a request with or without an account, follow it,
+add information, confirm or reject the outcome and rate it, reopen it; the public board.
+
+A resident without an account follows their request through its tracking link (a random
+token, like a parcel's), shown once after submitting. Anonymous submissions are rate limited
+per address (DANGJIAN_ANONYMOUS_SUBMISSIONS per hour, default 5) and across the site
+(DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE per minute, default 120), and a hidden field catches bots.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required, login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import scope_for
+from dangjian.core.events import client_ip
+from dangjian.core.views import add_service_errors
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people.models import Person
+from dangjian.servicedesk import lifecycle, request_selectors
+from dangjian.servicedesk.forms import ResidentRequestForm
+from dangjian.servicedesk.models import RequestState
+
+PER_ADDRESS = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS", 5)  # per hour
+SITE_WIDE = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE", 120)  # per minute
+
+
+def _over_limit(request: HttpRequest) -> bool:
+    """Count this anonymous submission; True when the address or the site has had too many."""
+    keys = ((f"anon-submit:{client_ip(request)}", PER_ADDRESS, 3600), ("anon-submit:site", SITE_WIDE, 60))
+    over = False
+    for key, limit, seconds in keys:
+        cache.add(key, 0, seconds)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.set(key, 1, seconds)
+            count = 1
+        over = over or count > limit
+    return over
+
+
+def _regions() -> Any:
+    return Region.objects.filter(level__in=(RegionLevel.COMMUNITY, RegionLevel.GRID)).order_by("path")
+
+
+def _own_person(request: HttpRequest) -> Person | None:
+    person_id = scope_for(request.user).person_id
+    return Person.objects.select_related("region").filter(pk=person_id).first() if person_id else None
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def submit(request: HttpRequest) -> HttpResponse:
+    person = _own_person(request) if request.user.is_authenticated else None
+    anonymous = person is None
+    form = ResidentRequestForm(request.POST or None, request.FILES or None, regions=_regions(), anonymous=anonymous)
+    if request.method == "POST":
+        if anonymous and _over_limit(request):
+            return render(request, "servicedesk/portal/limited.html", status=429)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data["website"]:  # the hidden field only bots fill in
+                return redirect("portal:board")
+            try:
+                req = lifecycle.request_submit(
+                    actor=request.user, channel="web", category=data["category"], description=data["description"],
+                    region=data["region"], requester=person, contact_name=data["contact_name"], phone=data["phone"],
+                    address=data["address"], attachments=data["attachments"], is_public=data["is_public"],
+                    request=request,
+                )  # fmt: skip
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            else:
+                messages.success(
+                    request,
+                    _("Your request %(number)s has been received. Keep this page's address to follow it.")
+                    % {"number": req.number},
+                )
+                return redirect("portal:track", token=req.token)
+    context = {"form": form, "person": person, "mine": request_selectors.own_requests(user=request.user)[:5]}
+    return render(request, "servicedesk/portal/submit.html", context)
+
+
+@login_required
+@require_GET
+def mine(request: HttpRequest) -> HttpResponse:
+    return render(
+        request, "servicedesk/portal/mine.html", {"rows": request_selectors.own_requests(user=request.user)[:100]}
+    )
+
+
+@login_not_required
+@require_GET
+def track(request: HttpRequest, token: str) -> HttpResponse:
+    req = request_selectors.request_by_token(token)
+    may = {a: lifecycle.may(request.user, req, a, token=token) for a in ("confirm", "withdraw", "reopen")}
+    may["info"] = req.is_open
+    context = {
+        "req": req,
+        "token": token,
+        "steps": _public_steps(req),
+        "may": may,
+        "rating": getattr(req, "rating", None),
+        "states": RequestState,
+    }
+    return render(request, "servicedesk/portal/track.html", context)
+
+
+def _public_steps(req: Any) -> list[Any]:
+    steps = request_selectors.steps(req, public_only=True)
+    for step in steps:
+        step.label = lifecycle.ACTION_LABELS.get(step.action, step.action)
+    return steps
+
+
+@login_not_required
+@require_POST
+def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
+    """The requester's actions, authorised by the tracking token (or their own account)."""
+    req = request_selectors.request_by_token(token)
+    post = request.POST
+    note = post.get("note", "")
+    common = {"actor": request.user, "req": req, "token": token, "request": request}
+    try:
+        if action == "confirm":
+            resolved = post.get("resolved") == "yes"
+            lifecycle.request_confirm(resolved=resolved, score=post.get("score") or None, comment=note, **common)
+            if post.get("is_public") == "yes":
+                lifecycle.request_set_public(actor=request.user, req=req, consent=True, token=token, request=request)
+        elif action == "info":
+            lifecycle.request_add_info(note=note, attachments=request.FILES.getlist("attachments"), **common)
+        elif action == "withdraw":
+            lifecycle.request_withdraw(note=note, **common)
+        elif action == "reopen":
+            new = lifecycle.request_reopen(note=note, **common)
+            messages.success(request, _("A new request %(number)s follows up the old one.") % {"number": new.number})
+            return redirect("portal:track", token=new.token)
+        elif action == "consent":
+            lifecycle.request_set_public(
+                actor=request.user, req=req, consent=post.get("is_public") == "yes", token=token, request=request
+            )
+        else:
+            raise Http404
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Thank you, it has been recorded."))
+    return redirect("portal:track", token=token)
+
+
+@login_not_required
+@require_GET
+def board(request: HttpRequest) -> HttpResponse:
+    community = None
+    if (value := request.GET.get("community", "")).isdigit():
+        community = Region.objects.filter(pk=int(value), level=RegionLevel.COMMUNITY).first()
+    context = {
+        "rows": request_selectors.public_board(community=community),
+        "community": community,
+        "communities": Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path"),
+    }
+    return render(request, "servicedesk/portal/board.html", context)

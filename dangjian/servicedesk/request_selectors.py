@@ -1,0 +1,225 @@
+"""Reads of requests for the staff pages, the resident pages and the workbench. Every query goes
+through the access layer; what the requester sees is what lifecycle marks public."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from dangjian.core.access import VIEW, restrict, scope_for
+from dangjian.core.paging import PrimaryKeyPaginator
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.servicedesk import sla
+from dangjian.servicedesk.models import (
+    DONE_STATES,
+    OPEN_STATES,
+    Outcome,
+    Rating,
+    RequestState,
+    RequestStep,
+    ServiceCategory,
+    ServiceRequest,
+)
+
+QUEUE_VIEWS = ("open", "mine", "overdue", "due_soon", "new", "handled", "finished", "all")
+ACTIVE_STATES = tuple(s for s in OPEN_STATES if s != RequestState.SUSPENDED)
+
+
+@dataclass
+class QueueFilters:
+    view: str = "open"
+    category: ServiceCategory | None = None
+    region: Region | None = None
+    q: str = ""
+
+
+def due_soon_until(now: dt.datetime) -> dt.datetime:
+    """ "Soon" is within half a business day of now."""
+    return sla.due_at(now, sla.day_seconds() // 2)
+
+
+def _number_filter(text: str) -> Q | None:
+    """A request number as residents quote it (2026-0001234, 1234) finds that request."""
+    digits = text.rsplit("-", 1)[-1].strip()
+    return Q(pk=int(digits)) if digits.isdigit() and len(digits) <= 12 else None
+
+
+def queue(*, user: Any, filters: QueueFilters, now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
+    """The requests the user may see, as the staff queue shows them: open ones by deadline."""
+    now = now or timezone.now()
+    qs = restrict(ServiceRequest.objects.all(), user, VIEW)
+    view = filters.view if filters.view in QUEUE_VIEWS else "open"
+    if view == "open":
+        qs = qs.filter(state__in=OPEN_STATES)
+    elif view == "mine":
+        qs = qs.filter(state__in=OPEN_STATES, assignee_user=user)
+    elif view == "overdue":
+        qs = qs.filter(state__in=ACTIVE_STATES, resolution_due_at__lt=now)
+    elif view == "due_soon":
+        qs = qs.filter(state__in=ACTIVE_STATES, resolution_due_at__gte=now, resolution_due_at__lt=due_soon_until(now))
+    elif view == "new":
+        qs = qs.filter(state__in=(RequestState.SUBMITTED, RequestState.RETURNED, RequestState.ESCALATED))
+    elif view == "handled":
+        qs = qs.filter(state=RequestState.HANDLED)
+    elif view == "finished":
+        qs = qs.filter(state__in=(RequestState.VISITED, RequestState.CLOSED))
+    if filters.category is not None:
+        qs = qs.filter(category=filters.category)
+    if filters.region is not None:
+        qs = qs.filter(**_region_filter(filters.region))
+    text = " ".join((filters.q or "").split())
+    if text:
+        by_number = _number_filter(text)
+        qs = qs.filter(by_number if by_number is not None else Q(description__contains=text))
+    return qs
+
+
+def _region_filter(region: Region) -> dict[str, Any]:
+    if region.level == RegionLevel.GRID:
+        return {"region": region}
+    if region.level == RegionLevel.COMMUNITY:
+        return {"community": region}
+    return {"community__path__startswith": region.path}
+
+
+def queue_page(*, user: Any, filters: QueueFilters, number: Any, per_page: int = 25) -> Page:
+    """A page of the queue with what its rows show preloaded (a constant number of queries).
+    Open work is ordered by its resolution deadline, finished work newest first."""
+    qs = queue(user=user, filters=filters)
+    if filters.view in ("finished", "all"):
+        ordered = qs.order_by("-id")
+        paginator = PrimaryKeyPaginator(ordered, per_page, count_limit=10000)
+    else:
+        ordered = qs.order_by("resolution_due_at", "id")
+        paginator = PrimaryKeyPaginator(ordered, per_page, always_sort=True)
+    page = paginator.get_page(number)
+    rows = list(
+        ServiceRequest.objects.filter(pk__in=[r.pk for r in page.object_list])
+        .select_related(
+            "category",
+            "region",
+            "community",
+            "assignee_user",
+            "assignee_person",
+            "assignee_organization",
+            "assignee_region",
+            "requester",
+        )
+        .order_by(*ordered.query.order_by)
+    )
+    page.object_list = rows
+    return page
+
+
+def queue_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    """How many requests are new, overdue, due soon, mine and waiting for confirmation: one query."""
+    now = now or timezone.now()
+    qs = restrict(ServiceRequest.objects.filter(state__in=(*OPEN_STATES, RequestState.HANDLED)), user, VIEW)
+    return qs.aggregate(
+        new=Count("pk", filter=Q(state__in=(RequestState.SUBMITTED, RequestState.RETURNED, RequestState.ESCALATED))),
+        overdue=Count("pk", filter=Q(state__in=ACTIVE_STATES, resolution_due_at__lt=now)),
+        due_soon=Count(
+            "pk",
+            filter=Q(state__in=ACTIVE_STATES, resolution_due_at__gte=now, resolution_due_at__lt=due_soon_until(now)),
+        ),
+        mine=Count("pk", filter=Q(state__in=OPEN_STATES, assignee_user=user)),
+        handled=Count("pk", filter=Q(state=RequestState.HANDLED)),
+    )
+
+
+def request_for(*, user: Any, pk: int) -> ServiceRequest:
+    """One request the user may see, or 404 (it does not exist for them)."""
+    req = (
+        restrict(ServiceRequest.objects.all(), user, VIEW)
+        .select_related(
+            "category",
+            "region",
+            "community",
+            "requester",
+            "assignee_user",
+            "assignee_person",
+            "assignee_organization",
+            "assignee_region",
+            "reopened_from",
+            "duplicate_of",
+            "classified_by",
+            "signed_off_by",
+            "submitted_by",
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if req is None:
+        raise Http404
+    return req
+
+
+def request_by_token(token: str) -> ServiceRequest:
+    """The request a tracking link points at (residents without an account), or 404."""
+    if not token or len(token) > 40:
+        raise Http404
+    req = ServiceRequest.objects.select_related("category", "community", "region").filter(token=token).first()
+    if req is None:
+        raise Http404
+    return req
+
+
+def steps(req: ServiceRequest, *, public_only: bool) -> list[RequestStep]:
+    qs = req.steps.select_related("actor").order_by("at", "id")
+    if public_only:
+        qs = qs.filter(is_public=True)
+    return list(qs)
+
+
+def rating_for(*, user: Any, req: ServiceRequest) -> Rating | None:
+    """The rating, unless the user handled the request: ratings are anonymous to the handler."""
+    if req.assignee_user_id and req.assignee_user_id == getattr(user, "pk", None):
+        return None
+    if req.steps.filter(action="handle", actor_id=getattr(user, "pk", None)).exists():
+        return None
+    return restrict(Rating.objects.filter(request=req), user, VIEW).first()
+
+
+def own_requests(*, user: Any) -> QuerySet[ServiceRequest]:
+    """A resident's own requests, newest first."""
+    person_id = scope_for(user).person_id
+    if not person_id:
+        return ServiceRequest.objects.none()
+    return ServiceRequest.objects.filter(requester_id=person_id).select_related("category").order_by("-submitted_at")
+
+
+def public_board(*, community: Region | None = None, limit: int = 50) -> QuerySet[ServiceRequest]:
+    """Finished cases the requester agreed to show, with the summary staff wrote without names,
+    numbers or addresses. Nothing else of the request leaves the desk."""
+    qs = ServiceRequest.objects.filter(
+        is_public=True, outcome=Outcome.RESOLVED, state__in=DONE_STATES, classification=""
+    ).exclude(public_summary="")
+    if community is not None:
+        qs = qs.filter(community=community)
+    return qs.select_related("category", "community").order_by("-outcome_at")[:limit]
+
+
+def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
+    """Sampled requests waiting for a callback that this user may make (not their own work)."""
+    qs = (
+        restrict(ServiceRequest.objects.filter(state=RequestState.HANDLED, callback__done_at__isnull=True), user, VIEW)
+        .exclude(assignee_user=user)
+        .exclude(steps__action="handle", steps__actor=user)
+        .select_related("category", "community", "region")
+        .order_by("handled_at", "id")
+    )
+    return list(qs[:limit])
+
+
+def callbacks_due_count(*, user: Any) -> int:
+    return (
+        restrict(ServiceRequest.objects.filter(state=RequestState.HANDLED, callback__done_at__isnull=True), user, VIEW)
+        .exclude(assignee_user=user)
+        .count()
+    )

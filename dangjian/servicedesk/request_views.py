@@ -1,0 +1,276 @@
+"""Staff pages of the service desk: the queue, the desk (intake), a request with its actions,
+and the callbacks to make. Views parse, call a selector or lifecycle, and render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CHANGE, CREATE, VIEW, restrict, scope_for
+from dangjian.core.views import add_service_errors
+from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.people import selectors as people_selectors
+from dangjian.people import services as people_services
+from dangjian.people.models import Person
+from dangjian.servicedesk import dispatch, lifecycle, request_selectors
+from dangjian.servicedesk.forms import DeskForm
+from dangjian.servicedesk.models import AssigneeKind, Classification, RequestAttachment, RequestState, ServiceCategory
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not scope_for(request.user).sees_trees:
+        raise Http404
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    category = ServiceCategory.objects.filter(code=request.GET.get("category", "")).first()
+    region = None
+    if (region_id := request.GET.get("region", "")).isdigit():
+        region = restrict(Region.objects.all(), request.user, VIEW).filter(pk=int(region_id)).first()
+    filters = request_selectors.QueueFilters(
+        view=request.GET.get("view", "open"), category=category, region=region, q=request.GET.get("q", "")[:50]
+    )
+    page = request_selectors.queue_page(user=request.user, filters=filters, number=request.GET.get("page"))
+    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "counts": request_selectors.queue_counts(user=request.user),
+        "views": _view_labels(),
+        "categories": ServiceCategory.objects.order_by("family", "sort_order"),
+        "regions": people_selectors.region_choices(user=request.user, levels=(RegionLevel.COMMUNITY, RegionLevel.GRID)),
+        "can_create": scope_for(request.user).can(CREATE),
+        "now": timezone.now(),
+        "soon": request_selectors.due_soon_until(timezone.now()),
+    }
+    return render(request, "servicedesk/requests/queue.html", context)
+
+
+def _view_labels() -> list[tuple[str, str]]:
+    return [
+        ("open", _("Open")),
+        ("new", _("To accept")),
+        ("mine", _("Assigned to me")),
+        ("overdue", _("Overdue")),
+        ("due_soon", _("Due soon")),
+        ("handled", _("Awaiting confirmation")),
+        ("finished", _("Finished")),
+        ("all", _("All")),
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk(request: HttpRequest) -> HttpResponse:
+    """Record a walk-in or a phone call: find the requester (name, pinyin or the last four
+    digits of the mobile) or add them on the spot, choose the service, say what is needed."""
+    _staff_only(request)
+    if not scope_for(request.user).can(CREATE):
+        raise Http404
+    regions = people_selectors.grid_choices(user=request.user, action=CREATE)
+    form = DeskForm(request.POST or None, regions=regions)
+    chosen: Person | None = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["person"]:
+            chosen = restrict(Person.objects.all(), request.user, VIEW).filter(pk=data["person"]).first()
+        try:
+            requester = chosen or _new_person(request, data)
+            req = lifecycle.request_submit(
+                actor=request.user, channel=data["channel"], category=data["category"],
+                description=data["description"], region=data["region"] or None, requester=requester,
+                phone=data["phone"] if requester is None else "", request=request,
+            )  # fmt: skip
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
+            return redirect("servicedesk:request", pk=req.pk)
+    return render(request, "servicedesk/requests/desk.html", {"form": form, "chosen": chosen})
+
+
+def _new_person(request: HttpRequest, data: dict[str, Any]) -> Person | None:
+    """A requester not yet known is registered with a name and mobile (or left as a contact)."""
+    name = (data.get("new_name") or "").strip()
+    if not name:
+        if not data.get("phone"):
+            raise ValidationError({"person": [_("Find the requester, or enter a name and mobile for a new one.")]})
+        return None
+    if data.get("region") is None:
+        raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
+    return people_services.person_create(
+        actor=request.user, data={"name": name, "phone": data.get("phone", ""), "region": data["region"]},
+        request=request,
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def desk_people(request: HttpRequest) -> HttpResponse:
+    """The requester search of the desk (an htmx partial; also a plain page without JavaScript)."""
+    _staff_only(request)
+    text = request.GET.get("q", "")[:50]
+    people: list[Person] = []
+    if text.strip():
+        filters = people_selectors.PeopleFilters(q=text)
+        people = list(people_selectors.people_list(user=request.user, filters=filters).select_related("region")[:8])
+    return render(request, "servicedesk/requests/desk_people.html", {"people": people, "q": text})
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    req = request_selectors.request_for(user=request.user, pk=pk)
+    user = request.user
+    is_staff = lifecycle.is_staff_for(user, req)
+    actions = {a: lifecycle.may(user, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note")}
+    actions["classify"] = is_staff and not req.signed_off_at
+    actions["sign_off"] = (
+        is_staff and bool(req.classification) and not req.signed_off_at and req.classified_by_id != user.pk
+    )
+    context = {
+        "req": req,
+        "steps": _labelled(request_selectors.steps(req, public_only=False)),
+        "attachments": list(req.attachments.all()),
+        "rating": request_selectors.rating_for(user=user, req=req),
+        "actions": actions,
+        "is_staff": is_staff,
+        "suggestions": dispatch.suggestions(user=user, req=req) if actions["dispatch"] else [],
+        "communities": Region.objects.filter(level=RegionLevel.COMMUNITY).exclude(pk=req.community_id)
+        if actions["transfer"]
+        else [],
+        "classifications": Classification.choices,
+        "callback": getattr(req, "callback", None),
+    }
+    return render(request, "servicedesk/requests/detail.html", context)
+
+
+def _labelled(steps: list[Any]) -> list[Any]:
+    for step in steps:
+        step.label = lifecycle.ACTION_LABELS.get(step.action, step.action)
+    return steps
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """One action on a request, from the buttons of its page."""
+    req = request_selectors.request_for(user=request.user, pk=pk)
+    post = request.POST
+    note = post.get("note", "")
+    version = int(post["version"]) if post.get("version", "").isdigit() else None
+    common = {"actor": request.user, "req": req, "request": request}
+    try:
+        result = _perform(action, post, note, version, common, request)
+    except PermissionDenied:
+        if not restrict(type(req).objects.filter(pk=req.pk), request.user, CHANGE).exists() and action != "callback":
+            raise Http404 from None
+        messages.error(request, _("You cannot do this on this request."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if result is not None and result.pk != req.pk:
+            messages.success(request, _("Request %(number)s opened.") % {"number": result.number})
+            return redirect("servicedesk:request", pk=result.pk)
+        messages.success(request, _("Done: %(action)s.") % {"action": lifecycle.ACTION_LABELS.get(action, action)})
+    if not restrict(type(req).objects.filter(pk=req.pk), request.user, VIEW).exists():
+        return redirect("servicedesk:queue")
+    return redirect("servicedesk:request", pk=req.pk)
+
+
+def _perform(
+    action: str, post: Any, note: str, version: int | None, common: dict[str, Any], request: HttpRequest
+) -> Any:
+    lc = lifecycle
+    if action == "accept":
+        return lc.request_accept(note=note, expected_version=version, **common)
+    if action == "dispatch":
+        kind = post.get("kind", "")
+        value = int(post["value"]) if post.get("value", "").isdigit() else None
+        target: dict[str, Any] = {}
+        if kind == AssigneeKind.STAFF:
+            target["user"] = get_user_model().objects.filter(pk=value, is_active=True).first()
+        elif kind == AssigneeKind.VOLUNTEER:
+            target["person"] = (
+                restrict(Person.objects.select_related("user"), request.user, VIEW).filter(pk=value).first()
+            )
+        elif kind == AssigneeKind.BRANCH:
+            target["organization"] = restrict(Organization.objects.all(), request.user, VIEW).filter(pk=value).first()
+        elif kind == AssigneeKind.GRID:
+            target["grid"] = Region.objects.filter(pk=value, level=RegionLevel.GRID).first()
+        return lc.request_dispatch(kind=kind, note=note, expected_version=version, **target, **common)
+    if action == "start":
+        return lc.request_start(note=note, **common)
+    if action == "return":
+        return lc.request_return(note=note, **common)
+    if action == "suspend":
+        return lc.request_suspend(note=note, **common)
+    if action == "resume":
+        return lc.request_resume(note=note, **common)
+    if action == "escalate":
+        return lc.request_escalate(note=note, **common)
+    if action == "transfer":
+        region_id = post.get("region", "")
+        region = Region.objects.filter(pk=int(region_id)).first() if region_id.isdigit() else None
+        return lc.request_transfer(region=region, note=note, **common)
+    if action == "handle":
+        return lc.request_handle(result=post.get("result", ""), **common)
+    if action == "callback":
+        answered = post.get("answered") == "yes"
+        resolved = {"yes": True, "no": False}.get(post.get("resolved", ""))
+        return lc.request_callback(answered=answered, resolved=resolved, score=post.get("score") or None, note=note,
+                                   **common)  # fmt: skip
+    if action == "close":
+        return lc.request_close(note=note, **common)
+    if action == "merge":
+        number = post.get("original", "")
+        digits = number.rsplit("-", 1)[-1].strip()
+        original = None
+        if digits.isdigit() and len(digits) <= 12:
+            original = restrict(type(common["req"]).objects.all(), request.user, VIEW).filter(pk=int(digits)).first()
+        return lc.request_merge(original=original, note=note, **common)
+    if action == "note":
+        return lc.request_note(note=note, **common)
+    if action == "reopen":
+        return lc.request_reopen(note=note, **common)
+    if action == "classify":
+        return lc.request_classify(classification=post.get("classification", ""), note=note, **common)
+    if action == "sign_off":
+        return lc.request_sign_off(note=note, **common)
+    if action == "summary":
+        return lc.request_set_public(actor=request.user, req=common["req"], summary=post.get("summary", ""),
+                                     request=request)  # fmt: skip
+    raise Http404
+
+
+@login_required
+@require_GET
+def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileResponse:
+    item = get_object_or_404(
+        restrict(RequestAttachment.objects.all(), request.user, VIEW), pk=attachment_pk, request_id=pk
+    )
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+@login_required
+@require_GET
+def callbacks(request: HttpRequest) -> HttpResponse:
+    """Sampled requests to call back: made by someone who did not handle them."""
+    _staff_only(request)
+    rows = request_selectors.callbacks_due(user=request.user)
+    return render(request, "servicedesk/requests/callbacks.html", {"rows": rows, "states": RequestState})
