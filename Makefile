@@ -29,12 +29,14 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py seed_demo --scale demo --if-empty
 
-## make run: install, migrate the SQLite database, load the demo data once, serve with a task worker.
+## make run: install, migrate the SQLite database, load the demo data once, serve with a task worker
+## and the service desk's sweep (deadlines, callbacks) every five minutes.
 run: demo
 	@$(BIN)/python manage.py demo_logins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@$(BIN)/python manage.py db_worker --interval 2 --no-reload -v 0 & worker=$$!; \
-	 trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	 (while true; do $(BIN)/python manage.py servicedesk_sweep -v 0; sleep 300; done) & sweeper=$$!; \
+	 trap 'kill $$worker $$sweeper 2>/dev/null' EXIT INT TERM; \
 	 $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make test: install the dev dependencies and run the whole suite (DATABASE_URL selects PostgreSQL).

@@ -9,6 +9,7 @@ from django.utils import timezone
 from dangjian.core.access import VIEW, scope_for
 from dangjian.membership import care_selectors, development_selectors, dues_selectors, transfer_selectors
 from dangjian.people import selectors as people_selectors
+from dangjian.servicedesk import request_selectors
 
 
 def workbench_figures(*, user: Any) -> dict[str, Any]:
@@ -40,3 +41,17 @@ def membership_todos(*, user: Any) -> dict[str, int]:
     """Transfers waiting for the user's organisations (to accept, to approve): how the receiving
     side and the approving committee are told. Live, one query."""
     return transfer_selectors.transfer_todo_counts(user=user)
+
+
+def service_todos(*, user: Any) -> dict[str, int]:
+    """Requests to accept, overdue, due soon, assigned to the user and awaiting confirmation, and
+    callbacks to make: how deadlines reach staff. Live, two queries."""
+    counts = request_selectors.queue_counts(user=user)
+    counts["callbacks"] = request_selectors.callbacks_due_count(user=user)
+    return counts
+
+
+def own_service_requests(*, user: Any) -> list[Any]:
+    """A resident's or member's latest requests (those waiting for their word first)."""
+    rows = list(request_selectors.own_requests(user=user)[:5])
+    return sorted(rows, key=lambda r: r.state != "handled")

@@ -13,6 +13,7 @@ from dangjian.core.views import is_htmx
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.people import selectors as people_selectors
+from dangjian.servicedesk import request_selectors
 
 
 @require_GET
@@ -29,6 +30,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     if context["is_staff_role"]:
         context.update(dashboard_selectors.workbench_figures(user=request.user))
         context.update(dashboard_selectors.membership_todos(user=request.user))
+        context["service"] = dashboard_selectors.service_todos(user=request.user)
         context["term_reminders"] = list(
             org_selectors.term_reminders(user=request.user, today=today, within_days=config["TERM_REMINDER_DAYS"])[:10]
         )
@@ -41,6 +43,8 @@ def workbench(request: HttpRequest) -> HttpResponse:
         me = people_selectors.person_for(user=request.user, pk=scope.person_id)
         context["me"] = me
         context["my_member"] = getattr(me, "member", None)
+        context["my_requests"] = dashboard_selectors.own_service_requests(user=request.user)
+        context["my_assigned"] = request_selectors.queue_counts(user=request.user)["mine"]
         context["my_sites"] = list(org_selectors.sites_for_region(user=request.user, region=me.region)[:2])
     if scope.has_role(Role.PARTNER_LIAISON):
         context["my_units"] = list(org_selectors.units(user=request.user))

@@ -1,0 +1,325 @@
+"""Seed a realistic year of service requests (two at district scale and above).
+
+About 0.42 requests per resident a year (DESIGN.md §7: ~5,000 a year for the demo's 12,000
+people), more in summer for cleaning and health, more before the Spring Festival for hardship
+help. Communities differ, so the three rates tell a story: the first community answers fast
+and well, the last one is slow and its residents less satisfied, the others in between; a few
+addresses come back with the same problem within a month (重复诉求). Most requests are finished;
+those of the last weeks are still open, some overdue. Deadlines and handling times are in
+business time on the Chinese calendar, computed with a precomputed timeline of service hours
+(the seed creates up to a million requests; sla.due_at per row would take minutes).
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from dangjian.core.calendar import is_workday
+from dangjian.core.seeding import SeedContext, fast_insert
+from dangjian.servicedesk import sla
+from dangjian.servicedesk.models import (
+    AssigneeKind,
+    Callback,
+    Rating,
+    RequestState,
+    RequestStep,
+    ServiceCategory,
+    ServiceRequest,
+)
+
+ORDER = 40
+PER_PERSON_YEAR = 0.42
+BATCH = 20000
+# Community quality profiles: (chance of a timely response, handling time ÷ target median, share of
+# residents satisfied, share resolved). Cycled over the communities.
+PROFILES = [(0.96, 0.45, 0.93, 0.95), (0.85, 0.7, 0.84, 0.88), (0.78, 0.8, 0.78, 0.84), (0.62, 1.05, 0.62, 0.72)]
+DESCRIPTIONS = {
+    "hardship-aid": ["家中老人生病住院，生活困难，希望申请临时救助", "独居老人冬季取暖有困难，请社区帮忙"],
+    "dispute-mediation": ["楼上住户装修噪音大，多次沟通无果，请社区调解", "邻居在楼道堆放杂物，协商不成"],
+    "legal-advice": ["房屋租赁合同纠纷，想咨询法律问题", "子女不履行赡养义务，想了解怎么办"],
+    "deputy-reception": ["希望向党代表反映小区停车难问题", "想向党代表反映老旧小区加装电梯的意见"],
+    "member-education": ["想参加社区的党员学习活动，请告知时间", "流动党员希望就近参加组织生活"],
+    "membership-transfer": ["想把党组织关系转到社区，需要准备什么材料", "组织关系介绍信快过期了，请帮忙办理"],
+}
+GENERIC = ["小区路灯不亮，晚上出行不安全", "楼道卫生无人打扫，请社区协调", "想报名参加社区的文体活动",
+           "家里需要找家政服务，请帮忙推荐", "希望社区组织一次健康义诊", "想找一份离家近的工作"]  # fmt: skip
+RESULTS = ["已联系相关单位处理完毕，并电话告知居民。", "已上门了解情况并协调解决。", "已安排志愿者上门服务。",
+           "已组织双方调解，达成一致意见。", "已提供政策咨询并协助准备材料。"]  # fmt: skip
+SUMMARIES = ["居民反映的问题已协调解决，居民表示满意。", "经社区调解，双方达成和解。", "志愿者上门服务，问题已解决。"]
+
+
+class Timeline:
+    """Business seconds as a line: position of a moment and the moment at a position, on the
+    Chinese calendar and service hours (the same rules as sla.py, precomputed for a range)."""
+
+    def __init__(self, first: dt.date, last: dt.date) -> None:
+        zone = timezone.get_current_timezone()
+        periods = sla._periods()
+        self.starts: list[dt.datetime] = []
+        self.ends: list[dt.datetime] = []
+        self.offsets: list[int] = []
+        total = 0
+        day = first
+        while day <= last:
+            if is_workday(day):
+                for start, end in periods:
+                    a = dt.datetime.combine(day, start, tzinfo=zone)
+                    b = dt.datetime.combine(day, end, tzinfo=zone)
+                    self.starts.append(a)
+                    self.ends.append(b)
+                    self.offsets.append(total)
+                    total += int((b - a).total_seconds())
+            day += dt.timedelta(days=1)
+
+    def position(self, moment: dt.datetime) -> int:
+        i = bisect.bisect_right(self.starts, moment) - 1
+        if i < 0:
+            return 0
+        if moment >= self.ends[i]:
+            return self.offsets[i] + int((self.ends[i] - self.starts[i]).total_seconds())
+        return self.offsets[i] + int((moment - self.starts[i]).total_seconds())
+
+    def moment(self, position: int) -> dt.datetime:
+        i = max(0, bisect.bisect_right(self.offsets, position) - 1)
+        if i >= len(self.starts):
+            return self.ends[-1]
+        return self.starts[i] + dt.timedelta(seconds=position - self.offsets[i])
+
+
+def _db(value: Any) -> Any:
+    return connection.ops.adapt_datetimefield_value(value) if isinstance(value, dt.datetime) else value
+
+
+def _weights(category: ServiceCategory, month: int) -> float:
+    weight = {"party": 1.0, "convenience": 1.4, "units": 0.8}.get(category.family, 1.0)
+    if category.code in ("sanitation", "free-clinic") and month in (6, 7, 8):
+        weight *= 1.8
+    if category.code in ("hardship-aid", "social-assistance") and month in (12, 1, 2):
+        weight *= 2.0
+    return weight
+
+
+def seed(ctx: SeedContext) -> None:
+    rng, today = ctx.rng, ctx.today
+    years = 2 if ctx.scale.name in ("district", "city") else 1
+    categories = list(ServiceCategory.objects.filter(is_active=True).prefetch_related("skills"))
+    if not categories:
+        return
+    zone = timezone.get_current_timezone()
+    first = today - dt.timedelta(days=365 * years)
+    timeline = Timeline(first - dt.timedelta(days=5), today + dt.timedelta(days=120))
+    now = dt.datetime.combine(today, dt.time(10, 0), tzinfo=zone)
+    now_position = timeline.position(now)
+    staff_by_community = _staff(ctx)
+    demo_people = {p.user_id: p for c in ctx.shared["communities"][:1] for p in c["people"] if p.user_id}
+    demo_resident = (
+        next((p for p in demo_people.values() if p.user.username == "resident"), None) if demo_people else None
+    )
+    next_id = (ServiceRequest.objects.order_by("-id").values_list("id", flat=True).first() or 0) + 1
+    requests: list[dict[str, Any]] = []
+    steps: list[dict[str, Any]] = []
+    ratings: list[dict[str, Any]] = []
+    callbacks: list[dict[str, Any]] = []
+    full_steps = ctx.scale.name in ("demo", "tiny")
+    total = 0
+
+    def flush() -> None:
+        fast_insert(ServiceRequest, requests)
+        fast_insert(RequestStep, steps)
+        fast_insert(Rating, ratings)
+        fast_insert(Callback, callbacks)
+        for rows in (requests, steps, ratings, callbacks):
+            rows.clear()
+
+    for index, community in enumerate(ctx.shared["communities"]):
+        respond_p, handle_ratio, satisfied_p, resolved_p = PROFILES[index % len(PROFILES)]
+        people = list(community["people"])
+        grids = community["grids"]
+        staff = staff_by_community.get(community["region"].pk, [])
+        count = int(len(people) * PER_PERSON_YEAR * years)
+        repeat_pool: list[tuple[int, str, dt.datetime]] = []
+        for _n in range(count):
+            day = first + dt.timedelta(days=rng.randrange((today - first).days + 1))
+            weights = [_weights(c, day.month) for c in categories]
+            category = rng.choices(categories, weights)[0]
+            person = rng.choice(people)
+            channel = rng.choices(["desk", "phone", "web", "reception"], [4, 3, 3, 0.3])[0]
+            if category.code == "deputy-reception":
+                channel = "reception"
+            minute = rng.randrange(8 * 60 + 30, 17 * 60 + 30) if channel != "web" else rng.randrange(7 * 60, 22 * 60)
+            submitted = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
+            if submitted > now:
+                continue
+            address = person.address or ""
+            if repeat_pool and rng.random() < 0.04:  # the same problem again within a month
+                category_id, address, earlier = rng.choice(repeat_pool)
+                category = next(c for c in categories if c.pk == category_id)
+                submitted = max(submitted, earlier + dt.timedelta(days=rng.randint(3, 28)))
+                if submitted > now:
+                    continue
+            if address and rng.random() < 0.1:
+                repeat_pool.append((category.pk, address, submitted))
+                repeat_pool = repeat_pool[-200:]
+            start = timeline.position(submitted)
+            response_target = sla.target_seconds(category.response_target, category.response_unit)
+            resolution_target = sla.target_seconds(category.resolution_target, category.resolution_unit)
+            response_due = timeline.moment(start + response_target)
+            resolution_due = timeline.moment(start + resolution_target)
+            on_time = rng.random() < respond_p
+            response_pos = start + int(
+                response_target * (rng.uniform(0.05, 0.9) if on_time else rng.uniform(1.05, 2.5))
+            )
+            ratio = rng.lognormvariate(0, 0.45) * handle_ratio
+            handle_pos = max(response_pos + 600, start + int(resolution_target * ratio))
+            grid = rng.choice(grids) if grids else community["region"]
+            row: dict[str, Any] = {
+                "id": next_id, "created_at": _db(submitted), "updated_at": _db(submitted), "version": 1,
+                "category_id": category.pk, "channel": channel,
+                "description": rng.choice(DESCRIPTIONS.get(category.code, GENERIC)), "address": address[:200],
+                "latitude": None, "longitude": None, "region_id": person.region_id or grid.pk,
+                "community_id": community["region"].pk, "level": category.default_level,
+                "requester_id": person.pk, "contact_name": "", "phone_encrypted": "", "phone_hash": "",
+                "phone_masked": "", "submitted_by_id": None, "token": secrets.token_urlsafe(16),
+                "state": RequestState.CLOSED, "submitted_at": _db(submitted), "assignee_kind": "",
+                "assignee_user_id": None, "assignee_person_id": None, "assignee_organization_id": None,
+                "assignee_region_id": None, "response_due_at": _db(response_due),
+                "resolution_due_at": _db(resolution_due), "first_response_at": None, "handled_at": None,
+                "closed_at": None, "handle_seconds": None, "paused_since": None, "response_breached": False,
+                "resolution_breached": False, "result": "", "outcome": "", "outcome_source": "", "outcome_at": None,
+                "close_reason": "", "is_public": False, "public_summary": "", "reopened_from_id": None,
+                "duplicate_of_id": None, "classification": "", "classification_note": "", "classified_by_id": None,
+                "signed_off_by_id": None, "signed_off_at": None, "callback_sampled": False,
+            }  # fmt: skip
+            handler = rng.choice(staff) if staff else None
+            events = [("submit", "", RequestState.SUBMITTED, submitted, None, "")]
+            if response_pos <= now_position:
+                responded = timeline.moment(response_pos)
+                row["first_response_at"] = _db(responded)
+                row["response_breached"] = responded > response_due
+                row["assignee_kind"] = AssigneeKind.STAFF if handler else AssigneeKind.GRID
+                row["assignee_user_id"] = handler.pk if handler else None
+                row["assignee_region_id"] = None if handler else grid.pk
+                row["state"] = RequestState.DISPATCHED
+                events.append(("accept", RequestState.SUBMITTED, RequestState.ACCEPTED, responded, handler, ""))
+                events.append(("dispatch", RequestState.ACCEPTED, RequestState.DISPATCHED, responded, handler, ""))
+            else:
+                row["state"] = RequestState.SUBMITTED
+                row["response_breached"] = now > response_due
+            if row["first_response_at"] and handle_pos <= now_position:
+                handled = timeline.moment(handle_pos)
+                row.update(state=RequestState.HANDLED, handled_at=_db(handled), handle_seconds=handle_pos - start,
+                           resolution_breached=handled > resolution_due, result=rng.choice(RESULTS))  # fmt: skip
+                events.append(
+                    ("handle", RequestState.DISPATCHED, RequestState.HANDLED, handled, handler, row["result"])
+                )
+                days_since = (now - handled).days
+                if days_since >= 1 and rng.random() < 0.8:
+                    answered_at = handled + dt.timedelta(hours=rng.randint(2, 72))
+                    resolved = rng.random() < resolved_p
+                    source = "callback" if rng.random() < 0.35 else "resident"
+                    if answered_at < now:
+                        row.update(state=RequestState.VISITED, outcome="resolved" if resolved else "unresolved",
+                                   outcome_source=source, outcome_at=_db(answered_at))  # fmt: skip
+                        events.append(("confirm" if source == "resident" else "callback", RequestState.HANDLED,
+                                       RequestState.VISITED, answered_at, None, ""))  # fmt: skip
+                        if rng.random() < 0.75:
+                            score = _score(rng, satisfied_p if resolved else satisfied_p * 0.4)
+                            ratings.append({"request_id": next_id, "score": score, "comment": "", "source": source,
+                                            "rated_at": _db(answered_at)})  # fmt: skip
+                        if source == "callback":
+                            row["callback_sampled"] = True
+                            callbacks.append({"request_id": next_id, "sampled_at": _db(handled), "caller_id": None,
+                                              "done_at": _db(answered_at), "answered": True, "resolved": resolved,
+                                              "note": ""})  # fmt: skip
+                        if resolved and rng.random() < 0.08:
+                            row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
+                        if days_since > 10:
+                            closed = answered_at + dt.timedelta(days=rng.randint(1, 5))
+                            row.update(state=RequestState.CLOSED, closed_at=_db(closed), close_reason="confirmed")
+                            events.append(("close", RequestState.VISITED, RequestState.CLOSED, closed, handler, ""))
+                    elif days_since > 8:
+                        row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
+                                   close_reason="no_answer")  # fmt: skip
+                elif days_since > 8:
+                    row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
+                               close_reason="no_answer")  # fmt: skip
+            elif row["first_response_at"]:
+                row["resolution_breached"] = now > resolution_due
+                if rng.random() < 0.5:
+                    row["state"] = RequestState.IN_PROGRESS
+            if row["state"] == RequestState.CLOSED and rng.random() < 0.004:
+                row.update(classification=rng.choice(["unreasonable", "untrue", "not_our_remit"]),
+                           classification_note="经核实，诉求超出社区职责范围")  # fmt: skip
+            if full_steps or row["state"] not in (RequestState.CLOSED, RequestState.VISITED):
+                for action, old, new, at, actor, note in events:
+                    steps.append({"request_id": next_id, "action": action, "old_state": old, "new_state": new,
+                                  "actor_id": actor.pk if actor else None, "at": _db(at), "note": note,
+                                  "is_public": action != "dispatch"})  # fmt: skip
+            requests.append(row)
+            next_id += 1
+            total += 1
+            if len(requests) >= BATCH:
+                flush()
+    if demo_resident is not None:
+        _demo_resident_requests(ctx, demo_resident, categories, requests, steps, timeline, now, next_id)
+    flush()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            last = ServiceRequest.objects.order_by("-id").values_list("id", flat=True).first() or 1
+            cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [ServiceRequest._meta.db_table, last])
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(ServiceRequest._meta.db_table)}")
+    ctx.log(f"service requests: {total} over {years} year(s)")
+
+
+def _score(rng: Any, satisfied: float) -> int:
+    if rng.random() < satisfied:
+        return rng.choices([4, 5], [0.45, 0.55])[0]
+    return rng.choices([1, 2, 3], [0.2, 0.3, 0.5])[0]
+
+
+def _staff(ctx: SeedContext) -> dict[int, list[Any]]:
+    """Demo staff accounts by community (the demo's staff and secretary handle community 1)."""
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.accounts.roles import Role
+
+    result: dict[int, list[Any]] = {}
+    grants = RoleGrant.objects.active().filter(role=Role.COMMUNITY_STAFF).select_related("user", "region")
+    for grant in grants:
+        result.setdefault(grant.region_id, []).append(grant.user)
+    return result
+
+
+def _demo_resident_requests(ctx: SeedContext, person: Any, categories: list[ServiceCategory], requests: list,
+                            steps: list, timeline: Timeline, now: dt.datetime, next_id: int) -> None:  # fmt: skip
+    """The demo resident has one request handled and waiting for their confirmation, so the
+    confirm-and-rate step can be tried at once."""
+    category = next((c for c in categories if c.code == "dispute-mediation"), categories[0])
+    submitted = now - dt.timedelta(days=3)
+    start = timeline.position(submitted)
+    handled = now - dt.timedelta(hours=20)
+    requests.append({
+        **dict.fromkeys(("latitude", "longitude", "submitted_by_id", "assignee_person_id", "assignee_organization_id", "assignee_region_id", "closed_at", "paused_since", "outcome_at", "reopened_from_id", "duplicate_of_id", "classified_by_id", "signed_off_by_id", "signed_off_at", "assignee_user_id")),
+        "id": next_id, "created_at": _db(submitted), "updated_at": _db(handled), "version": 4,
+        "category_id": category.pk, "channel": "web", "description": "楼上住户深夜噪音扰民，希望社区帮忙协调",
+        "address": person.address[:200], "region_id": person.region_id, "community_id": person.region.parent_id,
+        "level": category.default_level, "requester_id": person.pk, "contact_name": "", "phone_encrypted": "",
+        "phone_hash": "", "phone_masked": "", "token": secrets.token_urlsafe(16), "state": RequestState.HANDLED,
+        "submitted_at": _db(submitted), "assignee_kind": AssigneeKind.GRID,
+        "response_due_at": _db(timeline.moment(start + sla.target_seconds(category.response_target, category.response_unit))),
+        "resolution_due_at": _db(timeline.moment(start + sla.target_seconds(category.resolution_target, category.resolution_unit))),
+        "first_response_at": _db(submitted + dt.timedelta(hours=1)), "handled_at": _db(handled),
+        "handle_seconds": max(0, timeline.position(handled) - start), "response_breached": False,
+        "resolution_breached": False, "result": "网格员已上门与楼上住户沟通，对方承诺晚十点后不再发出噪音。",
+        "outcome": "", "outcome_source": "", "close_reason": "", "is_public": False, "public_summary": "",
+        "classification": "", "classification_note": "", "callback_sampled": False,
+    })  # fmt: skip
+    for action, new, at in (("submit", RequestState.SUBMITTED, submitted), ("accept", RequestState.ACCEPTED, submitted + dt.timedelta(hours=1)),
+                            ("handle", RequestState.HANDLED, handled)):  # fmt: skip
+        steps.append({"request_id": next_id, "action": action, "old_state": "", "new_state": new, "actor_id": None,
+                      "at": _db(at), "note": "", "is_public": True})  # fmt: skip

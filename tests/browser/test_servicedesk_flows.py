@@ -1,0 +1,83 @@
+"""The service desk in a real browser: a resident asks for help on a phone, staff dispatch and
+handle it, the resident confirms and rates it; an anonymous resident must leave a number."""
+
+import pytest
+from playwright.sync_api import expect
+
+from dangjian.servicedesk.models import Rating, RequestState, ServiceCategory, ServiceRequest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def catalogue(db):
+    """Transactional tests empty the tables, the data migration's catalogue too: load it again."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("dangjian.servicedesk.migrations.0002_default_catalogue").load(apps, None)
+
+
+def test_resident_submits_staff_dispatch_and_handle_resident_confirms_and_rates(world, page_for):
+    category = ServiceCategory.objects.get(code="legal-advice")
+
+    phone = page_for(world.users.resident, mobile=True)
+    phone.goto("/r/")
+    phone.select_option("select[name=category]", str(category.pk))
+    phone.fill("textarea[name=description]", "房东不退押金，想咨询怎么办<script>alert(1)</script>")
+    phone.click("main form.card button[type=submit]")
+    expect(phone.locator("h1")).to_contain_text(category.name)
+    req = ServiceRequest.objects.get(requester=world.qian)
+    assert req.state == RequestState.SUBMITTED and req.channel == "web" and req.region == world.qian.region
+    # What the resident typed is shown as text, never run.
+    expect(phone.locator("main")).to_contain_text("<script>alert(1)</script>")
+    # The page fits the phone: nothing wider than the screen.
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    track_url = phone.url
+
+    desk = page_for(world.users.staff)
+    desk.goto("/services/requests/?view=new")
+    desk.get_by_role("link", name=req.number).click()
+    suggestion = desk.locator("form[action$='/act/dispatch/']").first
+    expect(suggestion).to_be_visible()
+    suggestion.locator("button").click()
+    expect(desk.locator("form[action$='/act/start/']")).to_be_visible()
+    req.refresh_from_db()
+    assert req.state == RequestState.DISPATCHED and req.first_response_at is not None
+    desk.click("form[action$='/act/start/'] button")
+    desk.fill("textarea[name=result]", "已请法律顾问电话联系居民，讲解押金退还的法律规定并协助起草催告函。")
+    desk.click("form[action$='/act/handle/'] button")
+    expect(desk.locator("form[action$='/act/handle/']")).to_have_count(0)
+    req.refresh_from_db()
+    assert req.state == RequestState.HANDLED and req.handle_seconds is not None
+
+    phone.goto(track_url)
+    expect(phone.locator("#confirm")).to_be_visible()
+    phone.check("#confirm input[name=resolved][value=yes]")
+    phone.check("#confirm input[name=score][value='5']")
+    phone.click("#confirm button[type=submit]")
+    expect(phone.locator("#confirm")).to_have_count(0)
+    req.refresh_from_db()
+    assert req.state == RequestState.VISITED and req.outcome == "resolved" and req.outcome_source == "resident"
+    assert Rating.objects.get(request=req).score == 5
+    # The handler does not see who rated it how.
+    desk.goto(f"/services/requests/{req.pk}/")
+    expect(desk.locator("main")).not_to_contain_text("5/5")
+
+
+def test_anonymous_resident_must_leave_a_mobile_number(world, page_for):
+    category = ServiceCategory.objects.get(code="sanitation")
+    phone = page_for(None, mobile=True)
+    phone.goto("/r/")
+    phone.select_option("select[name=category]", str(category.pk))
+    phone.fill("textarea[name=description]", "楼道垃圾三天没人清理")
+    phone.select_option("select[name=region]", str(world.grid_a1.pk))
+    phone.click("main form.card button[type=submit]")
+    expect(phone.locator("#field-phone .error")).to_be_visible()
+    assert not ServiceRequest.objects.exists()
+    phone.fill("input[name=phone]", "13912345678")
+    phone.click("main form.card button[type=submit]")
+    expect(phone.locator("h1")).to_contain_text(category.name)
+    req = ServiceRequest.objects.get()
+    assert req.requester is None and req.phone_masked == "139****5678" and "13912345678" not in req.phone_encrypted
