@@ -1,0 +1,152 @@
+"""The staff and resident pages of the service desk: what they show, what they refuse, and
+that they run a fixed number of queries whatever the number of requests."""
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from dangjian.people.models import Person, Tag, TagKind
+from dangjian.servicedesk import dispatch, lifecycle
+from dangjian.servicedesk.models import AssigneeKind, RequestState, ServiceCategory, ServiceRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def submit(world, description="楼道灯坏了", **kw):
+    data = {"actor": world.users.staff, "channel": "desk", "category": ServiceCategory.objects.get(code="legal-advice"),
+            "description": description, "region": world.grid_a1, "requester": world.zhang, **kw}  # fmt: skip
+    return lifecycle.request_submit(**data)
+
+
+def _queries(client, url):
+    cache.clear()
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200
+    return len(ctx)
+
+
+@pytest.mark.parametrize(
+    "url", ["/services/requests/", "/services/requests/?view=finished", "/services/callbacks/", "/"]
+)
+def test_pages_run_a_fixed_number_of_queries(world, client, url):
+    client.force_login(world.users.staff)
+    submit(world)
+    _queries(client, url)  # warm caches (content types)
+    one = _queries(client, url)
+    for i in range(20):
+        req = submit(world, description=f"第{i}件")
+        if i % 2:
+            req = lifecycle.request_dispatch(actor=world.users.staff, req=req, kind=AssigneeKind.STAFF,
+                                             user=world.users.staff)  # fmt: skip
+    assert _queries(client, url) == one
+
+
+def test_request_detail_queries_do_not_grow_with_its_history(world, client):
+    client.force_login(world.users.staff)
+    req = submit(world)
+    url = reverse("servicedesk:request", args=[req.pk])
+    _queries(client, url)
+    before = _queries(client, url)
+    for i in range(10):
+        lifecycle.request_note(actor=world.users.staff, req=req, note=f"备注{i}")
+    assert _queries(client, url) == before
+
+
+def test_what_people_type_is_shown_as_text(world, client):
+    client.force_login(world.users.staff)
+    req = submit(world, description="<script>alert('x')</script><b>粗</b>")
+    for url in ("/services/requests/", reverse("servicedesk:request", args=[req.pk])):
+        body = client.get(url).content.decode()
+        assert "<script>alert" not in body and "&lt;script&gt;" in body
+
+
+def test_desk_registers_a_new_requester_and_records_the_request(world, client):
+    client.force_login(world.users.staff)
+    category = ServiceCategory.objects.get(code="sanitation")
+    response = client.post(reverse("servicedesk:desk"), {
+        "new_name": "周九", "phone": "13655556666", "category": category.pk, "description": "楼道垃圾没人清",
+        "channel": "phone", "region": world.grid_a2.pk,
+    })  # fmt: skip
+    req = ServiceRequest.objects.get()
+    assert response.status_code == 302 and response["Location"] == reverse("servicedesk:request", args=[req.pk])
+    assert req.requester.name == "周九" and req.requester.region == world.grid_a2 and req.channel == "phone"
+    assert req.requester.phone_masked == "136****6666"
+
+
+def test_desk_refuses_a_request_without_anyone_to_reach(world, client):
+    client.force_login(world.users.staff)
+    category = ServiceCategory.objects.get(code="sanitation")
+    response = client.post(reverse("servicedesk:desk"), {"category": category.pk, "description": "楼道垃圾",
+                                                         "channel": "desk"})  # fmt: skip
+    assert response.status_code == 200 and not ServiceRequest.objects.exists() and not Person.objects.filter(name="")
+    assert (
+        "Find the requester" in response.content.decode()
+        or "查找诉求人" in response.content.decode()
+        or (response.context["form"].errors)
+    )
+
+
+def test_desk_people_search_by_phone_tail_stays_in_scope(world, client):
+    client.force_login(world.users.staff)
+    body = client.get(reverse("servicedesk:desk_people") + "?q=5678").content.decode()
+    assert "张三" in body
+    body = client.get(reverse("servicedesk:desk_people") + "?q=2222").content.decode()  # 王五 lives in B
+    assert "王五" not in body
+
+
+def test_anonymous_submissions_are_rate_limited_per_address(world, client, settings):
+    cache.clear()
+    category = ServiceCategory.objects.get(code="sanitation")
+    data = {"category": category.pk, "description": "路灯不亮", "region": world.grid_a1.pk, "phone": "13912345678"}
+    statuses = [client.post(reverse("portal:submit"), data).status_code for _ in range(6)]
+    assert statuses == [302] * 5 + [429]
+    assert ServiceRequest.objects.count() == 5
+
+
+def test_the_hidden_field_catches_bots(world, client):
+    cache.clear()
+    category = ServiceCategory.objects.get(code="sanitation")
+    data = {"category": category.pk, "description": "路灯不亮", "region": world.grid_a1.pk, "phone": "13912345678",
+            "website": "http://spam.example"}  # fmt: skip
+    assert client.post(reverse("portal:submit"), data).status_code == 302
+    assert not ServiceRequest.objects.exists()
+
+
+def test_a_renamed_file_is_refused_and_nothing_is_saved(world, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    cache.clear()
+    category = ServiceCategory.objects.get(code="sanitation")
+    fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00not a jpeg", content_type="image/jpeg")
+    response = client.post(reverse("portal:submit"), {"category": category.pk, "description": "路灯不亮",
+                                                      "region": world.grid_a1.pk, "phone": "13912345678",
+                                                      "attachments": [fake]})  # fmt: skip
+    assert response.status_code == 200 and not ServiceRequest.objects.exists()
+    assert response.context["form"].errors["attachments"]
+
+
+def test_the_resident_confirms_on_the_tracking_page_and_others_cannot(world, client):
+    req = submit(world)
+    req = lifecycle.request_dispatch(actor=world.users.staff, req=req, kind=AssigneeKind.STAFF, user=world.users.staff)
+    req = lifecycle.request_handle(actor=world.users.staff, req=req, result="已处理")
+    client.force_login(world.users.resident)  # not the requester, and a wrong token
+    assert client.post(reverse("portal:act", args=["x" * 22, "confirm"]), {"resolved": "yes"}).status_code == 404
+    client.logout()  # the requester's link (张三 has no account): the token is the key
+    client.post(reverse("portal:act", args=[req.token, "confirm"]), {"resolved": "yes", "score": "4"})
+    req.refresh_from_db()
+    assert req.state == RequestState.VISITED and req.rating.score == 4
+
+
+def test_dispatch_suggestions_explain_specialty_matches(world):
+    legal = Tag.objects.get(kind=TagKind.SKILL, name="法律咨询")
+    world.zhao.member.specialties.add(legal)  # 赵六 lives in grid A1 and has an account
+    req = submit(world)
+    found = dispatch.suggestions(user=world.users.staff, req=req)
+    volunteer = next(s for s in found if s.kind == AssigneeKind.VOLUNTEER)
+    assert volunteer.value == world.zhao.pk
+    assert any("法律咨询" in reason for reason in volunteer.reasons)
+    assert found[0].score >= volunteer.score
+    assert all(s.reasons for s in found)
