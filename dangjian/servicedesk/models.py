@@ -155,7 +155,7 @@ class ServiceRequest(TimeStampedModel):
     community = models.ForeignKey(
         "orgs.Region", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )
-    level = models.CharField(_("handled at"), max_length=16, choices=HandlingLevel.choices)
+    level = models.CharField(_("handling level"), max_length=16, choices=HandlingLevel.choices)
     requester = models.ForeignKey(
         "people.Person", verbose_name=_("requester"), null=True, blank=True,
         on_delete=models.PROTECT, related_name="service_requests",
