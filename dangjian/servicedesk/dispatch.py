@@ -9,7 +9,7 @@ service needs. The score is simple and shown, so a dispatcher can judge it:
     +1 elsewhere in the same community
     −0.5 per request the candidate is handling now (at most −3): spread the load
 
-The dispatcher chooses; the system never dispatches on its own.
+At most three of each kind are shown. The dispatcher chooses; the system never dispatches on its own.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from dangjian.people.models import Member, MembershipStatus
 from dangjian.servicedesk.models import OPEN_STATES, AssigneeKind, ServiceRequest
 
 SKILL_POINTS, GRID_POINTS, COMMUNITY_POINTS, LOAD_PENALTY, MAX_PENALTY = 3.0, 2.0, 1.0, 0.5, 3.0
+PER_KIND = 3
 
 
 @dataclass
@@ -147,4 +148,12 @@ def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Sugge
         found.append(item)
 
     found.sort(key=lambda s: (-s.score, s.load, s.label))
-    return found[:limit]
+    # At most PER_KIND of each kind, so that the best staff member and volunteer are not pushed
+    # off the list by seven branches that all have someone with the skill.
+    per_kind: dict[str, int] = {}
+    kept = []
+    for item in found:
+        per_kind[item.kind] = per_kind.get(item.kind, 0) + 1
+        if per_kind[item.kind] <= PER_KIND:
+            kept.append(item)
+    return kept[:limit]

@@ -146,3 +146,27 @@ def test_dispatch_suggestions_explain_specialty_matches(world):
     assert any("法律咨询" in reason for reason in volunteer.reasons)
     assert found[0].score >= volunteer.score
     assert all(s.reasons for s in found)
+
+
+def test_suggestions_show_every_kind_not_only_the_best_scored(world):
+    from dangjian.orgs.models import Organization, OrgKind
+    from dangjian.orgs.seed import TreeBuilder
+    from tests.factories import make_member, make_person
+
+    legal = Tag.objects.get(kind=TagKind.SKILL, name="法律咨询")
+    builder = TreeBuilder(Organization)
+    builder.child_count[world.committee_a.path] = 2
+    for i in range(6):
+        builder.add(
+            world.committee_a, name=f"特长支部{i}", code=f"PAS{i}", kind=OrgKind.BRANCH, region=world.community_a
+        )
+    for node in builder.nodes:
+        node.region_id = node.region.pk
+    builder.save()
+    for i, branch in enumerate(builder.nodes):
+        member = make_member(make_person(world.users.admin, world.grid_a2, f"律师{i}"), branch)
+        member.specialties.add(legal)
+    found = dispatch.suggestions(user=world.users.staff, req=submit(world))
+    kinds = [s.kind for s in found]
+    assert kinds.count(AssigneeKind.BRANCH) == dispatch.PER_KIND
+    assert AssigneeKind.STAFF in kinds and AssigneeKind.GRID in kinds
