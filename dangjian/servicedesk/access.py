@@ -7,7 +7,15 @@ does not learn it exists. What each may *do* is checked by servicedesk/lifecycle
 """
 
 from dangjian.core.access import Rule, register
-from dangjian.servicedesk.models import Callback, Rating, RequestAttachment, RequestStep, ServiceRequest
+from dangjian.servicedesk.models import (
+    Callback,
+    Rating,
+    ReceptionBooking,
+    ReceptionSession,
+    RequestAttachment,
+    RequestStep,
+    ServiceRequest,
+)
 
 register(
     ServiceRequest,
@@ -16,7 +24,6 @@ register(
         org_path="assignee_organization__path",
         person="requester_id",
         user="assignee_user_id",
-        self_region="home",
     ),
 )
 _VIA_REQUEST = Rule(
@@ -24,7 +31,6 @@ _VIA_REQUEST = Rule(
     org_path="request__assignee_organization__path",
     person="request__requester_id",
     user="request__assignee_user_id",
-    self_region="home",
 )
 register(RequestStep, _VIA_REQUEST)
 register(RequestAttachment, _VIA_REQUEST)
@@ -33,5 +39,8 @@ register(Callback, _VIA_REQUEST)
 # and the requester see them, never the assignee through the "own records" branch.
 register(
     Rating,
-    Rule(region_path="request__region__path", person="request__requester_id", self_region="home"),
+    Rule(region_path="request__region__path", person="request__requester_id"),
 )
+# A reception sits in its community; a booking with its reception, and its resident sees it.
+register(ReceptionSession, Rule(region_path="community__path"))
+register(ReceptionBooking, Rule(region_path="session__community__path", person="person_id"))

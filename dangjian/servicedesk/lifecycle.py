@@ -40,16 +40,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, scope_for
-from dangjian.core.events import EventAction, record_event
-from dangjian.core.models import PATH_STEP
+from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, allowed, scope_for
+from dangjian.core.events import EventAction, build_event, record_event
+from dangjian.core.models import PATH_STEP, Event
 from dangjian.core.uploads import check_upload
 from dangjian.core.validators import mask_mobile, validate_mobile
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
+    OPEN_STATES,
     AssigneeKind,
+    Channel,
     CloseReason,
     Outcome,
     OutcomeSource,
@@ -127,7 +129,7 @@ def _person_of(actor: Any) -> int | None:
 
 
 def is_requester(actor: Any, req: ServiceRequest, token: str = "") -> bool:
-    if token and secrets.compare_digest(token, req.token):
+    if token and secrets.compare_digest(token.encode(), req.token.encode()):
         return True
     person_id = _person_of(actor)
     return bool(person_id and req.requester_id == person_id)
@@ -150,8 +152,12 @@ def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
         return is_requester(actor, req, token)
     if action == "reopen":
         return reopen_allowed(req) and (is_requester(actor, req, token) or is_staff_for(actor, req))
-    if action in ("start", "return", "suspend", "handle"):
+    if action in ("start", "return", "suspend", "handle", "resume", "note"):
         return is_handler(actor, req) or is_staff_for(actor, req)
+    if action == "info":
+        return req.is_open and is_requester(actor, req, token)
+    if action == "sign_off":
+        return may_sign_off(actor, req)
     if action == "callback":
         return may_call_back(actor, req)
     if action == "dispatch" and req.state == S.ESCALATED:
@@ -166,6 +172,18 @@ def covers_street(actor: Any, req: ServiceRequest) -> bool:
         return True
     street_path = req.community.path[:-PATH_STEP]
     return any(street_path.startswith(p) for p in scope.nodes(CHANGE).region_paths)
+
+
+def may_sign_off(actor: Any, req: ServiceRequest) -> bool:
+    """A classification is signed off by someone with the secretary's rights on this request
+    (the export right) who did not make it."""
+    return (
+        bool(req.classification)
+        and not req.signed_off_at
+        and req.classified_by_id != getattr(actor, "pk", None)
+        and is_staff_for(actor, req)
+        and allowed(actor, EXPORT, req)
+    )
 
 
 def may_call_back(actor: Any, req: ServiceRequest) -> bool:
@@ -258,6 +276,8 @@ def request_submit(
     now = _now(now)
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
+    if channel not in Channel.values:
+        errors["channel"] = [_("Choose how the request came in.")]
     if category is None or not category.is_active:
         errors["category"] = [_("Choose the service you need.")]
     if len(description) < 2:
@@ -329,6 +349,8 @@ def _transition(
     check: Callable[[ServiceRequest], bool],
     note: str = "",
     note_required: str = "",
+    note_field: str = "note",
+    note_max: int = NOTE_MAX,
     expected_version: int | None = None,
     change: Callable[[ServiceRequest, dt.datetime], dict[str, Any]] | None = None,
     public: bool = True,
@@ -339,9 +361,9 @@ def _transition(
     now = _now(now)
     note = (note or "").strip()
     if note_required and not note:
-        raise ValidationError({"note": [note_required]})
-    if len(note) > NOTE_MAX:
-        raise ValidationError({"note": [_("Keep the note under %(max)d characters.") % {"max": NOTE_MAX}]})
+        raise ValidationError({note_field: [note_required]})
+    if len(note) > note_max:
+        raise ValidationError({note_field: [_("Keep it under %(max)d characters.") % {"max": note_max}]})
     with transaction.atomic():
         locked = ServiceRequest.objects.select_for_update().select_related("category", "community").get(pk=req.pk)
         if not check(locked):
@@ -361,7 +383,7 @@ def _transition(
         fields = change(locked, now) if change else {}
         if new_state is not None:
             fields["state"] = new_state
-        _mark_breaches(locked, now, fields)
+        _mark_breaches(locked, old_state, now, fields)
         for name, value in fields.items():
             setattr(locked, name, value)
         locked.version = F("version") + 1
@@ -375,14 +397,20 @@ def _transition(
     return locked
 
 
-def _mark_breaches(req: ServiceRequest, now: dt.datetime, fields: dict[str, Any]) -> None:
+def _mark_breaches(req: ServiceRequest, old_state: str, now: dt.datetime, fields: dict[str, Any]) -> None:
     """A breach stays a breach: once a deadline has passed unmet the flag is set for good, before
-    a pause could move the deadline later."""
+    a pause could move the deadline later. A finished request cannot become late; one on hold is
+    judged against its deadlines as moved by the pause (known when it resumes)."""
+    resuming = old_state == S.SUSPENDED and "resolution_due_at" in fields
+    if old_state not in OPEN_STATES or (old_state == S.SUSPENDED and not resuming):
+        return
+    response_due = fields.get("response_due_at", req.response_due_at)
+    resolution_due = fields.get("resolution_due_at", req.resolution_due_at)
     responded = fields.get("first_response_at") or req.first_response_at
-    if not req.response_breached and (responded or now) > req.response_due_at:
+    if not req.response_breached and (responded or now) > response_due:
         fields["response_breached"] = True
     handled = fields.get("handled_at") or req.handled_at
-    if not req.resolution_breached and (handled or now) > req.resolution_due_at:
+    if not req.resolution_breached and (handled or now) > resolution_due:
         fields["resolution_breached"] = True
 
 
@@ -414,31 +442,7 @@ def request_dispatch(
 ) -> ServiceRequest:
     """派单 to a grid, a staff member, a branch or a volunteer member. Dispatching a request not
     yet accepted accepts it too; an escalated one is dispatched by the street."""
-    errors: dict[str, list[str]] = {}
-    assignee_user = None
-    if kind == AssigneeKind.STAFF:
-        if user is None:
-            errors["assignee"] = [_("Choose the staff member.")]
-        assignee_user = user
-    elif kind == AssigneeKind.VOLUNTEER:
-        if person is None:
-            errors["assignee"] = [_("Choose the party member.")]
-        else:
-            assignee_user = person.user
-            if assignee_user is None:
-                errors["assignee"] = [
-                    _(
-                        "This member has no account yet, so they cannot see the request. Give them one, or dispatch to their branch."
-                    )
-                ]
-    elif kind == AssigneeKind.BRANCH:
-        if organization is None:
-            errors["assignee"] = [_("Choose the party branch.")]
-    elif kind == AssigneeKind.GRID:
-        if grid is None or grid.level != RegionLevel.GRID:
-            errors["assignee"] = [_("Choose the grid.")]
-    else:
-        errors["assignee"] = [_("Choose whom to dispatch it to.")]
+    errors, assignee_user = _check_assignee(req, kind, user, person, organization, grid)
     if errors:
         raise ValidationError(errors)
 
@@ -458,6 +462,45 @@ def request_dispatch(
     return _transition(actor=actor, req=req, action="dispatch", new_state=S.DISPATCHED, check=check, note=note,
                        expected_version=expected_version, change=change, public=False, request=request,
                        now=now)  # fmt: skip
+
+
+def _check_assignee(req: ServiceRequest, kind: str, user: Any, person: Person | None,
+                    organization: Organization | None, grid: Region | None) -> tuple[dict[str, list[str]], Any]:  # fmt: skip
+    """Who a request may go to: a grid or branch of its community, a staff member who can see
+    it, a party member in good standing with an account."""
+    from dangjian.accounts.roles import STAFF_ROLES
+    from dangjian.orgs.models import OrgKind
+    from dangjian.people.models import Member, MembershipStatus
+
+    community = req.community
+    if kind == AssigneeKind.STAFF:
+        if user is None or not getattr(user, "is_active", False):
+            return {"assignee": [_("Choose the staff member.")]}, None
+        if not (scope_for(user).has_role(*STAFF_ROLES) and allowed(user, VIEW, req)):
+            return {"assignee": [_("%(name)s is not a staff member who can see this request.") % {"name": user}]}, None
+        return {}, user
+    if kind == AssigneeKind.VOLUNTEER:
+        if person is None:
+            return {"assignee": [_("Choose the party member.")]}, None
+        if not Member.objects.filter(person=person, status=MembershipStatus.NORMAL).exists():
+            return {"assignee": [_("%(name)s is not a party member in good standing.") % {"name": person.name}]}, None
+        if person.user_id is None:
+            return {"assignee": [_("This member has no account yet, so they cannot see the request. "
+                                   "Give them one, or dispatch to their branch.")]}, None  # fmt: skip
+        return {}, person.user
+    if kind == AssigneeKind.BRANCH:
+        if (
+            organization is None
+            or organization.kind not in (OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)
+            or organization.region_id != community.pk
+        ):
+            return {"assignee": [_("Choose a party branch of %(community)s.") % {"community": community.name}]}, None
+        return {}, None
+    if kind == AssigneeKind.GRID:
+        if grid is None or grid.level != RegionLevel.GRID or grid.parent_id != community.pk:
+            return {"assignee": [_("Choose a grid of %(community)s.") % {"community": community.name}]}, None
+        return {}, None
+    return {"assignee": [_("Choose whom to dispatch it to.")]}, None
 
 
 def request_start(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
@@ -567,7 +610,8 @@ def request_handle(*, actor: Any, req: ServiceRequest, result: str, request: Any
 
     return _transition(actor=actor, req=req, action="handle", new_state=S.HANDLED,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=result,
-                       change=change, request=request, now=now)  # fmt: skip
+                       note_field="result", note_max=DESCRIPTION_MAX, change=change, request=request,
+                       now=now)  # fmt: skip
 
 
 def _rate(req: ServiceRequest, score: Any, comment: str, source: str, now: dt.datetime) -> None:
@@ -601,17 +645,19 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         _rate(r, score, comment, OutcomeSource.RESIDENT, moment)
-        fields: dict[str, Any] = {
-            "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
-            "outcome_source": OutcomeSource.RESIDENT, "outcome_at": moment,
-        }  # fmt: skip
         if not resolved:
-            fields.update(state=S.IN_PROGRESS, handled_at=None, handle_seconds=None)
+            # Not resolved sends it back: the verdict is on the step; the request's outcome waits
+            # for the requester's word on the next 办结 (or counts as neither if none comes).
+            return {"state": S.IN_PROGRESS, "handled_at": None, "handle_seconds": None, "outcome": "",
+                    "outcome_source": "", "outcome_at": None}  # fmt: skip
+        fields: dict[str, Any] = {
+            "outcome": Outcome.RESOLVED, "outcome_source": OutcomeSource.RESIDENT, "outcome_at": moment,
+        }  # fmt: skip
         return fields
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
                        new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token),
-                       note=comment, change=change, request=request, now=now)  # fmt: skip
+                       note=comment, note_field="comment", change=change, request=request, now=now)  # fmt: skip
 
 
 def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolved: bool | None = None,
@@ -664,10 +710,14 @@ def request_withdraw(*, actor: Any, req: ServiceRequest, note: str = "", token: 
 def request_merge(*, actor: Any, req: ServiceRequest, original: ServiceRequest | None, note: str = "",
                   request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """Close as a duplicate of ``original`` (which the requester can follow instead)."""
-    if original is None or original.pk == req.pk or not allowed(actor, VIEW, original):
+    if original is None or not allowed(actor, VIEW, original):
         raise ValidationError({"original": [_("Enter the number of the request this one repeats.")]})
-    if original.duplicate_of_id:
+    seen = {original.pk}
+    while original.duplicate_of_id and original.duplicate_of_id not in seen:  # to the root of the chain
+        seen.add(original.duplicate_of_id)
         original = original.duplicate_of
+    if original.pk == req.pk:
+        raise ValidationError({"original": [_("A request cannot repeat itself.")]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.DUPLICATE, "duplicate_of": original,
@@ -771,10 +821,9 @@ def request_sign_off(*, actor: Any, req: ServiceRequest, note: str = "", request
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """A second reviewer (a secretary or admin, not the one who classified it) signs off: the
     request leaves the rates and, if still open, is closed as classified."""
-    from dangjian.core.access import EXPORT
 
     def check(r: ServiceRequest) -> bool:
-        return is_staff_for(actor, r) and scope_for(actor).can(EXPORT)
+        return is_staff_for(actor, r) and allowed(actor, EXPORT, r)
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         if not r.classification or r.signed_off_at:
@@ -837,21 +886,31 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             RequestStep(request_id=pk, action="breach", old_state=state, new_state=state, at=now, is_public=False)
             for pk, state in late
         )
-        unconfirmed = ServiceRequest.objects.filter(
-            state=S.HANDLED, handled_at__lt=now - dt.timedelta(days=CONFIRM_DAYS)
+        # Lock the rows it closes: a requester confirming at this moment either waits and then
+        # finds it closed, or confirmed first and the row is no longer "handled" here.
+        stale = list(
+            ServiceRequest.objects.select_for_update()
+            .filter(state=S.HANDLED, handled_at__lt=now - dt.timedelta(days=CONFIRM_DAYS))
+            .values_list("pk", flat=True)
         )
-        stale = list(unconfirmed.values_list("pk", flat=True))
-        unconfirmed.update(state=S.CLOSED, closed_at=now, close_reason=CloseReason.NO_ANSWER, version=F("version") + 1)
+        ServiceRequest.objects.filter(pk__in=stale, state=S.HANDLED).update(
+            state=S.CLOSED, closed_at=now, close_reason=CloseReason.NO_ANSWER, version=F("version") + 1
+        )
+        note = str(CloseReason.NO_ANSWER.label)
         RequestStep.objects.bulk_create(
-            RequestStep(
-                request_id=pk,
-                action="close",
-                old_state=S.HANDLED,
-                new_state=S.CLOSED,
-                at=now,
-                note=str(CloseReason.NO_ANSWER.label),
-            )
+            RequestStep(request_id=pk, action="close", old_state=S.HANDLED, new_state=S.CLOSED, at=now, note=note)
             for pk in stale
+        )
+        closed = ServiceRequest.objects.filter(pk__in=stale).select_related("category")
+        Event.objects.bulk_create(
+            build_event(
+                actor=None,
+                action=EventAction.STATUS_CHANGED,
+                target=r,
+                reason=note,
+                changes={"state": [S.HANDLED, S.CLOSED]},
+            )
+            for r in closed
         )
     return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
 

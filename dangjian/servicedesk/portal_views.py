@@ -103,8 +103,7 @@ def mine(request: HttpRequest) -> HttpResponse:
 @require_GET
 def track(request: HttpRequest, token: str) -> HttpResponse:
     req = request_selectors.request_by_token(token)
-    may = {a: lifecycle.may(request.user, req, a, token=token) for a in ("confirm", "withdraw", "reopen")}
-    may["info"] = req.is_open
+    may = {a: lifecycle.may(request.user, req, a, token=token) for a in ("confirm", "withdraw", "reopen", "info")}
     context = {
         "req": req,
         "token": token,

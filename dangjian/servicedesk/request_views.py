@@ -137,11 +137,8 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = request_selectors.request_for(user=request.user, pk=pk)
     user = request.user
     is_staff = lifecycle.is_staff_for(user, req)
-    actions = {a: lifecycle.may(user, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note")}
+    actions = {a: lifecycle.may(user, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note", "sign_off")}
     actions["classify"] = is_staff and not req.signed_off_at
-    actions["sign_off"] = (
-        is_staff and bool(req.classification) and not req.signed_off_at and req.classified_by_id != user.pk
-    )
     context = {
         "req": req,
         "steps": _labelled(request_selectors.steps(req, public_only=False)),

@@ -4,7 +4,7 @@ events each writes, the SLA clock (worked out by hand on the business calendar: 
 08:30–12:00 and 14:00–17:30, i.e. 7 business hours a day), the sweep, callbacks, merging,
 reopening, classification and who sees what.
 
-Tests marked xfail(strict=True) document bugs: they describe the behaviour that should be.
+Sixteen of these tests were first written as strict xfails: each documented a bug later fixed.
 
 Unless a test says otherwise the request is 钱七's own (she is world.users.resident), submitted on
 the resident pages on Monday 23 November 2026 at 09:00 in grid A1, in a test category with a
@@ -375,7 +375,6 @@ def test_a_request_sits_in_a_community_or_grid(world, region):
     assert set(err.value.message_dict) == {"region"}
 
 
-@pytest.mark.xfail(strict=True, reason="request_submit stores any channel string; it should accept only Channel values")
 def test_an_unknown_channel_is_refused(world):
     with pytest.raises(ValidationError) as err:
         submit(world, channel="carrier-pigeon")
@@ -622,10 +621,6 @@ def test_without_an_account_the_token_is_the_key(world):
     assert Rating.objects.get(request=req).score == 4
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="is_requester: secrets.compare_digest raises TypeError for a non-ASCII token (from a URL) instead of refusing",
-)
 def test_a_non_ascii_token_is_simply_wrong(world):
     req = advance(world, submit(world, actor=AnonymousUser(), region=world.grid_a1, phone=PHONE),
                   "dispatch", "start", "handle")  # fmt: skip
@@ -686,10 +681,10 @@ def _may_case(world, case):
     [
         "staff-escalated-dispatch", "admin-escalated-dispatch", "handler-callback", "secretary-callback",
         "staff-confirm", "handler-handle", "handler-close", "requester-classify",
-        pytest.param("handler-resume", marks=pytest.mark.xfail(strict=True, reason="may(): 'resume' falls through to is_staff_for, but request_resume lets the handler resume")),
-        pytest.param("handler-note", marks=pytest.mark.xfail(strict=True, reason="may(): 'note' falls through to is_staff_for, but request_note lets the handler write notes")),
-        pytest.param("requester-info", marks=pytest.mark.xfail(strict=True, reason="may(): 'info' falls through to is_staff_for (staff yes, requester no), but request_add_info is for the requester only")),
-        pytest.param("staff-sign-off", marks=pytest.mark.xfail(strict=True, reason="may(): 'sign_off' falls through to is_staff_for, but request_sign_off also needs the export right")),
+        "handler-resume",
+        "handler-note",
+        "requester-info",
+        "staff-sign-off",
     ],
 )  # fmt: skip
 def test_may_agrees_with_what_the_transition_allows(world, case):
@@ -788,22 +783,12 @@ def test_a_note_longer_than_the_limit_is_refused(world):
     assert lc.request_suspend(actor=world.users.staff, req=req, note="等" * 1000, now=LATER).state == S.SUSPENDED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_handle allows a reply of up to 2000 characters, but passes it to _transition as the note, "
-    "which refuses notes over 1000 (error keyed 'note', not 'result')",
-)
 def test_a_long_reply_within_the_reply_limit_is_accepted(world):
     req = reach(world, S.IN_PROGRESS)
     result = "已处理。" * 375  # 1500 characters, under DESCRIPTION_MAX
     assert lc.request_handle(actor=world.users.staff, req=req, result=result, now=LATER).result == result
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_confirm passes the requester's comment to _transition as the note: a comment over 1000 "
-    "characters is refused with the error keyed 'note', a field the requester's form does not have",
-)
 def test_a_long_comment_is_refused_keyed_by_comment(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
@@ -942,11 +927,6 @@ def test_a_breach_stays_a_breach_through_a_pause(world):
     assert fresh(req).resolution_breached
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_mark_breaches compares the resume time with the deadline before the pause moved it: a request put "
-    "on hold before its deadline and resumed after it is flagged late although the clock was stopped",
-)
 def test_a_request_on_hold_when_the_deadline_would_have_passed_is_not_late(world):
     req = advance(world, submit(world), "dispatch", "start")
     req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=at("2026-11-23", "10:00"))
@@ -957,11 +937,6 @@ def test_a_request_on_hold_when_the_deadline_would_have_passed_is_not_late(world
     assert not req.resolution_breached
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_mark_breaches flags a request closed before its deadline (withdrawn, merged) as late when anyone "
-    "touches it after the deadline (classify, sign off, note): it compares 'now' as if still open",
-)
 def test_a_request_withdrawn_in_time_does_not_become_late_later(world):
     req = do(world, reach(world, S.DISPATCHED), "withdraw", at("2026-11-23", "10:00"))
     assert not req.resolution_breached
@@ -1053,11 +1028,6 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
     assert list(ServiceRequest.objects.order_by("pk").values()) == snapshot
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sweep closes unconfirmed requests with a bulk update and writes no Event (DESIGN principle 7: each "
-    "change of state is an event)",
-)
 def test_the_sweeps_closing_is_an_event(world):
     req = reach(world, S.HANDLED)
     events = len(events_of(req))
@@ -1065,12 +1035,6 @@ def test_the_sweeps_closing_is_an_event(world):
     assert len(events_of(req)) == events + 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_confirm(resolved=False) sets outcome=unresolved while sending the request back; if the second "
-    "办结 is never confirmed the sweep closes it as no_answer still carrying outcome 'unresolved' (it should count "
-    "as neither)",
-)
 def test_an_earlier_rejection_does_not_stay_the_outcome(world):
     req = do(world, reach(world, S.HANDLED), "reject", LATER)
     req = do(world, req, "handle", at("2026-11-24", "10:00"))
@@ -1257,11 +1221,6 @@ def test_dispatch_to_a_member_without_an_account_is_refused(world):
     assert set(err.value.message_dict) == {"assignee"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_dispatch does not check the assignee: a grid or branch of another community, a 'staff member' "
-    "who is a resident, a 'volunteer party member' who is not a member are all accepted",
-)
 @pytest.mark.parametrize("case", ["grid_b1", "branch_b1", "resident_as_staff", "non_member_volunteer"])
 def test_dispatch_only_to_assignees_that_belong_to_the_request(world, case):
     req = submit(world)
@@ -1302,11 +1261,6 @@ def test_merge_needs_another_request_one_can_see(world, case):
     assert fresh(req).state == S.SUBMITTED
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_merge follows duplicate_of one level only: after the original is itself merged, a request "
-    "merged into an older duplicate points to a duplicate, not to the root",
-)
 def test_merge_points_to_the_root_of_a_chain(world):
     root, middle, older_duplicate, newest = (submit(world, description=f"第{i}条") for i in range(4))
     lc.request_merge(actor=world.users.staff, req=older_duplicate, original=middle, now=LATER)
@@ -1315,11 +1269,6 @@ def test_merge_points_to_the_root_of_a_chain(world):
     assert done.duplicate_of == root
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_merge checks original != req before following duplicate_of: merging B into A where A is "
-    "already a duplicate of B makes B a duplicate of itself",
-)
 def test_a_request_is_never_a_duplicate_of_itself(world):
     a, b = submit(world, description="甲的灯"), submit(world, description="乙的灯")
     lc.request_merge(actor=world.users.staff, req=a, original=b, now=LATER)
@@ -1469,11 +1418,6 @@ def test_sign_off_without_a_classification_is_refused_and_a_finished_request_sta
     assert (done.state, done.close_reason, done.excluded) == (S.HANDLED, "", True)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="request_sign_off checks scope_for(actor).can(EXPORT) anywhere, not on this request: a user with the "
-    "export right in community B and only staff rights in A signs off A's classifications",
-)
 def test_the_export_right_must_cover_the_request(world):
     from dangjian.accounts.services import grant_role
 
@@ -1604,12 +1548,6 @@ def test_ratings_are_hidden_from_the_handler(world):
     assert visible(u.branch, Rating) == set()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="servicedesk/access.py registers ServiceRequest with self_region='home', so q_for drops the 'own "
-    "records' branch for a user whose grant covers their home grid, assuming their requests sit there: a staff "
-    "member of A whose own request was transferred to B no longer sees it",
-)
 def test_a_staff_member_sees_her_own_request_wherever_it_sits(world):
     zhang_user = make_user("staff_zhang", Role.COMMUNITY_STAFF, world.community_a, person=world.zhang)
     req = submit(world, actor=zhang_user, requester=world.zhang)

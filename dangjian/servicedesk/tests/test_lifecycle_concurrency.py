@@ -130,12 +130,6 @@ def test_two_people_accepting_at_once_the_second_is_told_it_is_already_accepted(
     assert RequestStep.objects.filter(request=req, action="accept").count() == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sweep() lists the unconfirmed requests, then bulk-updates them, then writes a 'close' step for every "
-    "listed id without locking the rows: a requester who confirms in between keeps her confirmation (the UPDATE "
-    "re-checks state) but gets a bogus 'closed' step, and the sweep reports a request closed that is not",
-)
 def test_the_sweep_does_not_record_closing_a_request_confirmed_meanwhile(world, monkeypatch):
     req = _submit(world)
     member = world.users.member
