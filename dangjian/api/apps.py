@@ -6,3 +6,6 @@ class ApiConfig(AppConfig):
     name = "dangjian.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        from dangjian.api import access  # noqa: F401 - registers the access rules
