@@ -137,3 +137,39 @@ class ResidentRequestForm(forms.Form):
             self.fields["region"].help_text = _("Leave empty to use the grid where you live.")
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
         _style(self)
+
+
+class ReceptionForm(forms.Form):
+    community = forms.ModelChoiceField(label=_("Community"), queryset=None)
+    representative = forms.ModelChoiceField(
+        label=_("Party representative"), queryset=None, help_text=_("A party member of the community.")
+    )
+    starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("Place"), max_length=100)
+    slots = forms.IntegerField(label=_("Places to book"), min_value=1, max_value=200, initial=10)
+    note = forms.CharField(label=_("Topics welcome (optional)"), required=False, max_length=300)
+
+    def __init__(self, *args: Any, communities: Any, representatives: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["community"].queryset = communities
+        self.fields["representative"].queryset = representatives
+        self.fields["representative"].label_from_instance = lambda person: person.name
+        _style(self)
+
+
+class BookingForm(forms.Form):
+    topic = forms.CharField(
+        label=_("What do you want to raise?"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
+    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+
+    def __init__(self, *args: Any, anonymous: bool, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not anonymous:
+            del self.fields["contact_name"]
+            del self.fields["phone"]
+        else:
+            self.fields["phone"].required = True
+        _style(self)

@@ -246,6 +246,14 @@ def _save_attachments(req: ServiceRequest, files: list[Any], actor: Any) -> None
         )
 
 
+def _in_range(value: Any, limit: int) -> bool:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return False
+    return -limit <= number <= limit
+
+
 def _user(actor: Any) -> Any:
     return actor if getattr(actor, "is_authenticated", False) else None
 
@@ -311,6 +319,11 @@ def request_submit(
             number = validate_mobile(phone)
         except ValidationError as exc:
             errors["phone"] = exc.messages
+    for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
+        if value not in (None, "") and not _in_range(value, limit):
+            errors[name] = [_("Enter a %(name)s between -%(limit)d and %(limit)d.") % {"name": name, "limit": limit}]
+    if "\x00" in description:
+        errors["description"] = [_("The description contains characters that cannot be stored.")]
     files = check_attachments(attachments, errors)
     if errors:
         raise ValidationError(errors)
@@ -854,7 +867,9 @@ def request_set_public(*, actor: Any, req: ServiceRequest, consent: bool | None 
         fields["public_summary"] = summary.strip()[:300]
     if fields:
         with transaction.atomic():
-            ServiceRequest.objects.filter(pk=req.pk).update(**fields, updated_at=timezone.now())
+            ServiceRequest.objects.filter(pk=req.pk).update(
+                **fields, updated_at=timezone.now(), version=F("version") + 1
+            )
             record_event(actor=actor, action=EventAction.UPDATED, target=req, request=request,
                          changes={k: [getattr(req, k), v] for k, v in fields.items()})  # fmt: skip
         for name, value in fields.items():
@@ -875,13 +890,15 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         responses = ServiceRequest.objects.filter(
             response_breached=False, first_response_at__isnull=True, response_due_at__lt=now,
             state__in=[S.SUBMITTED, S.RETURNED],
-        ).exclude(state=S.SUSPENDED).update(response_breached=True)  # fmt: skip
+        ).exclude(state=S.SUSPENDED).update(response_breached=True, updated_at=now)  # fmt: skip
         late = list(
             ServiceRequest.objects.filter(resolution_breached=False, resolution_due_at__lt=now, handled_at__isnull=True)
             .exclude(state__in=[S.SUSPENDED, S.HANDLED, S.VISITED, S.CLOSED])
             .values_list("pk", "state")
         )
-        ServiceRequest.objects.filter(pk__in=[pk for pk, _state in late]).update(resolution_breached=True)
+        ServiceRequest.objects.filter(pk__in=[pk for pk, _state in late]).update(
+            resolution_breached=True, updated_at=now
+        )
         RequestStep.objects.bulk_create(
             RequestStep(request_id=pk, action="breach", old_state=state, new_state=state, at=now, is_public=False)
             for pk, state in late
@@ -894,7 +911,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             .values_list("pk", flat=True)
         )
         ServiceRequest.objects.filter(pk__in=stale, state=S.HANDLED).update(
-            state=S.CLOSED, closed_at=now, close_reason=CloseReason.NO_ANSWER, version=F("version") + 1
+            state=S.CLOSED, closed_at=now, close_reason=CloseReason.NO_ANSWER, version=F("version") + 1, updated_at=now
         )
         note = str(CloseReason.NO_ANSWER.label)
         RequestStep.objects.bulk_create(

@@ -240,6 +240,9 @@ class ServiceRequest(TimeStampedModel):
             models.Index(fields=["state", "resolution_due_at"], name="request_state_due_idx"),
             models.Index(fields=["assignee_user", "state"], name="request_assignee_idx"),
             models.Index(fields=["requester", "submitted_at"], name="request_requester_idx"),
+            models.Index(
+                fields=["community", "outcome_at"], condition=models.Q(is_public=True), name="request_public_board_idx"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -371,3 +374,76 @@ class Callback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}"
+
+
+class ReceptionSession(TimeStampedModel):
+    """A party representative's reception (党代表接访): a time and place where residents who
+    booked a slot raise what concerns them; what they raise becomes requests."""
+
+    community = models.ForeignKey(
+        "orgs.Region", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
+    )
+    representative = models.ForeignKey(
+        "people.Person", verbose_name=_("party representative"), on_delete=models.PROTECT, related_name="+"
+    )
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    place = models.CharField(_("place"), max_length=100)
+    slots = models.PositiveSmallIntegerField(_("places to book"), default=10)
+    note = models.CharField(_("topics welcome"), max_length=300, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reception session")
+        verbose_name_plural = _("reception sessions")
+        ordering = ["starts_at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(ends_at__gt=models.F("starts_at")), name="reception_ends_after")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.representative} {self.starts_at:%Y-%m-%d %H:%M}"
+
+
+class ReceptionBooking(models.Model):
+    """A resident's booked slot at a reception, with what they want to raise. Raising it at the
+    reception makes it a request (channel: reception) linked here."""
+
+    session = models.ForeignKey(
+        ReceptionSession, verbose_name=_("reception"), on_delete=models.PROTECT, related_name="bookings"
+    )
+    person = models.ForeignKey(
+        "people.Person", verbose_name=_("resident"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    contact_name = models.CharField(_("name"), max_length=50, blank=True)
+    phone_encrypted = models.TextField(editable=False, blank=True)
+    phone_masked = models.CharField(_("mobile"), max_length=11, editable=False, blank=True)
+    topic = models.CharField(_("what you want to raise"), max_length=500)
+    booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    request = models.OneToOneField(
+        ServiceRequest, verbose_name=_("request"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="booking",
+    )  # fmt: skip
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("booking")
+        verbose_name_plural = _("bookings")
+        ordering = ["booked_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "person"], condition=models.Q(cancelled_at__isnull=True, person__isnull=False),
+                name="booking_one_per_person",
+            )
+        ]  # fmt: skip
+
+    def __str__(self) -> str:
+        return self.topic[:30]

@@ -21,6 +21,8 @@ from dangjian.servicedesk.models import (
     OPEN_STATES,
     Outcome,
     Rating,
+    ReceptionBooking,
+    ReceptionSession,
     RequestState,
     RequestStep,
     ServiceCategory,
@@ -223,3 +225,55 @@ def callbacks_due_count(*, user: Any) -> int:
         .exclude(assignee_user=user)
         .count()
     )
+
+
+def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> list[ReceptionSession]:
+    """Receptions residents may book: public notices (who, when, where, places left)."""
+    now = now or timezone.now()
+    rows = list(
+        ReceptionSession.objects.filter(cancelled_at__isnull=True, starts_at__gt=now)
+        .select_related("community", "representative")
+        .annotate(booked=Count("bookings", filter=Q(bookings__cancelled_at__isnull=True)))
+        .order_by("starts_at")[:limit]
+    )
+    for session in rows:
+        session.left = max(0, session.slots - session.booked)
+    return rows
+
+
+def receptions_for(*, user: Any, limit: int = 100) -> list[ReceptionSession]:
+    """The receptions of the user's communities, latest first, with their booking counts."""
+    return list(
+        restrict(ReceptionSession.objects.all(), user, VIEW)
+        .select_related("community", "representative")
+        .annotate(
+            booked=Count("bookings", filter=Q(bookings__cancelled_at__isnull=True)),
+            raised=Count("bookings", filter=Q(bookings__request__isnull=False)),
+        )
+        .order_by("-starts_at")[:limit]
+    )
+
+
+def reception_for(*, user: Any, pk: int) -> ReceptionSession:
+    session = (
+        restrict(ReceptionSession.objects.all(), user, VIEW).select_related("community", "representative")
+        .filter(pk=pk).first()
+    )  # fmt: skip
+    if session is None:
+        raise Http404
+    return session
+
+
+def bookings(session: ReceptionSession) -> list[ReceptionBooking]:
+    return list(session.bookings.select_related("person", "request").order_by("cancelled_at", "booked_at", "id"))
+
+
+def own_bookings(*, user: Any) -> list[ReceptionBooking]:
+    person_id = scope_for(user).person_id
+    if not person_id:
+        return []
+    return list(
+        ReceptionBooking.objects.filter(person_id=person_id).select_related("session", "session__representative",
+                                                                             "session__community", "request")
+        .order_by("-session__starts_at")[:20]
+    )  # fmt: skip

@@ -274,6 +274,7 @@ def seed(ctx: SeedContext) -> None:
             last = ServiceRequest.objects.order_by("-id").values_list("id", flat=True).first() or 1
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [ServiceRequest._meta.db_table, last])
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ServiceRequest._meta.db_table)}")
+    _receptions(ctx, now)
     ctx.log(f"service requests: {total} over {years} year(s)")
 
 
@@ -323,3 +324,29 @@ def _demo_resident_requests(ctx: SeedContext, person: Any, categories: list[Serv
                             ("handle", RequestState.HANDLED, handled)):  # fmt: skip
         steps.append({"request_id": next_id, "action": action, "old_state": "", "new_state": new, "actor_id": None,
                       "at": _db(at), "note": "", "is_public": True})  # fmt: skip
+
+
+def _receptions(ctx: SeedContext, now: dt.datetime) -> None:
+    """Two receptions with a party representative in each of the first communities: next week's
+    with a few bookings, and one a fortnight ago whose bookings became requests."""
+    from dangjian.servicedesk.models import ReceptionBooking, ReceptionSession
+
+    rng = ctx.rng
+    for community in ctx.shared["communities"][:4]:
+        members = community["members"]
+        if not members:
+            continue
+        representative = rng.choice(members).person
+        people = community["people"]
+        for days, booked in ((7, 3), (-14, 2)):
+            start = (now + dt.timedelta(days=days)).replace(hour=9, minute=0)
+            session = ReceptionSession.objects.create(
+                community=community["region"], representative=representative, starts_at=start,
+                ends_at=start + dt.timedelta(hours=2), place="党群服务中心二楼接待室", slots=8,
+                note="欢迎反映小区治理、民生服务方面的意见建议",
+            )  # fmt: skip
+            for person in rng.sample(people, k=min(booked, len(people))):
+                ReceptionBooking.objects.create(
+                    session=session, person=person, topic=rng.choice(DESCRIPTIONS["deputy-reception"]),
+                    booked_at=start - dt.timedelta(days=3),
+                )  # fmt: skip

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from dangjian.servicedesk import request_views, views
+from dangjian.servicedesk import reception_views, request_views, views
 
 app_name = "servicedesk"
 urlpatterns = [
@@ -11,6 +11,10 @@ urlpatterns = [
     path("requests/<int:pk>/act/<slug:action>/", request_views.act, name="request_act"),
     path("requests/<int:pk>/attachments/<int:attachment_pk>/", request_views.attachment, name="request_attachment"),
     path("callbacks/", request_views.callbacks, name="callbacks"),
+    path("receptions/", reception_views.receptions, name="receptions"),
+    path("receptions/<int:pk>/", reception_views.reception, name="reception"),
+    path("receptions/<int:pk>/cancel/", reception_views.reception_cancel, name="reception_cancel"),
+    path("receptions/<int:pk>/raise/<int:booking_pk>/", reception_views.booking_raise, name="booking_raise"),
     path("catalogue/", views.catalogue, name="catalogue"),
     path("catalogue/new/", views.category_edit, name="category_new"),
     path("catalogue/<int:pk>/", views.category_edit, name="category_edit"),

@@ -113,3 +113,73 @@ CASES: list[Case] = [
         method="post",
     ),
 ]
+
+
+def _reception(world, booked=False):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dangjian.servicedesk import reception_services
+
+    start = timezone.now() + dt.timedelta(days=3)
+    session = reception_services.session_create(
+        actor=world.users.staff, community=world.community_a, representative=world.zhao, starts_at=start,
+        ends_at=start + dt.timedelta(hours=2), place="党群服务中心二楼", slots=5,
+    )  # fmt: skip
+    if booked:
+        return reception_services.booking_create(actor=world.users.resident, session=session, topic="想反映停车难")
+    return session
+
+
+CASES += [
+    Case(
+        "servicedesk:receptions",
+        "receptions are for staff",
+        lambda w: reverse("servicedesk:receptions"),
+        only(STAFF, 200),
+    ),
+    Case(
+        "servicedesk:reception",
+        "a reception of community A",
+        lambda w: reverse("servicedesk:reception", args=[_reception(w).pk]),
+        only(A_STAFF, 200),
+    ),
+    Case(
+        "servicedesk:reception_cancel",
+        "cancel a reception of community A",
+        lambda w: reverse("servicedesk:reception_cancel", args=[_reception(w).pk]),
+        only(A_STAFF, 302, no=404),
+        method="post",
+        data=lambda w: {"reason": "党代表临时出差"},
+    ),
+    Case(
+        "servicedesk:booking_raise",
+        "record a booking of community A as a request",
+        lambda w: (lambda b: reverse("servicedesk:booking_raise", args=[b.session_id, b.pk]))(_reception(w, True)),
+        only(A_STAFF, 302),
+        method="post",
+        data=lambda w: {"description": "停车难"},
+    ),
+    Case(
+        "portal:receptions",
+        "upcoming receptions are public",
+        lambda w: reverse("portal:receptions"),
+        expect(200, anonymous=200),
+    ),
+    Case(
+        "portal:book",
+        "anyone may book (anonymous needs a number: back to the list with a message)",
+        lambda w: reverse("portal:book", args=[_reception(w).pk]),
+        expect(302, anonymous=302),
+        method="post",
+        data=lambda w: {"topic": "想反映停车难", "phone": "13912345678"},
+    ),
+    Case(
+        "portal:booking_cancel",
+        "only the resident who booked cancels",
+        lambda w: reverse("portal:booking_cancel", args=[_reception(w, True).pk]),
+        only(("resident",), 302),
+        method="post",
+    ),
+]

@@ -1,0 +1,152 @@
+"""党代表接访 pages: staff schedule receptions and turn what residents raise into requests;
+residents see upcoming receptions and book a place (with or without an account)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CREATE, VIEW, restrict, scope_for
+from dangjian.core.views import add_service_errors
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people.models import Person
+from dangjian.servicedesk import reception_services, request_selectors
+from dangjian.servicedesk.forms import BookingForm, ReceptionForm
+from dangjian.servicedesk.models import ReceptionBooking, ServiceCategory
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not scope_for(request.user).sees_trees:
+        raise Http404
+
+
+@require_http_methods(["GET", "POST"])
+def receptions(request: HttpRequest) -> HttpResponse:
+    """The receptions of the user's communities; users who may create records schedule new ones."""
+    _staff_only(request)
+    can_create = scope_for(request.user).can(CREATE)
+    form = None
+    if can_create:
+        communities = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), request.user, CREATE)
+        representatives = restrict(
+            Person.objects.filter(member__isnull=False, member__status="normal"), request.user, VIEW
+        ).order_by("name_pinyin")[:500]
+        form = ReceptionForm(request.POST or None, communities=communities, representatives=representatives)
+        if request.method == "POST" and form.is_valid():
+            try:
+                session = reception_services.session_create(actor=request.user, request=request, **form.cleaned_data)
+            except ValidationError as exc:
+                add_service_errors(form, exc)
+            except PermissionDenied:
+                raise Http404 from None
+            else:
+                messages.success(request, _("The reception is scheduled; residents can book it now."))
+                return redirect("servicedesk:reception", pk=session.pk)
+    elif request.method == "POST":
+        raise Http404
+    context = {"rows": request_selectors.receptions_for(user=request.user), "form": form}
+    return render(request, "servicedesk/receptions/list.html", context)
+
+
+@require_GET
+def reception(request: HttpRequest, pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(user=request.user, pk=pk)
+    context = {
+        "session": session,
+        "bookings": request_selectors.bookings(session),
+        "categories": ServiceCategory.objects.filter(is_active=True).order_by("family", "sort_order"),
+        "default_category": reception_services.RECEPTION_CATEGORY,
+    }
+    return render(request, "servicedesk/receptions/detail.html", context)
+
+
+@require_POST
+def reception_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(user=request.user, pk=pk)
+    try:
+        reception_services.session_cancel(actor=request.user, session=session, reason=request.POST.get("reason", ""),
+                                          request=request)  # fmt: skip
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The reception is cancelled."))
+    return redirect("servicedesk:reception", pk=pk)
+
+
+@require_POST
+def booking_raise(request: HttpRequest, pk: int, booking_pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(user=request.user, pk=pk)
+    booking = get_object_or_404(ReceptionBooking, pk=booking_pk, session=session)
+    category = ServiceCategory.objects.filter(pk=request.POST.get("category") or 0, is_active=True).first()
+    try:
+        req = reception_services.booking_raise(
+            actor=request.user, booking=booking, category=category,
+            description=request.POST.get("description", "").strip(), request=request,
+        )  # fmt: skip
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return redirect("servicedesk:reception", pk=pk)
+    messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
+    return redirect("servicedesk:reception", pk=pk)
+
+
+@login_not_required
+@require_GET
+def public_receptions(request: HttpRequest) -> HttpResponse:
+    """Upcoming receptions anyone may book (who, when, where, places left), and one's bookings."""
+    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
+    context = {
+        "rows": request_selectors.upcoming_receptions(),
+        "mine": request_selectors.own_bookings(user=request.user) if request.user.is_authenticated else [],
+        "form": BookingForm(anonymous=anonymous),
+    }
+    return render(request, "servicedesk/receptions/public.html", context)
+
+
+@login_not_required
+@require_POST
+def book(request: HttpRequest, pk: int) -> HttpResponse:
+    from dangjian.servicedesk.models import ReceptionSession
+    from dangjian.servicedesk.portal_views import _over_limit
+
+    session = get_object_or_404(ReceptionSession, pk=pk)
+    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
+    form = BookingForm(request.POST, anonymous=anonymous)
+    if anonymous and _over_limit(request):
+        return render(request, "servicedesk/portal/limited.html", status=429)
+    if form.is_valid():
+        try:
+            reception_services.booking_create(actor=request.user, session=session, request=request, **form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("Your place is booked. Please come on time; bring any papers that help."))
+            return redirect("portal:receptions")
+    for field, errors in form.errors.items():
+        for error in errors:
+            messages.error(request, error if field == "__all__" else f"{form.fields[field].label}：{error}")
+    return redirect("portal:receptions")
+
+
+@require_POST
+def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    booking = get_object_or_404(ReceptionBooking, pk=pk, person_id=scope_for(request.user).person_id or -1)
+    try:
+        reception_services.booking_cancel(actor=request.user, booking=booking, request=request)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("Your booking is cancelled."))
+    return redirect("portal:receptions")
