@@ -233,6 +233,8 @@ if PRODUCTION:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
     if env("AXES_PROXY_COUNT"):
         AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT") or "1")
+        # The same proxies for the addresses in the history and the submission rate limits.
+        DANGJIAN_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
         AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 LOGGING = {

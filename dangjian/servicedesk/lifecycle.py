@@ -321,7 +321,8 @@ def request_submit(
             errors["phone"] = exc.messages
     for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
         if value not in (None, "") and not _in_range(value, limit):
-            errors[name] = [_("Enter a %(name)s between -%(limit)d and %(limit)d.") % {"name": name, "limit": limit}]
+            label = ServiceRequest._meta.get_field(name).verbose_name
+            errors[name] = [_("Enter a %(name)s between -%(limit)d and %(limit)d.") % {"name": label, "limit": limit}]
     if "\x00" in description:
         errors["description"] = [_("The description contains characters that cannot be stored.")]
     files = check_attachments(attachments, errors)
