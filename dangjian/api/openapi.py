@@ -229,7 +229,11 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
         "security": [{"bearer": []}, {"session": []}],
         "components": {
             "securitySchemes": {
-                "bearer": {"type": "http", "scheme": "bearer", "description": _("manage.py api_key_create")},
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": _("An API key from manage.py api_key_create"),
+                },
                 "session": {"type": "apiKey", "in": "cookie", "name": "sessionid"},
             },
             "schemas": _schemas(),

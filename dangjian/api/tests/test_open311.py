@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from dangjian.api import open311
 from dangjian.api.common import CHINA
@@ -92,7 +93,7 @@ def test_without_a_key_only_the_public_board_anonymised(world, client):
     assert row["requested_datetime"].endswith("+08:00")
     for hidden in (private, consent_no_summary):
         assert errors_of(client.get(url("request_detail", request_id=hidden.pk)), 404) == [
-            (404, "service_request_id was not found.")
+            (404, _("service_request_id was not found."))
         ]
     detail = client.get(url("request_detail", request_id=board.pk)).json()
     assert detail == rows
@@ -178,7 +179,7 @@ def test_at_most_the_newest_thousand(world, client, staff_key, monkeypatch):
     [
         ({"start_date": "yesterday"}, "W3C"),
         ({"end_date": "2026-13-45T00:00:00+08:00"}, "W3C"),
-        ({"start_date": "2026-06-01", "end_date": "2026-01-01"}, "before"),
+        ({"start_date": "2026-06-01", "end_date": "2026-01-01"}, "end_date"),
         ({"start_date": "2026-01-01", "end_date": "2026-06-01"}, "90"),
         ({"service_code": "no-such"}, "service_code"),
         ({"service_code": ","}, "service_code"),
@@ -202,7 +203,7 @@ def test_list_query_count_does_not_grow_with_rows(world, client, staff_key, djan
     submit(world)
     client.get(url("requests"), {"api_key": staff_key})  # the key's last use is written once a minute
     one = count()
-    for _ in range(19):
+    for _i in range(19):
         submit(world)
     # key, grants, person, the scope's regions, the page of rows with category and community
     with django_assert_num_queries(one):
@@ -281,7 +282,7 @@ def test_a_jurisdiction_outside_the_keys_scope_is_not_found(world, client, staff
     for code in (world.community_b.code, "no-such-code", world.street.code):
         response = post(client, api_key=staff_key, service_code="legal-advice", description="咨询",
                         phone="13812345678", jurisdiction_id=code)  # fmt: skip
-        assert errors_of(response, 404) == [(404, "jurisdiction_id was not found.")]
+        assert errors_of(response, 404) == [(404, _("jurisdiction_id was not found."))]
     resident_key = make_key(world.users.resident)
     assert errors_of(post(client, api_key=resident_key, service_code="legal-advice", description="咨询",
                           phone="13812345678"), 400)  # fmt: skip
