@@ -328,7 +328,8 @@ def _demo_resident_requests(ctx: SeedContext, person: Any, categories: list[Serv
 
 def _receptions(ctx: SeedContext, now: dt.datetime) -> None:
     """Two receptions with a party representative in each of the first communities: next week's
-    with a few bookings, and one a fortnight ago whose bookings became requests."""
+    with a few bookings, and one a fortnight ago whose bookings staff have yet to record as
+    requests (the demo's "record as a request")."""
     from dangjian.servicedesk.models import ReceptionBooking, ReceptionSession
 
     rng = ctx.rng
