@@ -243,6 +243,23 @@ class ServiceRequest(TimeStampedModel):
             models.Index(
                 fields=["community", "outcome_at"], condition=models.Q(is_public=True), name="request_public_board_idx"
             ),
+            # The queue of open work by deadline: only the open (and awaiting-confirmation) requests.
+            models.Index(
+                fields=["resolution_due_at", "id"],
+                name="request_open_due_idx",
+                condition=models.Q(
+                    state__in=[
+                        "submitted",
+                        "accepted",
+                        "dispatched",
+                        "in_progress",
+                        "suspended",
+                        "escalated",
+                        "returned",
+                        "handled",
+                    ]
+                ),
+            ),
         ]
 
     def __str__(self) -> str:

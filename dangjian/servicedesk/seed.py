@@ -34,7 +34,9 @@ from dangjian.servicedesk.models import (
 )
 
 ORDER = 40
-PER_PERSON_YEAR = 0.42
+# Requests per resident a year (DESIGN.md §7): ~5,000 for the demo's 12,000 people, ~500,000
+# for the district's 600,000.
+PER_PERSON_YEAR = {"demo": 0.42, "tiny": 0.42, "district": 0.83, "city": 0.83}
 BATCH = 20000
 # Community quality profiles: (chance of a timely response, handling time ÷ target median, share of
 # residents satisfied, share resolved). Cycled over the communities.
@@ -137,135 +139,143 @@ def seed(ctx: SeedContext) -> None:
         for rows in (requests, steps, ratings, callbacks):
             rows.clear()
 
+    # Day by day, every community: ids then follow submission time, as in real life.
+    rate = PER_PERSON_YEAR.get(ctx.scale.name, PER_PERSON_YEAR["district"])
+    communities = []
     for index, community in enumerate(ctx.shared["communities"]):
-        respond_p, handle_ratio, satisfied_p, resolved_p = PROFILES[index % len(PROFILES)]
-        people = list(community["people"])
-        grids = community["grids"]
-        staff = staff_by_community.get(community["region"].pk, [])
-        count = int(len(people) * PER_PERSON_YEAR * years)
-        repeat_pool: list[tuple[int, str, dt.datetime]] = []
-        for _n in range(count):
-            day = first + dt.timedelta(days=rng.randrange((today - first).days + 1))
-            weights = [_weights(c, day.month) for c in categories]
-            category = rng.choices(categories, weights)[0]
-            person = rng.choice(people)
-            channel = rng.choices(["desk", "phone", "web", "reception"], [4, 3, 3, 0.3])[0]
-            if category.code == "deputy-reception":
-                channel = "reception"
-            minute = rng.randrange(8 * 60 + 30, 17 * 60 + 30) if channel != "web" else rng.randrange(7 * 60, 22 * 60)
-            submitted = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
-            if submitted > now:
-                continue
-            address = person.address or ""
-            if repeat_pool and rng.random() < 0.04:  # the same problem again within a month
-                category_id, address, earlier = rng.choice(repeat_pool)
-                category = next(c for c in categories if c.pk == category_id)
-                submitted = max(submitted, earlier + dt.timedelta(days=rng.randint(3, 28)))
+        if community["people"]:
+            communities.append((community, PROFILES[index % len(PROFILES)], list(community["people"]),
+                                staff_by_community.get(community["region"].pk, []), []))  # fmt: skip
+    day = first
+    while day <= today:
+        weights = [_weights(c, day.month) for c in categories]
+        for community, profile, people, staff, repeat_pool in communities:
+            respond_p, handle_ratio, satisfied_p, resolved_p = profile
+            grids = community["grids"]
+            expected = len(people) * rate / 365 * (1.25 if is_workday(day) else 0.4)
+            for _n in range(int(expected) + (1 if rng.random() < expected - int(expected) else 0)):
+                category = rng.choices(categories, weights)[0]
+                person = rng.choice(people)
+                channel = rng.choices(["desk", "phone", "web", "reception"], [4, 3, 3, 0.3])[0]
+                if category.code == "deputy-reception":
+                    channel = "reception"
+                minute = (
+                    rng.randrange(8 * 60 + 30, 17 * 60 + 30) if channel != "web" else rng.randrange(7 * 60, 22 * 60)
+                )
+                submitted = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=zone)
                 if submitted > now:
                     continue
-            if address and rng.random() < 0.1:
-                repeat_pool.append((category.pk, address, submitted))
-                repeat_pool = repeat_pool[-200:]
-            start = timeline.position(submitted)
-            response_target = sla.target_seconds(category.response_target, category.response_unit)
-            resolution_target = sla.target_seconds(category.resolution_target, category.resolution_unit)
-            response_due = timeline.moment(start + response_target)
-            resolution_due = timeline.moment(start + resolution_target)
-            on_time = rng.random() < respond_p
-            response_pos = start + int(
-                response_target * (rng.uniform(0.05, 0.9) if on_time else rng.uniform(1.05, 2.5))
-            )
-            ratio = rng.lognormvariate(0, 0.45) * handle_ratio
-            handle_pos = max(response_pos + 600, start + int(resolution_target * ratio))
-            grid = rng.choice(grids) if grids else community["region"]
-            row: dict[str, Any] = {
-                "id": next_id, "created_at": _db(submitted), "updated_at": _db(submitted), "version": 1,
-                "category_id": category.pk, "channel": channel,
-                "description": rng.choice(DESCRIPTIONS.get(category.code, GENERIC)), "address": address[:200],
-                "latitude": None, "longitude": None, "region_id": person.region_id or grid.pk,
-                "community_id": community["region"].pk, "level": category.default_level,
-                "requester_id": person.pk, "contact_name": "", "phone_encrypted": "", "phone_hash": "",
-                "phone_masked": "", "submitted_by_id": None, "token": secrets.token_urlsafe(16),
-                "state": RequestState.CLOSED, "submitted_at": _db(submitted), "assignee_kind": "",
-                "assignee_user_id": None, "assignee_person_id": None, "assignee_organization_id": None,
-                "assignee_region_id": None, "response_due_at": _db(response_due),
-                "resolution_due_at": _db(resolution_due), "first_response_at": None, "handled_at": None,
-                "closed_at": None, "handle_seconds": None, "paused_since": None, "response_breached": False,
-                "resolution_breached": False, "result": "", "outcome": "", "outcome_source": "", "outcome_at": None,
-                "close_reason": "", "is_public": False, "public_summary": "", "reopened_from_id": None,
-                "duplicate_of_id": None, "classification": "", "classification_note": "", "classified_by_id": None,
-                "signed_off_by_id": None, "signed_off_at": None, "callback_sampled": False,
-            }  # fmt: skip
-            handler = rng.choice(staff) if staff else None
-            events = [("submit", "", RequestState.SUBMITTED, submitted, None, "")]
-            if response_pos <= now_position:
-                responded = timeline.moment(response_pos)
-                row["first_response_at"] = _db(responded)
-                row["response_breached"] = responded > response_due
-                row["assignee_kind"] = AssigneeKind.STAFF if handler else AssigneeKind.GRID
-                row["assignee_user_id"] = handler.pk if handler else None
-                row["assignee_region_id"] = None if handler else grid.pk
-                row["state"] = RequestState.DISPATCHED
-                events.append(("accept", RequestState.SUBMITTED, RequestState.ACCEPTED, responded, handler, ""))
-                events.append(("dispatch", RequestState.ACCEPTED, RequestState.DISPATCHED, responded, handler, ""))
-            else:
-                row["state"] = RequestState.SUBMITTED
-                row["response_breached"] = now > response_due
-            if row["first_response_at"] and handle_pos <= now_position:
-                handled = timeline.moment(handle_pos)
-                row.update(state=RequestState.HANDLED, handled_at=_db(handled), handle_seconds=handle_pos - start,
-                           resolution_breached=handled > resolution_due, result=rng.choice(RESULTS))  # fmt: skip
-                events.append(
-                    ("handle", RequestState.DISPATCHED, RequestState.HANDLED, handled, handler, row["result"])
+                address = person.address or ""
+                if repeat_pool and rng.random() < 0.04:  # the same problem again within a month
+                    category_id, address, earlier = rng.choice(repeat_pool)
+                    category = next(c for c in categories if c.pk == category_id)
+                    submitted = max(submitted, earlier + dt.timedelta(days=rng.randint(3, 28)))
+                    if submitted > now:
+                        continue
+                if address and rng.random() < 0.1:
+                    repeat_pool.append((category.pk, address, submitted))
+                    del repeat_pool[:-200]
+                start = timeline.position(submitted)
+                response_target = sla.target_seconds(category.response_target, category.response_unit)
+                resolution_target = sla.target_seconds(category.resolution_target, category.resolution_unit)
+                response_due = timeline.moment(start + response_target)
+                resolution_due = timeline.moment(start + resolution_target)
+                on_time = rng.random() < respond_p
+                response_pos = start + int(
+                    response_target * (rng.uniform(0.05, 0.9) if on_time else rng.uniform(1.05, 2.5))
                 )
-                days_since = (now - handled).days
-                if days_since >= 1 and rng.random() < 0.8:
-                    answered_at = handled + dt.timedelta(hours=rng.randint(2, 72))
-                    resolved = rng.random() < resolved_p
-                    source = "callback" if rng.random() < 0.35 else "resident"
-                    if answered_at < now:
-                        row.update(state=RequestState.VISITED, outcome="resolved" if resolved else "unresolved",
-                                   outcome_source=source, outcome_at=_db(answered_at))  # fmt: skip
-                        events.append(("confirm" if source == "resident" else "callback", RequestState.HANDLED,
-                                       RequestState.VISITED, answered_at, None, ""))  # fmt: skip
-                        if rng.random() < 0.75:
-                            score = _score(rng, satisfied_p if resolved else satisfied_p * 0.4)
-                            ratings.append({"request_id": next_id, "score": score, "comment": "", "source": source,
-                                            "rated_at": _db(answered_at)})  # fmt: skip
-                        if source == "callback":
-                            row["callback_sampled"] = True
-                            callbacks.append({"request_id": next_id, "sampled_at": _db(handled), "caller_id": None,
-                                              "done_at": _db(answered_at), "answered": True, "resolved": resolved,
-                                              "note": ""})  # fmt: skip
-                        if resolved and rng.random() < 0.08:
-                            row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
-                        if days_since > 10:
-                            closed = answered_at + dt.timedelta(days=rng.randint(1, 5))
-                            row.update(state=RequestState.CLOSED, closed_at=_db(closed), close_reason="confirmed")
-                            events.append(("close", RequestState.VISITED, RequestState.CLOSED, closed, handler, ""))
+                ratio = rng.lognormvariate(0, 0.45) * handle_ratio
+                handle_pos = max(response_pos + 600, start + int(resolution_target * ratio))
+                grid = rng.choice(grids) if grids else community["region"]
+                row: dict[str, Any] = {
+                    "id": next_id, "created_at": _db(submitted), "updated_at": _db(submitted), "version": 1,
+                    "category_id": category.pk, "channel": channel,
+                    "description": rng.choice(DESCRIPTIONS.get(category.code, GENERIC)), "address": address[:200],
+                    "latitude": None, "longitude": None, "region_id": person.region_id or grid.pk,
+                    "community_id": community["region"].pk, "level": category.default_level,
+                    "requester_id": person.pk, "contact_name": "", "phone_encrypted": "", "phone_hash": "",
+                    "phone_masked": "", "submitted_by_id": None, "token": secrets.token_urlsafe(16),
+                    "state": RequestState.CLOSED, "submitted_at": _db(submitted), "assignee_kind": "",
+                    "assignee_user_id": None, "assignee_person_id": None, "assignee_organization_id": None,
+                    "assignee_region_id": None, "response_due_at": _db(response_due),
+                    "resolution_due_at": _db(resolution_due), "first_response_at": None, "handled_at": None,
+                    "closed_at": None, "handle_seconds": None, "paused_since": None, "response_breached": False,
+                    "resolution_breached": False, "result": "", "outcome": "", "outcome_source": "", "outcome_at": None,
+                    "close_reason": "", "is_public": False, "public_summary": "", "reopened_from_id": None,
+                    "duplicate_of_id": None, "classification": "", "classification_note": "", "classified_by_id": None,
+                    "signed_off_by_id": None, "signed_off_at": None, "callback_sampled": False,
+                }  # fmt: skip
+                handler = rng.choice(staff) if staff else None
+                events = [("submit", "", RequestState.SUBMITTED, submitted, None, "")]
+                if response_pos <= now_position:
+                    responded = timeline.moment(response_pos)
+                    row["first_response_at"] = _db(responded)
+                    row["response_breached"] = responded > response_due
+                    row["assignee_kind"] = AssigneeKind.STAFF if handler else AssigneeKind.GRID
+                    row["assignee_user_id"] = handler.pk if handler else None
+                    row["assignee_region_id"] = None if handler else grid.pk
+                    row["state"] = RequestState.DISPATCHED
+                    events.append(("accept", RequestState.SUBMITTED, RequestState.ACCEPTED, responded, handler, ""))
+                    events.append(("dispatch", RequestState.ACCEPTED, RequestState.DISPATCHED, responded, handler, ""))
+                else:
+                    row["state"] = RequestState.SUBMITTED
+                    row["response_breached"] = now > response_due
+                if row["first_response_at"] and handle_pos <= now_position:
+                    handled = timeline.moment(handle_pos)
+                    row.update(state=RequestState.HANDLED, handled_at=_db(handled), handle_seconds=handle_pos - start,
+                               resolution_breached=handled > resolution_due, result=rng.choice(RESULTS))  # fmt: skip
+                    events.append(
+                        ("handle", RequestState.DISPATCHED, RequestState.HANDLED, handled, handler, row["result"])
+                    )
+                    days_since = (now - handled).days
+                    if days_since >= 1 and rng.random() < 0.8:
+                        answered_at = handled + dt.timedelta(hours=rng.randint(2, 72))
+                        resolved = rng.random() < resolved_p
+                        source = "callback" if rng.random() < 0.35 else "resident"
+                        if answered_at < now:
+                            row.update(state=RequestState.VISITED, outcome="resolved" if resolved else "unresolved",
+                                       outcome_source=source, outcome_at=_db(answered_at))  # fmt: skip
+                            events.append(("confirm" if source == "resident" else "callback", RequestState.HANDLED,
+                                           RequestState.VISITED, answered_at, None, ""))  # fmt: skip
+                            if rng.random() < 0.75:
+                                score = _score(rng, satisfied_p if resolved else satisfied_p * 0.4)
+                                ratings.append({"request_id": next_id, "score": score, "comment": "", "source": source,
+                                                "rated_at": _db(answered_at)})  # fmt: skip
+                            if source == "callback":
+                                row["callback_sampled"] = True
+                                callbacks.append({"request_id": next_id, "sampled_at": _db(handled), "caller_id": None,
+                                                  "done_at": _db(answered_at), "answered": True, "resolved": resolved,
+                                                  "note": ""})  # fmt: skip
+                            if resolved and rng.random() < 0.08:
+                                row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
+                            if days_since > 10:
+                                closed = answered_at + dt.timedelta(days=rng.randint(1, 5))
+                                row.update(state=RequestState.CLOSED, closed_at=_db(closed), close_reason="confirmed")
+                                events.append(("close", RequestState.VISITED, RequestState.CLOSED, closed, handler, ""))
+                        elif days_since > 8:
+                            row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
+                                       close_reason="no_answer")  # fmt: skip
                     elif days_since > 8:
                         row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
                                    close_reason="no_answer")  # fmt: skip
-                elif days_since > 8:
-                    row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
-                               close_reason="no_answer")  # fmt: skip
-            elif row["first_response_at"]:
-                row["resolution_breached"] = now > resolution_due
-                if rng.random() < 0.5:
-                    row["state"] = RequestState.IN_PROGRESS
-            if row["state"] == RequestState.CLOSED and rng.random() < 0.004:
-                row.update(classification=rng.choice(["unreasonable", "untrue", "not_our_remit"]),
-                           classification_note="经核实，诉求超出社区职责范围")  # fmt: skip
-            if full_steps or row["state"] not in (RequestState.CLOSED, RequestState.VISITED):
-                for action, old, new, at, actor, note in events:
-                    steps.append({"request_id": next_id, "action": action, "old_state": old, "new_state": new,
-                                  "actor_id": actor.pk if actor else None, "at": _db(at), "note": note,
-                                  "is_public": action != "dispatch"})  # fmt: skip
-            requests.append(row)
-            next_id += 1
-            total += 1
-            if len(requests) >= BATCH:
-                flush()
+                elif row["first_response_at"]:
+                    row["resolution_breached"] = now > resolution_due
+                    if rng.random() < 0.5:
+                        row["state"] = RequestState.IN_PROGRESS
+                if row["state"] == RequestState.CLOSED and rng.random() < 0.004:
+                    row.update(classification=rng.choice(["unreasonable", "untrue", "not_our_remit"]),
+                               classification_note="经核实，诉求超出社区职责范围")  # fmt: skip
+                if full_steps or row["state"] not in (RequestState.CLOSED, RequestState.VISITED):
+                    for action, old, new, at, actor, note in events:
+                        steps.append({"request_id": next_id, "action": action, "old_state": old, "new_state": new,
+                                      "actor_id": actor.pk if actor else None, "at": _db(at), "note": note,
+                                      "is_public": action != "dispatch"})  # fmt: skip
+                requests.append(row)
+                next_id += 1
+                total += 1
+                if len(requests) >= BATCH:
+                    flush()
+        day += dt.timedelta(days=1)
     if demo_resident is not None:
         _demo_resident_requests(ctx, demo_resident, categories, requests, steps, timeline, now, next_id)
     flush()
