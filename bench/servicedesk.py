@@ -167,7 +167,8 @@ def _communities() -> int:
 
 
 def _prepare_intake() -> tuple[str, int, int, int]:
-    """An API key for a district admin, and a category and grid to submit to."""
+    """An API key for a district admin, a category, a community (the resident form) and a grid
+    (Open311's jurisdiction_id) to submit to."""
     from dangjian.accounts.models import User
     from dangjian.api.keys import api_key_create
     from dangjian.orgs.models import Region
@@ -177,7 +178,7 @@ def _prepare_intake() -> tuple[str, int, int, int]:
     _key, secret = api_key_create(actor=user, user=user, name=f"load test {time.time():.0f}")
     grid = Region.objects.filter(level="grid").order_by("path").first()
     category = ServiceCategory.objects.get(code="sanitation")
-    return secret, category.pk, grid.pk, grid.code
+    return secret, category.pk, grid.parent_id, grid.code
 
 
 class Session:
@@ -203,7 +204,7 @@ class Session:
 def bench_intake(args: argparse.Namespace) -> None:
     from dangjian.servicedesk.models import ServiceRequest
 
-    secret, category_pk, grid_pk, grid_code = _prepare_intake()
+    secret, category_pk, community_pk, grid_code = _prepare_intake()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "PYTHONPATH": str(REPO_DIR)}
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "gunicorn", "dangjian.config.wsgi", "--bind", f"127.0.0.1:{args.port}",
@@ -231,7 +232,7 @@ def bench_intake(args: argparse.Namespace) -> None:
                 status, _body = session.request("GET", "/r/")
                 token = session.cookies.get("csrftoken", "")
                 body = urllib.parse.urlencode({
-                    "csrfmiddlewaretoken": token, "category": category_pk, "region": grid_pk,
+                    "csrfmiddlewaretoken": token, "category": category_pk, "region": community_pk,
                     "description": f"压力测试：楼道灯不亮 {i}", "phone": f"139{i:08d}"[:11],
                 })  # fmt: skip
                 status, _body = session.request("POST", "/r/", body, {

@@ -114,7 +114,7 @@ class ResidentRequestForm(forms.Form):
         label=_("Describe it"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("What happened, where, since when")}),
     )  # fmt: skip
-    region = forms.ModelChoiceField(label=_("Your community or grid"), queryset=None, required=False)
+    region = forms.ModelChoiceField(label=_("Your community"), queryset=None, required=False)
     address = forms.CharField(label=_("Address (optional)"), required=False, max_length=200)
     contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
@@ -129,12 +129,15 @@ class ResidentRequestForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _categories()
         self.fields["region"].queryset = regions
+        self.fields["region"].label_from_instance = lambda region: (
+            f"{region.parent.name} · {region.name}" if region.parent_id else region.name
+        )
         if anonymous:
             self.fields["region"].required = True
             self.fields["phone"].required = True
             self.fields["phone"].help_text = _("Only staff handling your request see it.")
         else:
-            self.fields["region"].help_text = _("Leave empty to use the grid where you live.")
+            self.fields["region"].help_text = _("Leave empty for the community where you live.")
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
         _style(self)
 

@@ -18,6 +18,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -27,6 +28,7 @@ from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle, request_selectors
+from dangjian.servicedesk import selectors as catalogue_selectors
 from dangjian.servicedesk.forms import ResidentRequestForm
 from dangjian.servicedesk.models import RequestState
 
@@ -50,7 +52,9 @@ def _over_limit(request: HttpRequest) -> bool:
 
 
 def _regions() -> Any:
-    return Region.objects.filter(level__in=(RegionLevel.COMMUNITY, RegionLevel.GRID)).order_by("path")
+    """Communities (a resident knows theirs; the desk places it in a grid). A district has 100,
+    where communities and grids together would be 1,100 options to scroll on a phone."""
+    return Region.objects.filter(level=RegionLevel.COMMUNITY).select_related("parent").order_by("path")
 
 
 def _own_person(request: HttpRequest) -> Person | None:
@@ -87,8 +91,45 @@ def submit(request: HttpRequest) -> HttpResponse:
                     % {"number": req.number},
                 )
                 return redirect("portal:track", token=req.token)
-    context = {"form": form, "person": person, "mine": request_selectors.own_requests(user=request.user)[:5]}
+    context = {
+        "form": form,
+        "person": person,
+        "mine": request_selectors.own_requests(user=request.user)[:5],
+        "families": _families(),
+        "streets": _by_street(form.fields["region"].queryset),
+        "chosen_category": str(form["category"].value() or ""),
+        "chosen_region": str(form["region"].value() or ""),
+    }
     return render(request, "servicedesk/portal/submit.html", context)
+
+
+def _by_street(communities: Any) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Communities grouped by street for the form's option groups, as plain (id, name) pairs kept
+    in the cache for a minute: the form is the busiest page of the site, and Django's select
+    widget renders each option through a template (60 ms for 100 communities)."""
+
+    def build() -> list[tuple[str, list[tuple[int, str]]]]:
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for community in communities:
+            groups.setdefault(community.parent.name if community.parent_id else "", []).append(
+                (community.pk, community.name)
+            )
+        return list(groups.items())
+
+    return cache.get_or_set("portal:communities-by-street", build, 60)
+
+
+def _families() -> list[tuple[str, list[tuple[int, str]]]]:
+    """The active services by family, as (id, name) pairs, cached for a minute like the above."""
+
+    def build() -> list[tuple[str, list[tuple[int, str]]]]:
+        return [
+            (str(group["label"]), [(c.pk, c.name) for c in group["categories"]])
+            for group in catalogue_selectors.catalogue()
+            if group["categories"]
+        ]
+
+    return cache.get_or_set(f"portal:families:{get_language()}", build, 60)
 
 
 @login_required

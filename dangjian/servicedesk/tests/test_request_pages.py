@@ -96,7 +96,7 @@ def test_desk_people_search_by_phone_tail_stays_in_scope(world, client):
 def test_anonymous_submissions_are_rate_limited_per_address(world, client, settings):
     cache.clear()
     category = ServiceCategory.objects.get(code="sanitation")
-    data = {"category": category.pk, "description": "路灯不亮", "region": world.grid_a1.pk, "phone": "13912345678"}
+    data = {"category": category.pk, "description": "路灯不亮", "region": world.community_a.pk, "phone": "13912345678"}
     statuses = [client.post(reverse("portal:submit"), data).status_code for _ in range(6)]
     assert statuses == [302] * 5 + [429]
     assert ServiceRequest.objects.count() == 5
@@ -105,7 +105,7 @@ def test_anonymous_submissions_are_rate_limited_per_address(world, client, setti
 def test_the_hidden_field_catches_bots(world, client):
     cache.clear()
     category = ServiceCategory.objects.get(code="sanitation")
-    data = {"category": category.pk, "description": "路灯不亮", "region": world.grid_a1.pk, "phone": "13912345678",
+    data = {"category": category.pk, "description": "路灯不亮", "region": world.community_a.pk, "phone": "13912345678",
             "website": "http://spam.example"}  # fmt: skip
     assert client.post(reverse("portal:submit"), data).status_code == 302
     assert not ServiceRequest.objects.exists()
@@ -118,7 +118,7 @@ def test_a_renamed_file_is_refused_and_nothing_is_saved(world, client):
     category = ServiceCategory.objects.get(code="sanitation")
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00not a jpeg", content_type="image/jpeg")
     response = client.post(reverse("portal:submit"), {"category": category.pk, "description": "路灯不亮",
-                                                      "region": world.grid_a1.pk, "phone": "13912345678",
+                                                      "region": world.community_a.pk, "phone": "13912345678",
                                                       "attachments": [fake]})  # fmt: skip
     assert response.status_code == 200 and not ServiceRequest.objects.exists()
     assert response.context["form"].errors["attachments"]
