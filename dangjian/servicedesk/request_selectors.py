@@ -105,9 +105,12 @@ def queue_page(*, user: Any, filters: QueueFilters, number: Any, per_page: int =
     serves it), finished work newest first."""
     qs = queue(user=user, filters=filters).select_related(*QUEUE_RELATED)
     if filters.view in ("finished", "all"):
-        # An exact count (not capped): the paginator's choice between walking and sorting needs
-        # the real number of matches (a district has ~1,000,000).
-        paginator = PrimaryKeyPaginator(qs.order_by("-id"), per_page, sort_ordering=FINISHED_SORT_ORDERING)
+        # Counted up to 100,000: enough for the paginator to choose between walking the primary
+        # key (a street or district: most requests are finished) and sorting (a community's few
+        # thousand), without counting a district's million on every page.
+        paginator = PrimaryKeyPaginator(
+            qs.order_by("-id"), per_page, sort_ordering=FINISHED_SORT_ORDERING, count_limit=100_000
+        )
     else:
         paginator = PrimaryKeyPaginator(qs.order_by("resolution_due_at", "id"), per_page)
     page = paginator.get_page(number)
