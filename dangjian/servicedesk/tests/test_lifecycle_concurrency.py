@@ -130,7 +130,9 @@ def test_two_people_accepting_at_once_the_second_is_told_it_is_already_accepted(
     assert RequestStep.objects.filter(request=req, action="accept").count() == 1
 
 
-def test_the_sweep_does_not_record_closing_a_request_confirmed_meanwhile(world, monkeypatch):
+def test_a_confirmation_during_the_sweep_waits_and_finds_the_request_closed(world, monkeypatch):
+    """The sweep locks the rows it closes: a requester confirming at that moment waits for it and
+    is then told the request is closed (to reopen it), instead of both being recorded."""
     req = _submit(world)
     member = world.users.member
     req = lc.request_dispatch(actor=world.users.staff, req=req, kind="volunteer", person=world.zhao,
@@ -138,24 +140,38 @@ def test_the_sweep_does_not_record_closing_a_request_confirmed_meanwhile(world, 
     req = lc.request_handle(actor=member, req=req, result="已更换灯泡", now=MON_9 + dt.timedelta(minutes=20))
     sweep_time = req.handled_at + dt.timedelta(days=lc.CONFIRM_DAYS, hours=1)
     update = QuerySet.update
-    confirmed: list[tuple[str, Any, float]] = []
+    outcome: list[tuple[str, Any]] = []
+    started = threading.Event()
 
-    def update_after_a_confirmation(self, **kwargs):
-        if kwargs.get("close_reason") == CloseReason.NO_ANSWER and not confirmed:
-            # Between the sweep's list of unconfirmed requests and its update, the requester confirms.
-            def confirm() -> ServiceRequest:
-                resident = User.objects.get(pk=world.users.resident.pk)
-                mine = ServiceRequest.objects.get(pk=req.pk)
-                return lc.request_confirm(actor=resident, req=mine, resolved=True, score=5,
-                                          now=sweep_time - dt.timedelta(seconds=1))  # fmt: skip
+    def confirm() -> None:
+        try:
+            resident = User.objects.get(pk=world.users.resident.pk)
+            mine = ServiceRequest.objects.get(pk=req.pk)
+            started.set()
+            outcome.append(("ok", lc.request_confirm(actor=resident, req=mine, resolved=True, score=5,
+                                                     now=sweep_time)))  # fmt: skip
+        except Exception as exc:  # the test inspects it
+            outcome.append(("error", exc))
+        finally:
+            connections.close_all()
 
-            confirmed.extend(_race([confirm]))
+    thread = threading.Thread(target=confirm)
+
+    def update_while_someone_confirms(self, **kwargs):
+        if kwargs.get("close_reason") == CloseReason.NO_ANSWER and not thread.is_alive() and not outcome:
+            thread.start()
+            started.wait(timeout=10)
+            time.sleep(HOLD_SECONDS)  # the confirmation is now waiting on the sweep's row lock
+            assert not outcome, "the confirmation did not wait for the sweep's lock"
         return update(self, **kwargs)
 
-    monkeypatch.setattr(QuerySet, "update", update_after_a_confirmation)
+    monkeypatch.setattr(QuerySet, "update", update_while_someone_confirms)
     result = lc.sweep(now=sweep_time)
-    assert confirmed and confirmed[0][0] == "ok", confirmed
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "the confirmation hung"
+    [(kind, error)] = outcome
+    assert kind == "error" and isinstance(error, ValidationError) and error.code == "state"
     current = ServiceRequest.objects.get(pk=req.pk)
-    assert (current.state, current.close_reason) == (S.VISITED, "")
-    assert not RequestStep.objects.filter(request=req, action="close").exists()
-    assert result["closed_unconfirmed"] == 0
+    assert (current.state, current.close_reason) == (S.CLOSED, CloseReason.NO_ANSWER)
+    assert RequestStep.objects.filter(request=req, action="close").count() == 1
+    assert result["closed_unconfirmed"] == 1
