@@ -184,3 +184,34 @@ class CalendarDay(models.Model):
 
 
 register(CalendarDay, Rule())
+
+
+class Notification(models.Model):
+    """A message to one user in the platform (there is no SMS or e-mail here): a deadline coming
+    or passed, a request escalated to the street. ``kind`` and ``params`` are rendered in the
+    reader's language; ``key`` makes each notice arrive once per recipient."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("recipient"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(_("kind"), max_length=32)
+    key = models.CharField(max_length=80)
+    params = models.JSONField(default=dict, blank=True)
+    url = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(_("time"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["recipient", "key"], name="notification_once")]
+        indexes = [models.Index(fields=["recipient", "read_at", "created_at"], name="notification_inbox_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}"
+
+
+register(Notification, Rule(user="recipient_id", self_actions=frozenset({"view", "change"})))

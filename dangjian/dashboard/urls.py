@@ -9,4 +9,6 @@ urlpatterns = [
     path("orgs/<int:pk>/", views.org_detail, name="org_detail"),
     path("regions/", views.region_tree, name="region_tree"),
     path("regions/<int:pk>/", views.region_detail, name="region_detail"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
 ]

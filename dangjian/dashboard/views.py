@@ -2,13 +2,15 @@
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.access import scope_for
+from dangjian.core.notifications import inbox as notifications_inbox
+from dangjian.core.notifications import mark_read
 from dangjian.core.views import is_htmx
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
@@ -39,6 +41,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
                 user=request.user, today=today, within_days=config["PROBATION_REMINDER_DAYS"]
             )[:10]
         )
+    context["notifications"] = list(notifications_inbox(user=request.user, unread_only=True, limit=5))
     if scope.person_id:
         me = people_selectors.person_for(user=request.user, pk=scope.person_id)
         context["me"] = me
@@ -118,3 +121,15 @@ def region_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "organizations": org_selectors.organizations_serving(user=user, region=region),
     }
     return render(request, "dashboard/region_detail.html", context)
+
+
+@require_GET
+def notifications(request: HttpRequest) -> HttpResponse:
+    rows = list(notifications_inbox(user=request.user, limit=200))
+    return render(request, "dashboard/notifications.html", {"rows": rows, "unread": any(not n.read_at for n in rows)})
+
+
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    mark_read(user=request.user)
+    return redirect("dashboard:notifications")

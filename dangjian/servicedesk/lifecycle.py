@@ -930,7 +930,60 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
             )
             for r in closed
         )
+        _notify_deadlines(late_ids=[pk for pk, _state in late], now=now)
     return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
+
+
+def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
+    """Tell people about deadlines, once each: a request due within half a working day reaches
+    its handler (or, unassigned, the staff of its grid and community); a request past its
+    deadline reaches them too and is escalated to the street's admins (督办)."""
+    from django.urls import reverse
+
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.accounts.roles import Role
+    from dangjian.core.notifications import notify
+
+    soon_until = sla.due_at(now, sla.day_seconds() // 2)
+    due_soon = list(
+        ServiceRequest.objects.filter(
+            state__in=[s for s in OPEN_STATES if s != S.SUSPENDED], resolution_breached=False,
+            resolution_due_at__gte=now, resolution_due_at__lt=soon_until,
+        ).values_list("pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at")
+    )  # fmt: skip
+    late = list(
+        ServiceRequest.objects.filter(pk__in=late_ids).values_list(
+            "pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at"
+        )
+    )
+    if not due_soon and not late:
+        return
+    grants = list(
+        RoleGrant.objects.active()
+        .filter(role__in=(Role.COMMUNITY_STAFF, Role.COMMUNITY_SECRETARY, Role.DISTRICT_ADMIN), region__isnull=False)
+        .values_list("user_id", "role", "region__path")
+    )
+
+    def staff_of(region_path: str) -> list[int]:
+        return [u for u, role, path in grants if role != Role.DISTRICT_ADMIN and region_path.startswith(path)]
+
+    def street_admins(community_path: str) -> list[int]:
+        street = community_path[:-PATH_STEP]
+        return [u for u, role, path in grants if role == Role.DISTRICT_ADMIN and street.startswith(path)]
+
+    for pk, region_path, _community_path, assignee, due, submitted in due_soon:
+        local_due = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
+        notify(recipients=[assignee] if assignee else staff_of(region_path), kind="request_due_soon",
+               key=f"request-due-soon:{pk}", params={"number": ServiceRequest(pk=pk, submitted_at=submitted).number,
+                                                     "due": local_due},
+               url=reverse("servicedesk:request", args=[pk]))  # fmt: skip
+    for pk, region_path, community_path, assignee, _due, submitted in late:
+        number = ServiceRequest(pk=pk, submitted_at=submitted).number
+        url = reverse("servicedesk:request", args=[pk])
+        notify(recipients=[assignee, *staff_of(region_path)], kind="request_overdue", key=f"request-overdue:{pk}",
+               params={"number": number}, url=url)  # fmt: skip
+        notify(recipients=street_admins(community_path), kind="request_escalated", key=f"request-escalated:{pk}",
+               params={"number": number}, url=url)  # fmt: skip
 
 
 def callbacks_sample(*, rate: float | None = None, now: dt.datetime | None = None) -> int:

@@ -183,3 +183,14 @@ CASES += [
         method="post",
     ),
 ]
+
+CASES += [
+    Case("dashboard:notifications", "everyone has an inbox", lambda w: reverse("dashboard:notifications"), expect(200)),
+    Case(
+        "dashboard:notifications_read",
+        "mark one's own notifications read",
+        lambda w: reverse("dashboard:notifications_read"),
+        expect(302),
+        method="post",
+    ),
+]

@@ -1,0 +1,64 @@
+"""Deadlines reach people as notifications: due soon to the handler, past the deadline to the
+handler and the community's staff, and escalated to the street's admins — each once."""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.core.models import Notification
+from dangjian.servicedesk import lifecycle
+from dangjian.servicedesk.models import AssigneeKind, ServiceCategory
+
+pytestmark = pytest.mark.django_db
+MON_9 = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
+
+
+def _dispatched(world):
+    category = ServiceCategory.objects.get(code="sanitation")  # resolution within 3 business days
+    req = lifecycle.request_submit(actor=world.users.staff, channel="desk", category=category, description="楼道垃圾",
+                                   region=world.grid_a1, requester=world.zhang, now=MON_9)  # fmt: skip
+    return lifecycle.request_dispatch(actor=world.users.secretary, req=req, kind=AssigneeKind.STAFF,
+                                      user=world.users.staff, now=MON_9 + dt.timedelta(minutes=5))  # fmt: skip
+
+
+def kinds(user):
+    return sorted(Notification.objects.filter(recipient=user).values_list("kind", flat=True))
+
+
+def test_due_soon_reaches_the_handler_once(world):
+    req = _dispatched(world)
+    before = req.resolution_due_at - dt.timedelta(hours=1)
+    lifecycle.sweep(now=before)
+    lifecycle.sweep(now=before + dt.timedelta(minutes=5))
+    assert kinds(world.users.staff) == ["request_due_soon"]
+    assert kinds(world.users.secretary) == [] and kinds(world.users.admin) == []
+
+
+def test_a_breach_reaches_the_community_and_is_escalated_to_the_street(world):
+    req = _dispatched(world)
+    after = req.resolution_due_at + dt.timedelta(hours=1)
+    lifecycle.sweep(now=after)
+    lifecycle.sweep(now=after + dt.timedelta(hours=1))
+    assert kinds(world.users.staff) == ["request_overdue"]
+    assert kinds(world.users.secretary) == ["request_overdue"]
+    assert kinds(world.users.admin) == ["request_escalated"]
+    assert kinds(world.users.outsider) == []  # community B's secretary
+    notice = Notification.objects.get(recipient=world.users.admin)
+    assert notice.params["number"] == req.number and notice.url == reverse("servicedesk:request", args=[req.pk])
+
+
+def test_the_inbox_shows_ones_own_and_marks_them_read(world, client):
+    req = _dispatched(world)
+    lifecycle.sweep(now=req.resolution_due_at + dt.timedelta(hours=1))
+    client.force_login(world.users.admin)
+    body = client.get(reverse("dashboard:workbench")).content.decode()
+    assert req.number in body
+    body = client.get(reverse("dashboard:notifications")).content.decode()
+    assert req.number in body
+    client.post(reverse("dashboard:notifications_read"))
+    assert not Notification.objects.filter(recipient=world.users.admin, read_at__isnull=True).exists()
+    assert Notification.objects.filter(recipient=world.users.staff, read_at__isnull=True).exists()  # not theirs
+    client.force_login(world.users.outsider)
+    assert req.number not in client.get(reverse("dashboard:notifications")).content.decode()
