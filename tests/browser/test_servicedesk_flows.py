@@ -81,3 +81,17 @@ def test_anonymous_resident_must_leave_a_mobile_number(world, page_for):
     expect(phone.locator("h1")).to_contain_text(category.name)
     req = ServiceRequest.objects.get()
     assert req.requester is None and req.phone_masked == "139****5678" and "13912345678" not in req.phone_encrypted
+
+
+def test_the_desk_records_a_walk_in_with_a_few_inputs(world, page_for):
+    category = ServiceCategory.objects.get(code="dispute-mediation")
+    desk = page_for(world.users.staff)
+    desk.goto("/services/requests/new/")
+    desk.fill("#requester-q", "zs")  # pinyin initials of 张三; matches appear as one types
+    expect(desk.locator("#people-found")).to_contain_text("张三")
+    desk.select_option("select[name=category]", str(category.pk))
+    desk.fill("textarea[name=description]", "楼上漏水，与邻居协商不成")
+    desk.click("main form.card button[type=submit]")
+    expect(desk.locator("h1")).to_contain_text(category.name)
+    req = ServiceRequest.objects.get()
+    assert req.requester == world.zhang and req.channel == "desk" and req.region == world.zhang.region
