@@ -28,7 +28,7 @@ from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, p
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.models import ApiKey
 from dangjian.core.access import CREATE, allowed
-from dangjian.servicedesk.lifecycle import request_submit
+from dangjian.servicedesk.lifecycle import is_staff_for, request_submit
 from dangjian.servicedesk.models import OPEN_STATES, Channel, ServiceCategory, ServiceRequest
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
@@ -384,7 +384,12 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
         "number": req.number,
         "due": timezone.localtime(req.response_due_at).strftime("%Y-%m-%d %H:%M"),
     }
-    return respond(fmt, [{"service_request_id": req.pk, "token": req.token, "service_notice": notice}])
+    row: dict[str, Any] = {"service_request_id": req.pk, "service_notice": notice}
+    if not is_staff_for(key.user, req):
+        # The token is the requester's key to confirm and rate; staff who record requests for
+        # residents (a hotline) must not hold it, or they could confirm their own work.
+        row["token"] = req.token
+    return respond(fmt, [row])
 
 
 def _messages(exc: ValidationError) -> list[str]:

@@ -9,13 +9,14 @@ from django.db.models import QuerySet
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.orgs.models import Region, RegionLevel
-from dangjian.servicedesk.models import Outcome, ServiceCategory, ServiceRequest
+from dangjian.servicedesk import request_selectors
+from dangjian.servicedesk.models import ServiceCategory, ServiceRequest
 
 
 def public_board() -> QuerySet[ServiceRequest]:
     """Cases the requester agreed to show, that staff summarised without personal details and
     that the requester (or a callback) confirmed resolved."""
-    return ServiceRequest.objects.filter(is_public=True, outcome=Outcome.RESOLVED).exclude(public_summary="")
+    return request_selectors.public_cases()
 
 
 def visible_requests(user: Any) -> QuerySet[ServiceRequest]:

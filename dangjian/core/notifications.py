@@ -22,7 +22,8 @@ def notify(*, recipients: Iterable[int], kind: str, key: str, params: dict[str, 
 
 
 def inbox(*, user: Any, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:
-    qs = restrict(Notification.objects.all(), user, VIEW)
+    # One's own, always (a superuser's access filter is "everything": not for an inbox).
+    qs = restrict(Notification.objects.filter(recipient_id=getattr(user, "pk", None)), user, VIEW)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")[:limit]
@@ -30,4 +31,5 @@ def inbox(*, user: Any, unread_only: bool = False, limit: int = 50) -> QuerySet[
 
 def mark_read(*, user: Any) -> int:
     """Mark all the user's notifications read (their own only, through the access layer)."""
-    return restrict(Notification.objects.filter(read_at__isnull=True), user, "change").update(read_at=timezone.now())
+    own = Notification.objects.filter(recipient_id=getattr(user, "pk", None), read_at__isnull=True)
+    return restrict(own, user, "change").update(read_at=timezone.now())

@@ -137,3 +137,12 @@ def mask_mobile(number: str) -> str:
     if len(number) < 7:
         return "*" * len(number)
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
+
+
+def parse_id(value: object, *, max_digits: int = 12) -> int | None:
+    """A record id from a query string or form (``"42"`` → 42), or None for anything else.
+    ``str.isdigit`` alone is not enough: "²" and "٣" are digits to it but not to ``int``."""
+    text = str(value or "").strip()
+    if text.isascii() and text.isdigit() and len(text) <= max_digits:
+        return int(text)
+    return None

@@ -187,8 +187,13 @@ def may_sign_off(actor: Any, req: ServiceRequest) -> bool:
 
 
 def may_call_back(actor: Any, req: ServiceRequest) -> bool:
-    """Callbacks are made by someone who may see the request but did not handle it."""
+    """Callbacks are made on the requests the sweep sampled (callbacks_sample), by someone who
+    may see the request but did not handle it."""
+    from dangjian.servicedesk.models import Callback
+
     if not getattr(actor, "is_authenticated", False) or is_handler(actor, req):
+        return False
+    if not Callback.objects.filter(request=req).exists():
         return False
     if req.steps.filter(action="handle", actor=actor).exists():
         return False
@@ -201,7 +206,11 @@ def may_call_back(actor: Any, req: ServiceRequest) -> bool:
 
 def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
     ended = req.closed_at or req.outcome_at
-    if req.state not in (S.VISITED, S.CLOSED) or ended is None or req.close_reason == CloseReason.DUPLICATE:
+    if (
+        req.state not in (S.VISITED, S.CLOSED)
+        or ended is None
+        or req.close_reason in (CloseReason.DUPLICATE, CloseReason.CLASSIFIED)
+    ):
         return False
     return _now(now) - ended <= dt.timedelta(days=REOPEN_DAYS)
 
@@ -370,8 +379,11 @@ def _transition(
     public: bool = True,
     request: Any = None,
     now: dt.datetime | None = None,
+    step_note: str | None = None,
 ) -> ServiceRequest:
-    """Lock, check state, permission and version, apply ``change``, record the step and event."""
+    """Lock, check state, permission and version, apply ``change``, record the step and event.
+    ``step_note`` replaces the note on the step and event (a rating's comment is the rating's,
+    anonymous to the handler, not part of the history)."""
     now = _now(now)
     note = (note or "").strip()
     if note_required and not note:
@@ -403,6 +415,8 @@ def _transition(
         locked.version = F("version") + 1
         locked.save(update_fields=[*fields, "version", "updated_at"])
         locked.refresh_from_db(fields=["version"])
+        if step_note is not None:
+            note = step_note
         RequestStep.objects.create(request=locked, action=action, old_state=old_state, new_state=locked.state,
                                    actor=_user(actor), at=now, note=note, is_public=public)  # fmt: skip
         changes: dict[str, Any] = {"state": [old_state, locked.state]} if old_state != locked.state else {}
@@ -671,7 +685,8 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
                        new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token),
-                       note=comment, note_field="comment", change=change, request=request, now=now)  # fmt: skip
+                       note=comment, note_field="comment", change=change, request=request, now=now,
+                       step_note="" if resolved else None)  # fmt: skip
 
 
 def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolved: bool | None = None,
@@ -696,9 +711,10 @@ def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolve
         return {"state": S.VISITED, "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
                 "outcome_source": OutcomeSource.CALLBACK, "outcome_at": moment}  # fmt: skip
 
+    # The caller's note is among staff: the step is not shown to the requester.
     return _transition(actor=actor, req=req, action="callback", new_state=None,
-                       check=lambda r: may_call_back(actor, r), note=note, change=change, request=request,
-                       now=now)  # fmt: skip
+                       check=lambda r: may_call_back(actor, r), note=note, change=change, public=False,
+                       request=request, now=now)  # fmt: skip
 
 
 def request_close(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
@@ -786,6 +802,13 @@ def request_reopen(*, actor: Any, req: ServiceRequest, note: str, token: str = "
     if not note:
         raise ValidationError({"note": [_("Say why the problem is back.")]})
     with transaction.atomic():
+        ServiceRequest.objects.select_for_update().filter(pk=req.pk).first()
+        again = req.reopenings.order_by("-id").first()
+        if again is not None:
+            raise ValidationError(
+                _("This request was already reopened as %(number)s; follow that one.") % {"number": again.number},
+                code="reopened",
+            )
         new = _reopen_copy(actor, req, note, request, now)
         RequestStep.objects.create(request=req, action="reopen", old_state=req.state, new_state=req.state,
                                    actor=_user(actor), at=now, note=new.number)  # fmt: skip

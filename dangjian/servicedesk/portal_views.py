@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.access import scope_for
 from dangjian.core.events import client_ip
+from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
@@ -182,6 +183,8 @@ def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
         elif action == "withdraw":
             lifecycle.request_withdraw(note=note, **common)
         elif action == "reopen":
+            if not request.user.is_authenticated and _over_limit(request):
+                return render(request, "servicedesk/portal/limited.html", status=429)
             new = lifecycle.request_reopen(note=note, **common)
             messages.success(request, _("A new request %(number)s follows up the old one.") % {"number": new.number})
             return redirect("portal:track", token=new.token)
@@ -205,8 +208,8 @@ def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
 @require_GET
 def board(request: HttpRequest) -> HttpResponse:
     community = None
-    if (value := request.GET.get("community", "")).isdigit():
-        community = Region.objects.filter(pk=int(value), level=RegionLevel.COMMUNITY).first()
+    if (community_id := parse_id(request.GET.get("community"))) is not None:
+        community = Region.objects.filter(pk=community_id, level=RegionLevel.COMMUNITY).first()
     context = {
         "rows": request_selectors.public_board(community=community),
         "community": community,

@@ -60,6 +60,7 @@ from dangjian.servicedesk.models import (
     Outcome,
     Rating,
     RequestState,
+    RequestStep,
     ServiceCategory,
     ServiceRequest,
 )
@@ -114,9 +115,19 @@ class EpochSeconds(Func):
 
 
 def _rating_visible(user: Any) -> Q:
-    """Ratings are anonymous to the handler (servicedesk/access.py): the requests whose rating
-    the user may see by the Rating rule, as a condition on the request itself (the rule reaches
-    everything through ``request__``)."""
+    """Ratings are anonymous to the handler: the requests whose rating the user may see by the
+    Rating rule, less those the user is assigned to or reported handled (request_selectors.
+    rating_for hides those on the request page too), as a condition on the request itself."""
+    return (
+        _by_rating_rule(user)
+        & ~Q(assignee_user_id=getattr(user, "pk", None))
+        & ~Q(
+            pk__in=RequestStep.objects.filter(action="handle", actor_id=getattr(user, "pk", None)).values("request_id")
+        )
+    )
+
+
+def _by_rating_rule(user: Any) -> Q:
     q = q_for(Rating, scope_for(user), VIEW)
     if q is None:
         return Q()

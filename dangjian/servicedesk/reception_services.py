@@ -146,15 +146,19 @@ def booking_raise(*, actor: Any, booking: ReceptionBooking, description: str, ca
         raise ValidationError(_("This booking was cancelled."), code="state")
     category = category or ServiceCategory.objects.filter(code=RECEPTION_CATEGORY).first()
     requester = Person.objects.filter(pk=booking.person_id).first() if booking.person_id else None
-    if requester is not None and not allowed(actor, VIEW, requester):
-        requester = None  # someone from elsewhere: recorded with their contact, as at the desk
     phone = crypto.decrypt(booking.phone_encrypted) if booking.phone_encrypted else ""
+    contact_name = booking.contact_name
+    if requester is not None and not allowed(actor, VIEW, requester):
+        # Someone from elsewhere: recorded with their own name and number, as at the desk.
+        phone = phone or (crypto.decrypt(requester.phone_encrypted) if requester.phone_encrypted else "")
+        contact_name = contact_name or requester.name
+        requester = None
     with transaction.atomic():
         req = lifecycle.request_submit(
             actor=actor, channel="reception", category=category, description=description or booking.topic,
             region=requester.region if requester and requester.region.path.startswith(session.community.path)
             else session.community,
-            requester=requester, contact_name=booking.contact_name, phone=phone if requester is None else "",
+            requester=requester, contact_name=contact_name, phone=phone if requester is None else "",
             request=request,
         )  # fmt: skip
         updated = ReceptionBooking.objects.filter(pk=booking.pk, request__isnull=True).update(request=req)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CREATE, VIEW, restrict, scope_for
+from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
@@ -85,7 +86,7 @@ def reception_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 def booking_raise(request: HttpRequest, pk: int, booking_pk: int) -> HttpResponse:
     session = request_selectors.reception_for(user=request.user, pk=pk)
     booking = get_object_or_404(ReceptionBooking, pk=booking_pk, session=session)
-    category = ServiceCategory.objects.filter(pk=request.POST.get("category") or 0, is_active=True).first()
+    category = ServiceCategory.objects.filter(pk=parse_id(request.POST.get("category")) or 0, is_active=True).first()
     try:
         req = reception_services.booking_raise(
             actor=request.user, booking=booking, category=category,

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict, scope_for
 from dangjian.core.paging import PrimaryKeyPaginator
+from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
@@ -49,7 +50,8 @@ def due_soon_until(now: dt.datetime) -> dt.datetime:
 def _number_filter(text: str) -> Q | None:
     """A request number as residents quote it (2026-0001234, 1234) finds that request."""
     digits = text.rsplit("-", 1)[-1].strip()
-    return Q(pk=int(digits)) if digits.isdigit() and len(digits) <= 12 else None
+    pk = parse_id(digits)
+    return Q(pk=pk) if pk is not None else None
 
 
 def queue(*, user: Any, filters: QueueFilters, now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
@@ -195,23 +197,37 @@ def own_requests(*, user: Any) -> QuerySet[ServiceRequest]:
     return ServiceRequest.objects.filter(requester_id=person_id).select_related("category").order_by("-submitted_at")
 
 
+def public_cases() -> QuerySet[ServiceRequest]:
+    """What may be shown publicly (the board, Open311 without a key): finished, confirmed resolved,
+    shown with the requester's consent and a summary by staff, never a classified case."""
+    return ServiceRequest.objects.filter(
+        is_public=True, outcome=Outcome.RESOLVED, state__in=DONE_STATES, classification=""
+    ).exclude(public_summary="")
+
+
 def public_board(*, community: Region | None = None, limit: int = 50) -> QuerySet[ServiceRequest]:
     """Finished cases the requester agreed to show, with the summary staff wrote without names,
     numbers or addresses. Nothing else of the request leaves the desk."""
-    qs = ServiceRequest.objects.filter(
-        is_public=True, outcome=Outcome.RESOLVED, state__in=DONE_STATES, classification=""
-    ).exclude(public_summary="")
+    qs = public_cases()
     if community is not None:
         qs = qs.filter(community=community)
     return qs.select_related("category", "community").order_by("-outcome_at")[:limit]
 
 
+# Sampled for a callback (servicedesk_sweep) and not yet answered: tried without an answer, or not tried.
+CALLBACK_PENDING = Q(state=RequestState.HANDLED, callback__isnull=False) & (
+    Q(callback__done_at__isnull=True) | Q(callback__answered=False)
+)
+
+
 def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
     """Sampled requests waiting for a callback that this user may make (not their own work)."""
     qs = (
-        restrict(ServiceRequest.objects.filter(state=RequestState.HANDLED, callback__done_at__isnull=True), user, VIEW)
+        restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), user, VIEW)
         .exclude(assignee_user=user)
-        .exclude(steps__action="handle", steps__actor=user)
+        # Not requests this user reported handled (one sub-select: an exclude() across the steps
+        # would drop every request where the user did anything and someone handled it).
+        .exclude(pk__in=RequestStep.objects.filter(action="handle", actor_id=user.pk).values("request_id"))
         .select_related("category", "community", "region")
         .order_by("handled_at", "id")
     )
@@ -219,11 +235,7 @@ def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
 
 
 def callbacks_due_count(*, user: Any) -> int:
-    return (
-        restrict(ServiceRequest.objects.filter(state=RequestState.HANDLED, callback__done_at__isnull=True), user, VIEW)
-        .exclude(assignee_user=user)
-        .count()
-    )
+    return restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), user, VIEW).exclude(assignee_user=user).count()
 
 
 def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> list[ReceptionSession]:

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict, scope_for
+from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people import selectors as people_selectors
@@ -38,8 +40,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     _staff_only(request)
     category = ServiceCategory.objects.filter(code=request.GET.get("category", "")).first()
     region = None
-    if (region_id := request.GET.get("region", "")).isdigit():
-        region = restrict(Region.objects.all(), request.user, VIEW).filter(pk=int(region_id)).first()
+    if (region_id := parse_id(request.GET.get("region"))) is not None:
+        region = restrict(Region.objects.all(), request.user, VIEW).filter(pk=region_id).first()
     filters = request_selectors.QueueFilters(
         view=request.GET.get("view", "open"), category=category, region=region, q=request.GET.get("q", "")[:50]
     )
@@ -89,12 +91,18 @@ def desk(request: HttpRequest) -> HttpResponse:
         if data["person"]:
             chosen = restrict(Person.objects.all(), request.user, VIEW).filter(pk=data["person"]).first()
         try:
-            requester = chosen or _new_person(request, data)
-            req = lifecycle.request_submit(
-                actor=request.user, channel=data["channel"], category=data["category"],
-                description=data["description"], region=data["region"] or None, requester=requester,
-                phone=data["phone"] if requester is None else "", request=request,
-            )  # fmt: skip
+            with transaction.atomic():  # a new requester is kept only with their request
+                requester = chosen or _new_person(request, data)
+                req = lifecycle.request_submit(
+                    actor=request.user,
+                    channel=data["channel"],
+                    category=data["category"],
+                    description=data["description"],
+                    region=data["region"] or None,
+                    requester=requester,
+                    phone=data["phone"] if requester is None else "",
+                    request=request,
+                )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -137,6 +145,10 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = request_selectors.request_for(user=request.user, pk=pk)
     user = request.user
     is_staff = lifecycle.is_staff_for(user, req)
+    if not (is_staff or lifecycle.is_handler(user, req)):
+        # The requester (who may see their own request) follows it on the resident pages, which
+        # show what is meant for them and not the staff's internal notes.
+        return redirect("portal:track", token=req.token)
     actions = {a: lifecycle.may(user, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note", "sign_off")}
     actions["classify"] = is_staff and not req.signed_off_at
     context = {
@@ -169,7 +181,7 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     req = request_selectors.request_for(user=request.user, pk=pk)
     post = request.POST
     note = post.get("note", "")
-    version = int(post["version"]) if post.get("version", "").isdigit() else None
+    version = parse_id(post.get("version"))
     common = {"actor": request.user, "req": req, "request": request}
     try:
         result = _perform(action, post, note, version, common, request)
@@ -198,7 +210,7 @@ def _perform(
         return lc.request_accept(note=note, expected_version=version, **common)
     if action == "dispatch":
         kind = post.get("kind", "")
-        value = int(post["value"]) if post.get("value", "").isdigit() else None
+        value = parse_id(post.get("value"))
         target: dict[str, Any] = {}
         if kind == AssigneeKind.STAFF:
             target["user"] = get_user_model().objects.filter(pk=value, is_active=True).first()
@@ -223,7 +235,7 @@ def _perform(
         return lc.request_escalate(note=note, **common)
     if action == "transfer":
         region_id = post.get("region", "")
-        region = Region.objects.filter(pk=int(region_id)).first() if region_id.isdigit() else None
+        region = Region.objects.filter(pk=parse_id(region_id)).first() if parse_id(region_id) is not None else None
         return lc.request_transfer(region=region, note=note, **common)
     if action == "handle":
         return lc.request_handle(result=post.get("result", ""), **common)
@@ -236,10 +248,10 @@ def _perform(
         return lc.request_close(note=note, **common)
     if action == "merge":
         number = post.get("original", "")
-        digits = number.rsplit("-", 1)[-1].strip()
+        original_id = parse_id(number.rsplit("-", 1)[-1])
         original = None
-        if digits.isdigit() and len(digits) <= 12:
-            original = restrict(type(common["req"]).objects.all(), request.user, VIEW).filter(pk=int(digits)).first()
+        if original_id is not None:
+            original = restrict(type(common["req"]).objects.all(), request.user, VIEW).filter(pk=original_id).first()
         return lc.request_merge(original=original, note=note, **common)
     if action == "note":
         return lc.request_note(note=note, **common)

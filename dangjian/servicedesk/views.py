@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.accounts.roles import CONFIGURE
 from dangjian.core.access import scope_for
 from dangjian.core.models import CalendarDay
+from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.servicedesk import selectors, services
 from dangjian.servicedesk.forms import CalendarDayForm, CategoryForm
@@ -64,7 +65,8 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
     """The business calendar of a year and the admins' corrections of it."""
     _require_configure(request)
     year_text = request.GET.get("year", "")
-    year = int(year_text) if year_text.isdigit() and 2000 <= int(year_text) <= 2100 else timezone.localdate().year
+    year = parse_id(year_text, max_digits=4) or 0
+    year = year if 2000 <= year <= 2100 else timezone.localdate().year
     form = CalendarDayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -61,6 +61,20 @@ RESPONSE_DUE = at("2026-11-23", "11:00")
 RESOLUTION_DUE = at("2026-11-25", "09:00")
 
 
+@pytest.fixture(autouse=True)
+def sampled_for_callbacks(monkeypatch):
+    """Callbacks are made on the requests the sweep sampled (lifecycle.callbacks_sample); these
+    tests sample each request just before they call it back (test_an_unsampled_request_...
+    checks the rule itself)."""
+    original = lc.request_callback
+
+    def sampled(*, req, **kw):
+        Callback.objects.get_or_create(request_id=req.pk)
+        return original(req=req, **kw)
+
+    monkeypatch.setattr(lc, "request_callback", sampled)
+
+
 def make_category(code: str = "test-repair", *, response=(2, "hours"), resolution=(2, "days"), active=True):
     return ServiceCategory.objects.get_or_create(
         code=code,
@@ -660,9 +674,11 @@ def _may_case(world, case):
         return req, u.admin, "dispatch", lambda: attempt(world, req, "dispatch", actor=u.admin)
     if case == "handler-callback":
         req = reach(world, S.HANDLED)
+        Callback.objects.create(request=req)  # sampled
         return req, u.member, "callback", lambda: attempt(world, req, "callback", actor=u.member)
     if case == "secretary-callback":
         req = reach(world, S.HANDLED)
+        Callback.objects.create(request=req)  # sampled
         return req, u.secretary, "callback", lambda: attempt(world, req, "callback", actor=u.secretary)
     if case == "staff-confirm":
         req = reach(world, S.HANDLED)
@@ -1104,7 +1120,7 @@ def test_the_handler_cannot_call_back_their_own_work(world):
     assert req.assignee_user == world.users.member
     with pytest.raises(PermissionDenied):
         lc.request_callback(actor=world.users.member, req=req, answered=True, resolved=True, now=LATER)
-    assert not Callback.objects.exists()
+    assert not Callback.objects.filter(done_at__isnull=False).exists()
 
 
 def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
@@ -1555,3 +1571,15 @@ def test_a_staff_member_sees_her_own_request_wherever_it_sits(world):
     req = lc.request_transfer(actor=world.users.staff, req=req, region=world.grid_b1, note="属钢花村", now=LATER)
     assert lc.is_requester(zhang_user, req)  # she may still confirm or withdraw it…
     assert req.pk in visible(zhang_user)  # …and so must see it
+
+
+def test_an_unsampled_request_is_not_called_back(world, monkeypatch):
+    monkeypatch.undo()  # the real request_callback, without the sampling of the fixture
+    req = reach(world, S.HANDLED)
+    assert not lc.may(world.users.secretary, req, "callback")
+    with pytest.raises(PermissionDenied):
+        lc.request_callback(actor=world.users.secretary, req=req, answered=True, resolved=True, now=LATER)
+    assert lc.callbacks_sample(rate=1.0, now=LATER) == 1
+    assert lc.may(world.users.secretary, req, "callback")
+    done = lc.request_callback(actor=world.users.secretary, req=req, answered=True, resolved=True, now=LATER)
+    assert done.state == S.VISITED
