@@ -148,7 +148,9 @@ def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
     buttons; the transition itself checks again under the row lock)."""
     if action in TRANSITIONS and req.state not in TRANSITIONS[action]:
         return False
-    if action in ("confirm", "reject", "withdraw"):
+    if action in ("confirm", "reject"):
+        return is_requester(actor, req, token) and not _handled_by(actor, req)
+    if action == "withdraw":
         return is_requester(actor, req, token)
     if action == "reopen":
         return reopen_allowed(req) and (is_requester(actor, req, token) or is_staff_for(actor, req))
@@ -172,6 +174,14 @@ def covers_street(actor: Any, req: ServiceRequest) -> bool:
         return True
     street_path = req.community.path[:-PATH_STEP]
     return any(street_path.startswith(p) for p in scope.nodes(CHANGE).region_paths)
+
+
+def _handled_by(actor: Any, req: ServiceRequest) -> bool:
+    """Whether ``actor`` handles ``req`` or reported it handled: they cannot judge their own work
+    (confirm, rate or call back), even when the request is their own."""
+    if not getattr(actor, "is_authenticated", False):
+        return False
+    return is_handler(actor, req) or req.steps.filter(action="handle", actor=actor).exists()
 
 
 def may_sign_off(actor: Any, req: ServiceRequest) -> bool:
@@ -478,6 +488,10 @@ def request_dispatch(
         return covers_street(actor, r) if r.state == S.ESCALATED else is_staff_for(actor, r)
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        # Checked again on the locked row: a transfer at the same moment moves its community.
+        errors, _user_again = _check_assignee(r, kind, user, person, organization, grid)
+        if errors:
+            raise ValidationError(errors)
         fields = {
             "assignee_kind": kind, "assignee_user": assignee_user, "assignee_person": person if kind == AssigneeKind.VOLUNTEER else None,
             "assignee_organization": organization if kind == AssigneeKind.BRANCH else None,
@@ -684,7 +698,7 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
         return fields
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
-                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token),
+                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token) and not _handled_by(actor, r),
                        note=comment, note_field="comment", change=change, request=request, now=now,
                        step_note="" if resolved else None)  # fmt: skip
 

@@ -118,3 +118,26 @@ def test_the_open311_board_leaves_classified_cases_out(world, client):
     lifecycle.request_classify(actor=world.users.staff, req=req, classification="untrue", note="核实不属实")
     lifecycle.request_sign_off(actor=world.users.secretary, req=req)
     assert req.pk not in [r["service_request_id"] for r in client.get("/open311/v2/requests.json").json()]
+
+
+def test_staff_cannot_rate_their_own_work_even_on_their_own_request(world):
+    from django.core.exceptions import PermissionDenied
+
+    staff_person = Person.objects.get(user=world.users.staff) if Person.objects.filter(user=world.users.staff) else None
+    if staff_person is None:
+        staff_person = world.li
+        staff_person.user = world.users.staff
+        staff_person.save(update_fields=["user"])
+    from dangjian.core.access import forget_scope
+
+    forget_scope(world.users.staff)
+    category = ServiceCategory.objects.get(code="legal-advice")
+    req = lifecycle.request_submit(actor=world.users.staff, channel="web", category=category, description="自己的诉求",
+                                   requester=staff_person)  # fmt: skip
+    req = lifecycle.request_dispatch(actor=world.users.secretary, req=req, kind=AssigneeKind.STAFF,
+                                     user=world.users.staff)  # fmt: skip
+    req = lifecycle.request_handle(actor=world.users.staff, req=req, result="已办")
+    assert not lifecycle.may(world.users.staff, req, "confirm")
+    with pytest.raises(PermissionDenied):
+        lifecycle.request_confirm(actor=world.users.staff, req=req, resolved=True, score=5)
+    assert lifecycle.request_confirm(actor=AnonymousUser(), req=req, resolved=True, token=req.token).state == "visited"
