@@ -149,7 +149,7 @@ def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
     if action in TRANSITIONS and req.state not in TRANSITIONS[action]:
         return False
     if action in ("confirm", "reject"):
-        return is_requester(actor, req, token) and not _handled_by(actor, req)
+        return is_requester(actor, req, token) and not handled_by(actor, req)
     if action == "withdraw":
         return is_requester(actor, req, token)
     if action == "reopen":
@@ -176,7 +176,7 @@ def covers_street(actor: Any, req: ServiceRequest) -> bool:
     return any(street_path.startswith(p) for p in scope.nodes(CHANGE).region_paths)
 
 
-def _handled_by(actor: Any, req: ServiceRequest) -> bool:
+def handled_by(actor: Any, req: ServiceRequest) -> bool:
     """Whether ``actor`` handles ``req`` or reported it handled: they cannot judge their own work
     (confirm, rate or call back), even when the request is their own."""
     if not getattr(actor, "is_authenticated", False):
@@ -201,11 +201,9 @@ def may_call_back(actor: Any, req: ServiceRequest) -> bool:
     may see the request but did not handle it."""
     from dangjian.servicedesk.models import Callback
 
-    if not getattr(actor, "is_authenticated", False) or is_handler(actor, req):
+    if not getattr(actor, "is_authenticated", False) or handled_by(actor, req):
         return False
     if not Callback.objects.filter(request=req).exists():
-        return False
-    if req.steps.filter(action="handle", actor=actor).exists():
         return False
     return (
         allowed(actor, VIEW, req)
@@ -698,7 +696,7 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
         return fields
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
-                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token) and not _handled_by(actor, r),
+                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token) and not handled_by(actor, r),
                        note=comment, note_field="comment", change=change, request=request, now=now,
                        step_note="" if resolved else None)  # fmt: skip
 

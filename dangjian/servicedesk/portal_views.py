@@ -37,7 +37,7 @@ PER_ADDRESS = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS", 5)  # per hour
 SITE_WIDE = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE", 120)  # per minute
 
 
-def _over_limit(request: HttpRequest) -> bool:
+def over_anonymous_limit(request: HttpRequest) -> bool:
     """Count this anonymous submission; True when the address or the site has had too many."""
     keys = ((f"anon-submit:{client_ip(request)}", PER_ADDRESS, 3600), ("anon-submit:site", SITE_WIDE, 60))
     over = False
@@ -70,7 +70,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     anonymous = person is None
     form = ResidentRequestForm(request.POST or None, request.FILES or None, regions=_regions(), anonymous=anonymous)
     if request.method == "POST":
-        if anonymous and _over_limit(request):
+        if anonymous and over_anonymous_limit(request):
             return render(request, "servicedesk/portal/limited.html", status=429)
         if form.is_valid():
             data = form.cleaned_data
@@ -149,19 +149,12 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "req": req,
         "token": token,
-        "steps": _public_steps(req),
+        "steps": request_selectors.steps(req, public_only=True),
         "may": may,
         "rating": getattr(req, "rating", None),
         "states": RequestState,
     }
     return render(request, "servicedesk/portal/track.html", context)
-
-
-def _public_steps(req: Any) -> list[Any]:
-    steps = request_selectors.steps(req, public_only=True)
-    for step in steps:
-        step.label = lifecycle.ACTION_LABELS.get(step.action, step.action)
-    return steps
 
 
 @login_not_required
@@ -183,7 +176,7 @@ def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
         elif action == "withdraw":
             lifecycle.request_withdraw(note=note, **common)
         elif action == "reopen":
-            if not request.user.is_authenticated and _over_limit(request):
+            if not request.user.is_authenticated and over_anonymous_limit(request):
                 return render(request, "servicedesk/portal/limited.html", status=429)
             new = lifecycle.request_reopen(note=note, **common)
             messages.success(request, _("A new request %(number)s follows up the old one.") % {"number": new.number})

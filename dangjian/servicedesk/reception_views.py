@@ -18,18 +18,15 @@ from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import reception_services, request_selectors
 from dangjian.servicedesk.forms import BookingForm, ReceptionForm
-from dangjian.servicedesk.models import ReceptionBooking, ServiceCategory
-
-
-def _staff_only(request: HttpRequest) -> None:
-    if not scope_for(request.user).sees_trees:
-        raise Http404
+from dangjian.servicedesk.models import ReceptionBooking, ReceptionSession, ServiceCategory
+from dangjian.servicedesk.portal_views import over_anonymous_limit
+from dangjian.servicedesk.request_views import staff_only
 
 
 @require_http_methods(["GET", "POST"])
 def receptions(request: HttpRequest) -> HttpResponse:
     """The receptions of the user's communities; users who may create records schedule new ones."""
-    _staff_only(request)
+    staff_only(request)
     can_create = scope_for(request.user).can(CREATE)
     form = None
     if can_create:
@@ -118,13 +115,10 @@ def public_receptions(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @require_POST
 def book(request: HttpRequest, pk: int) -> HttpResponse:
-    from dangjian.servicedesk.models import ReceptionSession
-    from dangjian.servicedesk.portal_views import _over_limit
-
     session = get_object_or_404(ReceptionSession, pk=pk)
     anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
     form = BookingForm(request.POST, anonymous=anonymous)
-    if anonymous and _over_limit(request):
+    if anonymous and over_anonymous_limit(request):
         return render(request, "servicedesk/portal/limited.html", status=429)
     if form.is_valid():
         try:

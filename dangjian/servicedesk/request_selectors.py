@@ -174,17 +174,23 @@ def request_by_token(token: str) -> ServiceRequest:
 
 
 def steps(req: ServiceRequest, *, public_only: bool) -> list[RequestStep]:
+    """The history of a request, each step with its ``label`` in the reader's language."""
+    from dangjian.servicedesk.lifecycle import ACTION_LABELS
+
     qs = req.steps.select_related("actor").order_by("at", "id")
     if public_only:
         qs = qs.filter(is_public=True)
-    return list(qs)
+    rows = list(qs)
+    for step in rows:
+        step.label = ACTION_LABELS.get(step.action, step.action)
+    return rows
 
 
 def rating_for(*, user: Any, req: ServiceRequest) -> Rating | None:
     """The rating, unless the user handled the request: ratings are anonymous to the handler."""
-    if req.assignee_user_id and req.assignee_user_id == getattr(user, "pk", None):
-        return None
-    if req.steps.filter(action="handle", actor_id=getattr(user, "pk", None)).exists():
+    from dangjian.servicedesk.lifecycle import handled_by
+
+    if handled_by(user, req):
         return None
     return restrict(Rating.objects.filter(request=req), user, VIEW).first()
 
@@ -220,22 +226,25 @@ CALLBACK_PENDING = Q(state=RequestState.HANDLED, callback__isnull=False) & (
 )
 
 
-def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
-    """Sampled requests waiting for a callback that this user may make (not their own work)."""
-    qs = (
+def _callbacks_for(user: Any) -> QuerySet[ServiceRequest]:
+    return (
         restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), user, VIEW)
         .exclude(assignee_user=user)
         # Not requests this user reported handled (one sub-select: an exclude() across the steps
         # would drop every request where the user did anything and someone handled it).
         .exclude(pk__in=RequestStep.objects.filter(action="handle", actor_id=user.pk).values("request_id"))
-        .select_related("category", "community", "region")
-        .order_by("handled_at", "id")
     )
+
+
+def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
+    """Sampled requests waiting for a callback that this user may make (not their own work)."""
+    qs = _callbacks_for(user).select_related("category", "community", "region").order_by("handled_at", "id")
     return list(qs[:limit])
 
 
 def callbacks_due_count(*, user: Any) -> int:
-    return restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), user, VIEW).exclude(assignee_user=user).count()
+    """The number the workbench shows: the same requests as the list."""
+    return _callbacks_for(user).count()
 
 
 def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> list[ReceptionSession]:

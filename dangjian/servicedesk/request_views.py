@@ -29,7 +29,8 @@ from dangjian.servicedesk.forms import DeskForm
 from dangjian.servicedesk.models import AssigneeKind, Classification, RequestAttachment, RequestState, ServiceCategory
 
 
-def _staff_only(request: HttpRequest) -> None:
+def staff_only(request: HttpRequest) -> None:
+    """The service desk's staff pages exist only for users with a region or organisation scope."""
     if not scope_for(request.user).sees_trees:
         raise Http404
 
@@ -37,7 +38,7 @@ def _staff_only(request: HttpRequest) -> None:
 @login_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    staff_only(request)
     category = ServiceCategory.objects.filter(code=request.GET.get("category", "")).first()
     region = None
     if (region_id := parse_id(request.GET.get("region"))) is not None:
@@ -80,7 +81,7 @@ def _view_labels() -> list[tuple[str, str]]:
 def desk(request: HttpRequest) -> HttpResponse:
     """Record a walk-in or a phone call: find the requester (name, pinyin or the last four
     digits of the mobile) or add them on the spot, choose the service, say what is needed."""
-    _staff_only(request)
+    staff_only(request)
     if not scope_for(request.user).can(CREATE):
         raise Http404
     regions = people_selectors.grid_choices(user=request.user, action=CREATE)
@@ -130,7 +131,7 @@ def _new_person(request: HttpRequest, data: dict[str, Any]) -> Person | None:
 @require_GET
 def desk_people(request: HttpRequest) -> HttpResponse:
     """The requester search of the desk (an htmx partial; also a plain page without JavaScript)."""
-    _staff_only(request)
+    staff_only(request)
     text = request.GET.get("q", "")[:50]
     people: list[Person] = []
     if text.strip():
@@ -153,7 +154,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
     actions["classify"] = is_staff and not req.signed_off_at
     context = {
         "req": req,
-        "steps": _labelled(request_selectors.steps(req, public_only=False)),
+        "steps": request_selectors.steps(req, public_only=False),
         "attachments": list(req.attachments.all()),
         "rating": request_selectors.rating_for(user=user, req=req),
         "actions": actions,
@@ -166,12 +167,6 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "callback": getattr(req, "callback", None),
     }
     return render(request, "servicedesk/requests/detail.html", context)
-
-
-def _labelled(steps: list[Any]) -> list[Any]:
-    for step in steps:
-        step.label = lifecycle.ACTION_LABELS.get(step.action, step.action)
-    return steps
 
 
 @login_required
@@ -280,6 +275,6 @@ def attachment(request: HttpRequest, pk: int, attachment_pk: int) -> FileRespons
 @require_GET
 def callbacks(request: HttpRequest) -> HttpResponse:
     """Sampled requests to call back: made by someone who did not handle them."""
-    _staff_only(request)
+    staff_only(request)
     rows = request_selectors.callbacks_due(user=request.user)
     return render(request, "servicedesk/requests/callbacks.html", {"rows": rows, "states": RequestState})
