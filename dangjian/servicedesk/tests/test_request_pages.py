@@ -170,3 +170,32 @@ def test_suggestions_show_every_kind_not_only_the_best_scored(world):
     kinds = [s.kind for s in found]
     assert kinds.count(AssigneeKind.BRANCH) == dispatch.PER_KIND
     assert AssigneeKind.STAFF in kinds and AssigneeKind.GRID in kinds
+
+
+@pytest.mark.parametrize("url", ["/services/receptions/", "/r/receptions/", "/notifications/", "/r/mine/", "/r/board/"])
+def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world, client, url):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dangjian.core.notifications import notify
+    from dangjian.servicedesk import reception_services
+
+    def grow(n):
+        for i in range(n):
+            start = timezone.now() + dt.timedelta(days=2 + i)
+            session = reception_services.session_create(
+                actor=world.users.staff, community=world.community_a, representative=world.zhao, starts_at=start,
+                ends_at=start + dt.timedelta(hours=1), place=f"会议室{i}", slots=5,
+            )  # fmt: skip
+            reception_services.booking_create(actor=world.users.resident, session=session, topic="反映停车难")
+            notify(recipients=[world.users.resident.pk], kind="request_overdue", key=f"k{n}-{i}",
+                   params={"number": f"2026-{i:07d}"})  # fmt: skip
+            submit(world, requester=world.qian, description=f"第{i}件")
+
+    client.force_login(world.users.staff if url.startswith("/services") else world.users.resident)
+    grow(1)
+    _queries(client, url)
+    one = _queries(client, url)
+    grow(10)
+    assert _queries(client, url) == one
