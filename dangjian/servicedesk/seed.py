@@ -259,7 +259,9 @@ def seed(ctx: SeedContext) -> None:
                         row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
                                    close_reason="no_answer")  # fmt: skip
                 elif row["first_response_at"]:
-                    row["resolution_breached"] = now > resolution_due
+                    # Open and overdue: left for the sweep to flag, as it would have, so that its
+                    # notifications (to the handler, the community, the street) are in the demo.
+                    row["resolution_breached"] = False
                     if rng.random() < 0.5:
                         row["state"] = RequestState.IN_PROGRESS
                 if row["state"] == RequestState.CLOSED and rng.random() < 0.004:
