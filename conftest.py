@@ -8,13 +8,50 @@ Users with roles in community A are "in scope" for A's records and "out of scope
 (tree builder, services) so that the tests exercise the real access layer.
 """
 
+import datetime as dt
 import os
 
 import pytest
 
+# The whole suite can run at a chosen instant: DANGJIAN_TEST_NOW=2028-02-29T23:59:59+08:00 make test.
+# The clock then starts there and ticks on (time-machine), in this process and in the live server's
+# thread; .ci/run uses it to run the suite on days and at hours that have broken tests before.
+TEST_NOW = os.environ.get("DANGJIAN_TEST_NOW", "").strip()
+
+
+def pytest_configure(config):
+    if TEST_NOW:
+        import time_machine
+
+        instant = dt.datetime.fromisoformat(TEST_NOW)
+        if instant.tzinfo is None:
+            raise pytest.UsageError("DANGJIAN_TEST_NOW needs an offset, e.g. 2026-10-01T10:00:00+08:00")
+        time_machine.travel(instant, tick=True).start()
+
+
+def pytest_report_header(config):
+    return f"clock: {TEST_NOW or 'the real time'}"
+
+
 # Playwright's sync API runs an event loop in the test thread; Django's ORM calls from that thread
 # are still synchronous, so allow them (the live server runs in its own thread).
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(autouse=True)
+def _clock(request):
+    """``@pytest.mark.clock("2026-11-28T10:00:00+08:00")`` sets the clock for a test (or, as
+    ``pytestmark``, a module) whose story happens on given dates; it ticks on unless ``tick=False``.
+    ``clock(None)`` exempts a test of such a module that derives its dates from today.
+    Autouse, so it runs before ``world``, whose ``today`` is the code's today."""
+    marker = request.node.get_closest_marker("clock")
+    if marker is None or marker.args[0] is None:  # clock(None): this test holds at any instant
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(dt.datetime.fromisoformat(marker.args[0]), tick=marker.kwargs.get("tick", True)):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -5,6 +5,8 @@ import datetime as dt
 import itertools
 from types import SimpleNamespace
 
+from django.utils import timezone
+
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
@@ -70,7 +72,7 @@ def build_world() -> SimpleNamespace:
     regions.save()
 
     orgs = TreeBuilder(Organization)
-    today = dt.date(2026, 11, 28)
+    today = timezone.localdate()  # the code's today: the suite runs at any instant (DANGJIAN_TEST_NOW)
     working = orgs.add(None, name="和平街道党工委", code="P1", kind=OrgKind.WORKING_COMMITTEE, region=street)
     committee_a = orgs.add(
         working,

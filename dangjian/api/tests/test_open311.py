@@ -111,7 +111,9 @@ def test_a_key_shows_its_users_scope_in_full(world, client, staff_key, outsider_
     row = rows[0]
     assert row["description"] == "楼道灯坏了，晚上很黑" and row["status"] == "open"
     assert (row["address"], row["lat"], row["long"]) == ("红钢城街8号", 30.612345, 114.412345)
-    assert row["expected_datetime"] == in_a.resolution_due_at.astimezone(dt.timezone(dt.timedelta(hours=8))).isoformat()
+    # One format for every datetime of the APIs: ISO 8601 / W3C with whole seconds and China's offset.
+    china = dt.timezone(dt.timedelta(hours=8))
+    assert row["expected_datetime"] == in_a.resolution_due_at.astimezone(china).isoformat(timespec="seconds")
     assert "13812345678" not in json.dumps(rows) and in_a.token not in json.dumps(rows)
     # Community B's key: A's request does not exist, B's does.
     assert errors_of(client.get(url("request_detail", request_id=in_a.pk), {"api_key": outsider_key}), 404)

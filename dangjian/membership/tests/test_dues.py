@@ -30,7 +30,8 @@ from dangjian.membership.services import member_change_status, member_move
 from dangjian.people.models import Member, MemberCategory, MembershipStatus
 from tests.factories import make_member, make_person
 
-pytestmark = pytest.mark.django_db
+# The dues stories are set in 2026 (assessed for 2026, paid for its months, arrears up to last month).
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-11-28T10:00:00+08:00")]
 
 D = Decimal
 MONTH = dt.date(2026, 10, 1)  # the bill month of most tests (world.today is 2026-11-28)

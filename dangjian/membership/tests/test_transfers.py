@@ -35,7 +35,8 @@ from dangjian.people.models import Member, MemberCategory, MembershipStatus, Mem
 from dangjian.people.services import person_update
 from tests.factories import make_id_number, make_person
 
-pytestmark = pytest.mark.django_db
+# The transfer stories happen in late November 2026: letters issued on the 28th, numbered PA-2026-….
+pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-11-28T10:00:00+08:00")]
 
 RECEIVED_ON = dt.date(2026, 11, 28)  # the day the letter is issued (world.today) and accepted: never in the future
 EXTERNAL = "湖北省武汉市某街道党工委"

@@ -19,6 +19,8 @@ from tests.factories import make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=TZ)
+# The rates are worked out for 2026-Q4 as seen on NOW; requests are made on that day too.
+pytestmark = pytest.mark.clock(NOW.isoformat())
 Q4 = rates.parse_period("2026-Q4", today=NOW.date())
 _tokens = itertools.count(1)
 
