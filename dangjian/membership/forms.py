@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.forms import style_fields
 from dangjian.core.validators import validate_id_number
 from dangjian.membership import dues
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
@@ -30,9 +31,7 @@ class StyledForm(forms.Form):
     excepted), set after the subclass has adjusted its fields."""
 
     def style_inputs(self) -> None:
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.HiddenInput):
-                field.widget.attrs.setdefault("class", "input")
+        style_fields(self)
 
 
 class PersonByIdNumberForm(StyledForm):

@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.forms import style_fields
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
@@ -52,14 +53,9 @@ class PersonForm(forms.Form):
         if not editing:
             del self.fields["reason"]
             del self.fields["version"]
-        for name, field in self.fields.items():
-            if isinstance(field.widget, forms.CheckboxSelectMultiple | forms.HiddenInput):
-                continue
-            field.widget.attrs.setdefault("class", "input")
-            if name in ("id_number", "phone"):
-                field.widget.attrs.update(
-                    {"autocomplete": "off", "inputmode": "text" if name == "id_number" else "tel"}
-                )
+        for name in ("id_number", "phone"):  # someone else's numbers: never autofilled
+            self.fields[name].widget.attrs["autocomplete"] = "off"
+        style_fields(self)
 
     # Format checks run here too, so that every error shows at once; the service checks again.
     def clean_id_number(self) -> str:

@@ -3,6 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.core.forms import style_fields
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit
 
@@ -31,9 +32,7 @@ class CategoryForm(forms.Form):
         self.fields["skills"].queryset = Tag.objects.filter(kind=TagKind.SKILL)
         if editing:
             del self.fields["code"]
-        for field in self.fields.values():
-            if not isinstance(field.widget, forms.CheckboxSelectMultiple | forms.CheckboxInput | forms.HiddenInput):
-                field.widget.attrs.setdefault("class", "input")
+        style_fields(self)
 
 
 class CalendarDayForm(forms.Form):
@@ -49,12 +48,6 @@ class CalendarDayForm(forms.Form):
         label=_("Note"), required=False, max_length=100, widget=forms.TextInput(attrs={"class": "input"}),
         help_text=_("E.g. 2027年春节 (国务院办公厅通知)."),
     )  # fmt: skip
-
-
-def _style(form: forms.Form) -> None:
-    for field in form.fields.values():
-        if not isinstance(field.widget, forms.CheckboxInput | forms.HiddenInput | forms.RadioSelect):
-            field.widget.attrs.setdefault("class", "input")
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -103,7 +96,7 @@ class DeskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _categories()
         self.fields["region"].queryset = regions
-        _style(self)
+        style_fields(self)
 
 
 class ResidentRequestForm(forms.Form):
@@ -139,7 +132,7 @@ class ResidentRequestForm(forms.Form):
         else:
             self.fields["region"].help_text = _("Leave empty for the community where you live.")
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
-        _style(self)
+        style_fields(self, about_self=True)
 
 
 class ReceptionForm(forms.Form):
@@ -158,7 +151,7 @@ class ReceptionForm(forms.Form):
         self.fields["community"].queryset = communities
         self.fields["representative"].queryset = representatives
         self.fields["representative"].label_from_instance = lambda person: person.name
-        _style(self)
+        style_fields(self)
 
 
 class BookingForm(forms.Form):
@@ -175,4 +168,4 @@ class BookingForm(forms.Form):
             del self.fields["phone"]
         else:
             self.fields["phone"].required = True
-        _style(self)
+        style_fields(self, about_self=True)

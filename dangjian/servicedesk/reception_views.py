@@ -99,17 +99,30 @@ def booking_raise(request: HttpRequest, pk: int, booking_pk: int) -> HttpRespons
     return redirect("servicedesk:reception", pk=pk)
 
 
+def _public_page(
+    request: HttpRequest, *, bound: BookingForm | None = None, bound_pk: int | None = None, status: int = 200
+) -> HttpResponse:
+    """Upcoming receptions with a booking form each (ids prefixed by the reception, so that the
+    labels of one form never point at another's fields); a refused booking keeps what was typed."""
+    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
+    rows = request_selectors.upcoming_receptions()
+    for row in rows:
+        prefix = f"r{row.pk}-%s"
+        row.form = (
+            bound if bound is not None and row.pk == bound_pk else BookingForm(anonymous=anonymous, auto_id=prefix)
+        )
+    context = {
+        "rows": rows,
+        "mine": request_selectors.own_bookings(user=request.user) if request.user.is_authenticated else [],
+    }
+    return render(request, "servicedesk/receptions/public.html", context, status=status)
+
+
 @login_not_required
 @require_GET
 def public_receptions(request: HttpRequest) -> HttpResponse:
     """Upcoming receptions anyone may book (who, when, where, places left), and one's bookings."""
-    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
-    context = {
-        "rows": request_selectors.upcoming_receptions(),
-        "mine": request_selectors.own_bookings(user=request.user) if request.user.is_authenticated else [],
-        "form": BookingForm(anonymous=anonymous),
-    }
-    return render(request, "servicedesk/receptions/public.html", context)
+    return _public_page(request)
 
 
 @login_not_required
@@ -117,7 +130,7 @@ def public_receptions(request: HttpRequest) -> HttpResponse:
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(ReceptionSession, pk=pk)
     anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
-    form = BookingForm(request.POST, anonymous=anonymous)
+    form = BookingForm(request.POST, anonymous=anonymous, auto_id=f"r{pk}-%s")
     if anonymous and over_anonymous_limit(request):
         return render(request, "servicedesk/portal/limited.html", status=429)
     if form.is_valid():
@@ -128,10 +141,9 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your place is booked. Please come on time; bring any papers that help."))
             return redirect("portal:receptions")
-    for field, errors in form.errors.items():
-        for error in errors:
-            messages.error(request, error if field == "__all__" else f"{form.fields[field].label}：{error}")
-    return redirect("portal:receptions")
+    for error in form.non_field_errors():
+        messages.error(request, error)
+    return _public_page(request, bound=form, bound_pk=pk, status=400)
 
 
 @require_POST

@@ -74,7 +74,7 @@ def test_anonymous_resident_must_leave_a_mobile_number(world, page_for):
     phone.fill("textarea[name=description]", "楼道垃圾三天没人清理")
     phone.select_option("select[name=region]", str(world.community_a.pk))
     phone.click("main form.card button[type=submit]")
-    expect(phone.locator("#field-phone .error")).to_be_visible()
+    expect(phone.locator("#field-id_phone .error")).to_be_visible()
     assert not ServiceRequest.objects.exists()
     phone.fill("input[name=phone]", "13912345678")
     phone.click("main form.card button[type=submit]")

@@ -5,6 +5,7 @@ permissions, the pipeline board, a candidate's page and the workbench deadlines.
 
 import datetime as dt
 import html
+import re
 
 import pytest
 from django.contrib.contenttypes.models import ContentType
@@ -837,7 +838,12 @@ def test_bad_input_through_the_page_shows_errors(world, qian, client, data, fiel
     assert response.status_code == 200
     form = response.context["form"]
     assert form.errors.get(field), form.errors
-    assert 'class="error" role="alert"' in response.content.decode()
+    body = response.content.decode()
+    # One alert (the summary, linking to the field) and the message beside the field, which the
+    # field's aria-describedby names.
+    assert body.count('role="alert"') == 1 and 'class="form-errors error-summary"' in body
+    error_id = f"{form[field].auto_id}_error"
+    assert f'id="{error_id}"' in body and re.search(rf'aria-describedby="[^"]*\b{error_id}\b', body)
     assert not qian.steps.filter(code=data["code"]).exclude(code="application").exists()
 
 

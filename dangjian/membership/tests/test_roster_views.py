@@ -325,7 +325,7 @@ def test_edit_with_a_stale_version_says_so_and_saves_nothing(world, client):
     errors = response.context["form"].non_field_errors()
     assert len(errors) == 1
     assert html.escape(errors[0]) in response.content.decode()
-    assert 'class="form-errors"' in response.content.decode()
+    assert 'class="form-errors error-summary"' in response.content.decode()
     saved = member_of(world.zhao)
     assert (saved.category, saved.version) == ("retired", zhao.version + 1)
 

@@ -95,3 +95,22 @@ def test_the_public_list_shows_places_left_and_books(world, client):
     client.force_login(world.users.staff)
     body = client.get(reverse("servicedesk:reception", args=[s.pk])).content.decode()
     assert "&lt;script&gt;x&lt;/script&gt;" in body and "<script>x</script>" not in body
+
+
+def test_each_booking_form_has_its_own_ids_and_a_refusal_keeps_what_was_typed(world, client):
+    """Four receptions on one page: a label of the second form must not point at the first's field,
+    and a refused booking comes back with its text and the error beside the field."""
+    import re
+
+    first, second = session(world), session(world, place="二楼会议室")
+    body = client.get(reverse("portal:receptions")).content.decode()
+    ids = re.findall(r'\sid="([^"]+)"', body)
+    assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+    assert f'for="r{second.pk}-id_topic"' in body or f'for="r{second.pk}-topic"' in body
+    response = client.post(reverse("portal:book", args=[second.pk]), {"topic": "加装电梯", "phone": "123"})
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "加装电梯" in body and 'aria-invalid="true"' in body
+    assert f'id="r{second.pk}-phone_error"' in body
+    assert not ReceptionBooking.objects.exists()
+    assert first.pk != second.pk
