@@ -15,6 +15,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
 ]
 # Uploaded and generated files (exports, imports, attachments) are never served from MEDIA_URL,
 # not even in development: each is downloaded through a view that checks access.

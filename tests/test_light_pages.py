@@ -1,0 +1,59 @@
+"""Pages travel light: HTML compressed, an icon where browsers look for it, a description for
+search engines and link previews, and the chart library cut down to the charts the site draws."""
+
+import gzip
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.staticfiles import finders
+
+VENDOR = Path(settings.BASE_DIR) / "static" / "vendor"
+
+
+def test_pages_are_compressed_for_browsers_that_accept_it(client):
+    plain = client.get("/accounts/login/")
+    packed = client.get("/accounts/login/", headers={"accept-encoding": "gzip, deflate, br"})
+    assert "Content-Encoding" not in plain and packed["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in packed["Vary"]
+    body = gzip.decompress(packed.content).decode()
+    assert "<form" in body and len(packed.content) < len(plain.content) / 2
+    # BREACH: the compressed size differs between two identical requests (random padding).
+    again = client.get("/accounts/login/", headers={"accept-encoding": "gzip"})
+    assert gzip.decompress(again.content).decode().count("<form") == body.count("<form")
+
+
+def test_the_favicon_is_where_browsers_look(client):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+    path = finders.find("favicon.ico")
+    assert path and Path(path).read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO file
+    page = client.get("/accounts/login/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in page
+
+
+def test_every_page_has_a_description(client, db):
+    page = client.get("/r/").content.decode()
+    match = re.search(r'<meta name="description" content="([^"]{20,})">', page)
+    assert match and "社区" in match.group(1)
+
+
+def test_the_chart_bundle_holds_what_the_site_draws_and_little_else():
+    bundle = VENDOR / "echarts" / "echarts.min.js"
+    assert bundle.stat().st_size < 600_000  # the full build is 1 MB
+    assert (VENDOR / "echarts" / "echarts.min.js.map").exists()
+    recipe = (VENDOR / "echarts" / "build" / "entry.js").read_text(encoding="utf-8")
+    registered = set(re.findall(r"\b(\w+)(?:Chart|Component)\b", recipe))
+    # Every series type and option component that a page's script uses is in the bundle.
+    sources = [*Path(settings.BASE_DIR).glob("static/js/*.js"), *Path(settings.BASE_DIR).glob("*/templates/**/*.html")]
+    used = set()
+    for source in sources:
+        text = source.read_text(encoding="utf-8")
+        if "echarts" not in text:
+            continue
+        used |= {kind.capitalize() for kind in re.findall(r'type: "(bar|line|scatter|pie|map|radar|heatmap)"', text)}
+        used |= {"Grid"} if "grid:" in text else set()
+        used |= {"Tooltip"} if "tooltip:" in text else set()
+        used |= {"Legend"} if "legend:" in text else set()
+        used |= {"MarkLine"} if "markLine" in text else set()
+    assert used and used <= registered, used - registered
