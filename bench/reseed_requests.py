@@ -6,7 +6,7 @@
 
 Empties the service desk's tables (requests, steps, ratings, callbacks, receptions), rebuilds
 from the database what the servicedesk seed needs of the earlier seeds (communities, their
-grids, people and members) and runs servicedesk/seed.py again with the same seed number.
+grids, people and members) and runs demo/seeds/servicedesk.py again with the same seed number.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ def main() -> None:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from dangjian.core.seeding import SCALES, SeedContext
+    from dangjian.demo.seeding import SCALES, SeedContext
+    from dangjian.demo.seeds import servicedesk as seed
     from dangjian.orgs.models import Region, RegionLevel
     from dangjian.people.models import Member, Person
-    from dangjian.servicedesk import seed
     from dangjian.servicedesk.models import (
         Callback,
         Rating,

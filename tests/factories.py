@@ -13,7 +13,7 @@ from dangjian.accounts.services import grant_role
 from dangjian.core.validators import id_check_digit
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel, ResidentUnit, Room, ServiceSite
-from dangjian.orgs.seed import TreeBuilder
+from dangjian.orgs.trees import TreeBuilder
 from dangjian.people.models import CommitteeSeat, Member, MemberCategory, MemberStage, Tag, TagKind
 from dangjian.people.services import person_create
 

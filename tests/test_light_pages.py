@@ -26,6 +26,7 @@ def test_pages_are_compressed_for_browsers_that_accept_it(client):
 def test_the_favicon_is_where_browsers_look(client):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response["Location"].endswith("favicon.ico")
+    assert client.head("/favicon.ico").status_code == 301  # browsers and crawlers may ask with HEAD
     path = finders.find("favicon.ico")
     assert path and Path(path).read_bytes()[:4] == b"\x00\x00\x01\x00"  # an ICO file
     page = client.get("/accounts/login/").content.decode()

@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dangjian.orgs.models import Organization, OrgKind
-from dangjian.orgs.seed import TreeBuilder
+from dangjian.orgs.trees import TreeBuilder
 from tests.factories import make_id_number, make_member, make_person
 
 pytestmark = pytest.mark.django_db

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dangjian.servicedesk",
     "dangjian.api",
     "dangjian.dashboard",
+    "dangjian.demo",
 ]
 
 MIDDLEWARE = [

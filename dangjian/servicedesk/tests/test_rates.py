@@ -471,7 +471,7 @@ def test_a_trend_point_equals_its_drilldown(world, client):
 def test_the_table_runs_a_fixed_number_of_queries(world):
     from dangjian.accounts.models import User
     from dangjian.orgs.models import Region
-    from dangjian.orgs.seed import TreeBuilder
+    from dangjian.orgs.trees import TreeBuilder
 
     _varied(world)
 

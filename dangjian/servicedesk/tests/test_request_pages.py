@@ -150,7 +150,7 @@ def test_dispatch_suggestions_explain_specialty_matches(world):
 
 def test_suggestions_show_every_kind_not_only_the_best_scored(world):
     from dangjian.orgs.models import Organization, OrgKind
-    from dangjian.orgs.seed import TreeBuilder
+    from dangjian.orgs.trees import TreeBuilder
     from tests.factories import make_member, make_person
 
     legal = Tag.objects.get(kind=TagKind.SKILL, name="法律咨询")

@@ -1,5 +1,6 @@
-"""Demo and scale data. Each app that has records to seed provides ``<app>/seed.py`` with
-``ORDER`` (lower runs first) and ``seed(ctx)``; ``manage.py seed_demo`` runs them all.
+"""Demo and scale data. Each app that has records to seed has a module in ``demo/seeds/`` with
+``ORDER`` (lower runs first) and ``seed(ctx)``; ``manage.py seed_demo`` runs them all. The demo app
+sits at the top of the stack: it imports every app, and no app imports it.
 
 Everything is drawn from one ``random.Random(seed)``, so a seed gives the same people, numbers
 and structure every time (dates are relative to ``ctx.today``, which can be fixed too).
@@ -13,8 +14,6 @@ import random
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
-
-from django.apps import apps
 
 
 @dataclass(frozen=True)
@@ -58,16 +57,11 @@ class SeedContext:
             self.out.flush()
 
 
+SEED_MODULES = ("orgs", "people", "accounts", "membership", "servicedesk")  # dangjian/demo/seeds/<name>.py
+
+
 def seed_modules() -> list[Any]:
-    modules = []
-    for config in apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.seed")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.seed":
-                raise
-            continue
-        modules.append(module)
+    modules = [importlib.import_module(f"dangjian.demo.seeds.{name}") for name in SEED_MODULES]
     return sorted(modules, key=lambda module: module.ORDER)
 
 

@@ -7,7 +7,7 @@ class Command(BaseCommand):
     help = "Print the demo accounts (created by seed_demo) and their roles."
 
     def handle(self, *args, **options):
-        from dangjian.accounts.seed import DEMO_ACCOUNTS, DEMO_PASSWORD
+        from dangjian.demo.seeds.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 
         users = {u.username: u for u in User.objects.filter(username__in=[a[0] for a in DEMO_ACCOUNTS])}
         if not users:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from dangjian.core.calendar import add_years
-from dangjian.core.seeding import SeedContext, fast_insert
+from dangjian.demo.seeding import SeedContext, fast_insert
 from dangjian.membership import dues
 from dangjian.membership.models import (
     DuesAssessment,

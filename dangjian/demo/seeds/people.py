@@ -15,8 +15,8 @@ from django.utils import timezone
 from dangjian.core import crypto
 from dangjian.core.calendar import add_years
 from dangjian.core.models import Event, EventAction
-from dangjian.core.seeding import SeedContext
 from dangjian.core.validators import id_check_digit, mask_id_number, mask_mobile
+from dangjian.demo.seeding import SeedContext
 from dangjian.people.models import (
     CommitteeSeat,
     Education,

@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from dangjian.core.seeding import SCALES, SeedContext, run_seed
+from dangjian.demo.seeding import SCALES, SeedContext, run_seed
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ person. The password is printed by `make run` and listed in the README; it is fo
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
-from dangjian.core.seeding import SeedContext
+from dangjian.demo.seeding import SeedContext
 from dangjian.people.models import CommitteeSeat, MemberStage
 
 ORDER = 30

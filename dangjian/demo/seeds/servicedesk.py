@@ -21,7 +21,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dangjian.core.calendar import is_workday
-from dangjian.core.seeding import SeedContext, fast_insert
+from dangjian.demo.seeding import SeedContext, fast_insert
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
     AssigneeKind,

@@ -1,0 +1,1 @@
+"""The demo and scale data of each app, run by ``manage.py seed_demo`` in their ``ORDER``."""
