@@ -4,6 +4,9 @@ flooding the desk; a load test from a single loopback address would trip them at
 
 from dangjian.config.settings import *  # noqa: F403
 
-DANGJIAN_ANONYMOUS_SUBMISSIONS = 10**9
-DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE = 10**9
-DANGJIAN_API_POSTS_PER_MINUTE = 10**9
+DANGJIAN = {
+    **DANGJIAN,  # noqa: F405
+    "ANONYMOUS_SUBMISSIONS": 10**9,
+    "ANONYMOUS_SUBMISSIONS_SITE": 10**9,
+    "API_POSTS_PER_MINUTE": 10**9,
+}

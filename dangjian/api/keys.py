@@ -7,7 +7,6 @@ import secrets
 import time
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,14 +15,13 @@ from django.utils.translation import gettext as _
 
 from dangjian.api.models import ApiKey
 from dangjian.core import crypto
+from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 
 KEY_PURPOSE = "api-key"
 KEY_START = "djk_"
 PREFIX_LENGTH = 12  # "djk_" and 8 random characters: enough to tell keys apart in a list
 # Writes (Open311 POST, REST POST) allowed per key and minute; a client over it gets 429.
-# Read at each call (settings.DANGJIAN_API_POSTS_PER_MINUTE) so that it can be changed in tests.
-POSTS_PER_MINUTE = 600
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often
 
 
@@ -86,4 +84,4 @@ def allow_write(key: ApiKey) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(name, 1, timeout=120)
         count = 1
-    return count <= getattr(settings, "DANGJIAN_API_POSTS_PER_MINUTE", POSTS_PER_MINUTE)
+    return count <= config().api_posts_per_minute  # API_POSTS_PER_MINUTE, read at each call

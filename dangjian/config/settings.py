@@ -228,6 +228,7 @@ STORAGES = {
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+_proxy_count = 0  # trusted reverse proxies in front (AXES_PROXY_COUNT in production)
 if PRODUCTION:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
@@ -239,7 +240,7 @@ if PRODUCTION:
     if env("AXES_PROXY_COUNT"):
         AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT") or "1")
         # The same proxies for the addresses in the history and the submission rate limits.
-        DANGJIAN_PROXY_COUNT = AXES_IPWARE_PROXY_COUNT
+        _proxy_count = AXES_IPWARE_PROXY_COUNT  # the addresses in the history and the submission limits too
         AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
 
 LOGGING = {
@@ -252,12 +253,16 @@ LOGGING = {
 }
 
 # --- Domain configuration (DESIGN.md §5; each number has its default here) -----------------
+# What a locality may change; every key, its default, unit and rule: dangjian/core/conf.py and
+# docs/configuration.md. Keys not given here take their defaults there.
 DANGJIAN = {
     "TERM_REMINDER_DAYS": int(env("TERM_REMINDER_DAYS", "90")),
     "PROBATION_REMINDER_DAYS": int(env("PROBATION_REMINDER_DAYS", "30")),
-    "PEOPLE_PAGE_SIZE": 25,
     "FIGURES_CACHE_SECONDS": int(env("FIGURES_CACHE_SECONDS", "120")),
+    "PROXY_COUNT": _proxy_count,
 }
+if env("DANGJIAN_PDF_FONT"):
+    DANGJIAN["PDF_FONT"] = env("DANGJIAN_PDF_FONT")
 
 UI_BRAND = _("Community Party Building Platform")
 

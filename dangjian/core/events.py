@@ -3,21 +3,21 @@
 import ipaddress
 from typing import Any
 
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext
 
+from dangjian.core.conf import config
 from dangjian.core.models import Event, EventAction
 
 
 def client_ip(request: Any) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind DANGJIAN_PROXY_COUNT trusted proxies (nginx)
+    """The client's address: REMOTE_ADDR, or behind PROXY_COUNT (core/conf.py) trusted proxies (nginx)
     the entry of X-Forwarded-For that the nearest of them added. What clients write into the
     header themselves is never trusted, and anything that is not an address is ignored."""
     if request is None:
         return None
-    count = getattr(settings, "DANGJIAN_PROXY_COUNT", 0)
+    count = config().proxy_count
     if count:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
         if len(forwarded) >= count:

@@ -2,11 +2,11 @@
 
 from typing import Any
 
-from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, scope_for
+from dangjian.core.conf import config
 from dangjian.membership import care_selectors, development_selectors, dues_selectors, transfer_selectors
 from dangjian.people import selectors as people_selectors
 from dangjian.servicedesk import request_selectors
@@ -15,12 +15,12 @@ from dangjian.servicedesk import request_selectors
 def workbench_figures(*, user: Any) -> dict[str, Any]:
     """Key figures and care-tag counts for the user's scope.
 
-    Kept in the cache for DANGJIAN["FIGURES_CACHE_SECONDS"] (default 120 s) per scope, shared by
+    Kept in the cache for FIGURES_CACHE_SECONDS (core/conf.py) (default 120 s) per scope, shared by
     users with the same scope: at district scale they read every resident's index entry (about
     0.4 s), and a workbench opened many times a day need not recount each time. The page says
     when the figures were counted; the lists they link to are always live.
     """
-    seconds = settings.DANGJIAN["FIGURES_CACHE_SECONDS"]
+    seconds = config().figures_cache_seconds
     key = f"workbench-figures:{scope_for(user).signature(VIEW)}"
     figures = cache.get(key) if seconds else None
     if figures is None:

@@ -1,6 +1,5 @@
 """The workbench and the organisation/region overviews: pages that combine several apps."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -9,6 +8,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.access import scope_for
+from dangjian.core.conf import config
 from dangjian.core.notifications import inbox as notifications_inbox
 from dangjian.core.notifications import mark_read
 from dangjian.core.views import is_htmx
@@ -23,7 +23,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
     """Each role's home: to-dos first, then key figures that link to the records behind them."""
     scope = scope_for(request.user)
     today = timezone.localdate()
-    config = settings.DANGJIAN
+    numbers = config()
     context: dict[str, object] = {
         "today": today,
         "is_staff_role": scope.superuser or scope.has_role(*STAFF_ROLES),
@@ -34,12 +34,12 @@ def workbench(request: HttpRequest) -> HttpResponse:
         context.update(dashboard_selectors.membership_todos(user=request.user))
         context["service"] = dashboard_selectors.service_todos(user=request.user)
         context["term_reminders"] = list(
-            org_selectors.term_reminders(user=request.user, today=today, within_days=config["TERM_REMINDER_DAYS"])[:10]
+            org_selectors.term_reminders(user=request.user, today=today, within_days=numbers.term_reminder_days)[:10]
         )
         context["probation_due"] = list(
-            people_selectors.probation_due(
-                user=request.user, today=today, within_days=config["PROBATION_REMINDER_DAYS"]
-            )[:10]
+            people_selectors.probation_due(user=request.user, today=today, within_days=numbers.probation_reminder_days)[
+                :10
+            ]
         )
     context["notifications"] = list(notifications_inbox(user=request.user, unread_only=True, limit=5))
     if scope.person_id:

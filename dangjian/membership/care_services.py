@@ -5,18 +5,16 @@ import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, allowed
+from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership.models import Appraisal, CareCase, CareVisit, Grade, Hardship
 from dangjian.people.models import Member, MembershipStatus
-
-EXCELLENT_SHARE = getattr(settings, "DANGJIAN_EXCELLENT_SHARE", (1, 3))  # 优秀 normally ≤ 1/3 of members
 
 
 def care_register(*, actor: Any, member: Member, hardship: str, description: str, registered_on: dt.date) -> CareCase:
@@ -96,7 +94,7 @@ def care_visit(*, actor: Any, member: Member, data: dict[str, Any]) -> CareVisit
 
 
 def excellent_limit(members: int) -> int:
-    numerator, denominator = EXCELLENT_SHARE
+    numerator, denominator = config().excellent_share  # 优秀 normally ≤ 1/3 of members
     return members * numerator // denominator
 
 

@@ -1,6 +1,6 @@
 """The development of new members (发展党员): 5 stages, 25 steps, and the rules that become
 warnings (DESIGN.md §5). Pure: no database. Every number is configuration
-(``settings.DANGJIAN_DEVELOPMENT`` overrides DEFAULT_RULES).
+(``DEVELOPMENT`` in settings.DANGJIAN overrides DEFAULT_RULES; core/conf.py).
 
 A warning never blocks recording what happened: the branch records the real dates, and the
 warnings say, with reasons, where the procedure was not followed or a deadline is near.
@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.core import calendar
+from dangjian.core.conf import config
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ DEFAULT_RULES: dict[str, int] = {
 
 
 def rules() -> dict[str, int]:
-    return {**DEFAULT_RULES, **getattr(settings, "DANGJIAN_DEVELOPMENT", {})}
+    return {**DEFAULT_RULES, **config().development}
 
 
 @dataclass

@@ -3,15 +3,14 @@
 Monthly dues are a percentage of the whole monthly base (not progressive): the bracket the base
 falls in sets the rate for all of it (a salary of 5,400 yuan after tax is in the 5,000–10,000
 bracket: 5,400 × 1.5% = 81.00). Members without a salary or pension pay a fixed small amount.
-Every number is configuration: ``settings.DANGJIAN_DUES`` overrides any key of DEFAULT_RULES.
+Every number is configuration: ``DUES`` in settings.DANGJIAN overrides any key of DEFAULT_RULES.
 """
 
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.conf import settings
-
+from dangjian.core.conf import config
 from dangjian.membership.models import DuesKind
 from dangjian.people.models import MemberCategory
 
@@ -31,7 +30,7 @@ CENT = Decimal("0.01")
 
 
 def rules() -> dict[str, Any]:
-    return {**DEFAULT_RULES, **getattr(settings, "DANGJIAN_DUES", {})}
+    return {**DEFAULT_RULES, **config().dues}
 
 
 def rate_for(kind: str, base: Decimal) -> Decimal:

@@ -1,7 +1,7 @@
 """The printable introduction letter of a transfer (党员组织关系介绍信): an A4 PDF with a stub
 (存根) and the letter, in an embedded subset of Noto Serif CJK SC (Debian: fonts-noto-cjk).
 
-The font is looked up once: ``settings.DANGJIAN_PDF_FONT`` ("path" or "path:index"), then
+The font is looked up once: ``PDF_FONT`` (core/conf.py) ("path" or "path:index"), then
 fontconfig, then Debian's path. Face 2 of every Noto CJK collection is Simplified Chinese.
 """
 
@@ -11,11 +11,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 from fpdf import FPDF
 from fpdf.enums import WrapMode, XPos, YPos
 
+from dangjian.core.conf import config
 from dangjian.membership.models import Transfer
 from dangjian.people.models import MemberStage
 
@@ -29,7 +29,7 @@ class FontMissing(Exception):
 
 @functools.cache
 def chinese_font() -> tuple[str, int]:
-    configured = getattr(settings, "DANGJIAN_PDF_FONT", "")
+    configured = config().pdf_font
     if configured:
         path, _sep, index = configured.partition(":")
         return path, int(index or 0)

@@ -17,7 +17,6 @@ transfer cannot be accepted twice) and records a step and an event.
 import datetime as dt
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, allowed, restrict
+from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership.models import (
     DuesPayment,
@@ -38,7 +38,6 @@ from dangjian.membership.services import member_change_status, member_create, me
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MembershipStatus, Person
 
-LETTER_VALID_DAYS = getattr(settings, "DANGJIAN_TRANSFER_LETTER_DAYS", 90)  # 3 months by default
 APPROVING_KINDS = (OrgKind.COMMITTEE, OrgKind.WORKING_COMMITTEE)
 
 
@@ -211,7 +210,7 @@ def transfer_submit(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
 
 def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: dt.date | None = None) -> Transfer:
     """The sending committee approves: the letter is issued (serial number, dues paid until,
-    valid for LETTER_VALID_DAYS) and the transfer is sent."""
+    valid for TRANSFER_LETTER_DAYS, core/conf.py) and the transfer is sent."""
     if not _may_approve(actor, transfer):
         raise PermissionDenied
     today = today or timezone.localdate()
@@ -221,7 +220,7 @@ def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: d
         assert committee is not None
         locked.serial_number = next_number(committee, today.year, Transfer.objects.all(), "serial_number", 4)
         locked.dues_paid_until = dues_paid_until(locked.member)
-        locked.issued_on, locked.valid_until = today, today + dt.timedelta(days=LETTER_VALID_DAYS)
+        locked.issued_on, locked.valid_until = today, today + dt.timedelta(days=config().transfer_letter_days)
         locked.state = TransferState.SENT
         locked.save(
             update_fields=["serial_number", "dues_paid_until", "issued_on", "valid_until", "state", "updated_at"]

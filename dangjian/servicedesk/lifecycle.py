@@ -31,7 +31,6 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -41,6 +40,7 @@ from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, allowed, scope_for
+from dangjian.core.conf import config
 from dangjian.core.events import EventAction, build_event, record_event
 from dangjian.core.models import PATH_STEP, Event
 from dangjian.core.uploads import check_upload
@@ -69,12 +69,10 @@ DESCRIPTION_MAX = 2000
 NOTE_MAX = 1000
 MAX_ATTACHMENTS = 5
 ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
-REOPEN_DAYS = getattr(settings, "DANGJIAN_REOPEN_DAYS", 30)
+# REOPEN_DAYS, CONFIRM_DAYS and CALLBACK_RATE are configuration (core/conf.py), read when used.
 # A handled request the requester has not confirmed is closed as "no confirmation" after this
 # many days (servicedesk_sweep); it then counts neither as resolved nor as unresolved.
-CONFIRM_DAYS = getattr(settings, "DANGJIAN_CONFIRM_DAYS", 7)
 # The share of handled requests called back by someone outside the handling unit.
-CALLBACK_RATE = getattr(settings, "DANGJIAN_CALLBACK_RATE", 0.3)
 
 # action → the states it may start from. The one table of the state machine.
 TRANSITIONS: dict[str, tuple[str, ...]] = {
@@ -220,7 +218,7 @@ def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
         or req.close_reason in (CloseReason.DUPLICATE, CloseReason.CLASSIFIED)
     ):
         return False
-    return _now(now) - ended <= dt.timedelta(days=REOPEN_DAYS)
+    return _now(now) - ended <= dt.timedelta(days=config().reopen_days)
 
 
 # --- intake -------------------------------------------------------------------------------------
@@ -807,7 +805,7 @@ def request_reopen(*, actor: Any, req: ServiceRequest, note: str, token: str = "
     if not reopen_allowed(req, now):
         raise ValidationError(
             _("Only a request finished in the last %(days)d days can be reopened; submit a new one.")
-            % {"days": REOPEN_DAYS},
+            % {"days": config().reopen_days},
             code="state",
         )
     note = (note or "").strip()
@@ -943,7 +941,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         # finds it closed, or confirmed first and the row is no longer "handled" here.
         stale = list(
             ServiceRequest.objects.select_for_update()
-            .filter(state=S.HANDLED, handled_at__lt=now - dt.timedelta(days=CONFIRM_DAYS))
+            .filter(state=S.HANDLED, handled_at__lt=now - dt.timedelta(days=config().confirm_days))
             .values_list("pk", flat=True)
         )
         ServiceRequest.objects.filter(pk__in=stale, state=S.HANDLED).update(
@@ -1026,7 +1024,7 @@ def callbacks_sample(*, rate: float | None = None, now: dt.datetime | None = Non
     id, so neither the handler nor the handling unit picks which of their cases are called."""
     from dangjian.servicedesk.models import Callback
 
-    rate = CALLBACK_RATE if rate is None else rate
+    rate = config().callback_rate if rate is None else rate
     now = _now(now)
     candidates = ServiceRequest.objects.filter(state=S.HANDLED, callback_sampled=False).values_list("pk", flat=True)
     chosen, seen = [], []

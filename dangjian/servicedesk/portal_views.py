@@ -3,15 +3,14 @@ add information, confirm or reject the outcome and rate it, reopen it; the publi
 
 A resident without an account follows their request through its tracking link (a random
 token, like a parcel's), shown once after submitting. Anonymous submissions are rate limited
-per address (DANGJIAN_ANONYMOUS_SUBMISSIONS per hour, default 5) and across the site
-(DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE per minute, default 120), and a hidden field catches bots.
+per address (ANONYMOUS_SUBMISSIONS per hour, default 5) and across the site
+(ANONYMOUS_SUBMISSIONS_SITE per minute, default 120; core/conf.py), and a hidden field catches bots.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
@@ -23,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import scope_for
+from dangjian.core.conf import config
 from dangjian.core.events import client_ip
 from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
@@ -33,13 +33,14 @@ from dangjian.servicedesk import selectors as catalogue_selectors
 from dangjian.servicedesk.forms import ResidentRequestForm
 from dangjian.servicedesk.models import RequestState
 
-PER_ADDRESS = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS", 5)  # per hour
-SITE_WIDE = getattr(settings, "DANGJIAN_ANONYMOUS_SUBMISSIONS_SITE", 120)  # per minute
-
 
 def over_anonymous_limit(request: HttpRequest) -> bool:
     """Count this anonymous submission; True when the address or the site has had too many."""
-    keys = ((f"anon-submit:{client_ip(request)}", PER_ADDRESS, 3600), ("anon-submit:site", SITE_WIDE, 60))
+    limits = config()
+    keys = (
+        (f"anon-submit:{client_ip(request)}", limits.anonymous_submissions, 3600),
+        ("anon-submit:site", limits.anonymous_submissions_site, 60),
+    )
     over = False
     for key, limit, seconds in keys:
         cache.add(key, 0, seconds)

@@ -19,19 +19,19 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.core.conf import config
+
 Z = 1.96
-DEFAULT_MIN_SAMPLE = 20
 REPEAT_WINDOW = dt.timedelta(days=30)
 TREND_MONTHS = 12
 
 
 def min_sample() -> int:
-    """Below this many cases a unit is not ranked ("样本不足"); settings DANGJIAN_RATES_MIN_SAMPLE."""
-    return int(getattr(settings, "DANGJIAN_RATES_MIN_SAMPLE", DEFAULT_MIN_SAMPLE))
+    """Below this many cases a unit is not ranked ("样本不足"); RATES_MIN_SAMPLE in core/conf.py."""
+    return config().rates_min_sample
 
 
 # --- Wilson score interval ----------------------------------------------------------------------

@@ -12,18 +12,16 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 
 from dangjian.core import calendar
-
-DEFAULT_HOURS = (("08:30", "12:00"), ("14:00", "17:30"))  # 党群服务中心 opening hours
+from dangjian.core.conf import config
 
 Interval = tuple[dt.datetime, dt.datetime]
 
 
 def _periods() -> list[tuple[dt.time, dt.time]]:
-    spec = getattr(settings, "DANGJIAN_SERVICE_HOURS", DEFAULT_HOURS)
+    spec = config().service_hours  # 党群服务中心 opening hours
     return [(dt.time.fromisoformat(start), dt.time.fromisoformat(end)) for start, end in spec]
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from dangjian.api.tests.conftest import submit
+from dangjian.core.conf import config
 from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import RequestState
 
@@ -19,7 +20,7 @@ def test_closing_an_unconfirmed_request_moves_its_updated_time(world):
     lifecycle.request_dispatch(actor=staff, req=req, kind="grid", grid=world.grid_a1)
     req = lifecycle.request_handle(actor=staff, req=req, result="已处理")
     before = req.updated_at
-    later = req.handled_at + dt.timedelta(days=lifecycle.CONFIRM_DAYS + 1)
+    later = req.handled_at + dt.timedelta(days=config().confirm_days + 1)
     assert lifecycle.sweep(now=later)["closed_unconfirmed"] == 1
     req.refresh_from_db()
     assert req.state == RequestState.CLOSED

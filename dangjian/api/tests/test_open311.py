@@ -16,6 +16,7 @@ from dangjian.api.common import CHINA
 from dangjian.api.keys import api_key_revoke
 from dangjian.api.models import ApiKey
 from dangjian.api.tests.conftest import parse_xml, resolve_publicly, submit
+from dangjian.core.conf import override
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import Channel, RequestState, ServiceCategory, ServiceRequest
 
@@ -330,7 +331,7 @@ def test_wrong_methods_are_405_in_the_spec_format(world, client):
 
 
 def test_posts_are_rate_limited_per_key(world, client, staff_key, make_key, settings):
-    settings.DANGJIAN_API_POSTS_PER_MINUTE = 2
+    settings.DANGJIAN = override(API_POSTS_PER_MINUTE=2)
     data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678"}
     assert [post(client, **data).status_code for _ in range(2)] == [200, 200]
     assert errors_of(post(client, **data), 429)[0][0] == 429

@@ -11,6 +11,7 @@ from django.urls import URLPattern, get_resolver, reverse
 from django.utils import timezone
 
 from dangjian.api.tests.conftest import submit
+from dangjian.core.conf import override
 from dangjian.servicedesk.models import Channel, RequestState, ServiceRequest
 
 pytestmark = pytest.mark.django_db
@@ -239,7 +240,7 @@ def test_session_writes_need_the_csrf_token(world):
 
 
 def test_bearer_writes_need_no_csrf_token_and_are_rate_limited(world, staff_key, settings):
-    settings.DANGJIAN_API_POSTS_PER_MINUTE = 2
+    settings.DANGJIAN = override(API_POSTS_PER_MINUTE=2)
     client = Client(enforce_csrf_checks=True)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {staff_key}"}
     statuses = [post_json(client, reverse("api:requests"), payload(world), **auth).status_code for _ in range(3)]

@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core import calendar
+from dangjian.core.conf import override
 from dangjian.core.models import Event, EventAction
 from dangjian.membership import development
 from dangjian.membership import development_selectors as dsel
@@ -157,7 +158,7 @@ def test_hours_of_other_steps_are_not_held_to_the_training_minimum():
 
 
 def test_the_minimum_training_hours_are_configuration(settings):
-    settings.DANGJIAN_DEVELOPMENT = {"training_min_hours": 32}
+    settings.DANGJIAN = override(DEVELOPMENT={"training_min_hours": 32})
     assert on(check({"training": StepRecord(D(2026, 5, 1), hours=24)}), "training")
     assert check({"training": StepRecord(D(2026, 5, 1), hours=32)}) == []
 

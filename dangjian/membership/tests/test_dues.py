@@ -15,6 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from dangjian.core.conf import override
 from dangjian.core.models import Event, EventAction
 from dangjian.membership import dues
 from dangjian.membership.dues_selectors import (
@@ -116,10 +117,12 @@ def test_fixed_amounts(category, monthly):
 
 
 def test_the_rules_are_configuration(settings):
-    settings.DANGJIAN_DUES = {
-        "wage": [(D("3000"), D("0.01")), (None, D("0.03"))],
-        "fixed_other": D("0.30"),
-    }
+    settings.DANGJIAN = override(
+        DUES={
+            "wage": [(D("3000"), D("0.01")), (None, D("0.03"))],
+            "fixed_other": D("0.30"),
+        }
+    )
     assert dues.standard_monthly(DuesKind.WAGE, D("3000")) == (D("0.01"), D("30.00"))
     assert dues.standard_monthly(DuesKind.WAGE, D("5400")) == (D("0.03"), D("162.00"))
     assert dues.standard_monthly(DuesKind.FIXED, D("0"), MemberCategory.STUDENT)[1] == D("0.30")

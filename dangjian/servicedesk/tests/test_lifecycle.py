@@ -28,6 +28,7 @@ from dangjian.accounts.roles import Role
 from dangjian.core import crypto
 from dangjian.core.access import restrict
 from dangjian.core.calendar import is_workday
+from dangjian.core.conf import config
 from dangjian.core.models import Event, EventAction
 from dangjian.servicedesk import lifecycle as lc
 from dangjian.servicedesk.models import (
@@ -1026,7 +1027,7 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
     req = advance(world, submit(world), "dispatch", "start", "handle", start=at("2026-11-23", "09:40"))
     assert req.handled_at == handled_at
     confirmed = do(world, reach(world, S.HANDLED), "confirm", LATER)
-    limit = handled_at + dt.timedelta(days=lc.CONFIRM_DAYS)
+    limit = handled_at + dt.timedelta(days=config().confirm_days)
     assert lc.sweep(now=limit)["closed_unconfirmed"] == 0
     assert fresh(req).state == S.HANDLED
     now = limit + dt.timedelta(minutes=1)
@@ -1047,7 +1048,7 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
 def test_the_sweeps_closing_is_an_event(world):
     req = reach(world, S.HANDLED)
     events = len(events_of(req))
-    lc.sweep(now=req.handled_at + dt.timedelta(days=lc.CONFIRM_DAYS, hours=1))
+    lc.sweep(now=req.handled_at + dt.timedelta(days=config().confirm_days, hours=1))
     assert len(events_of(req)) == events + 1
 
 

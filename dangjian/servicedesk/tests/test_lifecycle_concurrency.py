@@ -20,6 +20,7 @@ from django.db.models.query import QuerySet
 from django.utils import timezone
 
 from dangjian.accounts.models import User
+from dangjian.core.conf import config
 from dangjian.servicedesk import lifecycle as lc
 from dangjian.servicedesk.models import CloseReason, RequestState, RequestStep, ServiceCategory, ServiceRequest
 
@@ -138,7 +139,7 @@ def test_a_confirmation_during_the_sweep_waits_and_finds_the_request_closed(worl
     req = lc.request_dispatch(actor=world.users.staff, req=req, kind="volunteer", person=world.zhao,
                               now=MON_9 + dt.timedelta(minutes=10))  # fmt: skip
     req = lc.request_handle(actor=member, req=req, result="已更换灯泡", now=MON_9 + dt.timedelta(minutes=20))
-    sweep_time = req.handled_at + dt.timedelta(days=lc.CONFIRM_DAYS, hours=1)
+    sweep_time = req.handled_at + dt.timedelta(days=config().confirm_days, hours=1)
     update = QuerySet.update
     outcome: list[tuple[str, Any]] = []
     started = threading.Event()

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from dangjian.accounts.roles import Role
+from dangjian.core.conf import override
 from dangjian.servicedesk import lifecycle, rates, sla
 from dangjian.servicedesk import rates_selectors as rs
 from dangjian.servicedesk.models import Rating, ServiceCategory, ServiceRequest
@@ -312,7 +313,7 @@ def test_p50_and_p90_of_time_over_target(world):
 
 
 def test_units_are_ranked_by_the_lower_bound_and_small_ones_are_not(world, settings):
-    settings.DANGJIAN_RATES_MIN_SAMPLE = 3
+    settings.DANGJIAN = override(RATES_MIN_SAMPLE=3)
     t = at(10, 10)
     for _i in range(3):  # A1: 3 of 3 — rate 100%, lower bound 0.44
         make(world, submitted=t, first_response_at=t)
@@ -332,7 +333,7 @@ def test_units_are_ranked_by_the_lower_bound_and_small_ones_are_not(world, setti
 def test_the_page_says_too_few_to_rank_and_shows_the_counts(world, client, settings):
     import time_machine
 
-    settings.DANGJIAN_RATES_MIN_SAMPLE = 20
+    settings.DANGJIAN = override(RATES_MIN_SAMPLE=20)
     for _i in range(3):
         make(world, first_response_at=at(10, 10, 9, 30))
     client.force_login(world.users.secretary)
