@@ -14,8 +14,9 @@ import os
 import pytest
 
 # The whole suite can run at a chosen instant: DANGJIAN_TEST_NOW=2028-02-29T23:59:59+08:00 make test.
-# The clock then starts there and ticks on (time-machine), in this process and in the live server's
-# thread; .ci/run uses it to run the suite on days and at hours that have broken tests before.
+# The clock is set there for the session (values computed at import) and again at the start of each
+# test, and ticks on (time-machine), in this process and in the live server's thread; .ci/run uses
+# it to run the suite on days and at hours that have broken tests before.
 TEST_NOW = os.environ.get("DANGJIAN_TEST_NOW", "").strip()
 
 
@@ -44,13 +45,18 @@ def _clock(request):
     ``pytestmark``, a module) whose story happens on given dates; it ticks on unless ``tick=False``.
     ``clock(None)`` exempts a test of such a module that derives its dates from today.
     Autouse, so it runs before ``world``, whose ``today`` is the code's today."""
-    marker = request.node.get_closest_marker("clock")
-    if marker is None or marker.args[0] is None:  # clock(None): this test holds at any instant
-        yield
-        return
     import time_machine
 
-    with time_machine.travel(dt.datetime.fromisoformat(marker.args[0]), tick=marker.kwargs.get("tick", True)):
+    marker = request.node.get_closest_marker("clock")
+    if marker is not None and marker.args[0] is not None:
+        with time_machine.travel(dt.datetime.fromisoformat(marker.args[0]), tick=marker.kwargs.get("tick", True)):
+            yield
+    elif TEST_NOW:
+        # Each test starts at the chosen instant (the session's clock has ticked on while the
+        # database was set up): at 23:59:59 every test crosses midnight as it runs.
+        with time_machine.travel(dt.datetime.fromisoformat(TEST_NOW), tick=True):
+            yield
+    else:  # clock(None), or no marker: the real time
         yield
 
 

@@ -114,7 +114,7 @@ def _category():
 
 RULES: list[Case] = [
     Case("healthz", "health check is public", lambda w: reverse("healthz"), expect(200, anonymous=200)),
-    Case("favicon", "the icon is public", lambda w: reverse("favicon"), expect(301, anonymous=301)),
+    Case("favicon", "the icon is public", lambda w: reverse("favicon"), expect(302, anonymous=302)),
     Case(
         "toggle_large_text",
         "large-text switch works for anyone",

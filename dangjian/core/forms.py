@@ -1,8 +1,6 @@
 """What every form of the site shares: the ``input`` class, keyboards and autofill hints that fit
 the field (WCAG 1.3.5), and a drop-down's empty choice that reads as a prompt."""
 
-from typing import Any
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -31,8 +29,3 @@ def style_fields(form: forms.BaseForm, *, about_self: bool = False) -> None:
             field.empty_label = EMPTY_CHOICE
         elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
             field.choices = [(value, EMPTY_CHOICE if label == "---------" else label) for value, label in field.choices]
-
-
-def empty_choice_first(choices: Any) -> list[tuple[Any, Any]]:
-    """``choices`` behind the prompt as the empty choice (for hand-built choice lists)."""
-    return [("", EMPTY_CHOICE), *choices]

@@ -7,12 +7,12 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
-    HttpResponsePermanentRedirect,
     HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import render
 from django.templatetags.static import static
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
@@ -41,8 +41,11 @@ def is_htmx(request: HttpRequest) -> bool:
 @login_not_required
 @require_safe
 def favicon(request: HttpRequest) -> HttpResponse:
-    """Browsers ask for /favicon.ico whatever the page says: send them to the static file."""
-    return HttpResponsePermanentRedirect(static("favicon.ico"))
+    """Browsers ask for /favicon.ico whatever the page says: send them to the static file. Not a
+    permanent redirect: in production the target's name carries its hash, which changes with it."""
+    response = HttpResponseRedirect(static("favicon.ico"))
+    patch_cache_control(response, max_age=86400, public=True)
+    return response
 
 
 @login_not_required

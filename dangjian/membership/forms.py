@@ -390,8 +390,7 @@ class ReportForm(forms.Form):
         from dangjian.orgs.models import Region, RegionLevel
 
         self.fields["community"].queryset = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path")
-        for name in ("community", "workplace"):
-            self.fields[name].widget.attrs.setdefault("class", "input")
+        style_fields(self)
 
 
 class CareCaseForm(StyledForm):

@@ -85,7 +85,7 @@ def children_of(*, user: Any, parents: list[TreeNode]) -> dict[int, list[Any]]:
     """{parent id: its children that the user may see}, for several parents of one model in one query."""
     if not parents:
         return {}
-    model = type(parents[0])
+    model: Any = type(parents[0])  # Region or Organization (the ORM plugin of mypy cannot follow an abstract base)
     children: dict[int, list[Any]] = {parent.pk: [] for parent in parents}
     queryset = restrict(model.objects.filter(parent__in=parents), user, VIEW).order_by("sort_order", "path")
     if model is Organization:

@@ -96,6 +96,8 @@ class DeskForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["category"].queryset = _categories()
         self.fields["region"].queryset = regions
+        for name in ("new_name", "phone"):  # the requester's, not the worker's: never autofilled
+            self.fields[name].widget.attrs["autocomplete"] = "off"
         style_fields(self)
 
 

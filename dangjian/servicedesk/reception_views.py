@@ -141,8 +141,12 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your place is booked. Please come on time; bring any papers that help."))
             return redirect("portal:receptions")
-    for error in form.non_field_errors():
-        messages.error(request, error)
+    # The form comes back with what was typed and its errors, if its reception is still listed with
+    # places left; otherwise (filled, started or cancelled meanwhile) the errors go to the messages.
+    shown = any(row.pk == pk and row.left for row in request_selectors.upcoming_receptions())
+    for field, errors in () if shown else form.errors.items():
+        for error in errors:
+            messages.error(request, error if field == "__all__" else f"{form.fields[field].label}：{error}")
     return _public_page(request, bound=form, bound_pk=pk, status=400)
 
 

@@ -6,9 +6,11 @@ tests are skipped with the command that installs it.
 Every page a browser test visits is audited with axe-core (vendored in ``vendor/axe-core``) for
 WCAG 2.1 A and AA, with every ``<details>`` opened for the audit; the test fails on any violation.
 The audit runs after every action that navigated (goto, a click that follows a link or submits a
-form, …: the page's and locators' actions are wrapped for the test) once the new page has loaded,
-and on the page the test ends on; a page showing the errors of a failed submit is audited like any
-other.
+form, …: the page's and locators' actions are wrapped for the test) once the new page has loaded;
+a page loaded some other way (a script, an auto-submitting select) is audited at the start of the
+next action; and the page the test ends on is audited too. A page showing the errors of a failed
+submit is audited like any other. Opening the <details> for the audit may start their htmx loads;
+what those bring is not audited.
 """
 
 import os
@@ -98,8 +100,10 @@ def browser():
 
 @pytest.fixture
 def page_for(browser, live_server, request, monkeypatch):
-    """page_for(user, mobile=False) → a logged-in page (through the real login form). Each page
-    is audited with axe-core when a navigation is about to leave it, and when the test ends."""
+    """page_for(user, mobile=False) → a logged-in page (through the real login form). Each page is
+    audited with axe-core once loaded: right after an action that navigated to it, or — when
+    something else loaded it (a script, an auto-submitting select, the keyboard) — at the start of
+    the next action, and at the end of the test."""
     contexts = []
     found: list[tuple[str, dict]] = []
     audited: list[str] = []
@@ -120,6 +124,7 @@ def page_for(browser, live_server, request, monkeypatch):
                 found.append((url, violation))
 
     navigations: dict[int, int] = {}
+    unaudited: set[int] = set()  # pages whose last load has not been audited yet
 
     def counted(page):
         def on_navigated(frame):
@@ -128,15 +133,29 @@ def page_for(browser, live_server, request, monkeypatch):
 
         return on_navigated
 
+    def loaded(page):
+        def on_load(_page):
+            unaudited.add(id(page))  # only noted here: the audit runs in the test's own flow
+
+        return on_load
+
+    def audit_if_due(page) -> None:
+        if id(page) in unaudited and not page.is_closed():
+            unaudited.discard(id(page))
+            audit(page)
+
     def auditing(method):
         """An action that may navigate: when it did, wait for the new page to load and audit it."""
 
         def action(self, *args, **kwargs):
             page = self if isinstance(self, Page) else self.page
             before = navigations.get(id(page))
+            if before is not None:
+                audit_if_due(page)  # a page some other way loaded, before this action leaves it
             result = method(self, *args, **kwargs)
             if before is not None and navigations.get(id(page)) != before and not page.is_closed():
                 page.wait_for_load_state("load")
+                unaudited.discard(id(page))
                 audit(page)
             return result
 
@@ -155,6 +174,7 @@ def page_for(browser, live_server, request, monkeypatch):
         page.set_default_timeout(10_000)
         navigations[id(page)] = 0
         page.on("framenavigated", counted(page))
+        page.on("load", loaded(page))
         if user is not None:
             page.goto("/accounts/login/")
             page.fill("#id_username", user.username)
@@ -166,14 +186,17 @@ def page_for(browser, live_server, request, monkeypatch):
     yield make
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed
     for index, context in enumerate(contexts):
-        if failed:
-            os.makedirs(ARTIFACTS, exist_ok=True)
-            for number, page in enumerate(context.pages):
-                page.screenshot(path=f"{ARTIFACTS}/{request.node.name}-{index}-{number}.png", full_page=True)
-        if not failed:
-            for page in context.pages:  # the page as the test left it (panels opened, errors shown)
-                audit(page)
-        context.close()
+        try:
+            if failed:
+                os.makedirs(ARTIFACTS, exist_ok=True)
+                for number, page in enumerate(context.pages):
+                    page.screenshot(path=f"{ARTIFACTS}/{request.node.name}-{index}-{number}.png", full_page=True)
+            else:
+                for page in context.pages:  # the page as the test left it (panels opened, errors shown)
+                    page.wait_for_load_state("load")
+                    audit(page)
+        finally:
+            context.close()
     if os.environ.get("AXE_VERBOSE"):
         print("audited:", audited)
     if found and not failed:

@@ -30,7 +30,7 @@ from dangjian.people.models import Member, MembershipStatus, MemberStage
 from tests.factories import make_id_number, make_person
 
 D = dt.date
-TODAY = D(2026, 11, 28)  # world.today
+TODAY = D(2026, 11, 28)  # the day the rule checks below are made on (given to check() explicitly)
 APPLIED = D(2025, 3, 1)
 MEETING = D(2025, 6, 10)
 APPROVED = D(2025, 8, 1)
@@ -533,11 +533,13 @@ def test_full_approval_makes_a_full_member_from_the_end_of_the_probation_year(wo
 
 
 @pytest.mark.django_db
+@pytest.mark.clock("2026-11-28T10:00:00+08:00")  # the story's dates are in the past: refused for probation only
 def test_full_approval_before_the_probation_year_ends_is_refused(world, qian):
     record(world, qian, "branch_meeting", D(2026, 3, 2))
     record(world, qian, "approval", D(2026, 5, 10))
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         record(world, qian, "full_approval", D(2026, 11, 20))  # the probation year ends on 2027-03-02
+    assert _("This date is in the future.") not in exc.value.messages
     member = Member.objects.get(person=world.qian)
     assert member.stage == MemberStage.PROBATIONARY and member.full_on is None
 
