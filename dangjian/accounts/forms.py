@@ -1,10 +1,12 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 
 class LoginForm(AuthenticationForm):
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["username"].widget.attrs.update({"class": "input", "autocomplete": "username"})
         self.fields["password"].widget.attrs.update({"class": "input", "autocomplete": "current-password"})

@@ -1,3 +1,5 @@
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.core.exceptions import ValidationError
@@ -9,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.accounts.roles import ROLE_NODE, NodeKind, Role
 from dangjian.core.access import RestrictedQuerySet
 
+if TYPE_CHECKING:
+    from dangjian.core.models import TreeNode
+    from dangjian.orgs.models import ResidentUnit
+
 
 class User(AbstractUser):
     """A login. The human behind it is a people.Person (Person.user); staff and residents alike."""
@@ -17,7 +23,7 @@ class User(AbstractUser):
     totp_secret = models.TextField(_("two-factor secret (encrypted)"), blank=True, editable=False)
     totp_enabled_at = models.DateTimeField(_("two-factor enabled at"), null=True, blank=True, editable=False)
 
-    objects = UserManager()
+    objects = UserManager()  # type: ignore[misc]  # django-stubs: the base declares it a ClassVar
 
     class Meta:
         verbose_name = _("user")
@@ -80,7 +86,7 @@ class RoleGrant(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.node or '—'}"
 
     @property
-    def node(self):
+    def node(self) -> "TreeNode | ResidentUnit | None":
         return self.region or self.organization or self.unit
 
     def clean(self) -> None:
@@ -95,5 +101,5 @@ class RoleGrant(models.Model):
                 raise ValidationError(
                     _("This role acts on the person's own records only; do not choose a region, organisation or unit.")
                 )
-        elif not given[kind] or sum(1 for value in given.values() if value) != 1:
+        elif not given[NodeKind(kind)] or sum(1 for value in given.values() if value) != 1:
             raise ValidationError(_("This role must be granted at one %(kind)s.") % {"kind": NodeKind(kind).label})

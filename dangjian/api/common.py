@@ -46,9 +46,10 @@ def parse_moment(value: str, *, end_of_day: bool = False) -> dt.datetime:
             if end_of_day:
                 moment += dt.timedelta(days=1)
         else:
-            moment = parse_datetime(value)
-            if moment is None:
+            parsed = parse_datetime(value)
+            if parsed is None:
                 raise ValueError(value)
+            moment = parsed
     except (ValueError, OverflowError) as exc:
         raise ValueError(value) from exc
     if moment.tzinfo is None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 from xml.etree import ElementTree as ET
 
 from django.contrib.auth.decorators import login_not_required
@@ -78,9 +78,9 @@ def xml_document(root: str, item_tag: str | None, data: dict[str, Any] | Iterabl
     """A well-formed UTF-8 document; ElementTree escapes &, <, > and quotes in every value."""
     element = ET.Element(root)
     if item_tag is None:
-        _xml_fill(element, data)  # type: ignore[arg-type]
+        _xml_fill(element, cast(dict[str, Any], data))
     else:
-        for item in data:
+        for item in cast(Iterable[dict[str, Any]], data):
             _xml_fill(ET.SubElement(element, item_tag), item)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(element, encoding="unicode")
 
@@ -240,7 +240,8 @@ def _date_range(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
         end = timezone.now()
     try:
         if start is None:
-            start = end - span  # type: ignore[operator]
+            assert end is not None
+            start = end - span
         elif end is None:
             end = start + span
     except OverflowError:  # 90 days before 0001-01-01 or after 9999-12-31

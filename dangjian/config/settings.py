@@ -9,6 +9,7 @@ import base64
 import hashlib
 import os
 from pathlib import Path
+from typing import Any, overload
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -18,6 +19,10 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 REPO_DIR = BASE_DIR.parent
 
 
+@overload
+def env(name: str, default: str) -> str: ...
+@overload
+def env(name: str, default: None = None) -> str | None: ...
 def env(name: str, default: str | None = None) -> str | None:
     return os.environ.get(name, default)
 
@@ -118,7 +123,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # IMMEDIATE takes the write lock at BEGIN, so two writers queue instead of
                 # failing half-way with "database is locked"; WAL lets readers go on meanwhile.
@@ -135,8 +140,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-if env("REDIS_URL"):
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": env("REDIS_URL")}}
+REDIS_URL = env("REDIS_URL")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
 # --- Background tasks (django-tasks; the same API as Django 6's django.tasks) ----------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -255,7 +261,7 @@ LOGGING = {
 # --- Domain configuration (DESIGN.md §5; each number has its default here) -----------------
 # What a locality may change; every key, its default, unit and rule: dangjian/core/conf.py and
 # docs/configuration.md. Keys not given here take their defaults there.
-DANGJIAN = {
+DANGJIAN: dict[str, Any] = {
     "TERM_REMINDER_DAYS": int(env("TERM_REMINDER_DAYS", "90")),
     "PROBATION_REMINDER_DAYS": int(env("PROBATION_REMINDER_DAYS", "30")),
     "FIGURES_CACHE_SECONDS": int(env("FIGURES_CACHE_SECONDS", "120")),

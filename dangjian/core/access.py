@@ -166,7 +166,7 @@ def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
     if _scope_provider is None:
         raise ImproperlyConfigured("no scope provider registered")
     scope = _scope_provider(user)
-    user._dangjian_scope = scope  # type: ignore[union-attr]
+    user._dangjian_scope = scope  # type: ignore[attr-defined]  # (issue #9: the actor will carry it)
     return scope
 
 
@@ -273,8 +273,8 @@ def _prefixed(q: Q, prefix: str) -> Q:
     moved = Q()
     moved.connector, moved.negated = q.connector, q.negated
     moved.children = [
-        _prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}__{child[0]}", child[1])
-        for child in q.children
+        _prefixed(child, prefix) if isinstance(child, Q) else (f"{prefix}__{child[0]}", child[1])  # type: ignore[index]
+        for child in q.children  # a Q's children are Qs and (lookup, value) pairs
     ]
     return moved
 

@@ -1,6 +1,8 @@
 """What every form of the site shares: the ``input`` class, keyboards and autofill hints that fit
 the field (WCAG 1.3.5), and a drop-down's empty choice that reads as a prompt."""
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -11,6 +13,11 @@ PHONE_FIELDS = frozenset({"phone", "mobile", "contact_phone"})
 # On forms a person fills in about themself, the browser may fill these in (autocomplete tokens);
 # on staff forms about someone else it must not offer the worker's own details.
 ABOUT_SELF = {"phone": "tel", "mobile": "tel", "contact_name": "name", "address": "street-address"}
+
+
+def choosing(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
+    """``form``'s field ``name``, a choice of records (to set its queryset once the user is known)."""
+    return cast(forms.ModelChoiceField, form.fields[name])
 
 
 def style_fields(form: forms.BaseForm, *, about_self: bool = False) -> None:
@@ -28,4 +35,5 @@ def style_fields(form: forms.BaseForm, *, about_self: bool = False) -> None:
         if isinstance(field, forms.ModelChoiceField) and field.empty_label == "---------":
             field.empty_label = EMPTY_CHOICE
         elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
-            field.choices = [(value, EMPTY_CHOICE if label == "---------" else label) for value, label in field.choices]
+            choices: Any = field.choices
+            field.choices = [(value, EMPTY_CHOICE if label == "---------" else label) for value, label in choices]

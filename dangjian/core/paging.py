@@ -16,7 +16,7 @@ page's rows only. The results and the number of queries are those of the plain P
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
@@ -67,18 +67,23 @@ class PrimaryKeyPaginator(Paginator):
         self.count_limit = count_limit
         self.capped = False
 
+    @property
+    def queryset(self) -> QuerySet:
+        """``object_list``, which this paginator requires to be a QuerySet."""
+        return cast(QuerySet, self.object_list)
+
     @cached_property
     def count(self) -> int:
         """The exact count, or ``count_limit`` when there are more (``capped`` then says so):
         counting 57,000 matches of a search costs more than showing its first page."""
         if self.count_limit is None:
-            return self.object_list.count()
-        found = self.object_list.order_by().values("pk")[: self.count_limit + 1].count()
+            return self.queryset.count()
+        found = self.queryset.order_by().values("pk")[: self.count_limit + 1].count()
         self.capped = found > self.count_limit
         return min(found, self.count_limit)
 
     def _ordering(self, bottom: int) -> tuple[Any, ...]:
-        indexed = tuple(self.object_list.query.order_by)
+        indexed = tuple(self.queryset.query.order_by)
         if not self.sort_ordering:
             return indexed
         if self.always_sort or self.count <= SMALL:  # a correlated search, or few matches
@@ -86,7 +91,7 @@ class PrimaryKeyPaginator(Paginator):
         # Walking the index reads about (rows to skip and show) / (share of rows that match);
         # sorting reads the matches. Walk only when it reads clearly fewer rows.
         matches = max(self.count, 1)
-        table = max(estimated_rows(self.object_list.model), matches)
+        table = max(estimated_rows(self.queryset.model), matches)
         walk = (bottom + self.per_page) * table / matches
         return indexed if walk * 4 < matches else self.sort_ordering
 
@@ -94,12 +99,12 @@ class PrimaryKeyPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
-        queryset: QuerySet = self.object_list
+        queryset = self.queryset
         ordering = self._ordering(bottom)
         keys = queryset.order_by(*ordering).values("pk")[bottom:top]
         rows = queryset.model._default_manager.filter(pk__in=keys)
         rows = rows.select_related(*_select_related(queryset)).order_by(*ordering)
-        return self._get_page(rows, number, self)
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]  # Paginator's own hook
 
 
 def _select_related(queryset: QuerySet) -> list[str]:

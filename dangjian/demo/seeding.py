@@ -70,7 +70,7 @@ def run_seed(ctx: SeedContext) -> None:
         module.seed(ctx)
 
 
-def fast_insert(model: type, rows: list[dict[str, Any]]) -> None:
+def fast_insert(model: Any, rows: list[dict[str, Any]]) -> None:
     """Insert plain rows (column attname → Python value) without building model instances:
     COPY on PostgreSQL, executemany elsewhere. For seeding millions of simple rows (dues
     payments) where bulk_create's per-value preparation dominates. Values must already be

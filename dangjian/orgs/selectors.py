@@ -6,6 +6,7 @@ the same length, so one GROUP BY on the path prefix counts all children's subtre
 
 import datetime as dt
 import operator
+from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
@@ -81,7 +82,7 @@ def subtree_counts(queryset: QuerySet, path_lookup: str, parent_paths: list[str]
     return counts
 
 
-def children_of(*, user: Any, parents: list[TreeNode]) -> dict[int, list[Any]]:
+def children_of(*, user: Any, parents: Sequence[TreeNode]) -> dict[int, list[Any]]:
     """{parent id: its children that the user may see}, for several parents of one model in one query."""
     if not parents:
         return {}

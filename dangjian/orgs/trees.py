@@ -1,13 +1,15 @@
 """Building a tree in memory with its materialised paths, then inserting it level by level
 (the demo and scale seeds, and the tests' worlds)."""
 
+from typing import Any
+
 from dangjian.core.models import PATH_STEP, path_segment
 
 
 class TreeBuilder:
     """Assigns materialised paths while building a tree in memory, then bulk-inserts it."""
 
-    def __init__(self, model: type) -> None:
+    def __init__(self, model: Any) -> None:  # Region or Organization
         self.model = model
         self.nodes: list = []
         self.child_count: dict[str, int] = {}

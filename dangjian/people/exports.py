@@ -71,7 +71,7 @@ def _write(job: Job) -> None:
             person.birth_date,
             crypto.decrypt(person.id_number_encrypted) if full else person.id_number_masked,
             crypto.decrypt(person.phone_encrypted) if full else person.phone_masked,
-            person.region.parent.name if person.region.parent_id else "",
+            person.region.parent.name if person.region.parent is not None else "",
             person.region.name,
             person.address,
             "、".join(tag.name for tag in person.tags.all()),

@@ -7,7 +7,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
-from dangjian.core.forms import style_fields
+from dangjian.core.forms import choosing, style_fields
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
@@ -36,7 +36,7 @@ class PersonForm(forms.Form):
     education = forms.ChoiceField(label=_("Education"), required=False, choices=[("", "—"), *Education.choices])
     region = RegionChoiceField(label=_("Grid"), queryset=None, empty_label=_("Choose a grid"))
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
-    tags = forms.ModelMultipleChoiceField(
+    tags: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Tags"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -48,8 +48,8 @@ class PersonForm(forms.Form):
 
     def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region"].queryset = grid_choices(user=user, action="create")
-        self.fields["tags"].queryset = person_tags()
+        choosing(self, "region").queryset = grid_choices(user=user, action="create")
+        choosing(self, "tags").queryset = person_tags()
         if not editing:
             del self.fields["reason"]
             del self.fields["version"]
@@ -91,8 +91,10 @@ class PeopleFilterForm(forms.Form):
         }),
     )  # fmt: skip
     region = RegionChoiceField(label=_("Community / grid"), required=False, queryset=None, empty_label=_("All"))
-    org = forms.ModelChoiceField(required=False, queryset=None, widget=forms.HiddenInput)
-    tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=None, empty_label=_("All"))
+    org: forms.ModelChoiceField = forms.ModelChoiceField(required=False, queryset=None, widget=forms.HiddenInput)
+    tag: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Tag"), required=False, queryset=None, empty_label=_("All")
+    )
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=[("", _("All")), *Gender.choices[:2]])
     age = forms.ChoiceField(
         label=_("Age"), required=False, choices=[("", _("All"))] + [(k, v[0]) for k, v in AGE_BANDS.items()]
@@ -114,9 +116,9 @@ class PeopleFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         # A street or district has hundreds of grids: offer its communities only.
         levels = ("community",) if wide else ("community", "grid")
-        self.fields["region"].queryset = region_choices(user=user, levels=levels)
-        self.fields["tag"].queryset = person_tags()
-        self.fields["org"].queryset = restrict(Organization.objects.all(), user, VIEW)
+        choosing(self, "region").queryset = region_choices(user=user, levels=levels)
+        choosing(self, "tag").queryset = person_tags()
+        choosing(self, "org").queryset = restrict(Organization.objects.all(), user, VIEW)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "input")
 

@@ -170,7 +170,7 @@ def person_timeline(*, person: Person, limit: int = 50) -> list[Event]:
     choices = {f.name: dict(f.flatchoices) for f in Person._meta.concrete_fields if f.choices}
     events = list(events_for(person)[:limit])
     for event in events:
-        event.rows = labelled_changes(event, labels, choices)
+        event.rows = labelled_changes(event, labels, choices)  # type: ignore[attr-defined]  # for the template
     return events
 
 

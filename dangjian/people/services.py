@@ -67,7 +67,7 @@ def _set_id_number(person: Person, raw: str, errors: dict[str, list[str]]) -> No
     person.id_number_masked = mask_id_number(number)
     # The ID number is the authority on birth date and gender; a conflict is an input error.
     born = id_birth_date(number)
-    if person.birth_date and person.birth_date != born:
+    if born is not None and person.birth_date and person.birth_date != born:
         errors.setdefault("birth_date", []).append(
             _("The date of birth does not match the ID number (which says %(date)s).") % {"date": born.isoformat()}
         )

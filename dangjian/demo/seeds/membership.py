@@ -256,7 +256,7 @@ def seed_pipeline(ctx: SeedContext) -> None:
     order = [TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT]
     for transfer in transfers:
         previous = TransferState.APPLIED
-        for position, state in enumerate(order[: order.index(transfer.state) + 1]):
+        for position, state in enumerate(order[: order.index(TransferState(transfer.state)) + 1]):
             action = ["apply", "submit", "approve"][position]
             transfer_steps.append(TransferStep(transfer=transfer, action=action, old_state=previous, new_state=state,
                                                organization_id=transfer.from_organization_id

@@ -8,6 +8,7 @@ the whole step takes minutes on PostgreSQL.
 
 import bisect
 import datetime as dt
+from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
@@ -83,7 +84,10 @@ def seed(ctx: SeedContext) -> None:
     surnames, cumulative = _weighted_surnames()
     seq_by_birth: dict[str, int] = {}
     used_phones: set[str] = set()
-    person_tag_rows, member_rows, member_specialties, events = [], [], [], []
+    person_tag_rows: list[Any] = []
+    member_rows: list[Any] = []
+    member_specialties: list[Any] = []
+    events: list[Any] = []
     person_type = ContentType.objects.get_for_model(Person)
     seeded_at = timezone.now()
     total = 0
@@ -132,7 +136,7 @@ def seed(ctx: SeedContext) -> None:
                     person_tag_rows.extend((person, tag) for tag in _person_tags(rng, tags, age, size))
         Household.objects.bulk_create(households, batch_size=BATCH)
         for person in people:
-            person.household_id = person.household.pk
+            person.household_id = person.household.pk  # type: ignore[union-attr]  # every seeded person has one
         Person.objects.bulk_create(people, batch_size=BATCH)
         total += len(people)
         events.extend(
@@ -233,6 +237,7 @@ def _person_tags(rng, tags: dict, age: int, household_size: int) -> list[Tag]:
 
 def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residence: list) -> Member:
     rng, today = ctx.rng, ctx.today
+    assert person.birth_date is not None  # seeded people all have one
     adult_on = add_years(person.birth_date, 18)
     earliest = max(adult_on, add_years(today, -60))
     probationary = age < 45 and rng.random() < 0.06

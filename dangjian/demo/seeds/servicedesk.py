@@ -141,7 +141,7 @@ def seed(ctx: SeedContext) -> None:
 
     # Day by day, every community: ids then follow submission time, as in real life.
     rate = PER_PERSON_YEAR.get(ctx.scale.name, PER_PERSON_YEAR["district"])
-    communities = []
+    communities: list[Any] = []
     for index, community in enumerate(ctx.shared["communities"]):
         if community["people"]:
             communities.append((community, PROFILES[index % len(PROFILES)], list(community["people"]),
