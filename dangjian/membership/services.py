@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from dangjian.core.access import CHANGE, CREATE, allowed, restrict
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.versioning import refuse_stale, versioned_update
 from dangjian.membership.models import Placement, PlacementReason, StatusChange
 from dangjian.orgs.models import Organization
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage, Person, Tag
-from dangjian.people.services import ConcurrentEditError
 
 ADULT_AGE = 18
 
@@ -179,17 +179,7 @@ def member_update(
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
-        updated = Member.objects.filter(pk=member.pk, version=expected_version).update(
-            version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(member, f) for f in MEMBER_FIELDS}
-        )
-        if not updated:
-            raise ConcurrentEditError(
-                _(
-                    "Someone else changed this member while you were editing. Reload the page to see their change, then edit again."
-                ),
-                code="stale",
-            )
-        member.version = expected_version + 1
+        versioned_update(member, expected_version=expected_version, **{f: getattr(member, f) for f in MEMBER_FIELDS})
         after = _display(member)
         changes: dict[str, Any] = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
         if "specialties" in data:
@@ -268,10 +258,7 @@ def member_change_status(
     assert effective_on is not None
     with transaction.atomic():
         locked = Member.objects.select_for_update().get(pk=member.pk)
-        if locked.status != member.status:
-            raise ConcurrentEditError(
-                _("Someone else changed this member's status just now. Reload the page and try again."), code="stale"
-            )
+        refuse_stale(current=locked.status, expected=member.status)
         open_placement = locked.placements.filter(ended_on__isnull=True).first()
         if status == MembershipStatus.NORMAL:
             last = locked.placements.order_by("-started_on", "-pk").first()

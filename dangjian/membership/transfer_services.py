@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from dangjian.core.access import CHANGE, allowed, restrict
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.versioning import StaleEdit
 from dangjian.membership.models import (
     DuesPayment,
     PlacementReason,
@@ -154,10 +155,9 @@ def transfer_register_incoming(
 def _locked(transfer: Transfer, expected: tuple[str, ...]) -> Transfer:
     locked = Transfer.objects.select_for_update().get(pk=transfer.pk)
     if locked.state not in expected:
-        raise ValidationError(
+        raise StaleEdit(
             _("This transfer is now “%(state)s”; the action is no longer possible. Reload the page.")
-            % {"state": locked.get_state_display()},
-            code="stale",
+            % {"state": locked.get_state_display()}
         )
     return locked
 

@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.jobs import job_for
+from dangjian.core.versioning import StaleEdit
 from dangjian.core.views import add_service_errors, is_htmx
 from dangjian.membership import exports, importing, imports, selectors, services
 from dangjian.membership.forms import ImportForm, MemberCreateForm, MemberForm, MemberStatusForm, member_filters
@@ -96,7 +97,7 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 actor=request.user, member=member, data=data, expected_version=form.cleaned_data["version"],
                 reason=form.cleaned_data.get("reason", ""), request=request,
             )  # fmt: skip
-        except services.ConcurrentEditError as exc:
+        except StaleEdit as exc:
             form.add_error(None, exc.messages)
         except ValidationError as exc:
             add_service_errors(form, exc)

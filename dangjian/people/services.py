@@ -23,6 +23,7 @@ from dangjian.core.validators import (
     validate_id_number,
     validate_mobile,
 )
+from dangjian.core.versioning import versioned_update
 from dangjian.orgs.models import Region
 from dangjian.people.models import Gender, Person, PersonStatus, Tag
 from dangjian.people.pinyin import given_name, name_pinyin
@@ -38,10 +39,6 @@ EDITABLE_FIELDS = (
 
 
 _CJK_NAME = re.compile(r"[\u3400-\u9fff\uf900-\ufaff ]+")
-
-
-class ConcurrentEditError(ValidationError):
-    """Someone else saved the record after it was loaded; nothing was written."""
 
 
 def normalize_name(value: Any) -> str:
@@ -226,18 +223,8 @@ def person_update(
     with transaction.atomic():
         fields = [f.attname for f in Person._meta.concrete_fields if f.attname not in ("id", "created_at", "version")]
         values = {name: getattr(person, name) for name in fields}
-        values["updated_at"] = timezone.now()
-        updated = Person.objects.filter(pk=person.pk, version=expected_version).update(
-            version=F("version") + 1, **values
-        )
-        if not updated:
-            raise ConcurrentEditError(
-                _(
-                    "Someone else changed this person while you were editing. Reload the page to see their change, then edit again."
-                ),
-                code="stale",
-            )
-        person.version = expected_version + 1
+        values.pop("updated_at", None)
+        versioned_update(person, expected_version=expected_version, **values)
         if "tags" in data:
             person.tags.set(_tags(data["tags"]))
         after = _display(person)

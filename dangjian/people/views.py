@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
+from dangjian.core.versioning import StaleEdit
 from dangjian.core.views import add_service_errors, is_htmx
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PersonForm, StatusForm, people_filters
@@ -89,7 +90,7 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 expected_version=form.cleaned_data.get("version") or 0,
                 reason=form.cleaned_data.get("reason", ""), request=request,
             )  # fmt: skip
-        except services.ConcurrentEditError as exc:
+        except StaleEdit as exc:
             form.add_error(None, exc.messages)
         except ValidationError as exc:
             add_service_errors(form, exc)

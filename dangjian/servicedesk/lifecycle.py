@@ -45,6 +45,7 @@ from dangjian.core.events import EventAction, build_event, record_event
 from dangjian.core.models import PATH_STEP, Event
 from dangjian.core.uploads import check_upload
 from dangjian.core.validators import mask_mobile, validate_mobile
+from dangjian.core.versioning import refuse_stale
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import sla
@@ -406,11 +407,7 @@ def _transition(
                 % {"state": locked.get_state_display(), "action": ACTION_LABELS[action]},
                 code="state",
             )
-        if expected_version is not None and locked.version != expected_version:
-            raise ValidationError(
-                _("Someone else changed this request a moment ago. Reload the page to see what they did."),
-                code="stale",
-            )
+        refuse_stale(current=locked.version, expected=expected_version)
         old_state = locked.state
         fields = change(locked, now) if change else {}
         if new_state is not None:

@@ -6,8 +6,6 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
@@ -16,6 +14,7 @@ from dangjian.core.access import scope_for
 from dangjian.core.calendar import forget_overrides
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.models import CalendarDay
+from dangjian.core.versioning import versioned_update
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, ServiceCategory, TimeUnit
 
@@ -91,14 +90,7 @@ def category_update(
     before = {f: getattr(category, f) for f in FIELDS}
     skills_before = sorted(category.skills.values_list("name", flat=True))
     with transaction.atomic():
-        updated = ServiceCategory.objects.filter(pk=category.pk, version=expected_version).update(
-            version=F("version") + 1, updated_at=timezone.now(), **merged
-        )
-        if not updated:
-            raise ValidationError(
-                _("Someone else changed this service while you were editing. Reload the page and edit again."),
-                code="stale",
-            )
+        versioned_update(category, expected_version=expected_version, **merged)
         category.refresh_from_db()
         if "skills" in data:
             category.skills.set(_skills(data["skills"]))

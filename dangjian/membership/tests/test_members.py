@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from dangjian.core.calendar import add_years
 from dangjian.core.models import Event, EventAction
 from dangjian.core.validators import id_check_digit
+from dangjian.core.versioning import StaleEdit
 from dangjian.membership.models import Placement, PlacementReason, StatusChange
 from dangjian.membership.selectors import (
     MEMBER_AGE_BANDS,
@@ -37,7 +38,6 @@ from dangjian.people.models import (
     Tag,
     TagKind,
 )
-from dangjian.people.services import ConcurrentEditError
 from tests.factories import make_id_number, make_person
 
 pytestmark = pytest.mark.django_db
@@ -220,7 +220,7 @@ def test_the_second_of_two_editors_is_refused_and_the_first_change_stays(world):
     member_update(
         actor=world.users.secretary, member=first, data={"category": MemberCategory.RETIRED}, expected_version=version
     )
-    with pytest.raises(ConcurrentEditError) as caught:
+    with pytest.raises(StaleEdit) as caught:
         member_update(
             actor=world.users.staff, member=second, data={"category": MemberCategory.STUDENT}, expected_version=version
         )
@@ -238,7 +238,7 @@ def test_a_status_change_from_a_stale_copy_is_refused_under_a_row_lock(world):
         actor=world.users.secretary, member=first, status=MembershipStatus.SUSPENDED,
         effective_on=dt.date(2025, 3, 1), reason="支部大会决议", today=world.today,
     )  # fmt: skip
-    with CaptureQueriesContext(connection) as queries, pytest.raises(ConcurrentEditError):
+    with CaptureQueriesContext(connection) as queries, pytest.raises(StaleEdit):
         member_change_status(
             actor=world.users.staff, member=second, status=MembershipStatus.LEFT,
             effective_on=dt.date(2025, 4, 1), reason="自行脱党", today=world.today,
