@@ -11,7 +11,6 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 
 CHINA = dt.timezone(dt.timedelta(hours=8))  # no daylight saving: always +08:00
-MAX_ID = 2**63 - 1  # the largest primary key the databases hold; larger numbers cannot exist
 # Characters XML 1.0 cannot carry (C0 controls other than tab and newlines, lone surrogates,
 # U+FFFE/U+FFFF) and NUL, which PostgreSQL text cannot hold: removed from every input.
 _UNSAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
@@ -60,15 +59,6 @@ def parse_moment(value: str, *, end_of_day: bool = False) -> dt.datetime:
         return moment.astimezone(dt.UTC)
     except (ValueError, OverflowError) as exc:
         raise ValueError(value) from exc
-
-
-def parse_id(value: Any) -> int | None:
-    """A positive primary key, or None for anything that cannot be one."""
-    text = str(value if value is not None else "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > 19:
-        return None
-    number = int(text)
-    return number if 0 < number <= MAX_ID else None
 
 
 def parse_coordinate(value: Any, limit: int) -> Decimal:

@@ -24,10 +24,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from dangjian.api import selectors
-from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_id, parse_moment, w3c
+from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.models import ApiKey
 from dangjian.core.access import CREATE, allowed
+from dangjian.core.validators import parse_id
 from dangjian.servicedesk.lifecycle import is_staff_for, request_submit
 from dangjian.servicedesk.models import OPEN_STATES, Channel, ServiceCategory, ServiceRequest
 

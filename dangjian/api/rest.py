@@ -28,10 +28,11 @@ from django.views.decorators.http import require_safe
 
 from dangjian.accounts.models import RoleGrant, User
 from dangjian.api import selectors
-from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_id, parse_moment, w3c
+from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.openapi import openapi_document
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, restrict, scope_for
+from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle

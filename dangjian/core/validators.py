@@ -139,10 +139,16 @@ def mask_mobile(number: str) -> str:
     return number[:3] + "*" * (len(number) - 7) + number[-4:]
 
 
-def parse_id(value: object, *, max_digits: int = 12) -> int | None:
-    """A record id from a query string or form (``"42"`` → 42), or None for anything else.
-    ``str.isdigit`` alone is not enough: "²" and "٣" are digits to it but not to ``int``."""
-    text = str(value or "").strip()
-    if text.isascii() and text.isdigit() and len(text) <= max_digits:
-        return int(text)
-    return None
+MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
+
+
+def parse_id(value: object) -> int | None:
+    """A record id from a query string, a form or an API body (``"42"`` → 42), or None for anything
+    that cannot be one: empty, zero, negative, too large for the database, or not ASCII digits
+    (``str.isdigit`` alone is not enough: "²" and "٣" are digits to it but not to ``int``). The one
+    parser of ids for pages and APIs alike."""
+    text = str(value if value is not None else "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -65,7 +65,7 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
     """The business calendar of a year and the admins' corrections of it."""
     _require_configure(request)
     year_text = request.GET.get("year", "")
-    year = parse_id(year_text, max_digits=4) or 0
+    year = parse_id(year_text) or 0  # a whole number; the range is checked next
     year = year if 2000 <= year <= 2100 else timezone.localdate().year
     form = CalendarDayForm(request.POST or None)
     if request.method == "POST" and form.is_valid():

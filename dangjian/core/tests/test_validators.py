@@ -419,3 +419,27 @@ def test_id_number_rejects_or_normalises_non_ascii_digits():
     except ValidationError:
         return
     assert result == KNOWN_VALID
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("42", 42),
+        (" 7 ", 7),
+        (42, 42),
+        ("9223372036854775807", 2**63 - 1),  # the largest bigint
+        ("9223372036854775808", None),  # one more: no record can have it
+        ("0", None),
+        ("-3", None),
+        ("", None),
+        (None, None),
+        ("²", None),  # a digit to str.isdigit, not to int
+        ("٣", None),
+        ("4e2", None),
+        ("1" * 40, None),
+    ],
+)
+def test_one_id_parser_for_pages_and_apis(value, expected):
+    from dangjian.core.validators import parse_id
+
+    assert parse_id(value) == expected
