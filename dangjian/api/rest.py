@@ -26,16 +26,16 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from dangjian.accounts.models import RoleGrant, User
 from dangjian.api import selectors
 from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.openapi import openapi_document
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, restrict, scope_for
 from dangjian.core.validators import parse_id
-from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle
+from dangjian.servicedesk.dispatch import ASSIGNEE_FIELD, resolve_assignee
 from dangjian.servicedesk.models import OPEN_STATES, Channel, RequestState, ServiceCategory, ServiceRequest
 
 PAGE_SIZE = 50
@@ -400,22 +400,9 @@ def _assignee(data: dict[str, Any], user: Any, errors: dict[str, list[str]]) -> 
     """The one to dispatch to, found among those the dispatcher may see (else None, and the
     lifecycle says what is missing)."""
     kind = _text(data, "kind", errors)
-    found: dict[str, Any] = {"kind": kind}
-    if kind == "staff":
-        pk = _optional_id(data, "user", errors)
-        granted = restrict(RoleGrant.objects.active(), user, VIEW).filter(user_id=pk or 0)
-        found["user"] = User.objects.filter(pk=pk, is_active=True).first() if pk and granted.exists() else None
-    elif kind == "volunteer":
-        pk = _optional_id(data, "person", errors)
-        found["person"] = restrict(Person.objects.all(), user, VIEW).filter(pk=pk or 0).first()
-    elif kind == "branch":
-        pk = _optional_id(data, "organization", errors)
-        found["organization"] = restrict(Organization.objects.all(), user, VIEW).filter(pk=pk or 0).first()
-    elif kind == "grid":
-        pk = _optional_id(data, "grid", errors)
-        grids = Region.objects.filter(level=RegionLevel.GRID)
-        found["grid"] = restrict(grids, user, VIEW).filter(pk=pk or 0).first()
-    return found
+    field = ASSIGNEE_FIELD.get(kind)  # type: ignore[call-overload]
+    pk = _optional_id(data, field, errors) if field else None
+    return {"kind": kind, **resolve_assignee(actor=user, kind=kind, pk=pk)}
 
 
 TRANSITIONS: dict[str, Callable[..., ServiceRequest]] = {

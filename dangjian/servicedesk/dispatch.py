@@ -157,3 +157,40 @@ def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Sugge
         if per_kind[item.kind] <= PER_KIND:
             kept.append(item)
     return kept[:limit]
+
+
+# Which keyword of request_dispatch each kind of assignee fills.
+ASSIGNEE_FIELD = {
+    AssigneeKind.STAFF: "user",
+    AssigneeKind.VOLUNTEER: "person",
+    AssigneeKind.BRANCH: "organization",
+    AssigneeKind.GRID: "grid",
+}
+
+
+def resolve_assignee(*, actor: Any, kind: str, pk: int | None) -> dict[str, Any]:
+    """The one to dispatch to, as ``request_dispatch`` takes it (``{"user": …}``, ``{"grid": …}``…),
+    looked up only among those the dispatcher may see: a staff member granted a role in the
+    dispatcher's scope, a person, an organisation or a grid in it. Anything else is None, so the
+    lifecycle answers that the target is missing and never names someone outside the scope. The
+    one resolver of the pages and the API."""
+    from django.contrib.auth import get_user_model
+
+    from dangjian.orgs.models import Region
+    from dangjian.people.models import Person
+
+    name = ASSIGNEE_FIELD.get(kind)  # type: ignore[call-overload]
+    if name is None:
+        return {}
+    found: Any = None
+    if pk is not None:
+        if kind == AssigneeKind.STAFF:
+            granted = restrict(RoleGrant.objects.active(), actor, VIEW).filter(user_id=pk)
+            found = get_user_model().objects.filter(pk=pk, is_active=True).first() if granted.exists() else None
+        elif kind == AssigneeKind.VOLUNTEER:
+            found = restrict(Person.objects.select_related("user"), actor, VIEW).filter(pk=pk).first()
+        elif kind == AssigneeKind.BRANCH:
+            found = restrict(Organization.objects.all(), actor, VIEW).filter(pk=pk).first()
+        else:
+            found = restrict(Region.objects.filter(level=RegionLevel.GRID), actor, VIEW).filter(pk=pk).first()
+    return {name: found}

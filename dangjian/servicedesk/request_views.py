@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,13 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict, scope_for
 from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
-from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
 from dangjian.people.models import Person
 from dangjian.servicedesk import dispatch, lifecycle, request_selectors
 from dangjian.servicedesk.forms import DeskForm
-from dangjian.servicedesk.models import AssigneeKind, Classification, RequestAttachment, RequestState, ServiceCategory
+from dangjian.servicedesk.models import Classification, RequestAttachment, RequestState, ServiceCategory
 
 
 def staff_only(request: HttpRequest) -> None:
@@ -205,18 +204,7 @@ def _perform(
         return lc.request_accept(note=note, expected_version=version, **common)
     if action == "dispatch":
         kind = post.get("kind", "")
-        value = parse_id(post.get("value"))
-        target: dict[str, Any] = {}
-        if kind == AssigneeKind.STAFF:
-            target["user"] = get_user_model().objects.filter(pk=value, is_active=True).first()
-        elif kind == AssigneeKind.VOLUNTEER:
-            target["person"] = (
-                restrict(Person.objects.select_related("user"), request.user, VIEW).filter(pk=value).first()
-            )
-        elif kind == AssigneeKind.BRANCH:
-            target["organization"] = restrict(Organization.objects.all(), request.user, VIEW).filter(pk=value).first()
-        elif kind == AssigneeKind.GRID:
-            target["grid"] = Region.objects.filter(pk=value, level=RegionLevel.GRID).first()
+        target = dispatch.resolve_assignee(actor=request.user, kind=kind, pk=parse_id(post.get("value")))
         return lc.request_dispatch(kind=kind, note=note, expected_version=version, **target, **common)
     if action == "start":
         return lc.request_start(note=note, **common)

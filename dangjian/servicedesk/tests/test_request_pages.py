@@ -199,3 +199,29 @@ def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world,
     one = _queries(client, url)
     grow(10)
     assert _queries(client, url) == one
+
+
+@pytest.mark.parametrize("kind", ["staff", "volunteer", "branch", "grid"])
+def test_dispatch_to_someone_outside_the_scope_names_nobody(world, client, kind):
+    """The page and the API share one resolver: an id from another community is no one, and the
+    answer does not say who it was (no enumeration of users, people or units across the district)."""
+    from dangjian.servicedesk.dispatch import resolve_assignee
+
+    outside = {
+        "staff": world.users.outsider.pk,
+        "volunteer": world.wang.pk,
+        "branch": world.branch_b1.pk,
+        "grid": world.grid_b1.pk,
+    }[kind]
+    assert list(resolve_assignee(actor=world.users.staff, kind=kind, pk=outside).values()) == [None]
+    req = submit(world)
+    client.force_login(world.users.staff)
+    response = client.post(
+        reverse("servicedesk:request_act", args=[req.pk, "dispatch"]),
+        {"kind": kind, "value": outside, "version": req.version},
+        follow=True,
+    )
+    body = response.content.decode()
+    for name in ("secretary_b", "王五", "钢花村社区第一党支部"):
+        assert name not in body
+    assert ServiceRequest.objects.get(pk=req.pk).state == RequestState.SUBMITTED
