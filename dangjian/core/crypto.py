@@ -45,3 +45,31 @@ def search_hash(value: str, *, purpose: str) -> str:
         return ""
     key = settings.SEARCH_HASH_KEY.encode()
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
+def protected(field: str, number: str, *, model: type, purpose: str | None = None) -> dict[str, str]:
+    """The stored forms of an ID or mobile number (already validated) for ``model``'s
+    ``<field>_encrypted`` and ``<field>_masked`` columns, and its ``<field>_hash`` (keyed with
+    ``purpose``) and ``<field>_tail`` where the model has them; all empty for no number. The one
+    place that turns a number into what is kept of it (DESIGN.md §3.6), for every app."""
+    from dangjian.core.validators import mask_id_number, mask_mobile
+
+    columns = {f.name for f in model._meta.concrete_fields}  # type: ignore[attr-defined]
+    mask = mask_id_number if field == "id_number" else mask_mobile
+    values = {
+        f"{field}_encrypted": encrypt(number) if number else "",
+        f"{field}_masked": mask(number) if number else "",
+    }
+    if f"{field}_hash" in columns:
+        if purpose is None:
+            raise ValueError(f"{model.__name__}.{field}_hash needs the purpose of its key")
+        values[f"{field}_hash"] = search_hash(number, purpose=purpose) if number else ""
+    if f"{field}_tail" in columns:
+        values[f"{field}_tail"] = number[-4:] if number else ""
+    return values
+
+
+def protect(obj: object, field: str, number: str, *, purpose: str | None = None) -> None:
+    """Set the stored forms of ``number`` on ``obj`` (see ``protected``)."""
+    for name, value in protected(field, number, model=type(obj), purpose=purpose).items():
+        setattr(obj, name, value)

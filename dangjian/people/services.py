@@ -18,8 +18,6 @@ from dangjian.core.events import EventAction, record_event
 from dangjian.core.validators import (
     id_birth_date,
     id_gender,
-    mask_id_number,
-    mask_mobile,
     validate_id_number,
     validate_mobile,
 )
@@ -52,16 +50,14 @@ def normalize_name(value: Any) -> str:
 
 def _set_id_number(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
     if not raw:
-        person.id_number_encrypted = person.id_number_hash = person.id_number_masked = ""
+        crypto.protect(person, "id_number", "", purpose=ID_PURPOSE)
         return
     try:
         number = validate_id_number(raw)
     except ValidationError as exc:
         errors.setdefault("id_number", []).extend(exc.messages)
         return
-    person.id_number_encrypted = crypto.encrypt(number)
-    person.id_number_hash = crypto.search_hash(number, purpose=ID_PURPOSE)
-    person.id_number_masked = mask_id_number(number)
+    crypto.protect(person, "id_number", number, purpose=ID_PURPOSE)
     # The ID number is the authority on birth date and gender; a conflict is an input error.
     born = id_birth_date(number)
     if born is not None and person.birth_date and person.birth_date != born:
@@ -79,17 +75,14 @@ def _set_id_number(person: Person, raw: str, errors: dict[str, list[str]]) -> No
 
 def _set_phone(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
     if not raw:
-        person.phone_encrypted = person.phone_hash = person.phone_masked = person.phone_tail = ""
+        crypto.protect(person, "phone", "", purpose=PHONE_PURPOSE)
         return
     try:
         number = validate_mobile(raw)
     except ValidationError as exc:
         errors.setdefault("phone", []).extend(exc.messages)
         return
-    person.phone_encrypted = crypto.encrypt(number)
-    person.phone_hash = crypto.search_hash(number, purpose=PHONE_PURPOSE)
-    person.phone_masked = mask_mobile(number)
-    person.phone_tail = number[-4:]
+    crypto.protect(person, "phone", number, purpose=PHONE_PURPOSE)
 
 
 def _check_region(actor: Any, region: Region | None, action: str, errors: dict[str, list[str]]) -> None:

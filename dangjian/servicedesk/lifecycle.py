@@ -44,7 +44,7 @@ from dangjian.core.conf import config
 from dangjian.core.events import EventAction, build_event, record_event
 from dangjian.core.models import PATH_STEP, Event
 from dangjian.core.uploads import check_upload
-from dangjian.core.validators import mask_mobile, validate_mobile
+from dangjian.core.validators import validate_mobile
 from dangjian.core.versioning import refuse_stale
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
@@ -355,10 +355,7 @@ def request_submit(
             response_due_at=response_due, resolution_due_at=resolution_due, is_public=bool(is_public),
             reopened_from=reopened_from,
         )  # fmt: skip
-        if number:
-            req.phone_encrypted = crypto.encrypt(number)
-            req.phone_hash = crypto.search_hash(number, purpose=PHONE_PURPOSE)
-            req.phone_masked = mask_mobile(number)
+        crypto.protect(req, "phone", number, purpose=PHONE_PURPOSE)
         req.save()
         _save_attachments(req, files, actor)
         RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=_user(actor), at=now)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, scope_for
 from dangjian.core.events import EventAction, record_event
-from dangjian.core.validators import mask_mobile, validate_mobile
+from dangjian.core.validators import validate_mobile
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle
@@ -107,8 +107,7 @@ def booking_create(*, actor: Any, session: ReceptionSession, topic: str, contact
                 raise ValidationError(_("All places are booked. Try another reception."), code="full")
             booking = ReceptionBooking.objects.create(
                 session=locked, person_id=person_id, contact_name=(contact_name or "").strip()[:50], topic=topic,
-                phone_encrypted=crypto.encrypt(number) if number else "", phone_masked=mask_mobile(number) if number else "",
-                booked_at=now,
+                booked_at=now, **crypto.protected("phone", number, model=ReceptionBooking),
             )  # fmt: skip
             record_event(actor=actor, action=EventAction.CREATED, target=booking, request=request,
                          changes={"session": [None, str(locked)]})  # fmt: skip

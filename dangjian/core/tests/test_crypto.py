@@ -128,3 +128,20 @@ def test_tampered_token_raises_value_error(one_key):
     tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1 :]
     with pytest.raises(ValueError):
         crypto.decrypt(tampered)
+
+
+def test_one_helper_stores_a_protected_number_for_any_model():
+    from dangjian.core import crypto
+    from dangjian.people.models import Person
+    from dangjian.servicedesk.models import ReceptionBooking
+
+    values = crypto.protected("phone", "13812345678", model=Person, purpose="phone")
+    assert values["phone_masked"] == "138****5678" and values["phone_tail"] == "5678"
+    assert crypto.decrypt(values["phone_encrypted"]) == "13812345678"
+    assert values["phone_hash"] == crypto.search_hash("13812345678", purpose="phone")
+    # No number: nothing kept, not the hash of an empty string.
+    assert set(crypto.protected("phone", "", model=Person, purpose="phone").values()) == {""}
+    # A model without a hash column gets none; one with it needs the purpose of its key.
+    assert set(crypto.protected("phone", "13812345678", model=ReceptionBooking)) == {"phone_encrypted", "phone_masked"}
+    with pytest.raises(ValueError, match="purpose"):
+        crypto.protected("phone", "13812345678", model=Person)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from dangjian.core import crypto
 from dangjian.core.calendar import add_years
 from dangjian.core.models import Event, EventAction
-from dangjian.core.validators import id_check_digit, mask_id_number, mask_mobile
+from dangjian.core.validators import id_check_digit
 from dangjian.demo.seeding import SeedContext
 from dangjian.people.models import (
     CommitteeSeat,
@@ -123,11 +123,8 @@ def seed(ctx: SeedContext) -> None:
                     person = Person(
                         name=name, name_pinyin=full, name_initials=initials, name_given=given_name(name), gender=gender, birth_date=birth,
                         education=_education(rng, age), region=grid, address=address, household=household,
-                        id_number_encrypted=crypto.encrypt(id_number),
-                        id_number_hash=crypto.search_hash(id_number, purpose=ID_PURPOSE),
-                        id_number_masked=mask_id_number(id_number),
-                        phone_encrypted=crypto.encrypt(phone), phone_hash=crypto.search_hash(phone, purpose=PHONE_PURPOSE),
-                        phone_masked=mask_mobile(phone) if phone else "", phone_tail=phone[-4:],
+                        **crypto.protected("id_number", id_number, model=Person, purpose=ID_PURPOSE),
+                        **crypto.protected("phone", phone, model=Person, purpose=PHONE_PURPOSE),
                         ethnicity="汉族" if rng.random() < 0.96 else rng.choice(["回族", "满族", "土家族", "壮族", "苗族"]),
                     )  # fmt: skip
                     people.append(person)
