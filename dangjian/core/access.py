@@ -292,6 +292,23 @@ def restrict_via(queryset: models.QuerySet, relation: str, user: Any, action: st
     return queryset.filter(_prefixed(q, relation))
 
 
+def annotate_allowed(
+    queryset: models.QuerySet, user: Any, action: str, *, relation: str = "", name: str = "allowed"
+) -> models.QuerySet:
+    """``queryset`` with a boolean ``name`` saying, row by row, whether ``user`` may ``action`` the
+    row's ``relation`` (a to-one lookup such as "person"; empty for the row itself) by that model's
+    rule — the per-record rule of ``allowed`` for a whole list in the same query."""
+    model = _related_model(queryset.model, relation) if relation else queryset.model
+    q = q_for(model, scope_for(user), action)
+    if q is None:
+        return queryset.annotate(**{name: models.Value(True, output_field=models.BooleanField())})
+    if relation:
+        q = _prefixed(q, relation)
+    return queryset.annotate(
+        **{name: models.Case(models.When(q, then=True), default=False, output_field=models.BooleanField())}
+    )
+
+
 def allowed(user: Any, action: str, obj: models.Model) -> bool:
     """Whether ``user`` may perform ``action`` on ``obj`` (one query)."""
     model = type(obj)

@@ -471,6 +471,20 @@ def test_export_with_full_numbers(world, wu, client):
     assert Event.objects.get(action=EventAction.EXPORTED).changes["full_numbers"] == [None, True]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_full_numbers_follow_the_per_person_rule_row_by_row(world, wu, client):
+    """王五 lives in community B but belongs to A's branch: A's secretary sees him on the roster, yet
+    may not unmask his numbers on his page (404) — so the export masks them too (issue #10)."""
+    make_member(world.wang, world.branch_a1)
+    client.force_login(world.users.secretary)
+    assert client.post(reverse("people:reveal", args=[world.wang.pk, "phone"])).status_code == 404
+    job = export(client, world.users.secretary, urlencode({"org": world.branch_a1.pk}), full=True)
+    rows = {row[COLUMN["name"]]: row for row in sheet(job)[1:]}
+    assert rows["王五"][COLUMN["phone"]] == "137****2222"
+    assert rows["王五"][COLUMN["id_number"]] == world.wang.id_number_masked
+    assert rows["吴二"][COLUMN["phone"]] == "13600001234"  # in the secretary's community: in full
+
+
 def test_export_is_refused_to_those_who_may_not_export(world, client):
     for role in ("staff", "branch", "member"):
         client.force_login(getattr(world.users, role))

@@ -1,0 +1,77 @@
+"""List exports to .xlsx, written once: the job is queued only for those with the export right
+(and the unmask right for full numbers), runs as the user who asked through the list's own
+selector and the access layer, shows a full number only where the per-person rule allows it
+(the same rule as “查看完整” on the person's page, row by row), and every export is an event."""
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from dangjian.core import crypto
+from dangjian.core.access import EXPORT, UNMASK, annotate_allowed, scope_for
+from dangjian.core.events import EventAction, record_event
+from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded
+from dangjian.core.models import Job
+from dangjian.core.spreadsheets import build_xlsx
+
+MAY_UNMASK = "export_may_unmask"
+
+
+def list_export_start(*, actor: Any, kind: str, label: str, query: str, full_numbers: bool, task: Any) -> Job:
+    """Queue the export of a list as filtered by ``query`` (the list page's query string)."""
+    scope = scope_for(actor)
+    if not scope.can(EXPORT) or (full_numbers and not scope.can(UNMASK)):
+        raise PermissionDenied
+    with transaction.atomic():
+        return job_start(
+            actor=actor, kind=kind, label=label, params={"query": query, "full_numbers": full_numbers}, task=task
+        )
+
+
+def wants_full_numbers(job: Job) -> bool:
+    """Full numbers were asked for and the user may still unmask (checked again when the job runs)."""
+    return bool(job.params.get("full_numbers") and scope_for(job.created_by).can(UNMASK))
+
+
+def with_unmask_right(queryset: QuerySet, job: Job, *, person: str = "") -> QuerySet:
+    """Mark each row with whether its person's numbers may be shown in full (``person``: the
+    lookup from the row to the person, empty when the rows are people)."""
+    return annotate_allowed(queryset, job.created_by, UNMASK, relation=person, name=MAY_UNMASK)
+
+
+def number(row: Any, person: Any, field: str, *, full: bool) -> str:
+    """``person``'s ID or mobile number as the export shows it: in full when asked and allowed
+    for this person, masked otherwise."""
+    if full and getattr(row, MAY_UNMASK, False):
+        return crypto.decrypt(getattr(person, f"{field}_encrypted"))
+    return getattr(person, f"{field}_masked")
+
+
+def list_export_write(
+    job: Job,
+    *,
+    sheet: str,
+    headers: list[str],
+    rows: Callable[[], Iterable[list[Any]]],
+    total: int,
+    file_stem: str,
+    full: bool,
+    widths: list[int] | None = None,
+) -> None:
+    """Write the workbook with progress, keep it on the job, and record the export as an event."""
+    job_running(job, total=total)
+    content, done = build_xlsx(sheet, headers, rows(), on_row=lambda n: job_progress(job, n), widths=widths)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    job_succeeded(
+        job, file_name=f"{file_stem}-{stamp}.xlsx", content=content, result={"rows": done, "full_numbers": full}
+    )
+    record_event(
+        actor=job.created_by,
+        action=EventAction.EXPORTED,
+        target=job,
+        changes={"rows": [None, done], "full_numbers": [None, full], "filters": [None, job.params.get("query", "")]},
+    )
