@@ -71,3 +71,18 @@ def test_the_chart_bundle_holds_what_the_site_draws_and_little_else():
         used |= {"Legend"} if "legend:" in text else set()
         used |= {"MarkLine"} if "markLine" in text else set()
     assert used and used <= registered, used - registered
+
+
+def test_nothing_with_personal_data_is_stored_by_caches(world, client):
+    """Person pages, reveals and downloads say no-store (a shared computer at a service centre)."""
+    from django.urls import reverse
+
+    client.force_login(world.users.secretary)
+    for response in (
+        client.get(reverse("people:detail", args=[world.zhang.pk])),
+        client.post(reverse("people:reveal", args=[world.zhang.pk, "phone"])),
+        client.get("/r/"),
+    ):
+        assert response.status_code == 200
+        assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
+    assert "max-age=86400" in client.get("/favicon.ico")["Cache-Control"]  # a view's own choice stands

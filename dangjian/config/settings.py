@@ -81,6 +81,7 @@ MIDDLEWARE = [
     # random bytes against BREACH, and CSRF tokens are masked per response; static files come
     # compressed from WhiteNoise instead.
     "dangjian.core.middleware.PageGZipMiddleware",
+    "dangjian.core.middleware.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -158,7 +159,7 @@ LOGIN_REDIRECT_URL = "dashboard:workbench"
 LOGOUT_REDIRECT_URL = "accounts:login"
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
     {"NAME": "dangjian.accounts.validators.CharacterClassValidator"},

@@ -1,7 +1,10 @@
-"""Compression of pages, not of files."""
+"""Compression of pages, not of files; nothing stored by caches unless a view says so."""
+
+from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponseBase
 from django.middleware.gzip import GZipMiddleware
+from django.utils.cache import patch_cache_control
 
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/javascript", "image/svg+xml")
 
@@ -15,3 +18,19 @@ class PageGZipMiddleware(GZipMiddleware):
         if response.streaming or not response.get("Content-Type", "").startswith(COMPRESSIBLE):
             return response
         return super().process_response(request, response)
+
+
+class NoStoreMiddleware:
+    """Nothing the application answers is kept by browsers or proxies unless the view says
+    otherwise: pages, reveals, letters and downloads hold personal data (a shared computer at a
+    service centre; a proxy in between). Responses that set their own Cache-Control (the icon)
+    keep it; static files are served before this by WhiteNoise with their long cache."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control"):
+            patch_cache_control(response, private=True, no_store=True)
+        return response

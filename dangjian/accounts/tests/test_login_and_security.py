@@ -148,3 +148,13 @@ def test_granting_outside_ones_scope_is_refused(world):
         )
     grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.grid_a1)
     assert RoleGrant.objects.count() == before + 1
+
+
+def test_passwords_need_twelve_characters_and_are_not_common():
+    from django.contrib.auth.password_validation import validate_password
+    from django.core.exceptions import ValidationError
+
+    for weak in ("Abcdefg-123", "password1234", "123456789012"):  # 11 characters, common, numeric
+        with pytest.raises(ValidationError):
+            validate_password(weak)
+    validate_password("Hongg-cheng-2026")
