@@ -3,13 +3,13 @@
 Each is a field of ``Config`` with its default, its unit and the rule it comes from. A deployment
 sets any of them in ``settings.DANGJIAN`` (upper-case keys; ``settings.py`` fills some from the
 environment), and code reads them when it uses them through ``config()``, so that a test can
-override one with ``settings.DANGJIAN = {**settings.DANGJIAN, "REOPEN_DAYS": 10}``:
+override one with ``settings.DANGJIAN = override(REOPEN_DAYS=10)``:
 
     from dangjian.core.conf import config
     if age > dt.timedelta(days=config().reopen_days): ...
 
 The rule books with many numbers (dues brackets, the development steps) keep their defaults beside
-their code (``membership/dues.py``, ``membership/development.py``); here is the mapping of overrides.
+their code (``membership/dues.py``, ``membership/development.py``); here are only their overrides.
 docs/configuration.md lists every key.
 """
 
@@ -62,14 +62,22 @@ class Config:
 FIELDS = {f.name.upper(): f for f in dataclasses.fields(Config)}
 
 
+_built: list[Any] = [None, None]  # the settings.DANGJIAN object last read, and its Config
+
+
 def config() -> Config:
     """The configuration now: ``settings.DANGJIAN`` over the defaults. Unknown keys are refused,
-    so that a misspelt setting does not pass unnoticed."""
+    so that a misspelt setting does not pass unnoticed. Built again only when ``settings.DANGJIAN``
+    is another object (a test's override), since SLA arithmetic asks for it in tight loops."""
     given = getattr(settings, "DANGJIAN", {}) or {}
+    if _built[0] is given:
+        return _built[1]
     unknown = set(given) - set(FIELDS)
     if unknown:
         raise KeyError(f"Unknown settings.DANGJIAN keys: {', '.join(sorted(unknown))}")
-    return Config(**{key.lower(): value for key, value in given.items()})
+    built = Config(**{key.lower(): value for key, value in given.items()})
+    _built[:] = [given, built]
+    return built
 
 
 def override(**values: Any) -> dict[str, Any]:

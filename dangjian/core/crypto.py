@@ -47,6 +47,11 @@ def search_hash(value: str, *, purpose: str) -> str:
     return hmac.new(key, f"{purpose}:{value}".encode(), hashlib.sha256).hexdigest()
 
 
+@cache
+def _columns(model: type) -> frozenset[str]:
+    return frozenset(f.name for f in model._meta.concrete_fields)  # type: ignore[attr-defined]
+
+
 def protected(field: str, number: str, *, model: type, purpose: str | None = None) -> dict[str, str]:
     """The stored forms of an ID or mobile number (already validated) for ``model``'s
     ``<field>_encrypted`` and ``<field>_masked`` columns, and its ``<field>_hash`` (keyed with
@@ -54,7 +59,7 @@ def protected(field: str, number: str, *, model: type, purpose: str | None = Non
     place that turns a number into what is kept of it (DESIGN.md §3.6), for every app."""
     from dangjian.core.validators import mask_id_number, mask_mobile
 
-    columns = {f.name for f in model._meta.concrete_fields}  # type: ignore[attr-defined]
+    columns = _columns(model)
     mask = mask_id_number if field == "id_number" else mask_mobile
     values = {
         f"{field}_encrypted": encrypt(number) if number else "",

@@ -106,6 +106,12 @@ def _public_page(
     labels of one form never point at another's fields); a refused booking keeps what was typed."""
     anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
     rows = request_selectors.upcoming_receptions()
+    if bound is not None and not any(row.pk == bound_pk and row.left for row in rows):
+        # Its reception filled, started or was cancelled meanwhile: the form is not shown again,
+        # so its errors go to the messages.
+        for field, errors in bound.errors.items():
+            for error in errors:
+                messages.error(request, error if field == "__all__" else f"{bound.fields[field].label}：{error}")
     for row in rows:
         prefix = f"r{row.pk}-%s"
         row.form = (
@@ -141,12 +147,8 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Your place is booked. Please come on time; bring any papers that help."))
             return redirect("portal:receptions")
-    # The form comes back with what was typed and its errors, if its reception is still listed with
-    # places left; otherwise (filled, started or cancelled meanwhile) the errors go to the messages.
-    shown = any(row.pk == pk and row.left for row in request_selectors.upcoming_receptions())
-    for field, errors in () if shown else form.errors.items():
-        for error in errors:
-            messages.error(request, error if field == "__all__" else f"{form.fields[field].label}：{error}")
+    # The form comes back with what was typed and its errors (or, if its reception is gone, the
+    # errors come as messages).
     return _public_page(request, bound=form, bound_pk=pk, status=400)
 
 
