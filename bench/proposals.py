@@ -29,6 +29,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from tests.factories import as_actor
+
 APPLIED: list[str] = []
 
 
@@ -120,7 +122,7 @@ def _p4_tag_counts() -> None:
     from dangjian.people.models import Person, PersonStatus, Tag, TagKind
 
     def tag_counts(*, user: Any) -> list[dict[str, Any]]:
-        people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+        people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), as_actor(user), VIEW)
         counts = dict(
             Person.tags.through.objects.filter(tag__kind=TagKind.PERSON, person__in=people.values("pk"))
             .values_list("tag_id")
@@ -156,15 +158,15 @@ def _p5_org_tree() -> None:
     @require_GET
     def org_tree(request):
         user = request.user
-        roots = list(org_selectors.org_roots(user=user))
+        roots = list(org_selectors.org_roots(actor=as_actor(user)))
         children: dict[int, list] = {root.pk: [] for root in roots}
         counts: dict[str, int] = {}
         if roots:
             for child in restrict(
-                Organization.objects.filter(parent__in=roots).select_related("region"), user, VIEW
+                Organization.objects.filter(parent__in=roots).select_related("region"), as_actor(user), VIEW
             ).order_by("sort_order", "path"):
                 children[child.parent_id].append(child)
-            members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+            members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), as_actor(user), VIEW)
             by_length: dict[int, list[str]] = {}
             for root in roots:
                 by_length.setdefault(len(root.path), []).append(root.path)

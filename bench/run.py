@@ -41,6 +41,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.factories import as_actor
+
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.config.settings")
@@ -206,7 +208,7 @@ def ensure_bench_user():
         user.set_unusable_password()
         user.save()
     if not RoleGrant.objects.active().filter(user=user, role="district_admin", region=root).exists():
-        grant_role(actor=None, user=user, role="district_admin", node=root)
+        grant_role(actor=as_actor(None), user=user, role="district_admin", node=root)
     return user
 
 

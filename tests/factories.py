@@ -10,6 +10,7 @@ from django.utils import timezone
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
+from dangjian.core.actors import Actor
 from dangjian.core.validators import id_check_digit
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel, ResidentUnit, Room, ServiceSite
@@ -18,6 +19,18 @@ from dangjian.people.models import CommitteeSeat, Member, MemberCategory, Member
 from dangjian.people.services import person_create
 
 PASSWORD = "Test-pass-2026"
+
+
+def as_actor(user=None, *, now: dt.datetime | None = None, via: str = "web", ip: str | None = None) -> Actor:
+    """The one way tests say who acts: ``user`` (an anonymous user for a resident without an
+    account), or the system when ``user`` is None. An Actor is returned as it is."""
+    if isinstance(user, Actor):
+        return user
+    if user is None:
+        return Actor.for_system(via="command", now=now)
+    return Actor(user=user, via=via, ip=ip, now=now)  # type: ignore[arg-type]
+
+
 _sequence = itertools.count(1)
 
 
@@ -32,7 +45,7 @@ def make_id_number(birth: dt.date, *, male: bool = True, region: str = "420107")
 def make_user(username: str, role: str | None = None, node=None, person=None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, display_name=username)
     if role:
-        grant_role(actor=None, user=user, role=role, node=node)
+        grant_role(actor=as_actor(None), user=user, role=role, node=node)
     if person is not None:
         person.user = user
         person.save(update_fields=["user"])
@@ -41,7 +54,7 @@ def make_user(username: str, role: str | None = None, node=None, person=None) ->
 
 def make_person(actor, region: Region, name: str, **data):
     payload = {"name": name, "region": region, **data}
-    return person_create(actor=actor, data=payload)
+    return person_create(actor=as_actor(actor), data=payload)
 
 
 def make_member(person, organization: Organization, *, stage=MemberStage.FULL, joined_on=None) -> Member:

@@ -5,23 +5,23 @@ import pytest
 from django.urls import reverse
 
 from dangjian.accounts.roles import Role
-from dangjian.core.access import VIEW, q_for, restrict, restrict_via, scope_for
+from dangjian.core.access import VIEW, q_for, restrict, restrict_via
 from dangjian.people.models import Member, Person
-from tests.factories import make_member, make_person, make_user
+from tests.factories import as_actor, make_member, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
 
 def test_a_grant_at_the_root_of_the_only_tree_needs_no_filter(world):
     root_admin = make_user("district_root", Role.DISTRICT_ADMIN, world.district)
-    assert q_for(Person, scope_for(root_admin), VIEW) is None
-    assert set(restrict(Person.objects.all(), root_admin)) == set(Person.objects.all())
+    assert q_for(Person, as_actor(root_admin).scope, VIEW) is None
+    assert set(restrict(Person.objects.all(), as_actor(root_admin))) == set(Person.objects.all())
 
 
 def test_a_root_grant_through_a_nullable_relation_still_needs_the_relation(world):
     """A branch secretary at the top organisation sees members only, never all residents."""
     top = make_user("top_branch", Role.BRANCH_SECRETARY, world.working)
-    visible = set(restrict(Person.objects.all(), top))
+    visible = set(restrict(Person.objects.all(), as_actor(top)))
     assert visible == {m.person for m in Member.objects.all()}
     assert world.zhang not in visible
 
@@ -32,23 +32,23 @@ def test_own_records_branch_is_left_out_when_a_grant_covers_them(world):
     person = Person.objects.get(name="书记本人")
     person.user = world.users.secretary
     person.save()
-    scope = scope_for(world.users.secretary)
+    scope = as_actor(world.users.secretary).scope
     assert scope.person_id == person.pk
     assert "pk" not in str(q_for(Person, scope, VIEW))
     # …but kept for someone whose own record lies outside their grant.
     outsider_home = make_person(world.users.admin, world.grid_a2, "住在A社区的B书记")
     outsider_home.user = world.users.outsider
     outsider_home.save()
-    scope_b = scope_for(world.users.outsider)
+    scope_b = as_actor(world.users.outsider).scope
     assert f"('pk', {outsider_home.pk})" in str(q_for(Person, scope_b, VIEW))
-    assert outsider_home in restrict(Person.objects.all(), world.users.outsider)
+    assert outsider_home in restrict(Person.objects.all(), as_actor(world.users.outsider))
 
 
 def test_restrict_via_filters_through_a_relation(world):
-    members = restrict_via(Member.objects.all(), "person", world.users.secretary)
+    members = restrict_via(Member.objects.all(), "person", as_actor(world.users.secretary))
     assert {m.person.name for m in members} == {"赵六", "李四"}
-    assert set(restrict_via(Member.objects.all(), "person", world.users.outsider)) == {world.sun.member}
-    assert not restrict_via(Member.objects.all(), "person", world.users.liaison).exists()
+    assert set(restrict_via(Member.objects.all(), "person", as_actor(world.users.outsider))) == {world.sun.member}
+    assert not restrict_via(Member.objects.all(), "person", as_actor(world.users.liaison)).exists()
 
 
 def test_workbench_figures_are_cached_per_scope_and_say_when(world, client):

@@ -77,3 +77,57 @@ def test_the_check_sees_an_upward_import(tmp_path, app, source, wrong):
     (tmp_path / app).mkdir()
     (tmp_path / app / "module.py").write_text(source, encoding="utf-8")
     assert bool(wrong_imports(tmp_path)) is wrong
+
+
+# --- who acts: services and selectors take an Actor, never the HTTP request ----------------------
+
+# Modules that answer HTTP may take the request (views, the API views and its document, API-key
+# authentication, middleware, context processors, URL configs); nothing else may.
+HTTP_MODULES = ("views", "rest", "open311", "openapi", "authentication", "middleware", "context_processors", "urls")
+
+
+def boundary_problems(root: Path) -> list[str]:
+    """Functions outside the HTTP modules that take a ``request``, or that take an ``actor`` /
+    ``user`` meaning who acts without it being a keyword-only ``Actor``."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        relative = path.relative_to(root)
+        if "tests" in relative.parts or "migrations" in relative.parts or relative.parts[0] not in LEVELS:
+            continue
+        if path.stem.endswith(HTTP_MODULES) or relative.parts[-2:] == ("core", "actors.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                continue
+            args = node.args
+            for arg in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+                annotation = ast.unparse(arg.annotation) if arg.annotation else ""
+                if arg.arg == "request" or "HttpRequest" in annotation:
+                    found.append(f"{relative}:{node.lineno} {node.name} takes the HTTP request")
+                if arg.arg == "actor" and annotation != "Actor":
+                    found.append(f"{relative}:{node.lineno} {node.name}: actor is {annotation or 'untyped'}")
+                if arg.arg == "user" and annotation in ("", "Any"):
+                    found.append(f"{relative}:{node.lineno} {node.name}: an untyped user")
+            public = not node.name.startswith("_")
+            if public and path.stem.endswith(("services", "selectors")) and any(a.arg == "actor" for a in args.args):
+                found.append(f"{relative}:{node.lineno} {node.name}: actor is not keyword-only")
+    return found
+
+
+def test_services_and_selectors_take_an_actor_not_the_request():
+    assert boundary_problems(ROOT) == []
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [
+        ("services.py", "def f(*, actor: Actor, request: Any = None): ..."),
+        ("selectors.py", "def f(*, user: Any): ..."),
+        ("selectors.py", "def f(actor: Actor, pk: int): ..."),
+        ("lifecycle.py", "def f(*, actor: Any): ..."),
+    ],
+)
+def test_the_boundary_check_sees_a_leak(tmp_path, name, source):
+    (tmp_path / "people").mkdir()
+    (tmp_path / "people" / name).write_text(source, encoding="utf-8")
+    assert boundary_problems(tmp_path)

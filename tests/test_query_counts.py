@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.orgs.trees import TreeBuilder
-from tests.factories import make_id_number, make_member, make_person
+from tests.factories import as_actor, make_id_number, make_member, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +97,7 @@ def test_tree_pages_do_not_grow_with_the_number_of_top_nodes(world, client):
 
     one = make_user("one_community", Role.COMMUNITY_SECRETARY, world.community_a)
     two = make_user("two_communities", Role.COMMUNITY_SECRETARY, world.community_a)
-    grant_role(actor=None, user=two, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
+    grant_role(actor=as_actor(None), user=two, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
     for url in (reverse("dashboard:org_tree"), reverse("dashboard:region_tree"), reverse("dashboard:workbench")):
         client.force_login(one)
         single = _count(client, url)

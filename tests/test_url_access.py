@@ -8,6 +8,7 @@ Out of scope, a detail page answers 404: the record does not exist for that user
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.factories import as_actor
 from tests.url_access_base import EVERYONE, ROLES, STAFF, Case, expect, only  # noqa: F401
 from tests.url_cases import api as api_cases
 from tests.url_cases import rates as rates_cases
@@ -43,9 +44,9 @@ def _payment(world):
     from dangjian.membership.models import DuesPayment
 
     member = world.zhao.member
-    dues_assess(actor=world.users.admin, member=member, year=2026, kind="wage", base="5400")
+    dues_assess(actor=as_actor(world.users.admin), member=member, year=2026, kind="wage", base="5400")
     number = dues_record_payment(
-        actor=world.users.admin, member=member, months=[dt.date(2026, 10, 1)], method="cash",
+        actor=as_actor(world.users.admin), member=member, months=[dt.date(2026, 10, 1)], method="cash",
         paid_on=dt.date(2026, 10, 8), today=dt.date(2026, 11, 28),
     )  # fmt: skip
     return DuesPayment.objects.get(receipt_number=number)
@@ -56,10 +57,10 @@ def _transfer(world):
     from dangjian.membership import transfer_services as ts
 
     transfer = ts.transfer_apply(
-        actor=world.users.admin, member=world.zhao.member, to_organization=world.branch_b1, reason="搬家"
+        actor=as_actor(world.users.admin), member=world.zhao.member, to_organization=world.branch_b1, reason="搬家"
     )
-    ts.transfer_submit(actor=world.users.admin, transfer=transfer)
-    return ts.transfer_approve(actor=world.users.admin, transfer=transfer)
+    ts.transfer_submit(actor=as_actor(world.users.admin), transfer=transfer)
+    return ts.transfer_approve(actor=as_actor(world.users.admin), transfer=transfer)
 
 
 def _candidate(world):
@@ -69,7 +70,10 @@ def _candidate(world):
     from dangjian.membership.development_services import candidate_start
 
     return candidate_start(
-        actor=world.users.admin, person=world.zhang, organization=world.branch_a1, applied_on=dt.date(2025, 11, 1)
+        actor=as_actor(world.users.admin),
+        person=world.zhang,
+        organization=world.branch_a1,
+        applied_on=dt.date(2025, 11, 1),
     )
 
 
@@ -81,7 +85,7 @@ def _step_with_attachment(world):
     from dangjian.membership.development_services import step_record
 
     return step_record(
-        actor=world.users.admin, candidate=_candidate(world), code="talk",
+        actor=as_actor(world.users.admin), candidate=_candidate(world), code="talk",
         data={"done_on": dt.date(2025, 11, 20)},
         attachment=SimpleUploadedFile("谈话记录.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
     )  # fmt: skip
@@ -93,7 +97,7 @@ def _mobile(world):
     from dangjian.membership.mobile_services import mobile_register
 
     return mobile_register(
-        actor=world.users.admin, person=world.zhao, organization=world.branch_a1,
+        actor=as_actor(world.users.admin), person=world.zhao, organization=world.branch_a1,
         data={"direction": "out", "place": "深圳市南山区", "started_on": dt.date(2026, 3, 1)},
     )  # fmt: skip
 

@@ -1,6 +1,6 @@
 """Writes for accounts: role grants and two-factor settings, each recorded as an Event."""
 
-from typing import Any
+from typing import Any, cast
 
 import pyotp
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -11,17 +11,18 @@ from django.utils.translation import gettext as _
 from dangjian.accounts.models import RoleGrant, User
 from dangjian.accounts.roles import GRANT
 from dangjian.core import crypto
-from dangjian.core.access import allowed, forget_scope
+from dangjian.core.access import allowed
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 
 
-def grant_role(*, actor: Any, user: User, role: str, node: Any = None, request: Any = None) -> RoleGrant:
+def grant_role(*, actor: Actor, user: User, role: str, node: Any = None) -> RoleGrant:
     """Give ``user`` a role at ``node`` (a Region, Organization or ResidentUnit, or None for
-    own-records roles). ``actor`` must hold GRANT over the node; None means a system action
-    (seeding, management commands)."""
+    own-records roles). ``actor`` must hold GRANT over the node (the system may grant anywhere:
+    seeding, management commands)."""
     from dangjian.orgs.models import Organization, Region, ResidentUnit
 
-    grant = RoleGrant(user=user, role=role, granted_by=actor if getattr(actor, "pk", None) else None)
+    grant = RoleGrant(user=user, role=role, granted_by=cast("User | None", actor.user))
     if isinstance(node, Region):
         grant.region = node
     elif isinstance(node, Organization):
@@ -29,15 +30,14 @@ def grant_role(*, actor: Any, user: User, role: str, node: Any = None, request: 
     elif isinstance(node, ResidentUnit):
         grant.unit = node
     grant.clean()
-    if actor is not None and node is not None and not allowed(actor, GRANT, node):
+    if node is not None and not allowed(actor, GRANT, node):
         raise PermissionDenied
     with transaction.atomic():
         grant.save()
         record_event(
             actor=actor, action=EventAction.GRANTED, target=user,
-            changes={"role": [None, role], "node": [None, str(node) if node else ""]}, request=request,
+            changes={"role": [None, role], "node": [None, str(node) if node else ""]},
         )  # fmt: skip
-    forget_scope(user)
     return grant
 
 
@@ -49,13 +49,21 @@ def totp_uri(*, user: User, secret: str, issuer: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name=issuer)
 
 
+def _own_account(actor: Actor) -> User:
+    """Security settings are one's own: the actor's account (nobody else's, not the system's)."""
+    if actor.user is None:
+        raise PermissionDenied
+    return cast(User, actor.user)
+
+
 def verify_totp(secret: str, code: str) -> bool:
     code = "".join((code or "").split())
     return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
 
 
-def two_factor_enable(*, user: User, secret: str, code: str, request: Any = None) -> None:
-    """Turn on two-factor login once the user has proved their authenticator shows ``code``."""
+def two_factor_enable(*, actor: Actor, secret: str, code: str) -> None:
+    """Turn on the actor's two-factor login once their authenticator has shown ``code``."""
+    user = _own_account(actor)
     if not verify_totp(secret, code):
         raise ValidationError(
             {"code": [_("The code is not correct. Check the time on your phone and try the newest code.")]}
@@ -65,12 +73,13 @@ def two_factor_enable(*, user: User, secret: str, code: str, request: Any = None
         user.totp_enabled_at = timezone.now()
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
-            actor=user, action=EventAction.SECURITY, target=user,
-            changes={"two_factor": [False, True]}, request=request,
+            actor=actor, action=EventAction.SECURITY, target=user,
+            changes={"two_factor": [False, True]},
         )  # fmt: skip
 
 
-def two_factor_disable(*, user: User, password: str, code: str, request: Any = None) -> None:
+def two_factor_disable(*, actor: Actor, password: str, code: str) -> None:
+    user = _own_account(actor)
     if not user.check_password(password or ""):
         raise ValidationError({"password": [_("The password is not correct.")]})
     if not verify_totp(crypto.decrypt(user.totp_secret), code):
@@ -82,8 +91,8 @@ def two_factor_disable(*, user: User, password: str, code: str, request: Any = N
         user.totp_enabled_at = None
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
-            actor=user, action=EventAction.SECURITY, target=user,
-            changes={"two_factor": [True, False]}, request=request,
+            actor=actor, action=EventAction.SECURITY, target=user,
+            changes={"two_factor": [True, False]},
         )  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from dangjian.accounts import services
 from dangjian.accounts.forms import CodeForm, DisableTwoFactorForm, LoginForm
 from dangjian.accounts.models import User
+from dangjian.core.actors import ActorRequest
 from dangjian.core.views import add_service_errors
 
 PENDING_USER = "pending_2fa_user"
@@ -49,7 +50,7 @@ sign_out = LogoutView.as_view()
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def login_code(request: HttpRequest) -> HttpResponse:
+def login_code(request: ActorRequest) -> HttpResponse:
     """Second step of login for users with two-factor enabled."""
     user_id = request.session.get(PENDING_USER)
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
@@ -79,7 +80,7 @@ def _qr_svg(uri: str) -> str:
 
 
 @require_http_methods(["GET", "POST"])
-def security(request: HttpRequest) -> HttpResponse:
+def security(request: ActorRequest) -> HttpResponse:
     """Password change and two-factor login for the signed-in user."""
     user: User = request.user  # type: ignore[assignment]
     password_form = PasswordChangeForm(user)
@@ -101,10 +102,9 @@ def security(request: HttpRequest) -> HttpResponse:
         if code_form.is_valid():
             try:
                 services.two_factor_enable(
-                    user=user,
+                    actor=request.actor,
                     secret=request.session[SETUP_SECRET],
                     code=code_form.cleaned_data["code"],
-                    request=request,
                 )
             except ValidationError as exc:
                 code_form.add_error("code", exc.message_dict["code"])
@@ -117,8 +117,8 @@ def security(request: HttpRequest) -> HttpResponse:
         if disable_form.is_valid():
             try:
                 services.two_factor_disable(
-                    user=user, password=disable_form.cleaned_data["password"],
-                    code=disable_form.cleaned_data["code"], request=request,
+                    actor=request.actor, password=disable_form.cleaned_data["password"],
+                    code=disable_form.cleaned_data["code"],
                 )  # fmt: skip
             except ValidationError as exc:
                 add_service_errors(disable_form, exc)

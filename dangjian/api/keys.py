@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
-from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -13,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangjian.accounts.models import User
 from dangjian.api.models import ApiKey
 from dangjian.core import crypto
+from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 
@@ -25,7 +26,7 @@ PREFIX_LENGTH = 12  # "djk_" and 8 random characters: enough to tell keys apart 
 TOUCH_EVERY = dt.timedelta(minutes=1)  # last_used_at is written at most this often
 
 
-def api_key_create(*, actor: Any, user: Any, name: str, request: Any = None) -> tuple[ApiKey, str]:
+def api_key_create(*, actor: Actor, user: User, name: str) -> tuple[ApiKey, str]:
     """A new key acting as ``user``. Returns the key and its secret, which is never stored and
     cannot be shown again."""
     name = (name or "").strip()
@@ -39,18 +40,18 @@ def api_key_create(*, actor: Any, user: Any, name: str, request: Any = None) -> 
             name=name[:100], user=user, key_hash=crypto.search_hash(secret, purpose=KEY_PURPOSE),
             prefix=secret[:PREFIX_LENGTH],
         )  # fmt: skip
-        record_event(actor=actor, action=EventAction.CREATED, target=key, request=request,
+        record_event(actor=actor, action=EventAction.CREATED, target=key,
                      changes={"user": [None, user.get_username()]})  # fmt: skip
     return key, secret
 
 
-def api_key_revoke(*, actor: Any, key: ApiKey, request: Any = None, now: dt.datetime | None = None) -> ApiKey:
+def api_key_revoke(*, actor: Actor, key: ApiKey, now: dt.datetime | None = None) -> ApiKey:
     """Revoke at once; revoking a revoked key changes nothing."""
     if key.revoked_at is None:
         key.revoked_at = now or timezone.now()
         with transaction.atomic():
             key.save(update_fields=["revoked_at"])
-            record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=key, request=request,
+            record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=key,
                          changes={"revoked": [False, True]})  # fmt: skip
     return key
 

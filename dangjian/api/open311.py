@@ -16,7 +16,7 @@ from xml.etree import ElementTree as ET
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -24,10 +24,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 
 from dangjian.api import selectors
+from dangjian.api.authentication import key_actor
 from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.models import ApiKey
 from dangjian.core.access import CREATE, allowed
+from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
 from dangjian.servicedesk.lifecycle import is_staff_for, request_submit
 from dangjian.servicedesk.models import OPEN_STATES, Channel, ServiceCategory, ServiceRequest
@@ -106,7 +108,7 @@ def open311_view(*methods: str) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, format: str, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: ActorRequest, *args: Any, format: str, **kwargs: Any) -> HttpResponse:
             if request.method not in allowed_methods:
                 response = error_response(
                     format, 405, [_("Method %(method)s is not allowed here.") % {"method": request.method}]
@@ -127,7 +129,7 @@ def open311_view(*methods: str) -> Callable:
 
 
 @open311_view("GET")
-def discovery(request: HttpRequest, fmt: str) -> HttpResponse:
+def discovery(request: ActorRequest, fmt: str) -> HttpResponse:
     data = {
         "changeset": CHANGESET,
         "contact": _("Ask the street's service desk for an API key."),
@@ -162,12 +164,12 @@ def service_item(category: ServiceCategory) -> dict[str, Any]:
 
 
 @open311_view("GET")
-def services(request: HttpRequest, fmt: str) -> HttpResponse:
+def services(request: ActorRequest, fmt: str) -> HttpResponse:
     return respond(fmt, [service_item(c) for c in selectors.active_categories()], root="services", item="service")
 
 
 @open311_view("GET")
-def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpResponse:
+def service_definition(request: ActorRequest, fmt: str, code: str) -> HttpResponse:
     category = ServiceCategory.objects.filter(code=clean_text(code)[:40], is_active=True).first()
     if category is None:
         raise Open311Error(404, _("service_code was not found."))
@@ -178,14 +180,14 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
 # --- requests ---------------------------------------------------------------------------------
 
 
-def _param(request: HttpRequest, name: str) -> str:
+def _param(request: ActorRequest, name: str) -> str:
     value = request.POST.get(name) if request.method == "POST" else None
     if value is None:
         value = request.GET.get(name, "")
     return clean_text(value).strip()
 
 
-def _key(request: HttpRequest) -> ApiKey | None:
+def _key(request: ActorRequest) -> ApiKey | None:
     """The caller's key; a key that is given but wrong is an error, not anonymity."""
     secret = _param(request, "api_key")
     if not secret:
@@ -193,6 +195,7 @@ def _key(request: HttpRequest) -> ApiKey | None:
     key = key_for(secret)
     if key is None:
         raise Open311Error(403, _("api_key is invalid or has been revoked."))
+    key_actor(request, key)  # the key's user acts from here on (request.actor)
     return key
 
 
@@ -217,17 +220,17 @@ def request_item(req: ServiceRequest, *, full: bool) -> dict[str, Any]:
     return item
 
 
-def _scoped(key: ApiKey | None) -> tuple[Any, bool]:
+def _scoped(request: ActorRequest, key: ApiKey | None) -> tuple[Any, bool]:
     if key is None:
         return selectors.public_board(), False
-    return selectors.visible_requests(key.user), True
+    return selectors.visible_requests(actor=request.actor), True
 
 
 def _listed(queryset: Any) -> Any:
     return queryset.select_related("category", "community").order_by("-submitted_at", "-id")[:MAX_ROWS]
 
 
-def _date_range(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
+def _date_range(request: ActorRequest) -> tuple[dt.datetime, dt.datetime]:
     start_text, end_text = _param(request, "start_date"), _param(request, "end_date")
     try:
         start = parse_moment(start_text) if start_text else None
@@ -254,7 +257,7 @@ def _date_range(request: HttpRequest) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def _search(request: HttpRequest, queryset: Any) -> Any:
+def _search(request: ActorRequest, queryset: Any) -> Any:
     ids_text = _param(request, "service_request_id")
     if ids_text:  # the spec: a list of ids overrides every other argument
         parts = [part.strip() for part in ids_text.split(",") if part.strip()]
@@ -285,20 +288,20 @@ def _search(request: HttpRequest, queryset: Any) -> Any:
 
 
 @open311_view("GET", "POST")
-def requests(request: HttpRequest, fmt: str) -> HttpResponse:
+def requests(request: ActorRequest, fmt: str) -> HttpResponse:
     """GET: search requests (newest first, at most 1000). POST: submit one (needs an api_key)."""
     if request.method == "POST":
         return _submit(request, fmt)
     key = _key(request)
-    queryset, full = _scoped(key)
+    queryset, full = _scoped(request, key)
     rows = _listed(_search(request, queryset))
     return respond(fmt, [request_item(req, full=full) for req in rows])
 
 
 @open311_view("GET")
-def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpResponse:
+def request_detail(request: ActorRequest, fmt: str, request_id: str) -> HttpResponse:
     key = _key(request)
-    queryset, full = _scoped(key)
+    queryset, full = _scoped(request, key)
     pk = parse_id(request_id)
     req = _listed(queryset.filter(pk=pk)).first() if pk else None
     if req is None:  # unknown and not visible are the same answer
@@ -307,7 +310,7 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 
 
 @open311_view("GET")
-def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
+def token(request: ActorRequest, fmt: str, token: str) -> HttpResponse:
     """The token is the requester's receipt: whoever holds it learns the request's id."""
     value = clean_text(token).strip()
     pk = None
@@ -328,14 +331,14 @@ def _contact_name(first: str, last: str) -> str:
     return f"{first} {last}".strip()
 
 
-def _region(request: HttpRequest, key: ApiKey) -> Any:
+def _region(request: ActorRequest, key: ApiKey) -> Any:
     code = _param(request, "jurisdiction_id")
     if code:
         region = selectors.region_by_code(code[:32])
-        if region is None or not allowed(key.user, CREATE, region):
+        if region is None or not allowed(request.actor, CREATE, region):
             raise Open311Error(404, _("jurisdiction_id was not found."))
         return region
-    region = selectors.single_region_in_scope(key.user, CREATE)
+    region = selectors.single_region_in_scope(actor=request.actor, action=CREATE)
     if region is None:
         raise Open311Error(
             400, _("jurisdiction_id is required: give the code of the community or grid the request is for.")
@@ -343,7 +346,7 @@ def _region(request: HttpRequest, key: ApiKey) -> Any:
     return region
 
 
-def _coordinates(request: HttpRequest) -> tuple[Any, Any]:
+def _coordinates(request: ActorRequest) -> tuple[Any, Any]:
     lat_text, long_text = _param(request, "lat"), _param(request, "long")
     if not lat_text and not long_text:
         return None, None
@@ -357,7 +360,7 @@ def _coordinates(request: HttpRequest) -> tuple[Any, Any]:
         ) from None
 
 
-def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
+def _submit(request: ActorRequest, fmt: str) -> HttpResponse:
     key = _key(request)
     if key is None:
         raise Open311Error(403, _("api_key is required to submit a request."))
@@ -373,10 +376,10 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
     region = _region(request, key)
     try:
         req = request_submit(
-            actor=key.user, channel=Channel.API, category=category, description=_param(request, "description"),
+            actor=request.actor, channel=Channel.API, category=category, description=_param(request, "description"),
             region=region, contact_name=_contact_name(_param(request, "first_name"), _param(request, "last_name")),
             phone=_param(request, "phone")[:40], address=_param(request, "address_string"), latitude=latitude,
-            longitude=longitude, request=request,
+            longitude=longitude,
         )  # fmt: skip
     except ValidationError as exc:
         raise Open311Error(400, *_messages(exc)) from None
@@ -387,7 +390,7 @@ def _submit(request: HttpRequest, fmt: str) -> HttpResponse:
         "due": timezone.localtime(req.response_due_at).strftime("%Y-%m-%d %H:%M"),
     }
     row: dict[str, Any] = {"service_request_id": req.pk, "service_notice": notice}
-    if not is_staff_for(key.user, req):
+    if not is_staff_for(request.actor, req):
         # The token is the requester's key to confirm and rate; staff who record requests for
         # residents (a hotline) must not hold it, or they could confirm their own work.
         row["token"] = req.token

@@ -18,7 +18,7 @@ from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -27,10 +27,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
 from dangjian.api import selectors
+from dangjian.api.authentication import key_actor
 from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.openapi import openapi_document
-from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, restrict, scope_for
+from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, restrict
+from dangjian.core.actors import Actor, ActorRequest, client_ip
 from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
@@ -67,11 +69,11 @@ def validation_errors(exc: ValidationError) -> dict[str, list[str]]:
 
 
 class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:  # the reason, not a 403
+    def _reject(self, request: ActorRequest, reason: str) -> str:  # the reason, not a 403
         return reason
 
 
-def _csrf_failure(request: HttpRequest) -> str | None:
+def _csrf_failure(request: ActorRequest) -> str | None:
     """Run the CSRF check the middleware would have run (the view itself is exempt so that
     bearer-key clients need no token). None when it passes."""
     check = _CsrfCheck(lambda req: HttpResponse())
@@ -79,19 +81,20 @@ def _csrf_failure(request: HttpRequest) -> str | None:
     return cast(str | None, check.process_view(request, cast(Any, None), (), {}))
 
 
-def _caller(request: HttpRequest) -> tuple[Any, Any]:
-    """(user, key) for a bearer key, (user, None) for a session, (None, None) for nobody."""
+def _caller(request: ActorRequest) -> tuple[Actor, Any]:
+    """(actor, key) for a bearer key, (actor, None) for a session, (anonymous actor, None) for
+    nobody. A key's actor is its user, acting through the API."""
     scheme, _sep, secret = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() == "bearer":  # other schemes (a proxy's Basic auth) are not ours to judge
         key = key_for(clean_text(secret))
         if key is None:
             raise ApiError(401, _("The API key is invalid or has been revoked."))
-        return key.user, key
+        return key_actor(request, key), key
     if request.user.is_authenticated:
         if request.method not in SAFE_METHODS and _csrf_failure(request) is not None:
             raise ApiError(403, _("CSRF check failed: send the X-CSRFToken header with the csrftoken cookie."))
-        return request.user, None
-    return None, None
+        return request.actor, None
+    return Actor.for_user(None, via="api", ip=client_ip(request)), None
 
 
 def api_view(*methods: str, public: bool = False) -> Callable:
@@ -100,7 +103,7 @@ def api_view(*methods: str, public: bool = False) -> Callable:
 
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def wrapper(request: ActorRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in allowed_methods:
                 response = error_response(
                     405, {NON_FIELD_ERRORS: [_("Method %(method)s is not allowed here.") % {"method": request.method}]}
@@ -108,12 +111,12 @@ def api_view(*methods: str, public: bool = False) -> Callable:
                 response["Allow"] = ", ".join(allowed_methods)
                 return response
             try:
-                user, key = _caller(request)
-                if user is None and not public:
+                actor, key = _caller(request)
+                if not actor.is_authenticated and not public:
                     raise ApiError(401, _("Sign in, or send an API key as Authorization: Bearer <key>."))
                 if key is not None and request.method not in SAFE_METHODS and not allow_write(key):
                     raise ApiError(429, _("Too many requests from this API key; wait a minute and try again."))
-                return view(request, user, *args, **kwargs)
+                return view(request, actor, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, cast(dict[str, list[str]], exc.errors))
                 if exc.status == 401:
@@ -127,7 +130,7 @@ def api_view(*methods: str, public: bool = False) -> Callable:
     return decorate
 
 
-def _body(request: HttpRequest) -> dict[str, Any]:
+def _body(request: ActorRequest) -> dict[str, Any]:
     if request.content_type == "application/json":
         try:
             data = json.loads(request.body or b"{}")
@@ -221,24 +224,24 @@ def _steps(req: ServiceRequest, *, internal: bool) -> list[dict[str, Any]]:
     ]
 
 
-def _detail(req: ServiceRequest, user: Any) -> dict[str, Any]:
+def _detail(req: ServiceRequest, actor: Actor) -> dict[str, Any]:
     data = request_data(req, detail=True)
-    internal = lifecycle.is_handler(user, req) or allowed(user, CHANGE, req)
+    internal = lifecycle.is_handler(actor, req) or allowed(actor, CHANGE, req)
     data["steps"] = _steps(req, internal=internal)
     # The token lets its holder confirm the outcome as the requester: staff who recorded the
     # request never get it (they could mark their own work resolved).
-    if lifecycle.is_requester(user, req):
+    if lifecycle.is_requester(actor, req):
         data["token"] = req.token
     return data
 
 
-def _visible(user: Any) -> Any:
-    return selectors.visible_requests(user).select_related("category", "community", "region")
+def _visible(actor: Actor) -> Any:
+    return selectors.visible_requests(actor=actor).select_related("category", "community", "region")
 
 
-def _get_request(user: Any, pk: str) -> ServiceRequest:
+def _get_request(actor: Actor, pk: str) -> ServiceRequest:
     number = parse_id(pk)
-    req = _visible(user).filter(pk=number).first() if number else None
+    req = _visible(actor).filter(pk=number).first() if number else None
     if req is None:
         raise ApiError(404, _("No such request."))
     return req
@@ -248,7 +251,7 @@ def _get_request(user: Any, pk: str) -> ServiceRequest:
 
 
 @api_view("GET", public=True)
-def categories(request: HttpRequest, user: Any) -> JsonResponse:
+def categories(request: ActorRequest, actor: Actor) -> JsonResponse:
     """The catalogue is public, like a service counter's list of what it does."""
     results = [
         {
@@ -268,7 +271,7 @@ def categories(request: HttpRequest, user: Any) -> JsonResponse:
     return ok({"results": results})
 
 
-def _filtered(request: HttpRequest, queryset: Any) -> tuple[Any, int]:
+def _filtered(request: ActorRequest, queryset: Any) -> tuple[Any, int]:
     errors: dict[str, list[str]] = {}
     params = request.GET
     states = [s for s in clean_text(params.get("state", "")).split(",") if s.strip()]
@@ -310,11 +313,11 @@ def _filtered(request: HttpRequest, queryset: Any) -> tuple[Any, int]:
 
 
 @api_view("GET", "POST")
-def requests(request: HttpRequest, user: Any) -> JsonResponse:
+def requests(request: ActorRequest, actor: Actor) -> JsonResponse:
     """GET: the requests the caller may see, newest first, paged by id (``before``). POST: submit."""
     if request.method == "POST":
-        return _submit(request, user)
-    queryset, limit = _filtered(request, _visible(user))
+        return _submit(request, actor)
+    queryset, limit = _filtered(request, _visible(actor))
     rows = list(queryset.order_by("-id")[: limit + 1])
     more = len(rows) > limit
     rows = rows[:limit]
@@ -327,28 +330,28 @@ def requests(request: HttpRequest, user: Any) -> JsonResponse:
 
 
 @api_view("GET")
-def request_detail(request: HttpRequest, user: Any, request_id: str) -> JsonResponse:
-    return ok(_detail(_get_request(user, request_id), user))
+def request_detail(request: ActorRequest, actor: Actor, request_id: str) -> JsonResponse:
+    return ok(_detail(_get_request(actor, request_id), actor))
 
 
-def _requester(data: dict[str, Any], user: Any, errors: dict[str, list[str]]) -> Person | None:
+def _requester(data: dict[str, Any], actor: Actor, errors: dict[str, list[str]]) -> Person | None:
     value = data.get("requester")
     if value in (None, ""):
         return None
     if value == "self":
-        person_id = scope_for(user).person_id
+        person_id = actor.scope.person_id
         if person_id is None:
             errors["requester"] = [_("Your account has no resident record; give a contact phone instead.")]
             return None
         return Person.objects.get(pk=person_id)
     pk = _optional_id(data, "requester", errors)
-    person = restrict(Person.objects.all(), user, VIEW).filter(pk=pk).first() if pk else None
+    person = restrict(Person.objects.all(), actor, VIEW).filter(pk=pk).first() if pk else None
     if person is None and "requester" not in errors:
         errors["requester"] = [_("No such person.")]
     return person
 
 
-def _submit(request: HttpRequest, user: Any) -> JsonResponse:
+def _submit(request: ActorRequest, actor: Actor) -> JsonResponse:
     data = _body(request)
     errors: dict[str, list[str]] = {}
     code = _text(data, "category", errors)
@@ -356,15 +359,15 @@ def _submit(request: HttpRequest, user: Any) -> JsonResponse:
     channel = _text(data, "channel", errors) or Channel.API
     if channel not in SUBMIT_CHANNELS:
         errors["channel"] = [_("Unknown channel; use one of %(channels)s.") % {"channels": ", ".join(SUBMIT_CHANNELS)}]
-    requester = _requester(data, user, errors)
+    requester = _requester(data, actor, errors)
     region = None
     region_id = _optional_id(data, "region", errors)
     if region_id:
         region = Region.objects.filter(pk=region_id, level__in=[RegionLevel.COMMUNITY, RegionLevel.GRID]).first()
         if region is None:
             errors["region"] = [_("Choose the community (and, if you know it, the grid).")]
-    own = requester is not None and requester.pk == scope_for(user).person_id
-    if region is not None and not own and not allowed(user, CREATE, region):
+    own = requester is not None and requester.pk == actor.scope.person_id
+    if region is not None and not own and not allowed(actor, CREATE, region):
         # Someone else's request is recorded only where the caller takes requests in.
         errors["region"] = [_("You cannot record requests for this community.")]
     latitude = longitude = None
@@ -382,27 +385,26 @@ def _submit(request: HttpRequest, user: Any) -> JsonResponse:
         raise ApiError(400, errors)
     try:
         req = lifecycle.request_submit(
-            actor=user, channel=channel, category=category, description=fields["description"], region=region,
+            actor=actor, channel=channel, category=category, description=fields["description"], region=region,
             requester=requester, contact_name=fields["contact_name"], phone=fields["phone"][:40],
             address=fields["address"], latitude=latitude, longitude=longitude, is_public=is_public,
-            request=request,
         )  # fmt: skip
     except PermissionDenied:
         raise ApiError(403, _("You may not submit a request for this person.")) from None
-    req = _visible(user).filter(pk=req.pk).first() or req
-    return ok(_detail(req, user), status=201)
+    req = _visible(actor).filter(pk=req.pk).first() or req
+    return ok(_detail(req, actor), status=201)
 
 
 # --- transitions ------------------------------------------------------------------------------
 
 
-def _assignee(data: dict[str, Any], user: Any, errors: dict[str, list[str]]) -> dict[str, Any]:
+def _assignee(data: dict[str, Any], actor: Actor, errors: dict[str, list[str]]) -> dict[str, Any]:
     """The one to dispatch to, found among those the dispatcher may see (else None, and the
     lifecycle says what is missing)."""
     kind = _text(data, "kind", errors)
     field = ASSIGNEE_FIELD.get(kind)  # type: ignore[call-overload]
     pk = _optional_id(data, field, errors) if field else None
-    return {"kind": kind, **resolve_assignee(actor=user, kind=kind, pk=pk)}
+    return {"kind": kind, **resolve_assignee(actor=actor, kind=kind, pk=pk)}
 
 
 TRANSITIONS: dict[str, Callable[..., ServiceRequest]] = {
@@ -421,16 +423,16 @@ TAKES_VERSION = ("accept", "dispatch")
 
 
 @api_view("POST")
-def request_transition(request: HttpRequest, user: Any, request_id: str) -> JsonResponse:
+def request_transition(request: ActorRequest, actor: Actor, request_id: str) -> JsonResponse:
     """One step of the state machine: ``{"action": ..., "note": ..., ...}`` (see openapi.py)."""
-    req = _get_request(user, request_id)
+    req = _get_request(actor, request_id)
     data = _body(request)
     errors: dict[str, list[str]] = {}
     action = _text(data, "action", errors)
     if action not in TRANSITIONS:
         errors["action"] = [_("Unknown action; use one of %(actions)s.") % {"actions": ", ".join(TRANSITIONS)}]
     note = _text(data, "note", errors)
-    kwargs: dict[str, Any] = {"actor": user, "req": req, "request": request}
+    kwargs: dict[str, Any] = {"actor": actor, "req": req}
     if action == "handle":
         kwargs["result"] = _text(data, "result", errors) or note
     else:
@@ -438,27 +440,27 @@ def request_transition(request: HttpRequest, user: Any, request_id: str) -> Json
     if action in TAKES_VERSION and data.get("expected_version") not in (None, ""):
         kwargs["expected_version"] = _optional_id(data, "expected_version", errors)
     if action == "dispatch":
-        kwargs.update(_assignee(data, user, errors))
+        kwargs.update(_assignee(data, actor, errors))
     if errors:
         raise ApiError(400, errors)
     try:
         TRANSITIONS[action](**kwargs)
     except PermissionDenied:
         raise ApiError(403, _("You may not do this to this request now.")) from None
-    return ok(_detail(_get_request(user, request_id), user))
+    return ok(_detail(_get_request(actor, request_id), actor))
 
 
 # --- the description --------------------------------------------------------------------------
 
 
 @api_view("GET", public=True)
-def openapi(request: HttpRequest, user: Any) -> JsonResponse:
+def openapi(request: ActorRequest, actor: Actor) -> JsonResponse:
     return ok(openapi_document(request))
 
 
 @login_not_required
 @require_safe
-def docs(request: HttpRequest) -> HttpResponse:
+def docs(request: ActorRequest) -> HttpResponse:
     """The OpenAPI document as a page (no JavaScript, nothing from a CDN)."""
     document = openapi_document(request)
     operations = [

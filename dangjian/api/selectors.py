@@ -3,11 +3,10 @@ public board (DESIGN.md principle 6) for everyone else."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.servicedesk import request_selectors
 from dangjian.servicedesk.models import ServiceCategory, ServiceRequest
@@ -19,9 +18,9 @@ def public_board() -> QuerySet[ServiceRequest]:
     return request_selectors.public_cases()
 
 
-def visible_requests(user: Any) -> QuerySet[ServiceRequest]:
+def visible_requests(*, actor: Actor) -> QuerySet[ServiceRequest]:
     """The requests ``user`` may see in full (none for anonymous callers)."""
-    return restrict(ServiceRequest.objects.all(), user, VIEW)
+    return restrict(ServiceRequest.objects.all(), actor, VIEW)
 
 
 def active_categories() -> QuerySet[ServiceCategory]:
@@ -37,11 +36,11 @@ def region_by_code(code: str) -> Region | None:
     return Region.objects.filter(code=code, level__in=[RegionLevel.COMMUNITY, RegionLevel.GRID]).first()
 
 
-def single_region_in_scope(user: Any, action: str) -> Region | None:
+def single_region_in_scope(*, actor: Actor, action: str) -> Region | None:
     """Where ``user`` may ``action`` when that is exactly one community: the community itself
     if the grant covers it, else the one grid the grant is at. None when it is ambiguous."""
     rows = list(
-        restrict(Region.objects.filter(level__in=[RegionLevel.COMMUNITY, RegionLevel.GRID]), user, action)
+        restrict(Region.objects.filter(level__in=[RegionLevel.COMMUNITY, RegionLevel.GRID]), actor, action)
         .order_by("path")
         .values_list("pk", "level", "parent_id")[:1001]
     )

@@ -1,7 +1,8 @@
 """The one access layer (DESIGN.md principle 5).
 
-Every query of people or records goes through ``restrict(queryset, user, action)`` (or the
-``.restrict(user, action)`` method of RestrictedQuerySet). Two things meet here:
+Every query of people or records goes through ``restrict(queryset, actor, action)`` (or the
+``.restrict(actor, action)`` method of RestrictedQuerySet), where ``actor`` is the
+``core.actors.Actor`` who asks. Two things meet here:
 
 * what a user may do, and where: a ``Scope`` built from the user's role grants by the provider
   that ``dangjian.accounts`` registers (core cannot import accounts: imports point downward);
@@ -11,7 +12,7 @@ Every query of people or records goes through ``restrict(queryset, user, action)
 
 A model without a rule cannot be restricted at all (ImproperlyConfigured): the layer fails
 closed. Outside a user's scope a record does not exist for them: lists exclude it and detail
-views answer 404 (``get_object_or_404(Model.objects.restrict(user, "view"), ...)``).
+views answer 404 (``get_object_or_404(Model.objects.restrict(actor, "view"), ...)``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from django.db.models import Case, Q, Value, When
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+    from dangjian.core.actors import Actor
 
 # Actions used across the platform. Apps may add their own; the role matrix in
 # dangjian.accounts.roles says which role may perform which.
@@ -148,7 +151,7 @@ def set_self_paths_provider(provider: Callable[[Any], tuple[int | None, dict[str
     _self_paths_provider = provider
 
 
-def self_paths_for(user: Any) -> tuple[int | None, dict[str, str]]:
+def self_paths_for(user: AbstractBaseUser) -> tuple[int | None, dict[str, str]]:
     return _self_paths_provider(user) if _self_paths_provider else (None, {})
 
 
@@ -156,23 +159,23 @@ def _covers(paths: tuple[str, ...], path: str | None) -> bool:
     return bool(path) and any(path.startswith(prefix) for prefix in paths)  # type: ignore[union-attr]
 
 
-def scope_for(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
-    """The user's scope, computed once per user object (i.e. once per request)."""
+def compute_scope(user: AbstractBaseUser | AnonymousUser | None) -> Scope:
+    """The scope of ``user``'s grants (a few queries). Callers hold it on their ``Actor``
+    (``actor.scope``), which computes it once."""
     if user is None or not user.is_authenticated:
         return ANONYMOUS
-    cached = getattr(user, "_dangjian_scope", None)
-    if cached is not None:
-        return cached
     if _scope_provider is None:
         raise ImproperlyConfigured("no scope provider registered")
-    scope = _scope_provider(user)
-    user._dangjian_scope = scope  # type: ignore[attr-defined]  # (issue #9: the actor will carry it)
-    return scope
+    return _scope_provider(user)
 
 
-def forget_scope(user: Any) -> None:
-    if hasattr(user, "_dangjian_scope"):
-        del user._dangjian_scope
+def scope_of(actor: Actor) -> Scope:
+    """The actor's scope. Only an ``Actor`` says who acts: a bare user is refused, so no query
+    escapes the scope it was asked in (or recomputes it per call)."""
+    try:
+        return actor.scope
+    except AttributeError:
+        raise TypeError(f"the access layer takes an Actor, not {type(actor).__name__}") from None
 
 
 def _always_set(model: type[models.Model], lookup: str) -> bool:
@@ -258,8 +261,8 @@ def q_for(model: type[models.Model], scope: Scope, action: str) -> Q | None:
     return reduce(operator.or_, parts)
 
 
-def restrict(queryset: models.QuerySet, user: Any, action: str = VIEW) -> models.QuerySet:
-    q = q_for(queryset.model, scope_for(user), action)
+def restrict(queryset: models.QuerySet, actor: Actor, action: str = VIEW) -> models.QuerySet:
+    q = q_for(queryset.model, scope_of(actor), action)
     if q is None:
         return queryset
     if q == Q(pk__in=[]):
@@ -279,12 +282,12 @@ def _prefixed(q: Q, prefix: str) -> Q:
     return moved
 
 
-def restrict_via(queryset: models.QuerySet, relation: str, user: Any, action: str = VIEW) -> models.QuerySet:
-    """Rows of ``queryset`` whose ``relation`` (a to-one lookup, e.g. "person") the user may
+def restrict_via(queryset: models.QuerySet, relation: str, actor: Actor, action: str = VIEW) -> models.QuerySet:
+    """Rows of ``queryset`` whose ``relation`` (a to-one lookup, e.g. "person") the actor may
     ``action`` by that related model's rule: e.g. members or tag links of the people one may see,
     without a sub-select over the whole people table."""
     related = _related_model(queryset.model, relation)
-    q = q_for(related, scope_for(user), action)
+    q = q_for(related, scope_of(actor), action)
     if q is None:
         return queryset
     if q == Q(pk__in=[]):
@@ -293,13 +296,13 @@ def restrict_via(queryset: models.QuerySet, relation: str, user: Any, action: st
 
 
 def annotate_allowed(
-    queryset: models.QuerySet, user: Any, action: str, *, relation: str = "", name: str = "allowed"
+    queryset: models.QuerySet, actor: Actor, action: str, *, relation: str = "", name: str = "allowed"
 ) -> models.QuerySet:
-    """``queryset`` with a boolean ``name`` saying, row by row, whether ``user`` may ``action`` the
+    """``queryset`` with a boolean ``name`` saying, row by row, whether ``actor`` may ``action`` the
     row's ``relation`` (a to-one lookup such as "person"; empty for the row itself) by that model's
     rule — the per-record rule of ``allowed`` for a whole list in the same query."""
     model = _related_model(queryset.model, relation) if relation else queryset.model
-    q = q_for(model, scope_for(user), action)
+    q = q_for(model, scope_of(actor), action)
     if q is None:
         return queryset.annotate(**{name: models.Value(True, output_field=models.BooleanField())})
     if relation:
@@ -309,12 +312,12 @@ def annotate_allowed(
     )
 
 
-def allowed(user: Any, action: str, obj: models.Model) -> bool:
-    """Whether ``user`` may perform ``action`` on ``obj`` (one query)."""
+def allowed(actor: Actor, action: str, obj: models.Model) -> bool:
+    """Whether ``actor`` may perform ``action`` on ``obj`` (one query)."""
     model = type(obj)
-    return restrict(model._default_manager.filter(pk=obj.pk), user, action).exists()
+    return restrict(model._default_manager.filter(pk=obj.pk), actor, action).exists()
 
 
 class RestrictedQuerySet(models.QuerySet):
-    def restrict(self, user: Any, action: str = VIEW) -> models.QuerySet:
-        return restrict(self, user, action)
+    def restrict(self, actor: Actor, action: str = VIEW) -> models.QuerySet:
+        return restrict(self, actor, action)

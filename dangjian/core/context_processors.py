@@ -2,8 +2,6 @@ from typing import Any
 
 from django.conf import settings
 
-from dangjian.core.access import scope_for
-
 LARGE_TEXT_COOKIE = "dj_large_text"
 
 
@@ -11,5 +9,5 @@ def ui(request: Any) -> dict[str, Any]:
     return {
         "large_text": request.COOKIES.get(LARGE_TEXT_COOKIE) == "1",
         "ui_brand": settings.UI_BRAND,
-        "scope": scope_for(getattr(request, "user", None)),
+        "scope": request.actor.scope,
     }

@@ -1,68 +1,52 @@
 """Recording events: every service that changes state, and every sensitive read, calls this."""
 
-import ipaddress
-from typing import Any
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils.translation import gettext
 
-from dangjian.core.conf import config
 from dangjian.core.models import Event, EventAction
 
-
-def client_ip(request: Any) -> str | None:
-    """The client's address: REMOTE_ADDR, or behind PROXY_COUNT (core/conf.py) trusted proxies (nginx)
-    the entry of X-Forwarded-For that the nearest of them added. What clients write into the
-    header themselves is never trusted, and anything that is not an address is ignored."""
-    if request is None:
-        return None
-    count = config().proxy_count
-    if count:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= count:
-            try:
-                return str(ipaddress.ip_address(forwarded[-count]))
-            except ValueError:
-                pass
-    return request.META.get("REMOTE_ADDR") or None
+if TYPE_CHECKING:
+    from dangjian.core.actors import Actor
 
 
 def build_event(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     target: models.Model,
     changes: dict[str, Any] | None = None,
     reason: str = "",
-    request: Any = None,
 ) -> Event:
     """An unsaved event (for bulk writers such as imports, which save many with bulk_create).
     ``changes`` maps a field name to ``[old, new]`` (display values; sensitive values must
     already be masked by the caller)."""
     return Event(
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        actor=actor.user,  # type: ignore[misc]  # the AUTH_USER_MODEL, which core cannot name
         action=action,
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,
         target_label=str(target)[:200],
         changes=changes or {},
         reason=reason,
-        ip_address=client_ip(request),
+        ip_address=actor.ip,
     )
 
 
 def record_event(
     *,
-    actor: Any,
+    actor: Actor,
     action: str,
     target: models.Model,
     changes: dict[str, Any] | None = None,
     reason: str = "",
-    request: Any = None,
 ) -> Event:
     """Append one event (see build_event)."""
-    event = build_event(actor=actor, action=action, target=target, changes=changes, reason=reason, request=request)
+    event = build_event(actor=actor, action=action, target=target, changes=changes, reason=reason)
     event.save()
     return event
 
@@ -94,4 +78,4 @@ def labelled_changes(
     ]
 
 
-__all__ = ["EventAction", "build_event", "client_ip", "events_for", "labelled_changes", "record_event"]
+__all__ = ["EventAction", "build_event", "events_for", "labelled_changes", "record_event"]

@@ -12,7 +12,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dangjian.core import crypto
-from dangjian.core.access import EXPORT, UNMASK, annotate_allowed, scope_for
+from dangjian.core.access import EXPORT, UNMASK, annotate_allowed
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded
 from dangjian.core.models import Job
@@ -21,9 +22,9 @@ from dangjian.core.spreadsheets import build_xlsx
 MAY_UNMASK = "export_may_unmask"
 
 
-def list_export_start(*, actor: Any, kind: str, label: str, query: str, full_numbers: bool, task: Any) -> Job:
+def list_export_start(*, actor: Actor, kind: str, label: str, query: str, full_numbers: bool, task: Any) -> Job:
     """Queue the export of a list as filtered by ``query`` (the list page's query string)."""
-    scope = scope_for(actor)
+    scope = actor.scope
     if not scope.can(EXPORT) or (full_numbers and not scope.can(UNMASK)):
         raise PermissionDenied
     with transaction.atomic():
@@ -32,15 +33,15 @@ def list_export_start(*, actor: Any, kind: str, label: str, query: str, full_num
         )
 
 
-def wants_full_numbers(job: Job) -> bool:
+def wants_full_numbers(job: Job, *, actor: Actor) -> bool:
     """Full numbers were asked for and the user may still unmask (checked again when the job runs)."""
-    return bool(job.params.get("full_numbers") and scope_for(job.created_by).can(UNMASK))
+    return bool(job.params.get("full_numbers") and actor.can(UNMASK))
 
 
-def with_unmask_right(queryset: QuerySet, job: Job, *, person: str = "") -> QuerySet:
+def with_unmask_right(queryset: QuerySet, *, actor: Actor, person: str = "") -> QuerySet:
     """Mark each row with whether its person's numbers may be shown in full (``person``: the
     lookup from the row to the person, empty when the rows are people)."""
-    return annotate_allowed(queryset, job.created_by, UNMASK, relation=person, name=MAY_UNMASK)
+    return annotate_allowed(queryset, actor, UNMASK, relation=person, name=MAY_UNMASK)
 
 
 def number(row: Any, person: Any, field: str, *, full: bool) -> str:
@@ -54,6 +55,7 @@ def number(row: Any, person: Any, field: str, *, full: bool) -> str:
 def list_export_write(
     job: Job,
     *,
+    actor: Actor,
     sheet: str,
     headers: list[str],
     rows: Callable[[], Iterable[list[Any]]],
@@ -70,7 +72,7 @@ def list_export_write(
         job, file_name=f"{file_stem}-{stamp}.xlsx", content=content, result={"rows": done, "full_numbers": full}
     )
     record_event(
-        actor=job.created_by,
+        actor=actor,
         action=EventAction.EXPORTED,
         target=job,
         changes={"rows": [None, done], "full_numbers": [None, full], "filters": [None, job.params.get("query", "")]},

@@ -16,15 +16,16 @@ from django.utils import timezone
 from django.utils.translation import get_language, override
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.models import Job, JobStatus
 
 PROGRESS_EVERY = 500  # rows between progress writes
 
 
-def job_start(*, actor: Any, kind: str, label: str, params: dict[str, Any], task: Any) -> Job:
+def job_start(*, actor: Actor, kind: str, label: str, params: dict[str, Any], task: Any) -> Job:
     """Create the job (in the requester's language, which ``run_job`` uses for its output)."""
     params = {**params, "language": get_language()}
-    job = Job.objects.create(kind=kind, label=label, params=params, created_by=actor)
+    job = Job.objects.create(kind=kind, label=label, params=params, created_by=actor.user)  # type: ignore[misc]  # the AUTH_USER_MODEL
     transaction.on_commit(lambda: task.enqueue(job.pk))
     return job
 
@@ -51,20 +52,26 @@ def job_failed(job: Job, error: str) -> None:
     job.save(update_fields=["status", "error", "finished_at"])
 
 
-def run_job(job_id: int, work: Callable[[Job], None]) -> None:
-    """Run ``work(job)`` in the language the job was asked for (file names, headers, messages);
-    any exception marks the job failed (and is re-raised for the worker's log)."""
+def job_actor(job: Job) -> Actor:
+    """Who a job acts as: the user who asked for it, with the scope they have now (a right
+    revoked since the job was queued no longer applies)."""
+    return Actor.for_user(job.created_by, via="job")
+
+
+def run_job(job_id: int, work: Callable[[Job, Actor], None]) -> None:
+    """Run ``work(job, actor)`` in the language the job was asked for (file names, headers,
+    messages); any exception marks the job failed (and is re-raised for the worker's log)."""
     job = Job.objects.select_related("created_by").get(pk=job_id)
     with override(job.params.get("language") or settings.LANGUAGE_CODE):
         try:
-            work(job)
+            work(job, job_actor(job))
         except Exception as exc:
             job_failed(job, f"{type(exc).__name__}: {exc}")
             raise
 
 
-def job_for(*, user: Any, pk: int) -> Job:
-    job = restrict(Job.objects.all(), user, VIEW).filter(pk=pk).first()
+def job_for(*, actor: Actor, pk: int) -> Job:
+    job = restrict(Job.objects.all(), actor, VIEW).filter(pk=pk).first()
     if job is None:
         raise Http404
     return job

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.models import Notification
 
 
@@ -21,15 +22,15 @@ def notify(*, recipients: Iterable[int], kind: str, key: str, params: dict[str, 
     return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
 
 
-def inbox(*, user: Any, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:
+def inbox(*, actor: Actor, unread_only: bool = False, limit: int = 50) -> QuerySet[Notification]:
     # One's own, always (a superuser's access filter is "everything": not for an inbox).
-    qs = restrict(Notification.objects.filter(recipient_id=getattr(user, "pk", None)), user, VIEW)
+    qs = restrict(Notification.objects.filter(recipient_id=actor.user_id), actor, VIEW)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs.order_by("-created_at", "-id")[:limit]
 
 
-def mark_read(*, user: Any) -> int:
+def mark_read(*, actor: Actor) -> int:
     """Mark all the user's notifications read (their own only, through the access layer)."""
-    own = Notification.objects.filter(recipient_id=getattr(user, "pk", None), read_at__isnull=True)
-    return restrict(own, user, "change").update(read_at=timezone.now())
+    own = Notification.objects.filter(recipient_id=actor.user_id, read_at__isnull=True)
+    return restrict(own, actor, "change").update(read_at=timezone.now())

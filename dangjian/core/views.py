@@ -5,7 +5,6 @@ from django.forms import Form
 from django.http import (
     FileResponse,
     Http404,
-    HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
@@ -18,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from dangjian.core.actors import ActorRequest
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
 from dangjian.core.jobs import job_for
 from dangjian.core.models import JobStatus
@@ -33,14 +33,14 @@ def add_service_errors(form: Form, exc: ValidationError) -> None:
         form.add_error(None, exc.messages)
 
 
-def is_htmx(request: HttpRequest) -> bool:
+def is_htmx(request: ActorRequest) -> bool:
     """True for a request made by htmx (such views also send ``Vary: HX-Request``)."""
     return request.headers.get("HX-Request") == "true"
 
 
 @login_not_required
 @require_safe
-def favicon(request: HttpRequest) -> HttpResponse:
+def favicon(request: ActorRequest) -> HttpResponse:
     """Browsers ask for /favicon.ico whatever the page says: send them to the static file. Not a
     permanent redirect: in production the target's name carries its hash, which changes with it."""
     response = HttpResponseRedirect(static("favicon.ico"))
@@ -51,7 +51,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 @login_not_required
 @never_cache
 @require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+def healthz(request: ActorRequest) -> JsonResponse:
     """200 {"status": "ok"} when the database answers, 503 otherwise (for load balancers)."""
     try:
         with connection.cursor() as cursor:
@@ -62,7 +62,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-def safe_next(request: HttpRequest, fallback: str = "/") -> str:
+def safe_next(request: ActorRequest, fallback: str = "/") -> str:
     target = request.POST.get("next") or request.GET.get("next") or request.META.get("HTTP_REFERER") or fallback
     if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
         return target
@@ -71,7 +71,7 @@ def safe_next(request: HttpRequest, fallback: str = "/") -> str:
 
 @login_not_required
 @require_POST
-def toggle_large_text(request: HttpRequest) -> HttpResponse:
+def toggle_large_text(request: ActorRequest) -> HttpResponse:
     """Switch the large-text, high-contrast mode (适老化) on or off; works without JavaScript."""
     response = HttpResponseRedirect(safe_next(request))
     if request.COOKIES.get(LARGE_TEXT_COOKIE) == "1":
@@ -83,16 +83,16 @@ def toggle_large_text(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def job_detail(request: ActorRequest, pk: int) -> HttpResponse:
     """A job's progress; the page polls its own status partial until the job has finished."""
-    job = job_for(user=request.user, pk=pk)
+    job = job_for(actor=request.actor, pk=pk)
     template = "core/job_detail.html#status" if is_htmx(request) else "core/job_detail.html"
     return render(request, template, {"job": job})
 
 
 @require_GET
-def job_download(request: HttpRequest, pk: int) -> FileResponse:
-    job = job_for(user=request.user, pk=pk)
+def job_download(request: ActorRequest, pk: int) -> FileResponse:
+    job = job_for(actor=request.actor, pk=pk)
     if job.status != JobStatus.SUCCEEDED or not job.file:
         raise Http404
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

@@ -1,13 +1,13 @@
 """The workbench and the organisation/region overviews: pages that combine several apps."""
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
-from dangjian.core.access import scope_for
+from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
 from dangjian.core.notifications import inbox as notifications_inbox
 from dangjian.core.notifications import mark_read
@@ -19,9 +19,9 @@ from dangjian.servicedesk import request_selectors
 
 
 @require_GET
-def workbench(request: HttpRequest) -> HttpResponse:
+def workbench(request: ActorRequest) -> HttpResponse:
     """Each role's home: to-dos first, then key figures that link to the records behind them."""
-    scope = scope_for(request.user)
+    scope = request.actor.scope
     today = timezone.localdate()
     numbers = config()
     context: dict[str, object] = {
@@ -30,27 +30,27 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "role_labels": [Role(role).label for role in sorted(scope.roles)],
     }
     if context["is_staff_role"]:
-        context.update(dashboard_selectors.workbench_figures(user=request.user))
-        context.update(dashboard_selectors.membership_todos(user=request.user))
-        context["service"] = dashboard_selectors.service_todos(user=request.user)
+        context.update(dashboard_selectors.workbench_figures(actor=request.actor))
+        context.update(dashboard_selectors.membership_todos(actor=request.actor))
+        context["service"] = dashboard_selectors.service_todos(actor=request.actor)
         context["term_reminders"] = list(
-            org_selectors.term_reminders(user=request.user, today=today, within_days=numbers.term_reminder_days)[:10]
+            org_selectors.term_reminders(actor=request.actor, today=today, within_days=numbers.term_reminder_days)[:10]
         )
         context["probation_due"] = list(
-            people_selectors.probation_due(user=request.user, today=today, within_days=numbers.probation_reminder_days)[
-                :10
-            ]
+            people_selectors.probation_due(
+                actor=request.actor, today=today, within_days=numbers.probation_reminder_days
+            )[:10]
         )
-    context["notifications"] = list(notifications_inbox(user=request.user, unread_only=True, limit=5))
+    context["notifications"] = list(notifications_inbox(actor=request.actor, unread_only=True, limit=5))
     if scope.person_id:
-        me = people_selectors.person_for(user=request.user, pk=scope.person_id)
+        me = people_selectors.person_for(actor=request.actor, pk=scope.person_id)
         context["me"] = me
         context["my_member"] = getattr(me, "member", None)
-        context["my_requests"] = dashboard_selectors.own_service_requests(user=request.user)
-        context["my_assigned"] = request_selectors.queue_counts(user=request.user)["mine"]
-        context["my_sites"] = list(org_selectors.sites_for_region(user=request.user, region=me.region)[:2])
+        context["my_requests"] = dashboard_selectors.own_service_requests(actor=request.actor)
+        context["my_assigned"] = request_selectors.queue_counts(actor=request.actor)["mine"]
+        context["my_sites"] = list(org_selectors.sites_for_region(actor=request.actor, region=me.region)[:2])
     if scope.has_role(Role.PARTNER_LIAISON):
-        context["my_units"] = list(org_selectors.units(user=request.user))
+        context["my_units"] = list(org_selectors.units(actor=request.actor))
     return render(request, "dashboard/workbench.html", context)
 
 
@@ -59,14 +59,14 @@ def _nodes(children: list, counts: dict[str, int]) -> list[dict[str, object]]:
 
 
 @require_GET
-def org_tree(request: HttpRequest) -> HttpResponse:
+def org_tree(request: ActorRequest) -> HttpResponse:
     """The party organisation tree from the user's top nodes, two levels open, deeper on demand.
     A fixed number of queries: children and member counts of all top nodes at once."""
-    user = request.user
-    roots = list(org_selectors.org_roots(user=user))
-    root_counts = people_selectors.member_counts(user=user, parents=roots, level=0)
-    children = org_selectors.children_of(user=user, parents=roots)
-    child_counts = people_selectors.member_counts(user=user, parents=roots)
+    actor = request.actor
+    roots = list(org_selectors.org_roots(actor=actor))
+    root_counts = people_selectors.member_counts(actor=actor, parents=roots, level=0)
+    children = org_selectors.children_of(actor=actor, parents=roots)
+    child_counts = people_selectors.member_counts(actor=actor, parents=roots)
     branches = [
         {"node": root, "count": root_counts.get(root.path, 0), "children": _nodes(children[root.pk], child_counts)}
         for root in roots
@@ -76,22 +76,22 @@ def org_tree(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    org = org_selectors.organization_for(user=user, pk=pk)
-    children = org_selectors.org_children(user=user, parent=org)
+def org_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    org = org_selectors.organization_for(actor=actor, pk=pk)
+    children = org_selectors.org_children(actor=actor, parent=org)
     context = {
         "org": org,
-        "children": _nodes(children, people_selectors.member_counts(user=user, parents=[org])),
+        "children": _nodes(children, people_selectors.member_counts(actor=actor, parents=[org])),
         "today": timezone.localdate(),
     }
     if is_htmx(request):
         return render(request, "dashboard/org_tree.html#children", context)
     context.update(
         {
-            "ancestors": org_selectors.ancestors(user=user, node=org),
-            "member_total": people_selectors.member_counts(user=user, parents=[org], level=0).get(org.path, 0),
-            "seats": people_selectors.committee(user=user, organization=org),
+            "ancestors": org_selectors.ancestors(actor=actor, node=org),
+            "member_total": people_selectors.member_counts(actor=actor, parents=[org], level=0).get(org.path, 0),
+            "seats": people_selectors.committee(actor=actor, organization=org),
             "sites": org.sites.all(),
         }
     )
@@ -99,37 +99,37 @@ def org_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def region_tree(request: HttpRequest) -> HttpResponse:
-    user = request.user
-    roots = list(org_selectors.region_roots(user=user))
-    children = org_selectors.children_of(user=user, parents=roots)
-    counts = people_selectors.resident_counts(user=user, parents=roots)
+def region_tree(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
+    roots = list(org_selectors.region_roots(actor=actor))
+    children = org_selectors.children_of(actor=actor, parents=roots)
+    counts = people_selectors.resident_counts(actor=actor, parents=roots)
     branches = [{"node": root, "children": _nodes(children[root.pk], counts)} for root in roots]
     return render(request, "dashboard/region_tree.html", {"branches": branches})
 
 
 @require_GET
-def region_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = request.user
-    region = org_selectors.region_for(user=user, pk=pk)
-    children = org_selectors.region_children(user=user, parent=region)
+def region_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    region = org_selectors.region_for(actor=actor, pk=pk)
+    children = org_selectors.region_children(actor=actor, parent=region)
     context = {
         "region": region,
-        "ancestors": org_selectors.ancestors(user=user, node=region),
-        "children": _nodes(children, people_selectors.resident_counts(user=user, parents=[region])),
-        "sites": org_selectors.sites_in(user=user, region=region),
-        "organizations": org_selectors.organizations_serving(user=user, region=region),
+        "ancestors": org_selectors.ancestors(actor=actor, node=region),
+        "children": _nodes(children, people_selectors.resident_counts(actor=actor, parents=[region])),
+        "sites": org_selectors.sites_in(actor=actor, region=region),
+        "organizations": org_selectors.organizations_serving(actor=actor, region=region),
     }
     return render(request, "dashboard/region_detail.html", context)
 
 
 @require_GET
-def notifications(request: HttpRequest) -> HttpResponse:
-    rows = list(notifications_inbox(user=request.user, limit=200))
+def notifications(request: ActorRequest) -> HttpResponse:
+    rows = list(notifications_inbox(actor=request.actor, limit=200))
     return render(request, "dashboard/notifications.html", {"rows": rows, "unread": any(not n.read_at for n in rows)})
 
 
 @require_POST
-def notifications_read(request: HttpRequest) -> HttpResponse:
-    mark_read(user=request.user)
+def notifications_read(request: ActorRequest) -> HttpResponse:
+    mark_read(actor=request.actor)
     return redirect("dashboard:notifications")

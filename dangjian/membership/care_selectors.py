@@ -7,6 +7,7 @@ from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.membership.models import (
     Appraisal,
@@ -23,8 +24,8 @@ VISIT_INTERVAL_DAYS = 183  # old and sick members are visited at least every hal
 OLD_AGE = 80
 
 
-def mobile_records(*, user: Any, open_only: bool = True, direction: str = "") -> QuerySet[MobileRecord]:
-    qs = restrict(MobileRecord.objects.all(), user, VIEW)
+def mobile_records(*, actor: Actor, open_only: bool = True, direction: str = "") -> QuerySet[MobileRecord]:
+    qs = restrict(MobileRecord.objects.all(), actor, VIEW)
     if open_only:
         qs = qs.filter(ended_on__isnull=True)
     if direction:
@@ -32,22 +33,22 @@ def mobile_records(*, user: Any, open_only: bool = True, direction: str = "") ->
     return qs.select_related("person", "organization").order_by("-started_on", "-pk")
 
 
-def community_reports(*, user: Any, state: str = "") -> QuerySet[CommunityReport]:
-    qs = restrict(CommunityReport.objects.all(), user, VIEW)
+def community_reports(*, actor: Actor, state: str = "") -> QuerySet[CommunityReport]:
+    qs = restrict(CommunityReport.objects.all(), actor, VIEW)
     if state:
         qs = qs.filter(state=state)
     return qs.select_related("person", "community").order_by("state", "-registered_on", "-pk")
 
 
-def my_reports(*, user: Any, person_id: int | None) -> QuerySet[CommunityReport]:
+def my_reports(*, actor: Actor, person_id: int | None) -> QuerySet[CommunityReport]:
     if person_id is None:
         return CommunityReport.objects.none()
-    return restrict(CommunityReport.objects.filter(person_id=person_id), user, VIEW).select_related("community")
+    return restrict(CommunityReport.objects.filter(person_id=person_id), actor, VIEW).select_related("community")
 
 
-def care_register(*, user: Any, organization: Organization | None = None) -> QuerySet[Member]:
+def care_register(*, actor: Actor, organization: Organization | None = None) -> QuerySet[Member]:
     """Members on the hardship register (open cases), with their last visit."""
-    cases = restrict(CareCase.objects.filter(ended_on__isnull=True), user, VIEW)
+    cases = restrict(CareCase.objects.filter(ended_on__isnull=True), actor, VIEW)
     members = Member.objects.filter(pk__in=cases.values("member_id"), status=MembershipStatus.NORMAL)
     if organization is not None:
         members = members.filter(organization__path__startswith=organization.path)
@@ -59,24 +60,24 @@ def care_register(*, user: Any, organization: Organization | None = None) -> Que
     )
 
 
-def _due_for_a_visit(user: Any, today: dt.date) -> QuerySet[Member]:
+def _due_for_a_visit(actor: Actor, today: dt.date) -> QuerySet[Member]:
     since = today - dt.timedelta(days=VISIT_INTERVAL_DAYS)
     recent = CareVisit.objects.filter(member=OuterRef("pk"), visited_on__gte=since)
     sick = CareCase.objects.filter(member=OuterRef("pk"), ended_on__isnull=True)
-    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, VIEW)
     return members.filter(Q(person__birth_date__lte=add_years(today, -OLD_AGE)) | Exists(sick)).exclude(Exists(recent))
 
 
-def visits_due_count(*, user: Any, today: dt.date | None = None) -> int:
-    return _due_for_a_visit(user, today or timezone.localdate()).count()
+def visits_due_count(*, actor: Actor, today: dt.date | None = None) -> int:
+    return _due_for_a_visit(actor, today or timezone.localdate()).count()
 
 
-def visits_due(*, user: Any, today: dt.date | None = None, limit: int | None = None) -> QuerySet[Member]:
+def visits_due(*, actor: Actor, today: dt.date | None = None, limit: int | None = None) -> QuerySet[Member]:
     """Old (80 and over) and sick members not visited for half a year: the reminder list, the
     never visited first."""
     today = today or timezone.localdate()
     qs = (
-        _due_for_a_visit(user, today)
+        _due_for_a_visit(actor, today)
         .annotate(last_visit=Max("care_visits__visited_on"))
         .select_related("person", "organization")
         .order_by(F("last_visit").asc(nulls_first=True), "person__birth_date")
@@ -91,11 +92,11 @@ def member_care(*, member: Member) -> dict[str, Any]:
     }
 
 
-def appraisal_sheet(*, user: Any, organization: Organization, year: int) -> dict[str, Any]:
+def appraisal_sheet(*, actor: Actor, organization: Organization, year: int) -> dict[str, Any]:
     """The branch's members in good standing with their appraisal for ``year`` and the 优秀
     check (at most a third)."""
     members = list(
-        restrict(Member.objects.filter(organization=organization, status=MembershipStatus.NORMAL), user, VIEW)
+        restrict(Member.objects.filter(organization=organization, status=MembershipStatus.NORMAL), actor, VIEW)
         .select_related("person")
         .order_by("person__name_pinyin")
     )

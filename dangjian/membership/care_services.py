@@ -11,13 +11,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, allowed
+from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership.models import Appraisal, CareCase, CareVisit, Grade, Hardship
 from dangjian.people.models import Member, MembershipStatus
 
 
-def care_register(*, actor: Any, member: Member, hardship: str, description: str, registered_on: dt.date) -> CareCase:
+def care_register(*, actor: Actor, member: Member, hardship: str, description: str, registered_on: dt.date) -> CareCase:
     if not allowed(actor, CHANGE, member):
         raise PermissionDenied
     errors: dict[str, list[str]] = {}
@@ -38,7 +39,7 @@ def care_register(*, actor: Any, member: Member, hardship: str, description: str
     return case
 
 
-def care_end(*, actor: Any, case: CareCase, ended_on: dt.date, reason: str) -> CareCase:
+def care_end(*, actor: Actor, case: CareCase, ended_on: dt.date, reason: str) -> CareCase:
     if not allowed(actor, CHANGE, case):
         raise PermissionDenied
     if case.ended_on is not None:
@@ -57,7 +58,7 @@ def care_end(*, actor: Any, case: CareCase, ended_on: dt.date, reason: str) -> C
     return case
 
 
-def care_visit(*, actor: Any, member: Member, data: dict[str, Any]) -> CareVisit:
+def care_visit(*, actor: Actor, member: Member, data: dict[str, Any]) -> CareVisit:
     """Record a visit or support, as it happened."""
     if not allowed(actor, CHANGE, member):
         raise PermissionDenied
@@ -86,7 +87,7 @@ def care_visit(*, actor: Any, member: Member, data: dict[str, Any]) -> CareVisit
         visit = CareVisit.objects.create(
             member=member, visited_on=visited, visitors=data["visitors"].strip()[:200],
             occasion=(data.get("occasion") or "").strip()[:100], money=money, goods=(data.get("goods") or "").strip()[:200],
-            note=(data.get("note") or "").strip(), recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            note=(data.get("note") or "").strip(), recorded_by=actor.user,
         )  # fmt: skip
         record_event(actor=actor, action=EventAction.CREATED, target=member,
                      changes={"care_visit": [None, f"{visited.isoformat()} {visit.occasion}".strip()]})  # fmt: skip
@@ -99,7 +100,7 @@ def excellent_limit(members: int) -> int:
 
 
 def appraisal_save(
-    *, actor: Any, member: Member, year: int, data: dict[str, Any], confirm_excess: bool = False
+    *, actor: Actor, member: Member, year: int, data: dict[str, Any], confirm_excess: bool = False
 ) -> Appraisal:
     """Save a member's appraisal for ``year``. A grade of 优秀 that would make more than a third
     of the branch's appraised members 优秀 is refused unless the branch confirms it with a note

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CHANGE, VIEW, allowed, restrict, scope_for
+from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.core.actors import ActorRequest
 from dangjian.core.views import add_service_errors
 from dangjian.membership import care_selectors, care_services, mobile_services, selectors
 from dangjian.membership.forms import AppraisalForm, CareCaseForm, CareVisitForm, MobileForm, ReportForm
@@ -18,9 +19,9 @@ from dangjian.people.models import Member, MembershipStatus
 
 
 @require_http_methods(["GET", "POST"])
-def mobile_list(request: HttpRequest) -> HttpResponse:
+def mobile_list(request: ActorRequest) -> HttpResponse:
     """Mobile members now away or staying here, and the form to register one."""
-    form = MobileForm(request.POST or None, user=request.user)
+    form = MobileForm(request.POST or None, actor=request.actor)
     can_register = form.fields["organization"].queryset.exists()
     if request.method == "POST":
         if not can_register:
@@ -29,7 +30,7 @@ def mobile_list(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 mobile_services.mobile_register(
-                    actor=request.user, person=data["person"], organization=data["organization"], data=data
+                    actor=request.actor, person=data["person"], organization=data["organization"], data=data
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -40,7 +41,7 @@ def mobile_list(request: HttpRequest) -> HttpResponse:
                 return redirect("membership:mobile")
     show_all = request.GET.get("all") == "1"
     context = {
-        "records": care_selectors.mobile_records(user=request.user, open_only=not show_all)[:300],
+        "records": care_selectors.mobile_records(actor=request.actor, open_only=not show_all)[:300],
         "form": form if can_register else None,
         "show_all": show_all,
         "today": timezone.localdate(),
@@ -49,13 +50,13 @@ def mobile_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def mobile_end(request: HttpRequest, pk: int) -> HttpResponse:
-    record = restrict(MobileRecord.objects.all(), request.user, CHANGE).filter(pk=pk).first()
+def mobile_end(request: ActorRequest, pk: int) -> HttpResponse:
+    record = restrict(MobileRecord.objects.all(), request.actor, CHANGE).filter(pk=pk).first()
     if record is None:
         raise Http404
     try:
         mobile_services.mobile_end(
-            actor=request.user, record=record, ended_on=timezone.localdate(), note=request.POST.get("note", "")
+            actor=request.actor, record=record, ended_on=timezone.localdate(), note=request.POST.get("note", "")
         )
     except ValidationError as exc:
         for error in exc.messages:
@@ -66,11 +67,11 @@ def mobile_end(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def reports(request: HttpRequest) -> HttpResponse:
+def reports(request: ActorRequest) -> HttpResponse:
     """双报到: a member's own report (register, revoke) and, for community staff, the reports
     to their communities (confirm, revoke)."""
-    scope = scope_for(request.user)
-    mine = list(care_selectors.my_reports(user=request.user, person_id=scope.person_id))
+    scope = request.actor.scope
+    mine = list(care_selectors.my_reports(actor=request.actor, person_id=scope.person_id))
     current = next((r for r in mine if r.state != "revoked"), None)
     form = ReportForm(request.POST or None)
     if request.method == "POST" and request.POST.get("action") == "register":
@@ -78,7 +79,7 @@ def reports(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 mobile_services.report_register(
-                    actor=request.user, community=data["community"], workplace=data["workplace"],
+                    actor=request.actor, community=data["community"], workplace=data["workplace"],
                     categories=data["categories"],
                 )  # fmt: skip
             except ValidationError as exc:
@@ -96,9 +97,9 @@ def reports(request: HttpRequest) -> HttpResponse:
             raise Http404
         try:
             if request.POST.get("action") == "confirm":
-                mobile_services.report_confirm(actor=request.user, report=report)
+                mobile_services.report_confirm(actor=request.actor, report=report)
             elif request.POST.get("action") == "revoke":
-                mobile_services.report_revoke(actor=request.user, report=report, reason=request.POST.get("reason", ""))
+                mobile_services.report_revoke(actor=request.actor, report=report, reason=request.POST.get("reason", ""))
             else:
                 raise Http404
         except ValidationError as exc:
@@ -109,7 +110,7 @@ def reports(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("Done."))
         return redirect("membership:reports")
-    incoming = care_selectors.community_reports(user=request.user) if scope.sees_trees else []
+    incoming = care_selectors.community_reports(actor=request.actor) if scope.sees_trees else []
     is_member = (
         scope.person_id is not None
         and Member.objects.filter(person_id=scope.person_id, status=MembershipStatus.NORMAL).exists()
@@ -125,20 +126,20 @@ def reports(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def care(request: HttpRequest) -> HttpResponse:
+def care(request: ActorRequest) -> HttpResponse:
     """The hardship register and the old and sick members due for a visit."""
     context = {
-        "register": list(care_selectors.care_register(user=request.user)[:300]),
-        "due": list(care_selectors.visits_due(user=request.user, limit=100)),
+        "register": list(care_selectors.care_register(actor=request.actor)[:300]),
+        "due": list(care_selectors.visits_due(actor=request.actor, limit=100)),
         "interval": care_selectors.VISIT_INTERVAL_DAYS,
     }
     return render(request, "membership/care.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def member_care(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(user=request.user, pk=pk)
-    can_change = allowed(request.user, CHANGE, member)
+def member_care(request: ActorRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(actor=request.actor, pk=pk)
+    can_change = allowed(request.actor, CHANGE, member)
     today = timezone.localdate()
     case_form = CareCaseForm(initial={"registered_on": today})
     visit_form = CareVisitForm(initial={"visited_on": today})
@@ -150,13 +151,13 @@ def member_care(request: HttpRequest, pk: int) -> HttpResponse:
             if action == "case":
                 case_form = CareCaseForm(request.POST)
                 if case_form.is_valid():
-                    care_services.care_register(actor=request.user, member=member, **case_form.cleaned_data)
+                    care_services.care_register(actor=request.actor, member=member, **case_form.cleaned_data)
                     messages.success(request, _("The member is on the hardship register."))
                     return redirect("membership:member_care", pk=member.pk)
             elif action == "visit":
                 visit_form = CareVisitForm(request.POST)
                 if visit_form.is_valid():
-                    care_services.care_visit(actor=request.user, member=member, data=visit_form.cleaned_data)
+                    care_services.care_visit(actor=request.actor, member=member, data=visit_form.cleaned_data)
                     messages.success(request, _("The visit has been recorded."))
                     return redirect("membership:member_care", pk=member.pk)
             elif action == "end":
@@ -164,7 +165,7 @@ def member_care(request: HttpRequest, pk: int) -> HttpResponse:
                 if case is None:
                     raise Http404
                 care_services.care_end(
-                    actor=request.user, case=case, ended_on=today, reason=request.POST.get("reason", "")
+                    actor=request.actor, case=case, ended_on=today, reason=request.POST.get("reason", "")
                 )
                 messages.success(request, _("The case has been closed."))
                 return redirect("membership:member_care", pk=member.pk)
@@ -185,11 +186,11 @@ def member_care(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def appraisal(request: HttpRequest) -> HttpResponse:
+def appraisal(request: ActorRequest) -> HttpResponse:
     """民主评议 sheet of one branch for one year: each member's self-assessment, peer votes and
     the branch's grade, with the check that 优秀 stays within a third."""
     branches = restrict(
-        Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), request.user, VIEW
+        Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), request.actor, VIEW
     ).order_by("path")
     organization = None
     if str(request.GET.get("org") or request.POST.get("org") or "").isdigit():
@@ -206,8 +207,8 @@ def appraisal(request: HttpRequest) -> HttpResponse:
     form, editing = None, None
     member_pk = request.POST.get("member") or request.GET.get("member")
     if member_pk and str(member_pk).isdigit():
-        editing = selectors.member_for(user=request.user, pk=int(member_pk))
-        if editing.organization_id != organization.pk or not allowed(request.user, CHANGE, editing):
+        editing = selectors.member_for(actor=request.actor, pk=int(member_pk))
+        if editing.organization_id != organization.pk or not allowed(request.actor, CHANGE, editing):
             raise Http404
         current = editing.appraisals.filter(year=year).first()
         initial = (
@@ -220,7 +221,7 @@ def appraisal(request: HttpRequest) -> HttpResponse:
             data = form.cleaned_data
             try:
                 care_services.appraisal_save(
-                    actor=request.user, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
+                    actor=request.actor, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
                 )
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -237,9 +238,9 @@ def appraisal(request: HttpRequest) -> HttpResponse:
         "branches": branches[:300],
         "organization": organization,
         "year": year,
-        "sheet": care_selectors.appraisal_sheet(user=request.user, organization=organization, year=year),
+        "sheet": care_selectors.appraisal_sheet(actor=request.actor, organization=organization, year=year),
         "form": form,
         "editing": editing,
-        "can_change": allowed(request.user, CHANGE, organization),
+        "can_change": allowed(request.actor, CHANGE, organization),
     }
     return render(request, "membership/appraisal.html", context)

@@ -11,6 +11,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.membership import development
 from dangjian.membership.models import Candidate, CandidateStatus, DevelopmentStep
 from dangjian.orgs.models import Organization
@@ -67,9 +68,9 @@ def _views(candidates: list[Candidate], today: dt.date) -> list[CandidateView]:
 
 
 def candidates_in(
-    *, user: Any, organization: Organization | None = None, status: str = CandidateStatus.ACTIVE
+    *, actor: Actor, organization: Organization | None = None, status: str = CandidateStatus.ACTIVE
 ) -> QuerySet[Candidate]:
-    qs = restrict(Candidate.objects.all(), user, VIEW)
+    qs = restrict(Candidate.objects.all(), actor, VIEW)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
     if status:
@@ -111,12 +112,12 @@ class BoardEntry:
 
 
 def board_entries(
-    *, user: Any, organization: Organization | None = None, today: dt.date | None = None
+    *, actor: Actor, organization: Organization | None = None, today: dt.date | None = None
 ) -> list[BoardEntry]:
     """Every active candidate in scope with the rules' warnings: plain values, computed in a
     few queries whatever the number (a district has about 3,000)."""
     today = today or timezone.localdate()
-    qs = restrict(Candidate.objects.filter(status=CandidateStatus.ACTIVE), user, VIEW)
+    qs = restrict(Candidate.objects.filter(status=CandidateStatus.ACTIVE), actor, VIEW)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
     rows = list(
@@ -135,10 +136,10 @@ def board_entries(
 BOARD_PER_STAGE = 50
 
 
-def pipeline(*, user: Any, organization: Organization | None, today: dt.date | None = None) -> dict[str, Any]:
+def pipeline(*, actor: Actor, organization: Organization | None, today: dt.date | None = None) -> dict[str, Any]:
     """The board: how many people are at each stage and who is late; each column lists the late
     ones first, then those with warnings (up to BOARD_PER_STAGE; the counts are complete)."""
-    entries = board_entries(user=user, organization=organization, today=today)
+    entries = board_entries(actor=actor, organization=organization, today=today)
     by_stage: dict[int, list[BoardEntry]] = defaultdict(list)
     for entry in entries:
         by_stage[entry.stage].append(entry)
@@ -161,19 +162,19 @@ def pipeline(*, user: Any, organization: Organization | None, today: dt.date | N
     }
 
 
-def candidate_for(*, user: Any, pk: int, today: dt.date | None = None) -> CandidateView:
-    candidate = candidates_in(user=user, status="").filter(pk=pk).first()
+def candidate_for(*, actor: Actor, pk: int, today: dt.date | None = None) -> CandidateView:
+    candidate = candidates_in(actor=actor, status="").filter(pk=pk).first()
     if candidate is None:
         raise Http404
     return _views([candidate], today or timezone.localdate())[0]
 
 
-def development_deadlines(*, user: Any, today: dt.date | None = None, limit: int = 10) -> list[dict[str, Any]]:
+def development_deadlines(*, actor: Actor, today: dt.date | None = None, limit: int = 10) -> list[dict[str, Any]]:
     """Deadlines that are near or past for the user's candidates, soonest first, as plain values
     (the workbench caches them with its figures)."""
     items = [
         {"pk": e.pk, "name": e.name, "message": w.message, "due": w.due}
-        for e in board_entries(user=user, today=today)
+        for e in board_entries(actor=actor, today=today)
         for w in e.warnings
         if w.due is not None
     ]

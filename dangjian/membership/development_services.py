@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.uploads import check_upload
@@ -25,13 +26,11 @@ from dangjian.people.models import Member, MemberCategory, MembershipStatus, Mem
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
 
-def _may_change(actor: Any, organization: Organization) -> bool:
+def _may_change(actor: Actor, organization: Organization) -> bool:
     return restrict(Organization.objects.filter(pk=organization.pk), actor, CHANGE).exists()
 
 
-def candidate_start(
-    *, actor: Any, person: Person, organization: Organization, applied_on: dt.date, request: Any = None
-) -> Candidate:
+def candidate_start(*, actor: Actor, person: Person, organization: Organization, applied_on: dt.date) -> Candidate:
     """Record an application for membership: the first of the 25 steps."""
     if not _may_change(actor, organization):
         raise PermissionDenied
@@ -49,10 +48,10 @@ def candidate_start(
             candidate = Candidate.objects.create(person=person, organization=organization)
             DevelopmentStep.objects.create(
                 candidate=candidate, code="application", done_on=applied_on,
-                recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                recorded_by=actor.user,
             )  # fmt: skip
             record_event(
-                actor=actor, action=EventAction.CREATED, target=candidate, request=request,
+                actor=actor, action=EventAction.CREATED, target=candidate,
                 changes={"organization": [None, organization.name], "application": [None, applied_on.isoformat()]},
             )  # fmt: skip
     except IntegrityError as exc:
@@ -66,12 +65,11 @@ def _check_attachment(upload: Any) -> str | None:
 
 def step_record(
     *,
-    actor: Any,
+    actor: Actor,
     candidate: Candidate,
     code: str,
     data: dict[str, Any],
     attachment: Any = None,
-    request: Any = None,
     today: dt.date | None = None,
 ) -> DevelopmentStep:
     """Record (or correct) one step as it happened. The rules' warnings do not block: they are
@@ -126,7 +124,7 @@ def step_record(
         record.opinion = (data.get("opinion") or "").strip()
         record.publicity_from, record.publicity_to = (start, end) if step.publicity else (None, None)
         record.hours = data.get("hours") if step.hours else None
-        record.recorded_by = actor if getattr(actor, "is_authenticated", False) else None
+        record.recorded_by = actor.user
         if attachment is not None:
             record.attachment = attachment
         if not created:
@@ -136,13 +134,12 @@ def step_record(
             record.people.set(people)
         after = {"done_on": str(done_on), "responsible": record.responsible, "opinion": record.opinion}
         if code == "approval" and locked.member_id is None:
-            _admit(actor, locked, request)
+            _admit(actor, locked)
         if code == "full_approval":
-            _make_full(actor, locked, done_on, request)
+            _make_full(actor, locked, done_on)
         _refresh_stage(locked)
         record_event(
-            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=locked,
-            request=request, reason=str(step.label),
+            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=locked, reason=str(step.label),
             changes={f"{code}:{k}": [None if created else before[k], v] for k, v in after.items()
                      if created or before[k] != v},
         )  # fmt: skip
@@ -154,13 +151,13 @@ def _has(candidate: Candidate, code: str) -> bool:
     return candidate.steps.filter(code=code).exists()
 
 
-def _admit(actor: Any, candidate: Candidate, request: Any) -> None:
+def _admit(actor: Actor, candidate: Candidate) -> None:
     """The higher committee approved: a probationary member from the branch meeting's date."""
     meeting = candidate.steps.get(code="branch_meeting").done_on
     applied = candidate.steps.filter(code="application").values_list("done_on", flat=True).first()
     member = member_create(
         actor=actor, person=candidate.person, organization=candidate.organization, check_scope=False,
-        reason=PlacementReason.JOINED, request=request,
+        reason=PlacementReason.JOINED,
         data={"stage": MemberStage.PROBATIONARY, "category": MemberCategory.OTHER, "joined_on": meeting,
               "applied_on": applied},
     )  # fmt: skip
@@ -168,7 +165,7 @@ def _admit(actor: Any, candidate: Candidate, request: Any) -> None:
     candidate.save(update_fields=["member", "updated_at"])
 
 
-def _make_full(actor: Any, candidate: Candidate, approved_on: dt.date, request: Any) -> None:
+def _make_full(actor: Actor, candidate: Candidate, approved_on: dt.date) -> None:
     """Full membership counts from the end of the probation year (预备期满之日)."""
     member = candidate.member
     assert member is not None
@@ -178,7 +175,7 @@ def _make_full(actor: Any, candidate: Candidate, approved_on: dt.date, request: 
             stage=MemberStage.FULL, full_on=full_on, version=F("version") + 1, updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member, request=request,
+            actor=actor, action=EventAction.UPDATED, target=member,
             changes={"stage": [MemberStage.PROBATIONARY, MemberStage.FULL], "full_on": [None, full_on.isoformat()]},
         )  # fmt: skip
     candidate.status = CandidateStatus.ADMITTED
@@ -190,7 +187,7 @@ def _refresh_stage(candidate: Candidate) -> None:
     candidate.save(update_fields=["stage", "status", "updated_at"])
 
 
-def candidate_stop(*, actor: Any, candidate: Candidate, reason: str, request: Any = None) -> Candidate:
+def candidate_stop(*, actor: Actor, candidate: Candidate, reason: str) -> Candidate:
     """Stop the development (the person withdrew, or was not admitted), with the reason."""
     if not _may_change(actor, candidate.organization):
         raise PermissionDenied
@@ -208,7 +205,7 @@ def candidate_stop(*, actor: Any, candidate: Candidate, reason: str, request: An
             status=CandidateStatus.STOPPED, stopped_reason=reason[:200], updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=candidate, reason=reason, request=request,
+            actor=actor, action=EventAction.STATUS_CHANGED, target=candidate, reason=reason,
             changes={"status": [CandidateStatus.ACTIVE, CandidateStatus.STOPPED]},
         )  # fmt: skip
         candidate.refresh_from_db()

@@ -2,12 +2,13 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.core.actors import ActorRequest
 from dangjian.core.views import add_service_errors
 from dangjian.membership import development, development_selectors, development_services
 from dangjian.membership.forms import CandidateStartForm, StepForm
@@ -16,25 +17,25 @@ from dangjian.orgs.models import Organization
 
 
 @require_GET
-def pipeline(request: HttpRequest) -> HttpResponse:
-    orgs = restrict(Organization.objects.exclude(kind="group"), request.user, VIEW).order_by("path")
+def pipeline(request: ActorRequest) -> HttpResponse:
+    orgs = restrict(Organization.objects.exclude(kind="group"), request.actor, VIEW).order_by("path")
     organization = orgs.filter(pk=request.GET.get("org")).first() if request.GET.get("org", "").isdigit() else None
-    board = development_selectors.pipeline(user=request.user, organization=organization)
+    board = development_selectors.pipeline(actor=request.actor, organization=organization)
     context = {"board": board, "organization": organization, "orgs": orgs[:300]}
     return render(request, "membership/development_board.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def candidate_new(request: HttpRequest) -> HttpResponse:
-    form = CandidateStartForm(request.POST or None, user=request.user)
+def candidate_new(request: ActorRequest) -> HttpResponse:
+    form = CandidateStartForm(request.POST or None, actor=request.actor)
     if not form.fields["organization"].queryset.exists():
         raise Http404
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             candidate = development_services.candidate_start(
-                actor=request.user, person=data["person"], organization=data["organization"],
-                applied_on=data["applied_on"], request=request,
+                actor=request.actor, person=data["person"], organization=data["organization"],
+                applied_on=data["applied_on"],
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -47,11 +48,11 @@ def candidate_new(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
     """The 25 steps by stage, the warnings with reasons, and a form to record the chosen step."""
-    view = development_selectors.candidate_for(user=request.user, pk=pk)
+    view = development_selectors.candidate_for(actor=request.actor, pk=pk)
     candidate = view.candidate
-    can_change = allowed(request.user, CHANGE, candidate)
+    can_change = allowed(request.actor, CHANGE, candidate)
     code = request.POST.get("code") or request.GET.get("step") or (view.next_step.code if view.next_step else "")
     step = development.STEP_BY_CODE.get(code)
     form = None
@@ -70,8 +71,8 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST" and form.is_valid():
             try:
                 development_services.step_record(
-                    actor=request.user, candidate=candidate, code=step.code, data=form.cleaned_data,
-                    attachment=form.cleaned_data.get("attachment"), request=request,
+                    actor=request.actor, candidate=candidate, code=step.code, data=form.cleaned_data,
+                    attachment=form.cleaned_data.get("attachment"),
                 )  # fmt: skip
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -106,11 +107,11 @@ def candidate_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def candidate_stop(request: HttpRequest, pk: int) -> HttpResponse:
-    view = development_selectors.candidate_for(user=request.user, pk=pk)
+def candidate_stop(request: ActorRequest, pk: int) -> HttpResponse:
+    view = development_selectors.candidate_for(actor=request.actor, pk=pk)
     try:
         development_services.candidate_stop(
-            actor=request.user, candidate=view.candidate, reason=request.POST.get("reason", ""), request=request
+            actor=request.actor, candidate=view.candidate, reason=request.POST.get("reason", "")
         )
     except ValidationError as exc:
         for error in exc.messages:
@@ -123,8 +124,8 @@ def candidate_stop(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def step_attachment(request: HttpRequest, pk: int) -> FileResponse:
-    step = restrict(DevelopmentStep.objects.all(), request.user, VIEW).filter(pk=pk).first()
+def step_attachment(request: ActorRequest, pk: int) -> FileResponse:
+    step = restrict(DevelopmentStep.objects.all(), request.actor, VIEW).filter(pk=pk).first()
     if step is None or not step.attachment:
         raise Http404
     return FileResponse(

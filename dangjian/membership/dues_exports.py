@@ -11,7 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from dangjian.core.access import EXPORT, VIEW, restrict, scope_for
+from dangjian.core.access import EXPORT, VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, run_job
 from dangjian.core.models import Job
@@ -25,9 +26,9 @@ from dangjian.people.models import MemberCategory
 KIND = "dues_bill_export"
 
 
-def dues_bill_export_start(*, actor: Any, organization: Organization, month: dt.date) -> Job:
+def dues_bill_export_start(*, actor: Actor, organization: Organization, month: dt.date) -> Job:
     if (
-        not scope_for(actor).can(EXPORT)
+        not actor.scope.can(EXPORT)
         or not restrict(Organization.objects.filter(pk=organization.pk), actor, VIEW).exists()
     ):
         raise PermissionDenied
@@ -42,7 +43,7 @@ def dues_bill_export_start(*, actor: Any, organization: Organization, month: dt.
 
 
 def write_bill(
-    user: Any, organization: Organization, month: dt.date, on_row: Any = None
+    actor: Actor, organization: Organization, month: dt.date, on_row: Any = None
 ) -> tuple[bytes, dict[str, Any]]:
     """The workbook and its totals (also used by the benchmark)."""
     # Labels translated once, not per row.
@@ -52,7 +53,7 @@ def write_bill(
 
     def rows() -> Any:
         for org, name, category, due, year, paid, paid_on, receipt, method in bill_values(
-            user=user, organization=organization, month=month
+            actor=actor, organization=organization, month=month
         ).iterator(chunk_size=5000):
             totals["members"] += 1
             if due is not None and not isinstance(due, Decimal):  # SQLite hands back floats
@@ -78,12 +79,11 @@ def write_bill(
     return content, totals
 
 
-def _write(job: Job) -> None:
-    user = job.created_by
+def _write(job: Job, actor: Actor) -> None:
     organization = Organization.objects.get(pk=job.params["organization"])
     month = dt.date.fromisoformat(job.params["month"])
     job_running(job, total=0)
-    content, totals = write_bill(user, organization, month, on_row=lambda n: job_progress(job, n))
+    content, totals = write_bill(actor, organization, month, on_row=lambda n: job_progress(job, n))
     job.total = totals["members"]
     job_succeeded(
         job,
@@ -92,7 +92,7 @@ def _write(job: Job) -> None:
         result={k: str(v) for k, v in totals.items()},
     )
     record_event(
-        actor=user, action=EventAction.EXPORTED, target=organization,
+        actor=actor, action=EventAction.EXPORTED, target=organization,
         changes={"dues_bill": [None, f"{month:%Y-%m}"], "rows": [None, totals["members"]]},
     )  # fmt: skip
 

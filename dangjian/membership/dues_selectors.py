@@ -17,6 +17,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.membership import dues
 from dangjian.membership.models import DuesAssessment, DuesPayment, Placement
 from dangjian.membership.selectors import placements_open_on
@@ -29,11 +30,11 @@ def _assessment(field: str, year: int) -> Subquery:
     return Subquery(rows.values(field)[:1])
 
 
-def _bill(user: Any, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
+def _bill(actor: Actor, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
     """The placements on the bill of ``month`` (open on its last day, under ``organization`` or
     all the user sees) with the amount due, the assessed year and the month's valid payment as
     one join (a filtered relation: a month has at most one valid payment)."""
-    rows = restrict(Placement.objects.filter(placements_open_on(dues.month_end(month))), user, VIEW)
+    rows = restrict(Placement.objects.filter(placements_open_on(dues.month_end(month))), actor, VIEW)
     if organization is not None:
         rows = rows.filter(organization__path__startswith=organization.path)
     return rows.annotate(
@@ -46,12 +47,12 @@ def _bill(user: Any, organization: Organization | None, month: dt.date) -> Query
     ).order_by("organization__path", "member__person__name_pinyin", "member_id")
 
 
-def bill_rows(*, user: Any, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
+def bill_rows(*, actor: Actor, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
     """One row per member on the bill of ``month`` under ``organization`` (or all the user sees):
     the placement with the member, the amount due (``due``, None = not assessed), the assessed
     year and the payment (``paid``, ``paid_on``, ``receipt``, ``method``, ``payment_id``). One query."""
     return (
-        _bill(user, organization, dues.month_start(month))
+        _bill(actor, organization, dues.month_start(month))
         .annotate(
             paid=F("payment__amount"),
             paid_on=F("payment__paid_on"),
@@ -110,14 +111,14 @@ def bill_totals(rows: Any) -> BillTotals:
 
 
 def bill_by_organization(
-    *, user: Any, organization: Organization, month: dt.date
+    *, actor: Actor, organization: Organization, month: dt.date
 ) -> list[tuple[Organization, BillTotals]]:
     """Totals of the bill for each organisation directly below ``organization``, each summed
     from its member rows (members placed in ``organization`` itself are listed under it). Reads
     the member rows once: 60,000 for a district."""
     length = len(organization.path) + 4
     rows = (
-        bill_rows(user=user, organization=organization, month=month)
+        bill_rows(actor=actor, organization=organization, month=month)
         .annotate(group=Substr("organization__path", 1, length))
         .values_list("group", "due", "paid")
         .order_by()
@@ -139,7 +140,7 @@ class Arrears:
 
 def arrears(
     *,
-    user: Any,
+    actor: Actor,
     organization: Organization | None = None,
     today: dt.date | None = None,
     minimum: int = 1,
@@ -151,7 +152,7 @@ def arrears(
     never assessed are not listed here (the bill shows them as 未核定)."""
     today = today or timezone.localdate()
     last_due = dues.add_months(dues.month_start(today), -1)
-    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, VIEW)
     if organization is not None:
         members = members.filter(organization__path__startswith=organization.path)
     # Months paid in advance do not hide earlier unpaid ones.
@@ -206,7 +207,7 @@ def _owed(rows: list[Arrears], starts: dict[int, dt.date], last_due: dt.date) ->
         row.owed = total
 
 
-def arrears_alert_count(*, user: Any, today: dt.date | None = None) -> int:
+def arrears_alert_count(*, actor: Actor, today: dt.date | None = None) -> int:
     """Members with at least the alert threshold (6) of consecutive unpaid months, counted in
     one query: a run of N unpaid months ending last month means the member's record had started
     by the first of those months and no payment covers any of them."""
@@ -214,7 +215,7 @@ def arrears_alert_count(*, user: Any, today: dt.date | None = None) -> int:
     months = dues.rules()["arrears_alert_months"]
     last_due = dues.add_months(dues.month_start(today), -1)
     first = dues.add_months(last_due, -(months - 1))
-    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, VIEW)
     assessed = DuesAssessment.objects.filter(member=OuterRef("pk"), year__lte=first.year)
     paid = DuesPayment.objects.filter(
         member=OuterRef("pk"), voided_on__isnull=True, month__gte=first, month__lte=last_due
@@ -251,11 +252,11 @@ def member_dues(*, member: Member, months: int = 12, today: dt.date | None = Non
     }
 
 
-def bill_values(*, user: Any, organization: Organization | None, month: dt.date) -> Any:
+def bill_values(*, actor: Actor, organization: Organization | None, month: dt.date) -> Any:
     """The bill's rows as plain tuples (organisation, name, category, due, assessed year, paid,
     paid on, receipt, method) for the export: no model instances are built (a district's
     60,000 rows in about a second)."""
-    return _bill(user, organization, dues.month_start(month)).values_list(
+    return _bill(actor, organization, dues.month_start(month)).values_list(
         "organization__name", "member__person__name", "member__category", "due", "assessed_year",
         "payment__amount", "payment__paid_on", "payment__receipt_number", "payment__method",
     )  # fmt: skip

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, allowed, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership import dues
 from dangjian.membership.models import DuesAssessment, DuesKind, DuesPayment, PaymentMethod
@@ -37,7 +38,7 @@ def _decimal(value: Any, field: str, errors: dict[str, list[str]]) -> Decimal | 
 
 def dues_assess(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     year: int,
     kind: str,
@@ -45,7 +46,6 @@ def dues_assess(
     monthly: Any = None,
     reduction_reason: str = "",
     reduction_approved_by: str = "",
-    request: Any = None,
     today: dt.date | None = None,
 ) -> DuesAssessment:
     """Set (or correct) a member's monthly dues for ``year`` from the base by the rules. A lower
@@ -104,15 +104,14 @@ def dues_assess(
         assessment.save()
         after = {"kind": kind, "base": str(base_amount), "monthly": str(amount)}
         record_event(
-            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=member,
-            request=request, reason=assessment.reduction_reason,
+            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=member, reason=assessment.reduction_reason,
             changes={"dues_year": [None, year]}
             | {f"dues_{k}": [None if created else before[k], v] for k, v in after.items() if created or before[k] != v},
         )  # fmt: skip
     return assessment
 
 
-def dues_confirm_year(*, actor: Any, organization: Organization, year: int, request: Any = None) -> int:
+def dues_confirm_year(*, actor: Actor, organization: Organization, year: int) -> int:
     """The branch's yearly confirmation: every member of ``organization`` (and below) in good
     standing without an assessment for ``year`` gets last year's basis and base, recalculated by
     the rules (a reduction is not carried over: it is approved for one year). Returns how many."""
@@ -147,7 +146,7 @@ def dues_confirm_year(*, actor: Any, organization: Organization, year: int, requ
             )  # fmt: skip
         DuesAssessment.objects.bulk_create(created, batch_size=1000)
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=organization, request=request,
+            actor=actor, action=EventAction.UPDATED, target=organization,
             changes={"dues_confirmed_year": [None, year], "dues_confirmed_members": [None, len(created)]},
         )  # fmt: skip
     return len(created)
@@ -155,14 +154,13 @@ def dues_confirm_year(*, actor: Any, organization: Organization, year: int, requ
 
 def dues_record_payment(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     months: list[dt.date],
     method: str,
     paid_on: dt.date | None = None,
     paid_by: Member | None = None,
     note: str = "",
-    request: Any = None,
     today: dt.date | None = None,
 ) -> str:
     """Record that ``member``'s dues for ``months`` were paid (one receipt). Each month is paid at
@@ -233,14 +231,14 @@ def dues_record_payment(
                 DuesPayment(
                     member=locked, organization=organization, month=month, amount=amounts[month], method=method,
                     paid_by=paid_by if method == PaymentMethod.PROXY else None, paid_on=paid_on,
-                    receipt_number=receipt, recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+                    receipt_number=receipt, recorded_by=actor.user,
                     note=note.strip()[:200],
                 )
                 for month in months
             ]
         )  # fmt: skip
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member, request=request,
+            actor=actor, action=EventAction.UPDATED, target=member,
             changes={
                 "dues_paid": [None, "、".join(f"{m:%Y-%m}" for m in months)],
                 "dues_amount": [None, str(sum(amounts.values()))],
@@ -250,7 +248,7 @@ def dues_record_payment(
     return receipt
 
 
-def dues_void_payment(*, actor: Any, payment: DuesPayment, reason: str, request: Any = None) -> DuesPayment:
+def dues_void_payment(*, actor: Actor, payment: DuesPayment, reason: str) -> DuesPayment:
     """Void a mistaken payment (it stays on record, marked void, with the reason)."""
     if not allowed(actor, CHANGE, payment):
         raise PermissionDenied
@@ -264,7 +262,7 @@ def dues_void_payment(*, actor: Any, payment: DuesPayment, reason: str, request:
         if not updated:
             raise ValidationError({"reason": [_("This payment has already been voided.")]})
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=payment.member, reason=reason, request=request,
+            actor=actor, action=EventAction.UPDATED, target=payment.member, reason=reason,
             changes={"dues_voided": [f"{payment.month:%Y-%m} {payment.amount}", None],
                      "receipt_number": [payment.receipt_number, None]},
         )  # fmt: skip

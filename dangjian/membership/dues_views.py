@@ -3,7 +3,7 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +12,8 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict, scope_for
+from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict
+from dangjian.core.actors import ActorRequest
 from dangjian.core.views import add_service_errors
 from dangjian.membership import dues, dues_exports, dues_selectors, dues_services, selectors
 from dangjian.membership.forms import DuesAssessForm, DuesBillForm, DuesPaymentForm, VoidForm
@@ -22,8 +23,8 @@ from dangjian.orgs.models import Organization
 BILL_PAGE_SIZE = 100
 
 
-def _bill_params(request: HttpRequest) -> tuple[DuesBillForm, Organization | None, object]:
-    form = DuesBillForm(request.GET or None, user=request.user)
+def _bill_params(request: ActorRequest) -> tuple[DuesBillForm, Organization | None, object]:
+    form = DuesBillForm(request.GET or None, actor=request.actor)
     organization, month = None, dues.month_start(timezone.localdate())
     if form.is_bound and form.is_valid():
         organization = form.cleaned_data["org"]
@@ -34,15 +35,15 @@ def _bill_params(request: HttpRequest) -> tuple[DuesBillForm, Organization | Non
 
 
 @require_GET
-def dues_bill(request: HttpRequest) -> HttpResponse:
+def dues_bill(request: ActorRequest) -> HttpResponse:
     """The monthly bill of an organisation: totals by the organisations below it and each
     member's amount due and payment."""
     form, organization, month = _bill_params(request)
     if organization is None:
         raise Http404
-    rows = dues_selectors.bill_rows(user=request.user, organization=organization, month=month)
+    rows = dues_selectors.bill_rows(actor=request.actor, organization=organization, month=month)
     page = Paginator(rows, BILL_PAGE_SIZE).get_page(request.GET.get("page"))
-    groups = dues_selectors.bill_by_organization(user=request.user, organization=organization, month=month)
+    groups = dues_selectors.bill_by_organization(actor=request.actor, organization=organization, month=month)
     totals = dues_selectors.BillTotals()
     for _org, group in groups:
         totals.merge(group)
@@ -54,8 +55,8 @@ def dues_bill(request: HttpRequest) -> HttpResponse:
         "groups": groups if len(groups) > 1 or (groups and groups[0][0] != organization) else [],
         "totals": totals,
         "query": urlencode({"org": organization.pk, "month": f"{month:%Y-%m}"}),
-        "can_change": allowed(request.user, CHANGE, organization),
-        "can_export": scope_for(request.user).can(EXPORT),
+        "can_change": allowed(request.actor, CHANGE, organization),
+        "can_export": request.actor.scope.can(EXPORT),
         "previous": dues.add_months(month, -1),
         "next": dues.add_months(month, 1),
     }
@@ -63,11 +64,11 @@ def dues_bill(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def dues_arrears(request: HttpRequest) -> HttpResponse:
+def dues_arrears(request: ActorRequest) -> HttpResponse:
     form, organization, _month = _bill_params(request)
     if organization is None:
         raise Http404
-    rows = dues_selectors.arrears(user=request.user, organization=organization)
+    rows = dues_selectors.arrears(actor=request.actor, organization=organization)
     threshold = dues.rules()["arrears_alert_months"]
     context = {
         "form": form,
@@ -81,10 +82,10 @@ def dues_arrears(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
+def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
     """A member's dues: the assessment per year, the last 24 months, paying and voiding."""
-    member = selectors.member_for(user=request.user, pk=pk)
-    can_change = allowed(request.user, CHANGE, member)
+    member = selectors.member_for(actor=request.actor, pk=pk)
+    can_change = allowed(request.actor, CHANGE, member)
     today = timezone.localdate()
     record = dues_selectors.member_dues(member=member, months=12, today=today)
     unpaid = [
@@ -111,9 +112,9 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
                 if assess_form.is_valid():
                     data = assess_form.cleaned_data
                     dues_services.dues_assess(
-                        actor=request.user, member=member, year=data["year"], kind=data["kind"], base=data["base"],
+                        actor=request.actor, member=member, year=data["year"], kind=data["kind"], base=data["base"],
                         monthly=data["monthly"], reduction_reason=data["reduction_reason"],
-                        reduction_approved_by=data["reduction_approved_by"], request=request,
+                        reduction_approved_by=data["reduction_approved_by"],
                     )  # fmt: skip
                     messages.success(request, _("The dues have been assessed."))
                     return redirect("membership:member_dues", pk=member.pk)
@@ -122,8 +123,8 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
                 if pay_form.is_valid():
                     data = pay_form.cleaned_data
                     receipt = dues_services.dues_record_payment(
-                        actor=request.user, member=member, months=data["months"], method=data["method"],
-                        paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"], request=request,
+                        actor=request.actor, member=member, months=data["months"], method=data["method"],
+                        paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"],
                     )  # fmt: skip
                     messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": receipt})
                     return redirect("membership:member_dues", pk=member.pk)
@@ -146,16 +147,14 @@ def member_dues(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def dues_void(request: HttpRequest, pk: int) -> HttpResponse:
-    payment = restrict(DuesPayment.objects.select_related("member"), request.user, CHANGE).filter(pk=pk).first()
+def dues_void(request: ActorRequest, pk: int) -> HttpResponse:
+    payment = restrict(DuesPayment.objects.select_related("member"), request.actor, CHANGE).filter(pk=pk).first()
     if payment is None:
         raise Http404
     form = VoidForm(request.POST)
     if form.is_valid():
         try:
-            dues_services.dues_void_payment(
-                actor=request.user, payment=payment, reason=form.cleaned_data["reason"], request=request
-            )
+            dues_services.dues_void_payment(actor=request.actor, payment=payment, reason=form.cleaned_data["reason"])
         except ValidationError as exc:
             for error in exc.messages:
                 messages.error(request, error)
@@ -167,15 +166,15 @@ def dues_void(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def dues_confirm_year(request: HttpRequest) -> HttpResponse:
-    organization = restrict(Organization.objects.all(), request.user, CHANGE).filter(pk=request.POST.get("org")).first()
+def dues_confirm_year(request: ActorRequest) -> HttpResponse:
+    organization = (
+        restrict(Organization.objects.all(), request.actor, CHANGE).filter(pk=request.POST.get("org")).first()
+    )
     year = request.POST.get("year", "")
     if organization is None or not year.isdigit():
         raise Http404
     try:
-        count = dues_services.dues_confirm_year(
-            actor=request.user, organization=organization, year=int(year), request=request
-        )
+        count = dues_services.dues_confirm_year(actor=request.actor, organization=organization, year=int(year))
     except PermissionDenied:
         raise Http404 from None
     messages.success(
@@ -186,10 +185,10 @@ def dues_confirm_year(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def dues_receipt(request: HttpRequest, number: str) -> HttpResponse:
+def dues_receipt(request: ActorRequest, number: str) -> HttpResponse:
     """A printable receipt: the months one payment covered."""
     rows = list(
-        restrict(DuesPayment.objects.filter(receipt_number=number), request.user, VIEW)
+        restrict(DuesPayment.objects.filter(receipt_number=number), request.actor, VIEW)
         .select_related("member__person", "organization", "paid_by__person", "recorded_by")
         .order_by("month")
     )
@@ -200,16 +199,16 @@ def dues_receipt(request: HttpRequest, number: str) -> HttpResponse:
 
 
 @require_POST
-def dues_export(request: HttpRequest) -> HttpResponse:
+def dues_export(request: ActorRequest) -> HttpResponse:
     """Start the .xlsx export of a month's bill; the job page shows its progress."""
     organization = (
-        restrict(Organization.objects.all(), request.user, VIEW).filter(pk=request.POST.get("org") or 0).first()
+        restrict(Organization.objects.all(), request.actor, VIEW).filter(pk=request.POST.get("org") or 0).first()
     )
     month = dues.parse_month(request.POST.get("month", ""))
     if organization is None or month is None:
         raise Http404
     try:
-        job = dues_exports.dues_bill_export_start(actor=request.user, organization=organization, month=month)
+        job = dues_exports.dues_bill_export_start(actor=request.actor, organization=organization, month=month)
     except PermissionDenied:
         raise Http404 from None
     return redirect("jobs:detail", pk=job.pk)

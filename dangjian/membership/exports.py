@@ -12,6 +12,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from dangjian.core.actors import Actor
 from dangjian.core.exports import list_export_start, list_export_write, number, wants_full_numbers, with_unmask_right
 from dangjian.core.jobs import run_job
 from dangjian.core.models import Job
@@ -22,24 +23,23 @@ from dangjian.membership.selectors import member_list
 KIND = "roster_export"
 
 
-def roster_export_start(*, actor: Any, query: str, full_numbers: bool = False) -> Job:
+def roster_export_start(*, actor: Actor, query: str, full_numbers: bool = False) -> Job:
     return list_export_start(
         actor=actor, kind=KIND, label=_("Export of the member roster"), query=query, full_numbers=full_numbers,
         task=export_roster,
     )  # fmt: skip
 
 
-def _write(job: Job) -> None:
-    user = job.created_by
-    _form, filters, _params = member_filters(QueryDict(job.params.get("query", "")), user=user)
+def _write(job: Job, actor: Actor) -> None:
+    _form, filters, _params = member_filters(QueryDict(job.params.get("query", "")), actor=actor)
     members = with_unmask_right(
-        member_list(user=user, filters=filters)
+        member_list(actor=actor, filters=filters)
         .select_related("person__region", "person__region__parent")
         .prefetch_related("specialties"),
-        job,
+        actor=actor,
         person="person",
     )
-    full = wants_full_numbers(job)
+    full = wants_full_numbers(job, actor=actor)
 
     def row(member: Any) -> list[Any]:
         person = member.person
@@ -64,7 +64,7 @@ def _write(job: Job) -> None:
         return [values[column.key] for column in TEMPLATE_COLUMNS]
 
     list_export_write(
-        job, sheet=_("Party members"), headers=[column.label for column in TEMPLATE_COLUMNS],
+        job, actor=actor, sheet=_("Party members"), headers=[column.label for column in TEMPLATE_COLUMNS],
         rows=lambda: (row(m) for m in members.iterator(chunk_size=2000)), total=members.count(),
         file_stem=_("party-members"), full=full, widths=[column.width for column in TEMPLATE_COLUMNS],
     )  # fmt: skip

@@ -8,6 +8,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.forms import style_fields
 from dangjian.core.validators import validate_id_number
 from dangjian.membership import dues
@@ -37,7 +38,7 @@ class StyledForm(forms.Form):
 class PersonByIdNumberForm(StyledForm):
     """A form that finds the person (in the user's scope) by the ``id_number`` field."""
 
-    user: Any
+    actor: Actor
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
@@ -77,9 +78,9 @@ class MemberFilterForm(StyledForm):
         help_text=_("Who belonged to the organisation on that day (transfers taken into account)."),
     )  # fmt: skip
 
-    def __init__(self, *args: Any, user: Any, wide: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, wide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        orgs = restrict(Organization.objects.all(), user, VIEW).order_by("path")
+        orgs = restrict(Organization.objects.all(), actor, VIEW).order_by("path")
         self.fields["org"].queryset = orgs
         if wide:
             shown = list(orgs.filter(kind__in=WIDE_ORG_KINDS))
@@ -93,7 +94,7 @@ class MemberFilterForm(StyledForm):
 
 
 def member_filters(
-    params: QueryDict, *, user: Any, wide: bool = False
+    params: QueryDict, *, actor: Actor, wide: bool = False
 ) -> tuple[MemberFilterForm, MemberFilters, QueryDict]:
     """The roster's query string as a bound form, the filters it means and the query string with
     its defaults (members in good standing unless a status is chosen) — shared by the roster,
@@ -101,7 +102,7 @@ def member_filters(
     params = params.copy()
     if "status" not in params:
         params["status"] = MembershipStatus.NORMAL
-    form = MemberFilterForm(params, user=user, wide=wide)
+    form = MemberFilterForm(params, actor=actor, wide=wide)
     filters = MemberFilters(**form.cleaned_data) if form.is_valid() else MemberFilters()
     return form, filters, params
 
@@ -155,10 +156,10 @@ class ImportForm(forms.Form):
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
     )
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["organization"].queryset = restrict(
-            Organization.objects.exclude(kind=OrgKind.GROUP), user, CREATE
+            Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE
         ).order_by("path")
         self.fields["organization"].widget.attrs["class"] = "input"
 
@@ -186,9 +187,9 @@ class DuesBillForm(StyledForm):
     org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=None)
     month = MonthField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = restrict(Organization.objects.exclude(kind=OrgKind.GROUP), user, VIEW).order_by(
+        self.fields["org"].queryset = restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, VIEW).order_by(
             "path"
         )
         self.style_inputs()
@@ -274,11 +275,11 @@ class IncomingTransferForm(PersonByIdNumberForm):
     )
     valid_until = forms.DateField(label=_("Letter valid until"), required=False, widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.actor = actor
         self.fields["to_organization"].queryset = restrict(
-            Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
+            Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
         self.style_inputs()
 
@@ -296,11 +297,11 @@ class CandidateStartForm(PersonByIdNumberForm):
     organization = forms.ModelChoiceField(label=_("Party branch"), queryset=None)
     applied_on = forms.DateField(label=_("Application submitted on"), widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.actor = actor
         self.fields["organization"].queryset = restrict(
-            Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), user, "change"
+            Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), actor, "change"
         ).order_by("path")
         self.style_inputs()
 
@@ -316,7 +317,7 @@ def _person_by_id_number(form: forms.Form, raw: str) -> Any:
     except forms.ValidationError as exc:
         form.add_error("id_number", exc)
         return None
-    found = restrict(Person.objects.filter(search_filter(number)), form.user, "view").first()  # type: ignore[attr-defined]
+    found = restrict(Person.objects.filter(search_filter(number)), form.actor, "view").first()  # type: ignore[attr-defined]
     if found is None:
         form.add_error(
             "id_number", _("No person with this ID number is recorded in your area; register the person first.")
@@ -369,11 +370,11 @@ class MobileForm(PersonByIdNumberForm):
     started_on = forms.DateField(label=_("Since"), widget=DATE_WIDGET)
     expected_return_on = forms.DateField(label=_("Expected back"), required=False, widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.actor = actor
         self.fields["organization"].queryset = restrict(
-            Organization.objects.exclude(kind=OrgKind.GROUP), user, "change"
+            Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
         self.style_inputs()
 
@@ -441,10 +442,10 @@ class MemberCreateForm(PersonByIdNumberForm):
     )
     full_on = forms.DateField(label=_("Full membership on"), required=False, widget=DATE_WIDGET)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.actor = actor
         self.fields["organization"].queryset = restrict(
-            Organization.objects.exclude(kind=OrgKind.GROUP), user, "create"
+            Organization.objects.exclude(kind=OrgKind.GROUP), actor, "create"
         ).order_by("path")
         self.style_inputs()

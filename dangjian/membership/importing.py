@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, build_event
 from dangjian.core.models import Event
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
@@ -158,16 +159,14 @@ class ImportPlan:
 class _Lookups:
     """Organisations, grids and specialties the rows may name, loaded once."""
 
-    def __init__(self, root: Organization, actor: Any) -> None:
+    def __init__(self, root: Organization, actor: Actor) -> None:
         orgs = Organization.objects.filter(path__startswith=root.path).select_related("region")
-        if actor is not None:
-            orgs = restrict(orgs, actor, CREATE)
+        orgs = restrict(orgs, actor, CREATE)
         self.root = root
         self.orgs = list(orgs)
         self.by_name = {_key(o.name): o for o in self.orgs} | {_key(o.code): o for o in self.orgs}
         regions = Region.objects.filter(path__startswith=_served_region(root).path).select_related("parent")
-        if actor is not None:
-            regions = restrict(regions, actor, CREATE)
+        regions = restrict(regions, actor, CREATE)
         self.regions = list(regions)
         self.specialties = {_key(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
 
@@ -251,11 +250,11 @@ def plan_import(
     filename: str,
     *,
     root: Organization,
-    actor: Any = None,
+    actor: Actor,
     progress: Callable[[int, int], None] | None = None,
     today: dt.date | None = None,
 ) -> ImportPlan:
-    """Read and check every row; write nothing. ``actor`` None is the system (command line)."""
+    """Read and check every row; write nothing. ``actor`` may be the system (command line)."""
     today = today or timezone.localdate()
     plan = ImportPlan()
     try:
@@ -423,7 +422,7 @@ def _check_row(
 
 
 def _match_existing(
-    candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Any, headers: dict[str, str]
+    candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Actor, headers: dict[str, str]
 ) -> None:
     """Link rows to the people and members already recorded (by ID number), and refuse rows that
     would touch someone outside the actor's scope or contradict the record."""
@@ -437,7 +436,7 @@ def _match_existing(
         ):
             existing[id_hash] = (pk, name, member_id, org_id)
     changeable: set[int] = set()
-    if actor is not None and existing:
+    if existing and not actor.scope.superuser:
         ids = [value[0] for value in existing.values()]
         for start in range(0, len(ids), 2000):
             changeable.update(
@@ -453,7 +452,7 @@ def _match_existing(
                 problems.append(Problem(planned.number, headers["grid"], _("Enter the grid where the member lives.")))
             continue
         pk, recorded_name, member_id, org_id = found
-        if actor is not None and pk not in changeable:
+        if not actor.scope.superuser and pk not in changeable:
             problems.append(
                 Problem(
                     planned.number,
@@ -500,9 +499,7 @@ class ImportFailed(Exception):
     """The import was rolled back as a whole; the message says why."""
 
 
-def apply_import(
-    plan: ImportPlan, *, actor: Any = None, progress: Callable[[int, int], None] | None = None
-) -> ImportResult:
+def apply_import(plan: ImportPlan, *, actor: Actor, progress: Callable[[int, int], None] | None = None) -> ImportResult:
     """Write every valid row of ``plan`` in one transaction, or nothing."""
     result = ImportResult()
     try:
@@ -515,7 +512,7 @@ def apply_import(
     return result
 
 
-def _apply(plan: ImportPlan, actor: Any, result: ImportResult, progress: Callable[[int, int], None] | None) -> None:
+def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Callable[[int, int], None] | None) -> None:
     events: list[Event] = []
     total = len(plan.rows)
     people = Person.objects.in_bulk([r.person_id for r in plan.rows if r.person_id])
@@ -599,7 +596,7 @@ def _current_specialties(member_ids: list[int]) -> dict[int, set[int]]:
     return found
 
 
-def _update_person(person: Person, row: PlannedRow, actor: Any, events: list[Event]) -> bool:
+def _update_person(person: Person, row: PlannedRow, actor: Actor, events: list[Event]) -> bool:
     """Apply the row's filled-in cells to a recorded person; empty cells erase nothing."""
     before = person_display(person)
     data = {k: v for k, v in row.person.items() if k != "id_number"}
@@ -626,7 +623,7 @@ def _update_person(person: Person, row: PlannedRow, actor: Any, events: list[Eve
 
 
 def _update_member(
-    member: Member | None, row: PlannedRow, specialties: dict[int, set[int]], actor: Any, events: list[Event]
+    member: Member | None, row: PlannedRow, specialties: dict[int, set[int]], actor: Actor, events: list[Event]
 ) -> bool:
     if member is None:
         return False

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from dangjian.core.access import CREATE, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_running, job_start, job_succeeded, run_job
 from dangjian.core.models import Job
@@ -30,7 +31,7 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 SUPPORTED_EXTENSIONS = ("xlsx", "csv")
 
 
-def import_check_start(*, actor: Any, organization: Organization, upload: Any) -> Job:
+def import_check_start(*, actor: Actor, organization: Organization, upload: Any) -> Job:
     """Store the upload and queue its check (nothing is written to the records)."""
     if not restrict(Organization.objects.filter(pk=organization.pk), actor, CREATE).exists():
         raise PermissionDenied
@@ -52,9 +53,9 @@ def import_check_start(*, actor: Any, organization: Organization, upload: Any) -
         )
 
 
-def import_confirm(*, actor: Any, check: Job) -> Job:
+def import_confirm(*, actor: Actor, check: Job) -> Job:
     """Queue the import of a checked file (the check job must be the actor's own and finished)."""
-    if check.kind != KIND_CHECK or check.created_by_id != actor.pk:
+    if check.kind != KIND_CHECK or check.created_by_id != actor.user_id:
         raise PermissionDenied
     if check.status != "succeeded" or not check.result.get("valid"):
         raise ValidationError(_("There is nothing valid to import in this file."))
@@ -86,7 +87,7 @@ def _problems_xlsx(plan: ImportPlan) -> bytes:
     return content
 
 
-def _plan(job: Job) -> tuple[ImportPlan, Organization]:
+def _plan(job: Job, actor: Actor) -> tuple[ImportPlan, Organization]:
     organization = Organization.objects.get(pk=job.params["organization"])
     with default_storage.open(job.params["upload"], "rb") as handle:
         content = handle.read()
@@ -94,14 +95,13 @@ def _plan(job: Job) -> tuple[ImportPlan, Organization]:
     def progress(done: int, total: int) -> None:
         Job.objects.filter(pk=job.pk).update(done=done, total=total)
 
-    actor = job.created_by
     plan = plan_import(content, job.params.get("name", ""), root=organization, actor=actor, progress=progress)
     return plan, organization
 
 
-def _check(job: Job) -> None:
+def _check(job: Job, actor: Actor) -> None:
     job_running(job, total=0)
-    plan, _organization = _plan(job)
+    plan, _organization = _plan(job, actor)
     job_succeeded(
         job,
         file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-check"), timezone.localtime()),
@@ -110,14 +110,14 @@ def _check(job: Job) -> None:
     )
 
 
-def _import(job: Job) -> None:
+def _import(job: Job, actor: Actor) -> None:
     job_running(job, total=0)
-    plan, organization = _plan(job)
+    plan, organization = _plan(job, actor)
 
     def progress(done: int, total: int) -> None:
         Job.objects.filter(pk=job.pk).update(done=done, total=total)
 
-    result = apply_import(plan, actor=job.created_by, progress=progress)
+    result = apply_import(plan, actor=actor, progress=progress)
     summary = {**plan.summary(), **result.as_dict()}
     job_succeeded(
         job,
@@ -126,7 +126,7 @@ def _import(job: Job) -> None:
         result=summary,
     )
     record_event(
-        actor=job.created_by,
+        actor=actor,
         action=EventAction.IMPORTED,
         target=organization,
         changes={k: [None, v] for k, v in result.as_dict().items()} | {"file": [None, job.params.get("name", "")]},

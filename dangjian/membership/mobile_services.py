@@ -9,7 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangjian.core.access import CHANGE, allowed, restrict, scope_for
+from dangjian.core.access import CHANGE, allowed, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.membership.models import (
     CommunityReport,
@@ -22,7 +23,7 @@ from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Member, MembershipStatus, Person
 
 
-def mobile_register(*, actor: Any, person: Person, organization: Organization, data: dict[str, Any]) -> MobileRecord:
+def mobile_register(*, actor: Actor, person: Person, organization: Organization, data: dict[str, Any]) -> MobileRecord:
     """Register a member leaving for elsewhere (direction out: one of ours) or staying here
     from elsewhere (direction in: registered with the organisation that will look after them)."""
     if not restrict(Organization.objects.filter(pk=organization.pk), actor, CHANGE).exists():
@@ -64,7 +65,7 @@ def mobile_register(*, actor: Any, person: Person, organization: Organization, d
     return record
 
 
-def mobile_end(*, actor: Any, record: MobileRecord, ended_on: dt.date | None, note: str) -> MobileRecord:
+def mobile_end(*, actor: Actor, record: MobileRecord, ended_on: dt.date | None, note: str) -> MobileRecord:
     """The member came back (or moved on): the record is closed, kept in the history."""
     if not allowed(actor, CHANGE, record):
         raise PermissionDenied
@@ -87,13 +88,13 @@ def mobile_end(*, actor: Any, record: MobileRecord, ended_on: dt.date | None, no
     return record
 
 
-def _own_person(actor: Any) -> Person | None:
-    person_id = scope_for(actor).person_id
+def _own_person(actor: Actor) -> Person | None:
+    person_id = actor.scope.person_id
     return Person.objects.filter(pk=person_id).first() if person_id else None
 
 
 def report_register(
-    *, actor: Any, community: Region, workplace: str, categories: list[str], today: dt.date | None = None
+    *, actor: Actor, community: Region, workplace: str, categories: list[str], today: dt.date | None = None
 ) -> CommunityReport:
     """A party member (with a login) reports to the community where they live (member side)."""
     person = _own_person(actor)
@@ -126,11 +127,11 @@ def report_register(
     return report
 
 
-def _community_may_change(actor: Any, report: CommunityReport) -> bool:
+def _community_may_change(actor: Actor, report: CommunityReport) -> bool:
     return restrict(Region.objects.filter(pk=report.community_id), actor, CHANGE).exists()
 
 
-def report_confirm(*, actor: Any, report: CommunityReport, today: dt.date | None = None) -> CommunityReport:
+def report_confirm(*, actor: Actor, report: CommunityReport, today: dt.date | None = None) -> CommunityReport:
     if not _community_may_change(actor, report):
         raise PermissionDenied
     with transaction.atomic():
@@ -147,7 +148,9 @@ def report_confirm(*, actor: Any, report: CommunityReport, today: dt.date | None
     return report
 
 
-def report_revoke(*, actor: Any, report: CommunityReport, reason: str, today: dt.date | None = None) -> CommunityReport:
+def report_revoke(
+    *, actor: Actor, report: CommunityReport, reason: str, today: dt.date | None = None
+) -> CommunityReport:
     """Revoked by the member (moved away) or by the community, with the reason."""
     own = _own_person(actor)
     if not (own is not None and own.pk == report.person_id) and not _community_may_change(actor, report):

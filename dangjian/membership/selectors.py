@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import labelled_changes
 from dangjian.core.models import Event
@@ -97,25 +98,25 @@ def placements_open_on(day: dt.date) -> Q:
     return Q(started_on__lte=day) & (Q(ended_on__isnull=True) | Q(ended_on__gt=day))
 
 
-def _history_members(user: Any, filters: MemberFilters) -> QuerySet[Member]:
+def _history_members(actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
     """Members who belonged on ``filters.on`` to ``filters.org`` (or anywhere the user may see):
     the placements are restricted by the organisation they were in, so a member who has since
     transferred away still counts in the old branch for the days they were there."""
     assert filters.on is not None
-    placements = restrict(Placement.objects.filter(placements_open_on(filters.on)), user, VIEW)
+    placements = restrict(Placement.objects.filter(placements_open_on(filters.on)), actor, VIEW)
     if filters.org is not None:
         placements = placements.filter(organization__path__startswith=filters.org.path)
     return Member.objects.filter(Exists(placements.filter(member=OuterRef("pk"))))
 
 
-def member_list(*, user: Any, filters: MemberFilters, today: dt.date | None = None) -> QuerySet[Member]:
+def member_list(*, actor: Actor, filters: MemberFilters, today: dt.date | None = None) -> QuerySet[Member]:
     """Members the user may see (or who belonged to the organisation on ``filters.on``), filtered,
     ordered by pinyin, with the list's columns preloaded."""
     day = filters.on or today or timezone.localdate()
     if filters.on is not None:
-        qs = _history_members(user, filters)
+        qs = _history_members(actor, filters)
     else:
-        qs = restrict(Member.objects.all(), user, VIEW)
+        qs = restrict(Member.objects.all(), actor, VIEW)
         if filters.status:
             qs = qs.filter(status=filters.status)
         if filters.org is not None:
@@ -146,20 +147,20 @@ def member_list(*, user: Any, filters: MemberFilters, today: dt.date | None = No
     return qs.select_related("person", "organization").order_by("person__name_pinyin", "id")
 
 
-def member_page(*, user: Any, filters: MemberFilters, number: Any, per_page: int = 25) -> Page:
+def member_page(*, actor: Actor, filters: MemberFilters, number: Any, per_page: int = 25) -> Page:
     """One page of the roster. No index serves the pinyin order across the join, so the page's
     keys are picked by sorting the matches (at most the ~60,000 members of a district)."""
-    return PrimaryKeyPaginator(member_list(user=user, filters=filters), per_page).get_page(number)
+    return PrimaryKeyPaginator(member_list(actor=actor, filters=filters), per_page).get_page(number)
 
 
-def visible_member_ids(*, user: Any, ids: list[int]) -> set[int]:
+def visible_member_ids(*, actor: Actor, ids: list[int]) -> set[int]:
     """Which of ``ids`` the user may open now (a member who has transferred away may not be)."""
-    return set(restrict(Member.objects.filter(pk__in=ids), user, VIEW).values_list("pk", flat=True))
+    return set(restrict(Member.objects.filter(pk__in=ids), actor, VIEW).values_list("pk", flat=True))
 
 
-def member_for(*, user: Any, pk: int, action: str = VIEW) -> Member:
+def member_for(*, actor: Actor, pk: int, action: str = VIEW) -> Member:
     member = (
-        restrict(Member.objects.all(), user, action)
+        restrict(Member.objects.all(), actor, action)
         .select_related("person", "person__region", "person__region__parent", "organization")
         .filter(pk=pk)
         .first()
@@ -261,7 +262,7 @@ def _composition_counts(base: QuerySet[Member], day: dt.date, dimensions: tuple[
     return base.order_by().aggregate(**aggregates)
 
 
-def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = None) -> dict[str, Any]:
+def composition(*, actor: Actor, filters: MemberFilters, today: dt.date | None = None) -> dict[str, Any]:
     """Counts of the filtered roster by age, gender, education, 党龄, category and stage. Each
     bar carries the filter value that lists the members behind it, so its count must equal that
     list: a chart whose own dimension is filtered is counted without that filter (one query for
@@ -269,7 +270,7 @@ def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = No
     day = filters.on or today or timezone.localdate()
     filtered = tuple(d for d in DIMENSIONS if getattr(filters, d))
     row = _composition_counts(
-        member_list(user=user, filters=filters, today=day), day, tuple(d for d in DIMENSIONS if d not in filtered)
+        member_list(actor=actor, filters=filters, today=day), day, tuple(d for d in DIMENSIONS if d not in filtered)
     )
     for dimension in filtered:
         loose = replace(filters, **{dimension: ""})
@@ -277,7 +278,7 @@ def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = No
             {
                 k: v
                 for k, v in _composition_counts(
-                    member_list(user=user, filters=loose, today=day), day, (dimension,)
+                    member_list(actor=actor, filters=loose, today=day), day, (dimension,)
                 ).items()
                 if k != "total"
             }
@@ -312,9 +313,9 @@ def composition(*, user: Any, filters: MemberFilters, today: dt.date | None = No
     }
 
 
-def member_count_on(*, user: Any, organization: Organization, day: dt.date) -> int:
+def member_count_on(*, actor: Actor, organization: Organization, day: dt.date) -> int:
     """How many members belonged to ``organization`` (and the organisations under it) on ``day``."""
-    return member_list(user=user, filters=MemberFilters(org=organization, on=day, status="")).count()
+    return member_list(actor=actor, filters=MemberFilters(org=organization, on=day, status="")).count()
 
 
 def specialty_tags() -> QuerySet[Tag]:

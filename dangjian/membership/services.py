@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, CREATE, allowed, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.versioning import refuse_stale, versioned_update
@@ -93,7 +94,7 @@ def _specialties(values: Iterable[Tag | int]) -> list[Tag]:
     return list(Tag.objects.filter(pk__in=[v.pk if isinstance(v, Tag) else v for v in values]))
 
 
-def _check_organization(actor: Any, organization: Organization | None, action: str) -> dict[str, list[str]]:
+def _check_organization(actor: Actor, organization: Organization | None, action: str) -> dict[str, list[str]]:
     if organization is None:
         return {"organization": [_("Choose the party organisation.")]}
     if not restrict(Organization.objects.filter(pk=organization.pk), actor, action).exists():
@@ -103,12 +104,11 @@ def _check_organization(actor: Any, organization: Organization | None, action: s
 
 def member_create(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     organization: Organization,
     data: dict[str, Any],
     reason: str = PlacementReason.RECORDED,
-    request: Any = None,
     check_scope: bool = True,
     started_on: dt.date | None = None,
 ) -> Member:
@@ -142,7 +142,7 @@ def member_create(
             member=member, organization=organization, started_on=started_on or data["joined_on"], reason=reason
         )
         record_event(
-            actor=actor, action=EventAction.CREATED, target=member, request=request,
+            actor=actor, action=EventAction.CREATED, target=member,
             changes={"organization": [None, organization.name], **{k: [None, v] for k, v in _display(member).items() if v}},
         )  # fmt: skip
     return member
@@ -150,12 +150,11 @@ def member_create(
 
 def member_update(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     data: dict[str, Any],
     expected_version: int,
     reason: str = "",
-    request: Any = None,
 ) -> Member:
     """Change a member's stage, category, dates or specialties. Refused if someone saved the
     member since ``expected_version`` was read, and if the dates are impossible."""
@@ -193,9 +192,7 @@ def member_update(
             if first is not None and (first.ended_on is None or first.ended_on >= member.joined_on):
                 Placement.objects.filter(pk=first.pk).update(started_on=member.joined_on)
         if changes:
-            record_event(
-                actor=actor, action=EventAction.UPDATED, target=member, changes=changes, reason=reason, request=request
-            )
+            record_event(actor=actor, action=EventAction.UPDATED, target=member, changes=changes, reason=reason)
     return member
 
 
@@ -211,12 +208,11 @@ STATUS_TRANSITIONS: dict[str, tuple[str, ...]] = {
 
 def member_change_status(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     status: str,
     effective_on: dt.date | None,
     reason: str,
-    request: Any = None,
     today: dt.date | None = None,
     via_transfer: bool = False,
 ) -> Member:
@@ -278,11 +274,11 @@ def member_change_status(
             open_placement.save(update_fields=["ended_on"])
         StatusChange.objects.create(
             member=locked, old_status=locked.status, new_status=status, effective_on=effective_on,
-            reason=reason, recorded_by=actor if getattr(actor, "is_authenticated", False) else None,
+            reason=reason, recorded_by=actor.user,
         )  # fmt: skip
         Member.objects.filter(pk=locked.pk).update(status=status, version=F("version") + 1, updated_at=timezone.now())
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=member, reason=reason, request=request,
+            actor=actor, action=EventAction.STATUS_CHANGED, target=member, reason=reason,
             changes={"status": [member.status, status], "effective_on": [None, effective_on.isoformat()]},
         )  # fmt: skip
         member.refresh_from_db()
@@ -291,13 +287,12 @@ def member_change_status(
 
 def member_move(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     organization: Organization,
     effective_on: dt.date,
     reason: str,
     placement_reason: str = PlacementReason.TRANSFERRED,
-    request: Any = None,
     check_scope: bool = True,
 ) -> Member:
     """Move a member to ``organization`` from ``effective_on`` (the receiving side's acceptance
@@ -327,7 +322,7 @@ def member_move(
             organization=organization, version=F("version") + 1, updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member, reason=reason, request=request,
+            actor=actor, action=EventAction.UPDATED, target=member, reason=reason,
             changes={"organization": [old_name, organization.name], "effective_on": [None, effective_on.isoformat()]},
         )  # fmt: skip
         member.refresh_from_db()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import CHANGE, allowed, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.versioning import StaleEdit
@@ -58,10 +59,12 @@ def dues_paid_until(member: Member | None) -> dt.date | None:
     )
 
 
-def _step(transfer: Transfer, actor: Any, action: str, old: str, organization: Organization | None, note: str) -> None:
+def _step(
+    transfer: Transfer, actor: Actor, action: str, old: str, organization: Organization | None, note: str
+) -> None:
     TransferStep.objects.create(
         transfer=transfer, action=action, old_state=old, new_state=transfer.state, organization=organization,
-        note=note[:500], decided_by=actor if getattr(actor, "is_authenticated", False) else None,
+        note=note[:500], decided_by=actor.user,
     )  # fmt: skip
     record_event(
         actor=actor, action=EventAction.STATUS_CHANGED, target=transfer, reason=note,
@@ -71,13 +74,12 @@ def _step(transfer: Transfer, actor: Any, action: str, old: str, organization: O
 
 def transfer_apply(
     *,
-    actor: Any,
+    actor: Actor,
     member: Member,
     to_organization: Organization | None = None,
     external_organization: str = "",
     external_contact: str = "",
     reason: str,
-    request: Any = None,
 ) -> Transfer:
     """Open a transfer for ``member``, to an organisation in the system or outside it."""
     if not allowed(actor, CHANGE, member):
@@ -114,14 +116,13 @@ def transfer_apply(
 
 def transfer_register_incoming(
     *,
-    actor: Any,
+    actor: Actor,
     person: Person,
     to_organization: Organization,
     external_organization: str,
     serial_number: str,
     data: dict[str, Any],
     reason: str = "",
-    request: Any = None,
 ) -> Transfer:
     """Register a letter from an organisation outside the system for ``person`` (registered
     first as a resident); accepting it creates the membership in ``to_organization``."""
@@ -162,21 +163,21 @@ def _locked(transfer: Transfer, expected: tuple[str, ...]) -> Transfer:
     return locked
 
 
-def _may_send(actor: Any, transfer: Transfer) -> bool:
+def _may_send(actor: Actor, transfer: Transfer) -> bool:
     return transfer.member is not None and allowed(actor, CHANGE, transfer.member)
 
 
-def _may_approve(actor: Any, transfer: Transfer) -> bool:
+def _may_approve(actor: Actor, transfer: Transfer) -> bool:
     org = transfer.approving_organization
     return org is not None and restrict(Organization.objects.filter(pk=org.pk), actor, CHANGE).exists()
 
 
-def _may_receive(actor: Any, transfer: Transfer) -> bool:
+def _may_receive(actor: Actor, transfer: Transfer) -> bool:
     org = transfer.to_organization
     return org is not None and restrict(Organization.objects.filter(pk=org.pk), actor, CHANGE).exists()
 
 
-def transfer_actions(actor: Any, transfer: Transfer) -> list[str]:
+def transfer_actions(*, actor: Actor, transfer: Transfer) -> list[str]:
     """What ``actor`` may do with ``transfer`` now (for the buttons on its page)."""
     actions = []
     if transfer.state == TransferState.APPLIED and _may_send(actor, transfer):
@@ -197,7 +198,7 @@ def transfer_actions(actor: Any, transfer: Transfer) -> list[str]:
     return actions
 
 
-def transfer_submit(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+def transfer_submit(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     if not _may_send(actor, transfer):
         raise PermissionDenied
     with transaction.atomic():
@@ -208,7 +209,7 @@ def transfer_submit(*, actor: Any, transfer: Transfer, note: str = "") -> Transf
     return locked
 
 
-def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: dt.date | None = None) -> Transfer:
+def transfer_approve(*, actor: Actor, transfer: Transfer, note: str = "", today: dt.date | None = None) -> Transfer:
     """The sending committee approves: the letter is issued (serial number, dues paid until,
     valid for TRANSFER_LETTER_DAYS, core/conf.py) and the transfer is sent."""
     if not _may_approve(actor, transfer):
@@ -229,7 +230,7 @@ def transfer_approve(*, actor: Any, transfer: Transfer, note: str = "", today: d
     return locked
 
 
-def transfer_return(*, actor: Any, transfer: Transfer, note: str) -> Transfer:
+def transfer_return(*, actor: Actor, transfer: Transfer, note: str) -> Transfer:
     """Send the transfer back (退回) with the reason: by the approving committee while under
     review, or by the receiving side once sent. The member stays where they are."""
     note = (note or "").strip()
@@ -252,7 +253,7 @@ def transfer_return(*, actor: Any, transfer: Transfer, note: str) -> Transfer:
     return locked
 
 
-def transfer_cancel(*, actor: Any, transfer: Transfer, note: str = "") -> Transfer:
+def transfer_cancel(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     """The sending side withdraws the transfer (撤销) before it is received."""
     if not _may_send(actor, transfer):
         raise PermissionDenied
@@ -280,7 +281,7 @@ def _check_acceptance_date(transfer: Transfer, effective_on: dt.date) -> None:
 
 
 def transfer_accept(
-    *, actor: Any, transfer: Transfer, effective_on: dt.date | None = None, note: str = "", request: Any = None
+    *, actor: Actor, transfer: Transfer, effective_on: dt.date | None = None, note: str = ""
 ) -> Transfer:
     """The receiving side accepts: from ``effective_on`` the member belongs to the receiving
     organisation (a member from outside the system is created). Only once."""
@@ -298,7 +299,7 @@ def transfer_accept(
         if locked.kind == TransferKind.INCOMING:
             member = member_create(
                 actor=actor, person=locked.person, organization=locked.to_organization, check_scope=False,
-                reason=PlacementReason.TRANSFERRED, request=request, started_on=effective_on,
+                reason=PlacementReason.TRANSFERRED, started_on=effective_on,
                 data={"stage": locked.stage, "category": locked.category, "joined_on": locked.joined_on,
                       "full_on": locked.full_on},
             )  # fmt: skip
@@ -307,7 +308,7 @@ def transfer_accept(
             assert locked.member is not None
             member_move(
                 actor=actor, member=locked.member, organization=locked.to_organization, effective_on=effective_on,
-                reason=_("Transfer %(serial)s received") % {"serial": locked.serial_number}, request=request,
+                reason=_("Transfer %(serial)s received") % {"serial": locked.serial_number},
                 check_scope=False,
             )  # fmt: skip
         locked.state, locked.effective_on = TransferState.RECEIVED, effective_on
@@ -317,7 +318,7 @@ def transfer_accept(
 
 
 def transfer_record_receipt(
-    *, actor: Any, transfer: Transfer, effective_on: dt.date | None = None, note: str = "", request: Any = None
+    *, actor: Actor, transfer: Transfer, effective_on: dt.date | None = None, note: str = ""
 ) -> Transfer:
     """A transfer out of the system: the sending side records the receipt (回执) returned by
     the receiving organisation; the member then leaves the system's roster from that date."""
@@ -331,8 +332,7 @@ def transfer_record_receipt(
         member_change_status(
             actor=actor, member=locked.member, status=MembershipStatus.TRANSFERRED_OUT, effective_on=effective_on,
             reason=_("Transferred to %(org)s (letter %(serial)s); receipt returned.")
-            % {"org": locked.external_organization, "serial": locked.serial_number},
-            request=request, via_transfer=True,
+            % {"org": locked.external_organization, "serial": locked.serial_number}, via_transfer=True,
         )  # fmt: skip
         locked.state, locked.effective_on = TransferState.RECEIVED, effective_on
         locked.save(update_fields=["state", "effective_on", "updated_at"])

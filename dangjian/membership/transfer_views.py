@@ -4,7 +4,7 @@ letter, the transfer's page with the actions the user may take, and the letter a
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from dangjian.core import crypto
 from dangjian.core.access import UNMASK, allowed
+from dangjian.core.actors import ActorRequest
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.views import add_service_errors
 from dangjian.membership import letters, selectors, transfer_selectors, transfer_services
@@ -20,10 +21,10 @@ from dangjian.membership.models import TransferState
 
 
 @require_GET
-def transfer_list(request: HttpRequest) -> HttpResponse:
+def transfer_list(request: ActorRequest) -> HttpResponse:
     state = request.GET.get("state", "active")
     direction = request.GET.get("direction", "")
-    transfers = transfer_selectors.transfer_list(user=request.user, state=state, direction=direction)
+    transfers = transfer_selectors.transfer_list(actor=request.actor, state=state, direction=direction)
     page = Paginator(transfers, 50).get_page(request.GET.get("page"))
     context = {
         "page": page,
@@ -31,24 +32,24 @@ def transfer_list(request: HttpRequest) -> HttpResponse:
         "direction": direction,
         "states": [("active", _("In progress")), *TransferState.choices, ("", _("All"))],
         "query": f"state={state}&direction={direction}",
-        "to_accept": transfer_selectors.incoming_to_accept(user=request.user).count(),
-        "to_approve": transfer_selectors.awaiting_approval(user=request.user).count(),
+        "to_accept": transfer_selectors.incoming_to_accept(actor=request.actor).count(),
+        "to_approve": transfer_selectors.awaiting_approval(actor=request.actor).count(),
     }
     return render(request, "membership/transfer_list.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_new(request: ActorRequest, pk: int) -> HttpResponse:
     """Open a transfer for a member (from the member's page)."""
-    member = selectors.member_for(user=request.user, pk=pk, action="change")
+    member = selectors.member_for(actor=request.actor, pk=pk, action="change")
     form = TransferForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             transfer = transfer_services.transfer_apply(
-                actor=request.user, member=member, to_organization=data["to_organization"],
+                actor=request.actor, member=member, to_organization=data["to_organization"],
                 external_organization=data["external_organization"], external_contact=data["external_contact"],
-                reason=data["reason"], request=request,
+                reason=data["reason"],
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -61,18 +62,18 @@ def transfer_new(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def transfer_incoming(request: HttpRequest) -> HttpResponse:
+def transfer_incoming(request: ActorRequest) -> HttpResponse:
     """Register a letter received from an organisation outside the system."""
-    form = IncomingTransferForm(request.POST or None, user=request.user)
+    form = IncomingTransferForm(request.POST or None, actor=request.actor)
     if not form.fields["to_organization"].queryset.exists():
         raise Http404
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             transfer = transfer_services.transfer_register_incoming(
-                actor=request.user, person=data["person"], to_organization=data["to_organization"],
+                actor=request.actor, person=data["person"], to_organization=data["to_organization"],
                 external_organization=data["external_organization"], serial_number=data["serial_number"],
-                data=data, request=request,
+                data=data,
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -85,9 +86,9 @@ def transfer_incoming(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    transfer = transfer_selectors.transfer_for(user=request.user, pk=pk)
-    actions = transfer_services.transfer_actions(request.user, transfer)
+def transfer_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    transfer = transfer_selectors.transfer_for(actor=request.actor, pk=pk)
+    actions = transfer_services.transfer_actions(actor=request.actor, transfer=transfer)
     form = TransferActionForm(request.POST or None)
     if request.method == "POST":
         action = request.POST.get("action", "")
@@ -97,15 +98,17 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             note, day = form.cleaned_data["note"], form.cleaned_data["effective_on"]
             handlers = {
-                "submit": lambda: transfer_services.transfer_submit(actor=request.user, transfer=transfer, note=note),
-                "approve": lambda: transfer_services.transfer_approve(actor=request.user, transfer=transfer, note=note),
-                "return": lambda: transfer_services.transfer_return(actor=request.user, transfer=transfer, note=note),
-                "cancel": lambda: transfer_services.transfer_cancel(actor=request.user, transfer=transfer, note=note),
+                "submit": lambda: transfer_services.transfer_submit(actor=request.actor, transfer=transfer, note=note),
+                "approve": lambda: transfer_services.transfer_approve(
+                    actor=request.actor, transfer=transfer, note=note
+                ),
+                "return": lambda: transfer_services.transfer_return(actor=request.actor, transfer=transfer, note=note),
+                "cancel": lambda: transfer_services.transfer_cancel(actor=request.actor, transfer=transfer, note=note),
                 "accept": lambda: transfer_services.transfer_accept(
-                    actor=request.user, transfer=transfer, effective_on=day, note=note, request=request
+                    actor=request.actor, transfer=transfer, effective_on=day, note=note
                 ),
                 "receipt": lambda: transfer_services.transfer_record_receipt(
-                    actor=request.user, transfer=transfer, effective_on=day, note=note, request=request
+                    actor=request.actor, transfer=transfer, effective_on=day, note=note
                 ),
             }
             try:
@@ -129,13 +132,13 @@ def transfer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def transfer_letter(request: HttpRequest, pk: int) -> HttpResponse:
+def transfer_letter(request: ActorRequest, pk: int) -> HttpResponse:
     """The introduction letter as a PDF; the full ID number is printed only for a user who may
     unmask it, and every printing is recorded."""
-    transfer = transfer_selectors.transfer_for(user=request.user, pk=pk)
+    transfer = transfer_selectors.transfer_for(actor=request.actor, pk=pk)
     if not transfer.serial_number or transfer.from_organization_id is None:
         raise Http404
-    full = allowed(request.user, UNMASK, transfer.person)
+    full = allowed(request.actor, UNMASK, transfer.person)
     id_number = crypto.decrypt(transfer.person.id_number_encrypted) if full else transfer.person.id_number_masked
     today = timezone.localdate()
     try:
@@ -147,7 +150,7 @@ def transfer_letter(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("membership:transfer_detail", pk=transfer.pk)
     record_event(
-        actor=request.user, action=EventAction.EXPORTED, target=transfer, request=request,
+        actor=request.actor, action=EventAction.EXPORTED, target=transfer,
         changes={"letter": [None, transfer.serial_number], "full_numbers": [None, full]},
     )  # fmt: skip
     response = HttpResponse(content, content_type="application/pdf")

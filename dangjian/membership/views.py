@@ -2,14 +2,15 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
+from dangjian.core.actors import ActorRequest
 from dangjian.core.jobs import job_for
 from dangjian.core.versioning import StaleEdit
 from dangjian.core.views import add_service_errors, is_htmx
@@ -17,24 +18,24 @@ from dangjian.membership import exports, importing, imports, selectors, services
 from dangjian.membership.forms import ImportForm, MemberCreateForm, MemberForm, MemberStatusForm, member_filters
 
 
-def _wide(request: HttpRequest) -> bool:
-    scope = scope_for(request.user)
+def _wide(request: ActorRequest) -> bool:
+    scope = request.actor.scope
     return scope.has_role("district_admin") or scope.superuser
 
 
 @vary_on_headers("HX-Request")
-def member_list(request: HttpRequest) -> HttpResponse:
-    form, filters, params = member_filters(request.GET, user=request.user, wide=_wide(request))
-    page = selectors.member_page(user=request.user, filters=filters, number=request.GET.get("page"))
+def member_list(request: ActorRequest) -> HttpResponse:
+    form, filters, params = member_filters(request.GET, actor=request.actor, wide=_wide(request))
+    page = selectors.member_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
     rows = list(page.object_list)
     visible = (
-        selectors.visible_member_ids(user=request.user, ids=[m.pk for m in rows])
+        selectors.visible_member_ids(actor=request.actor, ids=[m.pk for m in rows])
         if filters.on
         else {m.pk for m in rows}
     )
     query = params.copy()
     query.pop("page", None)
-    scope = scope_for(request.user)
+    scope = request.actor.scope
     context = {
         "form": form,
         "page": page,
@@ -50,10 +51,10 @@ def member_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def composition(request: HttpRequest) -> HttpResponse:
+def composition(request: ActorRequest) -> HttpResponse:
     """Charts of the roster as filtered; every bar links to the members behind it."""
-    form, filters, params = member_filters(request.GET, user=request.user, wide=_wide(request))
-    data = selectors.composition(user=request.user, filters=filters)
+    form, filters, params = member_filters(request.GET, actor=request.actor, wide=_wide(request))
+    data = selectors.composition(actor=request.actor, filters=filters)
     query = params.copy()
     base = reverse("membership:list")
     for chart in data["charts"]:
@@ -66,8 +67,8 @@ def composition(request: HttpRequest) -> HttpResponse:
     return render(request, "membership/composition.html", context)
 
 
-def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(user=request.user, pk=pk)
+def member_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(actor=request.actor, pk=pk)
     context = {
         "member": member,
         "person": member.person,
@@ -75,15 +76,15 @@ def member_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "status_changes": list(selectors.member_status_changes(member=member)),
         "specialties": list(member.specialties.all()),
         "timeline": selectors.member_timeline(member=member),
-        "can_change": allowed(request.user, CHANGE, member),
+        "can_change": allowed(request.actor, CHANGE, member),
         "status_form": MemberStatusForm(initial={"status": member.status}),
     }
     return render(request, "membership/member_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(user=request.user, pk=pk, action=CHANGE)
+def member_edit(request: ActorRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(actor=request.actor, pk=pk, action=CHANGE)
     initial = {
         "stage": member.stage, "category": member.category, "applied_on": member.applied_on,
         "joined_on": member.joined_on, "full_on": member.full_on,
@@ -94,8 +95,8 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
         data = {k: v for k, v in form.cleaned_data.items() if k not in ("reason", "version")}
         try:
             services.member_update(
-                actor=request.user, member=member, data=data, expected_version=form.cleaned_data["version"],
-                reason=form.cleaned_data.get("reason", ""), request=request,
+                actor=request.actor, member=member, data=data, expected_version=form.cleaned_data["version"],
+                reason=form.cleaned_data.get("reason", ""),
             )  # fmt: skip
         except StaleEdit as exc:
             form.add_error(None, exc.messages)
@@ -110,14 +111,14 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def member_status(request: HttpRequest, pk: int) -> HttpResponse:
-    member = selectors.member_for(user=request.user, pk=pk, action=CHANGE)
+def member_status(request: ActorRequest, pk: int) -> HttpResponse:
+    member = selectors.member_for(actor=request.actor, pk=pk, action=CHANGE)
     form = MemberStatusForm(request.POST)
     if form.is_valid():
         try:
             services.member_change_status(
-                actor=request.user, member=member, status=form.cleaned_data["status"],
-                effective_on=form.cleaned_data["effective_on"], reason=form.cleaned_data["reason"], request=request,
+                actor=request.actor, member=member, status=form.cleaned_data["status"],
+                effective_on=form.cleaned_data["effective_on"], reason=form.cleaned_data["reason"],
             )  # fmt: skip
         except ValidationError as exc:
             for error in exc.messages:
@@ -134,10 +135,10 @@ def member_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def member_export(request: HttpRequest) -> HttpResponse:
+def member_export(request: ActorRequest) -> HttpResponse:
     try:
         job = exports.roster_export_start(
-            actor=request.user,
+            actor=request.actor,
             query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
         )
@@ -147,15 +148,15 @@ def member_export(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest) -> HttpResponse:
+def import_upload(request: ActorRequest) -> HttpResponse:
     """Upload a roster; it is checked in the background and nothing is written until confirmed."""
-    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    form = ImportForm(request.POST or None, request.FILES or None, actor=request.actor)
     if not form.fields["organization"].queryset.exists():
         raise Http404
     if request.method == "POST" and form.is_valid():
         try:
             job = imports.import_check_start(
-                actor=request.user, organization=form.cleaned_data["organization"], upload=form.cleaned_data["file"]
+                actor=request.actor, organization=form.cleaned_data["organization"], upload=form.cleaned_data["file"]
             )
         except ValidationError as exc:
             form.add_error("file", exc.messages)
@@ -168,10 +169,10 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def import_job(request: HttpRequest, pk: int) -> HttpResponse:
+def import_job(request: ActorRequest, pk: int) -> HttpResponse:
     """Progress of a check or an import; when finished, the problems and (for a check) the
     button that imports the valid rows."""
-    job = job_for(user=request.user, pk=pk)
+    job = job_for(actor=request.actor, pk=pk)
     if not imports.is_import_job(job):
         raise Http404
     result = job.result or {}
@@ -188,10 +189,10 @@ def import_job(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    check = job_for(user=request.user, pk=pk)
+def import_confirm(request: ActorRequest, pk: int) -> HttpResponse:
+    check = job_for(actor=request.actor, pk=pk)
     try:
-        job = imports.import_confirm(actor=request.user, check=check)
+        job = imports.import_confirm(actor=request.actor, check=check)
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
@@ -202,7 +203,7 @@ def import_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def import_template(request: HttpRequest) -> HttpResponse:
+def import_template(request: ActorRequest) -> HttpResponse:
     response = HttpResponse(
         importing.template_xlsx(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     )
@@ -213,17 +214,16 @@ def import_template(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def member_new(request: HttpRequest) -> HttpResponse:
+def member_new(request: ActorRequest) -> HttpResponse:
     """Record the membership of a registered person (from the paper files)."""
-    form = MemberCreateForm(request.POST or None, user=request.user)
+    form = MemberCreateForm(request.POST or None, actor=request.actor)
     if not form.fields["organization"].queryset.exists():
         raise Http404
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             member = services.member_create(
-                actor=request.user, person=data["person"], organization=data["organization"], data=data,
-                request=request,
+                actor=request.actor, person=data["person"], organization=data["organization"], data=data,
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)

@@ -15,6 +15,7 @@ from django.db.models.functions import Substr
 from django.http import Http404
 
 from dangjian.core.access import VIEW, minimal_paths, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP, TreeNode
 from dangjian.orgs.models import Organization, Region, ResidentUnit, ServiceSite
 
@@ -25,40 +26,40 @@ def _roots(qs: QuerySet) -> QuerySet:
     return qs.filter(path__in=paths)
 
 
-def org_roots(*, user: Any) -> QuerySet[Organization]:
-    return _roots(restrict(Organization.objects.all(), user, VIEW)).select_related("region")
+def org_roots(*, actor: Actor) -> QuerySet[Organization]:
+    return _roots(restrict(Organization.objects.all(), actor, VIEW)).select_related("region")
 
 
-def region_roots(*, user: Any) -> QuerySet[Region]:
-    return _roots(restrict(Region.objects.all(), user, VIEW))
+def region_roots(*, actor: Actor) -> QuerySet[Region]:
+    return _roots(restrict(Region.objects.all(), actor, VIEW))
 
 
-def organization_for(*, user: Any, pk: int) -> Organization:
-    org = restrict(Organization.objects.select_related("region", "parent"), user, VIEW).filter(pk=pk).first()
+def organization_for(*, actor: Actor, pk: int) -> Organization:
+    org = restrict(Organization.objects.select_related("region", "parent"), actor, VIEW).filter(pk=pk).first()
     if org is None:
         raise Http404
     return org
 
 
-def region_for(*, user: Any, pk: int) -> Region:
-    region = restrict(Region.objects.select_related("parent"), user, VIEW).filter(pk=pk).first()
+def region_for(*, actor: Actor, pk: int) -> Region:
+    region = restrict(Region.objects.select_related("parent"), actor, VIEW).filter(pk=pk).first()
     if region is None:
         raise Http404
     return region
 
 
-def org_children(*, user: Any, parent: Organization) -> list[Organization]:
-    return children_of(user=user, parents=[parent])[parent.pk]
+def org_children(*, actor: Actor, parent: Organization) -> list[Organization]:
+    return children_of(actor=actor, parents=[parent])[parent.pk]
 
 
-def region_children(*, user: Any, parent: Region) -> list[Region]:
-    return children_of(user=user, parents=[parent])[parent.pk]
+def region_children(*, actor: Actor, parent: Region) -> list[Region]:
+    return children_of(actor=actor, parents=[parent])[parent.pk]
 
 
-def ancestors(*, user: Any, node: Organization | Region) -> list[Any]:
+def ancestors(*, actor: Actor, node: Organization | Region) -> list[Any]:
     """Breadcrumb: the node's ancestors that the user may see, top first."""
     model = type(node)
-    return list(restrict(model.objects.filter(path__in=node.ancestor_paths()), user, VIEW).order_by("path"))
+    return list(restrict(model.objects.filter(path__in=node.ancestor_paths()), actor, VIEW).order_by("path"))
 
 
 def subtree_counts(queryset: QuerySet, path_lookup: str, parent_paths: list[str], *, level: int = 1) -> dict[str, int]:
@@ -82,13 +83,13 @@ def subtree_counts(queryset: QuerySet, path_lookup: str, parent_paths: list[str]
     return counts
 
 
-def children_of(*, user: Any, parents: Sequence[TreeNode]) -> dict[int, list[Any]]:
+def children_of(*, actor: Actor, parents: Sequence[TreeNode]) -> dict[int, list[Any]]:
     """{parent id: its children that the user may see}, for several parents of one model in one query."""
     if not parents:
         return {}
     model: Any = type(parents[0])  # Region or Organization (the ORM plugin of mypy cannot follow an abstract base)
     children: dict[int, list[Any]] = {parent.pk: [] for parent in parents}
-    queryset = restrict(model.objects.filter(parent__in=parents), user, VIEW).order_by("sort_order", "path")
+    queryset = restrict(model.objects.filter(parent__in=parents), actor, VIEW).order_by("sort_order", "path")
     if model is Organization:
         queryset = queryset.select_related("region")
     for child in queryset:
@@ -96,17 +97,17 @@ def children_of(*, user: Any, parents: Sequence[TreeNode]) -> dict[int, list[Any
     return children
 
 
-def term_reminders(*, user: Any, today: dt.date, within_days: int) -> QuerySet[Organization]:
+def term_reminders(*, actor: Actor, today: dt.date, within_days: int) -> QuerySet[Organization]:
     """Organisations whose committee term ends within ``within_days`` or has already ended (换届)."""
     return (
-        restrict(Organization.objects.filter(term_ends_on__isnull=False), user, VIEW)
+        restrict(Organization.objects.filter(term_ends_on__isnull=False), actor, VIEW)
         .filter(term_ends_on__lte=today + dt.timedelta(days=within_days))
         .select_related("region")
         .order_by("term_ends_on")
     )
 
 
-def sites_for_region(*, user: Any, region: Region) -> QuerySet[ServiceSite]:
+def sites_for_region(*, actor: Actor, region: Region) -> QuerySet[ServiceSite]:
     """Service sites in or above ``region`` (a resident sees their community's centre)."""
     paths = [*region.ancestor_paths(), region.path]
     return (
@@ -117,15 +118,15 @@ def sites_for_region(*, user: Any, region: Region) -> QuerySet[ServiceSite]:
     )
 
 
-def sites_in(*, user: Any, region: Region) -> QuerySet[ServiceSite]:
-    return restrict(ServiceSite.objects.filter(region__path__startswith=region.path), user, VIEW).prefetch_related(
+def sites_in(*, actor: Actor, region: Region) -> QuerySet[ServiceSite]:
+    return restrict(ServiceSite.objects.filter(region__path__startswith=region.path), actor, VIEW).prefetch_related(
         "rooms"
     )
 
 
-def units(*, user: Any) -> QuerySet[ResidentUnit]:
-    return restrict(ResidentUnit.objects.select_related("region"), user, VIEW)
+def units(*, actor: Actor) -> QuerySet[ResidentUnit]:
+    return restrict(ResidentUnit.objects.select_related("region"), actor, VIEW)
 
 
-def organizations_serving(*, user: Any, region: Region) -> QuerySet[Organization]:
-    return restrict(Organization.objects.filter(region=region), user, VIEW).order_by("path")
+def organizations_serving(*, actor: Actor, region: Region) -> QuerySet[Organization]:
+    return restrict(Organization.objects.filter(region=region), actor, VIEW).order_by("path")

@@ -4,8 +4,7 @@ A person is in a region grant's scope by the grid they live in, in an organisati
 scope by their party membership, and always in their own.
 """
 
-from typing import Any
-
+from dangjian.accounts.models import User
 from dangjian.core.access import Rule, register, set_self_paths_provider
 from dangjian.people.models import CommitteeSeat, Household, Member, Person
 
@@ -33,7 +32,7 @@ register(
 register(CommitteeSeat, Rule(region_path="organization__region__path", org_path="organization__path"))
 
 
-def _self_paths(user: Any) -> tuple[int | None, dict[str, str]]:
+def _self_paths(user: User) -> tuple[int | None, dict[str, str]]:
     """The user's person and where it sits: home grid, party organisation and its region."""
     row = (
         Person.objects.filter(user=user)

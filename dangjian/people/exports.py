@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django_tasks import task
 
+from dangjian.core.actors import Actor
 from dangjian.core.exports import list_export_start, list_export_write, number, wants_full_numbers, with_unmask_right
 from dangjian.core.jobs import run_job
 from dangjian.core.models import Job
@@ -22,7 +23,7 @@ from dangjian.people.selectors import people_list
 KIND = "people_export"
 
 
-def people_export_start(*, actor: Any, query: str, full_numbers: bool = False) -> Job:
+def people_export_start(*, actor: Actor, query: str, full_numbers: bool = False) -> Job:
     """Queue an export of the people list as filtered by ``query`` (the list page's query string)."""
     return list_export_start(
         actor=actor, kind=KIND, label=_("Export of the people list"), query=query, full_numbers=full_numbers,
@@ -45,11 +46,10 @@ COLUMNS = (
 )
 
 
-def _write(job: Job) -> None:
-    user = job.created_by
-    _form, filters, _params = people_filters(QueryDict(job.params.get("query", "")), user=user)
-    people = with_unmask_right(people_list(user=user, filters=filters).prefetch_related("tags"), job)
-    full = wants_full_numbers(job)
+def _write(job: Job, actor: Actor) -> None:
+    _form, filters, _params = people_filters(QueryDict(job.params.get("query", "")), actor=actor)
+    people = with_unmask_right(people_list(actor=actor, filters=filters).prefetch_related("tags"), actor=actor)
+    full = wants_full_numbers(job, actor=actor)
 
     def rows() -> Any:
         for person in people.iterator(chunk_size=2000):
@@ -68,7 +68,7 @@ def _write(job: Job) -> None:
             ]
 
     list_export_write(
-        job, sheet=_("People"), headers=[_(title) for _key, title in COLUMNS], rows=rows, total=people.count(),
+        job, actor=actor, sheet=_("People"), headers=[_(title) for _key, title in COLUMNS], rows=rows, total=people.count(),
         file_stem=_("people"), full=full,
     )  # fmt: skip
 

@@ -7,6 +7,7 @@ from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.forms import choosing, style_fields
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
@@ -46,9 +47,9 @@ class PersonForm(forms.Form):
     )  # fmt: skip
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, user: Any, editing: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choosing(self, "region").queryset = grid_choices(user=user, action="create")
+        choosing(self, "region").queryset = grid_choices(actor=actor, action="create")
         choosing(self, "tags").queryset = person_tags()
         if not editing:
             del self.fields["reason"]
@@ -112,19 +113,19 @@ class PeopleFilterForm(forms.Form):
         label=_("Status"), required=False, choices=[("", _("All")), *PersonStatus.choices], initial=PersonStatus.ACTIVE
     )
 
-    def __init__(self, *args: Any, user: Any, wide: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor, wide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # A street or district has hundreds of grids: offer its communities only.
         levels = ("community",) if wide else ("community", "grid")
-        choosing(self, "region").queryset = region_choices(user=user, levels=levels)
+        choosing(self, "region").queryset = region_choices(actor=actor, levels=levels)
         choosing(self, "tag").queryset = person_tags()
-        choosing(self, "org").queryset = restrict(Organization.objects.all(), user, VIEW)
+        choosing(self, "org").queryset = restrict(Organization.objects.all(), actor, VIEW)
         for field in self.fields.values():
             field.widget.attrs.setdefault("class", "input")
 
 
 def people_filters(
-    params: QueryDict, *, user: Any, wide: bool = False
+    params: QueryDict, *, actor: Actor, wide: bool = False
 ) -> tuple[PeopleFilterForm, PeopleFilters, QueryDict]:
     """The list's query string as a bound form, the filters it means, and the query string with
     its defaults (people living here unless a status is chosen) — shared by the list page and
@@ -132,6 +133,6 @@ def people_filters(
     params = params.copy()
     if "status" not in params:
         params["status"] = PersonStatus.ACTIVE
-    form = PeopleFilterForm(params, user=user, wide=wide)
+    form = PeopleFilterForm(params, actor=actor, wide=wide)
     filters = PeopleFilters(**form.cleaned_data) if form.is_valid() else PeopleFilters()
     return form, filters, params

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict, restrict_via
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import events_for, labelled_changes
 from dangjian.core.models import Event
@@ -93,10 +94,10 @@ class PeopleFilters:
         return bool(self.q or self.region or self.org or self.tag or self.gender or self.age or self.member)
 
 
-def people_list(*, user: Any, filters: PeopleFilters, today: dt.date | None = None) -> QuerySet[Person]:
+def people_list(*, actor: Actor, filters: PeopleFilters, today: dt.date | None = None) -> QuerySet[Person]:
     """People the user may see, filtered and ordered by pinyin; columns for the list preloaded."""
     today = today or timezone.localdate()
-    qs = restrict(Person.objects.all(), user, VIEW)
+    qs = restrict(Person.objects.all(), actor, VIEW)
     if filters.status:
         qs = qs.filter(status=filters.status)
     search = search_filter(filters.q)
@@ -128,11 +129,11 @@ PEOPLE_SORT_ORDERING = (Lower("name_pinyin"), "id")
 SEARCH_COUNT_LIMIT = 1000  # a search with more matches says "more than 1,000": refine it
 
 
-def people_page(*, user: Any, filters: PeopleFilters, number: Any, per_page: int = 25) -> Page:
+def people_page(*, actor: Actor, filters: PeopleFilters, number: Any, per_page: int = 25) -> Page:
     """One page of ``people_list``. A search always sorts its matches: the name (王) and pinyin
     (zs) searches correlate with the pinyin order, which would make an index walk read most of
     the index to fill a page."""
-    people = people_list(user=user, filters=filters)
+    people = people_list(actor=actor, filters=filters)
     searching = search_filter(filters.q) is not None
     paginator = PrimaryKeyPaginator(
         people,
@@ -144,10 +145,10 @@ def people_page(*, user: Any, filters: PeopleFilters, number: Any, per_page: int
     return paginator.get_page(number)
 
 
-def person_for(*, user: Any, pk: int, action: str = VIEW) -> Person:
+def person_for(*, actor: Actor, pk: int, action: str = VIEW) -> Person:
     """One person the user may ``action``, or 404 (outside the scope the record does not exist)."""
     person = (
-        restrict(Person.objects.all(), user, action)
+        restrict(Person.objects.all(), actor, action)
         .select_related("region", "region__parent", "household", "member", "member__organization", "user")
         .filter(pk=pk)
         .first()
@@ -174,76 +175,76 @@ def person_timeline(*, person: Person, limit: int = 50) -> list[Event]:
     return events
 
 
-def region_choices(*, user: Any, action: str = VIEW, levels: tuple[str, ...] | None = None) -> QuerySet[Region]:
-    qs = restrict(Region.objects.all(), user, action).select_related("parent")
+def region_choices(*, actor: Actor, action: str = VIEW, levels: tuple[str, ...] | None = None) -> QuerySet[Region]:
+    qs = restrict(Region.objects.all(), actor, action).select_related("parent")
     if levels:
         qs = qs.filter(level__in=levels)
     return qs.order_by("path")
 
 
-def grid_choices(*, user: Any, action: str) -> QuerySet[Region]:
+def grid_choices(*, actor: Actor, action: str) -> QuerySet[Region]:
     """Grids (or communities without grids) where the user may register or move people."""
-    return region_choices(user=user, action=action, levels=(RegionLevel.GRID, RegionLevel.COMMUNITY))
+    return region_choices(actor=actor, action=action, levels=(RegionLevel.GRID, RegionLevel.COMMUNITY))
 
 
 def person_tags() -> QuerySet[Tag]:
     return Tag.objects.filter(kind=TagKind.PERSON)
 
 
-def key_figures(*, user: Any) -> dict[str, int]:
+def key_figures(*, actor: Actor) -> dict[str, int]:
     """Counts for the workbench, each equal to the people list it links to (people living in
     scope; members and probationary members among them). Three small queries: counting from
     the member side reads 60,000 rows at district scale instead of joining 600,000."""
-    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), actor, VIEW)
     members = restrict_via(
-        Member.objects.filter(status=MembershipStatus.NORMAL, person__status=PersonStatus.ACTIVE), "person", user
+        Member.objects.filter(status=MembershipStatus.NORMAL, person__status=PersonStatus.ACTIVE), "person", actor
     )
     figures = members.aggregate(members=Count("pk"), probationary=Count("pk", filter=Q(stage=MemberStage.PROBATIONARY)))
     figures["people"] = people.count()
     return figures
 
 
-def tag_counts(*, user: Any) -> list[dict[str, Any]]:
+def tag_counts(*, actor: Actor) -> list[dict[str, Any]]:
     """How many people living in scope carry each resident tag (one query, from the tag links)."""
     links = restrict_via(
         Person.tags.through.objects.filter(person__status=PersonStatus.ACTIVE, tag__kind=TagKind.PERSON),
         "person",
-        user,
+        actor,
     )
     counts = dict(links.values_list("tag_id").annotate(n=Count("pk")).order_by())
     return [{"pk": tag.pk, "name": tag.name, "n": counts.get(tag.pk, 0)} for tag in person_tags()]
 
 
-def probation_due(*, user: Any, today: dt.date, within_days: int) -> QuerySet[Member]:
+def probation_due(*, actor: Actor, today: dt.date, within_days: int) -> QuerySet[Member]:
     """Probationary members whose year of probation ends within ``within_days`` (or has ended)."""
     limit = add_years(today + dt.timedelta(days=within_days), -1)
     return (
-        restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), user, VIEW)
+        restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), actor, VIEW)
         .filter(joined_on__lte=limit)
         .select_related("person", "organization")
         .order_by("joined_on")
     )
 
 
-def member_counts(*, user: Any, parents: list[Organization], level: int = 1) -> dict[str, int]:
+def member_counts(*, actor: Actor, parents: list[Organization], level: int = 1) -> dict[str, int]:
     """{org path: members in good standing in its subtree} for the organisations ``level`` levels
     below ``parents`` (0: the parents themselves). One query per depth of the parents."""
-    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), user, VIEW)
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, VIEW)
     return subtree_counts(members, "organization__path", [org.path for org in parents], level=level)
 
 
-def resident_counts(*, user: Any, parents: list[Region], level: int = 1) -> dict[str, int]:
+def resident_counts(*, actor: Actor, parents: list[Region], level: int = 1) -> dict[str, int]:
     """{region path: people living in its subtree} for the regions ``level`` levels below ``parents``."""
-    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), user, VIEW)
+    people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), actor, VIEW)
     return subtree_counts(people, "region__path", [region.path for region in parents], level=level)
 
 
 SEAT_ORDER = (CommitteeSeat.Title.SECRETARY, CommitteeSeat.Title.DEPUTY, CommitteeSeat.Title.MEMBER)
 
 
-def committee(*, user: Any, organization: Organization) -> QuerySet[CommitteeSeat]:
+def committee(*, actor: Actor, organization: Organization) -> QuerySet[CommitteeSeat]:
     return (
-        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=True), user, VIEW)
+        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=True), actor, VIEW)
         .select_related("person")
         .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
         .order_by("rank", "started_on", "person__name_pinyin")

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, UNMASK, allowed, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.validators import (
     id_birth_date,
@@ -85,7 +86,7 @@ def _set_phone(person: Person, raw: str, errors: dict[str, list[str]]) -> None:
     crypto.protect(person, "phone", number, purpose=PHONE_PURPOSE)
 
 
-def _check_region(actor: Any, region: Region | None, action: str, errors: dict[str, list[str]]) -> None:
+def _check_region(actor: Actor, region: Region | None, action: str, errors: dict[str, list[str]]) -> None:
     if region is None:
         errors.setdefault("region", []).append(_("Choose the grid where the person lives."))
     elif not restrict(Region.objects.filter(pk=region.pk), actor, action).exists():
@@ -157,7 +158,7 @@ def person_display(person: Person) -> dict[str, str]:
     return _display(person)
 
 
-def person_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> Person:
+def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
     """Register a person in a grid within the actor's CREATE scope."""
     errors: dict[str, list[str]] = {}
     person = Person(gender=Gender.UNKNOWN)
@@ -179,7 +180,7 @@ def person_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> P
             person.tags.set(_tags(data["tags"]))
         record_event(
             actor=actor, action=EventAction.CREATED, target=person,
-            changes={k: [None, v] for k, v in _display(person).items() if v}, request=request,
+            changes={k: [None, v] for k, v in _display(person).items() if v},
         )  # fmt: skip
     return person
 
@@ -189,7 +190,7 @@ def _tags(values: Iterable[Tag | int]) -> list[Tag]:
 
 
 def person_update(
-    *, actor: Any, person: Person, data: dict[str, Any], expected_version: int, reason: str = "", request: Any = None
+    *, actor: Actor, person: Person, data: dict[str, Any], expected_version: int, reason: str = ""
 ) -> Person:
     """Change a person's details. Refused if someone saved since ``expected_version`` was read."""
     if not allowed(actor, CHANGE, person):
@@ -226,13 +227,11 @@ def person_update(
         if tags_after != tags_before:
             changes["tags"] = ["、".join(tags_before), "、".join(tags_after)]
         if changes:
-            record_event(
-                actor=actor, action=EventAction.UPDATED, target=person, changes=changes, reason=reason, request=request
-            )
+            record_event(actor=actor, action=EventAction.UPDATED, target=person, changes=changes, reason=reason)
     return person
 
 
-def person_change_status(*, actor: Any, person: Person, status: str, reason: str, request: Any = None) -> Person:
+def person_change_status(*, actor: Actor, person: Person, status: str, reason: str) -> Person:
     """Mark a person as moved out, deceased or living here again. A reason is required."""
     if not allowed(actor, CHANGE, person):
         raise PermissionDenied
@@ -249,12 +248,12 @@ def person_change_status(*, actor: Any, person: Person, status: str, reason: str
         person.refresh_from_db()
         record_event(
             actor=actor, action=EventAction.STATUS_CHANGED, target=person,
-            changes={"status": [old, person.status]}, reason=reason, request=request,
+            changes={"status": [old, person.status]}, reason=reason,
         )  # fmt: skip
     return person
 
 
-def person_reveal(*, actor: Any, person: Person, field: str, request: Any = None) -> str:
+def person_reveal(*, actor: Actor, person: Person, field: str) -> str:
     """Return the full ID or phone number and log that ``actor`` saw it."""
     if field not in ("id_number", "phone"):
         raise ValueError(field)
@@ -263,7 +262,5 @@ def person_reveal(*, actor: Any, person: Person, field: str, request: Any = None
     token = person.id_number_encrypted if field == "id_number" else person.phone_encrypted
     value = crypto.decrypt(token)
     if value:
-        record_event(
-            actor=actor, action=EventAction.UNMASKED, target=person, changes={"field": [field, field]}, request=request
-        )
+        record_event(actor=actor, action=EventAction.UNMASKED, target=person, changes={"field": [field, field]})
     return value

@@ -2,13 +2,14 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
+from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.core.versioning import StaleEdit
 from dangjian.core.views import add_service_errors, is_htmx
@@ -18,11 +19,11 @@ from dangjian.people.models import Gender
 
 
 @vary_on_headers("HX-Request")
-def person_list(request: HttpRequest) -> HttpResponse:
-    scope = scope_for(request.user)
+def person_list(request: ActorRequest) -> HttpResponse:
+    scope = request.actor.scope
     wide = scope.has_role("district_admin") or scope.superuser
-    form, filters, params = people_filters(request.GET, user=request.user, wide=wide)
-    page = selectors.people_page(user=request.user, filters=filters, number=request.GET.get("page"))
+    form, filters, params = people_filters(request.GET, actor=request.actor, wide=wide)
+    page = selectors.people_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
     query = params.copy()
     query.pop("page", None)
     context = {
@@ -38,28 +39,28 @@ def person_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-def person_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_for(user=request.user, pk=pk)
+def person_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(actor=request.actor, pk=pk)
     context = {
         "person": person,
         "member": getattr(person, "member", None),
         "tags": list(person.tags.all()),
         "timeline": selectors.person_timeline(person=person),
-        "can_change": allowed(request.user, CHANGE, person),
-        "can_unmask": allowed(request.user, UNMASK, person),
+        "can_change": allowed(request.actor, CHANGE, person),
+        "can_unmask": allowed(request.actor, UNMASK, person),
         "status_form": StatusForm(initial={"status": person.status}),
     }
     return render(request, "people/person_detail.html", context)
 
 
 @require_http_methods(["GET", "POST"])
-def person_create(request: HttpRequest) -> HttpResponse:
-    if not scope_for(request.user).can(CREATE):
+def person_create(request: ActorRequest) -> HttpResponse:
+    if not request.actor.scope.can(CREATE):
         raise Http404
-    form = PersonForm(request.POST or None, user=request.user)
+    form = PersonForm(request.POST or None, actor=request.actor)
     if request.method == "POST" and form.is_valid():
         try:
-            person = services.person_create(actor=request.user, data=form.service_data(), request=request)
+            person = services.person_create(actor=request.actor, data=form.service_data())
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -69,15 +70,15 @@ def person_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_for(user=request.user, pk=pk, action=CHANGE)
+def person_edit(request: ActorRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(actor=request.actor, pk=pk, action=CHANGE)
     initial = {
         "name": person.name, "gender": person.gender, "birth_date": person.birth_date,
         "ethnicity": person.ethnicity, "education": person.education, "region": person.region,
         "address": person.address, "tags": list(person.tags.all()), "notes": person.notes,
         "version": person.version,
     }  # fmt: skip
-    form = PersonForm(request.POST or None, user=request.user, editing=True, initial=initial)
+    form = PersonForm(request.POST or None, actor=request.actor, editing=True, initial=initial)
     # The ID and phone fields start empty: leaving them empty keeps the stored numbers.
     if request.method == "POST" and form.is_valid():
         data = form.service_data()
@@ -86,9 +87,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 data.pop(field, None)
         try:
             services.person_update(
-                actor=request.user, person=person, data=data,
+                actor=request.actor, person=person, data=data,
                 expected_version=form.cleaned_data.get("version") or 0,
-                reason=form.cleaned_data.get("reason", ""), request=request,
+                reason=form.cleaned_data.get("reason", ""),
             )  # fmt: skip
         except StaleEdit as exc:
             form.add_error(None, exc.messages)
@@ -103,14 +104,14 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def person_status(request: HttpRequest, pk: int) -> HttpResponse:
-    person = selectors.person_for(user=request.user, pk=pk, action=CHANGE)
+def person_status(request: ActorRequest, pk: int) -> HttpResponse:
+    person = selectors.person_for(actor=request.actor, pk=pk, action=CHANGE)
     form = StatusForm(request.POST)
     if form.is_valid():
         try:
             services.person_change_status(
-                actor=request.user, person=person, status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"], request=request,
+                actor=request.actor, person=person, status=form.cleaned_data["status"],
+                reason=form.cleaned_data["reason"],
             )  # fmt: skip
         except ValidationError as exc:
             for error in exc.messages:
@@ -123,13 +124,13 @@ def person_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+def person_reveal(request: ActorRequest, pk: int, field: str) -> HttpResponse:
     """Show one full number; logged. An htmx request gets just the number."""
     if field not in ("id_number", "phone"):
         raise Http404
-    person = selectors.person_for(user=request.user, pk=pk, action=UNMASK)
+    person = selectors.person_for(actor=request.actor, pk=pk, action=UNMASK)
     try:
-        value = services.person_reveal(actor=request.user, person=person, field=field, request=request)
+        value = services.person_reveal(actor=request.actor, person=person, field=field)
     except PermissionDenied:
         raise Http404 from None
     context = {"person": person, "field": field, "value": value}
@@ -139,7 +140,7 @@ def person_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
 
 
 @require_POST
-def validate_field(request: HttpRequest) -> HttpResponse:
+def validate_field(request: ActorRequest) -> HttpResponse:
     """Inline validation of the ID number or mobile while typing (htmx); the service checks again on save."""
     field = request.POST.get("field", "")
     value = request.POST.get(field, "")
@@ -162,11 +163,11 @@ def validate_field(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def person_export(request: HttpRequest) -> HttpResponse:
+def person_export(request: ActorRequest) -> HttpResponse:
     """Start an .xlsx export of the list as currently filtered; the job page shows its progress."""
     try:
         job = exports.people_export_start(
-            actor=request.user,
+            actor=request.actor,
             query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
         )

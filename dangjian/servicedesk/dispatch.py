@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from dangjian.accounts.models import RoleGrant
 from dangjian.accounts.roles import Role
 from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.orgs.models import Organization, OrgKind, RegionLevel
 from dangjian.people.models import Member, MembershipStatus
 from dangjian.servicedesk.models import OPEN_STATES, AssigneeKind, ServiceRequest
@@ -55,7 +56,7 @@ def _load(counts: dict[int, int], key: int | None, suggestion: Suggestion) -> No
         suggestion.reasons.append(_("nothing in hand"))
 
 
-def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Suggestion]:
+def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Suggestion]:
     """Ranked candidates for ``req`` among those the dispatcher may see (a constant number of queries)."""
     community = req.community
     grid = req.region if req.region.level == RegionLevel.GRID else None
@@ -99,7 +100,7 @@ def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Sugge
 
     if skills:
         members = (
-            restrict(Member.objects.all(), user, VIEW)
+            restrict(Member.objects.all(), actor, VIEW)
             .filter(
                 status=MembershipStatus.NORMAL,
                 person__region__path__startswith=community.path,
@@ -125,7 +126,7 @@ def suggestions(*, user: Any, req: ServiceRequest, limit: int = 8) -> list[Sugge
             found.append(item)
 
     branches = (
-        restrict(Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), user, VIEW)
+        restrict(Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), actor, VIEW)
         .filter(region=community)
         .annotate(
             skilled=Count(
@@ -168,7 +169,7 @@ ASSIGNEE_FIELD = {
 }
 
 
-def resolve_assignee(*, actor: Any, kind: str, pk: int | None) -> dict[str, Any]:
+def resolve_assignee(*, actor: Actor, kind: str, pk: int | None) -> dict[str, Any]:
     """The one to dispatch to, as ``request_dispatch`` takes it (``{"user": …}``, ``{"grid": …}``…),
     looked up only among those the dispatcher may see: a staff member granted a role in the
     dispatcher's scope, a person, an organisation or a grid in it. Anything else is None, so the

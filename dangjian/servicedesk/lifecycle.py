@@ -38,8 +38,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from dangjian.accounts.models import User
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, allowed
+from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, build_event, record_event
 from dangjian.core.models import PATH_STEP, Event
@@ -123,26 +125,26 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _person_of(actor: Any) -> int | None:
-    return scope_for(actor).person_id if getattr(actor, "is_authenticated", False) else None
+def _person_of(actor: Actor) -> int | None:
+    return actor.scope.person_id if actor.is_authenticated else None
 
 
-def is_requester(actor: Any, req: ServiceRequest, token: str = "") -> bool:
+def is_requester(actor: Actor, req: ServiceRequest, token: str = "") -> bool:
     if token and secrets.compare_digest(token.encode(), req.token.encode()):
         return True
     person_id = _person_of(actor)
     return bool(person_id and req.requester_id == person_id)
 
 
-def is_staff_for(actor: Any, req: ServiceRequest) -> bool:
-    return getattr(actor, "is_authenticated", False) and allowed(actor, CHANGE, req)
+def is_staff_for(actor: Actor, req: ServiceRequest) -> bool:
+    return actor.is_authenticated and allowed(actor, CHANGE, req)
 
 
-def is_handler(actor: Any, req: ServiceRequest) -> bool:
-    return bool(getattr(actor, "is_authenticated", False) and req.assignee_user_id == actor.pk)
+def is_handler(actor: Actor, req: ServiceRequest) -> bool:
+    return bool(actor.is_authenticated and req.assignee_user_id == actor.user_id)
 
 
-def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
+def may(actor: Actor, req: ServiceRequest, action: str, token: str = "") -> bool:
     """Whether ``actor`` may perform ``action`` on ``req`` in its current state (for showing
     buttons; the transition itself checks again under the row lock)."""
     if action in TRANSITIONS and req.state not in TRANSITIONS[action]:
@@ -166,47 +168,47 @@ def may(actor: Any, req: ServiceRequest, action: str, token: str = "") -> bool:
     return is_staff_for(actor, req)
 
 
-def covers_street(actor: Any, req: ServiceRequest) -> bool:
+def covers_street(actor: Actor, req: ServiceRequest) -> bool:
     """An escalated request is for the street: users whose grant covers the community's street."""
-    scope = scope_for(actor)
+    scope = actor.scope
     if scope.superuser:
         return True
     street_path = req.community.path[:-PATH_STEP]
     return any(street_path.startswith(p) for p in scope.nodes(CHANGE).region_paths)
 
 
-def handled_by(actor: Any, req: ServiceRequest) -> bool:
+def handled_by(actor: Actor, req: ServiceRequest) -> bool:
     """Whether ``actor`` handles ``req`` or reported it handled: they cannot judge their own work
     (confirm, rate or call back), even when the request is their own."""
-    if not getattr(actor, "is_authenticated", False):
+    if not actor.is_authenticated:
         return False
-    return is_handler(actor, req) or req.steps.filter(action="handle", actor=actor).exists()
+    return is_handler(actor, req) or req.steps.filter(action="handle", actor_id=actor.user_id).exists()
 
 
-def may_sign_off(actor: Any, req: ServiceRequest) -> bool:
+def may_sign_off(actor: Actor, req: ServiceRequest) -> bool:
     """A classification is signed off by someone with the secretary's rights on this request
     (the export right) who did not make it."""
     return (
         bool(req.classification)
         and not req.signed_off_at
-        and req.classified_by_id != getattr(actor, "pk", None)
+        and req.classified_by_id != actor.user_id
         and is_staff_for(actor, req)
         and allowed(actor, EXPORT, req)
     )
 
 
-def may_call_back(actor: Any, req: ServiceRequest) -> bool:
+def may_call_back(actor: Actor, req: ServiceRequest) -> bool:
     """Callbacks are made on the requests the sweep sampled (callbacks_sample), by someone who
     may see the request but did not handle it."""
     from dangjian.servicedesk.models import Callback
 
-    if not getattr(actor, "is_authenticated", False) or handled_by(actor, req):
+    if not actor.is_authenticated or handled_by(actor, req):
         return False
     if not Callback.objects.filter(request=req).exists():
         return False
     return (
         allowed(actor, VIEW, req)
-        and scope_for(actor).can(CHANGE)
+        and actor.scope.can(CHANGE)
         and not (req.requester_id and req.requester_id == _person_of(actor))
     )
 
@@ -255,11 +257,9 @@ def check_attachments(files: Iterable[Any], errors: dict[str, list[str]], alread
     return files
 
 
-def _save_attachments(req: ServiceRequest, files: list[Any], actor: Any) -> None:
+def _save_attachments(req: ServiceRequest, files: list[Any], actor: Actor) -> None:
     for upload in files:
-        RequestAttachment.objects.create(
-            request=req, file=upload, name=str(upload.name)[-100:], uploaded_by=_user(actor)
-        )
+        RequestAttachment.objects.create(request=req, file=upload, name=str(upload.name)[-100:], uploaded_by=actor.user)
 
 
 def _in_range(value: Any, limit: int) -> bool:
@@ -270,13 +270,9 @@ def _in_range(value: Any, limit: int) -> bool:
     return -limit <= number <= limit
 
 
-def _user(actor: Any) -> Any:
-    return actor if getattr(actor, "is_authenticated", False) else None
-
-
 def request_submit(
     *,
-    actor: Any,
+    actor: Actor,
     channel: str,
     category: ServiceCategory | None,
     description: str,
@@ -290,7 +286,6 @@ def request_submit(
     attachments: Iterable[Any] = (),
     is_public: bool = False,
     reopened_from: ServiceRequest | None = None,
-    request: Any = None,
     now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """Take in a request from any channel. Staff recording at the desk or by phone need CREATE
@@ -313,7 +308,7 @@ def request_submit(
         ]
     own_person = _person_of(actor)
     on_behalf = requester is not None and requester.pk != own_person
-    if on_behalf and not (getattr(actor, "is_authenticated", False) and allowed(actor, VIEW, requester)):
+    if on_behalf and not (actor.is_authenticated and allowed(actor, VIEW, requester)):
         raise PermissionDenied
     if region is None and requester is not None:
         region = requester.region
@@ -351,15 +346,15 @@ def request_submit(
             category=category, channel=channel, description=description, region=region, community=community,
             level=category.default_level, requester=requester, contact_name=(contact_name or "").strip()[:50],
             address=(address or "").strip()[:200], latitude=latitude, longitude=longitude,
-            submitted_by=_user(actor), token=secrets.token_urlsafe(16), submitted_at=now,
+            submitted_by=actor.user, token=secrets.token_urlsafe(16), submitted_at=now,
             response_due_at=response_due, resolution_due_at=resolution_due, is_public=bool(is_public),
             reopened_from=reopened_from,
         )  # fmt: skip
         crypto.protect(req, "phone", number, purpose=PHONE_PURPOSE)
         req.save()
         _save_attachments(req, files, actor)
-        RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=_user(actor), at=now)
-        record_event(actor=actor, action=EventAction.CREATED, target=req, request=request,
+        RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=actor.user, at=now)
+        record_event(actor=actor, action=EventAction.CREATED, target=req,
                      changes={"category": [None, category.name], "channel": [None, channel]})  # fmt: skip
     return req
 
@@ -369,7 +364,7 @@ def request_submit(
 
 def _transition(
     *,
-    actor: Any,
+    actor: Actor,
     req: ServiceRequest,
     action: str,
     new_state: str | None,
@@ -381,7 +376,6 @@ def _transition(
     expected_version: int | None = None,
     change: Callable[[ServiceRequest, dt.datetime], dict[str, Any]] | None = None,
     public: bool = True,
-    request: Any = None,
     now: dt.datetime | None = None,
     step_note: str | None = None,
 ) -> ServiceRequest:
@@ -418,10 +412,10 @@ def _transition(
         if step_note is not None:
             note = step_note
         RequestStep.objects.create(request=locked, action=action, old_state=old_state, new_state=locked.state,
-                                   actor=_user(actor), at=now, note=note, is_public=public)  # fmt: skip
+                                   actor=actor.user, at=now, note=note, is_public=public)  # fmt: skip
         changes: dict[str, Any] = {"state": [old_state, locked.state]} if old_state != locked.state else {}
         record_event(actor=actor, action=EventAction.STATUS_CHANGED if changes else EventAction.UPDATED,
-                     target=locked, changes=changes, reason=note, request=request)  # fmt: skip
+                     target=locked, changes=changes, reason=note)  # fmt: skip
     return locked
 
 
@@ -446,26 +440,24 @@ def _responded(req: ServiceRequest, now: dt.datetime) -> dict[str, Any]:
     return {} if req.first_response_at else {"first_response_at": now}
 
 
-def request_accept(*, actor: Any, req: ServiceRequest, note: str = "", expected_version: int | None = None,
-                   request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_accept(*, actor: Actor, req: ServiceRequest, note: str = "", expected_version: int | None = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """受理: the desk has contacted the requester (this is the first response)."""
     return _transition(actor=actor, req=req, action="accept", new_state=S.ACCEPTED,
                        check=lambda r: is_staff_for(actor, r), note=note, expected_version=expected_version,
-                       change=_responded, request=request, now=now)  # fmt: skip
+                       change=_responded, now=now)  # fmt: skip
 
 
 def request_dispatch(
     *,
-    actor: Any,
+    actor: Actor,
     req: ServiceRequest,
     kind: str,
-    user: Any = None,
+    user: User | None = None,
     person: Person | None = None,
     organization: Organization | None = None,
     grid: Region | None = None,
     note: str = "",
     expected_version: int | None = None,
-    request: Any = None,
     now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """派单 to a grid, a staff member, a branch or a volunteer member. Dispatching a request not
@@ -492,11 +484,11 @@ def request_dispatch(
         return {**fields, **_responded(r, moment)}
 
     return _transition(actor=actor, req=req, action="dispatch", new_state=S.DISPATCHED, check=check, note=note,
-                       expected_version=expected_version, change=change, public=False, request=request,
+                       expected_version=expected_version, change=change, public=False,
                        now=now)  # fmt: skip
 
 
-def _check_assignee(req: ServiceRequest, kind: str, user: Any, person: Person | None,
+def _check_assignee(req: ServiceRequest, kind: str, user: User | None, person: Person | None,
                     organization: Organization | None, grid: Region | None) -> tuple[dict[str, list[str]], Any]:  # fmt: skip
     """Who a request may go to: a grid or branch of its community, a staff member who can see
     it, a party member in good standing with an account."""
@@ -508,7 +500,8 @@ def _check_assignee(req: ServiceRequest, kind: str, user: Any, person: Person | 
     if kind == AssigneeKind.STAFF:
         if user is None or not getattr(user, "is_active", False):
             return {"assignee": [_("Choose the staff member.")]}, None
-        if not (scope_for(user).has_role(*STAFF_ROLES) and allowed(user, VIEW, req)):
+        candidate = Actor.for_user(user, via="web")  # could they act on it, were they to sign in
+        if not (candidate.scope.has_role(*STAFF_ROLES) and allowed(candidate, VIEW, req)):
             return {"assignee": [_("%(name)s is not a staff member who can see this request.") % {"name": user}]}, None
         return {}, user
     if kind == AssigneeKind.VOLUNTEER:
@@ -535,14 +528,14 @@ def _check_assignee(req: ServiceRequest, kind: str, user: Any, person: Person | 
     return {"assignee": [_("Choose whom to dispatch it to.")]}, None
 
 
-def request_start(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+def request_start(*, actor: Actor, req: ServiceRequest, note: str = "",
                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     return _transition(actor=actor, req=req, action="start", new_state=S.IN_PROGRESS,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note, request=request,
+                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
                        now=now)  # fmt: skip
 
 
-def request_return(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+def request_return(*, actor: Actor, req: ServiceRequest, note: str,
                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """退回: the handler cannot take it (wrong assignment); it goes back to the desk, unassigned."""
 
@@ -552,11 +545,11 @@ def request_return(*, actor: Any, req: ServiceRequest, note: str, request: Any =
 
     return _transition(actor=actor, req=req, action="return", new_state=S.RETURNED,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Say why it is returned."), change=change, public=False, request=request,
+                       note_required=_("Say why it is returned."), change=change, public=False,
                        now=now)  # fmt: skip
 
 
-def request_suspend(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+def request_suspend(*, actor: Actor, req: ServiceRequest, note: str,
                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """挂起 while waiting for the requester: the clock stops until it is resumed."""
 
@@ -565,8 +558,7 @@ def request_suspend(*, actor: Any, req: ServiceRequest, note: str, request: Any 
 
     return _transition(actor=actor, req=req, action="suspend", new_state=S.SUSPENDED,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Say what you are waiting for from the requester."), change=change,
-                       request=request, now=now)  # fmt: skip
+                       note_required=_("Say what you are waiting for from the requester."), change=change, now=now)  # fmt: skip
 
 
 def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
@@ -583,14 +575,14 @@ def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
     return fields
 
 
-def request_resume(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+def request_resume(*, actor: Actor, req: ServiceRequest, note: str = "",
                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     return _transition(actor=actor, req=req, action="resume", new_state=None,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       change=_resume_change, request=request, now=now)  # fmt: skip
+                       change=_resume_change, now=now)  # fmt: skip
 
 
-def request_escalate(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+def request_escalate(*, actor: Actor, req: ServiceRequest, note: str,
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """升级 (吹哨): the community cannot solve it alone; the street takes it over."""
 
@@ -599,11 +591,10 @@ def request_escalate(*, actor: Any, req: ServiceRequest, note: str, request: Any
 
     return _transition(actor=actor, req=req, action="escalate", new_state=S.ESCALATED,
                        check=lambda r: is_staff_for(actor, r), note=note,
-                       note_required=_("Say what the community cannot solve alone."), change=change,
-                       request=request, now=now)  # fmt: skip
+                       note_required=_("Say what the community cannot solve alone."), change=change, now=now)  # fmt: skip
 
 
-def request_transfer(*, actor: Any, req: ServiceRequest, region: Region | None, note: str, request: Any = None,
+def request_transfer(*, actor: Actor, req: ServiceRequest, region: Region | None, note: str,
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """转派 to another community (it belongs there): it starts there as submitted; its deadlines
     keep running (the requester has been waiting all along)."""
@@ -621,11 +612,10 @@ def request_transfer(*, actor: Any, req: ServiceRequest, region: Region | None, 
     if target.pk == req.community_id:
         raise ValidationError({"region": [_("The request is already in this community.")]})
     return _transition(actor=actor, req=req, action="transfer", new_state=S.SUBMITTED, check=check, note=note,
-                       note_required=_("Say why it belongs to the other community."), change=change,
-                       request=request, now=now)  # fmt: skip
+                       note_required=_("Say why it belongs to the other community."), change=change, now=now)  # fmt: skip
 
 
-def request_handle(*, actor: Any, req: ServiceRequest, result: str, request: Any = None,
+def request_handle(*, actor: Actor, req: ServiceRequest, result: str,
                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """办结: the handler reports what was done. It is not "resolved" until the requester says so."""
     result = (result or "").strip()
@@ -642,7 +632,7 @@ def request_handle(*, actor: Any, req: ServiceRequest, result: str, request: Any
 
     return _transition(actor=actor, req=req, action="handle", new_state=S.HANDLED,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=result,
-                       note_field="result", note_max=DESCRIPTION_MAX, change=change, request=request,
+                       note_field="result", note_max=DESCRIPTION_MAX, change=change,
                        now=now)  # fmt: skip
 
 
@@ -666,8 +656,8 @@ def _check_score(score: Any) -> None:
         raise ValidationError({"score": [_("Choose a rating from 1 to 5.")]})
 
 
-def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: Any = None, comment: str = "",
-                    token: str = "", request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_confirm(*, actor: Actor, req: ServiceRequest, resolved: bool, score: Any = None, comment: str = "",
+                    token: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """The requester says whether it is resolved (and may rate it). Not resolved sends it back
     to the handler, with the requester's words as the reason."""
     _check_score(score)
@@ -689,12 +679,12 @@ def request_confirm(*, actor: Any, req: ServiceRequest, resolved: bool, score: A
 
     return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
                        new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token) and not handled_by(actor, r),
-                       note=comment, note_field="comment", change=change, request=request, now=now,
+                       note=comment, note_field="comment", change=change, now=now,
                        step_note="" if resolved else None)  # fmt: skip
 
 
-def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolved: bool | None = None,
-                     score: Any = None, note: str = "", request: Any = None,
+def request_callback(*, actor: Actor, req: ServiceRequest, answered: bool, resolved: bool | None = None,
+                     score: Any = None, note: str = "",
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """回访 by someone who did not handle it. Reaching the requester records their verdict (and
     rating); not reaching them leaves the request handled, waiting for another try."""
@@ -706,7 +696,7 @@ def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolve
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         Callback.objects.update_or_create(
-            request=r, defaults={"caller": _user(actor), "done_at": moment, "answered": answered,
+            request=r, defaults={"caller": actor.user, "done_at": moment, "answered": answered,
                                  "resolved": resolved if answered else None, "note": (note or "").strip()[:500]},
         )  # fmt: skip
         if not answered:
@@ -717,32 +707,30 @@ def request_callback(*, actor: Any, req: ServiceRequest, answered: bool, resolve
 
     # The caller's note is among staff: the step is not shown to the requester.
     return _transition(actor=actor, req=req, action="callback", new_state=None,
-                       check=lambda r: may_call_back(actor, r), note=note, change=change, public=False,
-                       request=request, now=now)  # fmt: skip
+                       check=lambda r: may_call_back(actor, r), note=note, change=change, public=False, now=now)  # fmt: skip
 
 
-def request_close(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+def request_close(*, actor: Actor, req: ServiceRequest, note: str = "",
                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.CONFIRMED}
 
     return _transition(actor=actor, req=req, action="close", new_state=S.CLOSED,
-                       check=lambda r: is_staff_for(actor, r), note=note, change=change, request=request,
+                       check=lambda r: is_staff_for(actor, r), note=note, change=change,
                        now=now)  # fmt: skip
 
 
-def request_withdraw(*, actor: Any, req: ServiceRequest, note: str = "", token: str = "", request: Any = None,
+def request_withdraw(*, actor: Actor, req: ServiceRequest, note: str = "", token: str = "",
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.WITHDRAWN, "paused_since": None}
 
     return _transition(actor=actor, req=req, action="withdraw", new_state=S.CLOSED,
-                       check=lambda r: is_requester(actor, r, token), note=note, change=change, request=request,
+                       check=lambda r: is_requester(actor, r, token), note=note, change=change,
                        now=now)  # fmt: skip
 
 
-def request_merge(*, actor: Any, req: ServiceRequest, original: ServiceRequest | None, note: str = "",
-                  request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_merge(*, actor: Actor, req: ServiceRequest, original: ServiceRequest | None, note: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """Close as a duplicate of ``original`` (which the requester can follow instead)."""
     if original is None or not allowed(actor, VIEW, original):
         raise ValidationError({"original": [_("Enter the number of the request this one repeats.")]})
@@ -758,12 +746,11 @@ def request_merge(*, actor: Any, req: ServiceRequest, original: ServiceRequest |
                 "paused_since": None}  # fmt: skip
 
     return _transition(actor=actor, req=req, action="merge", new_state=S.CLOSED,
-                       check=lambda r: is_staff_for(actor, r), note=note or original.number, change=change,
-                       request=request, now=now)  # fmt: skip
+                       check=lambda r: is_staff_for(actor, r), note=note or original.number, change=change, now=now)  # fmt: skip
 
 
-def request_add_info(*, actor: Any, req: ServiceRequest, note: str, attachments: Iterable[Any] = (),
-                     token: str = "", request: Any = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_add_info(*, actor: Actor, req: ServiceRequest, note: str, attachments: Iterable[Any] = (),
+                     token: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """The requester adds information. A request on hold for them resumes."""
     errors: dict[str, list[str]] = {}
     files = check_attachments(attachments, errors, already=req.attachments.count())
@@ -778,19 +765,19 @@ def request_add_info(*, actor: Any, req: ServiceRequest, note: str, attachments:
 
     return _transition(actor=actor, req=req, action="info", new_state=None,
                        check=lambda r: is_requester(actor, r, token) and r.is_open, note=note,
-                       note_required=_("Write what you want to add."), change=change, request=request,
+                       note_required=_("Write what you want to add."), change=change,
                        now=now)  # fmt: skip
 
 
-def request_note(*, actor: Any, req: ServiceRequest, note: str, request: Any = None,
+def request_note(*, actor: Actor, req: ServiceRequest, note: str,
                  now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """An internal note among staff and handlers (not shown to the requester)."""
     return _transition(actor=actor, req=req, action="note", new_state=None,
                        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Write the note."), public=False, request=request, now=now)  # fmt: skip
+                       note_required=_("Write the note."), public=False, now=now)  # fmt: skip
 
 
-def request_reopen(*, actor: Any, req: ServiceRequest, note: str, token: str = "", request: Any = None,
+def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str = "",
                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """重开 within 30 days: a new request linked to the original, which keeps its history."""
     now = _now(now)
@@ -813,30 +800,30 @@ def request_reopen(*, actor: Any, req: ServiceRequest, note: str, token: str = "
                 _("This request was already reopened as %(number)s; follow that one.") % {"number": again.number},
                 code="reopened",
             )
-        new = _reopen_copy(actor, req, note, request, now)
+        new = _reopen_copy(actor, req, note, now)
         RequestStep.objects.create(request=req, action="reopen", old_state=req.state, new_state=req.state,
-                                   actor=_user(actor), at=now, note=new.number)  # fmt: skip
+                                   actor=actor.user, at=now, note=new.number)  # fmt: skip
     return new
 
 
-def _reopen_copy(actor: Any, req: ServiceRequest, note: str, request: Any, now: dt.datetime) -> ServiceRequest:
+def _reopen_copy(actor: Actor, req: ServiceRequest, note: str, now: dt.datetime) -> ServiceRequest:
     """Reopening keeps the original's requester and contact as they were, whoever reopens it."""
     response_due, resolution_due = _deadlines(req.category, now)
     new = ServiceRequest.objects.create(
         category=req.category, channel=req.channel, description=f"{note}\n\n——{req.description}"[:DESCRIPTION_MAX],
         region=req.region, community=req.community, level=req.category.default_level, requester=req.requester,
         contact_name=req.contact_name, phone_encrypted=req.phone_encrypted, phone_hash=req.phone_hash,
-        phone_masked=req.phone_masked, address=req.address, submitted_by=_user(actor),
+        phone_masked=req.phone_masked, address=req.address, submitted_by=actor.user,
         token=secrets.token_urlsafe(16), submitted_at=now, response_due_at=response_due,
         resolution_due_at=resolution_due, reopened_from=req,
     )  # fmt: skip
-    RequestStep.objects.create(request=new, action="submit", new_state=new.state, actor=_user(actor), at=now, note=note)
-    record_event(actor=actor, action=EventAction.CREATED, target=new, request=request,
+    RequestStep.objects.create(request=new, action="submit", new_state=new.state, actor=actor.user, at=now, note=note)
+    record_event(actor=actor, action=EventAction.CREATED, target=new,
                  changes={"reopens": [None, req.number]})  # fmt: skip
     return new
 
 
-def request_classify(*, actor: Any, req: ServiceRequest, classification: str, note: str, request: Any = None,
+def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, note: str,
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """Propose 不合理/不属实/非本级事权 with grounds. It has no effect on the rates until a second
     person signs it off; an empty classification withdraws a proposal not yet signed off."""
@@ -851,14 +838,13 @@ def request_classify(*, actor: Any, req: ServiceRequest, classification: str, no
         if r.signed_off_at:
             raise ValidationError(_("The classification has been signed off and cannot be changed."), code="state")
         return {"classification": classification, "classification_note": (note or "").strip()[:500],
-                "classified_by": _user(actor) if classification else None}  # fmt: skip
+                "classified_by": actor.user if classification else None}  # fmt: skip
 
     return _transition(actor=actor, req=req, action="classify", new_state=None,
-                       check=lambda r: is_staff_for(actor, r), note=note, change=change, public=False,
-                       request=request, now=now)  # fmt: skip
+                       check=lambda r: is_staff_for(actor, r), note=note, change=change, public=False, now=now)  # fmt: skip
 
 
-def request_sign_off(*, actor: Any, req: ServiceRequest, note: str = "", request: Any = None,
+def request_sign_off(*, actor: Actor, req: ServiceRequest, note: str = "",
                      now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
     """A second reviewer (a secretary or admin, not the one who classified it) signs off: the
     request leaves the rates and, if still open, is closed as classified."""
@@ -869,19 +855,19 @@ def request_sign_off(*, actor: Any, req: ServiceRequest, note: str = "", request
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         if not r.classification or r.signed_off_at:
             raise ValidationError(_("There is no classification waiting for sign-off."), code="state")
-        if r.classified_by_id == getattr(actor, "pk", None):
+        if r.classified_by_id == actor.user_id:
             raise ValidationError(_("Someone other than the one who classified it must sign it off."), code="self")
-        fields: dict[str, Any] = {"signed_off_by": _user(actor), "signed_off_at": moment}
+        fields: dict[str, Any] = {"signed_off_by": actor.user, "signed_off_at": moment}
         if r.is_open:
             fields.update(state=S.CLOSED, closed_at=moment, close_reason=CloseReason.CLASSIFIED, paused_since=None)
         return fields
 
     return _transition(actor=actor, req=req, action="sign_off", new_state=None, check=check, note=note,
-                       change=change, public=False, request=request, now=now)  # fmt: skip
+                       change=change, public=False, now=now)  # fmt: skip
 
 
-def request_set_public(*, actor: Any, req: ServiceRequest, consent: bool | None = None, summary: str | None = None,
-                       token: str = "", request: Any = None) -> ServiceRequest:  # fmt: skip
+def request_set_public(*, actor: Actor, req: ServiceRequest, consent: bool | None = None, summary: str | None = None,
+                       token: str = "") -> ServiceRequest:  # fmt: skip
     """The public board shows a finished case only with the requester's consent and a summary
     written by staff without names, phone numbers or addresses."""
     fields: dict[str, Any] = {}
@@ -898,7 +884,7 @@ def request_set_public(*, actor: Any, req: ServiceRequest, consent: bool | None 
             ServiceRequest.objects.filter(pk=req.pk).update(
                 **fields, updated_at=timezone.now(), version=F("version") + 1
             )
-            record_event(actor=actor, action=EventAction.UPDATED, target=req, request=request,
+            record_event(actor=actor, action=EventAction.UPDATED, target=req,
                          changes={k: [getattr(req, k), v] for k, v in fields.items()})  # fmt: skip
         for name, value in fields.items():
             setattr(req, name, value)
@@ -908,12 +894,12 @@ def request_set_public(*, actor: Any, req: ServiceRequest, consent: bool | None 
 # --- the clock ----------------------------------------------------------------------------------
 
 
-def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
+def sweep(*, actor: Actor) -> dict[str, int]:
     """Run every few minutes (manage.py servicedesk_sweep): flag deadlines that have passed (a
     breach stays a breach, and a resolution breach escalates to the street's overdue list), and
     close handled requests nobody confirmed within CONFIRM_DAYS (they count as neither resolved
-    nor unresolved)."""
-    now = _now(now)
+    nor unresolved). ``actor`` is the system, at the moment the sweep runs."""
+    now = actor.now
     with transaction.atomic():
         responses = ServiceRequest.objects.filter(
             response_breached=False, first_response_at__isnull=True, response_due_at__lt=now,
@@ -949,7 +935,7 @@ def sweep(*, now: dt.datetime | None = None) -> dict[str, int]:
         closed = ServiceRequest.objects.filter(pk__in=stale).select_related("category")
         Event.objects.bulk_create(
             build_event(
-                actor=None,
+                actor=actor,
                 action=EventAction.STATUS_CHANGED,
                 target=r,
                 reason=note,
@@ -1013,13 +999,13 @@ def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
                params={"number": number}, url=url)  # fmt: skip
 
 
-def callbacks_sample(*, rate: float | None = None, now: dt.datetime | None = None) -> int:
+def callbacks_sample(*, actor: Actor, rate: float | None = None) -> int:
     """Sample handled requests for a callback (回访): a fixed share chosen by a keyed hash of the
     id, so neither the handler nor the handling unit picks which of their cases are called."""
     from dangjian.servicedesk.models import Callback
 
     rate = config().callback_rate if rate is None else rate
-    now = _now(now)
+    now = actor.now
     candidates = ServiceRequest.objects.filter(state=S.HANDLED, callback_sampled=False).values_list("pk", flat=True)
     chosen, seen = [], []
     for pk in candidates.iterator(chunk_size=2000):

@@ -15,15 +15,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import scope_for
+from dangjian.core.actors import ActorRequest, client_ip
 from dangjian.core.conf import config
-from dangjian.core.events import client_ip
 from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Region, RegionLevel
@@ -34,7 +33,7 @@ from dangjian.servicedesk.forms import ResidentRequestForm
 from dangjian.servicedesk.models import RequestState
 
 
-def over_anonymous_limit(request: HttpRequest) -> bool:
+def over_anonymous_limit(request: ActorRequest) -> bool:
     """Count this anonymous submission; True when the address or the site has had too many."""
     limits = config()
     keys = (
@@ -59,14 +58,14 @@ def _regions() -> Any:
     return Region.objects.filter(level=RegionLevel.COMMUNITY).select_related("parent").order_by("path")
 
 
-def _own_person(request: HttpRequest) -> Person | None:
-    person_id = scope_for(request.user).person_id
+def _own_person(request: ActorRequest) -> Person | None:
+    person_id = request.actor.scope.person_id
     return Person.objects.select_related("region").filter(pk=person_id).first() if person_id else None
 
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
-def submit(request: HttpRequest) -> HttpResponse:
+def submit(request: ActorRequest) -> HttpResponse:
     person = _own_person(request) if request.user.is_authenticated else None
     anonymous = person is None
     form = ResidentRequestForm(request.POST or None, request.FILES or None, regions=_regions(), anonymous=anonymous)
@@ -79,10 +78,9 @@ def submit(request: HttpRequest) -> HttpResponse:
                 return redirect("portal:board")
             try:
                 req = lifecycle.request_submit(
-                    actor=request.user, channel="web", category=data["category"], description=data["description"],
+                    actor=request.actor, channel="web", category=data["category"], description=data["description"],
                     region=data["region"], requester=person, contact_name=data["contact_name"], phone=data["phone"],
                     address=data["address"], attachments=data["attachments"], is_public=data["is_public"],
-                    request=request,
                 )  # fmt: skip
             except ValidationError as exc:
                 add_service_errors(form, exc)
@@ -96,7 +94,7 @@ def submit(request: HttpRequest) -> HttpResponse:
     context = {
         "form": form,
         "person": person,
-        "mine": request_selectors.own_requests(user=request.user)[:5],
+        "mine": request_selectors.own_requests(actor=request.actor)[:5],
         "families": _families(),
         "streets": _by_street(form.fields["region"].queryset),
         "chosen_category": str(form["category"].value() or ""),
@@ -136,17 +134,17 @@ def _families() -> list[tuple[str, list[tuple[int, str]]]]:
 
 @login_required
 @require_GET
-def mine(request: HttpRequest) -> HttpResponse:
+def mine(request: ActorRequest) -> HttpResponse:
     return render(
-        request, "servicedesk/portal/mine.html", {"rows": request_selectors.own_requests(user=request.user)[:100]}
+        request, "servicedesk/portal/mine.html", {"rows": request_selectors.own_requests(actor=request.actor)[:100]}
     )
 
 
 @login_not_required
 @require_GET
-def track(request: HttpRequest, token: str) -> HttpResponse:
+def track(request: ActorRequest, token: str) -> HttpResponse:
     req = request_selectors.request_by_token(token)
-    may = {a: lifecycle.may(request.user, req, a, token=token) for a in ("confirm", "withdraw", "reopen", "info")}
+    may = {a: lifecycle.may(request.actor, req, a, token=token) for a in ("confirm", "withdraw", "reopen", "info")}
     context = {
         "req": req,
         "token": token,
@@ -160,18 +158,18 @@ def track(request: HttpRequest, token: str) -> HttpResponse:
 
 @login_not_required
 @require_POST
-def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
+def act(request: ActorRequest, token: str, action: str) -> HttpResponse:
     """The requester's actions, authorised by the tracking token (or their own account)."""
     req = request_selectors.request_by_token(token)
     post = request.POST
     note = post.get("note", "")
-    common = {"actor": request.user, "req": req, "token": token, "request": request}
+    common = {"actor": request.actor, "req": req, "token": token}
     try:
         if action == "confirm":
             resolved = post.get("resolved") == "yes"
             lifecycle.request_confirm(resolved=resolved, score=post.get("score") or None, comment=note, **common)
             if post.get("is_public") == "yes":
-                lifecycle.request_set_public(actor=request.user, req=req, consent=True, token=token, request=request)
+                lifecycle.request_set_public(actor=request.actor, req=req, consent=True, token=token)
         elif action == "info":
             lifecycle.request_add_info(note=note, attachments=request.FILES.getlist("attachments"), **common)
         elif action == "withdraw":
@@ -184,7 +182,7 @@ def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
             return redirect("portal:track", token=new.token)
         elif action == "consent":
             lifecycle.request_set_public(
-                actor=request.user, req=req, consent=post.get("is_public") == "yes", token=token, request=request
+                actor=request.actor, req=req, consent=post.get("is_public") == "yes", token=token
             )
         else:
             raise Http404
@@ -200,7 +198,7 @@ def act(request: HttpRequest, token: str, action: str) -> HttpResponse:
 
 @login_not_required
 @require_GET
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: ActorRequest) -> HttpResponse:
     community = None
     if (community_id := parse_id(request.GET.get("community"))) is not None:
         community = Region.objects.filter(pk=community_id, level=RegionLevel.COMMUNITY).first()

@@ -51,7 +51,8 @@ from django.db.models.functions import Cast, Trim
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangjian.core.access import VIEW, minimal_paths, q_for, restrict, scope_for
+from dangjian.core.access import VIEW, minimal_paths, q_for, restrict
+from dangjian.core.actors import Actor
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, Region, RegionLevel
 from dangjian.servicedesk import rates, sla
 from dangjian.servicedesk.models import (
@@ -114,21 +115,19 @@ class EpochSeconds(Func):
         return self.as_sql(compiler, connection, template="ROUND(EXTRACT(EPOCH FROM %(expressions)s))::bigint")
 
 
-def _rating_visible(user: Any) -> Q:
+def _rating_visible(actor: Actor) -> Q:
     """Ratings are anonymous to the handler: the requests whose rating the user may see by the
     Rating rule, less those the user is assigned to or reported handled (request_selectors.
     rating_for hides those on the request page too), as a condition on the request itself."""
     return (
-        _by_rating_rule(user)
-        & ~Q(assignee_user_id=getattr(user, "pk", None))
-        & ~Q(
-            pk__in=RequestStep.objects.filter(action="handle", actor_id=getattr(user, "pk", None)).values("request_id")
-        )
+        _by_rating_rule(actor)
+        & ~Q(assignee_user_id=actor.user_id)
+        & ~Q(pk__in=RequestStep.objects.filter(action="handle", actor_id=actor.user_id).values("request_id"))
     )
 
 
-def _by_rating_rule(user: Any) -> Q:
-    q = q_for(Rating, scope_for(user), VIEW)
+def _by_rating_rule(actor: Actor) -> Q:
+    q = q_for(Rating, actor.scope, VIEW)
     if q is None:
         return Q()
 
@@ -151,18 +150,18 @@ def _by_rating_rule(user: Any) -> Q:
     try:
         return strip(q)
     except NotImplementedError:
-        return Q(rating__in=restrict(Rating.objects.all(), user, VIEW))
+        return Q(rating__in=restrict(Rating.objects.all(), actor, VIEW))
 
 
 # --- where: the user's nodes and the units of a node ---------------------------------------------
 
 
-def root_paths(user: Any) -> tuple[str, ...] | None:
+def root_paths(*, actor: Actor) -> tuple[str, ...] | None:
     """The paths of the top nodes of the region tree whose requests the user may count: where
     their grants for VIEW are, or, for a scope in the organisation tree only (a branch
     secretary), the regions their organisations serve. None for a superuser (every root); empty
     for members, residents and liaisons."""
-    scope = scope_for(user)
+    scope = actor.scope
     if scope.superuser:
         return None
     nodes = scope.nodes(VIEW)
@@ -173,16 +172,16 @@ def root_paths(user: Any) -> tuple[str, ...] | None:
     return paths
 
 
-def sees_rates(user: Any) -> bool:
-    scope = scope_for(user)
+def sees_rates(*, actor: Actor) -> bool:
+    scope = actor.scope
     nodes = scope.nodes(VIEW)
     return scope.superuser or bool(nodes.region_paths or nodes.org_paths)
 
 
-def node_choices(user: Any) -> tuple[list[Region], list[Region]]:
+def node_choices(*, actor: Actor) -> tuple[list[Region], list[Region]]:
     """The user's top nodes, and the nodes they may look at (one query): the top nodes and,
     below them, streets and communities (a grid is shown as a row of its community)."""
-    paths = root_paths(user)
+    paths = root_paths(actor=actor)
     if paths is not None and not paths:
         return [], []
     levels = [RegionLevel.DISTRICT, RegionLevel.STREET, RegionLevel.COMMUNITY]
@@ -232,7 +231,7 @@ class Cohort:
     """The requests behind every figure of one page: the user, the node and the level of its
     rows, the period and the moment "now" against which deadlines are judged."""
 
-    user: Any
+    actor: Actor
     node: Region
     level: str
     period: rates.Period
@@ -282,7 +281,7 @@ class Cohort:
     def base(self, start: dt.datetime, end: dt.datetime) -> QuerySet:
         """Requests submitted in [start, end) in the node, visible to the user, not merged as
         duplicates and not classified with a sign-off (ServiceRequest.excluded)."""
-        qs = restrict(ServiceRequest.objects.all(), self.user, VIEW)
+        qs = restrict(ServiceRequest.objects.all(), self.actor, VIEW)
         return (
             qs.filter(self.node_q(), submitted_at__gte=start, submitted_at__lt=end)
             .filter(Q(classification="") | Q(signed_off_at__isnull=True))
@@ -295,7 +294,7 @@ class Cohort:
 
     def rating_visible(self) -> Q:
         if self._rating_visible is None:
-            self._rating_visible = _rating_visible(self.user)
+            self._rating_visible = _rating_visible(self.actor)
         return self._rating_visible
 
     def repeats(self) -> Exists:
@@ -367,12 +366,12 @@ class Cohort:
 
 
 def build_cohort(
-    *, user: Any, period: rates.Period, node_id: Any = None, level: str = "", now: dt.datetime | None = None
+    *, actor: Actor, period: rates.Period, node_id: Any = None, level: str = "", now: dt.datetime | None = None
 ) -> tuple[Cohort, list[Region]]:
     """The cohort for ``node_id`` (default: the user's first root) with rows at ``level``
     (default: the level below the node), and the nodes the user may choose from. Raises
     OutOfScope for a node the user may not see or a user without any."""
-    roots, choices = node_choices(user)
+    roots, choices = node_choices(actor=actor)
     if not roots:
         raise OutOfScope("no node")
     if node_id in (None, ""):
@@ -384,7 +383,7 @@ def build_cohort(
     levels = levels_below(node)
     if level not in levels:
         level = levels[0]
-    cohort = Cohort(user=user, node=node, level=level, period=period, now=now or timezone.now())
+    cohort = Cohort(actor=actor, node=node, level=level, period=period, now=now or timezone.now())
     _load_units(cohort)
     return cohort, choices
 
@@ -632,7 +631,7 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
         first, after = month.bounds()
         buckets[index] = Q(submitted_at__gte=first, submitted_at__lt=after)
     monthly = Cohort(
-        user=cohort.user, node=cohort.node, level=cohort.level, now=cohort.now, units=cohort.units,
+        actor=cohort.actor, node=cohort.node, level=cohort.level, now=cohort.now, units=cohort.units,
         communities=cohort.communities, street_of=cohort.street_of, _rating_visible=cohort._rating_visible,
         period=rates.Period(rates.PeriodKind.CUSTOM, months[0].start, months[-1].end),
     )  # fmt: skip
@@ -697,7 +696,7 @@ def classified(cohort: Cohort) -> QuerySet:
     """The requests of the node and period that reviewers classified (不合理/不属实/非本级事权):
     those still waiting for a second person's sign-off first, then the latest sign-offs."""
     start, end = cohort.period.bounds()
-    qs = restrict(ServiceRequest.objects.all(), cohort.user, VIEW)
+    qs = restrict(ServiceRequest.objects.all(), cohort.actor, VIEW)
     return (
         qs.filter(cohort.node_q(), submitted_at__gte=start, submitted_at__lt=end)
         .exclude(classification="")

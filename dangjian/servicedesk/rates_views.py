@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -20,7 +20,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from dangjian.core.access import EXPORT, scope_for
+from dangjian.core.access import EXPORT
+from dangjian.core.actors import ActorRequest
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.spreadsheets import build_xlsx
 from dangjian.core.views import is_htmx
@@ -52,8 +53,8 @@ def _level_labels() -> dict[str, str]:
 class _Page:
     """What every rates page parses from the query string: the period, the node, the level."""
 
-    def __init__(self, request: HttpRequest, params: QueryDict) -> None:
-        if not selectors.sees_rates(request.user):
+    def __init__(self, request: ActorRequest, params: QueryDict) -> None:
+        if not selectors.sees_rates(actor=request.actor):
             raise Http404
         self.request = request
         today = timezone.localdate()
@@ -64,7 +65,7 @@ class _Page:
         self.period = period
         try:
             self.cohort, self.nodes = selectors.build_cohort(
-                user=request.user, period=period, node_id=params.get("node") or None, level=params.get("level", "")
+                actor=request.actor, period=period, node_id=params.get("node") or None, level=params.get("level", "")
             )
         except selectors.OutOfScope:
             raise Http404 from None
@@ -219,7 +220,7 @@ def _trend_context(page: _Page, trend_unit: str) -> dict[str, Any]:
 
 @require_GET
 @vary_on_headers("HX-Request")
-def index(request: HttpRequest) -> HttpResponse:
+def index(request: ActorRequest) -> HttpResponse:
     """The measures by unit for the chosen node, level and period, ranked by the chosen measure,
     with a bar chart of it by unit and its trend by month. For a whole district the trend (a year
     of the district's requests) comes after the table: htmx asks for it (``show=trend``), and
@@ -248,7 +249,7 @@ def index(request: HttpRequest) -> HttpResponse:
         for row in table.rows
     ]  # fmt: skip
     lazy = page.cohort.node.level == RegionLevel.DISTRICT and not asked
-    scope = scope_for(request.user)
+    scope = request.actor.scope
     context = {
         **base,
         **page.pickers(),
@@ -312,7 +313,7 @@ def _score(params: QueryDict) -> int | None:
 
 
 @require_GET
-def requests(request: HttpRequest) -> HttpResponse:
+def requests(request: ActorRequest) -> HttpResponse:
     """The requests behind one figure, paged; their number is the figure."""
     page = _Page(request, request.GET)
     measure = request.GET.get("measure", "")
@@ -396,9 +397,9 @@ def export_rows(table: selectors.Table) -> tuple[list[str], list[list[Any]]]:
 
 
 @require_POST
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: ActorRequest) -> HttpResponse:
     """The table as .xlsx, for users who may export; every export is an event."""
-    if not scope_for(request.user).can(EXPORT):
+    if not request.actor.scope.can(EXPORT):
         raise Http404
     page = _Page(request, request.POST)
     table = selectors.rates_table(page.cohort, measure=page.measure)
@@ -406,7 +407,7 @@ def export(request: HttpRequest) -> HttpResponse:
     title = _("Rates %(period)s") % {"period": page.period.key}
     content, count = build_xlsx(title, headers, body, widths=[24, 10] + [12] * (len(headers) - 2))
     record_event(
-        actor=request.user, action=EventAction.EXPORTED, target=page.cohort.node, request=request,
+        actor=request.actor, action=EventAction.EXPORTED, target=page.cohort.node,
         changes={"rates": [None, page.period.key], "level": [None, page.cohort.level], "rows": [None, count]},
     )  # fmt: skip
     response = HttpResponse(content, content_type=XLSX)
@@ -416,7 +417,7 @@ def export(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def classified(request: HttpRequest) -> HttpResponse:
+def classified(request: ActorRequest) -> HttpResponse:
     """The audit list of classified requests (不合理/不属实/非本级事权): grounds, who classified,
     who signed off and when; those waiting for a sign-off first."""
     page = _Page(request, request.GET)

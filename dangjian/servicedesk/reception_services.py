@@ -4,7 +4,6 @@ what is raised there into requests. Writes only; reads are in request_selectors.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, scope_for
+from dangjian.core.access import CHANGE, CREATE, VIEW, allowed
+from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.validators import validate_mobile
 from dangjian.orgs.models import Region, RegionLevel
@@ -24,9 +24,8 @@ RECEPTION_CATEGORY = "deputy-reception"
 MAX_SLOTS = 200
 
 
-def session_create(*, actor: Any, community: Region | None, representative: Person | None, starts_at: dt.datetime | None,
-                   ends_at: dt.datetime | None, place: str, slots: int | None, note: str = "",
-                   request: Any = None) -> ReceptionSession:  # fmt: skip
+def session_create(*, actor: Actor, community: Region | None, representative: Person | None, starts_at: dt.datetime | None,
+                   ends_at: dt.datetime | None, place: str, slots: int | None, note: str = "") -> ReceptionSession:  # fmt: skip
     """Schedule a reception in a community where the actor may create records."""
     errors: dict[str, list[str]] = {}
     if community is None or community.level != RegionLevel.COMMUNITY:
@@ -51,14 +50,14 @@ def session_create(*, actor: Any, community: Region | None, representative: Pers
         session = ReceptionSession.objects.create(
             community=community, representative=representative, starts_at=starts_at, ends_at=ends_at,
             place=place.strip()[:100], slots=slots, note=(note or "").strip()[:300],
-            created_by=actor if getattr(actor, "is_authenticated", False) else None,
+            created_by=actor.user,
         )  # fmt: skip
-        record_event(actor=actor, action=EventAction.CREATED, target=session, request=request,
+        record_event(actor=actor, action=EventAction.CREATED, target=session,
                      changes={"starts_at": [None, starts_at.isoformat()], "place": [None, session.place]})  # fmt: skip
     return session
 
 
-def session_cancel(*, actor: Any, session: ReceptionSession, reason: str, request: Any = None) -> ReceptionSession:
+def session_cancel(*, actor: Actor, session: ReceptionSession, reason: str) -> ReceptionSession:
     if not allowed(actor, CHANGE, session):
         raise PermissionDenied
     if not (reason or "").strip():
@@ -69,14 +68,13 @@ def session_cancel(*, actor: Any, session: ReceptionSession, reason: str, reques
         )
         if not updated:
             raise ValidationError(_("This reception is already cancelled."), code="state")
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=session, reason=reason, request=request,
+        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=session, reason=reason,
                      changes={"cancelled": [False, True]})  # fmt: skip
     session.refresh_from_db()
     return session
 
 
-def booking_create(*, actor: Any, session: ReceptionSession, topic: str, contact_name: str = "", phone: str = "",
-                   request: Any = None, now: dt.datetime | None = None) -> ReceptionBooking:  # fmt: skip
+def booking_create(*, actor: Actor, session: ReceptionSession, topic: str, contact_name: str = "", phone: str = "", now: dt.datetime | None = None) -> ReceptionBooking:  # fmt: skip
     """Book a place: a resident with an account books for themself; without one, a mobile
     number is required. Places are counted under a lock on the session, so the last place
     cannot be booked twice."""
@@ -87,7 +85,7 @@ def booking_create(*, actor: Any, session: ReceptionSession, topic: str, contact
         errors["topic"] = [_("Say in a few words what you want to raise.")]
     elif len(topic) > 500:
         errors["topic"] = [_("Keep it under 500 characters; you can say more at the reception.")]
-    person_id = scope_for(actor).person_id if getattr(actor, "is_authenticated", False) else None
+    person_id = actor.scope.person_id if actor.is_authenticated else None
     number = ""
     if person_id is None:
         try:
@@ -109,15 +107,15 @@ def booking_create(*, actor: Any, session: ReceptionSession, topic: str, contact
                 session=locked, person_id=person_id, contact_name=(contact_name or "").strip()[:50], topic=topic,
                 booked_at=now, **crypto.protected("phone", number, model=ReceptionBooking),
             )  # fmt: skip
-            record_event(actor=actor, action=EventAction.CREATED, target=booking, request=request,
+            record_event(actor=actor, action=EventAction.CREATED, target=booking,
                          changes={"session": [None, str(locked)]})  # fmt: skip
     except IntegrityError as exc:
         raise ValidationError(_("You have already booked a place at this reception."), code="twice") from exc
     return booking
 
 
-def booking_cancel(*, actor: Any, booking: ReceptionBooking, request: Any = None) -> ReceptionBooking:
-    own = booking.person_id and booking.person_id == scope_for(actor).person_id
+def booking_cancel(*, actor: Actor, booking: ReceptionBooking) -> ReceptionBooking:
+    own = booking.person_id and booking.person_id == actor.scope.person_id
     if not (own or allowed(actor, CHANGE, booking.session)):
         raise PermissionDenied
     with transaction.atomic():
@@ -126,14 +124,13 @@ def booking_cancel(*, actor: Any, booking: ReceptionBooking, request: Any = None
         ).update(cancelled_at=timezone.now())
         if not updated:
             raise ValidationError(_("This booking cannot be cancelled any more."), code="state")
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=booking, request=request,
+        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=booking,
                      changes={"cancelled": [False, True]})  # fmt: skip
     booking.refresh_from_db()
     return booking
 
 
-def booking_raise(*, actor: Any, booking: ReceptionBooking, description: str, category: ServiceCategory | None = None,
-                  request: Any = None) -> ServiceRequest:  # fmt: skip
+def booking_raise(*, actor: Actor, booking: ReceptionBooking, description: str, category: ServiceCategory | None = None) -> ServiceRequest:  # fmt: skip
     """At the reception: what the resident raised becomes a request (channel reception), linked
     to the booking, in the session's community, for the resident who booked."""
     session = booking.session
@@ -158,7 +155,6 @@ def booking_raise(*, actor: Any, booking: ReceptionBooking, description: str, ca
             region=requester.region if requester and requester.region.path.startswith(session.community.path)
             else session.community,
             requester=requester, contact_name=contact_name, phone=phone if requester is None else "",
-            request=request,
         )  # fmt: skip
         updated = ReceptionBooking.objects.filter(pk=booking.pk, request__isnull=True).update(request=req)
         if not updated:

@@ -6,12 +6,13 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CREATE, VIEW, restrict, scope_for
+from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
 from dangjian.orgs.models import Region, RegionLevel
@@ -24,20 +25,20 @@ from dangjian.servicedesk.request_views import staff_only
 
 
 @require_http_methods(["GET", "POST"])
-def receptions(request: HttpRequest) -> HttpResponse:
+def receptions(request: ActorRequest) -> HttpResponse:
     """The receptions of the user's communities; users who may create records schedule new ones."""
     staff_only(request)
-    can_create = scope_for(request.user).can(CREATE)
+    can_create = request.actor.scope.can(CREATE)
     form = None
     if can_create:
-        communities = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), request.user, CREATE)
+        communities = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), request.actor, CREATE)
         representatives = restrict(
-            Person.objects.filter(member__isnull=False, member__status="normal"), request.user, VIEW
+            Person.objects.filter(member__isnull=False, member__status="normal"), request.actor, VIEW
         ).order_by("name_pinyin")[:500]
         form = ReceptionForm(request.POST or None, communities=communities, representatives=representatives)
         if request.method == "POST" and form.is_valid():
             try:
-                session = reception_services.session_create(actor=request.user, request=request, **form.cleaned_data)
+                session = reception_services.session_create(actor=request.actor, **form.cleaned_data)
             except ValidationError as exc:
                 add_service_errors(form, exc)
             except PermissionDenied:
@@ -47,13 +48,13 @@ def receptions(request: HttpRequest) -> HttpResponse:
                 return redirect("servicedesk:reception", pk=session.pk)
     elif request.method == "POST":
         raise Http404
-    context = {"rows": request_selectors.receptions_for(user=request.user), "form": form}
+    context = {"rows": request_selectors.receptions_for(actor=request.actor), "form": form}
     return render(request, "servicedesk/receptions/list.html", context)
 
 
 @require_GET
-def reception(request: HttpRequest, pk: int) -> HttpResponse:
-    session = request_selectors.reception_for(user=request.user, pk=pk)
+def reception(request: ActorRequest, pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(actor=request.actor, pk=pk)
     context = {
         "session": session,
         "bookings": request_selectors.bookings(session),
@@ -64,11 +65,10 @@ def reception(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def reception_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    session = request_selectors.reception_for(user=request.user, pk=pk)
+def reception_cancel(request: ActorRequest, pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(actor=request.actor, pk=pk)
     try:
-        reception_services.session_cancel(actor=request.user, session=session, reason=request.POST.get("reason", ""),
-                                          request=request)  # fmt: skip
+        reception_services.session_cancel(actor=request.actor, session=session, reason=request.POST.get("reason", ""))  # fmt: skip
     except PermissionDenied:
         raise Http404 from None
     except ValidationError as exc:
@@ -80,14 +80,14 @@ def reception_cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def booking_raise(request: HttpRequest, pk: int, booking_pk: int) -> HttpResponse:
-    session = request_selectors.reception_for(user=request.user, pk=pk)
+def booking_raise(request: ActorRequest, pk: int, booking_pk: int) -> HttpResponse:
+    session = request_selectors.reception_for(actor=request.actor, pk=pk)
     booking = get_object_or_404(ReceptionBooking, pk=booking_pk, session=session)
     category = ServiceCategory.objects.filter(pk=parse_id(request.POST.get("category")) or 0, is_active=True).first()
     try:
         req = reception_services.booking_raise(
-            actor=request.user, booking=booking, category=category,
-            description=request.POST.get("description", "").strip(), request=request,
+            actor=request.actor, booking=booking, category=category,
+            description=request.POST.get("description", "").strip(),
         )  # fmt: skip
     except PermissionDenied:
         raise Http404 from None
@@ -100,11 +100,11 @@ def booking_raise(request: HttpRequest, pk: int, booking_pk: int) -> HttpRespons
 
 
 def _public_page(
-    request: HttpRequest, *, bound: BookingForm | None = None, bound_pk: int | None = None, status: int = 200
+    request: ActorRequest, *, bound: BookingForm | None = None, bound_pk: int | None = None, status: int = 200
 ) -> HttpResponse:
     """Upcoming receptions with a booking form each (ids prefixed by the reception, so that the
     labels of one form never point at another's fields); a refused booking keeps what was typed."""
-    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
+    anonymous = not (request.user.is_authenticated and request.actor.scope.person_id)
     rows = request_selectors.upcoming_receptions()
     if bound is not None and not any(row.pk == bound_pk and row.left for row in rows):
         # Its reception filled, started or was cancelled meanwhile: the form is not shown again,
@@ -119,29 +119,29 @@ def _public_page(
         )
     context = {
         "rows": rows,
-        "mine": request_selectors.own_bookings(user=request.user) if request.user.is_authenticated else [],
+        "mine": request_selectors.own_bookings(actor=request.actor) if request.user.is_authenticated else [],
     }
     return render(request, "servicedesk/receptions/public.html", context, status=status)
 
 
 @login_not_required
 @require_GET
-def public_receptions(request: HttpRequest) -> HttpResponse:
+def public_receptions(request: ActorRequest) -> HttpResponse:
     """Upcoming receptions anyone may book (who, when, where, places left), and one's bookings."""
     return _public_page(request)
 
 
 @login_not_required
 @require_POST
-def book(request: HttpRequest, pk: int) -> HttpResponse:
+def book(request: ActorRequest, pk: int) -> HttpResponse:
     session = get_object_or_404(ReceptionSession, pk=pk)
-    anonymous = not (request.user.is_authenticated and scope_for(request.user).person_id)
+    anonymous = not (request.user.is_authenticated and request.actor.scope.person_id)
     form = BookingForm(request.POST, anonymous=anonymous, auto_id=f"r{pk}-%s")
     if anonymous and over_anonymous_limit(request):
         return render(request, "servicedesk/portal/limited.html", status=429)
     if form.is_valid():
         try:
-            reception_services.booking_create(actor=request.user, session=session, request=request, **form.cleaned_data)
+            reception_services.booking_create(actor=request.actor, session=session, **form.cleaned_data)
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -153,10 +153,10 @@ def book(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-def booking_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    booking = get_object_or_404(ReceptionBooking, pk=pk, person_id=scope_for(request.user).person_id or -1)
+def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
+    booking = get_object_or_404(ReceptionBooking, pk=pk, person_id=request.actor.scope.person_id or -1)
     try:
-        reception_services.booking_cancel(actor=request.user, booking=booking, request=request)
+        reception_services.booking_cancel(actor=request.actor, booking=booking)
     except ValidationError as exc:
         for message in exc.messages:
             messages.error(request, message)

@@ -12,7 +12,8 @@ from django.db.models import Count, F, Q, QuerySet, Value, prefetch_related_obje
 from django.http import Http404
 from django.utils import timezone
 
-from dangjian.core.access import VIEW, restrict, scope_for
+from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
@@ -54,15 +55,15 @@ def _number_filter(text: str) -> Q | None:
     return Q(pk=pk) if pk is not None else None
 
 
-def queue(*, user: Any, filters: QueueFilters, now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
+def queue(*, actor: Actor, filters: QueueFilters, now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
     """The requests the user may see, as the staff queue shows them: open ones by deadline."""
     now = now or timezone.now()
-    qs = restrict(ServiceRequest.objects.all(), user, VIEW)
+    qs = restrict(ServiceRequest.objects.all(), actor, VIEW)
     view = filters.view if filters.view in QUEUE_VIEWS else "open"
     if view == "open":
         qs = qs.filter(state__in=OPEN_STATES)
     elif view == "mine":
-        qs = qs.filter(state__in=OPEN_STATES, assignee_user=user)
+        qs = qs.filter(state__in=OPEN_STATES, assignee_user_id=actor.user_id)
     elif view == "overdue":
         qs = qs.filter(state__in=ACTIVE_STATES, resolution_due_at__lt=now)
     elif view == "due_soon":
@@ -101,11 +102,11 @@ FINISHED_SORT_ORDERING = ((F("id") + Value(0)).desc(),)
 QUEUE_RELATED = ("category", "region", "community", "assignee_user", "assignee_organization", "assignee_region")
 
 
-def queue_page(*, user: Any, filters: QueueFilters, number: Any, per_page: int = 25) -> Page:
+def queue_page(*, actor: Actor, filters: QueueFilters, number: Any, per_page: int = 25) -> Page:
     """A page of the queue with what its rows show preloaded (a constant number of queries).
     Open work is ordered by its resolution deadline (a small partial index of open requests
     serves it), finished work newest first."""
-    qs = queue(user=user, filters=filters).select_related(*QUEUE_RELATED)
+    qs = queue(actor=actor, filters=filters).select_related(*QUEUE_RELATED)
     if filters.view in ("finished", "all"):
         # Counted up to 100,000: enough for the paginator to choose between walking the primary
         # key (a street or district: most requests are finished) and sorting (a community's few
@@ -120,10 +121,10 @@ def queue_page(*, user: Any, filters: QueueFilters, number: Any, per_page: int =
     return page
 
 
-def queue_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+def queue_counts(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
     """How many requests are new, overdue, due soon, mine and waiting for confirmation: one query."""
     now = now or timezone.now()
-    qs = restrict(ServiceRequest.objects.filter(state__in=(*OPEN_STATES, RequestState.HANDLED)), user, VIEW)
+    qs = restrict(ServiceRequest.objects.filter(state__in=(*OPEN_STATES, RequestState.HANDLED)), actor, VIEW)
     return qs.aggregate(
         new=Count("pk", filter=Q(state__in=(RequestState.SUBMITTED, RequestState.RETURNED, RequestState.ESCALATED))),
         overdue=Count("pk", filter=Q(state__in=ACTIVE_STATES, resolution_due_at__lt=now)),
@@ -131,15 +132,15 @@ def queue_counts(*, user: Any, now: dt.datetime | None = None) -> dict[str, int]
             "pk",
             filter=Q(state__in=ACTIVE_STATES, resolution_due_at__gte=now, resolution_due_at__lt=due_soon_until(now)),
         ),
-        mine=Count("pk", filter=Q(state__in=OPEN_STATES, assignee_user=user)),
+        mine=Count("pk", filter=Q(state__in=OPEN_STATES, assignee_user_id=actor.user_id)),
         handled=Count("pk", filter=Q(state=RequestState.HANDLED)),
     )
 
 
-def request_for(*, user: Any, pk: int) -> ServiceRequest:
+def request_for(*, actor: Actor, pk: int) -> ServiceRequest:
     """One request the user may see, or 404 (it does not exist for them)."""
     req = (
-        restrict(ServiceRequest.objects.all(), user, VIEW)
+        restrict(ServiceRequest.objects.all(), actor, VIEW)
         .select_related(
             "category",
             "region",
@@ -186,18 +187,18 @@ def steps(req: ServiceRequest, *, public_only: bool) -> list[RequestStep]:
     return rows
 
 
-def rating_for(*, user: Any, req: ServiceRequest) -> Rating | None:
+def rating_for(*, actor: Actor, req: ServiceRequest) -> Rating | None:
     """The rating, unless the user handled the request: ratings are anonymous to the handler."""
     from dangjian.servicedesk.lifecycle import handled_by
 
-    if handled_by(user, req):
+    if handled_by(actor, req):
         return None
-    return restrict(Rating.objects.filter(request=req), user, VIEW).first()
+    return restrict(Rating.objects.filter(request=req), actor, VIEW).first()
 
 
-def own_requests(*, user: Any) -> QuerySet[ServiceRequest]:
+def own_requests(*, actor: Actor) -> QuerySet[ServiceRequest]:
     """A resident's own requests, newest first."""
-    person_id = scope_for(user).person_id
+    person_id = actor.scope.person_id
     if not person_id:
         return ServiceRequest.objects.none()
     return ServiceRequest.objects.filter(requester_id=person_id).select_related("category").order_by("-submitted_at")
@@ -226,25 +227,25 @@ CALLBACK_PENDING = Q(state=RequestState.HANDLED, callback__isnull=False) & (
 )
 
 
-def _callbacks_for(user: Any) -> QuerySet[ServiceRequest]:
+def _callbacks_for(actor: Actor) -> QuerySet[ServiceRequest]:
     return (
-        restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), user, VIEW)
-        .exclude(assignee_user=user)
+        restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), actor, VIEW)
+        .exclude(assignee_user_id=actor.user_id)
         # Not requests this user reported handled (one sub-select: an exclude() across the steps
         # would drop every request where the user did anything and someone handled it).
-        .exclude(pk__in=RequestStep.objects.filter(action="handle", actor_id=user.pk).values("request_id"))
+        .exclude(pk__in=RequestStep.objects.filter(action="handle", actor_id=actor.user_id).values("request_id"))
     )
 
 
-def callbacks_due(*, user: Any, limit: int = 50) -> list[ServiceRequest]:
+def callbacks_due(*, actor: Actor, limit: int = 50) -> list[ServiceRequest]:
     """Sampled requests waiting for a callback that this user may make (not their own work)."""
-    qs = _callbacks_for(user).select_related("category", "community", "region").order_by("handled_at", "id")
+    qs = _callbacks_for(actor).select_related("category", "community", "region").order_by("handled_at", "id")
     return list(qs[:limit])
 
 
-def callbacks_due_count(*, user: Any) -> int:
+def callbacks_due_count(*, actor: Actor) -> int:
     """The number the workbench shows: the same requests as the list."""
-    return _callbacks_for(user).count()
+    return _callbacks_for(actor).count()
 
 
 def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> list[ReceptionSession]:
@@ -261,10 +262,10 @@ def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> l
     return rows
 
 
-def receptions_for(*, user: Any, limit: int = 100) -> list[ReceptionSession]:
+def receptions_for(*, actor: Actor, limit: int = 100) -> list[ReceptionSession]:
     """The receptions of the user's communities, latest first, with their booking counts."""
     return list(
-        restrict(ReceptionSession.objects.all(), user, VIEW)
+        restrict(ReceptionSession.objects.all(), actor, VIEW)
         .select_related("community", "representative")
         .annotate(
             booked=Count("bookings", filter=Q(bookings__cancelled_at__isnull=True)),
@@ -274,9 +275,9 @@ def receptions_for(*, user: Any, limit: int = 100) -> list[ReceptionSession]:
     )
 
 
-def reception_for(*, user: Any, pk: int) -> ReceptionSession:
+def reception_for(*, actor: Actor, pk: int) -> ReceptionSession:
     session = (
-        restrict(ReceptionSession.objects.all(), user, VIEW).select_related("community", "representative")
+        restrict(ReceptionSession.objects.all(), actor, VIEW).select_related("community", "representative")
         .filter(pk=pk).first()
     )  # fmt: skip
     if session is None:
@@ -288,8 +289,8 @@ def bookings(session: ReceptionSession) -> list[ReceptionBooking]:
     return list(session.bookings.select_related("person", "request").order_by("cancelled_at", "booked_at", "id"))
 
 
-def own_bookings(*, user: Any) -> list[ReceptionBooking]:
-    person_id = scope_for(user).person_id
+def own_bookings(*, actor: Actor) -> list[ReceptionBooking]:
+    person_id = actor.scope.person_id
     if not person_id:
         return []
     return list(

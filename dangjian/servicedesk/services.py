@@ -10,7 +10,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from dangjian.accounts.roles import CONFIGURE
-from dangjian.core.access import scope_for
+from dangjian.core.actors import Actor
 from dangjian.core.calendar import forget_overrides
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.models import CalendarDay
@@ -23,8 +23,8 @@ FIELDS = ("name", "family", "description", "response_target", "response_unit", "
 MAX_TARGET = {TimeUnit.HOURS: 24 * 30, TimeUnit.DAYS: 365}
 
 
-def _require_configure(actor: Any) -> None:
-    if not scope_for(actor).can(CONFIGURE):
+def _require_configure(actor: Actor) -> None:
+    if not actor.scope.can(CONFIGURE):
         raise PermissionDenied
 
 
@@ -57,7 +57,7 @@ def _skills(values: Any) -> list[Tag]:
     return list(Tag.objects.filter(kind=TagKind.SKILL, pk__in=[getattr(v, "pk", v) for v in values or []]))
 
 
-def category_create(*, actor: Any, data: dict[str, Any], request: Any = None) -> ServiceCategory:
+def category_create(*, actor: Actor, data: dict[str, Any]) -> ServiceCategory:
     _require_configure(actor)
     errors = _check(data)
     code = slugify(data.get("code") or "")
@@ -71,7 +71,7 @@ def category_create(*, actor: Any, data: dict[str, Any], request: Any = None) ->
         with transaction.atomic():
             category = ServiceCategory.objects.create(code=code, **{f: data[f] for f in FIELDS if f in data})
             category.skills.set(_skills(data.get("skills")))
-            record_event(actor=actor, action=EventAction.CREATED, target=category, request=request,
+            record_event(actor=actor, action=EventAction.CREATED, target=category,
                          changes={"code": [None, code], "name": [None, category.name]})  # fmt: skip
     except IntegrityError as exc:
         raise ValidationError({"code": [_("This code is taken.")]}) from exc
@@ -79,7 +79,7 @@ def category_create(*, actor: Any, data: dict[str, Any], request: Any = None) ->
 
 
 def category_update(
-    *, actor: Any, category: ServiceCategory, data: dict[str, Any], expected_version: int, request: Any = None
+    *, actor: Actor, category: ServiceCategory, data: dict[str, Any], expected_version: int
 ) -> ServiceCategory:
     """Change a category (its code never changes: the API and old requests use it)."""
     _require_configure(actor)
@@ -99,11 +99,11 @@ def category_update(
         if skills_after != skills_before:
             changes["skills"] = ["、".join(skills_before), "、".join(skills_after)]
         if changes:
-            record_event(actor=actor, action=EventAction.UPDATED, target=category, changes=changes, request=request)
+            record_event(actor=actor, action=EventAction.UPDATED, target=category, changes=changes)
     return category
 
 
-def calendar_set_day(*, actor: Any, day: dt.date, is_workday: bool, note: str = "", request: Any = None) -> CalendarDay:
+def calendar_set_day(*, actor: Actor, day: dt.date, is_workday: bool, note: str = "") -> CalendarDay:
     """Mark ``day`` as a holiday or a (make-up) working day, overriding the package."""
     _require_configure(actor)
     if not (dt.date(2000, 1, 1) <= day <= dt.date(2100, 12, 31)):
@@ -112,17 +112,17 @@ def calendar_set_day(*, actor: Any, day: dt.date, is_workday: bool, note: str = 
         entry, _created = CalendarDay.objects.update_or_create(
             day=day, defaults={"is_workday": is_workday, "note": (note or "").strip()[:100]}
         )
-        record_event(actor=actor, action=EventAction.UPDATED, target=entry, request=request,
+        record_event(actor=actor, action=EventAction.UPDATED, target=entry,
                      changes={"day": [None, day.isoformat()], "is_workday": [None, is_workday]})  # fmt: skip
     forget_overrides()
     return entry
 
 
-def calendar_clear_day(*, actor: Any, entry: CalendarDay, request: Any = None) -> None:
+def calendar_clear_day(*, actor: Actor, entry: CalendarDay) -> None:
     """Remove a correction: the day follows the package (or Monday–Friday) again."""
     _require_configure(actor)
     with transaction.atomic():
-        record_event(actor=actor, action=EventAction.UPDATED, target=entry, request=request,
+        record_event(actor=actor, action=EventAction.UPDATED, target=entry,
                      changes={"day": [entry.day.isoformat(), None]})  # fmt: skip
         CalendarDay.objects.filter(pk=entry.pk).delete()
     forget_overrides()

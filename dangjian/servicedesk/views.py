@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.accounts.roles import CONFIGURE
-from dangjian.core.access import scope_for
+from dangjian.core.actors import ActorRequest
 from dangjian.core.models import CalendarDay
 from dangjian.core.validators import parse_id
 from dangjian.core.views import add_service_errors
@@ -20,19 +20,19 @@ from dangjian.servicedesk.models import ServiceCategory
 
 
 @require_GET
-def catalogue(request: HttpRequest) -> HttpResponse:
-    can_configure = scope_for(request.user).can(CONFIGURE)
+def catalogue(request: ActorRequest) -> HttpResponse:
+    can_configure = request.actor.scope.can(CONFIGURE)
     context = {"families": selectors.catalogue(include_inactive=can_configure), "can_configure": can_configure}
     return render(request, "servicedesk/catalogue.html", context)
 
 
-def _require_configure(request: HttpRequest) -> None:
-    if not scope_for(request.user).can(CONFIGURE):
+def _require_configure(request: ActorRequest) -> None:
+    if not request.actor.scope.can(CONFIGURE):
         raise Http404
 
 
 @require_http_methods(["GET", "POST"])
-def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+def category_edit(request: ActorRequest, pk: int | None = None) -> HttpResponse:
     _require_configure(request)
     category = get_object_or_404(ServiceCategory, pk=pk) if pk else None
     initial = {}
@@ -44,11 +44,11 @@ def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         data = form.cleaned_data
         try:
             if category is None:
-                category = services.category_create(actor=request.user, data=data, request=request)
+                category = services.category_create(actor=request.actor, data=data)
             else:
                 services.category_update(
-                    actor=request.user, category=category, data=data,
-                    expected_version=data.get("version") or 0, request=request,
+                    actor=request.actor, category=category, data=data,
+                    expected_version=data.get("version") or 0,
                 )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -61,7 +61,7 @@ def category_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def business_calendar(request: HttpRequest) -> HttpResponse:
+def business_calendar(request: ActorRequest) -> HttpResponse:
     """The business calendar of a year and the admins' corrections of it."""
     _require_configure(request)
     year_text = request.GET.get("year", "")
@@ -71,8 +71,8 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             entry = services.calendar_set_day(
-                actor=request.user, day=form.cleaned_data["day"], is_workday=form.cleaned_data["is_workday"],
-                note=form.cleaned_data["note"], request=request,
+                actor=request.actor, day=form.cleaned_data["day"], is_workday=form.cleaned_data["is_workday"],
+                note=form.cleaned_data["note"],
             )  # fmt: skip
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -84,9 +84,9 @@ def business_calendar(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def calendar_clear(request: HttpRequest, pk: int) -> HttpResponse:
+def calendar_clear(request: ActorRequest, pk: int) -> HttpResponse:
     _require_configure(request)
     entry = get_object_or_404(CalendarDay, pk=pk)
-    services.calendar_clear_day(actor=request.user, entry=entry, request=request)
+    services.calendar_clear_day(actor=request.actor, entry=entry)
     messages.success(request, _("The correction has been removed."))
     return redirect(f"{reverse('servicedesk:calendar')}?year={entry.day.year}")

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from dangjian.membership import dues
 from tests.browser.conftest import ARTIFACTS
-from tests.factories import make_id_number
+from tests.factories import as_actor, make_id_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -249,10 +249,10 @@ def test_letter_reads_well_when_details_are_missing(world, page_for, tmp_path):
         pytest.skip("pdftotext not installed: apt-get install -y poppler-utils")
     secretary = world.users.secretary
     transfer = transfer_services.transfer_apply(
-        actor=secretary, member=world.zhao.member, to_organization=world.branch_b1, reason="搬家到钢花村"
+        actor=as_actor(secretary), member=world.zhao.member, to_organization=world.branch_b1, reason="搬家到钢花村"
     )
-    transfer = transfer_services.transfer_submit(actor=secretary, transfer=transfer)
-    transfer_services.transfer_approve(actor=secretary, transfer=transfer)
+    transfer = transfer_services.transfer_submit(actor=as_actor(secretary), transfer=transfer)
+    transfer_services.transfer_approve(actor=as_actor(secretary), transfer=transfer)
     page = page_for(secretary)
     page.goto(f"/members/transfers/{transfer.pk}/")
     response = page.request.get(page.locator("a[href$='/letter.pdf']").get_attribute("href"))

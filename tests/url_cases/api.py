@@ -8,6 +8,7 @@ so every role gets the same answer and the key decides in scope (200) or out of 
 
 from django.urls import reverse
 
+from tests.factories import as_actor
 from tests.url_access_base import Case, expect, only
 
 IN_A = ("admin", "secretary", "staff")
@@ -19,7 +20,7 @@ def _submit(world, *, in_b: bool = False):
     from dangjian.servicedesk.models import ServiceCategory
 
     return request_submit(
-        actor=world.users.outsider if in_b else world.users.staff, channel="desk",
+        actor=as_actor(world.users.outsider if in_b else world.users.staff), channel="desk",
         category=ServiceCategory.objects.get(code="legal-advice"), description="邻居装修噪音扰民，想咨询法律途径",
         region=world.grid_b1 if in_b else world.grid_a1, phone="13812345678",
     )  # fmt: skip
@@ -28,7 +29,7 @@ def _submit(world, *, in_b: bool = False):
 def _key(user) -> str:
     from dangjian.api.keys import api_key_create
 
-    return api_key_create(actor=None, user=user, name="12345 热线")[1]
+    return api_key_create(actor=as_actor(None), user=user, name="12345 热线")[1]
 
 
 def _open311(name: str, fmt: str = "json", **kwargs) -> str:

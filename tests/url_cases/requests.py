@@ -4,6 +4,7 @@ requester's key, so the resident pages answer anyone who holds it and 404 to a w
 
 from django.urls import reverse
 
+from tests.factories import as_actor
 from tests.url_access_base import STAFF, Case, expect, only
 
 A_STAFF = ("admin", "secretary", "staff")
@@ -15,7 +16,7 @@ def _request(world):
     from dangjian.servicedesk.models import ServiceCategory
 
     return lifecycle.request_submit(
-        actor=world.users.staff,
+        actor=as_actor(world.users.staff),
         channel="desk",
         category=ServiceCategory.objects.get(code="legal-advice"),
         description="楼道漏水，想咨询物业责任",
@@ -41,7 +42,7 @@ def _own_request(world):
     from dangjian.servicedesk.models import ServiceCategory
 
     return lifecycle.request_submit(
-        actor=world.users.resident,
+        actor=as_actor(world.users.resident),
         channel="web",
         category=ServiceCategory.objects.get(code="legal-advice"),
         description="咨询遗产继承",
@@ -124,11 +125,13 @@ def _reception(world, booked=False):
 
     start = timezone.now() + dt.timedelta(days=3)
     session = reception_services.session_create(
-        actor=world.users.staff, community=world.community_a, representative=world.zhao, starts_at=start,
+        actor=as_actor(world.users.staff), community=world.community_a, representative=world.zhao, starts_at=start,
         ends_at=start + dt.timedelta(hours=2), place="党群服务中心二楼", slots=5,
     )  # fmt: skip
     if booked:
-        return reception_services.booking_create(actor=world.users.resident, session=session, topic="想反映停车难")
+        return reception_services.booking_create(
+            actor=as_actor(world.users.resident), session=session, topic="想反映停车难"
+        )
     return session
 
 

@@ -8,9 +8,9 @@ from dangjian.accounts.models import RoleGrant
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, EXPORT, UNMASK, VIEW, scope_for
+from dangjian.core.access import CHANGE, EXPORT, UNMASK, VIEW
 from dangjian.core.models import Event, EventAction
-from tests.factories import PASSWORD
+from tests.factories import PASSWORD, as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -115,17 +115,17 @@ def test_too_many_wrong_codes_end_the_attempt(world, client):
 
 
 def test_scope_follows_grants(world):
-    secretary = scope_for(world.users.secretary)
+    secretary = as_actor(world.users.secretary).scope
     assert secretary.nodes(VIEW).region_paths == (world.community_a.path,)
     assert secretary.can(UNMASK) and secretary.can(EXPORT)
-    staff = scope_for(world.users.staff)
+    staff = as_actor(world.users.staff).scope
     assert staff.can(UNMASK) and not staff.can(EXPORT)
-    branch = scope_for(world.users.branch)
+    branch = as_actor(world.users.branch).scope
     assert branch.nodes(VIEW).org_paths == (world.branch_a1.path,)
     assert branch.can(CHANGE) and not branch.can(UNMASK)
-    member = scope_for(world.users.member)
+    member = as_actor(world.users.member).scope
     assert not member.grants and member.person_id == world.zhao.pk
-    liaison = scope_for(world.users.liaison)
+    liaison = as_actor(world.users.liaison).scope
     assert liaison.nodes(VIEW).unit_ids == (world.unit_a.pk,)
 
 
@@ -133,9 +133,9 @@ def test_a_grant_must_sit_at_the_right_kind_of_node(world):
     from django.core.exceptions import ValidationError
 
     with pytest.raises(ValidationError):
-        grant_role(actor=None, user=world.users.staff, role=Role.BRANCH_SECRETARY, node=world.community_a)
+        grant_role(actor=as_actor(None), user=world.users.staff, role=Role.BRANCH_SECRETARY, node=world.community_a)
     with pytest.raises(ValidationError):
-        grant_role(actor=None, user=world.users.staff, role=Role.MEMBER, node=world.community_a)
+        grant_role(actor=as_actor(None), user=world.users.staff, role=Role.MEMBER, node=world.community_a)
 
 
 def test_granting_outside_ones_scope_is_refused(world):
@@ -144,9 +144,14 @@ def test_granting_outside_ones_scope_is_refused(world):
     before = RoleGrant.objects.count()
     with pytest.raises(PermissionDenied):
         grant_role(
-            actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.community_b
+            actor=as_actor(world.users.secretary),
+            user=world.users.staff,
+            role=Role.COMMUNITY_STAFF,
+            node=world.community_b,
         )
-    grant_role(actor=world.users.secretary, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.grid_a1)
+    grant_role(
+        actor=as_actor(world.users.secretary), user=world.users.staff, role=Role.COMMUNITY_STAFF, node=world.grid_a1
+    )
     assert RoleGrant.objects.count() == before + 1
 
 

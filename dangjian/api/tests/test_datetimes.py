@@ -11,6 +11,7 @@ from django.urls import reverse
 from dangjian.api.common import w3c
 from dangjian.api.tests.conftest import submit
 from dangjian.servicedesk import lifecycle
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +42,7 @@ def datetimes(data, keys=("_at", "_datetime", "at")):
 
 def test_every_datetime_of_the_apis_has_one_format(world, client, staff_key):
     req = submit(world)
-    lifecycle.request_accept(actor=world.users.staff, req=req, note="已联系")
+    lifecycle.request_accept(actor=as_actor(world.users.staff), req=req, note="已联系")
     client.force_login(world.users.staff)
     detail = client.get(reverse("api:request_detail", args=[req.pk])).json()
     listed = client.get(reverse("api:requests")).json()["results"]

@@ -9,6 +9,7 @@ from dangjian.api.tests.conftest import submit
 from dangjian.core.conf import config
 from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import RequestState
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -16,12 +17,12 @@ pytestmark = pytest.mark.django_db
 def test_closing_an_unconfirmed_request_moves_its_updated_time(world):
     staff = world.users.staff
     req = submit(world)
-    lifecycle.request_accept(actor=staff, req=req)
-    lifecycle.request_dispatch(actor=staff, req=req, kind="grid", grid=world.grid_a1)
-    req = lifecycle.request_handle(actor=staff, req=req, result="已处理")
+    lifecycle.request_accept(actor=as_actor(staff), req=req)
+    lifecycle.request_dispatch(actor=as_actor(staff), req=req, kind="grid", grid=world.grid_a1)
+    req = lifecycle.request_handle(actor=as_actor(staff), req=req, result="已处理")
     before = req.updated_at
     later = req.handled_at + dt.timedelta(days=config().confirm_days + 1)
-    assert lifecycle.sweep(now=later)["closed_unconfirmed"] == 1
+    assert lifecycle.sweep(actor=as_actor(now=later))["closed_unconfirmed"] == 1
     req.refresh_from_db()
     assert req.state == RequestState.CLOSED
     assert req.updated_at > before

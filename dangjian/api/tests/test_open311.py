@@ -19,6 +19,7 @@ from dangjian.api.tests.conftest import parse_xml, resolve_publicly, submit
 from dangjian.core.conf import override
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import Channel, RequestState, ServiceCategory, ServiceRequest
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -106,7 +107,7 @@ def test_without_a_key_only_the_public_board_anonymised(world, client):
 
 def test_a_key_shows_its_users_scope_in_full(world, client, staff_key, outsider_key):
     in_a = submit(world, address="红钢城街8号", latitude=Decimal("30.612345"), longitude=Decimal("114.412345"))
-    in_b = submit(world, actor=world.users.outsider, region=world.grid_b1, description="钢花村路灯不亮")
+    in_b = submit(world, actor=as_actor(world.users.outsider), region=world.grid_b1, description="钢花村路灯不亮")
     rows = client.get(url("requests"), {"api_key": staff_key}).json()
     assert [r["service_request_id"] for r in rows] == [in_a.pk]
     row = rows[0]
@@ -127,7 +128,7 @@ def test_a_key_shows_its_users_scope_in_full(world, client, staff_key, outsider_
 
 def test_a_wrong_or_revoked_key_is_refused_not_ignored(world, client, staff_key):
     assert errors_of(client.get(url("requests"), {"api_key": "djk_nonsense"}), 403)
-    api_key_revoke(actor=None, key=ApiKey.objects.get())
+    api_key_revoke(actor=as_actor(None), key=ApiKey.objects.get())
     assert errors_of(client.get(url("requests", "xml"), {"api_key": staff_key}), 403)
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dangjian.api.tests.conftest import submit
 from dangjian.core.conf import override
 from dangjian.servicedesk.models import Channel, RequestState, ServiceRequest
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -54,7 +55,7 @@ def test_anonymous_callers_get_401_not_a_login_page(world, client):
 
 def test_lists_and_details_are_scoped(world, client):
     in_a = submit(world)
-    in_b = submit(world, actor=world.users.outsider, region=world.grid_b1)
+    in_b = submit(world, actor=as_actor(world.users.outsider), region=world.grid_b1)
     staff = as_user(client, world.users.staff)
     assert [r["id"] for r in staff.get(reverse("api:requests")).json()["results"]] == [in_a.pk]
     assert staff.get(detail_url(in_b)).status_code == 404
@@ -79,7 +80,7 @@ def test_ids_that_cannot_exist_are_404(world, client, junk):
 def test_list_filters_and_paging(world, client):
     first = submit(world)
     second = submit(world, code="dispute-mediation", region=world.grid_a2)
-    third = submit(world, actor=world.users.admin, region=world.grid_b1)
+    third = submit(world, actor=as_actor(world.users.admin), region=world.grid_b1)
     admin = as_user(client, world.users.admin)
 
     def ids(**params):
@@ -362,7 +363,7 @@ def lifecycle_own_request(world):
     from dangjian.servicedesk.models import ServiceCategory
 
     return lifecycle.request_submit(
-        actor=world.users.resident, channel="web", category=ServiceCategory.objects.get(code="home-services"),
+        actor=as_actor(world.users.resident), channel="web", category=ServiceCategory.objects.get(code="home-services"),
         description="家电维修", requester=world.qian,
     )  # fmt: skip
 

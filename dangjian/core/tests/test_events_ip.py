@@ -2,8 +2,8 @@
 
 from django.test import RequestFactory
 
+from dangjian.core.actors import client_ip
 from dangjian.core.conf import override
-from dangjian.core.events import client_ip
 
 
 def test_without_proxies_the_forwarded_header_is_ignored(settings):

@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from dangjian.core.access import VIEW, NodeSet, Scope, minimal_paths, q_for, restrict, rule_for
 from dangjian.core.models import PATH_STEP, Event, path_segment, segment_index
+from tests.factories import as_actor
 
 MAX_INDEX = 36**PATH_STEP - 1
 
@@ -122,7 +123,7 @@ def test_model_without_rule_fails_closed_even_for_superusers():
 
 def test_restrict_of_model_without_rule_raises():
     with pytest.raises(ImproperlyConfigured):
-        restrict(ContentType.objects.all(), None, VIEW)
+        restrict(ContentType.objects.all(), as_actor(None), VIEW)
 
 
 def test_event_rule_lets_superusers_see_all_and_others_nothing():

@@ -4,6 +4,7 @@ person. The password is printed by `make run` and listed in the README; it is fo
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
+from dangjian.core.actors import Actor
 from dangjian.demo.seeding import SeedContext
 from dangjian.people.models import CommitteeSeat, MemberStage
 
@@ -62,7 +63,9 @@ def seed(ctx: SeedContext) -> None:
         user = User.objects.create_user(username=username, password=DEMO_PASSWORD, display_name=person.name)
         person.user = user
         person.save(update_fields=["user"])
-        grant_role(actor=None, user=user, role=role, node=nodes.get(node_key) if node_key else None)
+        grant_role(
+            actor=Actor.for_system(via="seed"), user=user, role=role, node=nodes.get(node_key) if node_key else None
+        )
         created.append((username, role, person.name))
     ctx.shared["demo_accounts"] = created
     ctx.log(f"demo accounts: {', '.join(u for u, _r, _n in created)} (password {DEMO_PASSWORD})")

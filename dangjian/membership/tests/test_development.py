@@ -27,7 +27,7 @@ from dangjian.membership import development_services as ds
 from dangjian.membership.development import STEP_BY_CODE, STEPS, StepRecord, Warning
 from dangjian.membership.models import Candidate, CandidateStatus, DevelopmentStep, Placement, PlacementReason
 from dangjian.people.models import Member, MembershipStatus, MemberStage
-from tests.factories import make_id_number, make_person
+from tests.factories import as_actor, make_id_number, make_person
 
 D = dt.date
 TODAY = D(2026, 11, 28)  # the day the rule checks below are made on (given to check() explicitly)
@@ -343,14 +343,14 @@ def fresh(candidate: Candidate) -> Candidate:
 
 def start(world, person=None, *, actor=None, organization=None, applied_on=APPLIED) -> Candidate:
     return ds.candidate_start(
-        actor=actor or world.users.secretary, person=person or world.qian,
+        actor=as_actor(actor or world.users.secretary), person=person or world.qian,
         organization=organization or world.branch_a1, applied_on=applied_on,
     )  # fmt: skip
 
 
 def record(world, candidate, code, day, *, actor=None, attachment=None, **data) -> DevelopmentStep:
     return ds.step_record(
-        actor=actor or world.users.secretary, candidate=fresh(candidate), code=code,
+        actor=as_actor(actor or world.users.secretary), candidate=fresh(candidate), code=code,
         data={"done_on": day, **data}, attachment=attachment, today=world.today,
     )  # fmt: skip
 
@@ -402,7 +402,7 @@ def test_a_second_start_for_the_same_person_is_refused(world, qian):
 
 @pytest.mark.django_db
 def test_a_stopped_development_may_start_again(world, qian):
-    ds.candidate_stop(actor=world.users.secretary, candidate=qian, reason="本人撤回申请")
+    ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=qian, reason="本人撤回申请")
     again = start(world, applied_on=D(2026, 3, 1))
     assert again.pk != qian.pk and again.status == CandidateStatus.ACTIVE
 
@@ -427,14 +427,14 @@ def test_start_refuses_a_future_date_and_an_organisation_that_is_not_a_branch(wo
 @pytest.mark.parametrize("user", ["outsider", "resident", "member", "liaison"])
 def test_only_managers_of_the_branch_may_start(world, user):
     with pytest.raises(PermissionDenied):
-        start(world, actor=getattr(world.users, user))
+        start(world, actor=as_actor(getattr(world.users, user)))
     assert not Candidate.objects.exists()
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("user", ["secretary", "staff", "branch", "admin"])
 def test_managers_in_scope_may_start(world, user):
-    assert start(world, actor=getattr(world.users, user)).pk
+    assert start(world, actor=as_actor(getattr(world.users, user))).pk
 
 
 @pytest.mark.django_db
@@ -641,20 +641,20 @@ def test_a_real_pdf_is_kept_and_downloadable_within_scope_only(world, qian, clie
 @pytest.mark.parametrize("user", ["outsider", "resident"])
 def test_only_managers_may_record_a_step(world, qian, user):
     with pytest.raises(PermissionDenied):
-        record(world, qian, "talk", D(2025, 3, 20), actor=getattr(world.users, user))
+        record(world, qian, "talk", D(2025, 3, 20), actor=as_actor(getattr(world.users, user)))
     assert not qian.steps.filter(code="talk").exists()
 
 
 @pytest.mark.django_db
 def test_stopping_needs_a_reason(world, qian):
     with pytest.raises(ValidationError) as exc:
-        ds.candidate_stop(actor=world.users.secretary, candidate=qian, reason="  ")
+        ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=qian, reason="  ")
     assert "reason" in exc.value.message_dict
-    stopped = ds.candidate_stop(actor=world.users.secretary, candidate=qian, reason="本人撤回申请")
+    stopped = ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=qian, reason="本人撤回申请")
     assert (stopped.status, stopped.stopped_reason) == (CandidateStatus.STOPPED, "本人撤回申请")
     assert candidate_events(qian).last().action == EventAction.STATUS_CHANGED
     with pytest.raises(ValidationError):  # once is enough
-        ds.candidate_stop(actor=world.users.secretary, candidate=fresh(qian), reason="再次")
+        ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=fresh(qian), reason="再次")
     with pytest.raises(ValidationError) as exc:  # and nothing more is recorded
         record(world, qian, "talk", D(2025, 3, 20))
     assert exc.value.message_dict["done_on"] == [_("The development has ended; nothing more can be recorded.")]
@@ -663,7 +663,7 @@ def test_stopping_needs_a_reason(world, qian):
 @pytest.mark.django_db
 def test_stopping_is_refused_once_the_candidate_is_a_member(world, admitted):
     with pytest.raises(ValidationError) as exc:
-        ds.candidate_stop(actor=world.users.secretary, candidate=admitted, reason="不再发展")
+        ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=admitted, reason="不再发展")
     assert "reason" in exc.value.message_dict
     assert fresh(admitted).status == CandidateStatus.ACTIVE
 
@@ -671,7 +671,7 @@ def test_stopping_is_refused_once_the_candidate_is_a_member(world, admitted):
 @pytest.mark.django_db
 def test_stopping_checks_permission(world, qian):
     with pytest.raises(PermissionDenied):
-        ds.candidate_stop(actor=world.users.outsider, candidate=qian, reason="越权")
+        ds.candidate_stop(actor=as_actor(world.users.outsider), candidate=qian, reason="越权")
     assert fresh(qian).status == CandidateStatus.ACTIVE
 
 
@@ -694,9 +694,9 @@ def board(world):
         people[name] = start(world, person, applied_on=applied)
         set_stage(people[name], stage)
     outside = make_person(world.users.admin, world.grid_b1, "方方", id_number=make_id_number(D(1996, 1, 1)))
-    people["方方"] = start(world, outside, actor=world.users.outsider, organization=world.branch_b1)
+    people["方方"] = start(world, outside, actor=as_actor(world.users.outsider), organization=world.branch_b1)
     stopped = start(world, new_person(world, "高高"), applied_on=today - dt.timedelta(days=3))
-    ds.candidate_stop(actor=world.users.secretary, candidate=stopped, reason="撤回")
+    ds.candidate_stop(actor=as_actor(world.users.secretary), candidate=stopped, reason="撤回")
     return people
 
 
@@ -706,7 +706,7 @@ def stage_names(result) -> dict[int, list[str]]:
 
 @pytest.mark.django_db
 def test_the_board_counts_each_stage_and_lists_late_candidates_first(world, board):
-    result = dsel.pipeline(user=world.users.secretary, organization=None)
+    result = dsel.pipeline(actor=as_actor(world.users.secretary), organization=None)
     assert [s["number"] for s in result["stages"]] == [1, 2, 3, 4, 5]
     names = stage_names(result)
     assert names == {1: ["周周", "安安"], 2: ["白白"], 3: ["陈陈"], 4: [], 5: ["丁丁"]}
@@ -716,15 +716,15 @@ def test_the_board_counts_each_stage_and_lists_late_candidates_first(world, boar
     assert late.late and [w.step for w in late.warnings if w.due is not None] == ["talk"]
     assert result["stages"][0]["late"] == 1
     # B's secretary sees B's candidate only; an organisation filter narrows the board.
-    assert stage_names(dsel.pipeline(user=world.users.outsider, organization=None))[1] == ["方方"]
-    assert dsel.pipeline(user=world.users.secretary, organization=world.branch_a2)["total"] == 0
+    assert stage_names(dsel.pipeline(actor=as_actor(world.users.outsider), organization=None))[1] == ["方方"]
+    assert dsel.pipeline(actor=as_actor(world.users.secretary), organization=world.branch_a2)["total"] == 0
 
 
 @pytest.mark.django_db
 def test_the_board_counts_late_steps_on_the_day_it_is_asked_for(world):
     start(world, applied_on=timezone.localdate() - dt.timedelta(days=1))
     later = timezone.localdate() + dt.timedelta(days=60)
-    result = dsel.pipeline(user=world.users.secretary, organization=None, today=later)
+    result = dsel.pipeline(actor=as_actor(world.users.secretary), organization=None, today=later)
     (view,) = result["stages"][0]["candidates"]
     assert view.warnings and view.warnings[0].due < later  # the talk is overdue on that day
     assert result["late"] == 1

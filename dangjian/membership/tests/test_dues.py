@@ -29,7 +29,7 @@ from dangjian.membership.dues_services import dues_assess, dues_record_payment, 
 from dangjian.membership.models import DuesAssessment, DuesKind, DuesPayment, PaymentMethod, Placement
 from dangjian.membership.services import member_change_status, member_move
 from dangjian.people.models import Member, MemberCategory, MembershipStatus
-from tests.factories import make_member, make_person
+from tests.factories import as_actor, make_member, make_person
 
 # The dues stories are set in 2026 (assessed for 2026, paid for its months, arrears up to last month).
 pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-11-28T10:00:00+08:00")]
@@ -65,7 +65,7 @@ def new_member(world, name: str, organization, *, grid=None, joined_on=None, cat
 
 def assess(world, member, year=2026, kind=DuesKind.WAGE, base=None, **kwargs) -> DuesAssessment:
     return dues_assess(
-        actor=kwargs.pop("actor", world.users.admin), member=member, year=year, kind=kind, base=base,
+        actor=as_actor(kwargs.pop("actor", world.users.admin)), member=member, year=year, kind=kind, base=base,
         today=world.today, **kwargs,
     )  # fmt: skip
 
@@ -74,7 +74,11 @@ def pay(world, member, paid_months, **kwargs) -> str:
     kwargs.setdefault("method", PaymentMethod.CASH)
     kwargs.setdefault("paid_on", dt.date(2026, 11, 5))
     return dues_record_payment(
-        actor=kwargs.pop("actor", world.users.admin), member=member, months=paid_months, today=world.today, **kwargs
+        actor=as_actor(kwargs.pop("actor", world.users.admin)),
+        member=member,
+        months=paid_months,
+        today=world.today,
+        **kwargs,
     )
 
 
@@ -146,7 +150,7 @@ def test_month_helpers():
 
 def test_assessment_follows_the_rules(world):
     member = zhao(world)
-    assessment = assess(world, member, base="5400", actor=world.users.secretary)
+    assessment = assess(world, member, base="5400", actor=as_actor(world.users.secretary))
     assessment.refresh_from_db()
     assert (assessment.kind, assessment.base, assessment.rate) == (DuesKind.WAGE, D("5400.00"), D("0.0150"))
     assert (assessment.standard, assessment.monthly) == (D("81.00"), D("81.00"))
@@ -244,9 +248,9 @@ def test_assessment_permissions(world):
     member = zhao(world)
     for user in (world.users.outsider, world.users.member, world.users.resident):
         with pytest.raises(PermissionDenied):
-            assess(world, member, base="5400", actor=user)
+            assess(world, member, base="5400", actor=as_actor(user))
     assert not DuesAssessment.objects.exists()
-    assert assess(world, member, base="5400", actor=world.users.branch).monthly == D("81.00")
+    assert assess(world, member, base="5400", actor=as_actor(world.users.branch)).monthly == D("81.00")
 
 
 # --- 3. payments -----------------------------------------------------------------------------------------
@@ -336,7 +340,7 @@ def test_receipt_numbers_run_per_organisation_and_year(world):
         assess(world, who, year=2026, base="5400")
     assert pay(world, member, [m(2026, 8)]) == "PA1-2026-00001"
     assert pay(world, member, [m(2026, 9), m(2026, 10)]) == "PA1-2026-00002"
-    assert pay(world, sun, [m(2026, 10)], actor=world.users.outsider) == "PB1-2026-00001"
+    assert pay(world, sun, [m(2026, 10)], actor=as_actor(world.users.outsider)) == "PB1-2026-00001"
     assert pay(world, member, [m(2025, 12)], paid_on=dt.date(2025, 12, 20)) == "PA1-2025-00001"
     assert pay(world, member, [m(2026, 11)]) == "PA1-2026-00003"
     assert DuesPayment.objects.filter(receipt_number="PA1-2026-00002").count() == 2
@@ -347,7 +351,7 @@ def test_payment_permissions(world):
     assess(world, member, base="5400")
     for user in (world.users.outsider, world.users.member):
         with pytest.raises(PermissionDenied):
-            pay(world, member, [m(2026, 10)], actor=user)
+            pay(world, member, [m(2026, 10)], actor=as_actor(user))
     assert not DuesPayment.objects.exists()
 
 
@@ -359,12 +363,12 @@ def test_voiding_a_payment(world):
     stale = DuesPayment.objects.get(pk=payment.pk)
 
     with pytest.raises(ValidationError):
-        dues_void_payment(actor=world.users.secretary, payment=payment, reason="  ")
+        dues_void_payment(actor=as_actor(world.users.secretary), payment=payment, reason="  ")
     with pytest.raises(PermissionDenied):
-        dues_void_payment(actor=world.users.outsider, payment=payment, reason="录错了")
+        dues_void_payment(actor=as_actor(world.users.outsider), payment=payment, reason="录错了")
     assert DuesPayment.objects.get(pk=payment.pk).voided_on is None
 
-    dues_void_payment(actor=world.users.secretary, payment=payment, reason="录错了月份")
+    dues_void_payment(actor=as_actor(world.users.secretary), payment=payment, reason="录错了月份")
     payment.refresh_from_db()
     assert payment.voided_on == timezone.localdate() and payment.void_reason == "录错了月份"
     event = member_events(member).filter(action=EventAction.UPDATED, actor=world.users.secretary).get()
@@ -373,7 +377,7 @@ def test_voiding_a_payment(world):
     assert event.changes["receipt_number"] == [number, None]
 
     with pytest.raises(ValidationError):  # voided twice (e.g. from a page loaded before)
-        dues_void_payment(actor=world.users.secretary, payment=stale, reason="再作废")
+        dues_void_payment(actor=as_actor(world.users.secretary), payment=stale, reason="再作废")
     assert DuesPayment.objects.get(pk=payment.pk).void_reason == "录错了月份"
 
     # The month can be paid again; the voided row stays on record.
@@ -415,7 +419,9 @@ def ledger(world):
     pay(world, li, [MONTH])
     pay(world, zheng, [MONTH, m(2026, 11)])
     voided = pay(world, sun, [MONTH])
-    dues_void_payment(actor=world.users.admin, payment=DuesPayment.objects.get(receipt_number=voided), reason="重复")
+    dues_void_payment(
+        actor=as_actor(world.users.admin), payment=DuesPayment.objects.get(receipt_number=voided), reason="重复"
+    )
     pay(world, chen, [MONTH])
     pay(world, he, [m(2026, 8), MONTH])
     return {"wu": wu, "zheng": zheng, "feng": feng, "chen": chen, "he": he}
@@ -463,7 +469,7 @@ def row_sums(rows) -> tuple[int, Decimal, Decimal]:
 
 def test_bill_reconciles_at_every_level(world, ledger):
     admin = world.users.admin
-    street = bill_totals(bill_rows(user=admin, organization=world.working, month=MONTH))
+    street = bill_totals(bill_rows(actor=as_actor(admin), organization=world.working, month=MONTH))
     assert (street.members, street.assessed, street.paid_members) == (8, 7, 5)
     assert (street.due, street.paid) == (D("628.37"), D("411.70"))
     assert isinstance(street.due, Decimal) and isinstance(street.paid, Decimal)
@@ -483,13 +489,13 @@ def test_bill_reconciles_at_every_level(world, ledger):
         (world.committee_a, [world.branch_a1, world.branch_a2]),
         (world.committee_b, [world.branch_b1]),
     ):
-        parent_rows = list(bill_rows(user=admin, organization=parent, month=MONTH))
+        parent_rows = list(bill_rows(actor=as_actor(admin), organization=parent, month=MONTH))
         parent_totals = bill_totals(parent_rows)
-        groups = bill_by_organization(user=admin, organization=parent, month=MONTH)
+        groups = bill_by_organization(actor=as_actor(admin), organization=parent, month=MONTH)
         assert [org.pk for org, _totals in groups] == [c.pk for c in children]
         merged = type(parent_totals)()
         for org, totals in groups:
-            child_rows = list(bill_rows(user=admin, organization=org, month=MONTH))
+            child_rows = list(bill_rows(actor=as_actor(admin), organization=org, month=MONTH))
             # each organisation's totals are the sums of the member rows under it ...
             assert (totals.members, totals.due, totals.paid) == row_sums(child_rows) == expected[org.pk]
             assert bill_totals(child_rows) == totals
@@ -504,7 +510,10 @@ def test_bill_reconciles_at_every_level(world, ledger):
 
 
 def test_bill_rows_carry_each_members_amounts(world, ledger):
-    rows = {r.member.person.name: r for r in bill_rows(user=world.users.admin, organization=world.working, month=MONTH)}
+    rows = {
+        r.member.person.name: r
+        for r in bill_rows(actor=as_actor(world.users.admin), organization=world.working, month=MONTH)
+    }
     assert set(rows) == {"赵六", "吴二", "李四", "郑三", "冯四", "孙八", "陈五", "何七"}
     assert (rows["赵六"].due, rows["赵六"].paid, rows["赵六"].assessed_year) == (D("81.00"), D("81.00"), 2026)
     assert rows["赵六"].receipt.startswith("PA1-2026-") and rows["赵六"].method == "cash"
@@ -516,19 +525,27 @@ def test_bill_rows_carry_each_members_amounts(world, ledger):
 
 
 def test_bill_is_limited_to_the_users_scope(world, ledger):
-    secretary = bill_totals(bill_rows(user=world.users.secretary, organization=None, month=MONTH))
-    admin_a = bill_totals(bill_rows(user=world.users.admin, organization=world.committee_a, month=MONTH))
+    secretary = bill_totals(bill_rows(actor=as_actor(world.users.secretary), organization=None, month=MONTH))
+    admin_a = bill_totals(bill_rows(actor=as_actor(world.users.admin), organization=world.committee_a, month=MONTH))
     assert secretary == admin_a and secretary.members == 5
-    branch = bill_rows(user=world.users.branch, organization=None, month=MONTH)
+    branch = bill_rows(actor=as_actor(world.users.branch), organization=None, month=MONTH)
     assert {r.member.person.name for r in branch} == {"赵六", "吴二"}
-    assert bill_totals(bill_rows(user=world.users.outsider, organization=world.committee_a, month=MONTH)).members == 0
+    assert (
+        bill_totals(
+            bill_rows(actor=as_actor(world.users.outsider), organization=world.committee_a, month=MONTH)
+        ).members
+        == 0
+    )
 
 
 # --- 5. who is on which month's bill -------------------------------------------------------------------------
 
 
 def names_on(world, organization, month) -> set[str]:
-    return {r.member.person.name for r in bill_rows(user=world.users.admin, organization=organization, month=month)}
+    return {
+        r.member.person.name
+        for r in bill_rows(actor=as_actor(world.users.admin), organization=organization, month=month)
+    }
 
 
 def test_bill_membership_follows_the_placements(world):
@@ -536,13 +553,13 @@ def test_bill_membership_follows_the_placements(world):
     assess(world, mover, base="5400")
     receipt = pay(world, mover, [MONTH], paid_on=dt.date(2026, 10, 5))  # paid to A1 before leaving
     member_move(
-        actor=world.users.admin, member=mover, organization=world.branch_b1, effective_on=dt.date(2026, 10, 15),
+        actor=as_actor(world.users.admin), member=mover, organization=world.branch_b1, effective_on=dt.date(2026, 10, 15),
         reason="组织关系转接",
     )  # fmt: skip
     joiner = new_member(world, "卫九", world.branch_a2, grid=world.grid_a2, joined_on=dt.date(2026, 10, 20))
     late = new_member(world, "褚十", world.branch_a2, grid=world.grid_a2)
     member_change_status(
-        actor=world.users.admin, member=late, status=MembershipStatus.DECEASED, effective_on=dt.date(2026, 8, 10),
+        actor=as_actor(world.users.admin), member=late, status=MembershipStatus.DECEASED, effective_on=dt.date(2026, 8, 10),
         reason="病故", today=world.today,
     )  # fmt: skip
 
@@ -551,7 +568,7 @@ def test_bill_membership_follows_the_placements(world):
     assert "钱八" not in names_on(world, world.branch_a1, MONTH)
     assert "钱八" in names_on(world, world.branch_a1, m(2026, 9))
     assert "钱八" not in names_on(world, world.branch_b1, m(2026, 9))
-    street_rows = list(bill_rows(user=world.users.admin, organization=world.working, month=MONTH))
+    street_rows = list(bill_rows(actor=as_actor(world.users.admin), organization=world.working, month=MONTH))
     assert [r.organization_id for r in street_rows if r.member_id == mover.pk] == [world.branch_b1.pk]
     # The bill follows the member (October shows as paid on B1's bill, with A1's receipt); the
     # money stays with the organisation that collected it, so the street still reconciles.
@@ -600,7 +617,7 @@ def debtors(world):
 
 
 def test_arrears_count_the_unpaid_months_up_to_last_month(world, debtors):
-    rows = arrears(user=world.users.secretary, today=world.today)
+    rows = arrears(actor=as_actor(world.users.secretary), today=world.today)
     found = {r.member.person.name: (r.months, r.owed, r.last_paid) for r in rows}
     assert found == {
         "郑三": (12, D("330.00"), m(2025, 10)),  # 2025-11 … 2026-10: 2 × 15 + 10 × 30
@@ -612,24 +629,31 @@ def test_arrears_count_the_unpaid_months_up_to_last_month(world, debtors):
     assert all(isinstance(r.owed, Decimal) for r in rows)
     # 李四 was never assessed; 吴二 paid through October.
     assert "李四" not in found and "吴二" not in found
-    assert arrears_alert_count(user=world.users.secretary, today=world.today) == 3
-    assert arrears_alert_count(user=world.users.outsider, today=world.today) == 0
-    assert [r.member.person.name for r in arrears(user=world.users.branch, today=world.today)] == ["郑三", "赵六"]
+    assert arrears_alert_count(actor=as_actor(world.users.secretary), today=world.today) == 3
+    assert arrears_alert_count(actor=as_actor(world.users.outsider), today=world.today) == 0
+    assert [r.member.person.name for r in arrears(actor=as_actor(world.users.branch), today=world.today)] == [
+        "郑三",
+        "赵六",
+    ]
 
 
 def test_the_owed_amount_is_the_sum_of_the_months_assessments(world, debtors):
-    (row,) = [r for r in arrears(user=world.users.admin, today=world.today) if r.member.person.name == "郑三"]
+    (row,) = [
+        r for r in arrears(actor=as_actor(world.users.admin), today=world.today) if r.member.person.name == "郑三"
+    ]
     due = {2025: D("15.00"), 2026: D("30.00")}
     assert row.owed == sum(due[month.year] for month in months(m(2025, 11), m(2026, 10)))
     # Paying two of the months shortens the arrears from the start.
     pay(world, debtors["zheng"], [m(2025, 11), m(2025, 12)])
-    (row,) = [r for r in arrears(user=world.users.admin, today=world.today) if r.member.person.name == "郑三"]
+    (row,) = [
+        r for r in arrears(actor=as_actor(world.users.admin), today=world.today) if r.member.person.name == "郑三"
+    ]
     assert (row.months, row.owed) == (10, D("300.00"))
 
 
 def test_paying_the_current_month_does_not_hide_arrears(world, debtors):
     pay(world, zhao(world), [m(2026, 11)])  # November, while May … October are still unpaid
-    found = {r.member.person.name: r.months for r in arrears(user=world.users.secretary, today=world.today)}
+    found = {r.member.person.name: r.months for r in arrears(actor=as_actor(world.users.secretary), today=world.today)}
     assert found.get("赵六") == 6
 
 
@@ -675,7 +699,7 @@ def recent_month() -> dt.date:
 def test_pay_form_records_a_payment(world, client):
     member = zhao(world)
     month = recent_month()
-    dues_assess(actor=world.users.admin, member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
+    dues_assess(actor=as_actor(world.users.admin), member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
     url = reverse("membership:member_dues", args=[member.pk])
     client.force_login(world.users.secretary)
     assert f"{month:%Y-%m}" in client.get(url).content.decode()
@@ -694,7 +718,7 @@ def test_pay_form_records_a_payment(world, client):
 def test_pay_form_without_a_month_shows_an_error(world, client):
     member = zhao(world)
     month = recent_month()
-    dues_assess(actor=world.users.admin, member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
+    dues_assess(actor=as_actor(world.users.admin), member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
     client.force_login(world.users.secretary)
     response = client.post(
         reverse("membership:member_dues", args=[member.pk]),
@@ -708,7 +732,7 @@ def test_pay_form_without_a_month_shows_an_error(world, client):
 def test_member_dues_page_cannot_be_changed_by_a_viewer(world, client):
     member = zhao(world)
     month = recent_month()
-    dues_assess(actor=world.users.admin, member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
+    dues_assess(actor=as_actor(world.users.admin), member=member, year=month.year, kind=DuesKind.WAGE, base="5400")
     client.force_login(world.users.member)  # 赵六 sees his own dues but cannot record payments
     url = reverse("membership:member_dues", args=[member.pk])
     assert client.get(url).status_code == 200
@@ -810,7 +834,7 @@ def test_the_bill_exports_to_excel_with_totals_from_its_rows(world, client):
     sheet = load_workbook(io.BytesIO(job.file.read()), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     members = [r for r in rows[1:] if r and r[1] and r[0] != rows[-1][0]]
-    expected = bill_rows(user=world.users.secretary, organization=world.committee_a, month=m(2026, 10))
+    expected = bill_rows(actor=as_actor(world.users.secretary), organization=world.committee_a, month=m(2026, 10))
     assert sorted(r[1] for r in members) == sorted(p.member.person.name for p in expected)
     by_name = {r[1]: r for r in members}
     assert Decimal(str(by_name["赵六"][3])) == Decimal("81.00") and Decimal(str(by_name["赵六"][5])) == Decimal("81.00")

@@ -19,7 +19,7 @@ from dangjian.membership import imports
 from dangjian.membership.importing import TEMPLATE_COLUMNS
 from dangjian.people.models import Member, Person
 from dangjian.people.services import ID_PURPOSE
-from tests.factories import make_id_number
+from tests.factories import as_actor, make_id_number
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 KEYS = ("name", "id_number", "phone", "organization", "stage", "joined_on", "full_on", "grid")
@@ -219,7 +219,7 @@ def test_another_user_cannot_see_or_confirm_the_check(world, client):
 def test_an_export_job_is_not_shown_as_an_import(world, client):
     from dangjian.membership.exports import roster_export_start
 
-    job = roster_export_start(actor=world.users.secretary, query="")
+    job = roster_export_start(actor=as_actor(world.users.secretary), query="")
     client.force_login(world.users.secretary)
     assert client.get(reverse("membership:import_job", args=[job.pk])).status_code == 404
     assert client.post(reverse("membership:import_confirm", args=[job.pk])).status_code == 404

@@ -22,7 +22,7 @@ from dangjian.membership.importing import TEMPLATE_COLUMNS, apply_import, plan_i
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.people.models import Member, MemberCategory, MemberStage, Person
 from dangjian.people.services import ID_PURPOSE
-from tests.factories import make_id_number, make_member, make_person
+from tests.factories import as_actor, make_id_number, make_member, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -100,7 +100,7 @@ def id_ending_in_x(birth: dt.date = dt.date(1983, 6, 9)) -> str:
 
 
 def plan(world, content: bytes, filename: str = "roster.xlsx", *, root=None, actor=None):
-    return plan_import(content, filename, root=root or world.branch_a1, actor=actor, today=world.today)
+    return plan_import(content, filename, root=root or world.branch_a1, actor=as_actor(actor), today=world.today)
 
 
 def person_with(id_number: str) -> Person:
@@ -143,7 +143,7 @@ def test_a_clean_file_is_planned_without_writing_and_then_imported(world):
     assert planned.summary() == {"valid": 3, "total": 3, "errors": [], "warnings": []}
     assert counts() == before  # the dry run writes nothing
 
-    result = apply_import(planned, actor=world.users.secretary)
+    result = apply_import(planned, actor=as_actor(world.users.secretary))
     assert result.as_dict() == {"created": 3, "updated": 0, "unchanged": 0}
     after = counts()
     assert after["people"] == before["people"] + 3
@@ -199,13 +199,13 @@ def test_reimporting_the_same_file_changes_nothing(world):
         ],
         (*KEYS, "education"),
     )
-    assert apply_import(plan(world, content)).created == 3
+    assert apply_import(plan(world, content), actor=as_actor()).created == 3
     before = counts()
     versions = {i: (person_with(i).version, person_with(i).member.version) for i in ids}
 
     again = plan(world, content)
     assert (again.valid, again.errors) == (3, [])
-    result = apply_import(again)
+    result = apply_import(again, actor=as_actor())
     assert result.as_dict() == {"created": 0, "updated": 0, "unchanged": 3}
     assert counts() == before  # no new people, members, placements or events
     assert {i: (person_with(i).version, person_with(i).member.version) for i in ids} == versions
@@ -220,7 +220,7 @@ def test_a_changed_phone_is_updated_and_an_empty_cell_erases_nothing(world):
         ],
         (*KEYS, "education", "address"),
     )
-    apply_import(plan(world, first))
+    apply_import(plan(world, first), actor=as_actor())
     zhou, wu = person_with(ids[0]), person_with(ids[1])
     before = counts()
 
@@ -234,7 +234,7 @@ def test_a_changed_phone_is_updated_and_an_empty_cell_erases_nothing(world):
     )
     planned = plan(world, second)
     assert (planned.valid, planned.errors) == (2, [])
-    result = apply_import(planned, actor=world.users.secretary)
+    result = apply_import(planned, actor=as_actor(world.users.secretary))
     assert result.as_dict() == {"created": 0, "updated": 1, "unchanged": 1}
 
     after = counts()
@@ -256,13 +256,13 @@ def test_a_changed_phone_is_updated_and_an_empty_cell_erases_nothing(world):
 
 def test_empty_stage_and_full_date_cells_do_not_demote_a_full_member(world):
     id_number = new_id(1980, 1, 2)
-    apply_import(plan(world, xlsx([row("周一", id_number)])))
+    apply_import(plan(world, xlsx([row("周一", id_number)])), actor=as_actor())
     member = person_with(id_number).member
     assert (member.stage, member.full_on) == (MemberStage.FULL, dt.date(2011, 7, 1))
 
     planned = plan(world, xlsx([row("周一", id_number, stage=None, full_on=None)]))
     assert planned.errors == []
-    result = apply_import(planned)
+    result = apply_import(planned, actor=as_actor())
     member.refresh_from_db()
     assert (member.stage, member.full_on) == (MemberStage.FULL, dt.date(2011, 7, 1))
     assert result.as_dict() == {"created": 0, "updated": 0, "unchanged": 1}
@@ -270,8 +270,8 @@ def test_empty_stage_and_full_date_cells_do_not_demote_a_full_member(world):
 
 def test_a_changed_joining_date_moves_the_start_of_the_placement(world):
     id_number = new_id(1980, 1, 2)
-    apply_import(plan(world, xlsx([row("周一", id_number)])))
-    result = apply_import(plan(world, xlsx([row("周一", id_number, joined_on="2010-06-20")])))
+    apply_import(plan(world, xlsx([row("周一", id_number)])), actor=as_actor())
+    result = apply_import(plan(world, xlsx([row("周一", id_number, joined_on="2010-06-20")])), actor=as_actor())
     assert result.as_dict() == {"created": 0, "updated": 1, "unchanged": 0}
     member = person_with(id_number).member
     assert member.joined_on == dt.date(2010, 6, 20)
@@ -296,7 +296,7 @@ def test_an_id_number_stored_as_a_number_is_reported_not_repaired(world):
     with override("en"):
         planned = plan(world, xlsx([row("周一", good), row("吴二", int(numeric))]))
     assert "text" in planned.errors[0].message  # tells to format the column as text
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     assert not Person.objects.filter(id_number_hash=crypto.search_hash(numeric, purpose=ID_PURPOSE)).exists()
     assert not Person.objects.filter(name="吴二").exists()
 
@@ -312,7 +312,7 @@ def test_a_trailing_lower_case_x_is_accepted(world):
     id_number = id_ending_in_x()
     planned = plan(world, xlsx([row("周一", id_number[:-1] + "x")]))
     assert (planned.valid, planned.errors) == (1, [])
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     person = person_with(id_number)  # found by the upper-case number
     assert crypto.decrypt(person.id_number_encrypted) == id_number
 
@@ -322,7 +322,7 @@ def test_full_width_digits_in_id_and_phone_are_read(world):
     wide = str.maketrans("0123456789X", "０１２３４５６７８９Ｘ")
     planned = plan(world, xlsx([row("周一", id_number.translate(wide), phone="１３８１１１１２２２２")]))
     assert (planned.valid, planned.errors) == (1, [])
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     person = person_with(id_number)
     assert crypto.decrypt(person.phone_encrypted) == "13811112222"
 
@@ -340,7 +340,7 @@ def test_stray_spaces_and_line_breaks_are_tidied(world):
     )  # fmt: skip
     planned = plan(world, content)
     assert (planned.valid, planned.errors) == (2, [])
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     liu, wang = person_with(ids[0]), person_with(ids[1])
     assert liu.name == "刘洋"
     assert wang.name == "王芳"
@@ -352,11 +352,11 @@ def test_stray_spaces_and_line_breaks_are_tidied(world):
 def test_reimporting_a_name_with_stray_spaces_is_unchanged(world):
     id_number = new_id(1980, 1, 2)
     content = xlsx([row("刘  洋", id_number)])
-    apply_import(plan(world, content))
+    apply_import(plan(world, content), actor=as_actor())
     assert person_with(id_number).name == "刘洋"
     again = plan(world, content)
     assert again.errors == []
-    assert apply_import(again).as_dict() == {"created": 0, "updated": 0, "unchanged": 1}
+    assert apply_import(again, actor=as_actor()).as_dict() == {"created": 0, "updated": 0, "unchanged": 1}
 
 
 @pytest.mark.parametrize(
@@ -455,7 +455,7 @@ def test_duplicate_rows_import_the_first_and_report_the_second(world):
     assert [(p.row, p.column) for p in planned.errors] == [(4, "公民身份号码")]
     assert "2" in planned.errors[0].message  # names the row the number was first seen on
     before = counts()
-    assert apply_import(planned).created == 2
+    assert apply_import(planned, actor=as_actor()).created == 2
     assert counts()["people"] == before["people"] + 2
     assert Member.objects.filter(person=person_with(id_number)).count() == 1
 
@@ -542,7 +542,7 @@ def test_specialties_are_linked_to_the_recorded_tags(world):
     id_number = new_id(1980, 1, 2)
     planned = plan(world, xlsx([row("周一", id_number, specialties="法律咨询")], (*KEYS, "specialties")))
     assert planned.errors == []
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     assert [t.name for t in person_with(id_number).member.specialties.all()] == ["法律咨询"]
 
 
@@ -610,17 +610,17 @@ def test_organisations_outside_the_create_scope_are_refused(world, user):
     actor = getattr(world.users, user)  # B's secretary; A1's branch secretary may not create
     before = counts()
     content = xlsx([row("周一", new_id(1980, 1, 2)), row("吴二", new_id(1985, 2, 3), organization=None)])
-    planned = plan(world, content, root=world.committee_a, actor=actor)
+    planned = plan(world, content, root=world.committee_a, actor=as_actor(actor))
     assert planned.valid == 0
     assert columns_at(planned.errors, 2) == {"所在党组织"}
     assert columns_at(planned.errors, 3) == {"所在党组织"}
-    assert apply_import(planned, actor=actor).as_dict() == {"created": 0, "updated": 0, "unchanged": 0}
+    assert apply_import(planned, actor=as_actor(actor)).as_dict() == {"created": 0, "updated": 0, "unchanged": 0}
     assert counts() == before
 
 
 def test_the_secretary_may_import_into_their_community(world):
     content = xlsx([row("周一", new_id(1980, 1, 2)), row("吴二", new_id(1985, 2, 3), organization=None)])
-    planned = plan(world, content, root=world.committee_a, actor=world.users.secretary)
+    planned = plan(world, content, root=world.committee_a, actor=as_actor(world.users.secretary))
     assert (planned.valid, planned.errors) == (2, [])
 
 
@@ -628,14 +628,14 @@ def test_a_person_outside_the_actors_scope_is_reported_not_updated(world):
     wang = world.wang  # lives in community B
     wang_id = crypto.decrypt(wang.id_number_encrypted)
     before = counts()
-    planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=world.users.secretary)
+    planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=as_actor(world.users.secretary))
     assert planned.valid == 0
     with override("en"):
-        planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=world.users.secretary)
+        planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=as_actor(world.users.secretary))
     [problem] = planned.errors
     assert (problem.row, problem.column) == (2, "公民身份号码")
     assert "outside your area" in problem.message
-    apply_import(planned, actor=world.users.secretary)
+    apply_import(planned, actor=as_actor(world.users.secretary))
     wang_now = Person.objects.get(pk=wang.pk)
     assert wang_now.version == wang.version
     assert crypto.decrypt(wang_now.phone_encrypted) == "13700002222"
@@ -648,12 +648,14 @@ def test_a_member_of_another_organisation_must_be_transferred(world):
     person = make_person(world.users.admin, world.grid_a1, "周一", id_number=id_number)
     member = make_member(person, world.branch_a2)
     with override("en"):
-        planned = plan(world, xlsx([row("周一", id_number)]), root=world.committee_a, actor=world.users.secretary)
+        planned = plan(
+            world, xlsx([row("周一", id_number)]), root=world.committee_a, actor=as_actor(world.users.secretary)
+        )
     assert planned.valid == 0
     [problem] = planned.errors
     assert (problem.row, problem.column) == (2, "所在党组织")
     assert "transfer" in problem.message
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     member.refresh_from_db()
     assert member.organization == world.branch_a2
 
@@ -662,9 +664,9 @@ def test_a_recorded_person_becomes_a_member_without_a_duplicate(world):
     zhang = world.zhang  # recorded with an ID number, not a party member
     zhang_id = crypto.decrypt(zhang.id_number_encrypted)
     before = counts()
-    planned = plan(world, xlsx([row("张三", zhang_id, phone="13812345678")]), actor=world.users.secretary)
+    planned = plan(world, xlsx([row("张三", zhang_id, phone="13812345678")]), actor=as_actor(world.users.secretary))
     assert (planned.valid, planned.errors) == (1, [])
-    result = apply_import(planned, actor=world.users.secretary)
+    result = apply_import(planned, actor=as_actor(world.users.secretary))
     assert result.as_dict() == {"created": 1, "updated": 0, "unchanged": 0}
     assert counts()["people"] == before["people"]
     assert Member.objects.get(person=zhang).organization == world.branch_a1
@@ -675,7 +677,7 @@ def test_each_imported_row_is_counted_once(world):
     zhang_id = crypto.decrypt(world.zhang.id_number_encrypted)
     planned = plan(world, xlsx([row("张三", zhang_id, phone="13800001111")]))
     assert planned.valid == 1
-    result = apply_import(planned)
+    result = apply_import(planned, actor=as_actor())
     assert crypto.decrypt(Person.objects.get(pk=world.zhang.pk).phone_encrypted) == "13800001111"
     assert result.created + result.updated + result.unchanged == planned.valid
 
@@ -705,7 +707,7 @@ def test_a_crash_half_way_leaves_nothing_behind(world, monkeypatch):
 
     monkeypatch.setattr(importing.Placement.objects, "bulk_create", crash)
     with pytest.raises(RuntimeError, match="disk full"):
-        apply_import(planned)
+        apply_import(planned, actor=as_actor())
     assert counts() == before
     zhang = Person.objects.get(pk=world.zhang.pk)
     assert zhang.version == zhang_version
@@ -720,7 +722,7 @@ def test_someone_registered_meanwhile_fails_the_whole_import(world):
     make_person(world.users.admin, world.grid_a1, "吴二", id_number=ids[1])  # between the check and the import
     before = counts()
     with pytest.raises(importing.ImportFailed):
-        apply_import(planned)
+        apply_import(planned, actor=as_actor())
     assert counts() == before
     assert not Person.objects.filter(name="周一").exists()
 
@@ -729,12 +731,17 @@ def test_progress_is_reported_and_the_row_limit_applies(world, monkeypatch):
     calls: list[tuple[int, int]] = []
     content = xlsx([row("周一", new_id(1980, 1, 2)), row("吴二", new_id(1985, 2, 3)), row("郑三", new_id(1990))])
     planned = plan_import(
-        content, "r.xlsx", root=world.branch_a1, progress=lambda *a: calls.append(a), today=world.today
+        content,
+        "r.xlsx",
+        root=world.branch_a1,
+        progress=lambda *a: calls.append(a),
+        today=world.today,
+        actor=as_actor(),
     )
     assert planned.valid == 3
     assert calls == [(3, 3)]
     calls.clear()
-    apply_import(planned, progress=lambda *a: calls.append(a))
+    apply_import(planned, progress=lambda *a: calls.append(a), actor=as_actor())
     assert calls == [(3, 3)]
     monkeypatch.setattr(importing, "MAX_ROWS", 2)
     planned = plan(world, content)
@@ -834,7 +841,7 @@ def test_the_template_as_is_does_not_import_its_example(world):
     planned = plan(world, template_xlsx(), "党员信息采集表.xlsx")
     assert (planned.total, planned.valid, planned.errors) == (0, 0, [])
     assert [(p.row, p.column) for p in planned.warnings] == [(2, "*公民身份号码")]
-    assert apply_import(planned).created == 0
+    assert apply_import(planned, actor=as_actor()).created == 0
     assert counts() == before
 
 
@@ -850,7 +857,7 @@ def test_the_template_filled_in_imports(world):
     workbook.save(buffer)
     planned = plan(world, buffer.getvalue())
     assert (planned.valid, planned.errors) == (1, [])
-    apply_import(planned)
+    apply_import(planned, actor=as_actor())
     person = person_with(id_number)
     assert (person.name, person.ethnicity, person.education, person.address) == (
         "张三", "汉族", "bachelor", "钢花新村3栋2单元501",
@@ -881,7 +888,7 @@ def test_an_exported_roster_imports_back_unchanged(world, client):
         ],
         (*KEYS, "education", "specialties", "address", "ethnicity"),
     )
-    assert apply_import(plan(world, content, root=world.committee_a)).created == 3
+    assert apply_import(plan(world, content, root=world.committee_a), actor=as_actor()).created == 3
     client.force_login(world.users.secretary)
     assert client.post(reverse("membership:export"), {"query": "", "full_numbers": "1"}).status_code == 302
     run_worker()
@@ -892,12 +899,16 @@ def test_an_exported_roster_imports_back_unchanged(world, client):
     header = next(load_workbook(io.BytesIO(exported), read_only=True).active.iter_rows(values_only=True))
     assert list(header) == [column.label for column in TEMPLATE_COLUMNS]
     before = counts()
-    again = plan(world, exported, root=world.committee_a, actor=world.users.secretary)
+    again = plan(world, exported, root=world.committee_a, actor=as_actor(world.users.secretary))
     # The world's own members 赵六 and 李四 have no ID number recorded; they are the only problems.
     assert {(p.column, p.message) for p in again.errors} == {
         (p.column, p.message) for p in again.errors if p.column == "公民身份号码"
     }
     assert len(again.errors) == 2
     assert again.valid == 3
-    assert apply_import(again, actor=world.users.secretary).as_dict() == {"created": 0, "updated": 0, "unchanged": 3}
+    assert apply_import(again, actor=as_actor(world.users.secretary)).as_dict() == {
+        "created": 0,
+        "updated": 0,
+        "unchanged": 3,
+    }
     assert counts() == before

@@ -27,7 +27,7 @@ from dangjian.membership.models import (
     ReportState,
 )
 from dangjian.people.models import Member
-from tests.factories import make_id_number, make_member, make_person
+from tests.factories import as_actor, make_id_number, make_member, make_person
 
 # The mobile-member and care stories happen in autumn 2026 (seen on 28 November); the reminder
 # test below derives its dates from today instead and runs at whatever instant the suite runs.
@@ -59,7 +59,7 @@ def away(**extra) -> dict:
 
 def register_away(world, person=None, *, actor=None, organization=None, **extra) -> MobileRecord:
     return mobile_services.mobile_register(
-        actor=actor or world.users.branch, person=person or world.zhao,
+        actor=as_actor(actor or world.users.branch), person=person or world.zhao,
         organization=organization or world.branch_a1, data=away(**extra),
     )  # fmt: skip
 
@@ -86,10 +86,10 @@ def test_a_second_open_record_is_refused(world):
 
 def test_only_our_members_in_good_standing_can_be_away(world):
     with pytest.raises(ValidationError) as exc:
-        register_away(world, world.qian, actor=world.users.secretary)  # 钱七 is no member
+        register_away(world, world.qian, actor=as_actor(world.users.secretary))  # 钱七 is no member
     assert "person" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:  # 孙八 is B1's member: not one of A's
-        register_away(world, world.sun, actor=world.users.secretary)
+        register_away(world, world.sun, actor=as_actor(world.users.secretary))
     assert "person" in exc.value.message_dict
     assert not MobileRecord.objects.exists()
 
@@ -119,22 +119,28 @@ def test_a_departure_in_the_future_is_refused(world):
 @pytest.mark.parametrize("user", ["outsider", "member", "resident"])
 def test_registering_needs_a_manager_of_the_organisation(world, user):
     with pytest.raises(PermissionDenied):
-        register_away(world, actor=getattr(world.users, user))
+        register_away(world, actor=as_actor(getattr(world.users, user)))
 
 
 def test_ending_closes_the_record_once(world):
     record = register_away(world)
     with pytest.raises(ValidationError) as exc:
-        mobile_services.mobile_end(actor=world.users.branch, record=record, ended_on=D(2026, 8, 1), note="")
+        mobile_services.mobile_end(actor=as_actor(world.users.branch), record=record, ended_on=D(2026, 8, 1), note="")
     assert "ended_on" in exc.value.message_dict
-    ended = mobile_services.mobile_end(actor=world.users.branch, record=record, ended_on=D(2026, 11, 20), note="已返回")
+    ended = mobile_services.mobile_end(
+        actor=as_actor(world.users.branch), record=record, ended_on=D(2026, 11, 20), note="已返回"
+    )
     assert (ended.ended_on, ended.end_note) == (D(2026, 11, 20), "已返回")
     with pytest.raises(ValidationError) as exc:
-        mobile_services.mobile_end(actor=world.users.branch, record=ended, ended_on=D(2026, 11, 25), note="again")
+        mobile_services.mobile_end(
+            actor=as_actor(world.users.branch), record=ended, ended_on=D(2026, 11, 25), note="again"
+        )
     assert exc.value.message_dict["ended_on"] == [_("This record is already closed.")]
     assert MobileRecord.objects.get(pk=record.pk).ended_on == D(2026, 11, 20)
     with pytest.raises(PermissionDenied):
-        mobile_services.mobile_end(actor=world.users.outsider, record=register_away(world), ended_on=None, note="")
+        mobile_services.mobile_end(
+            actor=as_actor(world.users.outsider), record=register_away(world), ended_on=None, note=""
+        )
     # Closed, the member may leave again.
     assert MobileRecord.objects.filter(person=world.zhao, ended_on__isnull=True).count() == 1
 
@@ -142,9 +148,13 @@ def test_ending_closes_the_record_once(world):
 def test_a_stale_copy_cannot_close_a_record_twice(world):
     record = register_away(world)
     stale = MobileRecord.objects.get(pk=record.pk)
-    mobile_services.mobile_end(actor=world.users.branch, record=record, ended_on=D(2026, 11, 20), note="已返回")
+    mobile_services.mobile_end(
+        actor=as_actor(world.users.branch), record=record, ended_on=D(2026, 11, 20), note="已返回"
+    )
     with pytest.raises(ValidationError):
-        mobile_services.mobile_end(actor=world.users.branch, record=stale, ended_on=D(2026, 11, 27), note="又关一次")
+        mobile_services.mobile_end(
+            actor=as_actor(world.users.branch), record=stale, ended_on=D(2026, 11, 27), note="又关一次"
+        )
     assert MobileRecord.objects.get(pk=record.pk).ended_on == D(2026, 11, 20)
 
 
@@ -188,8 +198,12 @@ def test_a_member_from_elsewhere_is_registered_through_the_page(world, visitor, 
 
 def test_the_list_shows_open_records_and_the_history_on_request(world, client):
     closed = register_away(world, world.zhao)
-    mobile_services.mobile_end(actor=world.users.branch, record=closed, ended_on=D(2026, 10, 1), note="回来了")
-    li = register_away(world, world.li, actor=world.users.secretary, organization=world.branch_a2, place="上海市")
+    mobile_services.mobile_end(
+        actor=as_actor(world.users.branch), record=closed, ended_on=D(2026, 10, 1), note="回来了"
+    )
+    li = register_away(
+        world, world.li, actor=as_actor(world.users.secretary), organization=world.branch_a2, place="上海市"
+    )
     client.force_login(world.users.secretary)
     response = client.get(reverse("membership:mobile"))
     assert [r.pk for r in response.context["records"]] == [li.pk]
@@ -251,7 +265,7 @@ def test_a_member_reports_is_confirmed_revokes_and_reports_again(world, client):
     assert client.get(reverse("membership:reports")).context["incoming"] == []
     assert client.post(reverse("membership:reports"), {"action": "confirm", "report": report.pk}).status_code == 404
     with pytest.raises(PermissionDenied):
-        mobile_services.report_confirm(actor=world.users.outsider, report=report)
+        mobile_services.report_confirm(actor=as_actor(world.users.outsider), report=report)
     assert CommunityReport.objects.get(pk=report.pk).state == ReportState.REGISTERED
     # A's secretary sees it and confirms.
     client.force_login(world.users.secretary)
@@ -290,12 +304,12 @@ def test_a_refused_second_registration_says_why(world, client):
 def test_report_register_checks_its_input(world):
     with pytest.raises(ValidationError) as exc:
         mobile_services.report_register(
-            actor=world.users.member, community=world.grid_a1, workplace=" ", categories=["flying"]
+            actor=as_actor(world.users.member), community=world.grid_a1, workplace=" ", categories=["flying"]
         )
     assert set(exc.value.message_dict) == {"community", "workplace", "categories"}
     with pytest.raises(ValidationError):
         mobile_services.report_register(
-            actor=world.users.member, community=world.community_a, workplace="医院", categories=[]
+            actor=as_actor(world.users.member), community=world.community_a, workplace="医院", categories=[]
         )
     assert not CommunityReport.objects.exists()
 
@@ -308,23 +322,23 @@ def test_a_resident_who_is_no_member_cannot_report(world, client):
     for actor in (world.users.resident, world.users.secretary):  # the secretary has no person at all
         with pytest.raises(PermissionDenied):
             mobile_services.report_register(
-                actor=actor, community=world.community_a, workplace="医院", categories=["health"]
+                actor=as_actor(actor), community=world.community_a, workplace="医院", categories=["health"]
             )
     assert not CommunityReport.objects.exists()
 
 
 def test_the_community_may_revoke_but_another_member_may_not(world):
     report = mobile_services.report_register(
-        actor=world.users.member, community=world.community_a, workplace="医院", categories=["health"]
+        actor=as_actor(world.users.member), community=world.community_a, workplace="医院", categories=["health"]
     )
     with pytest.raises(PermissionDenied):
-        mobile_services.report_revoke(actor=world.users.resident, report=report, reason="不是我的")
+        mobile_services.report_revoke(actor=as_actor(world.users.resident), report=report, reason="不是我的")
     with pytest.raises(PermissionDenied):
-        mobile_services.report_revoke(actor=world.users.outsider, report=report, reason="越权")
-    revoked = mobile_services.report_revoke(actor=world.users.staff, report=report, reason="已搬离本社区")
+        mobile_services.report_revoke(actor=as_actor(world.users.outsider), report=report, reason="越权")
+    revoked = mobile_services.report_revoke(actor=as_actor(world.users.staff), report=report, reason="已搬离本社区")
     assert revoked.state == ReportState.REVOKED
     with pytest.raises(ValidationError):
-        mobile_services.report_revoke(actor=world.users.staff, report=report, reason="again")
+        mobile_services.report_revoke(actor=as_actor(world.users.staff), report=report, reason="again")
 
 
 # --- 3. care ----------------------------------------------------------------------------------
@@ -332,18 +346,18 @@ def test_the_community_may_revoke_but_another_member_may_not(world):
 
 def visit(world, member, *, actor=None, **data) -> CareVisit:
     payload = {"visited_on": D(2026, 11, 1), "visitors": "王书记、李委员", **data}
-    return care_services.care_visit(actor=actor or world.users.branch, member=member, data=payload)
+    return care_services.care_visit(actor=as_actor(actor or world.users.branch), member=member, data=payload)
 
 
 def test_a_member_in_hardship_is_registered_once_per_hardship(world):
     case = care_services.care_register(
-        actor=world.users.branch, member=zhao(world), hardship="illness", description="肺癌术后",
+        actor=as_actor(world.users.branch), member=zhao(world), hardship="illness", description="肺癌术后",
         registered_on=D(2026, 10, 1),
     )  # fmt: skip
     assert (case.hardship, case.description, case.ended_on) == ("illness", "肺癌术后", None)
     with pytest.raises(ValidationError) as exc:
         care_services.care_register(
-            actor=world.users.branch,
+            actor=as_actor(world.users.branch),
             member=zhao(world),
             hardship="illness",
             description="",
@@ -351,15 +365,19 @@ def test_a_member_in_hardship_is_registered_once_per_hardship(world):
         )
     assert exc.value.message_dict["hardship"] == [_("This member is already on the register for this hardship.")]
     care_services.care_register(
-        actor=world.users.branch, member=zhao(world), hardship="income", description="", registered_on=D(2026, 11, 1)
+        actor=as_actor(world.users.branch),
+        member=zhao(world),
+        hardship="income",
+        description="",
+        registered_on=D(2026, 11, 1),
     )
     assert CareCase.objects.filter(member=zhao(world)).count() == 2
     # Closed, the same hardship may be registered again later.
-    care_services.care_end(actor=world.users.branch, case=case, ended_on=D(2026, 11, 20), reason="康复")
+    care_services.care_end(actor=as_actor(world.users.branch), case=case, ended_on=D(2026, 11, 20), reason="康复")
     with pytest.raises(ValidationError):
-        care_services.care_end(actor=world.users.branch, case=case, ended_on=D(2026, 11, 21), reason="again")
+        care_services.care_end(actor=as_actor(world.users.branch), case=case, ended_on=D(2026, 11, 21), reason="again")
     care_services.care_register(
-        actor=world.users.branch,
+        actor=as_actor(world.users.branch),
         member=zhao(world),
         hardship="illness",
         description="复发",
@@ -371,35 +389,41 @@ def test_a_member_in_hardship_is_registered_once_per_hardship(world):
 def test_care_register_refuses_bad_input_and_strangers(world):
     with pytest.raises(ValidationError) as exc:
         care_services.care_register(
-            actor=world.users.branch, member=zhao(world), hardship="boredom", description="",
+            actor=as_actor(world.users.branch), member=zhao(world), hardship="boredom", description="",
             registered_on=timezone.localdate() + dt.timedelta(days=1),
         )  # fmt: skip
     assert set(exc.value.message_dict) == {"hardship", "registered_on"}
     with pytest.raises(PermissionDenied):
         care_services.care_register(
-            actor=world.users.outsider, member=zhao(world), hardship="illness", description="",
+            actor=as_actor(world.users.outsider), member=zhao(world), hardship="illness", description="",
             registered_on=D(2026, 10, 1),
         )  # fmt: skip
     with pytest.raises(ValidationError):
         case = care_services.care_register(
-            actor=world.users.branch,
+            actor=as_actor(world.users.branch),
             member=zhao(world),
             hardship="illness",
             description="",
             registered_on=D(2026, 10, 1),
         )
-        care_services.care_end(actor=world.users.branch, case=case, ended_on=D(2026, 9, 30), reason="")
+        care_services.care_end(actor=as_actor(world.users.branch), case=case, ended_on=D(2026, 9, 30), reason="")
     assert not CareCase.objects.filter(ended_on__isnull=False).exists()
 
 
 def test_a_stale_copy_cannot_close_a_case_twice(world):
     case = care_services.care_register(
-        actor=world.users.branch, member=zhao(world), hardship="illness", description="", registered_on=D(2026, 10, 1)
+        actor=as_actor(world.users.branch),
+        member=zhao(world),
+        hardship="illness",
+        description="",
+        registered_on=D(2026, 10, 1),
     )
     stale = CareCase.objects.get(pk=case.pk)
-    care_services.care_end(actor=world.users.branch, case=case, ended_on=D(2026, 11, 20), reason="康复")
+    care_services.care_end(actor=as_actor(world.users.branch), case=case, ended_on=D(2026, 11, 20), reason="康复")
     with pytest.raises(ValidationError):
-        care_services.care_end(actor=world.users.branch, case=stale, ended_on=D(2026, 11, 27), reason="又关一次")
+        care_services.care_end(
+            actor=as_actor(world.users.branch), case=stale, ended_on=D(2026, 11, 27), reason="又关一次"
+        )
     assert CareCase.objects.get(pk=case.pk).ended_on == D(2026, 11, 20)
 
 
@@ -432,7 +456,7 @@ def test_invalid_visits_are_refused(world, data, field):
     assert field in exc.value.message_dict
     assert not CareVisit.objects.exists()
     with pytest.raises(PermissionDenied):
-        visit(world, zhao(world), actor=world.users.outsider)
+        visit(world, zhao(world), actor=as_actor(world.users.outsider))
 
 
 def old_member(world, name: str, born: dt.date, organization=None, region=None) -> Member:
@@ -442,7 +466,10 @@ def old_member(world, name: str, born: dt.date, organization=None, region=None) 
 
 
 def due_names(world, user=None) -> list[str]:
-    return [m.person.name for m in care_selectors.visits_due(user=user or world.users.secretary, today=world.today)]
+    return [
+        m.person.name
+        for m in care_selectors.visits_due(actor=as_actor(user or world.users.secretary), today=world.today)
+    ]
 
 
 @pytest.mark.clock(None)
@@ -457,7 +484,7 @@ def test_visits_due_lists_the_old_and_the_sick_not_visited_for_half_a_year(world
     assert due_names(world) == ["老甲"]
     # 赵六 (not old) on the register, last visited more than 183 days ago.
     care_services.care_register(
-        actor=world.users.branch,
+        actor=as_actor(world.users.branch),
         member=zhao(world),
         hardship="illness",
         description="",
@@ -472,7 +499,7 @@ def test_visits_due_lists_the_old_and_the_sick_not_visited_for_half_a_year(world
     assert due_names(world, world.users.outsider) == ["老丁"]
     # A closed case no longer counts.
     care_services.care_register(
-        actor=world.users.secretary,
+        actor=as_actor(world.users.secretary),
         member=world.member_li,
         hardship="income",
         description="",
@@ -480,7 +507,7 @@ def test_visits_due_lists_the_old_and_the_sick_not_visited_for_half_a_year(world
     )
     assert due_names(world) == ["李四"]
     case = CareCase.objects.get(member=world.member_li)
-    care_services.care_end(actor=world.users.secretary, case=case, ended_on=today - days(27), reason="已就业")
+    care_services.care_end(actor=as_actor(world.users.secretary), case=case, ended_on=today - days(27), reason="已就业")
     assert due_names(world) == []
 
 
@@ -490,12 +517,23 @@ def test_members_never_visited_come_first(world):
     visit(world, long_ago, visited_on=D(2025, 1, 1))
     assert due_names(world) == [never.person.name, long_ago.person.name]
     care_services.care_register(
-        actor=world.users.branch, member=never, hardship="elderly", description="", registered_on=D(2025, 1, 1)
+        actor=as_actor(world.users.branch),
+        member=never,
+        hardship="elderly",
+        description="",
+        registered_on=D(2025, 1, 1),
     )
     care_services.care_register(
-        actor=world.users.branch, member=long_ago, hardship="elderly", description="", registered_on=D(2025, 1, 1)
+        actor=as_actor(world.users.branch),
+        member=long_ago,
+        hardship="elderly",
+        description="",
+        registered_on=D(2025, 1, 1),
     )
-    assert [m.person.name for m in care_selectors.care_register(user=world.users.secretary)] == ["老甲", "老乙"]
+    assert [m.person.name for m in care_selectors.care_register(actor=as_actor(world.users.secretary))] == [
+        "老甲",
+        "老乙",
+    ]
 
 
 def test_the_care_page_of_a_member(world, client):
@@ -551,7 +589,11 @@ def test_the_care_page_is_out_of_reach_out_of_scope(world, client):
 
 def test_the_care_overview_page(world, client):
     care_services.care_register(
-        actor=world.users.branch, member=zhao(world), hardship="illness", description="", registered_on=D(2025, 1, 1)
+        actor=as_actor(world.users.branch),
+        member=zhao(world),
+        hardship="illness",
+        description="",
+        registered_on=D(2025, 1, 1),
     )
     client.force_login(world.users.secretary)
     response = client.get(reverse("membership:care"))
@@ -580,7 +622,11 @@ def appraise(world, member, grade="", *, actor=None, confirm_excess=False, **dat
     payload = {"grade": grade, "votes_excellent": 3, "votes_qualified": 2, "votes_basic": 1, "votes_unqualified": 0,
                "self_assessment": "认真履行党员义务", **data}  # fmt: skip
     return care_services.appraisal_save(
-        actor=actor or world.users.branch, member=member, year=YEAR, data=payload, confirm_excess=confirm_excess
+        actor=as_actor(actor or world.users.branch),
+        member=member,
+        year=YEAR,
+        data=payload,
+        confirm_excess=confirm_excess,
     )
 
 
@@ -613,9 +659,9 @@ def test_the_limit_counts_the_branch_only_and_the_year_only(world, branch):
     appraise(world, branch[1], Grade.EXCELLENT)
     sun = Member.objects.get(person=world.sun)  # B1 has one member: limit 0, A1's excellents do not count
     with pytest.raises(ValidationError):
-        appraise(world, sun, Grade.EXCELLENT, actor=world.users.outsider)
+        appraise(world, sun, Grade.EXCELLENT, actor=as_actor(world.users.outsider))
     care_services.appraisal_save(
-        actor=world.users.branch, member=branch[2], year=YEAR - 1, data={"grade": Grade.EXCELLENT}
+        actor=as_actor(world.users.branch), member=branch[2], year=YEAR - 1, data={"grade": Grade.EXCELLENT}
     )  # another year: within its own limit
 
 
@@ -632,11 +678,11 @@ def test_unqualified_needs_the_reasons_and_votes_cannot_be_negative(world, branc
     assert "grade" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
         care_services.appraisal_save(
-            actor=world.users.branch, member=branch[1], year=timezone.localdate().year + 1, data={}
+            actor=as_actor(world.users.branch), member=branch[1], year=timezone.localdate().year + 1, data={}
         )
     assert "year" in exc.value.message_dict
     with pytest.raises(PermissionDenied):
-        appraise(world, branch[1], Grade.QUALIFIED, actor=world.users.outsider)
+        appraise(world, branch[1], Grade.QUALIFIED, actor=as_actor(world.users.outsider))
     assert not Appraisal.objects.filter(member=branch[1]).exists()
 
 

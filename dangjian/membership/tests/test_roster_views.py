@@ -22,7 +22,7 @@ from dangjian.membership.importing import TEMPLATE_COLUMNS
 from dangjian.membership.models import StatusChange
 from dangjian.membership.services import member_create, member_move, member_update
 from dangjian.people.models import Education, Member, MemberCategory, MembershipStatus
-from tests.factories import make_id_number, make_member, make_person
+from tests.factories import as_actor, make_id_number, make_member, make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -59,7 +59,7 @@ def wu(world):
         phone="13600001234", education=Education.COLLEGE,
     )  # fmt: skip
     return member_create(
-        actor=world.users.admin, person=person, organization=world.branch_a1,
+        actor=as_actor(world.users.admin), person=person, organization=world.branch_a1,
         data={"category": MemberCategory.RETIRED, "joined_on": dt.date(2020, 6, 1), "full_on": dt.date(2021, 6, 1)},
     )  # fmt: skip
 
@@ -136,7 +136,7 @@ def test_roster_on_a_past_date(world, client):
 def test_a_member_moved_away_is_listed_on_the_old_date_but_not_linked(world, client):
     zhao = member_of(world.zhao)
     member_move(
-        actor=world.users.admin, member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
+        actor=as_actor(world.users.admin), member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
         reason="组织关系转接",
     )  # fmt: skip
     response, body = get(client, world.users.branch, LIST + "?on=2024-02-01")
@@ -258,7 +258,7 @@ def test_bars_of_an_already_filtered_dimension_link_to_their_count(world, wu, cl
 def test_member_page_shows_placements_status_changes_and_history(world, client):
     zhao = member_of(world.zhao)
     member_move(
-        actor=world.users.admin, member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
+        actor=as_actor(world.users.admin), member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
         reason="组织关系转接",
     )  # fmt: skip
     client.force_login(world.users.admin)
@@ -318,7 +318,7 @@ def test_edit_with_a_stale_version_says_so_and_saves_nothing(world, client):
     assert form.context["form"].initial["version"] == zhao.version
     stale = _edit_data(zhao, category="student")
     # Someone else saves meanwhile.
-    member_update(actor=world.users.staff, member=member_of(world.zhao), data={"category": "retired"},
+    member_update(actor=as_actor(world.users.staff), member=member_of(world.zhao), data={"category": "retired"},
                   expected_version=zhao.version)  # fmt: skip
     response = client.post(reverse("membership:edit", args=[zhao.pk]), stale)
     assert response.status_code == 200

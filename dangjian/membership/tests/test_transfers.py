@@ -33,7 +33,7 @@ from dangjian.membership.selectors import member_count_on
 from dangjian.membership.services import member_change_status
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage
 from dangjian.people.services import person_update
-from tests.factories import make_id_number, make_person
+from tests.factories import as_actor, make_id_number, make_person
 
 # The transfer stories happen in late November 2026: letters issued on the 28th, numbered PA-2026-….
 pytestmark = [pytest.mark.django_db, pytest.mark.clock("2026-11-28T10:00:00+08:00")]
@@ -72,19 +72,19 @@ def apply(world, *, actor=None, member=None, to=None, external="", reason="搬�
     if to is None and not external:
         to = world.branch_b1
     return ts.transfer_apply(
-        actor=actor or world.users.secretary, member=member or zhao(world), to_organization=to,
+        actor=as_actor(actor or world.users.secretary), member=member or zhao(world), to_organization=to,
         external_organization=external, reason=reason,
     )  # fmt: skip
 
 
 def reviewing(world, **kwargs) -> Transfer:
     transfer = apply(world, **kwargs)
-    return ts.transfer_submit(actor=world.users.secretary, transfer=transfer)
+    return ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
 
 
 def sent(world, *, approver=None, **kwargs) -> Transfer:
     transfer = reviewing(world, **kwargs)
-    return ts.transfer_approve(actor=approver or world.users.secretary, transfer=transfer, today=world.today)
+    return ts.transfer_approve(actor=as_actor(approver or world.users.secretary), transfer=transfer, today=world.today)
 
 
 # --- 1. the happy path A1 → B1 -----------------------------------------------------------------
@@ -93,13 +93,15 @@ def sent(world, *, approver=None, **kwargs) -> Transfer:
 def test_internal_transfer_from_application_to_acceptance(world):
     secretary, outsider, admin = world.users.secretary, world.users.outsider, world.users.admin
     member = zhao(world)
-    dues_assess(actor=secretary, member=member, year=2026, kind="wage", base="5400", today=world.today)
+    dues_assess(actor=as_actor(secretary), member=member, year=2026, kind="wage", base="5400", today=world.today)
     dues_record_payment(
-        actor=secretary, member=member, months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)], method="cash",
+        actor=as_actor(secretary), member=member, months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)], method="cash",
         paid_on=dt.date(2026, 10, 8), today=world.today,
     )  # fmt: skip
 
-    transfer = ts.transfer_apply(actor=secretary, member=member, to_organization=world.branch_b1, reason="搬家")
+    transfer = ts.transfer_apply(
+        actor=as_actor(secretary), member=member, to_organization=world.branch_b1, reason="搬家"
+    )
     transfer = fresh(transfer)
     assert transfer.state == TransferState.APPLIED
     assert transfer.kind == TransferKind.INTERNAL
@@ -111,10 +113,10 @@ def test_internal_transfer_from_application_to_acceptance(world):
     assert (step.action, step.old_state, step.new_state) == ("apply", "applied", "applied")
     assert step.decided_by == secretary and step.organization == world.branch_a1 and step.note == "搬家"
 
-    ts.transfer_submit(actor=secretary, transfer=transfer)
+    ts.transfer_submit(actor=as_actor(secretary), transfer=transfer)
     assert fresh(transfer).state == TransferState.REVIEWING
 
-    ts.transfer_approve(actor=secretary, transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(secretary), transfer=fresh(transfer), today=world.today)
     transfer = fresh(transfer)
     assert transfer.state == TransferState.SENT
     assert transfer.serial_number == "PA-2026-0001"
@@ -131,13 +133,13 @@ def test_internal_transfer_from_application_to_acceptance(world):
     second = sent(world, member=world.member_li, to=world.branch_b1)
     assert second.serial_number == "PA-2026-0002"
     from_b = ts.transfer_apply(
-        actor=outsider, member=world.sun.member, to_organization=world.branch_a2, reason="工作调动"
+        actor=as_actor(outsider), member=world.sun.member, to_organization=world.branch_a2, reason="工作调动"
     )
-    ts.transfer_submit(actor=outsider, transfer=from_b)
-    from_b = ts.transfer_approve(actor=outsider, transfer=fresh(from_b), today=world.today)
+    ts.transfer_submit(actor=as_actor(outsider), transfer=from_b)
+    from_b = ts.transfer_approve(actor=as_actor(outsider), transfer=fresh(from_b), today=world.today)
     assert from_b.serial_number == "PB-2026-0001"
 
-    ts.transfer_accept(actor=outsider, transfer=transfer, effective_on=RECEIVED_ON, note="已接收")
+    ts.transfer_accept(actor=as_actor(outsider), transfer=transfer, effective_on=RECEIVED_ON, note="已接收")
     transfer = fresh(transfer)
     assert transfer.state == TransferState.RECEIVED
     assert transfer.effective_on == RECEIVED_ON
@@ -151,11 +153,14 @@ def test_internal_transfer_from_application_to_acceptance(world):
     assert transfer_events(transfer).filter(action=EventAction.STATUS_CHANGED).count() == 4
 
     day_before = RECEIVED_ON - dt.timedelta(days=1)
-    assert member_count_on(user=admin, organization=world.branch_a1, day=day_before) == 1
-    assert member_count_on(user=admin, organization=world.branch_a1, day=RECEIVED_ON) == 0
-    assert member_count_on(user=admin, organization=world.branch_b1, day=day_before) == 1  # 孙八
-    assert member_count_on(user=admin, organization=world.branch_b1, day=RECEIVED_ON) == 2
-    assert ts.transfer_actions(outsider, transfer) == [] and ts.transfer_actions(admin, transfer) == []
+    assert member_count_on(actor=as_actor(admin), organization=world.branch_a1, day=day_before) == 1
+    assert member_count_on(actor=as_actor(admin), organization=world.branch_a1, day=RECEIVED_ON) == 0
+    assert member_count_on(actor=as_actor(admin), organization=world.branch_b1, day=day_before) == 1  # 孙八
+    assert member_count_on(actor=as_actor(admin), organization=world.branch_b1, day=RECEIVED_ON) == 2
+    assert (
+        ts.transfer_actions(actor=as_actor(outsider), transfer=transfer) == []
+        and ts.transfer_actions(actor=as_actor(admin), transfer=transfer) == []
+    )
 
 
 # --- 2. who may do what ------------------------------------------------------------------------
@@ -163,30 +168,32 @@ def test_internal_transfer_from_application_to_acceptance(world):
 
 def test_approval_needs_the_committee_not_the_branch(world):
     branch = world.users.branch
-    transfer = ts.transfer_apply(actor=branch, member=zhao(world), to_organization=world.branch_b1, reason="搬家")
-    ts.transfer_submit(actor=branch, transfer=transfer)  # the branch sends it up ...
+    transfer = ts.transfer_apply(
+        actor=as_actor(branch), member=zhao(world), to_organization=world.branch_b1, reason="搬家"
+    )
+    ts.transfer_submit(actor=as_actor(branch), transfer=transfer)  # the branch sends it up ...
     transfer = fresh(transfer)
     with pytest.raises(PermissionDenied):  # ... but only committee A approves
-        ts.transfer_approve(actor=branch, transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(branch), transfer=transfer, today=world.today)
     with pytest.raises(PermissionDenied):
-        ts.transfer_return(actor=branch, transfer=transfer, note="材料不全")
+        ts.transfer_return(actor=as_actor(branch), transfer=transfer, note="材料不全")
     assert fresh(transfer).state == TransferState.REVIEWING and fresh(transfer).serial_number == ""
 
 
 def test_outsider_cannot_move_community_a_transfers(world):
     outsider = world.users.outsider
     with pytest.raises(PermissionDenied):
-        ts.transfer_apply(actor=outsider, member=zhao(world), to_organization=world.branch_b1, reason="搬家")
+        ts.transfer_apply(actor=as_actor(outsider), member=zhao(world), to_organization=world.branch_b1, reason="搬家")
     transfer = apply(world)
     with pytest.raises(PermissionDenied):
-        ts.transfer_submit(actor=outsider, transfer=transfer)
+        ts.transfer_submit(actor=as_actor(outsider), transfer=transfer)
     with pytest.raises(PermissionDenied):
-        ts.transfer_cancel(actor=outsider, transfer=transfer)
-    transfer = ts.transfer_submit(actor=world.users.secretary, transfer=transfer)
+        ts.transfer_cancel(actor=as_actor(outsider), transfer=transfer)
+    transfer = ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(PermissionDenied):
-        ts.transfer_approve(actor=outsider, transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(outsider), transfer=transfer, today=world.today)
     with pytest.raises(PermissionDenied):  # while under review, returning is the committee's
-        ts.transfer_return(actor=outsider, transfer=transfer, note="不接收")
+        ts.transfer_return(actor=as_actor(outsider), transfer=transfer, note="不接收")
     assert fresh(transfer).state == TransferState.REVIEWING
     assert step_actions(transfer) == ["apply", "submit"]
 
@@ -194,9 +201,9 @@ def test_outsider_cannot_move_community_a_transfers(world):
 def test_sending_secretary_cannot_accept_into_another_community(world):
     transfer = sent(world)
     with pytest.raises(PermissionDenied):
-        ts.transfer_accept(actor=world.users.secretary, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(world.users.secretary), transfer=transfer, effective_on=RECEIVED_ON)
     with pytest.raises(PermissionDenied):
-        ts.transfer_accept(actor=world.users.branch, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(world.users.branch), transfer=transfer, effective_on=RECEIVED_ON)
     assert fresh(transfer).state == TransferState.SENT
     assert zhao(world).organization == world.branch_a1
 
@@ -204,24 +211,24 @@ def test_sending_secretary_cannot_accept_into_another_community(world):
 def test_the_member_account_can_do_nothing(world):
     me = world.users.member
     with pytest.raises(PermissionDenied):
-        ts.transfer_apply(actor=me, member=zhao(world), to_organization=world.branch_b1, reason="我要搬家")
+        ts.transfer_apply(actor=as_actor(me), member=zhao(world), to_organization=world.branch_b1, reason="我要搬家")
     transfer = apply(world)
     for call in (
-        lambda: ts.transfer_submit(actor=me, transfer=transfer),
-        lambda: ts.transfer_cancel(actor=me, transfer=transfer),
+        lambda: ts.transfer_submit(actor=as_actor(me), transfer=transfer),
+        lambda: ts.transfer_cancel(actor=as_actor(me), transfer=transfer),
     ):
         with pytest.raises(PermissionDenied):
             call()
-    transfer = ts.transfer_submit(actor=world.users.secretary, transfer=transfer)
+    transfer = ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(PermissionDenied):
-        ts.transfer_approve(actor=me, transfer=transfer, today=world.today)
-    transfer = ts.transfer_approve(actor=world.users.secretary, transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(me), transfer=transfer, today=world.today)
+    transfer = ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=transfer, today=world.today)
     with pytest.raises(PermissionDenied):
-        ts.transfer_accept(actor=me, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(me), transfer=transfer, effective_on=RECEIVED_ON)
     with pytest.raises(PermissionDenied):
-        ts.transfer_return(actor=me, transfer=transfer, note="不去了")
+        ts.transfer_return(actor=as_actor(me), transfer=transfer, note="不去了")
     assert fresh(transfer).state == TransferState.SENT
-    assert ts.transfer_actions(me, transfer) == []
+    assert ts.transfer_actions(actor=as_actor(me), transfer=transfer) == []
 
 
 def test_transfer_actions_per_user_and_state(world):
@@ -235,23 +242,25 @@ def test_transfer_actions_per_user_and_state(world):
     }
 
     def actions(transfer):
-        return {name: ts.transfer_actions(user, fresh(transfer)) for name, user in people.items()}
+        return {
+            name: ts.transfer_actions(actor=as_actor(user), transfer=fresh(transfer)) for name, user in people.items()
+        }
 
     transfer = apply(world)
     assert actions(transfer) == {
         "admin": ["submit", "cancel"], "secretary": ["submit", "cancel"], "branch": ["submit", "cancel"],
         "outsider": [], "member": [],
     }  # fmt: skip
-    ts.transfer_submit(actor=u.secretary, transfer=transfer)
+    ts.transfer_submit(actor=as_actor(u.secretary), transfer=transfer)
     assert actions(transfer) == {
         "admin": ["approve", "return", "cancel"], "secretary": ["approve", "return", "cancel"],
         "branch": ["cancel"], "outsider": [], "member": [],
     }  # fmt: skip
-    ts.transfer_approve(actor=u.secretary, transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(u.secretary), transfer=fresh(transfer), today=world.today)
     assert actions(transfer) == {
         "admin": ["accept", "return", "cancel"], "secretary": ["cancel"], "branch": ["cancel"], "outsider": ["accept", "return"], "member": [],
     }  # fmt: skip
-    ts.transfer_accept(actor=u.outsider, transfer=fresh(transfer), effective_on=RECEIVED_ON)
+    ts.transfer_accept(actor=as_actor(u.outsider), transfer=fresh(transfer), effective_on=RECEIVED_ON)
     assert actions(transfer) == {name: [] for name in people}
 
 
@@ -262,12 +271,12 @@ def test_a_transfer_is_accepted_once_even_from_a_stale_page(world):
     outsider = world.users.outsider
     transfer = sent(world)
     stale = Transfer.objects.get(pk=transfer.pk)  # a second tab loaded while it was still "sent"
-    ts.transfer_accept(actor=outsider, transfer=transfer, effective_on=RECEIVED_ON)
+    ts.transfer_accept(actor=as_actor(outsider), transfer=transfer, effective_on=RECEIVED_ON)
     member = zhao(world)
     before = (placements(member), member.version, step_actions(transfer), transfer_events(transfer).count())
 
     with pytest.raises(ValidationError) as excinfo:
-        ts.transfer_accept(actor=outsider, transfer=stale, effective_on=dt.date(2026, 11, 25))
+        ts.transfer_accept(actor=as_actor(outsider), transfer=stale, effective_on=dt.date(2026, 11, 25))
     assert excinfo.value.code == "stale"
     member = zhao(world)
     assert (placements(member), member.version, step_actions(transfer), transfer_events(transfer).count()) == before
@@ -276,31 +285,31 @@ def test_a_transfer_is_accepted_once_even_from_a_stale_page(world):
     assert fresh(transfer).effective_on == RECEIVED_ON
 
     with pytest.raises(ValidationError):  # the same object again, accepted a third time
-        ts.transfer_accept(actor=outsider, transfer=stale, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(outsider), transfer=stale, effective_on=RECEIVED_ON)
     assert Placement.objects.filter(member=member).count() == 2
 
 
 def test_accept_after_the_sender_withdrew_is_refused(world):
     transfer = sent(world)
     stale = Transfer.objects.get(pk=transfer.pk)  # the receiver's page, loaded while "sent"
-    ts.transfer_cancel(actor=world.users.secretary, transfer=transfer, note="本人不去了")
+    ts.transfer_cancel(actor=as_actor(world.users.secretary), transfer=transfer, note="本人不去了")
     assert fresh(transfer).state == TransferState.CANCELLED
     with pytest.raises(ValidationError) as excinfo:
-        ts.transfer_accept(actor=world.users.outsider, transfer=stale, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(world.users.outsider), transfer=stale, effective_on=RECEIVED_ON)
     assert excinfo.value.code == "stale"
     assert fresh(transfer).state == TransferState.CANCELLED
     assert zhao(world).organization == world.branch_a1
     assert placements(zhao(world)) == [(world.branch_a1.pk, dt.date(2015, 7, 1), None, PlacementReason.RECORDED)]
-    assert ts.transfer_actions(world.users.outsider, fresh(transfer)) == []
+    assert ts.transfer_actions(actor=as_actor(world.users.outsider), transfer=fresh(transfer)) == []
 
 
 def test_submit_and_approve_are_refused_in_the_wrong_state(world):
     transfer = apply(world)
     with pytest.raises(ValidationError):  # not yet submitted
-        ts.transfer_approve(actor=world.users.secretary, transfer=transfer, today=world.today)
-    ts.transfer_submit(actor=world.users.secretary, transfer=transfer)
+        ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=transfer, today=world.today)
+    ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(ValidationError):  # submitted twice
-        ts.transfer_submit(actor=world.users.secretary, transfer=transfer)
+        ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     assert fresh(transfer).serial_number == "" and step_actions(transfer) == ["apply", "submit"]
 
 
@@ -313,7 +322,7 @@ def test_a_member_cannot_be_in_two_active_transfers(world):
         apply(world, to=world.branch_a2)
     assert "member" in excinfo.value.message_dict
     with pytest.raises(ValidationError):
-        apply(world, actor=world.users.admin, external=EXTERNAL)
+        apply(world, actor=as_actor(world.users.admin), external=EXTERNAL)
     assert Transfer.objects.filter(person=world.zhao).count() == 1
 
     # The partial unique constraint itself (whatever the service checks).
@@ -323,11 +332,11 @@ def test_a_member_cannot_be_in_two_active_transfers(world):
             from_organization=world.branch_a1, external_organization=EXTERNAL, reason="重复",
         )  # fmt: skip
 
-    ts.transfer_cancel(actor=world.users.secretary, transfer=first, note="改去第二支部")
+    ts.transfer_cancel(actor=as_actor(world.users.secretary), transfer=first, note="改去第二支部")
     second = apply(world, to=world.branch_a2)
     assert second.state == TransferState.APPLIED
-    ts.transfer_submit(actor=world.users.secretary, transfer=second)
-    ts.transfer_return(actor=world.users.secretary, transfer=fresh(second), note="材料不全")
+    ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=second)
+    ts.transfer_return(actor=as_actor(world.users.secretary), transfer=fresh(second), note="材料不全")
     third = apply(world, to=world.branch_b1)
     assert third.state == TransferState.APPLIED
     states = set(Transfer.objects.filter(person=world.zhao).values_list("state", flat=True))
@@ -336,7 +345,7 @@ def test_a_member_cannot_be_in_two_active_transfers(world):
 
 def test_apply_validates_its_input(world):
     with pytest.raises(ValidationError) as excinfo:
-        ts.transfer_apply(actor=world.users.secretary, member=zhao(world), to_organization=None, reason="")
+        ts.transfer_apply(actor=as_actor(world.users.secretary), member=zhao(world), to_organization=None, reason="")
     assert {"reason", "to_organization"} <= set(excinfo.value.message_dict)
     with pytest.raises(ValidationError) as excinfo:
         apply(world, to=world.branch_a1)  # his own branch
@@ -353,29 +362,29 @@ def test_apply_validates_its_input(world):
 def test_return_while_under_review_needs_a_reason(world):
     transfer = reviewing(world)
     with pytest.raises(ValidationError) as excinfo:
-        ts.transfer_return(actor=world.users.secretary, transfer=transfer, note="   ")
+        ts.transfer_return(actor=as_actor(world.users.secretary), transfer=transfer, note="   ")
     assert "note" in excinfo.value.message_dict
     assert fresh(transfer).state == TransferState.REVIEWING
 
-    ts.transfer_return(actor=world.users.secretary, transfer=transfer, note="缺少接收证明")
+    ts.transfer_return(actor=as_actor(world.users.secretary), transfer=transfer, note="缺少接收证明")
     transfer = fresh(transfer)
     assert transfer.state == TransferState.RETURNED and transfer.serial_number == ""
     step = TransferStep.objects.get(transfer=transfer, action="return")
     assert (step.old_state, step.organization, step.note) == ("reviewing", world.committee_a, "缺少接收证明")
     assert zhao(world).organization == world.branch_a1
     assert len(placements(zhao(world))) == 1
-    assert ts.transfer_actions(world.users.admin, transfer) == []
+    assert ts.transfer_actions(actor=as_actor(world.users.admin), transfer=transfer) == []
     with pytest.raises(ValidationError):  # nothing to return any more
-        ts.transfer_return(actor=world.users.admin, transfer=transfer, note="再退一次")
+        ts.transfer_return(actor=as_actor(world.users.admin), transfer=transfer, note="再退一次")
 
 
 def test_return_once_sent_is_the_receivers(world):
     transfer = sent(world)
     with pytest.raises(PermissionDenied):  # the sender cannot return its own letter
-        ts.transfer_return(actor=world.users.secretary, transfer=transfer, note="不去了")
+        ts.transfer_return(actor=as_actor(world.users.secretary), transfer=transfer, note="不去了")
     with pytest.raises(ValidationError):
-        ts.transfer_return(actor=world.users.outsider, transfer=transfer, note="")
-    ts.transfer_return(actor=world.users.outsider, transfer=transfer, note="本支部无法接收")
+        ts.transfer_return(actor=as_actor(world.users.outsider), transfer=transfer, note="")
+    ts.transfer_return(actor=as_actor(world.users.outsider), transfer=transfer, note="本支部无法接收")
     transfer = fresh(transfer)
     assert transfer.state == TransferState.RETURNED
     step = TransferStep.objects.get(transfer=transfer, action="return")
@@ -384,7 +393,7 @@ def test_return_once_sent_is_the_receivers(world):
     assert member.organization == world.branch_a1
     assert placements(member) == [(world.branch_a1.pk, dt.date(2015, 7, 1), None, PlacementReason.RECORDED)]
     with pytest.raises(ValidationError):
-        ts.transfer_accept(actor=world.users.outsider, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(world.users.outsider), transfer=transfer, effective_on=RECEIVED_ON)
 
 
 # --- 6. out of the system ----------------------------------------------------------------------------
@@ -397,15 +406,17 @@ def test_outgoing_transfer_ends_with_the_receipt(world):
     assert transfer.to_organization is None and transfer.external_organization == EXTERNAL
     assert transfer.state == TransferState.SENT and transfer.serial_number == "PA-2026-0001"
 
-    assert ts.transfer_actions(secretary, transfer) == ["receipt", "cancel"]
-    assert ts.transfer_actions(outsider, transfer) == []
-    assert "accept" not in ts.transfer_actions(admin, transfer)
+    assert ts.transfer_actions(actor=as_actor(secretary), transfer=transfer) == ["receipt", "cancel"]
+    assert ts.transfer_actions(actor=as_actor(outsider), transfer=transfer) == []
+    assert "accept" not in ts.transfer_actions(actor=as_actor(admin), transfer=transfer)
     with pytest.raises(PermissionDenied):  # nobody in the system receives it
-        ts.transfer_accept(actor=admin, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_accept(actor=as_actor(admin), transfer=transfer, effective_on=RECEIVED_ON)
     with pytest.raises(PermissionDenied):
-        ts.transfer_record_receipt(actor=outsider, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_record_receipt(actor=as_actor(outsider), transfer=transfer, effective_on=RECEIVED_ON)
 
-    ts.transfer_record_receipt(actor=secretary, transfer=transfer, effective_on=RECEIVED_ON, note="回执已收到")
+    ts.transfer_record_receipt(
+        actor=as_actor(secretary), transfer=transfer, effective_on=RECEIVED_ON, note="回执已收到"
+    )
     transfer = fresh(transfer)
     assert transfer.state == TransferState.RECEIVED and transfer.effective_on == RECEIVED_ON
     member = zhao(world)
@@ -414,10 +425,13 @@ def test_outgoing_transfer_ends_with_the_receipt(world):
     change = StatusChange.objects.get(member=member)
     assert (change.old_status, change.new_status, change.effective_on) == ("normal", "transferred_out", RECEIVED_ON)
     assert EXTERNAL in change.reason
-    assert member_count_on(user=admin, organization=world.branch_a1, day=RECEIVED_ON - dt.timedelta(days=1)) == 1
-    assert member_count_on(user=admin, organization=world.branch_a1, day=RECEIVED_ON) == 0
+    assert (
+        member_count_on(actor=as_actor(admin), organization=world.branch_a1, day=RECEIVED_ON - dt.timedelta(days=1))
+        == 1
+    )
+    assert member_count_on(actor=as_actor(admin), organization=world.branch_a1, day=RECEIVED_ON) == 0
     with pytest.raises(ValidationError):  # the receipt is recorded once
-        ts.transfer_record_receipt(actor=secretary, transfer=transfer, effective_on=RECEIVED_ON)
+        ts.transfer_record_receipt(actor=as_actor(secretary), transfer=transfer, effective_on=RECEIVED_ON)
 
 
 def test_transferred_out_is_set_only_through_a_transfer(world):
@@ -429,7 +443,7 @@ def test_transferred_out_is_set_only_through_a_transfer(world):
     assert not bound.is_valid() and "status" in bound.errors
     with pytest.raises(ValidationError):
         member_change_status(
-            actor=world.users.secretary, member=zhao(world), status=MembershipStatus.TRANSFERRED_OUT,
+            actor=as_actor(world.users.secretary), member=zhao(world), status=MembershipStatus.TRANSFERRED_OUT,
             effective_on=RECEIVED_ON, reason="外转", today=world.today,
         )  # fmt: skip
     assert zhao(world).status == MembershipStatus.NORMAL
@@ -454,7 +468,7 @@ def zhou(world):
 
 def register(world, person, **overrides):
     return ts.transfer_register_incoming(
-        actor=overrides.pop("actor", world.users.secretary), person=person, to_organization=world.branch_a1,
+        actor=as_actor(overrides.pop("actor", world.users.secretary)), person=person, to_organization=world.branch_a1,
         external_organization="湖北省武汉市江岸区某街道党工委", serial_number="江岸-2026-031",
         data={**INCOMING_DATA, **overrides},
     )  # fmt: skip
@@ -468,10 +482,10 @@ def test_incoming_letter_creates_the_member_on_acceptance(world, zhou):
     assert transfer.member is None and transfer.from_organization is None
     assert transfer.to_organization == world.branch_a1 and transfer.serial_number == "江岸-2026-031"
     assert not Member.objects.filter(person=zhou).exists()
-    assert ts.transfer_actions(secretary, transfer) == ["accept", "return"]
-    assert ts.transfer_actions(world.users.outsider, transfer) == []
+    assert ts.transfer_actions(actor=as_actor(secretary), transfer=transfer) == ["accept", "return"]
+    assert ts.transfer_actions(actor=as_actor(world.users.outsider), transfer=transfer) == []
 
-    ts.transfer_accept(actor=secretary, transfer=transfer, effective_on=RECEIVED_ON)
+    ts.transfer_accept(actor=as_actor(secretary), transfer=transfer, effective_on=RECEIVED_ON)
     transfer = fresh(transfer)
     member = Member.objects.get(person=zhou)
     assert transfer.state == TransferState.RECEIVED and transfer.member == member
@@ -482,15 +496,18 @@ def test_incoming_letter_creates_the_member_on_acceptance(world, zhou):
     (placement,) = Placement.objects.filter(member=member)
     assert placement.organization == world.branch_a1 and placement.ended_on is None
     assert placement.reason == PlacementReason.TRANSFERRED
-    assert member_count_on(user=world.users.admin, organization=world.branch_a1, day=RECEIVED_ON) == 2
+    assert member_count_on(actor=as_actor(world.users.admin), organization=world.branch_a1, day=RECEIVED_ON) == 2
 
 
 def test_incoming_member_belongs_to_the_branch_only_from_acceptance(world, zhou):
     transfer = register(world, zhou)
-    ts.transfer_accept(actor=world.users.secretary, transfer=transfer, effective_on=RECEIVED_ON)
+    ts.transfer_accept(actor=as_actor(world.users.secretary), transfer=transfer, effective_on=RECEIVED_ON)
     member = Member.objects.get(person=zhou)
     admin = world.users.admin
-    assert member_count_on(user=admin, organization=world.branch_a1, day=RECEIVED_ON - dt.timedelta(days=1)) == 1
+    assert (
+        member_count_on(actor=as_actor(admin), organization=world.branch_a1, day=RECEIVED_ON - dt.timedelta(days=1))
+        == 1
+    )
     assert Placement.objects.get(member=member).started_on == RECEIVED_ON
 
 
@@ -502,7 +519,7 @@ def test_incoming_letter_is_refused_for_an_existing_member_or_a_second_letter(wo
         register(world, zhou, joined_on=None)
     assert "joined_on" in excinfo.value.message_dict
     with pytest.raises(PermissionDenied):  # community B cannot receive into branch A1
-        register(world, zhou, actor=world.users.outsider)
+        register(world, zhou, actor=as_actor(world.users.outsider))
     register(world, zhou)
     with pytest.raises(ValidationError) as excinfo:
         register(world, zhou)
@@ -634,7 +651,9 @@ def zhao_id(world) -> str:
     number = make_id_number(dt.date(1980, 8, 15))
     person = world.zhao
     person.refresh_from_db()
-    person_update(actor=world.users.admin, person=person, data={"id_number": number}, expected_version=person.version)
+    person_update(
+        actor=as_actor(world.users.admin), person=person, data={"id_number": number}, expected_version=person.version
+    )
     return number
 
 
@@ -689,7 +708,7 @@ def test_letter_is_not_found_before_approval_or_out_of_scope(world, client):
     url = reverse("membership:transfer_letter", args=[transfer.pk])
     assert client.get(url).status_code == 404
     assert not export_events(transfer).exists()
-    ts.transfer_approve(actor=world.users.secretary, transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=fresh(transfer), today=world.today)
     assert client.get(url).status_code == 200
     client.force_login(world.users.resident)
     assert client.get(url).status_code in (302, 404)

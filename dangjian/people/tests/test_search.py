@@ -5,6 +5,7 @@ from django.db.models import Q
 
 from dangjian.core import crypto
 from dangjian.people.selectors import PeopleFilters, people_list, search_filter
+from tests.factories import as_actor
 
 KNOWN_ID = "11010519491231002X"
 
@@ -112,7 +113,7 @@ def test_empty_or_whitespace_is_no_filter(query):
 
 
 def search(user, query):
-    return list(people_list(user=user, filters=PeopleFilters(q=query)))
+    return list(people_list(actor=as_actor(user), filters=PeopleFilters(q=query)))
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from dangjian.core import calendar
 from dangjian.core.models import CalendarDay, Event
 from dangjian.servicedesk import services
 from dangjian.servicedesk.models import ServiceCategory
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +43,17 @@ def _data(**overrides):
 
 def test_an_admin_adds_and_edits_a_service(world):
     admin = world.users.admin
-    category = services.category_create(actor=admin, data=_data())
+    category = services.category_create(actor=as_actor(admin), data=_data())
     assert category.code == "elder-meals" and Event.objects.filter(target_id=category.pk).count() == 1
-    services.category_update(actor=admin, category=category, data=_data(resolution_target=5), expected_version=1)
+    services.category_update(
+        actor=as_actor(admin), category=category, data=_data(resolution_target=5), expected_version=1
+    )
     category.refresh_from_db()
     assert (category.resolution_target, category.version) == (5, 2)
     with pytest.raises(ValidationError) as stale:
-        services.category_update(actor=admin, category=category, data=_data(resolution_target=6), expected_version=1)
+        services.category_update(
+            actor=as_actor(admin), category=category, data=_data(resolution_target=6), expected_version=1
+        )
     assert stale.value.code == "stale"
     category.refresh_from_db()
     assert category.resolution_target == 5
@@ -70,7 +75,7 @@ def test_an_admin_adds_and_edits_a_service(world):
 def test_bad_configuration_is_refused_and_nothing_saved(world, changes, field):
     before = ServiceCategory.objects.count()
     with pytest.raises(ValidationError) as excinfo:
-        services.category_create(actor=world.users.admin, data=_data(**changes))
+        services.category_create(actor=as_actor(world.users.admin), data=_data(**changes))
     assert field in excinfo.value.message_dict
     assert ServiceCategory.objects.count() == before
 
@@ -78,9 +83,9 @@ def test_bad_configuration_is_refused_and_nothing_saved(world, changes, field):
 @pytest.mark.parametrize("role", ["secretary", "staff", "branch", "member", "resident", "outsider"])
 def test_only_admins_configure(world, role):
     with pytest.raises(PermissionDenied):
-        services.category_create(actor=getattr(world.users, role), data=_data())
+        services.category_create(actor=as_actor(getattr(world.users, role)), data=_data())
     with pytest.raises(PermissionDenied):
-        services.calendar_set_day(actor=getattr(world.users, role), day=dt.date(2027, 2, 8), is_workday=False)
+        services.calendar_set_day(actor=as_actor(getattr(world.users, role)), day=dt.date(2027, 2, 8), is_workday=False)
 
 
 def test_a_correction_changes_the_business_calendar_until_it_is_removed(world):
@@ -88,17 +93,17 @@ def test_a_correction_changes_the_business_calendar_until_it_is_removed(world):
     spring_festival = dt.date(2027, 2, 8)  # a Monday in a year the package does not know yet
     assert calendar.is_workday(spring_festival)
     assert not calendar.covered(2027)
-    entry = services.calendar_set_day(actor=admin, day=spring_festival, is_workday=False, note="2027年春节")
+    entry = services.calendar_set_day(actor=as_actor(admin), day=spring_festival, is_workday=False, note="2027年春节")
     assert not calendar.is_workday(spring_festival)
     assert calendar.workdays_between(dt.date(2027, 2, 8), dt.date(2027, 2, 12)) == 4
     assert calendar.covered(2027)
-    makeup = services.calendar_set_day(actor=admin, day=dt.date(2027, 2, 6), is_workday=True, note="调休上班")
+    makeup = services.calendar_set_day(actor=as_actor(admin), day=dt.date(2027, 2, 6), is_workday=True, note="调休上班")
     assert calendar.is_workday(dt.date(2027, 2, 6))  # a Saturday
     # A correction overrides the package for a covered year too (2026-10-01 is a holiday).
-    services.calendar_set_day(actor=admin, day=dt.date(2026, 10, 1), is_workday=True)
+    services.calendar_set_day(actor=as_actor(admin), day=dt.date(2026, 10, 1), is_workday=True)
     assert calendar.is_workday(dt.date(2026, 10, 1))
-    services.calendar_clear_day(actor=admin, entry=entry)
-    services.calendar_clear_day(actor=admin, entry=makeup)
+    services.calendar_clear_day(actor=as_actor(admin), entry=entry)
+    services.calendar_clear_day(actor=as_actor(admin), entry=makeup)
     assert calendar.is_workday(spring_festival) and not calendar.is_workday(dt.date(2027, 2, 6))
     assert CalendarDay.objects.count() == 1
 

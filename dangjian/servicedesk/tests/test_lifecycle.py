@@ -43,7 +43,7 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
-from tests.factories import make_user
+from tests.factories import as_actor, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -96,7 +96,7 @@ def submit(world, *, actor=None, now=MON_9, **kw) -> ServiceRequest:
     kw.setdefault("description", "楼道灯坏了，晚上很黑")
     if "category" not in kw:
         kw["category"] = make_category()
-    return lc.request_submit(actor=actor, now=now, **kw)
+    return lc.request_submit(actor=as_actor(actor), now=now, **kw)
 
 
 def do(world, req, action, now, **kw):
@@ -104,24 +104,24 @@ def do(world, req, action, now, **kw):
     volunteer 赵六 it is dispatched to (world.users.member), the requester 钱七, a secretary."""
     u = world.users
     calls = {
-        "accept": lambda: lc.request_accept(actor=u.staff, req=req, now=now, **kw),
-        "dispatch": lambda: lc.request_dispatch(actor=u.staff, req=req, kind="volunteer", person=world.zhao,
+        "accept": lambda: lc.request_accept(actor=as_actor(u.staff), req=req, now=now, **kw),
+        "dispatch": lambda: lc.request_dispatch(actor=as_actor(u.staff), req=req, kind="volunteer", person=world.zhao,
                                                 now=now, **kw),
-        "start": lambda: lc.request_start(actor=u.member, req=req, now=now, **kw),
-        "suspend": lambda: lc.request_suspend(actor=u.member, req=req, note="等居民提供照片", now=now, **kw),
-        "resume": lambda: lc.request_resume(actor=u.staff, req=req, now=now, **kw),
-        "return": lambda: lc.request_return(actor=u.member, req=req, note="不是我能修的", now=now, **kw),
-        "escalate": lambda: lc.request_escalate(actor=u.staff, req=req, note="需要街道协调物业", now=now, **kw),
-        "transfer": lambda: lc.request_transfer(actor=u.staff, req=req, region=world.community_b,
+        "start": lambda: lc.request_start(actor=as_actor(u.member), req=req, now=now, **kw),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(u.member), req=req, note="等居民提供照片", now=now, **kw),
+        "resume": lambda: lc.request_resume(actor=as_actor(u.staff), req=req, now=now, **kw),
+        "return": lambda: lc.request_return(actor=as_actor(u.member), req=req, note="不是我能修的", now=now, **kw),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff), req=req, note="需要街道协调物业", now=now, **kw),
+        "transfer": lambda: lc.request_transfer(actor=as_actor(u.staff), req=req, region=world.community_b,
                                                 note="地址在钢花村", now=now, **kw),
-        "handle": lambda: lc.request_handle(actor=u.member, req=req, result="已更换灯泡", now=now, **kw),
-        "confirm": lambda: lc.request_confirm(actor=u.resident, req=req, resolved=True, score=5, now=now, **kw),
-        "reject": lambda: lc.request_confirm(actor=u.resident, req=req, resolved=False, comment="灯还是不亮",
+        "handle": lambda: lc.request_handle(actor=as_actor(u.member), req=req, result="已更换灯泡", now=now, **kw),
+        "confirm": lambda: lc.request_confirm(actor=as_actor(u.resident), req=req, resolved=True, score=5, now=now, **kw),
+        "reject": lambda: lc.request_confirm(actor=as_actor(u.resident), req=req, resolved=False, comment="灯还是不亮",
                                              now=now, **kw),
-        "callback": lambda: lc.request_callback(actor=u.secretary, req=req, answered=True, resolved=True,
+        "callback": lambda: lc.request_callback(actor=as_actor(u.secretary), req=req, answered=True, resolved=True,
                                                 now=now, **kw),
-        "close": lambda: lc.request_close(actor=u.staff, req=req, now=now, **kw),
-        "withdraw": lambda: lc.request_withdraw(actor=u.resident, req=req, now=now, **kw),
+        "close": lambda: lc.request_close(actor=as_actor(u.staff), req=req, now=now, **kw),
+        "withdraw": lambda: lc.request_withdraw(actor=as_actor(u.resident), req=req, now=now, **kw),
     }  # fmt: skip
     return calls[action]()
 
@@ -170,22 +170,22 @@ def attempt(world, req, action, *, actor=None, now=LATER, original=None):
     staff = actor or world.users.admin
     requester = actor or world.users.resident
     calls = {
-        "accept": lambda: lc.request_accept(actor=staff, req=req, now=now),
-        "dispatch": lambda: lc.request_dispatch(actor=staff, req=req, kind="grid", grid=world.grid_a2, now=now),
-        "start": lambda: lc.request_start(actor=staff, req=req, now=now),
-        "return": lambda: lc.request_return(actor=staff, req=req, note="派错了", now=now),
-        "suspend": lambda: lc.request_suspend(actor=staff, req=req, note="等居民回复", now=now),
-        "resume": lambda: lc.request_resume(actor=staff, req=req, now=now),
-        "escalate": lambda: lc.request_escalate(actor=staff, req=req, note="社区无法单独解决", now=now),
-        "transfer": lambda: lc.request_transfer(actor=staff, req=req, region=world.community_b, note="属钢花村",
+        "accept": lambda: lc.request_accept(actor=as_actor(staff), req=req, now=now),
+        "dispatch": lambda: lc.request_dispatch(actor=as_actor(staff), req=req, kind="grid", grid=world.grid_a2, now=now),
+        "start": lambda: lc.request_start(actor=as_actor(staff), req=req, now=now),
+        "return": lambda: lc.request_return(actor=as_actor(staff), req=req, note="派错了", now=now),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(staff), req=req, note="等居民回复", now=now),
+        "resume": lambda: lc.request_resume(actor=as_actor(staff), req=req, now=now),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(staff), req=req, note="社区无法单独解决", now=now),
+        "transfer": lambda: lc.request_transfer(actor=as_actor(staff), req=req, region=world.community_b, note="属钢花村",
                                                 now=now),
-        "handle": lambda: lc.request_handle(actor=staff, req=req, result="已处理", now=now),
-        "confirm": lambda: lc.request_confirm(actor=requester, req=req, resolved=True, now=now),
-        "reject": lambda: lc.request_confirm(actor=requester, req=req, resolved=False, comment="没解决", now=now),
-        "callback": lambda: lc.request_callback(actor=staff, req=req, answered=True, resolved=True, now=now),
-        "close": lambda: lc.request_close(actor=staff, req=req, now=now),
-        "withdraw": lambda: lc.request_withdraw(actor=requester, req=req, now=now),
-        "merge": lambda: lc.request_merge(actor=staff, req=req, original=original, now=now),
+        "handle": lambda: lc.request_handle(actor=as_actor(staff), req=req, result="已处理", now=now),
+        "confirm": lambda: lc.request_confirm(actor=as_actor(requester), req=req, resolved=True, now=now),
+        "reject": lambda: lc.request_confirm(actor=as_actor(requester), req=req, resolved=False, comment="没解决", now=now),
+        "callback": lambda: lc.request_callback(actor=as_actor(staff), req=req, answered=True, resolved=True, now=now),
+        "close": lambda: lc.request_close(actor=as_actor(staff), req=req, now=now),
+        "withdraw": lambda: lc.request_withdraw(actor=as_actor(requester), req=req, now=now),
+        "merge": lambda: lc.request_merge(actor=as_actor(staff), req=req, original=original, now=now),
     }  # fmt: skip
     return calls[action]()
 
@@ -217,7 +217,7 @@ def pdf(name: str = "scan.pdf") -> SimpleUploadedFile:
 
 
 def visible(user, model=ServiceRequest) -> set[int]:
-    return set(restrict(model.objects.all(), user, "view").values_list("pk", flat=True))
+    return set(restrict(model.objects.all(), as_actor(user), "view").values_list("pk", flat=True))
 
 
 # --- intake -------------------------------------------------------------------------------------
@@ -249,7 +249,9 @@ def test_a_resident_submits_for_herself_and_the_region_is_her_home_grid(world):
 
 @pytest.mark.parametrize("channel", ["desk", "phone", "reception"])
 def test_staff_record_at_the_desk_by_phone_and_at_reception_for_a_person_in_scope(world, channel):
-    req = submit(world, actor=world.users.staff, channel=channel, requester=world.zhang, address="红钢城8街坊")
+    req = submit(
+        world, actor=as_actor(world.users.staff), channel=channel, requester=world.zhang, address="红钢城8街坊"
+    )
     assert (req.channel, req.requester, req.region, req.community) == (
         channel,
         world.zhang,
@@ -261,7 +263,7 @@ def test_staff_record_at_the_desk_by_phone_and_at_reception_for_a_person_in_scop
 
 
 def test_staff_record_a_walk_in_without_a_record_with_a_phone(world):
-    req = submit(world, actor=world.users.staff, channel="desk", requester=None, region=world.grid_a2,
+    req = submit(world, actor=as_actor(world.users.staff), channel="desk", requester=None, region=world.grid_a2,
                  contact_name="过路人", phone=PHONE)  # fmt: skip
     assert (req.requester, req.region, req.community, req.contact_name) == (
         None,
@@ -274,7 +276,7 @@ def test_staff_record_a_walk_in_without_a_record_with_a_phone(world):
 
 @pytest.mark.parametrize("channel", ["web", "api"])
 def test_anyone_without_an_account_submits_with_a_mobile(world, channel):
-    req = submit(world, actor=AnonymousUser(), channel=channel, region=world.community_a, phone=PHONE)
+    req = submit(world, actor=as_actor(AnonymousUser()), channel=channel, region=world.community_a, phone=PHONE)
     assert (req.requester, req.submitted_by, req.region, req.community) == (
         None,
         None,
@@ -302,7 +304,7 @@ def test_the_channels_covered_here_are_all_the_channels():
 def test_without_an_account_a_valid_mobile_is_needed(world, phone, words):
     before = counts()
     with translation.override("en"), pytest.raises(ValidationError) as err:
-        submit(world, actor=AnonymousUser(), region=world.grid_a1, phone=phone)
+        submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=phone)
     assert set(err.value.message_dict) == {"phone"}
     assert words in err.value.message_dict["phone"][0]
     assert counts() == before
@@ -310,14 +312,16 @@ def test_without_an_account_a_valid_mobile_is_needed(world, phone, words):
 
 def test_a_phone_error_reads_in_chinese(world):
     with translation.override("zh-hans"), pytest.raises(ValidationError) as err:
-        submit(world, actor=AnonymousUser(), region=world.grid_a1, phone="1381234567")
+        submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone="1381234567")
     assert err.value.message_dict["phone"] == ["手机号应为11位，当前输入了10位。"]
 
 
 def test_errors_of_several_fields_are_reported_together_by_field(world):
     inactive = make_category("retired-service", active=False)
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=AnonymousUser(), category=inactive, description=" x ", region=world.street, phone="1")
+        submit(
+            world, actor=as_actor(AnonymousUser()), category=inactive, description=" x ", region=world.street, phone="1"
+        )
     assert set(err.value.message_dict) == {"category", "description", "region", "phone"}
 
 
@@ -354,11 +358,11 @@ def test_markup_is_stored_verbatim(world):
 def test_staff_cannot_record_for_a_person_they_cannot_see(world):
     before = counts()
     with pytest.raises(PermissionDenied):
-        submit(world, actor=world.users.staff, channel="desk", requester=world.wang)
+        submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.wang)
     with pytest.raises(PermissionDenied):  # a resident cannot submit in someone else's name either
-        submit(world, actor=world.users.resident, requester=world.zhang)
+        submit(world, actor=as_actor(world.users.resident), requester=world.zhang)
     with pytest.raises(PermissionDenied):  # nor can someone without an account
-        submit(world, actor=AnonymousUser(), requester=world.zhang)
+        submit(world, actor=as_actor(AnonymousUser()), requester=world.zhang)
     assert counts() == before
 
 
@@ -366,12 +370,18 @@ def test_staff_cannot_record_for_a_person_they_cannot_see(world):
 def test_staff_cannot_record_at_the_desk_outside_their_community(world, region):
     before = counts()
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=world.users.staff, channel="desk", requester=None, region=getattr(world, region),
+        submit(world, actor=as_actor(world.users.staff), channel="desk", requester=None, region=getattr(world, region),
                phone=PHONE)  # fmt: skip
     assert set(err.value.message_dict) == {"region"}
     # …nor put a person of theirs into another community's queue.
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=world.users.staff, channel="desk", requester=world.zhang, region=getattr(world, region))
+        submit(
+            world,
+            actor=as_actor(world.users.staff),
+            channel="desk",
+            requester=world.zhang,
+            region=getattr(world, region),
+        )
     assert set(err.value.message_dict) == {"region"}
     assert counts() == before
 
@@ -379,14 +389,14 @@ def test_staff_cannot_record_at_the_desk_outside_their_community(world, region):
 @pytest.mark.parametrize("channel", ["desk", "phone", "reception"])
 def test_without_an_account_nobody_records_at_the_desk(world, channel):
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=AnonymousUser(), channel=channel, region=world.grid_a1, phone=PHONE)
+        submit(world, actor=as_actor(AnonymousUser()), channel=channel, region=world.grid_a1, phone=PHONE)
     assert set(err.value.message_dict) == {"region"}
 
 
 @pytest.mark.parametrize("region", ["street", "district"])
 def test_a_request_sits_in_a_community_or_grid(world, region):
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=AnonymousUser(), region=getattr(world, region), phone=PHONE)
+        submit(world, actor=as_actor(AnonymousUser()), region=getattr(world, region), phone=PHONE)
     assert set(err.value.message_dict) == {"region"}
 
 
@@ -433,7 +443,9 @@ def test_exactly_five_attachments_are_fine(world):
 
 
 def test_the_phone_is_stored_encrypted_hashed_and_masked_and_nowhere_in_plain_text(world):
-    req = submit(world, actor=AnonymousUser(), region=world.grid_a1, phone="+86 138-5555-5678", contact_name="周先生")
+    req = submit(
+        world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone="+86 138-5555-5678", contact_name="周先生"
+    )
     req = fresh(req)
     assert crypto.decrypt(req.phone_encrypted) == PHONE
     assert req.phone_hash == crypto.search_hash(PHONE, purpose=lc.PHONE_PURPOSE)
@@ -445,10 +457,10 @@ def test_the_phone_is_stored_encrypted_hashed_and_masked_and_nowhere_in_plain_te
     for event in events_of(req):
         assert PHONE not in f"{event.changes} {event.reason} {event.target_label}"
     # A requester with a record may leave another number; a bad one is refused, keyed by field.
-    staffed = submit(world, actor=world.users.staff, channel="phone", requester=world.li, phone="13900003333")
+    staffed = submit(world, actor=as_actor(world.users.staff), channel="phone", requester=world.li, phone="13900003333")
     assert staffed.phone_masked == "139****3333"
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=world.users.staff, channel="phone", requester=world.li, phone="139")
+        submit(world, actor=as_actor(world.users.staff), channel="phone", requester=world.li, phone="139")
     assert set(err.value.message_dict) == {"phone"}
 
 
@@ -524,11 +536,11 @@ FROM = {
 
 @pytest.mark.parametrize("action", sorted(lc.TRANSITIONS))
 def test_community_bs_secretary_may_do_nothing_to_community_as_requests(world, action):
-    outsiders_own = submit(world, actor=world.users.outsider, channel="desk", requester=world.wang)
+    outsiders_own = submit(world, actor=as_actor(world.users.outsider), channel="desk", requester=world.wang)
     req = reach(world, FROM[action])
     steps = req.steps.count()
     with pytest.raises(PermissionDenied):
-        attempt(world, req, action, actor=world.users.outsider, original=outsiders_own)
+        attempt(world, req, action, actor=as_actor(world.users.outsider), original=outsiders_own)
     assert fresh(req).state == FROM[action] and req.steps.count() == steps
 
 
@@ -538,14 +550,14 @@ def test_community_bs_secretary_may_do_nothing_to_community_as_requests(world, a
 def test_community_as_staff_may_do_the_desks_work(world, action):
     original = submit(world, description="重复的")
     req = reach(world, FROM[action])
-    assert attempt(world, req, action, actor=world.users.staff, original=original).state == AFTER[action]
+    assert attempt(world, req, action, actor=as_actor(world.users.staff), original=original).state == AFTER[action]
 
 
 @pytest.mark.parametrize("action", ["start", "suspend", "resume", "return", "handle"])
 def test_the_handler_may_start_suspend_resume_return_and_handle(world, action):
     req = reach(world, FROM[action])
     assert req.assignee_user == world.users.member
-    done = attempt(world, req, action, actor=world.users.member)
+    done = attempt(world, req, action, actor=as_actor(world.users.member))
     assert done.state == AFTER[action]
     assert done.steps.order_by("-id").first().actor == world.users.member
 
@@ -555,7 +567,7 @@ def test_the_handler_may_not_do_the_desks_work(world, action):
     original = submit(world, description="重复的")
     if action == "merge":  # an original he can see, so that only his lack of rights stops him
         original = do(world, original, "dispatch", LATER)
-        assert lc.allowed(world.users.member, "view", original)
+        assert lc.allowed(as_actor(world.users.member), "view", original)
     req = reach(world, FROM[action])
     if req.assignee_user is None:  # no assignee in these states through the lifecycle: give one
         ServiceRequest.objects.filter(pk=req.pk).update(assignee_kind="volunteer", assignee_user=world.users.member,
@@ -564,34 +576,36 @@ def test_the_handler_may_not_do_the_desks_work(world, action):
     else:
         assert req.assignee_user == world.users.member
     with pytest.raises(PermissionDenied):
-        attempt(world, req, action, actor=world.users.member, original=original)
+        attempt(world, req, action, actor=as_actor(world.users.member), original=original)
     assert fresh(req).state == FROM[action]
 
 
 def test_the_handler_may_write_internal_notes(world):
     req = reach(world, S.IN_PROGRESS)
-    done = lc.request_note(actor=world.users.member, req=req, note="明天带梯子", now=LATER)
+    done = lc.request_note(actor=as_actor(world.users.member), req=req, note="明天带梯子", now=LATER)
     step = done.steps.order_by("-id").first()
     assert (step.action, step.is_public, step.note, done.state) == ("note", False, "明天带梯子", S.IN_PROGRESS)
     with pytest.raises(PermissionDenied):
-        lc.request_note(actor=world.users.resident, req=req, note="我也想写", now=LATER)
+        lc.request_note(actor=as_actor(world.users.resident), req=req, note="我也想写", now=LATER)
 
 
 @pytest.mark.parametrize("action", ["confirm", "reject", "withdraw"])
 def test_the_requester_confirms_rejects_and_withdraws_only_her_own(world, action):
     own = reach(world, FROM[action])
-    assert attempt(world, own, action, actor=world.users.resident).state == AFTER[action]
-    zhangs = advance(world, submit(world, actor=world.users.staff, channel="desk", requester=world.zhang),
+    assert attempt(world, own, action, actor=as_actor(world.users.resident)).state == AFTER[action]
+    zhangs = advance(world, submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.zhang),
                      *PATHS[FROM[action]])  # fmt: skip
     for intruder in (world.users.resident, world.users.staff, world.users.member):
         with pytest.raises(PermissionDenied):
-            attempt(world, zhangs, action, actor=intruder)
+            attempt(world, zhangs, action, actor=as_actor(intruder))
     assert fresh(zhangs).state == FROM[action]
 
 
 def test_the_requester_adds_information_only_to_her_own(world):
     own = reach(world, S.DISPATCHED)
-    done = lc.request_add_info(actor=world.users.resident, req=own, note="是三楼的灯", attachments=[png()], now=LATER)
+    done = lc.request_add_info(
+        actor=as_actor(world.users.resident), req=own, note="是三楼的灯", attachments=[png()], now=LATER
+    )
     step = done.steps.order_by("-id").first()
     assert (step.action, step.note, step.actor, done.state) == (
         "info",
@@ -600,19 +614,19 @@ def test_the_requester_adds_information_only_to_her_own(world):
         S.DISPATCHED,
     )
     assert done.attachments.get().uploaded_by == world.users.resident
-    zhangs = submit(world, actor=world.users.staff, channel="desk", requester=world.zhang)
+    zhangs = submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.zhang)
     with pytest.raises(PermissionDenied):
-        lc.request_add_info(actor=world.users.resident, req=zhangs, note="我来补充", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident), req=zhangs, note="我来补充", now=LATER)
     with pytest.raises(ValidationError) as err:
-        lc.request_add_info(actor=world.users.resident, req=own, note="  ", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident), req=own, note="  ", now=LATER)
     assert set(err.value.message_dict) == {"note"}
     with pytest.raises(ValidationError) as err:  # five at most, counting those already there
-        lc.request_add_info(actor=world.users.resident, req=own, note="更多照片",
+        lc.request_add_info(actor=as_actor(world.users.resident), req=own, note="更多照片",
                             attachments=[png(f"{i}.png") for i in range(5)], now=LATER)  # fmt: skip
     assert set(err.value.message_dict) == {"attachments"}
     closed = advance(world, reach(world, S.VISITED), "close", start=LATER)
     with pytest.raises(ValidationError) as err:
-        lc.request_add_info(actor=world.users.resident, req=closed, note="还有一件事", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident), req=closed, note="还有一件事", now=LATER)
     assert err.value.code == "state"
 
 
@@ -620,27 +634,29 @@ def test_the_requester_adds_information_only_to_her_own(world):
 def test_the_requester_cannot_do_the_desks_work(world, action):
     req = reach(world, FROM[action])
     with pytest.raises(PermissionDenied):
-        attempt(world, req, action, actor=world.users.resident)
+        attempt(world, req, action, actor=as_actor(world.users.resident))
 
 
 def test_without_an_account_the_token_is_the_key(world):
-    req = submit(world, actor=AnonymousUser(), channel="api", region=world.grid_a1, phone=PHONE)
+    req = submit(world, actor=as_actor(AnonymousUser()), channel="api", region=world.grid_a1, phone=PHONE)
     req = advance(world, req, "dispatch", "start", "handle")
     for wrong in ("", "x" * 22, req.token[:-1], req.token + "x"):
         with pytest.raises(PermissionDenied):
-            lc.request_confirm(actor=AnonymousUser(), req=req, resolved=True, token=wrong, now=LATER)
+            lc.request_confirm(actor=as_actor(AnonymousUser()), req=req, resolved=True, token=wrong, now=LATER)
     assert fresh(req).state == S.HANDLED
-    done = lc.request_confirm(actor=AnonymousUser(), req=req, resolved=True, score=4, token=req.token, now=LATER)
+    done = lc.request_confirm(
+        actor=as_actor(AnonymousUser()), req=req, resolved=True, score=4, token=req.token, now=LATER
+    )
     assert (done.state, done.outcome, done.outcome_source) == (S.VISITED, Outcome.RESOLVED, OutcomeSource.RESIDENT)
     assert done.steps.order_by("-id").first().actor is None
     assert Rating.objects.get(request=req).score == 4
 
 
 def test_a_non_ascii_token_is_simply_wrong(world):
-    req = advance(world, submit(world, actor=AnonymousUser(), region=world.grid_a1, phone=PHONE),
+    req = advance(world, submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE),
                   "dispatch", "start", "handle")  # fmt: skip
     with pytest.raises(PermissionDenied):
-        lc.request_confirm(actor=AnonymousUser(), req=req, resolved=True, token="令牌不对", now=LATER)
+        lc.request_confirm(actor=as_actor(AnonymousUser()), req=req, resolved=True, token="令牌不对", now=LATER)
 
 
 def _may_case(world, case):
@@ -648,48 +664,60 @@ def _may_case(world, case):
     u = world.users
     if case == "handler-resume":
         req = reach(world, S.SUSPENDED)
-        return req, u.member, "resume", lambda: lc.request_resume(actor=u.member, req=req, now=LATER)
+        return req, u.member, "resume", lambda: lc.request_resume(actor=as_actor(u.member), req=req, now=LATER)
     if case == "handler-note":
         req = reach(world, S.IN_PROGRESS)
-        return req, u.member, "note", lambda: lc.request_note(actor=u.member, req=req, note="记一下", now=LATER)
+        return (
+            req,
+            u.member,
+            "note",
+            lambda: lc.request_note(actor=as_actor(u.member), req=req, note="记一下", now=LATER),
+        )
     if case == "requester-info":
         req = reach(world, S.DISPATCHED)
-        return req, u.resident, "info", lambda: lc.request_add_info(actor=u.resident, req=req, note="补充", now=LATER)
+        return (
+            req,
+            u.resident,
+            "info",
+            lambda: lc.request_add_info(actor=as_actor(u.resident), req=req, note="补充", now=LATER),
+        )
     if case == "staff-sign-off":
-        req = lc.request_classify(actor=u.secretary, req=reach(world, S.ACCEPTED), classification="untrue",
+        req = lc.request_classify(actor=as_actor(u.secretary), req=reach(world, S.ACCEPTED), classification="untrue",
                                   note="现场核实无此事", now=LATER)  # fmt: skip
-        return req, u.staff, "sign_off", lambda: lc.request_sign_off(actor=u.staff, req=req, now=LATER)
+        return req, u.staff, "sign_off", lambda: lc.request_sign_off(actor=as_actor(u.staff), req=req, now=LATER)
     if case == "requester-classify":
         req = reach(world, S.ACCEPTED)
         return (
             req,
             u.resident,
             "classify",
-            lambda: lc.request_classify(actor=u.resident, req=req, classification="untrue", note="x", now=LATER),
+            lambda: lc.request_classify(
+                actor=as_actor(u.resident), req=req, classification="untrue", note="x", now=LATER
+            ),
         )
     if case == "staff-escalated-dispatch":
         req = reach(world, S.ESCALATED)
-        return req, u.staff, "dispatch", lambda: attempt(world, req, "dispatch", actor=u.staff)
+        return req, u.staff, "dispatch", lambda: attempt(world, req, "dispatch", actor=as_actor(u.staff))
     if case == "admin-escalated-dispatch":
         req = reach(world, S.ESCALATED)
-        return req, u.admin, "dispatch", lambda: attempt(world, req, "dispatch", actor=u.admin)
+        return req, u.admin, "dispatch", lambda: attempt(world, req, "dispatch", actor=as_actor(u.admin))
     if case == "handler-callback":
         req = reach(world, S.HANDLED)
         Callback.objects.create(request=req)  # sampled
-        return req, u.member, "callback", lambda: attempt(world, req, "callback", actor=u.member)
+        return req, u.member, "callback", lambda: attempt(world, req, "callback", actor=as_actor(u.member))
     if case == "secretary-callback":
         req = reach(world, S.HANDLED)
         Callback.objects.create(request=req)  # sampled
-        return req, u.secretary, "callback", lambda: attempt(world, req, "callback", actor=u.secretary)
+        return req, u.secretary, "callback", lambda: attempt(world, req, "callback", actor=as_actor(u.secretary))
     if case == "staff-confirm":
         req = reach(world, S.HANDLED)
-        return req, u.staff, "confirm", lambda: attempt(world, req, "confirm", actor=u.staff)
+        return req, u.staff, "confirm", lambda: attempt(world, req, "confirm", actor=as_actor(u.staff))
     if case == "handler-handle":
         req = reach(world, S.IN_PROGRESS)
-        return req, u.member, "handle", lambda: attempt(world, req, "handle", actor=u.member)
+        return req, u.member, "handle", lambda: attempt(world, req, "handle", actor=as_actor(u.member))
     if case == "handler-close":
         req = reach(world, S.VISITED)
-        return req, u.member, "close", lambda: attempt(world, req, "close", actor=u.member)
+        return req, u.member, "close", lambda: attempt(world, req, "close", actor=as_actor(u.member))
     raise AssertionError(case)
 
 
@@ -706,7 +734,7 @@ def _may_case(world, case):
 )  # fmt: skip
 def test_may_agrees_with_what_the_transition_allows(world, case):
     req, actor, action, run = _may_case(world, case)
-    shown = lc.may(actor, req, action)
+    shown = lc.may(as_actor(actor), req, action)
     try:
         run()
     except PermissionDenied:
@@ -718,18 +746,22 @@ def test_may_agrees_with_what_the_transition_allows(world, case):
 
 def test_may_checks_the_state_first(world):
     req = reach(world, S.SUBMITTED)
-    assert lc.may(world.users.staff, req, "accept") and not lc.may(world.users.staff, req, "close")
-    assert not lc.may(world.users.outsider, req, "accept")
-    assert not lc.may(world.users.resident, req, "confirm") and lc.may(world.users.resident, req, "withdraw")
+    assert lc.may(as_actor(world.users.staff), req, "accept") and not lc.may(as_actor(world.users.staff), req, "close")
+    assert not lc.may(as_actor(world.users.outsider), req, "accept")
+    assert not lc.may(as_actor(world.users.resident), req, "confirm") and lc.may(
+        as_actor(world.users.resident), req, "withdraw"
+    )
 
 
 def test_may_reopen_uses_the_clock(world):
     req = advance(world, reach(world, S.VISITED), "close", start=LATER)
     with time_machine.travel(LATER + dt.timedelta(days=29), tick=False):
-        assert lc.may(world.users.resident, req, "reopen") and lc.may(world.users.staff, req, "reopen")
-        assert not lc.may(world.users.outsider, req, "reopen")
+        assert lc.may(as_actor(world.users.resident), req, "reopen") and lc.may(
+            as_actor(world.users.staff), req, "reopen"
+        )
+        assert not lc.may(as_actor(world.users.outsider), req, "reopen")
     with time_machine.travel(LATER + dt.timedelta(days=31), tick=False):
-        assert not lc.may(world.users.resident, req, "reopen")
+        assert not lc.may(as_actor(world.users.resident), req, "reopen")
 
 
 # --- steps and events ---------------------------------------------------------------------------
@@ -742,7 +774,7 @@ def test_each_transition_writes_one_step_and_one_event(world, action):
     steps, events = req.steps.count(), len(events_of(req))
     moment = at("2026-11-23", "16:30")
     actor = world.users.resident if action in ("confirm", "reject", "withdraw") else world.users.admin
-    done = attempt(world, req, action, actor=actor, now=moment, original=original)
+    done = attempt(world, req, action, actor=as_actor(actor), now=moment, original=original)
     assert done.steps.count() == steps + 1
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state, step.actor, step.at) == (
@@ -773,16 +805,22 @@ def test_notes_are_required_where_the_work_needs_a_reason(world, name, field):
              "classify": S.ACCEPTED, "reopen": S.VISITED}[name]  # fmt: skip
     req = reach(world, state)
     calls = {
-        "return": lambda: lc.request_return(actor=u.staff, req=req, note="  ", now=LATER),
-        "suspend": lambda: lc.request_suspend(actor=u.staff, req=req, note="", now=LATER),
-        "escalate": lambda: lc.request_escalate(actor=u.staff, req=req, note=" ", now=LATER),
-        "transfer": lambda: lc.request_transfer(actor=u.staff, req=req, region=world.community_b, note="", now=LATER),
-        "handle": lambda: lc.request_handle(actor=u.staff, req=req, result=" ", now=LATER),
-        "reject": lambda: lc.request_confirm(actor=u.resident, req=req, resolved=False, comment=" ", now=LATER),
-        "info": lambda: lc.request_add_info(actor=u.resident, req=req, note="", now=LATER),
-        "note": lambda: lc.request_note(actor=u.staff, req=req, note="", now=LATER),
-        "classify": lambda: lc.request_classify(actor=u.staff, req=req, classification="untrue", note=" ", now=LATER),
-        "reopen": lambda: lc.request_reopen(actor=u.resident, req=req, note=" ", now=LATER),
+        "return": lambda: lc.request_return(actor=as_actor(u.staff), req=req, note="  ", now=LATER),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(u.staff), req=req, note="", now=LATER),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff), req=req, note=" ", now=LATER),
+        "transfer": lambda: lc.request_transfer(
+            actor=as_actor(u.staff), req=req, region=world.community_b, note="", now=LATER
+        ),
+        "handle": lambda: lc.request_handle(actor=as_actor(u.staff), req=req, result=" ", now=LATER),
+        "reject": lambda: lc.request_confirm(
+            actor=as_actor(u.resident), req=req, resolved=False, comment=" ", now=LATER
+        ),
+        "info": lambda: lc.request_add_info(actor=as_actor(u.resident), req=req, note="", now=LATER),
+        "note": lambda: lc.request_note(actor=as_actor(u.staff), req=req, note="", now=LATER),
+        "classify": lambda: lc.request_classify(
+            actor=as_actor(u.staff), req=req, classification="untrue", note=" ", now=LATER
+        ),
+        "reopen": lambda: lc.request_reopen(actor=as_actor(u.resident), req=req, note=" ", now=LATER),
     }
     before = counts()
     with pytest.raises(ValidationError) as err:
@@ -795,28 +833,32 @@ def test_notes_are_required_where_the_work_needs_a_reason(world, name, field):
 def test_a_note_longer_than_the_limit_is_refused(world):
     req = reach(world, S.IN_PROGRESS)
     with pytest.raises(ValidationError) as err:
-        lc.request_suspend(actor=world.users.staff, req=req, note="等" * 1001, now=LATER)
+        lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等" * 1001, now=LATER)
     assert set(err.value.message_dict) == {"note"}
-    assert lc.request_suspend(actor=world.users.staff, req=req, note="等" * 1000, now=LATER).state == S.SUSPENDED
+    assert (
+        lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等" * 1000, now=LATER).state == S.SUSPENDED
+    )
 
 
 def test_a_long_reply_within_the_reply_limit_is_accepted(world):
     req = reach(world, S.IN_PROGRESS)
     result = "已处理。" * 375  # 1500 characters, under DESCRIPTION_MAX
-    assert lc.request_handle(actor=world.users.staff, req=req, result=result, now=LATER).result == result
+    assert lc.request_handle(actor=as_actor(world.users.staff), req=req, result=result, now=LATER).result == result
 
 
 def test_a_long_comment_is_refused_keyed_by_comment(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_confirm(actor=world.users.resident, req=req, resolved=False, comment="没" * 1001, now=LATER)
+        lc.request_confirm(
+            actor=as_actor(world.users.resident), req=req, resolved=False, comment="没" * 1001, now=LATER
+        )
     assert set(err.value.message_dict) == {"comment"}
 
 
 def test_a_reply_over_the_limit_is_refused_keyed_by_result(world):
     req = reach(world, S.IN_PROGRESS)
     with pytest.raises(ValidationError) as err:
-        lc.request_handle(actor=world.users.staff, req=req, result="长" * 2001, now=LATER)
+        lc.request_handle(actor=as_actor(world.users.staff), req=req, result="长" * 2001, now=LATER)
     assert set(err.value.message_dict) == {"result"}
 
 
@@ -826,11 +868,11 @@ def test_a_reply_over_the_limit_is_refused_keyed_by_result(world):
 def test_accepting_is_the_first_response_and_later_work_never_moves_it(world):
     req = submit(world)
     t = at("2026-11-23", "09:30")
-    req = lc.request_accept(actor=world.users.staff, req=req, now=t)
+    req = lc.request_accept(actor=as_actor(world.users.staff), req=req, now=t)
     assert req.first_response_at == t and not req.response_breached
     req = advance(world, req, "dispatch", "start", "escalate", start=at("2026-11-23", "10:00"))
     assert req.level == "street"
-    req = lc.request_dispatch(actor=world.users.admin, req=req, kind="volunteer", person=world.zhao,
+    req = lc.request_dispatch(actor=as_actor(world.users.admin), req=req, kind="volunteer", person=world.zhao,
                               now=at("2026-11-23", "11:00"))  # fmt: skip
     req = advance(world, req, "start", "handle", start=at("2026-11-23", "11:10"))
     assert fresh(req).first_response_at == t
@@ -840,7 +882,7 @@ def test_dispatching_a_submitted_request_is_the_first_response(world):
     t = at("2026-11-23", "10:15")
     req = do(world, submit(world), "dispatch", t)
     assert (req.state, req.first_response_at) == (S.DISPATCHED, t)
-    again = lc.request_dispatch(actor=world.users.staff, req=req, kind="grid", grid=world.grid_a2,
+    again = lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a2,
                                 now=at("2026-11-23", "10:30"))  # fmt: skip
     assert again.first_response_at == t
 
@@ -856,14 +898,16 @@ def test_escalating_and_handling_keep_the_first_response(world):
 def test_transfer_is_not_a_response_and_the_response_clock_keeps_running(world):
     req = do(world, submit(world), "transfer", at("2026-11-23", "09:30"))
     assert (req.first_response_at, req.response_due_at) == (None, RESPONSE_DUE)
-    late = lc.request_accept(actor=world.users.outsider, req=req, now=at("2026-11-23", "11:30"))
+    late = lc.request_accept(actor=as_actor(world.users.outsider), req=req, now=at("2026-11-23", "11:30"))
     assert late.first_response_at == at("2026-11-23", "11:30") and late.response_breached
 
 
 def test_a_late_acceptance_breaches_the_response_target(world):
-    on_time = lc.request_accept(actor=world.users.staff, req=submit(world), now=RESPONSE_DUE)
+    on_time = lc.request_accept(actor=as_actor(world.users.staff), req=submit(world), now=RESPONSE_DUE)
     assert not on_time.response_breached
-    late = lc.request_accept(actor=world.users.staff, req=submit(world), now=RESPONSE_DUE + dt.timedelta(seconds=1))
+    late = lc.request_accept(
+        actor=as_actor(world.users.staff), req=submit(world), now=RESPONSE_DUE + dt.timedelta(seconds=1)
+    )
     assert late.response_breached
 
 
@@ -872,9 +916,9 @@ def test_a_late_acceptance_breaches_the_response_target(world):
 
 def test_a_pause_moves_the_resolution_deadline_by_the_business_time_on_hold(world):
     req = advance(world, submit(world), "accept", "dispatch", "start")  # by 09:30
-    req = lc.request_suspend(actor=world.users.member, req=req, note="等照片", now=at("2026-11-23", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.member), req=req, note="等照片", now=at("2026-11-23", "10:00"))
     assert (req.state, req.paused_since) == (S.SUSPENDED, at("2026-11-23", "10:00"))
-    req = lc.request_resume(actor=world.users.member, req=req, now=at("2026-11-23", "15:00"))
+    req = lc.request_resume(actor=as_actor(world.users.member), req=req, now=at("2026-11-23", "15:00"))
     # On hold 10:00–12:00 and 14:00–15:00: 3 business hours. Wed 09:00 + 3 h = Wed 12:00.
     assert (req.state, req.paused_since) == (S.IN_PROGRESS, None)
     assert req.resolution_due_at == at("2026-11-25", "12:00")
@@ -887,8 +931,8 @@ def test_a_pause_moves_the_resolution_deadline_by_the_business_time_on_hold(worl
 def test_two_pauses_add_up(world):
     req = advance(world, submit(world), "dispatch", "start")
     for start, end in (("2026-11-23 10:00", "2026-11-23 15:00"), ("2026-11-24 10:00", "2026-11-24 16:00")):
-        req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=at(*start.split()))
-        req = lc.request_resume(actor=world.users.staff, req=req, now=at(*end.split()))
+        req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at(*start.split()))
+        req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at(*end.split()))
     # Used: Mon 09:00–10:00 (1 h), 15:00–17:30 (2.5 h), Tue 08:30–10:00 (1.5 h), 16:00–17:30 (1.5 h)
     # = 6.5 h; Wed 7 h = 13.5 h; Thu 08:30 + 0.5 h.
     assert fresh(req).resolution_due_at == at("2026-11-26", "09:00")
@@ -898,8 +942,8 @@ def test_two_pauses_add_up(world):
 def test_a_pause_over_a_weekend_counts_business_time_only(world):
     req = advance(world, submit(world, now=at("2026-11-27", "09:00")), "dispatch", "start")  # a Friday
     assert req.resolution_due_at == at("2026-12-01", "09:00")  # Fri 6.5 h, Mon 7 h, Tue 0.5 h
-    req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=at("2026-11-27", "16:00"))
-    req = lc.request_resume(actor=world.users.staff, req=req, now=at("2026-11-30", "09:30"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-11-27", "16:00"))
+    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-30", "09:30"))
     # On hold Fri 16:00–17:30 and Mon 08:30–09:30: 2.5 business hours, although 65.5 hours passed.
     assert req.resolution_due_at == at("2026-12-01", "11:30")
 
@@ -907,16 +951,18 @@ def test_a_pause_over_a_weekend_counts_business_time_only(world):
 def test_a_pause_over_the_national_day_holiday_counts_business_time_only(world):
     req = advance(world, submit(world, now=at("2026-09-30", "09:00")), "dispatch", "start")
     assert req.resolution_due_at == at("2026-10-09", "09:00")  # 30 Sep 6.5 h, 8 Oct 7 h, 9 Oct 0.5 h
-    req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=at("2026-09-30", "16:00"))
-    req = lc.request_resume(actor=world.users.staff, req=req, now=at("2026-10-08", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-09-30", "16:00"))
+    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-10-08", "10:00"))
     # On hold 30 Sep 16:00–17:30 and 8 Oct 08:30–10:00: 3 business hours.
     assert req.resolution_due_at == at("2026-10-09", "12:00")
 
 
 def test_adding_information_ends_a_pause_like_resuming(world):
     req = advance(world, submit(world), "dispatch", "start")
-    req = lc.request_suspend(actor=world.users.member, req=req, note="请提供照片", now=at("2026-11-23", "10:00"))
-    req = lc.request_add_info(actor=world.users.resident, req=req, note="照片在附件", attachments=[png()],
+    req = lc.request_suspend(
+        actor=as_actor(world.users.member), req=req, note="请提供照片", now=at("2026-11-23", "10:00")
+    )
+    req = lc.request_add_info(actor=as_actor(world.users.resident), req=req, note="照片在附件", attachments=[png()],
                               now=at("2026-11-23", "15:00"))  # fmt: skip
     assert (req.state, req.paused_since, req.resolution_due_at) == (S.IN_PROGRESS, None, at("2026-11-25", "12:00"))
     step = req.steps.order_by("-id").first()
@@ -924,20 +970,26 @@ def test_adding_information_ends_a_pause_like_resuming(world):
 
 
 def test_resuming_returns_to_the_state_before_the_pause(world):
-    req = lc.request_suspend(actor=world.users.staff, req=reach(world, S.ACCEPTED), note="等回复", now=LATER)
-    assert lc.request_resume(actor=world.users.staff, req=req, now=LATER + dt.timedelta(minutes=5)).state == S.ACCEPTED
-    req = lc.request_suspend(actor=world.users.staff, req=reach(world, S.DISPATCHED), note="等回复", now=LATER)
+    req = lc.request_suspend(actor=as_actor(world.users.staff), req=reach(world, S.ACCEPTED), note="等回复", now=LATER)
     assert (
-        lc.request_resume(actor=world.users.staff, req=req, now=LATER + dt.timedelta(minutes=5)).state == S.DISPATCHED
+        lc.request_resume(actor=as_actor(world.users.staff), req=req, now=LATER + dt.timedelta(minutes=5)).state
+        == S.ACCEPTED
+    )
+    req = lc.request_suspend(
+        actor=as_actor(world.users.staff), req=reach(world, S.DISPATCHED), note="等回复", now=LATER
+    )
+    assert (
+        lc.request_resume(actor=as_actor(world.users.staff), req=req, now=LATER + dt.timedelta(minutes=5)).state
+        == S.DISPATCHED
     )
 
 
 def test_a_breach_stays_a_breach_through_a_pause(world):
     req = advance(world, submit(world), "dispatch", "start")
     late = at("2026-11-26", "10:00")  # the day after the deadline (Wed 09:00)
-    req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=late)
+    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=late)
     assert req.resolution_breached
-    req = lc.request_resume(actor=world.users.staff, req=req, now=at("2026-11-26", "15:00"))
+    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-26", "15:00"))
     assert req.resolution_due_at == RESOLUTION_DUE  # a pause after the deadline cannot move it
     assert req.resolution_breached
     req = do(world, req, "handle", at("2026-11-26", "15:10"))
@@ -946,9 +998,11 @@ def test_a_breach_stays_a_breach_through_a_pause(world):
 
 def test_a_request_on_hold_when_the_deadline_would_have_passed_is_not_late(world):
     req = advance(world, submit(world), "dispatch", "start")
-    req = lc.request_suspend(actor=world.users.staff, req=req, note="等回复", now=at("2026-11-23", "10:00"))
-    assert lc.sweep(now=at("2026-11-25", "10:00"))["resolution_breaches"] == 0  # the sweep agrees: on hold
-    req = lc.request_resume(actor=world.users.staff, req=req, now=at("2026-11-25", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-11-23", "10:00"))
+    assert (
+        lc.sweep(actor=as_actor(now=at("2026-11-25", "10:00")))["resolution_breaches"] == 0
+    )  # the sweep agrees: on hold
+    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-25", "10:00"))
     # 1 h used before the pause; 13 h remain from Wed 10:00: Wed 5.5 h, Thu 7 h, Fri 08:30 + 0.5 h.
     assert req.resolution_due_at == at("2026-11-27", "09:00")
     assert not req.resolution_breached
@@ -957,8 +1011,8 @@ def test_a_request_on_hold_when_the_deadline_would_have_passed_is_not_late(world
 def test_a_request_withdrawn_in_time_does_not_become_late_later(world):
     req = do(world, reach(world, S.DISPATCHED), "withdraw", at("2026-11-23", "10:00"))
     assert not req.resolution_breached
-    assert lc.sweep(now=at("2026-12-10", "10:00"))["resolution_breaches"] == 0
-    req = lc.request_classify(actor=world.users.staff, req=req, classification="unreasonable", note="无理诉求",
+    assert lc.sweep(actor=as_actor(now=at("2026-12-10", "10:00")))["resolution_breaches"] == 0
+    req = lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="unreasonable", note="无理诉求",
                               now=at("2026-12-10", "10:00"))  # fmt: skip
     assert not req.resolution_breached
 
@@ -974,8 +1028,8 @@ def test_handling_late_sets_the_resolution_breach_and_in_time_does_not(world):
 
 def test_handle_seconds_are_business_seconds_without_the_pauses_and_a_rejection_clears_them(world):
     req = advance(world, submit(world), "dispatch", "start")
-    req = lc.request_suspend(actor=world.users.member, req=req, note="等照片", now=at("2026-11-23", "10:00"))
-    req = lc.request_resume(actor=world.users.member, req=req, now=at("2026-11-23", "15:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.member), req=req, note="等照片", now=at("2026-11-23", "10:00"))
+    req = lc.request_resume(actor=as_actor(world.users.member), req=req, now=at("2026-11-23", "15:00"))
     req = do(world, req, "handle", at("2026-11-24", "10:00"))
     # Mon 09:00–10:00 (1 h) + 15:00–17:30 (2.5 h) + Tue 08:30–10:00 (1.5 h) = 5 h.
     assert (req.state, req.handled_at, req.handle_seconds) == (S.HANDLED, at("2026-11-24", "10:00"), 5 * H)
@@ -992,11 +1046,15 @@ def test_handle_seconds_are_business_seconds_without_the_pauses_and_a_rejection_
 def test_the_sweep_flags_a_missed_first_response_once(world):
     waiting = submit(world)
     answered = do(world, submit(world), "accept", at("2026-11-23", "09:30"))
-    assert lc.sweep(now=RESPONSE_DUE) == {"response_breaches": 0, "resolution_breaches": 0, "closed_unconfirmed": 0}
-    result = lc.sweep(now=RESPONSE_DUE + dt.timedelta(minutes=1))
+    assert lc.sweep(actor=as_actor(now=RESPONSE_DUE)) == {
+        "response_breaches": 0,
+        "resolution_breaches": 0,
+        "closed_unconfirmed": 0,
+    }
+    result = lc.sweep(actor=as_actor(now=RESPONSE_DUE + dt.timedelta(minutes=1)))
     assert result["response_breaches"] == 1
     assert fresh(waiting).response_breached and not fresh(answered).response_breached
-    assert lc.sweep(now=RESPONSE_DUE + dt.timedelta(minutes=2))["response_breaches"] == 0
+    assert lc.sweep(actor=as_actor(now=RESPONSE_DUE + dt.timedelta(minutes=2)))["response_breaches"] == 0
 
 
 def test_the_sweep_flags_a_missed_resolution_with_a_breach_step_once(world):
@@ -1004,8 +1062,8 @@ def test_the_sweep_flags_a_missed_resolution_with_a_breach_step_once(world):
     handled = reach(world, S.HANDLED)
     held = reach(world, S.SUSPENDED)
     after = RESOLUTION_DUE + dt.timedelta(minutes=1)
-    assert lc.sweep(now=RESOLUTION_DUE)["resolution_breaches"] == 0
-    result = lc.sweep(now=after)
+    assert lc.sweep(actor=as_actor(now=RESOLUTION_DUE))["resolution_breaches"] == 0
+    result = lc.sweep(actor=as_actor(now=after))
     assert result["resolution_breaches"] == 1
     assert fresh(open_).resolution_breached
     assert not fresh(handled).resolution_breached and not fresh(held).resolution_breached
@@ -1015,7 +1073,7 @@ def test_the_sweep_flags_a_missed_resolution_with_a_breach_step_once(world):
     )  # fmt: skip
     snapshot = list(ServiceRequest.objects.order_by("pk").values())
     steps = RequestStep.objects.count()
-    assert lc.sweep(now=after + dt.timedelta(minutes=5)) == {
+    assert lc.sweep(actor=as_actor(now=after + dt.timedelta(minutes=5))) == {
         "response_breaches": 0, "resolution_breaches": 0, "closed_unconfirmed": 0
     }  # fmt: skip
     assert list(ServiceRequest.objects.order_by("pk").values()) == snapshot
@@ -1028,10 +1086,10 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
     assert req.handled_at == handled_at
     confirmed = do(world, reach(world, S.HANDLED), "confirm", LATER)
     limit = handled_at + dt.timedelta(days=config().confirm_days)
-    assert lc.sweep(now=limit)["closed_unconfirmed"] == 0
+    assert lc.sweep(actor=as_actor(now=limit))["closed_unconfirmed"] == 0
     assert fresh(req).state == S.HANDLED
     now = limit + dt.timedelta(minutes=1)
-    assert lc.sweep(now=now)["closed_unconfirmed"] == 1
+    assert lc.sweep(actor=as_actor(now=now))["closed_unconfirmed"] == 1
     closed = fresh(req)
     assert (closed.state, closed.close_reason, closed.closed_at, closed.outcome) == (
         S.CLOSED, CloseReason.NO_ANSWER, now, ""
@@ -1041,21 +1099,21 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
     assert (step.action, step.old_state, step.new_state, step.at) == ("close", S.HANDLED, S.CLOSED, now)
     assert fresh(confirmed).state == S.VISITED
     snapshot = list(ServiceRequest.objects.order_by("pk").values())
-    assert lc.sweep(now=now + dt.timedelta(hours=1))["closed_unconfirmed"] == 0
+    assert lc.sweep(actor=as_actor(now=now + dt.timedelta(hours=1)))["closed_unconfirmed"] == 0
     assert list(ServiceRequest.objects.order_by("pk").values()) == snapshot
 
 
 def test_the_sweeps_closing_is_an_event(world):
     req = reach(world, S.HANDLED)
     events = len(events_of(req))
-    lc.sweep(now=req.handled_at + dt.timedelta(days=config().confirm_days, hours=1))
+    lc.sweep(actor=as_actor(now=req.handled_at + dt.timedelta(days=config().confirm_days, hours=1)))
     assert len(events_of(req)) == events + 1
 
 
 def test_an_earlier_rejection_does_not_stay_the_outcome(world):
     req = do(world, reach(world, S.HANDLED), "reject", LATER)
     req = do(world, req, "handle", at("2026-11-24", "10:00"))
-    lc.sweep(now=at("2026-12-02", "10:00"))
+    lc.sweep(actor=as_actor(now=at("2026-12-02", "10:00")))
     closed = fresh(req)
     assert closed.close_reason == CloseReason.NO_ANSWER
     assert closed.outcome == ""
@@ -1071,7 +1129,7 @@ def test_the_requester_confirms_it_resolved_and_rates_it(world):
     )  # fmt: skip
     rating = Rating.objects.get(request=req)
     assert (rating.score, rating.source, rating.rated_at) == (5, OutcomeSource.RESIDENT, LATER)
-    assert lc.request_close(actor=world.users.staff, req=req, now=LATER).close_reason == CloseReason.CONFIRMED
+    assert lc.request_close(actor=as_actor(world.users.staff), req=req, now=LATER).close_reason == CloseReason.CONFIRMED
 
 
 @pytest.mark.parametrize("score", [0, 6, -1, "x", "5.5", 2.5j])
@@ -1079,7 +1137,7 @@ def test_a_rating_is_one_to_five(world, score):
     req = reach(world, S.HANDLED)
     before = counts()
     with pytest.raises(ValidationError) as err:
-        lc.request_confirm(actor=world.users.resident, req=req, resolved=True, score=score, now=LATER)
+        lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True, score=score, now=LATER)
     assert set(err.value.message_dict) == {"score"}
     assert counts() == before and not Rating.objects.exists()
     assert fresh(req).state == S.HANDLED
@@ -1088,16 +1146,16 @@ def test_a_rating_is_one_to_five(world, score):
 @pytest.mark.parametrize(("score", "stored"), [(1, 1), ("3", 3), (5, 5), (None, None), ("", None)])
 def test_valid_ratings_and_no_rating(world, score, stored):
     req = reach(world, S.HANDLED)
-    lc.request_confirm(actor=world.users.resident, req=req, resolved=True, score=score, now=LATER)
+    lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True, score=score, now=LATER)
     assert Rating.objects.filter(request=req).values_list("score", flat=True).first() == stored
 
 
 def test_not_resolved_needs_words_and_sends_it_back_to_the_handler(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_confirm(actor=world.users.resident, req=req, resolved=False, comment="", now=LATER)
+        lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=False, comment="", now=LATER)
     assert set(err.value.message_dict) == {"comment"}
-    done = lc.request_confirm(actor=world.users.resident, req=req, resolved=False, comment="灯还是不亮", score=2,
+    done = lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=False, comment="灯还是不亮", score=2,
                               now=LATER)  # fmt: skip
     assert (done.state, done.handled_at, done.handle_seconds, done.assignee_user) == (
         S.IN_PROGRESS, None, None, world.users.member
@@ -1110,7 +1168,9 @@ def test_not_resolved_needs_words_and_sends_it_back_to_the_handler(world):
         S.IN_PROGRESS,
     )
     assert Rating.objects.get(request=req).score == 2
-    assert lc.request_handle(actor=world.users.member, req=done, result="换了开关", now=LATER).state == S.HANDLED
+    assert (
+        lc.request_handle(actor=as_actor(world.users.member), req=done, result="换了开关", now=LATER).state == S.HANDLED
+    )
 
 
 # --- callbacks ----------------------------------------------------------------------------------
@@ -1120,28 +1180,30 @@ def test_the_handler_cannot_call_back_their_own_work(world):
     req = reach(world, S.HANDLED)
     assert req.assignee_user == world.users.member
     with pytest.raises(PermissionDenied):
-        lc.request_callback(actor=world.users.member, req=req, answered=True, resolved=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.member), req=req, answered=True, resolved=True, now=LATER)
     assert not Callback.objects.filter(done_at__isnull=False).exists()
 
 
 def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
-    req = lc.request_dispatch(actor=world.users.secretary, req=submit(world), kind="staff", user=world.users.secretary,
+    req = lc.request_dispatch(actor=as_actor(world.users.secretary), req=submit(world), kind="staff", user=world.users.secretary,
                               now=at("2026-11-23", "09:10"))  # fmt: skip
-    req = lc.request_handle(actor=world.users.staff, req=req, result="已修好", now=at("2026-11-23", "10:00"))
+    req = lc.request_handle(actor=as_actor(world.users.staff), req=req, result="已修好", now=at("2026-11-23", "10:00"))
     for actor in (world.users.staff, world.users.secretary):  # recorded it; it is assigned to her
         with pytest.raises(PermissionDenied):
-            lc.request_callback(actor=actor, req=req, answered=True, resolved=True, now=LATER)
+            lc.request_callback(actor=as_actor(actor), req=req, answered=True, resolved=True, now=LATER)
     for outsider in (world.users.outsider, world.users.resident, world.users.branch, AnonymousUser()):
         with pytest.raises(PermissionDenied):
-            lc.request_callback(actor=outsider, req=req, answered=True, resolved=True, now=LATER)
-    done = lc.request_callback(actor=world.users.admin, req=req, answered=True, resolved=True, score=4, note="满意",
+            lc.request_callback(actor=as_actor(outsider), req=req, answered=True, resolved=True, now=LATER)
+    done = lc.request_callback(actor=as_actor(world.users.admin), req=req, answered=True, resolved=True, score=4, note="满意",
                                now=LATER)  # fmt: skip
     assert done.state == S.VISITED
 
 
 def test_a_callback_not_answered_leaves_it_handled(world):
     req = reach(world, S.HANDLED)
-    done = lc.request_callback(actor=world.users.secretary, req=req, answered=False, note="无人接听", now=LATER)
+    done = lc.request_callback(
+        actor=as_actor(world.users.secretary), req=req, answered=False, note="无人接听", now=LATER
+    )
     assert (done.state, done.outcome, done.outcome_at) == (S.HANDLED, "", None)
     callback = Callback.objects.get(request=req)
     assert (callback.answered, callback.resolved, callback.caller, callback.done_at, callback.note) == (
@@ -1153,7 +1215,9 @@ def test_a_callback_not_answered_leaves_it_handled(world):
     assert not Rating.objects.exists()
     # A second try reaches them: the same callback row records it.
     later = LATER + dt.timedelta(hours=20)
-    done = lc.request_callback(actor=world.users.staff, req=done, answered=True, resolved=False, score=2, now=later)
+    done = lc.request_callback(
+        actor=as_actor(world.users.staff), req=done, answered=True, resolved=False, score=2, now=later
+    )
     assert (done.state, done.outcome, done.outcome_source, done.outcome_at) == (
         S.VISITED, Outcome.UNRESOLVED, OutcomeSource.CALLBACK, later
     )  # fmt: skip
@@ -1165,9 +1229,11 @@ def test_a_callback_not_answered_leaves_it_handled(world):
 def test_an_answered_callback_records_the_outcome(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_callback(actor=world.users.secretary, req=req, answered=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, now=LATER)
     assert set(err.value.message_dict) == {"resolved"}
-    done = lc.request_callback(actor=world.users.secretary, req=req, answered=True, resolved=True, score=5, now=LATER)
+    done = lc.request_callback(
+        actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, score=5, now=LATER
+    )
     assert (done.state, done.outcome, done.outcome_source) == (S.VISITED, Outcome.RESOLVED, OutcomeSource.CALLBACK)
     assert Rating.objects.get(request=req).score == 5
     assert Callback.objects.get(request=req).resolved is True
@@ -1181,9 +1247,11 @@ def test_an_escalated_request_is_dispatched_by_the_street(world):
     assert req.level == "street"
     for community_user in (world.users.staff, world.users.secretary):
         with pytest.raises(PermissionDenied):
-            lc.request_dispatch(actor=community_user, req=req, kind="grid", grid=world.grid_a1, now=LATER)
-    assert lc.covers_street(world.users.admin, req) and not lc.covers_street(world.users.secretary, req)
-    done = lc.request_dispatch(actor=world.users.admin, req=req, kind="branch", organization=world.branch_a1,
+            lc.request_dispatch(actor=as_actor(community_user), req=req, kind="grid", grid=world.grid_a1, now=LATER)
+    assert lc.covers_street(as_actor(world.users.admin), req) and not lc.covers_street(
+        as_actor(world.users.secretary), req
+    )
+    done = lc.request_dispatch(actor=as_actor(world.users.admin), req=req, kind="branch", organization=world.branch_a1,
                                now=LATER)  # fmt: skip
     assert (done.state, done.assignee_kind, done.assignee_organization) == (S.DISPATCHED, "branch", world.branch_a1)
 
@@ -1191,7 +1259,9 @@ def test_an_escalated_request_is_dispatched_by_the_street(world):
 def test_transfer_to_another_community_starts_it_again_there(world):
     req = advance(world, submit(world), "dispatch", "return")
     assert req.state == S.RETURNED and req.assignee_user is None
-    done = lc.request_transfer(actor=world.users.staff, req=req, region=world.grid_b1, note="地址在钢花村", now=LATER)
+    done = lc.request_transfer(
+        actor=as_actor(world.users.staff), req=req, region=world.grid_b1, note="地址在钢花村", now=LATER
+    )
     assert (done.state, done.region, done.community) == (S.SUBMITTED, world.grid_b1, world.community_b)
     assert (done.assignee_kind, done.assignee_user, done.assignee_person, done.assignee_organization,
             done.assignee_region) == ("", None, None, None, None)  # fmt: skip
@@ -1199,8 +1269,8 @@ def test_transfer_to_another_community_starts_it_again_there(world):
     assert req.pk not in visible(world.users.staff) and req.pk not in visible(world.users.secretary)
     assert req.pk in visible(world.users.outsider) and req.pk in visible(world.users.resident)
     with pytest.raises(PermissionDenied):
-        lc.request_accept(actor=world.users.staff, req=done, now=LATER)
-    assert lc.request_accept(actor=world.users.outsider, req=done, now=LATER).state == S.ACCEPTED
+        lc.request_accept(actor=as_actor(world.users.staff), req=done, now=LATER)
+    assert lc.request_accept(actor=as_actor(world.users.outsider), req=done, now=LATER).state == S.ACCEPTED
 
 
 @pytest.mark.parametrize("region", ["community_a", "grid_a1", "grid_a2", "street"])
@@ -1208,13 +1278,17 @@ def test_transfer_needs_another_community(world, region):
     req = reach(world, S.ACCEPTED)
     before = counts()
     with pytest.raises(ValidationError) as err:
-        lc.request_transfer(actor=world.users.staff, req=req, region=getattr(world, region), note="转", now=LATER)
+        lc.request_transfer(
+            actor=as_actor(world.users.staff), req=req, region=getattr(world, region), note="转", now=LATER
+        )
     assert set(err.value.message_dict) == {"region"}
     assert counts() == before
 
 
 def test_dispatch_to_a_grid_of_the_community_moves_the_request_there(world):
-    req = lc.request_dispatch(actor=world.users.staff, req=submit(world), kind="grid", grid=world.grid_a2, now=LATER)
+    req = lc.request_dispatch(
+        actor=as_actor(world.users.staff), req=submit(world), kind="grid", grid=world.grid_a2, now=LATER
+    )
     assert (req.assignee_kind, req.assignee_region, req.region) == ("grid", world.grid_a2, world.grid_a2)
 
 
@@ -1226,7 +1300,7 @@ def test_dispatch_to_a_grid_of_the_community_moves_the_request_there(world):
 def test_dispatch_needs_an_assignee_of_its_kind(world, kind, extra):
     req = submit(world)
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=world.users.staff, req=req, kind=kind,
+        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind=kind,
                             **{k: getattr(world, v) for k, v in extra.items()}, now=LATER)  # fmt: skip
     assert set(err.value.message_dict) == {"assignee"}
     assert fresh(req).state == S.SUBMITTED
@@ -1234,7 +1308,9 @@ def test_dispatch_needs_an_assignee_of_its_kind(world, kind, extra):
 
 def test_dispatch_to_a_member_without_an_account_is_refused(world):
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=world.users.staff, req=submit(world), kind="volunteer", person=world.li, now=LATER)
+        lc.request_dispatch(
+            actor=as_actor(world.users.staff), req=submit(world), kind="volunteer", person=world.li, now=LATER
+        )
     assert set(err.value.message_dict) == {"assignee"}
 
 
@@ -1248,7 +1324,7 @@ def test_dispatch_only_to_assignees_that_belong_to_the_request(world, case):
         "non_member_volunteer": {"kind": "volunteer", "person": world.qian},
     }[case]
     with pytest.raises((ValidationError, PermissionDenied)):
-        lc.request_dispatch(actor=world.users.staff, req=req, now=LATER, **kwargs)
+        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, now=LATER, **kwargs)
 
 
 # --- merge, withdraw, reopen --------------------------------------------------------------------
@@ -1257,61 +1333,68 @@ def test_dispatch_only_to_assignees_that_belong_to_the_request(world, case):
 def test_a_duplicate_is_merged_into_its_original(world):
     original = submit(world)
     copy = reach(world, S.IN_PROGRESS)
-    done = lc.request_merge(actor=world.users.staff, req=copy, original=original, now=LATER)
+    done = lc.request_merge(actor=as_actor(world.users.staff), req=copy, original=original, now=LATER)
     assert (done.state, done.close_reason, done.duplicate_of, done.closed_at) == (
         S.CLOSED, CloseReason.DUPLICATE, original, LATER
     )  # fmt: skip
     assert done.steps.order_by("-id").first().note == original.number
     # Merging into the duplicate points to the original.
     third = submit(world)
-    assert lc.request_merge(actor=world.users.staff, req=third, original=done, now=LATER).duplicate_of == original
+    assert (
+        lc.request_merge(actor=as_actor(world.users.staff), req=third, original=done, now=LATER).duplicate_of
+        == original
+    )
 
 
 @pytest.mark.parametrize("case", ["none", "itself", "invisible"])
 def test_merge_needs_another_request_one_can_see(world, case):
     req = submit(world)
-    wangs = submit(world, actor=world.users.outsider, channel="desk", requester=world.wang)
+    wangs = submit(world, actor=as_actor(world.users.outsider), channel="desk", requester=world.wang)
     original = {"none": None, "itself": req, "invisible": wangs}[case]
     with pytest.raises(ValidationError) as err:
-        lc.request_merge(actor=world.users.staff, req=req, original=original, now=LATER)
+        lc.request_merge(actor=as_actor(world.users.staff), req=req, original=original, now=LATER)
     assert set(err.value.message_dict) == {"original"}
     assert fresh(req).state == S.SUBMITTED
 
 
 def test_merge_points_to_the_root_of_a_chain(world):
     root, middle, older_duplicate, newest = (submit(world, description=f"第{i}条") for i in range(4))
-    lc.request_merge(actor=world.users.staff, req=older_duplicate, original=middle, now=LATER)
-    lc.request_merge(actor=world.users.staff, req=middle, original=root, now=LATER)
-    done = lc.request_merge(actor=world.users.staff, req=newest, original=fresh(older_duplicate), now=LATER)
+    lc.request_merge(actor=as_actor(world.users.staff), req=older_duplicate, original=middle, now=LATER)
+    lc.request_merge(actor=as_actor(world.users.staff), req=middle, original=root, now=LATER)
+    done = lc.request_merge(actor=as_actor(world.users.staff), req=newest, original=fresh(older_duplicate), now=LATER)
     assert done.duplicate_of == root
 
 
 def test_a_request_is_never_a_duplicate_of_itself(world):
     a, b = submit(world, description="甲的灯"), submit(world, description="乙的灯")
-    lc.request_merge(actor=world.users.staff, req=a, original=b, now=LATER)
+    lc.request_merge(actor=as_actor(world.users.staff), req=a, original=b, now=LATER)
     with pytest.raises(ValidationError):
-        lc.request_merge(actor=world.users.staff, req=b, original=fresh(a), now=LATER)
+        lc.request_merge(actor=as_actor(world.users.staff), req=b, original=fresh(a), now=LATER)
     assert fresh(b).duplicate_of_id != b.pk
 
 
 def test_the_requester_withdraws_even_while_on_hold(world):
     req = reach(world, S.SUSPENDED)
     assert req.paused_since is not None
-    done = lc.request_withdraw(actor=world.users.resident, req=req, note="已经自己修好了", now=LATER)
+    done = lc.request_withdraw(actor=as_actor(world.users.resident), req=req, note="已经自己修好了", now=LATER)
     assert (done.state, done.close_reason, done.closed_at, done.paused_since) == (
         S.CLOSED, CloseReason.WITHDRAWN, LATER, None
     )  # fmt: skip
 
 
 def test_reopen_within_thirty_days_creates_a_linked_request(world):
-    original = submit(world, actor=AnonymousUser(), region=world.grid_a1, phone=PHONE, contact_name="周先生",
+    original = submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE, contact_name="周先生",
                       address="8街坊3号")  # fmt: skip
     original = advance(world, original, "dispatch", "start", "handle")
-    original = lc.request_confirm(actor=AnonymousUser(), req=original, resolved=True, token=original.token, now=LATER)
-    original = lc.request_close(actor=world.users.staff, req=original, now=LATER)
+    original = lc.request_confirm(
+        actor=as_actor(AnonymousUser()), req=original, resolved=True, token=original.token, now=LATER
+    )
+    original = lc.request_close(actor=as_actor(world.users.staff), req=original, now=LATER)
     moment = LATER + dt.timedelta(days=30)
     assert lc.reopen_allowed(original, moment)
-    new = lc.request_reopen(actor=AnonymousUser(), req=original, note="灯又坏了", token=original.token, now=moment)
+    new = lc.request_reopen(
+        actor=as_actor(AnonymousUser()), req=original, note="灯又坏了", token=original.token, now=moment
+    )
     assert new.pk != original.pk and new.reopened_from == original
     assert (new.state, new.submitted_at, new.category, new.region, new.community, new.channel) == (
         S.SUBMITTED, moment, original.category, original.region, original.community, original.channel
@@ -1331,13 +1414,13 @@ def test_reopen_within_thirty_days_creates_a_linked_request(world):
 
 def test_staff_reopen_for_the_requester_and_keep_her_as_requester(world):
     original = reach(world, S.VISITED)
-    new = lc.request_reopen(actor=world.users.staff, req=original, note="居民来电说又坏了", now=LATER)
+    new = lc.request_reopen(actor=as_actor(world.users.staff), req=original, note="居民来电说又坏了", now=LATER)
     assert (new.requester, new.submitted_by, new.reopened_from) == (world.qian, world.users.staff, original)
     assert new.pk in visible(world.users.resident)
     with pytest.raises(PermissionDenied):
-        lc.request_reopen(actor=world.users.outsider, req=original, note="外人", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.outsider), req=original, note="外人", now=LATER)
     with pytest.raises(PermissionDenied):
-        lc.request_reopen(actor=world.users.member, req=original, note="志愿者", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.member), req=original, note="志愿者", now=LATER)
 
 
 def test_reopen_after_thirty_days_is_refused(world):
@@ -1346,7 +1429,7 @@ def test_reopen_after_thirty_days_is_refused(world):
     before = counts()
     with pytest.raises(ValidationError) as err:
         lc.request_reopen(
-            actor=world.users.resident, req=original, note="又坏了", now=closed_at + dt.timedelta(days=31)
+            actor=as_actor(world.users.resident), req=original, note="又坏了", now=closed_at + dt.timedelta(days=31)
         )
     assert err.value.code == "state"
     assert counts() == before
@@ -1357,16 +1440,16 @@ def test_reopen_after_thirty_days_is_refused(world):
 def test_only_a_finished_request_is_reopened(world, state):
     req = reach(world, state)
     with pytest.raises(ValidationError) as err:
-        lc.request_reopen(actor=world.users.resident, req=req, note="再开", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.resident), req=req, note="再开", now=LATER)
     assert err.value.code == "state"
 
 
 def test_a_merged_duplicate_cannot_be_reopened(world):
     original = submit(world)
-    copy = lc.request_merge(actor=world.users.staff, req=submit(world), original=original, now=LATER)
+    copy = lc.request_merge(actor=as_actor(world.users.staff), req=submit(world), original=original, now=LATER)
     assert not lc.reopen_allowed(copy, LATER)
     with pytest.raises(ValidationError) as err:
-        lc.request_reopen(actor=world.users.resident, req=copy, note="再开", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.resident), req=copy, note="再开", now=LATER)
     assert err.value.code == "state"
 
 
@@ -1376,11 +1459,13 @@ def test_a_merged_duplicate_cannot_be_reopened(world):
 def test_classification_needs_a_valid_kind_and_grounds(world):
     req = reach(world, S.ACCEPTED)
     with pytest.raises(ValidationError) as err:
-        lc.request_classify(actor=world.users.staff, req=req, classification="silly", note="理由", now=LATER)
+        lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="silly", note="理由", now=LATER)
     assert set(err.value.message_dict) == {"classification"}
     with pytest.raises(PermissionDenied):
-        lc.request_classify(actor=world.users.outsider, req=req, classification="untrue", note="理由", now=LATER)
-    done = lc.request_classify(actor=world.users.staff, req=req, classification="untrue", note="现场核实无此事",
+        lc.request_classify(
+            actor=as_actor(world.users.outsider), req=req, classification="untrue", note="理由", now=LATER
+        )
+    done = lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="untrue", note="现场核实无此事",
                                now=LATER)  # fmt: skip
     assert (done.classification, done.classification_note, done.classified_by, done.excluded) == (
         "untrue", "现场核实无此事", world.users.staff, False
@@ -1388,18 +1473,18 @@ def test_classification_needs_a_valid_kind_and_grounds(world):
     assert done.state == S.ACCEPTED
     step = done.steps.order_by("-id").first()
     assert (step.action, step.is_public) == ("classify", False)
-    withdrawn = lc.request_classify(actor=world.users.staff, req=done, classification="", note="", now=LATER)
+    withdrawn = lc.request_classify(actor=as_actor(world.users.staff), req=done, classification="", note="", now=LATER)
     assert (withdrawn.classification, withdrawn.classified_by) == ("", None)
 
 
 def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(world):
-    req = lc.request_classify(actor=world.users.staff, req=reach(world, S.IN_PROGRESS), classification="not_our_remit",
+    req = lc.request_classify(actor=as_actor(world.users.staff), req=reach(world, S.IN_PROGRESS), classification="not_our_remit",
                               note="属区房管局", now=LATER)  # fmt: skip
     with pytest.raises(PermissionDenied):  # community staff have no export right
-        lc.request_sign_off(actor=world.users.staff, req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.staff), req=req, now=LATER)
     with pytest.raises(PermissionDenied):
-        lc.request_sign_off(actor=world.users.outsider, req=req, now=LATER)
-    done = lc.request_sign_off(actor=world.users.secretary, req=req, note="同意", now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.outsider), req=req, now=LATER)
+    done = lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, note="同意", now=LATER)
     assert (done.state, done.close_reason, done.closed_at, done.signed_off_by, done.signed_off_at) == (
         S.CLOSED, CloseReason.CLASSIFIED, LATER, world.users.secretary, LATER
     )  # fmt: skip
@@ -1407,31 +1492,33 @@ def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(w
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("sign_off", S.IN_PROGRESS, S.CLOSED)
     with pytest.raises(ValidationError) as err:
-        lc.request_classify(actor=world.users.admin, req=done, classification="untrue", note="改", now=LATER)
+        lc.request_classify(actor=as_actor(world.users.admin), req=done, classification="untrue", note="改", now=LATER)
     assert err.value.code == "state"
     assert fresh(done).classification == "not_our_remit"
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=world.users.admin, req=done, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.admin), req=done, now=LATER)
     assert err.value.code == "state"
 
 
 def test_the_classifier_cannot_sign_off_their_own(world):
-    req = lc.request_classify(actor=world.users.secretary, req=reach(world, S.ACCEPTED), classification="unreasonable",
+    req = lc.request_classify(actor=as_actor(world.users.secretary), req=reach(world, S.ACCEPTED), classification="unreasonable",
                               note="要求物业免费装修", now=LATER)  # fmt: skip
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=world.users.secretary, req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
     assert err.value.code == "self"
     assert not fresh(req).excluded
-    assert lc.request_sign_off(actor=world.users.admin, req=req, now=LATER).excluded
+    assert lc.request_sign_off(actor=as_actor(world.users.admin), req=req, now=LATER).excluded
 
 
 def test_sign_off_without_a_classification_is_refused_and_a_finished_request_stays_as_it_is(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=world.users.secretary, req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
     assert err.value.code == "state"
-    req = lc.request_classify(actor=world.users.staff, req=req, classification="untrue", note="不属实", now=LATER)
-    done = lc.request_sign_off(actor=world.users.secretary, req=req, now=LATER)
+    req = lc.request_classify(
+        actor=as_actor(world.users.staff), req=req, classification="untrue", note="不属实", now=LATER
+    )
+    done = lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
     assert (done.state, done.close_reason, done.excluded) == (S.HANDLED, "", True)
 
 
@@ -1439,11 +1526,11 @@ def test_the_export_right_must_cover_the_request(world):
     from dangjian.accounts.services import grant_role
 
     both = make_user("staff_a_secretary_b", Role.COMMUNITY_STAFF, world.community_a)
-    grant_role(actor=None, user=both, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
-    req = lc.request_classify(actor=world.users.staff, req=reach(world, S.ACCEPTED), classification="untrue",
+    grant_role(actor=as_actor(None), user=both, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
+    req = lc.request_classify(actor=as_actor(world.users.staff), req=reach(world, S.ACCEPTED), classification="untrue",
                               note="不属实", now=LATER)  # fmt: skip
     with pytest.raises(PermissionDenied):
-        lc.request_sign_off(actor=both, req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(both), req=req, now=LATER)
 
 
 # --- the public board ---------------------------------------------------------------------------
@@ -1452,15 +1539,15 @@ def test_the_export_right_must_cover_the_request(world):
 def test_only_the_requester_consents_and_only_staff_write_the_summary(world):
     req = reach(world, S.VISITED)
     with pytest.raises(PermissionDenied):
-        lc.request_set_public(actor=world.users.staff, req=req, consent=True)
+        lc.request_set_public(actor=as_actor(world.users.staff), req=req, consent=True)
     with pytest.raises(PermissionDenied):
-        lc.request_set_public(actor=world.users.resident, req=req, summary="我自己写的摘要")
+        lc.request_set_public(actor=as_actor(world.users.resident), req=req, summary="我自己写的摘要")
     with pytest.raises(PermissionDenied):
-        lc.request_set_public(actor=world.users.outsider, req=req, summary="外人写的")
+        lc.request_set_public(actor=as_actor(world.users.outsider), req=req, summary="外人写的")
     assert not fresh(req).is_public and fresh(req).public_summary == ""
     events = len(events_of(req))
-    lc.request_set_public(actor=world.users.resident, req=req, consent=True)
-    lc.request_set_public(actor=world.users.staff, req=req, summary="  某小区楼道灯损坏，网格当天更换。  ")
+    lc.request_set_public(actor=as_actor(world.users.resident), req=req, consent=True)
+    lc.request_set_public(actor=as_actor(world.users.staff), req=req, summary="  某小区楼道灯损坏，网格当天更换。  ")
     after = fresh(req)
     assert (after.is_public, after.public_summary) == (True, "某小区楼道灯损坏，网格当天更换。")
     new_events = events_of(req)[events:]
@@ -1468,13 +1555,15 @@ def test_only_the_requester_consents_and_only_staff_write_the_summary(world):
         {"is_public": [False, True]},
         {"public_summary": ["", "某小区楼道灯损坏，网格当天更换。"]},
     ]
-    anonymous = reach(world, S.HANDLED, actor=AnonymousUser(), region=world.grid_a1, phone=PHONE)
+    anonymous = reach(world, S.HANDLED, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE)
     anonymous = lc.request_confirm(
-        actor=AnonymousUser(), req=anonymous, resolved=True, token=anonymous.token, now=LATER
+        actor=as_actor(AnonymousUser()), req=anonymous, resolved=True, token=anonymous.token, now=LATER
     )
     with pytest.raises(PermissionDenied):
-        lc.request_set_public(actor=AnonymousUser(), req=anonymous, consent=True, token="wrong")
-    assert lc.request_set_public(actor=AnonymousUser(), req=anonymous, consent=True, token=anonymous.token).is_public
+        lc.request_set_public(actor=as_actor(AnonymousUser()), req=anonymous, consent=True, token="wrong")
+    assert lc.request_set_public(
+        actor=as_actor(AnonymousUser()), req=anonymous, consent=True, token=anonymous.token
+    ).is_public
 
 
 # --- optimistic locking -------------------------------------------------------------------------
@@ -1483,14 +1572,16 @@ def test_only_the_requester_consents_and_only_staff_write_the_summary(world):
 def test_a_stale_version_is_refused(world):
     req = submit(world)
     seen = req.version
-    lc.request_accept(actor=world.users.secretary, req=req, expected_version=seen, now=at("2026-11-23", "09:10"))
+    lc.request_accept(
+        actor=as_actor(world.users.secretary), req=req, expected_version=seen, now=at("2026-11-23", "09:10")
+    )
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=world.users.staff, req=req, kind="grid", grid=world.grid_a1, expected_version=seen,
+        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a1, expected_version=seen,
                             now=at("2026-11-23", "09:20"))  # fmt: skip
     assert err.value.code == "stale"
     current = fresh(req)
     assert (current.state, current.version, current.assignee_kind) == (S.ACCEPTED, seen + 1, "")
-    done = lc.request_dispatch(actor=world.users.staff, req=req, kind="grid", grid=world.grid_a1,
+    done = lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a1,
                                expected_version=current.version, now=at("2026-11-23", "09:30"))  # fmt: skip
     assert (done.state, done.version) == (S.DISPATCHED, seen + 2)
 
@@ -1511,8 +1602,8 @@ def test_every_transition_raises_the_version_by_one(world):
 def test_who_sees_which_request(world):
     u = world.users
     qians = submit(world)
-    zhangs = submit(world, actor=u.staff, channel="desk", requester=world.zhang)
-    wangs = submit(world, actor=u.outsider, channel="desk", requester=world.wang)
+    zhangs = submit(world, actor=as_actor(u.staff), channel="desk", requester=world.zhang)
+    wangs = submit(world, actor=as_actor(u.outsider), channel="desk", requester=world.wang)
     everything = {qians.pk, zhangs.pk, wangs.pk}
     expected = {
         "admin": everything,
@@ -1529,22 +1620,29 @@ def test_who_sees_which_request(world):
     # Dispatched to 赵六 as a volunteer: he sees it (and its steps), until it is taken back.
     do(world, zhangs, "dispatch", LATER)
     assert visible(u.member) == {zhangs.pk}
-    assert set(restrict(RequestStep.objects.all(), u.member).values_list("request_id", flat=True)) == {zhangs.pk}
-    lc.request_return(actor=u.member, req=fresh(zhangs), note="派错了", now=LATER)
+    assert set(restrict(RequestStep.objects.all(), as_actor(u.member)).values_list("request_id", flat=True)) == {
+        zhangs.pk
+    }
+    lc.request_return(actor=as_actor(u.member), req=fresh(zhangs), note="派错了", now=LATER)
     assert visible(u.member) == set()
     # Dispatched to branch A1: its secretary sees it; branch A2 would not have.
-    lc.request_dispatch(actor=u.staff, req=qians, kind="branch", organization=world.branch_a1, now=LATER)
+    lc.request_dispatch(actor=as_actor(u.staff), req=qians, kind="branch", organization=world.branch_a1, now=LATER)
     assert visible(u.branch) == {qians.pk}
     assert visible(u.resident) == {qians.pk}  # still hers
-    lc.request_dispatch(actor=u.staff, req=fresh(qians), kind="branch", organization=world.branch_a2, now=LATER)
+    lc.request_dispatch(
+        actor=as_actor(u.staff), req=fresh(qians), kind="branch", organization=world.branch_a2, now=LATER
+    )
     assert visible(u.branch) == set()
 
 
 def test_a_branch_it_is_dispatched_to_may_work_on_it(world):
-    req = lc.request_dispatch(actor=world.users.staff, req=submit(world), kind="branch", organization=world.branch_a1,
+    req = lc.request_dispatch(actor=as_actor(world.users.staff), req=submit(world), kind="branch", organization=world.branch_a1,
                               now=LATER)  # fmt: skip
-    req = lc.request_start(actor=world.users.branch, req=req, now=LATER)
-    assert lc.request_handle(actor=world.users.branch, req=req, result="支部党员已上门", now=LATER).state == S.HANDLED
+    req = lc.request_start(actor=as_actor(world.users.branch), req=req, now=LATER)
+    assert (
+        lc.request_handle(actor=as_actor(world.users.branch), req=req, result="支部党员已上门", now=LATER).state
+        == S.HANDLED
+    )
 
 
 def test_ratings_are_hidden_from_the_handler(world):
@@ -1557,30 +1655,32 @@ def test_ratings_are_hidden_from_the_handler(world):
     assert rating.pk in visible(u.staff, Rating) and rating.pk in visible(u.admin, Rating)
     assert rating.pk not in visible(u.outsider, Rating)
     # A branch handler does not see it either; a staff handler does, through the region grant.
-    by_branch = lc.request_dispatch(actor=u.staff, req=submit(world), kind="branch", organization=world.branch_a1,
+    by_branch = lc.request_dispatch(actor=as_actor(u.staff), req=submit(world), kind="branch", organization=world.branch_a1,
                                     now=LATER)  # fmt: skip
-    by_branch = lc.request_handle(actor=u.branch, req=by_branch, result="已办", now=LATER)
-    lc.request_confirm(actor=u.resident, req=by_branch, resolved=True, score=3, now=LATER)
+    by_branch = lc.request_handle(actor=as_actor(u.branch), req=by_branch, result="已办", now=LATER)
+    lc.request_confirm(actor=as_actor(u.resident), req=by_branch, resolved=True, score=3, now=LATER)
     assert visible(u.branch) >= {by_branch.pk}
     assert visible(u.branch, Rating) == set()
 
 
 def test_a_staff_member_sees_her_own_request_wherever_it_sits(world):
     zhang_user = make_user("staff_zhang", Role.COMMUNITY_STAFF, world.community_a, person=world.zhang)
-    req = submit(world, actor=zhang_user, requester=world.zhang)
+    req = submit(world, actor=as_actor(zhang_user), requester=world.zhang)
     assert req.pk in visible(zhang_user)
-    req = lc.request_transfer(actor=world.users.staff, req=req, region=world.grid_b1, note="属钢花村", now=LATER)
-    assert lc.is_requester(zhang_user, req)  # she may still confirm or withdraw it…
+    req = lc.request_transfer(
+        actor=as_actor(world.users.staff), req=req, region=world.grid_b1, note="属钢花村", now=LATER
+    )
+    assert lc.is_requester(as_actor(zhang_user), req)  # she may still confirm or withdraw it…
     assert req.pk in visible(zhang_user)  # …and so must see it
 
 
 def test_an_unsampled_request_is_not_called_back(world, monkeypatch):
     monkeypatch.undo()  # the real request_callback, without the sampling of the fixture
     req = reach(world, S.HANDLED)
-    assert not lc.may(world.users.secretary, req, "callback")
+    assert not lc.may(as_actor(world.users.secretary), req, "callback")
     with pytest.raises(PermissionDenied):
-        lc.request_callback(actor=world.users.secretary, req=req, answered=True, resolved=True, now=LATER)
-    assert lc.callbacks_sample(rate=1.0, now=LATER) == 1
-    assert lc.may(world.users.secretary, req, "callback")
-    done = lc.request_callback(actor=world.users.secretary, req=req, answered=True, resolved=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, now=LATER)
+    assert lc.callbacks_sample(rate=1.0, actor=as_actor(now=LATER)) == 1
+    assert lc.may(as_actor(world.users.secretary), req, "callback")
+    done = lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, now=LATER)
     assert done.state == S.VISITED

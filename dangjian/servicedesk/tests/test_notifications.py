@@ -10,6 +10,7 @@ from django.utils import timezone
 from dangjian.core.models import Notification
 from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import AssigneeKind, ServiceCategory
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 MON_9 = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
@@ -17,9 +18,9 @@ MON_9 = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
 
 def _dispatched(world):
     category = ServiceCategory.objects.get(code="sanitation")  # resolution within 3 business days
-    req = lifecycle.request_submit(actor=world.users.staff, channel="desk", category=category, description="楼道垃圾",
+    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="desk", category=category, description="楼道垃圾",
                                    region=world.grid_a1, requester=world.zhang, now=MON_9)  # fmt: skip
-    return lifecycle.request_dispatch(actor=world.users.secretary, req=req, kind=AssigneeKind.STAFF,
+    return lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
                                       user=world.users.staff, now=MON_9 + dt.timedelta(minutes=5))  # fmt: skip
 
 
@@ -30,8 +31,8 @@ def kinds(user):
 def test_due_soon_reaches_the_handler_once(world):
     req = _dispatched(world)
     before = req.resolution_due_at - dt.timedelta(hours=1)
-    lifecycle.sweep(now=before)
-    lifecycle.sweep(now=before + dt.timedelta(minutes=5))
+    lifecycle.sweep(actor=as_actor(now=before))
+    lifecycle.sweep(actor=as_actor(now=before + dt.timedelta(minutes=5)))
     assert kinds(world.users.staff) == ["request_due_soon"]
     assert kinds(world.users.secretary) == [] and kinds(world.users.admin) == []
 
@@ -39,8 +40,8 @@ def test_due_soon_reaches_the_handler_once(world):
 def test_a_breach_reaches_the_community_and_is_escalated_to_the_street(world):
     req = _dispatched(world)
     after = req.resolution_due_at + dt.timedelta(hours=1)
-    lifecycle.sweep(now=after)
-    lifecycle.sweep(now=after + dt.timedelta(hours=1))
+    lifecycle.sweep(actor=as_actor(now=after))
+    lifecycle.sweep(actor=as_actor(now=after + dt.timedelta(hours=1)))
     assert kinds(world.users.staff) == ["request_overdue"]
     assert kinds(world.users.secretary) == ["request_overdue"]
     assert kinds(world.users.admin) == ["request_escalated"]
@@ -51,7 +52,7 @@ def test_a_breach_reaches_the_community_and_is_escalated_to_the_street(world):
 
 def test_the_inbox_shows_ones_own_and_marks_them_read(world, client):
     req = _dispatched(world)
-    lifecycle.sweep(now=req.resolution_due_at + dt.timedelta(hours=1))
+    lifecycle.sweep(actor=as_actor(now=req.resolution_due_at + dt.timedelta(hours=1)))
     client.force_login(world.users.admin)
     body = client.get(reverse("dashboard:workbench")).content.decode()
     assert req.number in body

@@ -16,7 +16,7 @@ from dangjian.core.conf import override
 from dangjian.servicedesk import lifecycle, rates, sla
 from dangjian.servicedesk import rates_selectors as rs
 from dangjian.servicedesk.models import Rating, ServiceCategory, ServiceRequest
-from tests.factories import make_user
+from tests.factories import as_actor, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = dt.datetime(2026, 11, 28, 10, 0, tzinfo=TZ)
@@ -53,7 +53,7 @@ def make(world, *, region=None, submitted=None, category="legal-advice", **field
 
 
 def table(user, *, node=None, level="", period=Q4, measure="response", now=NOW):
-    cohort, _choices = rs.build_cohort(user=user, period=period, node_id=node, level=level, now=now)
+    cohort, _choices = rs.build_cohort(actor=as_actor(user), period=period, node_id=node, level=level, now=now)
     result = rs.rates_table(cohort, measure=measure)
     return cohort, result, {row.unit.key: row for row in result.rows}
 
@@ -215,19 +215,21 @@ def test_the_measures_from_the_lifecycle(world):
     category = ServiceCategory.objects.get(code="legal-advice")  # 8 business hours / 5 business days
 
     def submit(when, **extra):
-        return lifecycle.request_submit(actor=staff, channel="desk", category=category, description="咨询遗产继承",
+        return lifecycle.request_submit(actor=as_actor(staff), channel="desk", category=category, description="咨询遗产继承",
                                         region=world.grid_a1, requester=world.zhang, now=when, **extra)  # fmt: skip
 
     monday = at(10, 12, 9)  # a working Monday
     good = submit(monday, address="1号楼")
-    lifecycle.request_accept(actor=staff, req=good, now=monday + dt.timedelta(hours=1))
-    lifecycle.request_dispatch(actor=staff, req=good, kind="staff", user=staff, now=monday + dt.timedelta(hours=2))
-    lifecycle.request_handle(actor=staff, req=good, result="已解答", now=monday + dt.timedelta(days=1))
+    lifecycle.request_accept(actor=as_actor(staff), req=good, now=monday + dt.timedelta(hours=1))
+    lifecycle.request_dispatch(
+        actor=as_actor(staff), req=good, kind="staff", user=staff, now=monday + dt.timedelta(hours=2)
+    )
+    lifecycle.request_handle(actor=as_actor(staff), req=good, result="已解答", now=monday + dt.timedelta(days=1))
     good.refresh_from_db()
-    lifecycle.request_confirm(actor=world.users.admin, req=good, resolved=True, score=5,
+    lifecycle.request_confirm(actor=as_actor(world.users.admin), req=good, resolved=True, score=5,
                               token=good.token, now=monday + dt.timedelta(days=1, hours=2))  # fmt: skip
     slow = submit(monday + dt.timedelta(minutes=5))  # never touched
-    lifecycle.sweep(now=NOW)
+    lifecycle.sweep(actor=as_actor(now=NOW))
     _cohort, result, _rows = table(secretary)
     figures = result.total.figures
     assert proportion(figures, "response") == (1, 2)
@@ -248,16 +250,18 @@ def test_a_pause_does_not_make_a_request_late(world):
     staff = world.users.staff
     category = ServiceCategory.objects.get(code="legal-advice")  # 5 business days
     monday = at(10, 12, 9)
-    req = lifecycle.request_submit(actor=staff, channel="desk", category=category, description="咨询",
+    req = lifecycle.request_submit(actor=as_actor(staff), channel="desk", category=category, description="咨询",
                                    region=world.grid_a1, requester=world.zhang, now=monday)  # fmt: skip
-    lifecycle.request_dispatch(actor=staff, req=req, kind="staff", user=staff, now=monday + dt.timedelta(hours=1))
-    lifecycle.request_suspend(actor=staff, req=req, note="等待提供材料", now=monday + dt.timedelta(hours=2))
+    lifecycle.request_dispatch(
+        actor=as_actor(staff), req=req, kind="staff", user=staff, now=monday + dt.timedelta(hours=1)
+    )
+    lifecycle.request_suspend(actor=as_actor(staff), req=req, note="等待提供材料", now=monday + dt.timedelta(hours=2))
     # Two weeks on hold: the old deadline passes while the clock is stopped.
-    lifecycle.request_resume(actor=staff, req=req, now=at(10, 26, 9))
+    lifecycle.request_resume(actor=as_actor(staff), req=req, now=at(10, 26, 9))
     req.refresh_from_db()
     assert req.resolution_due_at > at(10, 26, 9)
     assert not req.resolution_breached
-    lifecycle.request_handle(actor=staff, req=req, result="已办结", now=at(10, 26, 10))
+    lifecycle.request_handle(actor=as_actor(staff), req=req, result="已办结", now=at(10, 26, 10))
     _cohort, result, _rows = table(world.users.secretary)
     assert proportion(result.total.figures, "on_time") == (1, 1)
 
@@ -354,9 +358,9 @@ def test_an_outsider_does_not_see_another_communitys_figures(world):
     assert set(rows) == {str(world.grid_b1.pk), str(world.community_b.pk)}
     assert proportion(result.total.figures, "resolution") == (0, 1)
     with pytest.raises(rs.OutOfScope):
-        rs.build_cohort(user=world.users.outsider, period=Q4, node_id=world.community_a.pk)
+        rs.build_cohort(actor=as_actor(world.users.outsider), period=Q4, node_id=world.community_a.pk)
     with pytest.raises(rs.OutOfScope):
-        rs.build_cohort(user=world.users.resident, period=Q4)
+        rs.build_cohort(actor=as_actor(world.users.resident), period=Q4)
     # The street admin sees both communities, as rows of the street.
     _cohort, result, rows = table(world.users.admin)
     assert set(rows) == {str(world.community_a.pk), str(world.community_b.pk)}
@@ -456,7 +460,7 @@ def test_a_trend_point_equals_its_drilldown(world, client):
     make(world, submitted=at(9, 15), first_response_at=at(9, 15, 9, 30))
     make(world, submitted=at(10, 15), first_response_at=at(10, 15, 12))
     make(world, submitted=at(10, 16), first_response_at=at(10, 16, 9, 10))
-    cohort, _choices = rs.build_cohort(user=world.users.secretary, period=Q4, now=NOW)
+    cohort, _choices = rs.build_cohort(actor=as_actor(world.users.secretary), period=Q4, now=NOW)
     points = {p.period.key: p.figures for p in rs.trend(cohort, measure="response")}
     assert len(points) == 12
     assert proportion(points["2026-09"], "response") == (1, 1)
@@ -479,7 +483,7 @@ def test_the_table_runs_a_fixed_number_of_queries(world):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             user = User.objects.get(pk=world.users.admin.pk)  # a fresh scope, as in a new request
-            cohort, _choices = rs.build_cohort(user=user, period=Q4, level="grid", now=NOW)
+            cohort, _choices = rs.build_cohort(actor=as_actor(user), period=Q4, level="grid", now=NOW)
             rs.rates_table(cohort, measure="p90")
             rs.trend(cohort, measure="repeat")
         return len(queries)

@@ -10,12 +10,13 @@ from django.urls import reverse
 from dangjian.people.models import Person, Tag, TagKind
 from dangjian.servicedesk import dispatch, lifecycle
 from dangjian.servicedesk.models import AssigneeKind, RequestState, ServiceCategory, ServiceRequest
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
 
 def submit(world, description="楼道灯坏了", **kw):
-    data = {"actor": world.users.staff, "channel": "desk", "category": ServiceCategory.objects.get(code="legal-advice"),
+    data = {"actor": as_actor(world.users.staff), "channel": "desk", "category": ServiceCategory.objects.get(code="legal-advice"),
             "description": description, "region": world.grid_a1, "requester": world.zhang, **kw}  # fmt: skip
     return lifecycle.request_submit(**data)
 
@@ -39,7 +40,7 @@ def test_pages_run_a_fixed_number_of_queries(world, client, url):
     for i in range(20):
         req = submit(world, description=f"第{i}件")
         if i % 2:
-            req = lifecycle.request_dispatch(actor=world.users.staff, req=req, kind=AssigneeKind.STAFF,
+            req = lifecycle.request_dispatch(actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.STAFF,
                                              user=world.users.staff)  # fmt: skip
     assert _queries(client, url) == one
 
@@ -51,7 +52,7 @@ def test_request_detail_queries_do_not_grow_with_its_history(world, client):
     _queries(client, url)
     before = _queries(client, url)
     for i in range(10):
-        lifecycle.request_note(actor=world.users.staff, req=req, note=f"备注{i}")
+        lifecycle.request_note(actor=as_actor(world.users.staff), req=req, note=f"备注{i}")
     assert _queries(client, url) == before
 
 
@@ -126,8 +127,10 @@ def test_a_renamed_file_is_refused_and_nothing_is_saved(world, client):
 
 def test_the_resident_confirms_on_the_tracking_page_and_others_cannot(world, client):
     req = submit(world)
-    req = lifecycle.request_dispatch(actor=world.users.staff, req=req, kind=AssigneeKind.STAFF, user=world.users.staff)
-    req = lifecycle.request_handle(actor=world.users.staff, req=req, result="已处理")
+    req = lifecycle.request_dispatch(
+        actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.STAFF, user=world.users.staff
+    )
+    req = lifecycle.request_handle(actor=as_actor(world.users.staff), req=req, result="已处理")
     client.force_login(world.users.resident)  # not the requester, and a wrong token
     assert client.post(reverse("portal:act", args=["x" * 22, "confirm"]), {"resolved": "yes"}).status_code == 404
     client.logout()  # the requester's link (张三 has no account): the token is the key
@@ -140,7 +143,7 @@ def test_dispatch_suggestions_explain_specialty_matches(world):
     legal = Tag.objects.get(kind=TagKind.SKILL, name="法律咨询")
     world.zhao.member.specialties.add(legal)  # 赵六 lives in grid A1 and has an account
     req = submit(world)
-    found = dispatch.suggestions(user=world.users.staff, req=req)
+    found = dispatch.suggestions(actor=as_actor(world.users.staff), req=req)
     volunteer = next(s for s in found if s.kind == AssigneeKind.VOLUNTEER)
     assert volunteer.value == world.zhao.pk
     assert any("法律咨询" in reason for reason in volunteer.reasons)
@@ -166,7 +169,7 @@ def test_suggestions_show_every_kind_not_only_the_best_scored(world):
     for i, branch in enumerate(builder.nodes):
         member = make_member(make_person(world.users.admin, world.grid_a2, f"律师{i}"), branch)
         member.specialties.add(legal)
-    found = dispatch.suggestions(user=world.users.staff, req=submit(world))
+    found = dispatch.suggestions(actor=as_actor(world.users.staff), req=submit(world))
     kinds = [s.kind for s in found]
     assert kinds.count(AssigneeKind.BRANCH) == dispatch.PER_KIND
     assert AssigneeKind.STAFF in kinds and AssigneeKind.GRID in kinds
@@ -185,10 +188,10 @@ def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world,
         for i in range(n):
             start = timezone.now() + dt.timedelta(days=2 + i)
             session = reception_services.session_create(
-                actor=world.users.staff, community=world.community_a, representative=world.zhao, starts_at=start,
+                actor=as_actor(world.users.staff), community=world.community_a, representative=world.zhao, starts_at=start,
                 ends_at=start + dt.timedelta(hours=1), place=f"会议室{i}", slots=5,
             )  # fmt: skip
-            reception_services.booking_create(actor=world.users.resident, session=session, topic="反映停车难")
+            reception_services.booking_create(actor=as_actor(world.users.resident), session=session, topic="反映停车难")
             notify(recipients=[world.users.resident.pk], kind="request_overdue", key=f"k{n}-{i}",
                    params={"number": f"2026-{i:07d}"})  # fmt: skip
             submit(world, requester=world.qian, description=f"第{i}件")
@@ -213,7 +216,7 @@ def test_dispatch_to_someone_outside_the_scope_names_nobody(world, client, kind)
         "branch": world.branch_b1.pk,
         "grid": world.grid_b1.pk,
     }[kind]
-    assert list(resolve_assignee(actor=world.users.staff, kind=kind, pk=outside).values()) == [None]
+    assert list(resolve_assignee(actor=as_actor(world.users.staff), kind=kind, pk=outside).values()) == [None]
     req = submit(world)
     client.force_login(world.users.staff)
     response = client.post(

@@ -11,6 +11,7 @@ from dangjian.core.models import Notification
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle, reception_services, request_selectors
 from dangjian.servicedesk.models import AssigneeKind, Callback, ServiceCategory, ServiceRequest
+from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -18,12 +19,12 @@ pytestmark = pytest.mark.django_db
 def own_request(world, **kw):
     """钱七's own request (world.users.resident), handled by community staff."""
     category = ServiceCategory.objects.get(code="legal-advice")
-    req = lifecycle.request_submit(actor=world.users.resident, channel="web", category=category,
+    req = lifecycle.request_submit(actor=as_actor(world.users.resident), channel="web", category=category,
                                    description="咨询继承", requester=world.qian, **kw)  # fmt: skip
-    req = lifecycle.request_dispatch(actor=world.users.secretary, req=req, kind=AssigneeKind.STAFF,
+    req = lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
                                      user=world.users.staff)  # fmt: skip
-    lifecycle.request_note(actor=world.users.staff, req=req, note="SECRET-NOTE 内部备注")
-    return lifecycle.request_handle(actor=world.users.staff, req=req, result="已电话解答")
+    lifecycle.request_note(actor=as_actor(world.users.staff), req=req, note="SECRET-NOTE 内部备注")
+    return lifecycle.request_handle(actor=as_actor(world.users.staff), req=req, result="已电话解答")
 
 
 def test_the_requester_is_sent_to_her_own_page_not_the_staff_one(world, client):
@@ -36,7 +37,7 @@ def test_the_requester_is_sent_to_her_own_page_not_the_staff_one(world, client):
 
 def test_the_handler_does_not_see_the_rating_or_its_comment(world, client):
     req = own_request(world)
-    lifecycle.request_confirm(actor=world.users.resident, req=req, resolved=True, score=1, comment="态度很差")
+    lifecycle.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True, score=1, comment="态度很差")
     assert "态度很差" not in "".join(s.note for s in req.steps.all())
     client.force_login(world.users.staff)
     body = client.get(reverse("servicedesk:request", args=[req.pk])).content.decode()
@@ -49,9 +50,9 @@ def test_the_handler_does_not_see_the_rating_or_its_comment(world, client):
 
 def test_only_sampled_requests_wait_for_a_callback(world):
     req = own_request(world)
-    assert request_selectors.callbacks_due(user=world.users.secretary) == []
+    assert request_selectors.callbacks_due(actor=as_actor(world.users.secretary)) == []
     Callback.objects.create(request=req)
-    assert request_selectors.callbacks_due(user=world.users.secretary) == [req]
+    assert request_selectors.callbacks_due(actor=as_actor(world.users.secretary)) == [req]
 
 
 def test_a_superusers_inbox_holds_only_her_own_notifications(world, client, django_user_model):
@@ -67,10 +68,10 @@ def test_a_superusers_inbox_holds_only_her_own_notifications(world, client, djan
 
 def test_a_request_is_reopened_once(world):
     req = own_request(world)
-    req = lifecycle.request_confirm(actor=world.users.resident, req=req, resolved=True)
-    lifecycle.request_reopen(actor=AnonymousUser(), req=req, note="又坏了", token=req.token)
+    req = lifecycle.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True)
+    lifecycle.request_reopen(actor=as_actor(AnonymousUser()), req=req, note="又坏了", token=req.token)
     with pytest.raises(Exception) as err:
-        lifecycle.request_reopen(actor=AnonymousUser(), req=req, note="又坏了", token=req.token)
+        lifecycle.request_reopen(actor=as_actor(AnonymousUser()), req=req, note="又坏了", token=req.token)
     assert err.value.code == "reopened"
     assert ServiceRequest.objects.filter(reopened_from=req).count() == 1
 
@@ -95,7 +96,7 @@ def test_digits_that_are_not_ascii_do_not_break_pages(world, client, url):
 def test_a_booking_from_another_community_becomes_a_request_with_their_number(world):
     start = timezone.now() + dt.timedelta(days=2)
     session = reception_services.session_create(
-        actor=world.users.outsider, community=world.community_b, representative=world.sun, starts_at=start,
+        actor=as_actor(world.users.outsider), community=world.community_b, representative=world.sun, starts_at=start,
         ends_at=start + dt.timedelta(hours=1), place="钢花村党群服务中心", slots=3,
     )  # fmt: skip
     qian = world.qian
@@ -104,19 +105,21 @@ def test_a_booking_from_another_community_becomes_a_request_with_their_number(wo
         "139****2222",
     )
     qian.save(update_fields=["phone_encrypted", "phone_masked"])
-    booking = reception_services.booking_create(actor=world.users.resident, session=session, topic="想反映停车")
-    req = reception_services.booking_raise(actor=world.users.outsider, booking=booking, description="停车难")
+    booking = reception_services.booking_create(
+        actor=as_actor(world.users.resident), session=session, topic="想反映停车"
+    )
+    req = reception_services.booking_raise(actor=as_actor(world.users.outsider), booking=booking, description="停车难")
     assert req.requester is None and req.phone_masked == "139****2222" and req.contact_name == "钱七"
 
 
 def test_the_open311_board_leaves_classified_cases_out(world, client):
     req = own_request(world)
-    req = lifecycle.request_confirm(actor=world.users.resident, req=req, resolved=True)
-    lifecycle.request_set_public(actor=world.users.resident, req=req, consent=True, token=req.token)
-    lifecycle.request_set_public(actor=world.users.staff, req=req, summary="已为居民解答法律问题")
+    req = lifecycle.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True)
+    lifecycle.request_set_public(actor=as_actor(world.users.resident), req=req, consent=True, token=req.token)
+    lifecycle.request_set_public(actor=as_actor(world.users.staff), req=req, summary="已为居民解答法律问题")
     assert req.pk in [r["service_request_id"] for r in client.get("/open311/v2/requests.json").json()]
-    lifecycle.request_classify(actor=world.users.staff, req=req, classification="untrue", note="核实不属实")
-    lifecycle.request_sign_off(actor=world.users.secretary, req=req)
+    lifecycle.request_classify(actor=as_actor(world.users.staff), req=req, classification="untrue", note="核实不属实")
+    lifecycle.request_sign_off(actor=as_actor(world.users.secretary), req=req)
     assert req.pk not in [r["service_request_id"] for r in client.get("/open311/v2/requests.json").json()]
 
 
@@ -128,16 +131,16 @@ def test_staff_cannot_rate_their_own_work_even_on_their_own_request(world):
         staff_person = world.li
         staff_person.user = world.users.staff
         staff_person.save(update_fields=["user"])
-    from dangjian.core.access import forget_scope
-
-    forget_scope(world.users.staff)
     category = ServiceCategory.objects.get(code="legal-advice")
-    req = lifecycle.request_submit(actor=world.users.staff, channel="web", category=category, description="自己的诉求",
+    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="web", category=category, description="自己的诉求",
                                    requester=staff_person)  # fmt: skip
-    req = lifecycle.request_dispatch(actor=world.users.secretary, req=req, kind=AssigneeKind.STAFF,
+    req = lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
                                      user=world.users.staff)  # fmt: skip
-    req = lifecycle.request_handle(actor=world.users.staff, req=req, result="已办")
-    assert not lifecycle.may(world.users.staff, req, "confirm")
+    req = lifecycle.request_handle(actor=as_actor(world.users.staff), req=req, result="已办")
+    assert not lifecycle.may(as_actor(world.users.staff), req, "confirm")
     with pytest.raises(PermissionDenied):
-        lifecycle.request_confirm(actor=world.users.staff, req=req, resolved=True, score=5)
-    assert lifecycle.request_confirm(actor=AnonymousUser(), req=req, resolved=True, token=req.token).state == "visited"
+        lifecycle.request_confirm(actor=as_actor(world.users.staff), req=req, resolved=True, score=5)
+    assert (
+        lifecycle.request_confirm(actor=as_actor(AnonymousUser()), req=req, resolved=True, token=req.token).state
+        == "visited"
+    )

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.accounts.models import User
 from dangjian.api.keys import api_key_create
+from dangjian.core.actors import Actor
 
 
 class Command(BaseCommand):
@@ -19,7 +20,7 @@ class Command(BaseCommand):
         if user is None:
             raise CommandError(f"No user {options['user']!r}.")
         try:
-            key, secret = api_key_create(actor=None, user=user, name=options["name"])
+            key, secret = api_key_create(actor=Actor.for_system(via="command"), user=user, name=options["name"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stderr.write(f"Key {key.pk} ({key.prefix}…) acts as {user.username}. Store it now: it is not kept.")

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dangjian.api.keys import api_key_revoke
 from dangjian.api.models import ApiKey
+from dangjian.core.actors import Actor
 
 
 class Command(BaseCommand):
@@ -18,5 +19,5 @@ class Command(BaseCommand):
         found = list(keys[:2])
         if len(found) != 1:
             raise CommandError("No such key." if not found else "Several keys begin so; give the id.")
-        key = api_key_revoke(actor=None, key=found[0])
+        key = api_key_revoke(actor=Actor.for_system(via="command"), key=found[0])
         self.stdout.write(f"Key {key.pk} ({key.name}) revoked at {key.revoked_at:%Y-%m-%d %H:%M:%S %z}.")

@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from dangjian.core.actors import Actor
 from dangjian.membership.importing import ImportFailed, apply_import, plan_import
 from dangjian.orgs.models import Organization
 
@@ -35,11 +36,12 @@ class Command(BaseCommand):
         root = Organization.objects.filter(code=options["org"]).first()
         if root is None:
             raise CommandError(_("No party organisation has the code %(code)s.") % {"code": options["org"]})
-        actor = None
+        actor = Actor.for_system(via="command")
         if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None:
+            user = get_user_model().objects.filter(username=options["user"]).first()
+            if user is None:
                 raise CommandError(_("No user is called %(name)s.") % {"name": options["user"]})
+            actor = Actor.for_user(user, via="command")
         plan = plan_import(path.read_bytes(), path.name, root=root, actor=actor)
         summary: dict[str, Any] = {"valid": plan.valid, "errors": [p.as_dict() for p in plan.errors]}
         if plan.warnings:

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from dangjian.core.actors import Actor
 from dangjian.servicedesk import lifecycle
 
 
@@ -12,7 +13,8 @@ class Command(BaseCommand):
     help = "Flag SLA breaches, close unconfirmed handled requests and sample callbacks."
 
     def handle(self, *args: Any, **options: Any) -> None:
-        result = lifecycle.sweep()
-        result["callbacks_sampled"] = lifecycle.callbacks_sample()
+        actor = Actor.for_system(via="sweep")
+        result = lifecycle.sweep(actor=actor)
+        result["callbacks_sampled"] = lifecycle.callbacks_sample(actor=actor)
         if options["verbosity"]:
             self.stdout.write(" ".join(f"{key}={value}" for key, value in result.items()))
