@@ -1,10 +1,19 @@
+"""Views shared by every app, and the helpers every view uses to call a service (``perform``,
+``submit``)."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.forms import Form
 from django.http import (
     FileResponse,
     Http404,
+    HttpRequest,
     HttpResponse,
     HttpResponseRedirect,
     JsonResponse,
@@ -21,6 +30,57 @@ from dangjian.core.actors import ActorRequest
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
 from dangjian.core.jobs import job_for
 from dangjian.core.models import JobStatus
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Outcome(Generic[T]):
+    """What a view's call of a service came to: ``ok`` (truthy) with the service's ``value``, or
+    refused (the errors are already on the form or in the page's messages)."""
+
+    ok: bool
+    value: T | None = None
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def perform(request: HttpRequest, call: Callable[[], T], *, form: Form | None = None, success: str = "") -> Outcome[T]:
+    """The one way a view calls a service: run ``call()``; a ValidationError (a stale edit
+    included) goes onto ``form`` — each message on its field, the rest at the top — or, without
+    a form, into the page's messages; PermissionDenied (not allowed, or outside the actor's
+    scope) answers 404, so a view cannot forget that rule; on success the ``success`` message
+    is added."""
+    try:
+        value = call()
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as exc:
+        if form is not None:
+            add_service_errors(form, exc)
+        else:
+            for message in exc.messages:
+                messages.error(request, message)
+        return Outcome(False)
+    if success:
+        messages.success(request, success)
+    return Outcome(True, value)
+
+
+def submit(request: HttpRequest, form: Form, call: Callable[[dict[str, Any]], T], *, success: str = "") -> Outcome[T]:
+    """``perform`` for a form: when the request is a POST and the form valid, call the service
+    with the cleaned data. Not ok otherwise (the form shows its own errors)."""
+    if request.method != "POST" or not form.is_valid():
+        return Outcome(False)
+    return perform(request, lambda: call(form.cleaned_data), form=form, success=success)
+
+
+def form_errors_to_messages(request: HttpRequest, form: Form) -> None:
+    """For a form posted from another page (a button's small form): its errors as messages."""
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
 
 
 def add_service_errors(form: Form, exc: ValidationError) -> None:

@@ -38,9 +38,9 @@ def import_check_start(*, actor: Actor, organization: Organization, upload: Any)
     name = str(getattr(upload, "name", "") or "")
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if extension not in SUPPORTED_EXTENSIONS:
-        raise ValidationError(_("Upload an .xlsx or .csv file (save an .xls file as .xlsx first)."))
+        raise ValidationError({"file": [_("Upload an .xlsx or .csv file (save an .xls file as .xlsx first).")]})
     if upload.size > MAX_UPLOAD_BYTES:
-        raise ValidationError(_("The file is larger than 10 MB; split it into several files."))
+        raise ValidationError({"file": [_("The file is larger than 10 MB; split it into several files.")]})
     stamp = timezone.now().strftime("%Y%m%d%H%M%S%f")
     stored = default_storage.save(f"imports/{stamp}.{extension}", ContentFile(upload.read()))
     with transaction.atomic():

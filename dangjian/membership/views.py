@@ -1,7 +1,6 @@
 """Member pages: parse the request, call a selector or service, render. Nothing else."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -12,8 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.jobs import job_for
-from dangjian.core.versioning import StaleEdit
-from dangjian.core.views import add_service_errors, is_htmx
+from dangjian.core.views import form_errors_to_messages, is_htmx, perform, submit
 from dangjian.membership import exports, importing, imports, selectors, services
 from dangjian.membership.forms import ImportForm, MemberCreateForm, MemberForm, MemberStatusForm, member_filters
 
@@ -91,22 +89,16 @@ def member_edit(request: ActorRequest, pk: int) -> HttpResponse:
         "specialties": list(member.specialties.all()), "version": member.version,
     }  # fmt: skip
     form = MemberForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if k not in ("reason", "version")}
-        try:
-            services.member_update(
-                actor=request.actor, member=member, data=data, expected_version=form.cleaned_data["version"],
-                reason=form.cleaned_data.get("reason", ""),
-            )  # fmt: skip
-        except StaleEdit as exc:
-            form.add_error(None, exc.messages)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The changes have been saved."))
-            return redirect("membership:detail", pk=member.pk)
+    saved = submit(
+        request, form,
+        lambda data: services.member_update(
+            actor=request.actor, member=member, expected_version=data["version"], reason=data.get("reason", ""),
+            data={k: v for k, v in data.items() if k not in ("reason", "version")},
+        ),
+        success=_("The changes have been saved."),
+    )  # fmt: skip
+    if saved:
+        return redirect("membership:detail", pk=member.pk)
     return render(request, "membership/member_form.html", {"form": form, "member": member})
 
 
@@ -115,36 +107,31 @@ def member_status(request: ActorRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(actor=request.actor, pk=pk, action=CHANGE)
     form = MemberStatusForm(request.POST)
     if form.is_valid():
-        try:
-            services.member_change_status(
-                actor=request.actor, member=member, status=form.cleaned_data["status"],
-                effective_on=form.cleaned_data["effective_on"], reason=form.cleaned_data["reason"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The membership status has been changed."))
+        data = form.cleaned_data
+        perform(
+            request,
+            lambda: services.member_change_status(
+                actor=request.actor, member=member, status=data["status"], effective_on=data["effective_on"],
+                reason=data["reason"],
+            ),
+            success=_("The membership status has been changed."),
+        )  # fmt: skip
     else:
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
+        form_errors_to_messages(request, form)
     return redirect("membership:detail", pk=member.pk)
 
 
 @require_POST
 def member_export(request: ActorRequest) -> HttpResponse:
-    try:
-        job = exports.roster_export_start(
-            actor=request.actor,
-            query=request.POST.get("query", ""),
+    started = perform(
+        request,
+        lambda: exports.roster_export_start(
+            actor=request.actor, query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
-        )
-    except PermissionDenied:
-        raise Http404 from None
-    return redirect("jobs:detail", pk=job.pk)
+        ),
+    )  # fmt: skip
+    assert started.value is not None  # the export has no validation errors: only a 404
+    return redirect("jobs:detail", pk=started.value.pk)
 
 
 @require_http_methods(["GET", "POST"])
@@ -153,17 +140,13 @@ def import_upload(request: ActorRequest) -> HttpResponse:
     form = ImportForm(request.POST or None, request.FILES or None, actor=request.actor)
     if not form.fields["organization"].queryset.exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
-        try:
-            job = imports.import_check_start(
-                actor=request.actor, organization=form.cleaned_data["organization"], upload=form.cleaned_data["file"]
-            )
-        except ValidationError as exc:
-            form.add_error("file", exc.messages)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            return redirect("membership:import_job", pk=job.pk)
+    started = submit(
+        request, form,
+        lambda data: imports.import_check_start(actor=request.actor, organization=data["organization"],
+                                                upload=data["file"]),
+    )  # fmt: skip
+    if started.value is not None:
+        return redirect("membership:import_job", pk=started.value.pk)
     return render(request, "membership/import_upload.html", {"form": form})
 
 
@@ -191,15 +174,8 @@ def import_job(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 def import_confirm(request: ActorRequest, pk: int) -> HttpResponse:
     check = job_for(actor=request.actor, pk=pk)
-    try:
-        job = imports.import_confirm(actor=request.actor, check=check)
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
-        return redirect("membership:import_job", pk=check.pk)
-    return redirect("membership:import_job", pk=job.pk)
+    started = perform(request, lambda: imports.import_confirm(actor=request.actor, check=check))
+    return redirect("membership:import_job", pk=started.value.pk if started.value is not None else check.pk)
 
 
 @require_GET
@@ -219,17 +195,14 @@ def member_new(request: ActorRequest) -> HttpResponse:
     form = MemberCreateForm(request.POST or None, actor=request.actor)
     if not form.fields["organization"].queryset.exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            member = services.member_create(
-                actor=request.actor, person=data["person"], organization=data["organization"], data=data,
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("%(name)s has been recorded as a party member.") % {"name": member.person.name})
-            return redirect("membership:detail", pk=member.pk)
+    created = submit(
+        request, form,
+        lambda data: services.member_create(
+            actor=request.actor, person=data["person"], organization=data["organization"], data=data
+        ),
+    )  # fmt: skip
+    if created.value is not None:
+        name = created.value.person.name
+        messages.success(request, _("%(name)s has been recorded as a party member.") % {"name": name})
+        return redirect("membership:detail", pk=created.value.pk)
     return render(request, "membership/member_new.html", {"form": form})
