@@ -1,6 +1,6 @@
 """Writes for accounts: role grants and two-factor settings, each recorded as an Event."""
 
-from typing import Any, cast
+from typing import Any
 
 import pyotp
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,7 +22,7 @@ def grant_role(*, actor: Actor, user: User, role: str, node: Any = None) -> Role
     seeding, management commands)."""
     from dangjian.orgs.models import Organization, Region, ResidentUnit
 
-    grant = RoleGrant(user=user, role=role, granted_by=cast("User | None", actor.user))
+    grant = RoleGrant(user=user, role=role, granted_by=actor.user)
     if isinstance(node, Region):
         grant.region = node
     elif isinstance(node, Organization):
@@ -53,7 +53,7 @@ def _own_account(actor: Actor) -> User:
     """Security settings are one's own: the actor's account (nobody else's, not the system's)."""
     if actor.user is None:
         raise PermissionDenied
-    return cast(User, actor.user)
+    return actor.user
 
 
 def verify_totp(secret: str, code: str) -> bool:

@@ -7,7 +7,6 @@ from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.views import LoginView, LogoutView
-from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from dangjian.accounts import services
 from dangjian.accounts.forms import CodeForm, DisableTwoFactorForm, LoginForm
 from dangjian.accounts.models import User
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import add_service_errors
+from dangjian.core.views import submit
 
 PENDING_USER = "pending_2fa_user"
 PENDING_BACKEND = "pending_2fa_backend"
@@ -57,6 +56,8 @@ def login_code(request: ActorRequest) -> HttpResponse:
     if user is None:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
+    # Not through perform: check_login_code answers yes or no (no ValidationError), and a wrong
+    # code is counted here, ending the sign-in after MAX_CODE_TRIES.
     if request.method == "POST" and form.is_valid():
         if services.check_login_code(user=user, code=form.cleaned_data["code"]):
             backend = request.session.get(PENDING_BACKEND, settings.AUTHENTICATION_BACKENDS[-1])
@@ -99,32 +100,23 @@ def security(request: ActorRequest) -> HttpResponse:
         return redirect("accounts:security")
     elif request.method == "POST" and action == "2fa_confirm" and request.session.get(SETUP_SECRET):
         code_form = CodeForm(request.POST)
-        if code_form.is_valid():
-            try:
-                services.two_factor_enable(
-                    actor=request.actor,
-                    secret=request.session[SETUP_SECRET],
-                    code=code_form.cleaned_data["code"],
-                )
-            except ValidationError as exc:
-                code_form.add_error("code", exc.message_dict["code"])
-            else:
-                request.session.pop(SETUP_SECRET, None)
-                messages.success(request, _("Two-factor login is on. You will be asked for a code when you sign in."))
-                return redirect("accounts:security")
+        if submit(
+            request, code_form,
+            lambda data: services.two_factor_enable(
+                actor=request.actor, secret=request.session[SETUP_SECRET], code=data["code"]
+            ),
+            success=_("Two-factor login is on. You will be asked for a code when you sign in."),
+        ):  # fmt: skip
+            request.session.pop(SETUP_SECRET, None)
+            return redirect("accounts:security")
     elif request.method == "POST" and action == "2fa_disable" and user.two_factor_enabled:
         disable_form = DisableTwoFactorForm(request.POST)
-        if disable_form.is_valid():
-            try:
-                services.two_factor_disable(
-                    actor=request.actor, password=disable_form.cleaned_data["password"],
-                    code=disable_form.cleaned_data["code"],
-                )  # fmt: skip
-            except ValidationError as exc:
-                add_service_errors(disable_form, exc)
-            else:
-                messages.success(request, _("Two-factor login is off."))
-                return redirect("accounts:security")
+        if submit(
+            request, disable_form,
+            lambda data: services.two_factor_disable(actor=request.actor, password=data["password"], code=data["code"]),
+            success=_("Two-factor login is off."),
+        ):  # fmt: skip
+            return redirect("accounts:security")
     setup_secret = request.session.get(SETUP_SECRET) if not user.two_factor_enabled else None
     context = {
         "password_form": password_form,

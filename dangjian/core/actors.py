@@ -17,6 +17,7 @@ import ipaddress
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
@@ -28,7 +29,8 @@ from dangjian.core.conf import config
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from django.contrib.auth.models import AbstractBaseUser
+    # The user model, named for the type checker only: core imports no app when it runs.
+    from dangjian.accounts.models import User
 
 Via = Literal["web", "api", "job", "sweep", "command", "seed"]
 
@@ -60,14 +62,14 @@ class Actor:
     def __init__(
         self,
         *,
-        user: AbstractBaseUser | None,
+        user: User | AnonymousUser | None,
         via: Via,
         ip: str | None = None,
         now: dt.datetime | None = None,
         language: str | None = None,
         system: bool = False,
     ) -> None:
-        self.user = user if user is not None and user.is_authenticated else None
+        self.user: User | None = user if user is not None and user.is_authenticated else None
         self.via: Via = via
         self.ip = ip
         self.now = now or timezone.now()

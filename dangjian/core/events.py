@@ -26,7 +26,7 @@ def build_event(
     ``changes`` maps a field name to ``[old, new]`` (display values; sensitive values must
     already be masked by the caller)."""
     return Event(
-        actor=actor.user,  # type: ignore[misc]  # the AUTH_USER_MODEL, which core cannot name
+        actor=actor.user,
         action=action,
         target_type=ContentType.objects.get_for_model(target),
         target_id=target.pk,

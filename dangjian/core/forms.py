@@ -4,6 +4,8 @@ the field (WCAG 1.3.5), and a drop-down's empty choice that reads as a prompt.""
 from typing import Any, cast
 
 from django import forms
+from django.core.exceptions import ImproperlyConfigured
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 EMPTY_CHOICE = _("Please choose…")
@@ -13,6 +15,14 @@ PHONE_FIELDS = frozenset({"phone", "mobile", "contact_phone"})
 # On forms a person fills in about themself, the browser may fill these in (autocomplete tokens);
 # on staff forms about someone else it must not offer the worker's own details.
 ABOUT_SELF = {"phone": "tel", "mobile": "tel", "contact_name": "name", "address": "street-address"}
+
+
+def offered(form: forms.BaseForm, name: str) -> QuerySet:
+    """The records ``form``'s field ``name`` offers (set by the form once the user is known)."""
+    queryset = choosing(form, name).queryset
+    if queryset is None:
+        raise ImproperlyConfigured(f"the field {name} was given no records to offer")
+    return queryset
 
 
 def choosing(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:

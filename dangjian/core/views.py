@@ -61,7 +61,7 @@ def perform(request: HttpRequest, call: Callable[[], T], *, form: Form | None = 
             add_service_errors(form, exc)
         else:
             for message in exc.messages:
-                messages.error(request, message)
+                messages.error(request, str(message))
         return Outcome(False)
     if success:
         messages.success(request, success)
@@ -80,7 +80,7 @@ def form_errors_to_messages(request: HttpRequest, form: Form) -> None:
     """For a form posted from another page (a button's small form): its errors as messages."""
     for errors in form.errors.values():
         for error in errors:
-            messages.error(request, error)
+            messages.error(request, str(error))
 
 
 def add_service_errors(form: Form, exc: ValidationError) -> None:

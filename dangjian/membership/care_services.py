@@ -83,6 +83,7 @@ def care_visit(*, actor: Actor, member: Member, data: dict[str, Any]) -> CareVis
         money = None
     if errors:
         raise ValidationError(errors)
+    assert visited is not None  # "visited_on" is in errors when missing
     with transaction.atomic():
         visit = CareVisit.objects.create(
             member=member, visited_on=visited, visitors=data["visitors"].strip()[:200],

@@ -1,7 +1,7 @@
 """Pages for mobile members, community reports (双报到), care of members and democratic appraisal."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from typing import Any
+
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -10,7 +10,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import add_service_errors
+from dangjian.core.forms import offered
+from dangjian.core.views import Outcome, form_errors_to_messages, perform, submit
 from dangjian.membership import care_selectors, care_services, mobile_services, selectors
 from dangjian.membership.forms import AppraisalForm, CareCaseForm, CareVisitForm, MobileForm, ReportForm
 from dangjian.membership.models import Appraisal, CareCase, CommunityReport, MobileRecord
@@ -22,23 +23,18 @@ from dangjian.people.models import Member, MembershipStatus
 def mobile_list(request: ActorRequest) -> HttpResponse:
     """Mobile members now away or staying here, and the form to register one."""
     form = MobileForm(request.POST or None, actor=request.actor)
-    can_register = form.fields["organization"].queryset.exists()
-    if request.method == "POST":
-        if not can_register:
-            raise Http404
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                mobile_services.mobile_register(
-                    actor=request.actor, person=data["person"], organization=data["organization"], data=data
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(request, _("The mobile member has been registered."))
-                return redirect("membership:mobile")
+    can_register = offered(form, "organization").exists()
+    if request.method == "POST" and not can_register:
+        raise Http404
+    registered = submit(
+        request, form,
+        lambda data: mobile_services.mobile_register(
+            actor=request.actor, person=data["person"], organization=data["organization"], data=data
+        ),
+        success=_("The mobile member has been registered."),
+    )  # fmt: skip
+    if registered:
+        return redirect("membership:mobile")
     show_all = request.GET.get("all") == "1"
     context = {
         "records": care_selectors.mobile_records(actor=request.actor, open_only=not show_all)[:300],
@@ -54,15 +50,13 @@ def mobile_end(request: ActorRequest, pk: int) -> HttpResponse:
     record = restrict(MobileRecord.objects.all(), request.actor, CHANGE).filter(pk=pk).first()
     if record is None:
         raise Http404
-    try:
-        mobile_services.mobile_end(
+    perform(
+        request,
+        lambda: mobile_services.mobile_end(
             actor=request.actor, record=record, ended_on=timezone.localdate(), note=request.POST.get("note", "")
-        )
-    except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
-    else:
-        messages.success(request, _("The record has been closed."))
+        ),
+        success=_("The record has been closed."),
+    )  # fmt: skip
     return redirect("membership:mobile")
 
 
@@ -77,40 +71,41 @@ def reports(request: ActorRequest) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") == "register":
         if form.is_valid():
             data = form.cleaned_data
-            try:
-                mobile_services.report_register(
+            registered = perform(
+                request,
+                lambda: mobile_services.report_register(
                     actor=request.actor, community=data["community"], workplace=data["workplace"],
                     categories=data["categories"],
-                )  # fmt: skip
-            except ValidationError as exc:
-                for error in exc.messages:  # e.g. a second report from another tab
-                    messages.error(request, error)
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(request, _("You have reported to the community; it will confirm shortly."))
+                ),
+                form=form,
+                success=_("You have reported to the community; it will confirm shortly."),
+            )  # fmt: skip
+            if registered:
                 return redirect("membership:reports")
+            # Also as messages: the form is not shown again when a report exists (e.g. a second
+            # report from another tab).
+            form_errors_to_messages(request, form)
     elif request.method == "POST":
         report = CommunityReport.objects.filter(pk=request.POST.get("report") or 0).first()
         if report is None:
             raise Http404
-        try:
-            if request.POST.get("action") == "confirm":
-                mobile_services.report_confirm(actor=request.actor, report=report)
-            elif request.POST.get("action") == "revoke":
-                mobile_services.report_revoke(actor=request.actor, report=report, reason=request.POST.get("reason", ""))
-            else:
-                raise Http404
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        except PermissionDenied:
-            raise Http404 from None
+        action = request.POST.get("action")
+        if action == "confirm":
+            perform(
+                request, lambda: mobile_services.report_confirm(actor=request.actor, report=report), success=_("Done.")
+            )
+        elif action == "revoke":
+            perform(
+                request,
+                lambda: mobile_services.report_revoke(
+                    actor=request.actor, report=report, reason=request.POST.get("reason", "")
+                ),
+                success=_("Done."),
+            )  # fmt: skip
         else:
-            messages.success(request, _("Done."))
+            raise Http404
         return redirect("membership:reports")
-    incoming = care_selectors.community_reports(actor=request.actor) if scope.sees_trees else []
+    incoming = list(care_selectors.community_reports(actor=request.actor)[:300]) if scope.sees_trees else []
     is_member = (
         scope.person_id is not None
         and Member.objects.filter(person_id=scope.person_id, status=MembershipStatus.NORMAL).exists()
@@ -119,7 +114,7 @@ def reports(request: ActorRequest) -> HttpResponse:
         "mine": mine,
         "current": current,
         "form": form if is_member and current is None else None,
-        "incoming": list(incoming[:300]) if incoming else [],
+        "incoming": incoming,
         "can_confirm": scope.can(CHANGE),
     }
     return render(request, "membership/reports.html", context)
@@ -147,34 +142,38 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
         if not can_change:
             raise Http404
         action = request.POST.get("action")
-        try:
-            if action == "case":
-                case_form = CareCaseForm(request.POST)
-                if case_form.is_valid():
-                    care_services.care_register(actor=request.actor, member=member, **case_form.cleaned_data)
-                    messages.success(request, _("The member is on the hardship register."))
-                    return redirect("membership:member_care", pk=member.pk)
-            elif action == "visit":
-                visit_form = CareVisitForm(request.POST)
-                if visit_form.is_valid():
-                    care_services.care_visit(actor=request.actor, member=member, data=visit_form.cleaned_data)
-                    messages.success(request, _("The visit has been recorded."))
-                    return redirect("membership:member_care", pk=member.pk)
-            elif action == "end":
-                case = CareCase.objects.filter(member=member, pk=request.POST.get("case") or 0).first()
-                if case is None:
-                    raise Http404
-                care_services.care_end(
-                    actor=request.actor, case=case, ended_on=today, reason=request.POST.get("reason", "")
-                )
-                messages.success(request, _("The case has been closed."))
-                return redirect("membership:member_care", pk=member.pk)
-            else:
+        done: Outcome[Any]
+        if action == "case":
+            case_form = CareCaseForm(request.POST)
+            done = submit(
+                request, case_form,
+                lambda data: care_services.care_register(actor=request.actor, member=member, **data),
+                success=_("The member is on the hardship register."),
+            )  # fmt: skip
+        elif action == "visit":
+            visit_form = CareVisitForm(request.POST)
+            done = submit(
+                request, visit_form,
+                lambda data: care_services.care_visit(actor=request.actor, member=member, data=data),
+                success=_("The visit has been recorded."),
+            )  # fmt: skip
+        elif action == "end":
+            case = CareCase.objects.filter(member=member, pk=request.POST.get("case") or 0).first()
+            if case is None:
                 raise Http404
-        except ValidationError as exc:
-            add_service_errors(case_form if action == "case" else visit_form, exc)
-        except PermissionDenied:
-            raise Http404 from None
+            # A button's small form: a refusal (already closed) as a message. (It went onto the
+            # unbound visit form before, which raised AttributeError: a 500.)
+            done = perform(
+                request,
+                lambda: care_services.care_end(
+                    actor=request.actor, case=case, ended_on=today, reason=request.POST.get("reason", "")
+                ),
+                success=_("The case has been closed."),
+            )  # fmt: skip
+        else:
+            raise Http404
+        if done:
+            return redirect("membership:member_care", pk=member.pk)
     context = {
         "member": member,
         "record": care_selectors.member_care(member=member),
@@ -217,21 +216,15 @@ def appraisal(request: ActorRequest) -> HttpResponse:
             if current else {}
         )  # fmt: skip
         form = AppraisalForm(request.POST or None, initial=initial)
-        if request.method == "POST" and form.is_valid():
-            data = form.cleaned_data
-            try:
-                care_services.appraisal_save(
-                    actor=request.actor, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
-                )
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(
-                    request, _("The appraisal of %(name)s has been saved.") % {"name": editing.person.name}
-                )
-                return redirect(f"{request.path}?org={organization.pk}&year={year}")
+        saved = submit(
+            request, form,
+            lambda data: care_services.appraisal_save(
+                actor=request.actor, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
+            ),
+            success=_("The appraisal of %(name)s has been saved.") % {"name": editing.person.name},
+        )  # fmt: skip
+        if saved:
+            return redirect(f"{request.path}?org={organization.pk}&year={year}")
     elif request.method == "POST":
         raise Http404
     context = {

@@ -4,7 +4,7 @@ rules' warnings, and the deadlines for the workbench."""
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
@@ -169,10 +169,17 @@ def candidate_for(*, actor: Actor, pk: int, today: dt.date | None = None) -> Can
     return _views([candidate], today or timezone.localdate())[0]
 
 
-def development_deadlines(*, actor: Actor, today: dt.date | None = None, limit: int = 10) -> list[dict[str, Any]]:
+class Deadline(TypedDict):
+    pk: int  # the candidate's
+    name: str
+    message: str
+    due: dt.date
+
+
+def development_deadlines(*, actor: Actor, today: dt.date | None = None, limit: int = 10) -> list[Deadline]:
     """Deadlines that are near or past for the user's candidates, soonest first, as plain values
     (the workbench caches them with its figures)."""
-    items = [
+    items: list[Deadline] = [
         {"pk": e.pk, "name": e.name, "message": w.message, "due": w.due}
         for e in board_entries(actor=actor, today=today)
         for w in e.warnings

@@ -97,14 +97,15 @@ def step_record(
         errors["people"] = [_("Choose the members.")]
     if step.code == "approval" and not _has(candidate, "branch_meeting"):
         errors["done_on"] = [_("Record the branch meeting that admitted the candidate first.")]
-    if step.code == "full_approval" and candidate.member_id is None:
-        errors["done_on"] = [_("The candidate is not a probationary member yet (record the approval first).")]
-    elif step.code == "full_approval" and done_on and done_on < add_years(candidate.member.joined_on, 1):
-        errors["done_on"] = [
-            _("The probation year ends on %(date)s; full membership cannot be approved before.")
-            % {"date": add_years(candidate.member.joined_on, 1).isoformat()}
-        ]
-    if step.code == "branch_meeting" and candidate.member_id is not None and done_on != candidate.member.joined_on:
+    if step.code == "full_approval":
+        if candidate.member is None:  # read without a query while member_id is None
+            errors["done_on"] = [_("The candidate is not a probationary member yet (record the approval first).")]
+        elif done_on and done_on < add_years(candidate.member.joined_on, 1):
+            errors["done_on"] = [
+                _("The probation year ends on %(date)s; full membership cannot be approved before.")
+                % {"date": add_years(candidate.member.joined_on, 1).isoformat()}
+            ]
+    if step.code == "branch_meeting" and candidate.member is not None and done_on != candidate.member.joined_on:
         errors["done_on"] = [
             _("The member has been admitted from this meeting; correct the date in the member's record instead.")
         ]
@@ -113,6 +114,7 @@ def step_record(
         errors["attachment"] = [attachment_error]
     if errors:
         raise ValidationError(errors)
+    assert done_on is not None  # "done_on" is in errors when missing
     with transaction.atomic():
         locked = Candidate.objects.select_for_update().get(pk=candidate.pk)
         record, created = DevelopmentStep.objects.get_or_create(

@@ -1,7 +1,5 @@
 """Development pages: the pipeline board, starting a candidate, a candidate's 25 steps."""
 
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -9,7 +7,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import add_service_errors
+from dangjian.core.forms import offered
+from dangjian.core.views import perform, submit
 from dangjian.membership import development, development_selectors, development_services
 from dangjian.membership.forms import CandidateStartForm, StepForm
 from dangjian.membership.models import DevelopmentStep
@@ -28,22 +27,18 @@ def pipeline(request: ActorRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def candidate_new(request: ActorRequest) -> HttpResponse:
     form = CandidateStartForm(request.POST or None, actor=request.actor)
-    if not form.fields["organization"].queryset.exists():
+    if not offered(form, "organization").exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            candidate = development_services.candidate_start(
-                actor=request.actor, person=data["person"], organization=data["organization"],
-                applied_on=data["applied_on"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The application has been recorded."))
-            return redirect("membership:candidate", pk=candidate.pk)
+    started = submit(
+        request, form,
+        lambda data: development_services.candidate_start(
+            actor=request.actor, person=data["person"], organization=data["organization"],
+            applied_on=data["applied_on"],
+        ),
+        success=_("The application has been recorded."),
+    )  # fmt: skip
+    if started.value is not None:
+        return redirect("membership:candidate", pk=started.value.pk)
     return render(request, "membership/candidate_new.html", {"form": form})
 
 
@@ -68,19 +63,15 @@ def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
         form = StepForm(
             request.POST or None, request.FILES or None, step=step, organization=candidate.organization, initial=initial
         )
-        if request.method == "POST" and form.is_valid():
-            try:
-                development_services.step_record(
-                    actor=request.actor, candidate=candidate, code=step.code, data=form.cleaned_data,
-                    attachment=form.cleaned_data.get("attachment"),
-                )  # fmt: skip
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(request, _("“%(step)s” has been recorded.") % {"step": step.label})
-                return redirect("membership:candidate", pk=candidate.pk)
+        recorded_now = submit(
+            request, form,
+            lambda data: development_services.step_record(
+                actor=request.actor, candidate=candidate, code=step.code, data=data, attachment=data.get("attachment"),
+            ),
+            success=_("“%(step)s” has been recorded.") % {"step": step.label},
+        )  # fmt: skip
+        if recorded_now:
+            return redirect("membership:candidate", pk=candidate.pk)
     elif request.method == "POST":
         raise Http404
     stages = [
@@ -109,17 +100,13 @@ def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 def candidate_stop(request: ActorRequest, pk: int) -> HttpResponse:
     view = development_selectors.candidate_for(actor=request.actor, pk=pk)
-    try:
-        development_services.candidate_stop(
+    perform(
+        request,
+        lambda: development_services.candidate_stop(
             actor=request.actor, candidate=view.candidate, reason=request.POST.get("reason", "")
-        )
-    except ValidationError as exc:
-        for error in exc.messages:
-            messages.error(request, error)
-    except PermissionDenied:
-        raise Http404 from None
-    else:
-        messages.success(request, _("The development has been stopped."))
+        ),
+        success=_("The development has been stopped."),
+    )  # fmt: skip
     return redirect("membership:candidate", pk=pk)
 
 

@@ -4,7 +4,7 @@ layer; every export is an event."""
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypedDict
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -26,6 +26,14 @@ from dangjian.people.models import MemberCategory
 KIND = "dues_bill_export"
 
 
+class BillExportTotals(TypedDict):
+    members: int
+    due: Decimal
+    paid: Decimal
+    unpaid: int
+    unassessed: int
+
+
 def dues_bill_export_start(*, actor: Actor, organization: Organization, month: dt.date) -> Job:
     if (
         not actor.scope.can(EXPORT)
@@ -44,12 +52,12 @@ def dues_bill_export_start(*, actor: Actor, organization: Organization, month: d
 
 def write_bill(
     actor: Actor, organization: Organization, month: dt.date, on_row: Any = None
-) -> tuple[bytes, dict[str, Any]]:
+) -> tuple[bytes, BillExportTotals]:
     """The workbook and its totals (also used by the benchmark)."""
     # Labels translated once, not per row.
     categories = {k: str(v) for k, v in MemberCategory.choices}
     methods = {k: str(v) for k, v in PaymentMethod.choices}
-    totals = {"members": 0, "due": Decimal("0"), "paid": Decimal("0"), "unpaid": 0, "unassessed": 0}
+    totals: BillExportTotals = {"members": 0, "due": Decimal("0"), "paid": Decimal("0"), "unpaid": 0, "unassessed": 0}
 
     def rows() -> Any:
         for org, name, category, due, year, paid, paid_on, receipt, method in bill_values(

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.db.models import Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
@@ -24,13 +24,23 @@ from dangjian.membership.selectors import placements_open_on
 from dangjian.orgs.models import Organization
 from dangjian.people.models import Member, MembershipStatus
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _BillAnnotations(TypedDict):
+    due: Decimal | None
+    assessed_year: int | None
+
 
 def _assessment(field: str, year: int) -> Subquery:
     rows = DuesAssessment.objects.filter(member=OuterRef("member_id"), year__lte=year).order_by("-year")
     return Subquery(rows.values(field)[:1])
 
 
-def _bill(actor: Actor, organization: Organization | None, month: dt.date) -> QuerySet[Placement]:
+def _bill(
+    actor: Actor, organization: Organization | None, month: dt.date
+) -> "QuerySet[WithAnnotations[Placement, _BillAnnotations]]":
     """The placements on the bill of ``month`` (open on its last day, under ``organization`` or
     all the user sees) with the amount due, the assessed year and the month's valid payment as
     one join (a filtered relation: a month has at most one valid payment)."""

@@ -1,7 +1,8 @@
 """Dues pages: the monthly bill, a member's dues, arrears, receipts. Parse → selector/service → render."""
 
+import datetime as dt
+
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +15,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import add_service_errors
+from dangjian.core.forms import offered
+from dangjian.core.views import perform, submit
 from dangjian.membership import dues, dues_exports, dues_selectors, dues_services, selectors
 from dangjian.membership.forms import DuesAssessForm, DuesBillForm, DuesPaymentForm, VoidForm
 from dangjian.membership.models import DuesPayment
@@ -23,14 +25,14 @@ from dangjian.orgs.models import Organization
 BILL_PAGE_SIZE = 100
 
 
-def _bill_params(request: ActorRequest) -> tuple[DuesBillForm, Organization | None, object]:
+def _bill_params(request: ActorRequest) -> tuple[DuesBillForm, Organization | None, dt.date]:
     form = DuesBillForm(request.GET or None, actor=request.actor)
     organization, month = None, dues.month_start(timezone.localdate())
     if form.is_bound and form.is_valid():
         organization = form.cleaned_data["org"]
         month = form.cleaned_data["month"] or month
     if organization is None:
-        organization = form.fields["org"].queryset.first()
+        organization = offered(form, "org").first()
     return form, organization, month
 
 
@@ -54,7 +56,7 @@ def dues_bill(request: ActorRequest) -> HttpResponse:
         "page": page,
         "groups": groups if len(groups) > 1 or (groups and groups[0][0] != organization) else [],
         "totals": totals,
-        "query": urlencode({"org": organization.pk, "month": f"{month:%Y-%m}"}),
+        "query": urlencode({"org": str(organization.pk), "month": f"{month:%Y-%m}"}),
         "can_change": allowed(request.actor, CHANGE, organization),
         "can_export": request.actor.scope.can(EXPORT),
         "previous": dues.add_months(month, -1),
@@ -106,35 +108,33 @@ def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
         if not can_change:
             raise Http404
         action = request.POST.get("action")
-        try:
-            if action == "assess":
-                assess_form = DuesAssessForm(request.POST)
-                if assess_form.is_valid():
-                    data = assess_form.cleaned_data
-                    dues_services.dues_assess(
-                        actor=request.actor, member=member, year=data["year"], kind=data["kind"], base=data["base"],
-                        monthly=data["monthly"], reduction_reason=data["reduction_reason"],
-                        reduction_approved_by=data["reduction_approved_by"],
-                    )  # fmt: skip
-                    messages.success(request, _("The dues have been assessed."))
-                    return redirect("membership:member_dues", pk=member.pk)
-            elif action == "pay":
-                pay_form = DuesPaymentForm(request.POST, member=member, unpaid=unpaid)
-                if pay_form.is_valid():
-                    data = pay_form.cleaned_data
-                    receipt = dues_services.dues_record_payment(
-                        actor=request.actor, member=member, months=data["months"], method=data["method"],
-                        paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"],
-                    )  # fmt: skip
-                    messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": receipt})
-                    return redirect("membership:member_dues", pk=member.pk)
-            else:
-                raise Http404
-        except ValidationError as exc:
-            form = assess_form if action == "assess" else pay_form
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
+        if action == "assess":
+            assess_form = DuesAssessForm(request.POST)
+            assessed = submit(
+                request, assess_form,
+                lambda data: dues_services.dues_assess(
+                    actor=request.actor, member=member, year=data["year"], kind=data["kind"], base=data["base"],
+                    monthly=data["monthly"], reduction_reason=data["reduction_reason"],
+                    reduction_approved_by=data["reduction_approved_by"],
+                ),
+                success=_("The dues have been assessed."),
+            )  # fmt: skip
+            if assessed:
+                return redirect("membership:member_dues", pk=member.pk)
+        elif action == "pay":
+            pay_form = DuesPaymentForm(request.POST, member=member, unpaid=unpaid)
+            paid = submit(
+                request, pay_form,
+                lambda data: dues_services.dues_record_payment(
+                    actor=request.actor, member=member, months=data["months"], method=data["method"],
+                    paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"],
+                ),
+            )  # fmt: skip
+            if paid.value is not None:
+                messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": paid.value})
+                return redirect("membership:member_dues", pk=member.pk)
+        else:
+            raise Http404
     context = {
         "member": member,
         "record": record,
@@ -153,13 +153,12 @@ def dues_void(request: ActorRequest, pk: int) -> HttpResponse:
         raise Http404
     form = VoidForm(request.POST)
     if form.is_valid():
-        try:
-            dues_services.dues_void_payment(actor=request.actor, payment=payment, reason=form.cleaned_data["reason"])
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, _("The payment has been voided."))
+        reason = form.cleaned_data["reason"]
+        perform(
+            request,
+            lambda: dues_services.dues_void_payment(actor=request.actor, payment=payment, reason=reason),
+            success=_("The payment has been voided."),
+        )
     else:
         messages.error(request, _("Give the reason for voiding this payment."))
     return redirect("membership:member_dues", pk=payment.member_id)
@@ -173,13 +172,14 @@ def dues_confirm_year(request: ActorRequest) -> HttpResponse:
     year = request.POST.get("year", "")
     if organization is None or not year.isdigit():
         raise Http404
-    try:
-        count = dues_services.dues_confirm_year(actor=request.actor, organization=organization, year=int(year))
-    except PermissionDenied:
-        raise Http404 from None
+    confirmed = perform(
+        request, lambda: dues_services.dues_confirm_year(actor=request.actor, organization=organization, year=int(year))
+    )
+    assert confirmed.value is not None  # the confirmation has no validation errors: only a 404
     messages.success(
         request,
-        _("%(n)d members' dues for %(year)s were confirmed from last year's basis.") % {"n": count, "year": year},
+        _("%(n)d members' dues for %(year)s were confirmed from last year's basis.")
+        % {"n": confirmed.value, "year": year},
     )
     return redirect(f"{reverse('membership:dues_bill')}?{urlencode({'org': organization.pk, 'month': f'{year}-01'})}")
 
@@ -207,8 +207,9 @@ def dues_export(request: ActorRequest) -> HttpResponse:
     month = dues.parse_month(request.POST.get("month", ""))
     if organization is None or month is None:
         raise Http404
-    try:
-        job = dues_exports.dues_bill_export_start(actor=request.actor, organization=organization, month=month)
-    except PermissionDenied:
-        raise Http404 from None
-    return redirect("jobs:detail", pk=job.pk)
+    started = perform(
+        request,
+        lambda: dues_exports.dues_bill_export_start(actor=request.actor, organization=organization, month=month),
+    )
+    assert started.value is not None  # the export has no validation errors: only a 404
+    return redirect("jobs:detail", pk=started.value.pk)

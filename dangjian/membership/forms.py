@@ -1,6 +1,6 @@
 """Forms parse input; the rules (dates, scope, transitions) live in services."""
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.http import QueryDict
@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import style_fields
+from dangjian.core.forms import choosing, style_fields
 from dangjian.core.validators import validate_id_number
 from dangjian.membership import dues
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
@@ -41,7 +41,7 @@ class PersonByIdNumberForm(StyledForm):
     actor: Actor
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         data["person"] = _person_by_id_number(self, data.get("id_number", ""))
         return data
 
@@ -54,7 +54,9 @@ class MemberFilterForm(StyledForm):
             "placeholder": _("Name, pinyin initials, last 4 digits of mobile or ID number"),
         }),
     )  # fmt: skip
-    org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=_("All"))
+    org: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Organisation"), required=False, queryset=None, empty_label=_("All")
+    )
     stage = forms.ChoiceField(label=_("Stage"), required=False, choices=_all(list(MemberStage.choices)))
     category = forms.ChoiceField(label=_("Category"), required=False, choices=_all(list(MemberCategory.choices)))
     gender = forms.ChoiceField(label=_("Gender"), required=False, choices=_all(list(Gender.choices)))
@@ -67,8 +69,12 @@ class MemberFilterForm(StyledForm):
     education = forms.ChoiceField(
         label=_("Education"), required=False, choices=_all([*Education.choices, ("none", _("Not recorded"))])
     )
-    tag = forms.ModelChoiceField(label=_("Tag"), required=False, queryset=None, empty_label=_("All"))
-    specialty = forms.ModelChoiceField(label=_("Specialty"), required=False, queryset=None, empty_label=_("All"))
+    tag: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Tag"), required=False, queryset=None, empty_label=_("All")
+    )
+    specialty: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Specialty"), required=False, queryset=None, empty_label=_("All")
+    )
     status = forms.ChoiceField(
         label=_("Membership status"), required=False, choices=_all(list(MembershipStatus.choices)),
         initial=MembershipStatus.NORMAL,
@@ -81,15 +87,15 @@ class MemberFilterForm(StyledForm):
     def __init__(self, *args: Any, actor: Actor, wide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         orgs = restrict(Organization.objects.all(), actor, VIEW).order_by("path")
-        self.fields["org"].queryset = orgs
+        choosing(self, "org").queryset = orgs
         if wide:
             shown = list(orgs.filter(kind__in=WIDE_ORG_KINDS))
             chosen = self.data.get("org")
             if chosen and str(chosen).isdigit() and all(str(o.pk) != str(chosen) for o in shown):
                 shown += list(orgs.filter(pk=chosen))
             self.fields["org"].widget.choices = [("", _("All")), *((o.pk, o.name) for o in shown)]
-        self.fields["tag"].queryset = person_tags()
-        self.fields["specialty"].queryset = specialty_tags()
+        choosing(self, "tag").queryset = person_tags()
+        choosing(self, "specialty").queryset = specialty_tags()
         self.style_inputs()
 
 
@@ -118,7 +124,7 @@ class MemberForm(StyledForm):
         label=_("Full membership on"), required=False, widget=DATE_WIDGET,
         help_text=_("Empty for a probationary member."),
     )  # fmt: skip
-    specialties = forms.ModelMultipleChoiceField(
+    specialties: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Specialties and interests"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
     )
     reason = forms.CharField(
@@ -129,7 +135,7 @@ class MemberForm(StyledForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["specialties"].queryset = specialty_tags()
+        choosing(self, "specialties").queryset = specialty_tags()
         self.style_inputs()
 
 
@@ -147,7 +153,7 @@ class MemberStatusForm(StyledForm):
 
 
 class ImportForm(forms.Form):
-    organization = forms.ModelChoiceField(
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Import into"), queryset=None, empty_label=None,
         help_text=_("Rows name their own branch in the “所在党组织” column; it must be this organisation or one under it."),
     )  # fmt: skip
@@ -158,7 +164,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["organization"].queryset = restrict(
+        choosing(self, "organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE
         ).order_by("path")
         self.fields["organization"].widget.attrs["class"] = "input"
@@ -184,14 +190,16 @@ class MonthField(forms.CharField):
 
 
 class DuesBillForm(StyledForm):
-    org = forms.ModelChoiceField(label=_("Organisation"), required=False, queryset=None, empty_label=None)
+    org: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("Organisation"), required=False, queryset=None, empty_label=None
+    )
     month = MonthField(label=_("Month"), required=False, widget=forms.TextInput(attrs={"type": "month"}))
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["org"].queryset = restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, VIEW).order_by(
-            "path"
-        )
+        choosing(self, "org").queryset = restrict(
+            Organization.objects.exclude(kind=OrgKind.GROUP), actor, VIEW
+        ).order_by("path")
         self.style_inputs()
 
 
@@ -213,10 +221,15 @@ class DuesAssessForm(StyledForm):
     )  # fmt: skip
 
 
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.person.name)
+
+
 class DuesPaymentForm(StyledForm):
     months = forms.MultipleChoiceField(label=_("Months paid"), choices=(), widget=forms.CheckboxSelectMultiple)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
-    paid_by = forms.ModelChoiceField(
+    paid_by = MemberChoiceField(
         label=_("Paid by (代缴)"), required=False, queryset=None, help_text=_("Only when another member paid.")
     )
     paid_on = forms.DateField(label=_("Paid on"), widget=DATE_WIDGET)
@@ -224,14 +237,13 @@ class DuesPaymentForm(StyledForm):
 
     def __init__(self, *args: Any, member: Any, unpaid: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["months"].choices = unpaid
-        self.fields["paid_by"].queryset = (
+        cast(forms.MultipleChoiceField, self.fields["months"]).choices = unpaid
+        choosing(self, "paid_by").queryset = (
             Member.objects.filter(organization_id=member.organization_id, status=MembershipStatus.NORMAL)
             .exclude(pk=member.pk)
             .select_related("person")
             .order_by("person__name_pinyin")
         )
-        self.fields["paid_by"].label_from_instance = lambda m: m.person.name
         self.style_inputs()
 
     def clean_months(self) -> list[Any]:
@@ -243,7 +255,7 @@ class VoidForm(forms.Form):
 
 
 class TransferForm(StyledForm):
-    to_organization = forms.ModelChoiceField(
+    to_organization: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Receiving organisation in the system"), required=False, queryset=None,
         help_text=_("Leave empty for an organisation outside the system and name it below."),
     )  # fmt: skip
@@ -254,7 +266,7 @@ class TransferForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Any branch in the system may receive (only its name is shown).
-        self.fields["to_organization"].queryset = Organization.objects.exclude(kind=OrgKind.GROUP).order_by("path")
+        choosing(self, "to_organization").queryset = Organization.objects.exclude(kind=OrgKind.GROUP).order_by("path")
         self.style_inputs()
 
 
@@ -263,7 +275,7 @@ class IncomingTransferForm(PersonByIdNumberForm):
         label=_("ID number of the member"), max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
     )  # fmt: skip
-    to_organization = forms.ModelChoiceField(label=_("Receiving organisation"), queryset=None)
+    to_organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Receiving organisation"), queryset=None)
     external_organization = forms.CharField(label=_("Letter from (organisation)"), max_length=200)
     serial_number = forms.CharField(label=_("Letter number"), required=False, max_length=32)
     stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
@@ -278,7 +290,7 @@ class IncomingTransferForm(PersonByIdNumberForm):
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["to_organization"].queryset = restrict(
+        choosing(self, "to_organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
         self.style_inputs()
@@ -294,13 +306,13 @@ class CandidateStartForm(PersonByIdNumberForm):
         label=_("ID number of the applicant"), max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
     )  # fmt: skip
-    organization = forms.ModelChoiceField(label=_("Party branch"), queryset=None)
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Party branch"), queryset=None)
     applied_on = forms.DateField(label=_("Application submitted on"), widget=DATE_WIDGET)
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["organization"].queryset = restrict(
+        choosing(self, "organization").queryset = restrict(
             Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), actor, "change"
         ).order_by("path")
         self.style_inputs()
@@ -332,7 +344,7 @@ class StepForm(StyledForm):
     publicity_from = forms.DateField(label=_("Public notice from"), required=False, widget=DATE_WIDGET)
     publicity_to = forms.DateField(label=_("Public notice until"), required=False, widget=DATE_WIDGET)
     hours = forms.IntegerField(label=_("Training hours"), required=False, min_value=0, max_value=1000)
-    people = forms.ModelMultipleChoiceField(
+    people: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Members"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
         help_text=_("Full members of the branch."),
     )  # fmt: skip
@@ -348,7 +360,7 @@ class StepForm(StyledForm):
         if not step.hours:
             del self.fields["hours"]
         if step.people:
-            self.fields["people"].queryset = Person.objects.filter(
+            choosing(self, "people").queryset = Person.objects.filter(
                 member__organization__path__startswith=organization.path,
                 member__stage=MemberStage.FULL,
                 member__status=MembershipStatus.NORMAL,
@@ -362,7 +374,7 @@ class StepForm(StyledForm):
 class MobileForm(PersonByIdNumberForm):
     id_number = forms.CharField(label=_("ID number of the member"), max_length=40)
     direction = forms.ChoiceField(label=_("Direction of movement"), choices=MobileDirection.choices)
-    organization = forms.ModelChoiceField(label=_("Responsible organisation"), queryset=None)
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Responsible organisation"), queryset=None)
     place = forms.CharField(label=_("Destination or origin"), max_length=200)
     other_organization = forms.CharField(label=_("Party organisation there"), required=False, max_length=200)
     contact_note = forms.CharField(label=_("How to keep in touch"), required=False, max_length=200)
@@ -373,14 +385,14 @@ class MobileForm(PersonByIdNumberForm):
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["organization"].queryset = restrict(
+        choosing(self, "organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
         self.style_inputs()
 
 
 class ReportForm(forms.Form):
-    community = forms.ModelChoiceField(label=_("The community where you live"), queryset=None)
+    community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("The community where you live"), queryset=None)
     workplace = forms.CharField(label=_("Your workplace and its party organisation"), max_length=200)
     categories = forms.MultipleChoiceField(
         label=_("Services you can offer"), choices=ServiceCategory.choices, widget=forms.CheckboxSelectMultiple
@@ -390,7 +402,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         from dangjian.orgs.models import Region, RegionLevel
 
-        self.fields["community"].queryset = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path")
+        choosing(self, "community").queryset = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path")
         style_fields(self)
 
 
@@ -433,7 +445,7 @@ class MemberCreateForm(PersonByIdNumberForm):
         label=_("ID number"), max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
     )  # fmt: skip
-    organization = forms.ModelChoiceField(label=_("Party organisation"), queryset=None)
+    organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Party organisation"), queryset=None)
     stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
     category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)
     applied_on = forms.DateField(label=_("Applied on"), required=False, widget=DATE_WIDGET)
@@ -445,7 +457,7 @@ class MemberCreateForm(PersonByIdNumberForm):
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.actor = actor
-        self.fields["organization"].queryset = restrict(
+        choosing(self, "organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "create"
         ).order_by("path")
         self.style_inputs()

@@ -10,7 +10,7 @@ is recorded. Writes are in bulk (a 10,000-row roster is a few dozen queries per 
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,13 +161,11 @@ class _Lookups:
 
     def __init__(self, root: Organization, actor: Actor) -> None:
         orgs = Organization.objects.filter(path__startswith=root.path).select_related("region")
-        orgs = restrict(orgs, actor, CREATE)
         self.root = root
-        self.orgs = list(orgs)
+        self.orgs: list[Organization] = list(restrict(orgs, actor, CREATE))
         self.by_name = {_key(o.name): o for o in self.orgs} | {_key(o.code): o for o in self.orgs}
         regions = Region.objects.filter(path__startswith=_served_region(root).path).select_related("parent")
-        regions = restrict(regions, actor, CREATE)
-        self.regions = list(regions)
+        self.regions: list[Region] = list(restrict(regions, actor, CREATE))
         self.specialties = {_key(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
 
     def organization(self, text: str) -> tuple[Organization | None, str | None]:
@@ -202,14 +200,15 @@ class _Lookups:
             r
             for r in inside
             if r.level in (RegionLevel.GRID, RegionLevel.COMMUNITY)
-            and key in (_key(r.name), _key(f"{r.parent.name}{r.name}") if r.parent_id else "")
+            and key in (_key(r.name), _key(f"{r.parent.name}{r.name}") if r.parent is not None else "")
         ]
         if len(matches) == 1:
             return matches[0], None
         if len(matches) > 1:
+            first = matches[0]
             return None, _("Several grids are called “%(name)s”; write the community too, e.g. “%(example)s”.") % {
                 "name": text,
-                "example": f"{matches[0].parent.name}{matches[0].name}",
+                "example": f"{first.parent.name}{first.name}" if first.parent is not None else first.name,
             }
         close = difflib.get_close_matches(text, [r.name for r in inside], n=1, cutoff=0.5)
         if close:
@@ -229,7 +228,7 @@ def _key(text: str) -> str:
     return _SEPARATORS.sub("", clean_text(text)).casefold()
 
 
-def _choice(value: Any, mapping: dict[str, str], codes: Any) -> str | None:
+def _choice(value: Any, mapping: Mapping[str, str], codes: Any) -> str | None:
     text = _SEPARATORS.sub("", clean_text(value))
     if not text:
         return ""
@@ -241,7 +240,7 @@ def _choice(value: Any, mapping: dict[str, str], codes: Any) -> str | None:
     return None
 
 
-def _options(mapping: dict[str, str]) -> str:
+def _options(mapping: Mapping[str, str]) -> str:
     return "、".join(list(mapping)[:8])
 
 
@@ -268,7 +267,7 @@ def plan_import(
             Problem(table.header_row, header, _("This column is not in the template and was not read."))
         )
     lookups = _Lookups(root, actor)
-    candidates: list[tuple[PlannedRow, str, list[Problem]]] = []
+    candidates: list[tuple[PlannedRow | None, str, list[Problem]]] = []
     first_row_of: dict[str, int] = {}
     for index, row in enumerate(table.rows, start=1):
         if parse_id_cell(row.values.get("id_number"))[0] == EXAMPLE_ID_NUMBER:
@@ -289,7 +288,7 @@ def plan_import(
             )
         elif planned is not None:
             first_row_of[planned.id_hash] = row.number
-        candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))  # type: ignore[arg-type]
+        candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))
         if progress is not None and index % 500 == 0:
             progress(index, plan.total)
     _match_existing(candidates, actor, {key: table.columns.get(key, label) for key, label in LABELS.items()})
@@ -426,15 +425,15 @@ def _match_existing(
 ) -> None:
     """Link rows to the people and members already recorded (by ID number), and refuse rows that
     would touch someone outside the actor's scope or contradict the record."""
-    rows = [c for c in candidates if c[0] is not None]
-    hashes = [row.id_hash for row, _name, _p in rows]  # type: ignore[union-attr]
+    rows = [(planned, name, problems) for planned, name, problems in candidates if planned is not None]
+    hashes = [row.id_hash for row, _name, _p in rows]
     existing: dict[str, tuple[int, str, int | None, int | None]] = {}
     for start in range(0, len(hashes), 2000):
         chunk = hashes[start : start + 2000]
-        for pk, id_hash, name, member_id, org_id in Person.objects.filter(id_number_hash__in=chunk).values_list(
-            "pk", "id_number_hash", "name", "member__pk", "member__organization_id"
-        ):
-            existing[id_hash] = (pk, name, member_id, org_id)
+        for person_pk, id_hash, person_name, member_pk, org_pk in Person.objects.filter(
+            id_number_hash__in=chunk
+        ).values_list("pk", "id_number_hash", "name", "member__pk", "member__organization_id"):
+            existing[id_hash] = (person_pk, person_name, member_pk, org_pk)
     changeable: set[int] = set()
     if existing and not actor.scope.superuser:
         ids = [value[0] for value in existing.values()]
@@ -445,7 +444,6 @@ def _match_existing(
                 )
             )
     for planned, name, problems in rows:
-        assert planned is not None
         found = existing.get(planned.id_hash)
         if found is None:
             if planned.region is None and not problems:

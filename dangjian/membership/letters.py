@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 from fpdf import FPDF
-from fpdf.enums import WrapMode, XPos, YPos
+from fpdf.enums import Align, WrapMode, XPos, YPos
 
 from dangjian.core.conf import config
 from dangjian.membership.models import Transfer
@@ -81,9 +81,9 @@ def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, tod
     pdf.add_page()
     width = pdf.epw
 
-    def para(text: str, size: float = 12, height: float = 8, **kwargs: object) -> None:
+    def para(text: str, size: float = 12, height: float = 8, align: str | Align = Align.J) -> None:
         pdf.set_font("cjk", "", size)
-        pdf.multi_cell(width, height, text, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT, **kwargs)
+        pdf.multi_cell(width, height, text, align=align, wrapmode=WrapMode.CHAR, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     def header(title: str) -> None:
         pdf.set_font("cjk", "", 18)

@@ -47,6 +47,7 @@ def mobile_register(*, actor: Actor, person: Person, organization: Organization,
         errors["expected_return_on"] = [_("The return cannot come before the departure.")]
     if errors:
         raise ValidationError(errors)
+    assert direction is not None and started is not None  # each is in errors when missing
     try:
         with transaction.atomic():
             record = MobileRecord.objects.create(

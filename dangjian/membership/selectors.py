@@ -7,7 +7,7 @@ lists the members who belonged to the organisation on that day, from the placeme
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.paginator import Page
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
@@ -35,6 +35,9 @@ from dangjian.people.models import (
     TagKind,
 )
 from dangjian.people.selectors import search_filter
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 # Bands are (label, lowest, highest) in whole years, inclusive; None = open.
 MEMBER_AGE_BANDS: dict[str, tuple[Any, int | None, int | None]] = {
@@ -196,7 +199,12 @@ def _labels() -> dict[str, Any]:
     return labels
 
 
-def member_timeline(*, member: Member, limit: int = 80) -> list[Event]:
+class _TimelineEntry(TypedDict):  # what member_timeline adds to each Event
+    rows: list[tuple[Any, Any, Any]]
+    kind: str
+
+
+def member_timeline(*, member: Member, limit: int = 80) -> "list[WithAnnotations[Event, _TimelineEntry]]":
     """Everything recorded about the member, newest first: the member and person records (joining,
     edits, status, dues, care, appraisal), their transfers and their development steps. Each event
     has ``rows`` of labelled changes. The caller loaded ``member`` through the access layer."""
@@ -224,7 +232,10 @@ def member_timeline(*, member: Member, limit: int = 80) -> list[Event]:
         for f in model._meta.concrete_fields
         if f.choices
     }
-    events = list(Event.objects.filter(targets).select_related("actor", "target_type")[:limit])
+    events = cast(
+        "list[WithAnnotations[Event, _TimelineEntry]]",
+        list(Event.objects.filter(targets).select_related("actor", "target_type")[:limit]),
+    )
     for event in events:
         event.rows = labelled_changes(event, labels, choices)
         event.kind = event.target_type.model
@@ -273,7 +284,8 @@ def composition(*, actor: Actor, filters: MemberFilters, today: dt.date | None =
         member_list(actor=actor, filters=filters, today=day), day, tuple(d for d in DIMENSIONS if d not in filtered)
     )
     for dimension in filtered:
-        loose = replace(filters, **{dimension: ""})
+        cleared: dict[str, Any] = {dimension: ""}  # the DIMENSIONS are all text fields
+        loose = replace(filters, **cleared)
         row.update(
             {
                 k: v

@@ -148,7 +148,8 @@ def parse_date_cell(value: Any) -> tuple[dt.date | None, str | None]:
     if _DIGITS.fullmatch(text):  # from a CSV: a serial number or yyyymmdd
         return _date_from_number(int(text), text)
     if match := _FULL_DATE.fullmatch(text):
-        return _make_date(*map(int, match.groups()), text)
+        year, month, day = match.group(1, 2, 3)
+        return _make_date(int(year), int(month), int(day), text)
     if _YEAR_MONTH.fullmatch(text):
         return None, _no_day_message(text)
     return None, _not_a_date_message(text)

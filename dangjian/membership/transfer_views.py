@@ -2,7 +2,6 @@
 letter, the transfer's page with the actions the user may take, and the letter as a PDF."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -14,7 +13,8 @@ from dangjian.core import crypto
 from dangjian.core.access import UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.events import EventAction, record_event
-from dangjian.core.views import add_service_errors
+from dangjian.core.forms import offered
+from dangjian.core.views import perform, submit
 from dangjian.membership import letters, selectors, transfer_selectors, transfer_services
 from dangjian.membership.forms import IncomingTransferForm, TransferActionForm, TransferForm
 from dangjian.membership.models import TransferState
@@ -43,21 +43,17 @@ def transfer_new(request: ActorRequest, pk: int) -> HttpResponse:
     """Open a transfer for a member (from the member's page)."""
     member = selectors.member_for(actor=request.actor, pk=pk, action="change")
     form = TransferForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            transfer = transfer_services.transfer_apply(
-                actor=request.actor, member=member, to_organization=data["to_organization"],
-                external_organization=data["external_organization"], external_contact=data["external_contact"],
-                reason=data["reason"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The transfer has been opened. Submit it for approval when it is ready."))
-            return redirect("membership:transfer_detail", pk=transfer.pk)
+    opened = submit(
+        request, form,
+        lambda data: transfer_services.transfer_apply(
+            actor=request.actor, member=member, to_organization=data["to_organization"],
+            external_organization=data["external_organization"], external_contact=data["external_contact"],
+            reason=data["reason"],
+        ),
+        success=_("The transfer has been opened. Submit it for approval when it is ready."),
+    )  # fmt: skip
+    if opened.value is not None:
+        return redirect("membership:transfer_detail", pk=opened.value.pk)
     return render(request, "membership/transfer_form.html", {"form": form, "member": member})
 
 
@@ -65,23 +61,19 @@ def transfer_new(request: ActorRequest, pk: int) -> HttpResponse:
 def transfer_incoming(request: ActorRequest) -> HttpResponse:
     """Register a letter received from an organisation outside the system."""
     form = IncomingTransferForm(request.POST or None, actor=request.actor)
-    if not form.fields["to_organization"].queryset.exists():
+    if not offered(form, "to_organization").exists():
         raise Http404
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            transfer = transfer_services.transfer_register_incoming(
-                actor=request.actor, person=data["person"], to_organization=data["to_organization"],
-                external_organization=data["external_organization"], serial_number=data["serial_number"],
-                data=data,
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The letter has been registered; accept it to record the member."))
-            return redirect("membership:transfer_detail", pk=transfer.pk)
+    registered = submit(
+        request, form,
+        lambda data: transfer_services.transfer_register_incoming(
+            actor=request.actor, person=data["person"], to_organization=data["to_organization"],
+            external_organization=data["external_organization"], serial_number=data["serial_number"],
+            data=data,
+        ),
+        success=_("The letter has been registered; accept it to record the member."),
+    )  # fmt: skip
+    if registered.value is not None:
+        return redirect("membership:transfer_detail", pk=registered.value.pk)
     return render(request, "membership/transfer_incoming.html", {"form": form})
 
 
@@ -111,15 +103,7 @@ def transfer_detail(request: ActorRequest, pk: int) -> HttpResponse:
                     actor=request.actor, transfer=transfer, effective_on=day, note=note
                 ),
             }
-            try:
-                handlers[action]()
-            except ValidationError as exc:
-                for error in exc.messages:
-                    messages.error(request, error)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(request, _("Done."))
+            if perform(request, handlers[action], success=_("Done.")):
                 return redirect("membership:transfer_detail", pk=transfer.pk)
     context = {
         "transfer": transfer,

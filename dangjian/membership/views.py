@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
+from dangjian.core.forms import offered
 from dangjian.core.jobs import job_for
 from dangjian.core.views import form_errors_to_messages, is_htmx, perform, submit
 from dangjian.membership import exports, importing, imports, selectors, services
@@ -138,7 +139,7 @@ def member_export(request: ActorRequest) -> HttpResponse:
 def import_upload(request: ActorRequest) -> HttpResponse:
     """Upload a roster; it is checked in the background and nothing is written until confirmed."""
     form = ImportForm(request.POST or None, request.FILES or None, actor=request.actor)
-    if not form.fields["organization"].queryset.exists():
+    if not offered(form, "organization").exists():
         raise Http404
     started = submit(
         request, form,
@@ -193,7 +194,7 @@ def import_template(request: ActorRequest) -> HttpResponse:
 def member_new(request: ActorRequest) -> HttpResponse:
     """Record the membership of a registered person (from the paper files)."""
     form = MemberCreateForm(request.POST or None, actor=request.actor)
-    if not form.fields["organization"].queryset.exists():
+    if not offered(form, "organization").exists():
         raise Http404
     created = submit(
         request, form,

@@ -1,7 +1,7 @@
 """People pages: parse the request, call a selector or service, render. Nothing else."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -11,8 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
-from dangjian.core.versioning import StaleEdit
-from dangjian.core.views import add_service_errors, is_htmx
+from dangjian.core.views import is_htmx, perform, submit
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PersonForm, StatusForm, people_filters
 from dangjian.people.models import Gender
@@ -58,15 +57,18 @@ def person_create(request: ActorRequest) -> HttpResponse:
     if not request.actor.scope.can(CREATE):
         raise Http404
     form = PersonForm(request.POST or None, actor=request.actor)
-    if request.method == "POST" and form.is_valid():
-        try:
-            person = services.person_create(actor=request.actor, data=form.service_data())
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(name)s has been registered.") % {"name": person.name})
-            return redirect("people:detail", pk=person.pk)
+    created = submit(
+        request, form, lambda _cleaned: services.person_create(actor=request.actor, data=form.service_data())
+    )
+    if created.value is not None:
+        messages.success(request, _("%(name)s has been registered.") % {"name": created.value.name})
+        return redirect("people:detail", pk=created.value.pk)
     return render(request, "people/person_form.html", {"form": form, "creating": True})
+
+
+def _kept_numbers(data: dict[str, object]) -> dict[str, object]:
+    """The ID and phone fields start empty: leaving them empty keeps the stored numbers."""
+    return {k: v for k, v in data.items() if k not in ("id_number", "phone") or v}
 
 
 @require_http_methods(["GET", "POST"])
@@ -79,27 +81,16 @@ def person_edit(request: ActorRequest, pk: int) -> HttpResponse:
         "version": person.version,
     }  # fmt: skip
     form = PersonForm(request.POST or None, actor=request.actor, editing=True, initial=initial)
-    # The ID and phone fields start empty: leaving them empty keeps the stored numbers.
-    if request.method == "POST" and form.is_valid():
-        data = form.service_data()
-        for field in ("id_number", "phone"):
-            if not data.get(field):
-                data.pop(field, None)
-        try:
-            services.person_update(
-                actor=request.actor, person=person, data=data,
-                expected_version=form.cleaned_data.get("version") or 0,
-                reason=form.cleaned_data.get("reason", ""),
-            )  # fmt: skip
-        except StaleEdit as exc:
-            form.add_error(None, exc.messages)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The changes have been saved."))
-            return redirect("people:detail", pk=person.pk)
+    saved = submit(
+        request, form,
+        lambda data: services.person_update(
+            actor=request.actor, person=person, data=_kept_numbers(form.service_data()),
+            expected_version=data.get("version") or 0, reason=data.get("reason", ""),
+        ),
+        success=_("The changes have been saved."),
+    )  # fmt: skip
+    if saved:
+        return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_form.html", {"form": form, "person": person, "creating": False})
 
 
@@ -108,16 +99,14 @@ def person_status(request: ActorRequest, pk: int) -> HttpResponse:
     person = selectors.person_for(actor=request.actor, pk=pk, action=CHANGE)
     form = StatusForm(request.POST)
     if form.is_valid():
-        try:
-            services.person_change_status(
-                actor=request.actor, person=person, status=form.cleaned_data["status"],
-                reason=form.cleaned_data["reason"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            for error in exc.messages:
-                messages.error(request, error)
-        else:
-            messages.success(request, _("The status has been changed."))
+        data = form.cleaned_data
+        perform(
+            request,
+            lambda: services.person_change_status(
+                actor=request.actor, person=person, status=data["status"], reason=data["reason"]
+            ),
+            success=_("The status has been changed."),
+        )
     else:
         messages.error(request, _("Choose a status and give a reason."))
     return redirect("people:detail", pk=person.pk)
@@ -129,11 +118,8 @@ def person_reveal(request: ActorRequest, pk: int, field: str) -> HttpResponse:
     if field not in ("id_number", "phone"):
         raise Http404
     person = selectors.person_for(actor=request.actor, pk=pk, action=UNMASK)
-    try:
-        value = services.person_reveal(actor=request.actor, person=person, field=field)
-    except PermissionDenied:
-        raise Http404 from None
-    context = {"person": person, "field": field, "value": value}
+    revealed = perform(request, lambda: services.person_reveal(actor=request.actor, person=person, field=field))
+    context = {"person": person, "field": field, "value": revealed.value}
     if is_htmx(request):
         return render(request, "people/person_detail.html#revealed", context)
     return render(request, "people/person_revealed.html", context)
@@ -165,12 +151,12 @@ def validate_field(request: ActorRequest) -> HttpResponse:
 @require_POST
 def person_export(request: ActorRequest) -> HttpResponse:
     """Start an .xlsx export of the list as currently filtered; the job page shows its progress."""
-    try:
-        job = exports.people_export_start(
-            actor=request.actor,
-            query=request.POST.get("query", ""),
+    started = perform(
+        request,
+        lambda: exports.people_export_start(
+            actor=request.actor, query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
-        )
-    except PermissionDenied:
-        raise Http404 from None
-    return redirect("jobs:detail", pk=job.pk)
+        ),
+    )  # fmt: skip
+    assert started.value is not None  # the export has no validation errors: only a 404
+    return redirect("jobs:detail", pk=started.value.pk)

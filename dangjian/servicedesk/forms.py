@@ -3,7 +3,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from dangjian.core.forms import style_fields
+from dangjian.core.forms import choosing, style_fields
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit
 
@@ -20,7 +20,7 @@ class CategoryForm(forms.Form):
     resolution_target = forms.IntegerField(label=_("Resolution within"), min_value=1)
     resolution_unit = forms.ChoiceField(label=_("Unit"), choices=TimeUnit.choices)
     default_level = forms.ChoiceField(label=_("Handled by default at"), choices=HandlingLevel.choices)
-    skills = forms.ModelMultipleChoiceField(
+    skills: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Skills needed"), required=False, queryset=Tag.objects.none(), widget=forms.CheckboxSelectMultiple
     )
     is_active = forms.BooleanField(label=_("Offered"), required=False, initial=True)
@@ -29,7 +29,7 @@ class CategoryForm(forms.Form):
 
     def __init__(self, *args: Any, editing: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["skills"].queryset = Tag.objects.filter(kind=TagKind.SKILL)
+        choosing(self, "skills").queryset = Tag.objects.filter(kind=TagKind.SKILL)
         if editing:
             del self.fields["code"]
         style_fields(self)
@@ -80,7 +80,7 @@ class DeskForm(forms.Form):
     person = forms.IntegerField(required=False, widget=forms.HiddenInput)
     new_name = forms.CharField(label=_("Name (new person)"), required=False, max_length=50)
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
-    category = forms.ModelChoiceField(label=_("Service"), queryset=None)
+    category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Service"), queryset=None)
     description = forms.CharField(label=_("What is needed"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     channel = forms.ChoiceField(
         label=_("Channel"),
@@ -88,28 +88,40 @@ class DeskForm(forms.Form):
         initial="desk",
         widget=forms.RadioSelect,
     )
-    region = forms.ModelChoiceField(
+    region: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Grid"), queryset=None, required=False, help_text=_("Leave empty to use the requester's own grid.")
     )
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = _categories()
-        self.fields["region"].queryset = regions
+        choosing(self, "category").queryset = _categories()
+        choosing(self, "region").queryset = regions
         for name in ("new_name", "phone"):  # the requester's, not the worker's: never autofilled
             self.fields[name].widget.attrs["autocomplete"] = "off"
         style_fields(self)
 
 
+class CommunityGridField(forms.ModelChoiceField):
+    """A grid shown with its community: "钢花村 · 第一网格"."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.parent.name} · {obj.name}" if obj.parent_id else str(obj.name)
+
+
+class PersonNameField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj.name)
+
+
 class ResidentRequestForm(forms.Form):
     """The resident's form (mobile-first). Without an account a mobile number is required."""
 
-    category = forms.ModelChoiceField(label=_("What do you need help with?"), queryset=None)
+    category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("What do you need help with?"), queryset=None)
     description = forms.CharField(
         label=_("Describe it"), max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("What happened, where, since when")}),
     )  # fmt: skip
-    region = forms.ModelChoiceField(label=_("Your community"), queryset=None, required=False)
+    region = CommunityGridField(label=_("Your community"), queryset=None, required=False)
     address = forms.CharField(label=_("Address (optional)"), required=False, max_length=200)
     contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
@@ -122,11 +134,8 @@ class ResidentRequestForm(forms.Form):
 
     def __init__(self, *args: Any, regions: Any, anonymous: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = _categories()
-        self.fields["region"].queryset = regions
-        self.fields["region"].label_from_instance = lambda region: (
-            f"{region.parent.name} · {region.name}" if region.parent_id else region.name
-        )
+        choosing(self, "category").queryset = _categories()
+        choosing(self, "region").queryset = regions
         if anonymous:
             self.fields["region"].required = True
             self.fields["phone"].required = True
@@ -138,8 +147,8 @@ class ResidentRequestForm(forms.Form):
 
 
 class ReceptionForm(forms.Form):
-    community = forms.ModelChoiceField(label=_("Community"), queryset=None)
-    representative = forms.ModelChoiceField(
+    community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Community"), queryset=None)
+    representative = PersonNameField(
         label=_("Party representative"), queryset=None, help_text=_("A party member of the community.")
     )
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
@@ -150,9 +159,8 @@ class ReceptionForm(forms.Form):
 
     def __init__(self, *args: Any, communities: Any, representatives: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["community"].queryset = communities
-        self.fields["representative"].queryset = representatives
-        self.fields["representative"].label_from_instance = lambda person: person.name
+        choosing(self, "community").queryset = communities
+        choosing(self, "representative").queryset = representatives
         style_fields(self)
 
 

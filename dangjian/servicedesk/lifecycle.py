@@ -29,11 +29,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -231,7 +231,7 @@ def community_of(region: Region) -> Region | None:
     if region.level == RegionLevel.COMMUNITY:
         return region
     if region.level == RegionLevel.GRID:
-        return region.parent
+        return cast(Region | None, region.parent)  # TreeNode.parent is "self": a Region's parent is a Region
     return None
 
 
@@ -307,13 +307,15 @@ def request_submit(
             % {"max": DESCRIPTION_MAX, "count": len(description)}
         ]
     own_person = _person_of(actor)
-    on_behalf = requester is not None and requester.pk != own_person
-    if on_behalf and not (actor.is_authenticated and allowed(actor, VIEW, requester)):
-        raise PermissionDenied
+    on_behalf = False
+    if requester is not None and requester.pk != own_person:
+        on_behalf = True
+        if not (actor.is_authenticated and allowed(actor, VIEW, requester)):
+            raise PermissionDenied
     if region is None and requester is not None:
         region = requester.region
     community = community_of(region) if region is not None else None
-    if community is None:
+    if region is None or community is None:  # no region, no community
         errors["region"] = [_("Choose the community (and, if you know it, the grid).")]
     elif (on_behalf or channel in ("desk", "phone", "reception")) and not allowed(actor, CREATE, region):
         errors["region"] = [_("You cannot record requests for this community.")]
@@ -332,7 +334,8 @@ def request_submit(
             errors["phone"] = exc.messages
     for name, value, limit in (("latitude", latitude, 90), ("longitude", longitude, 180)):
         if value not in (None, "") and not _in_range(value, limit):
-            label = ServiceRequest._meta.get_field(name).verbose_name
+            field = cast("Field[Any, Any]", ServiceRequest._meta.get_field(name))  # a column, not a relation
+            label = field.verbose_name
             errors[name] = [_("Enter a %(name)s between -%(limit)d and %(limit)d.") % {"name": label, "limit": limit}]
     if "\x00" in description:
         errors["description"] = [_("The description contains characters that cannot be stored.")]
@@ -737,7 +740,9 @@ def request_merge(*, actor: Actor, req: ServiceRequest, original: ServiceRequest
     seen = {original.pk}
     while original.duplicate_of_id and original.duplicate_of_id not in seen:  # to the root of the chain
         seen.add(original.duplicate_of_id)
-        original = original.duplicate_of
+        parent = original.duplicate_of
+        assert parent is not None  # duplicate_of_id is set
+        original = parent
     if original.pk == req.pk:
         raise ValidationError({"original": [_("A request cannot repeat itself.")]})
 

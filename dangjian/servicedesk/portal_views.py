@@ -9,12 +9,11 @@ per address (ANONYMOUS_SUBMISSIONS per hour, default 5) and across the site
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import get_language
@@ -23,8 +22,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.actors import ActorRequest, client_ip
 from dangjian.core.conf import config
+from dangjian.core.forms import offered
 from dangjian.core.validators import parse_id
-from dangjian.core.views import add_service_errors
+from dangjian.core.views import perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import lifecycle, request_selectors
@@ -76,15 +76,16 @@ def submit(request: ActorRequest) -> HttpResponse:
             data = form.cleaned_data
             if data["website"]:  # the hidden field only bots fill in
                 return redirect("portal:board")
-            try:
-                req = lifecycle.request_submit(
+            submitted = perform(
+                request,
+                lambda: lifecycle.request_submit(
                     actor=request.actor, channel="web", category=data["category"], description=data["description"],
                     region=data["region"], requester=person, contact_name=data["contact_name"], phone=data["phone"],
                     address=data["address"], attachments=data["attachments"], is_public=data["is_public"],
-                )  # fmt: skip
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            else:
+                ),
+                form=form,
+            )  # fmt: skip
+            if (req := submitted.value) is not None:
                 messages.success(
                     request,
                     _("Your request %(number)s has been received. Keep this page's address to follow it.")
@@ -96,7 +97,7 @@ def submit(request: ActorRequest) -> HttpResponse:
         "person": person,
         "mine": request_selectors.own_requests(actor=request.actor)[:5],
         "families": _families(),
-        "streets": _by_street(form.fields["region"].queryset),
+        "streets": _by_street(offered(form, "region")),
         "chosen_category": str(form["category"].value() or ""),
         "chosen_region": str(form["region"].value() or ""),
     }
@@ -116,7 +117,7 @@ def _by_street(communities: Any) -> list[tuple[str, list[tuple[int, str]]]]:
             )
         return list(groups.items())
 
-    return cache.get_or_set("portal:communities-by-street", build, 60)
+    return cast(list[tuple[str, list[tuple[int, str]]]], cache.get_or_set("portal:communities-by-street", build, 60))
 
 
 def _families() -> list[tuple[str, list[tuple[int, str]]]]:
@@ -129,7 +130,9 @@ def _families() -> list[tuple[str, list[tuple[int, str]]]]:
             if group["categories"]
         ]
 
-    return cache.get_or_set(f"portal:families:{get_language()}", build, 60)
+    return cast(
+        list[tuple[str, list[tuple[int, str]]]], cache.get_or_set(f"portal:families:{get_language()}", build, 60)
+    )
 
 
 @login_required
@@ -163,36 +166,44 @@ def act(request: ActorRequest, token: str, action: str) -> HttpResponse:
     req = request_selectors.request_by_token(token)
     post = request.POST
     note = post.get("note", "")
-    common = {"actor": request.actor, "req": req, "token": token}
-    try:
+    if action == "reopen":  # rate limited like a submission; it opens a new request, followed on its own page
+        if not request.user.is_authenticated and over_anonymous_limit(request):
+            return render(request, "servicedesk/portal/limited.html", status=429)
+        reopened = perform(
+            request, lambda: lifecycle.request_reopen(note=note, actor=request.actor, req=req, token=token)
+        )
+        if (new := reopened.value) is not None:
+            messages.success(request, _("A new request %(number)s follows up the old one.") % {"number": new.number})
+            return redirect("portal:track", token=new.token)
+        return redirect("portal:track", token=token)
+
+    def record() -> None:
         if action == "confirm":
             resolved = post.get("resolved") == "yes"
-            lifecycle.request_confirm(resolved=resolved, score=post.get("score") or None, comment=note, **common)
+            lifecycle.request_confirm(
+                resolved=resolved,
+                score=post.get("score") or None,
+                comment=note,
+                actor=request.actor,
+                req=req,
+                token=token,
+            )
             if post.get("is_public") == "yes":
                 lifecycle.request_set_public(actor=request.actor, req=req, consent=True, token=token)
         elif action == "info":
-            lifecycle.request_add_info(note=note, attachments=request.FILES.getlist("attachments"), **common)
+            lifecycle.request_add_info(
+                note=note, attachments=request.FILES.getlist("attachments"), actor=request.actor, req=req, token=token
+            )
         elif action == "withdraw":
-            lifecycle.request_withdraw(note=note, **common)
-        elif action == "reopen":
-            if not request.user.is_authenticated and over_anonymous_limit(request):
-                return render(request, "servicedesk/portal/limited.html", status=429)
-            new = lifecycle.request_reopen(note=note, **common)
-            messages.success(request, _("A new request %(number)s follows up the old one.") % {"number": new.number})
-            return redirect("portal:track", token=new.token)
+            lifecycle.request_withdraw(note=note, actor=request.actor, req=req, token=token)
         elif action == "consent":
             lifecycle.request_set_public(
                 actor=request.actor, req=req, consent=post.get("is_public") == "yes", token=token
             )
         else:
             raise Http404
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Thank you, it has been recorded."))
+
+    perform(request, record, success=_("Thank you, it has been recorded."))
     return redirect("portal:track", token=token)
 
 

@@ -30,7 +30,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import (
     Case,
@@ -138,12 +138,14 @@ def _by_rating_rule(actor: Actor) -> Q:
         for child in node.children:
             if isinstance(child, Q):
                 children.append(strip(child))
-            elif child[0].startswith("request__"):
-                children.append((child[0].removeprefix("request__"), child[1]))
-            elif child == ("pk__in", []):
-                children.append(child)  # nothing
+                continue
+            pair = cast(tuple[str, Any], child)  # a Q's other children are (lookup, value) pairs
+            if pair[0].startswith("request__"):
+                children.append((pair[0].removeprefix("request__"), pair[1]))
+            elif pair == ("pk__in", []):
+                children.append(pair)  # nothing
             else:  # a rule this function does not know how to move: check through the rating
-                raise NotImplementedError(child[0])
+                raise NotImplementedError(pair[0])
         moved.children = children
         return moved
 
@@ -374,6 +376,7 @@ def build_cohort(
     roots, choices = node_choices(actor=actor)
     if not roots:
         raise OutOfScope("no node")
+    node: Region | None
     if node_id in (None, ""):
         node = roots[0]
     else:

@@ -46,6 +46,9 @@ def session_create(*, actor: Actor, community: Region | None, representative: Pe
         errors["slots"] = [_("Offer between 1 and %(max)d places.") % {"max": MAX_SLOTS}]
     if errors:
         raise ValidationError(errors)
+    # each of these is in errors when missing
+    assert community is not None and representative is not None and slots is not None
+    assert starts_at is not None and ends_at is not None
     with transaction.atomic():
         session = ReceptionSession.objects.create(
             community=community, representative=representative, starts_at=starts_at, ends_at=ends_at,

@@ -3,9 +3,10 @@ residents see upcoming receptions and book a place (with or without an account).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
-from dangjian.core.views import add_service_errors
+from dangjian.core.views import perform, submit
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import reception_services, request_selectors
@@ -36,16 +37,12 @@ def receptions(request: ActorRequest) -> HttpResponse:
             Person.objects.filter(member__isnull=False, member__status="normal"), request.actor, VIEW
         ).order_by("name_pinyin")[:500]
         form = ReceptionForm(request.POST or None, communities=communities, representatives=representatives)
-        if request.method == "POST" and form.is_valid():
-            try:
-                session = reception_services.session_create(actor=request.actor, **form.cleaned_data)
-            except ValidationError as exc:
-                add_service_errors(form, exc)
-            except PermissionDenied:
-                raise Http404 from None
-            else:
-                messages.success(request, _("The reception is scheduled; residents can book it now."))
-                return redirect("servicedesk:reception", pk=session.pk)
+        scheduled = submit(
+            request, form, lambda data: reception_services.session_create(actor=request.actor, **data),
+            success=_("The reception is scheduled; residents can book it now."),
+        )  # fmt: skip
+        if scheduled.value is not None:
+            return redirect("servicedesk:reception", pk=scheduled.value.pk)
     elif request.method == "POST":
         raise Http404
     context = {"rows": request_selectors.receptions_for(actor=request.actor), "form": form}
@@ -67,15 +64,13 @@ def reception(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 def reception_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     session = request_selectors.reception_for(actor=request.actor, pk=pk)
-    try:
-        reception_services.session_cancel(actor=request.actor, session=session, reason=request.POST.get("reason", ""))  # fmt: skip
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("The reception is cancelled."))
+    perform(
+        request,
+        lambda: reception_services.session_cancel(
+            actor=request.actor, session=session, reason=request.POST.get("reason", "")
+        ),
+        success=_("The reception is cancelled."),
+    )
     return redirect("servicedesk:reception", pk=pk)
 
 
@@ -84,18 +79,15 @@ def booking_raise(request: ActorRequest, pk: int, booking_pk: int) -> HttpRespon
     session = request_selectors.reception_for(actor=request.actor, pk=pk)
     booking = get_object_or_404(ReceptionBooking, pk=booking_pk, session=session)
     category = ServiceCategory.objects.filter(pk=parse_id(request.POST.get("category")) or 0, is_active=True).first()
-    try:
-        req = reception_services.booking_raise(
+    raised = perform(
+        request,
+        lambda: reception_services.booking_raise(
             actor=request.actor, booking=booking, category=category,
             description=request.POST.get("description", "").strip(),
-        )  # fmt: skip
-    except PermissionDenied:
-        raise Http404 from None
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return redirect("servicedesk:reception", pk=pk)
-    messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
+        ),
+    )  # fmt: skip
+    if raised.value is not None:
+        messages.success(request, _("Request %(number)s recorded.") % {"number": raised.value.number})
     return redirect("servicedesk:reception", pk=pk)
 
 
@@ -105,13 +97,13 @@ def _public_page(
     """Upcoming receptions with a booking form each (ids prefixed by the reception, so that the
     labels of one form never point at another's fields); a refused booking keeps what was typed."""
     anonymous = not (request.user.is_authenticated and request.actor.scope.person_id)
-    rows = request_selectors.upcoming_receptions()
+    rows: list[Any] = request_selectors.upcoming_receptions()  # each row gets its booking form below
     if bound is not None and not any(row.pk == bound_pk and row.left for row in rows):
         # Its reception filled, started or was cancelled meanwhile: the form is not shown again,
         # so its errors go to the messages.
         for field, errors in bound.errors.items():
             for error in errors:
-                messages.error(request, error if field == "__all__" else f"{bound.fields[field].label}：{error}")
+                messages.error(request, str(error) if field == "__all__" else f"{bound.fields[field].label}：{error}")
     for row in rows:
         prefix = f"r{row.pk}-%s"
         row.form = (
@@ -139,14 +131,11 @@ def book(request: ActorRequest, pk: int) -> HttpResponse:
     form = BookingForm(request.POST, anonymous=anonymous, auto_id=f"r{pk}-%s")
     if anonymous and over_anonymous_limit(request):
         return render(request, "servicedesk/portal/limited.html", status=429)
-    if form.is_valid():
-        try:
-            reception_services.booking_create(actor=request.actor, session=session, **form.cleaned_data)
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("Your place is booked. Please come on time; bring any papers that help."))
-            return redirect("portal:receptions")
+    if submit(
+        request, form, lambda data: reception_services.booking_create(actor=request.actor, session=session, **data),
+        success=_("Your place is booked. Please come on time; bring any papers that help."),
+    ):  # fmt: skip
+        return redirect("portal:receptions")
     # The form comes back with what was typed and its errors (or, if its reception is gone, the
     # errors come as messages).
     return _public_page(request, bound=form, bound_pk=pk, status=400)
@@ -155,11 +144,8 @@ def book(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(ReceptionBooking, pk=pk, person_id=request.actor.scope.person_id or -1)
-    try:
-        reception_services.booking_cancel(actor=request.actor, booking=booking)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        messages.success(request, _("Your booking is cancelled."))
+    perform(
+        request, lambda: reception_services.booking_cancel(actor=request.actor, booking=booking),
+        success=_("Your booking is cancelled."),
+    )  # fmt: skip
     return redirect("portal:receptions")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.core.paginator import Page
 from django.db.models import Count, F, Q, QuerySet, Value, prefetch_related_objects
@@ -30,6 +30,19 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise, WithAnnotations
+
+
+class _Labelled(TypedDict):  # what steps adds to each RequestStep
+    label: StrOrPromise
+
+
+class _Places(TypedDict):  # what upcoming_receptions adds to each ReceptionSession
+    booked: int  # annotated by the query
+    left: int
+
 
 QUEUE_VIEWS = ("open", "mine", "overdue", "due_soon", "new", "handled", "finished", "all")
 ACTIVE_STATES = tuple(s for s in OPEN_STATES if s != RequestState.SUSPENDED)
@@ -117,7 +130,7 @@ def queue_page(*, actor: Actor, filters: QueueFilters, number: Any, per_page: in
     else:
         paginator = PrimaryKeyPaginator(qs.order_by("resolution_due_at", "id"), per_page)
     page = paginator.get_page(number)
-    prefetch_related_objects(page.object_list, "assignee_person")
+    prefetch_related_objects(list(page.object_list), "assignee_person")  # on the rows the queryset now caches
     return page
 
 
@@ -174,14 +187,14 @@ def request_by_token(token: str) -> ServiceRequest:
     return req
 
 
-def steps(req: ServiceRequest, *, public_only: bool) -> list[RequestStep]:
+def steps(req: ServiceRequest, *, public_only: bool) -> list[WithAnnotations[RequestStep, _Labelled]]:
     """The history of a request, each step with its ``label`` in the reader's language."""
     from dangjian.servicedesk.lifecycle import ACTION_LABELS
 
     qs = req.steps.select_related("actor").order_by("at", "id")
     if public_only:
         qs = qs.filter(is_public=True)
-    rows = list(qs)
+    rows = cast("list[WithAnnotations[RequestStep, _Labelled]]", list(qs))
     for step in rows:
         step.label = ACTION_LABELS.get(step.action, step.action)
     return rows
@@ -248,14 +261,19 @@ def callbacks_due_count(*, actor: Actor) -> int:
     return _callbacks_for(actor).count()
 
 
-def upcoming_receptions(*, now: dt.datetime | None = None, limit: int = 30) -> list[ReceptionSession]:
+def upcoming_receptions(
+    *, now: dt.datetime | None = None, limit: int = 30
+) -> list[WithAnnotations[ReceptionSession, _Places]]:
     """Receptions residents may book: public notices (who, when, where, places left)."""
     now = now or timezone.now()
-    rows = list(
-        ReceptionSession.objects.filter(cancelled_at__isnull=True, starts_at__gt=now)
-        .select_related("community", "representative")
-        .annotate(booked=Count("bookings", filter=Q(bookings__cancelled_at__isnull=True)))
-        .order_by("starts_at")[:limit]
+    rows = cast(
+        "list[WithAnnotations[ReceptionSession, _Places]]",
+        list(
+            ReceptionSession.objects.filter(cancelled_at__isnull=True, starts_at__gt=now)
+            .select_related("community", "representative")
+            .annotate(booked=Count("bookings", filter=Q(bookings__cancelled_at__isnull=True)))
+            .order_by("starts_at")[:limit]
+        ),
     )
     for session in rows:
         session.left = max(0, session.slots - session.booked)

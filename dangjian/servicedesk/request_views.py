@@ -19,14 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
-from dangjian.core.views import add_service_errors
+from dangjian.core.views import perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
 from dangjian.people.models import Person
 from dangjian.servicedesk import dispatch, lifecycle, request_selectors
 from dangjian.servicedesk.forms import DeskForm
-from dangjian.servicedesk.models import Classification, RequestAttachment, RequestState, ServiceCategory
+from dangjian.servicedesk.models import Classification, RequestAttachment, RequestState, ServiceCategory, ServiceRequest
 
 
 def staff_only(request: ActorRequest) -> None:
@@ -47,7 +47,7 @@ def queue(request: ActorRequest) -> HttpResponse:
         view=request.GET.get("view", "open"), category=category, region=region, q=request.GET.get("q", "")[:50]
     )
     page = request_selectors.queue_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
-    query = urlencode({k: v for k, v in request.GET.items() if k != "page" and v})
+    query = urlencode({k: str(v) for k, v in request.GET.items() if k != "page" and v})
     context = {
         "page": page,
         "filters": filters,
@@ -93,24 +93,25 @@ def desk(request: ActorRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["person"]:
             chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=data["person"]).first()
-        try:
-            with transaction.atomic():  # a new requester is kept only with their request
-                requester = chosen or _new_person(request, data)
-                req = lifecycle.request_submit(
-                    actor=request.actor,
-                    channel=data["channel"],
-                    category=data["category"],
-                    description=data["description"],
-                    region=data["region"] or None,
-                    requester=requester,
-                    phone=data["phone"] if requester is None else "",
-                )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
+        recorded = perform(request, lambda: _desk_submit(request, data, chosen), form=form)
+        if (req := recorded.value) is not None:
             messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
             return redirect("servicedesk:request", pk=req.pk)
     return render(request, "servicedesk/requests/desk.html", {"form": form, "chosen": chosen})
+
+
+def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None) -> ServiceRequest:
+    with transaction.atomic():  # a new requester is kept only with their request
+        requester = chosen or _new_person(request, data)
+        return lifecycle.request_submit(
+            actor=request.actor,
+            channel=data["channel"],
+            category=data["category"],
+            description=data["description"],
+            region=data["region"] or None,
+            requester=requester,
+            phone=data["phone"] if requester is None else "",
+        )
 
 
 def _new_person(request: ActorRequest, data: dict[str, Any]) -> Person | None:
@@ -178,6 +179,8 @@ def act(request: ActorRequest, pk: int, action: str) -> HttpResponse:
     note = post.get("note", "")
     version = parse_id(post.get("version"))
     common = {"actor": request.actor, "req": req}
+    # Not through perform: a refusal is a message, not a 404, while the user may still change
+    # the request (or for a callback), and the redirect depends on whether they still see it.
     try:
         result = _perform(action, post, note, version, common, request)
     except PermissionDenied:
@@ -219,7 +222,7 @@ def _perform(
         return lc.request_escalate(note=note, **common)
     if action == "transfer":
         region_id = post.get("region", "")
-        region = Region.objects.filter(pk=parse_id(region_id)).first() if parse_id(region_id) is not None else None
+        region = Region.objects.filter(pk=pk).first() if (pk := parse_id(region_id)) is not None else None
         return lc.request_transfer(region=region, note=note, **common)
     if action == "handle":
         return lc.request_handle(result=post.get("result", ""), **common)

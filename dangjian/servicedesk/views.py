@@ -1,7 +1,6 @@
 """Service catalogue and business calendar pages (configuration by street and district admins)."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -13,7 +12,7 @@ from dangjian.accounts.roles import CONFIGURE
 from dangjian.core.actors import ActorRequest
 from dangjian.core.models import CalendarDay
 from dangjian.core.validators import parse_id
-from dangjian.core.views import add_service_errors
+from dangjian.core.views import perform, submit
 from dangjian.servicedesk import selectors, services
 from dangjian.servicedesk.forms import CalendarDayForm, CategoryForm
 from dangjian.servicedesk.models import ServiceCategory
@@ -40,23 +39,17 @@ def category_edit(request: ActorRequest, pk: int | None = None) -> HttpResponse:
         initial = {f: getattr(category, f) for f in services.FIELDS}
         initial.update({"skills": list(category.skills.all()), "version": category.version})
     form = CategoryForm(request.POST or None, initial=initial, editing=category is not None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            if category is None:
-                category = services.category_create(actor=request.actor, data=data)
-            else:
-                services.category_update(
-                    actor=request.actor, category=category, data=data,
-                    expected_version=data.get("version") or 0,
-                )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The service “%(name)s” has been saved.") % {"name": category.name})
-            return redirect("servicedesk:catalogue")
+    saved = submit(
+        request, form,
+        lambda data: services.category_create(actor=request.actor, data=data)
+        if category is None
+        else services.category_update(
+            actor=request.actor, category=category, data=data, expected_version=data.get("version") or 0
+        ),
+    )  # fmt: skip
+    if saved.value is not None:
+        messages.success(request, _("The service “%(name)s” has been saved.") % {"name": saved.value.name})
+        return redirect("servicedesk:catalogue")
     return render(request, "servicedesk/category_form.html", {"form": form, "category": category})
 
 
@@ -68,17 +61,16 @@ def business_calendar(request: ActorRequest) -> HttpResponse:
     year = parse_id(year_text) or 0  # a whole number; the range is checked next
     year = year if 2000 <= year <= 2100 else timezone.localdate().year
     form = CalendarDayForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = services.calendar_set_day(
-                actor=request.actor, day=form.cleaned_data["day"], is_workday=form.cleaned_data["is_workday"],
-                note=form.cleaned_data["note"],
-            )  # fmt: skip
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("%(day)s has been recorded.") % {"day": entry.day.isoformat()})
-            return redirect(f"{request.path}?year={entry.day.year}")
+    recorded = submit(
+        request, form,
+        lambda data: services.calendar_set_day(
+            actor=request.actor, day=data["day"], is_workday=data["is_workday"], note=data["note"]
+        ),
+    )  # fmt: skip
+    if recorded.value is not None:
+        day = recorded.value.day
+        messages.success(request, _("%(day)s has been recorded.") % {"day": day.isoformat()})
+        return redirect(f"{request.path}?year={day.year}")
     context = {"form": form, "overview": selectors.calendar_overview(year=year), "years": [year - 1, year, year + 1]}
     return render(request, "servicedesk/calendar.html", context)
 
@@ -87,6 +79,8 @@ def business_calendar(request: ActorRequest) -> HttpResponse:
 def calendar_clear(request: ActorRequest, pk: int) -> HttpResponse:
     _require_configure(request)
     entry = get_object_or_404(CalendarDay, pk=pk)
-    services.calendar_clear_day(actor=request.actor, entry=entry)
-    messages.success(request, _("The correction has been removed."))
+    perform(
+        request, lambda: services.calendar_clear_day(actor=request.actor, entry=entry),
+        success=_("The correction has been removed."),
+    )  # fmt: skip
     return redirect(f"{reverse('servicedesk:calendar')}?year={entry.day.year}")

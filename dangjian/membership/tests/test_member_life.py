@@ -565,6 +565,11 @@ def test_the_care_page_of_a_member(world, client):
     response = client.post(url, {"action": "end", "case": case.pk, "reason": "出院"})
     assert response.status_code == 302
     assert CareCase.objects.get(pk=case.pk).ended_on == timezone.localdate()
+    # Ending it again (a second tab, a double click) is refused with a message, not a 500.
+    again = client.post(url, {"action": "end", "case": case.pk, "reason": "出院"}, follow=True)
+    assert again.status_code == 200
+    assert [m.level_tag for m in again.context["messages"]][-1] == "error"
+    assert CareCase.objects.get(pk=case.pk).ended_on == timezone.localdate()
     assert client.post(url, {"action": "dance"}).status_code == 404
     assert client.post(url, {"action": "end", "case": 999999}).status_code == 404
 
