@@ -44,7 +44,7 @@ def build_roster(committee, rows: int, seed: int = 7) -> bytes:
     from openpyxl import Workbook
 
     from dangjian.core.validators import id_check_digit
-    from dangjian.membership.importing import TEMPLATE_COLUMNS
+    from dangjian.membership.importing.members import TEMPLATE_COLUMNS
     from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel
 
     rng = random.Random(seed)
@@ -90,7 +90,7 @@ def bench_import() -> None:
     from django.db import connection
 
     from dangjian.core.models import Event
-    from dangjian.membership.importing import apply_import, plan_import
+    from dangjian.membership.importing.members import apply_import, plan_import
     from dangjian.membership.models import Placement
     from dangjian.orgs.models import Organization, OrgKind
     from dangjian.people.models import Member, Person
@@ -132,9 +132,9 @@ def bench_import() -> None:
 
 
 def bench_dues() -> None:
-    from dangjian.membership import dues
-    from dangjian.membership.dues_exports import write_bill
-    from dangjian.membership.dues_selectors import bill_values
+    from dangjian.membership.dues import rules as dues
+    from dangjian.membership.dues.exports import write_bill
+    from dangjian.membership.dues.selectors import bill_values
 
     user = _district_user()
     month = dues.add_months(dues.month_start(dt.date.today()), -1)
@@ -164,7 +164,7 @@ def bench_dues() -> None:
 
 
 def bench_arrears() -> None:
-    from dangjian.membership.dues_selectors import arrears
+    from dangjian.membership.dues.selectors import arrears
 
     user = _district_user()
     for attempt in range(2):

@@ -87,8 +87,8 @@ def test_seeded_membership_is_consistent():
     """The membership seed at tiny scale: the workbench's arrears count (one SQL query) agrees
     with the arrears list (computed member by member); every member in good standing has one
     open placement; the development rules run on every candidate."""
-    from dangjian.membership import development_selectors
-    from dangjian.membership.dues_selectors import arrears, arrears_alert_count
+    from dangjian.membership.development import selectors as development_selectors
+    from dangjian.membership.dues.selectors import arrears, arrears_alert_count
     from dangjian.membership.models import Candidate, Placement
 
     _seed(11)

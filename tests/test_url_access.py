@@ -40,7 +40,7 @@ def _import_check(world):
 def _payment(world):
     import datetime as dt
 
-    from dangjian.membership.dues_services import dues_assess, dues_record_payment
+    from dangjian.membership.dues.services import dues_assess, dues_record_payment
     from dangjian.membership.models import DuesPayment
 
     member = world.zhao.member
@@ -54,7 +54,7 @@ def _payment(world):
 
 def _transfer(world):
     """赵六 (branch A1) on his way to branch B1: approved, the letter issued."""
-    from dangjian.membership import transfer_services as ts
+    from dangjian.membership.transfers import services as ts
 
     transfer = ts.transfer_apply(
         actor=as_actor(world.users.admin), member=world.zhao.member, to_organization=world.branch_b1, reason="搬家"
@@ -67,7 +67,7 @@ def _candidate(world):
     """张三 applied to branch A1 a year ago."""
     import datetime as dt
 
-    from dangjian.membership.development_services import candidate_start
+    from dangjian.membership.development.services import candidate_start
 
     return candidate_start(
         actor=as_actor(world.users.admin),
@@ -82,7 +82,7 @@ def _step_with_attachment(world):
 
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from dangjian.membership.development_services import step_record
+    from dangjian.membership.development.services import step_record
 
     return step_record(
         actor=as_actor(world.users.admin), candidate=_candidate(world), code="talk",
@@ -94,7 +94,7 @@ def _step_with_attachment(world):
 def _mobile(world):
     import datetime as dt
 
-    from dangjian.membership.mobile_services import mobile_register
+    from dangjian.membership.mobile.services import mobile_register
 
     return mobile_register(
         actor=as_actor(world.users.admin), person=world.zhao, organization=world.branch_a1,

@@ -31,8 +31,8 @@ from dangjian.api.models import ApiKey
 from dangjian.core.access import CREATE, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
-from dangjian.servicedesk.lifecycle import is_staff_for, request_submit
 from dangjian.servicedesk.models import OPEN_STATES, Channel, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.requests.lifecycle import is_staff_for, request_submit
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-28T00:00:00+08:00"  # when the shape of this API last changed

@@ -36,9 +36,9 @@ from dangjian.core.actors import Actor, ActorRequest, client_ip
 from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
-from dangjian.servicedesk import lifecycle
-from dangjian.servicedesk.dispatch import ASSIGNEE_FIELD, resolve_assignee
 from dangjian.servicedesk.models import OPEN_STATES, Channel, RequestState, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.requests import lifecycle
+from dangjian.servicedesk.requests.dispatch import ASSIGNEE_FIELD, resolve_assignee
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200

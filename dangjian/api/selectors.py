@@ -8,8 +8,8 @@ from django.db.models import QuerySet
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.orgs.models import Region, RegionLevel
-from dangjian.servicedesk import request_selectors
 from dangjian.servicedesk.models import ServiceCategory, ServiceRequest
+from dangjian.servicedesk.requests import selectors as request_selectors
 
 
 def public_board() -> QuerySet[ServiceRequest]:

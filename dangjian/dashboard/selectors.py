@@ -8,9 +8,12 @@ from django.utils import timezone
 from dangjian.core.access import VIEW
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
-from dangjian.membership import care_selectors, development_selectors, dues_selectors, transfer_selectors
+from dangjian.membership.care import selectors as care_selectors
+from dangjian.membership.development import selectors as development_selectors
+from dangjian.membership.dues import selectors as dues_selectors
+from dangjian.membership.transfers import selectors as transfer_selectors
 from dangjian.people import selectors as people_selectors
-from dangjian.servicedesk import request_selectors
+from dangjian.servicedesk.requests import selectors as request_selectors
 
 
 def workbench_figures(*, actor: Actor) -> dict[str, Any]:

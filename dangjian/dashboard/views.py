@@ -15,7 +15,7 @@ from dangjian.core.views import is_htmx
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.people import selectors as people_selectors
-from dangjian.servicedesk import request_selectors
+from dangjian.servicedesk.requests import selectors as request_selectors
 
 
 @require_GET

@@ -11,9 +11,9 @@ from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.forms import choosing, style_fields
 from dangjian.core.validators import validate_id_number
-from dangjian.membership import dues
+from dangjian.membership.dues import rules as dues
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
-from dangjian.membership.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
+from dangjian.membership.roster.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage, Person
 from dangjian.people.selectors import person_tags

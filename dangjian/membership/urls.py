@@ -1,17 +1,24 @@
 from django.urls import path
 
-from dangjian.membership import care_views, development_views, dues_views, transfer_views, views
+from dangjian.membership.appraisal import views as appraisal_views
+from dangjian.membership.care import views as care_views
+from dangjian.membership.development import views as development_views
+from dangjian.membership.dues import views as dues_views
+from dangjian.membership.importing import views as importing_views
+from dangjian.membership.mobile import views as mobile_views
+from dangjian.membership.roster import views as roster_views
+from dangjian.membership.transfers import views as transfer_views
 
 app_name = "membership"
 urlpatterns = [
-    path("", views.member_list, name="list"),
-    path("composition/", views.composition, name="composition"),
-    path("new/", views.member_new, name="create"),
-    path("export/", views.member_export, name="export"),
-    path("import/", views.import_upload, name="import"),
-    path("import/template.xlsx", views.import_template, name="import_template"),
-    path("import/<int:pk>/", views.import_job, name="import_job"),
-    path("import/<int:pk>/confirm/", views.import_confirm, name="import_confirm"),
+    path("", roster_views.member_list, name="list"),
+    path("composition/", roster_views.composition, name="composition"),
+    path("new/", roster_views.member_new, name="create"),
+    path("export/", roster_views.member_export, name="export"),
+    path("import/", importing_views.import_upload, name="import"),
+    path("import/template.xlsx", importing_views.import_template, name="import_template"),
+    path("import/<int:pk>/", importing_views.import_job, name="import_job"),
+    path("import/<int:pk>/confirm/", importing_views.import_confirm, name="import_confirm"),
     path("dues/", dues_views.dues_bill, name="dues_bill"),
     path("dues/arrears/", dues_views.dues_arrears, name="dues_arrears"),
     path("dues/export/", dues_views.dues_export, name="dues_export"),
@@ -29,13 +36,13 @@ urlpatterns = [
     path("development/<int:pk>/", development_views.candidate_detail, name="candidate"),
     path("development/<int:pk>/stop/", development_views.candidate_stop, name="candidate_stop"),
     path("development/steps/<int:pk>/attachment/", development_views.step_attachment, name="step_attachment"),
-    path("mobile/", care_views.mobile_list, name="mobile"),
-    path("mobile/<int:pk>/end/", care_views.mobile_end, name="mobile_end"),
-    path("reports/", care_views.reports, name="reports"),
+    path("mobile/", mobile_views.mobile_list, name="mobile"),
+    path("mobile/<int:pk>/end/", mobile_views.mobile_end, name="mobile_end"),
+    path("reports/", mobile_views.reports, name="reports"),
     path("care/", care_views.care, name="care"),
-    path("appraisal/", care_views.appraisal, name="appraisal"),
+    path("appraisal/", appraisal_views.appraisal, name="appraisal"),
     path("<int:pk>/care/", care_views.member_care, name="member_care"),
-    path("<int:pk>/", views.member_detail, name="detail"),
-    path("<int:pk>/edit/", views.member_edit, name="edit"),
-    path("<int:pk>/status/", views.member_status, name="status"),
+    path("<int:pk>/", roster_views.member_detail, name="detail"),
+    path("<int:pk>/edit/", roster_views.member_edit, name="edit"),
+    path("<int:pk>/status/", roster_views.member_status, name="status"),
 ]

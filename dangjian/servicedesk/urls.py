@@ -1,6 +1,8 @@
 from django.urls import include, path
 
-from dangjian.servicedesk import reception_views, request_views, views
+from dangjian.servicedesk.catalogue import views
+from dangjian.servicedesk.receptions import views as reception_views
+from dangjian.servicedesk.requests import views as request_views
 
 app_name = "servicedesk"
 urlpatterns = [
@@ -20,5 +22,5 @@ urlpatterns = [
     path("catalogue/<int:pk>/", views.category_edit, name="category_edit"),
     path("calendar/", views.business_calendar, name="calendar"),
     path("calendar/<int:pk>/clear/", views.calendar_clear, name="calendar_clear"),
-    path("rates/", include("dangjian.servicedesk.rates_urls")),
+    path("rates/", include("dangjian.servicedesk.rates.urls")),
 ]

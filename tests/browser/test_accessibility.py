@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import ServiceCategory
-from dangjian.servicedesk.reception_services import booking_create, session_create
+from dangjian.servicedesk.receptions.services import booking_create, session_create
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

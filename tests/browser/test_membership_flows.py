@@ -14,7 +14,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from dangjian.membership import dues
+from dangjian.membership.dues import rules as dues
 from tests.browser.conftest import ARTIFACTS
 from tests.factories import as_actor, make_id_number
 
@@ -240,7 +240,7 @@ def test_letter_reads_well_when_details_are_missing(world, page_for, tmp_path):
     import shutil
     import subprocess
 
-    from dangjian.membership import transfer_services
+    from dangjian.membership.transfers import services as transfer_services
 
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:

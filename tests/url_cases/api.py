@@ -16,8 +16,8 @@ IN_B = ("admin", "outsider")
 
 
 def _submit(world, *, in_b: bool = False):
-    from dangjian.servicedesk.lifecycle import request_submit
     from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests.lifecycle import request_submit
 
     return request_submit(
         actor=as_actor(world.users.outsider if in_b else world.users.staff), channel="desk",

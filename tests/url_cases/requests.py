@@ -12,8 +12,8 @@ CREATORS = ("admin", "secretary", "staff", "outsider")
 
 
 def _request(world):
-    from dangjian.servicedesk import lifecycle
     from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests import lifecycle
 
     return lifecycle.request_submit(
         actor=as_actor(world.users.staff),
@@ -38,8 +38,8 @@ def _attachment(world):
 
 def _own_request(world):
     """A request of the resident 钱七 (world.users.resident), submitted on the resident pages."""
-    from dangjian.servicedesk import lifecycle
     from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests import lifecycle
 
     return lifecycle.request_submit(
         actor=as_actor(world.users.resident),
@@ -121,7 +121,7 @@ def _reception(world, booked=False):
 
     from django.utils import timezone
 
-    from dangjian.servicedesk import reception_services
+    from dangjian.servicedesk.receptions import services as reception_services
 
     start = timezone.now() + dt.timedelta(days=3)
     session = reception_services.session_create(

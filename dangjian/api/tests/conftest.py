@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth.models import AnonymousUser
 
 from dangjian.api.keys import api_key_create
-from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import ServiceCategory
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 

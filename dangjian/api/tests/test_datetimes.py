@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from dangjian.api.common import w3c
 from dangjian.api.tests.conftest import submit
-from dangjian.servicedesk import lifecycle
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

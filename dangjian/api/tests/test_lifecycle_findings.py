@@ -7,8 +7,8 @@ import pytest
 
 from dangjian.api.tests.conftest import submit
 from dangjian.core.conf import config
-from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import RequestState
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

@@ -359,8 +359,8 @@ def test_seeing_is_not_acting_and_out_of_scope_is_404(world, client):
 
 
 def lifecycle_own_request(world):
-    from dangjian.servicedesk import lifecycle
     from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests import lifecycle
 
     return lifecycle.request_submit(
         actor=as_actor(world.users.resident), channel="web", category=ServiceCategory.objects.get(code="home-services"),

@@ -15,8 +15,8 @@ from dangjian.core.events import record_event
 from dangjian.core.jobs import job_actor
 from dangjian.core.models import Event, EventAction, Job
 from dangjian.people.models import Person
-from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import ServiceCategory
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@
 import pytest
 
 from dangjian.core.conf import FIELDS, Config, config, described, override
-from dangjian.servicedesk import rates
+from dangjian.servicedesk.rates import rules as rates
 
 
 def test_defaults_and_overrides_are_read_when_used(settings):

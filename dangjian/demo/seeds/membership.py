@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from dangjian.core.calendar import add_years
 from dangjian.demo.seeding import SeedContext, fast_insert
-from dangjian.membership import dues
+from dangjian.membership.dues import rules as dues
 from dangjian.membership.models import (
     DuesAssessment,
     DuesKind,
@@ -146,7 +146,7 @@ def _pay(rng, member, months, monthly_by_year, sequences, codes, payments, today
 def seed_pipeline(ctx: SeedContext) -> None:
     """People at every stage of development (some with late steps or short notices, so that the
     warnings have something to say), and transfers in flight in each state."""
-    from dangjian.membership import development
+    from dangjian.membership.development import rules as development
     from dangjian.membership.models import (
         Candidate,
         CandidateStatus,

@@ -21,10 +21,10 @@ from django.utils.translation import gettext as _
 from dangjian.core import calendar
 from dangjian.core.conf import override
 from dangjian.core.models import Event, EventAction
-from dangjian.membership import development
-from dangjian.membership import development_selectors as dsel
-from dangjian.membership import development_services as ds
-from dangjian.membership.development import STEP_BY_CODE, STEPS, StepRecord, Warning
+from dangjian.membership.development import rules as development
+from dangjian.membership.development import selectors as dsel
+from dangjian.membership.development import services as ds
+from dangjian.membership.development.rules import STEP_BY_CODE, STEPS, StepRecord, Warning
 from dangjian.membership.models import Candidate, CandidateStatus, DevelopmentStep, Placement, PlacementReason
 from dangjian.people.models import Member, MembershipStatus, MemberStage
 from tests.factories import as_actor, make_id_number, make_person

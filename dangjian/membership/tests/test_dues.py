@@ -17,17 +17,17 @@ from django.utils import timezone
 
 from dangjian.core.conf import override
 from dangjian.core.models import Event, EventAction
-from dangjian.membership import dues
-from dangjian.membership.dues_selectors import (
+from dangjian.membership.dues import rules as dues
+from dangjian.membership.dues.selectors import (
     arrears,
     arrears_alert_count,
     bill_by_organization,
     bill_rows,
     bill_totals,
 )
-from dangjian.membership.dues_services import dues_assess, dues_record_payment, dues_void_payment
+from dangjian.membership.dues.services import dues_assess, dues_record_payment, dues_void_payment
 from dangjian.membership.models import DuesAssessment, DuesKind, DuesPayment, PaymentMethod, Placement
-from dangjian.membership.services import member_change_status, member_move
+from dangjian.membership.roster.services import member_change_status, member_move
 from dangjian.people.models import Member, MemberCategory, MembershipStatus
 from tests.factories import as_actor, make_member, make_person
 

@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 
 from dangjian.core import crypto
 from dangjian.core.models import Event, EventAction, Job, JobStatus
-from dangjian.membership import imports
-from dangjian.membership.importing import TEMPLATE_COLUMNS
+from dangjian.membership.importing import jobs as imports
+from dangjian.membership.importing.members import TEMPLATE_COLUMNS
 from dangjian.people.models import Member, Person
 from dangjian.people.services import ID_PURPOSE
 from tests.factories import as_actor, make_id_number
@@ -217,7 +217,7 @@ def test_another_user_cannot_see_or_confirm_the_check(world, client):
 
 @pytest.mark.django_db
 def test_an_export_job_is_not_shown_as_an_import(world, client):
-    from dangjian.membership.exports import roster_export_start
+    from dangjian.membership.roster.exports import roster_export_start
 
     job = roster_export_start(actor=as_actor(world.users.secretary), query="")
     client.force_login(world.users.secretary)

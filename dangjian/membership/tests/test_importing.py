@@ -17,8 +17,8 @@ from openpyxl import Workbook, load_workbook
 from dangjian.core import crypto
 from dangjian.core.models import Event, EventAction
 from dangjian.core.validators import id_check_digit
-from dangjian.membership import importing
-from dangjian.membership.importing import TEMPLATE_COLUMNS, apply_import, plan_import, template_xlsx
+from dangjian.membership.importing import members as importing
+from dangjian.membership.importing.members import TEMPLATE_COLUMNS, apply_import, plan_import, template_xlsx
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.people.models import Member, MemberCategory, MemberStage, Person
 from dangjian.people.services import ID_PURPOSE

@@ -15,7 +15,10 @@ from django.utils.translation import gettext as _
 
 from dangjian.core.calendar import add_years
 from dangjian.core.models import Event, EventAction
-from dangjian.membership import care_selectors, care_services, mobile_services
+from dangjian.membership.appraisal import services as appraisal_services
+from dangjian.membership.care import selectors as care_selectors
+from dangjian.membership.care import services as care_services
+from dangjian.membership.mobile import services as mobile_services
 from dangjian.membership.models import (
     Appraisal,
     CareCase,
@@ -530,7 +533,7 @@ def test_members_never_visited_come_first(world):
         description="",
         registered_on=D(2025, 1, 1),
     )
-    assert [m.person.name for m in care_selectors.care_register(actor=as_actor(world.users.secretary))] == [
+    assert [m.person.name for m in care_selectors.care_cases(actor=as_actor(world.users.secretary))] == [
         "老甲",
         "老乙",
     ]
@@ -626,7 +629,7 @@ def branch(world) -> list[Member]:
 def appraise(world, member, grade="", *, actor=None, confirm_excess=False, **data) -> Appraisal:
     payload = {"grade": grade, "votes_excellent": 3, "votes_qualified": 2, "votes_basic": 1, "votes_unqualified": 0,
                "self_assessment": "认真履行党员义务", **data}  # fmt: skip
-    return care_services.appraisal_save(
+    return appraisal_services.appraisal_save(
         actor=as_actor(actor or world.users.branch),
         member=member,
         year=YEAR,
@@ -636,7 +639,7 @@ def appraise(world, member, grade="", *, actor=None, confirm_excess=False, **dat
 
 
 def test_at_most_a_third_excellent_unless_the_branch_confirms_with_a_note(world, branch):
-    assert care_services.excellent_limit(6) == 2
+    assert appraisal_services.excellent_limit(6) == 2
     appraise(world, branch[0], Grade.EXCELLENT)
     appraise(world, branch[1], Grade.EXCELLENT)
     with pytest.raises(ValidationError) as exc:
@@ -665,7 +668,7 @@ def test_the_limit_counts_the_branch_only_and_the_year_only(world, branch):
     sun = Member.objects.get(person=world.sun)  # B1 has one member: limit 0, A1's excellents do not count
     with pytest.raises(ValidationError):
         appraise(world, sun, Grade.EXCELLENT, actor=as_actor(world.users.outsider))
-    care_services.appraisal_save(
+    appraisal_services.appraisal_save(
         actor=as_actor(world.users.branch), member=branch[2], year=YEAR - 1, data={"grade": Grade.EXCELLENT}
     )  # another year: within its own limit
 
@@ -682,7 +685,7 @@ def test_unqualified_needs_the_reasons_and_votes_cannot_be_negative(world, branc
         appraise(world, branch[1], "splendid")
     assert "grade" in exc.value.message_dict
     with pytest.raises(ValidationError) as exc:
-        care_services.appraisal_save(
+        appraisal_services.appraisal_save(
             actor=as_actor(world.users.branch), member=branch[1], year=timezone.localdate().year + 1, data={}
         )
     assert "year" in exc.value.message_dict

@@ -18,7 +18,7 @@ from dangjian.core.models import Event, EventAction
 from dangjian.core.validators import id_check_digit
 from dangjian.core.versioning import StaleEdit
 from dangjian.membership.models import Placement, PlacementReason, StatusChange
-from dangjian.membership.selectors import (
+from dangjian.membership.roster.selectors import (
     MEMBER_AGE_BANDS,
     PARTY_AGE_BANDS,
     MemberFilters,
@@ -27,7 +27,7 @@ from dangjian.membership.selectors import (
     member_list,
     visible_member_ids,
 )
-from dangjian.membership.services import member_change_status, member_create, member_move, member_update
+from dangjian.membership.roster.services import member_change_status, member_create, member_move, member_update
 from dangjian.people.models import (
     Education,
     Gender,

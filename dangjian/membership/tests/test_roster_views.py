@@ -18,9 +18,9 @@ from openpyxl import load_workbook
 from dangjian.core import crypto
 from dangjian.core.models import Event, EventAction, Job, JobStatus
 from dangjian.core.validators import id_check_digit
-from dangjian.membership.importing import TEMPLATE_COLUMNS
+from dangjian.membership.importing.members import TEMPLATE_COLUMNS
 from dangjian.membership.models import StatusChange
-from dangjian.membership.services import member_create, member_move, member_update
+from dangjian.membership.roster.services import member_create, member_move, member_update
 from dangjian.people.models import Education, Member, MemberCategory, MembershipStatus
 from tests.factories import as_actor, make_id_number, make_member, make_person
 

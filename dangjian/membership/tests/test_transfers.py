@@ -17,8 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from dangjian.core.models import Event, EventAction
-from dangjian.membership import transfer_services as ts
-from dangjian.membership.dues_services import dues_assess, dues_record_payment
+from dangjian.membership.dues.services import dues_assess, dues_record_payment
 from dangjian.membership.forms import MemberStatusForm
 from dangjian.membership.models import (
     Placement,
@@ -29,8 +28,9 @@ from dangjian.membership.models import (
     TransferState,
     TransferStep,
 )
-from dangjian.membership.selectors import member_count_on
-from dangjian.membership.services import member_change_status
+from dangjian.membership.roster.selectors import member_count_on
+from dangjian.membership.roster.services import member_change_status
+from dangjian.membership.transfers import services as ts
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage
 from dangjian.people.services import person_update
 from tests.factories import as_actor, make_id_number, make_person

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dangjian.core import calendar
 from dangjian.core.models import CalendarDay, Event
-from dangjian.servicedesk import services
+from dangjian.servicedesk.catalogue import services
 from dangjian.servicedesk.models import ServiceCategory
 from tests.factories import as_actor
 

@@ -30,7 +30,6 @@ from dangjian.core.access import restrict
 from dangjian.core.calendar import is_workday
 from dangjian.core.conf import config
 from dangjian.core.models import Event, EventAction
-from dangjian.servicedesk import lifecycle as lc
 from dangjian.servicedesk.models import (
     Callback,
     CloseReason,
@@ -43,6 +42,7 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
+from dangjian.servicedesk.requests import lifecycle as lc
 from tests.factories import as_actor, make_user
 
 pytestmark = pytest.mark.django_db

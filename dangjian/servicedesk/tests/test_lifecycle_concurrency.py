@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from dangjian.accounts.models import User
 from dangjian.core.conf import config
-from dangjian.servicedesk import lifecycle as lc
 from dangjian.servicedesk.models import CloseReason, RequestState, RequestStep, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.requests import lifecycle as lc
 from tests.factories import as_actor
 
 pytestmark = [

@@ -8,8 +8,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from dangjian.core.models import Notification
-from dangjian.servicedesk import lifecycle
 from dangjian.servicedesk.models import AssigneeKind, ServiceCategory
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

@@ -13,9 +13,11 @@ from django.test.utils import CaptureQueriesContext
 
 from dangjian.accounts.roles import Role
 from dangjian.core.conf import override
-from dangjian.servicedesk import lifecycle, rates, sla
-from dangjian.servicedesk import rates_selectors as rs
+from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import Rating, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.rates import rules as rates
+from dangjian.servicedesk.rates import selectors as rs
+from dangjian.servicedesk.requests import lifecycle
 from tests.factories import as_actor, make_user
 
 TZ = ZoneInfo("Asia/Shanghai")

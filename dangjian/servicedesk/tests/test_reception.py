@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from dangjian.servicedesk import reception_services as rs
 from dangjian.servicedesk.models import ReceptionBooking, RequestState, ServiceRequest
+from dangjian.servicedesk.receptions import services as rs
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from dangjian.people.models import Person, Tag, TagKind
-from dangjian.servicedesk import dispatch, lifecycle
 from dangjian.servicedesk.models import AssigneeKind, RequestState, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.requests import dispatch, lifecycle
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db
@@ -182,7 +182,7 @@ def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world,
     from django.utils import timezone
 
     from dangjian.core.notifications import notify
-    from dangjian.servicedesk import reception_services
+    from dangjian.servicedesk.receptions import services as reception_services
 
     def grow(n):
         for i in range(n):
@@ -208,7 +208,7 @@ def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world,
 def test_dispatch_to_someone_outside_the_scope_names_nobody(world, client, kind):
     """The page and the API share one resolver: an id from another community is no one, and the
     answer does not say who it was (no enumeration of users, people or units across the district)."""
-    from dangjian.servicedesk.dispatch import resolve_assignee
+    from dangjian.servicedesk.requests.dispatch import resolve_assignee
 
     outside = {
         "staff": world.users.outsider.pk,

@@ -9,8 +9,10 @@ from django.utils import timezone
 
 from dangjian.core.models import Notification
 from dangjian.people.models import Person
-from dangjian.servicedesk import lifecycle, reception_services, request_selectors
 from dangjian.servicedesk.models import AssigneeKind, Callback, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.receptions import services as reception_services
+from dangjian.servicedesk.requests import lifecycle
+from dangjian.servicedesk.requests import selectors as request_selectors
 from tests.factories import as_actor
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from dangjian.core.actors import Actor
-from dangjian.membership.importing import ImportFailed, apply_import, plan_import
+from dangjian.membership.importing.members import ImportFailed, apply_import, plan_import
 from dangjian.orgs.models import Organization
 
 

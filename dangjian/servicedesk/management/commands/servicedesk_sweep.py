@@ -6,7 +6,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 
 from dangjian.core.actors import Actor
-from dangjian.servicedesk import lifecycle
+from dangjian.servicedesk.requests import lifecycle
 
 
 class Command(BaseCommand):

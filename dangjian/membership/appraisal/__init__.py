@@ -1,0 +1,1 @@
+"""The annual appraisal of members (民主评议党员)."""

@@ -1,0 +1,1 @@
+"""Care for members in difficulty (关怀帮扶): cases and visits."""

@@ -1,0 +1,697 @@
+"""Importing a member roster (党员信息采集表) from .xlsx or .csv.
+
+``plan_import`` reads and checks every row and reports each problem by row and column, in
+Chinese, writing nothing (the dry run). ``apply_import`` writes the valid rows of a plan in one
+transaction: every valid row is applied or none is. Rows are matched to people by ID number, so
+importing the same file twice changes nothing the second time; an empty cell never erases what
+is recorded. Writes are in bulk (a 10,000-row roster is a few dozen queries per thousand rows).
+"""
+
+import datetime as dt
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dangjian.core import crypto
+from dangjian.core.access import CHANGE, CREATE, restrict
+from dangjian.core.actors import Actor
+from dangjian.core.events import EventAction, build_event
+from dangjian.core.models import Event
+from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
+from dangjian.membership.importing.tabular import (
+    Column,
+    Table,
+    TableError,
+    clean_text,
+    parse_date_cell,
+    parse_id_cell,
+    read_table,
+)
+from dangjian.membership.models import Placement, PlacementReason
+from dangjian.membership.roster.services import member_date_errors
+from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.people.models import Education, Gender, Member, MemberCategory, MemberStage, Person, Tag, TagKind
+from dangjian.people.services import ID_PURPOSE, normalize_name, person_display, person_prepare
+
+MAX_ROWS = 20_000
+EXAMPLE_ID_NUMBER = "420107198005170012"  # the template's example row, skipped if left in
+
+
+@dataclass(frozen=True)
+class TemplateColumn(Column):
+    width: int = 14
+    example: Any = ""
+
+
+TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
+    TemplateColumn("name", "姓名", ("党员姓名", "名字"), required=True, width=10, example="张三"),
+    TemplateColumn("gender", "性别", width=6, example="男"),
+    TemplateColumn("ethnicity", "民族", width=8, example="汉族"),
+    TemplateColumn("birth_date", "出生日期", ("出生年月日", "生日"), width=12, example=dt.date(1980, 5, 17)),
+    TemplateColumn(
+        "id_number",
+        "公民身份号码",
+        ("身份证号", "身份证号码", "身份证"),
+        required=True,
+        width=22,
+        example=EXAMPLE_ID_NUMBER,
+    ),
+    TemplateColumn("phone", "手机号码", ("手机号", "手机", "联系电话", "电话"), width=14, example="13812345678"),
+    TemplateColumn("education", "学历", ("文化程度", "最高学历"), width=10, example="本科"),
+    TemplateColumn(
+        "organization",
+        "所在党组织",
+        ("所在党支部", "党支部", "党组织", "支部名称"),
+        width=24,
+        example="红钢城社区第一党支部",
+    ),
+    TemplateColumn(
+        "stage", "正式/预备", ("党员类别", "党员类型", "正式或预备", "预备/正式"), width=10, example="正式党员"
+    ),
+    TemplateColumn("category", "人员类别", ("在职情况", "工作状态"), width=10, example="在职"),
+    TemplateColumn("applied_on", "申请入党日期", ("申请入党时间",), width=13, example=dt.date(2001, 3, 1)),
+    TemplateColumn(
+        "joined_on", "入党日期", ("入党时间", "加入党组织日期"), required=True, width=12, example=dt.date(2003, 7, 1)
+    ),
+    TemplateColumn("full_on", "转正日期", ("转正时间",), width=12, example=dt.date(2004, 7, 1)),
+    TemplateColumn("grid", "所在网格", ("网格", "居住网格"), width=12, example="第一网格"),
+    TemplateColumn(
+        "address", "现居住地址", ("居住地址", "家庭住址", "住址", "地址"), width=28, example="钢花新村3栋2单元501"
+    ),
+    TemplateColumn("specialties", "特长", ("专长", "特长爱好"), width=16, example="法律咨询、心理疏导"),
+)
+LABELS = {column.key: column.label for column in TEMPLATE_COLUMNS}
+
+GENDERS = {"男": Gender.MALE, "男性": Gender.MALE, "女": Gender.FEMALE, "女性": Gender.FEMALE}
+EDUCATION = {
+    "小学": Education.PRIMARY, "小学及以下": Education.PRIMARY, "文盲": Education.PRIMARY,
+    "初中": Education.JUNIOR, "高中": Education.SENIOR, "中专": Education.SENIOR, "职高": Education.SENIOR,
+    "技校": Education.SENIOR, "中技": Education.SENIOR, "高中中专": Education.SENIOR,
+    "大专": Education.COLLEGE, "专科": Education.COLLEGE, "大学专科": Education.COLLEGE,
+    "本科": Education.BACHELOR, "大学本科": Education.BACHELOR, "大学": Education.BACHELOR,
+    "研究生": Education.POSTGRADUATE, "硕士": Education.POSTGRADUATE, "博士": Education.POSTGRADUATE,
+    "硕士研究生": Education.POSTGRADUATE, "博士研究生": Education.POSTGRADUATE,
+}  # fmt: skip
+STAGES = {"正式": MemberStage.FULL, "正式党员": MemberStage.FULL, "预备": MemberStage.PROBATIONARY,
+          "预备党员": MemberStage.PROBATIONARY}  # fmt: skip
+CATEGORIES = {
+    "在职": MemberCategory.EMPLOYED, "在职党员": MemberCategory.EMPLOYED, "在岗": MemberCategory.EMPLOYED,
+    "离退休": MemberCategory.RETIRED, "退休": MemberCategory.RETIRED, "离休": MemberCategory.RETIRED,
+    "学生": MemberCategory.STUDENT, "在校学生": MemberCategory.STUDENT,
+    "农民": MemberCategory.FARMER, "农村": MemberCategory.FARMER, "其他": MemberCategory.OTHER,
+    "无业": MemberCategory.OTHER, "失业": MemberCategory.OTHER, "灵活就业": MemberCategory.OTHER,
+}  # fmt: skip
+_LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
+_SEPARATORS = re.compile(r"[\s·•・\-—/]+")
+
+
+@dataclass
+class Problem:
+    row: int
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+@dataclass
+class PlannedRow:
+    number: int
+    id_hash: str
+    person: dict[str, Any]  # data for person_prepare (only the cells that were filled in)
+    member: dict[str, Any]
+    organization: Organization
+    region: Region | None
+    specialties: list[int]
+    person_id: int | None = None
+    member_id: int | None = None
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlannedRow] = field(default_factory=list)
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    total: int = 0
+
+    @property
+    def valid(self) -> int:
+        return len(self.rows)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "valid": self.valid,
+            "total": self.total,
+            "errors": [p.as_dict() for p in self.errors],
+            "warnings": [p.as_dict() for p in self.warnings],
+        }
+
+
+class _Lookups:
+    """Organisations, grids and specialties the rows may name, loaded once."""
+
+    def __init__(self, root: Organization, actor: Actor) -> None:
+        orgs = Organization.objects.filter(path__startswith=root.path).select_related("region")
+        self.root = root
+        self.orgs: list[Organization] = list(restrict(orgs, actor, CREATE))
+        self.by_name = {_key(o.name): o for o in self.orgs} | {_key(o.code): o for o in self.orgs}
+        regions = Region.objects.filter(path__startswith=_served_region(root).path).select_related("parent")
+        self.regions: list[Region] = list(restrict(regions, actor, CREATE))
+        self.specialties = {_key(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
+
+    def organization(self, text: str) -> tuple[Organization | None, str | None]:
+        if not text:
+            return self.root if self.root in self.orgs else None, None if self.root in self.orgs else _(
+                "Enter the party organisation."
+            )
+        found = self.by_name.get(_key(text))
+        if found is not None:
+            return found, None
+        close = difflib.get_close_matches(text, [o.name for o in self.orgs], n=1, cutoff=0.5)
+        if close:
+            return None, _("There is no party organisation “%(name)s” under %(root)s. Did you mean “%(close)s”?") % {
+                "name": text,
+                "root": self.root.name,
+                "close": close[0],
+            }
+        return None, _("There is no party organisation “%(name)s” under %(root)s.") % {
+            "name": text,
+            "root": self.root.name,
+        }
+
+    def region(self, text: str, organization: Organization) -> tuple[Region | None, str | None]:
+        served = _served_region(organization)
+        inside = [r for r in self.regions if r.path.startswith(served.path)]
+        if not text:
+            if served.level in (RegionLevel.COMMUNITY, RegionLevel.GRID) and served in inside:
+                return served, None
+            return None, _("Enter the grid where the member lives.")
+        key = _key(text)
+        matches = [
+            r
+            for r in inside
+            if r.level in (RegionLevel.GRID, RegionLevel.COMMUNITY)
+            and key in (_key(r.name), _key(f"{r.parent.name}{r.name}") if r.parent is not None else "")
+        ]
+        if len(matches) == 1:
+            return matches[0], None
+        if len(matches) > 1:
+            first = matches[0]
+            return None, _("Several grids are called “%(name)s”; write the community too, e.g. “%(example)s”.") % {
+                "name": text,
+                "example": f"{first.parent.name}{first.name}" if first.parent is not None else first.name,
+            }
+        close = difflib.get_close_matches(text, [r.name for r in inside], n=1, cutoff=0.5)
+        if close:
+            return None, _("There is no grid “%(name)s” in %(region)s. Did you mean “%(close)s”?") % {
+                "name": text,
+                "region": served.name,
+                "close": close[0],
+            }
+        return None, _("There is no grid “%(name)s” in %(region)s.") % {"name": text, "region": served.name}
+
+
+def _served_region(organization: Organization) -> Region:
+    return organization.region
+
+
+def _key(text: str) -> str:
+    return _SEPARATORS.sub("", clean_text(text)).casefold()
+
+
+def _choice(value: Any, mapping: Mapping[str, str], codes: Any) -> str | None:
+    text = _SEPARATORS.sub("", clean_text(value))
+    if not text:
+        return ""
+    if text in mapping:
+        return mapping[text]
+    for code, label in codes:
+        if text.casefold() in (str(code).casefold(), str(label).casefold()):
+            return code
+    return None
+
+
+def _options(mapping: Mapping[str, str]) -> str:
+    return "、".join(list(mapping)[:8])
+
+
+def plan_import(
+    content: bytes,
+    filename: str,
+    *,
+    root: Organization,
+    actor: Actor,
+    progress: Callable[[int, int], None] | None = None,
+    today: dt.date | None = None,
+) -> ImportPlan:
+    """Read and check every row; write nothing. ``actor`` may be the system (command line)."""
+    today = today or timezone.localdate()
+    plan = ImportPlan()
+    try:
+        table = read_table(content, filename, TEMPLATE_COLUMNS, max_rows=MAX_ROWS)
+    except TableError as exc:
+        plan.errors.append(Problem(0, "", str(exc)))
+        return plan
+    plan.total = len(table.rows)
+    for header in table.unknown_headers:
+        plan.warnings.append(
+            Problem(table.header_row, header, _("This column is not in the template and was not read."))
+        )
+    lookups = _Lookups(root, actor)
+    candidates: list[tuple[PlannedRow | None, str, list[Problem]]] = []
+    first_row_of: dict[str, int] = {}
+    for index, row in enumerate(table.rows, start=1):
+        if parse_id_cell(row.values.get("id_number"))[0] == EXAMPLE_ID_NUMBER:
+            plan.total -= 1
+            plan.warnings.append(
+                Problem(row.number, table.columns.get("id_number", ""), _("The template's example row was skipped."))
+            )
+            continue
+        planned, problems = _check_row(row.number, row.values, table, lookups, today)
+        if planned is not None and planned.id_hash in first_row_of:
+            problems.append(
+                Problem(
+                    row.number,
+                    table.columns.get("id_number", LABELS["id_number"]),
+                    _("The same ID number is already on row %(row)d of this file; this row was skipped.")
+                    % {"row": first_row_of[planned.id_hash]},
+                )
+            )
+        elif planned is not None:
+            first_row_of[planned.id_hash] = row.number
+        candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))
+        if progress is not None and index % 500 == 0:
+            progress(index, plan.total)
+    _match_existing(candidates, actor, {key: table.columns.get(key, label) for key, label in LABELS.items()})
+    for planned, _name, problems in candidates:
+        if problems:
+            plan.errors.extend(problems)
+        elif planned is not None:
+            plan.rows.append(planned)
+    plan.errors.sort(key=lambda p: p.row)
+    if progress is not None:
+        progress(plan.total, plan.total)
+    return plan
+
+
+def _check_row(
+    number: int, values: dict[str, Any], table: Table, lookups: _Lookups, today: dt.date
+) -> tuple[PlannedRow | None, list[Problem]]:
+    problems: list[Problem] = []
+
+    def problem(key: str, message: str) -> None:
+        problems.append(Problem(number, table.columns.get(key, LABELS[key]), message))
+
+    name = normalize_name(clean_text(values.get("name")))
+    if not name:
+        problem("name", _("Enter the member's name."))
+    elif len(name) > 50:
+        problem("name", _("The name is longer than 50 characters."))
+    raw_id, id_error = parse_id_cell(values.get("id_number"))
+    id_number = ""
+    if id_error:
+        problem("id_number", id_error)
+    elif not raw_id:
+        problem("id_number", _("Enter the ID number (members are matched by it)."))
+    else:
+        try:
+            id_number = validate_id_number(raw_id, today=today)
+        except ValidationError as exc:
+            problem("id_number", " ".join(exc.messages))
+    person: dict[str, Any] = {"name": name}
+    if id_number:
+        person["id_number"] = id_number
+    phone = clean_text(values.get("phone"))
+    if phone:
+        try:
+            person["phone"] = validate_mobile(phone)
+        except ValidationError as exc:
+            problem("phone", " ".join(exc.messages))
+    dates: dict[str, dt.date | None] = {}
+    for key in ("birth_date", "applied_on", "joined_on", "full_on"):
+        value, error = parse_date_cell(values.get(key))
+        if error:
+            problem(key, error)
+        dates[key] = value
+    gender = _choice(values.get("gender"), GENDERS, Gender.choices)
+    if gender is None:
+        problem("gender", _("Write 男 or 女."))
+    if id_number:
+        born, sex = id_birth_date(id_number), id_gender(id_number)
+        if dates["birth_date"] and dates["birth_date"] != born:
+            problem(
+                "birth_date",
+                _("The date of birth does not match the ID number (which says %(date)s).")
+                % {"date": born.isoformat() if born else ""},
+            )
+        if gender and gender != sex:
+            problem(
+                "gender",
+                _("The gender does not match the ID number (which says %(gender)s).") % {"gender": Gender(sex).label},
+            )
+        dates["birth_date"] = born
+    elif dates["birth_date"]:
+        person["birth_date"] = dates["birth_date"]
+    if gender:
+        person["gender"] = gender
+    education = _choice(values.get("education"), EDUCATION, Education.choices)
+    if education is None:
+        problem(
+            "education", _("Unknown education level; write one of: %(options)s.") % {"options": _options(EDUCATION)}
+        )
+    elif education:
+        person["education"] = education
+    for key in ("ethnicity", "address"):
+        text = clean_text(values.get(key))
+        if text:
+            person[key] = text[:200]
+    stage = _choice(values.get("stage"), STAGES, MemberStage.choices)
+    if stage is None:
+        problem("stage", _("Write 正式党员 or 预备党员."))
+    category = _choice(values.get("category"), CATEGORIES, MemberCategory.choices)
+    if category is None:
+        problem("category", _("Unknown category; write one of: %(options)s.") % {"options": _options(CATEGORIES)})
+    # An empty stage cell says nothing: a new member's stage follows from the full-membership
+    # date, a recorded member's stays as recorded.
+    stage = stage or ""
+    for key, messages in member_date_errors(
+        birth_date=dates["birth_date"], stage=stage, applied_on=dates["applied_on"],
+        joined_on=dates["joined_on"], full_on=dates["full_on"], today=today,
+    ).items():  # fmt: skip
+        if not any(p.column == table.columns.get(key, LABELS[key]) for p in problems):
+            problem(key, " ".join(messages))
+    organization, org_error = lookups.organization(clean_text(values.get("organization")))
+    if org_error:
+        problem("organization", org_error)
+    region = None
+    if organization is not None:
+        region, region_error = lookups.region(clean_text(values.get("grid")), organization)
+        if region_error:
+            problem("grid", region_error)
+    specialties: list[int] = []
+    for word in filter(None, _LIST_SPLIT.split(clean_text(values.get("specialties")))):
+        tag = lookups.specialties.get(_key(word))
+        if tag is None:
+            problem("specialties", _("“%(word)s” is not a recorded specialty.") % {"word": word})
+        else:
+            specialties.append(tag)
+    if not id_number or organization is None:
+        return None, problems
+    member = {
+        "stage": stage,
+        "category": category or "",
+        "applied_on": dates["applied_on"],
+        "joined_on": dates["joined_on"],
+        "full_on": dates["full_on"],
+    }
+    planned = PlannedRow(
+        number=number, id_hash=crypto.search_hash(id_number, purpose=ID_PURPOSE), person=person, member=member,
+        organization=organization, region=region, specialties=specialties,
+    )  # fmt: skip
+    return planned, problems
+
+
+def _match_existing(
+    candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Actor, headers: dict[str, str]
+) -> None:
+    """Link rows to the people and members already recorded (by ID number), and refuse rows that
+    would touch someone outside the actor's scope or contradict the record."""
+    rows = [(planned, name, problems) for planned, name, problems in candidates if planned is not None]
+    hashes = [row.id_hash for row, _name, _p in rows]
+    existing: dict[str, tuple[int, str, int | None, int | None]] = {}
+    for start in range(0, len(hashes), 2000):
+        chunk = hashes[start : start + 2000]
+        for person_pk, id_hash, person_name, member_pk, org_pk in Person.objects.filter(
+            id_number_hash__in=chunk
+        ).values_list("pk", "id_number_hash", "name", "member__pk", "member__organization_id"):
+            existing[id_hash] = (person_pk, person_name, member_pk, org_pk)
+    changeable: set[int] = set()
+    if existing and not actor.scope.superuser:
+        ids = [value[0] for value in existing.values()]
+        for start in range(0, len(ids), 2000):
+            changeable.update(
+                restrict(Person.objects.filter(pk__in=ids[start : start + 2000]), actor, CHANGE).values_list(
+                    "pk", flat=True
+                )
+            )
+    for planned, name, problems in rows:
+        found = existing.get(planned.id_hash)
+        if found is None:
+            if planned.region is None and not problems:
+                problems.append(Problem(planned.number, headers["grid"], _("Enter the grid where the member lives.")))
+            continue
+        pk, recorded_name, member_id, org_id = found
+        if not actor.scope.superuser and pk not in changeable:
+            problems.append(
+                Problem(
+                    planned.number,
+                    headers["id_number"],
+                    _(
+                        "This ID number belongs to a person outside your area; ask the higher organisation to move them."
+                    ),
+                )
+            )
+            continue
+        if recorded_name != name:
+            problems.append(
+                Problem(
+                    planned.number,
+                    headers["name"],
+                    _("The ID number is recorded for “%(recorded)s”, not “%(name)s”; check the row.")
+                    % {"recorded": recorded_name, "name": name},
+                )
+            )
+            continue
+        if member_id is not None and org_id != planned.organization.pk:
+            problems.append(
+                Problem(
+                    planned.number,
+                    headers["organization"],
+                    _("This member belongs to another organisation; move them with a transfer, not an import."),
+                )
+            )
+            continue
+        planned.person_id, planned.member_id = pk, member_id
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
+
+
+class ImportFailed(Exception):
+    """The import was rolled back as a whole; the message says why."""
+
+
+def apply_import(plan: ImportPlan, *, actor: Actor, progress: Callable[[int, int], None] | None = None) -> ImportResult:
+    """Write every valid row of ``plan`` in one transaction, or nothing."""
+    result = ImportResult()
+    try:
+        with transaction.atomic():
+            _apply(plan, actor, result, progress)
+    except IntegrityError as exc:
+        raise ImportFailed(
+            _("Someone else recorded some of these people while the import ran; nothing was imported. Run it again.")
+        ) from exc
+    return result
+
+
+def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Callable[[int, int], None] | None) -> None:
+    events: list[Event] = []
+    total = len(plan.rows)
+    people = Person.objects.in_bulk([r.person_id for r in plan.rows if r.person_id])
+    members = Member.objects.in_bulk([r.member_id for r in plan.rows if r.member_id])
+    specialties = _current_specialties([r.member_id for r in plan.rows if r.member_id])
+    new_people: list[tuple[PlannedRow, Person]] = []
+    for done, row in enumerate(plan.rows, start=1):
+        if row.person_id is None:
+            person, errors = person_prepare({**row.person, "region": row.region})
+            if errors:  # checked in the plan already; a mismatch here is a bug, not bad input
+                raise ImportFailed(f"row {row.number}: {errors}")
+            new_people.append((row, person))
+        else:
+            changed = _update_person(people[row.person_id], row, actor, events)
+            member_changed = _update_member(members.get(row.member_id), row, specialties, actor, events)
+            if row.member_id is None:
+                pass  # becomes a member below: counted as created
+            elif changed or member_changed:
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        if progress is not None and done % 500 == 0:
+            progress(done, total)
+    Person.objects.bulk_create([p for _row, p in new_people], batch_size=1000)
+    person_of = {id(row): person for row, person in new_people}
+    for row, person in new_people:
+        row.person_id = person.pk
+        events.append(
+            build_event(
+                actor=actor, action=EventAction.CREATED, target=person,
+                changes={k: [None, v] for k, v in person_display(person).items() if v}, reason=_("Imported"),
+            )
+        )  # fmt: skip
+    new_members = [
+        (
+            row,
+            Member(
+                person=person_of.get(id(row)) or people[row.person_id],
+                organization=row.organization,
+                stage=row.member["stage"],
+                category=row.member["category"] or MemberCategory.OTHER,
+                applied_on=row.member["applied_on"],
+                joined_on=row.member["joined_on"],
+                full_on=row.member["full_on"],
+            ),
+        )
+        for row in plan.rows
+        if row.member_id is None
+    ]
+    Member.objects.bulk_create([m for _row, m in new_members], batch_size=1000)
+    Placement.objects.bulk_create(
+        [
+            Placement(member=m, organization=row.organization, started_on=m.joined_on, reason=PlacementReason.IMPORTED)
+            for row, m in new_members
+        ],
+        batch_size=1000,
+    )
+    links = [
+        Member.specialties.through(member_id=m.pk, tag_id=tag) for row, m in new_members for tag in row.specialties
+    ]
+    Member.specialties.through.objects.bulk_create(links, batch_size=2000)
+    for row, member in new_members:
+        events.append(
+            build_event(
+                actor=actor, action=EventAction.CREATED, target=member, reason=_("Imported"),
+                changes={"organization": [None, row.organization.name], "stage": [None, member.stage],
+                         "joined_on": [None, member.joined_on.isoformat()]},
+            )
+        )  # fmt: skip
+    result.created += len(new_members)
+    Event.objects.bulk_create(events, batch_size=2000)
+    if progress is not None:
+        progress(total, total)
+
+
+def _current_specialties(member_ids: list[int]) -> dict[int, set[int]]:
+    found: dict[int, set[int]] = {}
+    links = Member.specialties.through.objects.filter(member_id__in=member_ids).values_list("member_id", "tag_id")
+    for member_id, tag_id in links:
+        found.setdefault(member_id, set()).add(tag_id)
+    return found
+
+
+def _update_person(person: Person, row: PlannedRow, actor: Actor, events: list[Event]) -> bool:
+    """Apply the row's filled-in cells to a recorded person; empty cells erase nothing."""
+    before = person_display(person)
+    data = {k: v for k, v in row.person.items() if k != "id_number"}
+    if "phone" in data and crypto.search_hash(data["phone"], purpose="phone") == person.phone_hash:
+        del data["phone"]  # unchanged: keep the stored token (encryption is not deterministic)
+    person, errors = person_prepare(data, person)
+    if errors:
+        raise ImportFailed(f"row {row.number}: {errors}")
+    after = person_display(person)
+    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+    if "phone" in data:
+        changes["phone"] = [before["phone"], after["phone"]]
+    if not changes:
+        return False
+    fields = ["name", "name_pinyin", "name_initials", "name_given", "gender", "ethnicity", "birth_date",
+              "education", "address", "phone_encrypted", "phone_hash", "phone_masked", "phone_tail"]  # fmt: skip
+    Person.objects.filter(pk=person.pk).update(
+        version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(person, f) for f in fields}
+    )
+    events.append(
+        build_event(actor=actor, action=EventAction.UPDATED, target=person, changes=changes, reason=_("Imported"))
+    )
+    return True
+
+
+def _update_member(
+    member: Member | None, row: PlannedRow, specialties: dict[int, set[int]], actor: Actor, events: list[Event]
+) -> bool:
+    if member is None:
+        return False
+    changes: dict[str, Any] = {}
+    updates: dict[str, Any] = {}
+    for key, value in row.member.items():
+        if value in (None, "") or getattr(member, key) == value:
+            continue
+        old = getattr(member, key)
+        changes[key] = [old.isoformat() if isinstance(old, dt.date) else old,
+                        value.isoformat() if isinstance(value, dt.date) else value]  # fmt: skip
+        updates[key] = value
+    new_tags = set(row.specialties) - specialties.get(member.pk, set())
+    if new_tags:
+        Member.specialties.through.objects.bulk_create(
+            [Member.specialties.through(member_id=member.pk, tag_id=tag) for tag in new_tags]
+        )
+        changes["specialties"] = ["", "、".join(Tag.objects.filter(pk__in=new_tags).values_list("name", flat=True))]
+    if updates:
+        Member.objects.filter(pk=member.pk).update(version=F("version") + 1, updated_at=timezone.now(), **updates)
+        if "joined_on" in updates:  # the placement history starts when the member joined
+            first = member.placements.order_by("started_on", "pk").first()
+            if first is not None and (first.ended_on is None or first.ended_on >= updates["joined_on"]):
+                Placement.objects.filter(pk=first.pk).update(started_on=updates["joined_on"])
+    if changes:
+        events.append(
+            build_event(actor=actor, action=EventAction.UPDATED, target=member, changes=changes, reason=_("Imported"))
+        )
+    return bool(changes)
+
+
+def template_xlsx() -> bytes:
+    """The blank 党员信息采集表: the template's headers, one example row and an instructions
+    sheet. The ID column is formatted as text so that Excel keeps all 18 characters."""
+    from io import BytesIO
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "党员信息采集表"
+    bold, required = Font(bold=True), PatternFill("solid", fgColor="FDE2E2")
+    for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
+        cell = sheet.cell(row=1, column=index, value=("*" if column.required else "") + column.label)
+        cell.font = bold
+        if column.required:
+            cell.fill = required
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = column.width
+        example = sheet.cell(row=2, column=index, value=column.example)
+        if isinstance(column.example, dt.date):
+            example.number_format = "yyyy-mm-dd"
+        if column.key in ("id_number", "phone"):
+            for row in range(2, 2001):
+                sheet.cell(row=row, column=index).number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    for line in (
+        "1. 带 * 的列必须填写；第 2 行是示例，导入前请删除或覆盖。",
+        "2. 公民身份号码请以文本格式填写完整的 18 位（末位 X 大小写均可），系统按身份证号识别同一人，重复导入不会重复登记。",
+        "3. 日期可写作 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日。",
+        "4. 正式/预备：填“正式党员”或“预备党员”；预备党员不填转正日期。",
+        "5. 人员类别：在职、离退休、学生、农民、其他。学历：小学、初中、高中（中专）、大专、本科、研究生。",
+        "6. 所在党组织、所在网格须与系统中的名称一致；所在网格不填时登记在党组织所在社区。",
+        "7. 特长可填多项，用顿号分隔，须为系统已有的特长名称。",
+    ):
+        notes.append([line])
+    notes.column_dimensions["A"].width = 110
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

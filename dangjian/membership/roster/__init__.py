@@ -1,0 +1,1 @@
+"""The roster: members, their records and status, the composition charts and the roster export."""

@@ -1,0 +1,1 @@
+"""The resident portal: asking for help, following a request, confirming and rating it."""

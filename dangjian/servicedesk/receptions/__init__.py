@@ -1,0 +1,1 @@
+"""Receptions by party representatives (党代表接待): sessions and bookings."""

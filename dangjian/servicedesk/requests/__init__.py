@@ -1,0 +1,1 @@
+"""Service requests and their whole life: the state machine, the queue, dispatch."""

@@ -1,0 +1,267 @@
+"""Staff pages of the service desk: the queue, the desk (intake), a request with its actions,
+and the callbacks to make. Views parse, call a selector or lifecycle, and render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
+from dangjian.core.actors import ActorRequest
+from dangjian.core.validators import parse_id
+from dangjian.core.views import perform
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people import selectors as people_selectors
+from dangjian.people import services as people_services
+from dangjian.people.models import Person
+from dangjian.servicedesk.forms import DeskForm
+from dangjian.servicedesk.models import Classification, RequestAttachment, RequestState, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.permissions import require_staff
+from dangjian.servicedesk.requests import dispatch, lifecycle
+from dangjian.servicedesk.requests import selectors as request_selectors
+
+
+@login_required
+@require_GET
+def queue(request: ActorRequest) -> HttpResponse:
+    require_staff(request.actor)
+    category = ServiceCategory.objects.filter(code=request.GET.get("category", "")).first()
+    region = None
+    if (region_id := parse_id(request.GET.get("region"))) is not None:
+        region = restrict(Region.objects.all(), request.actor, VIEW).filter(pk=region_id).first()
+    filters = request_selectors.QueueFilters(
+        view=request.GET.get("view", "open"), category=category, region=region, q=request.GET.get("q", "")[:50]
+    )
+    page = request_selectors.queue_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
+    query = urlencode({k: str(v) for k, v in request.GET.items() if k != "page" and v})
+    context = {
+        "page": page,
+        "filters": filters,
+        "query": query,
+        "counts": request_selectors.queue_counts(actor=request.actor),
+        "views": _view_labels(),
+        "categories": ServiceCategory.objects.order_by("family", "sort_order"),
+        "regions": people_selectors.region_choices(
+            actor=request.actor, levels=(RegionLevel.COMMUNITY, RegionLevel.GRID)
+        ),
+        "can_create": request.actor.scope.can(CREATE),
+        "now": timezone.now(),
+        "soon": request_selectors.due_soon_until(timezone.now()),
+    }
+    return render(request, "servicedesk/requests/queue.html", context)
+
+
+def _view_labels() -> list[tuple[str, str]]:
+    return [
+        ("open", _("Open")),
+        ("new", _("To accept")),
+        ("mine", _("Assigned to me")),
+        ("overdue", _("Overdue")),
+        ("due_soon", _("Due soon")),
+        ("handled", _("Awaiting confirmation")),
+        ("finished", _("Finished")),
+        ("all", _("All")),
+    ]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def desk(request: ActorRequest) -> HttpResponse:
+    """Record a walk-in or a phone call: find the requester (name, pinyin or the last four
+    digits of the mobile) or add them on the spot, choose the service, say what is needed."""
+    require_staff(request.actor)
+    if not request.actor.scope.can(CREATE):
+        raise Http404
+    regions = people_selectors.grid_choices(actor=request.actor, action=CREATE)
+    form = DeskForm(request.POST or None, regions=regions)
+    chosen: Person | None = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["person"]:
+            chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=data["person"]).first()
+        recorded = perform(request, lambda: _desk_submit(request, data, chosen), form=form)
+        if (req := recorded.value) is not None:
+            messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
+            return redirect("servicedesk:request", pk=req.pk)
+    return render(request, "servicedesk/requests/desk.html", {"form": form, "chosen": chosen})
+
+
+def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None) -> ServiceRequest:
+    with transaction.atomic():  # a new requester is kept only with their request
+        requester = chosen or _new_person(request, data)
+        return lifecycle.request_submit(
+            actor=request.actor,
+            channel=data["channel"],
+            category=data["category"],
+            description=data["description"],
+            region=data["region"] or None,
+            requester=requester,
+            phone=data["phone"] if requester is None else "",
+        )
+
+
+def _new_person(request: ActorRequest, data: dict[str, Any]) -> Person | None:
+    """A requester not yet known is registered with a name and mobile (or left as a contact)."""
+    name = (data.get("new_name") or "").strip()
+    if not name:
+        if not data.get("phone"):
+            raise ValidationError({"person": [_("Find the requester, or enter a name and mobile for a new one.")]})
+        return None
+    if data.get("region") is None:
+        raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
+    return people_services.person_create(
+        actor=request.actor, data={"name": name, "phone": data.get("phone", ""), "region": data["region"]},
+    )  # fmt: skip
+
+
+@login_required
+@require_GET
+def desk_people(request: ActorRequest) -> HttpResponse:
+    """The requester search of the desk (an htmx partial; also a plain page without JavaScript)."""
+    require_staff(request.actor)
+    text = request.GET.get("q", "")[:50]
+    people: list[Person] = []
+    if text.strip():
+        filters = people_selectors.PeopleFilters(q=text)
+        people = list(people_selectors.people_list(actor=request.actor, filters=filters).select_related("region")[:8])
+    return render(request, "servicedesk/requests/desk_people.html", {"people": people, "q": text})
+
+
+@login_required
+@require_GET
+def detail(request: ActorRequest, pk: int) -> HttpResponse:
+    req = request_selectors.request_for(actor=request.actor, pk=pk)
+    actor = request.actor
+    is_staff = lifecycle.is_staff_for(actor, req)
+    if not (is_staff or lifecycle.is_handler(actor, req)):
+        # The requester (who may see their own request) follows it on the resident pages, which
+        # show what is meant for them and not the staff's internal notes.
+        return redirect("portal:track", token=req.token)
+    actions = {a: lifecycle.may(actor, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note", "sign_off")}
+    actions["classify"] = is_staff and not req.signed_off_at
+    context = {
+        "req": req,
+        "steps": request_selectors.steps(req, public_only=False),
+        "attachments": list(req.attachments.all()),
+        "rating": request_selectors.rating_for(actor=actor, req=req),
+        "actions": actions,
+        "is_staff": is_staff,
+        "suggestions": dispatch.suggestions(actor=actor, req=req) if actions["dispatch"] else [],
+        "communities": Region.objects.filter(level=RegionLevel.COMMUNITY).exclude(pk=req.community_id)
+        if actions["transfer"]
+        else [],
+        "classifications": Classification.choices,
+        "callback": getattr(req, "callback", None),
+    }
+    return render(request, "servicedesk/requests/detail.html", context)
+
+
+@login_required
+@require_POST
+def act(request: ActorRequest, pk: int, action: str) -> HttpResponse:
+    """One action on a request, from the buttons of its page."""
+    req = request_selectors.request_for(actor=request.actor, pk=pk)
+    post = request.POST
+    note = post.get("note", "")
+    version = parse_id(post.get("version"))
+    common = {"actor": request.actor, "req": req}
+    # Not through perform: a refusal is a message, not a 404, while the user may still change
+    # the request (or for a callback), and the redirect depends on whether they still see it.
+    try:
+        result = _perform(action, post, note, version, common, request)
+    except PermissionDenied:
+        if not restrict(type(req).objects.filter(pk=req.pk), request.actor, CHANGE).exists() and action != "callback":
+            raise Http404 from None
+        messages.error(request, _("You cannot do this on this request."))
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        if result is not None and result.pk != req.pk:
+            messages.success(request, _("Request %(number)s opened.") % {"number": result.number})
+            return redirect("servicedesk:request", pk=result.pk)
+        messages.success(request, _("Done: %(action)s.") % {"action": lifecycle.ACTION_LABELS.get(action, action)})
+    if not restrict(type(req).objects.filter(pk=req.pk), request.actor, VIEW).exists():
+        return redirect("servicedesk:queue")
+    return redirect("servicedesk:request", pk=req.pk)
+
+
+def _perform(
+    action: str, post: Any, note: str, version: int | None, common: dict[str, Any], request: ActorRequest
+) -> Any:
+    lc = lifecycle
+    if action == "accept":
+        return lc.request_accept(note=note, expected_version=version, **common)
+    if action == "dispatch":
+        kind = post.get("kind", "")
+        target = dispatch.resolve_assignee(actor=request.actor, kind=kind, pk=parse_id(post.get("value")))
+        return lc.request_dispatch(kind=kind, note=note, expected_version=version, **target, **common)
+    if action == "start":
+        return lc.request_start(note=note, **common)
+    if action == "return":
+        return lc.request_return(note=note, **common)
+    if action == "suspend":
+        return lc.request_suspend(note=note, **common)
+    if action == "resume":
+        return lc.request_resume(note=note, **common)
+    if action == "escalate":
+        return lc.request_escalate(note=note, **common)
+    if action == "transfer":
+        region_id = post.get("region", "")
+        region = Region.objects.filter(pk=pk).first() if (pk := parse_id(region_id)) is not None else None
+        return lc.request_transfer(region=region, note=note, **common)
+    if action == "handle":
+        return lc.request_handle(result=post.get("result", ""), **common)
+    if action == "callback":
+        answered = post.get("answered") == "yes"
+        resolved = {"yes": True, "no": False}.get(post.get("resolved", ""))
+        return lc.request_callback(answered=answered, resolved=resolved, score=post.get("score") or None, note=note,
+                                   **common)  # fmt: skip
+    if action == "close":
+        return lc.request_close(note=note, **common)
+    if action == "merge":
+        number = post.get("original", "")
+        original_id = parse_id(number.rsplit("-", 1)[-1])
+        original = None
+        if original_id is not None:
+            original = restrict(type(common["req"]).objects.all(), request.actor, VIEW).filter(pk=original_id).first()
+        return lc.request_merge(original=original, note=note, **common)
+    if action == "note":
+        return lc.request_note(note=note, **common)
+    if action == "reopen":
+        return lc.request_reopen(note=note, **common)
+    if action == "classify":
+        return lc.request_classify(classification=post.get("classification", ""), note=note, **common)
+    if action == "sign_off":
+        return lc.request_sign_off(note=note, **common)
+    if action == "summary":
+        return lc.request_set_public(actor=request.actor, req=common["req"], summary=post.get("summary", ""))  # fmt: skip
+    raise Http404
+
+
+@login_required
+@require_GET
+def attachment(request: ActorRequest, pk: int, attachment_pk: int) -> FileResponse:
+    item = get_object_or_404(
+        restrict(RequestAttachment.objects.all(), request.actor, VIEW), pk=attachment_pk, request_id=pk
+    )
+    return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+@login_required
+@require_GET
+def callbacks(request: ActorRequest) -> HttpResponse:
+    """Sampled requests to call back: made by someone who did not handle them."""
+    require_staff(request.actor)
+    rows = request_selectors.callbacks_due(actor=request.actor)
+    return render(request, "servicedesk/requests/callbacks.html", {"rows": rows, "states": RequestState})
