@@ -24,9 +24,10 @@ class LoginForm(AuthenticationForm):
 
 class CodeForm(forms.Form):
     code = forms.CharField(
-        label=_("6-digit code"), max_length=8,
+        label=_("6-digit code"),
+        max_length=8,
         widget=forms.TextInput(attrs={"class": "input", "inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )  # fmt: skip
+    )
 
 
 class DisableTwoFactorForm(CodeForm):

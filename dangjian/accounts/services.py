@@ -35,9 +35,11 @@ def grant_role(*, actor: Actor, user: User, role: str, node: Any = None) -> Role
     with transaction.atomic():
         grant.save()
         record_event(
-            actor=actor, action=EventAction.GRANTED, target=user,
+            actor=actor,
+            action=EventAction.GRANTED,
+            target=user,
             changes={"role": [None, role], "node": [None, str(node) if node else ""]},
-        )  # fmt: skip
+        )
     return grant
 
 
@@ -73,9 +75,11 @@ def two_factor_enable(*, actor: Actor, secret: str, code: str) -> None:
         user.totp_enabled_at = timezone.now()
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
-            actor=actor, action=EventAction.SECURITY, target=user,
+            actor=actor,
+            action=EventAction.SECURITY,
+            target=user,
             changes={"two_factor": [False, True]},
-        )  # fmt: skip
+        )
 
 
 def two_factor_disable(*, actor: Actor, password: str, code: str) -> None:
@@ -91,9 +95,11 @@ def two_factor_disable(*, actor: Actor, password: str, code: str) -> None:
         user.totp_enabled_at = None
         user.save(update_fields=["totp_secret", "totp_enabled_at"])
         record_event(
-            actor=actor, action=EventAction.SECURITY, target=user,
+            actor=actor,
+            action=EventAction.SECURITY,
+            target=user,
             changes={"two_factor": [True, False]},
-        )  # fmt: skip
+        )
 
 
 def check_login_code(*, user: User, code: str) -> bool:

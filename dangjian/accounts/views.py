@@ -101,21 +101,23 @@ def security(request: ActorRequest) -> HttpResponse:
     elif request.method == "POST" and action == "2fa_confirm" and request.session.get(SETUP_SECRET):
         code_form = CodeForm(request.POST)
         if submit(
-            request, code_form,
+            request,
+            code_form,
             lambda data: services.two_factor_enable(
                 actor=request.actor, secret=request.session[SETUP_SECRET], code=data["code"]
             ),
             success=_("Two-factor login is on. You will be asked for a code when you sign in."),
-        ):  # fmt: skip
+        ):
             request.session.pop(SETUP_SECRET, None)
             return redirect("accounts:security")
     elif request.method == "POST" and action == "2fa_disable" and user.two_factor_enabled:
         disable_form = DisableTwoFactorForm(request.POST)
         if submit(
-            request, disable_form,
+            request,
+            disable_form,
             lambda data: services.two_factor_disable(actor=request.actor, password=data["password"], code=data["code"]),
             success=_("Two-factor login is off."),
-        ):  # fmt: skip
+        ):
             return redirect("accounts:security")
     setup_secret = request.session.get(SETUP_SECRET) if not user.two_factor_enabled else None
     context = {

@@ -37,11 +37,12 @@ def api_key_create(*, actor: Actor, user: User, name: str) -> tuple[ApiKey, str]
     secret = KEY_START + secrets.token_urlsafe(30)
     with transaction.atomic():
         key = ApiKey.objects.create(
-            name=name[:100], user=user, key_hash=crypto.search_hash(secret, purpose=KEY_PURPOSE),
+            name=name[:100],
+            user=user,
+            key_hash=crypto.search_hash(secret, purpose=KEY_PURPOSE),
             prefix=secret[:PREFIX_LENGTH],
-        )  # fmt: skip
-        record_event(actor=actor, action=EventAction.CREATED, target=key,
-                     changes={"user": [None, user.get_username()]})  # fmt: skip
+        )
+        record_event(actor=actor, action=EventAction.CREATED, target=key, changes={"user": [None, user.get_username()]})
     return key, secret
 
 
@@ -51,8 +52,7 @@ def api_key_revoke(*, actor: Actor, key: ApiKey, now: dt.datetime | None = None)
         key.revoked_at = now or timezone.now()
         with transaction.atomic():
             key.save(update_fields=["revoked_at"])
-            record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=key,
-                         changes={"revoked": [False, True]})  # fmt: skip
+            record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=key, changes={"revoked": [False, True]})
     return key
 
 

@@ -376,11 +376,17 @@ def _submit(request: ActorRequest, fmt: str) -> HttpResponse:
     region = _region(request, key)
     try:
         req = request_submit(
-            actor=request.actor, channel=Channel.API, category=category, description=_param(request, "description"),
-            region=region, contact_name=_contact_name(_param(request, "first_name"), _param(request, "last_name")),
-            phone=_param(request, "phone")[:40], address=_param(request, "address_string"), latitude=latitude,
+            actor=request.actor,
+            channel=Channel.API,
+            category=category,
+            description=_param(request, "description"),
+            region=region,
+            contact_name=_contact_name(_param(request, "first_name"), _param(request, "last_name")),
+            phone=_param(request, "phone")[:40],
+            address=_param(request, "address_string"),
+            latitude=latitude,
             longitude=longitude,
-        )  # fmt: skip
+        )
     except ValidationError as exc:
         raise Open311Error(400, *_messages(exc)) from None
     except PermissionDenied:

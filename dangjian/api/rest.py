@@ -385,10 +385,19 @@ def _submit(request: ActorRequest, actor: Actor) -> JsonResponse:
         raise ApiError(400, errors)
     try:
         req = lifecycle.request_submit(
-            actor=actor, channel=channel, category=category, description=fields["description"], region=region,
-            requester=requester, contact_name=fields["contact_name"], phone=fields["phone"][:40],
-            address=fields["address"], latitude=latitude, longitude=longitude, is_public=is_public,
-        )  # fmt: skip
+            actor=actor,
+            channel=channel,
+            category=category,
+            description=fields["description"],
+            region=region,
+            requester=requester,
+            contact_name=fields["contact_name"],
+            phone=fields["phone"][:40],
+            address=fields["address"],
+            latitude=latitude,
+            longitude=longitude,
+            is_public=is_public,
+        )
     except PermissionDenied:
         raise ApiError(403, _("You may not submit a request for this person.")) from None
     req = _visible(actor).filter(pk=req.pk).first() or req

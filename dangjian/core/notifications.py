@@ -17,8 +17,10 @@ from dangjian.core.models import Notification
 
 def notify(*, recipients: Iterable[int], kind: str, key: str, params: dict[str, Any], url: str = "") -> int:
     """Send one notice to each recipient (user ids) that has not had ``key`` yet."""
-    rows = [Notification(recipient_id=user_id, kind=kind, key=key[:80], params=params, url=url[:200])
-            for user_id in sorted({u for u in recipients if u})]  # fmt: skip
+    rows = [
+        Notification(recipient_id=user_id, kind=kind, key=key[:80], params=params, url=url[:200])
+        for user_id in sorted({u for u in recipients if u})
+    ]
     return len(Notification.objects.bulk_create(rows, ignore_conflicts=True))
 
 

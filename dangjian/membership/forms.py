@@ -48,12 +48,17 @@ class PersonByIdNumberForm(StyledForm):
 
 class MemberFilterForm(StyledForm):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=50,
-        widget=forms.TextInput(attrs={
-            "type": "search", "autocomplete": "off",
-            "placeholder": _("Name, pinyin initials, last 4 digits of mobile or ID number"),
-        }),
-    )  # fmt: skip
+        label=_("Search"),
+        required=False,
+        max_length=50,
+        widget=forms.TextInput(
+            attrs={
+                "type": "search",
+                "autocomplete": "off",
+                "placeholder": _("Name, pinyin initials, last 4 digits of mobile or ID number"),
+            }
+        ),
+    )
     org: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Organisation"), required=False, queryset=None, empty_label=_("All")
     )
@@ -76,13 +81,17 @@ class MemberFilterForm(StyledForm):
         label=_("Specialty"), required=False, queryset=None, empty_label=_("All")
     )
     status = forms.ChoiceField(
-        label=_("Membership status"), required=False, choices=_all(list(MembershipStatus.choices)),
+        label=_("Membership status"),
+        required=False,
+        choices=_all(list(MembershipStatus.choices)),
         initial=MembershipStatus.NORMAL,
-    )  # fmt: skip
+    )
     on = forms.DateField(
-        label=_("Members on date"), required=False, widget=DATE_WIDGET,
+        label=_("Members on date"),
+        required=False,
+        widget=DATE_WIDGET,
         help_text=_("Who belonged to the organisation on that day (transfers taken into account)."),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, actor: Actor, wide: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -121,16 +130,20 @@ class MemberForm(StyledForm):
         label=_("Joined on"), widget=DATE_WIDGET, help_text=_("Date of the branch meeting that admitted the member.")
     )
     full_on = forms.DateField(
-        label=_("Full membership on"), required=False, widget=DATE_WIDGET,
+        label=_("Full membership on"),
+        required=False,
+        widget=DATE_WIDGET,
         help_text=_("Empty for a probationary member."),
-    )  # fmt: skip
+    )
     specialties: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Specialties and interests"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
     )
     reason = forms.CharField(
-        label=_("Reason for the change"), required=False, max_length=200,
+        label=_("Reason for the change"),
+        required=False,
+        max_length=200,
         help_text=_("Optional; shown in the member's history."),
-    )  # fmt: skip
+    )
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -147,16 +160,22 @@ class MemberStatusForm(StyledForm):
     )
     effective_on = forms.DateField(label=_("Effective on"), widget=DATE_WIDGET)
     reason = forms.CharField(
-        label=_("Reason and decision"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+        label=_("Reason and decision"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("E.g. the branch meeting's resolution and the higher committee's approval."),
-    )  # fmt: skip
+    )
 
 
 class ImportForm(forms.Form):
     organization: forms.ModelChoiceField = forms.ModelChoiceField(
-        label=_("Import into"), queryset=None, empty_label=None,
-        help_text=_("Rows name their own branch in the “所在党组织” column; it must be this organisation or one under it."),
-    )  # fmt: skip
+        label=_("Import into"),
+        queryset=None,
+        empty_label=None,
+        help_text=_(
+            "Rows name their own branch in the “所在党组织” column; it must be this organisation or one under it."
+        ),
+    )
     file = forms.FileField(
         label=_("Roster file (.xlsx or .csv)"),
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
@@ -207,18 +226,27 @@ class DuesAssessForm(StyledForm):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=_("Basis"), choices=DuesKind.choices)
     base = forms.DecimalField(
-        label=_("Monthly salary or pension after tax (yuan)"), required=False, min_value=0, decimal_places=2,
+        label=_("Monthly salary or pension after tax (yuan)"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
         max_digits=10,
-    )  # fmt: skip
+    )
     monthly = forms.DecimalField(
-        label=_("Monthly dues (yuan)"), required=False, min_value=0, decimal_places=2, max_digits=8,
+        label=_("Monthly dues (yuan)"),
+        required=False,
+        min_value=0,
+        decimal_places=2,
+        max_digits=8,
         help_text=_("Leave empty to use the rules; a lower amount is a reduction and needs the approval below."),
-    )  # fmt: skip
+    )
     reduction_reason = forms.CharField(label=_("Reason for the reduction"), required=False, max_length=200)
     reduction_approved_by = forms.CharField(
-        label=_("Reduction approved by"), required=False, max_length=100,
+        label=_("Reduction approved by"),
+        required=False,
+        max_length=100,
         help_text=_("E.g. 红钢城社区党委 (meeting of 2026-03-05)."),
-    )  # fmt: skip
+    )
 
 
 class MemberChoiceField(forms.ModelChoiceField):
@@ -256,9 +284,11 @@ class VoidForm(forms.Form):
 
 class TransferForm(StyledForm):
     to_organization: forms.ModelChoiceField = forms.ModelChoiceField(
-        label=_("Receiving organisation in the system"), required=False, queryset=None,
+        label=_("Receiving organisation in the system"),
+        required=False,
+        queryset=None,
         help_text=_("Leave empty for an organisation outside the system and name it below."),
-    )  # fmt: skip
+    )
     external_organization = forms.CharField(label=_("Organisation outside the system"), required=False, max_length=200)
     external_contact = forms.CharField(label=_("Its address and telephone"), required=False, max_length=200)
     reason = forms.CharField(label=_("Reason"), max_length=200)
@@ -272,9 +302,10 @@ class TransferForm(StyledForm):
 
 class IncomingTransferForm(PersonByIdNumberForm):
     id_number = forms.CharField(
-        label=_("ID number of the member"), max_length=40,
+        label=_("ID number of the member"),
+        max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
-    )  # fmt: skip
+    )
     to_organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Receiving organisation"), queryset=None)
     external_organization = forms.CharField(label=_("Letter from (organisation)"), max_length=200)
     serial_number = forms.CharField(label=_("Letter number"), required=False, max_length=32)
@@ -303,9 +334,10 @@ class TransferActionForm(StyledForm):
 
 class CandidateStartForm(PersonByIdNumberForm):
     id_number = forms.CharField(
-        label=_("ID number of the applicant"), max_length=40,
+        label=_("ID number of the applicant"),
+        max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
-    )  # fmt: skip
+    )
     organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Party branch"), queryset=None)
     applied_on = forms.DateField(label=_("Application submitted on"), widget=DATE_WIDGET)
 
@@ -345,13 +377,17 @@ class StepForm(StyledForm):
     publicity_to = forms.DateField(label=_("Public notice until"), required=False, widget=DATE_WIDGET)
     hours = forms.IntegerField(label=_("Training hours"), required=False, min_value=0, max_value=1000)
     people: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
-        label=_("Members"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple,
+        label=_("Members"),
+        required=False,
+        queryset=None,
+        widget=forms.CheckboxSelectMultiple,
         help_text=_("Full members of the branch."),
-    )  # fmt: skip
+    )
     attachment = forms.FileField(
-        label=_("Attachment (PDF, JPG or PNG, at most 10 MB)"), required=False,
+        label=_("Attachment (PDF, JPG or PNG, at most 10 MB)"),
+        required=False,
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
-    )  # fmt: skip
+    )
 
     def __init__(self, *args: Any, step: Any, organization: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -442,9 +478,10 @@ class MemberCreateForm(PersonByIdNumberForm):
     """Record the membership of a person already registered (e.g. from the paper files)."""
 
     id_number = forms.CharField(
-        label=_("ID number"), max_length=40,
+        label=_("ID number"),
+        max_length=40,
         help_text=_("Register the person first (People → Register a person) if they are not recorded yet."),
-    )  # fmt: skip
+    )
     organization: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Party organisation"), queryset=None)
     stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
     category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)

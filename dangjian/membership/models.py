@@ -74,9 +74,13 @@ class StatusChange(models.Model):
     reason = models.TextField(_("reason"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -150,16 +154,24 @@ class DuesPayment(TimeStampedModel):
     amount = models.DecimalField(_("amount (yuan)"), max_digits=8, decimal_places=2)
     method = models.CharField(_("method"), max_length=16, choices=PaymentMethod.choices)
     paid_by = models.ForeignKey(
-        "people.Member", verbose_name=_("paid by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        "people.Member",
+        verbose_name=_("paid by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     paid_on = models.DateField(_("paid on"))
     # One receipt may cover several months (one row per month, the same number).
     receipt_number = models.CharField(_("receipt number"), max_length=32, db_index=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     note = models.CharField(_("note"), max_length=200, blank=True)
     voided_on = models.DateField(_("voided on"), null=True, blank=True)
     void_reason = models.CharField(_("reason for voiding"), max_length=200, blank=True)
@@ -204,26 +216,42 @@ class Transfer(TimeStampedModel):
     responsible until the receiving side accepts; the member's organisation changes only then."""
 
     member = models.ForeignKey(
-        "people.Member", verbose_name=_("party member"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="transfers",
-    )  # fmt: skip
+        "people.Member",
+        verbose_name=_("party member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers",
+    )
     person = models.ForeignKey(
         "people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="transfers"
     )
     kind = models.CharField(_("kind"), max_length=16, choices=TransferKind.choices)
     state = models.CharField(_("state"), max_length=16, choices=TransferState.choices, default=TransferState.APPLIED)
     from_organization = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("from"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="transfers_out",
-    )  # fmt: skip
+        "orgs.Organization",
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+    )
     to_organization = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("to"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="transfers_in",
-    )  # fmt: skip
+        "orgs.Organization",
+        verbose_name=_("to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers_in",
+    )
     approving_organization = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("approved by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="transfers_approved",
-    )  # fmt: skip
+        "orgs.Organization",
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="transfers_approved",
+    )
     external_organization = models.CharField(_("organisation outside the system"), max_length=200, blank=True)
     external_contact = models.CharField(_("its address and telephone"), max_length=200, blank=True)
     reason = models.CharField(_("reason"), max_length=200)
@@ -272,9 +300,13 @@ class TransferStep(models.Model):
     note = models.CharField(_("note"), max_length=500, blank=True)
     decided_at = models.DateTimeField(_("time"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -308,9 +340,13 @@ class Candidate(TimeStampedModel):
     )
     stage = models.PositiveSmallIntegerField(_("stage"), default=1)
     member = models.OneToOneField(
-        "people.Member", verbose_name=_("party member"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="candidacy",
-    )  # fmt: skip
+        "people.Member",
+        verbose_name=_("party member"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="candidacy",
+    )
     stopped_reason = models.CharField(_("reason for stopping"), max_length=200, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
@@ -352,9 +388,13 @@ class DevelopmentStep(TimeStampedModel):
     )
     attachment = models.FileField(_("attachment"), upload_to=attachment_path, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -382,18 +422,24 @@ class MobileRecord(TimeStampedModel):
     )
     direction = models.CharField(_("direction of movement"), max_length=8, choices=MobileDirection.choices)
     organization = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("responsible organisation"), on_delete=models.PROTECT,
+        "orgs.Organization",
+        verbose_name=_("responsible organisation"),
+        on_delete=models.PROTECT,
         related_name="mobile_records",
-    )  # fmt: skip
+    )
     place = models.CharField(_("destination or origin"), max_length=200)
     other_organization = models.CharField(
-        _("party organisation there"), max_length=200, blank=True,
+        _("party organisation there"),
+        max_length=200,
+        blank=True,
         help_text=_("Where an outgoing member takes part in party life, or an incoming member's own organisation."),
-    )  # fmt: skip
+    )
     contact_note = models.CharField(
-        _("how to keep in touch"), max_length=200, blank=True,
+        _("how to keep in touch"),
+        max_length=200,
+        blank=True,
         help_text=_("E.g. the WeChat group or the contact person there; the member's own mobile is on their record."),
-    )  # fmt: skip
+    )
     reason = models.CharField(_("reason"), max_length=100, blank=True)
     started_on = models.DateField(_("since"))
     expected_return_on = models.DateField(_("expected back"), null=True, blank=True)
@@ -513,9 +559,13 @@ class CareVisit(TimeStampedModel):
     goods = models.CharField(_("goods given"), max_length=200, blank=True)
     note = models.TextField(_("what was said and needed"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 

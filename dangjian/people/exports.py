@@ -26,9 +26,13 @@ KIND = "people_export"
 def people_export_start(*, actor: Actor, query: str, full_numbers: bool = False) -> Job:
     """Queue an export of the people list as filtered by ``query`` (the list page's query string)."""
     return list_export_start(
-        actor=actor, kind=KIND, label=_("Export of the people list"), query=query, full_numbers=full_numbers,
+        actor=actor,
+        kind=KIND,
+        label=_("Export of the people list"),
+        query=query,
+        full_numbers=full_numbers,
         task=export_people,
-    )  # fmt: skip
+    )
 
 
 COLUMNS = (
@@ -68,9 +72,15 @@ def _write(job: Job, actor: Actor) -> None:
             ]
 
     list_export_write(
-        job, actor=actor, sheet=_("People"), headers=[_(title) for _key, title in COLUMNS], rows=rows, total=people.count(),
-        file_stem=_("people"), full=full,
-    )  # fmt: skip
+        job,
+        actor=actor,
+        sheet=_("People"),
+        headers=[_(title) for _key, title in COLUMNS],
+        rows=rows,
+        total=people.count(),
+        file_stem=_("people"),
+        full=full,
+    )
 
 
 @task()

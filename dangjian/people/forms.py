@@ -23,9 +23,11 @@ class RegionChoiceField(forms.ModelChoiceField):
 class PersonForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=50)
     id_number = forms.CharField(
-        label=_("ID number"), required=False, max_length=40,
+        label=_("ID number"),
+        required=False,
+        max_length=40,
         help_text=_("Optional. The date of birth and gender are read from it."),
-    )  # fmt: skip
+    )
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
     gender = forms.ChoiceField(label=_("Gender"), choices=Gender.choices, initial=Gender.UNKNOWN, required=False)
     birth_date = forms.DateField(
@@ -42,9 +44,11 @@ class PersonForm(forms.Form):
     )
     notes = forms.CharField(label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     reason = forms.CharField(
-        label=_("Reason for the change"), required=False, max_length=200,
+        label=_("Reason for the change"),
+        required=False,
+        max_length=200,
         help_text=_("Optional; shown in the person's history."),
-    )  # fmt: skip
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args: Any, actor: Actor, editing: bool = False, **kwargs: Any) -> None:
@@ -85,12 +89,18 @@ class StatusForm(forms.Form):
 
 class PeopleFilterForm(forms.Form):
     q = forms.CharField(
-        label=_("Search"), required=False, max_length=40,
-        widget=forms.TextInput(attrs={
-            "placeholder": _("Name, pinyin initials (zs), last 4 digits of mobile or ID number"),
-            "type": "search", "class": "input", "autocomplete": "off",
-        }),
-    )  # fmt: skip
+        label=_("Search"),
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("Name, pinyin initials (zs), last 4 digits of mobile or ID number"),
+                "type": "search",
+                "class": "input",
+                "autocomplete": "off",
+            }
+        ),
+    )
     region = RegionChoiceField(label=_("Community / grid"), required=False, queryset=None, empty_label=_("All"))
     org: forms.ModelChoiceField = forms.ModelChoiceField(required=False, queryset=None, widget=forms.HiddenInput)
     tag: forms.ModelChoiceField = forms.ModelChoiceField(
@@ -101,14 +111,15 @@ class PeopleFilterForm(forms.Form):
         label=_("Age"), required=False, choices=[("", _("All"))] + [(k, v[0]) for k, v in AGE_BANDS.items()]
     )
     member = forms.ChoiceField(
-        label=_("Party member"), required=False,
+        label=_("Party member"),
+        required=False,
         choices=[
             ("", _("All")),
             ("yes", _("Members only")),
             ("probationary", _("Probationary members")),
             ("no", _("Non-members only")),
         ],
-    )  # fmt: skip
+    )
     status = forms.ChoiceField(
         label=_("Status"), required=False, choices=[("", _("All")), *PersonStatus.choices], initial=PersonStatus.ACTIVE
     )

@@ -156,9 +156,13 @@ class Person(TimeStampedModel):
     notes = models.TextField(_("notes"), blank=True)
     status = models.CharField(_("status"), max_length=16, choices=PersonStatus.choices, default=PersonStatus.ACTIVE)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name=_("login"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="person",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("login"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="person",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -7,10 +7,26 @@ from pypinyin import Style, lazy_pinyin
 
 # Surnames whose reading differs from the character's most common one.
 SURNAME_READINGS = {
-    "单": "shan", "曾": "zeng", "解": "xie", "仇": "qiu", "朴": "piao", "查": "zha",
-    "区": "ou", "盖": "ge", "乐": "yue", "尉": "yu", "覃": "qin", "缪": "miao", "翟": "zhai",
-    "种": "chong", "长": "chang", "沈": "shen", "任": "ren", "万": "wan", "华": "hua",
-}  # fmt: skip
+    "单": "shan",
+    "曾": "zeng",
+    "解": "xie",
+    "仇": "qiu",
+    "朴": "piao",
+    "查": "zha",
+    "区": "ou",
+    "盖": "ge",
+    "乐": "yue",
+    "尉": "yu",
+    "覃": "qin",
+    "缪": "miao",
+    "翟": "zhai",
+    "种": "chong",
+    "长": "chang",
+    "沈": "shen",
+    "任": "ren",
+    "万": "wan",
+    "华": "hua",
+}
 
 
 COMPOUND_SURNAMES = frozenset(

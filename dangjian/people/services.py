@@ -32,9 +32,18 @@ PHONE_PURPOSE = "phone"
 
 # Fields a caller may set through person_create / person_update, in form order.
 EDITABLE_FIELDS = (
-    "name", "gender", "ethnicity", "birth_date", "id_number", "phone", "education",
-    "region", "address", "tags", "notes",
-)  # fmt: skip
+    "name",
+    "gender",
+    "ethnicity",
+    "birth_date",
+    "id_number",
+    "phone",
+    "education",
+    "region",
+    "address",
+    "tags",
+    "notes",
+)
 
 
 _CJK_NAME = re.compile(r"[\u3400-\u9fff\uf900-\ufaff ]+")
@@ -179,9 +188,11 @@ def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
         if "tags" in data:
             person.tags.set(_tags(data["tags"]))
         record_event(
-            actor=actor, action=EventAction.CREATED, target=person,
+            actor=actor,
+            action=EventAction.CREATED,
+            target=person,
             changes={k: [None, v] for k, v in _display(person).items() if v},
-        )  # fmt: skip
+        )
     return person
 
 
@@ -247,9 +258,12 @@ def person_change_status(*, actor: Actor, person: Person, status: str, reason: s
         Person.objects.filter(pk=person.pk).update(status=status, version=F("version") + 1, updated_at=timezone.now())
         person.refresh_from_db()
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=person,
-            changes={"status": [old, person.status]}, reason=reason,
-        )  # fmt: skip
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=person,
+            changes={"status": [old, person.status]},
+            reason=reason,
+        )
     return person
 
 

@@ -75,20 +75,30 @@ def _kept_numbers(data: dict[str, object]) -> dict[str, object]:
 def person_edit(request: ActorRequest, pk: int) -> HttpResponse:
     person = selectors.person_for(actor=request.actor, pk=pk, action=CHANGE)
     initial = {
-        "name": person.name, "gender": person.gender, "birth_date": person.birth_date,
-        "ethnicity": person.ethnicity, "education": person.education, "region": person.region,
-        "address": person.address, "tags": list(person.tags.all()), "notes": person.notes,
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "ethnicity": person.ethnicity,
+        "education": person.education,
+        "region": person.region,
+        "address": person.address,
+        "tags": list(person.tags.all()),
+        "notes": person.notes,
         "version": person.version,
-    }  # fmt: skip
+    }
     form = PersonForm(request.POST or None, actor=request.actor, editing=True, initial=initial)
     saved = submit(
-        request, form,
+        request,
+        form,
         lambda data: services.person_update(
-            actor=request.actor, person=person, data=_kept_numbers(form.service_data()),
-            expected_version=data.get("version") or 0, reason=data.get("reason", ""),
+            actor=request.actor,
+            person=person,
+            data=_kept_numbers(form.service_data()),
+            expected_version=data.get("version") or 0,
+            reason=data.get("reason", ""),
         ),
         success=_("The changes have been saved."),
-    )  # fmt: skip
+    )
     if saved:
         return redirect("people:detail", pk=person.pk)
     return render(request, "people/person_form.html", {"form": form, "person": person, "creating": False})
@@ -154,9 +164,10 @@ def person_export(request: ActorRequest) -> HttpResponse:
     started = perform(
         request,
         lambda: exports.people_export_start(
-            actor=request.actor, query=request.POST.get("query", ""),
+            actor=request.actor,
+            query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
         ),
-    )  # fmt: skip
+    )
     assert started.value is not None  # the export has no validation errors: only a 404
     return redirect("jobs:detail", pk=started.value.pk)

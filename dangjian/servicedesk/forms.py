@@ -40,14 +40,18 @@ class CalendarDayForm(forms.Form):
         label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "input"})
     )
     is_workday = forms.TypedChoiceField(
-        label=_("The day is"), coerce=lambda v: v == "1",
+        label=_("The day is"),
+        coerce=lambda v: v == "1",
         choices=[("0", _("a holiday (no business hours)")), ("1", _("a working day (调休 make-up day)"))],
         widget=forms.Select(attrs={"class": "input"}),
-    )  # fmt: skip
+    )
     note = forms.CharField(
-        label=_("Note"), required=False, max_length=100, widget=forms.TextInput(attrs={"class": "input"}),
+        label=_("Note"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "input"}),
         help_text=_("E.g. 2027年春节 (国务院办公厅通知)."),
-    )  # fmt: skip
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -118,9 +122,10 @@ class ResidentRequestForm(forms.Form):
 
     category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("What do you need help with?"), queryset=None)
     description = forms.CharField(
-        label=_("Describe it"), max_length=2000,
+        label=_("Describe it"),
+        max_length=2000,
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("What happened, where, since when")}),
-    )  # fmt: skip
+    )
     region = CommunityGridField(label=_("Your community"), queryset=None, required=False)
     address = forms.CharField(label=_("Address (optional)"), required=False, max_length=200)
     contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)

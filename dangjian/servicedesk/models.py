@@ -45,9 +45,12 @@ class ServiceCategory(TimeStampedModel):
         _("handled by default at"), max_length=16, choices=HandlingLevel.choices, default=HandlingLevel.COMMUNITY
     )
     skills = models.ManyToManyField(
-        "people.Tag", verbose_name=_("skills needed"), blank=True, related_name="service_categories",
+        "people.Tag",
+        verbose_name=_("skills needed"),
+        blank=True,
+        related_name="service_categories",
         limit_choices_to={"kind": "skill"},
-    )  # fmt: skip
+    )
     is_active = models.BooleanField(_("offered"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
 
@@ -157,35 +160,55 @@ class ServiceRequest(TimeStampedModel):
     )
     level = models.CharField(_("handling level"), max_length=16, choices=HandlingLevel.choices)
     requester = models.ForeignKey(
-        "people.Person", verbose_name=_("requester"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="service_requests",
-    )  # fmt: skip
+        "people.Person",
+        verbose_name=_("requester"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="service_requests",
+    )
     # Contact of a requester without a record (anonymous submissions): name and phone only.
     contact_name = models.CharField(_("contact name"), max_length=50, blank=True)
     phone_encrypted = models.TextField(editable=False, blank=True)
     phone_hash = models.CharField(max_length=64, editable=False, blank=True, db_index=True)
     phone_masked = models.CharField(_("contact phone"), max_length=11, editable=False, blank=True)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("recorded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     token = models.CharField(max_length=32, unique=True, editable=False)
     state = models.CharField(_("state"), max_length=16, choices=RequestState.choices, default=RequestState.SUBMITTED)
     submitted_at = models.DateTimeField(_("submitted at"), default=timezone.now)
     # Assignment (派单): one kind at a time; the user who acts on it, where there is one.
     assignee_kind = models.CharField(_("assigned to"), max_length=16, choices=AssigneeKind.choices, blank=True)
     assignee_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("handler"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_requests",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handler"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_requests",
+    )
     assignee_person = models.ForeignKey(
-        "people.Person", verbose_name=_("volunteer"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_requests",
-    )  # fmt: skip
+        "people.Person",
+        verbose_name=_("volunteer"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_requests",
+    )
     assignee_organization = models.ForeignKey(
-        "orgs.Organization", verbose_name=_("branch"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="assigned_requests",
-    )  # fmt: skip
+        "orgs.Organization",
+        verbose_name=_("branch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_requests",
+    )
     assignee_region = models.ForeignKey(
         "orgs.Region", verbose_name=_("grid"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -212,19 +235,31 @@ class ServiceRequest(TimeStampedModel):
         "self", verbose_name=_("reopens"), null=True, blank=True, on_delete=models.PROTECT, related_name="reopenings"
     )
     duplicate_of = models.ForeignKey(
-        "self", verbose_name=_("duplicate of"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("duplicate of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="duplicates",
-    )  # fmt: skip
+    )
     classification = models.CharField(_("classification"), max_length=16, choices=Classification.choices, blank=True)
     classification_note = models.CharField(_("grounds"), max_length=500, blank=True)
     classified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("classified by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("classified by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     signed_off_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("signed off by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("signed off by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     signed_off_at = models.DateTimeField(_("signed off at"), null=True, blank=True)
     callback_sampled = models.BooleanField(_("sampled for a callback"), default=False)
 
@@ -326,9 +361,13 @@ class RequestAttachment(models.Model):
     file = models.FileField(_("file"), upload_to=request_attachment_path)
     name = models.CharField(_("name"), max_length=100)
     uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("uploaded by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
 
     objects = RestrictedQuerySet.as_manager()
@@ -374,9 +413,13 @@ class Callback(models.Model):
     )
     sampled_at = models.DateTimeField(_("sampled at"), default=timezone.now)
     caller = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("called by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("called by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
     done_at = models.DateTimeField(_("called at"), null=True, blank=True)
     answered = models.BooleanField(_("reached the requester"), null=True)
     resolved = models.BooleanField(_("resolved, says the requester"), null=True)
@@ -410,9 +453,13 @@ class ReceptionSession(TimeStampedModel):
     note = models.CharField(_("topics welcome"), max_length=300, blank=True)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
-    )  # fmt: skip
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -445,9 +492,13 @@ class ReceptionBooking(models.Model):
     booked_at = models.DateTimeField(_("booked at"), default=timezone.now)
     cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
     request = models.OneToOneField(
-        ServiceRequest, verbose_name=_("request"), null=True, blank=True, on_delete=models.PROTECT,
+        ServiceRequest,
+        verbose_name=_("request"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="booking",
-    )  # fmt: skip
+    )
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -457,10 +508,11 @@ class ReceptionBooking(models.Model):
         ordering = ["booked_at", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "person"], condition=models.Q(cancelled_at__isnull=True, person__isnull=False),
+                fields=["session", "person"],
+                condition=models.Q(cancelled_at__isnull=True, person__isnull=False),
                 name="booking_one_per_person",
             )
-        ]  # fmt: skip
+        ]
 
     def __str__(self) -> str:
         return self.topic[:30]

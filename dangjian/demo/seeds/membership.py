@@ -44,13 +44,30 @@ def seed(ctx: SeedContext) -> None:
             if rng.random() < 0.05 and len(all_branches) > 1 and (today - member.joined_on).days > 800:
                 earlier = rng.choice([b for b in all_branches if b.pk != member.organization_id])
                 moved = member.joined_on + dt.timedelta(days=rng.randint(365, (today - member.joined_on).days - 30))
-                placements.append(Placement(member=member, organization=earlier, started_on=member.joined_on,
-                                            ended_on=moved, reason=PlacementReason.RECORDED))  # fmt: skip
-                placements.append(Placement(member=member, organization_id=member.organization_id, started_on=moved,
-                                            reason=PlacementReason.TRANSFERRED))  # fmt: skip
+                placements.append(
+                    Placement(
+                        member=member,
+                        organization=earlier,
+                        started_on=member.joined_on,
+                        ended_on=moved,
+                        reason=PlacementReason.RECORDED,
+                    )
+                )
+                placements.append(
+                    Placement(
+                        member=member,
+                        organization_id=member.organization_id,
+                        started_on=moved,
+                        reason=PlacementReason.TRANSFERRED,
+                    )
+                )
                 continue
-            current = Placement(member=member, organization_id=member.organization_id, started_on=member.joined_on,
-                                reason=PlacementReason.RECORDED)  # fmt: skip
+            current = Placement(
+                member=member,
+                organization_id=member.organization_id,
+                started_on=member.joined_on,
+                reason=PlacementReason.RECORDED,
+            )
             placements.append(current)
             if member.category == MemberCategory.RETIRED and rng.random() < 0.01:
                 effective = today - dt.timedelta(days=rng.randint(20, 700))
@@ -58,9 +75,15 @@ def seed(ctx: SeedContext) -> None:
                     current.ended_on = effective
                     member.status = MembershipStatus.DECEASED
                     ended.append(member)
-                    changes.append(StatusChange(member=member, old_status=MembershipStatus.NORMAL,
-                                                new_status=MembershipStatus.DECEASED, effective_on=effective,
-                                                reason="病故，支部党员大会通报"))  # fmt: skip
+                    changes.append(
+                        StatusChange(
+                            member=member,
+                            old_status=MembershipStatus.NORMAL,
+                            new_status=MembershipStatus.DECEASED,
+                            effective_on=effective,
+                            reason="病故，支部党员大会通报",
+                        )
+                    )
     Placement.objects.bulk_create(placements, batch_size=BATCH)
     StatusChange.objects.bulk_create(changes, batch_size=BATCH)
     Member.objects.bulk_update(ended, ["status"], batch_size=BATCH)
@@ -98,9 +121,18 @@ def _seed_dues(ctx: SeedContext, members: list[Member]) -> None:
             if year == this_year and kind != DuesKind.FIXED and rng.random() < 0.3:
                 base += Decimal(rng.choice([100, 200, 300]))  # a raise
             rate, standard = dues.standard_monthly(kind, base, member.category)
-            assessments.append(DuesAssessment(member=member, year=year, kind=kind, base=base, rate=rate,
-                                              standard=standard, monthly=standard,
-                                              confirmed_on=dt.date(year, 1, rng.randint(5, 25))))  # fmt: skip
+            assessments.append(
+                DuesAssessment(
+                    member=member,
+                    year=year,
+                    kind=kind,
+                    base=base,
+                    rate=rate,
+                    standard=standard,
+                    monthly=standard,
+                    confirmed_on=dt.date(year, 1, rng.randint(5, 25)),
+                )
+            )
             monthly_by_year[year] = standard
         first = max(dues.month_start(member.joined_on), dt.date(last_year, 1, 1))
         habit = rng.random()
@@ -137,10 +169,25 @@ def _pay(rng, member, months, monthly_by_year, sequences, codes, payments, today
     method = PaymentMethod.TRANSFER if rng.random() < 0.55 else PaymentMethod.CASH
     for month in months:
         amount = monthly_by_year.get(month.year) or monthly_by_year[min(monthly_by_year)]
-        payments.append({"member_id": member.pk, "organization_id": member.organization_id, "month": month,
-                         "amount": amount, "method": method, "paid_by_id": None, "paid_on": paid_on,
-                         "receipt_number": receipt, "recorded_by_id": None, "note": "", "voided_on": None,
-                         "void_reason": "", "created_at": now, "updated_at": now, "version": 1})  # fmt: skip
+        payments.append(
+            {
+                "member_id": member.pk,
+                "organization_id": member.organization_id,
+                "month": month,
+                "amount": amount,
+                "method": method,
+                "paid_by_id": None,
+                "paid_on": paid_on,
+                "receipt_number": receipt,
+                "recorded_by_id": None,
+                "note": "",
+                "voided_on": None,
+                "void_reason": "",
+                "created_at": now,
+                "updated_at": now,
+                "version": 1,
+            }
+        )
 
 
 def seed_pipeline(ctx: SeedContext) -> None:
@@ -165,17 +212,30 @@ def seed_pipeline(ctx: SeedContext) -> None:
         branches = community["branches"]["residence"][:3]
         full = [m for m in community["members"] if m.stage == "full" and m.status == MembershipStatus.NORMAL]
         pool = [
-            p for p in community["people"]
+            p
+            for p in community["people"]
             if p.pk not in member_ids and p.birth_date and 19 <= (today - p.birth_date).days // 365 <= 45
-        ]  # fmt: skip
+        ]
         for person in rng.sample(pool, min(len(pool), max(6, len(pool) // 60))):
             branch = rng.choice(branches)
             target = rng.choice([1, 1, 2, 2, 2, 3, 3, 4, 5])
-            last_index = {1: rng.choice([0, 1]), 2: rng.randint(2, 5), 3: rng.randint(6, 10), 4: rng.randint(11, 15),
-                          5: rng.randint(18, 22)}[target]  # fmt: skip
+            last_index = {
+                1: rng.choice([0, 1]),
+                2: rng.randint(2, 5),
+                3: rng.randint(6, 10),
+                4: rng.randint(11, 15),
+                5: rng.randint(18, 22),
+            }[target]
             # Dates backwards from a recent last step, with the usual gaps.
-            gaps = {"talk": 20, "activist": 120, "candidate": 380, "pre_review": 60, "branch_meeting": 25,
-                    "approval": 45, "full_meeting": 330}  # fmt: skip
+            gaps = {
+                "talk": 20,
+                "activist": 120,
+                "candidate": 380,
+                "pre_review": 60,
+                "branch_meeting": 25,
+                "approval": 45,
+                "full_meeting": 330,
+            }
             day = today - dt.timedelta(days=rng.randint(5, 60))
             dated = []
             for step in reversed(development.STEPS[: last_index + 1]):
@@ -184,15 +244,20 @@ def seed_pipeline(ctx: SeedContext) -> None:
             dated.reverse()
             if dated[0][1] < add_years(person.birth_date, 18):
                 continue
-            candidate = Candidate(person=person, organization=branch, stage=min(target, 5),
-                                  status=CandidateStatus.ACTIVE)  # fmt: skip
+            candidate = Candidate(
+                person=person, organization=branch, stage=min(target, 5), status=CandidateStatus.ACTIVE
+            )
             candidates.append((candidate, dated, full, branch))
     Candidate.objects.bulk_create([c for c, *_ in candidates], batch_size=BATCH)
     for candidate, dated, full, branch in candidates:
         by_code = {}
         for step, day in dated:
-            record = DevelopmentStep(candidate=candidate, code=step.code, done_on=day,
-                                     responsible=rng.choice(["支部书记", "组织委员", "培养联系人"]))  # fmt: skip
+            record = DevelopmentStep(
+                candidate=candidate,
+                code=step.code,
+                done_on=day,
+                responsible=rng.choice(["支部书记", "组织委员", "培养联系人"]),
+            )
             if step.publicity:
                 record.publicity_from = day - dt.timedelta(days=9)
                 short = rng.random() < 0.1
@@ -205,9 +270,14 @@ def seed_pipeline(ctx: SeedContext) -> None:
                 count = 2 if step.people == "introducers" else rng.choice([1, 2])
                 people_links.append((record, [m.person_id for m in rng.sample(full, min(count, len(full)))]))
         if "approval" in by_code:
-            member = Member(person_id=candidate.person_id, organization=branch, stage="probationary",
-                            category=MemberCategory.OTHER, joined_on=by_code["branch_meeting"].done_on,
-                            applied_on=by_code["application"].done_on)  # fmt: skip
+            member = Member(
+                person_id=candidate.person_id,
+                organization=branch,
+                stage="probationary",
+                category=MemberCategory.OTHER,
+                joined_on=by_code["branch_meeting"].done_on,
+                applied_on=by_code["application"].done_on,
+            )
             new_members.append((candidate, member))
     DevelopmentStep.objects.bulk_create(steps, batch_size=BATCH)
     DevelopmentStep.people.through.objects.bulk_create(
@@ -217,8 +287,14 @@ def seed_pipeline(ctx: SeedContext) -> None:
     Member.objects.bulk_create([m for _c, m in new_members], batch_size=BATCH)
     for candidate, member in new_members:
         candidate.member = member
-        new_placements.append(Placement(member=member, organization_id=member.organization_id,
-                                        started_on=member.joined_on, reason=PlacementReason.JOINED))  # fmt: skip
+        new_placements.append(
+            Placement(
+                member=member,
+                organization_id=member.organization_id,
+                started_on=member.joined_on,
+                reason=PlacementReason.JOINED,
+            )
+        )
     Candidate.objects.bulk_update([c for c, _m in new_members], ["member"], batch_size=BATCH)
     Placement.objects.bulk_create(new_placements, batch_size=BATCH)
     ctx.log(f"development: {len(candidates)} candidates, {len(steps)} steps, {len(new_members)} admitted")
@@ -237,13 +313,16 @@ def seed_pipeline(ctx: SeedContext) -> None:
         ):
             external = state == TransferState.SENT and rng.random() < 0.3
             transfer = Transfer(
-                member=member, person_id=member.person_id,
-                kind=TransferKind.OUTGOING if external else TransferKind.INTERNAL, state=state,
-                from_organization_id=member.organization_id, approving_organization=community["committee"],
+                member=member,
+                person_id=member.person_id,
+                kind=TransferKind.OUTGOING if external else TransferKind.INTERNAL,
+                state=state,
+                from_organization_id=member.organization_id,
+                approving_organization=community["committee"],
                 to_organization=None if external else rng.choice(other["branches"]["residence"]),
                 external_organization="江苏省南京市玄武区梅园新村街道党工委" if external else "",
                 reason=rng.choice(["搬迁新居", "工作调动", "随子女居住", "退休后回原籍"]),
-            )  # fmt: skip
+            )
             if state == TransferState.SENT:
                 code = community["committee"].code
                 serials[community["committee"].pk] = serials.get(community["committee"].pk, 0) + 1
@@ -258,10 +337,18 @@ def seed_pipeline(ctx: SeedContext) -> None:
         previous = TransferState.APPLIED
         for position, state in enumerate(order[: order.index(TransferState(transfer.state)) + 1]):
             action = ["apply", "submit", "approve"][position]
-            transfer_steps.append(TransferStep(transfer=transfer, action=action, old_state=previous, new_state=state,
-                                               organization_id=transfer.from_organization_id
-                                               if action != "approve" else transfer.approving_organization_id,
-                                               note=transfer.reason if action == "apply" else ""))  # fmt: skip
+            transfer_steps.append(
+                TransferStep(
+                    transfer=transfer,
+                    action=action,
+                    old_state=previous,
+                    new_state=state,
+                    organization_id=transfer.from_organization_id
+                    if action != "approve"
+                    else transfer.approving_organization_id,
+                    note=transfer.reason if action == "apply" else "",
+                )
+            )
             previous = state
     TransferStep.objects.bulk_create(transfer_steps, batch_size=BATCH)
     ctx.log(f"transfers in flight: {len(transfers)}")
@@ -291,47 +378,83 @@ def seed_member_life(ctx: SeedContext) -> None:
         employed = [m for m in members if m.category == MemberCategory.EMPLOYED]
         for member in rng.sample(employed, min(len(employed), max(2, len(employed) // 40))):
             started = today - dt.timedelta(days=rng.randint(30, 700))
-            mobile.append(MobileRecord(
-                person_id=member.person_id, direction=MobileDirection.OUT, organization_id=member.organization_id,
-                place=rng.choice(places), other_organization="当地流动党员党支部" if rng.random() < 0.6 else "",
-                contact_note="支部微信群", reason=rng.choice(["外出务工", "异地工作", "随迁照顾子女"]),
-                started_on=started, expected_return_on=started + dt.timedelta(days=rng.choice([180, 365, 730])),
-            ))  # fmt: skip
+            mobile.append(
+                MobileRecord(
+                    person_id=member.person_id,
+                    direction=MobileDirection.OUT,
+                    organization_id=member.organization_id,
+                    place=rng.choice(places),
+                    other_organization="当地流动党员党支部" if rng.random() < 0.6 else "",
+                    contact_note="支部微信群",
+                    reason=rng.choice(["外出务工", "异地工作", "随迁照顾子女"]),
+                    started_on=started,
+                    expected_return_on=started + dt.timedelta(days=rng.choice([180, 365, 730])),
+                )
+            )
         for member in rng.sample(employed, min(len(employed), max(3, len(employed) // 8))):
             state = rng.choice([ReportState.CONFIRMED, ReportState.CONFIRMED, ReportState.REGISTERED])
             registered = today - dt.timedelta(days=rng.randint(5, 500))
-            reports.append(CommunityReport(
-                person_id=member.person_id, community=community["region"],
-                workplace=rng.choice(["市第九医院党委", "钢城第一中学党总支", "区税务局机关党支部", "市供电公司党委"]),
-                categories=sorted(rng.sample(ServiceCategory.values, rng.randint(1, 3))), state=state,
-                registered_on=registered,
-                confirmed_on=registered + dt.timedelta(days=3) if state == ReportState.CONFIRMED else None,
-            ))  # fmt: skip
+            reports.append(
+                CommunityReport(
+                    person_id=member.person_id,
+                    community=community["region"],
+                    workplace=rng.choice(
+                        ["市第九医院党委", "钢城第一中学党总支", "区税务局机关党支部", "市供电公司党委"]
+                    ),
+                    categories=sorted(rng.sample(ServiceCategory.values, rng.randint(1, 3))),
+                    state=state,
+                    registered_on=registered,
+                    confirmed_on=registered + dt.timedelta(days=3) if state == ReportState.CONFIRMED else None,
+                )
+            )
         old = [m for m in members if m.category == MemberCategory.RETIRED]
         for member in rng.sample(old, min(len(old), max(2, len(old) // 12))):
-            cases.append(CareCase(member=member, hardship=rng.choice([Hardship.ILLNESS, Hardship.INCOME,
-                                  Hardship.ELDERLY, Hardship.DISABILITY]),
-                                  description="家庭困难，需定期走访", registered_on=today - dt.timedelta(days=rng.randint(60, 900))))  # fmt: skip
+            cases.append(
+                CareCase(
+                    member=member,
+                    hardship=rng.choice([Hardship.ILLNESS, Hardship.INCOME, Hardship.ELDERLY, Hardship.DISABILITY]),
+                    description="家庭困难，需定期走访",
+                    registered_on=today - dt.timedelta(days=rng.randint(60, 900)),
+                )
+            )
             if rng.random() < 0.7:
-                visits.append(CareVisit(member=member, visited_on=today - dt.timedelta(days=rng.randint(10, 400)),
-                                        visitors="社区党委书记、网格员", occasion=rng.choice(["春节慰问", "七一走访", "住院探望"]),
-                                        money=rng.choice([None, 300, 500, 800]), goods=rng.choice(["", "米、油", "慰问品"])))  # fmt: skip
+                visits.append(
+                    CareVisit(
+                        member=member,
+                        visited_on=today - dt.timedelta(days=rng.randint(10, 400)),
+                        visitors="社区党委书记、网格员",
+                        occasion=rng.choice(["春节慰问", "七一走访", "住院探望"]),
+                        money=rng.choice([None, 300, 500, 800]),
+                        goods=rng.choice(["", "米、油", "慰问品"]),
+                    )
+                )
         year = today.year - 1
         for branch in community["branches"]["residence"][:2]:
             in_branch = [m for m in members if m.organization_id == branch.pk and m.joined_on.year < year]
             excellent = set(rng.sample(in_branch, len(in_branch) // 4))
             for member in in_branch:
-                grade = Grade.EXCELLENT if member in excellent else rng.choices(
-                    [Grade.QUALIFIED, Grade.BASIC], [95, 5])[0]  # fmt: skip
+                grade = (
+                    Grade.EXCELLENT if member in excellent else rng.choices([Grade.QUALIFIED, Grade.BASIC], [95, 5])[0]
+                )
                 n = len(in_branch)
                 votes = rng.randint(n // 2, n) if grade == Grade.EXCELLENT else rng.randint(0, n // 5)
-                appraisals.append(Appraisal(member=member, organization=branch, year=year, grade=grade,
-                                            self_assessment="认真学习，按时参加组织生活，积极参加志愿服务。",
-                                            votes_excellent=votes, votes_qualified=n - votes))  # fmt: skip
+                appraisals.append(
+                    Appraisal(
+                        member=member,
+                        organization=branch,
+                        year=year,
+                        grade=grade,
+                        self_assessment="认真学习，按时参加组织生活，积极参加志愿服务。",
+                        votes_excellent=votes,
+                        votes_qualified=n - votes,
+                    )
+                )
     MobileRecord.objects.bulk_create(mobile, batch_size=BATCH)
     CommunityReport.objects.bulk_create(reports, batch_size=BATCH)
     CareCase.objects.bulk_create(cases, batch_size=BATCH)
     CareVisit.objects.bulk_create(visits, batch_size=BATCH)
     Appraisal.objects.bulk_create(appraisals, batch_size=BATCH)
-    ctx.log(f"mobile: {len(mobile)}, community reports: {len(reports)}, hardship: {len(cases)}, "
-            f"visits: {len(visits)}, appraisals: {len(appraisals)}")  # fmt: skip
+    ctx.log(
+        f"mobile: {len(mobile)}, community reports: {len(reports)}, hardship: {len(cases)}, "
+        f"visits: {len(visits)}, appraisals: {len(appraisals)}"
+    )

@@ -8,13 +8,62 @@ from dangjian.orgs.trees import TreeBuilder
 
 ORDER = 10
 
-DISTRICTS = [("青山区", "420107"), ("洪山区", "420111"), ("江岸区", "420102"), ("江汉区", "420103"),
-             ("硚口区", "420104"), ("汉阳区", "420105"), ("武昌区", "420106"), ("东西湖区", "420112"),
-             ("蔡甸区", "420114"), ("江夏区", "420115")]  # fmt: skip
-STREET_NAMES = ["和平", "红卫路", "冶金", "新沟桥", "红钢城", "工人村", "青山镇", "钢花村", "厂前", "武东",
-                "白玉山", "八吉府", "清潭湖", "钢都", "团结", "建设", "幸福", "长江", "友谊", "光明"]  # fmt: skip
-COMMUNITY_NAMES = ["红钢城", "钢花村", "工人村", "新沟桥", "青和居", "冶金", "南干渠", "建设一路", "园林",
-                   "康居", "翠园", "绿景苑", "杨园", "青翠苑", "临江", "沿港", "丽岛", "学府", "桃园", "怡康"]  # fmt: skip
+DISTRICTS = [
+    ("青山区", "420107"),
+    ("洪山区", "420111"),
+    ("江岸区", "420102"),
+    ("江汉区", "420103"),
+    ("硚口区", "420104"),
+    ("汉阳区", "420105"),
+    ("武昌区", "420106"),
+    ("东西湖区", "420112"),
+    ("蔡甸区", "420114"),
+    ("江夏区", "420115"),
+]
+STREET_NAMES = [
+    "和平",
+    "红卫路",
+    "冶金",
+    "新沟桥",
+    "红钢城",
+    "工人村",
+    "青山镇",
+    "钢花村",
+    "厂前",
+    "武东",
+    "白玉山",
+    "八吉府",
+    "清潭湖",
+    "钢都",
+    "团结",
+    "建设",
+    "幸福",
+    "长江",
+    "友谊",
+    "光明",
+]
+COMMUNITY_NAMES = [
+    "红钢城",
+    "钢花村",
+    "工人村",
+    "新沟桥",
+    "青和居",
+    "冶金",
+    "南干渠",
+    "建设一路",
+    "园林",
+    "康居",
+    "翠园",
+    "绿景苑",
+    "杨园",
+    "青翠苑",
+    "临江",
+    "沿港",
+    "丽岛",
+    "学府",
+    "桃园",
+    "怡康",
+]
 GRID_NUMERALS = "一二三四五六七八九十"
 
 
@@ -51,9 +100,14 @@ def seed(ctx: SeedContext) -> None:
             )
             started, ends = _term(ctx, 5, rng.randint(200, 1500))
             working = orgs.add(
-                None, name=f"{street_name}党工委", code=f"P{district_code}{s + 1:03d}", kind=OrgKind.WORKING_COMMITTEE,
-                region=street, term_started_on=started, term_ends_on=ends,
-            )  # fmt: skip
+                None,
+                name=f"{street_name}党工委",
+                code=f"P{district_code}{s + 1:03d}",
+                kind=OrgKind.WORKING_COMMITTEE,
+                region=street,
+                term_started_on=started,
+                term_ends_on=ends,
+            )
             for c in range(scale.communities_per_street):
                 base = COMMUNITY_NAMES[(s * scale.communities_per_street + c) % len(COMMUNITY_NAMES)]
                 community_name = f"{base}社区"
@@ -67,9 +121,14 @@ def seed(ctx: SeedContext) -> None:
                 phase = rng.choice([-20, 45, 75]) if c % 4 == 0 else rng.randint(150, 1700)
                 started, ends = _term(ctx, 5, phase)
                 committee = orgs.add(
-                    working, name=f"{community_name}党委", code=f"P{code}", kind=OrgKind.COMMITTEE,
-                    region=community, term_started_on=started, term_ends_on=ends,
-                )  # fmt: skip
+                    working,
+                    name=f"{community_name}党委",
+                    code=f"P{code}",
+                    kind=OrgKind.COMMITTEE,
+                    region=community,
+                    term_started_on=started,
+                    term_ends_on=ends,
+                )
                 branches = _branches(ctx, orgs, committee, community, code, c)
                 communities.append(
                     {
@@ -99,9 +158,15 @@ def _branches(ctx: SeedContext, orgs: TreeBuilder, committee, community, code: s
     def branch(parent, name: str, suffix: str, **flags) -> Organization:
         started, ends = _term(ctx, 3, rng.choice([-10, 30, 60]) if rng.random() < 0.12 else rng.randint(120, 1000))
         return orgs.add(
-            parent, name=f"{community.name}{name}", code=f"P{code}{suffix}", kind=OrgKind.BRANCH,
-            region=community, term_started_on=started, term_ends_on=ends, **flags,
-        )  # fmt: skip
+            parent,
+            name=f"{community.name}{name}",
+            code=f"P{code}{suffix}",
+            kind=OrgKind.BRANCH,
+            region=community,
+            term_started_on=started,
+            term_ends_on=ends,
+            **flags,
+        )
 
     residence = [branch(committee, f"第{GRID_NUMERALS[i]}党支部", f"B{i + 1:02d}") for i in range(3)]
     retired = branch(committee, "离退休党支部", "BR1")
@@ -111,27 +176,50 @@ def _branches(ctx: SeedContext, orgs: TreeBuilder, committee, community, code: s
     general = None
     if index == 0:
         general = orgs.add(
-            committee, name=f"{community.name}老年公寓党总支", code=f"P{code}G01", kind=OrgKind.GENERAL_BRANCH,
+            committee,
+            name=f"{community.name}老年公寓党总支",
+            code=f"P{code}G01",
+            kind=OrgKind.GENERAL_BRANCH,
             region=community,
-        )  # fmt: skip
+        )
         residence += [branch(general, f"老年公寓第{GRID_NUMERALS[i]}党支部", f"GB{i + 1}") for i in range(2)]
     for i, parent in enumerate(residence[:2]):
         for g in range(2):
             orgs.add(
-                parent, name=f"{parent.name}第{GRID_NUMERALS[g]}党小组", code=f"{parent.code}S{g + 1}",
-                kind=OrgKind.GROUP, region=community,
-            )  # fmt: skip
+                parent,
+                name=f"{parent.name}第{GRID_NUMERALS[g]}党小组",
+                code=f"{parent.code}S{g + 1}",
+                kind=OrgKind.GROUP,
+                region=community,
+            )
         del i
-    return {"residence": residence, "retired": retired, "employed": employed, "joint": joint,
-            "specialty": specialty, "general": general}  # fmt: skip
+    return {
+        "residence": residence,
+        "retired": retired,
+        "employed": employed,
+        "joint": joint,
+        "specialty": specialty,
+        "general": general,
+    }
 
 
-ROOMS = [("党员活动室", 40, "投影仪、音响、党旗"), ("多功能厅", 120, "LED 屏、音响、桌椅"),
-         ("调解室", 8, "录音设备"), ("党员电教室", 30, "电脑 20 台、远程教育终端"), ("图书阅览室", 25, "图书 3000 册")]  # fmt: skip
-UNITS = [("市第九医院", ResidentUnit.Kind.PUBLIC_INSTITUTION), ("钢城第一中学", ResidentUnit.Kind.PUBLIC_INSTITUTION),
-         ("青山供电公司", ResidentUnit.Kind.STATE_ENTERPRISE), ("区市场监督管理局", ResidentUnit.Kind.GOVERNMENT),
-         ("惠民超市", ResidentUnit.Kind.PRIVATE_ENTERPRISE), ("阳光社工服务中心", ResidentUnit.Kind.SOCIAL_ORGANIZATION),
-         ("建设银行青山支行", ResidentUnit.Kind.STATE_ENTERPRISE), ("和美物业公司", ResidentUnit.Kind.PRIVATE_ENTERPRISE)]  # fmt: skip
+ROOMS = [
+    ("党员活动室", 40, "投影仪、音响、党旗"),
+    ("多功能厅", 120, "LED 屏、音响、桌椅"),
+    ("调解室", 8, "录音设备"),
+    ("党员电教室", 30, "电脑 20 台、远程教育终端"),
+    ("图书阅览室", 25, "图书 3000 册"),
+]
+UNITS = [
+    ("市第九医院", ResidentUnit.Kind.PUBLIC_INSTITUTION),
+    ("钢城第一中学", ResidentUnit.Kind.PUBLIC_INSTITUTION),
+    ("青山供电公司", ResidentUnit.Kind.STATE_ENTERPRISE),
+    ("区市场监督管理局", ResidentUnit.Kind.GOVERNMENT),
+    ("惠民超市", ResidentUnit.Kind.PRIVATE_ENTERPRISE),
+    ("阳光社工服务中心", ResidentUnit.Kind.SOCIAL_ORGANIZATION),
+    ("建设银行青山支行", ResidentUnit.Kind.STATE_ENTERPRISE),
+    ("和美物业公司", ResidentUnit.Kind.PRIVATE_ENTERPRISE),
+]
 
 
 def _sites_and_units(ctx: SeedContext, communities: list[dict]) -> None:
@@ -140,24 +228,36 @@ def _sites_and_units(ctx: SeedContext, communities: list[dict]) -> None:
     for working in ctx.shared["working_committees"]:
         sites.append(
             ServiceSite(
-                name=f"{working.region.name}党群服务中心", region=working.region, organization=working,
-                address=f"{working.region.name}政务服务大厅二楼", phone=f"027-8686{rng.randint(1000, 9999)}",
+                name=f"{working.region.name}党群服务中心",
+                region=working.region,
+                organization=working,
+                address=f"{working.region.name}政务服务大厅二楼",
+                phone=f"027-8686{rng.randint(1000, 9999)}",
                 opening_hours="周一至周五 8:30–12:00，14:00–17:30",
             )
-        )  # fmt: skip
+        )
     for community in communities:
         region = community["region"]
         sites.append(
             ServiceSite(
-                name=f"{region.name}党群服务中心", region=region, organization=community["committee"],
-                address=f"{region.name}{rng.randint(1, 60)}号", phone=f"027-8688{rng.randint(1000, 9999)}",
+                name=f"{region.name}党群服务中心",
+                region=region,
+                organization=community["committee"],
+                address=f"{region.name}{rng.randint(1, 60)}号",
+                phone=f"027-8688{rng.randint(1000, 9999)}",
                 opening_hours="周一至周六 8:30–17:30（节假日值班）",
             )
-        )  # fmt: skip
+        )
         for name, kind in rng.sample(UNITS, 3):
-            units.append(ResidentUnit(name=name if len(communities) == 1 else f"{name}（{region.name}）",
-                                      kind=kind, region=region, address=f"{region.name}附近",
-                                      contact_phone=f"027-8{rng.randint(1000000, 9999999)}"))  # fmt: skip
+            units.append(
+                ResidentUnit(
+                    name=name if len(communities) == 1 else f"{name}（{region.name}）",
+                    kind=kind,
+                    region=region,
+                    address=f"{region.name}附近",
+                    contact_phone=f"027-8{rng.randint(1000000, 9999999)}",
+                )
+            )
     ServiceSite.objects.bulk_create(sites, batch_size=1000)
     rooms = []
     for site in sites:

@@ -46,11 +46,37 @@ SURNAME_TABLE = """
 """
 MALE_CHARS = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欣晨博志国建文成德海东亮振兴宏光春永"
 FEMALE_CHARS = "芳娜敏静丽艳娟霞秀玲桂英红梅琳燕萍洁慧雪颖倩婷琴云莉兰凤佳欣怡萱雅晶月丹璐瑶蓉彤妍悦思"
-ESTATES = ["钢花新村", "红钢城小区", "青和居", "建设新村", "园林小区", "康居花园", "翠园小区", "绿景苑",
-           "临江苑", "学府嘉园", "和谐家园", "幸福里", "怡康苑", "工人村小区"]  # fmt: skip
+ESTATES = [
+    "钢花新村",
+    "红钢城小区",
+    "青和居",
+    "建设新村",
+    "园林小区",
+    "康居花园",
+    "翠园小区",
+    "绿景苑",
+    "临江苑",
+    "学府嘉园",
+    "和谐家园",
+    "幸福里",
+    "怡康苑",
+    "工人村小区",
+]
 PERSON_TAGS = ["独居老人", "空巢老人", "困难群众", "低保户", "残疾人", "退役军人", "留守儿童"]
-SKILL_TAGS = ["法律咨询", "医疗保健", "心理疏导", "纠纷调解", "教育辅导", "家电维修", "文艺表演", "书法绘画",
-              "计算机", "财务会计", "就业指导", "理发"]  # fmt: skip
+SKILL_TAGS = [
+    "法律咨询",
+    "医疗保健",
+    "心理疏导",
+    "纠纷调解",
+    "教育辅导",
+    "家电维修",
+    "文艺表演",
+    "书法绘画",
+    "计算机",
+    "财务会计",
+    "就业指导",
+    "理发",
+]
 INTEREST_TAGS = ["摄影", "广场舞", "太极拳", "合唱", "阅读", "志愿服务"]
 
 
@@ -121,12 +147,22 @@ def seed(ctx: SeedContext) -> None:
                     phone = _phone(rng, used_phones) if age >= 16 and rng.random() < 0.85 else ""
                     full, initials = name_pinyin(name)
                     person = Person(
-                        name=name, name_pinyin=full, name_initials=initials, name_given=given_name(name), gender=gender, birth_date=birth,
-                        education=_education(rng, age), region=grid, address=address, household=household,
+                        name=name,
+                        name_pinyin=full,
+                        name_initials=initials,
+                        name_given=given_name(name),
+                        gender=gender,
+                        birth_date=birth,
+                        education=_education(rng, age),
+                        region=grid,
+                        address=address,
+                        household=household,
                         **crypto.protected("id_number", id_number, model=Person, purpose=ID_PURPOSE),
                         **crypto.protected("phone", phone, model=Person, purpose=PHONE_PURPOSE),
-                        ethnicity="汉族" if rng.random() < 0.96 else rng.choice(["回族", "满族", "土家族", "壮族", "苗族"]),
-                    )  # fmt: skip
+                        ethnicity="汉族"
+                        if rng.random() < 0.96
+                        else rng.choice(["回族", "满族", "土家族", "壮族", "苗族"]),
+                    )
                     people.append(person)
                     if age >= 18:
                         adults.append((person, age))
@@ -137,9 +173,16 @@ def seed(ctx: SeedContext) -> None:
         Person.objects.bulk_create(people, batch_size=BATCH)
         total += len(people)
         events.extend(
-            Event(action=EventAction.CREATED, target_type=person_type, target_id=p.pk, target_label=p.name,
-                  occurred_at=seeded_at, reason="演示数据初始化") for p in people
-        )  # fmt: skip
+            Event(
+                action=EventAction.CREATED,
+                target_type=person_type,
+                target_id=p.pk,
+                target_label=p.name,
+                occurred_at=seeded_at,
+                reason="演示数据初始化",
+            )
+            for p in people
+        )
         # Party members: about one adult in eight, more among the retired.
         community_members = []
         for person, age in adults:
@@ -206,9 +249,14 @@ def _education(rng, age: int) -> str:
         return ""
     if age < 16:
         return Education.JUNIOR
-    weights = [(Education.PRIMARY, 2 if age < 60 else 10), (Education.JUNIOR, 12 if age < 60 else 14),
-               (Education.SENIOR, 20), (Education.COLLEGE, 16), (Education.BACHELOR, 18 if age < 60 else 5),
-               (Education.POSTGRADUATE, 4 if age < 60 else 1)]  # fmt: skip
+    weights = [
+        (Education.PRIMARY, 2 if age < 60 else 10),
+        (Education.JUNIOR, 12 if age < 60 else 14),
+        (Education.SENIOR, 20),
+        (Education.COLLEGE, 16),
+        (Education.BACHELOR, 18 if age < 60 else 5),
+        (Education.POSTGRADUATE, 4 if age < 60 else 1),
+    ]
     return rng.choices([w[0] for w in weights], [w[1] for w in weights])[0]
 
 
@@ -254,11 +302,14 @@ def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residenc
             [40, 10, 8] + [14] * len(residence),
         )[0]
     return Member(
-        person=person, organization=organization, category=category,
+        person=person,
+        organization=organization,
+        category=category,
         stage=MemberStage.PROBATIONARY if probationary else MemberStage.FULL,
-        applied_on=joined - dt.timedelta(days=rng.randint(500, 1500)), joined_on=joined,
+        applied_on=joined - dt.timedelta(days=rng.randint(500, 1500)),
+        joined_on=joined,
         full_on=None if probationary else add_years(joined, 1),
-    )  # fmt: skip
+    )
 
 
 def _seed_tags() -> dict:
@@ -296,19 +347,37 @@ def _seed_seats(ctx: SeedContext) -> None:
         for title, count in (("secretary", 1), ("deputy", 2), ("member", 4)):
             for member in rng.sample(full, min(count, len(full))):
                 full.remove(member)
-                seats.append(CommitteeSeat(organization=committee, person_id=member.person_id, title=title,
-                                           started_on=committee.term_started_on))  # fmt: skip
+                seats.append(
+                    CommitteeSeat(
+                        organization=committee,
+                        person_id=member.person_id,
+                        title=title,
+                        started_on=committee.term_started_on,
+                    )
+                )
         for org_id, org_members in by_org.items():
             candidates = [m for m in org_members if m.stage == MemberStage.FULL]
             if not candidates:
                 continue
             secretary = rng.choice(candidates)
             org = secretary.organization
-            seats.append(CommitteeSeat(organization_id=org_id, person_id=secretary.person_id, title="secretary",
-                                       started_on=org.term_started_on or ctx.today))  # fmt: skip
+            seats.append(
+                CommitteeSeat(
+                    organization_id=org_id,
+                    person_id=secretary.person_id,
+                    title="secretary",
+                    started_on=org.term_started_on or ctx.today,
+                )
+            )
             if len(candidates) >= 7:  # ≥7 full members: a branch committee of 3–5
                 for member in rng.sample([m for m in candidates if m is not secretary], 2):
-                    seats.append(CommitteeSeat(organization_id=org_id, person_id=member.person_id, title="member",
-                                               started_on=org.term_started_on or ctx.today))  # fmt: skip
+                    seats.append(
+                        CommitteeSeat(
+                            organization_id=org_id,
+                            person_id=member.person_id,
+                            title="member",
+                            started_on=org.term_started_on or ctx.today,
+                        )
+                    )
     CommitteeSeat.objects.bulk_create(seats, batch_size=BATCH)
     ctx.log(f"committee seats: {len(seats)}")

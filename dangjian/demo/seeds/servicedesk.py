@@ -49,10 +49,21 @@ DESCRIPTIONS = {
     "member-education": ["想参加社区的党员学习活动，请告知时间", "流动党员希望就近参加组织生活"],
     "membership-transfer": ["想把党组织关系转到社区，需要准备什么材料", "组织关系介绍信快过期了，请帮忙办理"],
 }
-GENERIC = ["小区路灯不亮，晚上出行不安全", "楼道卫生无人打扫，请社区协调", "想报名参加社区的文体活动",
-           "家里需要找家政服务，请帮忙推荐", "希望社区组织一次健康义诊", "想找一份离家近的工作"]  # fmt: skip
-RESULTS = ["已联系相关单位处理完毕，并电话告知居民。", "已上门了解情况并协调解决。", "已安排志愿者上门服务。",
-           "已组织双方调解，达成一致意见。", "已提供政策咨询并协助准备材料。"]  # fmt: skip
+GENERIC = [
+    "小区路灯不亮，晚上出行不安全",
+    "楼道卫生无人打扫，请社区协调",
+    "想报名参加社区的文体活动",
+    "家里需要找家政服务，请帮忙推荐",
+    "希望社区组织一次健康义诊",
+    "想找一份离家近的工作",
+]
+RESULTS = [
+    "已联系相关单位处理完毕，并电话告知居民。",
+    "已上门了解情况并协调解决。",
+    "已安排志愿者上门服务。",
+    "已组织双方调解，达成一致意见。",
+    "已提供政策咨询并协助准备材料。",
+]
 SUMMARIES = ["居民反映的问题已协调解决，居民表示满意。", "经社区调解，双方达成和解。", "志愿者上门服务，问题已解决。"]
 
 
@@ -144,8 +155,15 @@ def seed(ctx: SeedContext) -> None:
     communities: list[Any] = []
     for index, community in enumerate(ctx.shared["communities"]):
         if community["people"]:
-            communities.append((community, PROFILES[index % len(PROFILES)], list(community["people"]),
-                                staff_by_community.get(community["region"].pk, []), []))  # fmt: skip
+            communities.append(
+                (
+                    community,
+                    PROFILES[index % len(PROFILES)],
+                    list(community["people"]),
+                    staff_by_community.get(community["region"].pk, []),
+                    [],
+                )
+            )
     day = first
     while day <= today:
         weights = [_weights(c, day.month) for c in categories]
@@ -188,23 +206,58 @@ def seed(ctx: SeedContext) -> None:
                 handle_pos = max(response_pos + 600, start + int(resolution_target * ratio))
                 grid = rng.choice(grids) if grids else community["region"]
                 row: dict[str, Any] = {
-                    "id": next_id, "created_at": _db(submitted), "updated_at": _db(submitted), "version": 1,
-                    "category_id": category.pk, "channel": channel,
-                    "description": rng.choice(DESCRIPTIONS.get(category.code, GENERIC)), "address": address[:200],
-                    "latitude": None, "longitude": None, "region_id": person.region_id or grid.pk,
-                    "community_id": community["region"].pk, "level": category.default_level,
-                    "requester_id": person.pk, "contact_name": "", "phone_encrypted": "", "phone_hash": "",
-                    "phone_masked": "", "submitted_by_id": None, "token": secrets.token_urlsafe(16),
-                    "state": RequestState.CLOSED, "submitted_at": _db(submitted), "assignee_kind": "",
-                    "assignee_user_id": None, "assignee_person_id": None, "assignee_organization_id": None,
-                    "assignee_region_id": None, "response_due_at": _db(response_due),
-                    "resolution_due_at": _db(resolution_due), "first_response_at": None, "handled_at": None,
-                    "closed_at": None, "handle_seconds": None, "paused_since": None, "response_breached": False,
-                    "resolution_breached": False, "result": "", "outcome": "", "outcome_source": "", "outcome_at": None,
-                    "close_reason": "", "is_public": False, "public_summary": "", "reopened_from_id": None,
-                    "duplicate_of_id": None, "classification": "", "classification_note": "", "classified_by_id": None,
-                    "signed_off_by_id": None, "signed_off_at": None, "callback_sampled": False,
-                }  # fmt: skip
+                    "id": next_id,
+                    "created_at": _db(submitted),
+                    "updated_at": _db(submitted),
+                    "version": 1,
+                    "category_id": category.pk,
+                    "channel": channel,
+                    "description": rng.choice(DESCRIPTIONS.get(category.code, GENERIC)),
+                    "address": address[:200],
+                    "latitude": None,
+                    "longitude": None,
+                    "region_id": person.region_id or grid.pk,
+                    "community_id": community["region"].pk,
+                    "level": category.default_level,
+                    "requester_id": person.pk,
+                    "contact_name": "",
+                    "phone_encrypted": "",
+                    "phone_hash": "",
+                    "phone_masked": "",
+                    "submitted_by_id": None,
+                    "token": secrets.token_urlsafe(16),
+                    "state": RequestState.CLOSED,
+                    "submitted_at": _db(submitted),
+                    "assignee_kind": "",
+                    "assignee_user_id": None,
+                    "assignee_person_id": None,
+                    "assignee_organization_id": None,
+                    "assignee_region_id": None,
+                    "response_due_at": _db(response_due),
+                    "resolution_due_at": _db(resolution_due),
+                    "first_response_at": None,
+                    "handled_at": None,
+                    "closed_at": None,
+                    "handle_seconds": None,
+                    "paused_since": None,
+                    "response_breached": False,
+                    "resolution_breached": False,
+                    "result": "",
+                    "outcome": "",
+                    "outcome_source": "",
+                    "outcome_at": None,
+                    "close_reason": "",
+                    "is_public": False,
+                    "public_summary": "",
+                    "reopened_from_id": None,
+                    "duplicate_of_id": None,
+                    "classification": "",
+                    "classification_note": "",
+                    "classified_by_id": None,
+                    "signed_off_by_id": None,
+                    "signed_off_at": None,
+                    "callback_sampled": False,
+                }
                 handler = rng.choice(staff) if staff else None
                 events = [("submit", "", RequestState.SUBMITTED, submitted, None, "")]
                 if response_pos <= now_position:
@@ -222,8 +275,13 @@ def seed(ctx: SeedContext) -> None:
                     row["response_breached"] = now > response_due
                 if row["first_response_at"] and handle_pos <= now_position:
                     handled = timeline.moment(handle_pos)
-                    row.update(state=RequestState.HANDLED, handled_at=_db(handled), handle_seconds=handle_pos - start,
-                               resolution_breached=handled > resolution_due, result=rng.choice(RESULTS))  # fmt: skip
+                    row.update(
+                        state=RequestState.HANDLED,
+                        handled_at=_db(handled),
+                        handle_seconds=handle_pos - start,
+                        resolution_breached=handled > resolution_due,
+                        result=rng.choice(RESULTS),
+                    )
                     events.append(
                         ("handle", RequestState.DISPATCHED, RequestState.HANDLED, handled, handler, row["result"])
                     )
@@ -233,19 +291,46 @@ def seed(ctx: SeedContext) -> None:
                         resolved = rng.random() < resolved_p
                         source = "callback" if rng.random() < 0.35 else "resident"
                         if answered_at < now:
-                            row.update(state=RequestState.VISITED, outcome="resolved" if resolved else "unresolved",
-                                       outcome_source=source, outcome_at=_db(answered_at))  # fmt: skip
-                            events.append(("confirm" if source == "resident" else "callback", RequestState.HANDLED,
-                                           RequestState.VISITED, answered_at, None, ""))  # fmt: skip
+                            row.update(
+                                state=RequestState.VISITED,
+                                outcome="resolved" if resolved else "unresolved",
+                                outcome_source=source,
+                                outcome_at=_db(answered_at),
+                            )
+                            events.append(
+                                (
+                                    "confirm" if source == "resident" else "callback",
+                                    RequestState.HANDLED,
+                                    RequestState.VISITED,
+                                    answered_at,
+                                    None,
+                                    "",
+                                )
+                            )
                             if rng.random() < 0.75:
                                 score = _score(rng, satisfied_p if resolved else satisfied_p * 0.4)
-                                ratings.append({"request_id": next_id, "score": score, "comment": "", "source": source,
-                                                "rated_at": _db(answered_at)})  # fmt: skip
+                                ratings.append(
+                                    {
+                                        "request_id": next_id,
+                                        "score": score,
+                                        "comment": "",
+                                        "source": source,
+                                        "rated_at": _db(answered_at),
+                                    }
+                                )
                             if source == "callback":
                                 row["callback_sampled"] = True
-                                callbacks.append({"request_id": next_id, "sampled_at": _db(handled), "caller_id": None,
-                                                  "done_at": _db(answered_at), "answered": True, "resolved": resolved,
-                                                  "note": ""})  # fmt: skip
+                                callbacks.append(
+                                    {
+                                        "request_id": next_id,
+                                        "sampled_at": _db(handled),
+                                        "caller_id": None,
+                                        "done_at": _db(answered_at),
+                                        "answered": True,
+                                        "resolved": resolved,
+                                        "note": "",
+                                    }
+                                )
                             if resolved and rng.random() < 0.08:
                                 row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
                             if days_since > 10:
@@ -253,11 +338,17 @@ def seed(ctx: SeedContext) -> None:
                                 row.update(state=RequestState.CLOSED, closed_at=_db(closed), close_reason="confirmed")
                                 events.append(("close", RequestState.VISITED, RequestState.CLOSED, closed, handler, ""))
                         elif days_since > 8:
-                            row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
-                                       close_reason="no_answer")  # fmt: skip
+                            row.update(
+                                state=RequestState.CLOSED,
+                                closed_at=_db(handled + dt.timedelta(days=7)),
+                                close_reason="no_answer",
+                            )
                     elif days_since > 8:
-                        row.update(state=RequestState.CLOSED, closed_at=_db(handled + dt.timedelta(days=7)),
-                                   close_reason="no_answer")  # fmt: skip
+                        row.update(
+                            state=RequestState.CLOSED,
+                            closed_at=_db(handled + dt.timedelta(days=7)),
+                            close_reason="no_answer",
+                        )
                 elif row["first_response_at"]:
                     # Open and overdue: left for the sweep to flag, as it would have, so that its
                     # notifications (to the handler, the community, the street) are in the demo.
@@ -265,13 +356,24 @@ def seed(ctx: SeedContext) -> None:
                     if rng.random() < 0.5:
                         row["state"] = RequestState.IN_PROGRESS
                 if row["state"] == RequestState.CLOSED and rng.random() < 0.004:
-                    row.update(classification=rng.choice(["unreasonable", "untrue", "not_our_remit"]),
-                               classification_note="经核实，诉求超出社区职责范围")  # fmt: skip
+                    row.update(
+                        classification=rng.choice(["unreasonable", "untrue", "not_our_remit"]),
+                        classification_note="经核实，诉求超出社区职责范围",
+                    )
                 if full_steps or row["state"] not in (RequestState.CLOSED, RequestState.VISITED):
                     for action, old, new, at, actor, note in events:
-                        steps.append({"request_id": next_id, "action": action, "old_state": old, "new_state": new,
-                                      "actor_id": actor.pk if actor else None, "at": _db(at), "note": note,
-                                      "is_public": action != "dispatch"})  # fmt: skip
+                        steps.append(
+                            {
+                                "request_id": next_id,
+                                "action": action,
+                                "old_state": old,
+                                "new_state": new,
+                                "actor_id": actor.pk if actor else None,
+                                "at": _db(at),
+                                "note": note,
+                                "is_public": action != "dispatch",
+                            }
+                        )
                 requests.append(row)
                 next_id += 1
                 total += 1
@@ -308,34 +410,102 @@ def _staff(ctx: SeedContext) -> dict[int, list[Any]]:
     return result
 
 
-def _demo_resident_requests(ctx: SeedContext, person: Any, categories: list[ServiceCategory], requests: list,
-                            steps: list, timeline: Timeline, now: dt.datetime, next_id: int) -> None:  # fmt: skip
+def _demo_resident_requests(
+    ctx: SeedContext,
+    person: Any,
+    categories: list[ServiceCategory],
+    requests: list,
+    steps: list,
+    timeline: Timeline,
+    now: dt.datetime,
+    next_id: int,
+) -> None:
     """The demo resident has one request handled and waiting for their confirmation, so the
     confirm-and-rate step can be tried at once."""
     category = next((c for c in categories if c.code == "dispute-mediation"), categories[0])
     submitted = now - dt.timedelta(days=3)
     start = timeline.position(submitted)
     handled = now - dt.timedelta(hours=20)
-    requests.append({
-        **dict.fromkeys(("latitude", "longitude", "submitted_by_id", "assignee_person_id", "assignee_organization_id", "assignee_region_id", "closed_at", "paused_since", "outcome_at", "reopened_from_id", "duplicate_of_id", "classified_by_id", "signed_off_by_id", "signed_off_at", "assignee_user_id")),
-        "id": next_id, "created_at": _db(submitted), "updated_at": _db(handled), "version": 4,
-        "category_id": category.pk, "channel": "web", "description": "楼上住户深夜噪音扰民，希望社区帮忙协调",
-        "address": person.address[:200], "region_id": person.region_id, "community_id": person.region.parent_id,
-        "level": category.default_level, "requester_id": person.pk, "contact_name": "", "phone_encrypted": "",
-        "phone_hash": "", "phone_masked": "", "token": secrets.token_urlsafe(16), "state": RequestState.HANDLED,
-        "submitted_at": _db(submitted), "assignee_kind": AssigneeKind.GRID,
-        "response_due_at": _db(timeline.moment(start + sla.target_seconds(category.response_target, category.response_unit))),
-        "resolution_due_at": _db(timeline.moment(start + sla.target_seconds(category.resolution_target, category.resolution_unit))),
-        "first_response_at": _db(submitted + dt.timedelta(hours=1)), "handled_at": _db(handled),
-        "handle_seconds": max(0, timeline.position(handled) - start), "response_breached": False,
-        "resolution_breached": False, "result": "网格员已上门与楼上住户沟通，对方承诺晚十点后不再发出噪音。",
-        "outcome": "", "outcome_source": "", "close_reason": "", "is_public": False, "public_summary": "",
-        "classification": "", "classification_note": "", "callback_sampled": False,
-    })  # fmt: skip
-    for action, new, at in (("submit", RequestState.SUBMITTED, submitted), ("accept", RequestState.ACCEPTED, submitted + dt.timedelta(hours=1)),
-                            ("handle", RequestState.HANDLED, handled)):  # fmt: skip
-        steps.append({"request_id": next_id, "action": action, "old_state": "", "new_state": new, "actor_id": None,
-                      "at": _db(at), "note": "", "is_public": True})  # fmt: skip
+    requests.append(
+        {
+            **dict.fromkeys(
+                (
+                    "latitude",
+                    "longitude",
+                    "submitted_by_id",
+                    "assignee_person_id",
+                    "assignee_organization_id",
+                    "assignee_region_id",
+                    "closed_at",
+                    "paused_since",
+                    "outcome_at",
+                    "reopened_from_id",
+                    "duplicate_of_id",
+                    "classified_by_id",
+                    "signed_off_by_id",
+                    "signed_off_at",
+                    "assignee_user_id",
+                )
+            ),
+            "id": next_id,
+            "created_at": _db(submitted),
+            "updated_at": _db(handled),
+            "version": 4,
+            "category_id": category.pk,
+            "channel": "web",
+            "description": "楼上住户深夜噪音扰民，希望社区帮忙协调",
+            "address": person.address[:200],
+            "region_id": person.region_id,
+            "community_id": person.region.parent_id,
+            "level": category.default_level,
+            "requester_id": person.pk,
+            "contact_name": "",
+            "phone_encrypted": "",
+            "phone_hash": "",
+            "phone_masked": "",
+            "token": secrets.token_urlsafe(16),
+            "state": RequestState.HANDLED,
+            "submitted_at": _db(submitted),
+            "assignee_kind": AssigneeKind.GRID,
+            "response_due_at": _db(
+                timeline.moment(start + sla.target_seconds(category.response_target, category.response_unit))
+            ),
+            "resolution_due_at": _db(
+                timeline.moment(start + sla.target_seconds(category.resolution_target, category.resolution_unit))
+            ),
+            "first_response_at": _db(submitted + dt.timedelta(hours=1)),
+            "handled_at": _db(handled),
+            "handle_seconds": max(0, timeline.position(handled) - start),
+            "response_breached": False,
+            "resolution_breached": False,
+            "result": "网格员已上门与楼上住户沟通，对方承诺晚十点后不再发出噪音。",
+            "outcome": "",
+            "outcome_source": "",
+            "close_reason": "",
+            "is_public": False,
+            "public_summary": "",
+            "classification": "",
+            "classification_note": "",
+            "callback_sampled": False,
+        }
+    )
+    for action, new, at in (
+        ("submit", RequestState.SUBMITTED, submitted),
+        ("accept", RequestState.ACCEPTED, submitted + dt.timedelta(hours=1)),
+        ("handle", RequestState.HANDLED, handled),
+    ):
+        steps.append(
+            {
+                "request_id": next_id,
+                "action": action,
+                "old_state": "",
+                "new_state": new,
+                "actor_id": None,
+                "at": _db(at),
+                "note": "",
+                "is_public": True,
+            }
+        )
 
 
 def _receptions(ctx: SeedContext, now: dt.datetime) -> None:
@@ -354,12 +524,18 @@ def _receptions(ctx: SeedContext, now: dt.datetime) -> None:
         for days, booked in ((7, 3), (-14, 2)):
             start = (now + dt.timedelta(days=days)).replace(hour=9, minute=0)
             session = ReceptionSession.objects.create(
-                community=community["region"], representative=representative, starts_at=start,
-                ends_at=start + dt.timedelta(hours=2), place="党群服务中心二楼接待室", slots=8,
+                community=community["region"],
+                representative=representative,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=2),
+                place="党群服务中心二楼接待室",
+                slots=8,
                 note="欢迎反映小区治理、民生服务方面的意见建议",
-            )  # fmt: skip
+            )
             for person in rng.sample(people, k=min(booked, len(people))):
                 ReceptionBooking.objects.create(
-                    session=session, person=person, topic=rng.choice(DESCRIPTIONS["deputy-reception"]),
+                    session=session,
+                    person=person,
+                    topic=rng.choice(DESCRIPTIONS["deputy-reception"]),
                     booked_at=start - dt.timedelta(days=3),
-                )  # fmt: skip
+                )

@@ -24,9 +24,12 @@ def appraisal_sheet(*, actor: Actor, organization: Organization, year: int) -> d
     )
     appraisals = {a.member_id: a for a in Appraisal.objects.filter(member__in=members, year=year)}
     counts = dict(
-        Appraisal.objects.filter(organization=organization, year=year).exclude(grade="").values_list("grade")
-        .annotate(n=Count("pk")).order_by()
-    )  # fmt: skip
+        Appraisal.objects.filter(organization=organization, year=year)
+        .exclude(grade="")
+        .values_list("grade")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     from dangjian.membership.appraisal.services import excellent_limit
 
     limit = excellent_limit(len(members))

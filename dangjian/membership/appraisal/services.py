@@ -73,6 +73,11 @@ def appraisal_save(
         appraisal.grade, appraisal.grade_note = grade, note[:200]
         appraisal.save()
         if before != grade:
-            record_event(actor=actor, action=EventAction.UPDATED, target=member,
-                         changes={f"appraisal_{year}": [before, grade]}, reason=note)  # fmt: skip
+            record_event(
+                actor=actor,
+                action=EventAction.UPDATED,
+                target=member,
+                changes={f"appraisal_{year}": [before, grade]},
+                reason=note,
+            )
     return appraisal

@@ -44,18 +44,30 @@ def appraisal(request: ActorRequest) -> HttpResponse:
             raise Http404
         current = editing.appraisals.filter(year=year).first()
         initial = (
-            {f: getattr(current, f) for f in ("self_assessment", "votes_excellent", "votes_qualified", "votes_basic",
-                                              "votes_unqualified", "grade", "grade_note")}
-            if current else {}
-        )  # fmt: skip
+            {
+                f: getattr(current, f)
+                for f in (
+                    "self_assessment",
+                    "votes_excellent",
+                    "votes_qualified",
+                    "votes_basic",
+                    "votes_unqualified",
+                    "grade",
+                    "grade_note",
+                )
+            }
+            if current
+            else {}
+        )
         form = AppraisalForm(request.POST or None, initial=initial)
         saved = submit(
-            request, form,
+            request,
+            form,
             lambda data: appraisal_services.appraisal_save(
                 actor=request.actor, member=editing, year=year, data=data, confirm_excess=data["confirm_excess"]
             ),
             success=_("The appraisal of %(name)s has been saved.") % {"name": editing.person.name},
-        )  # fmt: skip
+        )
         if saved:
             return redirect(f"{request.path}?org={organization.pk}&year={year}")
     elif request.method == "POST":

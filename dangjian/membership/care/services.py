@@ -32,8 +32,12 @@ def care_register(*, actor: Actor, member: Member, hardship: str, description: s
         case = CareCase.objects.create(
             member=member, hardship=hardship, description=(description or "").strip(), registered_on=registered_on
         )
-        record_event(actor=actor, action=EventAction.CREATED, target=member,
-                     changes={"care_case": [None, Hardship(hardship).label.__str__()]})  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=member,
+            changes={"care_case": [None, Hardship(hardship).label.__str__()]},
+        )
     return case
 
 
@@ -50,8 +54,13 @@ def care_end(*, actor: Actor, case: CareCase, ended_on: dt.date, reason: str) ->
         )
         if not closed:  # someone closed it meanwhile
             raise ValidationError({"ended_on": [_("This case is already closed.")]})
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=case.member, reason=reason,
-                     changes={"care_case_ended": [None, ended_on.isoformat()]})  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=case.member,
+            reason=reason,
+            changes={"care_case_ended": [None, ended_on.isoformat()]},
+        )
         case.refresh_from_db()
     return case
 
@@ -84,10 +93,19 @@ def care_visit(*, actor: Actor, member: Member, data: dict[str, Any]) -> CareVis
     assert visited is not None  # "visited_on" is in errors when missing
     with transaction.atomic():
         visit = CareVisit.objects.create(
-            member=member, visited_on=visited, visitors=data["visitors"].strip()[:200],
-            occasion=(data.get("occasion") or "").strip()[:100], money=money, goods=(data.get("goods") or "").strip()[:200],
-            note=(data.get("note") or "").strip(), recorded_by=actor.user,
-        )  # fmt: skip
-        record_event(actor=actor, action=EventAction.CREATED, target=member,
-                     changes={"care_visit": [None, f"{visited.isoformat()} {visit.occasion}".strip()]})  # fmt: skip
+            member=member,
+            visited_on=visited,
+            visitors=data["visitors"].strip()[:200],
+            occasion=(data.get("occasion") or "").strip()[:100],
+            money=money,
+            goods=(data.get("goods") or "").strip()[:200],
+            note=(data.get("note") or "").strip(),
+            recorded_by=actor.user,
+        )
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=member,
+            changes={"care_visit": [None, f"{visited.isoformat()} {visit.occasion}".strip()]},
+        )
     return visit

@@ -44,17 +44,19 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
         if action == "case":
             case_form = CareCaseForm(request.POST)
             done = submit(
-                request, case_form,
+                request,
+                case_form,
                 lambda data: care_services.care_register(actor=request.actor, member=member, **data),
                 success=_("The member is on the hardship register."),
-            )  # fmt: skip
+            )
         elif action == "visit":
             visit_form = CareVisitForm(request.POST)
             done = submit(
-                request, visit_form,
+                request,
+                visit_form,
                 lambda data: care_services.care_visit(actor=request.actor, member=member, data=data),
                 success=_("The visit has been recorded."),
-            )  # fmt: skip
+            )
         elif action == "end":
             case = CareCase.objects.filter(member=member, pk=request.POST.get("case") or 0).first()
             if case is None:
@@ -67,7 +69,7 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
                     actor=request.actor, case=case, ended_on=today, reason=request.POST.get("reason", "")
                 ),
                 success=_("The case has been closed."),
-            )  # fmt: skip
+            )
         else:
             raise Http404
         if done:

@@ -141,20 +141,29 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
     if applied and birth_date:
         adult = calendar.add_years(birth_date, config["minimum_age"])
         if applied < adult:
-            warn("application", _("The application was made before the applicant turned %(age)d (on %(date)s).")
-                 % {"age": config["minimum_age"], "date": adult.isoformat()})  # fmt: skip
+            warn(
+                "application",
+                _("The application was made before the applicant turned %(age)d (on %(date)s).")
+                % {"age": config["minimum_age"], "date": adult.isoformat()},
+            )
     talk = _on(done, "talk")
     if applied:
         due = applied + dt.timedelta(days=config["talk_within_days"])
         if talk and talk > due:
-            warn("talk", _("The talk came %(days)d days after the application; it is due within a month.")
-                 % {"days": (talk - applied).days})  # fmt: skip
+            warn(
+                "talk",
+                _("The talk came %(days)d days after the application; it is due within a month.")
+                % {"days": (talk - applied).days},
+            )
         elif not talk and today >= due - dt.timedelta(days=7):
             warn("talk", _("The talk with the applicant is due by %(date)s.") % {"date": due.isoformat()}, due)
     activist, candidate = _on(done, "activist"), _on(done, "candidate")
     if activist and candidate and (candidate - activist).days < config["activist_min_days"]:
-        warn("candidate", _("Less than a year as activist (%(days)d days) before becoming a candidate.")
-             % {"days": (candidate - activist).days})  # fmt: skip
+        warn(
+            "candidate",
+            _("Less than a year as activist (%(days)d days) before becoming a candidate.")
+            % {"days": (candidate - activist).days},
+        )
     for step in STEPS:
         record = done.get(step.code)
         if record is None or record.done_on is None:
@@ -165,23 +174,38 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             else:
                 days = calendar.workdays_between(record.publicity_from, record.publicity_to)
                 if days < config["publicity_min_workdays"]:
-                    warn(step.code, _("The public notice lasted %(days)d working days; at least %(minimum)d are required.")
-                         % {"days": days, "minimum": config["publicity_min_workdays"]})  # fmt: skip
+                    warn(
+                        step.code,
+                        _("The public notice lasted %(days)d working days; at least %(minimum)d are required.")
+                        % {"days": days, "minimum": config["publicity_min_workdays"]},
+                    )
         if step.hours and step.code == "training" and (record.hours or 0) < config["training_min_hours"]:
-            warn(step.code, _("The intensive training lasted %(hours)d hours; at least %(minimum)d (or 3 days) are required.")
-                 % {"hours": record.hours or 0, "minimum": config["training_min_hours"]})  # fmt: skip
+            warn(
+                step.code,
+                _("The intensive training lasted %(hours)d hours; at least %(minimum)d (or 3 days) are required.")
+                % {"hours": record.hours or 0, "minimum": config["training_min_hours"]},
+            )
         if step.people == "contacts" and not config["contacts_min"] <= record.people_full <= config["contacts_max"]:
-            warn(step.code, _("%(low)d to %(high)d full members are assigned as contacts; %(n)d are recorded.")
-                 % {"low": config["contacts_min"], "high": config["contacts_max"], "n": record.people_full})  # fmt: skip
+            warn(
+                step.code,
+                _("%(low)d to %(high)d full members are assigned as contacts; %(n)d are recorded.")
+                % {"low": config["contacts_min"], "high": config["contacts_max"], "n": record.people_full},
+            )
         if step.people == "introducers" and record.people_full != config["introducers"]:
-            warn(step.code, _("%(required)d full members are the introducers; %(n)d are recorded.")
-                 % {"required": config["introducers"], "n": record.people_full})  # fmt: skip
+            warn(
+                step.code,
+                _("%(required)d full members are the introducers; %(n)d are recorded.")
+                % {"required": config["introducers"], "n": record.people_full},
+            )
     review, meeting = _on(done, "political_review"), _on(done, "branch_meeting")
     if review:
         reference = meeting or today
         if (reference - review).days > config["political_review_valid_days"]:
-            warn("political_review", _("The political review is more than a year old at %(date)s; repeat it.")
-                 % {"date": reference.isoformat()})  # fmt: skip
+            warn(
+                "political_review",
+                _("The political review is more than a year old at %(date)s; repeat it.")
+                % {"date": reference.isoformat()},
+            )
     pre = _on(done, "pre_review")
     if pre:
         due = pre + dt.timedelta(days=config["meeting_within_days"])
@@ -204,8 +228,12 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             and not _on(done, "full_approval")
             and today >= full_due - dt.timedelta(days=config["probation_warning_days"])
         ):
-            warn("full_meeting", _("The probation year ends on %(date)s: prepare the discussion of full membership.")
-                 % {"date": full_due.isoformat()}, full_due)  # fmt: skip
+            warn(
+                "full_meeting",
+                _("The probation year ends on %(date)s: prepare the discussion of full membership.")
+                % {"date": full_due.isoformat()},
+                full_due,
+            )
     full_approval, archived = _on(done, "full_approval"), _on(done, "archived")
     if full_approval:
         due = full_approval + dt.timedelta(days=config["archive_within_days"])
@@ -219,7 +247,10 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
         if day is None:
             continue
         if previous and day < previous[1]:
-            warn(step.code, _("Dated before the earlier step “%(step)s” (%(date)s).")
-                 % {"step": STEP_BY_CODE[previous[0]].label, "date": previous[1].isoformat()})  # fmt: skip
+            warn(
+                step.code,
+                _("Dated before the earlier step “%(step)s” (%(date)s).")
+                % {"step": STEP_BY_CODE[previous[0]].label, "date": previous[1].isoformat()},
+            )
         previous = (step.code, day)
     return warnings

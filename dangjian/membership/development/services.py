@@ -47,13 +47,17 @@ def candidate_start(*, actor: Actor, person: Person, organization: Organization,
         with transaction.atomic():
             candidate = Candidate.objects.create(person=person, organization=organization)
             DevelopmentStep.objects.create(
-                candidate=candidate, code="application", done_on=applied_on,
+                candidate=candidate,
+                code="application",
+                done_on=applied_on,
                 recorded_by=actor.user,
-            )  # fmt: skip
+            )
             record_event(
-                actor=actor, action=EventAction.CREATED, target=candidate,
+                actor=actor,
+                action=EventAction.CREATED,
+                target=candidate,
                 changes={"organization": [None, organization.name], "application": [None, applied_on.isoformat()]},
-            )  # fmt: skip
+            )
     except IntegrityError as exc:
         raise ValidationError({"person": [_("This person's development is already in progress.")]}) from exc
     return candidate
@@ -141,10 +145,16 @@ def step_record(
             _make_full(actor, locked, done_on)
         _refresh_stage(locked)
         record_event(
-            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=locked, reason=str(step.label),
-            changes={f"{code}:{k}": [None if created else before[k], v] for k, v in after.items()
-                     if created or before[k] != v},
-        )  # fmt: skip
+            actor=actor,
+            action=EventAction.CREATED if created else EventAction.UPDATED,
+            target=locked,
+            reason=str(step.label),
+            changes={
+                f"{code}:{k}": [None if created else before[k], v]
+                for k, v in after.items()
+                if created or before[k] != v
+            },
+        )
         record.refresh_from_db()
     return record
 
@@ -158,11 +168,18 @@ def _admit(actor: Actor, candidate: Candidate) -> None:
     meeting = candidate.steps.get(code="branch_meeting").done_on
     applied = candidate.steps.filter(code="application").values_list("done_on", flat=True).first()
     member = member_create(
-        actor=actor, person=candidate.person, organization=candidate.organization, check_scope=False,
+        actor=actor,
+        person=candidate.person,
+        organization=candidate.organization,
+        check_scope=False,
         reason=PlacementReason.JOINED,
-        data={"stage": MemberStage.PROBATIONARY, "category": MemberCategory.OTHER, "joined_on": meeting,
-              "applied_on": applied},
-    )  # fmt: skip
+        data={
+            "stage": MemberStage.PROBATIONARY,
+            "category": MemberCategory.OTHER,
+            "joined_on": meeting,
+            "applied_on": applied,
+        },
+    )
     candidate.member = member
     candidate.save(update_fields=["member", "updated_at"])
 
@@ -177,9 +194,11 @@ def _make_full(actor: Actor, candidate: Candidate, approved_on: dt.date) -> None
             stage=MemberStage.FULL, full_on=full_on, version=F("version") + 1, updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member,
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=member,
             changes={"stage": [MemberStage.PROBATIONARY, MemberStage.FULL], "full_on": [None, full_on.isoformat()]},
-        )  # fmt: skip
+        )
     candidate.status = CandidateStatus.ADMITTED
 
 
@@ -207,8 +226,11 @@ def candidate_stop(*, actor: Actor, candidate: Candidate, reason: str) -> Candid
             status=CandidateStatus.STOPPED, stopped_reason=reason[:200], updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=candidate, reason=reason,
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=candidate,
+            reason=reason,
             changes={"status": [CandidateStatus.ACTIVE, CandidateStatus.STOPPED]},
-        )  # fmt: skip
+        )
         candidate.refresh_from_db()
     return candidate

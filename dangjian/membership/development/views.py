@@ -32,13 +32,16 @@ def candidate_new(request: ActorRequest) -> HttpResponse:
     if not offered(form, "organization").exists():
         raise Http404
     started = submit(
-        request, form,
+        request,
+        form,
         lambda data: development_services.candidate_start(
-            actor=request.actor, person=data["person"], organization=data["organization"],
+            actor=request.actor,
+            person=data["person"],
+            organization=data["organization"],
             applied_on=data["applied_on"],
         ),
         success=_("The application has been recorded."),
-    )  # fmt: skip
+    )
     if started.value is not None:
         return redirect("membership:candidate", pk=started.value.pk)
     return render(request, "membership/candidate_new.html", {"form": form})
@@ -58,20 +61,29 @@ def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
         initial = {}
         if recorded is not None:
             initial = {
-                "done_on": recorded.done_on, "responsible": recorded.responsible, "opinion": recorded.opinion,
-                "publicity_from": recorded.publicity_from, "publicity_to": recorded.publicity_to,
-                "hours": recorded.hours, "people": list(recorded.people.all()),
-            }  # fmt: skip
+                "done_on": recorded.done_on,
+                "responsible": recorded.responsible,
+                "opinion": recorded.opinion,
+                "publicity_from": recorded.publicity_from,
+                "publicity_to": recorded.publicity_to,
+                "hours": recorded.hours,
+                "people": list(recorded.people.all()),
+            }
         form = StepForm(
             request.POST or None, request.FILES or None, step=step, organization=candidate.organization, initial=initial
         )
         recorded_now = submit(
-            request, form,
+            request,
+            form,
             lambda data: development_services.step_record(
-                actor=request.actor, candidate=candidate, code=step.code, data=data, attachment=data.get("attachment"),
+                actor=request.actor,
+                candidate=candidate,
+                code=step.code,
+                data=data,
+                attachment=data.get("attachment"),
             ),
             success=_("“%(step)s” has been recorded.") % {"step": step.label},
-        )  # fmt: skip
+        )
         if recorded_now:
             return redirect("membership:candidate", pk=candidate.pk)
     elif request.method == "POST":
@@ -108,7 +120,7 @@ def candidate_stop(request: ActorRequest, pk: int) -> HttpResponse:
             actor=request.actor, candidate=view.candidate, reason=request.POST.get("reason", "")
         ),
         success=_("The development has been stopped."),
-    )  # fmt: skip
+    )
     return redirect("membership:candidate", pk=pk)
 
 

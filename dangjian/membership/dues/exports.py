@@ -72,18 +72,48 @@ def write_bill(
             totals["paid"] += paid or 0
             totals["unpaid"] += paid is None
             totals["unassessed"] += due is None
-            yield [org, name, categories.get(category, category), due, year, paid, paid_on, receipt or "",
-                   methods.get(method, method or "")]  # fmt: skip
+            yield [
+                org,
+                name,
+                categories.get(category, category),
+                due,
+                year,
+                paid,
+                paid_on,
+                receipt or "",
+                methods.get(method, method or ""),
+            ]
         yield []
-        yield [_("Total"), _("%(n)d members") % {"n": totals["members"]}, "", totals["due"], "", totals["paid"], "", "",
-               _("%(n)d unpaid") % {"n": totals["unpaid"]}]  # fmt: skip
+        yield [
+            _("Total"),
+            _("%(n)d members") % {"n": totals["members"]},
+            "",
+            totals["due"],
+            "",
+            totals["paid"],
+            "",
+            "",
+            _("%(n)d unpaid") % {"n": totals["unpaid"]},
+        ]
 
-    headers = [_("Organisation"), _("Full name"), _("Category"), _("Due (yuan)"), _("Assessed for"),
-               _("Paid (yuan)"), _("Paid on"), _("Receipt"), _("Method")]  # fmt: skip
+    headers = [
+        _("Organisation"),
+        _("Full name"),
+        _("Category"),
+        _("Due (yuan)"),
+        _("Assessed for"),
+        _("Paid (yuan)"),
+        _("Paid on"),
+        _("Receipt"),
+        _("Method"),
+    ]
     content, _count = build_xlsx(
-        _("Dues %(month)s") % {"month": f"{month:%Y-%m}"}, headers, rows(), on_row=on_row,
+        _("Dues %(month)s") % {"month": f"{month:%Y-%m}"},
+        headers,
+        rows(),
+        on_row=on_row,
         widths=[26, 10, 10, 10, 8, 10, 12, 20, 12],
-    )  # fmt: skip
+    )
     return content, totals
 
 
@@ -100,9 +130,11 @@ def _write(job: Job, actor: Actor) -> None:
         result={k: str(v) for k, v in totals.items()},
     )
     record_event(
-        actor=actor, action=EventAction.EXPORTED, target=organization,
+        actor=actor,
+        action=EventAction.EXPORTED,
+        target=organization,
         changes={"dues_bill": [None, f"{month:%Y-%m}"], "rows": [None, totals["members"]]},
-    )  # fmt: skip
+    )
 
 
 @task()

@@ -16,8 +16,12 @@ from dangjian.people.models import MemberCategory
 
 DEFAULT_RULES: dict[str, Any] = {
     # (upper bound of the bracket, inclusive; None = no bound) → rate on the whole base
-    "wage": [(Decimal("3000"), Decimal("0.005")), (Decimal("5000"), Decimal("0.01")),
-             (Decimal("10000"), Decimal("0.015")), (None, Decimal("0.02"))],
+    "wage": [
+        (Decimal("3000"), Decimal("0.005")),
+        (Decimal("5000"), Decimal("0.01")),
+        (Decimal("10000"), Decimal("0.015")),
+        (None, Decimal("0.02")),
+    ],
     "pension": [(Decimal("5000"), Decimal("0.005")), (None, Decimal("0.01"))],
     # Fixed monthly amounts: farmers pay 0.2–1 yuan (the branch sets it), students, the
     # unemployed and people on 低保 pay 0.2 yuan.
@@ -25,7 +29,7 @@ DEFAULT_RULES: dict[str, Any] = {
     "fixed_other": Decimal("0.20"),
     "fixed_range": (Decimal("0.20"), Decimal("1.00")),
     "arrears_alert_months": 6,
-}  # fmt: skip
+}
 CENT = Decimal("0.01")
 
 

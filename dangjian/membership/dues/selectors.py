@@ -267,6 +267,13 @@ def bill_values(*, actor: Actor, organization: Organization | None, month: dt.da
     paid on, receipt, method) for the export: no model instances are built (a district's
     60,000 rows in about a second)."""
     return _bill(actor, organization, dues.month_start(month)).values_list(
-        "organization__name", "member__person__name", "member__category", "due", "assessed_year",
-        "payment__amount", "payment__paid_on", "payment__receipt_number", "payment__method",
-    )  # fmt: skip
+        "organization__name",
+        "member__person__name",
+        "member__category",
+        "due",
+        "assessed_year",
+        "payment__amount",
+        "payment__paid_on",
+        "payment__receipt_number",
+        "payment__method",
+    )

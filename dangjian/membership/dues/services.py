@@ -104,10 +104,13 @@ def dues_assess(
         assessment.save()
         after = {"kind": kind, "base": str(base_amount), "monthly": str(amount)}
         record_event(
-            actor=actor, action=EventAction.CREATED if created else EventAction.UPDATED, target=member, reason=assessment.reduction_reason,
+            actor=actor,
+            action=EventAction.CREATED if created else EventAction.UPDATED,
+            target=member,
+            reason=assessment.reduction_reason,
             changes={"dues_year": [None, year]}
             | {f"dues_{k}": [None if created else before[k], v] for k, v in after.items() if created or before[k] != v},
-        )  # fmt: skip
+        )
     return assessment
 
 
@@ -140,15 +143,23 @@ def dues_confirm_year(*, actor: Actor, organization: Organization, year: int) ->
                 standard = last.standard
             created.append(
                 DuesAssessment(
-                    member=member, year=year, kind=kind, base=base, rate=rate, standard=standard,
-                    monthly=standard, confirmed_on=today,
+                    member=member,
+                    year=year,
+                    kind=kind,
+                    base=base,
+                    rate=rate,
+                    standard=standard,
+                    monthly=standard,
+                    confirmed_on=today,
                 )
-            )  # fmt: skip
+            )
         DuesAssessment.objects.bulk_create(created, batch_size=1000)
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=organization,
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=organization,
             changes={"dues_confirmed_year": [None, year], "dues_confirmed_members": [None, len(created)]},
-        )  # fmt: skip
+        )
     return len(created)
 
 
@@ -229,22 +240,30 @@ def dues_record_payment(
         DuesPayment.objects.bulk_create(
             [
                 DuesPayment(
-                    member=locked, organization=organization, month=month, amount=amounts[month], method=method,
-                    paid_by=paid_by if method == PaymentMethod.PROXY else None, paid_on=paid_on,
-                    receipt_number=receipt, recorded_by=actor.user,
+                    member=locked,
+                    organization=organization,
+                    month=month,
+                    amount=amounts[month],
+                    method=method,
+                    paid_by=paid_by if method == PaymentMethod.PROXY else None,
+                    paid_on=paid_on,
+                    receipt_number=receipt,
+                    recorded_by=actor.user,
                     note=note.strip()[:200],
                 )
                 for month in months
             ]
-        )  # fmt: skip
+        )
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member,
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=member,
             changes={
                 "dues_paid": [None, "、".join(f"{m:%Y-%m}" for m in months)],
                 "dues_amount": [None, str(sum(amounts.values()))],
                 "receipt_number": [None, receipt],
             },
-        )  # fmt: skip
+        )
     return receipt
 
 
@@ -262,9 +281,14 @@ def dues_void_payment(*, actor: Actor, payment: DuesPayment, reason: str) -> Due
         if not updated:
             raise ValidationError({"reason": [_("This payment has already been voided.")]})
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=payment.member, reason=reason,
-            changes={"dues_voided": [f"{payment.month:%Y-%m} {payment.amount}", None],
-                     "receipt_number": [payment.receipt_number, None]},
-        )  # fmt: skip
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=payment.member,
+            reason=reason,
+            changes={
+                "dues_voided": [f"{payment.month:%Y-%m} {payment.amount}", None],
+                "receipt_number": [payment.receipt_number, None],
+            },
+        )
         payment.refresh_from_db()
     return payment

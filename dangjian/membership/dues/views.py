@@ -115,25 +115,37 @@ def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
         if action == "assess":
             assess_form = DuesAssessForm(request.POST)
             assessed = submit(
-                request, assess_form,
+                request,
+                assess_form,
                 lambda data: dues_services.dues_assess(
-                    actor=request.actor, member=member, year=data["year"], kind=data["kind"], base=data["base"],
-                    monthly=data["monthly"], reduction_reason=data["reduction_reason"],
+                    actor=request.actor,
+                    member=member,
+                    year=data["year"],
+                    kind=data["kind"],
+                    base=data["base"],
+                    monthly=data["monthly"],
+                    reduction_reason=data["reduction_reason"],
                     reduction_approved_by=data["reduction_approved_by"],
                 ),
                 success=_("The dues have been assessed."),
-            )  # fmt: skip
+            )
             if assessed:
                 return redirect("membership:member_dues", pk=member.pk)
         elif action == "pay":
             pay_form = DuesPaymentForm(request.POST, member=member, unpaid=unpaid)
             paid = submit(
-                request, pay_form,
+                request,
+                pay_form,
                 lambda data: dues_services.dues_record_payment(
-                    actor=request.actor, member=member, months=data["months"], method=data["method"],
-                    paid_on=data["paid_on"], paid_by=data["paid_by"], note=data["note"],
+                    actor=request.actor,
+                    member=member,
+                    months=data["months"],
+                    method=data["method"],
+                    paid_on=data["paid_on"],
+                    paid_by=data["paid_by"],
+                    note=data["note"],
                 ),
-            )  # fmt: skip
+            )
             if paid.value is not None:
                 messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": paid.value})
                 return redirect("membership:member_dues", pk=member.pk)

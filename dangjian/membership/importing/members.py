@@ -92,23 +92,50 @@ LABELS = {column.key: column.label for column in TEMPLATE_COLUMNS}
 
 GENDERS = {"男": Gender.MALE, "男性": Gender.MALE, "女": Gender.FEMALE, "女性": Gender.FEMALE}
 EDUCATION = {
-    "小学": Education.PRIMARY, "小学及以下": Education.PRIMARY, "文盲": Education.PRIMARY,
-    "初中": Education.JUNIOR, "高中": Education.SENIOR, "中专": Education.SENIOR, "职高": Education.SENIOR,
-    "技校": Education.SENIOR, "中技": Education.SENIOR, "高中中专": Education.SENIOR,
-    "大专": Education.COLLEGE, "专科": Education.COLLEGE, "大学专科": Education.COLLEGE,
-    "本科": Education.BACHELOR, "大学本科": Education.BACHELOR, "大学": Education.BACHELOR,
-    "研究生": Education.POSTGRADUATE, "硕士": Education.POSTGRADUATE, "博士": Education.POSTGRADUATE,
-    "硕士研究生": Education.POSTGRADUATE, "博士研究生": Education.POSTGRADUATE,
-}  # fmt: skip
-STAGES = {"正式": MemberStage.FULL, "正式党员": MemberStage.FULL, "预备": MemberStage.PROBATIONARY,
-          "预备党员": MemberStage.PROBATIONARY}  # fmt: skip
+    "小学": Education.PRIMARY,
+    "小学及以下": Education.PRIMARY,
+    "文盲": Education.PRIMARY,
+    "初中": Education.JUNIOR,
+    "高中": Education.SENIOR,
+    "中专": Education.SENIOR,
+    "职高": Education.SENIOR,
+    "技校": Education.SENIOR,
+    "中技": Education.SENIOR,
+    "高中中专": Education.SENIOR,
+    "大专": Education.COLLEGE,
+    "专科": Education.COLLEGE,
+    "大学专科": Education.COLLEGE,
+    "本科": Education.BACHELOR,
+    "大学本科": Education.BACHELOR,
+    "大学": Education.BACHELOR,
+    "研究生": Education.POSTGRADUATE,
+    "硕士": Education.POSTGRADUATE,
+    "博士": Education.POSTGRADUATE,
+    "硕士研究生": Education.POSTGRADUATE,
+    "博士研究生": Education.POSTGRADUATE,
+}
+STAGES = {
+    "正式": MemberStage.FULL,
+    "正式党员": MemberStage.FULL,
+    "预备": MemberStage.PROBATIONARY,
+    "预备党员": MemberStage.PROBATIONARY,
+}
 CATEGORIES = {
-    "在职": MemberCategory.EMPLOYED, "在职党员": MemberCategory.EMPLOYED, "在岗": MemberCategory.EMPLOYED,
-    "离退休": MemberCategory.RETIRED, "退休": MemberCategory.RETIRED, "离休": MemberCategory.RETIRED,
-    "学生": MemberCategory.STUDENT, "在校学生": MemberCategory.STUDENT,
-    "农民": MemberCategory.FARMER, "农村": MemberCategory.FARMER, "其他": MemberCategory.OTHER,
-    "无业": MemberCategory.OTHER, "失业": MemberCategory.OTHER, "灵活就业": MemberCategory.OTHER,
-}  # fmt: skip
+    "在职": MemberCategory.EMPLOYED,
+    "在职党员": MemberCategory.EMPLOYED,
+    "在岗": MemberCategory.EMPLOYED,
+    "离退休": MemberCategory.RETIRED,
+    "退休": MemberCategory.RETIRED,
+    "离休": MemberCategory.RETIRED,
+    "学生": MemberCategory.STUDENT,
+    "在校学生": MemberCategory.STUDENT,
+    "农民": MemberCategory.FARMER,
+    "农村": MemberCategory.FARMER,
+    "其他": MemberCategory.OTHER,
+    "无业": MemberCategory.OTHER,
+    "失业": MemberCategory.OTHER,
+    "灵活就业": MemberCategory.OTHER,
+}
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
 _SEPARATORS = re.compile(r"[\s·•・\-—/]+")
 
@@ -384,9 +411,13 @@ def _check_row(
     # date, a recorded member's stays as recorded.
     stage = stage or ""
     for key, messages in member_date_errors(
-        birth_date=dates["birth_date"], stage=stage, applied_on=dates["applied_on"],
-        joined_on=dates["joined_on"], full_on=dates["full_on"], today=today,
-    ).items():  # fmt: skip
+        birth_date=dates["birth_date"],
+        stage=stage,
+        applied_on=dates["applied_on"],
+        joined_on=dates["joined_on"],
+        full_on=dates["full_on"],
+        today=today,
+    ).items():
         if not any(p.column == table.columns.get(key, LABELS[key]) for p in problems):
             problem(key, " ".join(messages))
     organization, org_error = lookups.organization(clean_text(values.get("organization")))
@@ -414,9 +445,14 @@ def _check_row(
         "full_on": dates["full_on"],
     }
     planned = PlannedRow(
-        number=number, id_hash=crypto.search_hash(id_number, purpose=ID_PURPOSE), person=person, member=member,
-        organization=organization, region=region, specialties=specialties,
-    )  # fmt: skip
+        number=number,
+        id_hash=crypto.search_hash(id_number, purpose=ID_PURPOSE),
+        person=person,
+        member=member,
+        organization=organization,
+        region=region,
+        specialties=specialties,
+    )
     return planned, problems
 
 
@@ -540,10 +576,13 @@ def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Calla
         row.person_id = person.pk
         events.append(
             build_event(
-                actor=actor, action=EventAction.CREATED, target=person,
-                changes={k: [None, v] for k, v in person_display(person).items() if v}, reason=_("Imported"),
+                actor=actor,
+                action=EventAction.CREATED,
+                target=person,
+                changes={k: [None, v] for k, v in person_display(person).items() if v},
+                reason=_("Imported"),
             )
-        )  # fmt: skip
+        )
     new_members = [
         (
             row,
@@ -575,11 +614,17 @@ def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Calla
     for row, member in new_members:
         events.append(
             build_event(
-                actor=actor, action=EventAction.CREATED, target=member, reason=_("Imported"),
-                changes={"organization": [None, row.organization.name], "stage": [None, member.stage],
-                         "joined_on": [None, member.joined_on.isoformat()]},
+                actor=actor,
+                action=EventAction.CREATED,
+                target=member,
+                reason=_("Imported"),
+                changes={
+                    "organization": [None, row.organization.name],
+                    "stage": [None, member.stage],
+                    "joined_on": [None, member.joined_on.isoformat()],
+                },
             )
-        )  # fmt: skip
+        )
     result.created += len(new_members)
     Event.objects.bulk_create(events, batch_size=2000)
     if progress is not None:
@@ -609,8 +654,21 @@ def _update_person(person: Person, row: PlannedRow, actor: Actor, events: list[E
         changes["phone"] = [before["phone"], after["phone"]]
     if not changes:
         return False
-    fields = ["name", "name_pinyin", "name_initials", "name_given", "gender", "ethnicity", "birth_date",
-              "education", "address", "phone_encrypted", "phone_hash", "phone_masked", "phone_tail"]  # fmt: skip
+    fields = [
+        "name",
+        "name_pinyin",
+        "name_initials",
+        "name_given",
+        "gender",
+        "ethnicity",
+        "birth_date",
+        "education",
+        "address",
+        "phone_encrypted",
+        "phone_hash",
+        "phone_masked",
+        "phone_tail",
+    ]
     Person.objects.filter(pk=person.pk).update(
         version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(person, f) for f in fields}
     )
@@ -631,8 +689,10 @@ def _update_member(
         if value in (None, "") or getattr(member, key) == value:
             continue
         old = getattr(member, key)
-        changes[key] = [old.isoformat() if isinstance(old, dt.date) else old,
-                        value.isoformat() if isinstance(value, dt.date) else value]  # fmt: skip
+        changes[key] = [
+            old.isoformat() if isinstance(old, dt.date) else old,
+            value.isoformat() if isinstance(value, dt.date) else value,
+        ]
         updates[key] = value
     new_tags = set(row.specialties) - specialties.get(member.pk, set())
     if new_tags:

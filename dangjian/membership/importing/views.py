@@ -21,10 +21,12 @@ def import_upload(request: ActorRequest) -> HttpResponse:
     if not offered(form, "organization").exists():
         raise Http404
     started = submit(
-        request, form,
-        lambda data: imports.import_check_start(actor=request.actor, organization=data["organization"],
-                                                upload=data["file"]),
-    )  # fmt: skip
+        request,
+        form,
+        lambda data: imports.import_check_start(
+            actor=request.actor, organization=data["organization"], upload=data["file"]
+        ),
+    )
     if started.value is not None:
         return redirect("membership:import_job", pk=started.value.pk)
     return render(request, "membership/import_upload.html", {"form": form})

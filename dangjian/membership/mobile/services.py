@@ -51,16 +51,26 @@ def mobile_register(*, actor: Actor, person: Person, organization: Organization,
     try:
         with transaction.atomic():
             record = MobileRecord.objects.create(
-                person=person, direction=direction, organization=organization, place=data["place"].strip()[:200],
+                person=person,
+                direction=direction,
+                organization=organization,
+                place=data["place"].strip()[:200],
                 other_organization=(data.get("other_organization") or "").strip()[:200],
                 contact_note=(data.get("contact_note") or "").strip()[:200],
-                reason=(data.get("reason") or "").strip()[:100], started_on=started, expected_return_on=back,
-            )  # fmt: skip
+                reason=(data.get("reason") or "").strip()[:100],
+                started_on=started,
+                expected_return_on=back,
+            )
             record_event(
-                actor=actor, action=EventAction.CREATED, target=record,
-                changes={"direction": [None, direction], "place": [None, record.place],
-                         "started_on": [None, started.isoformat()]},
-            )  # fmt: skip
+                actor=actor,
+                action=EventAction.CREATED,
+                target=record,
+                changes={
+                    "direction": [None, direction],
+                    "place": [None, record.place],
+                    "started_on": [None, started.isoformat()],
+                },
+            )
     except IntegrityError as exc:
         raise ValidationError({"person": [_("This member already has an open mobile record; end it first.")]}) from exc
     return record
@@ -82,9 +92,12 @@ def mobile_end(*, actor: Actor, record: MobileRecord, ended_on: dt.date | None, 
         if not closed:  # someone closed it meanwhile
             raise ValidationError({"ended_on": [_("This record is already closed.")]})
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=record, reason=note,
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=record,
+            reason=note,
             changes={"ended_on": [None, ended_on.isoformat()]},
-        )  # fmt: skip
+        )
         record.refresh_from_db()
     return record
 
@@ -114,13 +127,18 @@ def report_register(
     try:
         with transaction.atomic():
             report = CommunityReport.objects.create(
-                person=person, community=community, workplace=workplace.strip()[:200], categories=sorted(categories),
+                person=person,
+                community=community,
+                workplace=workplace.strip()[:200],
+                categories=sorted(categories),
                 registered_on=today or timezone.localdate(),
-            )  # fmt: skip
+            )
             record_event(
-                actor=actor, action=EventAction.CREATED, target=report,
+                actor=actor,
+                action=EventAction.CREATED,
+                target=report,
                 changes={"community": [None, community.name], "categories": [None, "、".join(sorted(categories))]},
-            )  # fmt: skip
+            )
     except IntegrityError as exc:
         raise ValidationError(
             {"community": [_("You have already reported to a community; revoke that report first.")]}
@@ -142,9 +160,11 @@ def report_confirm(*, actor: Actor, report: CommunityReport, today: dt.date | No
         if not updated:
             raise ValidationError(_("This report is no longer waiting for confirmation."))
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=report,
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=report,
             changes={"state": [ReportState.REGISTERED, ReportState.CONFIRMED]},
-        )  # fmt: skip
+        )
         report.refresh_from_db()
     return report
 
@@ -174,8 +194,11 @@ def report_revoke(
         if not updated:
             raise ValidationError(_("This report has already been revoked."))
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=report, reason=reason,
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=report,
+            reason=reason,
             changes={"state": [old, ReportState.REVOKED]},
-        )  # fmt: skip
+        )
         report.refresh_from_db()
     return report

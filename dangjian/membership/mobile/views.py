@@ -25,12 +25,13 @@ def mobile_list(request: ActorRequest) -> HttpResponse:
     if request.method == "POST" and not can_register:
         raise Http404
     registered = submit(
-        request, form,
+        request,
+        form,
         lambda data: mobile_services.mobile_register(
             actor=request.actor, person=data["person"], organization=data["organization"], data=data
         ),
         success=_("The mobile member has been registered."),
-    )  # fmt: skip
+    )
     if registered:
         return redirect("membership:mobile")
     show_all = request.GET.get("all") == "1"
@@ -54,7 +55,7 @@ def mobile_end(request: ActorRequest, pk: int) -> HttpResponse:
             actor=request.actor, record=record, ended_on=timezone.localdate(), note=request.POST.get("note", "")
         ),
         success=_("The record has been closed."),
-    )  # fmt: skip
+    )
     return redirect("membership:mobile")
 
 
@@ -72,12 +73,14 @@ def reports(request: ActorRequest) -> HttpResponse:
             registered = perform(
                 request,
                 lambda: mobile_services.report_register(
-                    actor=request.actor, community=data["community"], workplace=data["workplace"],
+                    actor=request.actor,
+                    community=data["community"],
+                    workplace=data["workplace"],
                     categories=data["categories"],
                 ),
                 form=form,
                 success=_("You have reported to the community; it will confirm shortly."),
-            )  # fmt: skip
+            )
             if registered:
                 return redirect("membership:reports")
             # Also as messages: the form is not shown again when a report exists (e.g. a second
@@ -99,7 +102,7 @@ def reports(request: ActorRequest) -> HttpResponse:
                     actor=request.actor, report=report, reason=request.POST.get("reason", "")
                 ),
                 success=_("Done."),
-            )  # fmt: skip
+            )
         else:
             raise Http404
         return redirect("membership:reports")

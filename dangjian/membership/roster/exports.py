@@ -25,9 +25,13 @@ KIND = "roster_export"
 
 def roster_export_start(*, actor: Actor, query: str, full_numbers: bool = False) -> Job:
     return list_export_start(
-        actor=actor, kind=KIND, label=_("Export of the member roster"), query=query, full_numbers=full_numbers,
+        actor=actor,
+        kind=KIND,
+        label=_("Export of the member roster"),
+        query=query,
+        full_numbers=full_numbers,
         task=export_roster,
-    )  # fmt: skip
+    )
 
 
 def _write(job: Job, actor: Actor) -> None:
@@ -64,10 +68,16 @@ def _write(job: Job, actor: Actor) -> None:
         return [values[column.key] for column in TEMPLATE_COLUMNS]
 
     list_export_write(
-        job, actor=actor, sheet=_("Party members"), headers=[column.label for column in TEMPLATE_COLUMNS],
-        rows=lambda: (row(m) for m in members.iterator(chunk_size=2000)), total=members.count(),
-        file_stem=_("party-members"), full=full, widths=[column.width for column in TEMPLATE_COLUMNS],
-    )  # fmt: skip
+        job,
+        actor=actor,
+        sheet=_("Party members"),
+        headers=[column.label for column in TEMPLATE_COLUMNS],
+        rows=lambda: (row(m) for m in members.iterator(chunk_size=2000)),
+        total=members.count(),
+        file_stem=_("party-members"),
+        full=full,
+        widths=[column.width for column in TEMPLATE_COLUMNS],
+    )
 
 
 @task()

@@ -92,9 +92,20 @@ class MemberFilters:
 
     def active(self) -> bool:
         return any(
-            (self.q, self.org, self.stage, self.category, self.gender, self.age, self.party_age, self.education,
-             self.tag, self.specialty, self.on)
-        )  # fmt: skip
+            (
+                self.q,
+                self.org,
+                self.stage,
+                self.category,
+                self.gender,
+                self.age,
+                self.party_age,
+                self.education,
+                self.tag,
+                self.specialty,
+                self.on,
+            )
+        )
 
 
 def placements_open_on(day: dt.date) -> Q:

@@ -125,26 +125,39 @@ def member_create(
     if category not in MemberCategory.values:
         errors.setdefault("category", []).append(_("Choose a valid category."))
     for field, messages in member_date_errors(
-        birth_date=person.birth_date, stage=stage, applied_on=data.get("applied_on"),
-        joined_on=data.get("joined_on"), full_on=data.get("full_on"),
-    ).items():  # fmt: skip
+        birth_date=person.birth_date,
+        stage=stage,
+        applied_on=data.get("applied_on"),
+        joined_on=data.get("joined_on"),
+        full_on=data.get("full_on"),
+    ).items():
         errors.setdefault(field, []).extend(messages)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         member = Member.objects.create(
-            person=person, organization=organization, stage=stage, category=category,
-            applied_on=data.get("applied_on"), joined_on=data["joined_on"], full_on=data.get("full_on"),
-        )  # fmt: skip
+            person=person,
+            organization=organization,
+            stage=stage,
+            category=category,
+            applied_on=data.get("applied_on"),
+            joined_on=data["joined_on"],
+            full_on=data.get("full_on"),
+        )
         if data.get("specialties"):
             member.specialties.set(_specialties(data["specialties"]))
         Placement.objects.create(
             member=member, organization=organization, started_on=started_on or data["joined_on"], reason=reason
         )
         record_event(
-            actor=actor, action=EventAction.CREATED, target=member,
-            changes={"organization": [None, organization.name], **{k: [None, v] for k, v in _display(member).items() if v}},
-        )  # fmt: skip
+            actor=actor,
+            action=EventAction.CREATED,
+            target=member,
+            changes={
+                "organization": [None, organization.name],
+                **{k: [None, v] for k, v in _display(member).items() if v},
+            },
+        )
     return member
 
 
@@ -171,9 +184,12 @@ def member_update(
     if member.stage not in MemberStage.values:
         errors["stage"] = [_("Choose a valid stage.")]
     date_errors = member_date_errors(
-        birth_date=member.person.birth_date, stage=member.stage, applied_on=member.applied_on,
-        joined_on=member.joined_on, full_on=member.full_on,
-    )  # fmt: skip
+        birth_date=member.person.birth_date,
+        stage=member.stage,
+        applied_on=member.applied_on,
+        joined_on=member.joined_on,
+        full_on=member.full_on,
+    )
     errors.update(date_errors)
     if errors:
         raise ValidationError(errors)
@@ -262,9 +278,11 @@ def member_change_status(
                 raise ValidationError({"effective_on": [_("The restoration cannot come before the status changed.")]})
             if open_placement is None:
                 Placement.objects.create(
-                    member=locked, organization_id=locked.organization_id, started_on=effective_on,
+                    member=locked,
+                    organization_id=locked.organization_id,
+                    started_on=effective_on,
                     reason=PlacementReason.RESTORED,
-                )  # fmt: skip
+                )
         elif open_placement is not None:
             if effective_on < open_placement.started_on:
                 raise ValidationError(
@@ -273,14 +291,21 @@ def member_change_status(
             open_placement.ended_on = effective_on
             open_placement.save(update_fields=["ended_on"])
         StatusChange.objects.create(
-            member=locked, old_status=locked.status, new_status=status, effective_on=effective_on,
-            reason=reason, recorded_by=actor.user,
-        )  # fmt: skip
+            member=locked,
+            old_status=locked.status,
+            new_status=status,
+            effective_on=effective_on,
+            reason=reason,
+            recorded_by=actor.user,
+        )
         Member.objects.filter(pk=locked.pk).update(status=status, version=F("version") + 1, updated_at=timezone.now())
         record_event(
-            actor=actor, action=EventAction.STATUS_CHANGED, target=member, reason=reason,
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=member,
+            reason=reason,
             changes={"status": [member.status, status], "effective_on": [None, effective_on.isoformat()]},
-        )  # fmt: skip
+        )
         member.refresh_from_db()
     return member
 
@@ -322,8 +347,11 @@ def member_move(
             organization=organization, version=F("version") + 1, updated_at=timezone.now()
         )
         record_event(
-            actor=actor, action=EventAction.UPDATED, target=member, reason=reason,
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=member,
+            reason=reason,
             changes={"organization": [old_name, organization.name], "effective_on": [None, effective_on.isoformat()]},
-        )  # fmt: skip
+        )
         member.refresh_from_db()
     return member

@@ -84,19 +84,27 @@ def member_detail(request: ActorRequest, pk: int) -> HttpResponse:
 def member_edit(request: ActorRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(actor=request.actor, pk=pk, action=CHANGE)
     initial = {
-        "stage": member.stage, "category": member.category, "applied_on": member.applied_on,
-        "joined_on": member.joined_on, "full_on": member.full_on,
-        "specialties": list(member.specialties.all()), "version": member.version,
-    }  # fmt: skip
+        "stage": member.stage,
+        "category": member.category,
+        "applied_on": member.applied_on,
+        "joined_on": member.joined_on,
+        "full_on": member.full_on,
+        "specialties": list(member.specialties.all()),
+        "version": member.version,
+    }
     form = MemberForm(request.POST or None, initial=initial)
     saved = submit(
-        request, form,
+        request,
+        form,
         lambda data: services.member_update(
-            actor=request.actor, member=member, expected_version=data["version"], reason=data.get("reason", ""),
+            actor=request.actor,
+            member=member,
+            expected_version=data["version"],
+            reason=data.get("reason", ""),
             data={k: v for k, v in data.items() if k not in ("reason", "version")},
         ),
         success=_("The changes have been saved."),
-    )  # fmt: skip
+    )
     if saved:
         return redirect("membership:detail", pk=member.pk)
     return render(request, "membership/member_form.html", {"form": form, "member": member})
@@ -111,11 +119,14 @@ def member_status(request: ActorRequest, pk: int) -> HttpResponse:
         perform(
             request,
             lambda: services.member_change_status(
-                actor=request.actor, member=member, status=data["status"], effective_on=data["effective_on"],
+                actor=request.actor,
+                member=member,
+                status=data["status"],
+                effective_on=data["effective_on"],
                 reason=data["reason"],
             ),
             success=_("The membership status has been changed."),
-        )  # fmt: skip
+        )
     else:
         form_errors_to_messages(request, form)
     return redirect("membership:detail", pk=member.pk)
@@ -126,10 +137,11 @@ def member_export(request: ActorRequest) -> HttpResponse:
     started = perform(
         request,
         lambda: exports.roster_export_start(
-            actor=request.actor, query=request.POST.get("query", ""),
+            actor=request.actor,
+            query=request.POST.get("query", ""),
             full_numbers=request.POST.get("full_numbers") == "1",
         ),
-    )  # fmt: skip
+    )
     assert started.value is not None  # the export has no validation errors: only a 404
     return redirect("jobs:detail", pk=started.value.pk)
 
@@ -141,11 +153,12 @@ def member_new(request: ActorRequest) -> HttpResponse:
     if not offered(form, "organization").exists():
         raise Http404
     created = submit(
-        request, form,
+        request,
+        form,
         lambda data: services.member_create(
             actor=request.actor, person=data["person"], organization=data["organization"], data=data
         ),
-    )  # fmt: skip
+    )
     if created.value is not None:
         name = created.value.person.name
         messages.success(request, _("%(name)s has been recorded as a party member.") % {"name": name})

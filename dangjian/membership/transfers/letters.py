@@ -36,8 +36,11 @@ def chinese_font() -> tuple[str, int]:
     if shutil.which("fc-match"):
         found = subprocess.run(  # noqa: S603 - fixed arguments
             ["fc-match", "-f", "%{file}\t%{index}\t%{family}", f"{FONT_FAMILY}:regular"],  # noqa: S607
-            capture_output=True, text=True, timeout=5, check=False,
-        ).stdout.split("\t")  # fmt: skip
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=False,
+        ).stdout.split("\t")
         # fc-match always answers (with DejaVu if nothing better): check the family.
         if len(found) == 3 and FONT_FAMILY in found[2] and Path(found[0]).is_file():
             return found[0], int(found[1])
@@ -118,8 +121,9 @@ def render_letter(transfer: Transfer, *, id_number: str, issued_on: dt.date, tod
     para(
         f"　　兹介绍{person.name}同志{f'（{details}）' if details else ''}系中共{stage}，前往你处，请转接组织关系。"
         f"该同志{dues_sentence}",
-        size=12.5, height=8.5,
-    )  # fmt: skip
+        size=12.5,
+        height=8.5,
+    )
     pdf.ln(2)
     pdf.set_font("cjk", "", 11)
     with pdf.table(

@@ -63,13 +63,21 @@ def _step(
     transfer: Transfer, actor: Actor, action: str, old: str, organization: Organization | None, note: str
 ) -> None:
     TransferStep.objects.create(
-        transfer=transfer, action=action, old_state=old, new_state=transfer.state, organization=organization,
-        note=note[:500], decided_by=actor.user,
-    )  # fmt: skip
+        transfer=transfer,
+        action=action,
+        old_state=old,
+        new_state=transfer.state,
+        organization=organization,
+        note=note[:500],
+        decided_by=actor.user,
+    )
     record_event(
-        actor=actor, action=EventAction.STATUS_CHANGED, target=transfer, reason=note,
+        actor=actor,
+        action=EventAction.STATUS_CHANGED,
+        target=transfer,
+        reason=note,
         changes={"state": [old, transfer.state]},
-    )  # fmt: skip
+    )
 
 
 def transfer_apply(
@@ -103,11 +111,16 @@ def transfer_apply(
     try:
         with transaction.atomic():
             transfer = Transfer.objects.create(
-                member=member, person_id=member.person_id, kind=kind, from_organization_id=member.organization_id,
-                to_organization=to_organization, external_organization="" if to_organization else external_organization,
-                external_contact=(external_contact or "").strip()[:200], reason=reason[:200],
+                member=member,
+                person_id=member.person_id,
+                kind=kind,
+                from_organization_id=member.organization_id,
+                to_organization=to_organization,
+                external_organization="" if to_organization else external_organization,
+                external_contact=(external_contact or "").strip()[:200],
+                reason=reason[:200],
                 approving_organization=approving_organization(member.organization),
-            )  # fmt: skip
+            )
             _step(transfer, actor, "apply", TransferState.APPLIED, member.organization, reason)
     except IntegrityError as exc:
         raise ValidationError({"member": [_("This member already has a transfer in progress.")]}) from exc
@@ -140,13 +153,20 @@ def transfer_register_incoming(
     try:
         with transaction.atomic():
             transfer = Transfer.objects.create(
-                person=person, kind=TransferKind.INCOMING, state=TransferState.SENT, to_organization=to_organization,
-                external_organization=external_organization.strip()[:200], serial_number=(serial_number or "")[:32],
+                person=person,
+                kind=TransferKind.INCOMING,
+                state=TransferState.SENT,
+                to_organization=to_organization,
+                external_organization=external_organization.strip()[:200],
+                serial_number=(serial_number or "")[:32],
                 reason=(reason or _("Transfer in from outside the system"))[:200],
-                stage=data.get("stage") or "", category=data.get("category") or "",
-                joined_on=data.get("joined_on"), full_on=data.get("full_on"),
-                dues_paid_until=data.get("dues_paid_until"), valid_until=data.get("valid_until"),
-            )  # fmt: skip
+                stage=data.get("stage") or "",
+                category=data.get("category") or "",
+                joined_on=data.get("joined_on"),
+                full_on=data.get("full_on"),
+                dues_paid_until=data.get("dues_paid_until"),
+                valid_until=data.get("valid_until"),
+            )
             _step(transfer, actor, "register", TransferState.SENT, to_organization, transfer.reason)
     except IntegrityError as exc:
         raise ValidationError({"person": [_("This person already has a transfer in progress.")]}) from exc
@@ -270,14 +290,22 @@ def _check_acceptance_date(transfer: Transfer, effective_on: dt.date) -> None:
     """Acceptance cannot predate the letter, and an expired letter must be issued again."""
     if transfer.issued_on and effective_on < transfer.issued_on:
         raise ValidationError(
-            {"effective_on": [_("The member cannot be received before the letter was issued (%(date)s).")
-                              % {"date": transfer.issued_on.isoformat()}]}
-        )  # fmt: skip
+            {
+                "effective_on": [
+                    _("The member cannot be received before the letter was issued (%(date)s).")
+                    % {"date": transfer.issued_on.isoformat()}
+                ]
+            }
+        )
     if transfer.valid_until and effective_on > transfer.valid_until:
         raise ValidationError(
-            {"effective_on": [_("The letter expired on %(date)s; the sending side must withdraw it and issue a new one.")
-                              % {"date": transfer.valid_until.isoformat()}]}
-        )  # fmt: skip
+            {
+                "effective_on": [
+                    _("The letter expired on %(date)s; the sending side must withdraw it and issue a new one.")
+                    % {"date": transfer.valid_until.isoformat()}
+                ]
+            }
+        )
 
 
 def transfer_accept(
@@ -298,19 +326,30 @@ def transfer_accept(
         assert locked.to_organization is not None
         if locked.kind == TransferKind.INCOMING:
             member = member_create(
-                actor=actor, person=locked.person, organization=locked.to_organization, check_scope=False,
-                reason=PlacementReason.TRANSFERRED, started_on=effective_on,
-                data={"stage": locked.stage, "category": locked.category, "joined_on": locked.joined_on,
-                      "full_on": locked.full_on},
-            )  # fmt: skip
+                actor=actor,
+                person=locked.person,
+                organization=locked.to_organization,
+                check_scope=False,
+                reason=PlacementReason.TRANSFERRED,
+                started_on=effective_on,
+                data={
+                    "stage": locked.stage,
+                    "category": locked.category,
+                    "joined_on": locked.joined_on,
+                    "full_on": locked.full_on,
+                },
+            )
             locked.member = member
         else:
             assert locked.member is not None
             member_move(
-                actor=actor, member=locked.member, organization=locked.to_organization, effective_on=effective_on,
+                actor=actor,
+                member=locked.member,
+                organization=locked.to_organization,
+                effective_on=effective_on,
                 reason=_("Transfer %(serial)s received") % {"serial": locked.serial_number},
                 check_scope=False,
-            )  # fmt: skip
+            )
         locked.state, locked.effective_on = TransferState.RECEIVED, effective_on
         locked.save(update_fields=["state", "effective_on", "member", "updated_at"])
         _step(locked, actor, "accept", TransferState.SENT, locked.to_organization, note)
@@ -330,10 +369,14 @@ def transfer_record_receipt(
         if locked.kind != TransferKind.OUTGOING or locked.member is None:
             raise PermissionDenied
         member_change_status(
-            actor=actor, member=locked.member, status=MembershipStatus.TRANSFERRED_OUT, effective_on=effective_on,
+            actor=actor,
+            member=locked.member,
+            status=MembershipStatus.TRANSFERRED_OUT,
+            effective_on=effective_on,
             reason=_("Transferred to %(org)s (letter %(serial)s); receipt returned.")
-            % {"org": locked.external_organization, "serial": locked.serial_number}, via_transfer=True,
-        )  # fmt: skip
+            % {"org": locked.external_organization, "serial": locked.serial_number},
+            via_transfer=True,
+        )
         locked.state, locked.effective_on = TransferState.RECEIVED, effective_on
         locked.save(update_fields=["state", "effective_on", "updated_at"])
         _step(locked, actor, "receipt", TransferState.SENT, locked.from_organization, note)

@@ -47,14 +47,18 @@ def transfer_new(request: ActorRequest, pk: int) -> HttpResponse:
     member = selectors.member_for(actor=request.actor, pk=pk, action="change")
     form = TransferForm(request.POST or None)
     opened = submit(
-        request, form,
+        request,
+        form,
         lambda data: transfer_services.transfer_apply(
-            actor=request.actor, member=member, to_organization=data["to_organization"],
-            external_organization=data["external_organization"], external_contact=data["external_contact"],
+            actor=request.actor,
+            member=member,
+            to_organization=data["to_organization"],
+            external_organization=data["external_organization"],
+            external_contact=data["external_contact"],
             reason=data["reason"],
         ),
         success=_("The transfer has been opened. Submit it for approval when it is ready."),
-    )  # fmt: skip
+    )
     if opened.value is not None:
         return redirect("membership:transfer_detail", pk=opened.value.pk)
     return render(request, "membership/transfer_form.html", {"form": form, "member": member})
@@ -67,14 +71,18 @@ def transfer_incoming(request: ActorRequest) -> HttpResponse:
     if not offered(form, "to_organization").exists():
         raise Http404
     registered = submit(
-        request, form,
+        request,
+        form,
         lambda data: transfer_services.transfer_register_incoming(
-            actor=request.actor, person=data["person"], to_organization=data["to_organization"],
-            external_organization=data["external_organization"], serial_number=data["serial_number"],
+            actor=request.actor,
+            person=data["person"],
+            to_organization=data["to_organization"],
+            external_organization=data["external_organization"],
+            serial_number=data["serial_number"],
             data=data,
         ),
         success=_("The letter has been registered; accept it to record the member."),
-    )  # fmt: skip
+    )
     if registered.value is not None:
         return redirect("membership:transfer_detail", pk=registered.value.pk)
     return render(request, "membership/transfer_incoming.html", {"form": form})
@@ -130,16 +138,20 @@ def transfer_letter(request: ActorRequest, pk: int) -> HttpResponse:
     today = timezone.localdate()
     try:
         content = letters.render_letter(
-            transfer, id_number=id_number or "—", issued_on=transfer.issued_on or today,
+            transfer,
+            id_number=id_number or "—",
+            issued_on=transfer.issued_on or today,
             today=today,
-        )  # fmt: skip
+        )
     except letters.FontMissing as exc:
         messages.error(request, str(exc))
         return redirect("membership:transfer_detail", pk=transfer.pk)
     record_event(
-        actor=request.actor, action=EventAction.EXPORTED, target=transfer,
+        actor=request.actor,
+        action=EventAction.EXPORTED,
+        target=transfer,
         changes={"letter": [None, transfer.serial_number], "full_numbers": [None, full]},
-    )  # fmt: skip
+    )
     response = HttpResponse(content, content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="letter-{transfer.serial_number}.pdf"'
     return response

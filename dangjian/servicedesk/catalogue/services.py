@@ -18,8 +18,18 @@ from dangjian.core.versioning import versioned_update
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, ServiceCategory, TimeUnit
 
-FIELDS = ("name", "family", "description", "response_target", "response_unit", "resolution_target",
-          "resolution_unit", "default_level", "is_active", "sort_order")  # fmt: skip
+FIELDS = (
+    "name",
+    "family",
+    "description",
+    "response_target",
+    "response_unit",
+    "resolution_target",
+    "resolution_unit",
+    "default_level",
+    "is_active",
+    "sort_order",
+)
 MAX_TARGET = {TimeUnit.HOURS: 24 * 30, TimeUnit.DAYS: 365}
 
 
@@ -71,8 +81,12 @@ def category_create(*, actor: Actor, data: dict[str, Any]) -> ServiceCategory:
         with transaction.atomic():
             category = ServiceCategory.objects.create(code=code, **{f: data[f] for f in FIELDS if f in data})
             category.skills.set(_skills(data.get("skills")))
-            record_event(actor=actor, action=EventAction.CREATED, target=category,
-                         changes={"code": [None, code], "name": [None, category.name]})  # fmt: skip
+            record_event(
+                actor=actor,
+                action=EventAction.CREATED,
+                target=category,
+                changes={"code": [None, code], "name": [None, category.name]},
+            )
     except IntegrityError as exc:
         raise ValidationError({"code": [_("This code is taken.")]}) from exc
     return category
@@ -112,8 +126,12 @@ def calendar_set_day(*, actor: Actor, day: dt.date, is_workday: bool, note: str 
         entry, _created = CalendarDay.objects.update_or_create(
             day=day, defaults={"is_workday": is_workday, "note": (note or "").strip()[:100]}
         )
-        record_event(actor=actor, action=EventAction.UPDATED, target=entry,
-                     changes={"day": [None, day.isoformat()], "is_workday": [None, is_workday]})  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=entry,
+            changes={"day": [None, day.isoformat()], "is_workday": [None, is_workday]},
+        )
     forget_overrides()
     return entry
 
@@ -122,7 +140,8 @@ def calendar_clear_day(*, actor: Actor, entry: CalendarDay) -> None:
     """Remove a correction: the day follows the package (or Monday–Friday) again."""
     _require_configure(actor)
     with transaction.atomic():
-        record_event(actor=actor, action=EventAction.UPDATED, target=entry,
-                     changes={"day": [entry.day.isoformat(), None]})  # fmt: skip
+        record_event(
+            actor=actor, action=EventAction.UPDATED, target=entry, changes={"day": [entry.day.isoformat(), None]}
+        )
         CalendarDay.objects.filter(pk=entry.pk).delete()
     forget_overrides()

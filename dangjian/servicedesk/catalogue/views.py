@@ -40,13 +40,16 @@ def category_edit(request: ActorRequest, pk: int | None = None) -> HttpResponse:
         initial.update({"skills": list(category.skills.all()), "version": category.version})
     form = CategoryForm(request.POST or None, initial=initial, editing=category is not None)
     saved = submit(
-        request, form,
-        lambda data: services.category_create(actor=request.actor, data=data)
-        if category is None
-        else services.category_update(
-            actor=request.actor, category=category, data=data, expected_version=data.get("version") or 0
+        request,
+        form,
+        lambda data: (
+            services.category_create(actor=request.actor, data=data)
+            if category is None
+            else services.category_update(
+                actor=request.actor, category=category, data=data, expected_version=data.get("version") or 0
+            )
         ),
-    )  # fmt: skip
+    )
     if saved.value is not None:
         messages.success(request, _("The service “%(name)s” has been saved.") % {"name": saved.value.name})
         return redirect("servicedesk:catalogue")
@@ -62,11 +65,12 @@ def business_calendar(request: ActorRequest) -> HttpResponse:
     year = year if 2000 <= year <= 2100 else timezone.localdate().year
     form = CalendarDayForm(request.POST or None)
     recorded = submit(
-        request, form,
+        request,
+        form,
         lambda data: services.calendar_set_day(
             actor=request.actor, day=data["day"], is_workday=data["is_workday"], note=data["note"]
         ),
-    )  # fmt: skip
+    )
     if recorded.value is not None:
         day = recorded.value.day
         messages.success(request, _("%(day)s has been recorded.") % {"day": day.isoformat()})
@@ -80,7 +84,8 @@ def calendar_clear(request: ActorRequest, pk: int) -> HttpResponse:
     _require_configure(request)
     entry = get_object_or_404(CalendarDay, pk=pk)
     perform(
-        request, lambda: services.calendar_clear_day(actor=request.actor, entry=entry),
+        request,
+        lambda: services.calendar_clear_day(actor=request.actor, entry=entry),
         success=_("The correction has been removed."),
-    )  # fmt: skip
+    )
     return redirect(f"{reverse('servicedesk:calendar')}?year={entry.day.year}")

@@ -80,12 +80,20 @@ def submit(request: ActorRequest) -> HttpResponse:
             submitted = perform(
                 request,
                 lambda: lifecycle.request_submit(
-                    actor=request.actor, channel="web", category=data["category"], description=data["description"],
-                    region=data["region"], requester=person, contact_name=data["contact_name"], phone=data["phone"],
-                    address=data["address"], attachments=data["attachments"], is_public=data["is_public"],
+                    actor=request.actor,
+                    channel="web",
+                    category=data["category"],
+                    description=data["description"],
+                    region=data["region"],
+                    requester=person,
+                    contact_name=data["contact_name"],
+                    phone=data["phone"],
+                    address=data["address"],
+                    attachments=data["attachments"],
+                    is_public=data["is_public"],
                 ),
                 form=form,
-            )  # fmt: skip
+            )
             if (req := submitted.value) is not None:
                 messages.success(
                     request,

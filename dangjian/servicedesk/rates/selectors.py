@@ -338,8 +338,9 @@ class Cohort:
                 | Q(response_breached=True)
                 | Q(state__in=OPEN_STATES, response_due_at__lte=now)
             )
-            numerator = Q(first_response_at__isnull=False, first_response_at__lte=F("response_due_at"),
-                          response_breached=False)  # fmt: skip
+            numerator = Q(
+                first_response_at__isnull=False, first_response_at__lte=F("response_due_at"), response_breached=False
+            )
         elif measure == "resolution":
             denominator = Q(outcome__in=[Outcome.RESOLVED, Outcome.UNRESOLVED])
             numerator = Q(outcome=Outcome.RESOLVED)
@@ -354,8 +355,7 @@ class Cohort:
                 | Q(resolution_breached=True)
                 | Q(state__in=CLOCK_RUNNING_STATES, resolution_due_at__lt=now)
             )
-            numerator = Q(handled_at__isnull=False, handled_at__lte=F("resolution_due_at"),
-                          resolution_breached=False)  # fmt: skip
+            numerator = Q(handled_at__isnull=False, handled_at__lte=F("resolution_due_at"), resolution_breached=False)
         elif measure == "repeat":
             denominator = ~Q(trimmed="")  # the cohort annotated with Trim("address")
             numerator = denominator & Q(self.repeats())
@@ -422,8 +422,11 @@ def _load_units(cohort: Cohort) -> None:
                 label = f"{community.name} · {grid.name}" if several else grid.name
                 units.append(Unit(str(grid.pk), label, grid))
             taken = _("Taken at the community")
-            units.append(Unit(str(community.pk), f"{community.name} · {taken}" if several else taken, community,
-                              at_community=True))  # fmt: skip
+            units.append(
+                Unit(
+                    str(community.pk), f"{community.name} · {taken}" if several else taken, community, at_community=True
+                )
+            )
         cohort.units = units
 
 
@@ -635,10 +638,16 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
         first, after = month.bounds()
         buckets[index] = Q(submitted_at__gte=first, submitted_at__lt=after)
     monthly = Cohort(
-        actor=cohort.actor, node=cohort.node, level=cohort.level, now=cohort.now, units=cohort.units,
-        communities=cohort.communities, street_of=cohort.street_of, _rating_visible=cohort._rating_visible,
+        actor=cohort.actor,
+        node=cohort.node,
+        level=cohort.level,
+        now=cohort.now,
+        units=cohort.units,
+        communities=cohort.communities,
+        street_of=cohort.street_of,
+        _rating_visible=cohort._rating_visible,
         period=rates.Period(rates.PeriodKind.CUSTOM, months[0].start, months[-1].end),
-    )  # fmt: skip
+    )
     qs = monthly.base(start, end).filter(cohort.unit_q(unit))
     if measure == "repeat":
         qs = qs.annotate(trimmed=Trim("address"))
@@ -646,8 +655,11 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
     points = [TrendPoint(month, Figures()) for month in months]
 
     def per_month(found: QuerySet, conditions: dict[str, Q]) -> None:
-        aggregates = {f"{name}__{i}": Count("pk", filter=month & condition)
-                      for name, condition in conditions.items() for i, month in buckets.items()}  # fmt: skip
+        aggregates = {
+            f"{name}__{i}": Count("pk", filter=month & condition)
+            for name, condition in conditions.items()
+            for i, month in buckets.items()
+        }
         for label, n in found.aggregate(**aggregates).items():
             name, index = label.rsplit("__", 1)
             points[int(index)].figures.counts[name] = n

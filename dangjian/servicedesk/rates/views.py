@@ -110,10 +110,14 @@ class _Page:
     def pickers(self) -> dict[str, Any]:
         labels = _level_labels()
         node_options = [
-            {"pk": n.pk, "label": n.name, "depth": range(n.depth - self.nodes[0].depth if self.nodes else 0),
-             "selected": n.pk == self.cohort.node.pk}
+            {
+                "pk": n.pk,
+                "label": n.name,
+                "depth": range(n.depth - self.nodes[0].depth if self.nodes else 0),
+                "selected": n.pk == self.cohort.node.pk,
+            }
             for n in self.nodes
-        ]  # fmt: skip
+        ]
         groups = rates.period_choices(self.today)
         known = {p.key for _label, periods in groups for p in periods}
         return {
@@ -202,11 +206,15 @@ def _trend_context(page: _Page, trend_unit: str) -> dict[str, Any]:
     measure = page.measure
     points = selectors.trend(page.cohort, measure=measure, unit=trend_unit)
     months = [
-        {"label": point.period.key, "title": point.period.label, "display": _display(point.figures, measure),
-         "url": page.drill(measure, "denominator", trend_unit, period=point.period),
-         **_chart_value(point.figures, measure)}
+        {
+            "label": point.period.key,
+            "title": point.period.label,
+            "display": _display(point.figures, measure),
+            "url": page.drill(measure, "denominator", trend_unit, period=point.period),
+            **_chart_value(point.figures, measure),
+        }
         for point in points
-    ]  # fmt: skip
+    ]
     return {
         "months": months,
         "trend_chart": {
@@ -243,11 +251,14 @@ def index(request: ActorRequest) -> HttpResponse:
         return render(request, "servicedesk/rates/index.html#trend", {**base, **_trend_context(page, trend_unit)})
     table = selectors.rates_table(page.cohort, measure=measure)
     bars = [
-        {"label": row.unit.label if row.unit else "", "enough": row.figures.enough(measure),
-         "url": page.drill(measure, "denominator", row.unit.key if row.unit else ""),
-         **_chart_value(row.figures, measure)}
+        {
+            "label": row.unit.label if row.unit else "",
+            "enough": row.figures.enough(measure),
+            "url": page.drill(measure, "denominator", row.unit.key if row.unit else ""),
+            **_chart_value(row.figures, measure),
+        }
         for row in table.rows
-    ]  # fmt: skip
+    ]
     lazy = page.cohort.node.level == RegionLevel.DISTRICT and not asked
     scope = request.actor.scope
     context = {
@@ -407,9 +418,11 @@ def export(request: ActorRequest) -> HttpResponse:
     title = _("Rates %(period)s") % {"period": page.period.key}
     content, count = build_xlsx(title, headers, body, widths=[24, 10] + [12] * (len(headers) - 2))
     record_event(
-        actor=request.actor, action=EventAction.EXPORTED, target=page.cohort.node,
+        actor=request.actor,
+        action=EventAction.EXPORTED,
+        target=page.cohort.node,
         changes={"rates": [None, page.period.key], "level": [None, page.cohort.level], "rows": [None, count]},
-    )  # fmt: skip
+    )
     response = HttpResponse(content, content_type=XLSX)
     name = "rates-{}-{}.xlsx".format(page.cohort.node.code, page.period.key.replace("~", "_"))
     response["Content-Disposition"] = f'attachment; filename="{name}"'

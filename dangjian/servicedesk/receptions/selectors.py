@@ -59,9 +59,11 @@ def receptions_for(*, actor: Actor, limit: int = 100) -> list[ReceptionSession]:
 
 def reception_for(*, actor: Actor, pk: int) -> ReceptionSession:
     session = (
-        restrict(ReceptionSession.objects.all(), actor, VIEW).select_related("community", "representative")
-        .filter(pk=pk).first()
-    )  # fmt: skip
+        restrict(ReceptionSession.objects.all(), actor, VIEW)
+        .select_related("community", "representative")
+        .filter(pk=pk)
+        .first()
+    )
     if session is None:
         raise Http404
     return session
@@ -76,7 +78,7 @@ def own_bookings(*, actor: Actor) -> list[ReceptionBooking]:
     if not person_id:
         return []
     return list(
-        ReceptionBooking.objects.filter(person_id=person_id).select_related("session", "session__representative",
-                                                                             "session__community", "request")
+        ReceptionBooking.objects.filter(person_id=person_id)
+        .select_related("session", "session__representative", "session__community", "request")
         .order_by("-session__starts_at")[:20]
-    )  # fmt: skip
+    )

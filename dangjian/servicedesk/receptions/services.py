@@ -24,8 +24,17 @@ RECEPTION_CATEGORY = "deputy-reception"
 MAX_SLOTS = 200
 
 
-def session_create(*, actor: Actor, community: Region | None, representative: Person | None, starts_at: dt.datetime | None,
-                   ends_at: dt.datetime | None, place: str, slots: int | None, note: str = "") -> ReceptionSession:  # fmt: skip
+def session_create(
+    *,
+    actor: Actor,
+    community: Region | None,
+    representative: Person | None,
+    starts_at: dt.datetime | None,
+    ends_at: dt.datetime | None,
+    place: str,
+    slots: int | None,
+    note: str = "",
+) -> ReceptionSession:
     """Schedule a reception in a community where the actor may create records."""
     errors: dict[str, list[str]] = {}
     if community is None or community.level != RegionLevel.COMMUNITY:
@@ -51,12 +60,21 @@ def session_create(*, actor: Actor, community: Region | None, representative: Pe
     assert starts_at is not None and ends_at is not None
     with transaction.atomic():
         session = ReceptionSession.objects.create(
-            community=community, representative=representative, starts_at=starts_at, ends_at=ends_at,
-            place=place.strip()[:100], slots=slots, note=(note or "").strip()[:300],
+            community=community,
+            representative=representative,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            place=place.strip()[:100],
+            slots=slots,
+            note=(note or "").strip()[:300],
             created_by=actor.user,
-        )  # fmt: skip
-        record_event(actor=actor, action=EventAction.CREATED, target=session,
-                     changes={"starts_at": [None, starts_at.isoformat()], "place": [None, session.place]})  # fmt: skip
+        )
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=session,
+            changes={"starts_at": [None, starts_at.isoformat()], "place": [None, session.place]},
+        )
     return session
 
 
@@ -71,13 +89,26 @@ def session_cancel(*, actor: Actor, session: ReceptionSession, reason: str) -> R
         )
         if not updated:
             raise ValidationError(_("This reception is already cancelled."), code="state")
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=session, reason=reason,
-                     changes={"cancelled": [False, True]})  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=session,
+            reason=reason,
+            changes={"cancelled": [False, True]},
+        )
     session.refresh_from_db()
     return session
 
 
-def booking_create(*, actor: Actor, session: ReceptionSession, topic: str, contact_name: str = "", phone: str = "", now: dt.datetime | None = None) -> ReceptionBooking:  # fmt: skip
+def booking_create(
+    *,
+    actor: Actor,
+    session: ReceptionSession,
+    topic: str,
+    contact_name: str = "",
+    phone: str = "",
+    now: dt.datetime | None = None,
+) -> ReceptionBooking:
     """Book a place: a resident with an account books for themself; without one, a mobile
     number is required. Places are counted under a lock on the session, so the last place
     cannot be booked twice."""
@@ -94,8 +125,9 @@ def booking_create(*, actor: Actor, session: ReceptionSession, topic: str, conta
         try:
             number = validate_mobile(phone)
         except ValidationError as exc:
-            errors["phone"] = [_("Leave a mobile number so that we can reach you.") if exc.code == "required"
-                               else exc.messages[0]]  # fmt: skip
+            errors["phone"] = [
+                _("Leave a mobile number so that we can reach you.") if exc.code == "required" else exc.messages[0]
+            ]
     if errors:
         raise ValidationError(errors)
     try:
@@ -107,11 +139,16 @@ def booking_create(*, actor: Actor, session: ReceptionSession, topic: str, conta
             if taken >= locked.slots:
                 raise ValidationError(_("All places are booked. Try another reception."), code="full")
             booking = ReceptionBooking.objects.create(
-                session=locked, person_id=person_id, contact_name=(contact_name or "").strip()[:50], topic=topic,
-                booked_at=now, **crypto.protected("phone", number, model=ReceptionBooking),
-            )  # fmt: skip
-            record_event(actor=actor, action=EventAction.CREATED, target=booking,
-                         changes={"session": [None, str(locked)]})  # fmt: skip
+                session=locked,
+                person_id=person_id,
+                contact_name=(contact_name or "").strip()[:50],
+                topic=topic,
+                booked_at=now,
+                **crypto.protected("phone", number, model=ReceptionBooking),
+            )
+            record_event(
+                actor=actor, action=EventAction.CREATED, target=booking, changes={"session": [None, str(locked)]}
+            )
     except IntegrityError as exc:
         raise ValidationError(_("You have already booked a place at this reception."), code="twice") from exc
     return booking
@@ -127,13 +164,16 @@ def booking_cancel(*, actor: Actor, booking: ReceptionBooking) -> ReceptionBooki
         ).update(cancelled_at=timezone.now())
         if not updated:
             raise ValidationError(_("This booking cannot be cancelled any more."), code="state")
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=booking,
-                     changes={"cancelled": [False, True]})  # fmt: skip
+        record_event(
+            actor=actor, action=EventAction.STATUS_CHANGED, target=booking, changes={"cancelled": [False, True]}
+        )
     booking.refresh_from_db()
     return booking
 
 
-def booking_raise(*, actor: Actor, booking: ReceptionBooking, description: str, category: ServiceCategory | None = None) -> ServiceRequest:  # fmt: skip
+def booking_raise(
+    *, actor: Actor, booking: ReceptionBooking, description: str, category: ServiceCategory | None = None
+) -> ServiceRequest:
     """At the reception: what the resident raised becomes a request (channel reception), linked
     to the booking, in the session's community, for the resident who booked."""
     session = booking.session
@@ -154,11 +194,17 @@ def booking_raise(*, actor: Actor, booking: ReceptionBooking, description: str, 
         requester = None
     with transaction.atomic():
         req = lifecycle.request_submit(
-            actor=actor, channel="reception", category=category, description=description or booking.topic,
-            region=requester.region if requester and requester.region.path.startswith(session.community.path)
+            actor=actor,
+            channel="reception",
+            category=category,
+            description=description or booking.topic,
+            region=requester.region
+            if requester and requester.region.path.startswith(session.community.path)
             else session.community,
-            requester=requester, contact_name=contact_name, phone=phone if requester is None else "",
-        )  # fmt: skip
+            requester=requester,
+            contact_name=contact_name,
+            phone=phone if requester is None else "",
+        )
         updated = ReceptionBooking.objects.filter(pk=booking.pk, request__isnull=True).update(request=req)
         if not updated:
             raise ValidationError(_("This booking has already become a request."), code="state")

@@ -39,9 +39,11 @@ def receptions(request: ActorRequest) -> HttpResponse:
         ).order_by("name_pinyin")[:500]
         form = ReceptionForm(request.POST or None, communities=communities, representatives=representatives)
         scheduled = submit(
-            request, form, lambda data: reception_services.session_create(actor=request.actor, **data),
+            request,
+            form,
+            lambda data: reception_services.session_create(actor=request.actor, **data),
             success=_("The reception is scheduled; residents can book it now."),
-        )  # fmt: skip
+        )
         if scheduled.value is not None:
             return redirect("servicedesk:reception", pk=scheduled.value.pk)
     elif request.method == "POST":
@@ -83,10 +85,12 @@ def booking_raise(request: ActorRequest, pk: int, booking_pk: int) -> HttpRespon
     raised = perform(
         request,
         lambda: reception_services.booking_raise(
-            actor=request.actor, booking=booking, category=category,
+            actor=request.actor,
+            booking=booking,
+            category=category,
             description=request.POST.get("description", "").strip(),
         ),
-    )  # fmt: skip
+    )
     if raised.value is not None:
         messages.success(request, _("Request %(number)s recorded.") % {"number": raised.value.number})
     return redirect("servicedesk:reception", pk=pk)
@@ -133,9 +137,11 @@ def book(request: ActorRequest, pk: int) -> HttpResponse:
     if anonymous and over_anonymous_limit(request):
         return render(request, "servicedesk/portal/limited.html", status=429)
     if submit(
-        request, form, lambda data: reception_services.booking_create(actor=request.actor, session=session, **data),
+        request,
+        form,
+        lambda data: reception_services.booking_create(actor=request.actor, session=session, **data),
         success=_("Your place is booked. Please come on time; bring any papers that help."),
-    ):  # fmt: skip
+    ):
         return redirect("portal:receptions")
     # The form comes back with what was typed and its errors (or, if its reception is gone, the
     # errors come as messages).
@@ -146,7 +152,8 @@ def book(request: ActorRequest, pk: int) -> HttpResponse:
 def booking_cancel(request: ActorRequest, pk: int) -> HttpResponse:
     booking = get_object_or_404(ReceptionBooking, pk=pk, person_id=request.actor.scope.person_id or -1)
     perform(
-        request, lambda: reception_services.booking_cancel(actor=request.actor, booking=booking),
+        request,
+        lambda: reception_services.booking_cancel(actor=request.actor, booking=booking),
         success=_("Your booking is cancelled."),
-    )  # fmt: skip
+    )
     return redirect("portal:receptions")

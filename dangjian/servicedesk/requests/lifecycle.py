@@ -346,19 +346,35 @@ def request_submit(
     response_due, resolution_due = _deadlines(category, now)
     with transaction.atomic():
         req = ServiceRequest(
-            category=category, channel=channel, description=description, region=region, community=community,
-            level=category.default_level, requester=requester, contact_name=(contact_name or "").strip()[:50],
-            address=(address or "").strip()[:200], latitude=latitude, longitude=longitude,
-            submitted_by=actor.user, token=secrets.token_urlsafe(16), submitted_at=now,
-            response_due_at=response_due, resolution_due_at=resolution_due, is_public=bool(is_public),
+            category=category,
+            channel=channel,
+            description=description,
+            region=region,
+            community=community,
+            level=category.default_level,
+            requester=requester,
+            contact_name=(contact_name or "").strip()[:50],
+            address=(address or "").strip()[:200],
+            latitude=latitude,
+            longitude=longitude,
+            submitted_by=actor.user,
+            token=secrets.token_urlsafe(16),
+            submitted_at=now,
+            response_due_at=response_due,
+            resolution_due_at=resolution_due,
+            is_public=bool(is_public),
             reopened_from=reopened_from,
-        )  # fmt: skip
+        )
         crypto.protect(req, "phone", number, purpose=PHONE_PURPOSE)
         req.save()
         _save_attachments(req, files, actor)
         RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=actor.user, at=now)
-        record_event(actor=actor, action=EventAction.CREATED, target=req,
-                     changes={"category": [None, category.name], "channel": [None, channel]})  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=req,
+            changes={"category": [None, category.name], "channel": [None, channel]},
+        )
     return req
 
 
@@ -414,11 +430,24 @@ def _transition(
         locked.refresh_from_db(fields=["version"])
         if step_note is not None:
             note = step_note
-        RequestStep.objects.create(request=locked, action=action, old_state=old_state, new_state=locked.state,
-                                   actor=actor.user, at=now, note=note, is_public=public)  # fmt: skip
+        RequestStep.objects.create(
+            request=locked,
+            action=action,
+            old_state=old_state,
+            new_state=locked.state,
+            actor=actor.user,
+            at=now,
+            note=note,
+            is_public=public,
+        )
         changes: dict[str, Any] = {"state": [old_state, locked.state]} if old_state != locked.state else {}
-        record_event(actor=actor, action=EventAction.STATUS_CHANGED if changes else EventAction.UPDATED,
-                     target=locked, changes=changes, reason=note)  # fmt: skip
+        record_event(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED if changes else EventAction.UPDATED,
+            target=locked,
+            changes=changes,
+            reason=note,
+        )
     return locked
 
 
@@ -443,11 +472,26 @@ def _responded(req: ServiceRequest, now: dt.datetime) -> dict[str, Any]:
     return {} if req.first_response_at else {"first_response_at": now}
 
 
-def request_accept(*, actor: Actor, req: ServiceRequest, note: str = "", expected_version: int | None = None, now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_accept(
+    *,
+    actor: Actor,
+    req: ServiceRequest,
+    note: str = "",
+    expected_version: int | None = None,
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
     """受理: the desk has contacted the requester (this is the first response)."""
-    return _transition(actor=actor, req=req, action="accept", new_state=S.ACCEPTED,
-                       check=lambda r: is_staff_for(actor, r), note=note, expected_version=expected_version,
-                       change=_responded, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="accept",
+        new_state=S.ACCEPTED,
+        check=lambda r: is_staff_for(actor, r),
+        note=note,
+        expected_version=expected_version,
+        change=_responded,
+        now=now,
+    )
 
 
 def request_dispatch(
@@ -478,21 +522,38 @@ def request_dispatch(
         if errors:
             raise ValidationError(errors)
         fields = {
-            "assignee_kind": kind, "assignee_user": assignee_user, "assignee_person": person if kind == AssigneeKind.VOLUNTEER else None,
+            "assignee_kind": kind,
+            "assignee_user": assignee_user,
+            "assignee_person": person if kind == AssigneeKind.VOLUNTEER else None,
             "assignee_organization": organization if kind == AssigneeKind.BRANCH else None,
             "assignee_region": grid if kind == AssigneeKind.GRID else None,
-        }  # fmt: skip
+        }
         if kind == AssigneeKind.GRID and grid is not None and grid.parent_id == r.community_id:
             fields["region"] = grid
         return {**fields, **_responded(r, moment)}
 
-    return _transition(actor=actor, req=req, action="dispatch", new_state=S.DISPATCHED, check=check, note=note,
-                       expected_version=expected_version, change=change, public=False,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="dispatch",
+        new_state=S.DISPATCHED,
+        check=check,
+        note=note,
+        expected_version=expected_version,
+        change=change,
+        public=False,
+        now=now,
+    )
 
 
-def _check_assignee(req: ServiceRequest, kind: str, user: User | None, person: Person | None,
-                    organization: Organization | None, grid: Region | None) -> tuple[dict[str, list[str]], Any]:  # fmt: skip
+def _check_assignee(
+    req: ServiceRequest,
+    kind: str,
+    user: User | None,
+    person: Person | None,
+    organization: Organization | None,
+    grid: Region | None,
+) -> tuple[dict[str, list[str]], Any]:
     """Who a request may go to: a grid or branch of its community, a staff member who can see
     it, a party member in good standing with an account."""
     from dangjian.accounts.roles import STAFF_ROLES
@@ -513,8 +574,14 @@ def _check_assignee(req: ServiceRequest, kind: str, user: User | None, person: P
         if not Member.objects.filter(person=person, status=MembershipStatus.NORMAL).exists():
             return {"assignee": [_("%(name)s is not a party member in good standing.") % {"name": person.name}]}, None
         if person.user_id is None:
-            return {"assignee": [_("This member has no account yet, so they cannot see the request. "
-                                   "Give them one, or dispatch to their branch.")]}, None  # fmt: skip
+            return {
+                "assignee": [
+                    _(
+                        "This member has no account yet, so they cannot see the request. "
+                        "Give them one, or dispatch to their branch."
+                    )
+                ]
+            }, None
         return {}, person.user
     if kind == AssigneeKind.BRANCH:
         if (
@@ -531,45 +598,73 @@ def _check_assignee(req: ServiceRequest, kind: str, user: User | None, person: P
     return {"assignee": [_("Choose whom to dispatch it to.")]}, None
 
 
-def request_start(*, actor: Actor, req: ServiceRequest, note: str = "",
-                  now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
-    return _transition(actor=actor, req=req, action="start", new_state=S.IN_PROGRESS,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       now=now)  # fmt: skip
+def request_start(
+    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
+    return _transition(
+        actor=actor,
+        req=req,
+        action="start",
+        new_state=S.IN_PROGRESS,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=note,
+        now=now,
+    )
 
 
-def request_return(*, actor: Actor, req: ServiceRequest, note: str,
-                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_return(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
     """退回: the handler cannot take it (wrong assignment); it goes back to the desk, unassigned."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        return {"assignee_kind": "", "assignee_user": None, "assignee_person": None,
-                "assignee_organization": None, "assignee_region": None}  # fmt: skip
+        return {
+            "assignee_kind": "",
+            "assignee_user": None,
+            "assignee_person": None,
+            "assignee_organization": None,
+            "assignee_region": None,
+        }
 
-    return _transition(actor=actor, req=req, action="return", new_state=S.RETURNED,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Say why it is returned."), change=change, public=False,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="return",
+        new_state=S.RETURNED,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=note,
+        note_required=_("Say why it is returned."),
+        change=change,
+        public=False,
+        now=now,
+    )
 
 
-def request_suspend(*, actor: Actor, req: ServiceRequest, note: str,
-                    now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_suspend(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
     """挂起 while waiting for the requester: the clock stops until it is resumed."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"paused_since": moment}
 
-    return _transition(actor=actor, req=req, action="suspend", new_state=S.SUSPENDED,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Say what you are waiting for from the requester."), change=change, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="suspend",
+        new_state=S.SUSPENDED,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=note,
+        note_required=_("Say what you are waiting for from the requester."),
+        change=change,
+        now=now,
+    )
 
 
 def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
     """Back to the state before the pause, with the deadlines moved by the business time spent on
     hold, rebuilt from the whole history (several pauses add up)."""
     history = list(r.steps.order_by("at", "id").values_list("at", "new_state"))
-    previous = next((old for old in r.steps.filter(action="suspend").order_by("-at", "-id")
-                     .values_list("old_state", flat=True)), S.IN_PROGRESS)  # fmt: skip
+    previous = next(
+        (old for old in r.steps.filter(action="suspend").order_by("-at", "-id").values_list("old_state", flat=True)),
+        S.IN_PROGRESS,
+    )
     pauses = sla.pauses_from_history([*history, (moment, previous)], {S.SUSPENDED}, moment)
     response_due, resolution_due = _deadlines(r.category, r.submitted_at, pauses)
     fields: dict[str, Any] = {"state": previous, "paused_since": None, "resolution_due_at": resolution_due}
@@ -578,27 +673,43 @@ def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
     return fields
 
 
-def request_resume(*, actor: Actor, req: ServiceRequest, note: str = "",
-                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
-    return _transition(actor=actor, req=req, action="resume", new_state=None,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       change=_resume_change, now=now)  # fmt: skip
+def request_resume(
+    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
+    return _transition(
+        actor=actor,
+        req=req,
+        action="resume",
+        new_state=None,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=note,
+        change=_resume_change,
+        now=now,
+    )
 
 
-def request_escalate(*, actor: Actor, req: ServiceRequest, note: str,
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_escalate(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
     """升级 (吹哨): the community cannot solve it alone; the street takes it over."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"level": "street", **_responded(r, moment)}
 
-    return _transition(actor=actor, req=req, action="escalate", new_state=S.ESCALATED,
-                       check=lambda r: is_staff_for(actor, r), note=note,
-                       note_required=_("Say what the community cannot solve alone."), change=change, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="escalate",
+        new_state=S.ESCALATED,
+        check=lambda r: is_staff_for(actor, r),
+        note=note,
+        note_required=_("Say what the community cannot solve alone."),
+        change=change,
+        now=now,
+    )
 
 
-def request_transfer(*, actor: Actor, req: ServiceRequest, region: Region | None, note: str,
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_transfer(
+    *, actor: Actor, req: ServiceRequest, region: Region | None, note: str, now: dt.datetime | None = None
+) -> ServiceRequest:
     """转派 to another community (it belongs there): it starts there as submitted; its deadlines
     keep running (the requester has been waiting all along)."""
     target = community_of(region) if region is not None else None
@@ -609,17 +720,32 @@ def request_transfer(*, actor: Actor, req: ServiceRequest, region: Region | None
         return is_staff_for(actor, r) and target.pk != r.community_id
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        return {"region": region, "community": target, "assignee_kind": "", "assignee_user": None,
-                "assignee_person": None, "assignee_organization": None, "assignee_region": None}  # fmt: skip
+        return {
+            "region": region,
+            "community": target,
+            "assignee_kind": "",
+            "assignee_user": None,
+            "assignee_person": None,
+            "assignee_organization": None,
+            "assignee_region": None,
+        }
 
     if target.pk == req.community_id:
         raise ValidationError({"region": [_("The request is already in this community.")]})
-    return _transition(actor=actor, req=req, action="transfer", new_state=S.SUBMITTED, check=check, note=note,
-                       note_required=_("Say why it belongs to the other community."), change=change, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="transfer",
+        new_state=S.SUBMITTED,
+        check=check,
+        note=note,
+        note_required=_("Say why it belongs to the other community."),
+        change=change,
+        now=now,
+    )
 
 
-def request_handle(*, actor: Actor, req: ServiceRequest, result: str,
-                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_handle(*, actor: Actor, req: ServiceRequest, result: str, now: dt.datetime | None = None) -> ServiceRequest:
     """办结: the handler reports what was done. It is not "resolved" until the requester says so."""
     result = (result or "").strip()
     if not result:
@@ -633,19 +759,27 @@ def request_handle(*, actor: Actor, req: ServiceRequest, result: str,
         seconds = sla.business_seconds(r.submitted_at, moment, pauses)
         return {"handled_at": moment, "handle_seconds": seconds, "result": result, **_responded(r, moment)}
 
-    return _transition(actor=actor, req=req, action="handle", new_state=S.HANDLED,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=result,
-                       note_field="result", note_max=DESCRIPTION_MAX, change=change,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="handle",
+        new_state=S.HANDLED,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=result,
+        note_field="result",
+        note_max=DESCRIPTION_MAX,
+        change=change,
+        now=now,
+    )
 
 
 def _rate(req: ServiceRequest, score: Any, comment: str, source: str, now: dt.datetime) -> None:
     if score in (None, ""):
         return
     Rating.objects.update_or_create(
-        request=req, defaults={"score": int(score), "comment": (comment or "").strip()[:500], "source": source,
-                               "rated_at": now},
-    )  # fmt: skip
+        request=req,
+        defaults={"score": int(score), "comment": (comment or "").strip()[:500], "source": source, "rated_at": now},
+    )
 
 
 def _check_score(score: Any) -> None:
@@ -659,8 +793,16 @@ def _check_score(score: Any) -> None:
         raise ValidationError({"score": [_("Choose a rating from 1 to 5.")]})
 
 
-def request_confirm(*, actor: Actor, req: ServiceRequest, resolved: bool, score: Any = None, comment: str = "",
-                    token: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_confirm(
+    *,
+    actor: Actor,
+    req: ServiceRequest,
+    resolved: bool,
+    score: Any = None,
+    comment: str = "",
+    token: str = "",
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
     """The requester says whether it is resolved (and may rate it). Not resolved sends it back
     to the handler, with the requester's words as the reason."""
     _check_score(score)
@@ -673,22 +815,45 @@ def request_confirm(*, actor: Actor, req: ServiceRequest, resolved: bool, score:
         if not resolved:
             # Not resolved sends it back: the verdict is on the step; the request's outcome waits
             # for the requester's word on the next 办结 (or counts as neither if none comes).
-            return {"state": S.IN_PROGRESS, "handled_at": None, "handle_seconds": None, "outcome": "",
-                    "outcome_source": "", "outcome_at": None}  # fmt: skip
+            return {
+                "state": S.IN_PROGRESS,
+                "handled_at": None,
+                "handle_seconds": None,
+                "outcome": "",
+                "outcome_source": "",
+                "outcome_at": None,
+            }
         fields: dict[str, Any] = {
-            "outcome": Outcome.RESOLVED, "outcome_source": OutcomeSource.RESIDENT, "outcome_at": moment,
-        }  # fmt: skip
+            "outcome": Outcome.RESOLVED,
+            "outcome_source": OutcomeSource.RESIDENT,
+            "outcome_at": moment,
+        }
         return fields
 
-    return _transition(actor=actor, req=req, action="confirm" if resolved else "reject",
-                       new_state=S.VISITED if resolved else None, check=lambda r: is_requester(actor, r, token) and not handled_by(actor, r),
-                       note=comment, note_field="comment", change=change, now=now,
-                       step_note="" if resolved else None)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="confirm" if resolved else "reject",
+        new_state=S.VISITED if resolved else None,
+        check=lambda r: is_requester(actor, r, token) and not handled_by(actor, r),
+        note=comment,
+        note_field="comment",
+        change=change,
+        now=now,
+        step_note="" if resolved else None,
+    )
 
 
-def request_callback(*, actor: Actor, req: ServiceRequest, answered: bool, resolved: bool | None = None,
-                     score: Any = None, note: str = "",
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_callback(
+    *,
+    actor: Actor,
+    req: ServiceRequest,
+    answered: bool,
+    resolved: bool | None = None,
+    score: Any = None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
     """回访 by someone who did not handle it. Reaching the requester records their verdict (and
     rating); not reaching them leaves the request handled, waiting for another try."""
     from dangjian.servicedesk.models import Callback
@@ -699,41 +864,83 @@ def request_callback(*, actor: Actor, req: ServiceRequest, answered: bool, resol
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         Callback.objects.update_or_create(
-            request=r, defaults={"caller": actor.user, "done_at": moment, "answered": answered,
-                                 "resolved": resolved if answered else None, "note": (note or "").strip()[:500]},
-        )  # fmt: skip
+            request=r,
+            defaults={
+                "caller": actor.user,
+                "done_at": moment,
+                "answered": answered,
+                "resolved": resolved if answered else None,
+                "note": (note or "").strip()[:500],
+            },
+        )
         if not answered:
             return {}
         _rate(r, score, note, OutcomeSource.CALLBACK, moment)
-        return {"state": S.VISITED, "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
-                "outcome_source": OutcomeSource.CALLBACK, "outcome_at": moment}  # fmt: skip
+        return {
+            "state": S.VISITED,
+            "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
+            "outcome_source": OutcomeSource.CALLBACK,
+            "outcome_at": moment,
+        }
 
     # The caller's note is among staff: the step is not shown to the requester.
-    return _transition(actor=actor, req=req, action="callback", new_state=None,
-                       check=lambda r: may_call_back(actor, r), note=note, change=change, public=False, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="callback",
+        new_state=None,
+        check=lambda r: may_call_back(actor, r),
+        note=note,
+        change=change,
+        public=False,
+        now=now,
+    )
 
 
-def request_close(*, actor: Actor, req: ServiceRequest, note: str = "",
-                  now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_close(
+    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.CONFIRMED}
 
-    return _transition(actor=actor, req=req, action="close", new_state=S.CLOSED,
-                       check=lambda r: is_staff_for(actor, r), note=note, change=change,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="close",
+        new_state=S.CLOSED,
+        check=lambda r: is_staff_for(actor, r),
+        note=note,
+        change=change,
+        now=now,
+    )
 
 
-def request_withdraw(*, actor: Actor, req: ServiceRequest, note: str = "", token: str = "",
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_withdraw(
+    *, actor: Actor, req: ServiceRequest, note: str = "", token: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.WITHDRAWN, "paused_since": None}
 
-    return _transition(actor=actor, req=req, action="withdraw", new_state=S.CLOSED,
-                       check=lambda r: is_requester(actor, r, token), note=note, change=change,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="withdraw",
+        new_state=S.CLOSED,
+        check=lambda r: is_requester(actor, r, token),
+        note=note,
+        change=change,
+        now=now,
+    )
 
 
-def request_merge(*, actor: Actor, req: ServiceRequest, original: ServiceRequest | None, note: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_merge(
+    *,
+    actor: Actor,
+    req: ServiceRequest,
+    original: ServiceRequest | None,
+    note: str = "",
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
     """Close as a duplicate of ``original`` (which the requester can follow instead)."""
     if original is None or not allowed(actor, VIEW, original):
         raise ValidationError({"original": [_("Enter the number of the request this one repeats.")]})
@@ -747,15 +954,34 @@ def request_merge(*, actor: Actor, req: ServiceRequest, original: ServiceRequest
         raise ValidationError({"original": [_("A request cannot repeat itself.")]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        return {"closed_at": moment, "close_reason": CloseReason.DUPLICATE, "duplicate_of": original,
-                "paused_since": None}  # fmt: skip
+        return {
+            "closed_at": moment,
+            "close_reason": CloseReason.DUPLICATE,
+            "duplicate_of": original,
+            "paused_since": None,
+        }
 
-    return _transition(actor=actor, req=req, action="merge", new_state=S.CLOSED,
-                       check=lambda r: is_staff_for(actor, r), note=note or original.number, change=change, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="merge",
+        new_state=S.CLOSED,
+        check=lambda r: is_staff_for(actor, r),
+        note=note or original.number,
+        change=change,
+        now=now,
+    )
 
 
-def request_add_info(*, actor: Actor, req: ServiceRequest, note: str, attachments: Iterable[Any] = (),
-                     token: str = "", now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_add_info(
+    *,
+    actor: Actor,
+    req: ServiceRequest,
+    note: str,
+    attachments: Iterable[Any] = (),
+    token: str = "",
+    now: dt.datetime | None = None,
+) -> ServiceRequest:
     """The requester adds information. A request on hold for them resumes."""
     errors: dict[str, list[str]] = {}
     files = check_attachments(attachments, errors, already=req.attachments.count())
@@ -768,22 +994,37 @@ def request_add_info(*, actor: Actor, req: ServiceRequest, note: str, attachment
         _save_attachments(r, files, actor)
         return _resume_change(r, moment) if r.state == S.SUSPENDED else {}
 
-    return _transition(actor=actor, req=req, action="info", new_state=None,
-                       check=lambda r: is_requester(actor, r, token) and r.is_open, note=note,
-                       note_required=_("Write what you want to add."), change=change,
-                       now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="info",
+        new_state=None,
+        check=lambda r: is_requester(actor, r, token) and r.is_open,
+        note=note,
+        note_required=_("Write what you want to add."),
+        change=change,
+        now=now,
+    )
 
 
-def request_note(*, actor: Actor, req: ServiceRequest, note: str,
-                 now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_note(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
     """An internal note among staff and handlers (not shown to the requester)."""
-    return _transition(actor=actor, req=req, action="note", new_state=None,
-                       check=lambda r: is_handler(actor, r) or is_staff_for(actor, r), note=note,
-                       note_required=_("Write the note."), public=False, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="note",
+        new_state=None,
+        check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
+        note=note,
+        note_required=_("Write the note."),
+        public=False,
+        now=now,
+    )
 
 
-def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str = "",
-                   now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_reopen(
+    *, actor: Actor, req: ServiceRequest, note: str, token: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
     """重开 within 30 days: a new request linked to the original, which keeps its history."""
     now = _now(now)
     if not (is_requester(actor, req, token) or is_staff_for(actor, req)):
@@ -806,8 +1047,15 @@ def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str =
                 code="reopened",
             )
         new = _reopen_copy(actor, req, note, now)
-        RequestStep.objects.create(request=req, action="reopen", old_state=req.state, new_state=req.state,
-                                   actor=actor.user, at=now, note=new.number)  # fmt: skip
+        RequestStep.objects.create(
+            request=req,
+            action="reopen",
+            old_state=req.state,
+            new_state=req.state,
+            actor=actor.user,
+            at=now,
+            note=new.number,
+        )
     return new
 
 
@@ -815,21 +1063,33 @@ def _reopen_copy(actor: Actor, req: ServiceRequest, note: str, now: dt.datetime)
     """Reopening keeps the original's requester and contact as they were, whoever reopens it."""
     response_due, resolution_due = _deadlines(req.category, now)
     new = ServiceRequest.objects.create(
-        category=req.category, channel=req.channel, description=f"{note}\n\n——{req.description}"[:DESCRIPTION_MAX],
-        region=req.region, community=req.community, level=req.category.default_level, requester=req.requester,
-        contact_name=req.contact_name, phone_encrypted=req.phone_encrypted, phone_hash=req.phone_hash,
-        phone_masked=req.phone_masked, address=req.address, submitted_by=actor.user,
-        token=secrets.token_urlsafe(16), submitted_at=now, response_due_at=response_due,
-        resolution_due_at=resolution_due, reopened_from=req,
-    )  # fmt: skip
+        category=req.category,
+        channel=req.channel,
+        description=f"{note}\n\n——{req.description}"[:DESCRIPTION_MAX],
+        region=req.region,
+        community=req.community,
+        level=req.category.default_level,
+        requester=req.requester,
+        contact_name=req.contact_name,
+        phone_encrypted=req.phone_encrypted,
+        phone_hash=req.phone_hash,
+        phone_masked=req.phone_masked,
+        address=req.address,
+        submitted_by=actor.user,
+        token=secrets.token_urlsafe(16),
+        submitted_at=now,
+        response_due_at=response_due,
+        resolution_due_at=resolution_due,
+        reopened_from=req,
+    )
     RequestStep.objects.create(request=new, action="submit", new_state=new.state, actor=actor.user, at=now, note=note)
-    record_event(actor=actor, action=EventAction.CREATED, target=new,
-                 changes={"reopens": [None, req.number]})  # fmt: skip
+    record_event(actor=actor, action=EventAction.CREATED, target=new, changes={"reopens": [None, req.number]})
     return new
 
 
-def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, note: str,
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_classify(
+    *, actor: Actor, req: ServiceRequest, classification: str, note: str, now: dt.datetime | None = None
+) -> ServiceRequest:
     """Propose 不合理/不属实/非本级事权 with grounds. It has no effect on the rates until a second
     person signs it off; an empty classification withdraws a proposal not yet signed off."""
     from dangjian.servicedesk.models import Classification
@@ -842,15 +1102,28 @@ def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         if r.signed_off_at:
             raise ValidationError(_("The classification has been signed off and cannot be changed."), code="state")
-        return {"classification": classification, "classification_note": (note or "").strip()[:500],
-                "classified_by": actor.user if classification else None}  # fmt: skip
+        return {
+            "classification": classification,
+            "classification_note": (note or "").strip()[:500],
+            "classified_by": actor.user if classification else None,
+        }
 
-    return _transition(actor=actor, req=req, action="classify", new_state=None,
-                       check=lambda r: is_staff_for(actor, r), note=note, change=change, public=False, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="classify",
+        new_state=None,
+        check=lambda r: is_staff_for(actor, r),
+        note=note,
+        change=change,
+        public=False,
+        now=now,
+    )
 
 
-def request_sign_off(*, actor: Actor, req: ServiceRequest, note: str = "",
-                     now: dt.datetime | None = None) -> ServiceRequest:  # fmt: skip
+def request_sign_off(
+    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
+) -> ServiceRequest:
     """A second reviewer (a secretary or admin, not the one who classified it) signs off: the
     request leaves the rates and, if still open, is closed as classified."""
 
@@ -867,12 +1140,22 @@ def request_sign_off(*, actor: Actor, req: ServiceRequest, note: str = "",
             fields.update(state=S.CLOSED, closed_at=moment, close_reason=CloseReason.CLASSIFIED, paused_since=None)
         return fields
 
-    return _transition(actor=actor, req=req, action="sign_off", new_state=None, check=check, note=note,
-                       change=change, public=False, now=now)  # fmt: skip
+    return _transition(
+        actor=actor,
+        req=req,
+        action="sign_off",
+        new_state=None,
+        check=check,
+        note=note,
+        change=change,
+        public=False,
+        now=now,
+    )
 
 
-def request_set_public(*, actor: Actor, req: ServiceRequest, consent: bool | None = None, summary: str | None = None,
-                       token: str = "") -> ServiceRequest:  # fmt: skip
+def request_set_public(
+    *, actor: Actor, req: ServiceRequest, consent: bool | None = None, summary: str | None = None, token: str = ""
+) -> ServiceRequest:
     """The public board shows a finished case only with the requester's consent and a summary
     written by staff without names, phone numbers or addresses."""
     fields: dict[str, Any] = {}
@@ -889,8 +1172,12 @@ def request_set_public(*, actor: Actor, req: ServiceRequest, consent: bool | Non
             ServiceRequest.objects.filter(pk=req.pk).update(
                 **fields, updated_at=timezone.now(), version=F("version") + 1
             )
-            record_event(actor=actor, action=EventAction.UPDATED, target=req,
-                         changes={k: [getattr(req, k), v] for k, v in fields.items()})  # fmt: skip
+            record_event(
+                actor=actor,
+                action=EventAction.UPDATED,
+                target=req,
+                changes={k: [getattr(req, k), v] for k, v in fields.items()},
+            )
         for name, value in fields.items():
             setattr(req, name, value)
     return req
@@ -906,10 +1193,16 @@ def sweep(*, actor: Actor) -> dict[str, int]:
     nor unresolved). ``actor`` is the system, at the moment the sweep runs."""
     now = actor.now
     with transaction.atomic():
-        responses = ServiceRequest.objects.filter(
-            response_breached=False, first_response_at__isnull=True, response_due_at__lt=now,
-            state__in=[S.SUBMITTED, S.RETURNED],
-        ).exclude(state=S.SUSPENDED).update(response_breached=True, updated_at=now)  # fmt: skip
+        responses = (
+            ServiceRequest.objects.filter(
+                response_breached=False,
+                first_response_at__isnull=True,
+                response_due_at__lt=now,
+                state__in=[S.SUBMITTED, S.RETURNED],
+            )
+            .exclude(state=S.SUSPENDED)
+            .update(response_breached=True, updated_at=now)
+        )
         late = list(
             ServiceRequest.objects.filter(resolution_breached=False, resolution_due_at__lt=now, handled_at__isnull=True)
             .exclude(state__in=[S.SUSPENDED, S.HANDLED, S.VISITED, S.CLOSED])
@@ -965,10 +1258,12 @@ def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
     soon_until = sla.due_at(now, sla.day_seconds() // 2)
     due_soon = list(
         ServiceRequest.objects.filter(
-            state__in=[s for s in OPEN_STATES if s != S.SUSPENDED], resolution_breached=False,
-            resolution_due_at__gte=now, resolution_due_at__lt=soon_until,
+            state__in=[s for s in OPEN_STATES if s != S.SUSPENDED],
+            resolution_breached=False,
+            resolution_due_at__gte=now,
+            resolution_due_at__lt=soon_until,
         ).values_list("pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at")
-    )  # fmt: skip
+    )
     late = list(
         ServiceRequest.objects.filter(pk__in=late_ids).values_list(
             "pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at"
@@ -991,17 +1286,30 @@ def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
 
     for pk, region_path, _community_path, assignee, due, submitted in due_soon:
         local_due = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
-        notify(recipients=[assignee] if assignee else staff_of(region_path), kind="request_due_soon",
-               key=f"request-due-soon:{pk}", params={"number": ServiceRequest(pk=pk, submitted_at=submitted).number,
-                                                     "due": local_due},
-               url=reverse("servicedesk:request", args=[pk]))  # fmt: skip
+        notify(
+            recipients=[assignee] if assignee else staff_of(region_path),
+            kind="request_due_soon",
+            key=f"request-due-soon:{pk}",
+            params={"number": ServiceRequest(pk=pk, submitted_at=submitted).number, "due": local_due},
+            url=reverse("servicedesk:request", args=[pk]),
+        )
     for pk, region_path, community_path, assignee, _due, submitted in late:
         number = ServiceRequest(pk=pk, submitted_at=submitted).number
         url = reverse("servicedesk:request", args=[pk])
-        notify(recipients=[assignee, *staff_of(region_path)], kind="request_overdue", key=f"request-overdue:{pk}",
-               params={"number": number}, url=url)  # fmt: skip
-        notify(recipients=street_admins(community_path), kind="request_escalated", key=f"request-escalated:{pk}",
-               params={"number": number}, url=url)  # fmt: skip
+        notify(
+            recipients=[assignee, *staff_of(region_path)],
+            kind="request_overdue",
+            key=f"request-overdue:{pk}",
+            params={"number": number},
+            url=url,
+        )
+        notify(
+            recipients=street_admins(community_path),
+            kind="request_escalated",
+            key=f"request-escalated:{pk}",
+            params={"number": number},
+            url=url,
+        )
 
 
 def callbacks_sample(*, actor: Actor, rate: float | None = None) -> int:

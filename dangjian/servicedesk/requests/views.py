@@ -120,8 +120,9 @@ def _new_person(request: ActorRequest, data: dict[str, Any]) -> Person | None:
     if data.get("region") is None:
         raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
     return people_services.person_create(
-        actor=request.actor, data={"name": name, "phone": data.get("phone", ""), "region": data["region"]},
-    )  # fmt: skip
+        actor=request.actor,
+        data={"name": name, "phone": data.get("phone", ""), "region": data["region"]},
+    )
 
 
 @login_required
@@ -225,8 +226,9 @@ def _perform(
     if action == "callback":
         answered = post.get("answered") == "yes"
         resolved = {"yes": True, "no": False}.get(post.get("resolved", ""))
-        return lc.request_callback(answered=answered, resolved=resolved, score=post.get("score") or None, note=note,
-                                   **common)  # fmt: skip
+        return lc.request_callback(
+            answered=answered, resolved=resolved, score=post.get("score") or None, note=note, **common
+        )
     if action == "close":
         return lc.request_close(note=note, **common)
     if action == "merge":
@@ -245,7 +247,7 @@ def _perform(
     if action == "sign_off":
         return lc.request_sign_off(note=note, **common)
     if action == "summary":
-        return lc.request_set_public(actor=request.actor, req=common["req"], summary=post.get("summary", ""))  # fmt: skip
+        return lc.request_set_public(actor=request.actor, req=common["req"], summary=post.get("summary", ""))
     raise Http404
 
 

@@ -30,9 +30,11 @@ class Command(BaseCommand):
                 return
             raise CommandError("The database already has data. Use a fresh database (or --if-empty to skip).")
         ctx = SeedContext(
-            scale=SCALES[options["scale"]], seed=options["seed"], today=options["today"] or timezone.localdate(),
+            scale=SCALES[options["scale"]],
+            seed=options["seed"],
+            today=options["today"] or timezone.localdate(),
             out=self.stdout if options["verbosity"] else None,
-        )  # fmt: skip
+        )
         with transaction.atomic():
             run_seed(ctx)
         ctx.log("done")
