@@ -21,11 +21,20 @@ from dangjian.people.services import person_create
 PASSWORD = "Test-pass-2026"
 
 
-def as_actor(user=None, *, now: dt.datetime | None = None, via: str = "web", ip: str | None = None) -> Actor:
-    """The one way tests say who acts: ``user`` (an anonymous user for a resident without an
-    account), or the system when ``user`` is None. An Actor is returned as it is."""
+def as_actor(
+    user=None, *, now: dt.datetime | None = None, today: dt.date | None = None, via: str = "web", ip: str | None = None
+) -> Actor:
+    """The one way tests say who acts, and when: ``user`` (an anonymous user for a resident
+    without an account; an Actor, to act again at another moment), or the system when ``user``
+    is None; at ``now`` (or at noon on ``today``), else at the current moment."""
+    if today is not None:
+        now = timezone.make_aware(dt.datetime.combine(today, dt.time(12)))
     if isinstance(user, Actor):
-        return user
+        if now is None:
+            return user
+        if user.system:
+            return Actor.for_system(via=user.via, now=now)
+        return Actor(user=user.user, via=user.via, ip=user.ip, now=now)
     if user is None:
         return Actor.for_system(via="command", now=now)
     return Actor(user=user, via=via, ip=ip, now=now)  # type: ignore[arg-type]

@@ -107,8 +107,9 @@ HTTP_MODULES = ("views", "rest", "open311", "openapi", "authentication", "middle
 
 
 def boundary_problems(root: Path) -> list[str]:
-    """Functions outside the HTTP modules that take a ``request``, or that take an ``actor`` /
-    ``user`` meaning who acts without it being a keyword-only ``Actor``."""
+    """Functions outside the HTTP modules that take a ``request``; that take an ``actor`` / ``user``
+    meaning who acts without it being a keyword-only ``Actor``; or that take the moment beside the
+    actor (it is ``actor.now`` / ``actor.today``)."""
     found = []
     for path in sorted(root.rglob("*.py")):
         relative = path.relative_to(root)
@@ -128,6 +129,9 @@ def boundary_problems(root: Path) -> list[str]:
                     found.append(f"{relative}:{node.lineno} {node.name}: actor is {annotation or 'untyped'}")
                 if arg.arg == "user" and annotation in ("", "Any"):
                     found.append(f"{relative}:{node.lineno} {node.name}: an untyped user")
+            keywords = {a.arg for a in args.kwonlyargs}
+            if "actor" in keywords and keywords & {"now", "today"}:
+                found.append(f"{relative}:{node.lineno} {node.name} takes the time beside the actor (actor.now)")
             public = not node.name.startswith("_")
             if public and path.stem.endswith(("services", "selectors")) and any(a.arg == "actor" for a in args.args):
                 found.append(f"{relative}:{node.lineno} {node.name}: actor is not keyword-only")
@@ -145,6 +149,7 @@ def test_services_and_selectors_take_an_actor_not_the_request():
         ("selectors.py", "def f(*, user: Any): ..."),
         ("selectors.py", "def f(actor: Actor, pk: int): ..."),
         ("lifecycle.py", "def f(*, actor: Any): ..."),
+        ("selectors.py", "def f(*, actor: Actor, today: dt.date | None = None): ..."),
     ],
 )
 def test_the_boundary_check_sees_a_leak(tmp_path, name, source):

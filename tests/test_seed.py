@@ -95,11 +95,11 @@ def test_seeded_membership_is_consistent():
     admin = User.objects.get(username="street")
     alerts = []
     for day in (TODAY, dt.date(2026, 6, 15), dt.date(2026, 1, 3), dt.date(2027, 3, 1)):
-        listed = sum(1 for row in arrears(actor=as_actor(admin), today=day) if row.months >= 6)
-        assert arrears_alert_count(actor=as_actor(admin), today=day) == listed
+        listed = sum(1 for row in arrears(actor=as_actor(admin, today=day)) if row.months >= 6)
+        assert arrears_alert_count(actor=as_actor(admin, today=day)) == listed
         alerts.append(listed)
     assert max(alerts) > 0  # the comparison was not between two empty lists
     normal = Member.objects.filter(status="normal")
     assert Placement.objects.filter(member__in=normal, ended_on__isnull=True).count() == normal.count()
-    board = development_selectors.pipeline(actor=as_actor(admin), organization=None, today=TODAY)
+    board = development_selectors.pipeline(actor=as_actor(admin, today=TODAY), organization=None)
     assert board["total"] == Candidate.objects.filter(status="active").count() > 0

@@ -46,8 +46,8 @@ def _payment(world):
     member = world.zhao.member
     dues_assess(actor=as_actor(world.users.admin), member=member, year=2026, kind="wage", base="5400")
     number = dues_record_payment(
-        actor=as_actor(world.users.admin), member=member, months=[dt.date(2026, 10, 1)], method="cash",
-        paid_on=dt.date(2026, 10, 8), today=dt.date(2026, 11, 28),
+        actor=as_actor(world.users.admin, today=dt.date(2026, 11, 28)), member=member, months=[dt.date(2026, 10, 1)], method="cash",
+        paid_on=dt.date(2026, 10, 8),
     )  # fmt: skip
     return DuesPayment.objects.get(receipt_number=number)
 

@@ -46,10 +46,11 @@ def api_key_create(*, actor: Actor, user: User, name: str) -> tuple[ApiKey, str]
     return key, secret
 
 
-def api_key_revoke(*, actor: Actor, key: ApiKey, now: dt.datetime | None = None) -> ApiKey:
+def api_key_revoke(*, actor: Actor, key: ApiKey) -> ApiKey:
     """Revoke at once; revoking a revoked key changes nothing."""
+    now = actor.now
     if key.revoked_at is None:
-        key.revoked_at = now or timezone.now()
+        key.revoked_at = now
         with transaction.atomic():
             key.save(update_fields=["revoked_at"])
             record_event(actor=actor, action=EventAction.STATUS_CHANGED, target=key, changes={"revoked": [False, True]})

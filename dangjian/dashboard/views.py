@@ -22,7 +22,7 @@ from dangjian.servicedesk.requests import selectors as request_selectors
 def workbench(request: ActorRequest) -> HttpResponse:
     """Each role's home: to-dos first, then key figures that link to the records behind them."""
     scope = request.actor.scope
-    today = timezone.localdate()
+    today = request.actor.today
     numbers = config()
     context: dict[str, object] = {
         "today": today,
@@ -34,12 +34,10 @@ def workbench(request: ActorRequest) -> HttpResponse:
         context.update(dashboard_selectors.membership_todos(actor=request.actor))
         context["service"] = dashboard_selectors.service_todos(actor=request.actor)
         context["term_reminders"] = list(
-            org_selectors.term_reminders(actor=request.actor, today=today, within_days=numbers.term_reminder_days)[:10]
+            org_selectors.term_reminders(actor=request.actor, within_days=numbers.term_reminder_days)[:10]
         )
         context["probation_due"] = list(
-            people_selectors.probation_due(
-                actor=request.actor, today=today, within_days=numbers.probation_reminder_days
-            )[:10]
+            people_selectors.probation_due(actor=request.actor, within_days=numbers.probation_reminder_days)[:10]
         )
     context["notifications"] = list(notifications_inbox(actor=request.actor, unread_only=True, limit=5))
     if scope.person_id:

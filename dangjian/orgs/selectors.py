@@ -97,8 +97,9 @@ def children_of(*, actor: Actor, parents: Sequence[TreeNode]) -> dict[int, list[
     return children
 
 
-def term_reminders(*, actor: Actor, today: dt.date, within_days: int) -> QuerySet[Organization]:
+def term_reminders(*, actor: Actor, within_days: int) -> QuerySet[Organization]:
     """Organisations whose committee term ends within ``within_days`` or has already ended (换届)."""
+    today = actor.today
     return (
         restrict(Organization.objects.filter(term_ends_on__isnull=False), actor, VIEW)
         .filter(term_ends_on__lte=today + dt.timedelta(days=within_days))

@@ -9,7 +9,6 @@ from django.core.paginator import Page
 from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core import crypto
@@ -94,9 +93,9 @@ class PeopleFilters:
         return bool(self.q or self.region or self.org or self.tag or self.gender or self.age or self.member)
 
 
-def people_list(*, actor: Actor, filters: PeopleFilters, today: dt.date | None = None) -> QuerySet[Person]:
+def people_list(*, actor: Actor, filters: PeopleFilters) -> QuerySet[Person]:
     """People the user may see, filtered and ordered by pinyin; columns for the list preloaded."""
-    today = today or timezone.localdate()
+    today = actor.today
     qs = restrict(Person.objects.all(), actor, VIEW)
     if filters.status:
         qs = qs.filter(status=filters.status)
@@ -215,8 +214,9 @@ def tag_counts(*, actor: Actor) -> list[dict[str, Any]]:
     return [{"pk": tag.pk, "name": tag.name, "n": counts.get(tag.pk, 0)} for tag in person_tags()]
 
 
-def probation_due(*, actor: Actor, today: dt.date, within_days: int) -> QuerySet[Member]:
+def probation_due(*, actor: Actor, within_days: int) -> QuerySet[Member]:
     """Probationary members whose year of probation ends within ``within_days`` (or has ended)."""
+    today = actor.today
     limit = add_years(today + dt.timedelta(days=within_days), -1)
     return (
         restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), actor, VIEW)

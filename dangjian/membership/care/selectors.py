@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
-from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
@@ -44,14 +43,15 @@ def _due_for_a_visit(actor: Actor, today: dt.date) -> QuerySet[Member]:
     return members.filter(Q(person__birth_date__lte=add_years(today, -OLD_AGE)) | Exists(sick)).exclude(Exists(recent))
 
 
-def visits_due_count(*, actor: Actor, today: dt.date | None = None) -> int:
-    return _due_for_a_visit(actor, today or timezone.localdate()).count()
+def visits_due_count(*, actor: Actor) -> int:
+    today = actor.today
+    return _due_for_a_visit(actor, today).count()
 
 
-def visits_due(*, actor: Actor, today: dt.date | None = None, limit: int | None = None) -> QuerySet[Member]:
+def visits_due(*, actor: Actor, limit: int | None = None) -> QuerySet[Member]:
     """Old (80 and over) and sick members not visited for half a year: the reminder list, the
     never visited first."""
-    today = today or timezone.localdate()
+    today = actor.today
     qs = (
         _due_for_a_visit(actor, today)
         .annotate(last_visit=Max("care_visits__visited_on"))

@@ -111,12 +111,10 @@ class BoardEntry:
     late: bool
 
 
-def board_entries(
-    *, actor: Actor, organization: Organization | None = None, today: dt.date | None = None
-) -> list[BoardEntry]:
+def board_entries(*, actor: Actor, organization: Organization | None = None) -> list[BoardEntry]:
     """Every active candidate in scope with the rules' warnings: plain values, computed in a
     few queries whatever the number (a district has about 3,000)."""
-    today = today or timezone.localdate()
+    today = actor.today
     qs = restrict(Candidate.objects.filter(status=CandidateStatus.ACTIVE), actor, VIEW)
     if organization is not None:
         qs = qs.filter(organization__path__startswith=organization.path)
@@ -136,10 +134,10 @@ def board_entries(
 BOARD_PER_STAGE = 50
 
 
-def pipeline(*, actor: Actor, organization: Organization | None, today: dt.date | None = None) -> dict[str, Any]:
+def pipeline(*, actor: Actor, organization: Organization | None) -> dict[str, Any]:
     """The board: how many people are at each stage and who is late; each column lists the late
     ones first, then those with warnings (up to BOARD_PER_STAGE; the counts are complete)."""
-    entries = board_entries(actor=actor, organization=organization, today=today)
+    entries = board_entries(actor=actor, organization=organization)
     by_stage: dict[int, list[BoardEntry]] = defaultdict(list)
     for entry in entries:
         by_stage[entry.stage].append(entry)
@@ -162,11 +160,12 @@ def pipeline(*, actor: Actor, organization: Organization | None, today: dt.date 
     }
 
 
-def candidate_for(*, actor: Actor, pk: int, today: dt.date | None = None) -> CandidateView:
+def candidate_for(*, actor: Actor, pk: int) -> CandidateView:
+    today = actor.today
     candidate = candidates_in(actor=actor, status="").filter(pk=pk).first()
     if candidate is None:
         raise Http404
-    return _views([candidate], today or timezone.localdate())[0]
+    return _views([candidate], today)[0]
 
 
 class Deadline(TypedDict):
@@ -176,12 +175,12 @@ class Deadline(TypedDict):
     due: dt.date
 
 
-def development_deadlines(*, actor: Actor, today: dt.date | None = None, limit: int = 10) -> list[Deadline]:
+def development_deadlines(*, actor: Actor, limit: int = 10) -> list[Deadline]:
     """Deadlines that are near or past for the user's candidates, soonest first, as plain values
     (the workbench caches them with its figures)."""
     items: list[Deadline] = [
         {"pk": e.pk, "name": e.name, "message": w.message, "due": w.due}
-        for e in board_entries(actor=actor, today=today)
+        for e in board_entries(actor=actor)
         for w in e.warnings
         if w.due is not None
     ]

@@ -74,14 +74,13 @@ def step_record(
     code: str,
     data: dict[str, Any],
     attachment: Any = None,
-    today: dt.date | None = None,
 ) -> DevelopmentStep:
     """Record (or correct) one step as it happened. The rules' warnings do not block: they are
     shown with the candidate. Recording ``approval`` creates the probationary member;
     ``full_approval`` makes them a full member."""
+    today = actor.today
     if not _may_change(actor, candidate.organization):
         raise PermissionDenied
-    today = today or timezone.localdate()
     step = development.STEP_BY_CODE.get(code)
     errors: dict[str, list[str]] = {}
     if step is None:

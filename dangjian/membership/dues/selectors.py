@@ -152,7 +152,6 @@ def arrears(
     *,
     actor: Actor,
     organization: Organization | None = None,
-    today: dt.date | None = None,
     minimum: int = 1,
     with_owed: bool = True,
 ) -> list[Arrears]:
@@ -160,7 +159,7 @@ def arrears(
     first. Months count from the later of joining and the member's first assessment (the dues
     record starts there), up to last month (the current month is not yet overdue). Members
     never assessed are not listed here (the bill shows them as 未核定)."""
-    today = today or timezone.localdate()
+    today = actor.today
     last_due = dues.add_months(dues.month_start(today), -1)
     members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, VIEW)
     if organization is not None:
@@ -217,11 +216,11 @@ def _owed(rows: list[Arrears], starts: dict[int, dt.date], last_due: dt.date) ->
         row.owed = total
 
 
-def arrears_alert_count(*, actor: Actor, today: dt.date | None = None) -> int:
+def arrears_alert_count(*, actor: Actor) -> int:
     """Members with at least the alert threshold (6) of consecutive unpaid months, counted in
     one query: a run of N unpaid months ending last month means the member's record had started
     by the first of those months and no payment covers any of them."""
-    today = today or timezone.localdate()
+    today = actor.today
     months = dues.rules()["arrears_alert_months"]
     last_due = dues.add_months(dues.month_start(today), -1)
     first = dues.add_months(last_due, -(months - 1))

@@ -46,13 +46,12 @@ def dues_assess(
     monthly: Any = None,
     reduction_reason: str = "",
     reduction_approved_by: str = "",
-    today: dt.date | None = None,
 ) -> DuesAssessment:
     """Set (or correct) a member's monthly dues for ``year`` from the base by the rules. A lower
     amount than the rules give is a reduction: it needs a reason and the approving committee."""
+    today = actor.today
     if not allowed(actor, CHANGE, member):
         raise PermissionDenied
-    today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
     if kind not in DuesKind.values:
         errors["kind"] = [_("Choose how the dues are calculated.")]
@@ -172,13 +171,12 @@ def dues_record_payment(
     paid_on: dt.date | None = None,
     paid_by: Member | None = None,
     note: str = "",
-    today: dt.date | None = None,
 ) -> str:
     """Record that ``member``'s dues for ``months`` were paid (one receipt). Each month is paid at
     that year's assessed amount; a month already paid is refused. Returns the receipt number."""
+    today = actor.today
     if not allowed(actor, CHANGE, member):
         raise PermissionDenied
-    today = today or timezone.localdate()
     paid_on = paid_on or today
     errors: dict[str, list[str]] = {}
     months = sorted({dues.month_start(m) for m in months})

@@ -278,10 +278,9 @@ def plan_import(
     root: Organization,
     actor: Actor,
     progress: Callable[[int, int], None] | None = None,
-    today: dt.date | None = None,
 ) -> ImportPlan:
     """Read and check every row; write nothing. ``actor`` may be the system (command line)."""
-    today = today or timezone.localdate()
+    today = actor.today
     plan = ImportPlan()
     try:
         table = read_table(content, filename, TEMPLATE_COLUMNS, max_rows=MAX_ROWS)

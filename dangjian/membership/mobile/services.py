@@ -107,10 +107,9 @@ def _own_person(actor: Actor) -> Person | None:
     return Person.objects.filter(pk=person_id).first() if person_id else None
 
 
-def report_register(
-    *, actor: Actor, community: Region, workplace: str, categories: list[str], today: dt.date | None = None
-) -> CommunityReport:
+def report_register(*, actor: Actor, community: Region, workplace: str, categories: list[str]) -> CommunityReport:
     """A party member (with a login) reports to the community where they live (member side)."""
+    today = actor.today
     person = _own_person(actor)
     errors: dict[str, list[str]] = {}
     if person is None or not Member.objects.filter(person=person, status=MembershipStatus.NORMAL).exists():
@@ -131,7 +130,7 @@ def report_register(
                 community=community,
                 workplace=workplace.strip()[:200],
                 categories=sorted(categories),
-                registered_on=today or timezone.localdate(),
+                registered_on=today,
             )
             record_event(
                 actor=actor,
@@ -150,12 +149,13 @@ def _community_may_change(actor: Actor, report: CommunityReport) -> bool:
     return restrict(Region.objects.filter(pk=report.community_id), actor, CHANGE).exists()
 
 
-def report_confirm(*, actor: Actor, report: CommunityReport, today: dt.date | None = None) -> CommunityReport:
+def report_confirm(*, actor: Actor, report: CommunityReport) -> CommunityReport:
+    today = actor.today
     if not _community_may_change(actor, report):
         raise PermissionDenied
     with transaction.atomic():
         updated = CommunityReport.objects.filter(pk=report.pk, state=ReportState.REGISTERED).update(
-            state=ReportState.CONFIRMED, confirmed_on=today or timezone.localdate(), updated_at=timezone.now()
+            state=ReportState.CONFIRMED, confirmed_on=today, updated_at=timezone.now()
         )
         if not updated:
             raise ValidationError(_("This report is no longer waiting for confirmation."))
@@ -169,10 +169,9 @@ def report_confirm(*, actor: Actor, report: CommunityReport, today: dt.date | No
     return report
 
 
-def report_revoke(
-    *, actor: Actor, report: CommunityReport, reason: str, today: dt.date | None = None
-) -> CommunityReport:
+def report_revoke(*, actor: Actor, report: CommunityReport, reason: str) -> CommunityReport:
     """Revoked by the member (moved away) or by the community, with the reason."""
+    today = actor.today
     own = _own_person(actor)
     if not (own is not None and own.pk == report.person_id) and not _community_may_change(actor, report):
         raise PermissionDenied
@@ -186,7 +185,7 @@ def report_revoke(
             .exclude(state=ReportState.REVOKED)
             .update(
                 state=ReportState.REVOKED,
-                revoked_on=today or timezone.localdate(),
+                revoked_on=today,
                 revoke_reason=reason[:200],
                 updated_at=timezone.now(),
             )

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.core.paginator import Page
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.http import Http404
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
@@ -123,10 +122,10 @@ def _history_members(actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
     return Member.objects.filter(Exists(placements.filter(member=OuterRef("pk"))))
 
 
-def member_list(*, actor: Actor, filters: MemberFilters, today: dt.date | None = None) -> QuerySet[Member]:
+def member_list(*, actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
     """Members the user may see (or who belonged to the organisation on ``filters.on``), filtered,
     ordered by pinyin, with the list's columns preloaded."""
-    day = filters.on or today or timezone.localdate()
+    day = filters.on or actor.today
     if filters.on is not None:
         qs = _history_members(actor, filters)
     else:
@@ -284,15 +283,15 @@ def _composition_counts(base: QuerySet[Member], day: dt.date, dimensions: tuple[
     return base.order_by().aggregate(**aggregates)
 
 
-def composition(*, actor: Actor, filters: MemberFilters, today: dt.date | None = None) -> dict[str, Any]:
+def composition(*, actor: Actor, filters: MemberFilters) -> dict[str, Any]:
     """Counts of the filtered roster by age, gender, education, 党龄, category and stage. Each
     bar carries the filter value that lists the members behind it, so its count must equal that
     list: a chart whose own dimension is filtered is counted without that filter (one query for
     the unfiltered dimensions, one more per filtered dimension)."""
-    day = filters.on or today or timezone.localdate()
+    day = filters.on or actor.today
     filtered = tuple(d for d in DIMENSIONS if getattr(filters, d))
     row = _composition_counts(
-        member_list(actor=actor, filters=filters, today=day), day, tuple(d for d in DIMENSIONS if d not in filtered)
+        member_list(actor=actor, filters=filters), day, tuple(d for d in DIMENSIONS if d not in filtered)
     )
     for dimension in filtered:
         cleared: dict[str, Any] = {dimension: ""}  # the DIMENSIONS are all text fields
@@ -300,9 +299,7 @@ def composition(*, actor: Actor, filters: MemberFilters, today: dt.date | None =
         row.update(
             {
                 k: v
-                for k, v in _composition_counts(
-                    member_list(actor=actor, filters=loose, today=day), day, (dimension,)
-                ).items()
+                for k, v in _composition_counts(member_list(actor=actor, filters=loose), day, (dimension,)).items()
                 if k != "total"
             }
         )

@@ -229,15 +229,14 @@ def member_change_status(
     status: str,
     effective_on: dt.date | None,
     reason: str,
-    today: dt.date | None = None,
     via_transfer: bool = False,
 ) -> Member:
     """Change a member's 党籍 status (停止党籍, 出党, 死亡, or 恢复 back to normal) from
     ``effective_on``. The member stops counting in their organisation from that date (and counts
     again from a restoration). A reason is required."""
+    today = actor.today
     if not allowed(actor, CHANGE, member):
         raise PermissionDenied
-    today = today or timezone.localdate()
     reason = (reason or "").strip()
     errors: dict[str, list[str]] = {}
     possible = STATUS_TRANSITIONS.get(member.status, ())

@@ -350,8 +350,8 @@ def start(world, person=None, *, actor=None, organization=None, applied_on=APPLI
 
 def record(world, candidate, code, day, *, actor=None, attachment=None, **data) -> DevelopmentStep:
     return ds.step_record(
-        actor=as_actor(actor or world.users.secretary), candidate=fresh(candidate), code=code,
-        data={"done_on": day, **data}, attachment=attachment, today=world.today,
+        actor=as_actor(actor or world.users.secretary, today=world.today), candidate=fresh(candidate), code=code,
+        data={"done_on": day, **data}, attachment=attachment,
     )  # fmt: skip
 
 
@@ -724,7 +724,7 @@ def test_the_board_counts_each_stage_and_lists_late_candidates_first(world, boar
 def test_the_board_counts_late_steps_on_the_day_it_is_asked_for(world):
     start(world, applied_on=timezone.localdate() - dt.timedelta(days=1))
     later = timezone.localdate() + dt.timedelta(days=60)
-    result = dsel.pipeline(actor=as_actor(world.users.secretary), organization=None, today=later)
+    result = dsel.pipeline(actor=as_actor(world.users.secretary, today=later), organization=None)
     (view,) = result["stages"][0]["candidates"]
     assert view.warnings and view.warnings[0].due < later  # the talk is overdue on that day
     assert result["late"] == 1

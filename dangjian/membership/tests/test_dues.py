@@ -65,8 +65,7 @@ def new_member(world, name: str, organization, *, grid=None, joined_on=None, cat
 
 def assess(world, member, year=2026, kind=DuesKind.WAGE, base=None, **kwargs) -> DuesAssessment:
     return dues_assess(
-        actor=as_actor(kwargs.pop("actor", world.users.admin)), member=member, year=year, kind=kind, base=base,
-        today=world.today, **kwargs,
+        actor=as_actor(kwargs.pop("actor", world.users.admin), today=world.today), member=member, year=year, kind=kind, base=base, **kwargs,
     )  # fmt: skip
 
 
@@ -74,10 +73,9 @@ def pay(world, member, paid_months, **kwargs) -> str:
     kwargs.setdefault("method", PaymentMethod.CASH)
     kwargs.setdefault("paid_on", dt.date(2026, 11, 5))
     return dues_record_payment(
-        actor=as_actor(kwargs.pop("actor", world.users.admin)),
+        actor=as_actor(kwargs.pop("actor", world.users.admin), today=world.today),
         member=member,
         months=paid_months,
-        today=world.today,
         **kwargs,
     )
 
@@ -559,8 +557,8 @@ def test_bill_membership_follows_the_placements(world):
     joiner = new_member(world, "卫九", world.branch_a2, grid=world.grid_a2, joined_on=dt.date(2026, 10, 20))
     late = new_member(world, "褚十", world.branch_a2, grid=world.grid_a2)
     member_change_status(
-        actor=as_actor(world.users.admin), member=late, status=MembershipStatus.DECEASED, effective_on=dt.date(2026, 8, 10),
-        reason="病故", today=world.today,
+        actor=as_actor(world.users.admin, today=world.today), member=late, status=MembershipStatus.DECEASED, effective_on=dt.date(2026, 8, 10),
+        reason="病故",
     )  # fmt: skip
 
     # Transferred mid-October: October is on the receiving branch's bill, not the sender's.
@@ -617,7 +615,7 @@ def debtors(world):
 
 
 def test_arrears_count_the_unpaid_months_up_to_last_month(world, debtors):
-    rows = arrears(actor=as_actor(world.users.secretary), today=world.today)
+    rows = arrears(actor=as_actor(world.users.secretary, today=world.today))
     found = {r.member.person.name: (r.months, r.owed, r.last_paid) for r in rows}
     assert found == {
         "郑三": (12, D("330.00"), m(2025, 10)),  # 2025-11 … 2026-10: 2 × 15 + 10 × 30
@@ -629,9 +627,9 @@ def test_arrears_count_the_unpaid_months_up_to_last_month(world, debtors):
     assert all(isinstance(r.owed, Decimal) for r in rows)
     # 李四 was never assessed; 吴二 paid through October.
     assert "李四" not in found and "吴二" not in found
-    assert arrears_alert_count(actor=as_actor(world.users.secretary), today=world.today) == 3
-    assert arrears_alert_count(actor=as_actor(world.users.outsider), today=world.today) == 0
-    assert [r.member.person.name for r in arrears(actor=as_actor(world.users.branch), today=world.today)] == [
+    assert arrears_alert_count(actor=as_actor(world.users.secretary, today=world.today)) == 3
+    assert arrears_alert_count(actor=as_actor(world.users.outsider, today=world.today)) == 0
+    assert [r.member.person.name for r in arrears(actor=as_actor(world.users.branch, today=world.today))] == [
         "郑三",
         "赵六",
     ]
@@ -639,21 +637,21 @@ def test_arrears_count_the_unpaid_months_up_to_last_month(world, debtors):
 
 def test_the_owed_amount_is_the_sum_of_the_months_assessments(world, debtors):
     (row,) = [
-        r for r in arrears(actor=as_actor(world.users.admin), today=world.today) if r.member.person.name == "郑三"
+        r for r in arrears(actor=as_actor(world.users.admin, today=world.today)) if r.member.person.name == "郑三"
     ]
     due = {2025: D("15.00"), 2026: D("30.00")}
     assert row.owed == sum(due[month.year] for month in months(m(2025, 11), m(2026, 10)))
     # Paying two of the months shortens the arrears from the start.
     pay(world, debtors["zheng"], [m(2025, 11), m(2025, 12)])
     (row,) = [
-        r for r in arrears(actor=as_actor(world.users.admin), today=world.today) if r.member.person.name == "郑三"
+        r for r in arrears(actor=as_actor(world.users.admin, today=world.today)) if r.member.person.name == "郑三"
     ]
     assert (row.months, row.owed) == (10, D("300.00"))
 
 
 def test_paying_the_current_month_does_not_hide_arrears(world, debtors):
     pay(world, zhao(world), [m(2026, 11)])  # November, while May … October are still unpaid
-    found = {r.member.person.name: r.months for r in arrears(actor=as_actor(world.users.secretary), today=world.today)}
+    found = {r.member.person.name: r.months for r in arrears(actor=as_actor(world.users.secretary, today=world.today))}
     assert found.get("赵六") == 6
 
 

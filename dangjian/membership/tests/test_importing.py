@@ -100,7 +100,7 @@ def id_ending_in_x(birth: dt.date = dt.date(1983, 6, 9)) -> str:
 
 
 def plan(world, content: bytes, filename: str = "roster.xlsx", *, root=None, actor=None):
-    return plan_import(content, filename, root=root or world.branch_a1, actor=as_actor(actor), today=world.today)
+    return plan_import(content, filename, root=root or world.branch_a1, actor=as_actor(actor, today=world.today))
 
 
 def person_with(id_number: str) -> Person:
@@ -735,8 +735,7 @@ def test_progress_is_reported_and_the_row_limit_applies(world, monkeypatch):
         "r.xlsx",
         root=world.branch_a1,
         progress=lambda *a: calls.append(a),
-        today=world.today,
-        actor=as_actor(),
+        actor=as_actor(today=world.today),
     )
     assert planned.valid == 3
     assert calls == [(3, 3)]

@@ -471,7 +471,7 @@ def old_member(world, name: str, born: dt.date, organization=None, region=None) 
 def due_names(world, user=None) -> list[str]:
     return [
         m.person.name
-        for m in care_selectors.visits_due(actor=as_actor(user or world.users.secretary), today=world.today)
+        for m in care_selectors.visits_due(actor=as_actor(user or world.users.secretary, today=world.today))
     ]
 
 

@@ -243,13 +243,13 @@ def test_a_status_change_from_a_stale_copy_is_refused_under_a_row_lock(world):
     first = member_of(world.zhao)
     second = member_of(world.zhao)  # loaded while the status was still "normal"
     member_change_status(
-        actor=as_actor(world.users.secretary), member=first, status=MembershipStatus.SUSPENDED,
-        effective_on=dt.date(2025, 3, 1), reason="支部大会决议", today=world.today,
+        actor=as_actor(world.users.secretary, today=world.today), member=first, status=MembershipStatus.SUSPENDED,
+        effective_on=dt.date(2025, 3, 1), reason="支部大会决议",
     )  # fmt: skip
     with CaptureQueriesContext(connection) as queries, pytest.raises(StaleEdit):
         member_change_status(
-            actor=as_actor(world.users.staff), member=second, status=MembershipStatus.LEFT,
-            effective_on=dt.date(2025, 4, 1), reason="自行脱党", today=world.today,
+            actor=as_actor(world.users.staff, today=world.today), member=second, status=MembershipStatus.LEFT,
+            effective_on=dt.date(2025, 4, 1), reason="自行脱党",
         )  # fmt: skip
     if connection.features.has_select_for_update:
         assert any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
@@ -264,8 +264,7 @@ def test_a_status_change_from_a_stale_copy_is_refused_under_a_row_lock(world):
 
 def change(world, member, status, day, reason="支部大会决议", actor=None):
     return member_change_status(
-        actor=as_actor(actor or world.users.secretary), member=member, status=status, effective_on=day, reason=reason,
-        today=world.today,
+        actor=as_actor(actor or world.users.secretary, today=world.today), member=member, status=status, effective_on=day, reason=reason,
     )  # fmt: skip
 
 
@@ -539,7 +538,7 @@ def roster(world):
 
 def listed(world, user=None, **filters) -> list[str]:
     queryset = member_list(
-        actor=as_actor(user or world.users.secretary), filters=MemberFilters(**filters), today=world.today
+        actor=as_actor(user or world.users.secretary, today=world.today), filters=MemberFilters(**filters)
     )
     return [m.person.name for m in queryset]
 
@@ -653,15 +652,15 @@ def _filters(world, spec) -> MemberFilters:
 def test_composition_totals_and_partitions(roster, role, spec):
     user = getattr(roster.users, role)
     filters = _filters(roster, spec)
-    data = composition(actor=as_actor(user), filters=filters, today=roster.today)
-    members = list(member_list(actor=as_actor(user), filters=filters, today=roster.today))
+    data = composition(actor=as_actor(user, today=roster.today), filters=filters)
+    members = list(member_list(actor=as_actor(user, today=roster.today), filters=filters))
     assert data["total"] == len(members)
     # Dimensions that give every member exactly one bar (a chart whose own dimension is filtered
     # counts the roster without that filter, so that each bar matches the list it links to).
     for dimension in ("gender", "education", "category", "stage"):
         if getattr(filters, dimension):
             loose = dataclasses.replace(filters, **{dimension: ""})
-            expected = member_list(actor=as_actor(user), filters=loose, today=roster.today).count()
+            expected = member_list(actor=as_actor(user, today=roster.today), filters=loose).count()
         else:
             expected = data["total"]
         assert sum(bars(data, dimension).values()) == expected, dimension
@@ -675,7 +674,7 @@ def test_composition_totals_and_partitions(roster, role, spec):
 
 
 def test_composition_of_community_a(roster):
-    data = composition(actor=as_actor(roster.users.secretary), filters=MemberFilters(), today=roster.today)
+    data = composition(actor=as_actor(roster.users.secretary, today=roster.today), filters=MemberFilters())
     assert data["total"] == 4
     assert bars(data, "gender") == {"male": 1, "female": 1, "unknown": 2}
     assert bars(data, "stage") == {"probationary": 1, "full": 3}
@@ -688,30 +687,30 @@ def test_composition_of_community_a(roster):
 def test_every_bar_lists_exactly_the_members_it_counts(roster, role, spec):
     user = getattr(roster.users, role)
     filters = _filters(roster, spec)
-    data = composition(actor=as_actor(user), filters=filters, today=roster.today)
+    data = composition(actor=as_actor(user, today=roster.today), filters=filters)
     checked = 0
     for chart in data["charts"]:
         for bar in chart["bars"]:
             drilled = dataclasses.replace(filters, **{chart["dimension"]: bar["key"]})
-            count = member_list(actor=as_actor(user), filters=drilled, today=roster.today).count()
+            count = member_list(actor=as_actor(user, today=roster.today), filters=drilled).count()
             assert count == bar["n"], (chart["dimension"], bar["key"])
             checked += 1
     assert checked == sum(len(chart["bars"]) for chart in data["charts"]) > 20
 
 
 def test_composition_of_a_filtered_roster_adds_one_query_per_filtered_dimension(roster):
-    actor = as_actor(roster.users.secretary)
-    composition(actor=actor, filters=MemberFilters(), today=roster.today)  # resolves the actor's scope once
+    actor = as_actor(roster.users.secretary, today=roster.today)
+    composition(actor=actor, filters=MemberFilters())  # resolves the actor's scope once
     with CaptureQueriesContext(connection) as queries:
-        composition(actor=actor, filters=MemberFilters(gender="male", stage="full"), today=roster.today)
+        composition(actor=actor, filters=MemberFilters(gender="male", stage="full"))
     assert len(queries) == 3
 
 
 def test_composition_is_one_query(roster):
-    actor = as_actor(roster.users.secretary)
-    composition(actor=actor, filters=MemberFilters(), today=roster.today)  # resolves the actor's scope once
+    actor = as_actor(roster.users.secretary, today=roster.today)
+    composition(actor=actor, filters=MemberFilters())  # resolves the actor's scope once
     with CaptureQueriesContext(connection) as queries:
-        data = composition(actor=actor, filters=MemberFilters(org=roster.committee_a), today=roster.today)
+        data = composition(actor=actor, filters=MemberFilters(org=roster.committee_a))
     assert data["total"] == 4
     assert len(queries) == 1
 
@@ -719,6 +718,6 @@ def test_composition_is_one_query(roster):
 def test_party_age_on_a_past_date_counts_only_those_full_on_that_date(world):
     day = dt.date(2016, 1, 1)  # 赵六 joined 2015-07-01, full only from 2016-07-01
     filters = MemberFilters(on=day)
-    data = composition(actor=as_actor(world.users.admin), filters=filters, today=world.today)
+    data = composition(actor=as_actor(world.users.admin, today=world.today), filters=filters)
     assert bars(data, "stage") == {"probationary": 2, "full": 0}  # 赵六 and 孙八, both probationary then
     assert sum(bars(data, "party_age").values()) == 0

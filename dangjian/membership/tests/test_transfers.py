@@ -84,7 +84,7 @@ def reviewing(world, **kwargs) -> Transfer:
 
 def sent(world, *, approver=None, **kwargs) -> Transfer:
     transfer = reviewing(world, **kwargs)
-    return ts.transfer_approve(actor=as_actor(approver or world.users.secretary), transfer=transfer, today=world.today)
+    return ts.transfer_approve(actor=as_actor(approver or world.users.secretary, today=world.today), transfer=transfer)
 
 
 # --- 1. the happy path A1 → B1 -----------------------------------------------------------------
@@ -93,10 +93,10 @@ def sent(world, *, approver=None, **kwargs) -> Transfer:
 def test_internal_transfer_from_application_to_acceptance(world):
     secretary, outsider, admin = world.users.secretary, world.users.outsider, world.users.admin
     member = zhao(world)
-    dues_assess(actor=as_actor(secretary), member=member, year=2026, kind="wage", base="5400", today=world.today)
+    dues_assess(actor=as_actor(secretary, today=world.today), member=member, year=2026, kind="wage", base="5400")
     dues_record_payment(
-        actor=as_actor(secretary), member=member, months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)], method="cash",
-        paid_on=dt.date(2026, 10, 8), today=world.today,
+        actor=as_actor(secretary, today=world.today), member=member, months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)], method="cash",
+        paid_on=dt.date(2026, 10, 8),
     )  # fmt: skip
 
     transfer = ts.transfer_apply(
@@ -116,7 +116,7 @@ def test_internal_transfer_from_application_to_acceptance(world):
     ts.transfer_submit(actor=as_actor(secretary), transfer=transfer)
     assert fresh(transfer).state == TransferState.REVIEWING
 
-    ts.transfer_approve(actor=as_actor(secretary), transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(secretary, today=world.today), transfer=fresh(transfer))
     transfer = fresh(transfer)
     assert transfer.state == TransferState.SENT
     assert transfer.serial_number == "PA-2026-0001"
@@ -136,7 +136,7 @@ def test_internal_transfer_from_application_to_acceptance(world):
         actor=as_actor(outsider), member=world.sun.member, to_organization=world.branch_a2, reason="工作调动"
     )
     ts.transfer_submit(actor=as_actor(outsider), transfer=from_b)
-    from_b = ts.transfer_approve(actor=as_actor(outsider), transfer=fresh(from_b), today=world.today)
+    from_b = ts.transfer_approve(actor=as_actor(outsider, today=world.today), transfer=fresh(from_b))
     assert from_b.serial_number == "PB-2026-0001"
 
     ts.transfer_accept(actor=as_actor(outsider), transfer=transfer, effective_on=RECEIVED_ON, note="已接收")
@@ -174,7 +174,7 @@ def test_approval_needs_the_committee_not_the_branch(world):
     ts.transfer_submit(actor=as_actor(branch), transfer=transfer)  # the branch sends it up ...
     transfer = fresh(transfer)
     with pytest.raises(PermissionDenied):  # ... but only committee A approves
-        ts.transfer_approve(actor=as_actor(branch), transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(branch, today=world.today), transfer=transfer)
     with pytest.raises(PermissionDenied):
         ts.transfer_return(actor=as_actor(branch), transfer=transfer, note="材料不全")
     assert fresh(transfer).state == TransferState.REVIEWING and fresh(transfer).serial_number == ""
@@ -191,7 +191,7 @@ def test_outsider_cannot_move_community_a_transfers(world):
         ts.transfer_cancel(actor=as_actor(outsider), transfer=transfer)
     transfer = ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(PermissionDenied):
-        ts.transfer_approve(actor=as_actor(outsider), transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(outsider, today=world.today), transfer=transfer)
     with pytest.raises(PermissionDenied):  # while under review, returning is the committee's
         ts.transfer_return(actor=as_actor(outsider), transfer=transfer, note="不接收")
     assert fresh(transfer).state == TransferState.REVIEWING
@@ -221,8 +221,8 @@ def test_the_member_account_can_do_nothing(world):
             call()
     transfer = ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(PermissionDenied):
-        ts.transfer_approve(actor=as_actor(me), transfer=transfer, today=world.today)
-    transfer = ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(me, today=world.today), transfer=transfer)
+    transfer = ts.transfer_approve(actor=as_actor(world.users.secretary, today=world.today), transfer=transfer)
     with pytest.raises(PermissionDenied):
         ts.transfer_accept(actor=as_actor(me), transfer=transfer, effective_on=RECEIVED_ON)
     with pytest.raises(PermissionDenied):
@@ -256,7 +256,7 @@ def test_transfer_actions_per_user_and_state(world):
         "admin": ["approve", "return", "cancel"], "secretary": ["approve", "return", "cancel"],
         "branch": ["cancel"], "outsider": [], "member": [],
     }  # fmt: skip
-    ts.transfer_approve(actor=as_actor(u.secretary), transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(u.secretary, today=world.today), transfer=fresh(transfer))
     assert actions(transfer) == {
         "admin": ["accept", "return", "cancel"], "secretary": ["cancel"], "branch": ["cancel"], "outsider": ["accept", "return"], "member": [],
     }  # fmt: skip
@@ -306,7 +306,7 @@ def test_accept_after_the_sender_withdrew_is_refused(world):
 def test_submit_and_approve_are_refused_in_the_wrong_state(world):
     transfer = apply(world)
     with pytest.raises(ValidationError):  # not yet submitted
-        ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=transfer, today=world.today)
+        ts.transfer_approve(actor=as_actor(world.users.secretary, today=world.today), transfer=transfer)
     ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
     with pytest.raises(ValidationError):  # submitted twice
         ts.transfer_submit(actor=as_actor(world.users.secretary), transfer=transfer)
@@ -443,8 +443,8 @@ def test_transferred_out_is_set_only_through_a_transfer(world):
     assert not bound.is_valid() and "status" in bound.errors
     with pytest.raises(ValidationError):
         member_change_status(
-            actor=as_actor(world.users.secretary), member=zhao(world), status=MembershipStatus.TRANSFERRED_OUT,
-            effective_on=RECEIVED_ON, reason="外转", today=world.today,
+            actor=as_actor(world.users.secretary, today=world.today), member=zhao(world), status=MembershipStatus.TRANSFERRED_OUT,
+            effective_on=RECEIVED_ON, reason="外转",
         )  # fmt: skip
     assert zhao(world).status == MembershipStatus.NORMAL
 
@@ -708,7 +708,7 @@ def test_letter_is_not_found_before_approval_or_out_of_scope(world, client):
     url = reverse("membership:transfer_letter", args=[transfer.pk])
     assert client.get(url).status_code == 404
     assert not export_events(transfer).exists()
-    ts.transfer_approve(actor=as_actor(world.users.secretary), transfer=fresh(transfer), today=world.today)
+    ts.transfer_approve(actor=as_actor(world.users.secretary, today=world.today), transfer=fresh(transfer))
     assert client.get(url).status_code == 200
     client.force_login(world.users.resident)
     assert client.get(url).status_code in (302, 404)

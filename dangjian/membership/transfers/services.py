@@ -229,12 +229,12 @@ def transfer_submit(*, actor: Actor, transfer: Transfer, note: str = "") -> Tran
     return locked
 
 
-def transfer_approve(*, actor: Actor, transfer: Transfer, note: str = "", today: dt.date | None = None) -> Transfer:
+def transfer_approve(*, actor: Actor, transfer: Transfer, note: str = "") -> Transfer:
     """The sending committee approves: the letter is issued (serial number, dues paid until,
     valid for TRANSFER_LETTER_DAYS, core/conf.py) and the transfer is sent."""
+    today = actor.today
     if not _may_approve(actor, transfer):
         raise PermissionDenied
-    today = today or timezone.localdate()
     with transaction.atomic():
         locked = _locked(transfer, (TransferState.REVIEWING,))
         committee = locked.approving_organization

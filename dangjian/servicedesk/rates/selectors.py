@@ -48,7 +48,6 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Trim
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core.access import VIEW, minimal_paths, q_for, restrict
@@ -369,11 +368,12 @@ class Cohort:
 
 
 def build_cohort(
-    *, actor: Actor, period: rates.Period, node_id: Any = None, level: str = "", now: dt.datetime | None = None
+    *, actor: Actor, period: rates.Period, node_id: Any = None, level: str = ""
 ) -> tuple[Cohort, list[Region]]:
     """The cohort for ``node_id`` (default: the user's first root) with rows at ``level``
     (default: the level below the node), and the nodes the user may choose from. Raises
     OutOfScope for a node the user may not see or a user without any."""
+    now = actor.now
     roots, choices = node_choices(actor=actor)
     if not roots:
         raise OutOfScope("no node")
@@ -387,7 +387,7 @@ def build_cohort(
     levels = levels_below(node)
     if level not in levels:
         level = levels[0]
-    cohort = Cohort(actor=actor, node=node, level=level, period=period, now=now or timezone.now())
+    cohort = Cohort(actor=actor, node=node, level=level, period=period, now=now)
     _load_units(cohort)
     return cohort, choices
 

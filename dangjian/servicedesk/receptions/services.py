@@ -107,12 +107,11 @@ def booking_create(
     topic: str,
     contact_name: str = "",
     phone: str = "",
-    now: dt.datetime | None = None,
 ) -> ReceptionBooking:
     """Book a place: a resident with an account books for themself; without one, a mobile
     number is required. Places are counted under a lock on the session, so the last place
     cannot be booked twice."""
-    now = now or timezone.now()
+    now = actor.now
     errors: dict[str, list[str]] = {}
     topic = (topic or "").strip()
     if len(topic) < 2:

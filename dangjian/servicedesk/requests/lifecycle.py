@@ -286,13 +286,12 @@ def request_submit(
     attachments: Iterable[Any] = (),
     is_public: bool = False,
     reopened_from: ServiceRequest | None = None,
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """Take in a request from any channel. Staff recording at the desk or by phone need CREATE
     where it sits; a resident submits for themself (``requester`` is their own person, found
     from the account), or without an account with a contact phone. Nothing is saved unless
     everything is valid."""
-    now = _now(now)
+    now = actor.now
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
     if channel not in Channel.values:
@@ -395,13 +394,12 @@ def _transition(
     expected_version: int | None = None,
     change: Callable[[ServiceRequest, dt.datetime], dict[str, Any]] | None = None,
     public: bool = True,
-    now: dt.datetime | None = None,
     step_note: str | None = None,
 ) -> ServiceRequest:
     """Lock, check state, permission and version, apply ``change``, record the step and event.
     ``step_note`` replaces the note on the step and event (a rating's comment is the rating's,
     anonymous to the handler, not part of the history)."""
-    now = _now(now)
+    now = actor.now
     note = (note or "").strip()
     if note_required and not note:
         raise ValidationError({note_field: [note_required]})
@@ -478,7 +476,6 @@ def request_accept(
     req: ServiceRequest,
     note: str = "",
     expected_version: int | None = None,
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """受理: the desk has contacted the requester (this is the first response)."""
     return _transition(
@@ -490,7 +487,6 @@ def request_accept(
         note=note,
         expected_version=expected_version,
         change=_responded,
-        now=now,
     )
 
 
@@ -505,7 +501,6 @@ def request_dispatch(
     grid: Region | None = None,
     note: str = "",
     expected_version: int | None = None,
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """派单 to a grid, a staff member, a branch or a volunteer member. Dispatching a request not
     yet accepted accepts it too; an escalated one is dispatched by the street."""
@@ -542,7 +537,6 @@ def request_dispatch(
         expected_version=expected_version,
         change=change,
         public=False,
-        now=now,
     )
 
 
@@ -598,9 +592,7 @@ def _check_assignee(
     return {"assignee": [_("Choose whom to dispatch it to.")]}, None
 
 
-def request_start(
-    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_start(*, actor: Actor, req: ServiceRequest, note: str = "") -> ServiceRequest:
     return _transition(
         actor=actor,
         req=req,
@@ -608,11 +600,10 @@ def request_start(
         new_state=S.IN_PROGRESS,
         check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
         note=note,
-        now=now,
     )
 
 
-def request_return(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
+def request_return(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
     """退回: the handler cannot take it (wrong assignment); it goes back to the desk, unassigned."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
@@ -634,11 +625,10 @@ def request_return(*, actor: Actor, req: ServiceRequest, note: str, now: dt.date
         note_required=_("Say why it is returned."),
         change=change,
         public=False,
-        now=now,
     )
 
 
-def request_suspend(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
+def request_suspend(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
     """挂起 while waiting for the requester: the clock stops until it is resumed."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
@@ -653,7 +643,6 @@ def request_suspend(*, actor: Actor, req: ServiceRequest, note: str, now: dt.dat
         note=note,
         note_required=_("Say what you are waiting for from the requester."),
         change=change,
-        now=now,
     )
 
 
@@ -673,9 +662,7 @@ def _resume_change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
     return fields
 
 
-def request_resume(
-    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_resume(*, actor: Actor, req: ServiceRequest, note: str = "") -> ServiceRequest:
     return _transition(
         actor=actor,
         req=req,
@@ -684,11 +671,10 @@ def request_resume(
         check=lambda r: is_handler(actor, r) or is_staff_for(actor, r),
         note=note,
         change=_resume_change,
-        now=now,
     )
 
 
-def request_escalate(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
+def request_escalate(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
     """升级 (吹哨): the community cannot solve it alone; the street takes it over."""
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
@@ -703,13 +689,10 @@ def request_escalate(*, actor: Actor, req: ServiceRequest, note: str, now: dt.da
         note=note,
         note_required=_("Say what the community cannot solve alone."),
         change=change,
-        now=now,
     )
 
 
-def request_transfer(
-    *, actor: Actor, req: ServiceRequest, region: Region | None, note: str, now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_transfer(*, actor: Actor, req: ServiceRequest, region: Region | None, note: str) -> ServiceRequest:
     """转派 to another community (it belongs there): it starts there as submitted; its deadlines
     keep running (the requester has been waiting all along)."""
     target = community_of(region) if region is not None else None
@@ -741,11 +724,10 @@ def request_transfer(
         note=note,
         note_required=_("Say why it belongs to the other community."),
         change=change,
-        now=now,
     )
 
 
-def request_handle(*, actor: Actor, req: ServiceRequest, result: str, now: dt.datetime | None = None) -> ServiceRequest:
+def request_handle(*, actor: Actor, req: ServiceRequest, result: str) -> ServiceRequest:
     """办结: the handler reports what was done. It is not "resolved" until the requester says so."""
     result = (result or "").strip()
     if not result:
@@ -769,7 +751,6 @@ def request_handle(*, actor: Actor, req: ServiceRequest, result: str, now: dt.da
         note_field="result",
         note_max=DESCRIPTION_MAX,
         change=change,
-        now=now,
     )
 
 
@@ -801,7 +782,6 @@ def request_confirm(
     score: Any = None,
     comment: str = "",
     token: str = "",
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """The requester says whether it is resolved (and may rate it). Not resolved sends it back
     to the handler, with the requester's words as the reason."""
@@ -839,7 +819,6 @@ def request_confirm(
         note=comment,
         note_field="comment",
         change=change,
-        now=now,
         step_note="" if resolved else None,
     )
 
@@ -852,7 +831,6 @@ def request_callback(
     resolved: bool | None = None,
     score: Any = None,
     note: str = "",
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """回访 by someone who did not handle it. Reaching the requester records their verdict (and
     rating); not reaching them leaves the request handled, waiting for another try."""
@@ -893,13 +871,11 @@ def request_callback(
         note=note,
         change=change,
         public=False,
-        now=now,
     )
 
 
-def request_close(
-    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_close(*, actor: Actor, req: ServiceRequest, note: str = "") -> ServiceRequest:
+
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.CONFIRMED}
 
@@ -911,13 +887,11 @@ def request_close(
         check=lambda r: is_staff_for(actor, r),
         note=note,
         change=change,
-        now=now,
     )
 
 
-def request_withdraw(
-    *, actor: Actor, req: ServiceRequest, note: str = "", token: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_withdraw(*, actor: Actor, req: ServiceRequest, note: str = "", token: str = "") -> ServiceRequest:
+
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         return {"closed_at": moment, "close_reason": CloseReason.WITHDRAWN, "paused_since": None}
 
@@ -929,7 +903,6 @@ def request_withdraw(
         check=lambda r: is_requester(actor, r, token),
         note=note,
         change=change,
-        now=now,
     )
 
 
@@ -939,7 +912,6 @@ def request_merge(
     req: ServiceRequest,
     original: ServiceRequest | None,
     note: str = "",
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """Close as a duplicate of ``original`` (which the requester can follow instead)."""
     if original is None or not allowed(actor, VIEW, original):
@@ -969,7 +941,6 @@ def request_merge(
         check=lambda r: is_staff_for(actor, r),
         note=note or original.number,
         change=change,
-        now=now,
     )
 
 
@@ -980,7 +951,6 @@ def request_add_info(
     note: str,
     attachments: Iterable[Any] = (),
     token: str = "",
-    now: dt.datetime | None = None,
 ) -> ServiceRequest:
     """The requester adds information. A request on hold for them resumes."""
     errors: dict[str, list[str]] = {}
@@ -1003,11 +973,10 @@ def request_add_info(
         note=note,
         note_required=_("Write what you want to add."),
         change=change,
-        now=now,
     )
 
 
-def request_note(*, actor: Actor, req: ServiceRequest, note: str, now: dt.datetime | None = None) -> ServiceRequest:
+def request_note(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
     """An internal note among staff and handlers (not shown to the requester)."""
     return _transition(
         actor=actor,
@@ -1018,15 +987,12 @@ def request_note(*, actor: Actor, req: ServiceRequest, note: str, now: dt.dateti
         note=note,
         note_required=_("Write the note."),
         public=False,
-        now=now,
     )
 
 
-def request_reopen(
-    *, actor: Actor, req: ServiceRequest, note: str, token: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str = "") -> ServiceRequest:
     """重开 within 30 days: a new request linked to the original, which keeps its history."""
-    now = _now(now)
+    now = actor.now
     if not (is_requester(actor, req, token) or is_staff_for(actor, req)):
         raise PermissionDenied
     if not reopen_allowed(req, now):
@@ -1087,9 +1053,7 @@ def _reopen_copy(actor: Actor, req: ServiceRequest, note: str, now: dt.datetime)
     return new
 
 
-def request_classify(
-    *, actor: Actor, req: ServiceRequest, classification: str, note: str, now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, note: str) -> ServiceRequest:
     """Propose 不合理/不属实/非本级事权 with grounds. It has no effect on the rates until a second
     person signs it off; an empty classification withdraws a proposal not yet signed off."""
     from dangjian.servicedesk.models import Classification
@@ -1117,13 +1081,10 @@ def request_classify(
         note=note,
         change=change,
         public=False,
-        now=now,
     )
 
 
-def request_sign_off(
-    *, actor: Actor, req: ServiceRequest, note: str = "", now: dt.datetime | None = None
-) -> ServiceRequest:
+def request_sign_off(*, actor: Actor, req: ServiceRequest, note: str = "") -> ServiceRequest:
     """A second reviewer (a secretary or admin, not the one who classified it) signs off: the
     request leaves the rates and, if still open, is closed as classified."""
 
@@ -1149,7 +1110,6 @@ def request_sign_off(
         note=note,
         change=change,
         public=False,
-        now=now,
     )
 
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.core.paginator import Page
 from django.db.models import Count, F, Q, QuerySet, Value, prefetch_related_objects
 from django.http import Http404
-from django.utils import timezone
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
@@ -62,9 +61,9 @@ def _number_filter(text: str) -> Q | None:
     return Q(pk=pk) if pk is not None else None
 
 
-def queue(*, actor: Actor, filters: QueueFilters, now: dt.datetime | None = None) -> QuerySet[ServiceRequest]:
+def queue(*, actor: Actor, filters: QueueFilters) -> QuerySet[ServiceRequest]:
     """The requests the user may see, as the staff queue shows them: open ones by deadline."""
-    now = now or timezone.now()
+    now = actor.now
     qs = restrict(ServiceRequest.objects.all(), actor, VIEW)
     view = filters.view if filters.view in QUEUE_VIEWS else "open"
     if view == "open":
@@ -130,9 +129,9 @@ def queue_page(*, actor: Actor, filters: QueueFilters, number: Any, per_page: in
     return page
 
 
-def queue_counts(*, actor: Actor, now: dt.datetime | None = None) -> dict[str, int]:
+def queue_counts(*, actor: Actor) -> dict[str, int]:
     """How many requests are new, overdue, due soon, mine and waiting for confirmation: one query."""
-    now = now or timezone.now()
+    now = actor.now
     qs = restrict(ServiceRequest.objects.filter(state__in=(*OPEN_STATES, RequestState.HANDLED)), actor, VIEW)
     return qs.aggregate(
         new=Count("pk", filter=Q(state__in=(RequestState.SUBMITTED, RequestState.RETURNED, RequestState.ESCALATED))),

@@ -96,7 +96,7 @@ def submit(world, *, actor=None, now=MON_9, **kw) -> ServiceRequest:
     kw.setdefault("description", "楼道灯坏了，晚上很黑")
     if "category" not in kw:
         kw["category"] = make_category()
-    return lc.request_submit(actor=as_actor(actor), now=now, **kw)
+    return lc.request_submit(actor=as_actor(actor, now=now), **kw)
 
 
 def do(world, req, action, now, **kw):
@@ -104,24 +104,21 @@ def do(world, req, action, now, **kw):
     volunteer 赵六 it is dispatched to (world.users.member), the requester 钱七, a secretary."""
     u = world.users
     calls = {
-        "accept": lambda: lc.request_accept(actor=as_actor(u.staff), req=req, now=now, **kw),
-        "dispatch": lambda: lc.request_dispatch(actor=as_actor(u.staff), req=req, kind="volunteer", person=world.zhao,
-                                                now=now, **kw),
-        "start": lambda: lc.request_start(actor=as_actor(u.member), req=req, now=now, **kw),
-        "suspend": lambda: lc.request_suspend(actor=as_actor(u.member), req=req, note="等居民提供照片", now=now, **kw),
-        "resume": lambda: lc.request_resume(actor=as_actor(u.staff), req=req, now=now, **kw),
-        "return": lambda: lc.request_return(actor=as_actor(u.member), req=req, note="不是我能修的", now=now, **kw),
-        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff), req=req, note="需要街道协调物业", now=now, **kw),
-        "transfer": lambda: lc.request_transfer(actor=as_actor(u.staff), req=req, region=world.community_b,
-                                                note="地址在钢花村", now=now, **kw),
-        "handle": lambda: lc.request_handle(actor=as_actor(u.member), req=req, result="已更换灯泡", now=now, **kw),
-        "confirm": lambda: lc.request_confirm(actor=as_actor(u.resident), req=req, resolved=True, score=5, now=now, **kw),
-        "reject": lambda: lc.request_confirm(actor=as_actor(u.resident), req=req, resolved=False, comment="灯还是不亮",
-                                             now=now, **kw),
-        "callback": lambda: lc.request_callback(actor=as_actor(u.secretary), req=req, answered=True, resolved=True,
-                                                now=now, **kw),
-        "close": lambda: lc.request_close(actor=as_actor(u.staff), req=req, now=now, **kw),
-        "withdraw": lambda: lc.request_withdraw(actor=as_actor(u.resident), req=req, now=now, **kw),
+        "accept": lambda: lc.request_accept(actor=as_actor(u.staff, now=now), req=req, **kw),
+        "dispatch": lambda: lc.request_dispatch(actor=as_actor(u.staff, now=now), req=req, kind="volunteer", person=world.zhao, **kw),
+        "start": lambda: lc.request_start(actor=as_actor(u.member, now=now), req=req, **kw),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(u.member, now=now), req=req, note="等居民提供照片", **kw),
+        "resume": lambda: lc.request_resume(actor=as_actor(u.staff, now=now), req=req, **kw),
+        "return": lambda: lc.request_return(actor=as_actor(u.member, now=now), req=req, note="不是我能修的", **kw),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff, now=now), req=req, note="需要街道协调物业", **kw),
+        "transfer": lambda: lc.request_transfer(actor=as_actor(u.staff, now=now), req=req, region=world.community_b,
+                                                note="地址在钢花村", **kw),
+        "handle": lambda: lc.request_handle(actor=as_actor(u.member, now=now), req=req, result="已更换灯泡", **kw),
+        "confirm": lambda: lc.request_confirm(actor=as_actor(u.resident, now=now), req=req, resolved=True, score=5, **kw),
+        "reject": lambda: lc.request_confirm(actor=as_actor(u.resident, now=now), req=req, resolved=False, comment="灯还是不亮", **kw),
+        "callback": lambda: lc.request_callback(actor=as_actor(u.secretary, now=now), req=req, answered=True, resolved=True, **kw),
+        "close": lambda: lc.request_close(actor=as_actor(u.staff, now=now), req=req, **kw),
+        "withdraw": lambda: lc.request_withdraw(actor=as_actor(u.resident, now=now), req=req, **kw),
     }  # fmt: skip
     return calls[action]()
 
@@ -170,22 +167,21 @@ def attempt(world, req, action, *, actor=None, now=LATER, original=None):
     staff = actor or world.users.admin
     requester = actor or world.users.resident
     calls = {
-        "accept": lambda: lc.request_accept(actor=as_actor(staff), req=req, now=now),
-        "dispatch": lambda: lc.request_dispatch(actor=as_actor(staff), req=req, kind="grid", grid=world.grid_a2, now=now),
-        "start": lambda: lc.request_start(actor=as_actor(staff), req=req, now=now),
-        "return": lambda: lc.request_return(actor=as_actor(staff), req=req, note="派错了", now=now),
-        "suspend": lambda: lc.request_suspend(actor=as_actor(staff), req=req, note="等居民回复", now=now),
-        "resume": lambda: lc.request_resume(actor=as_actor(staff), req=req, now=now),
-        "escalate": lambda: lc.request_escalate(actor=as_actor(staff), req=req, note="社区无法单独解决", now=now),
-        "transfer": lambda: lc.request_transfer(actor=as_actor(staff), req=req, region=world.community_b, note="属钢花村",
-                                                now=now),
-        "handle": lambda: lc.request_handle(actor=as_actor(staff), req=req, result="已处理", now=now),
-        "confirm": lambda: lc.request_confirm(actor=as_actor(requester), req=req, resolved=True, now=now),
-        "reject": lambda: lc.request_confirm(actor=as_actor(requester), req=req, resolved=False, comment="没解决", now=now),
-        "callback": lambda: lc.request_callback(actor=as_actor(staff), req=req, answered=True, resolved=True, now=now),
-        "close": lambda: lc.request_close(actor=as_actor(staff), req=req, now=now),
-        "withdraw": lambda: lc.request_withdraw(actor=as_actor(requester), req=req, now=now),
-        "merge": lambda: lc.request_merge(actor=as_actor(staff), req=req, original=original, now=now),
+        "accept": lambda: lc.request_accept(actor=as_actor(staff, now=now), req=req),
+        "dispatch": lambda: lc.request_dispatch(actor=as_actor(staff, now=now), req=req, kind="grid", grid=world.grid_a2),
+        "start": lambda: lc.request_start(actor=as_actor(staff, now=now), req=req),
+        "return": lambda: lc.request_return(actor=as_actor(staff, now=now), req=req, note="派错了"),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(staff, now=now), req=req, note="等居民回复"),
+        "resume": lambda: lc.request_resume(actor=as_actor(staff, now=now), req=req),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(staff, now=now), req=req, note="社区无法单独解决"),
+        "transfer": lambda: lc.request_transfer(actor=as_actor(staff, now=now), req=req, region=world.community_b, note="属钢花村"),
+        "handle": lambda: lc.request_handle(actor=as_actor(staff, now=now), req=req, result="已处理"),
+        "confirm": lambda: lc.request_confirm(actor=as_actor(requester, now=now), req=req, resolved=True),
+        "reject": lambda: lc.request_confirm(actor=as_actor(requester, now=now), req=req, resolved=False, comment="没解决"),
+        "callback": lambda: lc.request_callback(actor=as_actor(staff, now=now), req=req, answered=True, resolved=True),
+        "close": lambda: lc.request_close(actor=as_actor(staff, now=now), req=req),
+        "withdraw": lambda: lc.request_withdraw(actor=as_actor(requester, now=now), req=req),
+        "merge": lambda: lc.request_merge(actor=as_actor(staff, now=now), req=req, original=original),
     }  # fmt: skip
     return calls[action]()
 
@@ -582,11 +578,11 @@ def test_the_handler_may_not_do_the_desks_work(world, action):
 
 def test_the_handler_may_write_internal_notes(world):
     req = reach(world, S.IN_PROGRESS)
-    done = lc.request_note(actor=as_actor(world.users.member), req=req, note="明天带梯子", now=LATER)
+    done = lc.request_note(actor=as_actor(world.users.member, now=LATER), req=req, note="明天带梯子")
     step = done.steps.order_by("-id").first()
     assert (step.action, step.is_public, step.note, done.state) == ("note", False, "明天带梯子", S.IN_PROGRESS)
     with pytest.raises(PermissionDenied):
-        lc.request_note(actor=as_actor(world.users.resident), req=req, note="我也想写", now=LATER)
+        lc.request_note(actor=as_actor(world.users.resident, now=LATER), req=req, note="我也想写")
 
 
 @pytest.mark.parametrize("action", ["confirm", "reject", "withdraw"])
@@ -604,7 +600,7 @@ def test_the_requester_confirms_rejects_and_withdraws_only_her_own(world, action
 def test_the_requester_adds_information_only_to_her_own(world):
     own = reach(world, S.DISPATCHED)
     done = lc.request_add_info(
-        actor=as_actor(world.users.resident), req=own, note="是三楼的灯", attachments=[png()], now=LATER
+        actor=as_actor(world.users.resident, now=LATER), req=own, note="是三楼的灯", attachments=[png()]
     )
     step = done.steps.order_by("-id").first()
     assert (step.action, step.note, step.actor, done.state) == (
@@ -616,17 +612,17 @@ def test_the_requester_adds_information_only_to_her_own(world):
     assert done.attachments.get().uploaded_by == world.users.resident
     zhangs = submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.zhang)
     with pytest.raises(PermissionDenied):
-        lc.request_add_info(actor=as_actor(world.users.resident), req=zhangs, note="我来补充", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=zhangs, note="我来补充")
     with pytest.raises(ValidationError) as err:
-        lc.request_add_info(actor=as_actor(world.users.resident), req=own, note="  ", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=own, note="  ")
     assert set(err.value.message_dict) == {"note"}
     with pytest.raises(ValidationError) as err:  # five at most, counting those already there
-        lc.request_add_info(actor=as_actor(world.users.resident), req=own, note="更多照片",
-                            attachments=[png(f"{i}.png") for i in range(5)], now=LATER)  # fmt: skip
+        lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=own, note="更多照片",
+                            attachments=[png(f"{i}.png") for i in range(5)])  # fmt: skip
     assert set(err.value.message_dict) == {"attachments"}
     closed = advance(world, reach(world, S.VISITED), "close", start=LATER)
     with pytest.raises(ValidationError) as err:
-        lc.request_add_info(actor=as_actor(world.users.resident), req=closed, note="还有一件事", now=LATER)
+        lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=closed, note="还有一件事")
     assert err.value.code == "state"
 
 
@@ -642,10 +638,10 @@ def test_without_an_account_the_token_is_the_key(world):
     req = advance(world, req, "dispatch", "start", "handle")
     for wrong in ("", "x" * 22, req.token[:-1], req.token + "x"):
         with pytest.raises(PermissionDenied):
-            lc.request_confirm(actor=as_actor(AnonymousUser()), req=req, resolved=True, token=wrong, now=LATER)
+            lc.request_confirm(actor=as_actor(AnonymousUser(), now=LATER), req=req, resolved=True, token=wrong)
     assert fresh(req).state == S.HANDLED
     done = lc.request_confirm(
-        actor=as_actor(AnonymousUser()), req=req, resolved=True, score=4, token=req.token, now=LATER
+        actor=as_actor(AnonymousUser(), now=LATER), req=req, resolved=True, score=4, token=req.token
     )
     assert (done.state, done.outcome, done.outcome_source) == (S.VISITED, Outcome.RESOLVED, OutcomeSource.RESIDENT)
     assert done.steps.order_by("-id").first().actor is None
@@ -656,7 +652,7 @@ def test_a_non_ascii_token_is_simply_wrong(world):
     req = advance(world, submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE),
                   "dispatch", "start", "handle")  # fmt: skip
     with pytest.raises(PermissionDenied):
-        lc.request_confirm(actor=as_actor(AnonymousUser()), req=req, resolved=True, token="令牌不对", now=LATER)
+        lc.request_confirm(actor=as_actor(AnonymousUser(), now=LATER), req=req, resolved=True, token="令牌不对")
 
 
 def _may_case(world, case):
@@ -664,14 +660,14 @@ def _may_case(world, case):
     u = world.users
     if case == "handler-resume":
         req = reach(world, S.SUSPENDED)
-        return req, u.member, "resume", lambda: lc.request_resume(actor=as_actor(u.member), req=req, now=LATER)
+        return req, u.member, "resume", lambda: lc.request_resume(actor=as_actor(u.member, now=LATER), req=req)
     if case == "handler-note":
         req = reach(world, S.IN_PROGRESS)
         return (
             req,
             u.member,
             "note",
-            lambda: lc.request_note(actor=as_actor(u.member), req=req, note="记一下", now=LATER),
+            lambda: lc.request_note(actor=as_actor(u.member, now=LATER), req=req, note="记一下"),
         )
     if case == "requester-info":
         req = reach(world, S.DISPATCHED)
@@ -679,12 +675,12 @@ def _may_case(world, case):
             req,
             u.resident,
             "info",
-            lambda: lc.request_add_info(actor=as_actor(u.resident), req=req, note="补充", now=LATER),
+            lambda: lc.request_add_info(actor=as_actor(u.resident, now=LATER), req=req, note="补充"),
         )
     if case == "staff-sign-off":
-        req = lc.request_classify(actor=as_actor(u.secretary), req=reach(world, S.ACCEPTED), classification="untrue",
-                                  note="现场核实无此事", now=LATER)  # fmt: skip
-        return req, u.staff, "sign_off", lambda: lc.request_sign_off(actor=as_actor(u.staff), req=req, now=LATER)
+        req = lc.request_classify(actor=as_actor(u.secretary, now=LATER), req=reach(world, S.ACCEPTED), classification="untrue",
+                                  note="现场核实无此事")  # fmt: skip
+        return req, u.staff, "sign_off", lambda: lc.request_sign_off(actor=as_actor(u.staff, now=LATER), req=req)
     if case == "requester-classify":
         req = reach(world, S.ACCEPTED)
         return (
@@ -692,7 +688,7 @@ def _may_case(world, case):
             u.resident,
             "classify",
             lambda: lc.request_classify(
-                actor=as_actor(u.resident), req=req, classification="untrue", note="x", now=LATER
+                actor=as_actor(u.resident, now=LATER), req=req, classification="untrue", note="x"
             ),
         )
     if case == "staff-escalated-dispatch":
@@ -805,22 +801,22 @@ def test_notes_are_required_where_the_work_needs_a_reason(world, name, field):
              "classify": S.ACCEPTED, "reopen": S.VISITED}[name]  # fmt: skip
     req = reach(world, state)
     calls = {
-        "return": lambda: lc.request_return(actor=as_actor(u.staff), req=req, note="  ", now=LATER),
-        "suspend": lambda: lc.request_suspend(actor=as_actor(u.staff), req=req, note="", now=LATER),
-        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff), req=req, note=" ", now=LATER),
+        "return": lambda: lc.request_return(actor=as_actor(u.staff, now=LATER), req=req, note="  "),
+        "suspend": lambda: lc.request_suspend(actor=as_actor(u.staff, now=LATER), req=req, note=""),
+        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff, now=LATER), req=req, note=" "),
         "transfer": lambda: lc.request_transfer(
-            actor=as_actor(u.staff), req=req, region=world.community_b, note="", now=LATER
+            actor=as_actor(u.staff, now=LATER), req=req, region=world.community_b, note=""
         ),
-        "handle": lambda: lc.request_handle(actor=as_actor(u.staff), req=req, result=" ", now=LATER),
+        "handle": lambda: lc.request_handle(actor=as_actor(u.staff, now=LATER), req=req, result=" "),
         "reject": lambda: lc.request_confirm(
-            actor=as_actor(u.resident), req=req, resolved=False, comment=" ", now=LATER
+            actor=as_actor(u.resident, now=LATER), req=req, resolved=False, comment=" "
         ),
-        "info": lambda: lc.request_add_info(actor=as_actor(u.resident), req=req, note="", now=LATER),
-        "note": lambda: lc.request_note(actor=as_actor(u.staff), req=req, note="", now=LATER),
+        "info": lambda: lc.request_add_info(actor=as_actor(u.resident, now=LATER), req=req, note=""),
+        "note": lambda: lc.request_note(actor=as_actor(u.staff, now=LATER), req=req, note=""),
         "classify": lambda: lc.request_classify(
-            actor=as_actor(u.staff), req=req, classification="untrue", note=" ", now=LATER
+            actor=as_actor(u.staff, now=LATER), req=req, classification="untrue", note=" "
         ),
-        "reopen": lambda: lc.request_reopen(actor=as_actor(u.resident), req=req, note=" ", now=LATER),
+        "reopen": lambda: lc.request_reopen(actor=as_actor(u.resident, now=LATER), req=req, note=" "),
     }
     before = counts()
     with pytest.raises(ValidationError) as err:
@@ -833,24 +829,24 @@ def test_notes_are_required_where_the_work_needs_a_reason(world, name, field):
 def test_a_note_longer_than_the_limit_is_refused(world):
     req = reach(world, S.IN_PROGRESS)
     with pytest.raises(ValidationError) as err:
-        lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等" * 1001, now=LATER)
+        lc.request_suspend(actor=as_actor(world.users.staff, now=LATER), req=req, note="等" * 1001)
     assert set(err.value.message_dict) == {"note"}
     assert (
-        lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等" * 1000, now=LATER).state == S.SUSPENDED
+        lc.request_suspend(actor=as_actor(world.users.staff, now=LATER), req=req, note="等" * 1000).state == S.SUSPENDED
     )
 
 
 def test_a_long_reply_within_the_reply_limit_is_accepted(world):
     req = reach(world, S.IN_PROGRESS)
     result = "已处理。" * 375  # 1500 characters, under DESCRIPTION_MAX
-    assert lc.request_handle(actor=as_actor(world.users.staff), req=req, result=result, now=LATER).result == result
+    assert lc.request_handle(actor=as_actor(world.users.staff, now=LATER), req=req, result=result).result == result
 
 
 def test_a_long_comment_is_refused_keyed_by_comment(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
         lc.request_confirm(
-            actor=as_actor(world.users.resident), req=req, resolved=False, comment="没" * 1001, now=LATER
+            actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="没" * 1001
         )
     assert set(err.value.message_dict) == {"comment"}
 
@@ -858,7 +854,7 @@ def test_a_long_comment_is_refused_keyed_by_comment(world):
 def test_a_reply_over_the_limit_is_refused_keyed_by_result(world):
     req = reach(world, S.IN_PROGRESS)
     with pytest.raises(ValidationError) as err:
-        lc.request_handle(actor=as_actor(world.users.staff), req=req, result="长" * 2001, now=LATER)
+        lc.request_handle(actor=as_actor(world.users.staff, now=LATER), req=req, result="长" * 2001)
     assert set(err.value.message_dict) == {"result"}
 
 
@@ -868,12 +864,11 @@ def test_a_reply_over_the_limit_is_refused_keyed_by_result(world):
 def test_accepting_is_the_first_response_and_later_work_never_moves_it(world):
     req = submit(world)
     t = at("2026-11-23", "09:30")
-    req = lc.request_accept(actor=as_actor(world.users.staff), req=req, now=t)
+    req = lc.request_accept(actor=as_actor(world.users.staff, now=t), req=req)
     assert req.first_response_at == t and not req.response_breached
     req = advance(world, req, "dispatch", "start", "escalate", start=at("2026-11-23", "10:00"))
     assert req.level == "street"
-    req = lc.request_dispatch(actor=as_actor(world.users.admin), req=req, kind="volunteer", person=world.zhao,
-                              now=at("2026-11-23", "11:00"))  # fmt: skip
+    req = lc.request_dispatch(actor=as_actor(world.users.admin, now=at("2026-11-23", "11:00")), req=req, kind="volunteer", person=world.zhao)  # fmt: skip
     req = advance(world, req, "start", "handle", start=at("2026-11-23", "11:10"))
     assert fresh(req).first_response_at == t
 
@@ -882,8 +877,7 @@ def test_dispatching_a_submitted_request_is_the_first_response(world):
     t = at("2026-11-23", "10:15")
     req = do(world, submit(world), "dispatch", t)
     assert (req.state, req.first_response_at) == (S.DISPATCHED, t)
-    again = lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a2,
-                                now=at("2026-11-23", "10:30"))  # fmt: skip
+    again = lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "10:30")), req=req, kind="grid", grid=world.grid_a2)  # fmt: skip
     assert again.first_response_at == t
 
 
@@ -898,15 +892,15 @@ def test_escalating_and_handling_keep_the_first_response(world):
 def test_transfer_is_not_a_response_and_the_response_clock_keeps_running(world):
     req = do(world, submit(world), "transfer", at("2026-11-23", "09:30"))
     assert (req.first_response_at, req.response_due_at) == (None, RESPONSE_DUE)
-    late = lc.request_accept(actor=as_actor(world.users.outsider), req=req, now=at("2026-11-23", "11:30"))
+    late = lc.request_accept(actor=as_actor(world.users.outsider, now=at("2026-11-23", "11:30")), req=req)
     assert late.first_response_at == at("2026-11-23", "11:30") and late.response_breached
 
 
 def test_a_late_acceptance_breaches_the_response_target(world):
-    on_time = lc.request_accept(actor=as_actor(world.users.staff), req=submit(world), now=RESPONSE_DUE)
+    on_time = lc.request_accept(actor=as_actor(world.users.staff, now=RESPONSE_DUE), req=submit(world))
     assert not on_time.response_breached
     late = lc.request_accept(
-        actor=as_actor(world.users.staff), req=submit(world), now=RESPONSE_DUE + dt.timedelta(seconds=1)
+        actor=as_actor(world.users.staff, now=RESPONSE_DUE + dt.timedelta(seconds=1)), req=submit(world)
     )
     assert late.response_breached
 
@@ -916,9 +910,9 @@ def test_a_late_acceptance_breaches_the_response_target(world):
 
 def test_a_pause_moves_the_resolution_deadline_by_the_business_time_on_hold(world):
     req = advance(world, submit(world), "accept", "dispatch", "start")  # by 09:30
-    req = lc.request_suspend(actor=as_actor(world.users.member), req=req, note="等照片", now=at("2026-11-23", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.member, now=at("2026-11-23", "10:00")), req=req, note="等照片")
     assert (req.state, req.paused_since) == (S.SUSPENDED, at("2026-11-23", "10:00"))
-    req = lc.request_resume(actor=as_actor(world.users.member), req=req, now=at("2026-11-23", "15:00"))
+    req = lc.request_resume(actor=as_actor(world.users.member, now=at("2026-11-23", "15:00")), req=req)
     # On hold 10:00–12:00 and 14:00–15:00: 3 business hours. Wed 09:00 + 3 h = Wed 12:00.
     assert (req.state, req.paused_since) == (S.IN_PROGRESS, None)
     assert req.resolution_due_at == at("2026-11-25", "12:00")
@@ -931,8 +925,8 @@ def test_a_pause_moves_the_resolution_deadline_by_the_business_time_on_hold(worl
 def test_two_pauses_add_up(world):
     req = advance(world, submit(world), "dispatch", "start")
     for start, end in (("2026-11-23 10:00", "2026-11-23 15:00"), ("2026-11-24 10:00", "2026-11-24 16:00")):
-        req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at(*start.split()))
-        req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at(*end.split()))
+        req = lc.request_suspend(actor=as_actor(world.users.staff, now=at(*start.split())), req=req, note="等回复")
+        req = lc.request_resume(actor=as_actor(world.users.staff, now=at(*end.split())), req=req)
     # Used: Mon 09:00–10:00 (1 h), 15:00–17:30 (2.5 h), Tue 08:30–10:00 (1.5 h), 16:00–17:30 (1.5 h)
     # = 6.5 h; Wed 7 h = 13.5 h; Thu 08:30 + 0.5 h.
     assert fresh(req).resolution_due_at == at("2026-11-26", "09:00")
@@ -942,8 +936,8 @@ def test_two_pauses_add_up(world):
 def test_a_pause_over_a_weekend_counts_business_time_only(world):
     req = advance(world, submit(world, now=at("2026-11-27", "09:00")), "dispatch", "start")  # a Friday
     assert req.resolution_due_at == at("2026-12-01", "09:00")  # Fri 6.5 h, Mon 7 h, Tue 0.5 h
-    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-11-27", "16:00"))
-    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-30", "09:30"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff, now=at("2026-11-27", "16:00")), req=req, note="等回复")
+    req = lc.request_resume(actor=as_actor(world.users.staff, now=at("2026-11-30", "09:30")), req=req)
     # On hold Fri 16:00–17:30 and Mon 08:30–09:30: 2.5 business hours, although 65.5 hours passed.
     assert req.resolution_due_at == at("2026-12-01", "11:30")
 
@@ -951,8 +945,8 @@ def test_a_pause_over_a_weekend_counts_business_time_only(world):
 def test_a_pause_over_the_national_day_holiday_counts_business_time_only(world):
     req = advance(world, submit(world, now=at("2026-09-30", "09:00")), "dispatch", "start")
     assert req.resolution_due_at == at("2026-10-09", "09:00")  # 30 Sep 6.5 h, 8 Oct 7 h, 9 Oct 0.5 h
-    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-09-30", "16:00"))
-    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-10-08", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff, now=at("2026-09-30", "16:00")), req=req, note="等回复")
+    req = lc.request_resume(actor=as_actor(world.users.staff, now=at("2026-10-08", "10:00")), req=req)
     # On hold 30 Sep 16:00–17:30 and 8 Oct 08:30–10:00: 3 business hours.
     assert req.resolution_due_at == at("2026-10-09", "12:00")
 
@@ -960,26 +954,25 @@ def test_a_pause_over_the_national_day_holiday_counts_business_time_only(world):
 def test_adding_information_ends_a_pause_like_resuming(world):
     req = advance(world, submit(world), "dispatch", "start")
     req = lc.request_suspend(
-        actor=as_actor(world.users.member), req=req, note="请提供照片", now=at("2026-11-23", "10:00")
+        actor=as_actor(world.users.member, now=at("2026-11-23", "10:00")), req=req, note="请提供照片"
     )
-    req = lc.request_add_info(actor=as_actor(world.users.resident), req=req, note="照片在附件", attachments=[png()],
-                              now=at("2026-11-23", "15:00"))  # fmt: skip
+    req = lc.request_add_info(actor=as_actor(world.users.resident, now=at("2026-11-23", "15:00")), req=req, note="照片在附件", attachments=[png()])  # fmt: skip
     assert (req.state, req.paused_since, req.resolution_due_at) == (S.IN_PROGRESS, None, at("2026-11-25", "12:00"))
     step = req.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("info", S.SUSPENDED, S.IN_PROGRESS)
 
 
 def test_resuming_returns_to_the_state_before_the_pause(world):
-    req = lc.request_suspend(actor=as_actor(world.users.staff), req=reach(world, S.ACCEPTED), note="等回复", now=LATER)
+    req = lc.request_suspend(actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.ACCEPTED), note="等回复")
     assert (
-        lc.request_resume(actor=as_actor(world.users.staff), req=req, now=LATER + dt.timedelta(minutes=5)).state
+        lc.request_resume(actor=as_actor(world.users.staff, now=LATER + dt.timedelta(minutes=5)), req=req).state
         == S.ACCEPTED
     )
     req = lc.request_suspend(
-        actor=as_actor(world.users.staff), req=reach(world, S.DISPATCHED), note="等回复", now=LATER
+        actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.DISPATCHED), note="等回复"
     )
     assert (
-        lc.request_resume(actor=as_actor(world.users.staff), req=req, now=LATER + dt.timedelta(minutes=5)).state
+        lc.request_resume(actor=as_actor(world.users.staff, now=LATER + dt.timedelta(minutes=5)), req=req).state
         == S.DISPATCHED
     )
 
@@ -987,9 +980,9 @@ def test_resuming_returns_to_the_state_before_the_pause(world):
 def test_a_breach_stays_a_breach_through_a_pause(world):
     req = advance(world, submit(world), "dispatch", "start")
     late = at("2026-11-26", "10:00")  # the day after the deadline (Wed 09:00)
-    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=late)
+    req = lc.request_suspend(actor=as_actor(world.users.staff, now=late), req=req, note="等回复")
     assert req.resolution_breached
-    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-26", "15:00"))
+    req = lc.request_resume(actor=as_actor(world.users.staff, now=at("2026-11-26", "15:00")), req=req)
     assert req.resolution_due_at == RESOLUTION_DUE  # a pause after the deadline cannot move it
     assert req.resolution_breached
     req = do(world, req, "handle", at("2026-11-26", "15:10"))
@@ -998,11 +991,11 @@ def test_a_breach_stays_a_breach_through_a_pause(world):
 
 def test_a_request_on_hold_when_the_deadline_would_have_passed_is_not_late(world):
     req = advance(world, submit(world), "dispatch", "start")
-    req = lc.request_suspend(actor=as_actor(world.users.staff), req=req, note="等回复", now=at("2026-11-23", "10:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.staff, now=at("2026-11-23", "10:00")), req=req, note="等回复")
     assert (
         lc.sweep(actor=as_actor(now=at("2026-11-25", "10:00")))["resolution_breaches"] == 0
     )  # the sweep agrees: on hold
-    req = lc.request_resume(actor=as_actor(world.users.staff), req=req, now=at("2026-11-25", "10:00"))
+    req = lc.request_resume(actor=as_actor(world.users.staff, now=at("2026-11-25", "10:00")), req=req)
     # 1 h used before the pause; 13 h remain from Wed 10:00: Wed 5.5 h, Thu 7 h, Fri 08:30 + 0.5 h.
     assert req.resolution_due_at == at("2026-11-27", "09:00")
     assert not req.resolution_breached
@@ -1012,8 +1005,7 @@ def test_a_request_withdrawn_in_time_does_not_become_late_later(world):
     req = do(world, reach(world, S.DISPATCHED), "withdraw", at("2026-11-23", "10:00"))
     assert not req.resolution_breached
     assert lc.sweep(actor=as_actor(now=at("2026-12-10", "10:00")))["resolution_breaches"] == 0
-    req = lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="unreasonable", note="无理诉求",
-                              now=at("2026-12-10", "10:00"))  # fmt: skip
+    req = lc.request_classify(actor=as_actor(world.users.staff, now=at("2026-12-10", "10:00")), req=req, classification="unreasonable", note="无理诉求")  # fmt: skip
     assert not req.resolution_breached
 
 
@@ -1028,8 +1020,8 @@ def test_handling_late_sets_the_resolution_breach_and_in_time_does_not(world):
 
 def test_handle_seconds_are_business_seconds_without_the_pauses_and_a_rejection_clears_them(world):
     req = advance(world, submit(world), "dispatch", "start")
-    req = lc.request_suspend(actor=as_actor(world.users.member), req=req, note="等照片", now=at("2026-11-23", "10:00"))
-    req = lc.request_resume(actor=as_actor(world.users.member), req=req, now=at("2026-11-23", "15:00"))
+    req = lc.request_suspend(actor=as_actor(world.users.member, now=at("2026-11-23", "10:00")), req=req, note="等照片")
+    req = lc.request_resume(actor=as_actor(world.users.member, now=at("2026-11-23", "15:00")), req=req)
     req = do(world, req, "handle", at("2026-11-24", "10:00"))
     # Mon 09:00–10:00 (1 h) + 15:00–17:30 (2.5 h) + Tue 08:30–10:00 (1.5 h) = 5 h.
     assert (req.state, req.handled_at, req.handle_seconds) == (S.HANDLED, at("2026-11-24", "10:00"), 5 * H)
@@ -1129,7 +1121,7 @@ def test_the_requester_confirms_it_resolved_and_rates_it(world):
     )  # fmt: skip
     rating = Rating.objects.get(request=req)
     assert (rating.score, rating.source, rating.rated_at) == (5, OutcomeSource.RESIDENT, LATER)
-    assert lc.request_close(actor=as_actor(world.users.staff), req=req, now=LATER).close_reason == CloseReason.CONFIRMED
+    assert lc.request_close(actor=as_actor(world.users.staff, now=LATER), req=req).close_reason == CloseReason.CONFIRMED
 
 
 @pytest.mark.parametrize("score", [0, 6, -1, "x", "5.5", 2.5j])
@@ -1137,7 +1129,7 @@ def test_a_rating_is_one_to_five(world, score):
     req = reach(world, S.HANDLED)
     before = counts()
     with pytest.raises(ValidationError) as err:
-        lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True, score=score, now=LATER)
+        lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=True, score=score)
     assert set(err.value.message_dict) == {"score"}
     assert counts() == before and not Rating.objects.exists()
     assert fresh(req).state == S.HANDLED
@@ -1146,17 +1138,16 @@ def test_a_rating_is_one_to_five(world, score):
 @pytest.mark.parametrize(("score", "stored"), [(1, 1), ("3", 3), (5, 5), (None, None), ("", None)])
 def test_valid_ratings_and_no_rating(world, score, stored):
     req = reach(world, S.HANDLED)
-    lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=True, score=score, now=LATER)
+    lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=True, score=score)
     assert Rating.objects.filter(request=req).values_list("score", flat=True).first() == stored
 
 
 def test_not_resolved_needs_words_and_sends_it_back_to_the_handler(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=False, comment="", now=LATER)
+        lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="")
     assert set(err.value.message_dict) == {"comment"}
-    done = lc.request_confirm(actor=as_actor(world.users.resident), req=req, resolved=False, comment="灯还是不亮", score=2,
-                              now=LATER)  # fmt: skip
+    done = lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="灯还是不亮", score=2)  # fmt: skip
     assert (done.state, done.handled_at, done.handle_seconds, done.assignee_user) == (
         S.IN_PROGRESS, None, None, world.users.member
     )  # fmt: skip
@@ -1169,7 +1160,7 @@ def test_not_resolved_needs_words_and_sends_it_back_to_the_handler(world):
     )
     assert Rating.objects.get(request=req).score == 2
     assert (
-        lc.request_handle(actor=as_actor(world.users.member), req=done, result="换了开关", now=LATER).state == S.HANDLED
+        lc.request_handle(actor=as_actor(world.users.member, now=LATER), req=done, result="换了开关").state == S.HANDLED
     )
 
 
@@ -1180,29 +1171,27 @@ def test_the_handler_cannot_call_back_their_own_work(world):
     req = reach(world, S.HANDLED)
     assert req.assignee_user == world.users.member
     with pytest.raises(PermissionDenied):
-        lc.request_callback(actor=as_actor(world.users.member), req=req, answered=True, resolved=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.member, now=LATER), req=req, answered=True, resolved=True)
     assert not Callback.objects.filter(done_at__isnull=False).exists()
 
 
 def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
-    req = lc.request_dispatch(actor=as_actor(world.users.secretary), req=submit(world), kind="staff", user=world.users.secretary,
-                              now=at("2026-11-23", "09:10"))  # fmt: skip
-    req = lc.request_handle(actor=as_actor(world.users.staff), req=req, result="已修好", now=at("2026-11-23", "10:00"))
+    req = lc.request_dispatch(actor=as_actor(world.users.secretary, now=at("2026-11-23", "09:10")), req=submit(world), kind="staff", user=world.users.secretary)  # fmt: skip
+    req = lc.request_handle(actor=as_actor(world.users.staff, now=at("2026-11-23", "10:00")), req=req, result="已修好")
     for actor in (world.users.staff, world.users.secretary):  # recorded it; it is assigned to her
         with pytest.raises(PermissionDenied):
-            lc.request_callback(actor=as_actor(actor), req=req, answered=True, resolved=True, now=LATER)
+            lc.request_callback(actor=as_actor(actor, now=LATER), req=req, answered=True, resolved=True)
     for outsider in (world.users.outsider, world.users.resident, world.users.branch, AnonymousUser()):
         with pytest.raises(PermissionDenied):
-            lc.request_callback(actor=as_actor(outsider), req=req, answered=True, resolved=True, now=LATER)
-    done = lc.request_callback(actor=as_actor(world.users.admin), req=req, answered=True, resolved=True, score=4, note="满意",
-                               now=LATER)  # fmt: skip
+            lc.request_callback(actor=as_actor(outsider, now=LATER), req=req, answered=True, resolved=True)
+    done = lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True, score=4, note="满意")  # fmt: skip
     assert done.state == S.VISITED
 
 
 def test_a_callback_not_answered_leaves_it_handled(world):
     req = reach(world, S.HANDLED)
     done = lc.request_callback(
-        actor=as_actor(world.users.secretary), req=req, answered=False, note="无人接听", now=LATER
+        actor=as_actor(world.users.secretary, now=LATER), req=req, answered=False, note="无人接听"
     )
     assert (done.state, done.outcome, done.outcome_at) == (S.HANDLED, "", None)
     callback = Callback.objects.get(request=req)
@@ -1216,7 +1205,7 @@ def test_a_callback_not_answered_leaves_it_handled(world):
     # A second try reaches them: the same callback row records it.
     later = LATER + dt.timedelta(hours=20)
     done = lc.request_callback(
-        actor=as_actor(world.users.staff), req=done, answered=True, resolved=False, score=2, now=later
+        actor=as_actor(world.users.staff, now=later), req=done, answered=True, resolved=False, score=2
     )
     assert (done.state, done.outcome, done.outcome_source, done.outcome_at) == (
         S.VISITED, Outcome.UNRESOLVED, OutcomeSource.CALLBACK, later
@@ -1229,10 +1218,10 @@ def test_a_callback_not_answered_leaves_it_handled(world):
 def test_an_answered_callback_records_the_outcome(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True)
     assert set(err.value.message_dict) == {"resolved"}
     done = lc.request_callback(
-        actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, score=5, now=LATER
+        actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True, score=5
     )
     assert (done.state, done.outcome, done.outcome_source) == (S.VISITED, Outcome.RESOLVED, OutcomeSource.CALLBACK)
     assert Rating.objects.get(request=req).score == 5
@@ -1247,12 +1236,11 @@ def test_an_escalated_request_is_dispatched_by_the_street(world):
     assert req.level == "street"
     for community_user in (world.users.staff, world.users.secretary):
         with pytest.raises(PermissionDenied):
-            lc.request_dispatch(actor=as_actor(community_user), req=req, kind="grid", grid=world.grid_a1, now=LATER)
+            lc.request_dispatch(actor=as_actor(community_user, now=LATER), req=req, kind="grid", grid=world.grid_a1)
     assert lc.covers_street(as_actor(world.users.admin), req) and not lc.covers_street(
         as_actor(world.users.secretary), req
     )
-    done = lc.request_dispatch(actor=as_actor(world.users.admin), req=req, kind="branch", organization=world.branch_a1,
-                               now=LATER)  # fmt: skip
+    done = lc.request_dispatch(actor=as_actor(world.users.admin, now=LATER), req=req, kind="branch", organization=world.branch_a1)  # fmt: skip
     assert (done.state, done.assignee_kind, done.assignee_organization) == (S.DISPATCHED, "branch", world.branch_a1)
 
 
@@ -1260,7 +1248,7 @@ def test_transfer_to_another_community_starts_it_again_there(world):
     req = advance(world, submit(world), "dispatch", "return")
     assert req.state == S.RETURNED and req.assignee_user is None
     done = lc.request_transfer(
-        actor=as_actor(world.users.staff), req=req, region=world.grid_b1, note="地址在钢花村", now=LATER
+        actor=as_actor(world.users.staff, now=LATER), req=req, region=world.grid_b1, note="地址在钢花村"
     )
     assert (done.state, done.region, done.community) == (S.SUBMITTED, world.grid_b1, world.community_b)
     assert (done.assignee_kind, done.assignee_user, done.assignee_person, done.assignee_organization,
@@ -1269,8 +1257,8 @@ def test_transfer_to_another_community_starts_it_again_there(world):
     assert req.pk not in visible(world.users.staff) and req.pk not in visible(world.users.secretary)
     assert req.pk in visible(world.users.outsider) and req.pk in visible(world.users.resident)
     with pytest.raises(PermissionDenied):
-        lc.request_accept(actor=as_actor(world.users.staff), req=done, now=LATER)
-    assert lc.request_accept(actor=as_actor(world.users.outsider), req=done, now=LATER).state == S.ACCEPTED
+        lc.request_accept(actor=as_actor(world.users.staff, now=LATER), req=done)
+    assert lc.request_accept(actor=as_actor(world.users.outsider, now=LATER), req=done).state == S.ACCEPTED
 
 
 @pytest.mark.parametrize("region", ["community_a", "grid_a1", "grid_a2", "street"])
@@ -1279,7 +1267,7 @@ def test_transfer_needs_another_community(world, region):
     before = counts()
     with pytest.raises(ValidationError) as err:
         lc.request_transfer(
-            actor=as_actor(world.users.staff), req=req, region=getattr(world, region), note="转", now=LATER
+            actor=as_actor(world.users.staff, now=LATER), req=req, region=getattr(world, region), note="转"
         )
     assert set(err.value.message_dict) == {"region"}
     assert counts() == before
@@ -1287,7 +1275,7 @@ def test_transfer_needs_another_community(world, region):
 
 def test_dispatch_to_a_grid_of_the_community_moves_the_request_there(world):
     req = lc.request_dispatch(
-        actor=as_actor(world.users.staff), req=submit(world), kind="grid", grid=world.grid_a2, now=LATER
+        actor=as_actor(world.users.staff, now=LATER), req=submit(world), kind="grid", grid=world.grid_a2
     )
     assert (req.assignee_kind, req.assignee_region, req.region) == ("grid", world.grid_a2, world.grid_a2)
 
@@ -1300,8 +1288,8 @@ def test_dispatch_to_a_grid_of_the_community_moves_the_request_there(world):
 def test_dispatch_needs_an_assignee_of_its_kind(world, kind, extra):
     req = submit(world)
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind=kind,
-                            **{k: getattr(world, v) for k, v in extra.items()}, now=LATER)  # fmt: skip
+        lc.request_dispatch(actor=as_actor(world.users.staff, now=LATER), req=req, kind=kind,
+                            **{k: getattr(world, v) for k, v in extra.items()})  # fmt: skip
     assert set(err.value.message_dict) == {"assignee"}
     assert fresh(req).state == S.SUBMITTED
 
@@ -1309,7 +1297,7 @@ def test_dispatch_needs_an_assignee_of_its_kind(world, kind, extra):
 def test_dispatch_to_a_member_without_an_account_is_refused(world):
     with pytest.raises(ValidationError) as err:
         lc.request_dispatch(
-            actor=as_actor(world.users.staff), req=submit(world), kind="volunteer", person=world.li, now=LATER
+            actor=as_actor(world.users.staff, now=LATER), req=submit(world), kind="volunteer", person=world.li
         )
     assert set(err.value.message_dict) == {"assignee"}
 
@@ -1324,7 +1312,7 @@ def test_dispatch_only_to_assignees_that_belong_to_the_request(world, case):
         "non_member_volunteer": {"kind": "volunteer", "person": world.qian},
     }[case]
     with pytest.raises((ValidationError, PermissionDenied)):
-        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, now=LATER, **kwargs)
+        lc.request_dispatch(actor=as_actor(world.users.staff, now=LATER), req=req, **kwargs)
 
 
 # --- merge, withdraw, reopen --------------------------------------------------------------------
@@ -1333,7 +1321,7 @@ def test_dispatch_only_to_assignees_that_belong_to_the_request(world, case):
 def test_a_duplicate_is_merged_into_its_original(world):
     original = submit(world)
     copy = reach(world, S.IN_PROGRESS)
-    done = lc.request_merge(actor=as_actor(world.users.staff), req=copy, original=original, now=LATER)
+    done = lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=copy, original=original)
     assert (done.state, done.close_reason, done.duplicate_of, done.closed_at) == (
         S.CLOSED, CloseReason.DUPLICATE, original, LATER
     )  # fmt: skip
@@ -1341,7 +1329,7 @@ def test_a_duplicate_is_merged_into_its_original(world):
     # Merging into the duplicate points to the original.
     third = submit(world)
     assert (
-        lc.request_merge(actor=as_actor(world.users.staff), req=third, original=done, now=LATER).duplicate_of
+        lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=third, original=done).duplicate_of
         == original
     )
 
@@ -1352,31 +1340,31 @@ def test_merge_needs_another_request_one_can_see(world, case):
     wangs = submit(world, actor=as_actor(world.users.outsider), channel="desk", requester=world.wang)
     original = {"none": None, "itself": req, "invisible": wangs}[case]
     with pytest.raises(ValidationError) as err:
-        lc.request_merge(actor=as_actor(world.users.staff), req=req, original=original, now=LATER)
+        lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=req, original=original)
     assert set(err.value.message_dict) == {"original"}
     assert fresh(req).state == S.SUBMITTED
 
 
 def test_merge_points_to_the_root_of_a_chain(world):
     root, middle, older_duplicate, newest = (submit(world, description=f"第{i}条") for i in range(4))
-    lc.request_merge(actor=as_actor(world.users.staff), req=older_duplicate, original=middle, now=LATER)
-    lc.request_merge(actor=as_actor(world.users.staff), req=middle, original=root, now=LATER)
-    done = lc.request_merge(actor=as_actor(world.users.staff), req=newest, original=fresh(older_duplicate), now=LATER)
+    lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=older_duplicate, original=middle)
+    lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=middle, original=root)
+    done = lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=newest, original=fresh(older_duplicate))
     assert done.duplicate_of == root
 
 
 def test_a_request_is_never_a_duplicate_of_itself(world):
     a, b = submit(world, description="甲的灯"), submit(world, description="乙的灯")
-    lc.request_merge(actor=as_actor(world.users.staff), req=a, original=b, now=LATER)
+    lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=a, original=b)
     with pytest.raises(ValidationError):
-        lc.request_merge(actor=as_actor(world.users.staff), req=b, original=fresh(a), now=LATER)
+        lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=b, original=fresh(a))
     assert fresh(b).duplicate_of_id != b.pk
 
 
 def test_the_requester_withdraws_even_while_on_hold(world):
     req = reach(world, S.SUSPENDED)
     assert req.paused_since is not None
-    done = lc.request_withdraw(actor=as_actor(world.users.resident), req=req, note="已经自己修好了", now=LATER)
+    done = lc.request_withdraw(actor=as_actor(world.users.resident, now=LATER), req=req, note="已经自己修好了")
     assert (done.state, done.close_reason, done.closed_at, done.paused_since) == (
         S.CLOSED, CloseReason.WITHDRAWN, LATER, None
     )  # fmt: skip
@@ -1387,13 +1375,13 @@ def test_reopen_within_thirty_days_creates_a_linked_request(world):
                       address="8街坊3号")  # fmt: skip
     original = advance(world, original, "dispatch", "start", "handle")
     original = lc.request_confirm(
-        actor=as_actor(AnonymousUser()), req=original, resolved=True, token=original.token, now=LATER
+        actor=as_actor(AnonymousUser(), now=LATER), req=original, resolved=True, token=original.token
     )
-    original = lc.request_close(actor=as_actor(world.users.staff), req=original, now=LATER)
+    original = lc.request_close(actor=as_actor(world.users.staff, now=LATER), req=original)
     moment = LATER + dt.timedelta(days=30)
     assert lc.reopen_allowed(original, moment)
     new = lc.request_reopen(
-        actor=as_actor(AnonymousUser()), req=original, note="灯又坏了", token=original.token, now=moment
+        actor=as_actor(AnonymousUser(), now=moment), req=original, note="灯又坏了", token=original.token
     )
     assert new.pk != original.pk and new.reopened_from == original
     assert (new.state, new.submitted_at, new.category, new.region, new.community, new.channel) == (
@@ -1414,13 +1402,13 @@ def test_reopen_within_thirty_days_creates_a_linked_request(world):
 
 def test_staff_reopen_for_the_requester_and_keep_her_as_requester(world):
     original = reach(world, S.VISITED)
-    new = lc.request_reopen(actor=as_actor(world.users.staff), req=original, note="居民来电说又坏了", now=LATER)
+    new = lc.request_reopen(actor=as_actor(world.users.staff, now=LATER), req=original, note="居民来电说又坏了")
     assert (new.requester, new.submitted_by, new.reopened_from) == (world.qian, world.users.staff, original)
     assert new.pk in visible(world.users.resident)
     with pytest.raises(PermissionDenied):
-        lc.request_reopen(actor=as_actor(world.users.outsider), req=original, note="外人", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.outsider, now=LATER), req=original, note="外人")
     with pytest.raises(PermissionDenied):
-        lc.request_reopen(actor=as_actor(world.users.member), req=original, note="志愿者", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.member, now=LATER), req=original, note="志愿者")
 
 
 def test_reopen_after_thirty_days_is_refused(world):
@@ -1429,7 +1417,7 @@ def test_reopen_after_thirty_days_is_refused(world):
     before = counts()
     with pytest.raises(ValidationError) as err:
         lc.request_reopen(
-            actor=as_actor(world.users.resident), req=original, note="又坏了", now=closed_at + dt.timedelta(days=31)
+            actor=as_actor(world.users.resident, now=closed_at + dt.timedelta(days=31)), req=original, note="又坏了"
         )
     assert err.value.code == "state"
     assert counts() == before
@@ -1440,16 +1428,16 @@ def test_reopen_after_thirty_days_is_refused(world):
 def test_only_a_finished_request_is_reopened(world, state):
     req = reach(world, state)
     with pytest.raises(ValidationError) as err:
-        lc.request_reopen(actor=as_actor(world.users.resident), req=req, note="再开", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.resident, now=LATER), req=req, note="再开")
     assert err.value.code == "state"
 
 
 def test_a_merged_duplicate_cannot_be_reopened(world):
     original = submit(world)
-    copy = lc.request_merge(actor=as_actor(world.users.staff), req=submit(world), original=original, now=LATER)
+    copy = lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=submit(world), original=original)
     assert not lc.reopen_allowed(copy, LATER)
     with pytest.raises(ValidationError) as err:
-        lc.request_reopen(actor=as_actor(world.users.resident), req=copy, note="再开", now=LATER)
+        lc.request_reopen(actor=as_actor(world.users.resident, now=LATER), req=copy, note="再开")
     assert err.value.code == "state"
 
 
@@ -1459,32 +1447,31 @@ def test_a_merged_duplicate_cannot_be_reopened(world):
 def test_classification_needs_a_valid_kind_and_grounds(world):
     req = reach(world, S.ACCEPTED)
     with pytest.raises(ValidationError) as err:
-        lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="silly", note="理由", now=LATER)
+        lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=req, classification="silly", note="理由")
     assert set(err.value.message_dict) == {"classification"}
     with pytest.raises(PermissionDenied):
         lc.request_classify(
-            actor=as_actor(world.users.outsider), req=req, classification="untrue", note="理由", now=LATER
+            actor=as_actor(world.users.outsider, now=LATER), req=req, classification="untrue", note="理由"
         )
-    done = lc.request_classify(actor=as_actor(world.users.staff), req=req, classification="untrue", note="现场核实无此事",
-                               now=LATER)  # fmt: skip
+    done = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=req, classification="untrue", note="现场核实无此事")  # fmt: skip
     assert (done.classification, done.classification_note, done.classified_by, done.excluded) == (
         "untrue", "现场核实无此事", world.users.staff, False
     )  # fmt: skip
     assert done.state == S.ACCEPTED
     step = done.steps.order_by("-id").first()
     assert (step.action, step.is_public) == ("classify", False)
-    withdrawn = lc.request_classify(actor=as_actor(world.users.staff), req=done, classification="", note="", now=LATER)
+    withdrawn = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=done, classification="", note="")
     assert (withdrawn.classification, withdrawn.classified_by) == ("", None)
 
 
 def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(world):
-    req = lc.request_classify(actor=as_actor(world.users.staff), req=reach(world, S.IN_PROGRESS), classification="not_our_remit",
-                              note="属区房管局", now=LATER)  # fmt: skip
+    req = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.IN_PROGRESS), classification="not_our_remit",
+                              note="属区房管局")  # fmt: skip
     with pytest.raises(PermissionDenied):  # community staff have no export right
-        lc.request_sign_off(actor=as_actor(world.users.staff), req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.staff, now=LATER), req=req)
     with pytest.raises(PermissionDenied):
-        lc.request_sign_off(actor=as_actor(world.users.outsider), req=req, now=LATER)
-    done = lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, note="同意", now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.outsider, now=LATER), req=req)
+    done = lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req, note="同意")
     assert (done.state, done.close_reason, done.closed_at, done.signed_off_by, done.signed_off_at) == (
         S.CLOSED, CloseReason.CLASSIFIED, LATER, world.users.secretary, LATER
     )  # fmt: skip
@@ -1492,33 +1479,33 @@ def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(w
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("sign_off", S.IN_PROGRESS, S.CLOSED)
     with pytest.raises(ValidationError) as err:
-        lc.request_classify(actor=as_actor(world.users.admin), req=done, classification="untrue", note="改", now=LATER)
+        lc.request_classify(actor=as_actor(world.users.admin, now=LATER), req=done, classification="untrue", note="改")
     assert err.value.code == "state"
     assert fresh(done).classification == "not_our_remit"
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=as_actor(world.users.admin), req=done, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.admin, now=LATER), req=done)
     assert err.value.code == "state"
 
 
 def test_the_classifier_cannot_sign_off_their_own(world):
-    req = lc.request_classify(actor=as_actor(world.users.secretary), req=reach(world, S.ACCEPTED), classification="unreasonable",
-                              note="要求物业免费装修", now=LATER)  # fmt: skip
+    req = lc.request_classify(actor=as_actor(world.users.secretary, now=LATER), req=reach(world, S.ACCEPTED), classification="unreasonable",
+                              note="要求物业免费装修")  # fmt: skip
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req)
     assert err.value.code == "self"
     assert not fresh(req).excluded
-    assert lc.request_sign_off(actor=as_actor(world.users.admin), req=req, now=LATER).excluded
+    assert lc.request_sign_off(actor=as_actor(world.users.admin, now=LATER), req=req).excluded
 
 
 def test_sign_off_without_a_classification_is_refused_and_a_finished_request_stays_as_it_is(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req)
     assert err.value.code == "state"
     req = lc.request_classify(
-        actor=as_actor(world.users.staff), req=req, classification="untrue", note="不属实", now=LATER
+        actor=as_actor(world.users.staff, now=LATER), req=req, classification="untrue", note="不属实"
     )
-    done = lc.request_sign_off(actor=as_actor(world.users.secretary), req=req, now=LATER)
+    done = lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req)
     assert (done.state, done.close_reason, done.excluded) == (S.HANDLED, "", True)
 
 
@@ -1527,10 +1514,10 @@ def test_the_export_right_must_cover_the_request(world):
 
     both = make_user("staff_a_secretary_b", Role.COMMUNITY_STAFF, world.community_a)
     grant_role(actor=as_actor(None), user=both, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
-    req = lc.request_classify(actor=as_actor(world.users.staff), req=reach(world, S.ACCEPTED), classification="untrue",
-                              note="不属实", now=LATER)  # fmt: skip
+    req = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.ACCEPTED), classification="untrue",
+                              note="不属实")  # fmt: skip
     with pytest.raises(PermissionDenied):
-        lc.request_sign_off(actor=as_actor(both), req=req, now=LATER)
+        lc.request_sign_off(actor=as_actor(both, now=LATER), req=req)
 
 
 # --- the public board ---------------------------------------------------------------------------
@@ -1557,7 +1544,7 @@ def test_only_the_requester_consents_and_only_staff_write_the_summary(world):
     ]
     anonymous = reach(world, S.HANDLED, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE)
     anonymous = lc.request_confirm(
-        actor=as_actor(AnonymousUser()), req=anonymous, resolved=True, token=anonymous.token, now=LATER
+        actor=as_actor(AnonymousUser(), now=LATER), req=anonymous, resolved=True, token=anonymous.token
     )
     with pytest.raises(PermissionDenied):
         lc.request_set_public(actor=as_actor(AnonymousUser()), req=anonymous, consent=True, token="wrong")
@@ -1573,16 +1560,15 @@ def test_a_stale_version_is_refused(world):
     req = submit(world)
     seen = req.version
     lc.request_accept(
-        actor=as_actor(world.users.secretary), req=req, expected_version=seen, now=at("2026-11-23", "09:10")
+        actor=as_actor(world.users.secretary, now=at("2026-11-23", "09:10")), req=req, expected_version=seen
     )
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a1, expected_version=seen,
-                            now=at("2026-11-23", "09:20"))  # fmt: skip
+        lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "09:20")), req=req, kind="grid", grid=world.grid_a1, expected_version=seen)  # fmt: skip
     assert err.value.code == "stale"
     current = fresh(req)
     assert (current.state, current.version, current.assignee_kind) == (S.ACCEPTED, seen + 1, "")
-    done = lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind="grid", grid=world.grid_a1,
-                               expected_version=current.version, now=at("2026-11-23", "09:30"))  # fmt: skip
+    done = lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "09:30")), req=req, kind="grid", grid=world.grid_a1,
+                               expected_version=current.version)  # fmt: skip
     assert (done.state, done.version) == (S.DISPATCHED, seen + 2)
 
 
@@ -1623,24 +1609,23 @@ def test_who_sees_which_request(world):
     assert set(restrict(RequestStep.objects.all(), as_actor(u.member)).values_list("request_id", flat=True)) == {
         zhangs.pk
     }
-    lc.request_return(actor=as_actor(u.member), req=fresh(zhangs), note="派错了", now=LATER)
+    lc.request_return(actor=as_actor(u.member, now=LATER), req=fresh(zhangs), note="派错了")
     assert visible(u.member) == set()
     # Dispatched to branch A1: its secretary sees it; branch A2 would not have.
-    lc.request_dispatch(actor=as_actor(u.staff), req=qians, kind="branch", organization=world.branch_a1, now=LATER)
+    lc.request_dispatch(actor=as_actor(u.staff, now=LATER), req=qians, kind="branch", organization=world.branch_a1)
     assert visible(u.branch) == {qians.pk}
     assert visible(u.resident) == {qians.pk}  # still hers
     lc.request_dispatch(
-        actor=as_actor(u.staff), req=fresh(qians), kind="branch", organization=world.branch_a2, now=LATER
+        actor=as_actor(u.staff, now=LATER), req=fresh(qians), kind="branch", organization=world.branch_a2
     )
     assert visible(u.branch) == set()
 
 
 def test_a_branch_it_is_dispatched_to_may_work_on_it(world):
-    req = lc.request_dispatch(actor=as_actor(world.users.staff), req=submit(world), kind="branch", organization=world.branch_a1,
-                              now=LATER)  # fmt: skip
-    req = lc.request_start(actor=as_actor(world.users.branch), req=req, now=LATER)
+    req = lc.request_dispatch(actor=as_actor(world.users.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1)  # fmt: skip
+    req = lc.request_start(actor=as_actor(world.users.branch, now=LATER), req=req)
     assert (
-        lc.request_handle(actor=as_actor(world.users.branch), req=req, result="支部党员已上门", now=LATER).state
+        lc.request_handle(actor=as_actor(world.users.branch, now=LATER), req=req, result="支部党员已上门").state
         == S.HANDLED
     )
 
@@ -1655,10 +1640,9 @@ def test_ratings_are_hidden_from_the_handler(world):
     assert rating.pk in visible(u.staff, Rating) and rating.pk in visible(u.admin, Rating)
     assert rating.pk not in visible(u.outsider, Rating)
     # A branch handler does not see it either; a staff handler does, through the region grant.
-    by_branch = lc.request_dispatch(actor=as_actor(u.staff), req=submit(world), kind="branch", organization=world.branch_a1,
-                                    now=LATER)  # fmt: skip
-    by_branch = lc.request_handle(actor=as_actor(u.branch), req=by_branch, result="已办", now=LATER)
-    lc.request_confirm(actor=as_actor(u.resident), req=by_branch, resolved=True, score=3, now=LATER)
+    by_branch = lc.request_dispatch(actor=as_actor(u.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1)  # fmt: skip
+    by_branch = lc.request_handle(actor=as_actor(u.branch, now=LATER), req=by_branch, result="已办")
+    lc.request_confirm(actor=as_actor(u.resident, now=LATER), req=by_branch, resolved=True, score=3)
     assert visible(u.branch) >= {by_branch.pk}
     assert visible(u.branch, Rating) == set()
 
@@ -1668,7 +1652,7 @@ def test_a_staff_member_sees_her_own_request_wherever_it_sits(world):
     req = submit(world, actor=as_actor(zhang_user), requester=world.zhang)
     assert req.pk in visible(zhang_user)
     req = lc.request_transfer(
-        actor=as_actor(world.users.staff), req=req, region=world.grid_b1, note="属钢花村", now=LATER
+        actor=as_actor(world.users.staff, now=LATER), req=req, region=world.grid_b1, note="属钢花村"
     )
     assert lc.is_requester(as_actor(zhang_user), req)  # she may still confirm or withdraw it…
     assert req.pk in visible(zhang_user)  # …and so must see it
@@ -1679,8 +1663,8 @@ def test_an_unsampled_request_is_not_called_back(world, monkeypatch):
     req = reach(world, S.HANDLED)
     assert not lc.may(as_actor(world.users.secretary), req, "callback")
     with pytest.raises(PermissionDenied):
-        lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, now=LATER)
+        lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True)
     assert lc.callbacks_sample(rate=1.0, actor=as_actor(now=LATER)) == 1
     assert lc.may(as_actor(world.users.secretary), req, "callback")
-    done = lc.request_callback(actor=as_actor(world.users.secretary), req=req, answered=True, resolved=True, now=LATER)
+    done = lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True)
     assert done.state == S.VISITED

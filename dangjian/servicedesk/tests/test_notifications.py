@@ -18,10 +18,10 @@ MON_9 = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
 
 def _dispatched(world):
     category = ServiceCategory.objects.get(code="sanitation")  # resolution within 3 business days
-    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="desk", category=category, description="楼道垃圾",
-                                   region=world.grid_a1, requester=world.zhang, now=MON_9)  # fmt: skip
-    return lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
-                                      user=world.users.staff, now=MON_9 + dt.timedelta(minutes=5))  # fmt: skip
+    req = lifecycle.request_submit(actor=as_actor(world.users.staff, now=MON_9), channel="desk", category=category, description="楼道垃圾",
+                                   region=world.grid_a1, requester=world.zhang)  # fmt: skip
+    return lifecycle.request_dispatch(actor=as_actor(world.users.secretary, now=MON_9 + dt.timedelta(minutes=5)), req=req, kind=AssigneeKind.STAFF,
+                                      user=world.users.staff)  # fmt: skip
 
 
 def kinds(user):

@@ -55,7 +55,7 @@ def make(world, *, region=None, submitted=None, category="legal-advice", **field
 
 
 def table(user, *, node=None, level="", period=Q4, measure="response", now=NOW):
-    cohort, _choices = rs.build_cohort(actor=as_actor(user), period=period, node_id=node, level=level, now=now)
+    cohort, _choices = rs.build_cohort(actor=as_actor(user, now=now), period=period, node_id=node, level=level)
     result = rs.rates_table(cohort, measure=measure)
     return cohort, result, {row.unit.key: row for row in result.rows}
 
@@ -217,19 +217,19 @@ def test_the_measures_from_the_lifecycle(world):
     category = ServiceCategory.objects.get(code="legal-advice")  # 8 business hours / 5 business days
 
     def submit(when, **extra):
-        return lifecycle.request_submit(actor=as_actor(staff), channel="desk", category=category, description="咨询遗产继承",
-                                        region=world.grid_a1, requester=world.zhang, now=when, **extra)  # fmt: skip
+        return lifecycle.request_submit(actor=as_actor(staff, now=when), channel="desk", category=category, description="咨询遗产继承",
+                                        region=world.grid_a1, requester=world.zhang, **extra)  # fmt: skip
 
     monday = at(10, 12, 9)  # a working Monday
     good = submit(monday, address="1号楼")
-    lifecycle.request_accept(actor=as_actor(staff), req=good, now=monday + dt.timedelta(hours=1))
+    lifecycle.request_accept(actor=as_actor(staff, now=monday + dt.timedelta(hours=1)), req=good)
     lifecycle.request_dispatch(
-        actor=as_actor(staff), req=good, kind="staff", user=staff, now=monday + dt.timedelta(hours=2)
+        actor=as_actor(staff, now=monday + dt.timedelta(hours=2)), req=good, kind="staff", user=staff
     )
-    lifecycle.request_handle(actor=as_actor(staff), req=good, result="已解答", now=monday + dt.timedelta(days=1))
+    lifecycle.request_handle(actor=as_actor(staff, now=monday + dt.timedelta(days=1)), req=good, result="已解答")
     good.refresh_from_db()
-    lifecycle.request_confirm(actor=as_actor(world.users.admin), req=good, resolved=True, score=5,
-                              token=good.token, now=monday + dt.timedelta(days=1, hours=2))  # fmt: skip
+    lifecycle.request_confirm(actor=as_actor(world.users.admin, now=monday + dt.timedelta(days=1, hours=2)), req=good, resolved=True, score=5,
+                              token=good.token)  # fmt: skip
     slow = submit(monday + dt.timedelta(minutes=5))  # never touched
     lifecycle.sweep(actor=as_actor(now=NOW))
     _cohort, result, _rows = table(secretary)
@@ -252,18 +252,18 @@ def test_a_pause_does_not_make_a_request_late(world):
     staff = world.users.staff
     category = ServiceCategory.objects.get(code="legal-advice")  # 5 business days
     monday = at(10, 12, 9)
-    req = lifecycle.request_submit(actor=as_actor(staff), channel="desk", category=category, description="咨询",
-                                   region=world.grid_a1, requester=world.zhang, now=monday)  # fmt: skip
+    req = lifecycle.request_submit(actor=as_actor(staff, now=monday), channel="desk", category=category, description="咨询",
+                                   region=world.grid_a1, requester=world.zhang)  # fmt: skip
     lifecycle.request_dispatch(
-        actor=as_actor(staff), req=req, kind="staff", user=staff, now=monday + dt.timedelta(hours=1)
+        actor=as_actor(staff, now=monday + dt.timedelta(hours=1)), req=req, kind="staff", user=staff
     )
-    lifecycle.request_suspend(actor=as_actor(staff), req=req, note="等待提供材料", now=monday + dt.timedelta(hours=2))
+    lifecycle.request_suspend(actor=as_actor(staff, now=monday + dt.timedelta(hours=2)), req=req, note="等待提供材料")
     # Two weeks on hold: the old deadline passes while the clock is stopped.
-    lifecycle.request_resume(actor=as_actor(staff), req=req, now=at(10, 26, 9))
+    lifecycle.request_resume(actor=as_actor(staff, now=at(10, 26, 9)), req=req)
     req.refresh_from_db()
     assert req.resolution_due_at > at(10, 26, 9)
     assert not req.resolution_breached
-    lifecycle.request_handle(actor=as_actor(staff), req=req, result="已办结", now=at(10, 26, 10))
+    lifecycle.request_handle(actor=as_actor(staff, now=at(10, 26, 10)), req=req, result="已办结")
     _cohort, result, _rows = table(world.users.secretary)
     assert proportion(result.total.figures, "on_time") == (1, 1)
 
@@ -462,7 +462,7 @@ def test_a_trend_point_equals_its_drilldown(world, client):
     make(world, submitted=at(9, 15), first_response_at=at(9, 15, 9, 30))
     make(world, submitted=at(10, 15), first_response_at=at(10, 15, 12))
     make(world, submitted=at(10, 16), first_response_at=at(10, 16, 9, 10))
-    cohort, _choices = rs.build_cohort(actor=as_actor(world.users.secretary), period=Q4, now=NOW)
+    cohort, _choices = rs.build_cohort(actor=as_actor(world.users.secretary, now=NOW), period=Q4)
     points = {p.period.key: p.figures for p in rs.trend(cohort, measure="response")}
     assert len(points) == 12
     assert proportion(points["2026-09"], "response") == (1, 1)
@@ -485,7 +485,7 @@ def test_the_table_runs_a_fixed_number_of_queries(world):
     def count() -> int:
         with CaptureQueriesContext(connection) as queries:
             user = User.objects.get(pk=world.users.admin.pk)  # a fresh scope, as in a new request
-            cohort, _choices = rs.build_cohort(actor=as_actor(user), period=Q4, level="grid", now=NOW)
+            cohort, _choices = rs.build_cohort(actor=as_actor(user, now=NOW), period=Q4, level="grid")
             rs.rates_table(cohort, measure="p90")
             rs.trend(cohort, measure="repeat")
         return len(queries)
