@@ -95,3 +95,32 @@ def test_the_desk_records_a_walk_in_with_a_few_inputs(world, page_for):
     expect(desk.locator("h1")).to_contain_text(category.name)
     req = ServiceRequest.objects.get()
     assert req.requester == world.zhang and req.channel == "desk" and req.region == world.zhang.region
+
+
+def test_a_secretary_schedules_a_reception_and_a_resident_sees_it(world, page_for):
+    """The scheduling form accepted no representative at all (its choices were a sliced
+    queryset, which a choice cannot be validated against): every POST failed."""
+    from django.utils import timezone
+
+    from dangjian.servicedesk.models import ReceptionSession
+
+    start = (timezone.localtime() + timezone.timedelta(days=7)).replace(hour=9, minute=0, second=0, microsecond=0)
+    secretary = page_for(world.users.secretary)
+    secretary.goto("/services/receptions/")
+    secretary.select_option("select[name=community]", str(world.community_a.pk))
+    secretary.select_option("select[name=representative]", str(world.zhao.pk))
+    secretary.fill("input[name=starts_at]", start.strftime("%Y-%m-%dT%H:%M"))
+    secretary.fill("input[name=ends_at]", (start + timezone.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"))
+    secretary.fill("input[name=place]", "党群服务中心二楼接待室")
+    secretary.get_by_role("button", name="安排", exact=True).click()
+    expect(secretary.locator("main")).to_contain_text("接访活动已安排")
+    session = ReceptionSession.objects.get()
+    assert (session.representative, session.community, session.place) == (
+        world.zhao,
+        world.community_a,
+        "党群服务中心二楼接待室",
+    )
+
+    resident = page_for(world.users.resident, mobile=True)
+    resident.goto("/r/receptions/")
+    expect(resident.locator("main")).to_contain_text("赵六")

@@ -516,10 +516,15 @@ def _receptions(ctx: SeedContext, now: dt.datetime) -> None:
 
     rng = ctx.rng
     for community in ctx.shared["communities"][:4]:
-        members = community["members"]
-        if not members:
+        # A party representative (党代表) is an experienced member: full, at least 35 years old.
+        senior = [
+            m
+            for m in community["members"]
+            if m.stage == "full" and m.person.birth_date and (now.date() - m.person.birth_date).days >= 35 * 365
+        ]
+        if not senior:
             continue
-        representative = rng.choice(members).person
+        representative = rng.choice(senior).person
         people = community["people"]
         for days, booked in ((7, 3), (-14, 2)):
             start = (now + dt.timedelta(days=days)).replace(hour=9, minute=0)

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from functools import reduce
 from typing import TYPE_CHECKING, TypedDict, cast
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from dangjian.core.access import VIEW, restrict
+from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people.models import MembershipStatus, MemberStage, Person
 from dangjian.servicedesk.models import (
     ReceptionBooking,
     ReceptionSession,
@@ -82,3 +86,23 @@ def own_bookings(*, actor: Actor) -> list[ReceptionBooking]:
         .select_related("session", "session__representative", "session__community", "request")
         .order_by("-session__starts_at")[:20]
     )
+
+
+REPRESENTATIVE_CHOICES = 500  # the most a drop-down offers
+
+
+def representative_choices(*, actor: Actor) -> QuerySet[Person]:
+    """Who may receive residents: full members in good standing living in a community where the
+    actor may schedule receptions, by pinyin (at most REPRESENTATIVE_CHOICES). A queryset the form
+    can validate a choice against (a sliced one refused every choice)."""
+    communities = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CREATE)
+    paths = list(communities.values_list("path", flat=True))
+    if not paths:
+        return Person.objects.none()
+    under = reduce(operator.or_, (Q(region__path__startswith=path) for path in paths))
+    eligible = restrict(
+        Person.objects.filter(under, member__status=MembershipStatus.NORMAL, member__stage=MemberStage.FULL),
+        actor,
+        VIEW,
+    ).order_by("name_pinyin", "pk")
+    return Person.objects.filter(pk__in=eligible.values("pk")[:REPRESENTATIVE_CHOICES]).order_by("name_pinyin", "pk")

@@ -12,12 +12,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
 from dangjian.core.views import perform, submit
 from dangjian.orgs.models import Region, RegionLevel
-from dangjian.people.models import Person
 from dangjian.servicedesk.forms import BookingForm, ReceptionForm
 from dangjian.servicedesk.models import ReceptionBooking, ReceptionSession, ServiceCategory
 from dangjian.servicedesk.permissions import require_staff
@@ -34,9 +33,7 @@ def receptions(request: ActorRequest) -> HttpResponse:
     form = None
     if can_create:
         communities = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), request.actor, CREATE)
-        representatives = restrict(
-            Person.objects.filter(member__isnull=False, member__status="normal"), request.actor, VIEW
-        ).order_by("name_pinyin")[:500]
+        representatives = reception_selectors.representative_choices(actor=request.actor)
         form = ReceptionForm(request.POST or None, communities=communities, representatives=representatives)
         scheduled = submit(
             request,

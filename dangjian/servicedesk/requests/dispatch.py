@@ -56,6 +56,17 @@ def _load(counts: dict[int, int], key: int | None, suggestion: Suggestion) -> No
         suggestion.reasons.append(_("nothing in hand"))
 
 
+def _current_assignee(req: ServiceRequest) -> tuple[str, int | None]:
+    """(kind, key) of whoever holds ``req`` now, in the terms of a Suggestion."""
+    keys: dict[str, int | None] = {
+        AssigneeKind.STAFF: req.assignee_user_id,
+        AssigneeKind.VOLUNTEER: req.assignee_person_id,
+        AssigneeKind.BRANCH: req.assignee_organization_id,
+        AssigneeKind.GRID: req.assignee_region_id,
+    }
+    return req.assignee_kind, keys.get(req.assignee_kind)
+
+
 def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Suggestion]:
     """Ranked candidates for ``req`` among those the dispatcher may see (a constant number of queries)."""
     community = req.community
@@ -148,6 +159,9 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
         _load({branch.pk: branch.open_now}, branch.pk, item)
         found.append(item)
 
+    # Who holds it now is no suggestion (re-dispatching to them changes nothing).
+    current = _current_assignee(req)
+    found = [item for item in found if (item.kind, item.value) != current]
     found.sort(key=lambda s: (-s.score, s.load, s.label))
     # At most PER_KIND of each kind, so that the best staff member and volunteer are not pushed
     # off the list by seven branches that all have someone with the skill.

@@ -151,6 +151,18 @@ def test_dispatch_suggestions_explain_specialty_matches(world):
     assert all(s.reasons for s in found)
 
 
+def test_who_holds_the_request_now_is_not_suggested_again(world):
+    from dangjian.servicedesk.requests import lifecycle as lc
+
+    req = submit(world)
+    before = dispatch.suggestions(actor=as_actor(world.users.staff), req=req)
+    grid = next(s for s in before if s.kind == AssigneeKind.GRID)
+    req = lc.request_dispatch(actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.GRID, grid=world.grid_a1)
+    after = dispatch.suggestions(actor=as_actor(world.users.staff), req=req)
+    assert (grid.kind, grid.value) not in [(s.kind, s.value) for s in after]
+    assert after  # the others are still offered
+
+
 def test_suggestions_show_every_kind_not_only_the_best_scored(world):
     from dangjian.orgs.models import Organization, OrgKind
     from dangjian.orgs.trees import TreeBuilder
@@ -228,3 +240,17 @@ def test_dispatch_to_someone_outside_the_scope_names_nobody(world, client, kind)
     for name in ("secretary_b", "王五", "钢花村社区第一党支部"):
         assert name not in body
     assert ServiceRequest.objects.get(pk=req.pk).state == RequestState.SUBMITTED
+
+
+def test_the_tracking_page_echoes_the_residents_own_verdict_and_rating(world, client):
+    """After confirming and rating, the resident's page said 已回访 (a callback by staff) and did
+    not show the rating given."""
+    req = submit(world)
+    staff = as_actor(world.users.staff)
+    req = lifecycle.request_dispatch(actor=staff, req=req, kind=AssigneeKind.STAFF, user=world.users.staff)
+    req = lifecycle.request_handle(actor=staff, req=req, result="已请法律顾问电话联系")
+    url = reverse("portal:track", args=[req.token])
+    client.post(reverse("portal:act", args=[req.token, "confirm"]), {"resolved": "yes", "score": "4", "note": "很及时"})
+    page = client.get(url).content.decode()
+    assert "已回访" not in page
+    assert "您已确认问题解决" in page and "您的打分：4 分" in page and "很及时" in page
