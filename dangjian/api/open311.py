@@ -42,7 +42,14 @@ MAX_IDS = 1000
 # Children of list-valued fields in XML: <formats><format>…</format></formats>.
 XML_ITEMS = {"endpoints": "endpoint", "formats": "format", "attributes": "attribute", "values": "value"}
 # request_submit's fields → the Open311 parameter a client sent.
-FIELD_NAMES = {"category": "service_code", "region": "jurisdiction_id", "attachments": "media_url"}
+FIELD_NAMES = {
+    "category": "service_code",
+    "region": "jurisdiction_id",
+    "attachments": "media_url",
+    "address": "address_string",
+    "latitude": "lat",
+    "longitude": "long",
+}
 
 
 class Open311Error(Exception):
@@ -386,6 +393,7 @@ def _submit(request: ActorRequest, fmt: str) -> HttpResponse:
             address=_param(request, "address_string"),
             latitude=latitude,
             longitude=longitude,
+            location_required=True,  # GeoReport v2: lat and long, or address_string
         )
     except ValidationError as exc:
         raise Open311Error(400, *_messages(exc)) from None

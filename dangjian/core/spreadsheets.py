@@ -89,6 +89,16 @@ def _text(value: str) -> str:
     return escape(_INVALID_XML.sub("", value))
 
 
+# A text beginning with one of these is a formula to a spreadsheet once the cell is edited or
+# the sheet saved as CSV (OWASP "CSV injection"): such texts are written with a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(text: str) -> str:
+    """``text`` as a spreadsheet cell that no program will run as a formula."""
+    return "'" + text if text.startswith(FORMULA_START) else text
+
+
 def _cell(reference: str, value: Any, bold: bool = False) -> str:
     if value is None or value == "":
         return ""
@@ -105,7 +115,8 @@ def _cell(reference: str, value: Any, bold: bool = False) -> str:
     if isinstance(value, dt.date):
         return f'<c r="{reference}" s="2"><v>{(value - EXCEL_EPOCH).days}</v></c>'
     style = ' s="1"' if bold else ""
-    return f'<c r="{reference}" t="inlineStr"{style}><is><t xml:space="preserve">{_text(str(value))}</t></is></c>'
+    text = _text(neutralised(str(value)))
+    return f'<c r="{reference}" t="inlineStr"{style}><is><t xml:space="preserve">{text}</t></is></c>'
 
 
 def build_xlsx(

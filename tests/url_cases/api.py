@@ -138,6 +138,7 @@ CASES: list[Case] = [
             "service_code": "legal-advice",
             "description": "楼道灯坏了",
             "phone": "13812345678",
+            "address_string": "红钢城街8号",
         },
     ),
     Case(

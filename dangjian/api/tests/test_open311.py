@@ -261,7 +261,8 @@ def test_a_key_submits_a_request_through_the_intake(world, client, staff_key):
 
 def test_submitting_answers_in_xml_too(world, client, staff_key):
     response = post(
-        client, "xml", api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678"
+        client, "xml", api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678",
+        address_string="红钢城街8号",
     )
     root = parse_xml(response)
     assert response.status_code == 200
@@ -271,7 +272,8 @@ def test_submitting_answers_in_xml_too(world, client, staff_key):
 
 def test_the_only_community_in_scope_is_the_default_jurisdiction(world, client, staff_key, make_key):
     [answer] = post(
-        client, api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678"
+        client, api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678",
+        lat="30.61", long="114.40",
     ).json()
     assert ServiceRequest.objects.get(pk=answer["service_request_id"]).region == world.community_a
     street_key = make_key(world.users.admin)  # the street covers two communities: say which
@@ -280,7 +282,7 @@ def test_the_only_community_in_scope_is_the_default_jurisdiction(world, client, 
     )
     assert "jurisdiction_id" in text
     response = post(client, api_key=street_key, service_code="legal-advice", description="咨询",
-                    phone="13812345678", jurisdiction_id=world.community_b.code)  # fmt: skip
+                    phone="13812345678", jurisdiction_id=world.community_b.code, address_string="钢花村3栋")  # fmt: skip
     assert ServiceRequest.objects.get(pk=response.json()[0]["service_request_id"]).community == world.community_b
 
 
@@ -310,11 +312,14 @@ def test_a_jurisdiction_outside_the_keys_scope_is_not_found(world, client, staff
         ({"lat": "91", "long": "114"}, 400, "lat"),
         ({"lat": "abc", "long": "114"}, 400, "lat"),
         ({"lat": "NaN", "long": "Infinity"}, 400, "lat"),
+        ({"address_string": ""}, 400, "address_string: "),  # no location at all (GeoReport v2 requires one)
+        ({"address_string": "   "}, 400, "address_string: "),
     ],
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_bad_submissions_answer_the_spec_errors(world, client, staff_key, changes, status, text, fmt):
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678"}
+    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
+            "address_string": "红钢城街8号"}  # fmt: skip
     data.update(changes)
     errors = errors_of(post(client, fmt, **data), status)
     assert errors and all(code == status for code, _ in errors)
@@ -333,7 +338,8 @@ def test_wrong_methods_are_405_in_the_spec_format(world, client):
 
 def test_posts_are_rate_limited_per_key(world, client, staff_key, make_key, settings):
     settings.DANGJIAN = override(API_POSTS_PER_MINUTE=2)
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678"}
+    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
+            "address_string": "红钢城街8号"}  # fmt: skip
     assert [post(client, **data).status_code for _ in range(2)] == [200, 200]
     assert errors_of(post(client, **data), 429)[0][0] == 429
     assert errors_of(post(client, "xml", **data), 429)[0][0] == 429
@@ -346,7 +352,8 @@ def test_post_is_csrf_exempt(world, staff_key):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678"}
+    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
+            "address_string": "红钢城街8号"}  # fmt: skip
     assert post(client, **data).status_code == 200
 
 

@@ -47,8 +47,19 @@ def test_values_read_back_with_their_types():
     assert first[7:] == [None, None]
     second = [c.value for c in sheet[3]]
     assert second[0] == '<script>alert("x")</script> & 党'  # text stays text
-    assert second[5] == dt.datetime(1900, 3, 1) and second[8] == "\t换行\n"
+    assert second[5] == dt.datetime(1900, 3, 1) and second[8] == "'\t换行\n"  # a tab starts a formula in CSV
     assert sheet.freeze_panes == "A2" and sheet.column_dimensions["A"].width == 12
+
+
+def test_text_that_a_spreadsheet_would_run_as_a_formula_is_neutralised():
+    hostile = ['=HYPERLINK("http://evil","点我")', "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(1)", "\t=1"]
+    content, _count = build_xlsx("x", ["a"], [[text, -2, "张三 =1"] for text in hostile])
+    sheet = _read(content)
+    for row, text in enumerate(hostile, start=2):
+        cell = sheet.cell(row=row, column=1)
+        assert cell.data_type == "s" and cell.value == "'" + text
+        assert sheet.cell(row=row, column=2).value == -2  # numbers stay numbers
+        assert sheet.cell(row=row, column=3).value == "张三 =1"  # only a leading sign matters
 
 
 def test_control_characters_are_dropped_and_rows_are_padded_for_readers():

@@ -286,11 +286,12 @@ def request_submit(
     attachments: Iterable[Any] = (),
     is_public: bool = False,
     reopened_from: ServiceRequest | None = None,
+    location_required: bool = False,
 ) -> ServiceRequest:
     """Take in a request from any channel. Staff recording at the desk or by phone need CREATE
     where it sits; a resident submits for themself (``requester`` is their own person, found
     from the account), or without an account with a contact phone. Nothing is saved unless
-    everything is valid."""
+    everything is valid. ``location_required``: an address or coordinates must be given (Open311)."""
     now = actor.now
     errors: dict[str, list[str]] = {}
     description = (description or "").strip()
@@ -338,6 +339,8 @@ def request_submit(
             errors[name] = [_("Enter a %(name)s between -%(limit)d and %(limit)d.") % {"name": label, "limit": limit}]
     if "\x00" in description:
         errors["description"] = [_("The description contains characters that cannot be stored.")]
+    if location_required and not (address or "").strip() and latitude in (None, ""):
+        errors["address"] = [_("Say where: give an address or the coordinates.")]
     files = check_attachments(attachments, errors)
     if errors:
         raise ValidationError(errors)
