@@ -261,7 +261,12 @@ def test_a_key_submits_a_request_through_the_intake(world, client, staff_key):
 
 def test_submitting_answers_in_xml_too(world, client, staff_key):
     response = post(
-        client, "xml", api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678",
+        client,
+        "xml",
+        api_key=staff_key,
+        service_code="legal-advice",
+        description="咨询",
+        phone="13812345678",
         address_string="红钢城街8号",
     )
     root = parse_xml(response)
@@ -272,8 +277,13 @@ def test_submitting_answers_in_xml_too(world, client, staff_key):
 
 def test_the_only_community_in_scope_is_the_default_jurisdiction(world, client, staff_key, make_key):
     [answer] = post(
-        client, api_key=staff_key, service_code="legal-advice", description="咨询", phone="13812345678",
-        lat="30.61", long="114.40",
+        client,
+        api_key=staff_key,
+        service_code="legal-advice",
+        description="咨询",
+        phone="13812345678",
+        lat="30.61",
+        long="114.40",
     ).json()
     assert ServiceRequest.objects.get(pk=answer["service_request_id"]).region == world.community_a
     street_key = make_key(world.users.admin)  # the street covers two communities: say which
