@@ -65,3 +65,29 @@ def test_templates_load_nothing_from_other_hosts():
         if re.search(r'(src|href)="(https?:)?//', text):
             offenders.append(str(path.relative_to(ROOT)))
     assert not offenders, f"external resources in {offenders}"
+
+
+def test_production_refuses_to_start_without_a_shared_cache(tmp_path):
+    """Without REDIS_URL every worker process keeps its own rate limits and lockout counts."""
+    import os
+    import subprocess
+    import sys
+
+    from cryptography.fernet import Fernet
+
+    base = {
+        **os.environ,
+        "DJANGO_ENV": "production",
+        "SECRET_KEY": "x" * 60,
+        "ALLOWED_HOSTS": "dangjian.example.org",
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+        "SEARCH_HASH_KEY": "y" * 40,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
+    base.pop("REDIS_URL", None)
+    base.pop("SINGLE_PROCESS", None)
+    command = [sys.executable, "manage.py", "check", "--deploy"]
+    refused = subprocess.run(command, env=base, capture_output=True, text=True, check=False)  # noqa: S603 (our manage.py)
+    assert refused.returncode != 0 and "REDIS_URL must be set in production" in refused.stderr
+    single = subprocess.run(command, env={**base, "SINGLE_PROCESS": "1"}, capture_output=True, text=True, check=False)  # noqa: S603
+    assert "REDIS_URL must be set" not in single.stderr

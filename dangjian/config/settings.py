@@ -144,6 +144,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = env("REDIS_URL")
+if PRODUCTION and not REDIS_URL and not env_bool("SINGLE_PROCESS"):
+    # Rate limits, login lockout and the workbench's cached figures live in the cache: without a
+    # shared one, each worker process keeps its own and the limits multiply by the workers.
+    raise ImproperlyConfigured(
+        "REDIS_URL must be set in production (rate limits and login lockout are per process without "
+        "it); set SINGLE_PROCESS=1 only if the site really runs as one process."
+    )
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 
@@ -183,7 +190,10 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
+# The client's address as everything else sees it (REMOTE_ADDR, or behind PROXY_COUNT trusted
+# proxies the address the nearest one added): one rule, core.actors.client_ip. Lockout counts per
+# (username, address), so a stranger's failures do not lock the user out everywhere.
+AXES_CLIENT_IP_CALLABLE = "dangjian.core.actors.client_ip"
 
 
 # --- Privacy: encryption of ID and phone numbers --------------------------------------------
@@ -246,11 +256,9 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = int(env("SECURE_HSTS_SECONDS", str(365 * 24 * 3600)))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
-    if env("AXES_PROXY_COUNT"):
-        AXES_IPWARE_PROXY_COUNT = int(env("AXES_PROXY_COUNT") or "1")
-        # The same proxies for the addresses in the history and the submission rate limits.
-        _proxy_count = AXES_IPWARE_PROXY_COUNT  # the addresses in the history and the submission limits too
-        AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    # Reverse proxies in front (nginx: 1). The same count serves the lockout, the submission
+    # rate limits and the addresses in the history (core.actors.client_ip).
+    _proxy_count = int(env("AXES_PROXY_COUNT") or "0")
 
 LOGGING = {
     "version": 1,

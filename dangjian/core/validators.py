@@ -170,6 +170,16 @@ def mask_mobile(number: str) -> str:
 MAX_ID = 2**63 - 1  # the largest primary key PostgreSQL's bigint holds
 
 
+def parse_year(value: object, *, first: int = 1921, last: int = 2100) -> int | None:
+    """A year from a query string or a form (``"2026"`` → 2026), or None for anything else: not four
+    ASCII digits, or outside [first, last] (the Party was founded in 1921; a year 0 is a typo)."""
+    text = str(value if value is not None else "").strip()
+    if not (len(text) == 4 and text.isascii() and text.isdigit()):
+        return None
+    year = int(text)
+    return year if first <= year <= last else None
+
+
 def parse_id(value: object) -> int | None:
     """A record id from a query string, a form or an API body (``"42"`` → 42), or None for anything
     that cannot be one: empty, zero, negative, too large for the database, or not ASCII digits

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.forms import choosing, style_fields
-from dangjian.core.validators import validate_id_number
+from dangjian.core.validators import parse_id, validate_id_number
 from dangjian.membership.dues import rules as dues
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
 from dangjian.membership.roster.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
@@ -99,8 +99,8 @@ class MemberFilterForm(StyledForm):
         choosing(self, "org").queryset = orgs
         if wide:
             shown = list(orgs.filter(kind__in=WIDE_ORG_KINDS))
-            chosen = self.data.get("org")
-            if chosen and str(chosen).isdigit() and all(str(o.pk) != str(chosen) for o in shown):
+            chosen = parse_id(self.data.get("org"))
+            if chosen is not None and all(o.pk != chosen for o in shown):
                 shown += list(orgs.filter(pk=chosen))
             self.fields["org"].widget.choices = [("", _("All")), *((o.pk, o.name) for o in shown)]
         choosing(self, "tag").queryset = person_tags()

@@ -43,6 +43,25 @@ def test_lockout_after_repeated_failures(world, client, settings):
     assert client.get(reverse("dashboard:workbench")).status_code == 302
 
 
+def test_behind_a_proxy_the_lockout_is_per_client_address_not_for_everyone(world, settings):
+    """Behind nginx every request comes from 127.0.0.1: failures counted against that address
+    locked the user out for all. The address nginx adds to X-Forwarded-For counts (PROXY_COUNT)."""
+    from django.test import Client
+
+    from dangjian.core.conf import override
+
+    settings.DANGJIAN = override(PROXY_COUNT=1)
+    attacker = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.7")
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        sign_in(attacker, "staff_a", "not-the-password-9")
+    assert sign_in(attacker, "staff_a").status_code == 429
+    # What the attacker writes into the header is not trusted: nginx appends the real address.
+    forged = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9, 203.0.113.7")
+    assert sign_in(forged, "staff_a").status_code == 429
+    colleague = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.9")
+    assert sign_in(colleague, "staff_a").status_code == 302
+
+
 def test_password_rules(world, client):
     client.force_login(world.users.staff)
     response = client.post(

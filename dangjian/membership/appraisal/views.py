@@ -8,6 +8,7 @@ from django.views.decorators.http import require_http_methods
 
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
+from dangjian.core.validators import parse_id, parse_year
 from dangjian.core.views import submit
 from dangjian.membership.appraisal import selectors as appraisal_selectors
 from dangjian.membership.appraisal import services as appraisal_services
@@ -25,21 +26,21 @@ def appraisal(request: ActorRequest) -> HttpResponse:
         Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), request.actor, VIEW
     ).order_by("path")
     organization = None
-    if str(request.GET.get("org") or request.POST.get("org") or "").isdigit():
-        organization = branches.filter(pk=request.GET.get("org") or request.POST.get("org")).first()
+    if (org_id := parse_id(request.GET.get("org") or request.POST.get("org"))) is not None:
+        organization = branches.filter(pk=org_id).first()
     organization = organization or branches.first()
     if organization is None:
         raise Http404
-    year_text = str(request.GET.get("year") or request.POST.get("year") or "")
-    if year_text.isdigit():
-        year = int(year_text)
+    asked = parse_year(request.GET.get("year") or request.POST.get("year"), last=request.actor.today.year + 1)
+    if asked is not None:
+        year = asked
     else:  # the latest year appraised, or this year
         latest = Appraisal.objects.filter(organization=organization).order_by("-year").values_list("year", flat=True)
         year = latest.first() or timezone.localdate().year
     form, editing = None, None
     member_pk = request.POST.get("member") or request.GET.get("member")
-    if member_pk and str(member_pk).isdigit():
-        editing = selectors.member_for(actor=request.actor, pk=int(member_pk))
+    if (editing_pk := parse_id(member_pk)) is not None:
+        editing = selectors.member_for(actor=request.actor, pk=int(editing_pk))
         if editing.organization_id != organization.pk or not allowed(request.actor, CHANGE, editing):
             raise Http404
         current = editing.appraisals.filter(year=year).first()

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import offered
+from dangjian.core.validators import parse_id
 from dangjian.core.views import perform, submit
 from dangjian.membership.development import rules as development
 from dangjian.membership.development import selectors as development_selectors
@@ -20,7 +21,8 @@ from dangjian.orgs.models import Organization
 @require_GET
 def pipeline(request: ActorRequest) -> HttpResponse:
     orgs = restrict(Organization.objects.exclude(kind="group"), request.actor, VIEW).order_by("path")
-    organization = orgs.filter(pk=request.GET.get("org")).first() if request.GET.get("org", "").isdigit() else None
+    org_id = parse_id(request.GET.get("org"))
+    organization = orgs.filter(pk=org_id).first() if org_id is not None else None
     board = development_selectors.pipeline(actor=request.actor, organization=organization)
     context = {"board": board, "organization": organization, "orgs": orgs[:300]}
     return render(request, "membership/development_board.html", context)

@@ -86,7 +86,7 @@ def months_between(first: dt.date, last: dt.date) -> int:
 def parse_month(text: str) -> dt.date | None:
     """'2026-11' → 2026-11-01; None if it is not a month."""
     text = (text or "").strip()
-    if len(text) != 7 or text[4] != "-" or not (text[:4] + text[5:]).isdigit():
+    if len(text) != 7 or text[4] != "-" or not ((digits := text[:4] + text[5:]).isascii() and digits.isdigit()):
         return None
     try:
         return dt.date(int(text[:4]), int(text[5:]), 1)

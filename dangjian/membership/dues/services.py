@@ -119,6 +119,8 @@ def dues_confirm_year(*, actor: Actor, organization: Organization, year: int) ->
     the rules (a reduction is not carried over: it is approved for one year). Returns how many."""
     if not restrict(Organization.objects.filter(pk=organization.pk), actor, CHANGE).exists():
         raise PermissionDenied
+    if not 2000 <= year <= actor.today.year + 1:  # a typo (year 0 wrote assessments for year 0)
+        raise ValidationError({"year": [_("Choose this year or next year.")]})
     members = restrict(
         Member.objects.filter(organization__path__startswith=organization.path, status=MembershipStatus.NORMAL),
         actor,

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import offered
+from dangjian.core.validators import parse_id, parse_year
 from dangjian.core.views import perform, submit
 from dangjian.membership.dues import exports as dues_exports
 from dangjian.membership.dues import rules as dues
@@ -183,13 +184,15 @@ def dues_void(request: ActorRequest, pk: int) -> HttpResponse:
 @require_POST
 def dues_confirm_year(request: ActorRequest) -> HttpResponse:
     organization = (
-        restrict(Organization.objects.all(), request.actor, CHANGE).filter(pk=request.POST.get("org")).first()
+        restrict(Organization.objects.all(), request.actor, CHANGE)
+        .filter(pk=parse_id(request.POST.get("org")) or 0)
+        .first()
     )
-    year = request.POST.get("year", "")
-    if organization is None or not year.isdigit():
+    year = parse_year(request.POST.get("year"), first=2000, last=request.actor.today.year + 1)
+    if organization is None or year is None:
         raise Http404
     confirmed = perform(
-        request, lambda: dues_services.dues_confirm_year(actor=request.actor, organization=organization, year=int(year))
+        request, lambda: dues_services.dues_confirm_year(actor=request.actor, organization=organization, year=year)
     )
     assert confirmed.value is not None  # the confirmation has no validation errors: only a 404
     messages.success(
@@ -218,7 +221,9 @@ def dues_receipt(request: ActorRequest, number: str) -> HttpResponse:
 def dues_export(request: ActorRequest) -> HttpResponse:
     """Start the .xlsx export of a month's bill; the job page shows its progress."""
     organization = (
-        restrict(Organization.objects.all(), request.actor, VIEW).filter(pk=request.POST.get("org") or 0).first()
+        restrict(Organization.objects.all(), request.actor, VIEW)
+        .filter(pk=parse_id(request.POST.get("org")) or 0)
+        .first()
     )
     month = dues.parse_month(request.POST.get("month", ""))
     if organization is None or month is None:

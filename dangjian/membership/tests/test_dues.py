@@ -841,3 +841,18 @@ def test_the_bill_exports_to_excel_with_totals_from_its_rows(world, client):
     assert Decimal(str(total[3])) == sum(Decimal(str(r[3])) for r in members if r[3] is not None) == Decimal("141.00")
     assert Decimal(str(total[5])) == Decimal("81.00")
     assert Event.objects.filter(action=EventAction.EXPORTED, changes__dues_bill=[None, "2026-10"]).exists()
+
+
+def test_confirming_a_year_refuses_a_year_that_is_a_typo(world, client):
+    """Confirming year 0 wrote assessments for year 0; "²" answered 500."""
+    from dangjian.membership.dues.services import dues_confirm_year
+
+    dues_assess(actor=as_actor(world.users.secretary), member=world.zhao.member, year=2026, kind="wage", base="5400")
+    client.force_login(world.users.secretary)
+    url = reverse("membership:dues_confirm_year")
+    for year in ("0", "²", "20266", "1999", str(timezone.localdate().year + 2)):
+        assert client.post(url, {"org": world.branch_a1.pk, "year": year}).status_code == 404, year
+    assert client.post(url, {"org": "²", "year": "2027"}).status_code == 404
+    with pytest.raises(ValidationError):
+        dues_confirm_year(actor=as_actor(world.users.secretary), organization=world.branch_a1, year=0)
+    assert not DuesAssessment.objects.exclude(year=2026).exists()

@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from dangjian.api.keys import api_key_revoke
 from dangjian.api.models import ApiKey
 from dangjian.core.actors import Actor
+from dangjian.core.validators import parse_id
 
 
 class Command(BaseCommand):
@@ -15,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         value = options["key"].strip()
-        keys = ApiKey.objects.filter(pk=int(value)) if value.isdigit() else ApiKey.objects.filter(prefix=value[:16])
+        keys = ApiKey.objects.filter(pk=pk) if (pk := parse_id(value)) else ApiKey.objects.filter(prefix=value[:16])
         found = list(keys[:2])
         if len(found) != 1:
             raise CommandError("No such key." if not found else "Several keys begin so; give the id.")
