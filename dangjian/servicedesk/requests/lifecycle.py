@@ -530,7 +530,7 @@ def request_dispatch(
             fields["region"] = grid
         return {**fields, **_responded(r, moment)}
 
-    return _transition(
+    done = _transition(
         actor=actor,
         req=req,
         action="dispatch",
@@ -540,6 +540,37 @@ def request_dispatch(
         expected_version=expected_version,
         change=change,
         public=False,
+    )
+    _notify_holder(actor, done)
+    return done
+
+
+def _notify_holder(actor: Actor, req: ServiceRequest) -> None:
+    """Tell whoever now holds ``req``: the staff member or volunteer, or everyone with a role at
+    the branch or grid it went to (its secretary, its staff). Each dispatch once."""
+    from django.urls import reverse
+
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.core.notifications import notify
+
+    if req.assignee_kind in (AssigneeKind.STAFF, AssigneeKind.VOLUNTEER):
+        recipients = [req.assignee_user_id]
+    elif req.assignee_kind == AssigneeKind.BRANCH:
+        recipients = list(
+            RoleGrant.objects.active()
+            .filter(organization_id=req.assignee_organization_id)
+            .values_list("user_id", flat=True)
+        )
+    else:
+        recipients = list(
+            RoleGrant.objects.active().filter(region_id=req.assignee_region_id).values_list("user_id", flat=True)
+        )
+    notify(
+        recipients=[u for u in recipients if u and u != actor.user_id],
+        kind="request_dispatched",
+        key=f"request-dispatched:{req.pk}:{req.version}",
+        params={"number": req.number, "category": req.category.name},
+        url=reverse("servicedesk:request", args=[req.pk]),
     )
 
 

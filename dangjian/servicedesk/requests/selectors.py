@@ -19,6 +19,7 @@ from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
     DONE_STATES,
     OPEN_STATES,
+    AssigneeKind,
     Outcome,
     Rating,
     RequestState,
@@ -61,6 +62,18 @@ def _number_filter(text: str) -> Q | None:
     return Q(pk=pk) if pk is not None else None
 
 
+def _mine(actor: Actor) -> Q:
+    """Requests that are the actor's to handle: assigned to them, to an organisation they hold a
+    role in (a branch and its secretary), or to the grid they work in."""
+    nodes = actor.scope.nodes(VIEW)
+    q = Q(assignee_user_id=actor.user_id) if actor.user_id else Q(pk__in=[])
+    for path in nodes.org_paths:
+        q |= Q(assignee_organization__path__startswith=path)
+    if nodes.region_paths:
+        q |= Q(assignee_kind=AssigneeKind.GRID, assignee_region__path__in=nodes.region_paths)
+    return q
+
+
 def queue(*, actor: Actor, filters: QueueFilters) -> QuerySet[ServiceRequest]:
     """The requests the user may see, as the staff queue shows them: open ones by deadline."""
     now = actor.now
@@ -69,7 +82,7 @@ def queue(*, actor: Actor, filters: QueueFilters) -> QuerySet[ServiceRequest]:
     if view == "open":
         qs = qs.filter(state__in=OPEN_STATES)
     elif view == "mine":
-        qs = qs.filter(state__in=OPEN_STATES, assignee_user_id=actor.user_id)
+        qs = qs.filter(_mine(actor), state__in=OPEN_STATES)
     elif view == "overdue":
         qs = qs.filter(state__in=ACTIVE_STATES, resolution_due_at__lt=now)
     elif view == "due_soon":
@@ -140,7 +153,7 @@ def queue_counts(*, actor: Actor) -> dict[str, int]:
             "pk",
             filter=Q(state__in=ACTIVE_STATES, resolution_due_at__gte=now, resolution_due_at__lt=due_soon_until(now)),
         ),
-        mine=Count("pk", filter=Q(state__in=OPEN_STATES, assignee_user_id=actor.user_id)),
+        mine=Count("pk", filter=Q(_mine(actor), state__in=OPEN_STATES)),
         handled=Count("pk", filter=Q(state=RequestState.HANDLED)),
     )
 

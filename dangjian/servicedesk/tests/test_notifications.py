@@ -33,7 +33,7 @@ def test_due_soon_reaches_the_handler_once(world):
     before = req.resolution_due_at - dt.timedelta(hours=1)
     lifecycle.sweep(actor=as_actor(now=before))
     lifecycle.sweep(actor=as_actor(now=before + dt.timedelta(minutes=5)))
-    assert kinds(world.users.staff) == ["request_due_soon"]
+    assert kinds(world.users.staff) == ["request_dispatched", "request_due_soon"]  # dispatched to them first
     assert kinds(world.users.secretary) == [] and kinds(world.users.admin) == []
 
 
@@ -42,7 +42,7 @@ def test_a_breach_reaches_the_community_and_is_escalated_to_the_street(world):
     after = req.resolution_due_at + dt.timedelta(hours=1)
     lifecycle.sweep(actor=as_actor(now=after))
     lifecycle.sweep(actor=as_actor(now=after + dt.timedelta(hours=1)))
-    assert kinds(world.users.staff) == ["request_overdue"]
+    assert kinds(world.users.staff) == ["request_dispatched", "request_overdue"]
     assert kinds(world.users.secretary) == ["request_overdue"]
     assert kinds(world.users.admin) == ["request_escalated"]
     assert kinds(world.users.outsider) == []  # community B's secretary
@@ -63,3 +63,26 @@ def test_the_inbox_shows_ones_own_and_marks_them_read(world, client):
     assert Notification.objects.filter(recipient=world.users.staff, read_at__isnull=True).exists()  # not theirs
     client.force_login(world.users.outsider)
     assert req.number not in client.get(reverse("dashboard:notifications")).content.decode()
+
+
+def test_dispatch_tells_whoever_holds_the_request_and_it_is_theirs_in_the_queue(world, client):
+    """Dispatched to a branch, nothing reached it: no notice, and its queue's 派给我的 said 0."""
+    category = ServiceCategory.objects.get(code="sanitation")
+    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="desk", category=category,
+                                   description="楼道垃圾", region=world.grid_a1, requester=world.zhang)  # fmt: skip
+    req = lifecycle.request_dispatch(
+        actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.BRANCH, organization=world.branch_a1
+    )
+    notice = Notification.objects.get(recipient=world.users.branch, kind="request_dispatched")
+    assert notice.params["number"] == req.number and not Notification.objects.filter(recipient=world.users.staff)
+    client.force_login(world.users.branch)
+    assert client.get(notice.url).status_code == 200  # the link it is given opens
+    home = client.get(reverse("dashboard:workbench")).content.decode()
+    assert req.number in home  # the unread notice, on the workbench
+    queue = client.get(reverse("servicedesk:queue"), {"view": "mine"})
+    assert queue.context["counts"]["mine"] == 1 and [r.pk for r in queue.context["page"]] == [req.pk]
+    # Dispatched again, to a staff member: they are told, once.
+    req = lifecycle.request_dispatch(
+        actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF, user=world.users.staff
+    )
+    assert kinds(world.users.staff) == ["request_dispatched"]
