@@ -29,8 +29,6 @@ import sys
 import time
 from pathlib import Path
 
-from tests.factories import as_actor
-
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.config.settings")
@@ -38,6 +36,13 @@ os.environ.setdefault("DEBUG", "0")
 
 ROWS = 10_000
 BENCH_DIVISION = "110101"  # 北京市东城区: the seed's people are all from the seeded district
+
+
+def _actor(user=None):
+    """Who acts in the benchmark: ``user``, or the system (imported once Django is set up)."""
+    from dangjian.core.actors import Actor
+
+    return Actor.for_system(via="command") if user is None else Actor.for_user(user, via="web")
 
 
 def build_roster(committee, rows: int, seed: int = 7) -> bytes:
@@ -101,19 +106,22 @@ def bench_import() -> None:
     print(f"roster of {ROWS} rows built in {time.perf_counter() - started:.1f} s ({len(content) / 1e6:.1f} MB)")
     before = Person.objects.count()
     started = time.perf_counter()
-    plan = plan_import(content, "roster.xlsx", root=committee, actor=as_actor())
+    plan = plan_import(content, "roster.xlsx", root=committee, actor=_actor())
     dry = time.perf_counter() - started
     print(f"dry run: {dry:.1f} s — {plan.valid} valid, {len(plan.errors)} problems")
     if plan.errors:
         print("  first problems:", [p.as_dict() for p in plan.errors[:3]])
     started = time.perf_counter()
-    result = apply_import(plan, actor=as_actor())
+    result = apply_import(plan, actor=_actor())
     real = time.perf_counter() - started
     print(
         f"real import (check included: {dry:.1f} s + write): write {real:.1f} s, total {dry + real:.1f} s — {result.as_dict()}"
     )
     started = time.perf_counter()
-    again = apply_import(plan_import(content, "roster.xlsx", root=committee, actor=as_actor()), actor=as_actor())
+    again = apply_import(
+        plan_import(content, "roster.xlsx", root=committee, actor=_actor()),
+        actor=_actor(),
+    )
     print(f"re-import of the same file: {time.perf_counter() - started:.1f} s — {again.as_dict()}")
     assert again.created == 0 and again.updated == 0, again
     assert Person.objects.count() == before + result.created
@@ -143,7 +151,7 @@ def bench_dues() -> None:
         due = paid = 0
         members = 0
         for _org, _name, _category, row_due, _year, row_paid, *_rest in bill_values(
-            actor=as_actor(user), organization=None, month=month
+            actor=_actor(user), organization=None, month=month
         ).iterator(chunk_size=5000):
             members += 1
             due += row_due or 0
@@ -169,7 +177,7 @@ def bench_arrears() -> None:
     user = _district_user()
     for attempt in range(2):
         started = time.perf_counter()
-        rows = arrears(actor=as_actor(user))
+        rows = arrears(actor=_actor(user))
         print(f"arrears across the district (run {attempt + 1}): {len(rows)} members behind, "
               f"{sum(1 for r in rows if r.months >= 6)} six months or more, in {time.perf_counter() - started:.2f} s")  # fmt: skip
 

@@ -29,9 +29,14 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from tests.factories import as_actor
-
 APPLIED: list[str] = []
+
+
+def _actor(user=None):
+    """Who acts in the benchmark: ``user``, or the system (imported once Django is set up)."""
+    from dangjian.core.actors import Actor
+
+    return Actor.for_system(via="command") if user is None else Actor.for_user(user, via="web")
 
 
 def apply() -> list[str]:
@@ -122,7 +127,7 @@ def _p4_tag_counts() -> None:
     from dangjian.people.models import Person, PersonStatus, Tag, TagKind
 
     def tag_counts(*, user: Any) -> list[dict[str, Any]]:
-        people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), as_actor(user), VIEW)
+        people = restrict(Person.objects.filter(status=PersonStatus.ACTIVE), _actor(user), VIEW)
         counts = dict(
             Person.tags.through.objects.filter(tag__kind=TagKind.PERSON, person__in=people.values("pk"))
             .values_list("tag_id")
@@ -158,15 +163,17 @@ def _p5_org_tree() -> None:
     @require_GET
     def org_tree(request):
         user = request.user
-        roots = list(org_selectors.org_roots(actor=as_actor(user)))
+        roots = list(org_selectors.org_roots(actor=_actor(user)))
         children: dict[int, list] = {root.pk: [] for root in roots}
         counts: dict[str, int] = {}
         if roots:
             for child in restrict(
-                Organization.objects.filter(parent__in=roots).select_related("region"), as_actor(user), VIEW
+                Organization.objects.filter(parent__in=roots).select_related("region"),
+                _actor(user),
+                VIEW,
             ).order_by("sort_order", "path"):
                 children[child.parent_id].append(child)
-            members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), as_actor(user), VIEW)
+            members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), _actor(user), VIEW)
             by_length: dict[int, list[str]] = {}
             for root in roots:
                 by_length.setdefault(len(root.path), []).append(root.path)

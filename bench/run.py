@@ -41,8 +41,6 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.factories import as_actor
-
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.config.settings")
@@ -128,6 +126,13 @@ class QueryTimer:
             self.queries.append(((time.perf_counter() - start) * 1000, sql, params))
 
 
+def _actor(user=None):
+    """Who acts in the benchmark: ``user``, or the system (imported once Django is set up)."""
+    from dangjian.core.actors import Actor
+
+    return Actor.for_system(via="command") if user is None else Actor.for_user(user, via="web")
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seed-if-empty", action="store_true", help="run seed_demo --scale district on an empty DB")
@@ -208,7 +213,7 @@ def ensure_bench_user():
         user.set_unusable_password()
         user.save()
     if not RoleGrant.objects.active().filter(user=user, role="district_admin", region=root).exists():
-        grant_role(actor=as_actor(None), user=user, role="district_admin", node=root)
+        grant_role(actor=_actor(), user=user, role="district_admin", node=root)
     return user
 
 

@@ -156,3 +156,20 @@ def test_the_boundary_check_sees_a_leak(tmp_path, name, source):
     (tmp_path / "people").mkdir()
     (tmp_path / "people" / name).write_text(source, encoding="utf-8")
     assert boundary_problems(tmp_path)
+
+
+def test_the_benchmarks_do_not_import_the_tests():
+    """bench/*.py run as scripts (python bench/run.py), where the tests package is not importable."""
+    bench = ROOT.parent / "bench"
+    leaking = [p.name for p in bench.glob("*.py") if "tests" in imported_top_level(p.read_text(encoding="utf-8"))]
+    assert leaking == []
+
+
+def imported_top_level(source: str) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names

@@ -154,7 +154,7 @@ class ResidentRequestForm(forms.Form):
 class ReceptionForm(forms.Form):
     community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Community"), queryset=None)
     representative = PersonNameField(
-        label=_("Party representative"), queryset=None, help_text=_("A party member of the community.")
+        label=_("Party representative"), queryset=None, help_text=_("A full party member living in the community.")
     )
     starts_at = forms.DateTimeField(label=_("Starts at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     ends_at = forms.DateTimeField(label=_("Ends at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
