@@ -11,6 +11,7 @@ urlpatterns = [
     path("requests/new/people/", request_views.desk_people, name="desk_people"),
     path("requests/<int:pk>/", request_views.detail, name="request"),
     path("requests/<int:pk>/act/<slug:action>/", request_views.act, name="request_act"),
+    path("requests/<int:pk>/contact/", request_views.contact, name="request_contact"),
     path("requests/<int:pk>/attachments/<int:attachment_pk>/", request_views.attachment, name="request_attachment"),
     path("callbacks/", request_views.callbacks, name="callbacks"),
     path("receptions/", reception_views.receptions, name="receptions"),

@@ -197,3 +197,13 @@ CASES += [
         method="post",
     ),
 ]
+
+CASES += [
+    Case(
+        "servicedesk:request_contact",
+        "the number to call back the requester of a request of community A (logged)",
+        lambda w: reverse("servicedesk:request_contact", args=[_request(w).pk]),
+        only(A_STAFF, 200),
+        method="post",
+    ),
+]

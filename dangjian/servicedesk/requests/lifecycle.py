@@ -144,6 +144,24 @@ def is_handler(actor: Actor, req: ServiceRequest) -> bool:
     return bool(actor.is_authenticated and req.assignee_user_id == actor.user_id)
 
 
+def may_reveal_contact(actor: Actor, req: ServiceRequest) -> bool:
+    """Who may see the requester's full number, to call them: staff of the request, its handler,
+    and whoever may call it back."""
+    return is_staff_for(actor, req) or is_handler(actor, req) or may_call_back(actor, req)
+
+
+def request_reveal_contact(*, actor: Actor, req: ServiceRequest) -> str:
+    """The requester's full contact number, logged as an unmasking (like a person's number)."""
+    if not (allowed(actor, VIEW, req) and may_reveal_contact(actor, req)):
+        raise PermissionDenied
+    number = crypto.decrypt(req.phone_encrypted)
+    if not number and req.requester is not None:
+        number = crypto.decrypt(req.requester.phone_encrypted)
+    if number:
+        record_event(actor=actor, action=EventAction.UNMASKED, target=req, changes={"field": ["phone", "phone"]})
+    return number
+
+
 def may(actor: Actor, req: ServiceRequest, action: str, token: str = "") -> bool:
     """Whether ``actor`` may perform ``action`` on ``req`` in its current state (for showing
     buttons; the transition itself checks again under the row lock)."""

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
-from dangjian.core.views import perform
+from dangjian.core.views import is_htmx, perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
@@ -139,6 +139,18 @@ def desk_people(request: ActorRequest) -> HttpResponse:
 
 
 @login_required
+@require_POST
+def contact(request: ActorRequest, pk: int) -> HttpResponse:
+    """The requester's full number, to call them back; logged. An htmx request gets the number."""
+    req = request_selectors.request_for(actor=request.actor, pk=pk)
+    revealed = perform(request, lambda: lifecycle.request_reveal_contact(actor=request.actor, req=req))
+    context = {"req": req, "number": revealed.value}
+    if is_htmx(request):
+        return render(request, "servicedesk/requests/detail.html#contact", context)
+    return render(request, "servicedesk/requests/contact.html", context)
+
+
+@login_required
 @require_GET
 def detail(request: ActorRequest, pk: int) -> HttpResponse:
     req = request_selectors.request_for(actor=request.actor, pk=pk)
@@ -163,6 +175,8 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         else [],
         "classifications": Classification.choices,
         "callback": getattr(req, "callback", None),
+        "can_reveal_contact": lifecycle.may_reveal_contact(actor, req),
+        "contact_masked": req.phone_masked or (req.requester.phone_masked if req.requester else ""),
     }
     return render(request, "servicedesk/requests/detail.html", context)
 

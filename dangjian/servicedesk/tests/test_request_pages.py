@@ -254,3 +254,26 @@ def test_the_tracking_page_echoes_the_residents_own_verdict_and_rating(world, cl
     page = client.get(url).content.decode()
     assert "已回访" not in page
     assert "您已确认问题解决" in page and "您的打分：4 分" in page and "很及时" in page
+
+
+def test_staff_can_call_an_anonymous_requester_back_and_the_look_is_logged(world, client):
+    """The request page showed the phone masked with no way to see it, yet asked staff to call."""
+    from django.contrib.auth.models import AnonymousUser
+
+    from dangjian.core.models import Event, EventAction
+
+    category = ServiceCategory.objects.get(code="legal-advice")
+    req = lifecycle.request_submit(actor=as_actor(AnonymousUser()), channel="web", category=category,
+                                   description="房东不退押金", region=world.grid_a1, contact_name="刘女士",
+                                   phone="13912345678")  # fmt: skip
+    url = reverse("servicedesk:request_contact", args=[req.pk])
+    client.force_login(world.users.staff)
+    page = client.get(reverse("servicedesk:request", args=[req.pk])).content.decode()
+    assert "139****5678" in page and url in page and "13912345678" not in page
+    shown = client.post(url, HTTP_HX_REQUEST="true")
+    assert 'href="tel:13912345678"' in shown.content.decode()
+    assert shown["Cache-Control"].startswith("private") and "no-store" in shown["Cache-Control"]
+    event = Event.objects.get(action=EventAction.UNMASKED, target_id=req.pk)
+    assert event.actor == world.users.staff
+    client.force_login(world.users.outsider)  # community B's secretary
+    assert client.post(url).status_code == 404
