@@ -1,12 +1,14 @@
 """Views shared by every app, and the helpers every view uses to call a service (``perform``,
 ``submit``)."""
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.forms import Form
@@ -74,6 +76,42 @@ def submit(request: HttpRequest, form: Form, call: Callable[[dict[str, Any]], T]
     if request.method != "POST" or not form.is_valid():
         return Outcome(False)
     return perform(request, lambda: call(form.cleaned_data), form=form, success=success)
+
+
+ONCE_FIELD = "once"  # the hidden field of a form that must be sent only once
+ONCE_SECONDS = 24 * 3600
+
+
+class Once:
+    """A form sent once: the page puts a fresh token in a hidden field (``Once.token()``); the
+    first POST with it claims it, a resend (a double click, the back button, a flaky network)
+    finds it claimed and is answered with what the first one made. Held in the shared cache."""
+
+    def __init__(self, request: HttpRequest, form_key: str) -> None:
+        token = str(request.POST.get(ONCE_FIELD, ""))[:64]
+        user = getattr(request, "actor", None)
+        self.key = f"once:{getattr(user, 'user_id', None)}:{form_key}:{token}" if token else ""
+
+    @staticmethod
+    def token() -> str:
+        return secrets.token_urlsafe(16)
+
+    def claim(self) -> bool:
+        """True for the first POST of the token (or a form sent without one)."""
+        return not self.key or cache.add(self.key, "", ONCE_SECONDS)
+
+    def made(self) -> str:
+        """What the first POST recorded (see ``done``), or "" while it is still being handled."""
+        return str(cache.get(self.key) or "") if self.key else ""
+
+    def done(self, result: str) -> None:
+        if self.key:
+            cache.set(self.key, result, ONCE_SECONDS)
+
+    def release(self) -> None:
+        """The first POST failed (errors shown): the same token may be sent again, corrected."""
+        if self.key:
+            cache.delete(self.key)
 
 
 def form_errors_to_messages(request: HttpRequest, form: Form) -> None:

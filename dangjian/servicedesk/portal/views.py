@@ -24,7 +24,7 @@ from dangjian.core.actors import ActorRequest, client_ip
 from dangjian.core.conf import config
 from dangjian.core.forms import offered
 from dangjian.core.validators import parse_id
-from dangjian.core.views import perform
+from dangjian.core.views import ONCE_FIELD, Once, perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk.catalogue import selectors as catalogue_selectors
@@ -70,6 +70,7 @@ def submit(request: ActorRequest) -> HttpResponse:
     person = _own_person(request) if request.user.is_authenticated else None
     anonymous = person is None
     form = ResidentRequestForm(request.POST or None, request.FILES or None, regions=_regions(), anonymous=anonymous)
+    once = Once(request, "portal-submit")
     if request.method == "POST":
         if anonymous and over_anonymous_limit(request):
             return render(request, "servicedesk/portal/limited.html", status=429)
@@ -77,6 +78,9 @@ def submit(request: ActorRequest) -> HttpResponse:
             data = form.cleaned_data
             if data["website"]:  # the hidden field only bots fill in
                 return redirect("portal:board")
+            if not once.claim():  # sent twice (a double tap, a resend): one request
+                made = once.made()
+                return redirect("portal:track", token=made) if made else redirect("portal:submit")
             submitted = perform(
                 request,
                 lambda: lifecycle.request_submit(
@@ -94,7 +98,10 @@ def submit(request: ActorRequest) -> HttpResponse:
                 ),
                 form=form,
             )
-            if (req := submitted.value) is not None:
+            if (req := submitted.value) is None:
+                once.release()
+            else:
+                once.done(req.token)
                 messages.success(
                     request,
                     _("Your request %(number)s has been received. Keep this page's address to follow it.")
@@ -103,6 +110,7 @@ def submit(request: ActorRequest) -> HttpResponse:
                 return redirect("portal:track", token=req.token)
     context = {
         "form": form,
+        "once": request.POST.get(ONCE_FIELD) or Once.token(),
         "person": person,
         "mine": request_selectors.own_requests(actor=request.actor)[:5],
         "families": _families(),

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import parse_id
-from dangjian.core.views import is_htmx, perform
+from dangjian.core.views import ONCE_FIELD, Once, is_htmx, perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
@@ -85,15 +85,23 @@ def desk(request: ActorRequest) -> HttpResponse:
     regions = people_selectors.grid_choices(actor=request.actor, action=CREATE)
     form = DeskForm(request.POST or None, regions=regions)
     chosen: Person | None = None
+    once = Once(request, "desk")
     if request.method == "POST" and form.is_valid():
+        if not once.claim():  # sent again: one request, shown as the first one left it
+            messages.info(request, _("This request was already recorded; it was not recorded twice."))
+            made = parse_id(once.made())
+            return redirect("servicedesk:request", pk=made) if made else redirect("servicedesk:queue")
         data = form.cleaned_data
         if data["person"]:
             chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=data["person"]).first()
         recorded = perform(request, lambda: _desk_submit(request, data, chosen), form=form)
         if (req := recorded.value) is not None:
+            once.done(str(req.pk))
             messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
             return redirect("servicedesk:request", pk=req.pk)
-    return render(request, "servicedesk/requests/desk.html", {"form": form, "chosen": chosen})
+        once.release()
+    context = {"form": form, "chosen": chosen, "once": request.POST.get(ONCE_FIELD) or Once.token()}
+    return render(request, "servicedesk/requests/desk.html", context)
 
 
 def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None) -> ServiceRequest:

@@ -277,3 +277,33 @@ def test_staff_can_call_an_anonymous_requester_back_and_the_look_is_logged(world
     assert event.actor == world.users.staff
     client.force_login(world.users.outsider)  # community B's secretary
     assert client.post(url).status_code == 404
+
+
+def test_the_desk_form_sent_twice_records_one_request(world, client):
+    """A double click on 提交 recorded two requests (and two new people)."""
+    client.force_login(world.users.staff)
+    category = ServiceCategory.objects.get(code="sanitation")
+    page = client.get(reverse("servicedesk:desk"))
+    once = page.context["once"]
+    data = {"new_name": "周九", "phone": "13655556666", "category": category.pk, "description": "楼道垃圾没人清",
+            "channel": "phone", "region": world.grid_a2.pk, "once": once}  # fmt: skip
+    first = client.post(reverse("servicedesk:desk"), data)
+    second = client.post(reverse("servicedesk:desk"), data)
+    req = ServiceRequest.objects.get()
+    assert first["Location"] == second["Location"] == reverse("servicedesk:request", args=[req.pk])
+    assert Person.objects.filter(name="周九").count() == 1
+    # A new form (a new token) records a new request, even with the same words.
+    data["once"] = client.get(reverse("servicedesk:desk")).context["once"]
+    client.post(reverse("servicedesk:desk"), {**data, "new_name": "", "phone": "", "person": req.requester_id})
+    assert ServiceRequest.objects.count() == 2
+
+
+def test_a_residents_double_tap_records_one_request(world, client):
+    cache.clear()
+    category = ServiceCategory.objects.get(code="sanitation")
+    once = client.get(reverse("portal:submit")).context["once"]
+    data = {"category": category.pk, "description": "路灯不亮", "region": world.community_a.pk,
+            "phone": "13912345678", "once": once}  # fmt: skip
+    first, second = (client.post(reverse("portal:submit"), data) for _ in range(2))
+    req = ServiceRequest.objects.get()
+    assert first["Location"] == second["Location"] == reverse("portal:track", args=[req.token])
