@@ -20,7 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -76,6 +76,22 @@ def submit(request: HttpRequest, form: Form, call: Callable[[dict[str, Any]], T]
     if request.method != "POST" or not form.is_valid():
         return Outcome(False)
     return perform(request, lambda: call(form.cleaned_data), form=form, success=success)
+
+
+def start_list_export(request: ActorRequest, start: Callable[..., Any]) -> HttpResponse:
+    """The export button of a list page: ``start`` (a list export's start service) with the list's
+    query string and whether full numbers were asked for; then the job's progress page."""
+    started = perform(
+        request,
+        lambda: start(
+            actor=request.actor,
+            query=request.POST.get("query", ""),
+            full_numbers=request.POST.get("full_numbers") == "1",
+        ),
+    )
+    if started.value is None:  # refused with a message
+        return redirect(safe_next(request))
+    return redirect("jobs:detail", pk=started.value.pk)
 
 
 ONCE_FIELD = "once"  # the hidden field of a form that must be sent only once

@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
-from dangjian.core.views import is_htmx, perform, submit
+from dangjian.core.views import is_htmx, perform, start_list_export, submit
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PersonForm, StatusForm, people_filters
 from dangjian.people.models import Gender
@@ -161,13 +161,4 @@ def validate_field(request: ActorRequest) -> HttpResponse:
 @require_POST
 def person_export(request: ActorRequest) -> HttpResponse:
     """Start an .xlsx export of the list as currently filtered; the job page shows its progress."""
-    started = perform(
-        request,
-        lambda: exports.people_export_start(
-            actor=request.actor,
-            query=request.POST.get("query", ""),
-            full_numbers=request.POST.get("full_numbers") == "1",
-        ),
-    )
-    assert started.value is not None  # the export has no validation errors: only a 404
-    return redirect("jobs:detail", pk=started.value.pk)
+    return start_list_export(request, exports.people_export_start)

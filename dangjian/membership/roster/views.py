@@ -11,7 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import offered
-from dangjian.core.views import form_errors_to_messages, is_htmx, perform, submit
+from dangjian.core.views import form_errors_to_messages, is_htmx, perform, start_list_export, submit
 from dangjian.membership.forms import MemberCreateForm, MemberForm, MemberStatusForm, member_filters
 from dangjian.membership.roster import exports, selectors, services
 
@@ -134,16 +134,7 @@ def member_status(request: ActorRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def member_export(request: ActorRequest) -> HttpResponse:
-    started = perform(
-        request,
-        lambda: exports.roster_export_start(
-            actor=request.actor,
-            query=request.POST.get("query", ""),
-            full_numbers=request.POST.get("full_numbers") == "1",
-        ),
-    )
-    assert started.value is not None  # the export has no validation errors: only a 404
-    return redirect("jobs:detail", pk=started.value.pk)
+    return start_list_export(request, exports.roster_export_start)
 
 
 @require_http_methods(["GET", "POST"])
