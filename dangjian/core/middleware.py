@@ -1,10 +1,12 @@
-"""Compression of pages, not of files; nothing stored by caches unless a view says so."""
+"""Compression of pages, not of files; nothing stored by caches unless a view says so; no NUL
+characters in what a request carries."""
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, QueryDict
 from django.middleware.gzip import GZipMiddleware
 from django.utils.cache import patch_cache_control
+from django.utils.translation import gettext as _
 
 COMPRESSIBLE = ("text/", "application/json", "application/xml", "application/javascript", "image/svg+xml")
 
@@ -34,3 +36,27 @@ class NoStoreMiddleware:
         if not response.has_header("Cache-Control"):
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+class RefuseNulMiddleware:
+    """A query string or form carrying a NUL character answers 400: no text column can hold one
+    (PostgreSQL refuses it outright), and no person types it. Found by the hostile-value walk
+    (tests/test_hostile_queries.py), which made nine pages answer 500 on PostgreSQL."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    # The APIs clean what programs send them themselves (api.common.clean_text drops control
+    # characters) and answer in their own error formats.
+    CLEANED_BY_THE_API = ("/open311/", "/api/")
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info.startswith(self.CLEANED_BY_THE_API):
+            return self.get_response(request)
+        if _has_nul(request.GET) or (request.method == "POST" and _has_nul(request.POST)):
+            return HttpResponseBadRequest(_("The request contains characters that cannot be stored."))
+        return self.get_response(request)
+
+
+def _has_nul(data: QueryDict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
