@@ -5,6 +5,8 @@ ID and phone numbers are never stored in clear: ``*_encrypted`` holds a Fernet t
 deleted; ``status`` changes instead, and every change is an Event.
 """
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -212,6 +214,14 @@ class MembershipStatus(models.TextChoices):
     TRANSFERRED_OUT = "transferred_out", _("Transferred to an organisation outside the system")
 
 
+def probationary_on(day: dt.date, prefix: str = "") -> Q:
+    """The one definition of a probationary member on ``day``: not yet a full member then (no
+    date of full membership, or one after ``day``). Figures, filters and lists all count with it;
+    the stored ``stage`` agrees with it for today (a check constraint ties it to ``full_on``, and
+    the services refuse a date of full membership in the future)."""
+    return Q(**{f"{prefix}full_on__isnull": True}) | Q(**{f"{prefix}full_on__gt": day})
+
+
 class Member(TimeStampedModel):
     person = models.OneToOneField(Person, verbose_name=_("person"), on_delete=models.PROTECT, related_name="member")
     organization = models.ForeignKey(
@@ -235,9 +245,20 @@ class Member(TimeStampedModel):
         verbose_name = _("party member")
         verbose_name_plural = _("party members")
         indexes = [models.Index(fields=["organization", "stage"], name="member_org_stage_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(stage="full", full_on__isnull=False) | Q(stage="probationary", full_on__isnull=True),
+                name="member_stage_follows_full_on",
+                violation_error_message=_("A full member has a date of full membership; a probationary member none."),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.person.name
+
+    def stage_on(self, day: dt.date) -> str:
+        """The member's stage on ``day`` (see ``probationary_on``)."""
+        return MemberStage.FULL if self.full_on is not None and self.full_on <= day else MemberStage.PROBATIONARY
 
 
 class CommitteeSeat(TimeStampedModel):

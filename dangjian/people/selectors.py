@@ -25,11 +25,11 @@ from dangjian.people.models import (
     CommitteeSeat,
     Member,
     MembershipStatus,
-    MemberStage,
     Person,
     PersonStatus,
     Tag,
     TagKind,
+    probationary_on,
 )
 from dangjian.people.services import ID_PURPOSE, PHONE_PURPOSE
 
@@ -116,7 +116,7 @@ def people_list(*, actor: Actor, filters: PeopleFilters) -> QuerySet[Person]:
     if filters.member == "yes":
         qs = qs.filter(member__status=MembershipStatus.NORMAL)
     elif filters.member == "probationary":
-        qs = qs.filter(member__status=MembershipStatus.NORMAL, member__stage=MemberStage.PROBATIONARY)
+        qs = qs.filter(probationary_on(today, "member__"), member__status=MembershipStatus.NORMAL)
     elif filters.member == "no":
         qs = qs.filter(member__isnull=True)
     return qs.select_related("region", "region__parent", "member").order_by("name_pinyin", "id")
@@ -198,7 +198,7 @@ def key_figures(*, actor: Actor) -> dict[str, int]:
     members = restrict_via(
         Member.objects.filter(status=MembershipStatus.NORMAL, person__status=PersonStatus.ACTIVE), "person", actor
     )
-    figures = members.aggregate(members=Count("pk"), probationary=Count("pk", filter=Q(stage=MemberStage.PROBATIONARY)))
+    figures = members.aggregate(members=Count("pk"), probationary=Count("pk", filter=probationary_on(actor.today)))
     figures["people"] = people.count()
     return figures
 
@@ -219,7 +219,7 @@ def probation_due(*, actor: Actor, within_days: int) -> QuerySet[Member]:
     today = actor.today
     limit = add_years(today + dt.timedelta(days=within_days), -1)
     return (
-        restrict(Member.objects.filter(stage=MemberStage.PROBATIONARY), actor, VIEW)
+        restrict(Member.objects.filter(probationary_on(today), status=MembershipStatus.NORMAL), actor, VIEW)
         .filter(joined_on__lte=limit)
         .select_related("person", "organization")
         .order_by("joined_on")

@@ -285,9 +285,12 @@ def _member(ctx: SeedContext, person: Person, age: int, branches: dict, residenc
     assert person.birth_date is not None  # seeded people all have one
     adult_on = add_years(person.birth_date, 18)
     earliest = max(adult_on, add_years(today, -60))
-    probationary = age < 45 and rng.random() < 0.06
+    # Someone who came of age less than 400 days ago cannot have finished the probation year.
+    probationary = (age < 45 and rng.random() < 0.06) or (today - earliest).days < 400
     if probationary:
-        joined = today - dt.timedelta(days=rng.randint(20, 380))  # some are due to become full members
+        # Some are due to become full members; nobody joined before turning 18.
+        longest = min(380, (today - adult_on).days)
+        joined = today - dt.timedelta(days=rng.randint(min(20, longest), longest))
     else:
         span = max((today - earliest).days - 400, 1)
         joined = earliest + dt.timedelta(days=rng.randint(0, span))

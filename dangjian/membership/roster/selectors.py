@@ -32,6 +32,7 @@ from dangjian.people.models import (
     Person,
     Tag,
     TagKind,
+    probationary_on,
 )
 from dangjian.people.selectors import search_filter
 
@@ -67,11 +68,6 @@ def _years_range(field: str, low: int | None, high: int | None, day: dt.date) ->
     if high is not None:
         q &= Q(**{f"{field}__gt": add_years(day, -(high + 1))})
     return q
-
-
-def stage_on(day: dt.date) -> Q:
-    """Probationary on ``day``: not yet a full member then."""
-    return Q(full_on__isnull=True) | Q(full_on__gt=day)
 
 
 @dataclass
@@ -138,9 +134,9 @@ def member_list(*, actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
     if search is not None:
         qs = qs.filter(person__in=Person.objects.filter(search))
     if filters.stage == MemberStage.PROBATIONARY:
-        qs = qs.filter(stage_on(day))
+        qs = qs.filter(probationary_on(day))
     elif filters.stage == MemberStage.FULL:
-        qs = qs.exclude(stage_on(day))
+        qs = qs.exclude(probationary_on(day))
     if filters.category:
         qs = qs.filter(category=filters.category)
     if filters.gender:
@@ -278,8 +274,8 @@ def _composition_counts(base: QuerySet[Member], day: dt.date, dimensions: tuple[
         for value in MemberCategory.values:
             aggregates[f"category:{value}"] = Count("pk", filter=Q(category=value))
     if "stage" in dimensions:
-        aggregates["stage:probationary"] = Count("pk", filter=stage_on(day))
-        aggregates["stage:full"] = Count("pk", filter=~stage_on(day))
+        aggregates["stage:probationary"] = Count("pk", filter=probationary_on(day))
+        aggregates["stage:full"] = Count("pk", filter=~probationary_on(day))
     return base.order_by().aggregate(**aggregates)
 
 
