@@ -22,7 +22,7 @@ from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_running, job_start, job_succeeded, run_job
 from dangjian.core.models import Job
 from dangjian.core.spreadsheets import build_xlsx
-from dangjian.membership.importing.members import ImportPlan, apply_import, plan_import
+from dangjian.membership.importing.members import ImportPlan, apply_import, plan_import, preview_import
 from dangjian.orgs.models import Organization
 
 KIND_CHECK = "roster_import_check"
@@ -102,11 +102,12 @@ def _plan(job: Job, actor: Actor) -> tuple[ImportPlan, Organization]:
 def _check(job: Job, actor: Actor) -> None:
     job_running(job, total=0)
     plan, _organization = _plan(job, actor)
+    preview = preview_import(plan, actor=actor).as_dict() if plan.valid else {}
     job_succeeded(
         job,
         file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-check"), timezone.localtime()),
         content=_problems_xlsx(plan),
-        result=plan.summary(),
+        result={**plan.summary(), "preview": preview},
     )
 
 

@@ -10,7 +10,7 @@ is recorded. Writes are in bulk (a 10,000-row roster is a few dozen queries per 
 import datetime as dt
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, restrict
 from dangjian.core.actors import Actor
+from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, build_event
 from dangjian.core.models import Event
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
@@ -42,18 +43,121 @@ from dangjian.people.models import Education, Gender, Member, MemberCategory, Me
 from dangjian.people.services import ID_PURPOSE, normalize_name, person_display, person_prepare
 
 MAX_ROWS = 20_000
+TEMPLATE_ROWS = 2000  # rows of the template formatted as text and given drop-down lists
+PROBATION_MAX_YEARS = 2  # one year of probation, extended by at most one (党章 第七条)
 EXAMPLE_ID_NUMBER = "420107198005170012"  # the template's example row, skipped if left in
+
+
+_SEPARATORS = re.compile(r"[\s·•・\-—/()（）]+")
+
+
+def _word(text: Any) -> str:
+    """A cell's words compared without spaces, separators and brackets: “高中（中专）” is “高中中专”."""
+    return _SEPARATORS.sub("", clean_text(text)).casefold()
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The fixed values of one column, defined once for the template (its drop-down list and
+    instructions), the importer and its error messages. ``options`` are the words the template
+    offers, in order; ``aliases`` other words that mean the same, as rosters write them."""
+
+    options: tuple[tuple[str, str], ...]  # (word, code)
+    aliases: tuple[tuple[str, str], ...] = ()
+    choices: Any = None  # the model's choices: their codes and labels are understood too
+
+    def words(self) -> list[str]:
+        return [word for word, _code in self.options]
+
+    def listed(self) -> str:
+        return "、".join(self.words())
+
+    def code(self, value: Any) -> str | None:
+        """The code for a cell: "" when it is empty, None when no word matches."""
+        text = _word(value)
+        if not text:
+            return ""
+        for word, code in (*self.options, *self.aliases):
+            if text == _word(word):
+                return code
+        for code, label in self.choices.choices if self.choices is not None else ():
+            if text in (_word(code), _word(label)):
+                return code
+        return None
+
+
+GENDERS = Vocabulary(
+    options=(("男", Gender.MALE), ("女", Gender.FEMALE)),
+    aliases=(("男性", Gender.MALE), ("女性", Gender.FEMALE)),
+    choices=Gender,
+)
+EDUCATION = Vocabulary(
+    options=(
+        ("小学及以下", Education.PRIMARY),
+        ("初中", Education.JUNIOR),
+        ("高中（中专）", Education.SENIOR),
+        ("大专", Education.COLLEGE),
+        ("本科", Education.BACHELOR),
+        ("研究生", Education.POSTGRADUATE),
+    ),
+    aliases=(
+        ("小学", Education.PRIMARY),
+        ("文盲", Education.PRIMARY),
+        ("高中", Education.SENIOR),
+        ("中专", Education.SENIOR),
+        ("职高", Education.SENIOR),
+        ("技校", Education.SENIOR),
+        ("中技", Education.SENIOR),
+        ("专科", Education.COLLEGE),
+        ("大学专科", Education.COLLEGE),
+        ("大学本科", Education.BACHELOR),
+        ("大学", Education.BACHELOR),
+        ("硕士", Education.POSTGRADUATE),
+        ("博士", Education.POSTGRADUATE),
+        ("硕士研究生", Education.POSTGRADUATE),
+        ("博士研究生", Education.POSTGRADUATE),
+        ("研究生及以上", Education.POSTGRADUATE),
+    ),
+    choices=Education,
+)
+STAGES = Vocabulary(
+    options=(("正式党员", MemberStage.FULL), ("预备党员", MemberStage.PROBATIONARY)),
+    aliases=(("正式", MemberStage.FULL), ("预备", MemberStage.PROBATIONARY)),
+    choices=MemberStage,
+)
+CATEGORIES = Vocabulary(
+    options=(
+        ("在职", MemberCategory.EMPLOYED),
+        ("离退休", MemberCategory.RETIRED),
+        ("学生", MemberCategory.STUDENT),
+        ("农民", MemberCategory.FARMER),
+        ("其他", MemberCategory.OTHER),
+    ),
+    aliases=(
+        ("在职党员", MemberCategory.EMPLOYED),
+        ("在岗", MemberCategory.EMPLOYED),
+        ("退休", MemberCategory.RETIRED),
+        ("离休", MemberCategory.RETIRED),
+        ("在校学生", MemberCategory.STUDENT),
+        ("农村", MemberCategory.FARMER),
+        ("无业", MemberCategory.OTHER),
+        ("失业", MemberCategory.OTHER),
+        ("灵活就业", MemberCategory.OTHER),
+    ),
+    choices=MemberCategory,
+)
 
 
 @dataclass(frozen=True)
 class TemplateColumn(Column):
     width: int = 14
     example: Any = ""
+    vocabulary: Vocabulary | None = None  # fixed values: a drop-down list in the template
 
 
 TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("name", "姓名", ("党员姓名", "名字"), required=True, width=10, example="张三"),
-    TemplateColumn("gender", "性别", width=6, example="男"),
+    TemplateColumn("gender", "性别", width=6, example="男", vocabulary=GENDERS),
     TemplateColumn("ethnicity", "民族", width=8, example="汉族"),
     TemplateColumn("birth_date", "出生日期", ("出生年月日", "生日"), width=12, example=dt.date(1980, 5, 17)),
     TemplateColumn(
@@ -65,7 +169,7 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
         example=EXAMPLE_ID_NUMBER,
     ),
     TemplateColumn("phone", "手机号码", ("手机号", "手机", "联系电话", "电话"), width=14, example="13812345678"),
-    TemplateColumn("education", "学历", ("文化程度", "最高学历"), width=10, example="本科"),
+    TemplateColumn("education", "学历", ("文化程度", "最高学历"), width=12, example="本科", vocabulary=EDUCATION),
     TemplateColumn(
         "organization",
         "所在党组织",
@@ -74,9 +178,14 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
         example="红钢城社区第一党支部",
     ),
     TemplateColumn(
-        "stage", "正式/预备", ("党员类别", "党员类型", "正式或预备", "预备/正式"), width=10, example="正式党员"
+        "stage",
+        "正式/预备",
+        ("党员类别", "党员类型", "正式或预备", "预备/正式"),
+        width=10,
+        example="正式党员",
+        vocabulary=STAGES,
     ),
-    TemplateColumn("category", "人员类别", ("在职情况", "工作状态"), width=10, example="在职"),
+    TemplateColumn("category", "人员类别", ("在职情况", "工作状态"), width=10, example="在职", vocabulary=CATEGORIES),
     TemplateColumn("applied_on", "申请入党日期", ("申请入党时间",), width=13, example=dt.date(2001, 3, 1)),
     TemplateColumn(
         "joined_on", "入党日期", ("入党时间", "加入党组织日期"), required=True, width=12, example=dt.date(2003, 7, 1)
@@ -89,55 +198,7 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("specialties", "特长", ("专长", "特长爱好"), width=16, example="法律咨询、心理疏导"),
 )
 LABELS = {column.key: column.label for column in TEMPLATE_COLUMNS}
-
-GENDERS = {"男": Gender.MALE, "男性": Gender.MALE, "女": Gender.FEMALE, "女性": Gender.FEMALE}
-EDUCATION = {
-    "小学": Education.PRIMARY,
-    "小学及以下": Education.PRIMARY,
-    "文盲": Education.PRIMARY,
-    "初中": Education.JUNIOR,
-    "高中": Education.SENIOR,
-    "中专": Education.SENIOR,
-    "职高": Education.SENIOR,
-    "技校": Education.SENIOR,
-    "中技": Education.SENIOR,
-    "高中中专": Education.SENIOR,
-    "大专": Education.COLLEGE,
-    "专科": Education.COLLEGE,
-    "大学专科": Education.COLLEGE,
-    "本科": Education.BACHELOR,
-    "大学本科": Education.BACHELOR,
-    "大学": Education.BACHELOR,
-    "研究生": Education.POSTGRADUATE,
-    "硕士": Education.POSTGRADUATE,
-    "博士": Education.POSTGRADUATE,
-    "硕士研究生": Education.POSTGRADUATE,
-    "博士研究生": Education.POSTGRADUATE,
-}
-STAGES = {
-    "正式": MemberStage.FULL,
-    "正式党员": MemberStage.FULL,
-    "预备": MemberStage.PROBATIONARY,
-    "预备党员": MemberStage.PROBATIONARY,
-}
-CATEGORIES = {
-    "在职": MemberCategory.EMPLOYED,
-    "在职党员": MemberCategory.EMPLOYED,
-    "在岗": MemberCategory.EMPLOYED,
-    "离退休": MemberCategory.RETIRED,
-    "退休": MemberCategory.RETIRED,
-    "离休": MemberCategory.RETIRED,
-    "学生": MemberCategory.STUDENT,
-    "在校学生": MemberCategory.STUDENT,
-    "农民": MemberCategory.FARMER,
-    "农村": MemberCategory.FARMER,
-    "其他": MemberCategory.OTHER,
-    "无业": MemberCategory.OTHER,
-    "失业": MemberCategory.OTHER,
-    "灵活就业": MemberCategory.OTHER,
-}
 _LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
-_SEPARATORS = re.compile(r"[\s·•・\-—/]+")
 
 
 @dataclass
@@ -255,22 +316,6 @@ def _key(text: str) -> str:
     return _SEPARATORS.sub("", clean_text(text)).casefold()
 
 
-def _choice(value: Any, mapping: Mapping[str, str], codes: Any) -> str | None:
-    text = _SEPARATORS.sub("", clean_text(value))
-    if not text:
-        return ""
-    if text in mapping:
-        return mapping[text]
-    for code, label in codes:
-        if text.casefold() in (str(code).casefold(), str(label).casefold()):
-            return code
-    return None
-
-
-def _options(mapping: Mapping[str, str]) -> str:
-    return "、".join(list(mapping)[:8])
-
-
 def plan_import(
     content: bytes,
     filename: str,
@@ -368,7 +413,7 @@ def _check_row(
         if error:
             problem(key, error)
         dates[key] = value
-    gender = _choice(values.get("gender"), GENDERS, Gender.choices)
+    gender = GENDERS.code(values.get("gender"))
     if gender is None:
         problem("gender", _("Write 男 or 女."))
     if id_number:
@@ -389,23 +434,21 @@ def _check_row(
         person["birth_date"] = dates["birth_date"]
     if gender:
         person["gender"] = gender
-    education = _choice(values.get("education"), EDUCATION, Education.choices)
+    education = EDUCATION.code(values.get("education"))
     if education is None:
-        problem(
-            "education", _("Unknown education level; write one of: %(options)s.") % {"options": _options(EDUCATION)}
-        )
+        problem("education", _("Unknown education level; write one of: %(options)s.") % {"options": EDUCATION.listed()})
     elif education:
         person["education"] = education
     for key in ("ethnicity", "address"):
         text = clean_text(values.get(key))
         if text:
             person[key] = text[:200]
-    stage = _choice(values.get("stage"), STAGES, MemberStage.choices)
+    stage = STAGES.code(values.get("stage"))
     if stage is None:
         problem("stage", _("Write 正式党员 or 预备党员."))
-    category = _choice(values.get("category"), CATEGORIES, MemberCategory.choices)
+    category = CATEGORIES.code(values.get("category"))
     if category is None:
-        problem("category", _("Unknown category; write one of: %(options)s.") % {"options": _options(CATEGORIES)})
+        problem("category", _("Unknown category; write one of: %(options)s.") % {"options": CATEGORIES.listed()})
     # An empty stage cell says nothing: a new member's stage follows from the full-membership
     # date, a recorded member's stays as recorded.
     stage = stage or ""
@@ -462,13 +505,13 @@ def _match_existing(
     would touch someone outside the actor's scope or contradict the record."""
     rows = [(planned, name, problems) for planned, name, problems in candidates if planned is not None]
     hashes = [row.id_hash for row, _name, _p in rows]
-    existing: dict[str, tuple[int, str, int | None, int | None]] = {}
+    existing: dict[str, tuple[int, str, int | None, int | None, dt.date | None]] = {}
     for start in range(0, len(hashes), 2000):
         chunk = hashes[start : start + 2000]
-        for person_pk, id_hash, person_name, member_pk, org_pk in Person.objects.filter(
+        for person_pk, id_hash, person_name, member_pk, org_pk, full_on in Person.objects.filter(
             id_number_hash__in=chunk
-        ).values_list("pk", "id_number_hash", "name", "member__pk", "member__organization_id"):
-            existing[id_hash] = (person_pk, person_name, member_pk, org_pk)
+        ).values_list("pk", "id_number_hash", "name", "member__pk", "member__organization_id", "member__full_on"):
+            existing[id_hash] = (person_pk, person_name, member_pk, org_pk, full_on)
     changeable: set[int] = set()
     if existing and not actor.scope.superuser:
         ids = [value[0] for value in existing.values()]
@@ -480,11 +523,26 @@ def _match_existing(
             )
     for planned, name, problems in rows:
         found = existing.get(planned.id_hash)
+        if found is None or found[2] is None:
+            _stage_of_new_member(planned, problems, headers, today=actor.today)
         if found is None:
             if planned.region is None and not problems:
                 problems.append(Problem(planned.number, headers["grid"], _("Enter the grid where the member lives.")))
             continue
-        pk, recorded_name, member_id, org_id = found
+        pk, recorded_name, member_id, org_id, recorded_full_on = found
+        if planned.member["stage"] == MemberStage.PROBATIONARY and recorded_full_on and not planned.member["full_on"]:
+            problems.append(
+                Problem(
+                    planned.number,
+                    headers["stage"],
+                    _(
+                        "The member is recorded as a full member since %(date)s; "
+                        "if that is wrong, correct it in the member's record."
+                    )
+                    % {"date": recorded_full_on.isoformat()},
+                )
+            )
+            continue
         if not actor.scope.superuser and pk not in changeable:
             problems.append(
                 Problem(
@@ -518,11 +576,38 @@ def _match_existing(
         planned.person_id, planned.member_id = pk, member_id
 
 
+def _stage_of_new_member(
+    planned: PlannedRow, problems: list[Problem], headers: dict[str, str], *, today: dt.date
+) -> None:
+    """A new member's stage follows from the dates when the stage cell is empty: full with a date
+    of full membership, otherwise probationary — which cannot last more than two years (one
+    year, extended by at most one), so an older member without the date is a missing date."""
+    member = planned.member
+    if member["stage"]:
+        return
+    if member["full_on"] is not None:
+        member["stage"] = MemberStage.FULL
+        return
+    joined = member["joined_on"]
+    if joined is not None and joined < add_years(today, -PROBATION_MAX_YEARS):
+        problems.append(
+            Problem(
+                planned.number,
+                headers["full_on"],
+                _("Joined on %(date)s, more than two years ago, but there is no date of full membership: enter it.")
+                % {"date": joined.isoformat()},
+            )
+        )
+        return
+    member["stage"] = MemberStage.PROBATIONARY
+
+
 @dataclass
 class ImportResult:
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    unchanged_rows: list[int] = field(default_factory=list)  # file rows already imported as they are
 
     def as_dict(self) -> dict[str, int]:
         return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
@@ -542,6 +627,25 @@ def apply_import(plan: ImportPlan, *, actor: Actor, progress: Callable[[int, int
         raise ImportFailed(
             _("Someone else recorded some of these people while the import ran; nothing was imported. Run it again.")
         ) from exc
+    return result
+
+
+def preview_import(plan: ImportPlan, *, actor: Actor) -> ImportResult:
+    """What ``apply_import`` would do with each valid row (add, change, or nothing: already
+    imported as it is), found by applying the plan and rolling it back: nothing is kept."""
+    linked = [(row, row.person_id) for row in plan.rows]
+    result = ImportResult()
+    try:
+        with transaction.atomic():
+            _apply(plan, actor, result, None)
+            transaction.set_rollback(True)
+    except IntegrityError as exc:
+        raise ImportFailed(
+            _("Someone else recorded some of these people while the check ran; check the file again.")
+        ) from exc
+    finally:
+        for row, person_id in linked:  # the rolled-back people must not stay linked
+            row.person_id = person_id
     return result
 
 
@@ -567,6 +671,7 @@ def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Calla
                 result.updated += 1
             else:
                 result.unchanged += 1
+                result.unchanged_rows.append(row.number)
         if progress is not None and done % 500 == 0:
             progress(done, total)
     Person.objects.bulk_create([p for _row, p in new_people], batch_size=1000)
@@ -693,6 +798,8 @@ def _update_member(
             value.isoformat() if isinstance(value, dt.date) else value,
         ]
         updates[key] = value
+    if updates.get("full_on") and not row.member["stage"] and member.stage == MemberStage.PROBATIONARY:
+        changes["stage"], updates["stage"] = [member.stage, MemberStage.FULL], MemberStage.FULL  # follows the date
     new_tags = set(row.specialties) - specialties.get(member.pk, set())
     if new_tags:
         Member.specialties.through.objects.bulk_create(
@@ -712,14 +819,35 @@ def _update_member(
     return bool(changes)
 
 
+def template_instructions() -> list[str]:
+    """The template's 填写说明, its fixed values listed from the vocabularies the importer reads."""
+    lines = [
+        "带 * 的列必须填写；第 2 行是示例，导入前请删除或覆盖。",
+        "公民身份号码请以文本格式填写完整的 18 位（末位 X 大小写均可），系统按身份证号识别同一人，重复导入不会重复登记。",
+        "日期可写作 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日。",
+        f"正式/预备：填“{STAGES.words()[0]}”或“{STAGES.words()[1]}”；预备党员不填转正日期。"
+        "不填时按转正日期判断：有转正日期为正式党员，没有为预备党员。",
+    ]
+    for column in TEMPLATE_COLUMNS:
+        if column.vocabulary is not None and column.key != "stage":
+            lines.append(f"{column.label}：从下拉列表中选择，可填 {column.vocabulary.listed()}。")
+    lines += [
+        "所在党组织、所在网格须与系统中的名称一致；所在网格不填时登记在党组织所在社区。",
+        "特长可填多项，用顿号分隔，须为系统已有的特长名称。",
+    ]
+    return [f"{number}. {line}" for number, line in enumerate(lines, start=1)]
+
+
 def template_xlsx() -> bytes:
-    """The blank 党员信息采集表: the template's headers, one example row and an instructions
-    sheet. The ID column is formatted as text so that Excel keeps all 18 characters."""
+    """The blank 党员信息采集表: the template's headers, one example row, drop-down lists for the
+    columns with fixed values and an instructions sheet. The ID column is formatted as text so
+    that Excel keeps all 18 characters."""
     from io import BytesIO
 
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
 
     workbook = Workbook()
     sheet = workbook.active
@@ -736,19 +864,26 @@ def template_xlsx() -> bytes:
         if isinstance(column.example, dt.date):
             example.number_format = "yyyy-mm-dd"
         if column.key in ("id_number", "phone"):
-            for row in range(2, 2001):
+            for row in range(2, TEMPLATE_ROWS + 2):
                 sheet.cell(row=row, column=index).number_format = "@"
+        if column.vocabulary is not None:
+            listed = column.vocabulary.listed()
+            validation = DataValidation(
+                type="list",
+                formula1='"' + ",".join(column.vocabulary.words()) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=column.label,
+                error=f"请从下拉列表中选择：{listed}",
+                showInputMessage=True,
+                promptTitle=column.label,
+                prompt=listed,
+            )
+            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
+            sheet.add_data_validation(validation)
     sheet.freeze_panes = "A2"
     notes = workbook.create_sheet("填写说明")
-    for line in (
-        "1. 带 * 的列必须填写；第 2 行是示例，导入前请删除或覆盖。",
-        "2. 公民身份号码请以文本格式填写完整的 18 位（末位 X 大小写均可），系统按身份证号识别同一人，重复导入不会重复登记。",
-        "3. 日期可写作 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日。",
-        "4. 正式/预备：填“正式党员”或“预备党员”；预备党员不填转正日期。",
-        "5. 人员类别：在职、离退休、学生、农民、其他。学历：小学、初中、高中（中专）、大专、本科、研究生。",
-        "6. 所在党组织、所在网格须与系统中的名称一致；所在网格不填时登记在党组织所在社区。",
-        "7. 特长可填多项，用顿号分隔，须为系统已有的特长名称。",
-    ):
+    for line in template_instructions():
         notes.append([line])
     notes.column_dimensions["A"].width = 110
     buffer = BytesIO()

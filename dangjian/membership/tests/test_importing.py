@@ -5,6 +5,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -774,7 +775,8 @@ def test_the_command_dry_run_reports_json_and_exits_1(world, tmp_path):
     assert len(report["errors"]) == 1
     assert set(report["errors"][0]) == {"row", "column", "message"}
     assert (report["errors"][0]["row"], report["errors"][0]["column"]) == (3, "手机号码")
-    assert "created" not in report
+    # the dry run says what a run would do with the valid rows, and writes nothing
+    assert (report["created"], report["updated"], report["unchanged"], report["written"]) == (2, 0, 0, False)
     assert counts() == before
 
 
@@ -784,9 +786,23 @@ def test_the_command_imports_and_reports_counts(world, tmp_path):
     code, out = run_command(str(path), "--org", "PA1", "--format", "json", "--user", "secretary_a")
     assert code == 0
     report = json.loads(out)
-    assert report == {"valid": 2, "errors": [], "created": 2, "updated": 0, "unchanged": 0}
+    assert report == {
+        "valid": 2,
+        "errors": [],
+        "created": 2,
+        "updated": 0,
+        "unchanged": 0,
+        "unchanged_rows": [],
+        "written": True,
+    }
     assert Member.objects.filter(organization=world.branch_a1, person__name__in=["周一", "吴二"]).count() == 2
     assert Event.objects.filter(action=EventAction.CREATED, actor=world.users.secretary).count() == 4
+    # a re-check names the rows already imported as they are
+    code, out = run_command(str(path), "--org", "PA1", "--format", "json", "--dry-run")
+    assert (code, json.loads(out)["unchanged"], json.loads(out)["unchanged_rows"]) == (0, 2, [2, 3])
+    with override("zh-hans"):
+        code, out = run_command(str(path), "--org", "PA1", "--dry-run")
+    assert "2、3" in out
     code, out = run_command(str(path), "--org", "PA1", "--format", "json")
     assert (code, json.loads(out)["unchanged"]) == (0, 2)
 
@@ -794,10 +810,16 @@ def test_the_command_imports_and_reports_counts(world, tmp_path):
 def test_the_command_text_output_and_a_real_run_with_errors(world, tmp_path):
     path = tmp_path / "roster.xlsx"
     path.write_bytes(xlsx([row("周一", new_id(1980, 1, 2)), row("吴二", new_id(1985, 2, 3), phone="138")]))
+    before = counts()
     with override("en"):
         code, out = run_command(str(path), "--org", "PA1")
-    assert code == 1  # the valid row is imported, the problem still fails the run
+    assert code == 1  # a row has a problem: nothing is written
     assert "Row 3, 手机号码" in out
+    assert "nothing was written" in out and "--skip-invalid" in out
+    assert counts() == before
+    with override("en"):
+        code, out = run_command(str(path), "--org", "PA1", "--skip-invalid")
+    assert code == 1  # the valid row is imported when asked, the problem still fails the run
     assert "1 members created" in out
     assert Person.objects.filter(name="周一").exists()
     assert not Person.objects.filter(name="吴二").exists()
@@ -866,6 +888,91 @@ def test_the_template_filled_in_imports(world):
         dt.date(2001, 3, 1), dt.date(2003, 7, 1), dt.date(2004, 7, 1),
     )  # fmt: skip
     assert (member.stage, member.category) == (MemberStage.FULL, MemberCategory.EMPLOYED)
+
+
+def _template_lists() -> dict[str, list[str]]:
+    """{header: the words of its drop-down list} in the template."""
+    sheet = load_workbook(io.BytesIO(template_xlsx())).worksheets[0]
+    header = {cell.column_letter: str(cell.value).lstrip("*") for cell in sheet[1]}
+    lists = {}
+    for validation in sheet.data_validations.dataValidation:
+        assert validation.type == "list" and validation.showErrorMessage
+        [cells] = str(validation.sqref).split()
+        assert cells.endswith(f"{importing.TEMPLATE_ROWS + 1}")
+        letter = re.match(r"[A-Z]+", cells).group()
+        lists[header[letter]] = validation.formula1.strip('"').split(",")
+    return lists
+
+
+def test_the_template_and_the_importer_share_one_list_of_values(world):
+    """Every column with fixed values has a drop-down list in the template; the instructions name
+    the same words; and the importer takes each of them (the template once listed 学历 words the
+    importer refused)."""
+    lists = _template_lists()
+    fixed = {column.label: column.vocabulary for column in TEMPLATE_COLUMNS if column.vocabulary is not None}
+    assert set(lists) == set(fixed) == {"性别", "学历", "正式/预备", "人员类别"}
+    instructions = " ".join(importing.template_instructions())
+    for label, vocabulary in fixed.items():
+        assert lists[label] == vocabulary.words()
+        for word in vocabulary.words():
+            assert word in instructions
+    assert "高中（中专）" in lists["学历"]
+    for word in lists["学历"]:
+        planned = plan(world, xlsx([row("周一", new_id(1980, 1, 2), education=word)], (*KEYS, "education")))
+        assert (planned.valid, planned.errors) == (1, []), word
+    for word in lists["人员类别"]:
+        planned = plan(world, xlsx([row("周一", new_id(1980, 1, 2), category=word)]))
+        assert (planned.valid, planned.errors) == (1, []), word
+    for word in lists["正式/预备"]:
+        full = word == "正式党员"
+        values = {"stage": word, "joined_on": "2010-07-01" if full else "2026-06-01"}
+        planned = plan(world, xlsx([row("周一", new_id(1980, 1, 2), full_on="2011-07-01" if full else None, **values)]))
+        assert (planned.valid, planned.errors) == (1, []), word
+
+
+def test_an_unknown_value_is_answered_with_every_choice(world):
+    with override("zh-hans"):
+        planned = plan(world, xlsx([row("周一", new_id(1980, 1, 2), education="高职")], (*KEYS, "education")))
+    [problem] = planned.errors
+    assert problem.column == "学历"
+    assert "小学及以下、初中、高中（中专）、大专、本科、研究生" in problem.message
+
+
+def test_without_a_stage_column_the_stage_follows_from_the_dates(world):
+    """A roster without 正式/预备 once saved members with an empty stage, whom no later edit
+    could save again. Now: full with a date of full membership, probationary without one (within
+    the two years a probation may last), and a missing date for anyone who joined before."""
+    keys = tuple(k for k in KEYS if k != "stage")
+    full, probationary, old = new_id(1980, 1, 2), new_id(1995, 2, 3), new_id(1970, 4, 5)
+    content = xlsx(
+        [
+            row("周一", full),
+            row("吴二", probationary, joined_on="2026-03-01", full_on=None),
+            row("郑三", old, joined_on="2020-07-01", full_on=None),
+        ],
+        keys,
+    )
+    planned = plan(world, content)
+    assert [(p.row, p.column) for p in planned.errors] == [(4, "转正日期")]
+    assert "2020-07-01" in planned.errors[0].message
+    apply_import(planned, actor=as_actor(today=world.today))
+    assert person_with(full).member.stage == MemberStage.FULL
+    member = person_with(probationary).member
+    assert (member.stage, member.full_on) == (MemberStage.PROBATIONARY, None)
+    assert not Member.objects.filter(stage="").exists()
+    # a later roster with the date of full membership makes the probationary member full
+    planned = plan(world, xlsx([row("吴二", probationary, joined_on="2026-03-01", full_on=None)], keys))
+    assert (planned.valid, planned.errors) == (1, [])
+    later = xlsx([row("吴二", probationary, joined_on="2025-03-01", full_on="2026-03-01")], keys)
+    planned = plan(world, later)
+    assert planned.errors == []
+    assert apply_import(planned, actor=as_actor(today=world.today)).updated == 1
+    member.refresh_from_db()
+    assert (member.stage, member.full_on) == (MemberStage.FULL, dt.date(2026, 3, 1))
+    # and a roster calling a full member probationary is refused, not saved half-way
+    planned = plan(world, xlsx([row("吴二", probationary, stage="预备党员", joined_on="2025-03-01", full_on=None)]))
+    assert [(p.row, p.column) for p in planned.errors] == [(2, "正式/预备")]
+    assert "2026-03-01" in planned.errors[0].message
 
 
 def run_worker() -> None:

@@ -1,4 +1,4 @@
-"""python manage.py import_members FILE --org CODE [--dry-run] [--format json] [--user NAME]"""
+"""python manage.py import_members FILE --org CODE [--dry-run] [--skip-invalid] [--format json] [--user NAME]"""
 
 import json
 from pathlib import Path
@@ -9,21 +9,29 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from dangjian.core.actors import Actor
-from dangjian.membership.importing.members import ImportFailed, apply_import, plan_import
+from dangjian.membership.importing.members import ImportFailed, apply_import, plan_import, preview_import
 from dangjian.orgs.models import Organization
 
 
 class Command(BaseCommand):
     help = (
         "Import party members from an .xlsx or .csv roster into the organisation CODE (and the "
-        "organisations under it). Every problem is reported by row and column; a real import "
-        "applies all valid rows in one transaction or nothing. Exit status 1 if any row has a problem."
+        "organisations under it). Every problem is reported by row and column. When any row has a "
+        "problem nothing is written, unless --skip-invalid is given: then the valid rows are applied "
+        "in one transaction (all of them or none). Exit status 1 if any row has a problem."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
         parser.add_argument("--org", required=True, help="code of the party organisation the rows belong under")
-        parser.add_argument("--dry-run", action="store_true", help="check every row and write nothing")
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="check every row and write nothing; say which rows would add, change or leave a member as is",
+        )
+        parser.add_argument(
+            "--skip-invalid", action="store_true", help="import the valid rows even when other rows have problems"
+        )
         parser.add_argument("--format", choices=["text", "json"], default="text")
         parser.add_argument(
             "--user", help="act as this user (their scope applies and events name them); default: the system"
@@ -46,35 +54,59 @@ class Command(BaseCommand):
         summary: dict[str, Any] = {"valid": plan.valid, "errors": [p.as_dict() for p in plan.errors]}
         if plan.warnings:
             summary["warnings"] = [p.as_dict() for p in plan.warnings]
-        if not options["dry_run"] and plan.valid:
-            try:
-                summary.update(apply_import(plan, actor=actor).as_dict())
-            except ImportFailed as exc:
-                raise CommandError(str(exc)) from exc
+        blocked = bool(plan.errors) and not options["skip_invalid"]
+        try:
+            result = None
+            if options["dry_run"] and plan.valid:
+                result = preview_import(plan, actor=actor)
+            elif not options["dry_run"] and not blocked and plan.valid:
+                result = apply_import(plan, actor=actor)
+            if result is not None:
+                summary.update(result.as_dict(), unchanged_rows=result.unchanged_rows)
+        except ImportFailed as exc:
+            raise CommandError(str(exc)) from exc
+        summary["written"] = not options["dry_run"] and not blocked and plan.valid > 0
         if options["format"] == "json":
             self.stdout.write(json.dumps(summary, ensure_ascii=False, indent=2))
         else:
-            self._text(summary, dry_run=options["dry_run"])
+            self._text(summary, dry_run=options["dry_run"], blocked=blocked)
         if plan.errors:
             raise SystemExit(1)
 
-    def _text(self, summary: dict[str, Any], *, dry_run: bool) -> None:
+    def _text(self, summary: dict[str, Any], *, dry_run: bool, blocked: bool) -> None:
         for problem in summary.get("warnings", []):
             self.stdout.write(_("Row %(row)s, %(column)s: %(message)s") % problem + " " + _("(warning)"))
         for problem in summary["errors"]:
             self.stdout.write(_("Row %(row)s, %(column)s: %(message)s") % problem)
+        counts = {
+            "valid": summary["valid"],
+            "errors": len(summary["errors"]),
+            "created": summary.get("created", 0),
+            "updated": summary.get("updated", 0),
+            "unchanged": summary.get("unchanged", 0),
+        }
+        unchanged_rows = summary.get("unchanged_rows") or []
+        if unchanged_rows:
+            shown = "、".join(str(n) for n in unchanged_rows[:50]) + ("…" if len(unchanged_rows) > 50 else "")
+            self.stdout.write(_("Already imported and unchanged: rows %(rows)s.") % {"rows": shown})
         if dry_run:
             self.stdout.write(
-                _("%(valid)d valid rows, %(errors)d problems; nothing was written (dry run).")
-                % {"valid": summary["valid"], "errors": len(summary["errors"])}
+                _(
+                    "%(valid)d valid rows (%(created)d new members, %(updated)d with changes, %(unchanged)d "
+                    "unchanged), %(errors)d problems; nothing was written (dry run)."
+                )
+                % counts
+            )
+        elif blocked:
+            self.stdout.write(
+                _(
+                    "%(errors)d problems: nothing was written. Correct the rows, or import the %(valid)d valid "
+                    "rows with --skip-invalid."
+                )
+                % counts
             )
         else:
             self.stdout.write(
                 _("%(created)d members created, %(updated)d updated, %(unchanged)d unchanged; %(errors)d problems.")
-                % {
-                    "created": summary.get("created", 0),
-                    "updated": summary.get("updated", 0),
-                    "unchanged": summary.get("unchanged", 0),
-                    "errors": len(summary["errors"]),
-                }
+                % counts
             )
