@@ -112,6 +112,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dangjian.core.context_processors.ui",
+                "dangjian.dashboard.context_processors.menu",
             ],
         },
     }

@@ -7,11 +7,12 @@ from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from dangjian.core.access import CREATE, VIEW, restrict
+from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.forms import choosing, style_fields
 from dangjian.core.validators import parse_id, validate_id_number
 from dangjian.membership.dues import rules as dues
+from dangjian.membership.importing.selectors import import_targets
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
 from dangjian.membership.roster.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
@@ -183,9 +184,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choosing(self, "organization").queryset = restrict(
-            Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE
-        ).order_by("path")
+        choosing(self, "organization").queryset = import_targets(actor=actor)
         self.fields["organization"].widget.attrs["class"] = "input"
 
 

@@ -8,6 +8,7 @@ from dangjian.membership.models import (
     CommunityReport,
     MobileRecord,
 )
+from dangjian.people.models import Member, MembershipStatus
 
 
 def mobile_records(*, actor: Actor, open_only: bool = True, direction: str = "") -> QuerySet[MobileRecord]:
@@ -30,3 +31,13 @@ def my_reports(*, actor: Actor, person_id: int | None) -> QuerySet[CommunityRepo
     if person_id is None:
         return CommunityReport.objects.none()
     return restrict(CommunityReport.objects.filter(person_id=person_id), actor, VIEW).select_related("community")
+
+
+def may_report(*, actor: Actor) -> bool:
+    """双报到 applies to party members in good standing (their own report) and to those who see
+    the communities' reports (staff confirming them): the menu offers it, and the page opens,
+    exactly for them."""
+    if actor.scope.sees_trees:
+        return True
+    person_id = actor.scope.person_id
+    return person_id is not None and Member.objects.filter(person_id=person_id, status=MembershipStatus.NORMAL).exists()

@@ -64,6 +64,8 @@ def reports(request: ActorRequest) -> HttpResponse:
     """双报到: a member's own report (register, revoke) and, for community staff, the reports
     to their communities (confirm, revoke)."""
     scope = request.actor.scope
+    if not mobile_selectors.may_report(actor=request.actor):
+        raise Http404  # 双报到 is for party members (and the staff who confirm their reports)
     mine = list(mobile_selectors.my_reports(actor=request.actor, person_id=scope.person_id))
     current = next((r for r in mine if r.state != "revoked"), None)
     form = ReportForm(request.POST or None)

@@ -1,0 +1,31 @@
+"""What the menus and buttons on every page may offer: the same rules as the pages themselves
+(a link shown is a link allowed). Each right is read on first use only, so a page that does
+not show the entry does not pay its query."""
+
+from typing import Any
+
+from django.utils.functional import cached_property
+
+from dangjian.core.actors import Actor
+
+
+class Menu:
+    def __init__(self, actor: Actor) -> None:
+        self.actor = actor
+
+    @cached_property
+    def may_import(self) -> bool:
+        from dangjian.membership.importing.selectors import import_targets
+
+        return import_targets(actor=self.actor).exists()
+
+    @cached_property
+    def may_report(self) -> bool:
+        from dangjian.membership.mobile.selectors import may_report
+
+        return may_report(actor=self.actor)
+
+
+def menu(request: Any) -> dict[str, Any]:
+    actor = getattr(request, "actor", None)
+    return {"menu": Menu(actor)} if actor is not None else {}

@@ -1,0 +1,13 @@
+"""Reads for the roster import."""
+
+from django.db.models import QuerySet
+
+from dangjian.core.access import CREATE, restrict
+from dangjian.core.actors import Actor
+from dangjian.orgs.models import Organization, OrgKind
+
+
+def import_targets(*, actor: Actor) -> QuerySet[Organization]:
+    """The organisations the actor may import a roster into (those where they may record members;
+    party groups are inside branches, not import targets). Empty: the import is not offered."""
+    return restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE).order_by("path")
