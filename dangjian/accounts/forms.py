@@ -1,8 +1,11 @@
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
+
+from dangjian.accounts.models import User
 
 
 class LoginForm(AuthenticationForm):
@@ -20,6 +23,20 @@ class LoginForm(AuthenticationForm):
         return forms.ValidationError(
             self.error_messages["invalid_login"], code="invalid_login", params={"limit": settings.AXES_FAILURE_LIMIT}
         )
+
+
+class ChangePasswordForm(PasswordChangeForm):
+    """Django's form, with the old password checked by ``check_password`` (the service, which
+    limits wrong guesses per account and raises ValidationError)."""
+
+    def __init__(self, user: User, *args: Any, check_password: Callable[[str], None], **kwargs: Any) -> None:
+        super().__init__(user, *args, **kwargs)
+        self.check_password = check_password
+
+    def clean_old_password(self) -> str:
+        old_password: str = self.cleaned_data["old_password"]
+        self.check_password(old_password)
+        return old_password
 
 
 class CodeForm(forms.Form):

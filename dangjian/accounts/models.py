@@ -22,6 +22,9 @@ class User(AbstractUser):
     display_name = models.CharField(_("display name"), max_length=50, blank=True)
     totp_secret = models.TextField(_("two-factor secret (encrypted)"), blank=True, editable=False)
     totp_enabled_at = models.DateTimeField(_("two-factor enabled at"), null=True, blank=True, editable=False)
+    # The 30-second time step of the last code accepted: a code is accepted once, and only for a
+    # later step (a code seen or intercepted cannot sign in again within its validity).
+    totp_last_step = models.BigIntegerField(_("last two-factor time step used"), null=True, blank=True, editable=False)
 
     objects = UserManager()  # type: ignore[misc]  # django-stubs: the base declares it a ClassVar
 

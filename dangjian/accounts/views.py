@@ -5,15 +5,17 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, update_session_auth_hash
 from django.contrib.auth.decorators import login_not_required
-from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView, LogoutView
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from dangjian.accounts import services
-from dangjian.accounts.forms import CodeForm, DisableTwoFactorForm, LoginForm
+from dangjian.accounts.forms import ChangePasswordForm, CodeForm, DisableTwoFactorForm, LoginForm
 from dangjian.accounts.models import User
 from dangjian.core.actors import ActorRequest
 from dangjian.core.views import submit
@@ -21,9 +23,7 @@ from dangjian.core.views import submit
 PENDING_USER = "pending_2fa_user"
 PENDING_BACKEND = "pending_2fa_backend"
 PENDING_NEXT = "pending_2fa_next"
-PENDING_TRIES = "pending_2fa_tries"
 SETUP_SECRET = "totp_setup_secret"  # noqa: S105 - a session key name
-MAX_CODE_TRIES = 5
 
 
 class SignInView(LoginView):
@@ -38,7 +38,6 @@ class SignInView(LoginView):
             self.request.session[PENDING_USER] = user.pk
             self.request.session[PENDING_BACKEND] = user.backend
             self.request.session[PENDING_NEXT] = self.get_success_url()
-            self.request.session[PENDING_TRIES] = 0
             return redirect("accounts:login_code")
         return super().form_valid(form)
 
@@ -50,29 +49,33 @@ sign_out = LogoutView.as_view()
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def login_code(request: ActorRequest) -> HttpResponse:
-    """Second step of login for users with two-factor enabled."""
+    """Second step of login for users with two-factor enabled. Wrong codes are limited per account
+    (services.check_login_code), not per sign-in, and count towards the sign-in lockout too."""
     user_id = request.session.get(PENDING_USER)
-    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    user = User.objects.filter(pk=user_id, is_active=True, totp_enabled_at__isnull=False).first() if user_id else None
     if user is None:
         return redirect("accounts:login")
     form = CodeForm(request.POST or None)
-    # Not through perform: check_login_code answers yes or no (no ValidationError), and a wrong
-    # code is counted here, ending the sign-in after MAX_CODE_TRIES.
+    # Not through perform: a refusal may end the sign-in, and a wrong code is a failed login.
     if request.method == "POST" and form.is_valid():
-        if services.check_login_code(user=user, code=form.cleaned_data["code"]):
+        try:
+            services.check_login_code(actor=request.actor, user=user, code=form.cleaned_data["code"])
+        except ValidationError as refused:
+            if refused.code == "throttled":  # nothing was checked: this sign-in ends here
+                request.session.flush()
+                messages.error(request, refused.messages[0])
+                return redirect("accounts:login")
+            # Counted by axes like a wrong password, for this username and address: once locked,
+            # its middleware answers with the locked-out page instead of this one.
+            user_login_failed.send(sender=__name__, credentials={"username": user.get_username()}, request=request)
+            form.add_error("code", refused)
+        else:
             backend = request.session.get(PENDING_BACKEND, settings.AUTHENTICATION_BACKENDS[-1])
             next_url = request.session.get(PENDING_NEXT) or settings.LOGIN_REDIRECT_URL
-            for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT, PENDING_TRIES):
+            for key in (PENDING_USER, PENDING_BACKEND, PENDING_NEXT):
                 request.session.pop(key, None)
             login(request, user, backend=backend)
             return redirect(next_url)
-        tries = request.session.get(PENDING_TRIES, 0) + 1
-        request.session[PENDING_TRIES] = tries
-        if tries >= MAX_CODE_TRIES:
-            request.session.flush()
-            messages.error(request, _("Too many wrong codes. Sign in again."))
-            return redirect("accounts:login")
-        form.add_error("code", _("The code is not correct. Try the newest code from your authenticator."))
     return render(request, "accounts/login_code.html", {"form": form})
 
 
@@ -82,14 +85,19 @@ def _qr_svg(uri: str) -> str:
 
 @require_http_methods(["GET", "POST"])
 def security(request: ActorRequest) -> HttpResponse:
-    """Password change and two-factor login for the signed-in user."""
+    """Password change and two-factor login for the signed-in user. The old password and the
+    codes asked for here are limited per account (services.check_own_password, two_factor_*)."""
     user: User = request.user  # type: ignore[assignment]
-    password_form = PasswordChangeForm(user)
+
+    def check_password(password: str) -> None:
+        services.check_own_password(actor=request.actor, password=password)
+
+    password_form = ChangePasswordForm(user, check_password=check_password)
     code_form = CodeForm()
     disable_form = DisableTwoFactorForm()
     action = request.POST.get("action")
     if request.method == "POST" and action == "password":
-        password_form = PasswordChangeForm(user, request.POST)
+        password_form = ChangePasswordForm(user, request.POST, check_password=check_password)
         if password_form.is_valid():
             password_form.save()
             update_session_auth_hash(request, password_form.user)

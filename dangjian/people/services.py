@@ -11,11 +11,13 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, UNMASK, allowed, restrict
+from dangjian.core.access import CHANGE, CREATE, UNMASK, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.ratelimit import Budget
 from dangjian.core.validators import (
     id_birth_date,
     id_gender,
@@ -29,6 +31,16 @@ from dangjian.people.pinyin import given_name, name_pinyin
 
 ID_PURPOSE = "id_number"
 PHONE_PURPOSE = "phone"
+
+# An ID number recorded for someone the user may not see is refused in these words, the same
+# wherever that person is: the register form must not tell who is registered where in the
+# district. Such refusals are limited per user (DUPLICATE_ID_REFUSALS, 10 an hour), so that the
+# form cannot be used to test many numbers.
+ID_NUMBER_TAKEN = gettext_lazy(
+    "This ID number is already registered. If the person is moving into your community, "
+    "contact the street office or a higher-level administrator."
+)
+DUPLICATE_ID_REFUSALS = Budget("duplicate-id-number", limit=10, seconds=3600)
 
 # Fields a caller may set through person_create / person_update, in form order.
 EDITABLE_FIELDS = (
@@ -102,14 +114,32 @@ def _check_region(actor: Actor, region: Region | None, action: str, errors: dict
         errors.setdefault("region", []).append(_("You cannot register people in this grid."))
 
 
-def _check_unique_id(person: Person, errors: dict[str, list[str]]) -> None:
+def _check_unique_id(actor: Actor, person: Person, errors: dict[str, list[str]]) -> None:
+    """Refuse an ID number recorded for someone else: by name if the actor may see them, else
+    with ID_NUMBER_TAKEN. Each number is counted against the actor's DUPLICATE_ID_REFUSALS before
+    it is looked up and given back unless it was refused as ID_NUMBER_TAKEN; once they are used
+    up, no ID number is looked up for the actor (any answer would tell) until the hour ends."""
     if not person.id_number_hash or "id_number" in errors:
         return
-    clash = Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk).exists()
-    if clash:
+    attempt = DUPLICATE_ID_REFUSALS.spend(actor.user_id, now=actor.now) if actor.user_id else None
+    if attempt is not None and attempt.over_limit:
         errors.setdefault("id_number", []).append(
-            _("This ID number is already registered to another person; search for it instead of adding a duplicate.")
+            _("Too many of the ID numbers you entered are already registered. Try again after %(time)s.")
+            % {"time": attempt.retry_time}
         )
+        return
+    others = Person.objects.filter(id_number_hash=person.id_number_hash).exclude(pk=person.pk)
+    if others.exists():
+        seen = restrict(others, actor, VIEW).first()
+        if seen is None:
+            errors.setdefault("id_number", []).append(str(ID_NUMBER_TAKEN))
+            return
+        errors.setdefault("id_number", []).append(
+            _("This ID number is already registered for %(name)s; open their record instead of registering them again.")
+            % {"name": seen.name}
+        )
+    if attempt is not None:
+        DUPLICATE_ID_REFUSALS.refund(attempt)
 
 
 def _display(person: Person) -> dict[str, str]:
@@ -175,16 +205,14 @@ def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
         data = {**data, "birth_date": None}
     _apply(person, data, errors)
     _check_region(actor, data.get("region"), CREATE, errors)
-    _check_unique_id(person, errors)
+    _check_unique_id(actor, person, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():
         try:
             person.save()
         except IntegrityError as exc:  # a concurrent registration of the same ID number
-            raise ValidationError(
-                {"id_number": [_("This ID number is already registered to another person.")]}
-            ) from exc
+            raise ValidationError({"id_number": [str(ID_NUMBER_TAKEN)]}) from exc
         if "tags" in data:
             person.tags.set(_tags(data["tags"]))
         record_event(
@@ -208,6 +236,7 @@ def person_update(
         raise PermissionDenied
     before = _display(person)
     region_before = person.region_id
+    id_number_before = person.id_number_hash
     tags_before = sorted(person.tags.values_list("name", flat=True))
     errors: dict[str, list[str]] = {}
     # Start from the ID-derived values only if the ID number is being replaced.
@@ -222,7 +251,8 @@ def person_update(
         errors.setdefault("region", []).append(_("Choose the grid where the person lives."))
     elif data.get("region") is not None and data["region"].pk != region_before:
         _check_region(actor, data["region"], CREATE, errors)
-    _check_unique_id(person, errors)
+    if person.id_number_hash != id_number_before:  # the recorded number is unique already
+        _check_unique_id(actor, person, errors)
     if errors:
         raise ValidationError(errors)
     with transaction.atomic():

@@ -14,7 +14,7 @@ from dangjian.core.validators import id_birth_date, id_gender, validate_id_numbe
 from dangjian.core.views import is_htmx, perform, start_list_export, submit
 from dangjian.people import exports, selectors, services
 from dangjian.people.forms import PersonForm, StatusForm, people_filters
-from dangjian.people.models import Gender
+from dangjian.people.models import Gender, Person
 
 
 @vary_on_headers("HX-Request")
@@ -52,6 +52,19 @@ def person_detail(request: ActorRequest, pk: int) -> HttpResponse:
     return render(request, "people/person_detail.html", context)
 
 
+def _registered(request: ActorRequest, form: PersonForm, person: Person | None = None) -> Person | None:
+    """After an ID number was refused: the person it is recorded for, if the user may see them
+    (the page links to their record; for anyone else the refusal names no one)."""
+    number = str(form.data.get("id_number", "")).strip()
+    if not number or not form.has_error("id_number"):
+        return None
+    filters = selectors.PeopleFilters(q=number, status="")
+    found = selectors.people_list(actor=request.actor, filters=filters)
+    if person is not None:
+        found = found.exclude(pk=person.pk)
+    return found.first()
+
+
 @require_http_methods(["GET", "POST"])
 def person_create(request: ActorRequest) -> HttpResponse:
     if not request.actor.scope.can(CREATE):
@@ -63,7 +76,8 @@ def person_create(request: ActorRequest) -> HttpResponse:
     if created.value is not None:
         messages.success(request, _("%(name)s has been registered.") % {"name": created.value.name})
         return redirect("people:detail", pk=created.value.pk)
-    return render(request, "people/person_form.html", {"form": form, "creating": True})
+    context = {"form": form, "creating": True, "registered": _registered(request, form)}
+    return render(request, "people/person_form.html", context)
 
 
 def _kept_numbers(data: dict[str, object]) -> dict[str, object]:
@@ -101,7 +115,8 @@ def person_edit(request: ActorRequest, pk: int) -> HttpResponse:
     )
     if saved:
         return redirect("people:detail", pk=person.pk)
-    return render(request, "people/person_form.html", {"form": form, "person": person, "creating": False})
+    context = {"form": form, "person": person, "creating": False, "registered": _registered(request, form, person)}
+    return render(request, "people/person_form.html", context)
 
 
 @require_POST
