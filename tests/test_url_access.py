@@ -143,7 +143,12 @@ RULES: list[Case] = [
     ),
     Case("accounts:logout", "logout", lambda w: reverse("accounts:logout"), expect(302, anonymous=302), method="post"),
     Case("accounts:security", "own security page", lambda w: reverse("accounts:security"), expect(200)),
-    Case("dashboard:workbench", "workbench", lambda w: reverse("dashboard:workbench"), expect(200)),
+    Case(
+        "dashboard:workbench",
+        "workbench; the public front page for visitors",
+        lambda w: reverse("dashboard:workbench"),
+        expect(200, anonymous=200),
+    ),
     Case(
         "dashboard:org_tree",
         "org tree (empty for those without a node)",
@@ -489,9 +494,9 @@ RULES: list[Case] = [
     ),
     Case(
         "membership:reports",
-        "双报到 (own report, own communities)",
+        "双报到 (own report, own communities): party members and staff only",
         lambda w: reverse("membership:reports"),
-        expect(200),
+        expect(200, resident=404, liaison=404),
     ),
     Case("membership:care", "care register (own scope)", lambda w: reverse("membership:care"), expect(200)),
     Case(

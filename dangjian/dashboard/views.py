@@ -1,7 +1,9 @@
 """The workbench and the organisation/region overviews: pages that combine several apps."""
 
+from django.conf import settings
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
@@ -18,9 +20,14 @@ from dangjian.people import selectors as people_selectors
 from dangjian.servicedesk.requests import selectors as request_selectors
 
 
+@login_not_required
 @require_GET
 def workbench(request: ActorRequest) -> HttpResponse:
-    """Each role's home: to-dos first, then key figures that link to the records behind them."""
+    """Each role's home: to-dos first, then key figures that link to the records behind them.
+    A visitor who is not signed in gets the public front page: ask for help, follow a request,
+    the services and their time limits, what the community has resolved, and the sign-in."""
+    if not request.user.is_authenticated:
+        return render(request, "servicedesk/portal/home.html", {"login_url": resolve_url(settings.LOGIN_URL)})
     scope = request.actor.scope
     today = request.actor.today
     numbers = config()

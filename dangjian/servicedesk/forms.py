@@ -1,9 +1,12 @@
+import re
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.forms import choosing, style_fields
+from dangjian.core.validators import validate_mobile
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit
 
@@ -149,6 +152,36 @@ class ResidentRequestForm(forms.Form):
             self.fields["region"].help_text = _("Leave empty for the community where you live.")
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
         style_fields(self, about_self=True)
+
+
+REQUEST_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*[-－—]\s*)?0*(\d{1,10})\s*$")
+
+
+class FindRequestForm(forms.Form):
+    """A resident finds their request again by its number and the mobile number left with it."""
+
+    number = forms.CharField(
+        label=_("Request number"), max_length=30, help_text=_("As on the confirmation, e.g. 2026-0001234.")
+    )
+    phone = forms.CharField(label=_("Mobile"), max_length=20)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["number"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
+        style_fields(self, about_self=True)
+
+    def clean_number(self) -> tuple[int | None, int]:
+        match = REQUEST_NUMBER.match(self.cleaned_data["number"])
+        if match is None:
+            raise forms.ValidationError(_("A request number looks like 2026-0001234."), code="invalid")
+        year, pk = match.groups()
+        return (int(year) if year else None, int(pk))
+
+    def clean_phone(self) -> str:
+        try:
+            return validate_mobile(self.cleaned_data["phone"])
+        except ValidationError as exc:
+            raise forms.ValidationError(exc.messages[0], code="invalid") from exc
 
 
 class ReceptionForm(forms.Form):

@@ -11,6 +11,10 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.core.access import RestrictedQuerySet
 from dangjian.core.models import TimeStampedModel
 
+# The key of ``ServiceRequest.phone_hash`` (a mobile number left with a request), apart from the
+# people register's: one leaked digest does not find the other.
+REQUEST_PHONE_PURPOSE = "request-phone"
+
 
 class Family(models.TextChoices):
     PARTY = "party", _("Party-building services")

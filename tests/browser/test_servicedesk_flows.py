@@ -1,7 +1,10 @@
 """The service desk in a real browser: a resident asks for help on a phone, staff dispatch and
 handle it, the resident confirms and rates it; an anonymous resident must leave a number."""
 
+import re
+
 import pytest
+from django.urls import reverse
 from playwright.sync_api import expect
 
 from dangjian.servicedesk.models import Rating, RequestState, ServiceCategory, ServiceRequest
@@ -124,3 +127,35 @@ def test_a_secretary_schedules_a_reception_and_a_resident_sees_it(world, page_fo
     resident = page_for(world.users.resident, mobile=True)
     resident.goto("/r/receptions/")
     expect(resident.locator("main")).to_contain_text("赵六")
+
+
+def test_a_visitor_asks_from_the_front_page_and_finds_the_request_again(world, page_for):
+    """The front page leads a visitor to 求助; the tracking page offers its link to keep; later,
+    without the link, 进度查询 with the number and the mobile number leads back to it."""
+    category = ServiceCategory.objects.get(code="sanitation")
+    phone = page_for(None, mobile=True)
+    phone.goto("/")
+    phone.click(".home-action.primary")
+    phone.select_option("select[name=category]", str(category.pk))
+    phone.fill("textarea[name=description]", "楼道垃圾三天没人清理")
+    phone.select_option("select[name=region]", str(world.community_a.pk))
+    phone.fill("input[name=phone]", "13912345678")
+    phone.click("main form.card button[type=submit]")
+    expect(phone.locator("details.keep-link")).to_have_attribute("open", "")
+    req = ServiceRequest.objects.get()
+    expect(phone.locator("#track-link")).to_have_value(re.compile(re.escape(f"/r/t/{req.token}/") + "$"))
+    phone.click("button[data-copy=track-link]")
+    expect(phone.locator("#copy-status")).not_to_be_empty()
+    expect(phone.locator("details.keep-link svg")).to_be_visible()
+    # another day, another phone: the number and the mobile number lead back
+    later = page_for(None, mobile=True)
+    later.goto("/")
+    later.click(f"a[href='{reverse('portal:find')}']")
+    later.fill("input[name=number]", req.number)
+    later.fill("input[name=phone]", "13900000000")
+    later.click("main form.card button[type=submit]")
+    expect(later.locator(".error-summary")).to_be_visible()
+    later.fill("input[name=phone]", "13912345678")
+    later.click("main form.card button[type=submit]")
+    expect(later.locator("h1")).to_contain_text(category.name)
+    assert later.url.endswith(f"/r/t/{req.token}/")

@@ -87,6 +87,13 @@ CASES: list[Case] = [
     Case("portal:submit", "anyone may ask for help", lambda w: reverse("portal:submit"), expect(200, anonymous=200)),
     Case("portal:mine", "own requests need an account", lambda w: reverse("portal:mine"), expect(200)),
     Case("portal:board", "the public board is public", lambda w: reverse("portal:board"), expect(200, anonymous=200)),
+    Case("portal:find", "finding a request is public", lambda w: reverse("portal:find"), expect(200, anonymous=200)),
+    Case(
+        "portal:services",
+        "services and time limits are public",
+        lambda w: reverse("portal:services"),
+        expect(200, anonymous=200),
+    ),
     Case(
         "portal:track",
         "the tracking link opens the request",

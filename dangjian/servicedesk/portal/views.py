@@ -16,6 +16,8 @@ from django.contrib.auth.decorators import login_not_required, login_required
 from django.core.cache import cache
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,12 +25,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from dangjian.core.actors import ActorRequest, client_ip
 from dangjian.core.conf import config
 from dangjian.core.forms import offered
+from dangjian.core.qr import qr_svg
+from dangjian.core.ratelimit import Budget
 from dangjian.core.validators import parse_id
 from dangjian.core.views import ONCE_FIELD, Once, perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk.catalogue import selectors as catalogue_selectors
-from dangjian.servicedesk.forms import ResidentRequestForm
+from dangjian.servicedesk.forms import FindRequestForm, ResidentRequestForm
 from dangjian.servicedesk.models import RequestState
 from dangjian.servicedesk.requests import lifecycle
 from dangjian.servicedesk.requests import selectors as request_selectors
@@ -80,7 +84,7 @@ def submit(request: ActorRequest) -> HttpResponse:
                 return redirect("portal:board")
             if not once.claim():  # sent twice (a double tap, a resend): one request
                 made = once.made()
-                return redirect("portal:track", token=made) if made else redirect("portal:submit")
+                return redirect(_fresh_track(made)) if made else redirect("portal:submit")
             submitted = perform(
                 request,
                 lambda: lifecycle.request_submit(
@@ -104,10 +108,10 @@ def submit(request: ActorRequest) -> HttpResponse:
                 once.done(req.token)
                 messages.success(
                     request,
-                    _("Your request %(number)s has been received. Keep this page's address to follow it.")
+                    _("Your request %(number)s has been received. Keep the link to this page (below) to follow it.")
                     % {"number": req.number},
                 )
-                return redirect("portal:track", token=req.token)
+                return redirect(_fresh_track(req.token))
     context = {
         "form": form,
         "once": request.POST.get(ONCE_FIELD) or Once.token(),
@@ -119,6 +123,11 @@ def submit(request: ActorRequest) -> HttpResponse:
         "chosen_region": str(form["region"].value() or ""),
     }
     return render(request, "servicedesk/portal/submit.html", context)
+
+
+def _fresh_track(token: str) -> str:
+    """The tracking page just after submitting: it opens the box to keep its link."""
+    return reverse("portal:track", kwargs={"token": token}) + "?new=1"
 
 
 def _by_street(communities: Any) -> list[tuple[str, list[tuple[int, str]]]]:
@@ -165,9 +174,13 @@ def mine(request: ActorRequest) -> HttpResponse:
 def track(request: ActorRequest, token: str) -> HttpResponse:
     req = request_selectors.request_by_token(token)
     may = {a: lifecycle.may(request.actor, req, a, token=token) for a in ("confirm", "withdraw", "reopen", "info")}
+    link = request.build_absolute_uri(reverse("portal:track", kwargs={"token": token}))
     context = {
         "req": req,
         "token": token,
+        "link": link,
+        "fresh": request.GET.get("new") == "1",
+        "qr": mark_safe(qr_svg(link)),  # noqa: S308 - segno's SVG of our own URL
         "steps": request_selectors.steps(req, public_only=True),
         "may": may,
         "rating": getattr(req, "rating", None),
@@ -222,6 +235,53 @@ def act(request: ActorRequest, token: str, action: str) -> HttpResponse:
 
     perform(request, record, success=_("Thank you, it has been recorded."))
     return redirect("portal:track", token=token)
+
+
+# Finding a request by number and mobile: per address, and per request number (so that many
+# addresses cannot try the mobile numbers of one request).
+FIND_PER_ADDRESS = Budget("portal-find-address", limit=10, seconds=3600)
+FIND_PER_NUMBER = Budget("portal-find-number", limit=5, seconds=3600)
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def find(request: ActorRequest) -> HttpResponse:
+    """进度查询: the request number and the mobile number left with it lead to the tracking page.
+    A wrong pair is answered the same whether the number exists or not, and tries are limited."""
+    form = FindRequestForm(request.POST or None)
+    limited = None
+    if request.method == "POST" and form.is_valid():
+        year, pk = form.cleaned_data["number"]
+        now = request.actor.now
+        attempts = (FIND_PER_ADDRESS.spend(client_ip(request), now=now), FIND_PER_NUMBER.spend(pk, now=now))
+        limited = next((a for a in attempts if a.over_limit), None)
+        if limited is not None:
+            form.add_error(
+                None,
+                _("Too many tries. Try again after %(time)s, or call your community's service centre.")
+                % {"time": limited.retry_time},
+            )
+        else:
+            req = request_selectors.request_by_number_and_phone(year=year, pk=pk, phone=form.cleaned_data["phone"])
+            if req is not None:
+                FIND_PER_ADDRESS.refund(attempts[0])  # only wrong pairs count
+                FIND_PER_NUMBER.refund(attempts[1])
+                return redirect("portal:track", token=req.token)
+            form.add_error(
+                None,
+                _(
+                    "No request has this number and this mobile number. Check both (the mobile number is the "
+                    "one you left with the request)."
+                ),
+            )
+    return render(request, "servicedesk/portal/find.html", {"form": form}, status=429 if limited else 200)
+
+
+@login_not_required
+@require_GET
+def services(request: ActorRequest) -> HttpResponse:
+    """The services residents may ask for and their time limits (public)."""
+    return render(request, "servicedesk/portal/services.html", {"families": catalogue_selectors.catalogue()})
 
 
 @login_not_required

@@ -53,6 +53,7 @@ from dangjian.people.models import Person
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
     OPEN_STATES,
+    REQUEST_PHONE_PURPOSE,
     AssigneeKind,
     Channel,
     CloseReason,
@@ -67,7 +68,7 @@ from dangjian.servicedesk.models import (
 )
 
 S = RequestState
-PHONE_PURPOSE = "request-phone"
+PHONE_PURPOSE = REQUEST_PHONE_PURPOSE
 DESCRIPTION_MAX = 2000
 NOTE_MAX = 1000
 MAX_ATTACHMENTS = 5

@@ -10,15 +10,18 @@ from django.core.paginator import Page
 from django.db.models import Count, F, Q, QuerySet, Value, prefetch_related_objects
 from django.http import Http404
 
+from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people.services import PHONE_PURPOSE
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
     DONE_STATES,
     OPEN_STATES,
+    REQUEST_PHONE_PURPOSE,
     AssigneeKind,
     Outcome,
     Rating,
@@ -192,6 +195,19 @@ def request_by_token(token: str) -> ServiceRequest:
     req = ServiceRequest.objects.select_related("category", "community", "region").filter(token=token).first()
     if req is None:
         raise Http404
+    return req
+
+
+def request_by_number_and_phone(*, year: int | None, pk: int, phone: str) -> ServiceRequest | None:
+    """The request with this number whose contact number (left with it, or the requester's on
+    record) is ``phone``; None when either does not match — the caller says the same in both
+    cases, so that the lookup does not tell which numbers exist."""
+    left = crypto.search_hash(phone, purpose=REQUEST_PHONE_PURPOSE)
+    on_record = crypto.search_hash(phone, purpose=PHONE_PURPOSE)
+    qs = ServiceRequest.objects.filter(Q(phone_hash=left) | Q(requester__phone_hash=on_record), pk=pk)
+    req = qs.only("pk", "token", "submitted_at").first()
+    if req is None or (year is not None and req.submitted_at.year != year):  # as ``number`` writes it
+        return None
     return req
 
 

@@ -306,4 +306,4 @@ def test_a_residents_double_tap_records_one_request(world, client):
             "phone": "13912345678", "once": once}  # fmt: skip
     first, second = (client.post(reverse("portal:submit"), data) for _ in range(2))
     req = ServiceRequest.objects.get()
-    assert first["Location"] == second["Location"] == reverse("portal:track", args=[req.token])
+    assert first["Location"] == second["Location"] == reverse("portal:track", args=[req.token]) + "?new=1"
