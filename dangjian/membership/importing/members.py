@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -40,7 +41,14 @@ from dangjian.membership.models import Placement, PlacementReason
 from dangjian.membership.roster.services import member_date_errors
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MemberStage, Person, Tag, TagKind
-from dangjian.people.services import ID_PURPOSE, normalize_name, person_display, person_prepare
+from dangjian.people.services import (
+    DUPLICATE_ID_REFUSALS,
+    ID_NUMBER_TAKEN,
+    ID_PURPOSE,
+    normalize_name,
+    person_display,
+    person_prepare,
+)
 
 MAX_ROWS = 20_000
 TEMPLATE_ROWS = 2000  # rows of the template formatted as text and given drop-down lists
@@ -362,7 +370,10 @@ def plan_import(
         candidates.append((planned, normalize_name(clean_text(row.values.get("name"))), problems))
         if progress is not None and index % 500 == 0:
             progress(index, plan.total)
-    _match_existing(candidates, actor, {key: table.columns.get(key, label) for key, label in LABELS.items()})
+    stop = _match_existing(candidates, actor, {key: table.columns.get(key, label) for key, label in LABELS.items()})
+    if stop is not None:
+        plan.errors.append(stop)
+        return plan
     for planned, _name, problems in candidates:
         if problems:
             plan.errors.extend(problems)
@@ -500,9 +511,11 @@ def _check_row(
 
 def _match_existing(
     candidates: list[tuple[PlannedRow | None, str, list[Problem]]], actor: Actor, headers: dict[str, str]
-) -> None:
+) -> Problem | None:
     """Link rows to the people and members already recorded (by ID number), and refuse rows that
-    would touch someone outside the actor's scope or contradict the record."""
+    would touch someone outside the actor's scope (saying no more than the person form does) or
+    contradict the record. A problem with the whole file when it names too many people recorded
+    out of sight."""
     rows = [(planned, name, problems) for planned, name, problems in candidates if planned is not None]
     hashes = [row.id_hash for row, _name, _p in rows]
     existing: dict[str, tuple[int, str, int | None, int | None, dt.date | None]] = {}
@@ -521,8 +534,34 @@ def _match_existing(
                     "pk", flat=True
                 )
             )
+    out_of_sight = {
+        planned.id_hash
+        for planned, _name, _problems in rows
+        if planned.id_hash in existing and not actor.scope.superuser and existing[planned.id_hash][0] not in changeable
+    }
+    # Each number recorded out of sight counts against the same hourly budget as the person
+    # form's refusals (people.services): a file must not test thousands of numbers at once.
+    # A number counts once an hour: the check and the import of the same file read it twice.
+    subject = actor.user_id or "system"
+    for id_hash in out_of_sight:
+        if not cache.add(f"import-out-of-sight:{subject}:{id_hash}", 1, DUPLICATE_ID_REFUSALS.seconds):
+            continue
+        attempt = DUPLICATE_ID_REFUSALS.spend(subject, now=actor.now)
+        if attempt.over_limit:
+            return Problem(
+                0,
+                headers["id_number"],
+                _(
+                    "Too many of the ID numbers in this file are already registered outside your area; nothing "
+                    "was checked. Ask the street office to move those people, or try again after %(time)s."
+                )
+                % {"time": attempt.retry_time},
+            )
     for planned, name, problems in rows:
         found = existing.get(planned.id_hash)
+        if planned.id_hash in out_of_sight:
+            problems.append(Problem(planned.number, headers["id_number"], str(ID_NUMBER_TAKEN)))
+            continue
         if found is None or found[2] is None:
             _stage_of_new_member(planned, problems, headers, today=actor.today)
         if found is None:
@@ -540,17 +579,6 @@ def _match_existing(
                         "if that is wrong, correct it in the member's record."
                     )
                     % {"date": recorded_full_on.isoformat()},
-                )
-            )
-            continue
-        if not actor.scope.superuser and pk not in changeable:
-            problems.append(
-                Problem(
-                    planned.number,
-                    headers["id_number"],
-                    _(
-                        "This ID number belongs to a person outside your area; ask the higher organisation to move them."
-                    ),
                 )
             )
             continue
@@ -574,6 +602,7 @@ def _match_existing(
             )
             continue
         planned.person_id, planned.member_id = pk, member_id
+    return None
 
 
 def _stage_of_new_member(

@@ -22,7 +22,7 @@ from dangjian.membership.importing import members as importing
 from dangjian.membership.importing.members import TEMPLATE_COLUMNS, apply_import, plan_import, template_xlsx
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.people.models import Member, MemberCategory, MemberStage, Person
-from dangjian.people.services import ID_PURPOSE
+from dangjian.people.services import DUPLICATE_ID_REFUSALS, ID_NUMBER_TAKEN, ID_PURPOSE
 from tests.factories import as_actor, make_id_number, make_member, make_person
 
 pytestmark = pytest.mark.django_db
@@ -635,7 +635,8 @@ def test_a_person_outside_the_actors_scope_is_reported_not_updated(world):
         planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=as_actor(world.users.secretary))
     [problem] = planned.errors
     assert (problem.row, problem.column) == (2, "公民身份号码")
-    assert "outside your area" in problem.message
+    assert problem.message == str(ID_NUMBER_TAKEN)  # the person form's words: not whose, not where
+    assert "王五" not in problem.message and world.community_b.name not in problem.message
     apply_import(planned, actor=as_actor(world.users.secretary))
     wang_now = Person.objects.get(pk=wang.pk)
     assert wang_now.version == wang.version
@@ -659,6 +660,31 @@ def test_a_member_of_another_organisation_must_be_transferred(world):
     apply_import(planned, actor=as_actor())
     member.refresh_from_db()
     assert member.organization == world.branch_a2
+
+
+def test_a_file_cannot_test_many_numbers_recorded_out_of_sight(world):
+    """Each number recorded outside the actor's area counts against the person form's hourly
+    budget of such refusals; a file with more than it allows is refused as a whole, row by row
+    nothing is said."""
+    from django.core.cache import cache
+
+    cache.clear()
+    secretary = as_actor(world.users.secretary)
+    wang_id = crypto.decrypt(world.wang.id_number_encrypted)
+    for _ in range(3):  # the same number (a check, then the import of the same file) counts once
+        planned = plan(world, xlsx([row("王五", wang_id)]), actor=secretary)
+        assert [p.message for p in planned.errors] == [str(ID_NUMBER_TAKEN)]
+    for _ in range(DUPLICATE_ID_REFUSALS.limit - 1):  # other numbers recorded out of sight
+        DUPLICATE_ID_REFUSALS.spend(world.users.secretary.pk, now=as_actor(secretary, today=world.today).now)
+    planned = plan(world, xlsx([row("王五", wang_id)]), actor=secretary)
+    assert [p.message for p in planned.errors] == [str(ID_NUMBER_TAKEN)]  # already counted
+    other = make_person(world.users.admin, world.grid_b1, "孙七", id_number=new_id(1975, 5, 6))
+    other_id = crypto.decrypt(other.id_number_encrypted)
+    planned = plan(world, xlsx([row("孙七", other_id), row("周一", new_id(1980, 1, 2))]), actor=secretary)
+    [problem] = planned.errors
+    assert problem.row == 0 and planned.valid == 0
+    # another user's budget is their own
+    assert plan(world, xlsx([row("周一", new_id(1980, 1, 2))]), actor=as_actor(world.users.admin)).valid == 1
 
 
 def test_a_recorded_person_becomes_a_member_without_a_duplicate(world):
