@@ -86,3 +86,23 @@ def test_nothing_with_personal_data_is_stored_by_caches(world, client):
         assert response.status_code == 200
         assert "no-store" in response["Cache-Control"] and "private" in response["Cache-Control"]
     assert "max-age=86400" in client.get("/favicon.ico")["Cache-Control"]  # a view's own choice stands
+
+
+def test_every_page_carries_the_content_security_policy(world, client):
+    """No inline script may run: the policy allows scripts only from our files, and no template
+    has an inline script or a handler attribute left (json_script data blocks are not scripts)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+    inline = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>|\son[a-z]+=\"", re.IGNORECASE)
+    offenders = [
+        str(path)
+        for path in Path(settings.BASE_DIR).rglob("templates/**/*.html")
+        if inline.search(path.read_text(encoding="utf-8"))
+    ]
+    assert offenders == []

@@ -105,6 +105,7 @@ def page_for(browser, live_server, request, monkeypatch):
     something else loaded it (a script, an auto-submitting select, the keyboard) — at the start of
     the next action, and at the end of the test."""
     contexts = []
+    refused: list[str] = []  # what the browser refused under the Content-Security-Policy
     found: list[tuple[str, dict]] = []
     audited: list[str] = []
     seen: set[tuple[str, str]] = set()
@@ -175,6 +176,12 @@ def page_for(browser, live_server, request, monkeypatch):
         navigations[id(page)] = 0
         page.on("framenavigated", counted(page))
         page.on("load", loaded(page))
+        page.on(
+            "console",
+            lambda message: (
+                refused.append(f"{page.url}: {message.text}") if "Content Security Policy" in message.text else None
+            ),
+        )
         if user is not None:
             page.goto("/accounts/login/")
             page.fill("#id_username", user.username)
@@ -201,6 +208,8 @@ def page_for(browser, live_server, request, monkeypatch):
         print("audited:", audited)
     if found and not failed:
         pytest.fail("WCAG 2.1 A/AA violations (axe-core):\n" + describe(found), pytrace=False)
+    if refused and not failed:
+        pytest.fail("Refused by the Content-Security-Policy:\n" + "\n".join(refused), pytrace=False)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

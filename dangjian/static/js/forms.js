@@ -26,3 +26,8 @@ document.addEventListener("click", function (event) {
     done();
   }
 });
+
+// A drop-down with data-autosubmit sends its form when changed (a <noscript> button does without).
+document.addEventListener("change", function (event) {
+  if (event.target.matches && event.target.matches("select[data-autosubmit]")) event.target.form.submit();
+});

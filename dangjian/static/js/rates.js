@@ -1,6 +1,6 @@
-<script>
-// Rates charts: the chosen measure by unit (bars, with the Wilson lower bound as a marker) and
-// by month (line; it may arrive later, swapped in by htmx, and then calls trend() itself). Every
+// Rates charts (servicedesk/rates/index.html; a file, since the Content-Security-Policy allows no
+// inline script): the chosen measure by unit (bars, with the Wilson lower bound as a marker) and
+// by month (line; it may arrive later, swapped in by htmx, and is drawn once it settles). Every
 // bar and point opens the requests behind it. Names are data, never HTML: ECharts draws axis
 // labels on a canvas, and the tooltips below escape what they show.
 (function () {
@@ -72,5 +72,8 @@
     bars();
     trend();
   });
+  // The monthly trend arrives later, swapped in by htmx: draw it when it has settled.
+  document.addEventListener("htmx:afterSettle", function () {
+    if (window.echarts && document.getElementById("rates-trend-data")) trend();
+  });
 })();
-</script>
