@@ -38,11 +38,7 @@ ROWS = 10_000
 BENCH_DIVISION = "110101"  # 北京市东城区: the seed's people are all from the seeded district
 
 
-def _actor(user=None):
-    """Who acts in the benchmark: ``user``, or the system (imported once Django is set up)."""
-    from dangjian.core.actors import Actor
-
-    return Actor.for_system(via="command") if user is None else Actor.for_user(user, via="web")
+from actors import bench_actor as _actor  # noqa: E402 - bench/actors.py, beside this script
 
 
 def build_roster(committee, rows: int, seed: int = 7) -> bytes:

@@ -126,11 +126,7 @@ class QueryTimer:
             self.queries.append(((time.perf_counter() - start) * 1000, sql, params))
 
 
-def _actor(user=None):
-    """Who acts in the benchmark: ``user``, or the system (imported once Django is set up)."""
-    from dangjian.core.actors import Actor
-
-    return Actor.for_system(via="command") if user is None else Actor.for_user(user, via="web")
+from actors import bench_actor as _actor  # noqa: E402 - bench/actors.py, beside this script
 
 
 def parse_args() -> argparse.Namespace:

@@ -15,9 +15,9 @@ class Menu:
 
     @cached_property
     def may_import(self) -> bool:
-        from dangjian.membership.importing.selectors import import_targets
+        from dangjian.membership.importing.selectors import may_import
 
-        return import_targets(actor=self.actor).exists()
+        return may_import(actor=self.actor)
 
     @cached_property
     def may_report(self) -> bool:

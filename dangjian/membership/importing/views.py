@@ -6,20 +6,20 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.actors import ActorRequest
-from dangjian.core.forms import offered
 from dangjian.core.jobs import job_for
 from dangjian.core.views import is_htmx, perform, submit
 from dangjian.membership.forms import ImportForm
 from dangjian.membership.importing import jobs as imports
 from dangjian.membership.importing import members as importing
+from dangjian.membership.importing import selectors as import_selectors
 
 
 @require_http_methods(["GET", "POST"])
 def import_upload(request: ActorRequest) -> HttpResponse:
     """Upload a roster; it is checked in the background and nothing is written until confirmed."""
-    form = ImportForm(request.POST or None, request.FILES or None, actor=request.actor)
-    if not offered(form, "organization").exists():
+    if not import_selectors.may_import(actor=request.actor):
         raise Http404
+    form = ImportForm(request.POST or None, request.FILES or None, actor=request.actor)
     started = submit(
         request,
         form,
