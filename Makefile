@@ -30,7 +30,7 @@ demo: migrate
 	$(BIN)/python manage.py seed_demo --scale demo --if-empty
 
 ## make run: install, migrate the SQLite database, load the demo data once, serve with a task worker
-## and the service desk's sweep (deadlines, callbacks) every five minutes.
+## and the sweep (service desk deadlines and callbacks, stalled jobs, expired job files) every five minutes.
 run: demo
 	@$(BIN)/python manage.py demo_logins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"

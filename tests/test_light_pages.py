@@ -28,7 +28,7 @@ def test_downloads_are_not_compressed_again(world, client):
     from dangjian.core.models import Job
 
     job = Job.objects.create(kind="test", label="导出", created_by=world.users.secretary, total=1)
-    job_succeeded(job, file_name="people.xlsx", content=b"PK" + b"\x00" * 4000, result={"rows": 1})
+    job_succeeded(job, file_name="people.xlsx", content=b"PK" + b"\x00" * 4000, result={"rows": 1}, needs=[])
     client.force_login(world.users.secretary)
     response = client.get(f"/jobs/{job.pk}/download/", headers={"accept-encoding": "gzip"})
     assert response.status_code == 200 and "Content-Encoding" not in response

@@ -16,24 +16,30 @@ from tests.url_cases import requests as request_cases
 
 
 def _job(world, finished: bool = True):
+    from dangjian.core.exports import list_export_needs
     from dangjian.core.jobs import job_succeeded
     from dangjian.core.models import Job
 
     job = Job.objects.create(kind="test", label="导出", created_by=world.users.secretary, total=1)
     if finished:
-        job_succeeded(job, file_name="people.xlsx", content=b"PK-test", result={"rows": 1})
+        needs = list_export_needs(as_actor(world.users.secretary), full=True)
+        job_succeeded(job, file_name="people.xlsx", content=b"PK-test", result={"rows": 1}, needs=needs)
     return job
 
 
 def _import_check(world):
-    from dangjian.core.jobs import job_succeeded
+    from dangjian.core.access import CREATE
+    from dangjian.core.jobs import job_succeeded, need_record
     from dangjian.core.models import Job
 
     job = Job.objects.create(
         kind="roster_import_check", label="检查", created_by=world.users.secretary, total=1,
         params={"upload": "imports/none.xlsx", "name": "x.xlsx", "organization": world.branch_a1.pk},
     )  # fmt: skip
-    job_succeeded(job, file_name="check.xlsx", content=b"PK-test", result={"valid": 0, "total": 1, "errors": []})
+    job_succeeded(
+        job, file_name="check.xlsx", content=b"PK-test", result={"valid": 0, "total": 1, "errors": []},
+        needs=[need_record(CREATE, world.branch_a1)],
+    )  # fmt: skip
     return job
 
 

@@ -53,6 +53,26 @@ class NodeSet:
     def __bool__(self) -> bool:
         return bool(self.region_paths or self.org_paths or self.unit_ids)
 
+    def covers(self, other: NodeSet) -> bool:
+        """Whether every node of ``other`` lies in one of this set's subtrees."""
+        return (
+            all(_covers(self.region_paths, path) for path in other.region_paths)
+            and all(_covers(self.org_paths, path) for path in other.org_paths)
+            and set(other.unit_ids) <= set(self.unit_ids)
+        )
+
+    def as_data(self) -> dict[str, list[Any]]:
+        """The set as JSON-ready data (to keep with what was made under it, e.g. a job's file)."""
+        return {"regions": list(self.region_paths), "orgs": list(self.org_paths), "units": list(self.unit_ids)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, list[Any]]) -> NodeSet:
+        return cls(
+            region_paths=tuple(map(str, data.get("regions", ()))),
+            org_paths=tuple(map(str, data.get("orgs", ()))),
+            unit_ids=tuple(map(int, data.get("units", ()))),
+        )
+
 
 def minimal_paths(paths: Iterable[str]) -> tuple[str, ...]:
     """Drop paths that lie inside another path of the set (their subtree is already covered)."""

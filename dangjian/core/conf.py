@@ -57,6 +57,12 @@ class Config:
     pdf_font: str = _number("", "path[:index]", "the CJK font of transfer letters (found with fc-match if empty)")
     # Operations
     proxy_count: int = _number(0, "proxies", "trusted reverse proxies in front (X-Forwarded-For)")
+    export_retention_hours: int = _number(
+        24, "hours", "files of background jobs (exports, lists of import problems) are kept this long, then deleted"
+    )
+    job_stall_minutes: int = _number(
+        30, "minutes", "a queued or running job without a sign of progress this long is failed as interrupted"
+    )
 
 
 FIELDS = {f.name.upper(): f for f in dataclasses.fields(Config)}

@@ -1,7 +1,9 @@
 """List exports to .xlsx, written once: the job is queued only for those with the export right
 (and the unmask right for full numbers), runs as the user who asked through the list's own
 selector and the access layer, shows a full number only where the per-person rule allows it
-(the same rule as “查看完整” on the person's page, row by row), and every export is an event."""
+(the same rule as “查看完整” on the person's page, row by row), and every export is an event.
+Its file can be downloaded only while the user still holds the rights it was made with
+(``list_export_needs``, checked by core.jobs.job_file_download)."""
 
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -12,10 +14,10 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from dangjian.core import crypto
-from dangjian.core.access import EXPORT, UNMASK, annotate_allowed
+from dangjian.core.access import EXPORT, UNMASK, VIEW, annotate_allowed
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
-from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded
+from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, need_right, need_scope
 from dangjian.core.models import Job
 from dangjian.core.spreadsheets import build_xlsx
 
@@ -36,6 +38,16 @@ def list_export_start(*, actor: Actor, kind: str, label: str, query: str, full_n
 def wants_full_numbers(job: Job, *, actor: Actor) -> bool:
     """Full numbers were asked for and the user may still unmask (checked again when the job runs)."""
     return bool(job.params.get("full_numbers") and actor.can(UNMASK))
+
+
+def list_export_needs(actor: Actor, *, full: bool) -> list[dict[str, Any]]:
+    """What a list export's file needs of whoever downloads it: the export right, the view right
+    over all that ``actor`` (the job's) could see when it was made — the rows came through the
+    access layer — and, for full numbers, the unmask right over the same."""
+    needs = [need_right(EXPORT), need_scope(actor, VIEW)]
+    if full:
+        needs.append(need_scope(actor, UNMASK))
+    return needs
 
 
 def with_unmask_right(queryset: QuerySet, *, actor: Actor, person: str = "") -> QuerySet:
@@ -66,10 +78,18 @@ def list_export_write(
 ) -> None:
     """Write the workbook with progress, keep it on the job, and record the export as an event."""
     job_running(job, total=total)
-    content, done = build_xlsx(sheet, headers, rows(), on_row=lambda n: job_progress(job, n), widths=widths)
+
+    def progress(done: int) -> None:
+        job_progress(job, done)
+
+    content, done = build_xlsx(sheet, headers, rows(), on_row=progress, widths=widths)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     job_succeeded(
-        job, file_name=f"{file_stem}-{stamp}.xlsx", content=content, result={"rows": done, "full_numbers": full}
+        job,
+        file_name=f"{file_stem}-{stamp}.xlsx",
+        content=content,
+        result={"rows": done, "full_numbers": full},
+        needs=list_export_needs(actor, full=full),
     )
     record_event(
         actor=actor,

@@ -1,5 +1,7 @@
 """Base models shared by every app: timestamps, tree nodes and the event log."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -7,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import RestrictedQuerySet
+from dangjian.core.conf import config
 
 PATH_STEP = 4  # characters per level of a materialised path
 PATH_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -74,6 +77,7 @@ class EventAction(models.TextChoices):
     STATUS_CHANGED = "status_changed", _("Status changed")
     UNMASKED = "unmasked", _("Viewed unmasked")
     EXPORTED = "exported", _("Exported")
+    DOWNLOADED = "downloaded", _("Downloaded")
     IMPORTED = "imported", _("Imported")
     GRANTED = "granted", _("Role granted")
     REVOKED = "revoked", _("Role revoked")
@@ -139,6 +143,9 @@ class Job(models.Model):
     created_at = models.DateTimeField(_("started at"), default=timezone.now)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life of a queued or running job (each progress write): the sweep fails a
+    # job silent for JOB_STALL_MINUTES (core/jobs.py).
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -159,6 +166,27 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.SUCCEEDED, JobStatus.FAILED)
+
+    @property
+    def file_retention_hours(self) -> int:
+        return config().export_retention_hours
+
+    def file_expired_by(self, now: dt.datetime) -> bool:
+        """The job made a file that has been kept for EXPORT_RETENTION_HOURS by ``now`` (its
+        content is deleted by the sweep, if it has not been yet)."""
+        if self.status != JobStatus.SUCCEEDED or not self.file_name:
+            return False
+        kept = dt.timedelta(hours=self.file_retention_hours)
+        return not self.file or self.finished_at is None or self.finished_at + kept <= now
+
+    @property
+    def file_expired(self) -> bool:
+        return self.file_expired_by(timezone.now())
+
+    @property
+    def interrupted(self) -> bool:
+        """Failed by the sweep: it stopped giving signs of life (its user should run it again)."""
+        return self.status == JobStatus.FAILED and bool(self.result.get("interrupted"))
 
 
 # Events are read through the record they are about (events_for, after an access check on

@@ -20,6 +20,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.utils.cache import patch_cache_control
@@ -29,9 +30,9 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.actors import ActorRequest
+from dangjian.core.conf import config
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
-from dangjian.core.jobs import job_for
-from dangjian.core.models import JobStatus
+from dangjian.core.jobs import JobFileExpired, job_file_download, job_for
 
 T = TypeVar("T")
 
@@ -205,8 +206,13 @@ def job_detail(request: ActorRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-def job_download(request: ActorRequest, pk: int) -> FileResponse:
-    job = job_for(actor=request.actor, pk=pk)
-    if job.status != JobStatus.SUCCEEDED or not job.file:
-        raise Http404
+def job_download(request: ActorRequest, pk: int) -> HttpResponseBase:
+    """A job's file, for its starter while it is kept and while they hold the rights it was made
+    with (410 and 403 with a page that says so); each download is recorded."""
+    try:
+        job = job_file_download(actor=request.actor, pk=pk)
+    except (JobFileExpired, PermissionDenied) as refusal:
+        expired = isinstance(refusal, JobFileExpired)
+        context = {"pk": pk, "expired": expired, "hours": config().export_retention_hours}
+        return render(request, "core/job_file_unavailable.html", context, status=410 if expired else 403)
     return FileResponse(job.file.open("rb"), as_attachment=True, filename=job.file_name)

@@ -14,7 +14,7 @@ from django_tasks import task
 from dangjian.core.access import EXPORT, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
-from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, run_job
+from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, need_record, need_right, run_job
 from dangjian.core.models import Job
 from dangjian.core.spreadsheets import build_xlsx
 from dangjian.membership.dues import rules as dues
@@ -128,6 +128,7 @@ def _write(job: Job, actor: Actor) -> None:
         file_name="{}-{:%Y%m}.xlsx".format(_("dues-bill"), month),
         content=content,
         result={k: str(v) for k, v in totals.items()},
+        needs=[need_right(EXPORT), need_record(VIEW, organization)],
     )
     record_event(
         actor=actor,

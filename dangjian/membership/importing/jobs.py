@@ -19,7 +19,7 @@ from django_tasks import task
 from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
-from dangjian.core.jobs import job_running, job_start, job_succeeded, run_job
+from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, need_record, run_job
 from dangjian.core.models import Job
 from dangjian.core.spreadsheets import build_xlsx
 from dangjian.membership.importing.members import ImportPlan, apply_import, plan_import, preview_import
@@ -93,7 +93,7 @@ def _plan(job: Job, actor: Actor) -> tuple[ImportPlan, Organization]:
         content = handle.read()
 
     def progress(done: int, total: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done, total=total)
+        job_progress(job, done, total=total)
 
     plan = plan_import(content, job.params.get("name", ""), root=organization, actor=actor, progress=progress)
     return plan, organization
@@ -101,13 +101,14 @@ def _plan(job: Job, actor: Actor) -> tuple[ImportPlan, Organization]:
 
 def _check(job: Job, actor: Actor) -> None:
     job_running(job, total=0)
-    plan, _organization = _plan(job, actor)
+    plan, organization = _plan(job, actor)
     preview = preview_import(plan, actor=actor).as_dict() if plan.valid else {}
     job_succeeded(
         job,
         file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-check"), timezone.localtime()),
         content=_problems_xlsx(plan),
         result={**plan.summary(), "preview": preview},
+        needs=[need_record(CREATE, organization)],  # the problems quote the file's cells
     )
 
 
@@ -116,7 +117,7 @@ def _import(job: Job, actor: Actor) -> None:
     plan, organization = _plan(job, actor)
 
     def progress(done: int, total: int) -> None:
-        Job.objects.filter(pk=job.pk).update(done=done, total=total)
+        job_progress(job, done, total=total)
 
     result = apply_import(plan, actor=actor, progress=progress)
     summary = {**plan.summary(), **result.as_dict()}
@@ -125,6 +126,7 @@ def _import(job: Job, actor: Actor) -> None:
         file_name="{}-{:%Y%m%d-%H%M}.xlsx".format(_("import-result"), timezone.localtime()),
         content=_problems_xlsx(plan),
         result=summary,
+        needs=[need_record(CREATE, organization)],
     )
     record_event(
         actor=actor,

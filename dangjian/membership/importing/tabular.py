@@ -13,6 +13,12 @@ Spreadsheets from community offices are messy; this module copes with:
 - ID numbers that Excel turned into numbers (reported, never repaired) and dates as date cells,
   Excel serial numbers, yyyymmdd numbers or text in the usual Chinese formats.
 
+and refuses files made to exhaust the worker that reads them (a 400 KB .xlsx can unpack to
+gigabytes, declare millions of empty rows or hold one 300 MB cell): the archive's parts are
+checked before openpyxl parses anything (total unpacked size, compression ratio, number of parts),
+a CSV file's size before it is decoded, and while rows are read, the number of rows (blank ones
+included), the columns (the first MAX_COLUMNS) and the length of the cells that are read.
+
 A file that cannot be read raises TableError with a message for the user. Cell values are returned
 raw; callers clean each column with clean_text, parse_id_cell or parse_date_cell.
 """
@@ -24,6 +30,7 @@ import io
 import itertools
 import re
 import unicodedata
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -39,6 +46,17 @@ CSV_DELIMITERS = (",", "\t", ";")
 EXCEL_EPOCH = dt.date(1899, 12, 30)
 EXCEL_MAX_SERIAL = 2958465  # 9999-12-31
 LIST_SEPARATOR = "、"
+
+# Limits against hostile files. A real roster of 20,000 rows unpacks to about 20 MB (as openpyxl
+# writes it; Excel writes less), compressed about 15 times; its cells are short.
+MAX_UNPACKED_MB = 50  # all parts of an .xlsx, unpacked
+MAX_RATIO = 100  # unpacked ÷ packed size of one part (for parts above RATIO_FROM_BYTES)
+RATIO_FROM_BYTES = 1024 * 1024
+MAX_PARTS = 1_000  # files inside an .xlsx
+MAX_CSV_MB = 20  # a CSV file; its decoded text has at most as many characters as it has bytes
+MAX_CELL_CHARS = 2_000
+MAX_COLUMNS = 200  # columns read (openpyxl pads every row to its last cell: XFD is the 16,384th)
+ROW_MARGIN = 5_000  # rows read beyond max_rows (blank, spacer and header rows), then refused
 
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _WHITESPACE = re.compile(r"\s+")
@@ -269,6 +287,7 @@ def _find_header(
     matcher = _HeaderMatcher(columns)
     needed = max(1, min(HEADER_MIN_MATCHES, len(columns)))
     for number, cells in itertools.islice(numbered, HEADER_SEARCH_ROWS):
+        _check_cells(number, cells)
         header = _read_header(cells, matcher)
         if len(header.positions) >= needed:
             return number, header
@@ -284,8 +303,18 @@ def _table_from_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], m
     header_number, header = found
     _check_required(header, columns)
     data: list[Row] = []
+    last_row = max_rows + ROW_MARGIN
     for number, cells in numbered:
+        if number > last_row:  # millions of empty rows cost as much to read as full ones
+            raise TableError(
+                _(
+                    "The sheet has more than %(count)s rows, blank rows included; delete the empty rows below "
+                    "the table (or copy the table into a new sheet) and upload the file again."
+                )
+                % {"count": last_row}
+            )
         values = {key: cells[index] if index < len(cells) else None for key, index in header.positions.items()}
+        _check_cells(number, values.values())
         if not any(clean_text(value) for value in values.values()):
             continue
         if len(data) >= max_rows:
@@ -295,6 +324,24 @@ def _table_from_rows(rows: Iterable[Sequence[Any]], columns: Sequence[Column], m
             )
         data.append(Row(number=number, values=values))
     return Table(header_row=header_number, columns=header.columns, rows=data, unknown_headers=header.unknown)
+
+
+def _check_cells(number: int, cells: Iterable[Any]) -> None:
+    """Refuse a row with a cell longer than any field needs (the header rows: every cell; data
+    rows: the cells of known columns, the only ones read further)."""
+    for value in cells:
+        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+            raise _long_cell_error(number)
+
+
+def _long_cell_error(number: int) -> TableError:
+    return TableError(
+        _(
+            "A cell in row %(row)s has more than %(count)s characters, more than any field needs; shorten it "
+            "and upload the file again."
+        )
+        % {"row": number, "count": MAX_CELL_CHARS}
+    )
 
 
 def _no_header_error(columns: Sequence[Column]) -> TableError:
@@ -329,7 +376,34 @@ def _unreadable_xlsx() -> TableError:
     )
 
 
+def _check_archive(content: bytes) -> None:
+    """Refuse an .xlsx whose parts would cost too much to unpack, before anything is parsed. The
+    sizes are those the archive declares: Python's zipfile never unpacks more than that."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as error:
+        raise _unreadable_xlsx() from error
+    if (
+        len(parts) > MAX_PARTS
+        or sum(part.file_size for part in parts) > MAX_UNPACKED_MB * 1024 * 1024
+        or any(
+            part.file_size > RATIO_FROM_BYTES and part.file_size > MAX_RATIO * max(part.compress_size, 1)
+            for part in parts
+        )
+    ):
+        raise TableError(
+            _(
+                "This workbook cannot be read safely: it unpacks to more than %(size)s MB, is compressed far "
+                "more than a real workbook, or has too many parts. Copy the table into a new workbook, save "
+                "it as .xlsx and upload it again."
+            )
+            % {"size": MAX_UNPACKED_MB}
+        )
+
+
 def _read_xlsx(content: bytes, columns: Sequence[Column], max_rows: int) -> Table:
+    _check_archive(content)
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except Exception as error:  # openpyxl raises zip, XML, key and value errors for broken files
@@ -349,7 +423,7 @@ def _sheet_rows(sheet: Any) -> Iterator[Sequence[Any]]:
     """The rows of a read-only sheet from row 1, with openpyxl's errors turned into a TableError."""
     try:
         sheet.reset_dimensions()  # some programs write wrong dimensions, which would cut rows short
-        rows = sheet.iter_rows(values_only=True)
+        rows = sheet.iter_rows(max_col=MAX_COLUMNS, values_only=True)
     except Exception as error:
         raise _unreadable_xlsx() from error
     while True:
@@ -363,15 +437,34 @@ def _sheet_rows(sheet: Any) -> Iterator[Sequence[Any]]:
 
 
 def _read_csv(content: bytes, columns: Sequence[Column], max_rows: int) -> Table:
+    if len(content) > MAX_CSV_MB * 1024 * 1024:
+        raise TableError(
+            _("The CSV file is larger than %(size)s MB; split it into smaller files and upload them one by one.")
+            % {"size": MAX_CSV_MB}
+        )
     text = _decode_csv(content)
     for delimiter in CSV_DELIMITERS:  # a wrong delimiter leaves one cell a row, which is never a header
-        try:
-            table = _table_from_rows(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), columns, max_rows)
-        except csv.Error as error:
-            raise _unreadable_csv() from error
+        table = _table_from_rows(_csv_rows(text, delimiter), columns, max_rows)
         if table is not None:
             return table
     raise _no_header_error(columns)
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[Sequence[Any]]:
+    """The records of a CSV text, with the csv module's errors turned into a TableError."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    number = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            if "field larger than field limit" in str(error):  # the csv module's own limit, far above ours
+                raise _long_cell_error(number + 1) from error
+            raise _unreadable_csv() from error
+        number += 1
+        yield row
 
 
 def _decode_csv(content: bytes) -> str:
