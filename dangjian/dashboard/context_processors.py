@@ -20,6 +20,13 @@ class Menu:
         return may_import(actor=self.actor)
 
     @cached_property
+    def unread(self) -> int:
+        """Notices not read yet (the header's badge; from the cache, see core.notifications)."""
+        from dangjian.core.notifications import unread_count
+
+        return unread_count(actor=self.actor)
+
+    @cached_property
     def may_report(self) -> bool:
         from dangjian.membership.mobile.selectors import may_report
 

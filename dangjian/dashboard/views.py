@@ -11,6 +11,7 @@ from django.views.decorators.vary import vary_on_headers
 from dangjian.accounts.roles import STAFF_ROLES, Role
 from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
+from dangjian.core.notifications import grouped as notice_groups
 from dangjian.core.notifications import inbox as notifications_inbox
 from dangjian.core.notifications import mark_read
 from dangjian.core.views import is_htmx
@@ -46,7 +47,7 @@ def workbench(request: ActorRequest) -> HttpResponse:
         context["probation_due"] = list(
             people_selectors.probation_due(actor=request.actor, within_days=numbers.probation_reminder_days)[:10]
         )
-    context["notifications"] = list(notifications_inbox(actor=request.actor, unread_only=True, limit=5))
+    context["notifications"] = notice_groups(notifications_inbox(actor=request.actor, unread_only=True, limit=100))[:5]
     if scope.person_id:
         me = people_selectors.person_for(actor=request.actor, pk=scope.person_id)
         context["me"] = me
@@ -130,8 +131,9 @@ def region_detail(request: ActorRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def notifications(request: ActorRequest) -> HttpResponse:
-    rows = list(notifications_inbox(actor=request.actor, limit=200))
-    return render(request, "dashboard/notifications.html", {"rows": rows, "unread": any(not n.read_at for n in rows)})
+    rows = list(notifications_inbox(actor=request.actor, limit=500))
+    context = {"groups": notice_groups(rows), "unread": any(not n.read_at for n in rows)}
+    return render(request, "dashboard/notifications.html", context)
 
 
 @require_POST

@@ -560,11 +560,13 @@ def request_dispatch(
         change=change,
         public=False,
     )
-    _notify_holder(actor, done)
+    # The names come from the request as the caller loaded it (the page selects them with it):
+    # the row the transition returns would read each again.
+    _notify_holder(actor, done, category=req.category.name, community=req.community.name)
     return done
 
 
-def _notify_holder(actor: Actor, req: ServiceRequest) -> None:
+def _notify_holder(actor: Actor, req: ServiceRequest, *, category: str, community: str) -> None:
     """Tell whoever now holds ``req``: the staff member or volunteer, or everyone with a role at
     the branch or grid it went to (its secretary, its staff). Each dispatch once."""
     from django.urls import reverse
@@ -588,7 +590,7 @@ def _notify_holder(actor: Actor, req: ServiceRequest) -> None:
         recipients=[u for u in recipients if u and u != actor.user_id],
         kind="request_dispatched",
         key=f"request-dispatched:{req.pk}:{req.version}",
-        params={"number": req.number, "category": req.category.name},
+        params={"number": req.number, "category": category, "community": community},
         url=reverse("servicedesk:request", args=[req.pk]),
     )
 
@@ -1269,19 +1271,24 @@ def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
     from dangjian.core.notifications import notify
 
     soon_until = sla.due_at(now, sla.day_seconds() // 2)
+    columns = (
+        "pk",
+        "region__path",
+        "community__path",
+        "assignee_user_id",
+        "resolution_due_at",
+        "submitted_at",
+        "community__name",
+    )
     due_soon = list(
         ServiceRequest.objects.filter(
             state__in=[s for s in OPEN_STATES if s != S.SUSPENDED],
             resolution_breached=False,
             resolution_due_at__gte=now,
             resolution_due_at__lt=soon_until,
-        ).values_list("pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at")
+        ).values_list(*columns)
     )
-    late = list(
-        ServiceRequest.objects.filter(pk__in=late_ids).values_list(
-            "pk", "region__path", "community__path", "assignee_user_id", "resolution_due_at", "submitted_at"
-        )
-    )
+    late = list(ServiceRequest.objects.filter(pk__in=late_ids).values_list(*columns))
     if not due_soon and not late:
         return
     grants = list(
@@ -1297,30 +1304,38 @@ def _notify_deadlines(*, late_ids: list[int], now: dt.datetime) -> None:
         street = community_path[:-PATH_STEP]
         return [u for u, role, path in grants if role == Role.DISTRICT_ADMIN and street.startswith(path)]
 
-    for pk, region_path, _community_path, assignee, due, submitted in due_soon:
+    for pk, region_path, _community_path, assignee, due, submitted, community in due_soon:
         local_due = timezone.localtime(due).strftime("%Y-%m-%d %H:%M")
         notify(
             recipients=[assignee] if assignee else staff_of(region_path),
             kind="request_due_soon",
             key=f"request-due-soon:{pk}",
-            params={"number": ServiceRequest(pk=pk, submitted_at=submitted).number, "due": local_due},
+            params={
+                "number": ServiceRequest(pk=pk, submitted_at=submitted).number,
+                "due": local_due,
+                "community": community,
+            },
             url=reverse("servicedesk:request", args=[pk]),
         )
-    for pk, region_path, community_path, assignee, _due, submitted in late:
-        number = ServiceRequest(pk=pk, submitted_at=submitted).number
+    for pk, region_path, community_path, assignee, due, submitted, community in late:
+        params = {
+            "number": ServiceRequest(pk=pk, submitted_at=submitted).number,
+            "due": timezone.localtime(due).strftime("%Y-%m-%d %H:%M"),
+            "community": community,
+        }
         url = reverse("servicedesk:request", args=[pk])
         notify(
             recipients=[assignee, *staff_of(region_path)],
             kind="request_overdue",
             key=f"request-overdue:{pk}",
-            params={"number": number},
+            params=params,
             url=url,
         )
         notify(
             recipients=street_admins(community_path),
             kind="request_escalated",
             key=f"request-escalated:{pk}",
-            params={"number": number},
+            params=params,
             url=url,
         )
 
