@@ -164,7 +164,8 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
     req = request_selectors.request_for(actor=request.actor, pk=pk)
     actor = request.actor
     is_staff = lifecycle.is_staff_for(actor, req)
-    if not (is_staff or lifecycle.is_handler(actor, req)):
+    is_handler = lifecycle.is_handler(actor, req)
+    if not (is_staff or is_handler):
         # The requester (who may see their own request) follows it on the resident pages, which
         # show what is meant for them and not the staff's internal notes.
         return redirect("portal:track", token=req.token)
@@ -183,7 +184,8 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         else [],
         "classifications": Classification.choices,
         "callback": getattr(req, "callback", None),
-        "can_reveal_contact": lifecycle.may_reveal_contact(actor, req),
+        # may_reveal_contact, answered without its callback query: staff and handlers only get here
+        "can_reveal_contact": is_staff or is_handler,
         "contact_masked": req.phone_masked or (req.requester.phone_masked if req.requester else ""),
     }
     return render(request, "servicedesk/requests/detail.html", context)
