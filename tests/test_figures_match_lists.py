@@ -49,7 +49,7 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
         assert member.stage == member.stage_on(today), member.pk
     checked, probationary = 0, 0
     for username in STAFF:
-        client = Client(HTTP_ACCEPT_LANGUAGE="en")
+        client = Client()
         client.force_login(User.objects.get(username=username))
         workbench = _page(client, reverse("dashboard:workbench"))
         figures = FIGURE.findall(workbench)

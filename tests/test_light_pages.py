@@ -106,3 +106,16 @@ def test_every_page_carries_the_content_security_policy(world, client):
         if inline.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == []
+
+
+def test_visitors_get_chinese_unless_they_choose_english(client):
+    """A browser asking for English still gets the service centre's Chinese; the header's
+    language button (Django's language cookie) switches."""
+    from django.conf import settings
+
+    page = client.get("/r/find/", headers={"accept-language": "en-US,en;q=0.9"})
+    assert page["Content-Language"] == "zh-hans" and '<html lang="zh-hans"' in page.content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/r/find/"})
+    assert client.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    page = client.get("/r/find/", headers={"accept-language": "zh-CN"})
+    assert page["Content-Language"] == "en" and '<html lang="en"' in page.content.decode()

@@ -84,7 +84,8 @@ MIDDLEWARE = [
     "dangjian.core.middleware.NoStoreMiddleware",
     "dangjian.core.middleware.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
+    # zh-Hans unless the visitor chose English (the language cookie), whatever the browser asks
+    "dangjian.core.middleware.ChosenLanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
     "dangjian.core.middleware.RefuseNulMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -1,4 +1,6 @@
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from dangjian.core import views as core_views
 
@@ -12,7 +14,8 @@ urlpatterns = [
     path("open311/v2/", include("dangjian.api.open311_urls")),
     path("api/v1/", include("dangjian.api.urls")),
     path("jobs/", include("dangjian.core.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language button is in every page's header, the public ones too: no sign-in needed.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),
     path("healthz", core_views.healthz, name="healthz"),
     path("favicon.ico", core_views.favicon, name="favicon"),

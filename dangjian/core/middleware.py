@@ -7,7 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseBase, QueryDict
 from django.middleware.gzip import GZipMiddleware
-from django.utils.cache import patch_cache_control
+from django.utils import translation
+from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.translation import gettext as _
 
 API_PACKAGE = "dangjian.api."
@@ -84,3 +85,23 @@ class ContentSecurityPolicyMiddleware:
 
 def _has_nul(data: QueryDict) -> bool:
     return any("\x00" in key or any("\x00" in value for value in values) for key, values in data.lists())
+
+
+class ChosenLanguageMiddleware:
+    """The language is zh-Hans unless the visitor chose another (the header's language button
+    sets Django's language cookie): a browser's Accept-Language does not switch a Chinese
+    service centre's pages to English. Replaces Django's LocaleMiddleware (no i18n URLs here)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.languages = {code for code, _name in settings.LANGUAGES}
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+        language = chosen if chosen in self.languages else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Language", language)
+        patch_vary_headers(response, ("Cookie",))
+        return response

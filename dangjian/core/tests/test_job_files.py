@@ -10,6 +10,7 @@ import io
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.files.storage import default_storage
 from django.core.management import call_command
 from django.test import Client
@@ -37,7 +38,8 @@ def run_worker():
 
 
 def english(user) -> Client:
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # English, as chosen with the header's button
     client.force_login(user)
     return client
 

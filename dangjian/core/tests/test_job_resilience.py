@@ -164,7 +164,8 @@ def test_the_sweep_fails_jobs_that_stopped_giving_signs_of_life(settings):
         alive.refresh_from_db()
         assert alive.status == status and not alive.error
 
-    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client = Client()
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # English, as chosen with the header's button
     client.force_login(user)
     page = client.get(reverse("jobs:detail", args=[silent.pk])).content.decode()
     assert "The background job was interrupted; please run it again." in page
