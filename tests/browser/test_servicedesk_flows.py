@@ -159,3 +159,55 @@ def test_a_visitor_asks_from_the_front_page_and_finds_the_request_again(world, p
     later.click("main form.card button[type=submit]")
     expect(later.locator("h1")).to_contain_text(category.name)
     assert later.url.endswith(f"/r/t/{req.token}/")
+
+
+def test_the_story_from_the_handlers_side(world, page_for):
+    """Phone → desk → handler told → handled → resident confirms → the rates count it, walked as
+    each person in it: the desk calls the resident back with the number revealed, dispatches to
+    the branch; the branch secretary learns of it from the header and the workbench, handles it;
+    the resident confirms and rates; the community's rates list it."""
+    category = ServiceCategory.objects.get(code="dispute-mediation")
+    phone = page_for(None, mobile=True)
+    phone.goto("/")
+    phone.click(".home-action.primary")
+    phone.select_option("select[name=category]", str(category.pk))
+    phone.fill("textarea[name=description]", "楼上装修每天早上七点开始电钻，协商无果")
+    phone.select_option("select[name=region]", str(world.community_a.pk))
+    phone.fill("input[name=phone]", "13912345678")
+    phone.click("main form.card button[type=submit]")
+    req = ServiceRequest.objects.get()
+    track_url = phone.url.split("?")[0]
+
+    desk = page_for(world.users.staff)
+    desk.goto("/services/requests/?view=new")
+    desk.get_by_role("link", name=req.number).click()
+    desk.click("#contact button")  # to call the resident back
+    expect(desk.locator("#contact a[href='tel:13912345678']")).to_be_visible()
+    branch = f"form[action$='/act/dispatch/']:has(input[name=value][value='{world.branch_a1.pk}'])"
+    desk.click(f"{branch}:has(input[name=kind][value=branch]) button")
+    expect(desk.locator(f"{branch}:has(input[name=kind][value=branch])")).to_have_count(0)  # it holds it now
+    req.refresh_from_db()
+    assert req.state == RequestState.DISPATCHED and req.assignee_organization_id == world.branch_a1.pk
+
+    handler = page_for(world.users.branch)
+    expect(handler.locator(".topbar .count-badge")).to_have_text("1")  # told, on every page
+    expect(handler.locator("#notices-h")).to_be_visible()
+    handler.get_by_role("link", name=re.compile(re.escape(req.number))).first.click()
+    handler.click("form[action$='/act/start/'] button")
+    handler.fill("textarea[name=result]", "支部书记上门协调，双方约定工作日九点后施工。")
+    handler.click("form[action$='/act/handle/'] button")
+    expect(handler.locator("form[action$='/act/handle/']")).to_have_count(0)
+    req.refresh_from_db()
+    assert req.state == RequestState.HANDLED
+
+    phone.goto(track_url)
+    phone.check("#confirm input[name=resolved][value=yes]")
+    phone.check("#confirm input[name=score][value='4']")
+    phone.click("#confirm button[type=submit]")
+    expect(phone.locator("#verdict")).to_contain_text("4")
+    req.refresh_from_db()
+    assert req.outcome == "resolved" and Rating.objects.get(request=req).score == 4
+
+    secretary = page_for(world.users.secretary)
+    secretary.goto(f"/services/rates/requests/?node={world.community_a.pk}&measure=satisfaction")
+    expect(secretary.locator("main")).to_contain_text(req.number)
