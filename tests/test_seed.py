@@ -103,3 +103,17 @@ def test_seeded_membership_is_consistent():
     assert Placement.objects.filter(member__in=normal, ended_on__isnull=True).count() == normal.count()
     board = development_selectors.pipeline(actor=as_actor(admin, today=TODAY), organization=None)
     assert board["total"] == Candidate.objects.filter(status="active").count() > 0
+
+
+@pytest.mark.django_db
+def test_seeded_requests_say_what_their_service_is_about():
+    """A tester found 科普讲座 requests reading “想找一份离家近的工作”: every description fits its category."""
+    from dangjian.demo.seeds.servicedesk import DESCRIPTIONS
+    from dangjian.servicedesk.catalogue.defaults import DEFAULT_CATEGORIES
+    from dangjian.servicedesk.models import ServiceRequest
+
+    assert {code for code, *_rest in DEFAULT_CATEGORIES} <= set(DESCRIPTIONS)
+    _seed(5)
+    pairs = set(ServiceRequest.objects.values_list("category__code", "description"))
+    assert len(pairs) > 10
+    assert [(code, text) for code, text in pairs if text not in DESCRIPTIONS[code]] == []

@@ -41,22 +41,31 @@ BATCH = 20000
 # Community quality profiles: (chance of a timely response, handling time ÷ target median, share of
 # residents satisfied, share resolved). Cycled over the communities.
 PROFILES = [(0.96, 0.45, 0.93, 0.95), (0.85, 0.7, 0.84, 0.88), (0.78, 0.8, 0.78, 0.84), (0.62, 1.05, 0.62, 0.72)]
+# What residents write, per service: every request's description fits its category.
 DESCRIPTIONS = {
     "hardship-aid": ["家中老人生病住院，生活困难，希望申请临时救助", "独居老人冬季取暖有困难，请社区帮忙"],
-    "dispute-mediation": ["楼上住户装修噪音大，多次沟通无果，请社区调解", "邻居在楼道堆放杂物，协商不成"],
+    "dispute-mediation": [
+        "楼上住户装修噪音大，多次沟通无果，请社区调解",
+        "邻居在楼道堆放杂物，协商不成",
+        "楼上住户深夜噪音扰民，希望社区帮忙协调",
+    ],
     "legal-advice": ["房屋租赁合同纠纷，想咨询法律问题", "子女不履行赡养义务，想了解怎么办"],
     "deputy-reception": ["希望向党代表反映小区停车难问题", "想向党代表反映老旧小区加装电梯的意见"],
     "member-education": ["想参加社区的党员学习活动，请告知时间", "流动党员希望就近参加组织生活"],
     "membership-transfer": ["想把党组织关系转到社区，需要准备什么材料", "组织关系介绍信快过期了，请帮忙办理"],
+    "culture-sports": ["想报名参加社区的广场舞队", "希望社区周末组织老年人合唱活动"],
+    "job-referral": ["想找一份离家近的工作", "孩子大专毕业半年还没找到工作，想请社区推荐岗位"],
+    "legal-aid": ["工地拖欠工资三个月，想申请法律援助", "交通事故对方不赔偿，请不起律师"],
+    "social-assistance": ["家里收入低，想了解低保怎么申请", "因病致贫，希望申请临时救助"],
+    "science-talks": ["希望社区办一次防诈骗讲座", "想听老年人慢性病防治的健康讲座"],
+    "home-services": ["家里需要找家政服务，请帮忙推荐", "老人行动不便，想请人上门理发"],
+    "free-clinic": ["希望社区组织一次健康义诊", "想请医生来社区给老人量血压、测血糖"],
+    "employment-support": ["下岗后想参加技能培训，请社区帮忙联系", "残疾人想找力所能及的工作"],
+    "public-order-mediation": ["小区门口摊贩占道经营，影响通行", "两户居民因停车位发生争执，请社区调解"],
+    "sanitation": ["楼道卫生无人打扫，请社区协调", "小区垃圾桶满了好几天没人清运"],
+    "public-safety": ["小区路灯不亮，晚上出行不安全", "单元门禁坏了，陌生人随意进出"],
 }
-GENERIC = [
-    "小区路灯不亮，晚上出行不安全",
-    "楼道卫生无人打扫，请社区协调",
-    "想报名参加社区的文体活动",
-    "家里需要找家政服务，请帮忙推荐",
-    "希望社区组织一次健康义诊",
-    "想找一份离家近的工作",
-]
+GENERIC = ["想咨询社区的相关服务，请工作人员联系我"]  # a category the demo does not know (added by hand)
 RESULTS = [
     "已联系相关单位处理完毕，并电话告知居民。",
     "已上门了解情况并协调解决。",
@@ -453,7 +462,7 @@ def _demo_resident_requests(
             "version": 4,
             "category_id": category.pk,
             "channel": "web",
-            "description": "楼上住户深夜噪音扰民，希望社区帮忙协调",
+            "description": DESCRIPTIONS["dispute-mediation"][2],
             "address": person.address[:200],
             "region_id": person.region_id,
             "community_id": person.region.parent_id,
