@@ -26,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from dangjian.api import selectors
 from dangjian.api.authentication import key_actor
 from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
+from dangjian.api.http import BodyError, read_body
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.models import ApiKey
 from dangjian.core.access import CREATE, allowed
@@ -110,7 +111,8 @@ def error_response(fmt: str, status: int, descriptions: Iterable[str]) -> HttpRe
 
 def open311_view(*methods: str) -> Callable:
     """Public (the spec's own api_key decides), CSRF-exempt (no cookies are used), never
-    cached; wrong methods and Open311Error become the spec's error format."""
+    cached; wrong methods, bodies too large (413) or unreadable (400) and Open311Error become
+    the spec's error format."""
     allowed_methods = (*methods, "HEAD") if "GET" in methods else methods
 
     def decorate(view: Callable) -> Callable:
@@ -123,7 +125,11 @@ def open311_view(*methods: str) -> Callable:
                 response["Allow"] = ", ".join(allowed_methods)
                 return response
             try:
+                if request.method == "POST":
+                    read_body(request)
                 return view(request, *args, fmt=format, **kwargs)
+            except BodyError as exc:
+                return error_response(format, exc.status, [exc.message])
             except Open311Error as exc:
                 return error_response(format, exc.status, exc.descriptions)
 

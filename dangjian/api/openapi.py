@@ -29,6 +29,7 @@ def _errors(*statuses: int) -> dict[str, Any]:
         403: _("Allowed to see the request but not to do this (or the CSRF check failed)."),
         404: _("No such request, or not within your scope."),
         405: _("Method not allowed."),
+        413: _("The body is larger than the server accepts."),
         429: _("Too many writes with this API key this minute."),
     }
     return {str(status): _json(_ref("Errors"), texts[status]) for status in statuses}
@@ -283,7 +284,7 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Submission")}}},
                     "responses": {
                         "201": _json(_ref("RequestDetail"), _("The new request.")),
-                        **_errors(400, 401, 403, 429),
+                        **_errors(400, 401, 403, 413, 429),
                     },
                 },
             },
@@ -308,7 +309,7 @@ def openapi_document(request: HttpRequest) -> dict[str, Any]:
                     "requestBody": {"required": True, "content": {"application/json": {"schema": _ref("Transition")}}},
                     "responses": {
                         "200": _json(_ref("RequestDetail"), _("The request after the step.")),
-                        **_errors(400, 401, 403, 404, 429),
+                        **_errors(400, 401, 403, 404, 413, 429),
                     },
                 }
             },

@@ -29,6 +29,7 @@ from django.views.decorators.http import require_safe
 from dangjian.api import selectors
 from dangjian.api.authentication import key_actor
 from dangjian.api.common import clean_text, decimal_or_none, parse_coordinate, parse_moment, w3c
+from dangjian.api.http import BodyError, read_body
 from dangjian.api.keys import allow_write, key_for
 from dangjian.api.openapi import openapi_document
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, restrict
@@ -98,7 +99,8 @@ def _caller(request: ActorRequest) -> tuple[Actor, Any]:
 
 
 def api_view(*methods: str, public: bool = False) -> Callable:
-    """JSON in and out, the errors of the module docstring, and authentication by session or key."""
+    """JSON in and out, the errors of the module docstring, and authentication by session or key.
+    A write's body is read first: too large is 413, unreadable 400, in the same format."""
     allowed_methods = (*methods, "HEAD") if "GET" in methods else methods
 
     def decorate(view: Callable) -> Callable:
@@ -111,12 +113,16 @@ def api_view(*methods: str, public: bool = False) -> Callable:
                 response["Allow"] = ", ".join(allowed_methods)
                 return response
             try:
+                if request.method not in SAFE_METHODS:
+                    read_body(request)
                 actor, key = _caller(request)
                 if not actor.is_authenticated and not public:
                     raise ApiError(401, _("Sign in, or send an API key as Authorization: Bearer <key>."))
                 if key is not None and request.method not in SAFE_METHODS and not allow_write(key):
                     raise ApiError(429, _("Too many requests from this API key; wait a minute and try again."))
                 return view(request, actor, *args, **kwargs)
+            except BodyError as exc:
+                return error_response(exc.status, {NON_FIELD_ERRORS: [exc.message]})
             except ApiError as exc:
                 response = error_response(exc.status, cast(dict[str, list[str]], exc.errors))
                 if exc.status == 401:

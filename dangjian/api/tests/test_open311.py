@@ -2,6 +2,7 @@
 submission through the real intake, and the rate limit."""
 
 import datetime as dt
+import io
 import json
 from decimal import Decimal
 
@@ -367,6 +368,19 @@ def test_post_is_csrf_exempt(world, staff_key):
     assert post(client, **data).status_code == 200
 
 
+def test_the_key_is_the_api_key_parameter_only(world, client, staff_key):
+    """docs/api.md, "Sending the key": a POST takes api_key from its form body or, failing that,
+    from the query string; Open311 never reads an Authorization header (nor a session)."""
+    data = {"service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
+            "address_string": "红钢城街8号"}  # fmt: skip
+    assert client.post(url("requests") + f"?api_key={staff_key}", data).status_code == 200
+    [(_code, text)] = errors_of(client.post(url("requests"), data, HTTP_AUTHORIZATION=f"Bearer {staff_key}"), 403)
+    assert text == _("api_key is required to submit a request.")
+    client.force_login(world.users.staff)
+    assert errors_of(client.post(url("requests"), data), 403)
+    assert ServiceRequest.objects.count() == 1
+
+
 # --- untrusted text comes back as text --------------------------------------------------------
 
 NASTY = "<script>alert(\"x\")</script> & ]]> <![CDATA[ 'quote' 张三 😀"
@@ -388,3 +402,39 @@ def test_control_characters_stored_elsewhere_do_not_break_xml(world, client, sta
     req = submit(world, description="旧系统导入\x01\x1f的描述")
     root = parse_xml(client.get(url("request_detail", "xml", request_id=req.pk), {"api_key": staff_key}))
     assert root.find("request").findtext("description") == "旧系统导入的描述"
+
+
+# --- bodies the server will not read --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_body_over_the_upload_limit_is_413_in_the_spec_format(world, client, staff_key, settings, fmt):
+    """Django's own answer is its HTML 400 page; a program reading Open311 gets the spec's list."""
+    data = {"api_key": staff_key, "service_code": "legal-advice", "phone": "13812345678",
+            "address_string": "红钢城街8号", "description": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}  # fmt: skip
+    [(code, text)] = errors_of(post(client, fmt, **data), 413)
+    assert code == 413 and str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in text
+    # The same as multipart (its files are not counted by Django's limit: the API takes none).
+    response = client.post(url("requests", fmt), {**data, "description": "咨询", "media": io.BytesIO(b"x" * 3_000_000)})
+    assert errors_of(response, 413)
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    many = {**data, "description": "咨询", **{f"attribute[{n}]": "1" for n in range(10)}}
+    assert errors_of(post(client, fmt, **many), 413)
+    assert not ServiceRequest.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_a_body_that_cannot_be_parsed_is_400_in_the_spec_format(world, client, staff_key, fmt):
+    bodies = [
+        ("multipart/form-data", b"api_key=" + staff_key.encode()),  # no boundary
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nX: " + b"y" * 2000 + b"\r\n\r\nzz\r\n--x--",
+        ),  # a part's header too long
+        ("application/x-www-form-urlencoded; charset=latin-1", f"api_key={staff_key}".encode()),
+    ]
+    for content_type, body in bodies:
+        response = client.post(url("requests", fmt), body, content_type=content_type)
+        [(code, _text)] = errors_of(response, 400)
+        assert code == 400, content_type
+    assert not ServiceRequest.objects.exists()

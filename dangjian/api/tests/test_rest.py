@@ -1,8 +1,10 @@
 """The REST API: authentication by session (CSRF on writes) or bearer key, scope through the
 access layer, submission and transitions through the lifecycle, errors keyed by field."""
 
+import io
 import json
 import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -14,7 +16,7 @@ from django.utils import timezone
 from dangjian.api.tests.conftest import submit
 from dangjian.core.conf import override
 from dangjian.servicedesk.models import Channel, RequestState, ServiceRequest
-from tests.factories import as_actor
+from tests.factories import PASSWORD, as_actor
 
 pytestmark = pytest.mark.django_db
 
@@ -241,6 +243,46 @@ def test_session_writes_need_the_csrf_token(world):
     assert post_json(client, reverse("api:requests"), payload(world), HTTP_X_CSRFTOKEN=token).status_code == 201
 
 
+def test_a_page_script_takes_the_csrf_token_from_the_page(world):
+    """docs/api.md, "Sessions and CSRF": the csrftoken cookie is HttpOnly, so a script on a page
+    of the platform reads the token from <body hx-headers>; an Origin, when sent, must be the
+    site's own, and over HTTPS without one the Referer must be."""
+    client = as_user(Client(enforce_csrf_checks=True), world.users.staff)
+    html = client.get(reverse("api:docs")).content.decode()
+    assert client.cookies["csrftoken"]["httponly"] is True
+    headers = re.search(r"<body hx-headers='([^']*)'", html).group(1)
+    token = json.loads(unescape(headers))["X-CSRFToken"]
+    path = reverse("api:requests")
+    assert post_json(client, path, payload(world), HTTP_X_CSRFTOKEN=token).status_code == 201
+    assert (
+        post_json(client, path, payload(world), HTTP_X_CSRFTOKEN=token, HTTP_ORIGIN="http://evil.example").status_code
+        == 403
+    )
+    secure = {"HTTP_X_CSRFTOKEN": token, "secure": True}
+    for refused in ({}, {"HTTP_ORIGIN": "https://evil.example"}, {"HTTP_REFERER": "https://evil.example/"}):
+        response = post_json(client, path, payload(world), **secure, **refused)
+        assert response.status_code == 403 and "CSRF" in response.json()["errors"]["__all__"][0], refused
+    assert post_json(client, path, payload(world), **secure, HTTP_ORIGIN="https://testserver").status_code == 201
+    assert post_json(client, path, payload(world), **secure, HTTP_REFERER="https://testserver/").status_code == 201
+
+
+def test_a_script_signs_in_and_sends_the_cookies_token(world):
+    """docs/api.md, the Python example: the login page sets csrftoken, signing in renews it, and
+    each write sends the current value as X-CSRFToken with the site as Referer."""
+    client = Client(enforce_csrf_checks=True)
+    site = {"secure": True, "HTTP_REFERER": "https://testserver/accounts/login/"}
+    client.get(reverse("accounts:login"), secure=True)
+    before = client.cookies["csrftoken"].value
+    login = {"username": world.users.staff.username, "password": PASSWORD, "csrfmiddlewaretoken": before}
+    assert client.post(reverse("accounts:login"), login, **site).status_code == 302
+    token = client.cookies["csrftoken"].value
+    assert token != before  # a stale token read before signing in no longer works
+    response = post_json(client, reverse("api:requests"), payload(world), HTTP_X_CSRFTOKEN=before, **site)
+    assert response.status_code == 403
+    response = post_json(client, reverse("api:requests"), payload(world), HTTP_X_CSRFTOKEN=token, **site)
+    assert response.status_code == 201
+
+
 def test_bearer_writes_need_no_csrf_token_and_are_rate_limited(world, staff_key, settings):
     settings.DANGJIAN = override(API_POSTS_PER_MINUTE=2)
     client = Client(enforce_csrf_checks=True)
@@ -261,6 +303,57 @@ def test_malformed_bodies_are_400(world, client):
     assert response.status_code == 201 and response.json()["description"] == "灯坏了"
     response = staff.post(reverse("api:requests"), payload(world))  # a form works as well
     assert response.status_code == 201
+
+
+def _all_errors(response, status):
+    assert response.status_code == status, response.content[:200]
+    assert response["Content-Type"] == "application/json"
+    return response.json()["errors"]["__all__"]
+
+
+@pytest.mark.parametrize("auth", ["session", "bearer"])
+def test_a_body_over_the_upload_limit_is_413_in_the_api_format(world, client, staff_key, settings, auth):
+    """Django's own answer is its HTML 400 page (from request.body, request.POST or the CSRF
+    check, whichever reads the body first); a program gets the API's errors."""
+    extra = {"HTTP_AUTHORIZATION": f"Bearer {staff_key}"} if auth == "bearer" else {}
+    if auth == "session":
+        client = as_user(Client(enforce_csrf_checks=True), world.users.staff)
+        client.get(reverse("api:docs"))
+        extra = {"HTTP_X_CSRFTOKEN": client.cookies["csrftoken"].value}
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    big = payload(world, description="x" * limit)
+    [text] = _all_errors(post_json(client, reverse("api:requests"), big, **extra), 413)
+    assert str(limit) in text
+    assert _all_errors(client.post(reverse("api:requests"), big, **extra), 413)  # a form
+    files = {**payload(world), "photo": io.BytesIO(b"x" * (limit + 1))}  # Django leaves files to the view
+    assert _all_errors(client.post(reverse("api:requests"), files, **extra), 413)
+    req = submit(world)
+    body = {"action": "note", "note": "x" * limit}
+    assert _all_errors(post_json(client, transition_url(req), body, **extra), 413)
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    many = {**payload(world), **{f"f{n}": "1" for n in range(10)}}
+    assert _all_errors(client.post(reverse("api:requests"), many, **extra), 413)
+    assert ServiceRequest.objects.count() == 1 and req.steps.count() == 1
+
+
+@pytest.mark.parametrize("auth", ["session", "bearer"])
+def test_a_body_that_cannot_be_parsed_is_400_in_the_api_format(world, client, staff_key, auth):
+    if auth == "session":
+        client = as_user(client, world.users.staff)
+    extra = {"HTTP_AUTHORIZATION": f"Bearer {staff_key}"} if auth == "bearer" else {}
+    bodies = [
+        ("multipart/form-data", b"category=legal-advice"),  # no boundary
+        (
+            "multipart/form-data; boundary=x",
+            b"--x\r\nX: " + b"y" * 2000 + b"\r\n\r\nzz\r\n--x--",
+        ),  # a part's header too long
+        ("application/x-www-form-urlencoded; charset=latin-1", b"category=legal-advice"),
+        ("application/json", b'{"category": '),
+    ]
+    for content_type, body in bodies:
+        response = client.post(reverse("api:requests"), body, content_type=content_type, **extra)
+        assert _all_errors(response, 400), content_type
+    assert not ServiceRequest.objects.exists()
 
 
 def test_markup_comes_back_unchanged(world, client):
