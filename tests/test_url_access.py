@@ -9,8 +9,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import as_actor
-from tests.url_access_base import EVERYONE, ROLES, STAFF, Case, expect, only  # noqa: F401
+from tests.url_access_base import BEYOND, EVERYONE, ROLES, STAFF, Case, beyond_user, expect, only  # noqa: F401
 from tests.url_cases import api as api_cases
+from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import rates as rates_cases
 from tests.url_cases import requests as request_cases
 
@@ -106,20 +107,6 @@ def _mobile(world):
         actor=as_actor(world.users.admin), person=world.zhao, organization=world.branch_a1,
         data={"direction": "out", "place": "深圳市南山区", "started_on": dt.date(2026, 3, 1)},
     )  # fmt: skip
-
-
-def _calendar_day(world):
-    import datetime as dt
-
-    from dangjian.core.models import CalendarDay
-
-    return CalendarDay.objects.create(day=dt.date(2027, 2, 8), is_workday=False, note="2027年春节")
-
-
-def _category():
-    from dangjian.servicedesk.models import ServiceCategory
-
-    return ServiceCategory.objects.get(code="legal-advice")
 
 
 RULES: list[Case] = [
@@ -523,40 +510,9 @@ RULES: list[Case] = [
         lambda w: reverse("membership:member_care", args=[w.zhao.member.pk]),
         only(("admin", "secretary", "staff", "branch", "member"), 200),
     ),
-    Case(
-        "servicedesk:catalogue",
-        "the service catalogue is public",
-        lambda w: reverse("servicedesk:catalogue"),
-        expect(200),
-    ),
-    Case(
-        "servicedesk:category_new",
-        "add a service (street and district admins configure)",
-        lambda w: reverse("servicedesk:category_new"),
-        only(("admin",), 200),
-    ),
-    Case(
-        "servicedesk:category_edit",
-        "edit a service",
-        lambda w: reverse("servicedesk:category_edit", args=[_category().pk]),
-        only(("admin",), 200),
-    ),
-    Case(
-        "servicedesk:calendar",
-        "the business calendar",
-        lambda w: reverse("servicedesk:calendar"),
-        only(("admin",), 200),
-    ),
-    Case(
-        "servicedesk:calendar_clear",
-        "remove a correction of the calendar",
-        lambda w: reverse("servicedesk:calendar_clear", args=[_calendar_day(w).pk]),
-        only(("admin",), 302),
-        method="post",
-    ),
 ]
 # Cases of the service desk's pages and APIs live beside it, one module each.
-RULES += [*request_cases.CASES, *rates_cases.CASES, *api_cases.CASES]
+RULES += [*catalogue_cases.CASES, *request_cases.CASES, *rates_cases.CASES, *api_cases.CASES]
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> list[str]:
@@ -586,7 +542,21 @@ def _client_for(role: str, world, client):
 @pytest.mark.parametrize("case", RULES, ids=lambda c: f"{c.name}: {c.describe}")
 @pytest.mark.parametrize("role", ROLES)
 def test_access(role, case, world, client):
-    client = _client_for(role, world, client)
+    _check(case, role, world, _client_for(role, world, client))
+
+
+@pytest.mark.parametrize(
+    ("case", "role"),
+    [(case, role) for case in RULES for role in BEYOND if role in case.statuses],
+    ids=lambda value: f"{value.name}: {value.describe}" if isinstance(value, Case) else value,
+)
+def test_access_beyond_the_worlds_roles(role, case, world, client):
+    """The users some cases add to the nine (url_access_base.BEYOND), e.g. the district admin."""
+    client.force_login(beyond_user(role, world))
+    _check(case, role, world, client)
+
+
+def _check(case, role, world, client):
     url = case.url(world)
     data = case.data(world) if case.data else {}
     response = getattr(client, case.method)(url, data)

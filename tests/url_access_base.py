@@ -6,6 +6,23 @@ from dataclasses import dataclass, field
 ROLES = ("anonymous", "admin", "secretary", "staff", "branch", "member", "resident", "liaison", "outsider")
 STAFF = ("admin", "secretary", "staff", "branch", "outsider")
 EVERYONE = tuple(r for r in ROLES if r != "anonymous")
+# Users beyond the world's nine, made only for the cases that name them in their statuses (the
+# world's "admin" is a street admin): what only the root of the region tree may do.
+BEYOND = ("district", "superuser")
+
+
+def beyond_user(role: str, world):
+    """``district``: the district/street admin role at the root of the region tree (青山区);
+    ``superuser``: a superuser without any grant."""
+    from dangjian.accounts.models import User
+    from dangjian.accounts.roles import Role
+    from tests.factories import PASSWORD, make_user
+
+    if role == "district":
+        return make_user("admin_district", Role.DISTRICT_ADMIN, world.district)
+    if role == "superuser":
+        return User.objects.create_superuser(username="root", password=PASSWORD)
+    raise ValueError(role)
 
 
 def expect(default: int, anonymous: int = 302, **overrides: int) -> dict[str, int]:

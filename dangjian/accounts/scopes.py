@@ -1,10 +1,13 @@
-"""Builds a user's Scope from their active role grants (registered with core.access)."""
+"""Builds a user's Scope from their active role grants (registered with core.access), and says
+whether a scope reaches over the whole region tree."""
 
 from collections import defaultdict
 
 from dangjian.accounts.models import RoleGrant, User
 from dangjian.accounts.roles import ROLE_ACTIONS
 from dangjian.core.access import NodeSet, Scope, minimal_paths, self_paths_for
+from dangjian.core.models import PATH_STEP
+from dangjian.orgs.models import Region
 
 
 def build_scope(user: User) -> Scope:
@@ -44,3 +47,17 @@ def build_scope(user: User) -> Scope:
             for action in actions
         },
     )
+
+
+def covers_region_tree(scope: Scope, action: str) -> bool:
+    """Whether ``scope`` may ``action`` over the whole region tree: a superuser, or grants for
+    ``action`` at every root of it (the district). Configuration that applies everywhere (the
+    service catalogue, the business calendar) needs this; a grant at a street covers that
+    street only, whatever the role. One query, none unless a grant sits at a root."""
+    if scope.superuser:
+        return True
+    granted = scope.nodes(action)
+    if not any(len(path) == PATH_STEP for path in granted.region_paths):  # a root's path is one step
+        return False
+    roots = tuple(Region.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    return bool(roots) and granted.covers(NodeSet(region_paths=roots))

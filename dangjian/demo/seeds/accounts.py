@@ -13,6 +13,7 @@ DEMO_PASSWORD = "Dangjian2026"  # noqa: S105 - printed for demos; demo data is n
 
 # username, display role, role, node key
 DEMO_ACCOUNTS = [
+    ("district", Role.DISTRICT_ADMIN, "district"),  # the district: configures the catalogue and calendar
     ("street", Role.DISTRICT_ADMIN, "street"),
     ("secretary", Role.COMMUNITY_SECRETARY, "community"),
     ("staff", Role.COMMUNITY_STAFF, "community"),
@@ -27,6 +28,7 @@ def seed(ctx: SeedContext) -> None:
     community = ctx.shared["communities"][0]
     branch = community["branches"]["residence"][0]
     nodes = {
+        "district": community["street"].parent,
         "street": community["street"],
         "community": community["region"],
         "branch": branch,

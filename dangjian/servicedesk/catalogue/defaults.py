@@ -1,6 +1,6 @@
 """The default catalogue (issue #4): three families, each category with its response and
 resolution targets, the level that handles it by default and the skills it needs. Loaded by a
-data migration into every new database; street admins edit it afterwards."""
+data migration into every new database; district admins edit it afterwards."""
 
 # code, family, name, response (target, unit), resolution (target, unit), level, skills
 DEFAULT_CATEGORIES = [

@@ -1,15 +1,25 @@
 """Reads of the catalogue and the business calendar (configuration, not personal data: the
-catalogue is public, like a service counter's list of what it does)."""
+catalogue is public, like a service counter's list of what it does), and who may change them."""
 
 import datetime as dt
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
 
+from dangjian.accounts.roles import CONFIGURE
+from dangjian.accounts.scopes import covers_region_tree
 from dangjian.core import calendar
+from dangjian.core.actors import Actor
 from dangjian.core.models import CalendarDay
 from dangjian.people.models import Tag
 from dangjian.servicedesk.models import Family, ServiceCategory
+
+
+def may_configure(*, actor: Actor) -> bool:
+    """Whether ``actor`` may change the catalogue and the business calendar. Both apply to the
+    whole district (every request's category and deadlines), so the ``configure`` right must
+    cover the root of the region tree: a district admin or a superuser, not a street admin."""
+    return covers_region_tree(actor.scope, CONFIGURE)
 
 
 def catalogue(*, include_inactive: bool = False) -> list[dict[str, Any]]:

@@ -1,5 +1,6 @@
-"""Writes to the service catalogue and the business calendar: configuration, for users with the
-``configure`` right (street and district admins). Atomic, validated, evented."""
+"""Writes to the service catalogue and the business calendar: configuration that applies to the
+whole district, for users whose ``configure`` right covers the root of the region tree (district
+admins, superusers; selectors.may_configure) — not street admins. Atomic, validated, evented."""
 
 import datetime as dt
 from typing import Any
@@ -9,13 +10,13 @@ from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from dangjian.accounts.roles import CONFIGURE
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import forget_overrides
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.models import CalendarDay
 from dangjian.core.versioning import versioned_update
 from dangjian.people.models import Tag, TagKind
+from dangjian.servicedesk.catalogue.selectors import may_configure
 from dangjian.servicedesk.models import Family, HandlingLevel, ServiceCategory, TimeUnit
 
 FIELDS = (
@@ -31,10 +32,11 @@ FIELDS = (
     "sort_order",
 )
 MAX_TARGET = {TimeUnit.HOURS: 24 * 30, TimeUnit.DAYS: 365}
+MAX_SORT_ORDER = 32767  # the column is a small integer (PostgreSQL refuses more: a 500 otherwise)
 
 
 def _require_configure(actor: Actor) -> None:
-    if not actor.scope.can(CONFIGURE):
+    if not may_configure(actor=actor):
         raise PermissionDenied
 
 
@@ -52,6 +54,9 @@ def _check(data: dict[str, Any]) -> dict[str, list[str]]:
             errors[unit] = [_("Choose hours or days.")]
         elif not value or value < 1 or value > MAX_TARGET[kind]:
             errors[target] = [_("Enter a target between 1 and %(max)d.") % {"max": MAX_TARGET[kind]}]
+    sort_order = data.get("sort_order") or 0
+    if not 0 <= sort_order <= MAX_SORT_ORDER:
+        errors["sort_order"] = [_("Enter a number between 0 and %(max)d.") % {"max": MAX_SORT_ORDER}]
     if not errors and _in_hours(data["resolution_target"], data["resolution_unit"]) < _in_hours(
         data["response_target"], data["response_unit"]
     ):

@@ -1,4 +1,6 @@
-"""Service catalogue and business calendar pages (configuration by street and district admins)."""
+"""Service catalogue and business calendar pages. Both apply to the whole district: only those who
+may change them (selectors.may_configure) get the edit pages (404 for anyone else) and see the
+links to them."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -8,7 +10,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.accounts.roles import CONFIGURE
 from dangjian.core.actors import ActorRequest
 from dangjian.core.models import CalendarDay
 from dangjian.core.validators import parse_id
@@ -20,13 +21,13 @@ from dangjian.servicedesk.models import ServiceCategory
 
 @require_GET
 def catalogue(request: ActorRequest) -> HttpResponse:
-    can_configure = request.actor.scope.can(CONFIGURE)
+    can_configure = selectors.may_configure(actor=request.actor)
     context = {"families": selectors.catalogue(include_inactive=can_configure), "can_configure": can_configure}
     return render(request, "servicedesk/catalogue.html", context)
 
 
 def _require_configure(request: ActorRequest) -> None:
-    if not request.actor.scope.can(CONFIGURE):
+    if not selectors.may_configure(actor=request.actor):
         raise Http404
 
 
