@@ -6,13 +6,14 @@ from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.accounts.models import User
+from dangjian.core.forms import SiteForm
 
 
-class LoginForm(AuthenticationForm):
+class LoginForm(SiteForm, AuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].widget.attrs.update({"class": "input", "autocomplete": "username"})
-        self.fields["password"].widget.attrs.update({"class": "input", "autocomplete": "current-password"})
+        self.fields["username"].widget.attrs.update({"autocomplete": "username"})
+        self.fields["password"].widget.attrs.update({"autocomplete": "current-password"})
         self.error_messages["invalid_login"] = _(
             "The username or password is not correct. After %(limit)s failed attempts the account is locked for a while."
         )
@@ -25,7 +26,7 @@ class LoginForm(AuthenticationForm):
         )
 
 
-class ChangePasswordForm(PasswordChangeForm):
+class ChangePasswordForm(SiteForm, PasswordChangeForm):
     """Django's form, with the old password checked by ``check_password`` (the service, which
     limits wrong guesses per account and raises ValidationError)."""
 
@@ -39,15 +40,15 @@ class ChangePasswordForm(PasswordChangeForm):
         return old_password
 
 
-class CodeForm(forms.Form):
+class CodeForm(SiteForm):
     code = forms.CharField(
         label=_("6-digit code"),
         max_length=8,
-        widget=forms.TextInput(attrs={"class": "input", "inputmode": "numeric", "autocomplete": "one-time-code"}),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
 
 class DisableTwoFactorForm(CodeForm):
     password = forms.CharField(
-        label=_("Password"), widget=forms.PasswordInput(attrs={"class": "input", "autocomplete": "current-password"})
+        label=_("Password"), widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
     )

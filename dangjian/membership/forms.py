@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import choosing, style_fields
+from dangjian.core.forms import EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import parse_id, validate_id_number
 from dangjian.membership.dues import rules as dues
 from dangjian.membership.importing.selectors import import_targets
@@ -28,15 +28,7 @@ def _all(choices: list[tuple[str, Any]]) -> list[tuple[str, Any]]:
     return [("", _("All")), *choices]
 
 
-class StyledForm(forms.Form):
-    """A form whose inputs carry the site's ``input`` class (check boxes and hidden fields
-    excepted), set after the subclass has adjusted its fields."""
-
-    def style_inputs(self) -> None:
-        style_fields(self)
-
-
-class PersonByIdNumberForm(StyledForm):
+class PersonByIdNumberForm(SiteForm):
     """A form that finds the person (in the user's scope) by the ``id_number`` field."""
 
     actor: Actor
@@ -47,7 +39,7 @@ class PersonByIdNumberForm(StyledForm):
         return data
 
 
-class MemberFilterForm(StyledForm):
+class MemberFilterForm(SiteForm):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -106,7 +98,6 @@ class MemberFilterForm(StyledForm):
             self.fields["org"].widget.choices = [("", _("All")), *((o.pk, o.name) for o in shown)]
         choosing(self, "tag").queryset = person_tags()
         choosing(self, "specialty").queryset = specialty_tags()
-        self.style_inputs()
 
 
 def member_filters(
@@ -123,7 +114,7 @@ def member_filters(
     return form, filters, params
 
 
-class MemberForm(StyledForm):
+class MemberForm(SiteForm):
     stage = forms.ChoiceField(label=_("Stage"), choices=MemberStage.choices)
     category = forms.ChoiceField(label=_("Category"), choices=MemberCategory.choices)
     applied_on = forms.DateField(label=_("Applied on"), required=False, widget=DATE_WIDGET)
@@ -150,10 +141,9 @@ class MemberForm(StyledForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choosing(self, "specialties").queryset = specialty_tags()
-        self.style_inputs()
 
 
-class MemberStatusForm(StyledForm):
+class MemberStatusForm(SiteForm):
     # A transfer out of the system is recorded through the transfer, not here.
     status = forms.ChoiceField(
         label=_("New status"),
@@ -168,7 +158,7 @@ class MemberStatusForm(StyledForm):
     )
 
 
-class ImportForm(forms.Form):
+class ImportForm(SiteForm):
     organization: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Import into"),
         queryset=None,
@@ -185,7 +175,6 @@ class ImportForm(forms.Form):
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choosing(self, "organization").queryset = import_targets(actor=actor)
-        self.fields["organization"].widget.attrs["class"] = "input"
 
 
 def month_choices(today: Any, back: int = 24, ahead: int = 0) -> list[tuple[str, str]]:
@@ -207,7 +196,7 @@ class MonthField(forms.CharField):
         return month
 
 
-class DuesBillForm(StyledForm):
+class DuesBillForm(SiteForm):
     org: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Organisation"), required=False, queryset=None, empty_label=None
     )
@@ -218,10 +207,9 @@ class DuesBillForm(StyledForm):
         choosing(self, "org").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, VIEW
         ).order_by("path")
-        self.style_inputs()
 
 
-class DuesAssessForm(StyledForm):
+class DuesAssessForm(SiteForm):
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     kind = forms.ChoiceField(label=_("Basis"), choices=DuesKind.choices)
     base = forms.DecimalField(
@@ -253,7 +241,7 @@ class MemberChoiceField(forms.ModelChoiceField):
         return str(obj.person.name)
 
 
-class DuesPaymentForm(StyledForm):
+class DuesPaymentForm(SiteForm):
     months = forms.MultipleChoiceField(label=_("Months paid"), choices=(), widget=forms.CheckboxSelectMultiple)
     method = forms.ChoiceField(label=_("Method"), choices=PaymentMethod.choices, initial=PaymentMethod.CASH)
     paid_by = MemberChoiceField(
@@ -271,17 +259,16 @@ class DuesPaymentForm(StyledForm):
             .select_related("person")
             .order_by("person__name_pinyin")
         )
-        self.style_inputs()
 
     def clean_months(self) -> list[Any]:
         return [dues.parse_month(value) for value in self.cleaned_data["months"]]
 
 
-class VoidForm(forms.Form):
+class VoidForm(SiteForm):
     reason = forms.CharField(label=_("Reason for voiding"), max_length=200)
 
 
-class TransferForm(StyledForm):
+class TransferForm(SiteForm):
     to_organization: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Receiving organisation in the system"),
         required=False,
@@ -296,7 +283,6 @@ class TransferForm(StyledForm):
         super().__init__(*args, **kwargs)
         # Any branch in the system may receive (only its name is shown).
         choosing(self, "to_organization").queryset = Organization.objects.exclude(kind=OrgKind.GROUP).order_by("path")
-        self.style_inputs()
 
 
 class IncomingTransferForm(PersonByIdNumberForm):
@@ -323,10 +309,9 @@ class IncomingTransferForm(PersonByIdNumberForm):
         choosing(self, "to_organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
-        self.style_inputs()
 
 
-class TransferActionForm(StyledForm):
+class TransferActionForm(SiteForm):
     note = forms.CharField(label=_("Note"), required=False, max_length=500)
     effective_on = forms.DateField(label=_("Received on"), required=False, widget=DATE_WIDGET)
 
@@ -346,7 +331,6 @@ class CandidateStartForm(PersonByIdNumberForm):
         choosing(self, "organization").queryset = restrict(
             Organization.objects.filter(kind__in=(OrgKind.BRANCH, OrgKind.GENERAL_BRANCH)), actor, "change"
         ).order_by("path")
-        self.style_inputs()
 
 
 def _person_by_id_number(form: forms.Form, raw: str) -> Any:
@@ -368,7 +352,7 @@ def _person_by_id_number(form: forms.Form, raw: str) -> Any:
     return found
 
 
-class StepForm(StyledForm):
+class StepForm(SiteForm):
     done_on = forms.DateField(label=_("Date"), widget=DATE_WIDGET)
     responsible = forms.CharField(label=_("Responsible"), required=False, max_length=100)
     opinion = forms.CharField(label=_("Opinion"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
@@ -403,7 +387,6 @@ class StepForm(StyledForm):
             self.fields["people"].label = _("Contact members") if step.people == "contacts" else _("Introducers")
         else:
             del self.fields["people"]
-        self.style_inputs()
 
 
 class MobileForm(PersonByIdNumberForm):
@@ -423,10 +406,9 @@ class MobileForm(PersonByIdNumberForm):
         choosing(self, "organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "change"
         ).order_by("path")
-        self.style_inputs()
 
 
-class ReportForm(forms.Form):
+class ReportForm(SiteForm):
     community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("The community where you live"), queryset=None)
     workplace = forms.CharField(label=_("Your workplace and its party organisation"), max_length=200)
     categories = forms.MultipleChoiceField(
@@ -438,16 +420,15 @@ class ReportForm(forms.Form):
         from dangjian.orgs.models import Region, RegionLevel
 
         choosing(self, "community").queryset = Region.objects.filter(level=RegionLevel.COMMUNITY).order_by("path")
-        style_fields(self)
 
 
-class CareCaseForm(StyledForm):
+class CareCaseForm(SiteForm):
     hardship = forms.ChoiceField(label=_("Hardship"), choices=Hardship.choices)
     description = forms.CharField(label=_("Situation"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
     registered_on = forms.DateField(label=_("Registered on"), widget=DATE_WIDGET)
 
 
-class CareVisitForm(StyledForm):
+class CareVisitForm(SiteForm):
     visited_on = forms.DateField(label=_("Visited on"), widget=DATE_WIDGET)
     visitors = forms.CharField(label=_("Visited by"), max_length=200)
     occasion = forms.CharField(label=_("Occasion"), required=False, max_length=100)
@@ -458,7 +439,7 @@ class CareVisitForm(StyledForm):
     )
 
 
-class AppraisalForm(StyledForm):
+class AppraisalForm(SiteForm):
     self_assessment = forms.CharField(
         label=_("Self-assessment"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -466,7 +447,7 @@ class AppraisalForm(StyledForm):
     votes_qualified = forms.IntegerField(label=_("Qualified"), min_value=0, initial=0)
     votes_basic = forms.IntegerField(label=_("Basically qualified"), min_value=0, initial=0)
     votes_unqualified = forms.IntegerField(label=_("Unqualified"), min_value=0, initial=0)
-    grade = forms.ChoiceField(label=_("Branch grade"), required=False, choices=[("", "—"), *Grade.choices])
+    grade = forms.ChoiceField(label=_("Branch grade"), required=False, choices=[("", EMPTY_CHOICE), *Grade.choices])
     grade_note = forms.CharField(label=_("Note on the grade"), required=False, max_length=200)
     confirm_excess = forms.BooleanField(
         label=_("The branch decided on more than a third excellent (say why in the note)"), required=False
@@ -496,4 +477,3 @@ class MemberCreateForm(PersonByIdNumberForm):
         choosing(self, "organization").queryset = restrict(
             Organization.objects.exclude(kind=OrgKind.GROUP), actor, "create"
         ).order_by("path")
-        self.style_inputs()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import choosing, style_fields
+from dangjian.core.forms import EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
@@ -20,7 +20,7 @@ class RegionChoiceField(forms.ModelChoiceField):
         return f"{obj.parent.name} · {obj.name}" if obj.parent_id and obj.level == "grid" else obj.name
 
 
-class PersonForm(forms.Form):
+class PersonForm(SiteForm):
     name = forms.CharField(label=_("Full name"), max_length=50)
     id_number = forms.CharField(
         label=_("ID number"),
@@ -34,9 +34,14 @@ class PersonForm(forms.Form):
         label=_("Date of birth"), required=False, widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     ethnicity = forms.ChoiceField(
-        label=_("Ethnicity"), required=False, choices=[("", "—")] + [(e, e) for e in ETHNIC_GROUPS], initial="汉族"
+        label=_("Ethnicity"),
+        required=False,
+        choices=[("", EMPTY_CHOICE)] + [(e, e) for e in ETHNIC_GROUPS],
+        initial="汉族",
     )
-    education = forms.ChoiceField(label=_("Education"), required=False, choices=[("", "—"), *Education.choices])
+    education = forms.ChoiceField(
+        label=_("Education"), required=False, choices=[("", EMPTY_CHOICE), *Education.choices]
+    )
     region = RegionChoiceField(label=_("Grid"), queryset=None, empty_label=_("Choose a grid"))
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
     tags: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
@@ -60,7 +65,6 @@ class PersonForm(forms.Form):
             del self.fields["version"]
         for name in ("id_number", "phone"):  # someone else's numbers: never autofilled
             self.fields[name].widget.attrs["autocomplete"] = "off"
-        style_fields(self)
 
     # Format checks run here too, so that every error shows at once; the service checks again.
     def clean_id_number(self) -> str:
@@ -78,16 +82,12 @@ class PersonForm(forms.Form):
         return data
 
 
-class StatusForm(forms.Form):
-    status = forms.ChoiceField(
-        label=_("New status"), choices=PersonStatus.choices, widget=forms.Select(attrs={"class": "input"})
-    )
-    reason = forms.CharField(
-        label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2, "class": "input"})
-    )
+class StatusForm(SiteForm):
+    status = forms.ChoiceField(label=_("New status"), choices=PersonStatus.choices)
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class PeopleFilterForm(forms.Form):
+class PeopleFilterForm(SiteForm):
     q = forms.CharField(
         label=_("Search"),
         required=False,
@@ -96,7 +96,6 @@ class PeopleFilterForm(forms.Form):
             attrs={
                 "placeholder": _("Name, pinyin initials (zs), last 4 digits of mobile or ID number"),
                 "type": "search",
-                "class": "input",
                 "autocomplete": "off",
             }
         ),
@@ -131,8 +130,6 @@ class PeopleFilterForm(forms.Form):
         choosing(self, "region").queryset = region_choices(actor=actor, levels=levels)
         choosing(self, "tag").queryset = person_tags()
         choosing(self, "org").queryset = restrict(Organization.objects.all(), actor, VIEW)
-        for field in self.fields.values():
-            field.widget.attrs.setdefault("class", "input")
 
 
 def people_filters(

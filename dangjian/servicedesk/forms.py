@@ -5,13 +5,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from dangjian.core.forms import choosing, style_fields
+from dangjian.core.forms import SiteForm, choosing
 from dangjian.core.validators import validate_mobile
 from dangjian.people.models import Tag, TagKind
 from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(SiteForm):
     code = forms.SlugField(
         label=_("Code"), max_length=40, help_text=_("Letters, digits and hyphens; used by the API and never changed.")
     )
@@ -35,24 +35,19 @@ class CategoryForm(forms.Form):
         choosing(self, "skills").queryset = Tag.objects.filter(kind=TagKind.SKILL)
         if editing:
             del self.fields["code"]
-        style_fields(self)
 
 
-class CalendarDayForm(forms.Form):
-    day = forms.DateField(
-        label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date", "class": "input"})
-    )
+class CalendarDayForm(SiteForm):
+    day = forms.DateField(label=_("Date"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}))
     is_workday = forms.TypedChoiceField(
         label=_("The day is"),
         coerce=lambda v: v == "1",
         choices=[("0", _("a holiday (no business hours)")), ("1", _("a working day (调休 make-up day)"))],
-        widget=forms.Select(attrs={"class": "input"}),
     )
     note = forms.CharField(
         label=_("Note"),
         required=False,
         max_length=100,
-        widget=forms.TextInput(attrs={"class": "input"}),
         help_text=_("E.g. 2027年春节 (国务院办公厅通知)."),
     )
 
@@ -81,7 +76,7 @@ def _categories() -> Any:
     return ServiceCategory.objects.filter(is_active=True).order_by("family", "sort_order", "name")
 
 
-class DeskForm(forms.Form):
+class DeskForm(SiteForm):
     """The desk: a walk-in or a call recorded in under 30 seconds (five inputs at most)."""
 
     person = forms.IntegerField(required=False, widget=forms.HiddenInput)
@@ -105,7 +100,6 @@ class DeskForm(forms.Form):
         choosing(self, "region").queryset = regions
         for name in ("new_name", "phone"):  # the requester's, not the worker's: never autofilled
             self.fields[name].widget.attrs["autocomplete"] = "off"
-        style_fields(self)
 
 
 class CommunityGridField(forms.ModelChoiceField):
@@ -120,19 +114,31 @@ class PersonNameField(forms.ModelChoiceField):
         return str(obj.name)
 
 
-class ResidentRequestForm(forms.Form):
+class ResidentRequestForm(SiteForm):
     """The resident's form (mobile-first). Without an account a mobile number is required."""
 
-    category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("What do you need help with?"), queryset=None)
+    about_self = True
+    # The labels are questions: the messages for an empty field are the service's own.
+    category: forms.ModelChoiceField = forms.ModelChoiceField(
+        label=_("What do you need help with?"),
+        queryset=None,
+        error_messages={"required": _("Choose the service you need.")},
+    )
     description = forms.CharField(
         label=_("Describe it"),
         max_length=2000,
+        error_messages={"required": _("Describe what you need in a few words.")},
         widget=forms.Textarea(attrs={"rows": 5, "placeholder": _("What happened, where, since when")}),
     )
     region = CommunityGridField(label=_("Your community"), queryset=None, required=False)
     address = forms.CharField(label=_("Address (optional)"), required=False, max_length=200)
     contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
-    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    phone = forms.CharField(
+        label=_("Mobile"),
+        required=False,
+        max_length=20,
+        error_messages={"required": _("Leave a mobile number so that we can reach you.")},
+    )
     attachments = MultipleFileField(label=_("Photos or files (optional, at most 5, JPG/PNG/PDF up to 5 MB)"))
     is_public = forms.BooleanField(
         label=_("Once it is resolved, the community may show it on the public board without my name or address."),
@@ -151,14 +157,15 @@ class ResidentRequestForm(forms.Form):
         else:
             self.fields["region"].help_text = _("Leave empty for the community where you live.")
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
-        style_fields(self, about_self=True)
 
 
 REQUEST_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*[-－—]\s*)?0*(\d{1,10})\s*$")
 
 
-class FindRequestForm(forms.Form):
+class FindRequestForm(SiteForm):
     """A resident finds their request again by its number and the mobile number left with it."""
+
+    about_self = True
 
     number = forms.CharField(
         label=_("Request number"), max_length=30, help_text=_("As on the confirmation, e.g. 2026-0001234.")
@@ -168,7 +175,6 @@ class FindRequestForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["number"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
-        style_fields(self, about_self=True)
 
     def clean_number(self) -> tuple[int | None, int]:
         match = REQUEST_NUMBER.match(self.cleaned_data["number"])
@@ -184,7 +190,7 @@ class FindRequestForm(forms.Form):
             raise forms.ValidationError(exc.messages[0], code="invalid") from exc
 
 
-class ReceptionForm(forms.Form):
+class ReceptionForm(SiteForm):
     community: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Community"), queryset=None)
     representative = PersonNameField(
         label=_("Party representative"), queryset=None, help_text=_("A full party member living in the community.")
@@ -199,15 +205,23 @@ class ReceptionForm(forms.Form):
         super().__init__(*args, **kwargs)
         choosing(self, "community").queryset = communities
         choosing(self, "representative").queryset = representatives
-        style_fields(self)
 
 
-class BookingForm(forms.Form):
+class BookingForm(SiteForm):
+    about_self = True
     topic = forms.CharField(
-        label=_("What do you want to raise?"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+        label=_("What do you want to raise?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"required": _("Say in a few words what you want to raise.")},
     )
     contact_name = forms.CharField(label=_("How should we address you? (optional)"), required=False, max_length=50)
-    phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    phone = forms.CharField(
+        label=_("Mobile"),
+        required=False,
+        max_length=20,
+        error_messages={"required": _("Leave a mobile number so that we can reach you.")},
+    )
 
     def __init__(self, *args: Any, anonymous: bool, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -216,4 +230,3 @@ class BookingForm(forms.Form):
             del self.fields["phone"]
         else:
             self.fields["phone"].required = True
-        style_fields(self, about_self=True)
