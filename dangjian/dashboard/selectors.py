@@ -25,7 +25,7 @@ def workbench_figures(*, actor: Actor) -> dict[str, Any]:
     when the figures were counted; the lists they link to are always live.
     """
     seconds = config().figures_cache_seconds
-    key = f"workbench-figures:{actor.scope.signature(VIEW)}"
+    key = f"workbench-figures:{actor.scope.signature(VIEW)}:{actor.language}"  # the to-dos are sentences
     figures = cache.get(key) if seconds else None
     if figures is None:
         figures = {

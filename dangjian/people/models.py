@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import RestrictedQuerySet
 from dangjian.core.models import TimeStampedModel
+from dangjian.core.vocabulary import shown
 
 ETHNIC_GROUPS = [
     "汉族",
@@ -108,7 +109,12 @@ class Tag(models.Model):
         constraints = [models.UniqueConstraint(fields=["kind", "name"], name="tag_kind_name_unique")]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name as the reader's language shows it (core/vocabulary.py)."""
+        return shown(self.name)
 
 
 class Household(TimeStampedModel):

@@ -211,7 +211,7 @@ def tag_counts(*, actor: Actor) -> list[dict[str, Any]]:
         actor,
     )
     counts = dict(links.values_list("tag_id").annotate(n=Count("pk")).order_by())
-    return [{"pk": tag.pk, "name": tag.name, "n": counts.get(tag.pk, 0)} for tag in person_tags()]
+    return [{"pk": tag.pk, "name": tag.label, "n": counts.get(tag.pk, 0)} for tag in person_tags()]
 
 
 def probation_due(*, actor: Actor, within_days: int) -> QuerySet[Member]:

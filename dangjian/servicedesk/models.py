@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import RestrictedQuerySet
 from dangjian.core.models import TimeStampedModel
+from dangjian.core.vocabulary import shown
 
 # The key of ``ServiceRequest.phone_hash`` (a mobile number left with a request), apart from the
 # people register's: one leaked digest does not find the other.
@@ -68,7 +69,12 @@ class ServiceCategory(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name as the reader's language shows it (core/vocabulary.py)."""
+        return shown(self.name)
 
 
 class RequestState(models.TextChoices):
@@ -302,7 +308,7 @@ class ServiceRequest(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.number} {self.category.name if self.category_id else ''}".strip()
+        return f"{self.number} {self.category.label if self.category_id else ''}".strip()
 
     @property
     def number(self) -> str:

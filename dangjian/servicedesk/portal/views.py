@@ -151,7 +151,7 @@ def _families() -> list[tuple[str, list[tuple[int, str]]]]:
 
     def build() -> list[tuple[str, list[tuple[int, str]]]]:
         return [
-            (str(group["label"]), [(c.pk, c.name) for c in group["categories"]])
+            (str(group["label"]), [(c.pk, c.label) for c in group["categories"]])
             for group in catalogue_selectors.catalogue()
             if group["categories"]
         ]

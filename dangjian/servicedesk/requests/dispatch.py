@@ -19,6 +19,7 @@ from typing import Any
 
 from django.db.models import Count, Q
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from dangjian.accounts.models import RoleGrant
 from dangjian.accounts.roles import Role
@@ -71,7 +72,7 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
     """Ranked candidates for ``req`` among those the dispatcher may see (a constant number of queries)."""
     community = req.community
     grid = req.region if req.region.level == RegionLevel.GRID else None
-    skills = {tag.pk: tag.name for tag in req.category.skills.all()}
+    skills = {tag.pk: tag.label for tag in req.category.skills.all()}
     open_by_user = dict(
         ServiceRequest.objects.filter(state__in=OPEN_STATES, assignee_user__isnull=False)
         .filter(community=community)
@@ -126,7 +127,7 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
             person = member.person
             matched = [skills[t.pk] for t in member.specialties.all() if t.pk in skills]
             item = Suggestion(AssigneeKind.VOLUNTEER, person.name, person.pk, SKILL_POINTS * len(matched))
-            item.reasons.append(_("specialty: %(skills)s") % {"skills": "、".join(matched)})
+            item.reasons.append(_("specialty: %(skills)s") % {"skills": pgettext("enumeration", ", ").join(matched)})
             if grid is not None and person.region_id == grid.pk:
                 item.score += GRID_POINTS
                 item.reasons.append(_("lives in this grid"))
