@@ -32,7 +32,9 @@ def test_notices_sent_together_are_one_group_with_their_communities(world):
     staff = world.users.staff
     _overdue(staff, 16, "红钢城社区")
     _overdue(staff, 12, "钢花村社区")
-    notify(recipients=[staff.pk], kind="request_dispatched", key="d1", params={"number": "2026-0000099", "category": "x"})
+    notify(
+        recipients=[staff.pk], kind="request_dispatched", key="d1", params={"number": "2026-0000099", "category": "x"}
+    )
     groups = grouped(Notification.objects.filter(recipient=staff).order_by("-created_at", "-id"))
     overdue = next(g for g in groups if g.kind == "request_overdue")
     assert overdue.count == 28 and overdue.list_view == "overdue"

@@ -635,7 +635,8 @@ def test_a_person_outside_the_actors_scope_is_reported_not_updated(world):
         planned = plan(world, xlsx([row("王五", wang_id, phone="13899998888")]), actor=as_actor(world.users.secretary))
     [problem] = planned.errors
     assert (problem.row, problem.column) == (2, "公民身份号码")
-    assert problem.message == str(ID_NUMBER_TAKEN)  # the person form's words: not whose, not where
+    with override("en"):
+        assert problem.message == str(ID_NUMBER_TAKEN)  # the person form's words: not whose, not where
     assert "王五" not in problem.message and world.community_b.name not in problem.message
     apply_import(planned, actor=as_actor(world.users.secretary))
     wang_now = Person.objects.get(pk=wang.pk)
