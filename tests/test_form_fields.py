@@ -180,3 +180,37 @@ def test_required_messages_on_membership_forms(world):
         assert created.errors["id_number"] == ["Enter ID number."]
         assert created.errors["organization"] == ["Choose party organisation."]
         assert "This field is required." not in str(created.errors)
+
+
+def test_an_id_too_large_for_the_database_is_an_invalid_choice(world):
+    """SQLite raised OverflowError (a 500) for a record id beyond 2⁶³ in a form's choice of
+    records; every SiteForm's record fields now refuse it as an invalid choice."""
+    from dangjian.servicedesk.forms import CategoryForm, ResidentRequestForm
+    from dangjian.servicedesk.models import ServiceCategory
+
+    huge = "9" * 25
+    category = ServiceCategory.objects.get(code="sanitation")
+    form = CategoryForm(
+        data={
+            "code": "new-one", "family": "units", "name": "新服务", "response_target": 4, "response_unit": "hours",
+            "resolution_target": 3, "resolution_unit": "days", "default_level": "grid", "sort_order": 1,
+            "skills": [huge],
+        },
+    )  # fmt: skip
+    assert not form.is_valid() and "skills" in form.errors
+    from dangjian.orgs.models import Region
+
+    regions = Region.objects.filter(pk=world.community_a.pk)
+    for value in (huge, "²", "-1"):
+        form = ResidentRequestForm(
+            data={"category": value, "description": "x", "region": world.community_a.pk, "phone": "13912345678"},
+            regions=regions,
+            anonymous=True,
+        )
+        assert not form.is_valid() and "category" in form.errors, value
+    form = ResidentRequestForm(
+        data={"category": category.pk, "description": "x", "region": huge, "phone": "13912345678"},
+        regions=regions,
+        anonymous=True,
+    )
+    assert not form.is_valid() and "region" in form.errors

@@ -6,12 +6,14 @@ from typing import Any, ClassVar, cast
 
 from django import forms
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
 from django.forms.forms import DeclarativeFieldsMetaclass
 from django.forms.utils import pretty_name
 from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.validators import parse_id
 
 EMPTY_CHOICE = _("Please choose…")
 # How Django and hand-written choices say "nothing chosen"; each is shown as EMPTY_CHOICE.
@@ -56,6 +58,46 @@ def _required_message(field: forms.Field, name: str) -> str:
     return lazy(message, str)()
 
 
+class _IdsChecked:
+    """Mixed into a form's fields of records: an id that cannot be one (too large for the database,
+    not ASCII digits) is an invalid choice, never a query — SQLite raised OverflowError (a 500)
+    for an id beyond 2⁶³. Ids are read by core.validators.parse_id, as everywhere."""
+
+    def to_python(self, value: Any) -> Any:
+        field = cast(forms.ModelChoiceField, self)
+        if (
+            not isinstance(field, forms.ModelMultipleChoiceField)
+            and field.to_field_name is None
+            and value not in field.empty_values
+            and not isinstance(value, Model)
+            and parse_id(value) is None
+        ):
+            raise forms.ValidationError(field.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)  # type: ignore[misc]
+
+    def _check_values(self, value: Any) -> Any:
+        field = cast(forms.ModelMultipleChoiceField, self)
+        if field.to_field_name is None:
+            for pk in value:
+                if parse_id(pk) is None:
+                    raise forms.ValidationError(
+                        field.error_messages["invalid_pk_value"], code="invalid_pk_value", params={"pk": pk}
+                    )
+        return super()._check_values(value)  # type: ignore[misc]
+
+
+_CHECKED: dict[type, type] = {}
+
+
+def _check_ids(field: forms.ModelChoiceField) -> None:
+    kind = type(field)
+    if issubclass(kind, _IdsChecked):
+        return
+    if kind not in _CHECKED:
+        _CHECKED[kind] = type(kind.__name__, (_IdsChecked, kind), {"__module__": kind.__module__})
+    field.__class__ = _CHECKED[kind]
+
+
 def style_fields(form: forms.BaseForm, *, about_self: bool = False) -> None:
     """Give ``form``'s inputs the site's class, the keypad and autofill hints their names call
     for, a prompt as the empty choice of its drop-downs, and required messages that name the
@@ -66,6 +108,8 @@ def style_fields(form: forms.BaseForm, *, about_self: bool = False) -> None:
             widget, forms.HiddenInput | forms.CheckboxInput
         ):
             field.error_messages["required"] = _required_message(field, name)
+        if isinstance(field, forms.ModelChoiceField):
+            _check_ids(field)
         if isinstance(field, forms.ModelChoiceField) and field.empty_label in BARE_EMPTY_LABELS:
             field.empty_label = EMPTY_CHOICE
         elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
