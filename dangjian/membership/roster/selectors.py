@@ -200,6 +200,24 @@ def _labels() -> dict[str, Any]:
             "organization": _("party organisation"),
             "effective_on": _("effective on"),
             "specialties": _("specialties and interests"),
+            # what the membership services record on a member (dues, care, transfers)
+            "care_case": _("care case opened"),
+            "care_case_ended": _("care case ended"),
+            "care_visit": _("care visit"),
+            "dues_year": _("dues assessed for the year"),
+            "dues_kind": _("kind of dues"),
+            "dues_amount": _("monthly dues"),
+            "dues_paid": _("dues paid"),
+            "dues_voided": _("dues payment voided"),
+            "dues_bill": _("dues bill"),
+            "dues_confirmed_year": _("dues confirmed for the year"),
+            "dues_confirmed_members": _("members confirmed"),
+            "receipt_number": _("receipt number"),
+            "letter": _("letter of transfer"),
+            "direction": _("direction"),
+            "community": _("community"),
+            "categories": _("kinds of service offered"),
+            "workplace": _("workplace"),
         }
     )
     return labels

@@ -503,3 +503,23 @@ def test_names_are_escaped_in_list_and_detail(world, client):
         _response, body = get(client, world.users.secretary, url)
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
         assert "<script>alert" not in body, url
+
+
+def test_the_history_names_what_the_membership_services_record(world):
+    """The member's history showed raw keys (care_case, dues_year): every key the membership
+    services record has a label."""
+    import datetime as dt
+
+    from dangjian.membership.care.services import care_register
+    from dangjian.membership.roster.selectors import member_timeline
+
+    member = world.zhao.member
+    care_register(
+        actor=as_actor(world.users.secretary),
+        member=member,
+        hardship="illness",
+        description="",
+        registered_on=dt.date(2026, 1, 5),
+    )
+    rows = [row for event in member_timeline(member=member) for row in event.rows]
+    assert rows and all(str(label) != "care_case" for label, _old, _new in rows)
