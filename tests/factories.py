@@ -179,3 +179,46 @@ def build_world() -> SimpleNamespace:
         member_li=member_li,
         users=users,
     )
+
+
+def make_working_records(world) -> SimpleNamespace:
+    """Records community A's workers open every day, each through its service: a member on the
+    hardship register with dues assessed, a transfer out, an applicant and a request at the desk
+    (for tests that walk the pages those records have)."""
+    import importlib
+
+    from django.apps import apps
+
+    from dangjian.membership.care.services import care_register
+    from dangjian.membership.development.services import candidate_start
+    from dangjian.membership.dues.services import dues_assess
+    from dangjian.membership.models import DuesKind, Hardship
+    from dangjian.membership.transfers.services import transfer_apply
+    from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests.lifecycle import request_submit
+
+    importlib.import_module("dangjian.servicedesk.migrations.0002_default_catalogue").load(apps, None)
+    secretary = as_actor(world.users.secretary)
+    member = world.zhao.member
+    care_register(
+        actor=secretary,
+        member=member,
+        hardship=Hardship.values[0],
+        description="长期卧床，子女在外地工作，需要定期上门探望",
+        registered_on=world.today,
+    )
+    dues_assess(actor=secretary, member=member, year=world.today.year, kind=DuesKind.WAGE, base=4000)
+    transfer = transfer_apply(
+        actor=secretary, member=world.member_li, external_organization="江岸区某街道党工委", reason="搬家"
+    )
+    candidate = candidate_start(
+        actor=secretary, person=world.zhang, organization=world.branch_a1, applied_on=world.today
+    )
+    request = request_submit(
+        actor=as_actor(world.users.staff),
+        channel="desk",
+        category=ServiceCategory.objects.filter(is_active=True).first(),
+        description="楼道垃圾堆积很久无人清理，请尽快处理",
+        requester=world.zhang,
+    )
+    return SimpleNamespace(member=member, transfer=transfer, candidate=candidate, request=request)

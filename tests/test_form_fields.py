@@ -2,25 +2,17 @@
 area carries the site's ``input`` class, no drop-down offers Django's bare "---------", and a
 required field left empty says which field it is."""
 
-import importlib
 from html.parser import HTMLParser
 
 import pytest
-from django.apps import apps
 from django.conf import settings
 from django.utils import translation
 
 from dangjian.accounts.models import User
-from dangjian.membership.care.services import care_register
-from dangjian.membership.development.services import candidate_start
-from dangjian.membership.dues.services import dues_assess
 from dangjian.membership.forms import CareVisitForm, MemberCreateForm, MemberStatusForm
-from dangjian.membership.models import DuesKind, Hardship
-from dangjian.membership.transfers.services import transfer_apply
 from dangjian.people.forms import PersonForm
 from dangjian.servicedesk.models import ServiceCategory
-from dangjian.servicedesk.requests.lifecycle import request_submit
-from tests.factories import as_actor
+from tests.factories import as_actor, make_working_records
 
 UNSTYLED_TYPES = {"checkbox", "radio", "file", "hidden", "submit", "button", "reset", "image"}
 
@@ -60,26 +52,8 @@ class Inputs(HTMLParser):
 @pytest.fixture
 def pages(world):
     """The form pages, by user, with the records their forms belong to."""
-    importlib.import_module("dangjian.servicedesk.migrations.0002_default_catalogue").load(apps, None)
-    secretary = as_actor(world.users.secretary)
-    member = world.zhao.member
-    care_register(
-        actor=secretary, member=member, hardship=Hardship.values[0], description="", registered_on=world.today
-    )
-    dues_assess(actor=secretary, member=member, year=world.today.year, kind=DuesKind.WAGE, base=4000)
-    transfer = transfer_apply(
-        actor=secretary, member=world.member_li, external_organization="江岸区某党委", reason="搬家"
-    )
-    candidate = candidate_start(
-        actor=secretary, person=world.zhang, organization=world.branch_a1, applied_on=world.today
-    )
-    request = request_submit(
-        actor=as_actor(world.users.staff),
-        channel="desk",
-        category=ServiceCategory.objects.filter(is_active=True).first(),
-        description="楼道垃圾",
-        requester=world.zhang,
-    )
+    made = make_working_records(world)
+    member, transfer, candidate, request = made.member, made.transfer, made.candidate, made.request
     root = User.objects.create_superuser(username="root", password="Test-pass-2026")
     staff_pages = [
         "/members/",
@@ -186,7 +160,6 @@ def test_an_id_too_large_for_the_database_is_an_invalid_choice(world):
     """SQLite raised OverflowError (a 500) for a record id beyond 2⁶³ in a form's choice of
     records; every SiteForm's record fields now refuse it as an invalid choice."""
     from dangjian.servicedesk.forms import CategoryForm, ResidentRequestForm
-    from dangjian.servicedesk.models import ServiceCategory
 
     huge = "9" * 25
     category = ServiceCategory.objects.get(code="sanitation")

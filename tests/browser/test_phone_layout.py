@@ -2,22 +2,12 @@
 sideways at 390 px — in Chinese and in English, in the normal and in the large-text mode — no
 button lies over an input, and the labels of the charts are drawn whole."""
 
-import importlib
-
 import pytest
-from django.apps import apps
 from django.conf import settings
 
 from dangjian.core.context_processors import LARGE_TEXT_COOKIE
-from dangjian.membership.care.services import care_register
-from dangjian.membership.development.services import candidate_start
-from dangjian.membership.dues.services import dues_assess
-from dangjian.membership.models import DuesKind, Hardship
-from dangjian.membership.transfers.services import transfer_apply
 from dangjian.people.models import Tag, TagKind
-from dangjian.servicedesk.models import ServiceCategory
-from dangjian.servicedesk.requests.lifecycle import request_submit
-from tests.factories import as_actor
+from tests.factories import make_working_records
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -61,27 +51,8 @@ CHART_TEXTS = """(selector) => [...document.querySelectorAll(selector)].map((el)
 @pytest.fixture
 def records(world):
     """A member on the hardship register with assessed dues, a transfer, an applicant and a request."""
-    importlib.import_module("dangjian.servicedesk.migrations.0002_default_catalogue").load(apps, None)
-    secretary = as_actor(world.users.secretary)
-    member = world.zhao.member
-    care_register(
-        actor=secretary,
-        member=member,
-        hardship=Hardship.values[0],
-        description="长期卧床，子女在外地工作，需要定期上门探望",
-        registered_on=world.today,
-    )
-    dues_assess(actor=secretary, member=member, year=world.today.year, kind=DuesKind.WAGE, base=4000)
-    transfer_apply(actor=secretary, member=world.member_li, external_organization="江岸区某街道党工委", reason="搬家")
-    candidate_start(actor=secretary, person=world.zhang, organization=world.branch_a1, applied_on=world.today)
-    request = request_submit(
-        actor=as_actor(world.users.staff),
-        channel="desk",
-        category=ServiceCategory.objects.filter(is_active=True).first(),
-        description="楼道垃圾堆积很久无人清理，请尽快处理",
-        requester=world.zhang,
-    )
-    return {"member": member, "request": request}
+    made = make_working_records(world)
+    return {"member": made.member, "request": made.request}
 
 
 def phone_pages(world, records) -> list[str]:

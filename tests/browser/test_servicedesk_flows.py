@@ -129,18 +129,24 @@ def test_a_secretary_schedules_a_reception_and_a_resident_sees_it(world, page_fo
     expect(resident.locator("main")).to_contain_text("赵六")
 
 
-def test_a_visitor_asks_from_the_front_page_and_finds_the_request_again(world, page_for):
-    """The front page leads a visitor to 求助; the tracking page offers its link to keep; later,
-    without the link, 进度查询 with the number and the mobile number leads back to it."""
-    category = ServiceCategory.objects.get(code="sanitation")
+def _ask_from_the_front_page(page_for, world, category, description: str):
+    """A visitor on a phone: the front page's 求助, a community and a mobile number; sent."""
     phone = page_for(None, mobile=True)
     phone.goto("/")
     phone.click(".home-action.primary")
     phone.select_option("select[name=category]", str(category.pk))
-    phone.fill("textarea[name=description]", "楼道垃圾三天没人清理")
+    phone.fill("textarea[name=description]", description)
     phone.select_option("select[name=region]", str(world.community_a.pk))
     phone.fill("input[name=phone]", "13912345678")
     phone.click("main form.card button[type=submit]")
+    return phone
+
+
+def test_a_visitor_asks_from_the_front_page_and_finds_the_request_again(world, page_for):
+    """The front page leads a visitor to 求助; the tracking page offers its link to keep; later,
+    without the link, 进度查询 with the number and the mobile number leads back to it."""
+    category = ServiceCategory.objects.get(code="sanitation")
+    phone = _ask_from_the_front_page(page_for, world, category, "楼道垃圾三天没人清理")
     expect(phone.locator("details.keep-link")).to_have_attribute("open", "")
     req = ServiceRequest.objects.get()
     expect(phone.locator("#track-link")).to_have_value(re.compile(re.escape(f"/r/t/{req.token}/") + "$"))
@@ -167,14 +173,7 @@ def test_the_story_from_the_handlers_side(world, page_for):
     the branch; the branch secretary learns of it from the header and the workbench, handles it;
     the resident confirms and rates; the community's rates list it."""
     category = ServiceCategory.objects.get(code="dispute-mediation")
-    phone = page_for(None, mobile=True)
-    phone.goto("/")
-    phone.click(".home-action.primary")
-    phone.select_option("select[name=category]", str(category.pk))
-    phone.fill("textarea[name=description]", "楼上装修每天早上七点开始电钻，协商无果")
-    phone.select_option("select[name=region]", str(world.community_a.pk))
-    phone.fill("input[name=phone]", "13912345678")
-    phone.click("main form.card button[type=submit]")
+    phone = _ask_from_the_front_page(page_for, world, category, "楼上装修每天早上七点开始电钻，协商无果")
     req = ServiceRequest.objects.get()
     track_url = phone.url.split("?")[0]
 
