@@ -128,3 +128,18 @@ def test_chart_labels_are_drawn_whole_in_english(world, records, page_for, mobil
     (care,) = page.evaluate(CHART_TEXTS, "#care-chart")
     assert "低保户、特困供养人员及重度残疾人" in {t["text"] for t in care}
     assert [t["text"] for t in care if not t["inside"]] == []
+
+
+def test_every_menu_entry_fits_the_menu_in_english(world, page_for):
+    """A tester found “Representative receptions” running past the menu's edge: on a desktop the
+    menu is a column, and every entry (the longest are English) wraps inside it."""
+    page = page_for(world.users.admin)
+    page.context.add_cookies([{"name": settings.LANGUAGE_COOKIE_NAME, "value": "en", "url": page.url}])
+    page.goto("/members/")
+    overflowing = page.evaluate(
+        """() => [...document.querySelectorAll('.sidenav a')]
+            .filter(a => a.scrollWidth > a.clientWidth + 1 || a.getBoundingClientRect().right >
+                         a.closest('.sidenav').getBoundingClientRect().right + 1)
+            .map(a => a.textContent.trim())"""
+    )
+    assert overflowing == []
