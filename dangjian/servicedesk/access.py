@@ -13,6 +13,7 @@ from dangjian.servicedesk.models import (
     ReceptionBooking,
     ReceptionSession,
     RequestAttachment,
+    RequestDay,
     RequestStep,
     ServiceRequest,
 )
@@ -44,3 +45,5 @@ register(
 # A reception sits in its community; a booking with its reception, and its resident sees it.
 register(ReceptionSession, Rule(region_path="community__path"))
 register(ReceptionBooking, Rule(region_path="session__community__path", person="person_id"))
+# The rates' daily counts (figures, no person): with the grid or community they count.
+register(RequestDay, Rule(region_path="region__path"))

@@ -526,3 +526,64 @@ class ReceptionBooking(models.Model):
 
     def __str__(self) -> str:
         return self.topic[:30]
+
+
+class RequestDay(models.Model):
+    """The requests submitted on one local day in one grid (or taken at the community), counted
+    once for the rates (三率 and more) so that a page does not scan a quarter of requests.
+
+    Only what no longer depends on the moment of looking is kept: a request that is open and past
+    its deadline counts as late "now", which the rates add from the open requests when they read
+    (rates/selectors.py). The merged duplicates and the classifications signed off are left out,
+    as in every rate. Kept by the state machine (rates/rollups.py: every transition recounts the
+    days it touched) and checked against the requests every night (``servicedesk_rollups``).
+    Figures only: the requests behind any of them are listed from the requests themselves."""
+
+    day = models.DateField(_("day"))
+    region = models.ForeignKey("orgs.Region", on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey("orgs.Region", on_delete=models.CASCADE, related_name="+")
+    total = models.PositiveIntegerField(default=0)
+    response_den = models.PositiveIntegerField(default=0)
+    response_num = models.PositiveIntegerField(default=0)
+    resolution_den = models.PositiveIntegerField(default=0)
+    resolution_num = models.PositiveIntegerField(default=0)
+    score_1 = models.PositiveIntegerField(default=0)
+    score_2 = models.PositiveIntegerField(default=0)
+    score_3 = models.PositiveIntegerField(default=0)
+    score_4 = models.PositiveIntegerField(default=0)
+    score_5 = models.PositiveIntegerField(default=0)
+    on_time_den = models.PositiveIntegerField(default=0)
+    on_time_num = models.PositiveIntegerField(default=0)
+    repeat_den = models.PositiveIntegerField(default=0)
+    repeat_num = models.PositiveIntegerField(default=0)
+    handled = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    # The counted figures, in the order of the columns.
+    FIGURES = (
+        "total",
+        "response_den",
+        "response_num",
+        "resolution_den",
+        "resolution_num",
+        "score_1",
+        "score_2",
+        "score_3",
+        "score_4",
+        "score_5",
+        "on_time_den",
+        "on_time_num",
+        "repeat_den",
+        "repeat_num",
+        "handled",
+    )
+
+    class Meta:
+        verbose_name = _("requests of a day")
+        verbose_name_plural = _("requests by day")
+        constraints = [models.UniqueConstraint(fields=["region", "day"], name="request_day_unique")]
+        indexes = [models.Index(fields=["community", "day"], name="request_day_community_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.region_id}"

@@ -32,6 +32,7 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
+from dangjian.servicedesk.rates import rollups
 
 ORDER = 40
 # Requests per resident a year (DESIGN.md §7): ~5,000 for the demo's 12,000 people, ~500,000
@@ -398,7 +399,8 @@ def seed(ctx: SeedContext) -> None:
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [ServiceRequest._meta.db_table, last])
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ServiceRequest._meta.db_table)}")
     _receptions(ctx, now)
-    ctx.log(f"service requests: {total} over {years} year(s)")
+    days = rollups.rebuild()  # the rates' daily counts of what was written above in bulk
+    ctx.log(f"service requests: {total} over {years} year(s), {days} daily counts")
 
 
 def _score(rng: Any, satisfied: float) -> int:

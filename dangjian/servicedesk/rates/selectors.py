@@ -3,19 +3,21 @@
 Everything starts from a ``Cohort``: the requests submitted in a period, in a node of the region
 tree, that the user may see (the access layer), leaving out merged duplicates and
 classifications that have been signed off. A measure is a pair of conditions on the cohort, its
-denominator and its numerator (``Cohort.part_q``); the same conditions count the figures and
-list the requests behind them, so a figure and its drill-down cannot disagree.
+denominator and its numerator (``Cohort.part_q``, from rates/definitions.py); the same conditions
+list the requests behind every figure, so a figure and its drill-down cannot disagree.
 
-The table is a handful of queries whatever the number of units, each grouped by the unit's
-column (``Cohort.group``: the grid ``region_id`` or the ``community_id``; communities are added
-up into streets in Python, ``Cohort.unit_of``):
+The count figures come from the daily counts (RequestDay, kept by rates/rollups.py) when the
+user sees every request of the node (``from_days``): one grouped sum of the period's days, plus
+the requests open and past a deadline now, less the ratings the user may not see. Otherwise,
+and for the percentiles, they are counted from the requests, grouped by the unit's column
+(``Cohort.group``: the grid ``region_id`` or the ``community_id``; communities are added up into
+streets in Python, ``Cohort.unit_of``):
 
 1. the counts of response, resolution, satisfaction (and its 1–5 distribution), on-time and the
    repeat rate's denominator, by conditional aggregation (COUNT … FILTER) in one pass;
-2. the repeat rate's numerator: the cohort's requests with an address for which an earlier request
-   with the same category and address, under the cohort's rules and looking back 30 days before
-   the period, came at most 30 days before (EXISTS, which PostgreSQL runs as a hash semi-join;
-   its denominator is counted in query 1);
+2. the repeat rate's numerator: the cohort's requests for which an earlier request of the
+   community with the same category and address came at most 30 days before (EXISTS, which
+   PostgreSQL runs as a hash semi-join; its denominator is counted in query 1);
 3. P50/P90 of handling time ÷ target: the handled requests' (unit, category, seconds) in one
    query, the ratios and percentiles (PERCENTILE_CONT's interpolation) in Python.
 
@@ -35,15 +37,13 @@ from typing import Any, cast
 from django.db.models import (
     Case,
     Count,
-    Exists,
     ExpressionWrapper,
     F,
     FloatField,
-    Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
+    Sum,
     Value,
     When,
 )
@@ -55,15 +55,13 @@ from dangjian.core.actors import Actor
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, Region, RegionLevel
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
-    OPEN_STATES,
-    CloseReason,
-    Outcome,
     Rating,
-    RequestState,
+    RequestDay,
     RequestStep,
     ServiceCategory,
     ServiceRequest,
 )
+from dangjian.servicedesk.rates import definitions
 from dangjian.servicedesk.rates import rules as rates
 
 RATE_MEASURES = ("response", "resolution", "satisfaction", "on_time", "repeat")
@@ -72,11 +70,7 @@ MEASURES = (*RATE_MEASURES, *DURATION_MEASURES)
 ALL = "all"  # the cohort itself (the "Requests" column)
 LOWER_IS_BETTER = frozenset({"repeat", "p50", "p90"})
 PARTS = ("numerator", "denominator")
-SCORES = (1, 2, 3, 4, 5)
-SATISFIED = 4  # 满意 and 非常满意
-# Open states in which the resolution clock runs: on hold (挂起) the deadline is moved on resume,
-# so a request on hold is not late unless it was already late when it stopped (the sticky flag).
-CLOCK_RUNNING_STATES = tuple(s for s in OPEN_STATES if s != RequestState.SUSPENDED)
+SCORES = definitions.SCORES
 
 
 def measure_labels() -> dict[str, str]:
@@ -97,22 +91,6 @@ class OutOfScope(LookupError):
 
 
 # --- SQL helpers --------------------------------------------------------------------------------
-
-
-class EpochSeconds(Func):
-    """Seconds since 1970 of a timestamp, rounded to the whole second the same way on SQLite and
-    PostgreSQL, so that "at most 30 days earlier" is exact integer arithmetic on both."""
-
-    output_field = IntegerField()
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        # julianday() is a double; ×86400 it is within 0.0001 s of the true value, so rounding
-        # to the second is exact (strftime('%s') would need a literal % through the driver).
-        template = "CAST(ROUND((julianday(%(expressions)s) - 2440587.5) * 86400.0) AS INTEGER)"
-        return self.as_sql(compiler, connection, template=template)
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        return self.as_sql(compiler, connection, template="ROUND(EXTRACT(EPOCH FROM %(expressions)s))::bigint")
 
 
 def _rating_visible(actor: Actor) -> Q:
@@ -284,12 +262,7 @@ class Cohort:
         """Requests submitted in [start, end) in the node, visible to the user, not merged as
         duplicates and not classified with a sign-off (ServiceRequest.excluded)."""
         qs = restrict(ServiceRequest.objects.all(), self.actor, VIEW)
-        return (
-            qs.filter(self.node_q(), submitted_at__gte=start, submitted_at__lt=end)
-            .filter(Q(classification="") | Q(signed_off_at__isnull=True))
-            .exclude(close_reason=CloseReason.DUPLICATE)
-            .order_by()
-        )
+        return definitions.counted(qs.filter(self.node_q(), submitted_at__gte=start, submitted_at__lt=end)).order_by()
 
     def requests(self) -> QuerySet:
         return self.base(*self.period.bounds())
@@ -299,72 +272,21 @@ class Cohort:
             self._rating_visible = _rating_visible(self.actor)
         return self._rating_visible
 
-    def repeats(self) -> Exists:
-        """Whether an earlier request with the same category and (trimmed) address, under the same
-        rules and looking back 30 days before the period, was submitted at most 30 days before
-        this one (to the second; at the same second, the one with the lower id is the earlier).
-
-        The same as "LAG(submitted_at) OVER (PARTITION BY category, address ORDER BY submitted_at,
-        id) is at most 30 days before" (if any earlier request is that close, so is the last
-        one), written as EXISTS: in a WHERE, PostgreSQL hashes the earlier requests by category
-        and address instead of sorting them, twice as fast at district scale. Needs the outer
-        query annotated with ``trimmed=Trim("address")``."""
-        start, end = self.period.bounds()
-        window = int(rates.REPEAT_WINDOW.total_seconds())
-        gap = ExpressionWrapper(
-            EpochSeconds(OuterRef("submitted_at")) - EpochSeconds("submitted_at"), output_field=IntegerField()
-        )
-        earlier = (
-            self.base(start - rates.REPEAT_WINDOW, end)
-            .annotate(trimmed=Trim("address"))
-            .filter(category_id=OuterRef("category_id"), trimmed=OuterRef("trimmed"))
-            .annotate(gap=gap)
-            .filter(
-                Q(submitted_at__lt=OuterRef("submitted_at"))
-                | Q(submitted_at=OuterRef("submitted_at"), pk__lt=OuterRef("pk")),
-                gap__lte=window,
-            )
-        )
-        return Exists(earlier)
-
     def part_q(self, measure: str, part: str, score: int | None = None) -> Q:
         """The condition of the denominator or numerator of ``measure`` (for satisfaction also a
-        score 1–5, within the denominator). The one definition of every measure."""
-        now = self.now
-        if measure == "response":
-            denominator = (
-                Q(first_response_at__isnull=False)
-                | Q(response_breached=True)
-                | Q(state__in=OPEN_STATES, response_due_at__lte=now)
-            )
-            numerator = Q(
-                first_response_at__isnull=False, first_response_at__lte=F("response_due_at"), response_breached=False
-            )
-        elif measure == "resolution":
-            denominator = Q(outcome__in=[Outcome.RESOLVED, Outcome.UNRESOLVED])
-            numerator = Q(outcome=Outcome.RESOLVED)
-        elif measure == "satisfaction":
-            denominator = Q(rating__isnull=False) & self.rating_visible()
-            numerator = denominator & Q(rating__score__gte=SATISFIED)
-            if score is not None:
-                return denominator & Q(rating__score=score)
-        elif measure == "on_time":
-            denominator = (
-                Q(handled_at__isnull=False)
-                | Q(resolution_breached=True)
-                | Q(state__in=CLOCK_RUNNING_STATES, resolution_due_at__lt=now)
-            )
-            numerator = Q(handled_at__isnull=False, handled_at__lte=F("resolution_due_at"), resolution_breached=False)
-        elif measure == "repeat":
-            denominator = ~Q(trimmed="")  # the cohort annotated with Trim("address")
-            numerator = denominator & Q(self.repeats())
-        elif measure in DURATION_MEASURES:
-            denominator = numerator = Q(handle_seconds__isnull=False)
-        elif measure == ALL:
-            denominator = numerator = Q()
-        else:
+        score 1–5, within the denominator): the settled part (definitions.settled), the part
+        overdue at ``now``, and the ratings the user may see. The one definition of every
+        measure's requests, for the figures and the lists behind them."""
+        if measure == ALL:
+            return Q()
+        if measure not in MEASURES:
             raise OutOfScope(measure)
-        return numerator if part == "numerator" else denominator
+        condition = definitions.settled(measure, part, score, bounds=self.period.bounds())
+        if part == "denominator" and (late := definitions.overdue(measure, self.now)) is not None:
+            condition |= late
+        if measure == "satisfaction":
+            condition = definitions.settled(measure, "denominator") & self.rating_visible() & condition
+        return condition
 
 
 def build_cohort(
@@ -551,11 +473,72 @@ def _summary(found: list[float]) -> dict[str, Any]:
     return {"handled": len(found), "p50": p50, "p90": p90}
 
 
+def from_days(cohort: Cohort) -> bool:
+    """Whether the daily counts (RequestDay) may stand for the cohort's requests: the user sees
+    every request of the node (a grant in the region tree over it, or a superuser). A user who
+    sees some of them only (a branch through the organisation tree) is counted from the requests."""
+    scope = cohort.actor.scope
+    return scope.superuser or any(cohort.node.path.startswith(path) for path in scope.nodes(VIEW).region_paths)
+
+
+def _counts_from_days(cohort: Cohort, group: Any) -> dict[Any, dict[str, int]]:
+    """The count figures by ``group`` from the daily counts of the period, with the requests
+    open and past their deadline now added, and the ratings the user may not see (of requests
+    they handle or handled) taken out: three queries, the last two over few requests."""
+    days = restrict(RequestDay.objects.all(), cohort.actor, VIEW).filter(
+        cohort.node_q(), day__gte=cohort.period.start, day__lt=cohort.period.end
+    )
+    columns = [name for name in RequestDay.FIGURES if name != "handled"]
+    grouped: dict[Any, dict[str, int]] = {}
+    for row in days.order_by().values(unit=group).annotate(**{name: Sum(name) for name in columns}):
+        unit = row.pop("unit")
+        counts = grouped[unit] = {name: int(n or 0) for name, n in row.items()}
+        counts["satisfaction_den"] = sum(counts[f"score_{s}"] for s in SCORES)
+        counts["satisfaction_num"] = sum(counts[f"score_{s}"] for s in SCORES if s >= definitions.SATISFIED)
+
+    def adjust(found: QuerySet, sign: int) -> None:
+        for row in found:
+            counts = grouped.setdefault(row.pop("unit"), {})
+            for name, n in row.items():
+                counts[name] = counts.get(name, 0) + sign * n
+
+    late = {f"{m}_den": definitions.overdue(m, cohort.now) for m in ("response", "on_time")}
+    open_now = cohort.requests().filter(reduce(operator.or_, late.values()))
+    adjust(open_now.values(unit=group).annotate(**{name: Count("pk", filter=q) for name, q in late.items()}), +1)
+    if mine := _handled_by(cohort.actor):
+        hidden = cohort.requests().filter(pk__in=mine, rating__isnull=False)
+        scores = {f"score_{s}": Count("pk", filter=Q(rating__score=s)) for s in SCORES}
+        satisfied = Q(rating__score__gte=definitions.SATISFIED)
+        figures = {"satisfaction_den": Count("pk"), "satisfaction_num": Count("pk", filter=satisfied), **scores}
+        adjust(hidden.values(unit=group).annotate(**figures), -1)
+    return grouped
+
+
+def _handled_by(actor: Actor) -> list[int]:
+    """The requests whose ratings are hidden from the user as their handler (see _rating_visible)."""
+    if actor.user_id is None:
+        return []
+    assigned = ServiceRequest.objects.filter(assignee_user_id=actor.user_id).order_by().values_list("pk", flat=True)
+    handled = (
+        RequestStep.objects.filter(action="handle", actor_id=actor.user_id)
+        .order_by()
+        .values_list("request_id", flat=True)
+    )
+    return sorted(set(assigned.union(handled)))
+
+
 def _figures(
-    cohort: Cohort, qs: QuerySet, group: Any, keys: Iterable[Any], measures: Iterable[str] = MEASURES
+    cohort: Cohort,
+    qs: QuerySet,
+    group: Any,
+    keys: Iterable[Any],
+    measures: Iterable[str] = MEASURES,
+    *,
+    days: bool = False,
 ) -> tuple[dict[Any, Figures], Figures]:
     """Every figure of ``measures`` for each row and for all of them: the groups of ``group``
-    mapped to their rows by ``cohort.unit_of`` (counts add up; times are pooled)."""
+    mapped to their rows by ``cohort.unit_of`` (counts add up; times are pooled). ``days``: the
+    counts from the daily counts (every measure; ``qs`` is then the cohort's requests)."""
     measures = set(measures)
     result = {key: Figures() for key in keys}
     total = Figures()
@@ -567,9 +550,12 @@ def _figures(
                 figures.counts[name] = figures.counts.get(name, 0) + n
                 total.counts[name] = total.counts.get(name, 0) + n
 
-    add(_grouped_counts(cohort, qs, group, [m for m in (*COUNT_MEASURES, "repeat") if m in measures]))
-    if "repeat" in measures:
-        add(_grouped_repeats(cohort, qs, group))
+    if days:
+        add(_counts_from_days(cohort, group))
+    else:
+        add(_grouped_counts(cohort, qs, group, [m for m in (*COUNT_MEASURES, "repeat") if m in measures]))
+        if "repeat" in measures:
+            add(_grouped_repeats(cohort, qs, group))
     if measures & set(DURATION_MEASURES):
         pooled: dict[Any, list[float]] = defaultdict(list)
         everything: list[float] = []
@@ -605,7 +591,8 @@ def rates_table(cohort: Cohort, *, measure: str = "response") -> Table:
     then the others ("Too few to rank"), in the tree's order."""
     if measure not in MEASURES:
         measure = "response"
-    by_unit, total = _figures(cohort, cohort.requests(), cohort.group(), [int(u.key) for u in cohort.units])
+    keys = [int(u.key) for u in cohort.units]
+    by_unit, total = _figures(cohort, cohort.requests(), cohort.group(), keys, days=from_days(cohort))
     rows = [Row(unit, by_unit.get(int(unit.key), Figures())) for unit in cohort.units]
     ranked = sorted((r for r in rows if r.figures.enough(measure)), key=lambda r: -r.figures.rank_key(measure))
     previous: tuple[float, int] | None = None
@@ -664,7 +651,9 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
             name, index = label.rsplit("__", 1)
             points[int(index)].figures.counts[name] = n
 
-    if measure in DURATION_MEASURES:
+    if measure not in DURATION_MEASURES and from_days(cohort):
+        _trend_from_days(monthly, months, measure, unit, points)
+    elif measure in DURATION_MEASURES:
         group = Case(
             *(When(q, then=Value(i)) for i, q in buckets.items()), default=Value(-1), output_field=IntegerField()
         )
@@ -678,6 +667,48 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
     else:
         per_month(qs, {f"{measure}_den": Q(), f"{measure}_num": monthly.part_q(measure, "numerator")})
     return points
+
+
+def _trend_from_days(
+    monthly: Cohort, months: list[rates.Period], measure: str, unit: str, points: list[TrendPoint]
+) -> None:
+    """A count measure's trend from the daily counts: the months' sums in one row, then, as for
+    the table, the requests overdue now added and the ratings the user may not see taken out."""
+    columns = [f"score_{s}" for s in SCORES] if measure == "satisfaction" else [f"{measure}_den", f"{measure}_num"]
+    days = restrict(RequestDay.objects.all(), monthly.actor, VIEW).filter(
+        monthly.node_q(), monthly.unit_q(unit), day__gte=months[0].start, day__lt=months[-1].end
+    )
+    sums = days.aggregate(
+        **{
+            f"{column}__{i}": Sum(column, filter=Q(day__gte=month.start, day__lt=month.end))
+            for column in columns
+            for i, month in enumerate(months)
+        }
+    )
+    for label, n in sums.items():
+        name, index = label.rsplit("__", 1)
+        points[int(index)].figures.counts[name] = int(n or 0)
+
+    def per_month(found: QuerySet, name: str, sign: int) -> None:
+        aggregates = {}
+        for i, month in enumerate(months):
+            first, after = month.bounds()
+            aggregates[str(i)] = Count("pk", filter=Q(submitted_at__gte=first, submitted_at__lt=after))
+        for index, n in found.aggregate(**aggregates).items():
+            counts = points[int(index)].figures.counts
+            counts[name] = counts.get(name, 0) + sign * n
+
+    requests = monthly.requests().filter(monthly.unit_q(unit))
+    if (late := definitions.overdue(measure, monthly.now)) is not None:
+        per_month(requests.filter(late), f"{measure}_den", +1)
+    if measure == "satisfaction":
+        if mine := _handled_by(monthly.actor):
+            for score in SCORES:
+                per_month(requests.filter(pk__in=mine, rating__score=score), f"score_{score}", -1)
+        for point in points:
+            counts = point.figures.counts
+            counts["satisfaction_den"] = sum(counts.get(f"score_{s}", 0) for s in SCORES)
+            counts["satisfaction_num"] = sum(counts.get(f"score_{s}", 0) for s in SCORES if s >= definitions.SATISFIED)
 
 
 # --- the requests behind a figure -----------------------------------------------------------------

@@ -303,8 +303,8 @@ def definitions() -> dict[str, str]:
             "requests not yet due are left out. Counted: handled by the deadline, never flagged late."
         ),
         "repeat": _(
-            "Out of: requests with an address. Counted: an earlier request with the same address and service came "
-            "at most 30 days before."
+            "Out of: requests with an address. Counted: an earlier request of the same community with the same "
+            "address and service came at most 30 days before."
         ),
         "p50": _("Handled requests, slowest first: business time to handle ÷ the service's resolution target."),
         "p90": _("Handled requests, slowest first: business time to handle ÷ the service's resolution target."),

@@ -66,6 +66,7 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
+from dangjian.servicedesk.rates import rollups
 
 S = RequestState
 PHONE_PURPOSE = REQUEST_PHONE_PURPOSE
@@ -388,6 +389,7 @@ def request_submit(
         )
         crypto.protect(req, "phone", number, purpose=PHONE_PURPOSE)
         req.save()
+        rollups.refresh_after(None, req)
         _save_attachments(req, files, actor)
         RequestStep.objects.create(request=req, action="submit", new_state=req.state, actor=actor.user, at=now)
         record_event(
@@ -439,6 +441,7 @@ def _transition(
             )
         refuse_stale(current=locked.version, expected=expected_version)
         old_state = locked.state
+        before = rollups.Footprint.of(locked)
         fields = change(locked, now) if change else {}
         if new_state is not None:
             fields["state"] = new_state
@@ -448,6 +451,7 @@ def _transition(
         locked.version = F("version") + 1
         locked.save(update_fields=[*fields, "version", "updated_at"])
         locked.refresh_from_db(fields=["version"])
+        rollups.refresh_after(before, locked)
         if step_note is not None:
             note = step_note
         RequestStep.objects.create(
@@ -1103,6 +1107,7 @@ def _reopen_copy(actor: Actor, req: ServiceRequest, note: str, now: dt.datetime)
         resolution_due_at=resolution_due,
         reopened_from=req,
     )
+    rollups.refresh_after(None, new)
     RequestStep.objects.create(request=new, action="submit", new_state=new.state, actor=actor.user, at=now, note=note)
     record_event(actor=actor, action=EventAction.CREATED, target=new, changes={"reopens": [None, req.number]})
     return new
@@ -1208,7 +1213,7 @@ def sweep(*, actor: Actor) -> dict[str, int]:
     nor unresolved). ``actor`` is the system, at the moment the sweep runs."""
     now = actor.now
     with transaction.atomic():
-        responses = (
+        unanswered = list(
             ServiceRequest.objects.filter(
                 response_breached=False,
                 first_response_at__isnull=True,
@@ -1216,7 +1221,10 @@ def sweep(*, actor: Actor) -> dict[str, int]:
                 state__in=[S.SUBMITTED, S.RETURNED],
             )
             .exclude(state=S.SUSPENDED)
-            .update(response_breached=True, updated_at=now)
+            .values_list("pk", flat=True)
+        )
+        responses = ServiceRequest.objects.filter(pk__in=unanswered, response_breached=False).update(
+            response_breached=True, updated_at=now
         )
         late = list(
             ServiceRequest.objects.filter(resolution_breached=False, resolution_due_at__lt=now, handled_at__isnull=True)
@@ -1256,6 +1264,7 @@ def sweep(*, actor: Actor) -> dict[str, int]:
             )
             for r in closed
         )
+        rollups.refresh_requests({*unanswered, *(pk for pk, _state in late), *stale})
         _notify_deadlines(late_ids=[pk for pk, _state in late], now=now)
     return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
 

@@ -42,6 +42,7 @@ from dangjian.servicedesk.models import (
     ServiceCategory,
     ServiceRequest,
 )
+from dangjian.servicedesk.rates import rollups
 from dangjian.servicedesk.requests import lifecycle as lc
 from tests.factories import as_actor, make_user
 
@@ -60,6 +61,15 @@ def at(day: str, time: str = "09:00") -> dt.datetime:
 MON_9 = at("2026-11-23", "09:00")
 RESPONSE_DUE = at("2026-11-23", "11:00")
 RESOLUTION_DUE = at("2026-11-25", "09:00")
+
+
+@pytest.fixture(autouse=True)
+def daily_counts_kept():
+    """The rates' daily counts are kept by the state machine: after every test of it (every
+    transition from every state, the sweep, merging, classifying, transferring, reopening) they
+    equal a count of the requests made afresh."""
+    yield
+    assert rollups.reconcile() == []
 
 
 @pytest.fixture(autouse=True)

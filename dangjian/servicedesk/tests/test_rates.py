@@ -15,6 +15,7 @@ from dangjian.accounts.roles import Role
 from dangjian.core.conf import override
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import Rating, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.rates import rollups
 from dangjian.servicedesk.rates import rules as rates
 from dangjian.servicedesk.rates import selectors as rs
 from dangjian.servicedesk.requests import lifecycle
@@ -51,12 +52,29 @@ def make(world, *, region=None, submitted=None, category="legal-advice", **field
         "resolution_due_at": submitted + dt.timedelta(days=5),
     }
     values.update(fields)
-    return ServiceRequest.objects.create(**values)
+    req = ServiceRequest.objects.create(**values)
+    day = rollups.local_day(
+        req.submitted_at
+    )  # written as a row: count its days (and its repeats') as the state machine would
+    rollups.refresh(req.community_id, day, day + dt.timedelta(days=rollups.FOLLOWING))
+    return req
 
 
 def table(user, *, node=None, level="", period=Q4, measure="response", now=NOW):
+    """The rates table as the page shows it. The requests of these tests are written as rows
+    (not through the state machine), so the daily counts are counted again first; where the page
+    reads them, the same figures counted from the requests must agree, unit by unit."""
+    rollups.rebuild()
     cohort, _choices = rs.build_cohort(actor=as_actor(user, now=now), period=period, node_id=node, level=level)
     result = rs.rates_table(cohort, measure=measure)
+    if rs.from_days(cohort):
+        keys = [int(u.key) for u in cohort.units]
+        by_unit, total = rs._figures(cohort, cohort.requests(), cohort.group(), keys, days=False)
+        nonzero = lambda counts: {k: v for k, v in counts.items() if v}  # noqa: E731
+        assert {str(k): nonzero(f.counts) for k, f in by_unit.items()} == {
+            row.unit.key: nonzero(row.figures.counts) for row in result.rows
+        }
+        assert nonzero(total.counts) == nonzero(result.total.figures.counts)
     return cohort, result, {row.unit.key: row for row in result.rows}
 
 
@@ -456,6 +474,33 @@ def test_every_figure_equals_the_number_of_requests_behind_it(world, client, rol
     assert result.total.figures.total == (12 if role == "admin" else 9)
 
 
+@pytest.mark.parametrize("role", ["admin", "secretary"])
+def test_figures_from_the_daily_counts_equal_figures_from_the_requests(world, monkeypatch, role):
+    """The table and every count measure's trend, read from the daily counts, equal the same
+    figures counted from the requests: with requests open and overdue now (added to the counts)
+    and ratings of requests the user handles (which the user may not see: taken out)."""
+    _varied(world)
+    user = getattr(world.users, role)
+    rated = ServiceRequest.objects.filter(rating__isnull=False, community=world.community_a).order_by("pk")[:2]
+    ServiceRequest.objects.filter(pk__in=[r.pk for r in rated]).update(assignee_user=user)
+    _cohort, result, _rows = table(user, level="grid")  # compares the table's figures itself
+    assert result.total.figures.counts["satisfaction_den"] > 0
+    cohort, _choices = rs.build_cohort(actor=as_actor(user, now=NOW), period=Q4, level="grid")
+    assert rs.from_days(cohort)
+    for measure in rs.RATE_MEASURES:
+        for unit in ["", str(world.grid_a1.pk)]:
+            read = [
+                (p.period.key, proportion(p.figures, measure)) for p in rs.trend(cohort, measure=measure, unit=unit)
+            ]
+            with monkeypatch.context() as patch:
+                patch.setattr(rs, "from_days", lambda cohort: False)
+                counted = [
+                    (p.period.key, proportion(p.figures, measure)) for p in rs.trend(cohort, measure=measure, unit=unit)
+                ]
+            assert read == counted, (measure, unit)
+            assert unit or any(n for _key, (_k, n) in read), measure
+
+
 def test_a_trend_point_equals_its_drilldown(world, client):
     import time_machine
 
@@ -498,9 +543,10 @@ def test_the_table_runs_a_fixed_number_of_queries(world):
     for grid in grids:
         make(world, region=grid, community=world.community_a, first_response_at=at(10, 10), address="新路")
     assert count() == before
-    # user 1, scope 2, nodes 2, the scope's region ids 1, counts 1, repeats 1, targets 1, handling
-    # times 1, the trend's denominators 1 and repeats 1.
-    assert before <= 12
+    # user 1, scope 2, nodes 2, the scope's region ids 1; the daily counts 1, the requests overdue
+    # now 1, the requests the user handles 1; targets 1, handling times 1; the trend's denominators
+    # 1 and repeats 1.
+    assert before <= 13
 
 
 # --- pages ----------------------------------------------------------------------------------------

@@ -1,0 +1,222 @@
+"""The rates' daily counts (``RequestDay``): kept by the state machine, checked every night.
+
+Every write of the service desk that can change a figure ends, in its transaction, with
+``refresh``/``refresh_requests``: the days it touched are counted again from the requests of
+their community (one grouped query) and their rows replaced. Recounting rather than adding and
+subtracting means a row can never drift by a missed case; the community's row in the region
+table is locked first (``FOR NO KEY UPDATE``, which does not hold up a new request's foreign-key
+check) so that two writers in one community count one after the other, each seeing the other's
+committed change.
+
+A request is a repeat when an earlier one of its community came at most 30 days before it
+(definitions.repeats), so a change of what a later request is compared with (its category,
+address, community, or leaving the rates as a merged duplicate or signed-off classification)
+recounts the 30 days that follow too.
+
+``reconcile`` counts the days again without writing and lists the rows that differ; the
+``servicedesk_rollups`` command runs it every night, repairs what differs and logs it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Trim, TruncDate
+from django.utils import timezone
+
+from dangjian.orgs.models import Region
+from dangjian.servicedesk.models import RequestDay, ServiceRequest
+from dangjian.servicedesk.rates import definitions
+from dangjian.servicedesk.rates import rules as rates
+
+logger = logging.getLogger(__name__)
+
+FOLLOWING = rates.REPEAT_WINDOW.days  # days after a request whose repeats it decides
+
+
+def local_day(moment: dt.datetime) -> dt.date:
+    return timezone.localtime(moment).date()
+
+
+def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    zone = timezone.get_default_timezone()
+    return (
+        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
+        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
+    )
+
+
+def conditions(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[str, Q]:
+    """Each column of RequestDay but ``repeat_num`` → the condition of the requests it counts."""
+    found: dict[str, Q] = {"total": Q()}
+    for measure in ("response", "resolution", "on_time", "repeat"):
+        found[f"{measure}_den"] = definitions.settled(measure, "denominator")
+        if measure != "repeat":
+            found[f"{measure}_num"] = definitions.settled(measure, "numerator")
+    for score in definitions.SCORES:
+        found[f"score_{score}"] = definitions.settled("satisfaction", "score", score)
+    found["handled"] = definitions.settled("p50", "denominator")
+    return found
+
+
+def _requests(community_ids: Iterable[int], first: dt.date, last: dt.date) -> QuerySet:
+    start, end = _bounds(first, last)
+    qs = ServiceRequest.objects.filter(
+        community_id__in=list(community_ids), submitted_at__gte=start, submitted_at__lt=end
+    )
+    zone = timezone.get_default_timezone()
+    return (
+        definitions.counted(qs).order_by().annotate(day=TruncDate("submitted_at", tzinfo=zone), trimmed=Trim("address"))
+    )
+
+
+def count(community_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[tuple[int, dt.date], RequestDay]:
+    """The rows of the communities' days from ``first`` to ``last`` (both included), counted
+    from the requests: two grouped queries, whatever the number of days."""
+    community_ids = list(community_ids)
+    qs = _requests(community_ids, first, last)
+    aggregates = {name: Count("pk", filter=q) for name, q in conditions().items()}
+    rows: dict[tuple[int, dt.date], RequestDay] = {}
+    for found in qs.values("day", "region_id", "community_id").annotate(**aggregates):
+        key = (found.pop("region_id"), found.pop("day"))
+        rows[key] = RequestDay(region_id=key[0], day=key[1], **found)
+    repeats = qs.filter(definitions.settled("repeat", "numerator", bounds=_bounds(first, last)))
+    for found in repeats.values("day", "region_id").annotate(n=Count("pk")):
+        rows[(found["region_id"], found["day"])].repeat_num = found["n"]
+    return rows
+
+
+def refresh(community_id: int, first: dt.date, last: dt.date) -> None:
+    """Count one community's days from ``first`` to ``last`` again and replace their rows."""
+    with transaction.atomic():
+        list(Region.objects.select_for_update(no_key=True).filter(pk=community_id).values_list("pk"))
+        rows = count([community_id], first, last)
+        RequestDay.objects.filter(community_id=community_id, day__gte=first, day__lte=last).delete()
+        RequestDay.objects.bulk_create(rows.values())
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What of a request decides whether the requests after it are repeats."""
+
+    community_id: int
+    day: dt.date
+    category_id: int
+    address: str
+    counted: bool
+
+    @classmethod
+    def of(cls, req: ServiceRequest) -> Footprint:
+        counted = not (req.close_reason == "duplicate" or (req.classification and req.signed_off_at))
+        return cls(req.community_id, local_day(req.submitted_at), req.category_id, req.address.strip(), counted)
+
+
+def refresh_after(before: Footprint | None, req: ServiceRequest) -> None:
+    """After a write of ``req`` (``before``: its footprint before, None for a new request):
+    its own day, and the 30 days after it where it may have made or unmade a repeat."""
+    after = Footprint.of(req)
+    today = timezone.localdate()
+    if before is None or before == after:
+        refresh(after.community_id, after.day, after.day)
+        return
+    last = min(after.day + dt.timedelta(days=FOLLOWING), max(today, after.day))
+    for community_id in sorted({before.community_id, after.community_id}):  # one lock order
+        refresh(community_id, after.day, last)
+
+
+def refresh_requests(ids: Iterable[int]) -> None:
+    """After a write of many requests (the sweep): each community's touched days again, from
+    its first to its last (one recount per community, in one lock order)."""
+    days: dict[int, list[dt.date]] = defaultdict(list)
+    ids = list(ids)
+    for start in range(0, len(ids), 5000):
+        for community_id, submitted_at in ServiceRequest.objects.filter(pk__in=ids[start : start + 5000]).values_list(
+            "community_id", "submitted_at"
+        ):
+            days[community_id].append(local_day(submitted_at))
+    for community_id in sorted(days):
+        refresh(community_id, min(days[community_id]), max(days[community_id]))
+
+
+def _span() -> tuple[dt.date, dt.date] | None:
+    first = ServiceRequest.objects.order_by("submitted_at").values_list("submitted_at", flat=True).first()
+    last = ServiceRequest.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
+    if first is None or last is None:
+        return None
+    return local_day(first), local_day(last)
+
+
+def _communities() -> list[int]:
+    return sorted(set(ServiceRequest.objects.order_by().values_list("community_id", flat=True).distinct()))
+
+
+def rebuild() -> int:
+    """Count every day of every community again (after a bulk load: the demo seed). Returns the
+    number of rows."""
+    span = _span()
+    with transaction.atomic():
+        RequestDay.objects.all().delete()
+        if span is None:
+            return 0
+        written = 0
+        for community_id in _communities():
+            rows = count([community_id], *span)
+            RequestDay.objects.bulk_create(rows.values(), batch_size=2000)
+            written += len(rows)
+    return written
+
+
+@dataclass(frozen=True)
+class Difference:
+    community_id: int
+    region_id: int
+    day: dt.date
+    stored: dict[str, int]
+    counted: dict[str, int]
+
+
+def _figures(row: RequestDay | None) -> dict[str, int]:
+    return {name: getattr(row, name) if row is not None else 0 for name in RequestDay.FIGURES}
+
+
+def reconcile(first: dt.date | None = None, last: dt.date | None = None) -> list[Difference]:
+    """The rows from ``first`` to ``last`` (default: every day with requests) that differ from a
+    count of the requests now, community by community. Writes nothing."""
+    span = _span()
+    if span is None:
+        return [
+            Difference(row.community_id, row.region_id, row.day, _figures(row), _figures(None))
+            for row in RequestDay.objects.filter(
+                **({"day__gte": first} if first else {}), **({"day__lte": last} if last else {})
+            )
+        ]
+    first = first or span[0]
+    last = last or span[1]
+    differences: list[Difference] = []
+    stored_by_community: dict[int, dict[tuple[int, dt.date], RequestDay]] = defaultdict(dict)
+    for row in RequestDay.objects.filter(day__gte=first, day__lte=last):
+        stored_by_community[row.community_id][(row.region_id, row.day)] = row
+    for community_id in sorted(set(_communities()) | set(stored_by_community)):
+        counted_rows = count([community_id], first, last)
+        stored = stored_by_community.get(community_id, {})
+        for key in sorted(set(counted_rows) | set(stored), key=lambda k: (k[1], k[0])):
+            have, want = _figures(stored.get(key)), _figures(counted_rows.get(key))
+            if have != want:
+                differences.append(Difference(community_id, key[0], key[1], have, want))
+    return differences
+
+
+def repair(differences: Iterable[Difference]) -> int:
+    """Count the days of ``differences`` again (per community). Returns the number of days."""
+    days_of: dict[int, set[dt.date]] = defaultdict(set)
+    for difference in differences:
+        days_of[difference.community_id].add(difference.day)
+    for community_id, days in sorted(days_of.items()):
+        refresh(community_id, min(days), max(days))
+    return sum(len(days) for days in days_of.values())
