@@ -1,7 +1,10 @@
 """The access layer's finer points: grants at the root, nullable relations, own records,
 filtering through a relation, and the cached workbench figures."""
 
+import datetime as dt
+
 import pytest
+from django.test import TestCase
 from django.urls import reverse
 
 from dangjian.accounts.roles import Role
@@ -63,6 +66,35 @@ def test_workbench_figures_are_cached_per_scope_and_say_when(world, client):
     assert listed.context["page"].paginator.count == 5  # …while the list is live
     client.force_login(world.users.outsider)  # another scope, another entry
     assert client.get(reverse("dashboard:workbench")).context["figures"]["people"] == 2
+
+
+def test_expired_figures_are_shown_with_their_time_while_one_task_counts_afresh(world, client):
+    """After FIGURES_CACHE_SECONDS the workbench does not wait for a new count: it shows the last
+    one (saying when it was counted) and one background task per scope counts again."""
+    import time_machine
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from dangjian.dashboard.tasks import recount_workbench_figures
+
+    client.force_login(world.users.secretary)
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        first = client.get(reverse("dashboard:workbench"))
+    assert first.context["figures"]["people"] == 4
+    make_person(world.users.secretary, world.grid_a1, "新登记")
+    later = start + dt.timedelta(seconds=121)
+    with time_machine.travel(later, tick=False), TestCase.captureOnCommitCallbacks(execute=True):
+        stale = client.get(reverse("dashboard:workbench"))
+        again = client.get(reverse("dashboard:workbench"))  # a second visit: no second task
+    assert stale.context["figures"]["people"] == again.context["figures"]["people"] == 4
+    assert stale.context["counted_at"] == first.context["counted_at"]
+    tasks = list(DBTaskResult.objects.filter(task_path__endswith="recount_workbench_figures"))
+    assert [t.args_kwargs["args"] for t in tasks] == [[world.users.secretary.pk, "zh-hans"]]
+    recount_workbench_figures.call(world.users.secretary.pk, "zh-hans")  # what the worker runs
+    fresh = client.get(reverse("dashboard:workbench"))
+    assert fresh.context["figures"]["people"] == 5
+    assert fresh.context["counted_at"] > first.context["counted_at"]
 
 
 def test_members_figure_equals_the_list_it_links_to(world, client):
