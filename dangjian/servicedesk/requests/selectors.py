@@ -107,6 +107,29 @@ def queue(*, actor: Actor, filters: QueueFilters) -> QuerySet[ServiceRequest]:
     return qs
 
 
+@dataclass(frozen=True)
+class RegionChoice:
+    pk: int
+    name: str
+    level: str
+
+
+def queue_region_choices(*, actor: Actor) -> list[RegionChoice]:
+    """What the queue may be narrowed to: the communities and their grids; for a scope over
+    several streets (a district's thousand grids would be a list nobody reads) the streets and
+    their communities. Plain rows from one query."""
+    rows = [
+        RegionChoice(*row)
+        for row in restrict(Region.objects.all(), actor, VIEW)
+        .filter(level__in=[RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID])
+        .order_by("path")
+        .values_list("pk", "name", "level")
+    ]
+    several = sum(1 for r in rows if r.level == RegionLevel.STREET) > 1
+    wanted = (RegionLevel.STREET, RegionLevel.COMMUNITY) if several else (RegionLevel.COMMUNITY, RegionLevel.GRID)
+    return [r for r in rows if r.level in wanted]
+
+
 def _region_filter(region: Region) -> dict[str, Any]:
     if region.level == RegionLevel.GRID:
         return {"region": region}

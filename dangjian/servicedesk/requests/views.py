@@ -51,9 +51,7 @@ def queue(request: ActorRequest) -> HttpResponse:
         "counts": request_selectors.queue_counts(actor=request.actor),
         "views": _view_labels(),
         "categories": ServiceCategory.objects.order_by("family", "sort_order"),
-        "regions": people_selectors.region_choices(
-            actor=request.actor, levels=(RegionLevel.COMMUNITY, RegionLevel.GRID)
-        ),
+        "regions": request_selectors.queue_region_choices(actor=request.actor),
         "can_create": request.actor.scope.can(CREATE),
         "now": timezone.now(),
         "soon": request_selectors.due_soon_until(timezone.now()),

@@ -307,3 +307,28 @@ def test_a_residents_double_tap_records_one_request(world, client):
     first, second = (client.post(reverse("portal:submit"), data) for _ in range(2))
     req = ServiceRequest.objects.get()
     assert first["Location"] == second["Location"] == reverse("portal:track", args=[req.token]) + "?new=1"
+
+
+def test_the_queue_narrows_to_communities_and_grids_or_for_several_streets_to_streets_and_communities(world, client):
+    """A district's thousand grids are no list to choose from: over several streets the queue
+    offers the streets and their communities, within one street its communities and grids."""
+    from dangjian.accounts.roles import Role
+    from dangjian.orgs.models import Region
+    from dangjian.orgs.trees import TreeBuilder
+    from tests.factories import make_user
+
+    def offered(user) -> list[str]:
+        client.force_login(user)
+        return [r.name for r in client.get(reverse("servicedesk:queue")).context["regions"]]
+
+    assert offered(world.users.admin) == [world.community_a.name, world.grid_a1.name, world.grid_a2.name,
+                                          world.community_b.name, world.grid_b1.name]  # fmt: skip
+    builder = TreeBuilder(Region)
+    builder.child_count[world.district.path] = Region.objects.filter(parent=world.district).count()
+    other = builder.add(world.district, name="钢都街道", code="ST2", level="street")
+    builder.save()
+    root = make_user("district_root", Role.DISTRICT_ADMIN, world.district)
+    assert offered(root) == [world.street.name, world.community_a.name, world.community_b.name, other.name]
+    client.force_login(root)
+    narrowed = client.get(reverse("servicedesk:queue"), {"region": world.street.pk})
+    assert narrowed.status_code == 200 and f'value="{world.street.pk}" selected' in narrowed.content.decode()
