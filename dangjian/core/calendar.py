@@ -13,7 +13,7 @@ import time
 import chinese_calendar
 
 OVERRIDES_SECONDS = 60  # how long a process trusts its copy of the admins' corrections
-_overrides: dict[str, object] = {"loaded": 0.0, "days": {}}
+_overrides: dict[str, object] = {"loaded": 0.0, "days": {}, "running": {}}
 
 
 def covered(year: int) -> bool:
@@ -40,6 +40,7 @@ def _admin_days() -> dict[dt.date, bool]:
 
         _overrides["days"] = dict(CalendarDay.objects.values_list("day", "is_workday"))
         _overrides["loaded"] = now
+        _overrides["running"] = {}
     return _overrides["days"]  # type: ignore[return-value]
 
 
@@ -50,6 +51,7 @@ def forget_overrides(days: dict[dt.date, bool] | None = None) -> None:
         _overrides["loaded"] = 0.0
     else:
         _overrides["days"], _overrides["loaded"] = dict(days), time.monotonic()
+    _overrides["running"] = {}
 
 
 def is_workday(day: dt.date) -> bool:
@@ -57,14 +59,33 @@ def is_workday(day: dt.date) -> bool:
     return admin if admin is not None else _package_workday(day)
 
 
+def _running(year: int) -> list[int]:
+    """The working days of ``year`` from 1 January to each day, both included (index: day of
+    the year − 1): counted once per year while the admins' corrections stay the same."""
+    days = _admin_days()
+    running: dict[int, list[int]] = _overrides["running"]  # type: ignore[assignment]
+    found = running.get(year)
+    if found is None:
+        found, total, day = [], 0, dt.date(year, 1, 1)
+        while day.year == year:
+            admin = days.get(day)
+            total += admin if admin is not None else _package_workday(day)
+            found.append(total)
+            day += dt.timedelta(days=1)
+        running[year] = found
+    return found
+
+
 def workdays_between(first: dt.date, last: dt.date) -> int:
-    """Working days from ``first`` to ``last``, both included (0 if last is earlier)."""
-    days = 0
-    day = first
-    while day <= last:
-        days += is_workday(day)
-        day += dt.timedelta(days=1)
-    return days
+    """Working days from ``first`` to ``last``, both included (0 if last is earlier): the
+    difference of two running counts (``_running``) in each year they span."""
+    total = 0
+    for year in range(first.year, last.year + 1):
+        running = _running(year)
+        start = first.timetuple().tm_yday if year == first.year else 1
+        end = last.timetuple().tm_yday if year == last.year else len(running)
+        total += running[end - 1] - (running[start - 2] if start > 1 else 0)
+    return max(total, 0)
 
 
 def add_workdays(day: dt.date, count: int) -> dt.date:

@@ -123,21 +123,17 @@ def next_step(done: dict[str, StepRecord]) -> StepDef | None:
     return None
 
 
-def _on(done: dict[str, StepRecord], code: str) -> dt.date | None:
-    record = done.get(code)
-    return record.done_on if record else None
-
-
 def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.date) -> list[Warning]:
     """Warnings with reasons for a candidate's recorded steps, and deadlines that are near or
     past (within 30 days). Pure: the same records always give the same warnings."""
     config = rules()
     warnings: list[Warning] = []
+    dates = {code: record.done_on for code, record in done.items() if record.done_on is not None}
 
     def warn(step: str, message: str, due: dt.date | None = None) -> None:
         warnings.append(Warning(step, message, due))
 
-    applied = _on(done, "application")
+    applied = dates.get("application")
     if applied and birth_date:
         adult = calendar.add_years(birth_date, config["minimum_age"])
         if applied < adult:
@@ -146,7 +142,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
                 _("The application was made before the applicant turned %(age)d (on %(date)s).")
                 % {"age": config["minimum_age"], "date": adult.isoformat()},
             )
-    talk = _on(done, "talk")
+    talk = dates.get("talk")
     if applied:
         due = applied + dt.timedelta(days=config["talk_within_days"])
         if talk and talk > due:
@@ -157,7 +153,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             )
         elif not talk and today >= due - dt.timedelta(days=7):
             warn("talk", _("The talk with the applicant is due by %(date)s.") % {"date": due.isoformat()}, due)
-    activist, candidate = _on(done, "activist"), _on(done, "candidate")
+    activist, candidate = dates.get("activist"), dates.get("candidate")
     if activist and candidate and (candidate - activist).days < config["activist_min_days"]:
         warn(
             "candidate",
@@ -197,7 +193,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
                 _("%(required)d full members are the introducers; %(n)d are recorded.")
                 % {"required": config["introducers"], "n": record.people_full},
             )
-    review, meeting = _on(done, "political_review"), _on(done, "branch_meeting")
+    review, meeting = dates.get("political_review"), dates.get("branch_meeting")
     if review:
         reference = meeting or today
         if (reference - review).days > config["political_review_valid_days"]:
@@ -206,14 +202,14 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
                 _("The political review is more than a year old at %(date)s; repeat it.")
                 % {"date": reference.isoformat()},
             )
-    pre = _on(done, "pre_review")
+    pre = dates.get("pre_review")
     if pre:
         due = pre + dt.timedelta(days=config["meeting_within_days"])
         if meeting and meeting > due:
             warn("branch_meeting", _("The branch meeting came more than a month after the preliminary review."))
         elif not meeting and today >= due - dt.timedelta(days=14):
             warn("branch_meeting", _("The branch meeting is due by %(date)s.") % {"date": due.isoformat()}, due)
-    approval = _on(done, "approval")
+    approval = dates.get("approval")
     if meeting:
         due = meeting + dt.timedelta(days=config["approval_within_days"])
         if approval and (approval - meeting).days > config["approval_max_days"]:
@@ -225,7 +221,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
         full_due = meeting + dt.timedelta(days=config["probation_days"])
         if (
             approval
-            and not _on(done, "full_approval")
+            and not dates.get("full_approval")
             and today >= full_due - dt.timedelta(days=config["probation_warning_days"])
         ):
             warn(
@@ -234,7 +230,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
                 % {"date": full_due.isoformat()},
                 full_due,
             )
-    full_approval, archived = _on(done, "full_approval"), _on(done, "archived")
+    full_approval, archived = dates.get("full_approval"), dates.get("archived")
     if full_approval:
         due = full_approval + dt.timedelta(days=config["archive_within_days"])
         if archived and archived > due:
@@ -243,7 +239,7 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             warn("archived", _("Archive the records by %(date)s.") % {"date": due.isoformat()}, due)
     previous: tuple[str, dt.date] | None = None
     for step in STEPS:
-        day = _on(done, step.code)
+        day = dates.get(step.code)
         if day is None:
             continue
         if previous and day < previous[1]:

@@ -250,6 +250,24 @@ def test_a_public_notice_lasts_five_working_days_of_the_chinese_calendar(first, 
         assert warnings == []
 
 
+def test_working_days_between_two_dates_equal_a_count_day_by_day():
+    """workdays_between takes the difference of running counts per year: it must give what
+    counting is_workday day by day gives, across years, holidays, 调休 and corrections."""
+    import random
+
+    calendar.forget_overrides({D(2027, 2, 8): False, D(2027, 2, 6): True, D(2026, 10, 8): False})
+    chooser = random.Random(7)
+    for _attempt in range(400):
+        first = D(2025, 1, 1) + dt.timedelta(days=chooser.randrange(0, 1000))
+        last = first + dt.timedelta(days=chooser.randrange(-3, 500))
+        by_day = sum(calendar.is_workday(first + dt.timedelta(days=i)) for i in range((last - first).days + 1))
+        assert calendar.workdays_between(first, last) == by_day, (first, last)
+    assert calendar.workdays_between(D(2026, 10, 8), D(2026, 10, 8)) == 0  # the correction holds
+    # Thursday 31 Dec 2026, Friday 1 Jan 2027 (a year the package does not know: Monday to
+    # Friday until an admin corrects it), Monday 4 Jan.
+    assert calendar.workdays_between(D(2026, 12, 31), D(2027, 1, 4)) == 3
+
+
 @pytest.mark.parametrize("code", [s.code for s in STEPS if s.publicity])
 def test_a_step_with_a_public_notice_warns_when_the_notice_is_missing(code):
     missing = _("The public notice (公示) of this step is not recorded.")
