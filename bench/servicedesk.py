@@ -151,7 +151,12 @@ def bench_rates(repeat: int) -> None:
     print("| page | user | median ms | p90 ms | queries | ≤ 1000 ms |")
     print("|---|---|---|---|---|---|")
     params = urllib.parse.urlencode({"level": "community", "period": "quarter", "quarter": label})
-    for title, path in (("rates by community", f"/services/rates/?{params}"),):
+    pages = [("rates by community", f"/services/rates/?{params}")]
+    for measure in ("response", "repeat", "p90"):  # the district's 12-month trend comes after the table (htmx)
+        pages.append(
+            (f"the page with its trend of {measure}", f"/services/rates/?{params}&show=trend&measure={measure}")
+        )
+    for title, path in pages:
         times, queries = timed_get(client, path, max(5, repeat // 3))
         row(title, user.username, times, queries, 1000)
     body = client.get(f"/services/rates/?{params}").content.decode()
