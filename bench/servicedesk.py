@@ -251,6 +251,7 @@ def bench_intake(args: argparse.Namespace) -> None:
                 body = urllib.parse.urlencode({
                     "api_key": secret, "service_code": "sanitation", "jurisdiction_id": grid_code,
                     "description": f"压力测试：垃圾未清运 {i}", "phone": f"138{i:08d}"[:11],
+                    "address_string": f"和平路{i % 300}号",  # GeoReport v2 asks for a place
                 })  # fmt: skip
                 status, _body = session.request("POST", "/open311/v2/requests.json", body,
                                                 {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip

@@ -6,7 +6,8 @@ their community (one grouped query) and their rows replaced. Recounting rather t
 subtracting means a row can never drift by a missed case; the community's row in the region
 table is locked first (``FOR NO KEY UPDATE``, which does not hold up a new request's foreign-key
 check) so that two writers in one community count one after the other, each seeing the other's
-committed change.
+committed change. Intake is the exception (``count_new``): a request just taken in is added to
+its day, side by side with the community's other new requests, and only a recount waits for it.
 
 A request is a repeat when an earlier one of its community came at most 30 days before it
 (definitions.repeats), so a change of what a later request is compared with (its category,
@@ -20,12 +21,14 @@ recounts the 30 days that follow too.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Trim, TruncDate
 from django.utils import timezone
@@ -101,6 +104,88 @@ def refresh(community_id: int, first: dt.date, last: dt.date) -> None:
         RequestDay.objects.bulk_create(rows.values())
 
 
+def count_new(req: ServiceRequest) -> None:
+    """Add a request just taken in to its day (the intake's path, cheaper than a recount and
+    not waiting for other requests of the community): a new request is counted, with an
+    address in the repeat rate's denominator, and a repeat when an earlier one says so; it has
+    no answer, outcome, rating or handling yet, and it cannot make an earlier request a repeat.
+
+    * Requests of the same community, service and address are judged one at a time (a
+      transaction lock on that place, PostgreSQL), so of two taken in at the same moment the
+      second sees the first. One recorded with a moment before others of its place already
+      there (a paper form typed in later) may make them repeats: its 30 days are counted again.
+    * The community's row is held in share mode while the day's row is added to, so that a
+      recount (``refresh``, which holds it exclusively) never overwrites an addition it did not
+      see; additions of one community go on side by side (``INSERT … ON CONFLICT … + 1``)."""
+    day = local_day(req.submitted_at)
+    address = req.address.strip()
+    with transaction.atomic():
+        if address:
+            _lock_place(req.community_id, req.category_id, address)
+            if _later_at_place(req, address):
+                refresh(req.community_id, day, day + dt.timedelta(days=FOLLOWING))
+                return
+        _share_community(req.community_id)
+        bounds = (req.submitted_at, req.submitted_at + dt.timedelta(seconds=1))
+        repeat = bool(address) and (
+            ServiceRequest.objects.filter(pk=req.pk)
+            .annotate(trimmed=Trim("address"))
+            .filter(definitions.settled("repeat", "numerator", bounds=bounds))
+            .exists()
+        )
+        _add(req, day, {"total": 1, "repeat_den": int(bool(address)), "repeat_num": int(repeat)})
+
+
+def _lock_place(community_id: int, category_id: int, address: str) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite writes one transaction at a time
+    digest = hashlib.blake2b(f"requests:{community_id}:{category_id}:{address}".encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)])
+
+
+def _later_at_place(req: ServiceRequest, address: str) -> bool:
+    """Whether requests of the same community, service and address came at or after ``req``
+    within 30 days (those it may make repeats)."""
+    window = (req.submitted_at, req.submitted_at + rates.REPEAT_WINDOW + dt.timedelta(seconds=1))
+    return (
+        ServiceRequest.objects.filter(
+            community_id=req.community_id, category_id=req.category_id, submitted_at__range=window
+        )
+        .annotate(trimmed=Trim("address"))
+        .filter(trimmed=address)
+        .exclude(pk=req.pk)
+        .exists()
+    )
+
+
+def _share_community(community_id: int) -> None:
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Region._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s FOR SHARE", [community_id])  # noqa: S608 - a model's table
+
+
+def _add(req: ServiceRequest, day: dt.date, counted: dict[str, int]) -> None:
+    """Add ``counted`` to the request's day, creating the row if it is the day's first."""
+    table = connection.ops.quote_name(RequestDay._meta.db_table)
+    names = ["day", "region_id", "community_id", *RequestDay.FIGURES]
+    values: list[Any] = [day, req.region_id, req.community_id, *(counted.get(name, 0) for name in RequestDay.FIGURES)]
+    columns = ", ".join(connection.ops.quote_name(name) for name in names)
+    added = ", ".join(
+        f"{connection.ops.quote_name(name)} = {table}.{connection.ops.quote_name(name)} + EXCLUDED.{connection.ops.quote_name(name)}"
+        for name in RequestDay.FIGURES
+    )
+    placeholders = ", ".join(["%s"] * len(values))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "  # noqa: S608 - names from the model
+            f"ON CONFLICT (region_id, day) DO UPDATE SET {added}",
+            values,
+        )
+
+
 @dataclass(frozen=True)
 class Footprint:
     """What of a request decides whether the requests after it are repeats."""
@@ -118,16 +203,27 @@ class Footprint:
 
 
 def refresh_after(before: Footprint | None, req: ServiceRequest) -> None:
-    """After a write of ``req`` (``before``: its footprint before, None for a new request):
-    its own day, and the 30 days after it where it may have made or unmade a repeat."""
+    """After a write of ``req`` (``before``: its footprint before, None for a new request): a
+    request just taken in is added to its day; otherwise its day is counted again, and the 30
+    days after it where it may have made or unmade a repeat (a change of what later requests
+    are compared with, or a request recorded with a moment earlier than others)."""
     after = Footprint.of(req)
-    today = timezone.localdate()
-    if before is None or before == after:
+    if before is None and _untouched(req):
+        count_new(req)  # the intake's path
+        return
+    if before is not None and before == after:
         refresh(after.community_id, after.day, after.day)
         return
-    last = min(after.day + dt.timedelta(days=FOLLOWING), max(today, after.day))
-    for community_id in sorted({before.community_id, after.community_id}):  # one lock order
-        refresh(community_id, after.day, last)
+    communities = {after.community_id} | ({before.community_id} if before is not None else set())
+    for community_id in sorted(communities):  # one lock order
+        refresh(community_id, after.day, after.day + dt.timedelta(days=FOLLOWING))
+
+
+def _untouched(req: ServiceRequest) -> bool:
+    """A request as intake leaves it: counted, nothing answered, handled, judged or flagged."""
+    return Footprint.of(req).counted and not (
+        req.first_response_at or req.response_breached or req.resolution_breached or req.handled_at or req.outcome
+    )
 
 
 def refresh_requests(ids: Iterable[int]) -> None:

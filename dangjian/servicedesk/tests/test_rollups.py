@@ -14,7 +14,7 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from dangjian.servicedesk.models import RequestDay, ServiceCategory, ServiceRequest
-from dangjian.servicedesk.rates import rollups
+from dangjian.servicedesk.rates import definitions, rollups
 from dangjian.servicedesk.rates import rules as rates
 from dangjian.servicedesk.rates import selectors as rs
 from dangjian.servicedesk.requests import lifecycle as lc
@@ -96,6 +96,16 @@ def test_a_transfer_moves_the_request_to_the_other_communitys_counts(world):
     assert rollups.reconcile() == []
 
 
+def test_a_request_recorded_with_an_earlier_moment_makes_the_later_one_a_repeat(world):
+    """Intake adds a new request to its day; one recorded with a moment before requests already
+    there (a paper form typed in later) is compared with them too: the later one becomes a repeat."""
+    submit(world, at(10, 14))
+    assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 0
+    submit(world, at(10, 5))
+    assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 1
+    assert rollups.reconcile() == []
+
+
 def test_the_nightly_check_reports_and_repairs_what_differs(world, capsys):
     submit(world, at(10, 5))
     submit(world, at(10, 6))
@@ -169,14 +179,14 @@ def test_two_writers_in_one_community_at_once_leave_the_right_counts(world, monk
     """Two requests of one community submitted at the same moment from two connections: each
     recount waits for the other's lock and then sees its committed request. (Each count is made
     slow so that, without the lock, both would count before either wrote.)"""
-    count = rollups.count
+    settled = definitions.settled
 
-    def slow_count(*args, **kwargs):
-        found = count(*args, **kwargs)
-        time.sleep(0.5)
-        return found
+    def slow(*args, **kwargs):  # judging a repeat, inside the community's lock
+        if args[:2] == ("repeat", "numerator"):
+            time.sleep(0.5)
+        return settled(*args, **kwargs)
 
-    monkeypatch.setattr(rollups, "count", slow_count)
+    monkeypatch.setattr(definitions, "settled", slow)
     category()
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
