@@ -37,22 +37,16 @@ from dangjian.orgs.models import Region
 from dangjian.servicedesk.models import RequestDay, ServiceRequest
 from dangjian.servicedesk.rates import definitions
 from dangjian.servicedesk.rates import rules as rates
+from dangjian.servicedesk.rates.rules import Period, PeriodKind
 
 logger = logging.getLogger(__name__)
 
 FOLLOWING = rates.REPEAT_WINDOW.days  # days after a request whose repeats it decides
 
 
-def local_day(moment: dt.datetime) -> dt.date:
-    return timezone.localtime(moment).date()
-
-
 def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    zone = timezone.get_default_timezone()
-    return (
-        dt.datetime.combine(first, dt.time.min, tzinfo=zone),
-        dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone),
-    )
+    """The days from ``first`` to ``last`` (both included) as aware moments [start, end)."""
+    return Period(PeriodKind.CUSTOM, first, last + dt.timedelta(days=1)).bounds()
 
 
 def conditions(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[str, Q]:
@@ -68,8 +62,8 @@ def conditions(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[st
     return found
 
 
-def _requests(community_ids: Iterable[int], first: dt.date, last: dt.date) -> QuerySet:
-    start, end = _bounds(first, last)
+def _requests(community_ids: Iterable[int], bounds: tuple[dt.datetime, dt.datetime]) -> QuerySet:
+    start, end = bounds
     qs = ServiceRequest.objects.filter(
         community_id__in=list(community_ids), submitted_at__gte=start, submitted_at__lt=end
     )
@@ -83,13 +77,14 @@ def count(community_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[t
     """The rows of the communities' days from ``first`` to ``last`` (both included), counted
     from the requests: two grouped queries, whatever the number of days."""
     community_ids = list(community_ids)
-    qs = _requests(community_ids, first, last)
+    bounds = _bounds(first, last)
+    qs = _requests(community_ids, bounds)
     aggregates = {name: Count("pk", filter=q) for name, q in conditions().items()}
     rows: dict[tuple[int, dt.date], RequestDay] = {}
     for found in qs.values("day", "region_id", "community_id").annotate(**aggregates):
         key = (found.pop("region_id"), found.pop("day"))
         rows[key] = RequestDay(region_id=key[0], day=key[1], **found)
-    repeats = qs.filter(definitions.settled("repeat", "numerator", bounds=_bounds(first, last)))
+    repeats = qs.filter(definitions.settled("repeat", "numerator", bounds=bounds))
     for found in repeats.values("day", "region_id").annotate(n=Count("pk")):
         rows[(found["region_id"], found["day"])].repeat_num = found["n"]
     return rows
@@ -117,7 +112,7 @@ def count_new(req: ServiceRequest) -> None:
     * The community's row is held in share mode while the day's row is added to, so that a
       recount (``refresh``, which holds it exclusively) never overwrites an addition it did not
       see; additions of one community go on side by side (``INSERT … ON CONFLICT … + 1``)."""
-    day = local_day(req.submitted_at)
+    day = timezone.localdate(req.submitted_at)
     address = req.address.strip()
     with transaction.atomic():
         if address:
@@ -199,7 +194,7 @@ class Footprint:
     @classmethod
     def of(cls, req: ServiceRequest) -> Footprint:
         counted = not (req.close_reason == "duplicate" or (req.classification and req.signed_off_at))
-        return cls(req.community_id, local_day(req.submitted_at), req.category_id, req.address.strip(), counted)
+        return cls(req.community_id, timezone.localdate(req.submitted_at), req.category_id, req.address.strip(), counted)
 
 
 def refresh_after(before: Footprint | None, req: ServiceRequest) -> None:
@@ -235,7 +230,7 @@ def refresh_requests(ids: Iterable[int]) -> None:
         for community_id, submitted_at in ServiceRequest.objects.filter(pk__in=ids[start : start + 5000]).values_list(
             "community_id", "submitted_at"
         ):
-            days[community_id].append(local_day(submitted_at))
+            days[community_id].append(timezone.localdate(submitted_at))
     for community_id in sorted(days):
         refresh(community_id, min(days[community_id]), max(days[community_id]))
 
@@ -245,7 +240,7 @@ def _span() -> tuple[dt.date, dt.date] | None:
     last = ServiceRequest.objects.order_by("-submitted_at").values_list("submitted_at", flat=True).first()
     if first is None or last is None:
         return None
-    return local_day(first), local_day(last)
+    return timezone.localdate(first), timezone.localdate(last)
 
 
 def _communities() -> list[int]:

@@ -505,8 +505,8 @@ def _counts_from_days(cohort: Cohort, group: Any) -> dict[Any, dict[str, int]]:
     late = {f"{m}_den": definitions.overdue(m, cohort.now) for m in ("response", "on_time")}
     open_now = cohort.requests().filter(reduce(operator.or_, late.values()))
     adjust(open_now.values(unit=group).annotate(**{name: Count("pk", filter=q) for name, q in late.items()}), +1)
-    if mine := _handled_by(cohort.actor):
-        hidden = cohort.requests().filter(pk__in=mine, rating__isnull=False)
+    if (mine := _handled_by(cohort.actor)) is not None:
+        hidden = cohort.requests().filter(mine, rating__isnull=False)
         scores = {f"score_{s}": Count("pk", filter=Q(rating__score=s)) for s in SCORES}
         satisfied = Q(rating__score__gte=definitions.SATISFIED)
         figures = {"satisfaction_den": Count("pk"), "satisfaction_num": Count("pk", filter=satisfied), **scores}
@@ -514,17 +514,13 @@ def _counts_from_days(cohort: Cohort, group: Any) -> dict[Any, dict[str, int]]:
     return grouped
 
 
-def _handled_by(actor: Actor) -> list[int]:
-    """The requests whose ratings are hidden from the user as their handler (see _rating_visible)."""
+def _handled_by(actor: Actor) -> Q | None:
+    """The requests whose ratings are hidden from the user as their handler (see _rating_visible),
+    as a condition (a subquery, however many the user has handled); None for no user."""
     if actor.user_id is None:
-        return []
-    assigned = ServiceRequest.objects.filter(assignee_user_id=actor.user_id).order_by().values_list("pk", flat=True)
-    handled = (
-        RequestStep.objects.filter(action="handle", actor_id=actor.user_id)
-        .order_by()
-        .values_list("request_id", flat=True)
-    )
-    return sorted(set(assigned.union(handled)))
+        return None
+    handled = RequestStep.objects.filter(action="handle", actor_id=actor.user_id).values("request_id")
+    return Q(assignee_user_id=actor.user_id) | Q(pk__in=handled)
 
 
 def _figures(
@@ -689,22 +685,29 @@ def _trend_from_days(
         name, index = label.rsplit("__", 1)
         points[int(index)].figures.counts[name] = int(n or 0)
 
-    def per_month(found: QuerySet, name: str, sign: int) -> None:
-        aggregates = {}
-        for i, month in enumerate(months):
-            first, after = month.bounds()
-            aggregates[str(i)] = Count("pk", filter=Q(submitted_at__gte=first, submitted_at__lt=after))
-        for index, n in found.aggregate(**aggregates).items():
+    def in_month(month: rates.Period) -> Q:
+        first, after = month.bounds()
+        return Q(submitted_at__gte=first, submitted_at__lt=after)
+
+    def per_month(found: QuerySet, conditions: dict[str, Q], sign: int) -> None:
+        """Add (or take out) the ``found`` requests meeting each condition, month by month, in one query."""
+        aggregates = {
+            f"{name}__{i}": Count("pk", filter=q & in_month(month))
+            for name, q in conditions.items()
+            for i, month in enumerate(months)
+        }
+        for label, n in found.aggregate(**aggregates).items():
+            name, index = label.rsplit("__", 1)
             counts = points[int(index)].figures.counts
             counts[name] = counts.get(name, 0) + sign * n
 
     requests = monthly.requests().filter(monthly.unit_q(unit))
     if (late := definitions.overdue(measure, monthly.now)) is not None:
-        per_month(requests.filter(late), f"{measure}_den", +1)
+        per_month(requests.filter(late), {f"{measure}_den": Q()}, +1)
     if measure == "satisfaction":
-        if mine := _handled_by(monthly.actor):
-            for score in SCORES:
-                per_month(requests.filter(pk__in=mine, rating__score=score), f"score_{score}", -1)
+        if (mine := _handled_by(monthly.actor)) is not None:
+            scores = {f"score_{score}": Q(rating__score=score) for score in SCORES}
+            per_month(requests.filter(mine, rating__isnull=False), scores, -1)
         for point in points:
             counts = point.figures.counts
             counts["satisfaction_den"] = sum(counts.get(f"score_{s}", 0) for s in SCORES)

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from dangjian.accounts.roles import Role
 from dangjian.core.conf import override
@@ -53,9 +54,8 @@ def make(world, *, region=None, submitted=None, category="legal-advice", **field
     }
     values.update(fields)
     req = ServiceRequest.objects.create(**values)
-    day = rollups.local_day(
-        req.submitted_at
-    )  # written as a row: count its days (and its repeats') as the state machine would
+    # written as a row: count its days (and its repeats') as the state machine would
+    day = timezone.localdate(req.submitted_at)
     rollups.refresh(req.community_id, day, day + dt.timedelta(days=rollups.FOLLOWING))
     return req
 
