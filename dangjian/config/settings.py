@@ -119,6 +119,8 @@ TEMPLATES = [
         },
     }
 ]
+# Selects and inputs drawn in Python: the templates' HTML at a fraction of the time (core/widgets.py).
+FORM_RENDERER = "dangjian.core.widgets.Renderer"
 
 # --- Database -------------------------------------------------------------------------------
 SQLITE_PATH = Path(env("SQLITE_PATH", str(REPO_DIR / "var" / "dangjian.sqlite3")))

@@ -55,7 +55,12 @@ def _required_message(field: forms.Field, name: str) -> str:
         label = in_sentence(str(field.label or pretty_name(name)))
         return (gettext("Choose %(field)s.") if choose else gettext("Enter %(field)s.")) % {"field": label}
 
-    return lazy(message, str)()
+    return _read_when_shown(message)
+
+
+# One lazy wrapper for every required message: lazy() builds a class on each call (0.2 ms, seven
+# times per filter form), calling the wrapper only makes its proxy.
+_read_when_shown = lazy(lambda message: message(), str)
 
 
 class _IdsChecked:
