@@ -194,7 +194,9 @@ class Footprint:
     @classmethod
     def of(cls, req: ServiceRequest) -> Footprint:
         counted = not (req.close_reason == "duplicate" or (req.classification and req.signed_off_at))
-        return cls(req.community_id, timezone.localdate(req.submitted_at), req.category_id, req.address.strip(), counted)
+        return cls(
+            req.community_id, timezone.localdate(req.submitted_at), req.category_id, req.address.strip(), counted
+        )
 
 
 def refresh_after(before: Footprint | None, req: ServiceRequest) -> None:
