@@ -74,13 +74,22 @@ def build_roster(committee, rows: int, seed: int = 7) -> bytes:
         full = joined + dt.timedelta(days=366)
         values = {
             "name": rng.choice(surnames) + rng.choice(given) + (rng.choice(given) if rng.random() < 0.7 else ""),
-            "gender": "", "ethnicity": "汉族", "birth_date": None, "id_number": number[:17] + number[17].lower(),
-            "phone": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}", "education": rng.choice(["本科", "大专", "高中", "初中"]),
-            "organization": rng.choice(branches).name, "stage": "正式党员",
-            "category": rng.choice(["在职", "离退休", "其他"]), "applied_on": None,
-            "joined_on": rng.choice(formats).format(joined), "full_on": rng.choice(formats).format(full),
-            "grid": rng.choice(grids).name if grids else "", "address": f"幸福里{rng.randint(1, 40)}栋", "specialties": "",
-        }  # fmt: skip
+            "gender": "",
+            "ethnicity": "汉族",
+            "birth_date": None,
+            "id_number": number[:17] + number[17].lower(),
+            "phone": f"1{rng.choice('3589')}{rng.randint(0, 999999999):09d}",
+            "education": rng.choice(["本科", "大专", "高中", "初中"]),
+            "organization": rng.choice(branches).name,
+            "stage": "正式党员",
+            "category": rng.choice(["在职", "离退休", "其他"]),
+            "applied_on": None,
+            "joined_on": rng.choice(formats).format(joined),
+            "full_on": rng.choice(formats).format(full),
+            "grid": rng.choice(grids).name if grids else "",
+            "address": f"幸福里{rng.randint(1, 40)}栋",
+            "specialties": "",
+        }
         sheet.append([values[c.key] for c in TEMPLATE_COLUMNS])
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -174,8 +183,10 @@ def bench_arrears() -> None:
     for attempt in range(2):
         started = time.perf_counter()
         rows = arrears(actor=_actor(user))
-        print(f"arrears across the district (run {attempt + 1}): {len(rows)} members behind, "
-              f"{sum(1 for r in rows if r.months >= 6)} six months or more, in {time.perf_counter() - started:.2f} s")  # fmt: skip
+        print(
+            f"arrears across the district (run {attempt + 1}): {len(rows)} members behind, "
+            f"{sum(1 for r in rows if r.months >= 6)} six months or more, in {time.perf_counter() - started:.2f} s"
+        )
 
 
 def _district_user():

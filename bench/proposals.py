@@ -187,10 +187,13 @@ def _p5_org_tree() -> None:
                     root_path = row["child"][:length]
                     counts[root_path + "*"] = counts.get(root_path + "*", 0) + row["n"]
         branches = [
-            {"node": root, "count": counts.get(root.path + "*", 0),
-             "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children[root.pk]]}
+            {
+                "node": root,
+                "count": counts.get(root.path + "*", 0),
+                "children": [{"node": c, "count": counts.get(c.path, 0)} for c in children[root.pk]],
+            }
             for root in roots
-        ]  # fmt: skip
+        ]
         return render(request, "dashboard/org_tree.html", {"branches": branches, "today": timezone.localdate()})
 
     for pattern in get_resolver().url_patterns:

@@ -39,12 +39,14 @@ def main() -> None:
         RequestAttachment,
         RequestStep,
         ServiceRequest,
-    )  # fmt: skip
+    )
 
     if connection.vendor != "postgresql":
         raise SystemExit("Run against the PostgreSQL benchmark database.")
-    tables = [m._meta.db_table for m in (ReceptionBooking, ReceptionSession, Callback, Rating, RequestAttachment,
-                                         RequestStep, ServiceRequest)]  # fmt: skip
+    tables = [
+        m._meta.db_table
+        for m in (ReceptionBooking, ReceptionSession, Callback, Rating, RequestAttachment, RequestStep, ServiceRequest)
+    ]
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {', '.join(tables)}")
     ctx = SeedContext(scale=SCALES["district"], seed=1, today=timezone.localdate(), out=sys.stdout)

@@ -137,9 +137,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", default="", help="comma-separated case keys (default: all)")
     parser.add_argument("--users", default="", help=f"comma-separated usernames (default: {','.join(DEFAULT_USERS)})")
     parser.add_argument(
-        "--budget", type=float, default=90.0,
+        "--budget",
+        type=float,
+        default=90.0,
         help="seconds per row: stop measuring a row after this long (at least 5 requests; default 90)",
-    )  # fmt: skip
+    )
     parser.add_argument(
         "--statement-timeout", type=int, default=30, help="PostgreSQL statement_timeout in seconds (default 30)"
     )
@@ -149,9 +151,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--explain-all", action="store_true", help="EXPLAIN the slowest queries of every row")
     parser.add_argument("--explain-top", type=int, default=2, help="queries per row to explain (default 2)")
     parser.add_argument(
-        "--proposals", action="store_true",
+        "--proposals",
+        action="store_true",
         help="EXPERIMENT on code before 21c748b: apply bench/proposals.py (monkeypatched, this process only)",
-    )  # fmt: skip
+    )
     return parser.parse_args()
 
 
@@ -445,10 +448,18 @@ def print_table(results: list[Result]) -> None:
             continue
         rows.append(
             (
-                r.case.label, r.username, str(r.n), f"{r.median:.1f}", f"{r.p90:.1f}", f"{r.sql_median:.1f}",
-                f"{r.median - r.sql_median:.1f}", str(r.queries), r.verdict(), r.matches,
+                r.case.label,
+                r.username,
+                str(r.n),
+                f"{r.median:.1f}",
+                f"{r.p90:.1f}",
+                f"{r.sql_median:.1f}",
+                f"{r.median - r.sql_median:.1f}",
+                str(r.queries),
+                r.verdict(),
+                r.matches,
             )
-        )  # fmt: skip
+        )
     widths = [max(_width(cell) for cell in column) for column in zip(header, *rows, strict=True)]
     for i, row in enumerate([header, *rows]):
         cells = [_pad(cell, widths[j], right=2 <= j <= 7) for j, cell in enumerate(row)]

@@ -161,8 +161,7 @@ def bench_rates(repeat: int) -> None:
         row(title, user.username, times, queries, 1000)
     body = client.get(f"/services/rates/?{params}").content.decode()
     rows = len(re.findall(r"<tr", body))
-    print(f"\n(the page has {rows} table rows; communities in the district: "
-          f"{User.objects.count() and _communities()})")  # fmt: skip
+    print(f"\n(the page has {rows} table rows; communities in the district: {User.objects.count() and _communities()})")
 
 
 def _communities() -> int:
@@ -215,10 +214,21 @@ def bench_intake(args: argparse.Namespace) -> None:
     secret, category_pk, community_pk, grid_code = _prepare_intake()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.load_settings", "PYTHONPATH": str(REPO_DIR)}
     server = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-        [sys.executable, "-m", "gunicorn", "dangjian.config.wsgi", "--bind", f"127.0.0.1:{args.port}",
-         "--workers", str(args.workers), "--log-level", "warning"],
-        cwd=REPO_DIR, env=env,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "dangjian.config.wsgi",
+            "--bind",
+            f"127.0.0.1:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=REPO_DIR,
+        env=env,
+    )
     try:
         for _ in range(100):
             try:
@@ -239,22 +249,39 @@ def bench_intake(args: argparse.Namespace) -> None:
             if i % 2:
                 status, _body = session.request("GET", "/r/")
                 token = session.cookies.get("csrftoken", "")
-                body = urllib.parse.urlencode({
-                    "csrfmiddlewaretoken": token, "category": category_pk, "region": community_pk,
-                    "description": f"压力测试：楼道灯不亮 {i}", "phone": f"139{i:08d}"[:11],
-                })  # fmt: skip
-                status, _body = session.request("POST", "/r/", body, {
-                    "Content-Type": "application/x-www-form-urlencoded", "Referer": f"http://127.0.0.1:{args.port}/r/",
-                })  # fmt: skip
+                body = urllib.parse.urlencode(
+                    {
+                        "csrfmiddlewaretoken": token,
+                        "category": category_pk,
+                        "region": community_pk,
+                        "description": f"压力测试：楼道灯不亮 {i}",
+                        "phone": f"139{i:08d}"[:11],
+                    }
+                )
+                status, _body = session.request(
+                    "POST",
+                    "/r/",
+                    body,
+                    {
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Referer": f"http://127.0.0.1:{args.port}/r/",
+                    },
+                )
                 kind, ok = "web", status == 302
             else:
-                body = urllib.parse.urlencode({
-                    "api_key": secret, "service_code": "sanitation", "jurisdiction_id": grid_code,
-                    "description": f"压力测试：垃圾未清运 {i}", "phone": f"138{i:08d}"[:11],
-                    "address_string": f"和平路{i % 300}号",  # GeoReport v2 asks for a place
-                })  # fmt: skip
-                status, _body = session.request("POST", "/open311/v2/requests.json", body,
-                                                {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+                body = urllib.parse.urlencode(
+                    {
+                        "api_key": secret,
+                        "service_code": "sanitation",
+                        "jurisdiction_id": grid_code,
+                        "description": f"压力测试：垃圾未清运 {i}",
+                        "phone": f"138{i:08d}"[:11],
+                        "address_string": f"和平路{i % 300}号",  # GeoReport v2 asks for a place
+                    }
+                )
+                status, _body = session.request(
+                    "POST", "/open311/v2/requests.json", body, {"Content-Type": "application/x-www-form-urlencoded"}
+                )
                 kind, ok = "api", status in (200, 201)
             elapsed = (time.perf_counter() - start) * 1000
             with lock:

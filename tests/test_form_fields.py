@@ -165,11 +165,18 @@ def test_an_id_too_large_for_the_database_is_an_invalid_choice(world):
     category = ServiceCategory.objects.get(code="sanitation")
     form = CategoryForm(
         data={
-            "code": "new-one", "family": "units", "name": "新服务", "response_target": 4, "response_unit": "hours",
-            "resolution_target": 3, "resolution_unit": "days", "default_level": "grid", "sort_order": 1,
+            "code": "new-one",
+            "family": "units",
+            "name": "新服务",
+            "response_target": 4,
+            "response_unit": "hours",
+            "resolution_target": 3,
+            "resolution_unit": "days",
+            "default_level": "grid",
+            "sort_order": 1,
             "skills": [huge],
         },
-    )  # fmt: skip
+    )
     assert not form.is_valid() and "skills" in form.errors
     from dangjian.orgs.models import Region
 

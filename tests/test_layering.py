@@ -105,8 +105,16 @@ def test_the_check_sees_an_upward_import(tmp_path, app, source, wrong):
 # authentication, the APIs' reading of bodies, middleware, context processors, URL configs);
 # nothing else may.
 HTTP_MODULES = (
-    "views", "rest", "open311", "openapi", "authentication", "http", "middleware", "context_processors", "urls",
-)  # fmt: skip
+    "views",
+    "rest",
+    "open311",
+    "openapi",
+    "authentication",
+    "http",
+    "middleware",
+    "context_processors",
+    "urls",
+)
 
 
 def boundary_problems(root: Path) -> list[str]:

@@ -34,13 +34,19 @@ def _import_check(world):
     from dangjian.core.models import Job
 
     job = Job.objects.create(
-        kind="roster_import_check", label="检查", created_by=world.users.secretary, total=1,
+        kind="roster_import_check",
+        label="检查",
+        created_by=world.users.secretary,
+        total=1,
         params={"upload": "imports/none.xlsx", "name": "x.xlsx", "organization": world.branch_a1.pk},
-    )  # fmt: skip
+    )
     job_succeeded(
-        job, file_name="check.xlsx", content=b"PK-test", result={"valid": 0, "total": 1, "errors": []},
+        job,
+        file_name="check.xlsx",
+        content=b"PK-test",
+        result={"valid": 0, "total": 1, "errors": []},
         needs=[need_record(CREATE, world.branch_a1)],
-    )  # fmt: skip
+    )
     return job
 
 
@@ -53,9 +59,12 @@ def _payment(world):
     member = world.zhao.member
     dues_assess(actor=as_actor(world.users.admin), member=member, year=2026, kind="wage", base="5400")
     number = dues_record_payment(
-        actor=as_actor(world.users.admin, today=dt.date(2026, 11, 28)), member=member, months=[dt.date(2026, 10, 1)], method="cash",
+        actor=as_actor(world.users.admin, today=dt.date(2026, 11, 28)),
+        member=member,
+        months=[dt.date(2026, 10, 1)],
+        method="cash",
         paid_on=dt.date(2026, 10, 8),
-    )  # fmt: skip
+    )
     return DuesPayment.objects.get(receipt_number=number)
 
 
@@ -92,10 +101,12 @@ def _step_with_attachment(world):
     from dangjian.membership.development.services import step_record
 
     return step_record(
-        actor=as_actor(world.users.admin), candidate=_candidate(world), code="talk",
+        actor=as_actor(world.users.admin),
+        candidate=_candidate(world),
+        code="talk",
         data={"done_on": dt.date(2025, 11, 20)},
         attachment=SimpleUploadedFile("谈话记录.pdf", b"%PDF-1.4 test", content_type="application/pdf"),
-    )  # fmt: skip
+    )
 
 
 def _mobile(world):
@@ -104,9 +115,11 @@ def _mobile(world):
     from dangjian.membership.mobile.services import mobile_register
 
     return mobile_register(
-        actor=as_actor(world.users.admin), person=world.zhao, organization=world.branch_a1,
+        actor=as_actor(world.users.admin),
+        person=world.zhao,
+        organization=world.branch_a1,
         data={"direction": "out", "place": "深圳市南山区", "started_on": dt.date(2026, 3, 1)},
-    )  # fmt: skip
+    )
 
 
 RULES: list[Case] = [

@@ -85,6 +85,6 @@ def draw(template_name: str, context: Mapping[str, Any]) -> str | None:
 class Renderer(DjangoTemplates):
     """settings.FORM_RENDERER: selects and inputs drawn in Python, everything else by Django."""
 
-    def render(self, template_name: str, context: dict[str, Any], request: Any = None) -> str:
+    def render(self, template_name: str, context: dict[str, Any], *args: Any, **kwargs: Any) -> str:
         drawn = draw(template_name, context)
-        return drawn if drawn is not None else super().render(template_name, context, request)
+        return drawn if drawn is not None else super().render(template_name, context, *args, **kwargs)

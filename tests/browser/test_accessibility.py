@@ -39,21 +39,33 @@ def desk(world):
     staff = world.users.staff
     legal = ServiceCategory.objects.get(code="legal-advice")
     handled = lifecycle.request_submit(
-        actor=as_actor(world.users.resident), channel="web", category=legal, description="房东不退押金，想咨询怎么办",
+        actor=as_actor(world.users.resident),
+        channel="web",
+        category=legal,
+        description="房东不退押金，想咨询怎么办",
         requester=world.qian,
-    )  # fmt: skip
+    )
     handled = lifecycle.request_accept(actor=as_actor(staff), req=handled)
     handled = lifecycle.request_dispatch(actor=as_actor(staff), req=handled, kind="grid", grid=world.grid_a1)
     handled = lifecycle.request_handle(actor=as_actor(staff), req=handled, result="已请法律顾问电话联系居民。")
     open_one = lifecycle.request_submit(
-        actor=as_actor(staff), channel="desk", category=legal, description="楼道灯坏了", region=world.grid_a1,
+        actor=as_actor(staff),
+        channel="desk",
+        category=legal,
+        description="楼道灯坏了",
+        region=world.grid_a1,
         requester=world.zhang,
-    )  # fmt: skip
+    )
     starts = timezone.localtime() + dt.timedelta(days=3)
     session = session_create(
-        actor=as_actor(world.users.secretary), community=world.community_a, representative=world.zhao,
-        starts_at=starts, ends_at=starts + dt.timedelta(hours=2), place="党群服务中心二楼", slots=4,
-    )  # fmt: skip
+        actor=as_actor(world.users.secretary),
+        community=world.community_a,
+        representative=world.zhao,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        place="党群服务中心二楼",
+        slots=4,
+    )
     booking_create(actor=as_actor(world.users.resident), session=session, topic="小区停车难")
     return {"handled": handled, "open": open_one, "session": session}
 

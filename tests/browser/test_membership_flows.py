@@ -45,7 +45,19 @@ def write_roster(path):
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "党员信息"
-    header = ["姓名", "性别", "出生日期", "公民身份号码", "手机号码", "所在党组织", "正式/预备", "人员类别", "入党日期", "转正日期", "所在网格"]  # fmt: skip
+    header = [
+        "姓名",
+        "性别",
+        "出生日期",
+        "公民身份号码",
+        "手机号码",
+        "所在党组织",
+        "正式/预备",
+        "人员类别",
+        "入党日期",
+        "转正日期",
+        "所在网格",
+    ]
     sheet["A1"] = "红钢城社区第一党支部党员信息采集表"
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=len(header))
     sheet.append(header)
@@ -53,17 +65,50 @@ def write_roster(path):
     # 郑海's ID number is typed as a number (what Excel does to a long number): whatever its
     # check digit (an X cannot be a number), the row must be reported, never imported.
     sheet.append(
-        ["周建国", "男", born_zhou, make_id_number(born_zhou), "13811112222", BRANCH_A1, "正式党员", "在职",
-         dt.date(2005, 7, 1), dt.date(2006, 7, 1), "第一网格"]
-    )  # fmt: skip
+        [
+            "周建国",
+            "男",
+            born_zhou,
+            make_id_number(born_zhou),
+            "13811112222",
+            BRANCH_A1,
+            "正式党员",
+            "在职",
+            dt.date(2005, 7, 1),
+            dt.date(2006, 7, 1),
+            "第一网格",
+        ]
+    )
     sheet.append(
-        ["吴秀兰", "女", born_wu, make_id_number(born_wu, male=False), "13833334444", BRANCH_A1, "正式党员", "离退休",
-         dt.date(2012, 6, 20), dt.date(2013, 6, 20), "第一网格"]
-    )  # fmt: skip
+        [
+            "吴秀兰",
+            "女",
+            born_wu,
+            make_id_number(born_wu, male=False),
+            "13833334444",
+            BRANCH_A1,
+            "正式党员",
+            "离退休",
+            dt.date(2012, 6, 20),
+            dt.date(2013, 6, 20),
+            "第一网格",
+        ]
+    )
     sheet.append(
-        ["郑海", "男", born_zheng, int(make_id_number(born_zheng)[:17] + "0"), "13855556666", BRANCH_A1, "正式党员", "在职",
-         dt.date(1995, 7, 1), dt.date(1996, 7, 1), "第一网格"]
-    )  # fmt: skip
+        [
+            "郑海",
+            "男",
+            born_zheng,
+            int(make_id_number(born_zheng)[:17] + "0"),
+            "13855556666",
+            BRANCH_A1,
+            "正式党员",
+            "在职",
+            dt.date(1995, 7, 1),
+            dt.date(1996, 7, 1),
+            "第一网格",
+        ]
+    )
     for row in sheet.iter_rows(min_row=3, min_col=3, max_col=10):
         for cell in row:
             if isinstance(cell.value, dt.date):

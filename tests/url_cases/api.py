@@ -20,10 +20,13 @@ def _submit(world, *, in_b: bool = False):
     from dangjian.servicedesk.requests.lifecycle import request_submit
 
     return request_submit(
-        actor=as_actor(world.users.outsider if in_b else world.users.staff), channel="desk",
-        category=ServiceCategory.objects.get(code="legal-advice"), description="邻居装修噪音扰民，想咨询法律途径",
-        region=world.grid_b1 if in_b else world.grid_a1, phone="13812345678",
-    )  # fmt: skip
+        actor=as_actor(world.users.outsider if in_b else world.users.staff),
+        channel="desk",
+        category=ServiceCategory.objects.get(code="legal-advice"),
+        description="邻居装修噪音扰民，想咨询法律途径",
+        region=world.grid_b1 if in_b else world.grid_a1,
+        phone="13812345678",
+    )
 
 
 def _key(user) -> str:

@@ -132,9 +132,14 @@ def _reception(world, booked=False):
 
     start = timezone.now() + dt.timedelta(days=3)
     session = reception_services.session_create(
-        actor=as_actor(world.users.staff), community=world.community_a, representative=world.zhao, starts_at=start,
-        ends_at=start + dt.timedelta(hours=2), place="党群服务中心二楼", slots=5,
-    )  # fmt: skip
+        actor=as_actor(world.users.staff),
+        community=world.community_a,
+        representative=world.zhao,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=2),
+        place="党群服务中心二楼",
+        slots=5,
+    )
     if booked:
         return reception_services.booking_create(
             actor=as_actor(world.users.resident), session=session, topic="想反映停车难"

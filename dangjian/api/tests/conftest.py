@@ -15,10 +15,14 @@ from tests.factories import as_actor
 def submit(world, *, region=None, actor=None, code="legal-advice", description="楼道灯坏了，晚上很黑", **extra):
     """A request taken in at community A's desk (or wherever ``region`` and ``actor`` say)."""
     return lifecycle.request_submit(
-        actor=as_actor(actor or world.users.staff), channel="desk", category=ServiceCategory.objects.get(code=code),
-        description=description, region=region or world.grid_a1, phone=extra.pop("phone", "13812345678"),
+        actor=as_actor(actor or world.users.staff),
+        channel="desk",
+        category=ServiceCategory.objects.get(code=code),
+        description=description,
+        region=region or world.grid_a1,
+        phone=extra.pop("phone", "13812345678"),
         **extra,
-    )  # fmt: skip
+    )
 
 
 def resolve_publicly(world, req, summary="为独居老人修好了楼道灯。"):

@@ -48,11 +48,33 @@ OPEN311_GET_PARAMS = [
     "api_key",
     "jurisdiction_id",
 ]
-OPEN311_POST_PARAMS = ["service_code", "lat", "long", "description", "address_string", "jurisdiction_id", "phone",
-                       "first_name", "last_name", "email", "media_url"]  # fmt: skip
+OPEN311_POST_PARAMS = [
+    "service_code",
+    "lat",
+    "long",
+    "description",
+    "address_string",
+    "jurisdiction_id",
+    "phone",
+    "first_name",
+    "last_name",
+    "email",
+    "media_url",
+]
 REST_LIST_PARAMS = ["state", "category", "community", "from", "to", "before", "limit"]
-REST_BODY_FIELDS = ["category", "description", "region", "requester", "phone", "contact_name", "address",
-                    "latitude", "longitude", "channel", "is_public"]  # fmt: skip
+REST_BODY_FIELDS = [
+    "category",
+    "description",
+    "region",
+    "requester",
+    "phone",
+    "contact_name",
+    "address",
+    "latitude",
+    "longitude",
+    "channel",
+    "is_public",
+]
 
 
 def well_formed(response):

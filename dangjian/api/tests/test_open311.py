@@ -59,9 +59,14 @@ def test_services_list_the_active_catalogue(client):
     assert len(codes) == 16 and "sanitation" not in codes
     legal = next(s for s in services if s["service_code"] == "legal-advice")
     assert legal == {
-        "service_code": "legal-advice", "service_name": "法律咨询", "description": "", "metadata": False,
-        "type": "realtime", "keywords": "法律咨询", "group": "党建服务",
-    }  # fmt: skip
+        "service_code": "legal-advice",
+        "service_name": "法律咨询",
+        "description": "",
+        "metadata": False,
+        "type": "realtime",
+        "keywords": "法律咨询",
+        "group": "党建服务",
+    }
     root = parse_xml(client.get(url("services", "xml")))
     assert root.tag == "services" and len(root.findall("service")) == 16
     first = root.find("service")
@@ -229,11 +234,20 @@ def post(client, fmt="json", **data):
 
 def test_a_key_submits_a_request_through_the_intake(world, client, staff_key):
     response = post(
-        client, api_key=staff_key, service_code="dispute-mediation", jurisdiction_id=world.grid_a1.code,
-        description="楼上漏水，协商不成", first_name="三", last_name="张", phone="13812345678",
-        email="zhang@example.org", address_string="红钢城街8号", lat="30.6123456", long="114.4",
+        client,
+        api_key=staff_key,
+        service_code="dispute-mediation",
+        jurisdiction_id=world.grid_a1.code,
+        description="楼上漏水，协商不成",
+        first_name="三",
+        last_name="张",
+        phone="13812345678",
+        email="zhang@example.org",
+        address_string="红钢城街8号",
+        lat="30.6123456",
+        long="114.4",
         media_url="https://example.org/photo.jpg",
-    )  # fmt: skip
+    )
     assert response.status_code == 200, response.content
     [answer] = response.json()
     req = ServiceRequest.objects.get(pk=answer["service_request_id"])
@@ -241,8 +255,11 @@ def test_a_key_submits_a_request_through_the_intake(world, client, staff_key):
     # confirm and rate): they could confirm their own work with it.
     assert "token" not in answer and req.number in answer["service_notice"]
     assert (req.channel, req.region, req.community, req.state) == (
-        Channel.API, world.grid_a1, world.community_a, RequestState.SUBMITTED,
-    )  # fmt: skip
+        Channel.API,
+        world.grid_a1,
+        world.community_a,
+        RequestState.SUBMITTED,
+    )
     assert (req.contact_name, req.phone_masked, req.address) == ("张三", "138****5678", "红钢城街8号")
     assert (req.latitude, req.longitude) == (Decimal("30.612346"), Decimal("114.400000"))
     assert req.submitted_by == world.users.staff and req.level == "grid"
@@ -292,19 +309,33 @@ def test_the_only_community_in_scope_is_the_default_jurisdiction(world, client, 
         post(client, api_key=street_key, service_code="legal-advice", description="咨询", phone="13812345678"), 400
     )
     assert "jurisdiction_id" in text
-    response = post(client, api_key=street_key, service_code="legal-advice", description="咨询",
-                    phone="13812345678", jurisdiction_id=world.community_b.code, address_string="钢花村3栋")  # fmt: skip
+    response = post(
+        client,
+        api_key=street_key,
+        service_code="legal-advice",
+        description="咨询",
+        phone="13812345678",
+        jurisdiction_id=world.community_b.code,
+        address_string="钢花村3栋",
+    )
     assert ServiceRequest.objects.get(pk=response.json()[0]["service_request_id"]).community == world.community_b
 
 
 def test_a_jurisdiction_outside_the_keys_scope_is_not_found(world, client, staff_key, make_key):
     for code in (world.community_b.code, "no-such-code", world.street.code):
-        response = post(client, api_key=staff_key, service_code="legal-advice", description="咨询",
-                        phone="13812345678", jurisdiction_id=code)  # fmt: skip
+        response = post(
+            client,
+            api_key=staff_key,
+            service_code="legal-advice",
+            description="咨询",
+            phone="13812345678",
+            jurisdiction_id=code,
+        )
         assert errors_of(response, 404) == [(404, _("jurisdiction_id was not found."))]
     resident_key = make_key(world.users.resident)
-    assert errors_of(post(client, api_key=resident_key, service_code="legal-advice", description="咨询",
-                          phone="13812345678"), 400)  # fmt: skip
+    assert errors_of(
+        post(client, api_key=resident_key, service_code="legal-advice", description="咨询", phone="13812345678"), 400
+    )
     assert not ServiceRequest.objects.exists()
 
 
@@ -329,8 +360,13 @@ def test_a_jurisdiction_outside_the_keys_scope_is_not_found(world, client, staff
 )
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_bad_submissions_answer_the_spec_errors(world, client, staff_key, changes, status, text, fmt):
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
-            "address_string": "红钢城街8号"}  # fmt: skip
+    data = {
+        "api_key": staff_key,
+        "service_code": "legal-advice",
+        "description": "咨询",
+        "phone": "13812345678",
+        "address_string": "红钢城街8号",
+    }
     data.update(changes)
     errors = errors_of(post(client, fmt, **data), status)
     assert errors and all(code == status for code, _ in errors)
@@ -349,8 +385,13 @@ def test_wrong_methods_are_405_in_the_spec_format(world, client):
 
 def test_posts_are_rate_limited_per_key(world, client, staff_key, make_key, settings):
     settings.DANGJIAN = override(API_POSTS_PER_MINUTE=2)
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
-            "address_string": "红钢城街8号"}  # fmt: skip
+    data = {
+        "api_key": staff_key,
+        "service_code": "legal-advice",
+        "description": "咨询",
+        "phone": "13812345678",
+        "address_string": "红钢城街8号",
+    }
     assert [post(client, **data).status_code for _ in range(2)] == [200, 200]
     assert errors_of(post(client, **data), 429)[0][0] == 429
     assert errors_of(post(client, "xml", **data), 429)[0][0] == 429
@@ -363,16 +404,25 @@ def test_post_is_csrf_exempt(world, staff_key):
     from django.test import Client
 
     client = Client(enforce_csrf_checks=True)
-    data = {"api_key": staff_key, "service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
-            "address_string": "红钢城街8号"}  # fmt: skip
+    data = {
+        "api_key": staff_key,
+        "service_code": "legal-advice",
+        "description": "咨询",
+        "phone": "13812345678",
+        "address_string": "红钢城街8号",
+    }
     assert post(client, **data).status_code == 200
 
 
 def test_the_key_is_the_api_key_parameter_only(world, client, staff_key):
     """docs/api.md, "Sending the key": a POST takes api_key from its form body or, failing that,
     from the query string; Open311 never reads an Authorization header (nor a session)."""
-    data = {"service_code": "legal-advice", "description": "咨询", "phone": "13812345678",
-            "address_string": "红钢城街8号"}  # fmt: skip
+    data = {
+        "service_code": "legal-advice",
+        "description": "咨询",
+        "phone": "13812345678",
+        "address_string": "红钢城街8号",
+    }
     assert client.post(url("requests") + f"?api_key={staff_key}", data).status_code == 200
     [(_code, text)] = errors_of(client.post(url("requests"), data, HTTP_AUTHORIZATION=f"Bearer {staff_key}"), 403)
     assert text == _("api_key is required to submit a request.")
@@ -387,8 +437,14 @@ NASTY = "<script>alert(\"x\")</script> & ]]> <![CDATA[ 'quote' 张三 😀"
 
 
 def test_markup_in_descriptions_comes_back_as_literal_text(world, client, staff_key):
-    response = post(client, api_key=staff_key, service_code="legal-advice", description=NASTY + "\x0b\x00",
-                    address_string="<b>8号</b>", phone="13812345678")  # fmt: skip
+    response = post(
+        client,
+        api_key=staff_key,
+        service_code="legal-advice",
+        description=NASTY + "\x0b\x00",
+        address_string="<b>8号</b>",
+        phone="13812345678",
+    )
     pk = response.json()[0]["service_request_id"]
     assert ServiceRequest.objects.get(pk=pk).description == NASTY  # control characters are dropped
     row = client.get(url("request_detail", request_id=pk), {"api_key": staff_key}).json()[0]
@@ -410,8 +466,13 @@ def test_control_characters_stored_elsewhere_do_not_break_xml(world, client, sta
 @pytest.mark.parametrize("fmt", ["json", "xml"])
 def test_a_body_over_the_upload_limit_is_413_in_the_spec_format(world, client, staff_key, settings, fmt):
     """Django's own answer is its HTML 400 page; a program reading Open311 gets the spec's list."""
-    data = {"api_key": staff_key, "service_code": "legal-advice", "phone": "13812345678",
-            "address_string": "红钢城街8号", "description": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE}  # fmt: skip
+    data = {
+        "api_key": staff_key,
+        "service_code": "legal-advice",
+        "phone": "13812345678",
+        "address_string": "红钢城街8号",
+        "description": "x" * settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    }
     [(code, text)] = errors_of(post(client, fmt, **data), 413)
     assert code == 413 and str(settings.DATA_UPLOAD_MAX_MEMORY_SIZE) in text
     # The same as multipart (its files are not counted by Django's limit: the API takes none).

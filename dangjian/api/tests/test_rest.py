@@ -172,8 +172,13 @@ def test_a_wrong_key_is_401_even_with_a_session_but_other_schemes_are_ignored(wo
 
 
 def payload(world, **changes):
-    data = {"category": "legal-advice", "description": "想咨询继承问题", "region": world.grid_a1.pk,
-            "phone": "13812345678", "contact_name": "张三"}  # fmt: skip
+    data = {
+        "category": "legal-advice",
+        "description": "想咨询继承问题",
+        "region": world.grid_a1.pk,
+        "phone": "13812345678",
+        "contact_name": "张三",
+    }
     data.update(changes)
     return data
 
@@ -190,8 +195,9 @@ def test_staff_record_a_request(world, client):
 
 def test_a_resident_submits_their_own(world, client):
     resident = as_user(client, world.users.resident)
-    response = post_json(resident, reverse("api:requests"), {"category": "home-services", "description": "家电维修",
-                                                              "requester": "self"})  # fmt: skip
+    response = post_json(
+        resident, reverse("api:requests"), {"category": "home-services", "description": "家电维修", "requester": "self"}
+    )
     assert response.status_code == 201, response.content
     req = ServiceRequest.objects.get(pk=response.json()["id"])
     assert req.requester == world.qian and req.region == world.qian.region and req.channel == Channel.API
@@ -229,8 +235,11 @@ def test_bad_submissions_are_400_by_field(world, client, changes, field):
 
 
 def test_submitting_for_someone_out_of_scope_is_refused(world, client):
-    response = post_json(as_user(client, world.users.staff), reverse("api:requests"),
-                         payload(world, requester=world.wang.pk, region=None, phone=""))  # fmt: skip
+    response = post_json(
+        as_user(client, world.users.staff),
+        reverse("api:requests"),
+        payload(world, requester=world.wang.pk, region=None, phone=""),
+    )
     assert response.status_code == 400 and "requester" in response.json()["errors"]
 
 
@@ -412,8 +421,12 @@ def test_dispatch_to_staff_branch_and_volunteer(world, client):
     ],
 )
 def test_dispatch_only_to_those_the_dispatcher_can_see(world, client, body):
-    lookup = {"secretary_b": world.users.outsider.pk, "PB1": world.branch_b1.pk, "grid_b1": world.grid_b1.pk,
-              "sun": world.sun.pk}  # fmt: skip
+    lookup = {
+        "secretary_b": world.users.outsider.pk,
+        "PB1": world.branch_b1.pk,
+        "grid_b1": world.grid_b1.pk,
+        "sun": world.sun.pk,
+    }
     body = {k: lookup.get(v, v) for k, v in body.items()}
     req = submit(world)
     response = post_json(as_user(client, world.users.staff), transition_url(req), {"action": "dispatch", **body})
@@ -457,9 +470,12 @@ def lifecycle_own_request(world):
     from dangjian.servicedesk.requests import lifecycle
 
     return lifecycle.request_submit(
-        actor=as_actor(world.users.resident), channel="web", category=ServiceCategory.objects.get(code="home-services"),
-        description="家电维修", requester=world.qian,
-    )  # fmt: skip
+        actor=as_actor(world.users.resident),
+        channel="web",
+        category=ServiceCategory.objects.get(code="home-services"),
+        description="家电维修",
+        requester=world.qian,
+    )
 
 
 def test_the_requester_does_not_see_internal_steps(world, client):

@@ -56,9 +56,13 @@ def test_the_address_of_an_event_comes_from_the_actor_behind_the_proxy(world, cl
     settings.DANGJIAN = override(PROXY_COUNT=1)
     category = ServiceCategory.objects.get(code="legal-advice")
     req = lifecycle.request_submit(
-        actor=as_actor(world.users.staff), channel="desk", category=category, description="楼道灯坏了",
-        region=world.grid_a1, requester=world.zhang,
-    )  # fmt: skip
+        actor=as_actor(world.users.staff),
+        channel="desk",
+        category=category,
+        description="楼道灯坏了",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
     client.force_login(world.users.staff)
     response = client.post(
         reverse("servicedesk:request_act", args=[req.pk, "accept"]),

@@ -15,10 +15,13 @@ def backfill(apps, schema_editor):
             ended = max(member.joined_on, member.updated_at.date())
         batch.append(
             Placement(
-                member_id=member.pk, organization_id=member.organization_id,
-                started_on=member.joined_on, ended_on=ended, reason="recorded",
+                member_id=member.pk,
+                organization_id=member.organization_id,
+                started_on=member.joined_on,
+                ended_on=ended,
+                reason="recorded",
             )
-        )  # fmt: skip
+        )
         if len(batch) >= 5000:
             Placement.objects.bulk_create(batch)
             batch = []

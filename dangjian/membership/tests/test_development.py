@@ -361,16 +361,21 @@ def fresh(candidate: Candidate) -> Candidate:
 
 def start(world, person=None, *, actor=None, organization=None, applied_on=APPLIED) -> Candidate:
     return ds.candidate_start(
-        actor=as_actor(actor or world.users.secretary), person=person or world.qian,
-        organization=organization or world.branch_a1, applied_on=applied_on,
-    )  # fmt: skip
+        actor=as_actor(actor or world.users.secretary),
+        person=person or world.qian,
+        organization=organization or world.branch_a1,
+        applied_on=applied_on,
+    )
 
 
 def record(world, candidate, code, day, *, actor=None, attachment=None, **data) -> DevelopmentStep:
     return ds.step_record(
-        actor=as_actor(actor or world.users.secretary, today=world.today), candidate=fresh(candidate), code=code,
-        data={"done_on": day, **data}, attachment=attachment,
-    )  # fmt: skip
+        actor=as_actor(actor or world.users.secretary, today=world.today),
+        candidate=fresh(candidate),
+        code=code,
+        data={"done_on": day, **data},
+        attachment=attachment,
+    )
 
 
 def candidate_events(candidate: Candidate):
@@ -400,8 +405,11 @@ def admitted(world, qian) -> Candidate:
 @pytest.mark.django_db
 def test_start_records_the_candidate_the_application_and_an_event(world, qian):
     assert (qian.person, qian.organization, qian.status, qian.stage) == (
-        world.qian, world.branch_a1, CandidateStatus.ACTIVE, 1,
-    )  # fmt: skip
+        world.qian,
+        world.branch_a1,
+        CandidateStatus.ACTIVE,
+        1,
+    )
     assert qian.member is None
     steps = list(qian.steps.values_list("code", "done_on", "recorded_by"))
     assert steps == [("application", APPLIED, world.users.secretary.pk)]
@@ -520,8 +528,10 @@ def test_the_approval_admits_a_probationary_member_from_the_branch_meeting(world
     assert admitted.member == member
     assert admitted.status == CandidateStatus.ACTIVE
     assert (member.organization, member.stage, member.status) == (
-        world.branch_a1, MemberStage.PROBATIONARY, MembershipStatus.NORMAL,
-    )  # fmt: skip
+        world.branch_a1,
+        MemberStage.PROBATIONARY,
+        MembershipStatus.NORMAL,
+    )
     assert (member.joined_on, member.applied_on, member.full_on) == (MEETING, APPLIED, None)
     placements = list(Placement.objects.filter(member=member).values_list("organization", "started_on", "ended_on"))
     assert placements == [(world.branch_a1.pk, MEETING, None)]
@@ -822,8 +832,11 @@ def test_recording_a_step_through_the_page(world, qian, client):
     assert response.status_code == 302 and response.url == url
     step = qian.steps.get(code="talk")
     assert (step.done_on, step.responsible, step.opinion, step.recorded_by) == (
-        D(2025, 3, 20), "王书记", "好", world.users.branch,
-    )  # fmt: skip
+        D(2025, 3, 20),
+        "王书记",
+        "好",
+        world.users.branch,
+    )
     response = client.post(url, {"code": "contacts", "done_on": "2025-05-01", "people": [world.zhao.pk]})
     assert response.status_code == 302
     assert list(qian.steps.get(code="contacts").people.all()) == [world.zhao]
@@ -847,12 +860,14 @@ def test_recording_a_step_through_the_page(world, qian, client):
         ({"code": "talk", "done_on": ""}, "done_on"),
         ({"code": "talk", "done_on": "2099-01-01"}, "done_on"),
         ({"code": "contacts", "done_on": "2025-05-01"}, "people"),
-        ({"code": "activist", "done_on": "2025-05-02", "publicity_from": "2025-04-28", "publicity_to": "2025-04-20"},
-         "publicity_to"),
+        (
+            {"code": "activist", "done_on": "2025-05-02", "publicity_from": "2025-04-28", "publicity_to": "2025-04-20"},
+            "publicity_to",
+        ),
         ({"code": "approval", "done_on": "2025-08-01"}, "done_on"),
         ({"code": "talk", "done_on": "2025-03-20", "attachment": upload("x.exe", b"MZ")}, "attachment"),
     ],
-)  # fmt: skip
+)
 def test_bad_input_through_the_page_shows_errors(world, qian, client, data, field):
     client.force_login(world.users.secretary)
     response = client.post(reverse("membership:candidate", args=[qian.pk]), data)

@@ -65,8 +65,13 @@ def new_member(world, name: str, organization, *, grid=None, joined_on=None, cat
 
 def assess(world, member, year=2026, kind=DuesKind.WAGE, base=None, **kwargs) -> DuesAssessment:
     return dues_assess(
-        actor=as_actor(kwargs.pop("actor", world.users.admin), today=world.today), member=member, year=year, kind=kind, base=base, **kwargs,
-    )  # fmt: skip
+        actor=as_actor(kwargs.pop("actor", world.users.admin), today=world.today),
+        member=member,
+        year=year,
+        kind=kind,
+        base=base,
+        **kwargs,
+    )
 
 
 def pay(world, member, paid_months, **kwargs) -> str:
@@ -167,9 +172,13 @@ def test_a_reduction_needs_a_reason_and_an_approval(world):
     assert not DuesAssessment.objects.exists()
 
     assessment = assess(
-        world, member, base="5400", monthly="40", reduction_reason="家庭困难",
+        world,
+        member,
+        base="5400",
+        monthly="40",
+        reduction_reason="家庭困难",
         reduction_approved_by="红钢城社区党委（2026-03-05会议）",
-    )  # fmt: skip
+    )
     assessment.refresh_from_db()
     assert (assessment.standard, assessment.monthly) == (D("81.00"), D("40.00"))
     assert assessment.monthly < assessment.standard
@@ -551,15 +560,21 @@ def test_bill_membership_follows_the_placements(world):
     assess(world, mover, base="5400")
     receipt = pay(world, mover, [MONTH], paid_on=dt.date(2026, 10, 5))  # paid to A1 before leaving
     member_move(
-        actor=as_actor(world.users.admin), member=mover, organization=world.branch_b1, effective_on=dt.date(2026, 10, 15),
+        actor=as_actor(world.users.admin),
+        member=mover,
+        organization=world.branch_b1,
+        effective_on=dt.date(2026, 10, 15),
         reason="组织关系转接",
-    )  # fmt: skip
+    )
     joiner = new_member(world, "卫九", world.branch_a2, grid=world.grid_a2, joined_on=dt.date(2026, 10, 20))
     late = new_member(world, "褚十", world.branch_a2, grid=world.grid_a2)
     member_change_status(
-        actor=as_actor(world.users.admin, today=world.today), member=late, status=MembershipStatus.DECEASED, effective_on=dt.date(2026, 8, 10),
+        actor=as_actor(world.users.admin, today=world.today),
+        member=late,
+        status=MembershipStatus.DECEASED,
+        effective_on=dt.date(2026, 8, 10),
         reason="病故",
-    )  # fmt: skip
+    )
 
     # Transferred mid-October: October is on the receiving branch's bill, not the sender's.
     assert "钱八" in names_on(world, world.branch_b1, MONTH)

@@ -43,9 +43,15 @@ def roster(rows: list[dict[str, Any]]) -> bytes:
 
 def member_row(name: str, id_number: str, **values: Any) -> dict[str, Any]:
     return {
-        "name": name, "id_number": id_number, "organization": "红钢城社区第一党支部", "stage": "正式党员",
-        "joined_on": "2010-07-01", "full_on": "2011-07-01", "grid": "第一网格", **values,
-    }  # fmt: skip
+        "name": name,
+        "id_number": id_number,
+        "organization": "红钢城社区第一党支部",
+        "stage": "正式党员",
+        "joined_on": "2010-07-01",
+        "full_on": "2011-07-01",
+        "grid": "第一网格",
+        **values,
+    }
 
 
 def upload(client, organization, content: bytes, name: str = "roster.xlsx"):

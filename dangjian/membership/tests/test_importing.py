@@ -29,9 +29,18 @@ pytestmark = pytest.mark.django_db
 
 LABEL = {column.key: column.label for column in TEMPLATE_COLUMNS}
 KEYS = (
-    "name", "gender", "id_number", "phone", "organization", "stage", "category",
-    "applied_on", "joined_on", "full_on", "grid",
-)  # fmt: skip
+    "name",
+    "gender",
+    "id_number",
+    "phone",
+    "organization",
+    "stage",
+    "category",
+    "applied_on",
+    "joined_on",
+    "full_on",
+    "grid",
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -333,12 +342,17 @@ def test_stray_spaces_and_line_breaks_are_tidied(world):
     content = xlsx(
         [
             row(
-                "刘  洋", " " + ids[0][:6] + " " + ids[0][6:] + "\n", phone=" 138 1111 2222 ",
-                organization=" 红钢城社区\n第一党支部 ", grid="第一网格\u3000", stage=" 正式党员 ", gender=" 男 ",
+                "刘  洋",
+                " " + ids[0][:6] + " " + ids[0][6:] + "\n",
+                phone=" 138 1111 2222 ",
+                organization=" 红钢城社区\n第一党支部 ",
+                grid="第一网格\u3000",
+                stage=" 正式党员 ",
+                gender=" 男 ",
             ),
             row("王\n芳", ids[1], category="在职\n"),
         ]
-    )  # fmt: skip
+    )
     planned = plan(world, content)
     assert (planned.valid, planned.errors) == (2, [])
     apply_import(planned, actor=as_actor())
@@ -421,9 +435,20 @@ def test_a_title_row_and_a_form_line_above_the_header(world):
 
 def test_header_variations_are_recognised(world):
     header = [
-        "*姓 名", "性\n别", "身份证号码", "联系电话（手机）", "所在党支部", "党员类别", "在职情况",
-        "申请入党时间", "入党时间【必填】", "转正时间", "网格", "出生日期（yyyy-mm-dd）", "备注",
-    ]  # fmt: skip
+        "*姓 名",
+        "性\n别",
+        "身份证号码",
+        "联系电话（手机）",
+        "所在党支部",
+        "党员类别",
+        "在职情况",
+        "申请入党时间",
+        "入党时间【必填】",
+        "转正时间",
+        "网格",
+        "出生日期（yyyy-mm-dd）",
+        "备注",
+    ]
     keys = (*KEYS, "birth_date", "notes")
     good = row("周一", new_id(1980, 1, 2), birth_date="1980-01-02", notes="老党员")
     bad = row("吴二", new_id(1985, 2, 3), phone="1381111", birth_date="1985-02-04")
@@ -527,9 +552,14 @@ def test_an_unreadable_file_is_one_problem_without_a_row(world):
 
 @pytest.mark.parametrize(
     ("column", "cell", "word"),
-    [("gender", "未填写", "男"), ("education", "幼儿园", "小学"), ("stage", "积极分子", "正式党员"),
-     ("category", "退役军人", "在职"), ("specialties", "唱歌", "唱歌")],
-)  # fmt: skip
+    [
+        ("gender", "未填写", "男"),
+        ("education", "幼儿园", "小学"),
+        ("stage", "积极分子", "正式党员"),
+        ("category", "退役军人", "在职"),
+        ("specialties", "唱歌", "唱歌"),
+    ],
+)
 def test_unknown_choices_are_reported_on_their_column(world, column, cell, word):
     keys = (*KEYS, "education", "specialties")
     planned = plan(world, xlsx([row("周一", new_id(1980, 1, 2), **{column: cell})], keys))
@@ -908,12 +938,17 @@ def test_the_template_filled_in_imports(world):
     apply_import(planned, actor=as_actor())
     person = person_with(id_number)
     assert (person.name, person.ethnicity, person.education, person.address) == (
-        "张三", "汉族", "bachelor", "钢花新村3栋2单元501",
-    )  # fmt: skip
+        "张三",
+        "汉族",
+        "bachelor",
+        "钢花新村3栋2单元501",
+    )
     member = person.member
     assert (member.applied_on, member.joined_on, member.full_on) == (
-        dt.date(2001, 3, 1), dt.date(2003, 7, 1), dt.date(2004, 7, 1),
-    )  # fmt: skip
+        dt.date(2001, 3, 1),
+        dt.date(2003, 7, 1),
+        dt.date(2004, 7, 1),
+    )
     assert (member.stage, member.category) == (MemberStage.FULL, MemberCategory.EMPLOYED)
 
 

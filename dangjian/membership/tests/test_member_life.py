@@ -54,25 +54,35 @@ def messages_of(response) -> list[str]:
 
 def away(**extra) -> dict:
     return {
-        "direction": MobileDirection.OUT, "place": "广东省深圳市南山区", "other_organization": "南山区流动党员党支部",
-        "contact_note": "深圳流动党员微信群", "reason": "务工", "started_on": D(2026, 9, 1),
-        "expected_return_on": D(2027, 1, 31), **extra,
-    }  # fmt: skip
+        "direction": MobileDirection.OUT,
+        "place": "广东省深圳市南山区",
+        "other_organization": "南山区流动党员党支部",
+        "contact_note": "深圳流动党员微信群",
+        "reason": "务工",
+        "started_on": D(2026, 9, 1),
+        "expected_return_on": D(2027, 1, 31),
+        **extra,
+    }
 
 
 def register_away(world, person=None, *, actor=None, organization=None, **extra) -> MobileRecord:
     return mobile_services.mobile_register(
-        actor=as_actor(actor or world.users.branch), person=person or world.zhao,
-        organization=organization or world.branch_a1, data=away(**extra),
-    )  # fmt: skip
+        actor=as_actor(actor or world.users.branch),
+        person=person or world.zhao,
+        organization=organization or world.branch_a1,
+        data=away(**extra),
+    )
 
 
 def test_a_member_leaving_is_registered_by_the_branch_secretary(world):
     record = register_away(world)
     assert (record.person, record.direction, record.organization) == (world.zhao, "out", world.branch_a1)
     assert (record.place, record.started_on, record.expected_return_on, record.ended_on) == (
-        "广东省深圳市南山区", D(2026, 9, 1), D(2027, 1, 31), None,
-    )  # fmt: skip
+        "广东省深圳市南山区",
+        D(2026, 9, 1),
+        D(2027, 1, 31),
+        None,
+    )
     event = Event.objects.get(target_type=ContentType.objects.get_for_model(MobileRecord), target_id=record.pk)
     assert event.action == EventAction.CREATED and event.actor == world.users.branch
 
@@ -173,27 +183,46 @@ def test_a_member_from_elsewhere_is_registered_through_the_page(world, visitor, 
     client.force_login(world.users.secretary)
     response = client.post(
         reverse("membership:mobile"),
-        {"id_number": number, "direction": "in", "organization": world.committee_a.pk, "place": "湖北省黄石市",
-         "other_organization": "黄石市某社区党委", "started_on": "2026-06-01"},
-    )  # fmt: skip
+        {
+            "id_number": number,
+            "direction": "in",
+            "organization": world.committee_a.pk,
+            "place": "湖北省黄石市",
+            "other_organization": "黄石市某社区党委",
+            "started_on": "2026-06-01",
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors
     record = MobileRecord.objects.get(person=person)
     assert (record.direction, record.organization, record.other_organization) == (
-        "in", world.committee_a, "黄石市某社区党委",
-    )  # fmt: skip
+        "in",
+        world.committee_a,
+        "黄石市某社区党委",
+    )
     assert not Member.objects.filter(person=person).exists()
     # Form errors: an unknown ID number, a return before the departure.
     response = client.post(
         reverse("membership:mobile"),
-        {"id_number": make_id_number(D(1989, 1, 1)), "direction": "in", "organization": world.committee_a.pk,
-         "place": "黄石", "started_on": "2026-06-01"},
-    )  # fmt: skip
+        {
+            "id_number": make_id_number(D(1989, 1, 1)),
+            "direction": "in",
+            "organization": world.committee_a.pk,
+            "place": "黄石",
+            "started_on": "2026-06-01",
+        },
+    )
     assert response.status_code == 200 and "id_number" in response.context["form"].errors
     response = client.post(
         reverse("membership:mobile"),
-        {"id_number": number, "direction": "out", "organization": world.branch_a1.pk, "place": "黄石",
-         "started_on": "2026-06-01", "expected_return_on": "2026-05-01"},
-    )  # fmt: skip
+        {
+            "id_number": number,
+            "direction": "out",
+            "organization": world.branch_a1.pk,
+            "place": "黄石",
+            "started_on": "2026-06-01",
+            "expected_return_on": "2026-05-01",
+        },
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert "expected_return_on" in errors and "__all__" in errors  # and: not our member, on no field of the form
@@ -241,8 +270,13 @@ def test_community_b_sees_and_closes_none_of_a_s_records(world, client):
 
 
 def register_report(client, world, **extra):
-    data = {"action": "register", "community": world.community_a.pk, "workplace": "市第九医院党委",
-            "categories": ["health", "legal"], **extra}  # fmt: skip
+    data = {
+        "action": "register",
+        "community": world.community_a.pk,
+        "workplace": "市第九医院党委",
+        "categories": ["health", "legal"],
+        **extra,
+    }
     return client.post(reverse("membership:reports"), data)
 
 
@@ -253,8 +287,11 @@ def test_a_member_reports_is_confirmed_revokes_and_reports_again(world, client):
     assert response.status_code == 302
     report = CommunityReport.objects.get(person=world.zhao)
     assert (report.community, report.workplace, report.categories, report.state) == (
-        world.community_a, "市第九医院党委", ["health", "legal"], ReportState.REGISTERED,
-    )  # fmt: skip
+        world.community_a,
+        "市第九医院党委",
+        ["health", "legal"],
+        ReportState.REGISTERED,
+    )
     # One current report at a time: no form, and a second registration is refused.
     page = client.get(reverse("membership:reports"))
     assert page.context["form"] is None and page.context["current"] == report
@@ -287,8 +324,10 @@ def test_a_member_reports_is_confirmed_revokes_and_reports_again(world, client):
     assert response.status_code == 302
     report.refresh_from_db()
     assert (report.state, report.revoke_reason, report.revoked_on) == (
-        ReportState.REVOKED, "搬家", timezone.localdate(),
-    )  # fmt: skip
+        ReportState.REVOKED,
+        "搬家",
+        timezone.localdate(),
+    )
     # ... and may report again (to the new community).
     assert client.get(reverse("membership:reports")).context["form"] is not None
     assert register_report(client, world, community=world.community_b.pk).status_code == 302
@@ -353,9 +392,12 @@ def visit(world, member, *, actor=None, **data) -> CareVisit:
 
 def test_a_member_in_hardship_is_registered_once_per_hardship(world):
     case = care_services.care_register(
-        actor=as_actor(world.users.branch), member=zhao(world), hardship="illness", description="肺癌术后",
+        actor=as_actor(world.users.branch),
+        member=zhao(world),
+        hardship="illness",
+        description="肺癌术后",
         registered_on=D(2026, 10, 1),
-    )  # fmt: skip
+    )
     assert (case.hardship, case.description, case.ended_on) == ("illness", "肺癌术后", None)
     with pytest.raises(ValidationError) as exc:
         care_services.care_register(
@@ -391,15 +433,21 @@ def test_a_member_in_hardship_is_registered_once_per_hardship(world):
 def test_care_register_refuses_bad_input_and_strangers(world):
     with pytest.raises(ValidationError) as exc:
         care_services.care_register(
-            actor=as_actor(world.users.branch), member=zhao(world), hardship="boredom", description="",
+            actor=as_actor(world.users.branch),
+            member=zhao(world),
+            hardship="boredom",
+            description="",
             registered_on=timezone.localdate() + dt.timedelta(days=1),
-        )  # fmt: skip
+        )
     assert set(exc.value.message_dict) == {"hardship", "registered_on"}
     with pytest.raises(PermissionDenied):
         care_services.care_register(
-            actor=as_actor(world.users.outsider), member=zhao(world), hardship="illness", description="",
+            actor=as_actor(world.users.outsider),
+            member=zhao(world),
+            hardship="illness",
+            description="",
             registered_on=D(2026, 10, 1),
-        )  # fmt: skip
+        )
     with pytest.raises(ValidationError):
         case = care_services.care_register(
             actor=as_actor(world.users.branch),
@@ -433,8 +481,12 @@ def test_a_visit_records_money_and_goods(world):
     recorded = visit(world, zhao(world), occasion="住院探望", money="500", goods="水果、牛奶", note="需要轮椅")
     saved = CareVisit.objects.get(pk=recorded.pk)
     assert (saved.money, saved.goods, saved.occasion, saved.note, saved.recorded_by) == (
-        Decimal("500.00"), "水果、牛奶", "住院探望", "需要轮椅", world.users.branch,
-    )  # fmt: skip
+        Decimal("500.00"),
+        "水果、牛奶",
+        "住院探望",
+        "需要轮椅",
+        world.users.branch,
+    )
     assert visit(world, zhao(world), money=None).money is None
     assert visit(world, zhao(world), money="").money is None
     assert CareVisit.objects.get(pk=visit(world, zhao(world), money=Decimal("88.8")).pk).money == Decimal("88.80")
@@ -552,9 +604,16 @@ def test_the_care_page_of_a_member(world, client):
     )
     assert response.status_code == 200 and "hardship" in response.context["case_form"].errors
     response = client.post(
-        url, {"action": "visit", "visited_on": "2026-11-10", "visitors": "王书记", "occasion": "住院探望",
-              "money": "300", "goods": "水果"},
-    )  # fmt: skip
+        url,
+        {
+            "action": "visit",
+            "visited_on": "2026-11-10",
+            "visitors": "王书记",
+            "occasion": "住院探望",
+            "money": "300",
+            "goods": "水果",
+        },
+    )
     assert response.status_code == 302
     assert CareVisit.objects.get(member=zhao(world)).money == Decimal("300.00")
     response = client.post(url, {"action": "visit", "visited_on": "2026-11-10", "visitors": "", "money": "-5"})
@@ -626,8 +685,15 @@ def branch(world) -> list[Member]:
 
 
 def appraise(world, member, grade="", *, actor=None, confirm_excess=False, **data) -> Appraisal:
-    payload = {"grade": grade, "votes_excellent": 3, "votes_qualified": 2, "votes_basic": 1, "votes_unqualified": 0,
-               "self_assessment": "认真履行党员义务", **data}  # fmt: skip
+    payload = {
+        "grade": grade,
+        "votes_excellent": 3,
+        "votes_qualified": 2,
+        "votes_basic": 1,
+        "votes_unqualified": 0,
+        "self_assessment": "认真履行党员义务",
+        **data,
+    }
     return appraisal_services.appraisal_save(
         actor=as_actor(actor or world.users.branch),
         member=member,
@@ -700,8 +766,11 @@ def test_saving_again_updates_the_one_appraisal_of_the_year(world, branch):
     assert Appraisal.objects.filter(member=branch[0], year=YEAR).count() == 1
     saved = Appraisal.objects.get(pk=first.pk)
     assert (saved.grade, saved.votes_basic, saved.self_assessment, saved.organization) == (
-        Grade.BASIC, 4, "有不足", world.branch_a1,
-    )  # fmt: skip
+        Grade.BASIC,
+        4,
+        "有不足",
+        world.branch_a1,
+    )
     changes = Event.objects.filter(
         target_type=ContentType.objects.get_for_model(Member), target_id=branch[0].pk, action=EventAction.UPDATED
     ).values_list("changes", flat=True)
@@ -716,8 +785,16 @@ def appraisal_url(world, org=None, **params) -> str:
 
 
 def form_data(member, grade, **extra) -> dict:
-    return {"member": member.pk, "votes_excellent": "4", "votes_qualified": "1", "votes_basic": "0",
-            "votes_unqualified": "0", "grade": grade, "grade_note": "", **extra}  # fmt: skip
+    return {
+        "member": member.pk,
+        "votes_excellent": "4",
+        "votes_qualified": "1",
+        "votes_basic": "0",
+        "votes_unqualified": "0",
+        "grade": grade,
+        "grade_note": "",
+        **extra,
+    }
 
 
 def test_the_appraisal_page_counts_and_shows_the_limit(world, branch, client):

@@ -105,9 +105,14 @@ def young(world):
         actor=as_actor(world.users.admin),
         person=person,
         organization=world.branch_a1,
-        data={"stage": MemberStage.FULL, "category": MemberCategory.EMPLOYED, "applied_on": APPLIED,
-              "joined_on": JOINED, "full_on": FULL},
-    )  # fmt: skip
+        data={
+            "stage": MemberStage.FULL,
+            "category": MemberCategory.EMPLOYED,
+            "applied_on": APPLIED,
+            "joined_on": JOINED,
+            "full_on": FULL,
+        },
+    )
 
 
 def _tomorrow() -> dt.date:
@@ -188,10 +193,12 @@ def test_the_limits_themselves_are_accepted(world, young):
     loaded = Member.objects.get(pk=young.pk)
     version = loaded.version
     member_update(
-        actor=as_actor(world.users.secretary), member=loaded,
+        actor=as_actor(world.users.secretary),
+        member=loaded,
         data={"applied_on": dt.date(2018, 1, 1), "joined_on": dt.date(2018, 5, 1), "full_on": dt.date(2019, 5, 1)},
-        expected_version=version, reason="核对档案",
-    )  # fmt: skip
+        expected_version=version,
+        reason="核对档案",
+    )
     saved = Member.objects.get(pk=young.pk)
     assert (saved.joined_on, saved.full_on, saved.version) == (dt.date(2018, 5, 1), dt.date(2019, 5, 1), version + 1)
     # The placement history starts when the member joined.
@@ -205,9 +212,11 @@ def test_member_create_applies_the_same_date_rules(world):
     person = make_person(world.users.admin, world.grid_a1, "周十", id_number=make_id_number(BORN))
     with pytest.raises(ValidationError) as caught:
         member_create(
-            actor=as_actor(world.users.admin), person=person, organization=world.branch_a1,
+            actor=as_actor(world.users.admin),
+            person=person,
+            organization=world.branch_a1,
             data={"stage": MemberStage.FULL, "joined_on": dt.date(2017, 1, 1), "full_on": None},
-        )  # fmt: skip
+        )
     assert set(caught.value.message_dict) == {"joined_on", "full_on"}
     assert not Member.objects.filter(person=person).exists()
 
@@ -243,14 +252,20 @@ def test_a_status_change_from_a_stale_copy_is_refused_under_a_row_lock(world):
     first = member_of(world.zhao)
     second = member_of(world.zhao)  # loaded while the status was still "normal"
     member_change_status(
-        actor=as_actor(world.users.secretary, today=world.today), member=first, status=MembershipStatus.SUSPENDED,
-        effective_on=dt.date(2025, 3, 1), reason="支部大会决议",
-    )  # fmt: skip
+        actor=as_actor(world.users.secretary, today=world.today),
+        member=first,
+        status=MembershipStatus.SUSPENDED,
+        effective_on=dt.date(2025, 3, 1),
+        reason="支部大会决议",
+    )
     with CaptureQueriesContext(connection) as queries, pytest.raises(StaleEdit):
         member_change_status(
-            actor=as_actor(world.users.staff, today=world.today), member=second, status=MembershipStatus.LEFT,
-            effective_on=dt.date(2025, 4, 1), reason="自行脱党",
-        )  # fmt: skip
+            actor=as_actor(world.users.staff, today=world.today),
+            member=second,
+            status=MembershipStatus.LEFT,
+            effective_on=dt.date(2025, 4, 1),
+            reason="自行脱党",
+        )
     if connection.features.has_select_for_update:
         assert any("FOR UPDATE" in q["sql"] for q in queries.captured_queries)
     saved = member_of(world.zhao)
@@ -264,8 +279,12 @@ def test_a_status_change_from_a_stale_copy_is_refused_under_a_row_lock(world):
 
 def change(world, member, status, day, reason="支部大会决议", actor=None):
     return member_change_status(
-        actor=as_actor(actor or world.users.secretary, today=world.today), member=member, status=status, effective_on=day, reason=reason,
-    )  # fmt: skip
+        actor=as_actor(actor or world.users.secretary, today=world.today),
+        member=member,
+        status=status,
+        effective_on=day,
+        reason=reason,
+    )
 
 
 def test_suspension_closes_the_placement_and_is_recorded(world):
@@ -383,9 +402,12 @@ def test_a_change_dated_before_the_previous_status_change_is_refused(world):
 def moved(world):
     """赵六 moved from branch A1 to branch B1 on 2024-03-01."""
     member = member_move(
-        actor=as_actor(world.users.admin), member=member_of(world.zhao), organization=world.branch_b1,
-        effective_on=MOVE_DAY, reason="组织关系转接",
-    )  # fmt: skip
+        actor=as_actor(world.users.admin),
+        member=member_of(world.zhao),
+        organization=world.branch_b1,
+        effective_on=MOVE_DAY,
+        reason="组织关系转接",
+    )
     return member
 
 
@@ -466,9 +488,11 @@ def test_only_managers_in_scope_may_change_a_member(world, role):
     before = snapshot(member)
     with pytest.raises(PermissionDenied):
         member_update(
-            actor=as_actor(user), member=member_of(world.zhao), data={"category": MemberCategory.RETIRED},
+            actor=as_actor(user),
+            member=member_of(world.zhao),
+            data={"category": MemberCategory.RETIRED},
             expected_version=member.version,
-        )  # fmt: skip
+        )
     with pytest.raises(PermissionDenied):
         change(world, member_of(world.zhao), MembershipStatus.LEFT, dt.date(2025, 1, 1), actor=as_actor(user))
     assert snapshot(member) == before
@@ -497,9 +521,12 @@ def test_a_branch_secretary_manages_the_own_branch_only(world):
 def test_member_move_checks_permission(world):
     with pytest.raises(PermissionDenied):
         member_move(
-            actor=as_actor(world.users.outsider), member=member_of(world.zhao), organization=world.branch_b1,
-            effective_on=MOVE_DAY, reason="擅自转入",
-        )  # fmt: skip
+            actor=as_actor(world.users.outsider),
+            member=member_of(world.zhao),
+            organization=world.branch_b1,
+            effective_on=MOVE_DAY,
+            reason="擅自转入",
+        )
     assert member_of(world.zhao).organization == world.branch_a1
 
 
@@ -517,22 +544,38 @@ def roster(world):
     admin = world.users.admin
     law = Tag.objects.get(kind=TagKind.SKILL, name="法律咨询")
     zhou = make_person(
-        admin, world.grid_a1, "周一", id_number=female_id_number(dt.date(1950, 3, 1)),
-        education=Education.BACHELOR, tags=[world.lonely],
-    )  # fmt: skip
+        admin,
+        world.grid_a1,
+        "周一",
+        id_number=female_id_number(dt.date(1950, 3, 1)),
+        education=Education.BACHELOR,
+        tags=[world.lonely],
+    )
     wu = make_person(
-        admin, world.grid_a2, "吴二", id_number=make_id_number(dt.date(1990, 1, 15)), education=Education.COLLEGE,
+        admin,
+        world.grid_a2,
+        "吴二",
+        id_number=make_id_number(dt.date(1990, 1, 15)),
+        education=Education.COLLEGE,
         phone="13600001234",
-    )  # fmt: skip
+    )
     member_create(
-        actor=as_actor(admin), person=zhou, organization=world.branch_a1,
-        data={"category": MemberCategory.RETIRED, "joined_on": dt.date(1975, 7, 1), "full_on": dt.date(1976, 7, 1),
-              "specialties": [law]},
-    )  # fmt: skip
+        actor=as_actor(admin),
+        person=zhou,
+        organization=world.branch_a1,
+        data={
+            "category": MemberCategory.RETIRED,
+            "joined_on": dt.date(1975, 7, 1),
+            "full_on": dt.date(1976, 7, 1),
+            "specialties": [law],
+        },
+    )
     member_create(
-        actor=as_actor(admin), person=wu, organization=world.branch_a2,
+        actor=as_actor(admin),
+        person=wu,
+        organization=world.branch_a2,
         data={"category": MemberCategory.EMPLOYED, "joined_on": dt.date(2020, 6, 1), "full_on": dt.date(2021, 6, 1)},
-    )  # fmt: skip
+    )
     return world
 
 

@@ -55,13 +55,19 @@ def count_line(body: str) -> int:
 def wu(world):
     """吴二: a male member of branch A1 with an ID number and a mobile (赵六 and 李四 have neither)."""
     person = make_person(
-        world.users.admin, world.grid_a1, "吴二", id_number=make_id_number(dt.date(1990, 1, 15)),
-        phone="13600001234", education=Education.COLLEGE,
-    )  # fmt: skip
+        world.users.admin,
+        world.grid_a1,
+        "吴二",
+        id_number=make_id_number(dt.date(1990, 1, 15)),
+        phone="13600001234",
+        education=Education.COLLEGE,
+    )
     return member_create(
-        actor=as_actor(world.users.admin), person=person, organization=world.branch_a1,
+        actor=as_actor(world.users.admin),
+        person=person,
+        organization=world.branch_a1,
         data={"category": MemberCategory.RETIRED, "joined_on": dt.date(2020, 6, 1), "full_on": dt.date(2021, 6, 1)},
-    )  # fmt: skip
+    )
 
 
 # --- 8. the roster -------------------------------------------------------------------------
@@ -136,9 +142,12 @@ def test_roster_on_a_past_date(world, client):
 def test_a_member_moved_away_is_listed_on_the_old_date_but_not_linked(world, client):
     zhao = member_of(world.zhao)
     member_move(
-        actor=as_actor(world.users.admin), member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
+        actor=as_actor(world.users.admin),
+        member=zhao,
+        organization=world.branch_b1,
+        effective_on=dt.date(2024, 3, 1),
         reason="组织关系转接",
-    )  # fmt: skip
+    )
     response, body = get(client, world.users.branch, LIST + "?on=2024-02-01")
     assert listed_names(response) == ["赵六"]
     assert response.context["visible"] == set()
@@ -175,10 +184,13 @@ def _id_number(birth: dt.date, seq: int, *, male: bool) -> str:
 def _add_members(world, count: int, start: int) -> None:
     for i in range(start, start + count):
         person = make_person(
-            world.users.admin, world.grid_a1 if i % 2 else world.grid_a2, f"钱{i}号",
+            world.users.admin,
+            world.grid_a1 if i % 2 else world.grid_a2,
+            f"钱{i}号",
             id_number=_id_number(dt.date(1970 + i % 10, 1, 1 + i % 28), 100 + i, male=bool(i % 2)),
-            phone=f"1371234{i:04d}", tags=[world.lonely],
-        )  # fmt: skip
+            phone=f"1371234{i:04d}",
+            tags=[world.lonely],
+        )
         make_member(person, world.branch_a1 if i % 2 else world.branch_a2, joined_on=dt.date(2000 + i % 20, 7, 1))
 
 
@@ -259,9 +271,12 @@ def test_bars_of_an_already_filtered_dimension_link_to_their_count(world, wu, cl
 def test_member_page_shows_placements_status_changes_and_history(world, client):
     zhao = member_of(world.zhao)
     member_move(
-        actor=as_actor(world.users.admin), member=zhao, organization=world.branch_b1, effective_on=dt.date(2024, 3, 1),
+        actor=as_actor(world.users.admin),
+        member=zhao,
+        organization=world.branch_b1,
+        effective_on=dt.date(2024, 3, 1),
         reason="组织关系转接",
-    )  # fmt: skip
+    )
     client.force_login(world.users.admin)
     response = client.post(
         reverse("membership:status", args=[zhao.pk]),
@@ -290,10 +305,14 @@ def test_member_page_shows_placements_status_changes_and_history(world, client):
 
 def _edit_data(member: Member, **changes) -> dict:
     data = {
-        "stage": member.stage, "category": member.category, "applied_on": "",
-        "joined_on": member.joined_on.isoformat(), "full_on": member.full_on.isoformat() if member.full_on else "",
-        "reason": "", "version": member.version,
-    }  # fmt: skip
+        "stage": member.stage,
+        "category": member.category,
+        "applied_on": "",
+        "joined_on": member.joined_on.isoformat(),
+        "full_on": member.full_on.isoformat() if member.full_on else "",
+        "reason": "",
+        "version": member.version,
+    }
     data.update(changes)
     return data
 
@@ -319,8 +338,12 @@ def test_edit_with_a_stale_version_says_so_and_saves_nothing(world, client):
     assert form.context["form"].initial["version"] == zhao.version
     stale = _edit_data(zhao, category="student")
     # Someone else saves meanwhile.
-    member_update(actor=as_actor(world.users.staff), member=member_of(world.zhao), data={"category": "retired"},
-                  expected_version=zhao.version)  # fmt: skip
+    member_update(
+        actor=as_actor(world.users.staff),
+        member=member_of(world.zhao),
+        data={"category": "retired"},
+        expected_version=zhao.version,
+    )
     response = client.post(reverse("membership:edit", args=[zhao.pk]), stale)
     assert response.status_code == 200
     errors = response.context["form"].non_field_errors()
@@ -352,8 +375,11 @@ def test_edit_with_impossible_dates_shows_the_field_errors(world, client, change
         assert html.escape(message) in body
     saved = member_of(world.zhao)
     assert (saved.joined_on, saved.full_on, saved.applied_on, saved.version) == (
-        zhao.joined_on, zhao.full_on, zhao.applied_on, zhao.version,
-    )  # fmt: skip
+        zhao.joined_on,
+        zhao.full_on,
+        zhao.applied_on,
+        zhao.version,
+    )
 
 
 def test_status_change_redirects_and_is_recorded(world, client):

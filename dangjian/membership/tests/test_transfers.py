@@ -72,9 +72,12 @@ def apply(world, *, actor=None, member=None, to=None, external="", reason="搬�
     if to is None and not external:
         to = world.branch_b1
     return ts.transfer_apply(
-        actor=as_actor(actor or world.users.secretary), member=member or zhao(world), to_organization=to,
-        external_organization=external, reason=reason,
-    )  # fmt: skip
+        actor=as_actor(actor or world.users.secretary),
+        member=member or zhao(world),
+        to_organization=to,
+        external_organization=external,
+        reason=reason,
+    )
 
 
 def reviewing(world, **kwargs) -> Transfer:
@@ -95,9 +98,12 @@ def test_internal_transfer_from_application_to_acceptance(world):
     member = zhao(world)
     dues_assess(actor=as_actor(secretary, today=world.today), member=member, year=2026, kind="wage", base="5400")
     dues_record_payment(
-        actor=as_actor(secretary, today=world.today), member=member, months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)], method="cash",
+        actor=as_actor(secretary, today=world.today),
+        member=member,
+        months=[dt.date(2026, 9, 1), dt.date(2026, 10, 1)],
+        method="cash",
         paid_on=dt.date(2026, 10, 8),
-    )  # fmt: skip
+    )
 
     transfer = ts.transfer_apply(
         actor=as_actor(secretary), member=member, to_organization=world.branch_b1, reason="搬家"
@@ -248,18 +254,28 @@ def test_transfer_actions_per_user_and_state(world):
 
     transfer = apply(world)
     assert actions(transfer) == {
-        "admin": ["submit", "cancel"], "secretary": ["submit", "cancel"], "branch": ["submit", "cancel"],
-        "outsider": [], "member": [],
-    }  # fmt: skip
+        "admin": ["submit", "cancel"],
+        "secretary": ["submit", "cancel"],
+        "branch": ["submit", "cancel"],
+        "outsider": [],
+        "member": [],
+    }
     ts.transfer_submit(actor=as_actor(u.secretary), transfer=transfer)
     assert actions(transfer) == {
-        "admin": ["approve", "return", "cancel"], "secretary": ["approve", "return", "cancel"],
-        "branch": ["cancel"], "outsider": [], "member": [],
-    }  # fmt: skip
+        "admin": ["approve", "return", "cancel"],
+        "secretary": ["approve", "return", "cancel"],
+        "branch": ["cancel"],
+        "outsider": [],
+        "member": [],
+    }
     ts.transfer_approve(actor=as_actor(u.secretary, today=world.today), transfer=fresh(transfer))
     assert actions(transfer) == {
-        "admin": ["accept", "return", "cancel"], "secretary": ["cancel"], "branch": ["cancel"], "outsider": ["accept", "return"], "member": [],
-    }  # fmt: skip
+        "admin": ["accept", "return", "cancel"],
+        "secretary": ["cancel"],
+        "branch": ["cancel"],
+        "outsider": ["accept", "return"],
+        "member": [],
+    }
     ts.transfer_accept(actor=as_actor(u.outsider), transfer=fresh(transfer), effective_on=RECEIVED_ON)
     assert actions(transfer) == {name: [] for name in people}
 
@@ -328,9 +344,14 @@ def test_a_member_cannot_be_in_two_active_transfers(world):
     # The partial unique constraint itself (whatever the service checks).
     with pytest.raises(IntegrityError), transaction.atomic():
         Transfer.objects.create(
-            member=zhao(world), person=world.zhao, kind=TransferKind.OUTGOING, state=TransferState.SENT,
-            from_organization=world.branch_a1, external_organization=EXTERNAL, reason="重复",
-        )  # fmt: skip
+            member=zhao(world),
+            person=world.zhao,
+            kind=TransferKind.OUTGOING,
+            state=TransferState.SENT,
+            from_organization=world.branch_a1,
+            external_organization=EXTERNAL,
+            reason="重复",
+        )
 
     ts.transfer_cancel(actor=as_actor(world.users.secretary), transfer=first, note="改去第二支部")
     second = apply(world, to=world.branch_a2)
@@ -443,9 +464,12 @@ def test_transferred_out_is_set_only_through_a_transfer(world):
     assert not bound.is_valid() and "status" in bound.errors
     with pytest.raises(ValidationError):
         member_change_status(
-            actor=as_actor(world.users.secretary, today=world.today), member=zhao(world), status=MembershipStatus.TRANSFERRED_OUT,
-            effective_on=RECEIVED_ON, reason="外转",
-        )  # fmt: skip
+            actor=as_actor(world.users.secretary, today=world.today),
+            member=zhao(world),
+            status=MembershipStatus.TRANSFERRED_OUT,
+            effective_on=RECEIVED_ON,
+            reason="外转",
+        )
     assert zhao(world).status == MembershipStatus.NORMAL
 
 
@@ -468,10 +492,13 @@ def zhou(world):
 
 def register(world, person, **overrides):
     return ts.transfer_register_incoming(
-        actor=as_actor(overrides.pop("actor", world.users.secretary)), person=person, to_organization=world.branch_a1,
-        external_organization="湖北省武汉市江岸区某街道党工委", serial_number="江岸-2026-031",
+        actor=as_actor(overrides.pop("actor", world.users.secretary)),
+        person=person,
+        to_organization=world.branch_a1,
+        external_organization="湖北省武汉市江岸区某街道党工委",
+        serial_number="江岸-2026-031",
         data={**INCOMING_DATA, **overrides},
-    )  # fmt: skip
+    )
 
 
 def test_incoming_letter_creates_the_member_on_acceptance(world, zhou):
@@ -491,8 +518,11 @@ def test_incoming_letter_creates_the_member_on_acceptance(world, zhou):
     assert transfer.state == TransferState.RECEIVED and transfer.member == member
     assert member.organization == world.branch_a1
     assert (member.stage, member.category, member.joined_on, member.full_on) == (
-        MemberStage.FULL, MemberCategory.RETIRED, dt.date(2012, 6, 1), dt.date(2013, 6, 1),
-    )  # fmt: skip
+        MemberStage.FULL,
+        MemberCategory.RETIRED,
+        dt.date(2012, 6, 1),
+        dt.date(2013, 6, 1),
+    )
     (placement,) = Placement.objects.filter(member=member)
     assert placement.organization == world.branch_a1 and placement.ended_on is None
     assert placement.reason == PlacementReason.TRANSFERRED
@@ -664,8 +694,11 @@ def pdf_text(content: bytes, tmp_path) -> str | None:
     path.write_bytes(content)
     return subprocess.run(  # noqa: S603 - fixed arguments
         ["pdftotext", "-enc", "UTF-8", str(path), "-"],  # noqa: S607
-        capture_output=True, text=True, check=True, timeout=30,
-    ).stdout  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=30,
+    ).stdout
 
 
 def export_events(transfer):

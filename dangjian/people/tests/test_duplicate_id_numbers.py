@@ -34,9 +34,14 @@ def test_a_number_recorded_elsewhere_is_refused_without_saying_whose_or_where(wo
     # Editing someone in one's area to carry that number gets the same answer.
     edit = client.post(
         reverse("people:edit", args=[world.wang.pk]),
-        {"name": "王五", "id_number": number, "gender": "unknown", "region": world.grid_b1.pk,
-         "version": world.wang.version},
-    )  # fmt: skip
+        {
+            "name": "王五",
+            "id_number": number,
+            "gender": "unknown",
+            "region": world.grid_b1.pk,
+            "version": world.wang.version,
+        },
+    )
     assert edit.context["form"].errors["id_number"] == [str(services.ID_NUMBER_TAKEN)]
     assert not Person.objects.filter(name="周九").exists()
 

@@ -23,9 +23,15 @@ def test_register_person_derives_birth_and_gender_from_id(world, client):
     number = make_id_number(dt.date(1990, 2, 14), male=False)
     response = client.post(
         reverse("people:create"),
-        {"name": " 陈  晓红 ", "id_number": number.lower(), "phone": "+86 139-0000-3333", "gender": "unknown",
-         "region": world.grid_a2.pk, "address": "钢花新村3栋"},
-    )  # fmt: skip
+        {
+            "name": " 陈  晓红 ",
+            "id_number": number.lower(),
+            "phone": "+86 139-0000-3333",
+            "gender": "unknown",
+            "region": world.grid_a2.pk,
+            "address": "钢花新村3栋",
+        },
+    )
     assert response.status_code == 302
     person = Person.objects.get(name="陈晓红")
     assert person.birth_date == dt.date(1990, 2, 14)
@@ -45,10 +51,15 @@ def test_register_rejects_bad_input_with_chinese_messages_and_saves_nothing(worl
     before = Person.objects.count()
     response = client.post(
         reverse("people:create"),
-        {"name": "", "id_number": "420107198005170011", "phone": "1381234", "gender": "unknown",
-         "region": world.grid_a1.pk},
+        {
+            "name": "",
+            "id_number": "420107198005170011",
+            "phone": "1381234",
+            "gender": "unknown",
+            "region": world.grid_a1.pk,
+        },
         HTTP_ACCEPT_LANGUAGE="zh-hans",
-    )  # fmt: skip
+    )
     assert response.status_code == 200
     errors = response.context["form"].errors
     assert set(errors) >= {"name", "phone"}
@@ -95,9 +106,16 @@ def test_edit_records_changes_and_keeps_numbers_when_left_empty(world, client):
     zhang = world.zhang
     response = client.post(
         reverse("people:edit", args=[zhang.pk]),
-        {"name": "张三", "gender": zhang.gender, "region": world.grid_a2.pk, "address": "新地址 8 号",
-         "version": zhang.version, "reason": "搬到第二网格", "tags": [world.lonely.pk]},
-    )  # fmt: skip
+        {
+            "name": "张三",
+            "gender": zhang.gender,
+            "region": world.grid_a2.pk,
+            "address": "新地址 8 号",
+            "version": zhang.version,
+            "reason": "搬到第二网格",
+            "tags": [world.lonely.pk],
+        },
+    )
     assert response.status_code == 302, response.context["form"].errors if response.context else ""
     zhang.refresh_from_db()
     assert zhang.region == world.grid_a2
@@ -177,9 +195,13 @@ def test_user_input_is_escaped(world, client):
 
 @pytest.mark.parametrize(
     ("field", "value", "expect"),
-    [("id_number", "11010519491231002x", "1949-12-31"), ("id_number", "110105194912310021", "error"),
-     ("phone", "12345678901", "error"), ("phone", "13812345678", "")],
-)  # fmt: skip
+    [
+        ("id_number", "11010519491231002x", "1949-12-31"),
+        ("id_number", "110105194912310021", "error"),
+        ("phone", "12345678901", "error"),
+        ("phone", "13812345678", ""),
+    ],
+)
 def test_inline_validation(world, client, field, value, expect):
     login(client, world.users.staff)
     response = client.post(reverse("people:validate"), {"field": field, field: value}, HTTP_HX_REQUEST="true")

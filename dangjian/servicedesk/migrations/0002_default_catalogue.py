@@ -31,11 +31,16 @@ def load(apps, schema_editor):
         category, created = Category.objects.get_or_create(
             code=code,
             defaults={
-                "family": family, "name": name, "response_target": response[0], "response_unit": response[1],
-                "resolution_target": resolution[0], "resolution_unit": resolution[1], "default_level": level,
+                "family": family,
+                "name": name,
+                "response_target": response[0],
+                "response_unit": response[1],
+                "resolution_target": resolution[0],
+                "resolution_unit": resolution[1],
+                "default_level": level,
                 "sort_order": order,
             },
-        )  # fmt: skip
+        )
         if created:
             category.skills.set([Tag.objects.get_or_create(kind="skill", name=skill)[0] for skill in skills])
 

@@ -27,8 +27,10 @@ def district_admin(world):
 
 
 def test_the_default_catalogue_has_the_three_families_of_the_issue():
-    names = {family: set(ServiceCategory.objects.filter(family=family).values_list("name", flat=True))
-             for family in ("party", "convenience", "units")}  # fmt: skip
+    names = {
+        family: set(ServiceCategory.objects.filter(family=family).values_list("name", flat=True))
+        for family in ("party", "convenience", "units")
+    }
     assert names == {
         "party": {"困难帮扶", "纠纷调解", "法律咨询", "党代表接访", "党员教育培训", "党组织关系接转"},
         "convenience": {"文体娱乐", "职业介绍", "法律援助", "社会救助", "科普讲座", "家政服务"},
@@ -43,10 +45,19 @@ def test_the_default_catalogue_has_the_three_families_of_the_issue():
 
 def _data(**overrides):
     data = {
-        "code": "elder-meals", "name": "老年助餐", "family": "convenience", "description": "",
-        "response_target": 8, "response_unit": "hours", "resolution_target": 3, "resolution_unit": "days",
-        "default_level": "community", "is_active": True, "sort_order": 20, "skills": [],
-    }  # fmt: skip
+        "code": "elder-meals",
+        "name": "老年助餐",
+        "family": "convenience",
+        "description": "",
+        "response_target": 8,
+        "response_unit": "hours",
+        "resolution_target": 3,
+        "resolution_unit": "days",
+        "default_level": "community",
+        "is_active": True,
+        "sort_order": 20,
+        "skills": [],
+    }
     data.update(overrides)
     return data
 
@@ -75,15 +86,17 @@ def test_a_district_admin_adds_and_edits_a_service(world, district_admin):
         ({"name": " "}, "name"),
         ({"response_target": 0}, "response_target"),
         ({"resolution_target": 400}, "resolution_target"),
-        ({"response_target": 3, "response_unit": "days", "resolution_target": 10, "resolution_unit": "hours"},
-         "resolution_target"),
+        (
+            {"response_target": 3, "response_unit": "days", "resolution_target": 10, "resolution_unit": "hours"},
+            "resolution_target",
+        ),
         ({"default_level": "planet"}, "default_level"),
         ({"code": "dispute-mediation"}, "code"),
         ({"code": "!!"}, "code"),
         ({"sort_order": 40000}, "sort_order"),  # a small integer column: PostgreSQL refused it with a 500
         ({"sort_order": -1}, "sort_order"),
     ],
-)  # fmt: skip
+)
 def test_bad_configuration_is_refused_and_nothing_saved(world, district_admin, changes, field):
     before = ServiceCategory.objects.count()
     with pytest.raises(ValidationError) as excinfo:

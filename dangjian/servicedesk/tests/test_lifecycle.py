@@ -90,11 +90,15 @@ def make_category(code: str = "test-repair", *, response=(2, "hours"), resolutio
     return ServiceCategory.objects.get_or_create(
         code=code,
         defaults={
-            "family": "convenience", "name": f"测试{code}", "response_target": response[0],
-            "response_unit": response[1], "resolution_target": resolution[0], "resolution_unit": resolution[1],
+            "family": "convenience",
+            "name": f"测试{code}",
+            "response_target": response[0],
+            "response_unit": response[1],
+            "resolution_target": resolution[0],
+            "resolution_unit": resolution[1],
             "is_active": active,
         },
-    )[0]  # fmt: skip
+    )[0]
 
 
 def submit(world, *, actor=None, now=MON_9, **kw) -> ServiceRequest:
@@ -115,21 +119,32 @@ def do(world, req, action, now, **kw):
     u = world.users
     calls = {
         "accept": lambda: lc.request_accept(actor=as_actor(u.staff, now=now), req=req, **kw),
-        "dispatch": lambda: lc.request_dispatch(actor=as_actor(u.staff, now=now), req=req, kind="volunteer", person=world.zhao, **kw),
+        "dispatch": lambda: lc.request_dispatch(
+            actor=as_actor(u.staff, now=now), req=req, kind="volunteer", person=world.zhao, **kw
+        ),
         "start": lambda: lc.request_start(actor=as_actor(u.member, now=now), req=req, **kw),
         "suspend": lambda: lc.request_suspend(actor=as_actor(u.member, now=now), req=req, note="等居民提供照片", **kw),
         "resume": lambda: lc.request_resume(actor=as_actor(u.staff, now=now), req=req, **kw),
         "return": lambda: lc.request_return(actor=as_actor(u.member, now=now), req=req, note="不是我能修的", **kw),
-        "escalate": lambda: lc.request_escalate(actor=as_actor(u.staff, now=now), req=req, note="需要街道协调物业", **kw),
-        "transfer": lambda: lc.request_transfer(actor=as_actor(u.staff, now=now), req=req, region=world.community_b,
-                                                note="地址在钢花村", **kw),
+        "escalate": lambda: lc.request_escalate(
+            actor=as_actor(u.staff, now=now), req=req, note="需要街道协调物业", **kw
+        ),
+        "transfer": lambda: lc.request_transfer(
+            actor=as_actor(u.staff, now=now), req=req, region=world.community_b, note="地址在钢花村", **kw
+        ),
         "handle": lambda: lc.request_handle(actor=as_actor(u.member, now=now), req=req, result="已更换灯泡", **kw),
-        "confirm": lambda: lc.request_confirm(actor=as_actor(u.resident, now=now), req=req, resolved=True, score=5, **kw),
-        "reject": lambda: lc.request_confirm(actor=as_actor(u.resident, now=now), req=req, resolved=False, comment="灯还是不亮", **kw),
-        "callback": lambda: lc.request_callback(actor=as_actor(u.secretary, now=now), req=req, answered=True, resolved=True, **kw),
+        "confirm": lambda: lc.request_confirm(
+            actor=as_actor(u.resident, now=now), req=req, resolved=True, score=5, **kw
+        ),
+        "reject": lambda: lc.request_confirm(
+            actor=as_actor(u.resident, now=now), req=req, resolved=False, comment="灯还是不亮", **kw
+        ),
+        "callback": lambda: lc.request_callback(
+            actor=as_actor(u.secretary, now=now), req=req, answered=True, resolved=True, **kw
+        ),
         "close": lambda: lc.request_close(actor=as_actor(u.staff, now=now), req=req, **kw),
         "withdraw": lambda: lc.request_withdraw(actor=as_actor(u.resident, now=now), req=req, **kw),
-    }  # fmt: skip
+    }
     return calls[action]()
 
 
@@ -158,11 +173,22 @@ PATHS = {
 }
 # The state each action leads to from the paths above (resume: back to in progress).
 AFTER = {
-    "accept": S.ACCEPTED, "dispatch": S.DISPATCHED, "start": S.IN_PROGRESS, "return": S.RETURNED,
-    "suspend": S.SUSPENDED, "resume": S.IN_PROGRESS, "escalate": S.ESCALATED, "transfer": S.SUBMITTED,
-    "handle": S.HANDLED, "confirm": S.VISITED, "reject": S.IN_PROGRESS, "callback": S.VISITED,
-    "close": S.CLOSED, "withdraw": S.CLOSED, "merge": S.CLOSED,
-}  # fmt: skip
+    "accept": S.ACCEPTED,
+    "dispatch": S.DISPATCHED,
+    "start": S.IN_PROGRESS,
+    "return": S.RETURNED,
+    "suspend": S.SUSPENDED,
+    "resume": S.IN_PROGRESS,
+    "escalate": S.ESCALATED,
+    "transfer": S.SUBMITTED,
+    "handle": S.HANDLED,
+    "confirm": S.VISITED,
+    "reject": S.IN_PROGRESS,
+    "callback": S.VISITED,
+    "close": S.CLOSED,
+    "withdraw": S.CLOSED,
+    "merge": S.CLOSED,
+}
 LATER = at("2026-11-23", "16:00")  # after every path above, before any deadline
 
 
@@ -178,21 +204,27 @@ def attempt(world, req, action, *, actor=None, now=LATER, original=None):
     requester = actor or world.users.resident
     calls = {
         "accept": lambda: lc.request_accept(actor=as_actor(staff, now=now), req=req),
-        "dispatch": lambda: lc.request_dispatch(actor=as_actor(staff, now=now), req=req, kind="grid", grid=world.grid_a2),
+        "dispatch": lambda: lc.request_dispatch(
+            actor=as_actor(staff, now=now), req=req, kind="grid", grid=world.grid_a2
+        ),
         "start": lambda: lc.request_start(actor=as_actor(staff, now=now), req=req),
         "return": lambda: lc.request_return(actor=as_actor(staff, now=now), req=req, note="派错了"),
         "suspend": lambda: lc.request_suspend(actor=as_actor(staff, now=now), req=req, note="等居民回复"),
         "resume": lambda: lc.request_resume(actor=as_actor(staff, now=now), req=req),
         "escalate": lambda: lc.request_escalate(actor=as_actor(staff, now=now), req=req, note="社区无法单独解决"),
-        "transfer": lambda: lc.request_transfer(actor=as_actor(staff, now=now), req=req, region=world.community_b, note="属钢花村"),
+        "transfer": lambda: lc.request_transfer(
+            actor=as_actor(staff, now=now), req=req, region=world.community_b, note="属钢花村"
+        ),
         "handle": lambda: lc.request_handle(actor=as_actor(staff, now=now), req=req, result="已处理"),
         "confirm": lambda: lc.request_confirm(actor=as_actor(requester, now=now), req=req, resolved=True),
-        "reject": lambda: lc.request_confirm(actor=as_actor(requester, now=now), req=req, resolved=False, comment="没解决"),
+        "reject": lambda: lc.request_confirm(
+            actor=as_actor(requester, now=now), req=req, resolved=False, comment="没解决"
+        ),
         "callback": lambda: lc.request_callback(actor=as_actor(staff, now=now), req=req, answered=True, resolved=True),
         "close": lambda: lc.request_close(actor=as_actor(staff, now=now), req=req),
         "withdraw": lambda: lc.request_withdraw(actor=as_actor(requester, now=now), req=req),
         "merge": lambda: lc.request_merge(actor=as_actor(staff, now=now), req=req, original=original),
-    }  # fmt: skip
+    }
     return calls[action]()
 
 
@@ -269,8 +301,15 @@ def test_staff_record_at_the_desk_by_phone_and_at_reception_for_a_person_in_scop
 
 
 def test_staff_record_a_walk_in_without_a_record_with_a_phone(world):
-    req = submit(world, actor=as_actor(world.users.staff), channel="desk", requester=None, region=world.grid_a2,
-                 contact_name="过路人", phone=PHONE)  # fmt: skip
+    req = submit(
+        world,
+        actor=as_actor(world.users.staff),
+        channel="desk",
+        requester=None,
+        region=world.grid_a2,
+        contact_name="过路人",
+        phone=PHONE,
+    )
     assert (req.requester, req.region, req.community, req.contact_name) == (
         None,
         world.grid_a2,
@@ -376,8 +415,14 @@ def test_staff_cannot_record_for_a_person_they_cannot_see(world):
 def test_staff_cannot_record_at_the_desk_outside_their_community(world, region):
     before = counts()
     with pytest.raises(ValidationError) as err:
-        submit(world, actor=as_actor(world.users.staff), channel="desk", requester=None, region=getattr(world, region),
-               phone=PHONE)  # fmt: skip
+        submit(
+            world,
+            actor=as_actor(world.users.staff),
+            channel="desk",
+            requester=None,
+            region=getattr(world, region),
+            phone=PHONE,
+        )
     assert set(err.value.message_dict) == {"region"}
     # …nor put a person of theirs into another community's queue.
     with pytest.raises(ValidationError) as err:
@@ -533,11 +578,22 @@ def test_every_action_is_allowed_exactly_from_its_listed_states(world, action, s
 
 # A state from which each action is allowed, reached along PATHS.
 FROM = {
-    "accept": S.SUBMITTED, "dispatch": S.SUBMITTED, "start": S.DISPATCHED, "return": S.IN_PROGRESS,
-    "suspend": S.IN_PROGRESS, "resume": S.SUSPENDED, "escalate": S.IN_PROGRESS, "transfer": S.ACCEPTED,
-    "handle": S.IN_PROGRESS, "confirm": S.HANDLED, "reject": S.HANDLED, "callback": S.HANDLED, "close": S.VISITED,
-    "withdraw": S.IN_PROGRESS, "merge": S.IN_PROGRESS,
-}  # fmt: skip
+    "accept": S.SUBMITTED,
+    "dispatch": S.SUBMITTED,
+    "start": S.DISPATCHED,
+    "return": S.IN_PROGRESS,
+    "suspend": S.IN_PROGRESS,
+    "resume": S.SUSPENDED,
+    "escalate": S.IN_PROGRESS,
+    "transfer": S.ACCEPTED,
+    "handle": S.IN_PROGRESS,
+    "confirm": S.HANDLED,
+    "reject": S.HANDLED,
+    "callback": S.HANDLED,
+    "close": S.VISITED,
+    "withdraw": S.IN_PROGRESS,
+    "merge": S.IN_PROGRESS,
+}
 
 
 @pytest.mark.parametrize("action", sorted(lc.TRANSITIONS))
@@ -576,8 +632,9 @@ def test_the_handler_may_not_do_the_desks_work(world, action):
         assert lc.allowed(as_actor(world.users.member), "view", original)
     req = reach(world, FROM[action])
     if req.assignee_user is None:  # no assignee in these states through the lifecycle: give one
-        ServiceRequest.objects.filter(pk=req.pk).update(assignee_kind="volunteer", assignee_user=world.users.member,
-                                                        assignee_person=world.zhao)  # fmt: skip
+        ServiceRequest.objects.filter(pk=req.pk).update(
+            assignee_kind="volunteer", assignee_user=world.users.member, assignee_person=world.zhao
+        )
         req = fresh(req)
     else:
         assert req.assignee_user == world.users.member
@@ -599,8 +656,11 @@ def test_the_handler_may_write_internal_notes(world):
 def test_the_requester_confirms_rejects_and_withdraws_only_her_own(world, action):
     own = reach(world, FROM[action])
     assert attempt(world, own, action, actor=as_actor(world.users.resident)).state == AFTER[action]
-    zhangs = advance(world, submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.zhang),
-                     *PATHS[FROM[action]])  # fmt: skip
+    zhangs = advance(
+        world,
+        submit(world, actor=as_actor(world.users.staff), channel="desk", requester=world.zhang),
+        *PATHS[FROM[action]],
+    )
     for intruder in (world.users.resident, world.users.staff, world.users.member):
         with pytest.raises(PermissionDenied):
             attempt(world, zhangs, action, actor=as_actor(intruder))
@@ -627,8 +687,12 @@ def test_the_requester_adds_information_only_to_her_own(world):
         lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=own, note="  ")
     assert set(err.value.message_dict) == {"note"}
     with pytest.raises(ValidationError) as err:  # five at most, counting those already there
-        lc.request_add_info(actor=as_actor(world.users.resident, now=LATER), req=own, note="更多照片",
-                            attachments=[png(f"{i}.png") for i in range(5)])  # fmt: skip
+        lc.request_add_info(
+            actor=as_actor(world.users.resident, now=LATER),
+            req=own,
+            note="更多照片",
+            attachments=[png(f"{i}.png") for i in range(5)],
+        )
     assert set(err.value.message_dict) == {"attachments"}
     closed = advance(world, reach(world, S.VISITED), "close", start=LATER)
     with pytest.raises(ValidationError) as err:
@@ -659,8 +723,13 @@ def test_without_an_account_the_token_is_the_key(world):
 
 
 def test_a_non_ascii_token_is_simply_wrong(world):
-    req = advance(world, submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE),
-                  "dispatch", "start", "handle")  # fmt: skip
+    req = advance(
+        world,
+        submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE),
+        "dispatch",
+        "start",
+        "handle",
+    )
     with pytest.raises(PermissionDenied):
         lc.request_confirm(actor=as_actor(AnonymousUser(), now=LATER), req=req, resolved=True, token="令牌不对")
 
@@ -688,8 +757,12 @@ def _may_case(world, case):
             lambda: lc.request_add_info(actor=as_actor(u.resident, now=LATER), req=req, note="补充"),
         )
     if case == "staff-sign-off":
-        req = lc.request_classify(actor=as_actor(u.secretary, now=LATER), req=reach(world, S.ACCEPTED), classification="untrue",
-                                  note="现场核实无此事")  # fmt: skip
+        req = lc.request_classify(
+            actor=as_actor(u.secretary, now=LATER),
+            req=reach(world, S.ACCEPTED),
+            classification="untrue",
+            note="现场核实无此事",
+        )
         return req, u.staff, "sign_off", lambda: lc.request_sign_off(actor=as_actor(u.staff, now=LATER), req=req)
     if case == "requester-classify":
         req = reach(world, S.ACCEPTED)
@@ -730,14 +803,20 @@ def _may_case(world, case):
 @pytest.mark.parametrize(
     "case",
     [
-        "staff-escalated-dispatch", "admin-escalated-dispatch", "handler-callback", "secretary-callback",
-        "staff-confirm", "handler-handle", "handler-close", "requester-classify",
+        "staff-escalated-dispatch",
+        "admin-escalated-dispatch",
+        "handler-callback",
+        "secretary-callback",
+        "staff-confirm",
+        "handler-handle",
+        "handler-close",
+        "requester-classify",
         "handler-resume",
         "handler-note",
         "requester-info",
         "staff-sign-off",
     ],
-)  # fmt: skip
+)
 def test_may_agrees_with_what_the_transition_allows(world, case):
     req, actor, action, run = _may_case(world, case)
     shown = lc.may(as_actor(actor), req, action)
@@ -784,8 +863,12 @@ def test_each_transition_writes_one_step_and_one_event(world, action):
     assert done.steps.count() == steps + 1
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state, step.actor, step.at) == (
-        action, FROM[action], AFTER[action], actor, moment
-    )  # fmt: skip
+        action,
+        FROM[action],
+        AFTER[action],
+        actor,
+        moment,
+    )
     new_events = events_of(req)[events:]
     assert len(new_events) == 1
     [event] = new_events
@@ -794,21 +877,47 @@ def test_each_transition_writes_one_step_and_one_event(world, action):
     assert event.changes == {"state": [FROM[action], AFTER[action]]}
     assert event.reason == step.note
     # Notes are kept as written (the merge note names the original it repeats).
-    expected = {"return": "派错了", "suspend": "等居民回复", "escalate": "社区无法单独解决", "transfer": "属钢花村",
-                "handle": "已处理", "reject": "没解决", "merge": original.number}  # fmt: skip
+    expected = {
+        "return": "派错了",
+        "suspend": "等居民回复",
+        "escalate": "社区无法单独解决",
+        "transfer": "属钢花村",
+        "handle": "已处理",
+        "reject": "没解决",
+        "merge": original.number,
+    }
     assert step.note == expected.get(action, "")
 
 
 @pytest.mark.parametrize(
     ("name", "field"),
-    [("return", "note"), ("suspend", "note"), ("escalate", "note"), ("transfer", "note"), ("handle", "result"),
-     ("reject", "comment"), ("info", "note"), ("note", "note"), ("classify", "note"), ("reopen", "note")],
-)  # fmt: skip
+    [
+        ("return", "note"),
+        ("suspend", "note"),
+        ("escalate", "note"),
+        ("transfer", "note"),
+        ("handle", "result"),
+        ("reject", "comment"),
+        ("info", "note"),
+        ("note", "note"),
+        ("classify", "note"),
+        ("reopen", "note"),
+    ],
+)
 def test_notes_are_required_where_the_work_needs_a_reason(world, name, field):
     u = world.users
-    state = {"return": S.IN_PROGRESS, "suspend": S.IN_PROGRESS, "escalate": S.IN_PROGRESS, "transfer": S.ACCEPTED,
-             "handle": S.IN_PROGRESS, "reject": S.HANDLED, "info": S.DISPATCHED, "note": S.DISPATCHED,
-             "classify": S.ACCEPTED, "reopen": S.VISITED}[name]  # fmt: skip
+    state = {
+        "return": S.IN_PROGRESS,
+        "suspend": S.IN_PROGRESS,
+        "escalate": S.IN_PROGRESS,
+        "transfer": S.ACCEPTED,
+        "handle": S.IN_PROGRESS,
+        "reject": S.HANDLED,
+        "info": S.DISPATCHED,
+        "note": S.DISPATCHED,
+        "classify": S.ACCEPTED,
+        "reopen": S.VISITED,
+    }[name]
     req = reach(world, state)
     calls = {
         "return": lambda: lc.request_return(actor=as_actor(u.staff, now=LATER), req=req, note="  "),
@@ -878,7 +987,9 @@ def test_accepting_is_the_first_response_and_later_work_never_moves_it(world):
     assert req.first_response_at == t and not req.response_breached
     req = advance(world, req, "dispatch", "start", "escalate", start=at("2026-11-23", "10:00"))
     assert req.level == "street"
-    req = lc.request_dispatch(actor=as_actor(world.users.admin, now=at("2026-11-23", "11:00")), req=req, kind="volunteer", person=world.zhao)  # fmt: skip
+    req = lc.request_dispatch(
+        actor=as_actor(world.users.admin, now=at("2026-11-23", "11:00")), req=req, kind="volunteer", person=world.zhao
+    )
     req = advance(world, req, "start", "handle", start=at("2026-11-23", "11:10"))
     assert fresh(req).first_response_at == t
 
@@ -887,7 +998,9 @@ def test_dispatching_a_submitted_request_is_the_first_response(world):
     t = at("2026-11-23", "10:15")
     req = do(world, submit(world), "dispatch", t)
     assert (req.state, req.first_response_at) == (S.DISPATCHED, t)
-    again = lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "10:30")), req=req, kind="grid", grid=world.grid_a2)  # fmt: skip
+    again = lc.request_dispatch(
+        actor=as_actor(world.users.staff, now=at("2026-11-23", "10:30")), req=req, kind="grid", grid=world.grid_a2
+    )
     assert again.first_response_at == t
 
 
@@ -966,7 +1079,12 @@ def test_adding_information_ends_a_pause_like_resuming(world):
     req = lc.request_suspend(
         actor=as_actor(world.users.member, now=at("2026-11-23", "10:00")), req=req, note="请提供照片"
     )
-    req = lc.request_add_info(actor=as_actor(world.users.resident, now=at("2026-11-23", "15:00")), req=req, note="照片在附件", attachments=[png()])  # fmt: skip
+    req = lc.request_add_info(
+        actor=as_actor(world.users.resident, now=at("2026-11-23", "15:00")),
+        req=req,
+        note="照片在附件",
+        attachments=[png()],
+    )
     assert (req.state, req.paused_since, req.resolution_due_at) == (S.IN_PROGRESS, None, at("2026-11-25", "12:00"))
     step = req.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("info", S.SUSPENDED, S.IN_PROGRESS)
@@ -1015,7 +1133,12 @@ def test_a_request_withdrawn_in_time_does_not_become_late_later(world):
     req = do(world, reach(world, S.DISPATCHED), "withdraw", at("2026-11-23", "10:00"))
     assert not req.resolution_breached
     assert lc.sweep(actor=as_actor(now=at("2026-12-10", "10:00")))["resolution_breaches"] == 0
-    req = lc.request_classify(actor=as_actor(world.users.staff, now=at("2026-12-10", "10:00")), req=req, classification="unreasonable", note="无理诉求")  # fmt: skip
+    req = lc.request_classify(
+        actor=as_actor(world.users.staff, now=at("2026-12-10", "10:00")),
+        req=req,
+        classification="unreasonable",
+        note="无理诉求",
+    )
     assert not req.resolution_breached
 
 
@@ -1071,13 +1194,19 @@ def test_the_sweep_flags_a_missed_resolution_with_a_breach_step_once(world):
     assert not fresh(handled).resolution_breached and not fresh(held).resolution_breached
     breach = open_.steps.get(action="breach")
     assert (breach.old_state, breach.new_state, breach.at, breach.actor, breach.is_public) == (
-        S.IN_PROGRESS, S.IN_PROGRESS, after, None, False
-    )  # fmt: skip
+        S.IN_PROGRESS,
+        S.IN_PROGRESS,
+        after,
+        None,
+        False,
+    )
     snapshot = list(ServiceRequest.objects.order_by("pk").values())
     steps = RequestStep.objects.count()
     assert lc.sweep(actor=as_actor(now=after + dt.timedelta(minutes=5))) == {
-        "response_breaches": 0, "resolution_breaches": 0, "closed_unconfirmed": 0
-    }  # fmt: skip
+        "response_breaches": 0,
+        "resolution_breaches": 0,
+        "closed_unconfirmed": 0,
+    }
     assert list(ServiceRequest.objects.order_by("pk").values()) == snapshot
     assert RequestStep.objects.count() == steps
 
@@ -1094,8 +1223,11 @@ def test_the_sweep_closes_handled_requests_nobody_confirmed(world):
     assert lc.sweep(actor=as_actor(now=now))["closed_unconfirmed"] == 1
     closed = fresh(req)
     assert (closed.state, closed.close_reason, closed.closed_at, closed.outcome) == (
-        S.CLOSED, CloseReason.NO_ANSWER, now, ""
-    )  # fmt: skip
+        S.CLOSED,
+        CloseReason.NO_ANSWER,
+        now,
+        "",
+    )
     assert closed.version == req.version + 1
     step = closed.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state, step.at) == ("close", S.HANDLED, S.CLOSED, now)
@@ -1127,8 +1259,11 @@ def test_an_earlier_rejection_does_not_stay_the_outcome(world):
 def test_the_requester_confirms_it_resolved_and_rates_it(world):
     req = do(world, reach(world, S.HANDLED), "confirm", LATER)
     assert (req.state, req.outcome, req.outcome_source, req.outcome_at) == (
-        S.VISITED, Outcome.RESOLVED, OutcomeSource.RESIDENT, LATER
-    )  # fmt: skip
+        S.VISITED,
+        Outcome.RESOLVED,
+        OutcomeSource.RESIDENT,
+        LATER,
+    )
     rating = Rating.objects.get(request=req)
     assert (rating.score, rating.source, rating.rated_at) == (5, OutcomeSource.RESIDENT, LATER)
     assert lc.request_close(actor=as_actor(world.users.staff, now=LATER), req=req).close_reason == CloseReason.CONFIRMED
@@ -1157,10 +1292,15 @@ def test_not_resolved_needs_words_and_sends_it_back_to_the_handler(world):
     with pytest.raises(ValidationError) as err:
         lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="")
     assert set(err.value.message_dict) == {"comment"}
-    done = lc.request_confirm(actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="灯还是不亮", score=2)  # fmt: skip
+    done = lc.request_confirm(
+        actor=as_actor(world.users.resident, now=LATER), req=req, resolved=False, comment="灯还是不亮", score=2
+    )
     assert (done.state, done.handled_at, done.handle_seconds, done.assignee_user) == (
-        S.IN_PROGRESS, None, None, world.users.member
-    )  # fmt: skip
+        S.IN_PROGRESS,
+        None,
+        None,
+        world.users.member,
+    )
     step = done.steps.order_by("-id").first()
     assert (step.action, step.note, step.old_state, step.new_state) == (
         "reject",
@@ -1186,7 +1326,12 @@ def test_the_handler_cannot_call_back_their_own_work(world):
 
 
 def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
-    req = lc.request_dispatch(actor=as_actor(world.users.secretary, now=at("2026-11-23", "09:10")), req=submit(world), kind="staff", user=world.users.secretary)  # fmt: skip
+    req = lc.request_dispatch(
+        actor=as_actor(world.users.secretary, now=at("2026-11-23", "09:10")),
+        req=submit(world),
+        kind="staff",
+        user=world.users.secretary,
+    )
     req = lc.request_handle(actor=as_actor(world.users.staff, now=at("2026-11-23", "10:00")), req=req, result="已修好")
     for actor in (world.users.staff, world.users.secretary):  # recorded it; it is assigned to her
         with pytest.raises(PermissionDenied):
@@ -1194,7 +1339,9 @@ def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
     for outsider in (world.users.outsider, world.users.resident, world.users.branch, AnonymousUser()):
         with pytest.raises(PermissionDenied):
             lc.request_callback(actor=as_actor(outsider, now=LATER), req=req, answered=True, resolved=True)
-    done = lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True, score=4, note="满意")  # fmt: skip
+    done = lc.request_callback(
+        actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True, score=4, note="满意"
+    )
     assert done.state == S.VISITED
 
 
@@ -1206,8 +1353,12 @@ def test_a_callback_not_answered_leaves_it_handled(world):
     assert (done.state, done.outcome, done.outcome_at) == (S.HANDLED, "", None)
     callback = Callback.objects.get(request=req)
     assert (callback.answered, callback.resolved, callback.caller, callback.done_at, callback.note) == (
-        False, None, world.users.secretary, LATER, "无人接听"
-    )  # fmt: skip
+        False,
+        None,
+        world.users.secretary,
+        LATER,
+        "无人接听",
+    )
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("callback", S.HANDLED, S.HANDLED)
     assert events_of(req)[-1].action == EventAction.UPDATED
@@ -1218,8 +1369,11 @@ def test_a_callback_not_answered_leaves_it_handled(world):
         actor=as_actor(world.users.staff, now=later), req=done, answered=True, resolved=False, score=2
     )
     assert (done.state, done.outcome, done.outcome_source, done.outcome_at) == (
-        S.VISITED, Outcome.UNRESOLVED, OutcomeSource.CALLBACK, later
-    )  # fmt: skip
+        S.VISITED,
+        Outcome.UNRESOLVED,
+        OutcomeSource.CALLBACK,
+        later,
+    )
     callback = Callback.objects.get(request=req)
     assert (callback.answered, callback.resolved, callback.caller) == (True, False, world.users.staff)
     assert Rating.objects.get(request=req).source == OutcomeSource.CALLBACK
@@ -1250,7 +1404,9 @@ def test_an_escalated_request_is_dispatched_by_the_street(world):
     assert lc.covers_street(as_actor(world.users.admin), req) and not lc.covers_street(
         as_actor(world.users.secretary), req
     )
-    done = lc.request_dispatch(actor=as_actor(world.users.admin, now=LATER), req=req, kind="branch", organization=world.branch_a1)  # fmt: skip
+    done = lc.request_dispatch(
+        actor=as_actor(world.users.admin, now=LATER), req=req, kind="branch", organization=world.branch_a1
+    )
     assert (done.state, done.assignee_kind, done.assignee_organization) == (S.DISPATCHED, "branch", world.branch_a1)
 
 
@@ -1261,8 +1417,13 @@ def test_transfer_to_another_community_starts_it_again_there(world):
         actor=as_actor(world.users.staff, now=LATER), req=req, region=world.grid_b1, note="地址在钢花村"
     )
     assert (done.state, done.region, done.community) == (S.SUBMITTED, world.grid_b1, world.community_b)
-    assert (done.assignee_kind, done.assignee_user, done.assignee_person, done.assignee_organization,
-            done.assignee_region) == ("", None, None, None, None)  # fmt: skip
+    assert (
+        done.assignee_kind,
+        done.assignee_user,
+        done.assignee_person,
+        done.assignee_organization,
+        done.assignee_region,
+    ) == ("", None, None, None, None)
     assert (done.response_due_at, done.resolution_due_at) == (RESPONSE_DUE, RESOLUTION_DUE)  # the clock runs on
     assert req.pk not in visible(world.users.staff) and req.pk not in visible(world.users.secretary)
     assert req.pk in visible(world.users.outsider) and req.pk in visible(world.users.resident)
@@ -1292,14 +1453,17 @@ def test_dispatch_to_a_grid_of_the_community_moves_the_request_there(world):
 
 @pytest.mark.parametrize(
     ("kind", "extra"),
-    [("staff", {}), ("volunteer", {}), ("branch", {}), ("grid", {}), ("grid", {"grid": "community_a"}),
-     ("nobody", {})],
-)  # fmt: skip
+    [("staff", {}), ("volunteer", {}), ("branch", {}), ("grid", {}), ("grid", {"grid": "community_a"}), ("nobody", {})],
+)
 def test_dispatch_needs_an_assignee_of_its_kind(world, kind, extra):
     req = submit(world)
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=as_actor(world.users.staff, now=LATER), req=req, kind=kind,
-                            **{k: getattr(world, v) for k, v in extra.items()})  # fmt: skip
+        lc.request_dispatch(
+            actor=as_actor(world.users.staff, now=LATER),
+            req=req,
+            kind=kind,
+            **{k: getattr(world, v) for k, v in extra.items()},
+        )
     assert set(err.value.message_dict) == {"assignee"}
     assert fresh(req).state == S.SUBMITTED
 
@@ -1333,8 +1497,11 @@ def test_a_duplicate_is_merged_into_its_original(world):
     copy = reach(world, S.IN_PROGRESS)
     done = lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=copy, original=original)
     assert (done.state, done.close_reason, done.duplicate_of, done.closed_at) == (
-        S.CLOSED, CloseReason.DUPLICATE, original, LATER
-    )  # fmt: skip
+        S.CLOSED,
+        CloseReason.DUPLICATE,
+        original,
+        LATER,
+    )
     assert done.steps.order_by("-id").first().note == original.number
     # Merging into the duplicate points to the original.
     third = submit(world)
@@ -1376,13 +1543,22 @@ def test_the_requester_withdraws_even_while_on_hold(world):
     assert req.paused_since is not None
     done = lc.request_withdraw(actor=as_actor(world.users.resident, now=LATER), req=req, note="已经自己修好了")
     assert (done.state, done.close_reason, done.closed_at, done.paused_since) == (
-        S.CLOSED, CloseReason.WITHDRAWN, LATER, None
-    )  # fmt: skip
+        S.CLOSED,
+        CloseReason.WITHDRAWN,
+        LATER,
+        None,
+    )
 
 
 def test_reopen_within_thirty_days_creates_a_linked_request(world):
-    original = submit(world, actor=as_actor(AnonymousUser()), region=world.grid_a1, phone=PHONE, contact_name="周先生",
-                      address="8街坊3号")  # fmt: skip
+    original = submit(
+        world,
+        actor=as_actor(AnonymousUser()),
+        region=world.grid_a1,
+        phone=PHONE,
+        contact_name="周先生",
+        address="8街坊3号",
+    )
     original = advance(world, original, "dispatch", "start", "handle")
     original = lc.request_confirm(
         actor=as_actor(AnonymousUser(), now=LATER), req=original, resolved=True, token=original.token
@@ -1395,11 +1571,20 @@ def test_reopen_within_thirty_days_creates_a_linked_request(world):
     )
     assert new.pk != original.pk and new.reopened_from == original
     assert (new.state, new.submitted_at, new.category, new.region, new.community, new.channel) == (
-        S.SUBMITTED, moment, original.category, original.region, original.community, original.channel
-    )  # fmt: skip
+        S.SUBMITTED,
+        moment,
+        original.category,
+        original.region,
+        original.community,
+        original.channel,
+    )
     assert (new.requester, new.contact_name, new.phone_hash, new.phone_masked, new.address) == (
-        None, "周先生", original.phone_hash, "138****5678", "8街坊3号"
-    )  # fmt: skip
+        None,
+        "周先生",
+        original.phone_hash,
+        "138****5678",
+        "8街坊3号",
+    )
     assert crypto.decrypt(new.phone_encrypted) == PHONE
     assert new.token != original.token and new.description.startswith("灯又坏了")
     assert new.response_due_at > moment
@@ -1463,10 +1648,15 @@ def test_classification_needs_a_valid_kind_and_grounds(world):
         lc.request_classify(
             actor=as_actor(world.users.outsider, now=LATER), req=req, classification="untrue", note="理由"
         )
-    done = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=req, classification="untrue", note="现场核实无此事")  # fmt: skip
+    done = lc.request_classify(
+        actor=as_actor(world.users.staff, now=LATER), req=req, classification="untrue", note="现场核实无此事"
+    )
     assert (done.classification, done.classification_note, done.classified_by, done.excluded) == (
-        "untrue", "现场核实无此事", world.users.staff, False
-    )  # fmt: skip
+        "untrue",
+        "现场核实无此事",
+        world.users.staff,
+        False,
+    )
     assert done.state == S.ACCEPTED
     step = done.steps.order_by("-id").first()
     assert (step.action, step.is_public) == ("classify", False)
@@ -1475,16 +1665,24 @@ def test_classification_needs_a_valid_kind_and_grounds(world):
 
 
 def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(world):
-    req = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.IN_PROGRESS), classification="not_our_remit",
-                              note="属区房管局")  # fmt: skip
+    req = lc.request_classify(
+        actor=as_actor(world.users.staff, now=LATER),
+        req=reach(world, S.IN_PROGRESS),
+        classification="not_our_remit",
+        note="属区房管局",
+    )
     with pytest.raises(PermissionDenied):  # community staff have no export right
         lc.request_sign_off(actor=as_actor(world.users.staff, now=LATER), req=req)
     with pytest.raises(PermissionDenied):
         lc.request_sign_off(actor=as_actor(world.users.outsider, now=LATER), req=req)
     done = lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req, note="同意")
     assert (done.state, done.close_reason, done.closed_at, done.signed_off_by, done.signed_off_at) == (
-        S.CLOSED, CloseReason.CLASSIFIED, LATER, world.users.secretary, LATER
-    )  # fmt: skip
+        S.CLOSED,
+        CloseReason.CLASSIFIED,
+        LATER,
+        world.users.secretary,
+        LATER,
+    )
     assert done.excluded
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("sign_off", S.IN_PROGRESS, S.CLOSED)
@@ -1498,8 +1696,12 @@ def test_sign_off_by_a_second_person_with_the_export_right_closes_and_excludes(w
 
 
 def test_the_classifier_cannot_sign_off_their_own(world):
-    req = lc.request_classify(actor=as_actor(world.users.secretary, now=LATER), req=reach(world, S.ACCEPTED), classification="unreasonable",
-                              note="要求物业免费装修")  # fmt: skip
+    req = lc.request_classify(
+        actor=as_actor(world.users.secretary, now=LATER),
+        req=reach(world, S.ACCEPTED),
+        classification="unreasonable",
+        note="要求物业免费装修",
+    )
     with pytest.raises(ValidationError) as err:
         lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=req)
     assert err.value.code == "self"
@@ -1524,8 +1726,12 @@ def test_the_export_right_must_cover_the_request(world):
 
     both = make_user("staff_a_secretary_b", Role.COMMUNITY_STAFF, world.community_a)
     grant_role(actor=as_actor(None), user=both, role=Role.COMMUNITY_SECRETARY, node=world.community_b)
-    req = lc.request_classify(actor=as_actor(world.users.staff, now=LATER), req=reach(world, S.ACCEPTED), classification="untrue",
-                              note="不属实")  # fmt: skip
+    req = lc.request_classify(
+        actor=as_actor(world.users.staff, now=LATER),
+        req=reach(world, S.ACCEPTED),
+        classification="untrue",
+        note="不属实",
+    )
     with pytest.raises(PermissionDenied):
         lc.request_sign_off(actor=as_actor(both, now=LATER), req=req)
 
@@ -1573,12 +1779,23 @@ def test_a_stale_version_is_refused(world):
         actor=as_actor(world.users.secretary, now=at("2026-11-23", "09:10")), req=req, expected_version=seen
     )
     with pytest.raises(ValidationError) as err:
-        lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "09:20")), req=req, kind="grid", grid=world.grid_a1, expected_version=seen)  # fmt: skip
+        lc.request_dispatch(
+            actor=as_actor(world.users.staff, now=at("2026-11-23", "09:20")),
+            req=req,
+            kind="grid",
+            grid=world.grid_a1,
+            expected_version=seen,
+        )
     assert err.value.code == "stale"
     current = fresh(req)
     assert (current.state, current.version, current.assignee_kind) == (S.ACCEPTED, seen + 1, "")
-    done = lc.request_dispatch(actor=as_actor(world.users.staff, now=at("2026-11-23", "09:30")), req=req, kind="grid", grid=world.grid_a1,
-                               expected_version=current.version)  # fmt: skip
+    done = lc.request_dispatch(
+        actor=as_actor(world.users.staff, now=at("2026-11-23", "09:30")),
+        req=req,
+        kind="grid",
+        grid=world.grid_a1,
+        expected_version=current.version,
+    )
     assert (done.state, done.version) == (S.DISPATCHED, seen + 2)
 
 
@@ -1632,7 +1849,9 @@ def test_who_sees_which_request(world):
 
 
 def test_a_branch_it_is_dispatched_to_may_work_on_it(world):
-    req = lc.request_dispatch(actor=as_actor(world.users.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1)  # fmt: skip
+    req = lc.request_dispatch(
+        actor=as_actor(world.users.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1
+    )
     req = lc.request_start(actor=as_actor(world.users.branch, now=LATER), req=req)
     assert (
         lc.request_handle(actor=as_actor(world.users.branch, now=LATER), req=req, result="支部党员已上门").state
@@ -1650,7 +1869,9 @@ def test_ratings_are_hidden_from_the_handler(world):
     assert rating.pk in visible(u.staff, Rating) and rating.pk in visible(u.admin, Rating)
     assert rating.pk not in visible(u.outsider, Rating)
     # A branch handler does not see it either; a staff handler does, through the region grant.
-    by_branch = lc.request_dispatch(actor=as_actor(u.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1)  # fmt: skip
+    by_branch = lc.request_dispatch(
+        actor=as_actor(u.staff, now=LATER), req=submit(world), kind="branch", organization=world.branch_a1
+    )
     by_branch = lc.request_handle(actor=as_actor(u.branch, now=LATER), req=by_branch, result="已办")
     lc.request_confirm(actor=as_actor(u.resident, now=LATER), req=by_branch, resolved=True, score=3)
     assert visible(u.branch) >= {by_branch.pk}

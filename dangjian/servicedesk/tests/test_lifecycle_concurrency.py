@@ -40,11 +40,21 @@ HOLD_SECONDS = 0.3  # how long the first one keeps the row locked, so that the o
 
 def _submit(world) -> ServiceRequest:
     category = ServiceCategory.objects.create(
-        code="race-test", family="convenience", name="并发测试", response_target=2, response_unit="hours",
-        resolution_target=2, resolution_unit="days",
-    )  # fmt: skip
-    return lc.request_submit(actor=as_actor(world.users.resident, now=MON_9), channel="web", category=category, requester=world.qian,
-                             description="楼道灯坏了")  # fmt: skip
+        code="race-test",
+        family="convenience",
+        name="并发测试",
+        response_target=2,
+        response_unit="hours",
+        resolution_target=2,
+        resolution_unit="days",
+    )
+    return lc.request_submit(
+        actor=as_actor(world.users.resident, now=MON_9),
+        channel="web",
+        category=category,
+        requester=world.qian,
+        description="楼道灯坏了",
+    )
 
 
 def _race(workers: list[Callable[[], Any]]) -> list[tuple[str, Any, float]]:
@@ -93,7 +103,13 @@ def test_two_dispatchers_with_the_same_version_one_wins(world, slow_events):
         def work() -> ServiceRequest:
             actor = User.objects.get(pk=staff_ids[index])  # each thread its own user and its own copy
             mine = ServiceRequest.objects.get(pk=req.pk)
-            return lc.request_dispatch(actor=as_actor(actor, now=MON_9 + dt.timedelta(minutes=10)), req=mine, kind="grid", grid=grids[index], expected_version=seen)  # fmt: skip
+            return lc.request_dispatch(
+                actor=as_actor(actor, now=MON_9 + dt.timedelta(minutes=10)),
+                req=mine,
+                kind="grid",
+                grid=grids[index],
+                expected_version=seen,
+            )
 
         return work
 
@@ -136,7 +152,12 @@ def test_a_confirmation_during_the_sweep_waits_and_finds_the_request_closed(worl
     is then told the request is closed (to reopen it), instead of both being recorded."""
     req = _submit(world)
     member = world.users.member
-    req = lc.request_dispatch(actor=as_actor(world.users.staff, now=MON_9 + dt.timedelta(minutes=10)), req=req, kind="volunteer", person=world.zhao)  # fmt: skip
+    req = lc.request_dispatch(
+        actor=as_actor(world.users.staff, now=MON_9 + dt.timedelta(minutes=10)),
+        req=req,
+        kind="volunteer",
+        person=world.zhao,
+    )
     req = lc.request_handle(actor=as_actor(member, now=MON_9 + dt.timedelta(minutes=20)), req=req, result="已更换灯泡")
     sweep_time = req.handled_at + dt.timedelta(days=config().confirm_days, hours=1)
     update = QuerySet.update
@@ -148,7 +169,9 @@ def test_a_confirmation_during_the_sweep_waits_and_finds_the_request_closed(worl
             resident = User.objects.get(pk=world.users.resident.pk)
             mine = ServiceRequest.objects.get(pk=req.pk)
             started.set()
-            outcome.append(("ok", lc.request_confirm(actor=as_actor(resident, now=sweep_time), req=mine, resolved=True, score=5)))  # fmt: skip
+            outcome.append(
+                ("ok", lc.request_confirm(actor=as_actor(resident, now=sweep_time), req=mine, resolved=True, score=5))
+            )
         except Exception as exc:  # the test inspects it
             outcome.append(("error", exc))
         finally:

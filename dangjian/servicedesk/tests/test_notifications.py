@@ -18,10 +18,20 @@ MON_9 = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
 
 def _dispatched(world):
     category = ServiceCategory.objects.get(code="sanitation")  # resolution within 3 business days
-    req = lifecycle.request_submit(actor=as_actor(world.users.staff, now=MON_9), channel="desk", category=category, description="楼道垃圾",
-                                   region=world.grid_a1, requester=world.zhang)  # fmt: skip
-    return lifecycle.request_dispatch(actor=as_actor(world.users.secretary, now=MON_9 + dt.timedelta(minutes=5)), req=req, kind=AssigneeKind.STAFF,
-                                      user=world.users.staff)  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(world.users.staff, now=MON_9),
+        channel="desk",
+        category=category,
+        description="楼道垃圾",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
+    return lifecycle.request_dispatch(
+        actor=as_actor(world.users.secretary, now=MON_9 + dt.timedelta(minutes=5)),
+        req=req,
+        kind=AssigneeKind.STAFF,
+        user=world.users.staff,
+    )
 
 
 def kinds(user):
@@ -68,8 +78,14 @@ def test_the_inbox_shows_ones_own_and_marks_them_read(world, client):
 def test_dispatch_tells_whoever_holds_the_request_and_it_is_theirs_in_the_queue(world, client):
     """Dispatched to a branch, nothing reached it: no notice, and its queue's 派给我的 said 0."""
     category = ServiceCategory.objects.get(code="sanitation")
-    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="desk", category=category,
-                                   description="楼道垃圾", region=world.grid_a1, requester=world.zhang)  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(world.users.staff),
+        channel="desk",
+        category=category,
+        description="楼道垃圾",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
     req = lifecycle.request_dispatch(
         actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.BRANCH, organization=world.branch_a1
     )

@@ -37,8 +37,11 @@ def at(month: int, day: int, hour: int = 9, minute: int = 0, year: int = 2026) -
 def make(world, *, region=None, submitted=None, category="legal-advice", **fields) -> ServiceRequest:
     """A request row with chosen fields (every NOT NULL field filled); due in 1 hour / 5 days."""
     region = region or world.grid_a1
-    community = {world.grid_a1.pk: world.community_a, world.grid_a2.pk: world.community_a,
-                 world.grid_b1.pk: world.community_b}.get(region.pk, region)  # fmt: skip
+    community = {
+        world.grid_a1.pk: world.community_a,
+        world.grid_a2.pk: world.community_a,
+        world.grid_b1.pk: world.community_b,
+    }.get(region.pk, region)
     submitted = submitted or at(10, 10)
     values = {
         "category": ServiceCategory.objects.get(code=category),
@@ -208,18 +211,36 @@ def test_on_time_rate_counts_open_and_overdue_as_late(world):
     # On hold but already late when it stopped (flagged): late.
     make(world, submitted=t, state="suspended", paused_since=due + dt.timedelta(days=1), resolution_breached=True)
     make(world, submitted=t, state="closed", close_reason="withdrawn", closed_at=t + dt.timedelta(days=1))
-    make(world, submitted=t, state="closed", close_reason="withdrawn", closed_at=due + dt.timedelta(days=1),
-         resolution_breached=True)  # fmt: skip
+    make(
+        world,
+        submitted=t,
+        state="closed",
+        close_reason="withdrawn",
+        closed_at=due + dt.timedelta(days=1),
+        resolution_breached=True,
+    )
     _cohort, result, _rows = table(world.users.secretary)
     assert proportion(result.total.figures, "on_time") == (2, 7)
 
 
 def test_excluded_classifications_duplicates_and_other_periods_are_left_out(world):
     counted = make(world, outcome="resolved")
-    make(world, outcome="resolved", classification="untrue", classification_note="核实不属实",
-         classified_by=world.users.staff)  # not signed off yet: still counted  # fmt: skip
-    make(world, outcome="unresolved", classification="unreasonable", classification_note="无理诉求",
-         classified_by=world.users.staff, signed_off_by=world.users.secretary, signed_off_at=at(10, 20))  # fmt: skip
+    make(
+        world,
+        outcome="resolved",
+        classification="untrue",
+        classification_note="核实不属实",
+        classified_by=world.users.staff,
+    )  # not signed off yet: still counted
+    make(
+        world,
+        outcome="unresolved",
+        classification="unreasonable",
+        classification_note="无理诉求",
+        classified_by=world.users.staff,
+        signed_off_by=world.users.secretary,
+        signed_off_at=at(10, 20),
+    )
     make(world, outcome="unresolved", state="closed", close_reason="duplicate", duplicate_of=counted)
     make(world, submitted=at(9, 30, 23, 59), outcome="unresolved")  # the day before the quarter (local time)
     make(world, submitted=at(10, 1, 0, 0), outcome="resolved")  # its first minute
@@ -235,8 +256,15 @@ def test_the_measures_from_the_lifecycle(world):
     category = ServiceCategory.objects.get(code="legal-advice")  # 8 business hours / 5 business days
 
     def submit(when, **extra):
-        return lifecycle.request_submit(actor=as_actor(staff, now=when), channel="desk", category=category, description="咨询遗产继承",
-                                        region=world.grid_a1, requester=world.zhang, **extra)  # fmt: skip
+        return lifecycle.request_submit(
+            actor=as_actor(staff, now=when),
+            channel="desk",
+            category=category,
+            description="咨询遗产继承",
+            region=world.grid_a1,
+            requester=world.zhang,
+            **extra,
+        )
 
     monday = at(10, 12, 9)  # a working Monday
     good = submit(monday, address="1号楼")
@@ -246,8 +274,13 @@ def test_the_measures_from_the_lifecycle(world):
     )
     lifecycle.request_handle(actor=as_actor(staff, now=monday + dt.timedelta(days=1)), req=good, result="已解答")
     good.refresh_from_db()
-    lifecycle.request_confirm(actor=as_actor(world.users.admin, now=monday + dt.timedelta(days=1, hours=2)), req=good, resolved=True, score=5,
-                              token=good.token)  # fmt: skip
+    lifecycle.request_confirm(
+        actor=as_actor(world.users.admin, now=monday + dt.timedelta(days=1, hours=2)),
+        req=good,
+        resolved=True,
+        score=5,
+        token=good.token,
+    )
     slow = submit(monday + dt.timedelta(minutes=5))  # never touched
     lifecycle.sweep(actor=as_actor(now=NOW))
     _cohort, result, _rows = table(secretary)
@@ -270,8 +303,14 @@ def test_a_pause_does_not_make_a_request_late(world):
     staff = world.users.staff
     category = ServiceCategory.objects.get(code="legal-advice")  # 5 business days
     monday = at(10, 12, 9)
-    req = lifecycle.request_submit(actor=as_actor(staff, now=monday), channel="desk", category=category, description="咨询",
-                                   region=world.grid_a1, requester=world.zhang)  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(staff, now=monday),
+        channel="desk",
+        category=category,
+        description="咨询",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
     lifecycle.request_dispatch(
         actor=as_actor(staff, now=monday + dt.timedelta(hours=1)), req=req, kind="staff", user=staff
     )
@@ -307,8 +346,14 @@ def test_repeat_rate_window_edges(world):
 
 def test_a_merged_duplicate_is_not_the_earlier_request(world):
     original = make(world, submitted=at(10, 2), address="和平路5号")
-    make(world, submitted=at(10, 12), address="和平路5号", state="closed", close_reason="duplicate",
-         duplicate_of=original)  # fmt: skip
+    make(
+        world,
+        submitted=at(10, 12),
+        address="和平路5号",
+        state="closed",
+        close_reason="duplicate",
+        duplicate_of=original,
+    )
     make(world, submitted=at(11, 8), address="和平路5号")  # 37 days after the original, 27 after the duplicate
     _cohort, result, _rows = table(world.users.secretary, measure="repeat")
     assert proportion(result.total.figures, "repeat") == (0, 2)
@@ -342,8 +387,13 @@ def test_units_are_ranked_by_the_lower_bound_and_small_ones_are_not(world, setti
     for _i in range(3):  # A1: 3 of 3 — rate 100%, lower bound 0.44
         make(world, submitted=t, first_response_at=t)
     for i in range(20):  # A2: 19 of 20 — rate 95%, lower bound 0.76
-        make(world, region=world.grid_a2, submitted=t, first_response_at=t if i else t + dt.timedelta(hours=2),
-             response_breached=not i)  # fmt: skip
+        make(
+            world,
+            region=world.grid_a2,
+            submitted=t,
+            first_response_at=t if i else t + dt.timedelta(hours=2),
+            response_breached=not i,
+        )
     for _i in range(2):  # at the community: 2 of 2, below the minimum sample
         make(world, region=world.community_a, submitted=t, first_response_at=t)
     _cohort, result, rows = table(world.users.secretary)
@@ -428,7 +478,10 @@ def _varied(world):
     t = at(10, 12)
     for i, region in enumerate([world.grid_a1, world.grid_a2, world.community_a, world.grid_b1] * 3):
         req = make(
-            world, region=region, submitted=t + dt.timedelta(days=i), address=f"和平路{i % 4}号",
+            world,
+            region=region,
+            submitted=t + dt.timedelta(days=i),
+            address=f"和平路{i % 4}号",
             first_response_at=t + dt.timedelta(days=i, minutes=30 + 20 * i),
             response_breached=30 + 20 * i > 60,
             handled_at=t + dt.timedelta(days=i + 1 + i % 6) if i % 5 else None,
@@ -436,7 +489,7 @@ def _varied(world):
             resolution_breached=bool(i % 5) and 1 + i % 6 > 5,
             outcome=["resolved", "unresolved", ""][i % 3] if i % 5 else "",
             state="visited" if i % 5 else "in_progress",
-        )  # fmt: skip
+        )
         if i % 2:
             Rating.objects.create(request=req, score=1 + i % 5, source="resident")
 
@@ -455,8 +508,11 @@ def test_every_figure_equals_the_number_of_requests_behind_it(world, client, rol
         for row in [*result.rows, result.total]:
             unit = row.unit.key if row.unit else ""
             figures = row.figures
-            expected = {("all", "denominator", None): figures.total, ("p50", "denominator", None): figures.handled,
-                        ("p90", "denominator", None): figures.handled}  # fmt: skip
+            expected = {
+                ("all", "denominator", None): figures.total,
+                ("p50", "denominator", None): figures.handled,
+                ("p90", "denominator", None): figures.handled,
+            }
             for measure in rs.RATE_MEASURES:
                 p = figures.proportion(measure)
                 expected[(measure, "numerator", None)] = p.numerator
@@ -464,8 +520,15 @@ def test_every_figure_equals_the_number_of_requests_behind_it(world, client, rol
             for score, n in zip(rs.SCORES, figures.scores, strict=True):
                 expected[("satisfaction", "denominator", score)] = n
             for (measure, part, score), n in expected.items():
-                query = {"node": cohort.node.pk, "level": level, "period": "2026-Q4", "measure": measure,
-                         "part": part, "unit": unit, "score": score or ""}  # fmt: skip
+                query = {
+                    "node": cohort.node.pk,
+                    "level": level,
+                    "period": "2026-Q4",
+                    "measure": measure,
+                    "part": part,
+                    "unit": unit,
+                    "score": score or "",
+                }
                 response = client.get("/services/rates/requests/", query)
                 assert response.status_code == 200
                 assert response.context["page"].paginator.count == n, (unit, measure, part, score)
@@ -515,8 +578,9 @@ def test_a_trend_point_equals_its_drilldown(world, client):
     assert proportion(points["2026-11"], "response") == (0, 0)
     client.force_login(world.users.secretary)
     with time_machine.travel(NOW, tick=False):
-        response = client.get("/services/rates/requests/", {"period": "2026-10", "measure": "response",
-                                                            "part": "numerator"})  # fmt: skip
+        response = client.get(
+            "/services/rates/requests/", {"period": "2026-10", "measure": "response", "part": "numerator"}
+        )
     assert response.context["page"].paginator.count == 1
 
 
@@ -650,13 +714,29 @@ def test_staff_may_look_but_not_export(world, client):
 def test_the_classified_list_puts_pending_sign_offs_first(world, client):
     import time_machine
 
-    make(world, classification="untrue", classification_note="已核实不属实", classified_by=world.users.staff,
-         signed_off_by=world.users.secretary, signed_off_at=at(10, 20))  # fmt: skip
-    pending = make(world, submitted=at(10, 5), classification="not_our_remit", classification_note="属区级事权",
-                   classified_by=world.users.staff)  # fmt: skip
+    make(
+        world,
+        classification="untrue",
+        classification_note="已核实不属实",
+        classified_by=world.users.staff,
+        signed_off_by=world.users.secretary,
+        signed_off_at=at(10, 20),
+    )
+    pending = make(
+        world,
+        submitted=at(10, 5),
+        classification="not_our_remit",
+        classification_note="属区级事权",
+        classified_by=world.users.staff,
+    )
     make(world)  # not classified
-    make(world, region=world.grid_b1, classification="untrue", classification_note="B社区",
-         classified_by=world.users.outsider)  # fmt: skip
+    make(
+        world,
+        region=world.grid_b1,
+        classification="untrue",
+        classification_note="B社区",
+        classified_by=world.users.outsider,
+    )
     client.force_login(world.users.secretary)
     with time_machine.travel(NOW, tick=False):
         response = client.get("/services/rates/classified/")

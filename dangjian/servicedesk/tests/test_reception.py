@@ -17,8 +17,16 @@ pytestmark = pytest.mark.django_db
 
 def session(world, slots=2, **kw):
     start = timezone.now() + dt.timedelta(days=2)
-    data = {"actor": as_actor(world.users.staff), "community": world.community_a, "representative": world.zhao,
-            "starts_at": start, "ends_at": start + dt.timedelta(hours=2), "place": "党群服务中心", "slots": slots, **kw}  # fmt: skip
+    data = {
+        "actor": as_actor(world.users.staff),
+        "community": world.community_a,
+        "representative": world.zhao,
+        "starts_at": start,
+        "ends_at": start + dt.timedelta(hours=2),
+        "place": "党群服务中心",
+        "slots": slots,
+        **kw,
+    }
     return rs.session_create(**data)
 
 

@@ -16,8 +16,15 @@ pytestmark = pytest.mark.django_db
 
 
 def submit(world, description="楼道灯坏了", **kw):
-    data = {"actor": as_actor(world.users.staff), "channel": "desk", "category": ServiceCategory.objects.get(code="legal-advice"),
-            "description": description, "region": world.grid_a1, "requester": world.zhang, **kw}  # fmt: skip
+    data = {
+        "actor": as_actor(world.users.staff),
+        "channel": "desk",
+        "category": ServiceCategory.objects.get(code="legal-advice"),
+        "description": description,
+        "region": world.grid_a1,
+        "requester": world.zhang,
+        **kw,
+    }
     return lifecycle.request_submit(**data)
 
 
@@ -40,8 +47,9 @@ def test_pages_run_a_fixed_number_of_queries(world, client, url):
     for i in range(20):
         req = submit(world, description=f"第{i}件")
         if i % 2:
-            req = lifecycle.request_dispatch(actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.STAFF,
-                                             user=world.users.staff)  # fmt: skip
+            req = lifecycle.request_dispatch(
+                actor=as_actor(world.users.staff), req=req, kind=AssigneeKind.STAFF, user=world.users.staff
+            )
     assert _queries(client, url) == one
 
 
@@ -67,10 +75,17 @@ def test_what_people_type_is_shown_as_text(world, client):
 def test_desk_registers_a_new_requester_and_records_the_request(world, client):
     client.force_login(world.users.staff)
     category = ServiceCategory.objects.get(code="sanitation")
-    response = client.post(reverse("servicedesk:desk"), {
-        "new_name": "周九", "phone": "13655556666", "category": category.pk, "description": "楼道垃圾没人清",
-        "channel": "phone", "region": world.grid_a2.pk,
-    })  # fmt: skip
+    response = client.post(
+        reverse("servicedesk:desk"),
+        {
+            "new_name": "周九",
+            "phone": "13655556666",
+            "category": category.pk,
+            "description": "楼道垃圾没人清",
+            "channel": "phone",
+            "region": world.grid_a2.pk,
+        },
+    )
     req = ServiceRequest.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("servicedesk:request", args=[req.pk])
     assert req.requester.name == "周九" and req.requester.region == world.grid_a2 and req.channel == "phone"
@@ -80,8 +95,9 @@ def test_desk_registers_a_new_requester_and_records_the_request(world, client):
 def test_desk_refuses_a_request_without_anyone_to_reach(world, client):
     client.force_login(world.users.staff)
     category = ServiceCategory.objects.get(code="sanitation")
-    response = client.post(reverse("servicedesk:desk"), {"category": category.pk, "description": "楼道垃圾",
-                                                         "channel": "desk"})  # fmt: skip
+    response = client.post(
+        reverse("servicedesk:desk"), {"category": category.pk, "description": "楼道垃圾", "channel": "desk"}
+    )
     assert response.status_code == 200 and not ServiceRequest.objects.exists() and not Person.objects.filter(name="")
     assert response.context["form"].errors["person"]
 
@@ -106,8 +122,13 @@ def test_anonymous_submissions_are_rate_limited_per_address(world, client, setti
 def test_the_hidden_field_catches_bots(world, client):
     cache.clear()
     category = ServiceCategory.objects.get(code="sanitation")
-    data = {"category": category.pk, "description": "路灯不亮", "region": world.community_a.pk, "phone": "13912345678",
-            "website": "http://spam.example"}  # fmt: skip
+    data = {
+        "category": category.pk,
+        "description": "路灯不亮",
+        "region": world.community_a.pk,
+        "phone": "13912345678",
+        "website": "http://spam.example",
+    }
     assert client.post(reverse("portal:submit"), data).status_code == 302
     assert not ServiceRequest.objects.exists()
 
@@ -118,9 +139,16 @@ def test_a_renamed_file_is_refused_and_nothing_is_saved(world, client):
     cache.clear()
     category = ServiceCategory.objects.get(code="sanitation")
     fake = SimpleUploadedFile("photo.jpg", b"MZ\x90\x00not a jpeg", content_type="image/jpeg")
-    response = client.post(reverse("portal:submit"), {"category": category.pk, "description": "路灯不亮",
-                                                      "region": world.community_a.pk, "phone": "13912345678",
-                                                      "attachments": [fake]})  # fmt: skip
+    response = client.post(
+        reverse("portal:submit"),
+        {
+            "category": category.pk,
+            "description": "路灯不亮",
+            "region": world.community_a.pk,
+            "phone": "13912345678",
+            "attachments": [fake],
+        },
+    )
     assert response.status_code == 200 and not ServiceRequest.objects.exists()
     assert response.context["form"].errors["attachments"]
 
@@ -200,12 +228,21 @@ def test_reception_inbox_and_resident_lists_run_a_fixed_number_of_queries(world,
         for i in range(n):
             start = timezone.now() + dt.timedelta(days=2 + i)
             session = reception_services.session_create(
-                actor=as_actor(world.users.staff), community=world.community_a, representative=world.zhao, starts_at=start,
-                ends_at=start + dt.timedelta(hours=1), place=f"会议室{i}", slots=5,
-            )  # fmt: skip
+                actor=as_actor(world.users.staff),
+                community=world.community_a,
+                representative=world.zhao,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=1),
+                place=f"会议室{i}",
+                slots=5,
+            )
             reception_services.booking_create(actor=as_actor(world.users.resident), session=session, topic="反映停车难")
-            notify(recipients=[world.users.resident.pk], kind="request_overdue", key=f"k{n}-{i}",
-                   params={"number": f"2026-{i:07d}"})  # fmt: skip
+            notify(
+                recipients=[world.users.resident.pk],
+                kind="request_overdue",
+                key=f"k{n}-{i}",
+                params={"number": f"2026-{i:07d}"},
+            )
             submit(world, requester=world.qian, description=f"第{i}件")
 
     client.force_login(world.users.staff if url.startswith("/services") else world.users.resident)
@@ -263,9 +300,15 @@ def test_staff_can_call_an_anonymous_requester_back_and_the_look_is_logged(world
     from dangjian.core.models import Event, EventAction
 
     category = ServiceCategory.objects.get(code="legal-advice")
-    req = lifecycle.request_submit(actor=as_actor(AnonymousUser()), channel="web", category=category,
-                                   description="房东不退押金", region=world.grid_a1, contact_name="刘女士",
-                                   phone="13912345678")  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(AnonymousUser()),
+        channel="web",
+        category=category,
+        description="房东不退押金",
+        region=world.grid_a1,
+        contact_name="刘女士",
+        phone="13912345678",
+    )
     url = reverse("servicedesk:request_contact", args=[req.pk])
     client.force_login(world.users.staff)
     page = client.get(reverse("servicedesk:request", args=[req.pk])).content.decode()
@@ -285,8 +328,15 @@ def test_the_desk_form_sent_twice_records_one_request(world, client):
     category = ServiceCategory.objects.get(code="sanitation")
     page = client.get(reverse("servicedesk:desk"))
     once = page.context["once"]
-    data = {"new_name": "周九", "phone": "13655556666", "category": category.pk, "description": "楼道垃圾没人清",
-            "channel": "phone", "region": world.grid_a2.pk, "once": once}  # fmt: skip
+    data = {
+        "new_name": "周九",
+        "phone": "13655556666",
+        "category": category.pk,
+        "description": "楼道垃圾没人清",
+        "channel": "phone",
+        "region": world.grid_a2.pk,
+        "once": once,
+    }
     first = client.post(reverse("servicedesk:desk"), data)
     second = client.post(reverse("servicedesk:desk"), data)
     req = ServiceRequest.objects.get()
@@ -302,8 +352,13 @@ def test_a_residents_double_tap_records_one_request(world, client):
     cache.clear()
     category = ServiceCategory.objects.get(code="sanitation")
     once = client.get(reverse("portal:submit")).context["once"]
-    data = {"category": category.pk, "description": "路灯不亮", "region": world.community_a.pk,
-            "phone": "13912345678", "once": once}  # fmt: skip
+    data = {
+        "category": category.pk,
+        "description": "路灯不亮",
+        "region": world.community_a.pk,
+        "phone": "13912345678",
+        "once": once,
+    }
     first, second = (client.post(reverse("portal:submit"), data) for _ in range(2))
     req = ServiceRequest.objects.get()
     assert first["Location"] == second["Location"] == reverse("portal:track", args=[req.token]) + "?new=1"
@@ -321,8 +376,13 @@ def test_the_queue_narrows_to_communities_and_grids_or_for_several_streets_to_st
         client.force_login(user)
         return [r.name for r in client.get(reverse("servicedesk:queue")).context["regions"]]
 
-    assert offered(world.users.admin) == [world.community_a.name, world.grid_a1.name, world.grid_a2.name,
-                                          world.community_b.name, world.grid_b1.name]  # fmt: skip
+    assert offered(world.users.admin) == [
+        world.community_a.name,
+        world.grid_a1.name,
+        world.grid_a2.name,
+        world.community_b.name,
+        world.grid_b1.name,
+    ]
     builder = TreeBuilder(Region)
     builder.child_count[world.district.path] = Region.objects.filter(parent=world.district).count()
     other = builder.add(world.district, name="钢都街道", code="ST2", level="street")

@@ -21,10 +21,17 @@ pytestmark = pytest.mark.django_db
 def own_request(world, **kw):
     """钱七's own request (world.users.resident), handled by community staff."""
     category = ServiceCategory.objects.get(code="legal-advice")
-    req = lifecycle.request_submit(actor=as_actor(world.users.resident), channel="web", category=category,
-                                   description="咨询继承", requester=world.qian, **kw)  # fmt: skip
-    req = lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
-                                     user=world.users.staff)  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(world.users.resident),
+        channel="web",
+        category=category,
+        description="咨询继承",
+        requester=world.qian,
+        **kw,
+    )
+    req = lifecycle.request_dispatch(
+        actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF, user=world.users.staff
+    )
     lifecycle.request_note(actor=as_actor(world.users.staff), req=req, note="SECRET-NOTE 内部备注")
     return lifecycle.request_handle(actor=as_actor(world.users.staff), req=req, result="已电话解答")
 
@@ -81,8 +88,17 @@ def test_a_request_is_reopened_once(world):
 def test_the_desk_keeps_no_new_person_without_the_request(world, client):
     client.force_login(world.users.staff)
     category = ServiceCategory.objects.get(code="sanitation")
-    client.post(reverse("servicedesk:desk"), {"new_name": "周九", "phone": "13655556666", "category": category.pk,
-                                              "description": "x", "channel": "desk", "region": world.grid_a2.pk})  # fmt: skip
+    client.post(
+        reverse("servicedesk:desk"),
+        {
+            "new_name": "周九",
+            "phone": "13655556666",
+            "category": category.pk,
+            "description": "x",
+            "channel": "desk",
+            "region": world.grid_a2.pk,
+        },
+    )
     assert not Person.objects.filter(name="周九").exists() and not ServiceRequest.objects.exists()
 
 
@@ -103,9 +119,14 @@ def test_digits_that_are_not_ascii_do_not_break_pages(world, client, url):
 def test_a_booking_from_another_community_becomes_a_request_with_their_number(world):
     start = timezone.now() + dt.timedelta(days=2)
     session = reception_services.session_create(
-        actor=as_actor(world.users.outsider), community=world.community_b, representative=world.sun, starts_at=start,
-        ends_at=start + dt.timedelta(hours=1), place="钢花村党群服务中心", slots=3,
-    )  # fmt: skip
+        actor=as_actor(world.users.outsider),
+        community=world.community_b,
+        representative=world.sun,
+        starts_at=start,
+        ends_at=start + dt.timedelta(hours=1),
+        place="钢花村党群服务中心",
+        slots=3,
+    )
     qian = world.qian
     qian.phone_encrypted, qian.phone_masked = (
         __import__("dangjian.core.crypto", fromlist=["x"]).encrypt("13911112222"),
@@ -139,10 +160,16 @@ def test_staff_cannot_rate_their_own_work_even_on_their_own_request(world):
         staff_person.user = world.users.staff
         staff_person.save(update_fields=["user"])
     category = ServiceCategory.objects.get(code="legal-advice")
-    req = lifecycle.request_submit(actor=as_actor(world.users.staff), channel="web", category=category, description="自己的诉求",
-                                   requester=staff_person)  # fmt: skip
-    req = lifecycle.request_dispatch(actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF,
-                                     user=world.users.staff)  # fmt: skip
+    req = lifecycle.request_submit(
+        actor=as_actor(world.users.staff),
+        channel="web",
+        category=category,
+        description="自己的诉求",
+        requester=staff_person,
+    )
+    req = lifecycle.request_dispatch(
+        actor=as_actor(world.users.secretary), req=req, kind=AssigneeKind.STAFF, user=world.users.staff
+    )
     req = lifecycle.request_handle(actor=as_actor(world.users.staff), req=req, result="已办")
     assert not lifecycle.may(as_actor(world.users.staff), req, "confirm")
     with pytest.raises(PermissionDenied):

@@ -35,10 +35,14 @@ def category(code: str = "legal-advice") -> ServiceCategory:
     return ServiceCategory.objects.get_or_create(
         code=code,
         defaults={
-            "family": "convenience", "name": "法律咨询", "response_target": 1, "response_unit": "days",
-            "resolution_target": 5, "resolution_unit": "days",
+            "family": "convenience",
+            "name": "法律咨询",
+            "response_target": 1,
+            "response_unit": "days",
+            "resolution_target": 5,
+            "resolution_unit": "days",
         },
-    )[0]  # fmt: skip
+    )[0]
 
 
 def submit(world, when, *, address="和平路1号", region=None, code="legal-advice") -> ServiceRequest:

@@ -39,7 +39,7 @@ def test_the_calendar_facts_these_examples_rest_on():
         (at("2026-09-24", "17:00"), 1, at("2026-09-28", "09:00")),  # 中秋 Friday does not
         (at("2026-11-24", "12:30"), 1, at("2026-11-24", "15:00")),  # received during lunch
     ],
-)  # fmt: skip
+)
 def test_due_at_and_back(start, hours, due):
     assert due_at(start, hours * H) == due
     assert business_seconds(start, due) == hours * H
