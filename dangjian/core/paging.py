@@ -12,6 +12,12 @@ So the page's primary keys are chosen by a sub-select on the main table alone, s
 the indexed ordering (walk) or by ``sort_ordering``, an equivalent ordering that no index serves
 (sort the matches), whichever reads fewer rows by the estimate below; the joins then run for the
 page's rows only. The results and the number of queries are those of the plain Paginator.
+
+A search that is an OR of conditions answered by different indexes (a name: the full name or the
+given name) is given as ``branches`` instead: each branch is then read on its own, from an index
+that covers it, and their union is counted and sorted (UNION ALL: the branches exclude each
+other). PostgreSQL would answer an OR by reading the table's pages of every match. The page's keys
+are then read by a query of their own (one query more than the plain Paginator).
 """
 
 import time
@@ -20,7 +26,7 @@ from typing import Any, cast
 
 from django.core.paginator import Page, Paginator
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils.functional import cached_property
 
 _ESTIMATES: dict[str, tuple[float, int]] = {}
@@ -59,6 +65,8 @@ class PrimaryKeyPaginator(Paginator):
         sort_ordering: Sequence[Any] | None = None,
         always_sort: bool = False,
         count_limit: int | None = None,
+        branches: Sequence[Q] = (),
+        branch_ordering: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         super().__init__(object_list, per_page, **kwargs)
@@ -66,6 +74,10 @@ class PrimaryKeyPaginator(Paginator):
         self.always_sort = always_sort
         self.count_limit = count_limit
         self.capped = False
+        # The rows of object_list meeting any of ``branches`` (conditions that exclude each
+        # other), in the order of ``branch_ordering`` (plain field names), then the primary key.
+        self.branches = tuple(branches)
+        self.branch_ordering = tuple(branch_ordering)
 
     @property
     def queryset(self) -> QuerySet:
@@ -77,8 +89,9 @@ class PrimaryKeyPaginator(Paginator):
         """The exact count, or ``count_limit`` when there are more (``capped`` then says so):
         counting 57,000 matches of a search costs more than showing its first page."""
         if self.count_limit is None:
-            return self.queryset.count()
-        found = self.queryset.order_by().values("pk")[: self.count_limit + 1].count()
+            return self._union().count() if self.branches else self.queryset.count()
+        keys = self._union() if self.branches else self.queryset.order_by().values("pk")
+        found = keys[: self.count_limit + 1].count()
         self.capped = found > self.count_limit
         return min(found, self.count_limit)
 
@@ -100,11 +113,22 @@ class PrimaryKeyPaginator(Paginator):
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
         queryset = self.queryset
-        ordering = self._ordering(bottom)
-        keys = queryset.order_by(*ordering).values("pk")[bottom:top]
+        if self.branches:
+            ordering: tuple[Any, ...] = (*self.branch_ordering, "pk")
+            keys: Any = [row[-1] for row in self._union().order_by(*ordering)[bottom:top]]
+        else:
+            ordering = self._ordering(bottom)
+            keys = queryset.order_by(*ordering).values("pk")[bottom:top]
         rows = queryset.model._default_manager.filter(pk__in=keys)
         rows = rows.select_related(*_select_related(queryset)).order_by(*ordering)
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]  # Paginator's own hook
+
+    def _union(self) -> QuerySet:
+        """The branches' rows (their ordering fields and key), one index scan each, as UNION ALL."""
+        parts = [
+            self.queryset.filter(branch).order_by().values_list(*self.branch_ordering, "pk") for branch in self.branches
+        ]
+        return parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
 
 
 def _select_related(queryset: QuerySet) -> list[str]:

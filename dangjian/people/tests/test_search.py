@@ -4,7 +4,7 @@ import pytest
 from django.db.models import Q
 
 from dangjian.core import crypto
-from dangjian.people.selectors import PeopleFilters, people_list, search_filter
+from dangjian.people.selectors import PeopleFilters, people_list, search_branches, search_filter
 from tests.factories import as_actor
 
 KNOWN_ID = "11010519491231002X"
@@ -89,19 +89,26 @@ def test_mobile_searches_the_keyed_hash(query):
     assert search_filter(query) == phone_q("13812345678")
 
 
+def name_branches(text):
+    """The start of the name, or else of the given name: two branches that exclude each other."""
+    by_name = Q(name__startswith=text)
+    return (by_name, Q(name_given__startswith=text) & ~by_name)
+
+
 @pytest.mark.parametrize("query", ["张三", "张", " 张三 ", "红钢城", "张三 李四"])
 def test_chinese_text_searches_the_start_of_the_name_or_given_name(query):
     text = " ".join(query.split())
-    assert search_filter(query) == Q(name__startswith=text) | Q(name_given__startswith=text)
+    assert search_branches(query) == name_branches(text)
+    assert search_filter(query) == name_branches(text)[0] | name_branches(text)[1]
 
 
 def test_inner_whitespace_is_collapsed_for_name_search():
-    assert search_filter("张三   李四") == Q(name__startswith="张三 李四") | Q(name_given__startswith="张三 李四")
+    assert search_branches("张三   李四") == name_branches("张三 李四")
 
 
 @pytest.mark.parametrize("query", ["123", "12345", "1234567890", "张s"])
 def test_other_input_falls_back_to_name(query):
-    assert search_filter(query) == Q(name__startswith=query) | Q(name_given__startswith=query)
+    assert search_branches(query) == name_branches(query)
 
 
 @pytest.mark.parametrize("query", ["", " ", "   ", "\t\n", "\u3000", None])
@@ -201,3 +208,28 @@ def test_a_search_with_very_many_matches_says_more_than(world, client, monkeypat
     body = client.get(reverse("people:list"), {"q": "张"}).content.decode()
     assert "匹配超过2人" in body
     assert not client.get(reverse("people:list"), {"q": "张一"}).context["page"].paginator.capped
+
+
+@pytest.mark.django_db
+def test_a_name_search_pages_through_both_branches_once_each(world):
+    """The page of a name search is the union of its two branches, in pinyin order, each person
+    once (王王 matches both), counted exactly, with the other filters applied to both."""
+    from dangjian.people.selectors import people_page
+    from tests.factories import make_person
+
+    secretary = as_actor(world.users.secretary)
+    names = ["王小明", "王王", "李王强", "王芳", "欧阳王", "张三丰"]
+    for name in names:
+        make_person(secretary, world.grid_a1, name)
+    make_person(world.users.admin, world.grid_b1, "王外")  # outside the secretary's community
+
+    page = people_page(actor=secretary, filters=PeopleFilters(q="王"), number=1, per_page=3)
+    assert page.paginator.count == 5 and page.paginator.num_pages == 2
+    found = [p.name for p in page] + [p.name for p in page.paginator.page(2)]
+    assert sorted(found) == sorted(["王小明", "王王", "李王强", "王芳", "欧阳王"])
+    assert found == [p.name for p in people_list(actor=secretary, filters=PeopleFilters(q="王"))]
+
+    women = people_page(actor=secretary, filters=PeopleFilters(q="王", gender="female"), number=1)
+    assert {p.name for p in women} == {
+        p.name for p in people_list(actor=secretary, filters=PeopleFilters(q="王", gender="female"))
+    }
