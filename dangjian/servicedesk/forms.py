@@ -1,4 +1,3 @@
-import re
 from typing import Any
 
 from django import forms
@@ -8,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.core.forms import SiteForm, choosing
 from dangjian.core.validators import validate_mobile
 from dangjian.people.models import Tag, TagKind
-from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit
+from dangjian.servicedesk.models import Family, HandlingLevel, TimeUnit, parse_request_number
 
 
 class CategoryForm(SiteForm):
@@ -159,9 +158,6 @@ class ResidentRequestForm(SiteForm):
             self.fields["phone"].help_text = _("Optional: a number to reach you if it is not the one we have.")
 
 
-REQUEST_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*[-－—]\s*)?0*(\d{1,10})\s*$")
-
-
 class FindRequestForm(SiteForm):
     """A resident finds their request again by its number and the mobile number left with it."""
 
@@ -177,11 +173,10 @@ class FindRequestForm(SiteForm):
         self.fields["number"].widget.attrs.update({"inputmode": "numeric", "autocomplete": "off"})
 
     def clean_number(self) -> tuple[int | None, int]:
-        match = REQUEST_NUMBER.match(self.cleaned_data["number"])
-        if match is None:
+        found = parse_request_number(self.cleaned_data["number"])
+        if found is None:
             raise forms.ValidationError(_("A request number looks like 2026-0001234."), code="invalid")
-        year, pk = match.groups()
-        return (int(year) if year else None, int(pk))
+        return found
 
     def clean_phone(self) -> str:
         try:

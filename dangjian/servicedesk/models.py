@@ -1,6 +1,8 @@
 """The service catalogue (党群服务事项): what residents may ask for, with the targets the
 service desk is held to. Requests, their steps, attachments, ratings and callbacks."""
 
+import re
+import unicodedata
 import uuid
 
 from django.conf import settings
@@ -10,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import RestrictedQuerySet
 from dangjian.core.models import TimeStampedModel
+from dangjian.core.validators import parse_id
 from dangjian.core.vocabulary import shown
 
 # The key of ``ServiceRequest.phone_hash`` (a mobile number left with a request), apart from the
@@ -145,6 +148,21 @@ class CloseReason(models.TextChoices):
     DUPLICATE = "duplicate", _("Merged as a duplicate")
     WITHDRAWN = "withdrawn", _("Withdrawn by the requester")
     CLASSIFIED = "classified", _("Classified")
+
+
+# A request number as residents quote it: "2026-0001234", "2026－1234", "1234" (ServiceRequest.number).
+REQUEST_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*[-－—]\s*)?0*(\d{1,10})\s*$")
+
+
+def parse_request_number(text: str) -> tuple[int | None, int] | None:
+    """(year or None, id) of a request number as residents quote it, or None if it is not one.
+    Full-width digits (a Chinese input method's) read as digits."""
+    match = REQUEST_NUMBER.match(unicodedata.normalize("NFKC", text or ""))
+    if match is None:
+        return None
+    year, digits = match.groups()
+    pk = parse_id(digits)
+    return None if pk is None else (int(year) if year else None, pk)
 
 
 class ServiceRequest(TimeStampedModel):

@@ -14,7 +14,6 @@ from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.paging import PrimaryKeyPaginator
-from dangjian.core.validators import parse_id
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.services import PHONE_PURPOSE
 from dangjian.servicedesk import sla
@@ -29,6 +28,7 @@ from dangjian.servicedesk.models import (
     RequestStep,
     ServiceCategory,
     ServiceRequest,
+    parse_request_number,
 )
 
 if TYPE_CHECKING:
@@ -60,9 +60,8 @@ def due_soon_until(now: dt.datetime) -> dt.datetime:
 
 def _number_filter(text: str) -> Q | None:
     """A request number as residents quote it (2026-0001234, 1234) finds that request."""
-    digits = text.rsplit("-", 1)[-1].strip()
-    pk = parse_id(digits)
-    return Q(pk=pk) if pk is not None else None
+    found = parse_request_number(text)
+    return Q(pk=found[1]) if found is not None else None
 
 
 def _mine(actor: Actor) -> Q:
