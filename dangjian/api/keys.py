@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-import time
 
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -18,6 +16,7 @@ from dangjian.core import crypto
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.ratelimit import Budget
 
 KEY_PURPOSE = "api-key"
 KEY_START = "djk_"
@@ -76,14 +75,7 @@ def key_for(secret: str, *, now: dt.datetime | None = None) -> ApiKey | None:
     return key
 
 
-def allow_write(key: ApiKey) -> bool:
+def allow_write(key: ApiKey, *, now: dt.datetime) -> bool:
     """Count one write for ``key`` in the current minute; False once it is over the limit."""
-    window = int(time.time() // 60)
-    name = f"api:writes:{key.pk}:{window}"
-    cache.add(name, 0, timeout=120)
-    try:
-        count = cache.incr(name)
-    except ValueError:  # expired between add and incr
-        cache.set(name, 1, timeout=120)
-        count = 1
-    return count <= config().api_posts_per_minute  # API_POSTS_PER_MINUTE, read at each call
+    writes = Budget("api-writes", limit=config().api_posts_per_minute, seconds=60)  # read at each call
+    return not writes.spend(key.pk, now=now).over_limit

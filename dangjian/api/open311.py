@@ -377,7 +377,7 @@ def _submit(request: ActorRequest, fmt: str) -> HttpResponse:
     key = _key(request)
     if key is None:
         raise Open311Error(403, _("api_key is required to submit a request."))
-    if not allow_write(key):
+    if not allow_write(key, now=request.actor.now):
         raise Open311Error(429, _("Too many requests from this api_key; wait a minute and try again."))
     code = _param(request, "service_code")
     if not code:

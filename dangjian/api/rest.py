@@ -118,7 +118,7 @@ def api_view(*methods: str, public: bool = False) -> Callable:
                 actor, key = _caller(request)
                 if not actor.is_authenticated and not public:
                     raise ApiError(401, _("Sign in, or send an API key as Authorization: Bearer <key>."))
-                if key is not None and request.method not in SAFE_METHODS and not allow_write(key):
+                if key is not None and request.method not in SAFE_METHODS and not allow_write(key, now=actor.now):
                     raise ApiError(429, _("Too many requests from this API key; wait a minute and try again."))
                 return view(request, actor, *args, **kwargs)
             except BodyError as exc:

@@ -40,21 +40,16 @@ from dangjian.servicedesk.requests import selectors as request_selectors
 
 def over_anonymous_limit(request: ActorRequest) -> bool:
     """Count this anonymous submission; True when the address or the site has had too many."""
-    limits = config()
-    keys = (
-        (f"anon-submit:{client_ip(request)}", limits.anonymous_submissions, 3600),
-        ("anon-submit:site", limits.anonymous_submissions_site, 60),
+    limits = config()  # read at each call: the limits are configurable
+    spent = (
+        Budget("anon-submit", limit=limits.anonymous_submissions, seconds=3600).spend(
+            client_ip(request), now=request.actor.now
+        ),
+        Budget("anon-submit-site", limit=limits.anonymous_submissions_site, seconds=60).spend(
+            "site", now=request.actor.now
+        ),
     )
-    over = False
-    for key, limit, seconds in keys:
-        cache.add(key, 0, seconds)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # expired between add and incr
-            cache.set(key, 1, seconds)
-            count = 1
-        over = over or count > limit
-    return over
+    return any(attempt.over_limit for attempt in spent)
 
 
 def _regions() -> Any:
