@@ -97,6 +97,34 @@ def test_expired_figures_are_shown_with_their_time_while_one_task_counts_afresh(
     assert fresh.context["counted_at"] > first.context["counted_at"]
 
 
+def test_figures_counted_days_ago_are_shown_with_their_day_while_a_task_counts_afresh(world, client):
+    """Figures are kept a week: a scope seen again after a weekend gets the last count at once,
+    dated, and a background count, instead of waiting for a count of the whole scope."""
+    import time_machine
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    client.force_login(world.users.secretary)
+    friday = timezone.now()
+    with time_machine.travel(friday, tick=False):
+        counted = client.get(reverse("dashboard:workbench"))
+    monday = friday + dt.timedelta(days=3)
+    with (
+        time_machine.travel(monday, tick=False),
+        TestCase.captureOnCommitCallbacks(execute=True),
+    ):
+        client.force_login(world.users.secretary)  # a new session: the last one has expired
+        with CaptureQueriesContext(connection) as queries:
+            seen = client.get(reverse("dashboard:workbench"))
+    assert seen.context["counted_at"] == counted.context["counted_at"]
+    assert not any("people_person_tags" in q["sql"] for q in queries.captured_queries)  # not counted now
+    day = timezone.localtime(friday).strftime("%Y-%m-%d")
+    assert f"以下数字统计于 {day} " in seen.content.decode()
+    assert DBTaskResult.objects.filter(task_path__endswith="recount_workbench_figures").count() == 1
+
+
 def test_members_figure_equals_the_list_it_links_to(world, client):
     client.force_login(world.users.secretary)
     figures = client.get(reverse("dashboard:workbench")).context["figures"]
