@@ -19,6 +19,9 @@ pytestmark = pytest.mark.django_db
 PAGES = [
     ("people list", lambda w: reverse("people:list"), 10),
     ("people search", lambda w: reverse("people:list") + "?q=zs", 10),
+    # A name: the two branches (name, given name) are counted and paged as a union, the page's
+    # keys read by a query of their own (core.paging).
+    ("people name search", lambda w: reverse("people:list") + "?q=张", 10),
     ("people filtered", lambda w: reverse("people:list") + f"?tag={w.lonely.pk}&age=35-59&member=no", 10),
     ("org tree", lambda w: reverse("dashboard:org_tree"), 10),
     ("org detail", lambda w: reverse("dashboard:org_detail", args=[w.committee_a.pk]), 12),
@@ -114,3 +117,48 @@ def test_tree_pages_do_not_grow_with_the_number_of_top_nodes(world, client):
         body = client.get(url).content.decode()
         if "orgs" in url:
             assert "红钢城社区党委" in body and "钢花村社区党委" in body
+
+
+def test_the_notifications_page_does_not_grow_with_the_notices(world, client):
+    """One notice or forty in several groups (kinds that fold into one line, and others): the same
+    number of queries."""
+    from dangjian.core.notifications import notify
+
+    user = world.users.secretary
+    client.force_login(user)
+
+    def send(start: int, n: int) -> None:
+        for i in range(start, start + n):
+            kind = "request_overdue" if i % 2 else "request_dispatched"
+            params = {"number": f"2026-{i:07d}", "category": "测试", "community": "红钢城社区", "due": "10:00"}
+            notify(recipients=[user.pk], kind=kind, key=f"test-{i}", params=params, url="/services/requests/")
+
+    send(0, 1)
+    url = reverse("dashboard:notifications")
+    _count(client, url)
+    one = _count(client, url)
+    send(1, 40)
+    assert _count(client, url) == one
+    assert one <= 5, one
+
+
+def test_the_public_services_page_does_not_grow_with_the_catalogue(world, client):
+    """The residents' list of services and their time limits (no sign-in), with the shipped
+    catalogue and with ten more services."""
+    from dangjian.servicedesk.models import ServiceCategory
+
+    url = reverse("portal:services")
+    _count(client, url)
+    before = _count(client, url)
+    for i in range(10):
+        ServiceCategory.objects.create(
+            code=f"extra-{i}",
+            family="convenience" if i % 2 else "party",
+            name=f"新增服务{i}",
+            response_target=2,
+            response_unit="hours",
+            resolution_target=3,
+            resolution_unit="days",
+        )
+    assert _count(client, url) == before
+    assert before <= 3, before

@@ -158,7 +158,7 @@ def people_page(*, actor: Actor, filters: PeopleFilters, number: Any, per_page: 
         # table's pages for every match (26,000 pages for 王 in a district).
         people = people_list(actor=actor, filters=replace(filters, q=""))
         paginator = PrimaryKeyPaginator(
-            people, per_page, branches=branches, branch_ordering=("name_pinyin", "id"), count_limit=SEARCH_COUNT_LIMIT
+            people, per_page, branches=branches, branch_ordering=("name_pinyin",), count_limit=SEARCH_COUNT_LIMIT
         )
     return paginator.get_page(number)
 
