@@ -125,6 +125,47 @@ def test_figures_counted_days_ago_are_shown_with_their_day_while_a_task_counts_a
     assert DBTaskResult.objects.filter(task_path__endswith="recount_workbench_figures").count() == 1
 
 
+def test_the_nightly_warm_up_counts_each_staff_scope_that_signed_in_lately(world, client):
+    """manage.py workbench_warm: the figures of every recent staff user's scope are counted once
+    and kept, so that their first visit reads them instead of counting."""
+    from io import StringIO
+
+    from django.core.cache import cache
+    from django.core.management import CommandError, call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from dangjian.accounts.models import User
+    from dangjian.dashboard import selectors
+
+    recently, long_ago = timezone.now() - dt.timedelta(days=2), timezone.now() - dt.timedelta(days=90)
+    users = world.users
+    User.objects.filter(pk__in=[users.secretary.pk, users.staff.pk, users.admin.pk, users.resident.pk]).update(
+        last_login=recently
+    )
+    User.objects.filter(pk=users.outsider.pk).update(last_login=long_ago)
+    cache.clear()
+    out, err = StringIO(), StringIO()
+    call_command("workbench_warm", stdout=out, stderr=err)
+    assert "no REDIS_URL" in err.getvalue()  # the tests' cache is the process's own: said
+    assert "for 2 scopes" in out.getvalue()  # the community (secretary and staff share it) and the street
+
+    def kept(user) -> bool:
+        actor = as_actor(User.objects.get(pk=user.pk))
+        return cache.get(selectors.figures_key(actor=actor)) is not None
+
+    assert kept(users.secretary) and kept(users.staff) and kept(users.admin)
+    assert not kept(users.outsider)  # not signed in for 90 days
+    client.force_login(users.secretary)
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("dashboard:workbench"))
+    assert response.context["figures"]["people"] == 4
+    assert not any("people_person_tags" in q["sql"] for q in queries.captured_queries)  # read, not counted
+    with pytest.raises(CommandError):
+        call_command("workbench_warm", "--days", "0")
+
+
 def test_members_figure_equals_the_list_it_links_to(world, client):
     client.force_login(world.users.secretary)
     figures = client.get(reverse("dashboard:workbench")).context["figures"]

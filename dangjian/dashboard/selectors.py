@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dangjian.core.access import VIEW
 from dangjian.core.actors import Actor
@@ -39,6 +39,17 @@ def count_workbench_figures(*, actor: Actor) -> dict[str, Any]:
         "visits_due": care_selectors.visits_due_count(actor=actor),
         "counted_at": timezone.now(),
     }
+
+
+def keep_counted_figures(*, actor: Actor) -> dict[str, Any]:
+    """Count the figures of the actor's scope as the actor would see them (in their language) and
+    keep them for every user of that scope: the background recount and the nightly warm-up."""
+    with translation.override(actor.language):
+        figures = count_workbench_figures(actor=actor)
+    key = figures_key(actor=actor)
+    cache.set(key, figures, FIGURES_KEEP_SECONDS)
+    cache.delete(f"{key}:recounting")
+    return figures
 
 
 def workbench_figures(*, actor: Actor) -> dict[str, Any]:

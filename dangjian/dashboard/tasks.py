@@ -1,7 +1,5 @@
 """Background work of the workbench: counting its figures afresh (see selectors.workbench_figures)."""
 
-from django.core.cache import cache
-from django.utils import translation
 from django_tasks import task
 
 from dangjian.accounts.models import User
@@ -16,9 +14,4 @@ def recount_workbench_figures(user_id: int, language: str) -> None:
     user = User.objects.filter(pk=user_id, is_active=True).first()
     if user is None:
         return
-    actor = Actor(user=user, via="job", language=language)
-    with translation.override(language):
-        figures = selectors.count_workbench_figures(actor=actor)
-    key = selectors.figures_key(actor=actor)
-    cache.set(key, figures, selectors.FIGURES_KEEP_SECONDS)
-    cache.delete(f"{key}:recounting")
+    selectors.keep_counted_figures(actor=Actor(user=user, via="job", language=language))
