@@ -6,7 +6,9 @@ scope by their party membership, and always in their own.
 
 from dangjian.accounts.models import User
 from dangjian.core.access import Rule, register, set_self_paths_provider
+from dangjian.core.crypto import register_column
 from dangjian.people.models import CommitteeSeat, Household, Member, Person
+from dangjian.people.services import ID_PURPOSE, PHONE_PURPOSE
 
 register(
     Person,
@@ -19,6 +21,9 @@ register(
     ),
 )
 register(Household, Rule(region_path="region__path"))
+# The encrypted numbers and their keyed hashes, for key rotation (core.crypto.rotate_column).
+register_column(Person, "id_number", purpose=ID_PURPOSE)
+register_column(Person, "phone", purpose=PHONE_PURPOSE)
 register(
     Member,
     Rule(

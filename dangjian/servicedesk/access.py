@@ -7,7 +7,9 @@ does not learn it exists. What each may *do* is checked by servicedesk/lifecycle
 """
 
 from dangjian.core.access import Rule, register
+from dangjian.core.crypto import register_column
 from dangjian.servicedesk.models import (
+    REQUEST_PHONE_PURPOSE,
     Callback,
     Rating,
     ReceptionBooking,
@@ -47,3 +49,7 @@ register(ReceptionSession, Rule(region_path="community__path"))
 register(ReceptionBooking, Rule(region_path="session__community__path", person="person_id"))
 # The rates' daily counts (figures, no person): with the grid or community they count.
 register(RequestDay, Rule(region_path="region__path"))
+
+# The contact numbers of requests and bookings (key rotation: core.crypto.rotate_column).
+register_column(ServiceRequest, "phone", purpose=REQUEST_PHONE_PURPOSE)
+register_column(ReceptionBooking, "phone")
