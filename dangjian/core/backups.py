@@ -122,8 +122,9 @@ def restore(connection: BaseDatabaseWrapper, backup: dict[str, Path], *, databas
     return restored, media
 
 
-def drop(connection: BaseDatabaseWrapper, restored: BaseDatabaseWrapper, *, database: str, work: Path) -> None:
-    restored.close()
+def drop(connection: BaseDatabaseWrapper, restored: BaseDatabaseWrapper | None, *, database: str, work: Path) -> None:
+    if restored is not None:
+        restored.close()
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(database)}")

@@ -32,19 +32,20 @@ class Command(BaseCommand):
         started = time.monotonic()
         original = backups.census(connection, media)
         timed("census", started)
-        started = time.monotonic()
-        written = backups.back_up(connection, media, work / "backup")
-        timed("backup", started)
-        started = time.monotonic()
-        restored, restored_media = backups.restore(connection, written, database=database, work=work / "restored")
-        timed("restore", started)
+        restored = None
         try:
+            started = time.monotonic()
+            written = backups.back_up(connection, media, work / "backup")
+            timed("backup", started)
+            started = time.monotonic()
+            restored, restored_media = backups.restore(connection, written, database=database, work=work / "restored")
+            timed("restore", started)
             started = time.monotonic()
             copy = backups.census(restored, restored_media)
             lost = backups.differences(original, copy)
             timed("check", started)
         finally:
-            if not options["keep"]:
+            if not options["keep"]:  # also after a failure: no scratch database or files are left behind
                 backups.drop(connection, restored, database=database, work=work)
         sizes = (
             ", ".join(f"{name} {path.stat().st_size / 1e6:.1f} MB" for name, path in written.items())
