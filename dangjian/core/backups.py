@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
-from django.conf import settings
-from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 
@@ -44,7 +42,8 @@ def census(connection: BaseDatabaseWrapper, media: Path | None) -> Census:
     if media is not None and media.is_dir():
         for path in sorted(media.rglob("*")):
             if path.is_file():
-                found.files[path.relative_to(media).as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+                with path.open("rb") as file:  # read in chunks: an upload may be large
+                    found.files[path.relative_to(media).as_posix()] = hashlib.file_digest(file, "sha256").hexdigest()
     return found
 
 
@@ -129,11 +128,3 @@ def drop(connection: BaseDatabaseWrapper, restored: BaseDatabaseWrapper | None, 
         with connection.cursor() as cursor:
             cursor.execute(f"DROP DATABASE IF EXISTS {connection.ops.quote_name(database)}")
     shutil.rmtree(work, ignore_errors=True)
-
-
-def media_root() -> Path:
-    return Path(settings.MEDIA_ROOT)
-
-
-def default_connection() -> BaseDatabaseWrapper:
-    return connections["default"]

@@ -170,15 +170,15 @@ def _rotate_batch(entry: Column, batch: list[tuple], newest: Fernet, done: Rotat
         done.rows += 1
         if not token:
             continue
-        try:
-            value = decrypt(token)
-        except ValueError:
-            done.unreadable.append(pk)
-            continue
         row = {entry.encrypted: token}
-        try:
-            newest.decrypt(token.encode())
+        try:  # most tokens of a resumed run are already under the newest key: one decryption
+            value = newest.decrypt(token.encode()).decode()
         except InvalidToken:
+            try:
+                value = decrypt(token)
+            except ValueError:
+                done.unreadable.append(pk)
+                continue
             row[entry.encrypted] = newest.encrypt(value.encode()).decode()
             done.encrypted += 1
         if entry.hashed and entry.purpose:

@@ -65,8 +65,7 @@ def workbench_figures(*, actor: Actor) -> dict[str, Any]:
     key = figures_key(actor=actor)
     figures = cache.get(key)
     if figures is None:
-        figures = count_workbench_figures(actor=actor)
-        cache.set(key, figures, FIGURES_KEEP_SECONDS)
+        figures = keep_counted_figures(actor=actor)
     elif (
         (timezone.now() - figures["counted_at"]).total_seconds() > seconds
         and actor.user_id is not None

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connections
 
 from dangjian.core import backups
 
@@ -20,8 +22,8 @@ class Command(BaseCommand):
         parser.add_argument("--keep", action="store_true", help="keep the backup and the restored copy")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        connection = backups.default_connection()
-        media = backups.media_root()
+        connection = connections["default"]
+        media = Path(settings.MEDIA_ROOT)
         work = Path(tempfile.mkdtemp(prefix="dangjian-drill-"))
         database = f"{connection.settings_dict['NAME']}_drill_{int(time.time())}"
         times: dict[str, float] = {}
