@@ -10,6 +10,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.factories import as_actor
 from tests.url_access_base import BEYOND, EVERYONE, ROLES, STAFF, Case, beyond_user, expect, only  # noqa: F401
+from tests.url_cases import accounts as account_cases
 from tests.url_cases import api as api_cases
 from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import rates as rates_cases
@@ -525,7 +526,13 @@ RULES: list[Case] = [
     ),
 ]
 # Cases of the service desk's pages and APIs live beside it, one module each.
-RULES += [*catalogue_cases.CASES, *request_cases.CASES, *rates_cases.CASES, *api_cases.CASES]
+RULES += [
+    *catalogue_cases.CASES,
+    *request_cases.CASES,
+    *rates_cases.CASES,
+    *api_cases.CASES,
+    *account_cases.CASES,
+]
 
 
 def _named_patterns(resolver=None, namespace: str = "") -> list[str]:

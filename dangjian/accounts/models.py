@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -7,6 +8,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from dangjian.accounts.roles import ROLE_NODE, NodeKind, Role
 from dangjian.core.access import RestrictedQuerySet
@@ -41,8 +43,11 @@ class User(AbstractUser):
 
 
 class RoleGrantQuerySet(RestrictedQuerySet):
-    def active(self) -> "RoleGrantQuerySet":
-        return self.filter(revoked_at__isnull=True)
+    def active(self, on: dt.date | None = None) -> "RoleGrantQuerySet":
+        """Grants in force on ``on`` (today by default): started, not yet at their end date, not
+        revoked. A grant ending on a day gives no rights from that day on."""
+        day = on or timezone.localdate()
+        return self.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day), revoked_at__isnull=True, starts_on__lte=day)
 
 
 class RoleGrant(models.Model):
@@ -79,6 +84,20 @@ class RoleGrant(models.Model):
         related_name="+",
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    # The post's dates (DESIGN.md §2): rights from ``starts_on``; none from ``ends_on`` on.
+    starts_on = models.DateField(pgettext_lazy("role grant", "From"), default=timezone.localdate)
+    ends_on = models.DateField(
+        _("ends on"), null=True, blank=True, help_text=_("no rights from this day on; empty: until ended")
+    )
+    reason = models.CharField(_("reason"), max_length=200, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("ended by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     objects = RoleGrantQuerySet.as_manager()
 
@@ -94,11 +113,21 @@ class RoleGrant(models.Model):
                     | Q(region__isnull=True, organization__isnull=True, unit__isnull=False)
                     | Q(region__isnull=True, organization__isnull=True, unit__isnull=True)
                 ),
-            )
+            ),
+            models.CheckConstraint(
+                name="rolegrant_ends_after_start",
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.user} · {self.get_role_display()} · {self.node or '—'}"
+
+    def state_on(self, day: dt.date) -> str:
+        """ "future", "in_force" or "ended" on ``day`` (the same rule as RoleGrantQuerySet.active)."""
+        if self.revoked_at is not None or (self.ends_on is not None and self.ends_on <= day):
+            return "ended"
+        return "future" if self.starts_on > day else "in_force"
 
     @property
     def node(self) -> "TreeNode | ResidentUnit | None":

@@ -55,3 +55,28 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
 }
 
 STAFF_ROLES = frozenset({Role.DISTRICT_ADMIN, Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF, Role.BRANCH_SECRETARY})
+
+# Who may give which role (DESIGN.md §2), at nodes inside the subtree of their own grant of the
+# giving role. A street or district admin appoints secretaries and admins of their area; a
+# community secretary appoints the community's staff, its branch secretaries and the liaisons of
+# its resident units. Member and resident "roles" follow from the records (the roster, a
+# resident's registration), not from an appointment: nobody grants them by hand.
+GRANTABLE: dict[str, frozenset[str]] = {
+    Role.DISTRICT_ADMIN: frozenset(
+        {
+            Role.DISTRICT_ADMIN,
+            Role.COMMUNITY_SECRETARY,
+            Role.COMMUNITY_STAFF,
+            Role.BRANCH_SECRETARY,
+            Role.PARTNER_LIAISON,
+        }
+    ),
+    Role.COMMUNITY_SECRETARY: frozenset({Role.COMMUNITY_STAFF, Role.BRANCH_SECRETARY, Role.PARTNER_LIAISON}),
+}
+
+APPOINTED_ROLES = frozenset(role for roles in GRANTABLE.values() for role in roles)
+
+
+def granters_of(role: str) -> frozenset[str]:
+    """The roles whose holders may give ``role`` (in their own subtree)."""
+    return frozenset(giver for giver, given in GRANTABLE.items() if role in given)

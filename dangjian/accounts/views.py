@@ -1,4 +1,5 @@
-"""Login (with optional two-factor step), logout and the account security page."""
+"""Login (with optional two-factor step), logout, the account security page, and the
+administration of staff accounts and their roles (with one-time sign-in links)."""
 
 import segno
 from django.conf import settings
@@ -9,16 +10,31 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.signals import user_login_failed
 from django.contrib.auth.views import LoginView, LogoutView
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from dangjian.accounts import services
-from dangjian.accounts.forms import ChangePasswordForm, CodeForm, DisableTwoFactorForm, LoginForm
+from dangjian.accounts import selectors, services
+from dangjian.accounts.forms import (
+    AccountForm,
+    ActiveForm,
+    ChangePasswordForm,
+    CodeForm,
+    DisableTwoFactorForm,
+    EndGrantForm,
+    GrantForm,
+    LinkPasswordForm,
+    LoginForm,
+    UserFilterForm,
+)
 from dangjian.accounts.models import User
+from dangjian.accounts.roles import GRANT
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import submit
+from dangjian.core.views import perform, submit
 
 PENDING_USER = "pending_2fa_user"
 PENDING_BACKEND = "pending_2fa_backend"
@@ -138,3 +154,163 @@ def security(request: ActorRequest) -> HttpResponse:
         else "",
     }
     return render(request, "accounts/security.html", context)
+
+
+# Account administration (who may: roles.GRANTABLE; which accounts: selectors.managed_users).
+
+NEW_LINK = "accounts_new_link"  # the sign-in link just issued, shown once on the account's page
+
+
+def _may_administer(request: ActorRequest) -> None:
+    if not request.actor.scope.can(GRANT):
+        raise Http404
+
+
+def _remember_link(request: ActorRequest, user: User, token: str) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    url = request.build_absolute_uri(reverse("accounts:welcome", args=[uid, token]))
+    request.session[NEW_LINK] = {"user": user.pk, "url": url}
+
+
+def user_list(request: ActorRequest) -> HttpResponse:
+    _may_administer(request)
+    form = UserFilterForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.UserFilters(
+        q=data.get("q", ""), role=data.get("role", ""), status=data.get("status", "active") if data else "active"
+    )
+    page = selectors.users_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "accounts/user_list.html", {"form": form, "page": page, "query": query.urlencode()})
+
+
+@require_http_methods(["GET", "POST"])
+def user_new(request: ActorRequest) -> HttpResponse:
+    _may_administer(request)
+    form = AccountForm(request.POST or None, actor=request.actor)
+    created = submit(
+        request,
+        form,
+        lambda data: services.create_account(
+            actor=request.actor,
+            username=data["username"],
+            display_name=data["display_name"],
+            role=data["role"],
+            node=data["node"],
+            starts_on=data["starts_on"],
+            ends_on=data.get("ends_on"),
+            reason=data["reason"],
+        ),
+    )
+    if created.value is not None:
+        user, token = created.value
+        _remember_link(request, user, token)
+        messages.success(request, _("The account of %(name)s has been created.") % {"name": user})
+        return redirect("accounts:user_detail", pk=user.pk)
+    return render(request, "accounts/user_form.html", {"form": form})
+
+
+@require_http_methods(["GET", "POST"])
+def user_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    """One account: its roles (in force, to come, ended), and what an admin may do with it."""
+    _may_administer(request)
+    account = selectors.managed_user(actor=request.actor, pk=pk)
+    actor = request.actor
+    action = request.POST.get("action") if request.method == "POST" else None
+    grant_form = GrantForm(request.POST if action == "grant" else None, actor=actor)
+    active_form = ActiveForm(request.POST if action in ("deactivate", "reactivate") else None)
+    end_forms: dict[int, EndGrantForm] = {}
+    done = False
+    if action == "grant":
+        done = bool(
+            submit(
+                request,
+                grant_form,
+                lambda data: services.grant_role(
+                    actor=actor,
+                    user=account,
+                    role=data["role"],
+                    node=data["node"],
+                    starts_on=data["starts_on"],
+                    ends_on=data.get("ends_on"),
+                    reason=data["reason"],
+                ),
+                success=_("The role has been given."),
+            )
+        )
+    elif action == "end":
+        grant = selectors.managed_grant(actor=actor, user=account, pk=_int(request.POST.get("grant")))
+        form = end_forms[grant.pk] = EndGrantForm(request.POST, actor=actor, prefix=f"end{grant.pk}")
+        done = bool(
+            submit(
+                request,
+                form,
+                lambda data: services.end_grant(
+                    actor=actor, grant=grant, ends_on=data["ends_on"], reason=data["reason"]
+                ),
+                success=_("The role ends on the date given."),
+            )
+        )
+    elif action in ("deactivate", "reactivate"):
+        done = bool(
+            submit(
+                request,
+                active_form,
+                lambda data: services.set_account_active(
+                    actor=actor, user=account, active=action == "reactivate", reason=data["reason"]
+                ),
+                success=_("The account has been deactivated.")
+                if action == "deactivate"
+                else _("The account has been reactivated."),
+            )
+        )
+    elif action == "link":
+        issued = perform(request, lambda: services.reissue_sign_in_link(actor=actor, user=account))
+        if issued.value:
+            _remember_link(request, account, issued.value)
+            done = True
+    if done:
+        return redirect("accounts:user_detail", pk=account.pk)
+    grants = selectors.account_grants(actor=actor, user=account)
+    for grant in grants:
+        grant.end_form = end_forms.get(grant.pk) or EndGrantForm(actor=actor, prefix=f"end{grant.pk}")  # type: ignore[attr-defined]
+    link = request.session.pop(NEW_LINK, None)
+    context = {
+        "account": account,
+        "grants": grants,
+        "grant_form": grant_form,
+        "active_form": active_form,
+        "may_manage": services.may_manage(actor=actor, user=account),
+        "new_link": link["url"] if link and link.get("user") == account.pk else "",
+        "link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+        "events": selectors.account_events(user=account),
+    }
+    return render(request, "accounts/user_detail.html", context)
+
+
+def _int(value: str | None) -> int:
+    try:
+        return int(value or "")
+    except ValueError:
+        raise Http404 from None
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def welcome(request: ActorRequest, uid: str, token: str) -> HttpResponse:
+    """A one-time sign-in link: the new (or reset) user chooses a password, then signs in."""
+    user = services.user_from_link(uid, token)
+    if user is None:
+        return render(request, "accounts/welcome.html", {"spent": True}, status=410)
+    form = LinkPasswordForm(user, request.POST or None)
+    if submit(
+        request,
+        form,
+        lambda data: services.set_password_from_link(
+            actor=request.actor, user=user, token=token, password=data["new_password1"]
+        ),
+        success=_("Your password is set. Sign in with your login name and the new password."),
+    ):
+        return redirect("accounts:login")
+    return render(request, "accounts/welcome.html", {"form": form, "account": user})

@@ -27,6 +27,10 @@ ABOUT_SELF = {"phone": "tel", "mobile": "tel", "contact_name": "name", "address"
 DJANGO_REQUIRED = forms.Field.default_error_messages["required"]  # "This field is required."
 
 
+# A date picker that shows and reads ISO dates (what <input type="date"> sends).
+DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+
+
 def offered(form: forms.BaseForm, name: str) -> QuerySet:
     """The records ``form``'s field ``name`` offers (set by the form once the user is known)."""
     queryset = choosing(form, name).queryset

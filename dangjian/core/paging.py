@@ -121,6 +121,7 @@ class PrimaryKeyPaginator(Paginator):
             keys = queryset.order_by(*ordering).values("pk")[bottom:top]
         rows = queryset.model._default_manager.filter(pk__in=keys)
         rows = rows.select_related(*_select_related(queryset)).order_by(*ordering)
+        rows = rows.prefetch_related(*queryset._prefetch_related_lookups)  # type: ignore[attr-defined]  # kept too
         return self._get_page(rows, number, self)  # type: ignore[attr-defined]  # Paginator's own hook
 
     def _union(self) -> QuerySet:

@@ -20,6 +20,13 @@ class Menu:
         return may_import(actor=self.actor)
 
     @cached_property
+    def may_administer(self) -> bool:
+        """Staff accounts and their roles (accounts.views.user_list: whoever may give roles)."""
+        from dangjian.accounts.roles import GRANT
+
+        return self.actor.scope.can(GRANT)
+
+    @cached_property
     def unread(self) -> int:
         """Notices not read yet (the header's badge; from the cache, see core.notifications)."""
         from dangjian.core.notifications import unread_count

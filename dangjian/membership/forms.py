@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import EMPTY_CHOICE, SiteForm, choosing
+from dangjian.core.forms import DATE_WIDGET, EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import parse_id, validate_id_number
 from dangjian.membership.dues import rules as dues
 from dangjian.membership.importing.selectors import import_targets
@@ -19,7 +19,6 @@ from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MembershipStatus, MemberStage, Person
 from dangjian.people.selectors import person_tags
 
-DATE_WIDGET = forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
 # A district has over a thousand branches and groups: a wide scope picks among committees.
 WIDE_ORG_KINDS = (OrgKind.WORKING_COMMITTEE, OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH)
 

@@ -1,6 +1,8 @@
 """Demo accounts: one per role of DESIGN.md §2, all in the first community, each linked to a
 person. The password is printed by `make run` and listed in the README; it is for demos only."""
 
+import datetime as dt
+
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import Role
 from dangjian.accounts.services import grant_role
@@ -66,8 +68,56 @@ def seed(ctx: SeedContext) -> None:
         person.user = user
         person.save(update_fields=["user"])
         grant_role(
-            actor=Actor.for_system(via="seed"), user=user, role=role, node=nodes.get(node_key) if node_key else None
+            actor=Actor.for_system(via="seed"),
+            user=user,
+            role=role,
+            node=nodes.get(node_key) if node_key else None,
+            reason="演示账号" if node_key else "",
         )
         created.append((username, role, person.name))
+    _staff_history(ctx, community, person_for)
     ctx.shared["demo_accounts"] = created
     ctx.log(f"demo accounts: {', '.join(u for u, _r, _n in created)} (password {DEMO_PASSWORD})")
+
+
+def _staff_history(ctx: SeedContext, community: dict, person_for) -> None:
+    """What the staff accounts page shows besides the demo logins: a grid worker appointed by the
+    secretary who has not used her sign-in link yet, and a former worker whose role ended when he
+    left (his account deactivated, never deleted)."""
+    from django.utils import timezone
+
+    from dangjian.accounts.services import end_grant, set_account_active
+
+    seed_actor = Actor.for_system(via="seed")
+    today = timezone.localdate()
+    grids = list(community["region"].children.order_by("path")[:1])
+    grid = grids[0] if grids else community["region"]
+    newcomer_person = person_for("gridworker")
+    newcomer = User(username="wanggeyuan", display_name=newcomer_person.name)
+    newcomer.set_unusable_password()
+    newcomer.save()
+    grant_role(
+        actor=seed_actor,
+        user=newcomer,
+        role=Role.COMMUNITY_STAFF,
+        node=grid,
+        starts_on=today,
+        reason="社区两委会议决定聘任为专职网格员",
+    )
+    former_person = person_for("former")
+    former = User.objects.create_user(username="former_staff", display_name=former_person.name)
+    former.set_unusable_password()
+    former.save()
+    started = today.replace(year=today.year - 2)
+    grant = grant_role(
+        actor=seed_actor,
+        user=former,
+        role=Role.COMMUNITY_STAFF,
+        node=community["region"],
+        starts_on=started,
+        reason="社区工作者招聘录用",
+    )
+    left = timezone.now() - dt.timedelta(days=40)
+    then = Actor.for_system(via="seed", now=left)
+    end_grant(actor=then, grant=grant, reason="调往街道综治中心工作")
+    set_account_active(actor=then, user=former, active=False, reason="调往街道综治中心工作")
