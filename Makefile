@@ -31,13 +31,14 @@ demo: migrate
 
 ## make run: install, migrate the SQLite database, load the demo data once, serve with a task worker
 ## and the sweep (service desk deadlines and callbacks, stalled jobs, expired job files) every five minutes.
+## The demo's admins need no two-factor login (TWO_FACTOR_ROLES empty); production requires it of them.
 run: demo
 	@$(BIN)/python manage.py demo_logins
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	@$(BIN)/python manage.py db_worker --interval 2 --no-reload -v 0 & worker=$$!; \
 	 (while true; do $(BIN)/python manage.py servicedesk_sweep -v 0; sleep 300; done) & sweeper=$$!; \
 	 trap 'kill $$worker $$sweeper 2>/dev/null' EXIT INT TERM; \
-	 $(BIN)/python manage.py runserver $(HOST):$(PORT)
+	 TWO_FACTOR_ROLES= $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 ## make test: install the dev dependencies and run the whole suite (DATABASE_URL selects PostgreSQL).
 test: install-dev

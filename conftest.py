@@ -64,6 +64,11 @@ def _clock(request):
 def _test_settings(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # Admins must set up two-factor login before anything else (core/conf.py TWO_FACTOR_ROLES); the
+    # tests sign admins in without it, except those of the requirement itself (accounts/tests).
+    from dangjian.core.conf import override
+
+    settings.DANGJIAN = override(TWO_FACTOR_ROLES=())
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     cache_settings = settings.CACHES["default"]
     if worker.startswith("gw") and cache_settings["BACKEND"].endswith("RedisCache"):

@@ -18,6 +18,7 @@ from django.utils.translation import pgettext
 from dangjian.accounts.models import RoleGrant, RoleGrantQuerySet, User
 from dangjian.accounts.roles import GRANT, STAFF_ROLES, Role
 from dangjian.core.actors import Actor
+from dangjian.core.conf import config
 from dangjian.core.events import events_for, labelled_changes
 from dangjian.core.models import Event
 from dangjian.core.paging import PrimaryKeyPaginator
@@ -124,3 +125,13 @@ def account_events(*, user: User, limit: int = 50) -> list[Event]:
 
 def staff_role_choices() -> list[tuple[str, Any]]:
     return [(role.value, role.label) for role in Role if role in STAFF_ROLES or role == Role.PARTNER_LIAISON]
+
+
+def two_factor_required(*, actor: Actor) -> bool:
+    """Whether the actor holds a role that must sign in with two-factor login and has not set it
+    up yet (core/conf.py TWO_FACTOR_ROLES)."""
+    user = actor.user
+    if user is None or user.two_factor_enabled:
+        return False
+    roles = config().two_factor_roles
+    return bool(roles) and actor.scope.has_role(*roles)

@@ -145,6 +145,7 @@ def security(request: ActorRequest) -> HttpResponse:
             return redirect("accounts:security")
     setup_secret = request.session.get(SETUP_SECRET) if not user.two_factor_enabled else None
     context = {
+        "two_factor_required": selectors.two_factor_required(actor=request.actor),
         "password_form": password_form,
         "code_form": code_form,
         "disable_form": disable_form,

@@ -92,6 +92,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # request.actor: who acts (core/actors.py), built on first use.
     "dangjian.core.actors.ActorMiddleware",
+    # Roles that must use two-factor login (core/conf.py TWO_FACTOR_ROLES) set it up first.
+    "dangjian.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -306,6 +308,8 @@ DANGJIAN: dict[str, Any] = {
     "PROBATION_REMINDER_DAYS": int(env("PROBATION_REMINDER_DAYS", "30")),
     "FIGURES_CACHE_SECONDS": int(env("FIGURES_CACHE_SECONDS", "120")),
     "PROXY_COUNT": _proxy_count,
+    # Comma-separated; empty turns the requirement off (the demo does: `make run`).
+    "TWO_FACTOR_ROLES": tuple(env_list("TWO_FACTOR_ROLES", "district_admin")),
 }
 if env("DANGJIAN_PDF_FONT"):
     DANGJIAN["PDF_FONT"] = env("DANGJIAN_PDF_FONT")

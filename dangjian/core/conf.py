@@ -55,6 +55,12 @@ class Config:
         metadata={"unit": "keys of membership.development.DEFAULT_RULES", "rule": "development rules"},
     )
     pdf_font: str = _number("", "path[:index]", "the CJK font of transfer letters (found with fc-match if empty)")
+    # Accounts
+    two_factor_roles: tuple[str, ...] = _number(
+        ("district_admin",),
+        "roles (accounts.roles.Role)",
+        "holders of these roles must sign in with two-factor login; they set it up before anything else",
+    )
     # Operations
     proxy_count: int = _number(0, "proxies", "trusted reverse proxies in front (X-Forwarded-For)")
     export_retention_hours: int = _number(

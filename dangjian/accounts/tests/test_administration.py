@@ -338,3 +338,40 @@ def test_managed_users_of_a_district_admin_reach_every_street(world):
     district = make_user("district_admin", Role.DISTRICT_ADMIN, world.district)
     names = set(selectors.managed_users(actor=as_actor(district)).values_list("username", flat=True))
     assert {"admin_street", "secretary_a", "secretary_b", "staff_a", "branch_a1", "liaison_a"} <= names
+
+
+# -- Two-factor login required of admins -------------------------------------------------------
+
+
+def test_an_admin_without_two_factor_login_is_sent_to_set_it_up_first(world, client, settings):
+    from dangjian.core.conf import override
+
+    settings.DANGJIAN = override(TWO_FACTOR_ROLES=("district_admin",))
+    client.force_login(world.users.admin)
+    response = client.get(reverse("people:list"))
+    assert response.status_code == 302 and response.url == reverse("accounts:security")
+    with translation.override("zh-hans"):
+        page = client.get(reverse("accounts:security"), HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert page.status_code == 200 and 'role="alert"' in page.content.decode()
+    assert client.post(reverse("set_language"), {"language": "en", "next": "/"}).status_code == 302
+    User.objects.filter(pk=world.users.admin.pk).update(totp_enabled_at=timezone.now(), totp_secret="x")
+    assert client.get(reverse("people:list")).status_code == 200
+    # Other roles are not asked, until they are given a role that is.
+    client.force_login(world.users.secretary)
+    assert client.get(reverse("people:list")).status_code == 200
+    services.grant_role(
+        actor=as_actor(None), user=world.users.secretary, role=Role.DISTRICT_ADMIN, node=world.community_a
+    )
+    assert client.get(reverse("people:list")).url == reverse("accounts:security")
+    assert client.post(reverse("accounts:logout")).status_code == 302
+
+
+def test_without_roles_configured_nobody_is_required_to(world, client):
+    client.force_login(world.users.admin)  # the tests' settings: TWO_FACTOR_ROLES = ()
+    assert client.get(reverse("people:list")).status_code == 200
+
+
+def test_production_requires_two_factor_login_of_district_and_street_admins():
+    from dangjian.core.conf import Config
+
+    assert Config().two_factor_roles == (Role.DISTRICT_ADMIN,)
