@@ -3,14 +3,16 @@ from typing import Any, cast
 
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm, SetPasswordForm
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import APPOINTED_ROLES, GRANT, GRANTABLE
-from dangjian.accounts.selectors import staff_role_choices
+from dangjian.accounts.selectors import AuditFilters, audited_types, staff_role_choices
 from dangjian.core.actors import Actor
 from dangjian.core.forms import DATE_WIDGET, EMPTY_CHOICE, SiteForm
+from dangjian.core.models import EventAction
 from dangjian.orgs.models import Organization, Region, ResidentUnit
 
 
@@ -172,3 +174,37 @@ class LinkPasswordForm(SiteForm, SetPasswordForm):
         super().__init__(user, *args, **kwargs)
         for name in ("new_password1", "new_password2"):
             self.fields[name].widget.attrs["autocomplete"] = "new-password"
+
+
+class AuditFilterForm(SiteForm):
+    who = forms.CharField(label=_("Who (name or login name)"), required=False, max_length=50)
+    action = forms.ChoiceField(label=_("Action"), required=False)
+    target_type = forms.TypedChoiceField(label=_("Kind of record"), required=False, coerce=int, empty_value=None)
+    target = forms.CharField(label=_("Record (name, number…)"), required=False, max_length=100)
+    since = forms.DateField(label=_("From date"), required=False, widget=DATE_WIDGET)
+    until = forms.DateField(label=_("To date"), required=False, widget=DATE_WIDGET)
+    sensitive = forms.BooleanField(label=_("Only full numbers viewed, exports and downloads"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["action"]).choices = [("", _("All")), *EventAction.choices]
+        cast(forms.ChoiceField, self.fields["target_type"]).choices = [
+            ("", _("All")),
+            *audited_types(),
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("since") and data.get("until") and data["until"] < data["since"]:
+            self.add_error("until", _("The end date cannot be before the start date."))
+        return data
+
+
+def audit_filters(params: QueryDict) -> tuple[AuditFilterForm, AuditFilters]:
+    """The audit page's query string as a bound form and the filters it means (shared by the page
+    and its export, so that the file holds exactly what the page listed)."""
+    form = AuditFilterForm(params)
+    if not form.is_valid():
+        return form, AuditFilters()
+    data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
+    return form, AuditFilters(**data)

@@ -6,21 +6,25 @@ is restricted by its own access rule, so a community secretary sees the branch s
 community's organisations as well as its staff.
 """
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
 from dangjian.accounts.models import RoleGrant, RoleGrantQuerySet, User
 from dangjian.accounts.roles import GRANT, STAFF_ROLES, Role
+from dangjian.accounts.scopes import covers_region_tree
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import events_for, labelled_changes
-from dangjian.core.models import Event
+from dangjian.core.models import Event, EventAction
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.orgs.models import Organization, Region, ResidentUnit
 
@@ -102,25 +106,8 @@ def account_grants(*, actor: Actor, user: User) -> list[RoleGrant]:
 
 def account_events(*, user: User, limit: int = 50) -> list[Event]:
     """The account's own history (grants, endings, sign-in links, deactivation), newest first,
-    each with ``rows`` = [(label, old, new)]. Callers have checked that the actor manages ``user``."""
-    labels = {
-        "role": _("Role"),
-        "node": pgettext("role grant", "Where"),
-        "starts_on": pgettext("role grant", "From"),
-        "ends_on": _("Ends on"),
-        "username": _("Login name"),
-        "is_active": _("Active"),
-        "sign_in_link": _("Sign-in link"),
-        "two_factor": _("Two-factor login"),
-    }
-    choices: dict[str, dict[str, Any]] = {
-        "role": dict(Role.choices),
-        "sign_in_link": {"issued": _("issued"), "used": _("used")},
-    }
-    events = list(events_for(user).order_by("-occurred_at", "-pk")[:limit])
-    for event in events:
-        event.rows = labelled_changes(event, labels, choices)  # type: ignore[attr-defined]  # for the template
-    return events
+    each described (``describe_event``). Callers have checked that the actor manages ``user``."""
+    return [describe_event(event) for event in events_for(user).select_related("target_type")[:limit]]
 
 
 def staff_role_choices() -> list[tuple[str, Any]]:
@@ -135,3 +122,125 @@ def two_factor_required(*, actor: Actor) -> bool:
         return False
     roles = config().two_factor_roles
     return bool(roles) and actor.scope.has_role(*roles)
+
+
+# -- The audit page ------------------------------------------------------------------------------
+
+AUDIT_PER_PAGE = 50
+AUDIT_COUNT_LIMIT = 10_000
+SENSITIVE_ACTIONS = (EventAction.UNMASKED, EventAction.EXPORTED, EventAction.DOWNLOADED)
+# The records whose events the audit page offers as a filter (every model that records events).
+AUDITED_APPS = ("accounts", "people", "orgs", "membership", "servicedesk", "core", "api")
+
+
+@dataclass(frozen=True)
+class AuditFilters:
+    who: str = ""  # login name or name of the acting account
+    action: str = ""
+    target_type: int | None = None  # a ContentType id
+    target: str = ""  # the record's label (e.g. a person's name, a request's number)
+    since: dt.date | None = None
+    until: dt.date | None = None
+    sensitive: bool = False  # unmasking, exports and downloads only
+
+
+def sees_all_events(actor: Actor) -> bool:
+    """A superuser or a grant at the root of the region tree sees every event, the system's too."""
+    return actor.system or covers_region_tree(actor.scope, GRANT)
+
+
+def audit_events(*, actor: Actor, filters: AuditFilters | None = None) -> QuerySet[Event]:
+    """The events an admin may audit: what the accounts they manage (and they themself) did — a
+    community secretary audits the community's staff, a street admin the street's. At the root of
+    the region tree, every event. Newest first."""
+    filters = filters or AuditFilters()
+    events = Event.objects.all()
+    if not sees_all_events(actor):
+        if not actor.scope.can(GRANT):
+            return Event.objects.none()
+        users = User.objects.filter(pk__in=managed_grants(actor=actor).values("user_id")).values("pk")
+        events = events.filter(Q(actor__in=users) | Q(actor=actor.user))
+    if filters.who:
+        who = filters.who.strip()
+        people = User.objects.filter(Q(username__icontains=who) | Q(display_name__icontains=who)).values("pk")
+        events = events.filter(actor__in=people)
+    if filters.action:
+        events = events.filter(action=filters.action)
+    if filters.sensitive:
+        events = events.filter(action__in=SENSITIVE_ACTIONS)
+    if filters.target_type:
+        events = events.filter(target_type_id=filters.target_type)
+    if filters.target:
+        events = events.filter(target_label__icontains=filters.target.strip())
+    if filters.since:
+        events = events.filter(occurred_at__gte=_day_start(filters.since))
+    if filters.until:
+        events = events.filter(occurred_at__lt=_day_start(filters.until + dt.timedelta(days=1)))
+    return events.select_related("actor", "target_type").order_by("-occurred_at", "-id")
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def audited_types() -> list[tuple[int, str]]:
+    """(content type id, the model's name in the reader's language) of every audited model."""
+    found = []
+    for ct in ContentType.objects.filter(app_label__in=AUDITED_APPS):
+        model = ct.model_class()
+        if model is not None:
+            found.append((ct.pk, str(model._meta.verbose_name)))
+    return sorted(found, key=lambda pair: pair[1])
+
+
+def audit_page(*, actor: Actor, filters: AuditFilters, number: str | None) -> Page:
+    """A page of ``audit_events``, each with ``rows`` (its changes, labelled) and ``type_label``.
+    Counted up to AUDIT_COUNT_LIMIT (``paginator.capped`` says when there are more)."""
+    paginator = PrimaryKeyPaginator(
+        audit_events(actor=actor, filters=filters), AUDIT_PER_PAGE, count_limit=AUDIT_COUNT_LIMIT
+    )
+    page = paginator.get_page(number)
+    for event in page.object_list:
+        describe_event(event)
+    return page
+
+
+def describe_event(event: Event) -> Event:
+    """``event`` with ``rows`` = [(label, old, new)] of its changes and ``type_label`` = what kind
+    of record it is about, in the reader's language, without a query."""
+    model = event.target_type.model_class()
+    labels: dict[str, Any] = {}
+    choices: dict[str, dict[str, Any]] = {}
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            labels[field.name] = field.verbose_name
+            if field.choices:
+                choices[field.name] = dict(field.flatchoices)
+    labels.update(_event_labels())
+    choices.setdefault("role", dict(Role.choices))
+    choices["sign_in_link"] = {"issued": _("issued"), "used": _("used")}
+    choices["field"] = {"id_number": _("ID number"), "phone": _("Mobile")}
+    event.rows = labelled_changes(event, labels, choices)  # type: ignore[attr-defined]  # for the template
+    event.type_label = model._meta.verbose_name if model is not None else event.target_type.model  # type: ignore[attr-defined]
+    return event
+
+
+def _event_labels() -> dict[str, Any]:
+    """What the changes of events name besides model fields, in the reader's language."""
+    return {
+        "role": _("Role"),
+        "username": _("Login name"),
+        "is_active": _("Active"),
+        "field": _("Number viewed"),
+        "id_number": _("ID number"),
+        "phone": _("Mobile"),
+        "rows": _("Rows"),
+        "full_numbers": _("Full numbers"),
+        "filters": _("Filters"),
+        "file": _("File"),
+        "node": pgettext("role grant", "Where"),
+        "starts_on": pgettext("role grant", "From"),
+        "ends_on": _("Ends on"),
+        "sign_in_link": _("Sign-in link"),
+        "two_factor": _("Two-factor login"),
+    }

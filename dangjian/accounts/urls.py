@@ -12,4 +12,6 @@ urlpatterns = [
     path("users/", views.user_list, name="users"),
     path("users/new/", views.user_new, name="user_new"),
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
+    path("audit/", views.audit, name="audit"),
+    path("audit/export/", views.audit_export, name="audit_export"),
 ]

@@ -16,9 +16,9 @@ from django.urls import reverse
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from dangjian.accounts import selectors, services
+from dangjian.accounts import exports, selectors, services
 from dangjian.accounts.forms import (
     AccountForm,
     ActiveForm,
@@ -30,11 +30,13 @@ from dangjian.accounts.forms import (
     LinkPasswordForm,
     LoginForm,
     UserFilterForm,
+    audit_filters,
 )
 from dangjian.accounts.models import User
 from dangjian.accounts.roles import GRANT
+from dangjian.core.access import EXPORT
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import perform, submit
+from dangjian.core.views import perform, start_list_export, submit
 
 PENDING_USER = "pending_2fa_user"
 PENDING_BACKEND = "pending_2fa_backend"
@@ -315,3 +317,28 @@ def welcome(request: ActorRequest, uid: str, token: str) -> HttpResponse:
     ):
         return redirect("accounts:login")
     return render(request, "accounts/welcome.html", {"form": form, "account": user})
+
+
+def audit(request: ActorRequest) -> HttpResponse:
+    """What the accounts an admin manages did: every change, every full number viewed, every export
+    and download — filtered, paged, exportable."""
+    _may_administer(request)
+    form, filters = audit_filters(request.GET)
+    page = selectors.audit_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "sees_all": selectors.sees_all_events(request.actor),
+        "can_export": request.actor.scope.can(EXPORT),
+    }
+    return render(request, "accounts/audit.html", context)
+
+
+@require_POST
+def audit_export(request: ActorRequest) -> HttpResponse:
+    """Start an .xlsx export of the audit page as filtered; the job page shows its progress."""
+    _may_administer(request)
+    return start_list_export(request, exports.audit_export_start)

@@ -75,8 +75,10 @@ def list_export_write(
     file_stem: str,
     full: bool,
     widths: list[int] | None = None,
+    needs: list[dict[str, Any]] | None = None,
 ) -> None:
-    """Write the workbook with progress, keep it on the job, and record the export as an event."""
+    """Write the workbook with progress, keep it on the job, and record the export as an event.
+    ``needs``: what a download requires beyond ``list_export_needs`` (e.g. the audit's right)."""
     job_running(job, total=total)
 
     def progress(done: int) -> None:
@@ -89,7 +91,7 @@ def list_export_write(
         file_name=f"{file_stem}-{stamp}.xlsx",
         content=content,
         result={"rows": done, "full_numbers": full},
-        needs=list_export_needs(actor, full=full),
+        needs=[*list_export_needs(actor, full=full), *(needs or [])],
     )
     record_event(
         actor=actor,

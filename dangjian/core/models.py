@@ -110,7 +110,11 @@ class Event(models.Model):
         verbose_name = _("event")
         verbose_name_plural = _("events")
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id", "-occurred_at"], name="event_target_idx")]
+        indexes = [
+            models.Index(fields=["target_type", "target_id", "-occurred_at"], name="event_target_idx"),
+            # The audit log: one account's (or a few accounts') events, newest first.
+            models.Index(fields=["actor", "-occurred_at"], name="event_actor_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.target_label}"

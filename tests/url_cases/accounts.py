@@ -120,3 +120,21 @@ CASES: list[Case] = [
         {**only(EVERYONE, 200, anonymous=200), "district": 200, "superuser": 200},
     ),
 ]
+
+CASES += [
+    Case("accounts:audit", "the audit log of one's area", lambda w: reverse("accounts:audit"), _givers(200)),
+    Case(
+        "accounts:audit",
+        "the audit log, hostile filters",
+        lambda w: reverse("accounts:audit") + "?target_type=abc&since=2026-13-45&action=drop&page=-3",
+        _givers(200),
+    ),
+    Case(
+        "accounts:audit_export",
+        "export the audit log (the job page follows)",
+        lambda w: reverse("accounts:audit_export"),
+        _givers(302),
+        method="post",
+        data=lambda w: {"query": "sensitive=on"},
+    ),
+]
