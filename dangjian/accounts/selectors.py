@@ -244,3 +244,33 @@ def _event_labels() -> dict[str, Any]:
         "sign_in_link": _("Sign-in link"),
         "two_factor": _("Two-factor login"),
     }
+
+
+def roles_at_the_time(events: list[Event]) -> dict[int, str]:
+    """For each event with an acting account: "role · place" of the account's grant in force on
+    the event's day (e.g. "社区工作人员 · 红钢城社区"), or a plain "staff" when none was — what a
+    person may be told about who looked at their record, without the name. One query."""
+    users = {event.actor_id for event in events if event.actor_id}
+    grants: dict[int, list[RoleGrant]] = {}
+    for grant in (
+        RoleGrant.objects.filter(user_id__in=users)
+        .select_related("region", "organization", "unit")
+        .order_by("-starts_on", "-pk")
+    ):
+        grants.setdefault(grant.user_id, []).append(grant)
+    described = {}
+    for event in events:
+        if not event.actor_id:
+            continue
+        day = timezone.localdate(event.occurred_at)
+        held = [grant for grant in grants.get(event.actor_id, []) if grant.state_on(day) == "in_force"]
+        staff = [grant for grant in held if grant.node is not None] or held
+        if staff:
+            described[event.pk] = (
+                f"{staff[0].get_role_display()} · {staff[0].node}"
+                if staff[0].node
+                else str(staff[0].get_role_display())
+            )
+        else:
+            described[event.pk] = _("a staff member")
+    return described

@@ -55,6 +55,7 @@ def workbench(request: ActorRequest) -> HttpResponse:
         context["my_requests"] = dashboard_selectors.own_service_requests(actor=request.actor)
         context["my_assigned"] = request_selectors.queue_counts(actor=request.actor)["mine"]
         context["my_sites"] = list(org_selectors.sites_for_region(actor=request.actor, region=me.region)[:2])
+        context["number_views"] = people_selectors.number_views(actor=request.actor)
     if scope.has_role(Role.PARTNER_LIAISON):
         context["my_units"] = list(org_selectors.units(actor=request.actor))
     return render(request, "dashboard/workbench.html", context)

@@ -13,12 +13,13 @@ from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.accounts.selectors import roles_at_the_time
 from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict, restrict_via
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import events_for, labelled_changes
-from dangjian.core.models import Event
+from dangjian.core.models import Event, EventAction
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.core.validators import normalize_id_number, normalize_mobile
 from dangjian.orgs.models import Organization, Region, RegionLevel
@@ -182,14 +183,35 @@ def _person_field_labels() -> dict[str, Any]:
     return labels
 
 
-def person_timeline(*, person: Person, limit: int = 50) -> list[Event]:
+def person_timeline(*, person: Person, limit: int = 50, for_self: bool = False) -> list[Event]:
     """The person's events, newest first, each with ``rows`` = [(field label, old, new)].
-    The caller has loaded ``person`` through the access layer."""
+    The caller has loaded ``person`` through the access layer. ``for_self``: the person reads
+    their own page; who viewed their full numbers is given by role and place, not by name
+    (``viewed_by``; docs/privacy-and-access.md)."""
     labels = _person_field_labels()
     choices = {f.name: dict(f.flatchoices) for f in Person._meta.concrete_fields if f.choices}
     events = list(events_for(person)[:limit])
     for event in events:
         event.rows = labelled_changes(event, labels, choices)  # type: ignore[attr-defined]  # for the template
+    if for_self:
+        unmasked = [event for event in events if event.action == EventAction.UNMASKED]
+        roles = roles_at_the_time(unmasked)
+        for event in unmasked:
+            event.viewed_by = roles.get(event.pk, "")  # type: ignore[attr-defined]
+            event.actor = None
+    return events
+
+
+def number_views(*, actor: Actor, limit: int = 10) -> list[Event]:
+    """When the actor's own full ID or mobile number was viewed, and by whom as role and place
+    (``viewed_by``), newest first (the person's own workbench)."""
+    if not actor.person_id:
+        return []
+    events = list(events_for(Person(pk=actor.person_id)).filter(action=EventAction.UNMASKED)[:limit])
+    roles = roles_at_the_time(events)
+    for event in events:
+        event.viewed_by = roles.get(event.pk, "")  # type: ignore[attr-defined]
+        event.number = (event.changes.get("field") or ["", ""])[1]  # type: ignore[attr-defined]
     return events
 
 

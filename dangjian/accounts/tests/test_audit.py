@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from dangjian.accounts.exports import audit_export_start
 from dangjian.accounts.roles import Role
@@ -101,3 +101,24 @@ def test_the_export_holds_what_the_page_lists_and_is_an_event(world, client):
     assert Event.objects.filter(action=EventAction.EXPORTED, actor=world.users.secretary, target_id=job.pk).exists()
     with pytest.raises(PermissionDenied):
         audit_export_start(actor=as_actor(world.users.staff), query="")
+
+
+def test_a_member_sees_who_viewed_their_numbers_by_role_and_place_not_by_name(world, client):
+    qian = world.zhang  # a resident with an ID number on record, and an account
+    resident = make_user("zhang_san", Role.RESIDENT, person=qian)
+    _reveal(world, world.users.staff, qian)
+    client.force_login(resident)
+    with translation.override("zh-hans"):
+        role = f"{Role.COMMUNITY_STAFF.label} · {world.community_a.name}"
+    workbench = client.get(reverse("dashboard:workbench")).content.decode()
+    own_page = client.get(reverse("people:detail", args=[qian.pk])).content.decode()
+    for page in (workbench, own_page):
+        assert role in page and "staff_a" not in page
+    client.force_login(world.users.secretary)  # the community office reads the name
+    assert "staff_a" in client.get(reverse("people:detail", args=[qian.pk])).content.decode()
+
+
+def test_nobody_viewed_is_said_so(world, client):
+    client.force_login(world.users.resident)
+    with translation.override("zh-hans"):
+        assert "没有人查看过" in client.get(reverse("dashboard:workbench")).content.decode()
