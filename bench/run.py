@@ -47,6 +47,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.config.settings")
 # Measure the production code path: DEBUG off (Django keeps no SQL log, no debug pages).
 # Set DEBUG=1 in the environment to measure the development setting instead.
 os.environ.setdefault("DEBUG", "0")
+# The benchmark signs its admins in without two-factor login (it measures pages, not signing in):
+# without this, TWO_FACTOR_ROLES would send them to the security page.
+os.environ.setdefault("TWO_FACTOR_ROLES", "")
 
 WARMUP = 3
 BENCH_USER = "bench_district"

@@ -15,6 +15,7 @@ from tests.url_cases import api as api_cases
 from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import rates as rates_cases
 from tests.url_cases import requests as request_cases
+from tests.url_cases import trees as tree_cases
 
 
 def _job(world, finished: bool = True):
@@ -532,6 +533,7 @@ RULES += [
     *rates_cases.CASES,
     *api_cases.CASES,
     *account_cases.CASES,
+    *tree_cases.CASES,
 ]
 
 

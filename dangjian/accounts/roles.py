@@ -8,9 +8,8 @@ records only (the ``person`` lookup of each access rule).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, VIEW
+from dangjian.core.access import CHANGE, CONFIGURE, CREATE, EXPORT, UNMASK, VIEW
 
-CONFIGURE = "configure"  # catalogues, checklists, calendars of a street or district
 GRANT = "grant"  # give roles to others inside one's scope
 
 

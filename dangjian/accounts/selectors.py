@@ -144,7 +144,7 @@ class AuditFilters:
     sensitive: bool = False  # unmasking, exports and downloads only
 
 
-def sees_all_events(actor: Actor) -> bool:
+def sees_all_events(*, actor: Actor) -> bool:
     """A superuser or a grant at the root of the region tree sees every event, the system's too."""
     return actor.system or covers_region_tree(actor.scope, GRANT)
 
@@ -155,7 +155,7 @@ def audit_events(*, actor: Actor, filters: AuditFilters | None = None) -> QueryS
     the region tree, every event. Newest first."""
     filters = filters or AuditFilters()
     events = Event.objects.all()
-    if not sees_all_events(actor):
+    if not sees_all_events(actor=actor):
         if not actor.scope.can(GRANT):
             return Event.objects.none()
         users = User.objects.filter(pk__in=managed_grants(actor=actor).values("user_id")).values("pk")

@@ -331,7 +331,7 @@ def audit(request: ActorRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "query": query.urlencode(),
-        "sees_all": selectors.sees_all_events(request.actor),
+        "sees_all": selectors.sees_all_events(actor=request.actor),
         "can_export": request.actor.scope.can(EXPORT),
     }
     return render(request, "accounts/audit.html", context)

@@ -1,22 +1,29 @@
 """The workbench and the organisation/region overviews: pages that combine several apps."""
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.accounts.roles import STAFF_ROLES, Role
+from dangjian.core.access import CONFIGURE, allowed, allowed_loaded
 from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
 from dangjian.core.notifications import grouped as notice_groups
 from dangjian.core.notifications import inbox as notifications_inbox
 from dangjian.core.notifications import mark_read
-from dangjian.core.views import is_htmx
+from dangjian.core.views import is_htmx, submit
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
+from dangjian.orgs import services as tree_services
+from dangjian.orgs.forms import MoveForm, NewOrganizationForm, NewRegionForm, OrganizationForm, RenameForm
+from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.servicedesk.requests import selectors as request_selectors
 
@@ -100,6 +107,7 @@ def org_detail(request: ActorRequest, pk: int) -> HttpResponse:
             "member_total": people_selectors.member_counts(actor=actor, parents=[org], level=0).get(org.path, 0),
             "seats": people_selectors.committee(actor=actor, organization=org),
             "sites": org.sites.all(),
+            "may_configure": allowed_loaded(actor, CONFIGURE, org),
         }
     )
     return render(request, "dashboard/org_detail.html", context)
@@ -126,6 +134,7 @@ def region_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "children": _nodes(children, people_selectors.resident_counts(actor=actor, parents=[region])),
         "sites": org_selectors.sites_in(actor=actor, region=region),
         "organizations": org_selectors.organizations_serving(actor=actor, region=region),
+        "may_configure": allowed_loaded(actor, CONFIGURE, region),
     }
     return render(request, "dashboard/region_detail.html", context)
 
@@ -141,3 +150,105 @@ def notifications(request: ActorRequest) -> HttpResponse:
 def notifications_read(request: ActorRequest) -> HttpResponse:
     mark_read(actor=request.actor)
     return redirect("dashboard:notifications")
+
+
+# Tree administration: the district or street admin (configure right over the node).
+
+
+def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
+    """Rename (and for an organisation: flags, 换届 term), add a node below, or move the node with
+    its subtree. Each form posts its ``action``; errors show on the form that was sent."""
+    actor = request.actor
+    if not allowed(actor, CONFIGURE, node):
+        raise Http404
+    is_org = isinstance(node, Organization)
+    action = request.POST.get("action") if request.method == "POST" else None
+    bound = request.POST if request.method == "POST" else None
+    edit_initial = {"name": node.name}
+    if isinstance(node, Organization):
+        edit_initial |= {
+            field: getattr(node, field)
+            for field in ("is_joint", "is_temporary", "is_functional", "term_started_on", "term_ends_on")
+        }
+    edit_form = (OrganizationForm if is_org else RenameForm)(bound if action == "edit" else None, initial=edit_initial)
+    child_level = _level_below(node) if isinstance(node, Region) else None
+    add_form: Any = None
+    if isinstance(node, Organization) and node.kind != OrgKind.GROUP:
+        add_form = NewOrganizationForm(bound if action == "add" else None, actor=actor, parent=node)
+    elif child_level:
+        add_form = NewRegionForm(bound if action == "add" else None)
+    move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node)
+    done: Any = None
+    if action == "edit":
+        data_of = (lambda data: {k: data[k] for k in edit_initial}) if is_org else (lambda data: {"name": data["name"]})
+        done = submit(
+            request,
+            edit_form,
+            lambda data: tree_services.update_node(actor=actor, node=node, data=data_of(data), reason=data["reason"]),
+            success=_("The changes have been saved."),
+        )
+    elif action == "add" and add_form is not None:
+        if isinstance(node, Organization):
+            done = submit(
+                request,
+                add_form,
+                lambda data: tree_services.add_organization(
+                    actor=actor,
+                    parent=node,
+                    name=data["name"],
+                    code=data["code"],
+                    kind=data["kind"],
+                    region=data["region"],
+                    is_joint=data["is_joint"],
+                    is_temporary=data["is_temporary"],
+                    is_functional=data["is_functional"],
+                ),
+                success=_("%(name)s has been added.") % {"name": request.POST.get("name", "")},
+            )
+        else:
+            done = submit(
+                request,
+                add_form,
+                lambda data: tree_services.add_region(
+                    actor=actor, parent=node, name=data["name"], code=data["code"], level=str(child_level)
+                ),
+                success=_("%(name)s has been added.") % {"name": request.POST.get("name", "")},
+            )
+    elif action == "move":
+        done = submit(
+            request,
+            move_form,
+            lambda data: tree_services.move_node(
+                actor=actor, node=node, new_parent=data["new_parent"], reason=data["reason"]
+            ),
+            success=_("Moved. Figures on dates before today still count it where it was."),
+        )
+    if done:
+        detail = "dashboard:org_detail" if is_org else "dashboard:region_detail"
+        return redirect(detail, pk=node.pk)
+    context = {
+        "node": node,
+        "is_org": is_org,
+        "ancestors": org_selectors.ancestors(actor=actor, node=node),
+        "edit_form": edit_form,
+        "add_form": add_form,
+        "child_level": RegionLevel(child_level).label if child_level else "",
+        "move_form": move_form,
+    }
+    return render(request, "dashboard/node_manage.html", context)
+
+
+def _level_below(region: Region) -> str | None:
+    levels = [str(each) for each in REGION_LEVEL_ORDER]
+    index = levels.index(region.level)
+    return levels[index + 1] if index + 1 < len(levels) else None
+
+
+@require_http_methods(["GET", "POST"])
+def org_manage(request: ActorRequest, pk: int) -> HttpResponse:
+    return _manage(request, org_selectors.organization_for(actor=request.actor, pk=pk))
+
+
+@require_http_methods(["GET", "POST"])
+def region_manage(request: ActorRequest, pk: int) -> HttpResponse:
+    return _manage(request, org_selectors.region_for(actor=request.actor, pk=pk))

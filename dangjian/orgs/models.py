@@ -129,3 +129,42 @@ class ResidentUnit(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PathHistory(models.Model):
+    """Where a node sat in its tree before it was moved: ``path`` from ``valid_from`` (None: since
+    the node was made) until the day before ``valid_until``. A node's path on a day is the row
+    covering that day, else its current path (orgs/selectors.py ``subtree_on``). Written by
+    orgs.services.move_node only; never changed."""
+
+    path = models.CharField(_("tree path"), max_length=64, db_index=True)
+    valid_from = models.DateField(_("from"), null=True, blank=True)
+    valid_until = models.DateField(_("until"))
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.path} (until {self.valid_until})"
+
+
+class RegionPath(PathHistory):
+    node = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="past_paths")
+
+    class Meta:
+        verbose_name = _("former place of a region")
+        verbose_name_plural = _("former places of regions")
+
+    def __str__(self) -> str:
+        return super().__str__()
+
+
+class OrganizationPath(PathHistory):
+    node = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="past_paths")
+
+    class Meta:
+        verbose_name = _("former place of a party organisation")
+        verbose_name_plural = _("former places of party organisations")
+
+    def __str__(self) -> str:
+        return super().__str__()

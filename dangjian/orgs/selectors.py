@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from functools import reduce
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import Substr
+from django.db.models import CharField, Count, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce, Substr
 from django.http import Http404
 
 from dangjian.core.access import VIEW, minimal_paths, restrict
@@ -131,3 +131,33 @@ def units(*, actor: Actor) -> QuerySet[ResidentUnit]:
 
 def organizations_serving(*, actor: Actor, region: Region) -> QuerySet[Organization]:
     return restrict(Organization.objects.filter(region=region), actor, VIEW).order_by("path")
+
+
+def _history_model(model: type[TreeNode]) -> Any:
+    from dangjian.orgs.models import OrganizationPath, RegionPath
+
+    return RegionPath if issubclass(model, Region) else OrganizationPath
+
+
+def _covering(day: dt.date) -> Q:
+    return Q(valid_until__gt=day) & (Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+
+
+def path_on(node: TreeNode, day: dt.date) -> str:
+    """Where ``node`` sat in its tree on ``day``: a former path if it has been moved since."""
+    former = _history_model(type(node)).objects.filter(_covering(day), node=node).values_list("path", flat=True)
+    return next(iter(former), node.path)
+
+
+def subtree_on(node: TreeNode, day: dt.date) -> QuerySet:
+    """The ids of the nodes that were ``node`` and under it on ``day``, as the tree stood then
+    (moves since are undone through their path history): a sub-select for the caller's query,
+    no query of its own."""
+    model = type(node)
+    history = _history_model(model).objects.filter(_covering(day))
+    then = Subquery(history.filter(node=node.pk).values("path")[:1])
+    prefix = Coalesce(then, Value(node.path), output_field=CharField())
+    then_under = history.filter(path__startswith=prefix).values("node_id")
+    moved_since = history.values("node_id")
+    now_and_then = Q(path__startswith=prefix) & ~Q(pk__in=moved_since)
+    return model._default_manager.filter(now_and_then | Q(pk__in=then_under)).values("pk")

@@ -22,6 +22,7 @@ from dangjian.core.models import Event
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.membership.models import Placement, StatusChange
 from dangjian.orgs.models import Organization
+from dangjian.orgs.selectors import subtree_on
 from dangjian.people.models import (
     Education,
     Gender,
@@ -110,11 +111,13 @@ def placements_open_on(day: dt.date) -> Q:
 def _history_members(actor: Actor, filters: MemberFilters) -> QuerySet[Member]:
     """Members who belonged on ``filters.on`` to ``filters.org`` (or anywhere the user may see):
     the placements are restricted by the organisation they were in, so a member who has since
-    transferred away still counts in the old branch for the days they were there."""
+    transferred away still counts in the old branch for the days they were there, and a branch
+    since moved to another committee still counts in the old committee for the days before."""
     assert filters.on is not None
     placements = restrict(Placement.objects.filter(placements_open_on(filters.on)), actor, VIEW)
     if filters.org is not None:
-        placements = placements.filter(organization__path__startswith=filters.org.path)
+        # The organisation and those under it as the tree stood that day (moves since undone).
+        placements = placements.filter(organization__in=subtree_on(filters.org, filters.on))
     return Member.objects.filter(Exists(placements.filter(member=OuterRef("pk"))))
 
 

@@ -1,0 +1,277 @@
+"""Writes to the region and organisation trees: add a node, rename it, change an organisation's
+flags and term (换届), move a subtree. Each needs the configure right over the nodes it touches
+(the district or street admin, in their area), is one transaction and one event per node changed.
+
+A node's code is stable and unique; its materialised path is not: a move rewrites the paths of
+the whole subtree, and keeps the former ones (``RegionPath`` / ``OrganizationPath``) with the day
+they ended, so that anything counted "on a date" before the move still finds the tree as it was
+(orgs/selectors.py ``subtree_on``). A path once used is never given to another node.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils.translation import gettext as _
+
+from dangjian.core.access import CONFIGURE, allowed
+from dangjian.core.actors import Actor
+from dangjian.core.events import EventAction, record_event
+from dangjian.core.models import PATH_STEP, TreeNode, path_segment, segment_index
+from dangjian.orgs.models import (
+    REGION_LEVEL_ORDER,
+    Organization,
+    OrganizationPath,
+    OrgKind,
+    Region,
+    RegionLevel,
+    RegionPath,
+)
+
+ORG_KIND_ORDER = [OrgKind.WORKING_COMMITTEE, OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GROUP]
+CODE_MAX = 32
+
+
+def _history(model: type[TreeNode]) -> Any:
+    return RegionPath if issubclass(model, Region) else OrganizationPath
+
+
+def _may_configure(actor: Actor, *nodes: TreeNode) -> None:
+    for node in nodes:
+        if not allowed(actor, CONFIGURE, node):
+            raise PermissionDenied
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Enter a name.")})
+    if len(name) > 100:
+        raise ValidationError({"name": _("At most 100 characters.")})
+    return name
+
+
+def _clean_code(model: type[TreeNode], code: str, *, exclude: int | None = None) -> str:
+    code = (code or "").strip()
+    if not code or len(code) > CODE_MAX:
+        raise ValidationError({"code": _("Enter a code of at most %(n)s characters.") % {"n": CODE_MAX}})
+    taken = model._default_manager.filter(code=code)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude)
+    if taken.exists():
+        raise ValidationError({"code": _("The code %(code)s is already used by another node.") % {"code": code}})
+    return code
+
+
+def free_path(model: type[TreeNode], parent: TreeNode | None) -> str:
+    """The path for a new child of ``parent``: after every path its children have now or ever had
+    (former paths included), so that "on a date" reads never mistake one node for another."""
+    prefix = parent.path if parent is not None else ""
+    width = len(prefix) + PATH_STEP
+    current = model._default_manager.filter(path__startswith=prefix, depth=width // PATH_STEP)
+    used = [path[len(prefix) : width] for path in current.values_list("path", flat=True)]
+    former = _history(model).objects.filter(path__startswith=prefix).values_list("path", flat=True)
+    used += [path[len(prefix) : width] for path in former if len(path) >= width]
+    return prefix + path_segment(max((segment_index(segment) for segment in used), default=0) + 1)
+
+
+def _check_region_level(parent: Region | None, level: str) -> None:
+    levels = [str(each) for each in REGION_LEVEL_ORDER]
+    expected = levels[levels.index(parent.level) + 1 :][:1] if parent else []
+    if parent is None or level not in expected:
+        below = RegionLevel(expected[0]).label if expected else _("nothing")
+        raise ValidationError(
+            {"level": _("Under %(parent)s comes %(below)s.") % {"parent": parent or "—", "below": below}}
+        )
+
+
+def _check_org_kind(parent: Organization | None, kind: str) -> None:
+    if parent is None or ORG_KIND_ORDER.index(OrgKind(kind)) <= ORG_KIND_ORDER.index(OrgKind(parent.kind)):
+        raise ValidationError(
+            {
+                "kind": _("A %(kind)s cannot sit under a %(parent)s.")
+                % {"kind": OrgKind(kind).label, "parent": OrgKind(parent.kind).label if parent else "—"}
+            }
+        )
+
+
+def add_region(*, actor: Actor, parent: Region, name: str, code: str, level: str) -> Region:
+    """A new community under a street, or grid under a community."""
+    _may_configure(actor, parent)
+    _check_region_level(parent, level)
+    name, code = _clean_name(name), _clean_code(Region, code)
+    with transaction.atomic():
+        Region.objects.select_for_update().filter(pk=parent.pk).first()  # one child path at a time
+        path = free_path(Region, parent)
+        region = Region.objects.create(
+            parent=parent, path=path, depth=len(path) // PATH_STEP, name=name, code=code, level=level
+        )
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=region,
+            changes={"name": [None, name], "code": [None, code], "level": [None, level], "parent": [None, parent.name]},
+        )
+    return region
+
+
+def add_organization(
+    *,
+    actor: Actor,
+    parent: Organization,
+    name: str,
+    code: str,
+    kind: str,
+    region: Region,
+    is_joint: bool = False,
+    is_temporary: bool = False,
+    is_functional: bool = False,
+    term_started_on: dt.date | None = None,
+    term_ends_on: dt.date | None = None,
+) -> Organization:
+    """A new party organisation under ``parent``, serving ``region``."""
+    _may_configure(actor, parent, region)
+    _check_org_kind(parent, kind)
+    name, code = _clean_name(name), _clean_code(Organization, code)
+    _check_term(term_started_on, term_ends_on)
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=parent.pk).first()
+        path = free_path(Organization, parent)
+        org = Organization.objects.create(
+            parent=parent,
+            path=path,
+            depth=len(path) // PATH_STEP,
+            name=name,
+            code=code,
+            kind=kind,
+            region=region,
+            is_joint=is_joint,
+            is_temporary=is_temporary,
+            is_functional=is_functional,
+            term_started_on=term_started_on,
+            term_ends_on=term_ends_on,
+        )
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED,
+            target=org,
+            changes={"name": [None, name], "code": [None, code], "kind": [None, kind], "parent": [None, parent.name]},
+        )
+    return org
+
+
+def _check_term(started: dt.date | None, ends: dt.date | None) -> None:
+    if started and ends and ends <= started:
+        raise ValidationError({"term_ends_on": _("The term must end after it starts.")})
+
+
+def update_node(*, actor: Actor, node: TreeNode, data: dict[str, Any], reason: str = "") -> TreeNode:
+    """Rename a node (its code stays), or change an organisation's flags and term (换届: a new
+    term's dates). ``data`` holds the fields to change; each change is in the event."""
+    _may_configure(actor, node)
+    allowed_fields = {"name"}
+    if isinstance(node, Organization):
+        allowed_fields |= {"is_joint", "is_temporary", "is_functional", "term_started_on", "term_ends_on"}
+    unknown = set(data) - allowed_fields
+    if unknown:
+        raise ValueError(f"not changeable here: {sorted(unknown)}")
+    if "name" in data:
+        data = {**data, "name": _clean_name(data["name"])}
+    if isinstance(node, Organization):
+        _check_term(data.get("term_started_on", node.term_started_on), data.get("term_ends_on", node.term_ends_on))
+    changes = {
+        field: [_shown(getattr(node, field)), _shown(value)]
+        for field, value in data.items()
+        if getattr(node, field) != value
+    }
+    if not changes:
+        return node
+    with transaction.atomic():
+        type(node)._default_manager.filter(pk=node.pk).update(**data)
+        for field, value in data.items():
+            setattr(node, field, value)
+        record_event(actor=actor, action=EventAction.UPDATED, target=node, changes=changes, reason=reason.strip())
+    return node
+
+
+def _shown(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, dt.date) else value
+
+
+def move_node(*, actor: Actor, node: TreeNode, new_parent: TreeNode, reason: str) -> TreeNode:
+    """Move ``node`` and its subtree under ``new_parent``, from today: every path of the subtree is
+    rewritten in one transaction and the former ones kept until yesterday (``PathHistory``). A
+    region keeps its level (a grid goes under a community); an organisation goes under a higher
+    kind. An organisation that served its old parent's region serves the new parent's (and so do
+    those under it that served the same region), so that the new area's staff see it."""
+    model = type(node)
+    if type(new_parent) is not model:
+        raise TypeError("a node moves within its own tree")
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the node moves (e.g. the decision of the street committee).")})
+    if new_parent.pk == node.pk or new_parent.path.startswith(node.path):
+        raise ValidationError(
+            {"new_parent": _("A node cannot move under itself or under a node below it.")}, code="cycle"
+        )
+    if node.parent is not None and new_parent.pk == node.parent.pk:
+        raise ValidationError({"new_parent": _("It is already there.")}, code="same")
+    if isinstance(node, Region):
+        _check_region_level(new_parent, node.level)  # type: ignore[arg-type]
+    else:
+        _check_org_kind(new_parent, node.kind)  # type: ignore[arg-type, attr-defined]
+    old_parent = node.parent
+    _may_configure(actor, node, new_parent, *([old_parent] if old_parent is not None else []))
+    today = actor.today
+    with transaction.atomic():
+        subtree = list(model._default_manager.select_for_update().filter(path__startswith=node.path).order_by("path"))
+        model._default_manager.select_for_update().filter(pk=new_parent.pk).first()
+        old_prefix = node.path
+        new_prefix = free_path(model, new_parent)
+        history = _history(model)
+        last_moves = dict(
+            history.objects.filter(node__in=subtree).order_by("valid_until").values_list("node_id", "valid_until")
+        )
+        # Moved twice in one day: the morning's path held for no day at all; keep the first.
+        same_day = {pk for pk, until in last_moves.items() if until == today}
+        history.objects.bulk_create(
+            [
+                history(node=each, path=each.path, valid_from=last_moves.get(each.pk), valid_until=today)
+                for each in subtree
+                if each.pk not in same_day
+            ]
+        )
+        shift = (len(new_prefix) - len(old_prefix)) // PATH_STEP
+        # Two steps, so that no new path meets an old one on the unique index midway.
+        for each in subtree:
+            each.path = "~" + new_prefix + each.path[len(old_prefix) :]
+        model._default_manager.bulk_update(subtree, ["path"], batch_size=1000)
+        for each in subtree:
+            each.path = each.path[1:]
+            each.depth += shift
+        model._default_manager.bulk_update(subtree, ["path", "depth"], batch_size=1000)
+        model._default_manager.filter(pk=node.pk).update(parent=new_parent)
+        node.parent, node.path, node.depth = new_parent, new_prefix, node.depth + shift
+        if isinstance(node, Organization) and old_parent is not None:
+            _follow_region(node, old_parent, new_parent, subtree)  # type: ignore[arg-type]
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=node,
+            changes={"parent": [old_parent.name if old_parent else "", new_parent.name]},
+            reason=reason.strip(),
+        )
+    return node
+
+
+def _follow_region(
+    org: Organization, old_parent: Organization, new_parent: Organization, subtree: list[TreeNode]
+) -> None:
+    if org.region_id != old_parent.region_id or old_parent.region_id == new_parent.region_id:
+        return
+    ids = [each.pk for each in subtree if getattr(each, "region_id", None) == old_parent.region_id]
+    Organization.objects.filter(Q(pk__in=ids)).update(region=new_parent.region_id)
+    org.region_id = new_parent.region_id

@@ -1,0 +1,72 @@
+"""URL access cases of the tree administration (see tests/test_url_access.py): only the configure
+right over the node opens it — the street admin in the world, a district admin, a superuser."""
+
+from django.urls import reverse
+
+from tests.url_access_base import Case, only
+
+
+def _configurers(yes: int) -> dict[str, int]:
+    return {**only(("admin",), yes), "district": yes, "superuser": yes}
+
+
+CASES: list[Case] = [
+    Case(
+        "dashboard:org_manage",
+        "manage a branch",
+        lambda w: reverse("dashboard:org_manage", args=[w.branch_a1.pk]),
+        _configurers(200),
+    ),
+    Case(
+        "dashboard:org_manage",
+        "rename a branch",
+        lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "edit", "name": "红钢城社区老干部党支部", "reason": "更名"},
+    ),
+    Case(
+        "dashboard:org_manage",
+        "add a party group below a branch",
+        lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {
+            "action": "add",
+            "name": "第一党小组",
+            "code": "PA2G1",
+            "kind": "group",
+            "region": w.community_a.pk,
+        },
+    ),
+    Case(
+        "dashboard:org_manage",
+        "move a branch to the other committee",
+        lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "move", "new_parent": w.committee_b.pk, "reason": "隶属关系调整"},
+    ),
+    Case(
+        "dashboard:region_manage",
+        "manage a community",
+        lambda w: reverse("dashboard:region_manage", args=[w.community_a.pk]),
+        _configurers(200),
+    ),
+    Case(
+        "dashboard:region_manage",
+        "add a grid",
+        lambda w: reverse("dashboard:region_manage", args=[w.community_a.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "add", "name": "第三网格", "code": "420107001001003"},
+    ),
+    Case(
+        "dashboard:region_manage",
+        "move a grid to the other community",
+        lambda w: reverse("dashboard:region_manage", args=[w.grid_a2.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "move", "new_parent": w.community_b.pk, "reason": "网格调整"},
+    ),
+]
