@@ -266,6 +266,22 @@ def build_cases() -> list[Case]:
         Case("orgs", "org tree /orgs/", "/orgs/", ("党委", "/orgs/"), target_ms=150.0, target_queries=10),
         Case("regions", "region tree /regions/", "/regions/", ("网格", "/regions/")),
         Case("workbench", "workbench /", "/", ('class="figures"',), target_ms=200.0),
+        # Issue #11: the audit log of the events of the accounts one manages (every event at the root).
+        Case("audit", "audit log /accounts/audit/", "/accounts/audit/", ('class="count-line"',), target_ms=150.0),
+        Case(
+            "audit_sensitive",
+            "audit ?sensitive=on (full numbers viewed, exports)",
+            "/accounts/audit/?sensitive=on",
+            ('class="count-line"',),
+            target_ms=150.0,
+        ),
+        Case(
+            "audit_who",
+            "audit ?who=staff",
+            "/accounts/audit/?who=staff",
+            ('class="count-line"',),
+            target_ms=150.0,
+        ),
         # The workbench caches its figures for 120 s, then shows them while a task counts afresh
         # (dashboard/selectors.py): the visit after they expired, and the first visit of a scope
         # with nothing cached (after a restart, or a day unseen), which has to count them.
