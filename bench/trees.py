@@ -56,18 +56,17 @@ def main() -> None:
     home = biggest.parent
     away = Region.objects.filter(level=RegionLevel.STREET).exclude(pk=home.pk).order_by("path").first()
     grids = Region.objects.filter(path__startswith=biggest.path).count()
-    print(f"community {biggest.name}: {people:,} people, {grids} nodes (itself and its grids); {home.name} ⇄ {away.name}")
-    committee = (
-        Organization.objects.filter(kind=OrgKind.COMMITTEE)
-        .annotate(n=Count("members"))
-        .order_by("-n")
-        .first()
+    print(
+        f"community {biggest.name}: {people:,} people, {grids} nodes (itself and its grids); {home.name} ⇄ {away.name}"
     )
+    committee = Organization.objects.filter(kind=OrgKind.COMMITTEE).annotate(n=Count("members")).order_by("-n").first()
     org_home = committee.parent
     org_away = Organization.objects.filter(kind=OrgKind.WORKING_COMMITTEE).exclude(pk=org_home.pk).first()
     subtree = Organization.objects.filter(path__startswith=committee.path)
     members = Member.objects.filter(organization__in=subtree).count()
-    print(f"committee {committee.name}: {subtree.count()} organisations, {members:,} members; {org_home.name} ⇄ {org_away.name}")
+    print(
+        f"committee {committee.name}: {subtree.count()} organisations, {members:,} members; {org_home.name} ⇄ {org_away.name}"
+    )
     for label, node, there, back in (
         ("community", biggest, away, home),
         ("committee", committee, org_away, org_home),

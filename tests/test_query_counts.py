@@ -26,7 +26,7 @@ PAGES = [
     ("org tree", lambda w: reverse("dashboard:org_tree"), 10),
     ("org detail", lambda w: reverse("dashboard:org_detail", args=[w.committee_a.pk]), 12),
     ("region tree", lambda w: reverse("dashboard:region_tree"), 10),
-    ("region detail", lambda w: reverse("dashboard:region_detail", args=[w.community_a.pk]), 12),
+    ("region detail", lambda w: reverse("dashboard:region_detail", args=[w.community_a.pk]), 13),  # + resident units
     # 12 + the members six months behind with dues (cached with the figures) + the transfers to
     # accept or approve (live) + development deadlines (candidates; with any, 3 more: their steps,
     # the people on the steps and which of them are full members) + members due for a care visit.

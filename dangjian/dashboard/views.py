@@ -22,7 +22,16 @@ from dangjian.core.views import is_htmx, submit
 from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.orgs import services as tree_services
-from dangjian.orgs.forms import MoveForm, NewOrganizationForm, NewRegionForm, OrganizationForm, RenameForm
+from dangjian.orgs.forms import (
+    MoveForm,
+    NewOrganizationForm,
+    NewRegionForm,
+    OrganizationForm,
+    RenameForm,
+    ResidentUnitForm,
+    RoomForm,
+    ServiceSiteForm,
+)
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.servicedesk.requests import selectors as request_selectors
@@ -135,6 +144,7 @@ def region_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "sites": org_selectors.sites_in(actor=actor, region=region),
         "organizations": org_selectors.organizations_serving(actor=actor, region=region),
         "may_configure": allowed_loaded(actor, CONFIGURE, region),
+        "units": list(org_selectors.units_in(actor=actor, region=region)[:100]),
     }
     return render(request, "dashboard/region_detail.html", context)
 
@@ -252,3 +262,133 @@ def org_manage(request: ActorRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def region_manage(request: ActorRequest, pk: int) -> HttpResponse:
     return _manage(request, org_selectors.region_for(actor=request.actor, pk=pk))
+
+
+# Service sites, rooms and resident units of an area (configure right over the area).
+
+
+def _configured_region(request: ActorRequest, pk: int) -> Region:
+    region = org_selectors.region_for(actor=request.actor, pk=pk)
+    if not allowed_loaded(request.actor, CONFIGURE, region):
+        raise Http404
+    return region
+
+
+_SITE_FIELDS = ("name", "organization", "address", "phone", "opening_hours")
+_ROOM_FIELDS = ("name", "capacity", "equipment", "opening_hours", "is_bookable")
+_UNIT_FIELDS = ("name", "kind", "address", "contact_phone")
+
+
+@require_http_methods(["GET", "POST"])
+def site_new(request: ActorRequest, pk: int) -> HttpResponse:
+    region = _configured_region(request, pk)
+    form = ServiceSiteForm(request.POST or None, actor=request.actor, region=region)
+    saved = submit(
+        request,
+        form,
+        lambda data: tree_services.save_site(
+            actor=request.actor, region=region, data={k: data[k] for k in _SITE_FIELDS}
+        ),
+        success=_("The service site has been saved. Add its rooms below."),
+    )
+    if saved.value is not None:
+        return redirect("dashboard:site_manage", pk=saved.value.pk)
+    return render(
+        request, "dashboard/record_form.html", {"form": form, "region": region, "title": _("New service site")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def site_manage(request: ActorRequest, pk: int) -> HttpResponse:
+    """A service site: its details, and its rooms (add one, change one)."""
+    site = org_selectors.site_for(actor=request.actor, pk=pk)
+    region = _configured_region(request, site.region_id)
+    actor = request.actor
+    action = request.POST.get("action") if request.method == "POST" else None
+    site_form = ServiceSiteForm(
+        request.POST if action == "site" else None,
+        actor=actor,
+        region=region,
+        initial={field: getattr(site, field) for field in _SITE_FIELDS},
+    )
+    room_form = RoomForm(request.POST if action == "room" and not request.POST.get("room") else None)
+    rooms = list(site.rooms.order_by("name"))
+    room_forms = {
+        room.pk: RoomForm(
+            request.POST if action == "room" and request.POST.get("room") == str(room.pk) else None,
+            initial={field: getattr(room, field) for field in _ROOM_FIELDS},
+            prefix=f"room{room.pk}",
+        )
+        for room in rooms
+    }
+    done: Any = None
+    if action == "site":
+        done = submit(
+            request,
+            site_form,
+            lambda data: tree_services.save_site(
+                actor=actor, region=region, site=site, data={k: data[k] for k in _SITE_FIELDS}
+            ),
+            success=_("The changes have been saved."),
+        )
+    elif action == "room":
+        chosen = request.POST.get("room")
+        room = next((each for each in rooms if str(each.pk) == chosen), None)
+        if chosen and room is None:
+            raise Http404
+        form = room_forms[room.pk] if room is not None else room_form
+        done = submit(
+            request,
+            form,
+            lambda data: tree_services.save_room(
+                actor=actor, site=site, room=room, data={k: data[k] for k in _ROOM_FIELDS}
+            ),
+            success=_("The room has been saved."),
+        )
+    if done:
+        return redirect("dashboard:site_manage", pk=site.pk)
+    context = {
+        "site": site,
+        "region": region,
+        "site_form": site_form,
+        "room_form": room_form,
+        "rooms": [(room, room_forms[room.pk]) for room in rooms],
+    }
+    return render(request, "dashboard/site_manage.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def unit_new(request: ActorRequest, pk: int) -> HttpResponse:
+    region = _configured_region(request, pk)
+    form = ResidentUnitForm(request.POST or None)
+    saved = submit(
+        request,
+        form,
+        lambda data: tree_services.save_unit(
+            actor=request.actor, region=region, data={k: data[k] for k in _UNIT_FIELDS}
+        ),
+        success=_("The resident unit has been saved. Give its liaison an account under Staff accounts."),
+    )
+    if saved.value is not None:
+        return redirect("dashboard:region_detail", pk=region.pk)
+    return render(
+        request, "dashboard/record_form.html", {"form": form, "region": region, "title": _("New resident unit")}
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unit_edit(request: ActorRequest, pk: int) -> HttpResponse:
+    unit = org_selectors.unit_for(actor=request.actor, pk=pk)
+    region = _configured_region(request, unit.region_id)
+    form = ResidentUnitForm(request.POST or None, initial={field: getattr(unit, field) for field in _UNIT_FIELDS})
+    saved = submit(
+        request,
+        form,
+        lambda data: tree_services.save_unit(
+            actor=request.actor, region=region, unit=unit, data={k: data[k] for k in _UNIT_FIELDS}
+        ),
+        success=_("The changes have been saved."),
+    )
+    if saved:
+        return redirect("dashboard:region_detail", pk=region.pk)
+    return render(request, "dashboard/record_form.html", {"form": form, "region": region, "title": unit.name})

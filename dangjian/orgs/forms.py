@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from dangjian.core.access import CONFIGURE, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.forms import DATE_WIDGET, SiteForm, choosing
-from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel
+from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel, ResidentUnit
 from dangjian.orgs.services import ORG_KIND_ORDER
 
 
@@ -86,3 +86,34 @@ class MoveForm(SiteForm):
             higher = ORG_KIND_ORDER[: ORG_KIND_ORDER.index(OrgKind(node.kind))]
             choices = choices.filter(kind__in=higher)
         choosing(self, "new_parent").queryset = choices.order_by("path")
+
+
+class ServiceSiteForm(SiteForm):
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("e.g. the party–masses service centre of the community")
+    )
+    organization = NodeChoiceField(label=_("Run by"), queryset=None, required=False)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    phone = forms.CharField(label=_("Service phone"), max_length=32, required=False)
+    opening_hours = forms.CharField(
+        label=_("Opening hours"), max_length=200, required=False, help_text=_("e.g. Monday to Friday 8:30–17:30")
+    )
+
+    def __init__(self, *args: Any, actor: Actor, region: Region, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choosing(self, "organization").queryset = _configurable(Organization, actor).filter(region=region)
+
+
+class RoomForm(SiteForm):
+    name = forms.CharField(label=_("Name"), max_length=100)
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=0, max_value=10_000)
+    equipment = forms.CharField(label=_("Equipment"), max_length=300, required=False)
+    opening_hours = forms.CharField(label=_("Opening hours"), max_length=200, required=False)
+    is_bookable = forms.BooleanField(label=_("bookable"), required=False, initial=True)
+
+
+class ResidentUnitForm(SiteForm):
+    name = forms.CharField(label=_("Name"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ResidentUnit.Kind.choices)
+    address = forms.CharField(label=_("Address"), max_length=200, required=False)
+    contact_phone = forms.CharField(label=_("contact phone"), max_length=32, required=False)

@@ -34,6 +34,24 @@ def region_roots(*, actor: Actor) -> QuerySet[Region]:
     return _roots(restrict(Region.objects.all(), actor, VIEW))
 
 
+def site_for(*, actor: Actor, pk: int) -> ServiceSite:
+    site = restrict(ServiceSite.objects.select_related("region", "organization"), actor, VIEW).filter(pk=pk).first()
+    if site is None:
+        raise Http404
+    return site
+
+
+def unit_for(*, actor: Actor, pk: int) -> ResidentUnit:
+    unit = restrict(ResidentUnit.objects.select_related("region"), actor, VIEW).filter(pk=pk).first()
+    if unit is None:
+        raise Http404
+    return unit
+
+
+def units_in(*, actor: Actor, region: Region) -> QuerySet[ResidentUnit]:
+    return restrict(ResidentUnit.objects.filter(region__path__startswith=region.path), actor, VIEW).order_by("name")
+
+
 def organization_for(*, actor: Actor, pk: int) -> Organization:
     org = restrict(Organization.objects.select_related("region", "parent"), actor, VIEW).filter(pk=pk).first()
     if org is None:

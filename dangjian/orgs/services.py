@@ -30,6 +30,9 @@ from dangjian.orgs.models import (
     Region,
     RegionLevel,
     RegionPath,
+    ResidentUnit,
+    Room,
+    ServiceSite,
 )
 
 ORG_KIND_ORDER = [OrgKind.WORKING_COMMITTEE, OrgKind.COMMITTEE, OrgKind.GENERAL_BRANCH, OrgKind.BRANCH, OrgKind.GROUP]
@@ -40,7 +43,7 @@ def _history(model: type[TreeNode]) -> Any:
     return RegionPath if issubclass(model, Region) else OrganizationPath
 
 
-def _may_configure(actor: Actor, *nodes: TreeNode) -> None:
+def _may_configure(actor: Actor, *nodes: Any) -> None:
     for node in nodes:
         if not allowed(actor, CONFIGURE, node):
             raise PermissionDenied
@@ -275,3 +278,73 @@ def _follow_region(
     ids = [each.pk for each in subtree if getattr(each, "region_id", None) == old_parent.region_id]
     Organization.objects.filter(Q(pk__in=ids)).update(region=new_parent.region_id)
     org.region_id = new_parent.region_id
+
+
+# Service sites, their rooms, and resident units: records of a place, kept by whoever configures it.
+
+
+def _save_record(*, actor: Actor, record: Any, data: dict[str, Any], reason: str = "") -> Any:
+    """Create or change ``record`` with ``data`` (validated by the model), one event with the
+    fields that changed."""
+    creating = record.pk is None
+    changes = {}
+    for field, value in data.items():
+        old = getattr(record, field)
+        if creating or old != value:
+            changes[field] = [None if creating else _display(old), _display(value)]
+        setattr(record, field, value)
+    record.full_clean()
+    if not changes:
+        return record
+    with transaction.atomic():
+        if not creating:
+            record.version += 1
+        record.save()
+        record_event(
+            actor=actor,
+            action=EventAction.CREATED if creating else EventAction.UPDATED,
+            target=record,
+            changes=changes,
+            reason=reason.strip(),
+        )
+    return record
+
+
+def _display(value: Any) -> Any:
+    if hasattr(value, "pk"):
+        return str(value)
+    return _shown(value)
+
+
+def save_site(*, actor: Actor, region: Region, data: dict[str, Any], site: ServiceSite | None = None) -> ServiceSite:
+    """A 党群服务中心/站 in ``region`` (name, address, phone, opening hours, the organisation that
+    runs it), new or changed."""
+    _may_configure(actor, region)
+    if site is not None:
+        _may_configure(actor, site)
+    organization = data.get("organization")
+    if organization is not None:
+        _may_configure(actor, organization)
+    return _save_record(actor=actor, record=site or ServiceSite(region=region), data=data)
+
+
+def save_room(*, actor: Actor, site: ServiceSite, data: dict[str, Any], room: Room | None = None) -> Room:
+    """A room of ``site`` (capacity, equipment, opening hours, bookable), new or changed."""
+    _may_configure(actor, site)
+    if room is not None and room.site_id != site.pk:
+        raise PermissionDenied
+    same_name = Room.objects.filter(site=site, name=data.get("name", ""))
+    if room is not None:
+        same_name = same_name.exclude(pk=room.pk)
+    if data.get("name") and same_name.exists():
+        raise ValidationError({"name": _("This site already has a room of that name.")})
+    return _save_record(actor=actor, record=room or Room(site=site), data=data)
+
+
+def save_unit(*, actor: Actor, region: Region, data: dict[str, Any], unit: ResidentUnit | None = None) -> ResidentUnit:
+    """A resident unit (驻区单位) of ``region``, new or changed. Its liaisons are staff accounts
+    with the liaison role at the unit (accounts: 工作人员账号)."""
+    _may_configure(actor, region)
+    if unit is not None:
+        _may_configure(actor, unit)
+    return _save_record(actor=actor, record=unit or ResidentUnit(region=region), data=data)

@@ -70,3 +70,55 @@ CASES: list[Case] = [
         data=lambda w: {"action": "move", "new_parent": w.community_b.pk, "reason": "网格调整"},
     ),
 ]
+
+
+def _site(world):
+    from dangjian.orgs.models import ServiceSite
+
+    return ServiceSite.objects.get(region=world.community_a)
+
+
+CASES += [
+    Case(
+        "dashboard:site_new",
+        "the new service site form",
+        lambda w: reverse("dashboard:site_new", args=[w.community_a.pk]),
+        _configurers(200),
+    ),
+    Case(
+        "dashboard:site_new",
+        "add a service site",
+        lambda w: reverse("dashboard:site_new", args=[w.community_b.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"name": "钢花村社区党群服务中心", "address": "钢花村 1 号", "opening_hours": "8:30–17:30"},
+    ),
+    Case(
+        "dashboard:site_manage",
+        "a service site and its rooms",
+        lambda w: reverse("dashboard:site_manage", args=[_site(w).pk]),
+        _configurers(200),
+    ),
+    Case(
+        "dashboard:site_manage",
+        "add a room",
+        lambda w: reverse("dashboard:site_manage", args=[_site(w).pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "room", "name": "多功能厅", "capacity": "80", "is_bookable": "on"},
+    ),
+    Case(
+        "dashboard:unit_new",
+        "add a resident unit",
+        lambda w: reverse("dashboard:unit_new", args=[w.community_a.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"name": "红钢城小学", "kind": "institution"},
+    ),
+    Case(
+        "dashboard:unit_edit",
+        "a resident unit",
+        lambda w: reverse("dashboard:unit_edit", args=[w.unit_a.pk]),
+        _configurers(200),
+    ),
+]

@@ -189,3 +189,32 @@ def test_the_pages_refuse_bad_moves_and_codes_with_a_message(world, client):
     client.force_login(world.users.secretary)  # no configure right: no link
     detail = client.get(reverse("dashboard:org_detail", args=[world.branch_a1.pk])).content.decode()
     assert reverse("dashboard:org_manage", args=[world.branch_a1.pk]) not in detail
+
+
+def test_sites_rooms_and_units_are_kept_by_whoever_configures_the_area(world, client):
+    from dangjian.orgs.models import ResidentUnit, Room, ServiceSite
+
+    admin = as_actor(world.users.admin)
+    site = services.save_site(
+        actor=admin, region=world.community_b, data={"name": "钢花村社区党群服务中心", "opening_hours": "8:30–17:30"}
+    )
+    room = services.save_room(actor=admin, site=site, data={"name": "会议室", "capacity": 30})
+    with pytest.raises(ValidationError):  # the same name twice in one site
+        services.save_room(actor=admin, site=site, data={"name": "会议室", "capacity": 10})
+    services.save_room(actor=admin, site=site, room=room, data={"name": "会议室", "capacity": 40})
+    assert Room.objects.get(pk=room.pk).capacity == 40
+    updated = Event.objects.filter(action=EventAction.UPDATED, target_id=room.pk).get()
+    assert updated.changes == {"capacity": [30, 40]}
+    with pytest.raises(PermissionDenied):
+        services.save_site(actor=as_actor(world.users.secretary), region=world.community_a, data={"name": "x"})
+    with pytest.raises(ValidationError):  # a capacity that is not a number of seats
+        services.save_room(actor=admin, site=site, data={"name": "大厅", "capacity": -5})
+    unit = services.save_unit(actor=admin, region=world.community_a, data={"name": "红钢城小学", "kind": "institution"})
+    assert ResidentUnit.objects.get(pk=unit.pk).region_id == world.community_a.pk
+    assert ServiceSite.objects.filter(region=world.community_b).count() == 1
+    client.force_login(world.users.admin)
+    page = client.get(reverse("dashboard:region_detail", args=[world.community_a.pk])).content.decode()
+    assert "红钢城小学" in page and reverse("dashboard:unit_new", args=[world.community_a.pk]) in page
+    client.force_login(world.users.secretary)  # sees the unit, not the links to change it
+    page = client.get(reverse("dashboard:region_detail", args=[world.community_a.pk])).content.decode()
+    assert "红钢城小学" in page and reverse("dashboard:unit_new", args=[world.community_a.pk]) not in page
