@@ -66,6 +66,11 @@ class Config:
     export_retention_hours: int = _number(
         24, "hours", "files of background jobs (exports, lists of import problems) are kept this long, then deleted"
     )
+    import_upload_retention_hours: int = _number(
+        72,
+        "hours",
+        "an uploaded file to import (rosters with ID numbers) is deleted this long after its check or import finished",
+    )
     job_stall_minutes: int = _number(
         30, "minutes", "a queued or running job without a sign of progress this long is failed as interrupted"
     )

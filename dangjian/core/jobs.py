@@ -25,6 +25,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import OperationalError, connections, models, router, transaction
 from django.db.models import Q
 from django.db.models.functions import Coalesce
@@ -273,4 +274,25 @@ def job_files_expire(*, actor: Actor) -> int:
     for job in Job.objects.filter(finished_at__lte=cutoff).exclude(file=""):
         job.file.delete(save=False)
         deleted += Job.objects.filter(pk=job.pk).update(file="")
+    return deleted
+
+
+def import_uploads_expire(*, actor: Actor) -> int:
+    """Delete uploaded import files (rosters with ID and phone numbers) kept IMPORT_UPLOAD_RETENTION_HOURS
+    after the last job that used them finished, imported or not: the jobs keep their summaries
+    and the list of problems; the events stay. A file still used by a queued or running job is
+    kept. Returns how many files were deleted."""
+    cutoff = actor.now - dt.timedelta(hours=config().import_upload_retention_hours)
+    with_upload = Job.objects.filter(params__has_key="upload")
+    busy = {job.params["upload"] for job in with_upload.filter(finished_at__isnull=True).only("params")}
+    deleted = 0
+    for job in with_upload.filter(finished_at__lte=cutoff).only("params"):
+        upload = job.params["upload"]
+        if upload in busy:
+            continue
+        if default_storage.exists(upload):
+            default_storage.delete(upload)
+            deleted += 1
+        params = {key: value for key, value in job.params.items() if key != "upload"}
+        Job.objects.filter(pk=job.pk).update(params={**params, "upload_expired": True})
     return deleted

@@ -151,3 +151,56 @@ def test_a_file_with_full_numbers_also_needs_the_unmask_right():
     assert needs_held(full, actor=actor_with(Scope(user_id=1, grants={VIEW: wider, EXPORT: wider, UNMASK: wider})))
     assert not needs_held(full, actor=actor_with(Scope(user_id=1, grants={VIEW: NodeSet(region_paths=("00010002",))})))
     assert not needs_held(None, actor=actor_with(full_scope))  # a file made before rights were recorded
+
+
+def test_uploaded_import_files_are_deleted_after_their_retention_and_a_late_confirm_asks_again(world):
+    """A roster checked but never imported must not stay in storage for ever (it holds ID numbers)."""
+    from django.core.exceptions import ValidationError
+    from django.core.files.base import ContentFile
+
+    from dangjian.core.jobs import import_uploads_expire
+    from dangjian.membership.importing.jobs import KIND_CHECK, import_confirm
+
+    stored = default_storage.save("imports/roster.csv", ContentFile("姓名,公民身份号码\n".encode()))
+    busy_file = default_storage.save("imports/busy.csv", ContentFile(b"x"))
+    finished = timezone.now() - dt.timedelta(hours=73)
+    check = Job.objects.create(
+        kind=KIND_CHECK,
+        label="检查",
+        created_by=world.users.secretary,
+        status=JobStatus.SUCCEEDED,
+        finished_at=finished,
+        params={"upload": stored, "name": "roster.csv", "organization": world.branch_a1.pk},
+        result={"valid": 3},
+    )
+    Job.objects.create(
+        kind=KIND_CHECK,
+        label="旧",
+        created_by=world.users.secretary,
+        status=JobStatus.SUCCEEDED,
+        finished_at=finished,
+        params={"upload": busy_file},
+    )
+    Job.objects.create(
+        kind=KIND_CHECK,
+        label="在跑",
+        created_by=world.users.secretary,
+        status=JobStatus.RUNNING,
+        params={"upload": busy_file},
+    )
+    young = Job.objects.create(
+        kind=KIND_CHECK,
+        label="新",
+        created_by=world.users.secretary,
+        status=JobStatus.SUCCEEDED,
+        finished_at=timezone.now() - dt.timedelta(hours=70),
+        params={"upload": stored + "x"},
+    )
+    assert import_uploads_expire(actor=as_actor(None)) == 1
+    assert not default_storage.exists(stored) and default_storage.exists(busy_file)
+    check.refresh_from_db()
+    assert check.params == {"name": "roster.csv", "organization": world.branch_a1.pk, "upload_expired": True}
+    assert Job.objects.get(pk=young.pk).params["upload"] == stored + "x"
+    with pytest.raises(ValidationError) as refused:
+        import_confirm(actor=as_actor(world.users.secretary), check=check)
+    assert "upload" in refused.value.messages[0] or "上传" in refused.value.messages[0]

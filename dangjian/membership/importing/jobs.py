@@ -61,6 +61,8 @@ def import_confirm(*, actor: Actor, check: Job) -> Job:
         raise ValidationError(_("There is nothing valid to import in this file."))
     if check.result.get("imported_by_job"):
         raise ValidationError(_("This file has already been imported."))
+    if "upload" not in check.params:
+        raise ValidationError(_("The uploaded file was deleted after its retention period; upload it again."))
     with transaction.atomic():
         locked = Job.objects.select_for_update().get(pk=check.pk)
         if locked.result.get("imported_by_job"):
