@@ -221,8 +221,8 @@ def user_detail(request: ActorRequest, pk: int) -> HttpResponse:
     account = selectors.managed_user(actor=request.actor, pk=pk)
     actor = request.actor
     action = request.POST.get("action") if request.method == "POST" else None
-    grant_form = GrantForm(request.POST if action == "grant" else None, actor=actor)
-    active_form = ActiveForm(request.POST if action in ("deactivate", "reactivate") else None)
+    grant_form = GrantForm(request.POST if action == "grant" else None, actor=actor, prefix="grant")
+    active_form = ActiveForm(request.POST if action in ("deactivate", "reactivate") else None, prefix="active")
     end_forms: dict[int, EndGrantForm] = {}
     done = False
     if action == "grant":

@@ -180,14 +180,16 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
             field: getattr(node, field)
             for field in ("is_joint", "is_temporary", "is_functional", "term_started_on", "term_ends_on")
         }
-    edit_form = (OrganizationForm if is_org else RenameForm)(bound if action == "edit" else None, initial=edit_initial)
+    edit_form = (OrganizationForm if is_org else RenameForm)(
+        bound if action == "edit" else None, initial=edit_initial, prefix="edit"
+    )
     child_level = _level_below(node) if isinstance(node, Region) else None
     add_form: Any = None
     if isinstance(node, Organization) and node.kind != OrgKind.GROUP:
-        add_form = NewOrganizationForm(bound if action == "add" else None, actor=actor, parent=node)
+        add_form = NewOrganizationForm(bound if action == "add" else None, actor=actor, parent=node, prefix="add")
     elif child_level:
-        add_form = NewRegionForm(bound if action == "add" else None)
-    move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node)
+        add_form = NewRegionForm(bound if action == "add" else None, prefix="add")
+    move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node, prefix="move")
     done: Any = None
     if action == "edit":
         data_of = (lambda data: {k: data[k] for k in edit_initial}) if is_org else (lambda data: {"name": data["name"]})
@@ -213,7 +215,7 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
                     is_temporary=data["is_temporary"],
                     is_functional=data["is_functional"],
                 ),
-                success=_("%(name)s has been added.") % {"name": request.POST.get("name", "")},
+                success=_("%(name)s has been added.") % {"name": request.POST.get("add-name", "")},
             )
         else:
             done = submit(
@@ -222,7 +224,7 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
                 lambda data: tree_services.add_region(
                     actor=actor, parent=node, name=data["name"], code=data["code"], level=str(child_level)
                 ),
-                success=_("%(name)s has been added.") % {"name": request.POST.get("name", "")},
+                success=_("%(name)s has been added.") % {"name": request.POST.get("add-name", "")},
             )
     elif action == "move":
         done = submit(
@@ -310,8 +312,9 @@ def site_manage(request: ActorRequest, pk: int) -> HttpResponse:
         actor=actor,
         region=region,
         initial={field: getattr(site, field) for field in _SITE_FIELDS},
+        prefix="site",
     )
-    room_form = RoomForm(request.POST if action == "room" and not request.POST.get("room") else None)
+    room_form = RoomForm(request.POST if action == "room" and not request.POST.get("room") else None, prefix="room")
     rooms = list(site.rooms.order_by("name"))
     room_forms = {
         room.pk: RoomForm(

@@ -102,13 +102,27 @@ def _check_org_kind(parent: Organization | None, kind: str) -> None:
         )
 
 
-def add_region(*, actor: Actor, parent: Region, name: str, code: str, level: str) -> Region:
-    """A new community under a street, or grid under a community."""
-    _may_configure(actor, parent)
-    _check_region_level(parent, level)
+def _may_add_root(actor: Actor) -> None:
+    """A tree's root (the district, the street's working committee) is made when the platform is
+    set up (``manage.py setup_street``): by the system or a superuser only."""
+    if not (actor.system or actor.scope.superuser):
+        raise PermissionDenied
+
+
+def add_region(*, actor: Actor, parent: Region | None, name: str, code: str, level: str) -> Region:
+    """A new community under a street, or grid under a community; without ``parent``, a district
+    at the root (setting up only)."""
+    if parent is None:
+        _may_add_root(actor)
+        if level != RegionLevel.DISTRICT:
+            raise ValidationError({"level": _("The root of the region tree is a district.")})
+    else:
+        _may_configure(actor, parent)
+        _check_region_level(parent, level)
     name, code = _clean_name(name), _clean_code(Region, code)
     with transaction.atomic():
-        Region.objects.select_for_update().filter(pk=parent.pk).first()  # one child path at a time
+        if parent is not None:
+            Region.objects.select_for_update().filter(pk=parent.pk).first()  # one child path at a time
         path = free_path(Region, parent)
         region = Region.objects.create(
             parent=parent, path=path, depth=len(path) // PATH_STEP, name=name, code=code, level=level
@@ -117,7 +131,12 @@ def add_region(*, actor: Actor, parent: Region, name: str, code: str, level: str
             actor=actor,
             action=EventAction.CREATED,
             target=region,
-            changes={"name": [None, name], "code": [None, code], "level": [None, level], "parent": [None, parent.name]},
+            changes={
+                "name": [None, name],
+                "code": [None, code],
+                "level": [None, level],
+                "parent": [None, parent.name if parent else ""],
+            },
         )
     return region
 
@@ -125,7 +144,7 @@ def add_region(*, actor: Actor, parent: Region, name: str, code: str, level: str
 def add_organization(
     *,
     actor: Actor,
-    parent: Organization,
+    parent: Organization | None,
     name: str,
     code: str,
     kind: str,
@@ -136,13 +155,20 @@ def add_organization(
     term_started_on: dt.date | None = None,
     term_ends_on: dt.date | None = None,
 ) -> Organization:
-    """A new party organisation under ``parent``, serving ``region``."""
-    _may_configure(actor, parent, region)
-    _check_org_kind(parent, kind)
+    """A new party organisation under ``parent``, serving ``region``; without ``parent``, a street's
+    working committee at the root (setting up only)."""
+    if parent is None:
+        _may_add_root(actor)
+        if kind != OrgKind.WORKING_COMMITTEE:
+            raise ValidationError({"kind": _("The root of the organisation tree is a working committee.")})
+    else:
+        _may_configure(actor, parent, region)
+        _check_org_kind(parent, kind)
     name, code = _clean_name(name), _clean_code(Organization, code)
     _check_term(term_started_on, term_ends_on)
     with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk=parent.pk).first()
+        if parent is not None:
+            Organization.objects.select_for_update().filter(pk=parent.pk).first()
         path = free_path(Organization, parent)
         org = Organization.objects.create(
             parent=parent,
@@ -162,7 +188,12 @@ def add_organization(
             actor=actor,
             action=EventAction.CREATED,
             target=org,
-            changes={"name": [None, name], "code": [None, code], "kind": [None, kind], "parent": [None, parent.name]},
+            changes={
+                "name": [None, name],
+                "code": [None, code],
+                "kind": [None, kind],
+                "parent": [None, parent.name if parent else ""],
+            },
         )
     return org
 

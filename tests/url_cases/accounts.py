@@ -72,10 +72,10 @@ CASES: list[Case] = [
         method="post",
         data=lambda w: {
             "action": "grant",
-            "role": "branch_secretary",
-            "node": f"organization:{w.branch_a1.pk}",
-            "starts_on": "2026-01-01",
-            "reason": "支部换届",
+            "grant-role": "branch_secretary",
+            "grant-node": f"organization:{w.branch_a1.pk}",
+            "grant-starts_on": "2026-01-01",
+            "grant-reason": "支部换届",
         },
     ),
     Case(
@@ -105,7 +105,7 @@ CASES: list[Case] = [
         _staff,
         _givers(302, IN_A),
         method="post",
-        data=lambda w: {"action": "deactivate", "reason": "离职"},
+        data=lambda w: {"action": "deactivate", "active-reason": "离职"},
     ),
     Case(
         "accounts:welcome",

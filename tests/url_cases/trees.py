@@ -23,7 +23,7 @@ CASES: list[Case] = [
         lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
         _configurers(302),
         method="post",
-        data=lambda w: {"action": "edit", "name": "红钢城社区老干部党支部", "reason": "更名"},
+        data=lambda w: {"action": "edit", "edit-name": "红钢城社区老干部党支部", "edit-reason": "更名"},
     ),
     Case(
         "dashboard:org_manage",
@@ -33,10 +33,10 @@ CASES: list[Case] = [
         method="post",
         data=lambda w: {
             "action": "add",
-            "name": "第一党小组",
-            "code": "PA2G1",
-            "kind": "group",
-            "region": w.community_a.pk,
+            "add-name": "第一党小组",
+            "add-code": "PA2G1",
+            "add-kind": "group",
+            "add-region": w.community_a.pk,
         },
     ),
     Case(
@@ -45,7 +45,7 @@ CASES: list[Case] = [
         lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
         _configurers(302),
         method="post",
-        data=lambda w: {"action": "move", "new_parent": w.committee_b.pk, "reason": "隶属关系调整"},
+        data=lambda w: {"action": "move", "move-new_parent": w.committee_b.pk, "move-reason": "隶属关系调整"},
     ),
     Case(
         "dashboard:region_manage",
@@ -59,7 +59,7 @@ CASES: list[Case] = [
         lambda w: reverse("dashboard:region_manage", args=[w.community_a.pk]),
         _configurers(302),
         method="post",
-        data=lambda w: {"action": "add", "name": "第三网格", "code": "420107001001003"},
+        data=lambda w: {"action": "add", "add-name": "第三网格", "add-code": "420107001001003"},
     ),
     Case(
         "dashboard:region_manage",
@@ -67,7 +67,7 @@ CASES: list[Case] = [
         lambda w: reverse("dashboard:region_manage", args=[w.grid_a2.pk]),
         _configurers(302),
         method="post",
-        data=lambda w: {"action": "move", "new_parent": w.community_b.pk, "reason": "网格调整"},
+        data=lambda w: {"action": "move", "move-new_parent": w.community_b.pk, "move-reason": "网格调整"},
     ),
 ]
 
@@ -105,7 +105,7 @@ CASES += [
         lambda w: reverse("dashboard:site_manage", args=[_site(w).pk]),
         _configurers(302),
         method="post",
-        data=lambda w: {"action": "room", "name": "多功能厅", "capacity": "80", "is_bookable": "on"},
+        data=lambda w: {"action": "room", "room-name": "多功能厅", "room-capacity": "80", "room-is_bookable": "on"},
     ),
     Case(
         "dashboard:unit_new",

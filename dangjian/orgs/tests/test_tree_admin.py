@@ -176,13 +176,20 @@ def test_the_pages_refuse_bad_moves_and_codes_with_a_message(world, client):
     client.force_login(world.users.admin)
     url = reverse("dashboard:org_manage", args=[world.branch_a1.pk])
     paths = dict(Organization.objects.values_list("pk", "path"))
-    below = client.post(url, {"action": "move", "new_parent": world.group_a1.pk, "reason": "x"})
+    below = client.post(url, {"action": "move", "move-new_parent": world.group_a1.pk, "move-reason": "x"})
     assert below.status_code == 200 and 'class="form-errors' in below.content.decode()
     taken = client.post(
-        url, {"action": "add", "name": "小组", "code": "PA2", "kind": OrgKind.GROUP, "region": world.community_a.pk}
+        url,
+        {
+            "action": "add",
+            "add-name": "小组",
+            "add-code": "PA2",
+            "add-kind": OrgKind.GROUP,
+            "add-region": world.community_a.pk,
+        },
     )
     with translation.override("zh-hans"):
-        assert "PA2" in taken.content.decode() and taken.status_code == 200
+        assert "编码 PA2 已被其他节点使用" in taken.content.decode() and taken.status_code == 200
     assert dict(Organization.objects.values_list("pk", "path")) == paths
     detail = client.get(reverse("dashboard:org_detail", args=[world.branch_a1.pk])).content.decode()
     assert reverse("dashboard:org_manage", args=[world.branch_a1.pk]) in detail
