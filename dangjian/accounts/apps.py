@@ -12,4 +12,8 @@ class AccountsConfig(AppConfig):
         from dangjian.core.access import set_scope_provider
 
         set_scope_provider(scopes.build_scope)
+        from dangjian.accounts.selectors import roles_held_at
+        from dangjian.orgs.services import register_occupancy
+
+        register_occupancy(roles_held_at)
         del access  # imported for its registrations

@@ -80,8 +80,16 @@ def node_choices(*, actor: Actor) -> list[tuple[str, Any]]:
     "organization:<id>", "unit:<id>"; each indented by its depth below the actor's top."""
     groups: list[tuple[str, Any]] = []
     for key, label, queryset in (
-        ("region", _("Communities and grids"), Region.objects.restrict(actor, GRANT).order_by("path")),
-        ("organization", _("Party organisations"), Organization.objects.restrict(actor, GRANT).order_by("path")),
+        (
+            "region",
+            _("Communities and grids"),
+            Region.objects.restrict(actor, GRANT).filter(closed_on=None).order_by("path"),
+        ),
+        (
+            "organization",
+            _("Party organisations"),
+            Organization.objects.restrict(actor, GRANT).filter(closed_on=None).order_by("path"),
+        ),
         ("unit", _("Resident units"), ResidentUnit.objects.restrict(actor, GRANT).order_by("name")),
     ):
         rows = list(queryset.values_list("pk", "name", *(("depth",) if key != "unit" else ())))

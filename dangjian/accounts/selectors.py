@@ -16,7 +16,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import ngettext, pgettext
 
 from dangjian.accounts.models import RoleGrant, RoleGrantQuerySet, User
 from dangjian.accounts.roles import GRANT, STAFF_ROLES, Role
@@ -274,3 +274,23 @@ def roles_at_the_time(events: list[Event]) -> dict[int, str]:
         else:
             described[event.pk] = _("a staff member")
     return described
+
+
+def roles_held_at(node: Any, day: dt.date) -> str | None:
+    """Why a region or organisation cannot close (orgs.services.close_node): roles in force at it or
+    below (end them first, on the staff accounts page)."""
+    grants = RoleGrant.objects.active(day)
+    if isinstance(node, Region):
+        grants = grants.filter(Q(region__path__startswith=node.path) | Q(unit__region__path__startswith=node.path))
+    elif isinstance(node, Organization):
+        grants = grants.filter(organization__path__startswith=node.path)
+    else:
+        return None
+    count = grants.count()
+    if not count:
+        return None
+    return ngettext(
+        "%(n)s role is held there; end it first (Staff accounts).",
+        "%(n)s roles are held there; end them first (Staff accounts).",
+        count,
+    ) % {"n": count}

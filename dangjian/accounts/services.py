@@ -107,6 +107,8 @@ def grant_role(
         **_node_fields(node),
     )
     grant.clean()
+    if getattr(node, "closed_on", None) is not None:
+        raise ValidationError(_("%(node)s has been closed; no role can be given there.") % {"node": node})
     if ends_on is not None and ends_on <= starts_on:
         raise ValidationError({"ends_on": _("The end date must be after the start date.")})
     if not may_give(actor=actor, role=role, node=node):

@@ -57,6 +57,9 @@ class TreeNode(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     code = models.CharField(_("code"), max_length=32, unique=True)
     sort_order = models.PositiveIntegerField(_("sort order"), default=0)
+    # Retired (a region) or dissolved (an organisation) from this day: kept, with its history, and
+    # no longer offered for new records (orgs.services.close_node).
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -23,6 +23,7 @@ from dangjian.dashboard import selectors as dashboard_selectors
 from dangjian.orgs import selectors as org_selectors
 from dangjian.orgs import services as tree_services
 from dangjian.orgs.forms import (
+    CloseForm,
     MoveForm,
     NewOrganizationForm,
     NewRegionForm,
@@ -190,6 +191,7 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
     elif child_level:
         add_form = NewRegionForm(bound if action == "add" else None, prefix="add")
     move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node, prefix="move")
+    close_form = CloseForm(bound if action == "close" else None, prefix="close")
     done: Any = None
     if action == "edit":
         data_of = (lambda data: {k: data[k] for k in edit_initial}) if is_org else (lambda data: {"name": data["name"]})
@@ -235,6 +237,15 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
             ),
             success=_("Moved. Figures on dates before today still count it where it was."),
         )
+    elif action == "close":
+        done = submit(
+            request,
+            close_form,
+            lambda data: tree_services.close_node(actor=actor, node=node, reason=data["reason"]),
+            success=_("Dissolved. Its records and history are kept.")
+            if is_org
+            else _("Retired. Its records and history are kept."),
+        )
     if done:
         detail = "dashboard:org_detail" if is_org else "dashboard:region_detail"
         return redirect(detail, pk=node.pk)
@@ -246,6 +257,7 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
         "add_form": add_form,
         "child_level": RegionLevel(child_level).label if child_level else "",
         "move_form": move_form,
+        "close_form": close_form,
     }
     return render(request, "dashboard/node_manage.html", context)
 

@@ -21,6 +21,12 @@ class NodeChoiceField(forms.ModelChoiceField):
         return f"{parent.name} › {obj.name}" if parent is not None else obj.name
 
 
+class CloseForm(SiteForm):
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, help_text=_("e.g. merged into another community by the decision of …")
+    )
+
+
 class RenameForm(SiteForm):
     name = forms.CharField(label=_("Name"), max_length=100)
     reason = forms.CharField(label=_("Reason"), max_length=200, required=False)
@@ -39,7 +45,8 @@ class OrganizationForm(RenameForm):
 
 
 def _configurable(model: type[Model], actor: Actor) -> QuerySet:
-    return restrict(model._default_manager.all(), actor, CONFIGURE).select_related("parent")
+    """The nodes the actor configures that are open (a closed node takes nothing new)."""
+    return restrict(model._default_manager.filter(closed_on=None), actor, CONFIGURE).select_related("parent")
 
 
 class NewRegionForm(SiteForm):

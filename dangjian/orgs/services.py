@@ -11,12 +11,14 @@ they ended, so that anything counted "on a date" before the move still finds the
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dangjian.core.access import CONFIGURE, allowed
 from dangjian.core.actors import Actor
@@ -47,6 +49,14 @@ def _may_configure(actor: Actor, *nodes: Any) -> None:
     for node in nodes:
         if not allowed(actor, CONFIGURE, node):
             raise PermissionDenied
+
+
+def _open(node: TreeNode) -> None:
+    """A closed node (retired, dissolved) takes nothing new below it."""
+    if node.closed_on is not None:
+        raise ValidationError(
+            _("%(node)s was closed on %(day)s; it takes nothing new.") % {"node": node, "day": node.closed_on}
+        )
 
 
 def _clean_name(name: str) -> str:
@@ -118,6 +128,7 @@ def add_region(*, actor: Actor, parent: Region | None, name: str, code: str, lev
             raise ValidationError({"level": _("The root of the region tree is a district.")})
     else:
         _may_configure(actor, parent)
+        _open(parent)
         _check_region_level(parent, level)
     name, code = _clean_name(name), _clean_code(Region, code)
     with transaction.atomic():
@@ -163,6 +174,8 @@ def add_organization(
             raise ValidationError({"kind": _("The root of the organisation tree is a working committee.")})
     else:
         _may_configure(actor, parent, region)
+        _open(parent)
+        _open(region)
         _check_org_kind(parent, kind)
     name, code = _clean_name(name), _clean_code(Organization, code)
     _check_term(term_started_on, term_ends_on)
@@ -253,6 +266,7 @@ def move_node(*, actor: Actor, node: TreeNode, new_parent: TreeNode, reason: str
         )
     if node.parent is not None and new_parent.pk == node.parent.pk:
         raise ValidationError({"new_parent": _("It is already there.")}, code="same")
+    _open(new_parent)
     if isinstance(node, Region):
         _check_region_level(new_parent, node.level)  # type: ignore[arg-type]
     else:
@@ -379,3 +393,55 @@ def save_unit(*, actor: Actor, region: Region, data: dict[str, Any], unit: Resid
     if unit is not None:
         _may_configure(actor, unit)
     return _save_record(actor=actor, record=unit or ResidentUnit(region=region), data=data)
+
+
+# Retiring a region, dissolving an organisation. What still lives there is known to the apps above
+# (people, members, role grants): each registers a check that names what is left, or says nothing.
+
+Occupancy = Callable[[TreeNode, dt.date], "str | None"]
+_occupancy: list[Occupancy] = []
+
+
+def register_occupancy(check: Occupancy) -> None:
+    """``check(node, day)`` returns why ``node`` (with its subtree) cannot close on ``day`` — e.g.
+    "12 residents still live there" — or None."""
+    _occupancy.append(check)
+
+
+def close_node(*, actor: Actor, node: TreeNode, reason: str) -> TreeNode:
+    """Retire a region or dissolve an organisation from today: refused while anything below is
+    open or anyone still lives, belongs or holds a role there (each reason in the message). The
+    node and its history stay; it is no longer offered for new records or roles."""
+    _may_configure(actor, node)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why (e.g. the decision that merged it).")})
+    if node.closed_on is not None:
+        raise ValidationError(_("It is already closed."), code="closed")
+    day = actor.today
+    model = type(node)
+    problems = []
+    open_below = model._default_manager.filter(path__startswith=node.path, closed_on__isnull=True).exclude(pk=node.pk)
+    if open_below.exists():
+        n = open_below.count()
+        problems.append(
+            ngettext(
+                "%(n)s node below it is still open; close or move it first.",
+                "%(n)s nodes below it are still open; close or move them first.",
+                n,
+            )
+            % {"n": n}
+        )
+    problems += [problem for check in _occupancy if (problem := check(node, day))]
+    if problems:
+        raise ValidationError(problems, code="occupied")
+    with transaction.atomic():
+        model._default_manager.filter(pk=node.pk).update(closed_on=day)
+        node.closed_on = day
+        record_event(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=node,
+            changes={"closed_on": [None, day.isoformat()]},
+            reason=reason.strip(),
+        )
+    return node

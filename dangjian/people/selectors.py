@@ -12,6 +12,7 @@ from django.db.models import Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from dangjian.accounts.selectors import roles_at_the_time
 from dangjian.core import crypto
@@ -19,7 +20,7 @@ from dangjian.core.access import VIEW, restrict, restrict_via
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import events_for, labelled_changes
-from dangjian.core.models import Event, EventAction
+from dangjian.core.models import Event, EventAction, TreeNode
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.core.validators import normalize_id_number, normalize_mobile
 from dangjian.orgs.models import Organization, Region, RegionLevel
@@ -224,7 +225,9 @@ def region_choices(*, actor: Actor, action: str = VIEW, levels: tuple[str, ...] 
 
 def grid_choices(*, actor: Actor, action: str) -> QuerySet[Region]:
     """Grids (or communities without grids) where the user may register or move people."""
-    return region_choices(actor=actor, action=action, levels=(RegionLevel.GRID, RegionLevel.COMMUNITY))
+    return region_choices(actor=actor, action=action, levels=(RegionLevel.GRID, RegionLevel.COMMUNITY)).filter(
+        closed_on=None
+    )
 
 
 def person_tags() -> QuerySet[Tag]:
@@ -290,3 +293,28 @@ def committee(*, actor: Actor, organization: Organization) -> QuerySet[Committee
         .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
         .order_by("rank", "started_on", "person__name_pinyin")
     )
+
+
+def still_there(node: TreeNode, day: dt.date) -> str | None:
+    """Why a region or organisation cannot close (orgs.services.close_node): residents who live in
+    the region's subtree, or members who belong to the organisation's."""
+    if isinstance(node, Region):
+        count = Person.objects.filter(region__path__startswith=node.path, status=PersonStatus.ACTIVE).count()
+        if count:
+            return ngettext(
+                "%(n)s resident still lives there; record the move or move the grid first.",
+                "%(n)s residents still live there; record their move or move the grids first.",
+                count,
+            ) % {"n": count}
+    elif isinstance(node, Organization):
+        count = Member.objects.filter(
+            organization__path__startswith=node.path,
+            status__in=(MembershipStatus.NORMAL, MembershipStatus.SUSPENDED),
+        ).count()
+        if count:
+            return ngettext(
+                "%(n)s party member still belongs to it; transfer them first.",
+                "%(n)s party members still belong to it; transfer them first.",
+                count,
+            ) % {"n": count}
+    return None

@@ -122,3 +122,14 @@ CASES += [
         _configurers(200),
     ),
 ]
+
+CASES += [
+    Case(
+        "dashboard:region_manage",
+        "retire a grid where people live: refused on the page",
+        lambda w: reverse("dashboard:region_manage", args=[w.grid_b1.pk]),
+        _configurers(200),
+        method="post",
+        data=lambda w: {"action": "close", "close-reason": "合并"},
+    ),
+]

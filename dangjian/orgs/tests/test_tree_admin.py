@@ -225,3 +225,35 @@ def test_sites_rooms_and_units_are_kept_by_whoever_configures_the_area(world, cl
     client.force_login(world.users.secretary)  # sees the unit, not the links to change it
     page = client.get(reverse("dashboard:region_detail", args=[world.community_a.pk])).content.decode()
     assert "红钢城小学" in page and reverse("dashboard:unit_new", args=[world.community_a.pk]) not in page
+
+
+def test_an_organisation_with_members_or_roles_is_not_dissolved_and_nothing_changes(world):
+    admin = as_actor(world.users.admin)
+    with translation.override("zh-hans"), pytest.raises(ValidationError) as refused:
+        services.close_node(actor=admin, node=world.branch_a1, reason="合并")
+    messages = " ".join(refused.value.messages)
+    assert "党员" in messages and "下级" in messages and "角色" in messages  # 赵六; its group; the branch secretary
+    assert Organization.objects.get(pk=world.branch_a1.pk).closed_on is None
+
+
+def test_an_empty_grid_is_retired_and_takes_nothing_new(world):
+    admin = as_actor(world.users.admin)
+    grid = services.add_region(
+        actor=admin, parent=world.community_b, name="空网格", code="G-EMPTY", level=RegionLevel.GRID
+    )
+    with pytest.raises(ValidationError):  # residents live in grid A1
+        services.close_node(actor=admin, node=world.grid_a1, reason="合并")
+    services.close_node(actor=admin, node=grid, reason="与第一网格合并")
+    assert Region.objects.get(pk=grid.pk).closed_on == admin.today
+    with pytest.raises(ValidationError):  # nothing new below a closed node
+        services.add_region(actor=admin, parent=grid, name="x", code="G-X", level=RegionLevel.GRID)
+    with pytest.raises(ValidationError):
+        services.move_node(actor=admin, node=world.grid_a2, new_parent=grid, reason="x")
+    from dangjian.accounts.roles import Role
+    from dangjian.accounts.services import grant_role
+    from dangjian.people.selectors import grid_choices
+
+    with pytest.raises(ValidationError):
+        grant_role(actor=admin, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=grid, reason="x")
+    assert grid.pk not in set(grid_choices(actor=admin, action="create").values_list("pk", flat=True))
+    assert Event.objects.filter(action=EventAction.STATUS_CHANGED, target_id=grid.pk).get().reason == "与第一网格合并"
