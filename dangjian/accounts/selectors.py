@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page
 from django.db.models import Prefetch, Q, QuerySet
@@ -21,6 +22,7 @@ from django.utils.translation import ngettext, pgettext
 from dangjian.accounts.models import RoleGrant, RoleGrantQuerySet, User
 from dangjian.accounts.roles import GRANT, STAFF_ROLES, Role
 from dangjian.accounts.scopes import covers_region_tree
+from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import events_for, labelled_changes
@@ -104,10 +106,22 @@ def account_grants(*, actor: Actor, user: User) -> list[RoleGrant]:
     return sorted(grants, key=lambda grant: order[grant.state])
 
 
-def account_events(*, user: User, limit: int = 50) -> list[Event]:
+def account_events(*, actor: Actor, user: User, limit: int = 50) -> list[Event]:
     """The account's own history (grants, endings, sign-in links, deactivation), newest first,
-    each described (``describe_event``). Callers have checked that the actor manages ``user``."""
-    return [describe_event(event) for event in events_for(user).select_related("target_type")[:limit]]
+    each described (``describe_event``) — without the roles it holds or held outside the actor's
+    area. Callers have checked that the actor manages ``user``."""
+    places = {
+        str(grant.node)
+        for grant in managed_grants(actor=actor).filter(user=user).select_related("region", "organization", "unit")
+    }
+    everything = sees_all_events(actor=actor)
+    shown = []
+    for event in events_for(user).select_related("actor", "target_type")[: limit * 2]:
+        node = event.changes.get("node") if isinstance(event.changes, dict) else None
+        if node and not everything and not ({str(value) for value in node if value} & places):
+            continue
+        shown.append(describe_event(event))
+    return shown[:limit]
 
 
 def staff_role_choices() -> list[tuple[str, Any]]:
@@ -150,16 +164,28 @@ def sees_all_events(*, actor: Actor) -> bool:
 
 
 def audit_events(*, actor: Actor, filters: AuditFilters | None = None) -> QuerySet[Event]:
-    """The events an admin may audit: what the accounts they manage (and they themself) did — a
-    community secretary audits the community's staff, a street admin the street's. At the root of
-    the region tree, every event. Newest first."""
+    """The events an admin may audit: what the accounts they manage did while they held a role in
+    the admin's area (and what the admin did) — a community secretary audits the community's
+    staff, a street admin the street's — leaving out events on people, members and requests
+    outside the admin's own scope (a worker who also serves elsewhere, or moved on, did that
+    work there). At the root of the region tree, every event. Newest first."""
     filters = filters or AuditFilters()
     events = Event.objects.all()
     if not sees_all_events(actor=actor):
         if not actor.scope.can(GRANT):
             return Event.objects.none()
-        users = User.objects.filter(pk__in=managed_grants(actor=actor).values("user_id")).values("pk")
-        events = events.filter(Q(actor__in=users) | Q(actor=actor.user))
+        # Each managed account over the days it held a role here, as ranges of time on the
+        # (actor, occurred_at) index, or the admin's own events.
+        held = Q(actor_id=actor.user_id)
+        grants = managed_grants(actor=actor).values_list("user_id", "starts_on", "ends_on", "revoked_at")
+        for user_id, starts_on, ends_on, revoked_at in grants:
+            window = Q(actor_id=user_id, occurred_at__gte=_day_start(starts_on))
+            if ends_on is not None:
+                window &= Q(occurred_at__lt=_day_start(ends_on))
+            if revoked_at is not None:
+                window &= Q(occurred_at__lt=revoked_at)
+            held |= window
+        events = events.filter(held).filter(_targets_in_scope(actor))
     if filters.who:
         who = filters.who.strip()
         people = User.objects.filter(Q(username__icontains=who) | Q(display_name__icontains=who)).values("pk")
@@ -177,6 +203,19 @@ def audit_events(*, actor: Actor, filters: AuditFilters | None = None) -> QueryS
     if filters.until:
         events = events.filter(occurred_at__lt=_day_start(filters.until + dt.timedelta(days=1)))
     return events.select_related("actor", "target_type").order_by("-occurred_at", "-id")
+
+
+# The records about people whose events the audit shows only inside the admin's own scope.
+PERSONAL_TARGETS = ("people.Person", "people.Member", "servicedesk.ServiceRequest")
+
+
+def _targets_in_scope(actor: Actor) -> Q:
+    q = Q()
+    for label in PERSONAL_TARGETS:
+        model = apps.get_model(label)
+        kind = ContentType.objects.get_for_model(model)
+        q &= ~Q(target_type=kind) | Q(target_id__in=restrict(model._default_manager.all(), actor, VIEW).values("pk"))
+    return q
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -279,7 +318,8 @@ def roles_at_the_time(events: list[Event]) -> dict[int, str]:
 def roles_held_at(node: Any, day: dt.date) -> str | None:
     """Why a region or organisation cannot close (orgs.services.close_node): roles in force at it or
     below (end them first, on the staff accounts page)."""
-    grants = RoleGrant.objects.active(day)
+    # In force or still to come: a role starting next week at a closed node would be a role nowhere.
+    grants = RoleGrant.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day), revoked_at__isnull=True)
     if isinstance(node, Region):
         grants = grants.filter(Q(region__path__startswith=node.path) | Q(unit__region__path__startswith=node.path))
     elif isinstance(node, Organization):

@@ -147,6 +147,8 @@ def end_grant(*, actor: Actor, grant: RoleGrant, ends_on: dt.date | None = None,
         raise ValidationError({"ends_on": _("The end date cannot be in the past.")})
     if ends_on < grant.starts_on:
         raise ValidationError({"ends_on": _("The end date cannot be before the role starts.")})
+    if grant.ends_on is not None and ends_on > grant.ends_on:
+        raise ValidationError({"ends_on": _("A role can end earlier, not later: give a new role instead.")})
     with transaction.atomic():
         old = grant.ends_on
         if not RoleGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True, ends_on=old).update(
@@ -341,7 +343,9 @@ def may_manage(*, actor: Actor, user: User) -> bool:
         return True
     if user.pk == actor.user_id or user.is_superuser:
         return False
-    grants = RoleGrant.objects.filter(user=user).select_related("region", "organization", "unit")
+    # Roles at a node (the member and resident "roles" follow from the records: nobody gives them).
+    grants = RoleGrant.objects.filter(user=user).exclude(region=None, organization=None, unit=None)
+    grants = grants.select_related("region", "organization", "unit")
     not_ended = grants.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=actor.today), revoked_at__isnull=True)
     held = list(not_ended) or list(grants.order_by("-starts_on", "-pk")[:1])
     return bool(held) and all(may_give(actor=actor, role=grant.role, node=grant.node) for grant in held)
@@ -408,7 +412,7 @@ def reissue_sign_in_link(*, actor: Actor, user: User) -> str:
 
 def set_account_active(*, actor: Actor, user: User, active: bool, reason: str) -> None:
     """Deactivate (never delete) or reactivate an account, with a reason. A deactivated account
-    cannot sign in, its open sessions end at their next request (the authentication backend
+    loses its password (a reactivated one signs in again with a new sign-in link), cannot sign in, its open sessions end at their next request (the authentication backend
     refuses inactive users) and its sign-in links are void; its records and grants stay."""
     if not may_manage(actor=actor, user=user):
         raise PermissionDenied
@@ -417,7 +421,9 @@ def set_account_active(*, actor: Actor, user: User, active: bool, reason: str) -
     if user.is_active == active:
         return
     with transaction.atomic():
-        User.objects.filter(pk=user.pk).update(is_active=active)
+        if not active:  # its password and every sign-in link stop working for good
+            user.set_unusable_password()
+        User.objects.filter(pk=user.pk).update(is_active=active, password=user.password)
         user.is_active = active
         record_event(
             actor=actor,

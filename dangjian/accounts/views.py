@@ -287,7 +287,7 @@ def user_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "may_manage": services.may_manage(actor=actor, user=account),
         "new_link": link["url"] if link and link.get("user") == account.pk else "",
         "link_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
-        "events": selectors.account_events(user=account),
+        "events": selectors.account_events(actor=actor, user=account),
     }
     return render(request, "accounts/user_detail.html", context)
 

@@ -283,16 +283,29 @@ def import_uploads_expire(*, actor: Actor) -> int:
     and the list of problems; the events stay. A file still used by a queued or running job is
     kept. Returns how many files were deleted."""
     cutoff = actor.now - dt.timedelta(hours=config().import_upload_retention_hours)
-    with_upload = Job.objects.filter(params__has_key="upload")
-    busy = {job.params["upload"] for job in with_upload.filter(finished_at__isnull=True).only("params")}
+    last_use: dict[str, Any] = {}  # upload → when its last job finished (None: one is still going)
+    jobs_of: dict[str, list[int]] = {}
+    for pk, params, finished_at in Job.objects.filter(params__has_key="upload").values_list(
+        "pk", "params", "finished_at"
+    ):
+        upload = params["upload"]
+        jobs_of.setdefault(upload, []).append(pk)
+        if upload not in last_use or (
+            last_use[upload] is not None and (finished_at is None or finished_at > last_use[upload])
+        ):
+            last_use[upload] = finished_at
     deleted = 0
-    for job in with_upload.filter(finished_at__lte=cutoff).only("params"):
-        upload = job.params["upload"]
-        if upload in busy:
+    for upload, finished_at in last_use.items():
+        if finished_at is None or finished_at > cutoff:
             continue
-        if default_storage.exists(upload):
-            default_storage.delete(upload)
-            deleted += 1
-        params = {key: value for key, value in job.params.items() if key != "upload"}
-        Job.objects.filter(pk=job.pk).update(params={**params, "upload_expired": True})
+        with transaction.atomic():
+            jobs = list(Job.objects.select_for_update().filter(pk__in=jobs_of[upload]))
+            if any(job.finished_at is None for job in jobs):  # a confirm started one meanwhile
+                continue
+            if default_storage.exists(upload):
+                default_storage.delete(upload)
+                deleted += 1
+            for job in jobs:
+                params = {key: value for key, value in job.params.items() if key != "upload"}
+                Job.objects.filter(pk=job.pk).update(params={**params, "upload_expired": True})
     return deleted

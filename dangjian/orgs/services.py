@@ -16,7 +16,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -238,7 +238,7 @@ def update_node(*, actor: Actor, node: TreeNode, data: dict[str, Any], reason: s
     if not changes:
         return node
     with transaction.atomic():
-        type(node)._default_manager.filter(pk=node.pk).update(**data)
+        type(node)._default_manager.filter(pk=node.pk).update(**data, version=F("version") + 1)
         for field, value in data.items():
             setattr(node, field, value)
         record_event(actor=actor, action=EventAction.UPDATED, target=node, changes=changes, reason=reason.strip())
@@ -275,6 +275,10 @@ def move_node(*, actor: Actor, node: TreeNode, new_parent: TreeNode, reason: str
     _may_configure(actor, node, new_parent, *([old_parent] if old_parent is not None else []))
     today = actor.today
     with transaction.atomic():
+        locked: Any = model._default_manager.select_for_update().filter(pk=node.pk).first()
+        old_parent_id = old_parent.pk if old_parent is not None else None
+        if locked is None or locked.path != node.path or locked.parent_id != old_parent_id:
+            raise ValidationError(_("Someone else changed the tree meanwhile; reload the page."), code="stale")
         subtree = list(model._default_manager.select_for_update().filter(path__startswith=node.path).order_by("path"))
         model._default_manager.select_for_update().filter(pk=new_parent.pk).first()
         old_prefix = node.path
@@ -283,13 +287,12 @@ def move_node(*, actor: Actor, node: TreeNode, new_parent: TreeNode, reason: str
         last_moves = dict(
             history.objects.filter(node__in=subtree).order_by("valid_until").values_list("node_id", "valid_until")
         )
-        # Moved twice in one day: the morning's path held for no day at all; keep the first.
-        same_day = {pk for pk, until in last_moves.items() if until == today}
+        # Moved twice in one day, the morning's path held for no day: its row covers no day
+        # (valid_from == valid_until) but keeps the path from ever being given to another node.
         history.objects.bulk_create(
             [
                 history(node=each, path=each.path, valid_from=last_moves.get(each.pk), valid_until=today)
                 for each in subtree
-                if each.pk not in same_day
             ]
         )
         shift = (len(new_prefix) - len(old_prefix)) // PATH_STEP

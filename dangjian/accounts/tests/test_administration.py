@@ -375,3 +375,44 @@ def test_production_requires_two_factor_login_of_district_and_street_admins():
     from dangjian.core.conf import Config
 
     assert Config().two_factor_roles == (Role.DISTRICT_ADMIN,)
+
+
+# -- Review findings --------------------------------------------------------------------------
+
+
+def test_reactivating_does_not_bring_back_old_links_or_the_password(world, client):
+    staff = world.users.staff
+    token = services.sign_in_links.make_token(staff)
+    secretary = as_actor(world.users.secretary)
+    services.set_account_active(actor=secretary, user=staff, active=False, reason="离职")
+    services.set_account_active(actor=secretary, user=staff, active=True, reason="返聘")
+    staff.refresh_from_db()
+    assert not staff.check_password(PASSWORD)
+    uid = urlsafe_base64_encode(force_bytes(staff.pk))
+    assert client.get(reverse("accounts:welcome", args=[uid, token])).status_code == 410
+
+
+def test_staff_who_are_also_members_can_be_managed(world):
+    services.grant_role(actor=as_actor(None), user=world.users.staff, role=Role.MEMBER)
+    assert services.may_manage(actor=as_actor(world.users.secretary), user=world.users.staff)
+
+
+def test_ending_a_role_cannot_push_its_end_later(world):
+    today = timezone.localdate()
+    grant = services.grant_role(
+        actor=as_actor(world.users.secretary),
+        user=make_user("temp"),
+        role=Role.COMMUNITY_STAFF,
+        node=world.grid_a1,
+        ends_on=today + dt.timedelta(days=10),
+        reason="临时",
+    )
+    with pytest.raises(ValidationError):
+        services.end_grant(
+            actor=as_actor(world.users.secretary), grant=grant, ends_on=today + dt.timedelta(days=500), reason="延长"
+        )
+    services.end_grant(
+        actor=as_actor(world.users.secretary), grant=grant, ends_on=today + dt.timedelta(days=3), reason="提前"
+    )
+    grant.refresh_from_db()
+    assert grant.ends_on == today + dt.timedelta(days=3)

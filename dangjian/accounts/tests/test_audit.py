@@ -122,3 +122,17 @@ def test_nobody_viewed_is_said_so(world, client):
     client.force_login(world.users.resident)
     with translation.override("zh-hans"):
         assert "没有人查看过" in client.get(reverse("dashboard:workbench")).content.decode()
+
+
+def test_a_worker_who_moved_on_is_audited_only_for_the_time_and_place_they_were_ours(world, time_machine):
+    """Review finding: staff_a leaves community A for community B; what she does in B is B's."""
+    from dangjian.accounts.services import end_grant, grant_role
+
+    staff = world.users.staff
+    end_grant(actor=as_actor(world.users.secretary), grant=staff.grants.get(), reason="调往钢花村社区")
+    grant_role(actor=as_actor(None), user=staff, role=Role.COMMUNITY_STAFF, node=world.community_b, reason="调入")
+    _reveal(world, staff, world.wang)  # a resident of B
+    mine = audit_events(actor=as_actor(world.users.secretary), filters=AuditFilters(sensitive=True))
+    assert not mine.exists()
+    theirs = audit_events(actor=as_actor(world.users.outsider), filters=AuditFilters(sensitive=True))
+    assert list(theirs.values_list("target_label", flat=True)) == [world.wang.name]

@@ -46,3 +46,8 @@ def test_a_code_used_by_another_kind_of_node_is_refused_and_nothing_is_written()
         run(district="青山区 420107")  # not NAME:CODE
     assert not User.objects.filter(username="someone").exists()
     assert Region.objects.count() == 2
+
+
+def test_a_new_link_for_an_admin_named_in_another_case():
+    run()
+    assert "/accounts/welcome/" in run(admin="WangJie", new_link=True)

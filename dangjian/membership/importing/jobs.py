@@ -67,6 +67,8 @@ def import_confirm(*, actor: Actor, check: Job) -> Job:
         locked = Job.objects.select_for_update().get(pk=check.pk)
         if locked.result.get("imported_by_job"):
             raise ValidationError(_("This file has already been imported."))
+        if "upload" not in locked.params:  # the sweep deleted it meanwhile
+            raise ValidationError(_("The uploaded file was deleted after its retention period; upload it again."))
         job = job_start(
             actor=actor,
             kind=KIND_IMPORT,

@@ -257,3 +257,45 @@ def test_an_empty_grid_is_retired_and_takes_nothing_new(world):
         grant_role(actor=admin, user=world.users.staff, role=Role.COMMUNITY_STAFF, node=grid, reason="x")
     assert grid.pk not in set(grid_choices(actor=admin, action="create").values_list("pk", flat=True))
     assert Event.objects.filter(action=EventAction.STATUS_CHANGED, target_id=grid.pk).get().reason == "与第一网格合并"
+
+
+def test_a_move_from_a_stale_page_is_refused(world):
+    admin = as_actor(world.users.admin)
+    stale = Region.objects.select_related("parent").get(pk=world.grid_a2.pk)
+    services.move_node(actor=admin, node=world.grid_a2, new_parent=world.community_b, reason="第一次")
+    with pytest.raises(ValidationError):
+        services.move_node(actor=admin, node=stale, new_parent=world.community_b, reason="第二次")
+    grid = Region.objects.get(pk=world.grid_a2.pk)
+    assert grid.parent_id == world.community_b.pk and grid.path.startswith(world.community_b.path)
+
+
+def test_a_path_held_for_no_day_is_still_never_given_again(world):
+    admin = as_actor(world.users.admin)
+    services.move_node(actor=admin, node=world.grid_a2, new_parent=world.community_b, reason="去")
+    midday_path = Region.objects.get(pk=world.grid_a2.pk).path
+    node = Region.objects.select_related("parent").get(pk=world.grid_a2.pk)
+    services.move_node(actor=admin, node=node, new_parent=world.community_a, reason="回")
+    grid = services.add_region(
+        actor=admin, parent=world.community_b, name="新网格", code="G-B2", level=RegionLevel.GRID
+    )
+    assert grid.path != midday_path
+
+
+def test_a_role_still_to_come_keeps_a_node_open(world):
+    from dangjian.accounts.roles import Role
+    from dangjian.accounts.services import grant_role
+
+    admin = as_actor(world.users.admin)
+    grid = services.add_region(
+        actor=admin, parent=world.community_b, name="空网格", code="G-EMPTY", level=RegionLevel.GRID
+    )
+    grant_role(
+        actor=admin,
+        user=world.users.staff,
+        role=Role.COMMUNITY_STAFF,
+        node=grid,
+        starts_on=admin.today + dt.timedelta(days=10),
+        reason="下月到岗",
+    )
+    with pytest.raises(ValidationError):
+        services.close_node(actor=admin, node=grid, reason="合并")

@@ -56,11 +56,10 @@ class Command(BaseCommand):
                 district = self._region(actor, None, district_name, district_code, RegionLevel.DISTRICT)
                 street = self._region(actor, district, street_name, street_code, RegionLevel.STREET)
                 self._committee(actor, street, committee_name, committee_code)
-                token = self._admin(actor, street, options)
+                user, token = self._admin(actor, street, options)
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from None
         if token:
-            user = User.objects.get(username=options["admin"])
             uid = urlsafe_base64_encode(force_bytes(user.pk))
             link = options["site_url"].rstrip("/") + reverse("accounts:welcome", args=[uid, token])
             self.stdout.write(f"One-time sign-in link for {user.username} (valid 3 days, shown once):\n{link}")
@@ -87,7 +86,7 @@ class Command(BaseCommand):
         self.stdout.write(f"{name} ({code}): added")
         return org
 
-    def _admin(self, actor: Actor, street: Region, options: dict[str, Any]) -> str:
+    def _admin(self, actor: Actor, street: Region, options: dict[str, Any]) -> tuple[User, str]:
         existing = User.objects.filter(username__iexact=options["admin"]).first()
         if existing is None:
             user, token = services.create_account(
@@ -99,8 +98,8 @@ class Command(BaseCommand):
                 reason="setup_street",
             )
             self.stdout.write(f"account {user.username}: added, street admin of {street.name}")
-            return token
+            return user, token
         self.stdout.write(f"account {existing.username}: exists")
         if options["new_link"]:
-            return services.reissue_sign_in_link(actor=actor, user=existing)
-        return ""
+            return existing, services.reissue_sign_in_link(actor=actor, user=existing)
+        return existing, ""
