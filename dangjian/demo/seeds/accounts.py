@@ -76,6 +76,7 @@ def seed(ctx: SeedContext) -> None:
         )
         created.append((username, role, person.name))
     _staff_history(ctx, community, person_for)
+    _numbers_viewed(community)
     ctx.shared["demo_accounts"] = created
     ctx.log(f"demo accounts: {', '.join(u for u, _r, _n in created)} (password {DEMO_PASSWORD})")
 
@@ -121,3 +122,19 @@ def _staff_history(ctx: SeedContext, community: dict, person_for) -> None:
     then = Actor.for_system(via="seed", now=left)
     end_grant(actor=then, grant=grant, reason="调往街道综治中心工作")
     set_account_active(actor=then, user=former, active=False, reason="调往街道综治中心工作")
+
+
+def _numbers_viewed(community: dict) -> None:
+    """The community worker looked up a few full numbers (through the service that records it): the
+    secretary's 审计日志 lists them, and the resident and member demo accounts see on their
+    workbench that their mobile was viewed, by role and place."""
+    from dangjian.people.services import person_reveal
+
+    staff = User.objects.get(username="staff")
+    worker = Actor.for_user(staff, via="web")
+    looked_up = [
+        person for person in community["people"] if person.user_id and person.user.username in ("resident", "member")
+    ]
+    looked_up += [person for person in community["people"] if person.phone_masked and not person.user_id][:3]
+    for person in looked_up:
+        person_reveal(actor=worker, person=person, field="phone" if person.phone_masked else "id_number")
