@@ -51,10 +51,14 @@ def make_id_number(birth: dt.date, *, male: bool = True, region: str = "420107")
     return first17 + id_check_digit(first17)
 
 
+# The world's posts were taken long before any day a test travels to (roles have start dates).
+APPOINTED_ON = dt.date(2020, 1, 1)
+
+
 def make_user(username: str, role: str | None = None, node=None, person=None) -> User:
     user = User.objects.create_user(username=username, password=PASSWORD, display_name=username)
     if role:
-        grant_role(actor=as_actor(None), user=user, role=role, node=node)
+        grant_role(actor=as_actor(None), user=user, role=role, node=node, starts_on=APPOINTED_ON)
     if person is not None:
         person.user = user
         person.save(update_fields=["user"])

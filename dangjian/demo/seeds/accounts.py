@@ -88,6 +88,7 @@ def _staff_history(ctx: SeedContext, community: dict, person_for) -> None:
     from django.utils import timezone
 
     from dangjian.accounts.services import end_grant, set_account_active
+    from dangjian.core.calendar import add_years
 
     seed_actor = Actor.for_system(via="seed")
     today = timezone.localdate()
@@ -109,7 +110,7 @@ def _staff_history(ctx: SeedContext, community: dict, person_for) -> None:
     former = User.objects.create_user(username="former_staff", display_name=former_person.name)
     former.set_unusable_password()
     former.save()
-    started = today.replace(year=today.year - 2)
+    started = add_years(today, -2)
     grant = grant_role(
         actor=seed_actor,
         user=former,
