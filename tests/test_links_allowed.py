@@ -56,8 +56,8 @@ def test_community_reporting_is_offered_to_party_members_only(world, client, rol
 def test_the_import_is_offered_only_to_who_may_import(world, client):
     client.force_login(world.users.branch)
     html = client.get(reverse("membership:list")).content.decode()
-    assert reverse("membership:import") not in html
+    assert reverse("imports:upload", args=["members"]) not in html
     client.force_login(world.users.secretary)
     html = client.get(reverse("membership:list")).content.decode()
-    assert reverse("membership:import") in html
-    assert client.get(reverse("membership:import")).status_code == 200
+    assert reverse("imports:upload", args=["members"]) in html
+    assert client.get(reverse("imports:upload", args=["members"])).status_code == 200

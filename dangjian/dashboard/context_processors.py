@@ -14,10 +14,16 @@ class Menu:
         self.actor = actor
 
     @cached_property
-    def may_import(self) -> bool:
-        from dangjian.membership.importing.selectors import may_import
+    def imports(self) -> list[str]:
+        """The keys of the imports the actor may use (core.importing), in loading order."""
+        from dangjian.core.importing import offered
 
-        return may_import(actor=self.actor)
+        return [importer.key for importer in offered(actor=self.actor)]
+
+    @cached_property
+    def may_import(self) -> bool:
+        """Whether the member import is offered (roster button and the members' subnav)."""
+        return "members" in self.imports
 
     @cached_property
     def may_administer(self) -> bool:

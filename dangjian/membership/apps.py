@@ -8,4 +8,8 @@ class MembershipConfig(AppConfig):
     verbose_name = _("Party membership")
 
     def ready(self) -> None:
+        from dangjian.core.importing import register
         from dangjian.membership import access  # noqa: F401 - registers the access rules
+        from dangjian.membership.importing.members import IMPORTER
+
+        register(IMPORTER)

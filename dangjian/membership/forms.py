@@ -12,7 +12,6 @@ from dangjian.core.actors import Actor
 from dangjian.core.forms import DATE_WIDGET, EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import parse_id, validate_id_number
 from dangjian.membership.dues import rules as dues
-from dangjian.membership.importing.selectors import import_targets
 from dangjian.membership.models import DuesKind, Grade, Hardship, MobileDirection, PaymentMethod, ServiceCategory
 from dangjian.membership.roster.selectors import MEMBER_AGE_BANDS, PARTY_AGE_BANDS, MemberFilters, specialty_tags
 from dangjian.orgs.models import Organization, OrgKind
@@ -155,25 +154,6 @@ class MemberStatusForm(SiteForm):
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("E.g. the branch meeting's resolution and the higher committee's approval."),
     )
-
-
-class ImportForm(SiteForm):
-    organization: forms.ModelChoiceField = forms.ModelChoiceField(
-        label=_("Import into"),
-        queryset=None,
-        empty_label=None,
-        help_text=_(
-            "Rows name their own branch in the “所在党组织” column; it must be this organisation or one under it."
-        ),
-    )
-    file = forms.FileField(
-        label=_("Roster file (.xlsx or .csv)"),
-        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
-    )
-
-    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        choosing(self, "organization").queryset = import_targets(actor=actor)
 
 
 def month_choices(today: Any, back: int = 24, ahead: int = 0) -> list[tuple[str, str]]:

@@ -4,7 +4,6 @@ from dangjian.membership.appraisal import views as appraisal_views
 from dangjian.membership.care import views as care_views
 from dangjian.membership.development import views as development_views
 from dangjian.membership.dues import views as dues_views
-from dangjian.membership.importing import views as importing_views
 from dangjian.membership.mobile import views as mobile_views
 from dangjian.membership.roster import views as roster_views
 from dangjian.membership.transfers import views as transfer_views
@@ -15,10 +14,6 @@ urlpatterns = [
     path("composition/", roster_views.composition, name="composition"),
     path("new/", roster_views.member_new, name="create"),
     path("export/", roster_views.member_export, name="export"),
-    path("import/", importing_views.import_upload, name="import"),
-    path("import/template.xlsx", importing_views.import_template, name="import_template"),
-    path("import/<int:pk>/", importing_views.import_job, name="import_job"),
-    path("import/<int:pk>/confirm/", importing_views.import_confirm, name="import_confirm"),
     path("dues/", dues_views.dues_bill, name="dues_bill"),
     path("dues/arrears/", dues_views.dues_arrears, name="dues_arrears"),
     path("dues/export/", dues_views.dues_export, name="dues_export"),

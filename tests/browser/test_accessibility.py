@@ -138,7 +138,7 @@ def test_secretary_and_street_pages_have_no_wcag_violations(world, desk, page_fo
             reverse("membership:care"),
             reverse("membership:member_care", args=[world.zhao.member.pk]),
             reverse("membership:appraisal"),
-            reverse("membership:import"),
+            reverse("imports:upload", args=["members"]),
             reverse("servicedesk:rates:index") + "?level=grid",
             reverse("servicedesk:rates:requests") + "?measure=response",
             reverse("servicedesk:rates:classified"),

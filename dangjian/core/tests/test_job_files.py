@@ -158,8 +158,10 @@ def test_uploaded_import_files_are_deleted_after_their_retention_and_a_late_conf
     from django.core.exceptions import ValidationError
     from django.core.files.base import ContentFile
 
+    from dangjian.core.importing import import_confirm
     from dangjian.core.jobs import import_uploads_expire
-    from dangjian.membership.importing.jobs import KIND_CHECK, import_confirm
+
+    KIND_CHECK = "roster_import_check"
 
     stored = default_storage.save("imports/roster.csv", ContentFile("姓名,公民身份号码\n".encode()))
     busy_file = default_storage.save("imports/busy.csv", ContentFile(b"x"))
@@ -170,7 +172,7 @@ def test_uploaded_import_files_are_deleted_after_their_retention_and_a_late_conf
         created_by=world.users.secretary,
         status=JobStatus.SUCCEEDED,
         finished_at=finished,
-        params={"upload": stored, "name": "roster.csv", "organization": world.branch_a1.pk},
+        params={"upload": stored, "name": "roster.csv", "target": world.branch_a1.pk, "importer": "members"},
         result={"valid": 3},
     )
     Job.objects.create(
@@ -199,7 +201,12 @@ def test_uploaded_import_files_are_deleted_after_their_retention_and_a_late_conf
     assert import_uploads_expire(actor=as_actor(None)) == 1
     assert not default_storage.exists(stored) and default_storage.exists(busy_file)
     check.refresh_from_db()
-    assert check.params == {"name": "roster.csv", "organization": world.branch_a1.pk, "upload_expired": True}
+    assert check.params == {
+        "name": "roster.csv",
+        "target": world.branch_a1.pk,
+        "importer": "members",
+        "upload_expired": True,
+    }
     assert Job.objects.get(pk=young.pk).params["upload"] == stored + "x"
     with pytest.raises(ValidationError) as refused:
         import_confirm(actor=as_actor(world.users.secretary), check=check)

@@ -9,37 +9,42 @@ is recorded. Writes are in bulk (a 10,000-row roster is a few dozen queries per 
 
 import datetime as dt
 import difflib
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, build_event
-from dangjian.core.models import Event
-from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
-from dangjian.membership.importing.tabular import (
-    Column,
-    Table,
-    TableError,
-    clean_text,
-    parse_date_cell,
-    parse_id_cell,
-    read_table,
+from dangjian.core.importing import (
+    LIST_SPLIT,
+    Importer,
+    ImportFailed,
+    ImportPlan,
+    ImportResult,
+    Problem,
+    Progress,
+    TemplateColumn,
+    Vocabulary,
+    numbered,
+    vocabulary_lines,
+    word,
 )
+from dangjian.core.models import Event
+from dangjian.core.tabular import Table, clean_text, parse_date_cell, parse_id_cell
+from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.membership.roster.services import member_date_errors
-from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel
 from dangjian.people.models import Education, Gender, Member, MemberCategory, MemberStage, Person, Tag, TagKind
 from dangjian.people.services import (
     DUPLICATE_ID_REFUSALS,
@@ -51,47 +56,8 @@ from dangjian.people.services import (
 )
 
 MAX_ROWS = 20_000
-TEMPLATE_ROWS = 2000  # rows of the template formatted as text and given drop-down lists
 PROBATION_MAX_YEARS = 2  # one year of probation, extended by at most one (党章 第七条)
 EXAMPLE_ID_NUMBER = "420107198005170012"  # the template's example row, skipped if left in
-
-
-_SEPARATORS = re.compile(r"[\s·•・\-—/()（）]+")
-
-
-def _word(text: Any) -> str:
-    """A cell's words compared without spaces, separators and brackets: “高中（中专）” is “高中中专”."""
-    return _SEPARATORS.sub("", clean_text(text)).casefold()
-
-
-@dataclass(frozen=True)
-class Vocabulary:
-    """The fixed values of one column, defined once for the template (its drop-down list and
-    instructions), the importer and its error messages. ``options`` are the words the template
-    offers, in order; ``aliases`` other words that mean the same, as rosters write them."""
-
-    options: tuple[tuple[str, str], ...]  # (word, code)
-    aliases: tuple[tuple[str, str], ...] = ()
-    choices: Any = None  # the model's choices: their codes and labels are understood too
-
-    def words(self) -> list[str]:
-        return [word for word, _code in self.options]
-
-    def listed(self) -> str:
-        return "、".join(self.words())
-
-    def code(self, value: Any) -> str | None:
-        """The code for a cell: "" when it is empty, None when no word matches."""
-        text = _word(value)
-        if not text:
-            return ""
-        for word, code in (*self.options, *self.aliases):
-            if text == _word(word):
-                return code
-        for code, label in self.choices.choices if self.choices is not None else ():
-            if text in (_word(code), _word(label)):
-                return code
-        return None
 
 
 GENDERS = Vocabulary(
@@ -156,13 +122,6 @@ CATEGORIES = Vocabulary(
 )
 
 
-@dataclass(frozen=True)
-class TemplateColumn(Column):
-    width: int = 14
-    example: Any = ""
-    vocabulary: Vocabulary | None = None  # fixed values: a drop-down list in the template
-
-
 TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("name", "姓名", ("党员姓名", "名字"), required=True, width=10, example="张三"),
     TemplateColumn("gender", "性别", width=6, example="男", vocabulary=GENDERS),
@@ -175,8 +134,11 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
         required=True,
         width=22,
         example=EXAMPLE_ID_NUMBER,
+        text=True,
     ),
-    TemplateColumn("phone", "手机号码", ("手机号", "手机", "联系电话", "电话"), width=14, example="13812345678"),
+    TemplateColumn(
+        "phone", "手机号码", ("手机号", "手机", "联系电话", "电话"), width=14, example="13812345678", text=True
+    ),
     TemplateColumn("education", "学历", ("文化程度", "最高学历"), width=12, example="本科", vocabulary=EDUCATION),
     TemplateColumn(
         "organization",
@@ -206,17 +168,6 @@ TEMPLATE_COLUMNS: tuple[TemplateColumn, ...] = (
     TemplateColumn("specialties", "特长", ("专长", "特长爱好"), width=16, example="法律咨询、心理疏导"),
 )
 LABELS = {column.key: column.label for column in TEMPLATE_COLUMNS}
-_LIST_SPLIT = re.compile(r"[、,，;；/\s]+")
-
-
-@dataclass
-class Problem:
-    row: int
-    column: str
-    message: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
 
 
 @dataclass
@@ -232,26 +183,6 @@ class PlannedRow:
     member_id: int | None = None
 
 
-@dataclass
-class ImportPlan:
-    rows: list[PlannedRow] = field(default_factory=list)
-    errors: list[Problem] = field(default_factory=list)
-    warnings: list[Problem] = field(default_factory=list)
-    total: int = 0
-
-    @property
-    def valid(self) -> int:
-        return len(self.rows)
-
-    def summary(self) -> dict[str, Any]:
-        return {
-            "valid": self.valid,
-            "total": self.total,
-            "errors": [p.as_dict() for p in self.errors],
-            "warnings": [p.as_dict() for p in self.warnings],
-        }
-
-
 class _Lookups:
     """Organisations, grids and specialties the rows may name, loaded once."""
 
@@ -259,17 +190,17 @@ class _Lookups:
         orgs = Organization.objects.filter(path__startswith=root.path).select_related("region")
         self.root = root
         self.orgs: list[Organization] = list(restrict(orgs, actor, CREATE))
-        self.by_name = {_key(o.name): o for o in self.orgs} | {_key(o.code): o for o in self.orgs}
+        self.by_name = {word(o.name): o for o in self.orgs} | {word(o.code): o for o in self.orgs}
         regions = Region.objects.filter(path__startswith=_served_region(root).path).select_related("parent")
         self.regions: list[Region] = list(restrict(regions, actor, CREATE))
-        self.specialties = {_key(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
+        self.specialties = {word(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
 
     def organization(self, text: str) -> tuple[Organization | None, str | None]:
         if not text:
             return self.root if self.root in self.orgs else None, None if self.root in self.orgs else _(
                 "Enter the party organisation."
             )
-        found = self.by_name.get(_key(text))
+        found = self.by_name.get(word(text))
         if found is not None:
             return found, None
         close = difflib.get_close_matches(text, [o.name for o in self.orgs], n=1, cutoff=0.5)
@@ -291,12 +222,12 @@ class _Lookups:
             if served.level in (RegionLevel.COMMUNITY, RegionLevel.GRID) and served in inside:
                 return served, None
             return None, _("Enter the grid where the member lives.")
-        key = _key(text)
+        key = word(text)
         matches = [
             r
             for r in inside
             if r.level in (RegionLevel.GRID, RegionLevel.COMMUNITY)
-            and key in (_key(r.name), _key(f"{r.parent.name}{r.name}") if r.parent is not None else "")
+            and key in (word(r.name), word(f"{r.parent.name}{r.name}") if r.parent is not None else "")
         ]
         if len(matches) == 1:
             return matches[0], None
@@ -320,10 +251,6 @@ def _served_region(organization: Organization) -> Region:
     return organization.region
 
 
-def _key(text: str) -> str:
-    return _SEPARATORS.sub("", clean_text(text)).casefold()
-
-
 def plan_import(
     content: bytes,
     filename: str,
@@ -335,16 +262,9 @@ def plan_import(
     """Read and check every row; write nothing. ``actor`` may be the system (command line)."""
     today = actor.today
     plan = ImportPlan()
-    try:
-        table = read_table(content, filename, TEMPLATE_COLUMNS, max_rows=MAX_ROWS)
-    except TableError as exc:
-        plan.errors.append(Problem(0, "", str(exc)))
+    table = IMPORTER.read(content, filename, plan)
+    if table is None:
         return plan
-    plan.total = len(table.rows)
-    for header in table.unknown_headers:
-        plan.warnings.append(
-            Problem(table.header_row, header, _("This column is not in the template and was not read."))
-        )
     lookups = _Lookups(root, actor)
     candidates: list[tuple[PlannedRow | None, str, list[Problem]]] = []
     first_row_of: dict[str, int] = {}
@@ -482,10 +402,10 @@ def _check_row(
         if region_error:
             problem("grid", region_error)
     specialties: list[int] = []
-    for word in filter(None, _LIST_SPLIT.split(clean_text(values.get("specialties")))):
-        tag = lookups.specialties.get(_key(word))
+    for each in filter(None, LIST_SPLIT.split(clean_text(values.get("specialties")))):
+        tag = lookups.specialties.get(word(each))
         if tag is None:
-            problem("specialties", _("“%(word)s” is not a recorded specialty.") % {"word": word})
+            problem("specialties", _("“%(word)s” is not a recorded specialty.") % {"word": each})
         else:
             specialties.append(tag)
     if not id_number or organization is None:
@@ -631,54 +551,7 @@ def _stage_of_new_member(
     member["stage"] = MemberStage.PROBATIONARY
 
 
-@dataclass
-class ImportResult:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    unchanged_rows: list[int] = field(default_factory=list)  # file rows already imported as they are
-
-    def as_dict(self) -> dict[str, int]:
-        return {"created": self.created, "updated": self.updated, "unchanged": self.unchanged}
-
-
-class ImportFailed(Exception):
-    """The import was rolled back as a whole; the message says why."""
-
-
-def apply_import(plan: ImportPlan, *, actor: Actor, progress: Callable[[int, int], None] | None = None) -> ImportResult:
-    """Write every valid row of ``plan`` in one transaction, or nothing."""
-    result = ImportResult()
-    try:
-        with transaction.atomic():
-            _apply(plan, actor, result, progress)
-    except IntegrityError as exc:
-        raise ImportFailed(
-            _("Someone else recorded some of these people while the import ran; nothing was imported. Run it again.")
-        ) from exc
-    return result
-
-
-def preview_import(plan: ImportPlan, *, actor: Actor) -> ImportResult:
-    """What ``apply_import`` would do with each valid row (add, change, or nothing: already
-    imported as it is), found by applying the plan and rolling it back: nothing is kept."""
-    linked = [(row, row.person_id) for row in plan.rows]
-    result = ImportResult()
-    try:
-        with transaction.atomic():
-            _apply(plan, actor, result, None)
-            transaction.set_rollback(True)
-    except IntegrityError as exc:
-        raise ImportFailed(
-            _("Someone else recorded some of these people while the check ran; check the file again.")
-        ) from exc
-    finally:
-        for row, person_id in linked:  # the rolled-back people must not stay linked
-            row.person_id = person_id
-    return result
-
-
-def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Callable[[int, int], None] | None) -> None:
+def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Progress) -> None:
     events: list[Event] = []
     total = len(plan.rows)
     people = Person.objects.in_bulk([r.person_id for r in plan.rows if r.person_id])
@@ -850,71 +723,100 @@ def _update_member(
 
 def template_instructions() -> list[str]:
     """The template's 填写说明, its fixed values listed from the vocabularies the importer reads."""
-    lines = [
-        "带 * 的列必须填写；第 2 行是示例，导入前请删除或覆盖。",
-        "公民身份号码请以文本格式填写完整的 18 位（末位 X 大小写均可），系统按身份证号识别同一人，重复导入不会重复登记。",
-        "日期可写作 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日。",
-        f"正式/预备：填“{STAGES.words()[0]}”或“{STAGES.words()[1]}”；预备党员不填转正日期。"
-        "不填时按转正日期判断：有转正日期为正式党员，没有为预备党员。",
-    ]
-    for column in TEMPLATE_COLUMNS:
-        if column.vocabulary is not None and column.key != "stage":
-            lines.append(f"{column.label}：从下拉列表中选择，可填 {column.vocabulary.listed()}。")
-    lines += [
-        "所在党组织、所在网格须与系统中的名称一致；所在网格不填时登记在党组织所在社区。",
-        "特长可填多项，用顿号分隔，须为系统已有的特长名称。",
-    ]
-    return [f"{number}. {line}" for number, line in enumerate(lines, start=1)]
+    return numbered(
+        [
+            "带 * 的列必须填写；第 2 行是示例，导入前请删除或覆盖。",
+            "公民身份号码请以文本格式填写完整的 18 位（末位 X 大小写均可），系统按身份证号识别同一人，重复导入不会重复登记。",
+            "日期可写作 2019-07-01、2019/7/1、2019.07.01 或 2019年7月1日。",
+            f"正式/预备：填“{STAGES.words()[0]}”或“{STAGES.words()[1]}”；预备党员不填转正日期。"
+            "不填时按转正日期判断：有转正日期为正式党员，没有为预备党员。",
+            *vocabulary_lines(TEMPLATE_COLUMNS, skip=("stage",)),
+            "所在党组织、所在网格须与系统中的名称一致；所在网格不填时登记在党组织所在社区。",
+            "特长可填多项，用顿号分隔，须为系统已有的特长名称。",
+        ]
+    )
+
+
+class MemberImporter(Importer):
+    """The member roster (党员信息采集表), imported into an organisation and those under it."""
+
+    key = "members"
+    kind = "roster"
+    order = 30
+    title = gettext_lazy("Import members from Excel")
+    description = gettext_lazy(
+        "Party members with their organisation, stage and dates; people are matched by ID number."
+    )
+    template_label = gettext_lazy("Member information form (.xlsx)")
+    template_filename = "党员信息采集表.xlsx"
+    sheet_title = "党员信息采集表"
+    columns = TEMPLATE_COLUMNS
+    target_label = gettext_lazy("Import into")
+    target_help = gettext_lazy(
+        "Rows name their own branch in the “所在党组织” column; it must be this organisation or one under it."
+    )
+    file_label = gettext_lazy("Roster file (.xlsx or .csv)")
+    back_url = "membership:list"
+    back_label = gettext_lazy("Party members")
+    target_model = Organization
+    target_action = CREATE
+    max_rows = MAX_ROWS
+
+    def targets(self, *, actor: Actor) -> QuerySet[Organization]:
+        """Where the actor may record members (party groups are inside branches, not targets)."""
+        return restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE).order_by("path")
+
+    def instructions(self) -> list[str]:
+        return template_instructions()
+
+    def plan(
+        self, content: bytes, filename: str, *, target: Any, actor: Actor, progress: Progress = None
+    ) -> ImportPlan:
+        return plan_import(content, filename, root=target, actor=actor, progress=progress)
+
+    def write(self, plan: ImportPlan, *, actor: Actor, result: ImportResult, progress: Progress) -> None:
+        _apply(plan, actor, result, progress)
+
+    def forget(self, plan: ImportPlan) -> Any:
+        linked = [(row, row.person_id) for row in plan.rows]
+
+        def restore() -> None:  # the rolled-back people must not stay linked
+            for row, person_id in linked:
+                row.person_id = person_id
+
+        return restore
+
+    def result_sentence(self, result: dict[str, Any]) -> str:
+        return _("Imported: %(created)s members added, %(updated)s updated, %(unchanged)s already up to date.") % {
+            "created": result.get("created", 0),
+            "updated": result.get("updated", 0),
+            "unchanged": result.get("unchanged", 0),
+        }
+
+    def preview_sentence(self, preview: dict[str, Any]) -> str:
+        return _(
+            "Of the rows that can be imported: %(created)s would add a member, %(updated)s would change a record, "
+            "%(unchanged)s are already imported as they are."
+        ) % {
+            "created": preview.get("created", 0),
+            "updated": preview.get("updated", 0),
+            "unchanged": preview.get("unchanged", 0),
+        }
+
+
+IMPORTER = MemberImporter()
+
+
+def apply_import(plan: ImportPlan, *, actor: Actor, progress: Progress = None) -> ImportResult:
+    """Write every valid row of ``plan`` in one transaction, or nothing."""
+    return IMPORTER.apply(plan, actor=actor, progress=progress)
+
+
+def preview_import(plan: ImportPlan, *, actor: Actor) -> ImportResult:
+    return IMPORTER.preview(plan, actor=actor)
 
 
 def template_xlsx() -> bytes:
-    """The blank 党员信息采集表: the template's headers, one example row, drop-down lists for the
-    columns with fixed values and an instructions sheet. The ID column is formatted as text so
-    that Excel keeps all 18 characters."""
-    from io import BytesIO
-
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "党员信息采集表"
-    bold, required = Font(bold=True), PatternFill("solid", fgColor="FDE2E2")
-    for index, column in enumerate(TEMPLATE_COLUMNS, start=1):
-        cell = sheet.cell(row=1, column=index, value=("*" if column.required else "") + column.label)
-        cell.font = bold
-        if column.required:
-            cell.fill = required
-        letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = column.width
-        example = sheet.cell(row=2, column=index, value=column.example)
-        if isinstance(column.example, dt.date):
-            example.number_format = "yyyy-mm-dd"
-        if column.key in ("id_number", "phone"):
-            for row in range(2, TEMPLATE_ROWS + 2):
-                sheet.cell(row=row, column=index).number_format = "@"
-        if column.vocabulary is not None:
-            listed = column.vocabulary.listed()
-            validation = DataValidation(
-                type="list",
-                formula1='"' + ",".join(column.vocabulary.words()) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=column.label,
-                error=f"请从下拉列表中选择：{listed}",
-                showInputMessage=True,
-                promptTitle=column.label,
-                prompt=listed,
-            )
-            validation.add(f"{letter}2:{letter}{TEMPLATE_ROWS + 1}")
-            sheet.add_data_validation(validation)
-    sheet.freeze_panes = "A2"
-    notes = workbook.create_sheet("填写说明")
-    for line in template_instructions():
-        notes.append([line])
-    notes.column_dimensions["A"].width = 110
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The blank 党员信息采集表 (the ID and phone columns formatted as text, so that Excel keeps
+    all 18 characters)."""
+    return IMPORTER.template_xlsx()

@@ -16,6 +16,7 @@ from django.utils.translation import override
 from openpyxl import Workbook, load_workbook
 
 from dangjian.core import crypto
+from dangjian.core.importing import TEMPLATE_ROWS
 from dangjian.core.models import Event, EventAction
 from dangjian.core.validators import id_check_digit
 from dangjian.membership.importing import members as importing
@@ -799,7 +800,7 @@ def test_progress_is_reported_and_the_row_limit_applies(world, monkeypatch):
     calls.clear()
     apply_import(planned, progress=lambda *a: calls.append(a), actor=as_actor())
     assert calls == [(3, 3)]
-    monkeypatch.setattr(importing, "MAX_ROWS", 2)
+    monkeypatch.setattr(importing.MemberImporter, "max_rows", 2)
     planned = plan(world, content)
     assert (planned.valid, [(p.row, p.column) for p in planned.errors]) == (0, [(0, "")])
     assert "2" in planned.errors[0].message
@@ -876,7 +877,7 @@ def test_the_command_text_output_and_a_real_run_with_errors(world, tmp_path):
     with override("en"):
         code, out = run_command(str(path), "--org", "PA1", "--skip-invalid")
     assert code == 1  # the valid row is imported when asked, the problem still fails the run
-    assert "1 members created" in out
+    assert "1 members added" in out
     assert Person.objects.filter(name="周一").exists()
     assert not Person.objects.filter(name="吴二").exists()
 
@@ -959,7 +960,7 @@ def _template_lists() -> dict[str, list[str]]:
     for validation in sheet.data_validations.dataValidation:
         assert validation.type == "list" and validation.showErrorMessage
         [cells] = str(validation.sqref).split()
-        assert cells.endswith(f"{importing.TEMPLATE_ROWS + 1}")
+        assert cells.endswith(f"{TEMPLATE_ROWS + 1}")
         letter = re.match(r"[A-Z]+", cells).group()
         lists[header[letter]] = validation.formula1.strip('"').split(",")
     return lists

@@ -11,7 +11,7 @@ from django.utils.translation import override
 from openpyxl import Workbook
 from openpyxl.styles import PatternFill
 
-from dangjian.membership.importing.tabular import (
+from dangjian.core.tabular import (
     Column,
     TableError,
     clean_text,

@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 
 import pytest
 
-from dangjian.membership.importing import tabular
-from dangjian.membership.importing.tabular import read_table
-from dangjian.membership.tests.test_tabular import COLUMNS, HEADER, ID_A, one_sheet, read_error
+from dangjian.core import tabular
+from dangjian.core.tabular import read_table
+from dangjian.core.tests.test_tabular import COLUMNS, HEADER, ID_A, one_sheet, read_error
 
 MB = 1024 * 1024
 SHEET = "xl/worksheets/sheet1.xml"
