@@ -322,6 +322,18 @@ RULES: list[Case] = [
     ),
     Case(
         "imports:upload",
+        "upload the trees (needs the right to configure a street or community)",
+        lambda w: reverse("imports:upload", args=["trees"]),
+        only(("admin",), 200),
+    ),
+    Case(
+        "imports:template",
+        "the trees' template",
+        lambda w: reverse("imports:template", args=["trees"]),
+        only(("admin",), 200),
+    ),
+    Case(
+        "imports:upload",
         "an importer that does not exist",
         lambda w: reverse("imports:upload", args=["nothing"]),
         expect(404),

@@ -333,6 +333,13 @@ def annotate_allowed(
     )
 
 
+def nodes_changed(actor: Actor) -> None:
+    """Forget the node ids ``actor``'s scope resolved (``_tree_q``): a node was added or moved,
+    and the next check in the same request or job (an import adding a community, then its
+    committee) must see it."""
+    scope_of(actor).node_ids.clear()
+
+
 def allowed(actor: Actor, action: str, obj: models.Model) -> bool:
     """Whether ``actor`` may perform ``action`` on ``obj`` (one query)."""
     model = type(obj)

@@ -8,4 +8,8 @@ class OrgsConfig(AppConfig):
     verbose_name = _("Regions and organisations")
 
     def ready(self) -> None:
+        from dangjian.core.importing import register
         from dangjian.orgs import access  # noqa: F401 - registers the access rules
+        from dangjian.orgs.importing import IMPORTER
+
+        register(IMPORTER)

@@ -20,7 +20,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from dangjian.core.access import CONFIGURE, allowed
+from dangjian.core.access import CONFIGURE, allowed, nodes_changed
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.models import PATH_STEP, TreeNode, path_segment, segment_index
@@ -138,6 +138,7 @@ def add_region(*, actor: Actor, parent: Region | None, name: str, code: str, lev
         region = Region.objects.create(
             parent=parent, path=path, depth=len(path) // PATH_STEP, name=name, code=code, level=level
         )
+        nodes_changed(actor)
         record_event(
             actor=actor,
             action=EventAction.CREATED,
@@ -197,6 +198,7 @@ def add_organization(
             term_started_on=term_started_on,
             term_ends_on=term_ends_on,
         )
+        nodes_changed(actor)
         record_event(
             actor=actor,
             action=EventAction.CREATED,
@@ -308,6 +310,7 @@ def move_node(*, actor: Actor, node: TreeNode, new_parent: TreeNode, reason: str
         node.parent, node.path, node.depth = new_parent, new_prefix, node.depth + shift
         if isinstance(node, Organization) and old_parent is not None:
             _follow_region(node, old_parent, new_parent, subtree)  # type: ignore[arg-type]
+        nodes_changed(actor)
         record_event(
             actor=actor,
             action=EventAction.UPDATED,
