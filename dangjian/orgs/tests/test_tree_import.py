@@ -44,7 +44,13 @@ def problems(planned) -> list[tuple[int, str]]:
 
 # A new community, its two grids, its committee and a branch serving one grid — children first.
 NEW = [
-    {"code": "PC1", "name": "青和居社区第一党支部", "type": "党支部", "parent": "青和居社区党委", "region": "青和居第一网格"},
+    {
+        "code": "PC1",
+        "name": "青和居社区第一党支部",
+        "type": "党支部",
+        "parent": "青和居社区党委",
+        "region": "青和居第一网格",
+    },
     {"code": "C3G1", "name": "青和居第一网格", "type": "网格", "parent": "C3"},
     {"code": "C3G2", "name": "青和居第二网格", "type": "网格", "parent": "青和居社区"},
     {
@@ -115,7 +121,7 @@ def test_cycles_unknown_parents_wrong_types_and_taken_codes_are_reported_by_row_
         {"code": "X8", "name": "壬", "type": "社区", "region": "红钢城社区"},  # 11: only organisations
         {"code": "PA1", "name": "红钢城社区第一党支部", "type": "党支部", "parent": "钢花村社区党委"},  # 12: a move
     ]
-    planned, actor = plan(world, rows)
+    planned, _actor = plan(world, rows)
     found = problems(planned)
     assert (2, "上级") in found and (3, "上级") in found
     assert (4, "上级") in found and (10, "上级") in found
