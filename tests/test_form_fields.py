@@ -64,7 +64,8 @@ def pages(world):
         f"/members/{member.pk}/care/",
         f"/members/{member.pk}/dues/",
         f"/members/{member.pk}/transfer/",
-        "/members/import/",
+        "/imports/",
+        "/imports/members/",
         "/members/dues/",
         "/members/transfers/",
         "/members/transfers/incoming/",
@@ -88,6 +89,7 @@ def pages(world):
         *((world.users.secretary, url) for url in staff_pages),
         (root, "/services/catalogue/new/"),  # the catalogue is configured district-wide
         (root, "/services/calendar/"),
+        (world.users.admin, "/imports/trees/"),  # the trees: who may configure a street
         (world.users.member, "/members/reports/"),
         (world.users.resident, "/r/"),
         (None, "/r/"),
