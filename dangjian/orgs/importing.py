@@ -156,7 +156,7 @@ class TreeImporter(Importer):
     )
     file_label = gettext_lazy("Structure file (.xlsx or .csv)")
     back_url = "dashboard:region_tree"
-    back_label = gettext_lazy("Regions")
+    back_label = gettext_lazy("Communities and grids")
     target_model = Region
     target_action = CONFIGURE
     max_rows = 5_000

@@ -121,13 +121,13 @@ def test_import_roster_from_excel(world, page_for, tmp_path):
     path = tmp_path / "红钢城社区第一党支部党员名册.xlsx"
     write_roster(path)
     page = page_for(world.users.secretary)
-    page.goto("/members/import/")
-    expect(page.locator("a[href$='/members/import/template.xlsx']")).to_be_visible()
-    page.select_option("select[name=organization]", str(world.branch_a1.pk))
+    page.goto("/imports/members/")
+    expect(page.locator("a[href$='/imports/members/template.xlsx']")).to_be_visible()
+    page.select_option("select[name=target]", str(world.branch_a1.pk))
     page.set_input_files("input[name=file]", str(path))
     page.click("main form[enctype='multipart/form-data'] button[type=submit]")
 
-    expect(page).to_have_url(re.compile(r"/members/import/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/imports/job/\d+/$"))
     expect(page.locator("#job-status progress")).to_be_visible()  # queued: nothing checked yet
     run_worker()
     confirm = page.locator("form[action$='/confirm/'] button")
@@ -144,7 +144,7 @@ def test_import_roster_from_excel(world, page_for, tmp_path):
     screenshot(page, "membership-import.png")
 
     confirm.click()
-    expect(page).to_have_url(re.compile(r"/members/import/\d+/$"))
+    expect(page).to_have_url(re.compile(r"/imports/job/\d+/$"))
     expect(page.locator("form[action$='/confirm/']")).to_have_count(0)
     run_worker()
     result = page.locator("#job-status .count-line")
