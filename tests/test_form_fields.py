@@ -66,6 +66,8 @@ def pages(world):
         f"/members/{member.pk}/transfer/",
         "/imports/",
         "/imports/members/",
+        "/imports/residents/",
+        "/imports/staff/",
         "/members/dues/",
         "/members/transfers/",
         "/members/transfers/incoming/",

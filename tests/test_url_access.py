@@ -334,6 +334,30 @@ RULES: list[Case] = [
     ),
     Case(
         "imports:upload",
+        "upload residents (needs the right to register people)",
+        lambda w: reverse("imports:upload", args=["residents"]),
+        only(("admin", "secretary", "staff", "outsider"), 200),
+    ),
+    Case(
+        "imports:template",
+        "the residents' template",
+        lambda w: reverse("imports:template", args=["residents"]),
+        only(("admin", "secretary", "staff", "outsider"), 200),
+    ),
+    Case(
+        "imports:upload",
+        "upload staff accounts (needs the right to give roles)",
+        lambda w: reverse("imports:upload", args=["staff"]),
+        only(("admin", "secretary", "outsider"), 200),
+    ),
+    Case(
+        "imports:template",
+        "the staff accounts' template",
+        lambda w: reverse("imports:template", args=["staff"]),
+        only(("admin", "secretary", "outsider"), 200),
+    ),
+    Case(
+        "imports:upload",
         "an importer that does not exist",
         lambda w: reverse("imports:upload", args=["nothing"]),
         expect(404),

@@ -16,4 +16,8 @@ class AccountsConfig(AppConfig):
         from dangjian.orgs.services import register_occupancy
 
         register_occupancy(roles_held_at)
+        from dangjian.accounts.importing import IMPORTER
+        from dangjian.core.importing import register
+
+        register(IMPORTER)
         del access  # imported for its registrations

@@ -26,7 +26,7 @@ from dangjian.core.events import EventAction, record_event
 from dangjian.core.ratelimit import Attempt, Budget
 
 
-def _node_fields(node: Any) -> dict[str, Any]:
+def node_fields(node: Any) -> dict[str, Any]:
     from dangjian.orgs.models import Organization, Region, ResidentUnit
 
     if isinstance(node, Region):
@@ -71,7 +71,7 @@ def may_give(*, actor: Actor, role: str, node: Any) -> bool:
     return q is None or model._default_manager.filter(q, pk=node.pk).exists()
 
 
-def _refuse_giving(role: str, node: Any) -> ValidationError:
+def refusal_to_give(role: str, node: Any) -> ValidationError:
     return ValidationError(
         _(
             "You may not give the role %(role)s at %(node)s: only roles your own role may give, "
@@ -104,7 +104,7 @@ def grant_role(
         starts_on=starts_on,
         ends_on=ends_on,
         reason=reason.strip()[:200],
-        **_node_fields(node),
+        **node_fields(node),
     )
     grant.clean()
     if getattr(node, "closed_on", None) is not None:
@@ -112,7 +112,7 @@ def grant_role(
     if ends_on is not None and ends_on <= starts_on:
         raise ValidationError({"ends_on": _("The end date must be after the start date.")})
     if not may_give(actor=actor, role=role, node=node):
-        raise _refuse_giving(role, node)
+        raise refusal_to_give(role, node)
     with transaction.atomic():
         grant.save()
         record_event(
@@ -140,7 +140,7 @@ def end_grant(*, actor: Actor, grant: RoleGrant, ends_on: dt.date | None = None,
     if grant.user_id == actor.user_id and not actor.system:
         raise ValidationError(_("You cannot end your own role; ask another administrator."), code="own")
     if not may_give(actor=actor, role=grant.role, node=grant.node):
-        raise _refuse_giving(grant.role, grant.node)
+        raise refusal_to_give(grant.role, grant.node)
     if grant.revoked_at is not None or (grant.ends_on is not None and grant.ends_on <= actor.today):
         raise ValidationError(_("This role has already ended."), code="ended")
     if ends_on < actor.today:
@@ -332,7 +332,7 @@ class _SignInLinks(PasswordResetTokenGenerator):
 
 sign_in_links = _SignInLinks()
 
-_USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,40}")
+USERNAME = re.compile(r"[A-Za-z0-9_.\-]{3,40}")
 
 
 def may_manage(*, actor: Actor, user: User) -> bool:
@@ -380,7 +380,7 @@ def create_account(
     """A staff account with its first role, and the token of its one-time sign-in link (the new
     user chooses their password there). All or nothing: a refused grant leaves no account."""
     username = (username or "").strip()
-    if not _USERNAME.fullmatch(username):
+    if not USERNAME.fullmatch(username):
         raise ValidationError(
             {"username": _("3 to 40 letters, digits or . _ - (e.g. the pinyin of the name: zhangsan).")}
         )

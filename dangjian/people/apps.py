@@ -8,8 +8,11 @@ class PeopleConfig(AppConfig):
     verbose_name = _("People")
 
     def ready(self) -> None:
+        from dangjian.core.importing import register
         from dangjian.orgs.services import register_occupancy
         from dangjian.people import access  # noqa: F401 - registers the access rules
+        from dangjian.people.importing import IMPORTER
         from dangjian.people.selectors import still_there
 
         register_occupancy(still_there)
+        register(IMPORTER)

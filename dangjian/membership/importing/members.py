@@ -13,15 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.cache import cache
-from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, restrict
+from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, build_event
@@ -41,59 +39,19 @@ from dangjian.core.importing import (
 )
 from dangjian.core.models import Event
 from dangjian.core.tabular import Table, clean_text, parse_date_cell, parse_id_cell
-from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
+from dangjian.core.validators import id_birth_date
 from dangjian.membership.models import Placement, PlacementReason
 from dangjian.membership.roster.services import member_date_errors
 from dangjian.orgs.models import Organization, OrgKind, Region, RegionLevel
-from dangjian.people.models import Education, Gender, Member, MemberCategory, MemberStage, Person, Tag, TagKind
-from dangjian.people.services import (
-    DUPLICATE_ID_REFUSALS,
-    ID_NUMBER_TAKEN,
-    ID_PURPOSE,
-    normalize_name,
-    person_display,
-    person_prepare,
-)
+from dangjian.people.importing import EDUCATION, GENDERS, match_people, person_cells, update_person
+from dangjian.people.models import Member, MemberCategory, MemberStage, Person, Tag, TagKind
+from dangjian.people.services import ID_NUMBER_TAKEN, ID_PURPOSE, normalize_name, person_display, person_prepare
 
 MAX_ROWS = 20_000
 PROBATION_MAX_YEARS = 2  # one year of probation, extended by at most one (党章 第七条)
 EXAMPLE_ID_NUMBER = "420107198005170012"  # the template's example row, skipped if left in
 
 
-GENDERS = Vocabulary(
-    options=(("男", Gender.MALE), ("女", Gender.FEMALE)),
-    aliases=(("男性", Gender.MALE), ("女性", Gender.FEMALE)),
-    choices=Gender,
-)
-EDUCATION = Vocabulary(
-    options=(
-        ("小学及以下", Education.PRIMARY),
-        ("初中", Education.JUNIOR),
-        ("高中（中专）", Education.SENIOR),
-        ("大专", Education.COLLEGE),
-        ("本科", Education.BACHELOR),
-        ("研究生", Education.POSTGRADUATE),
-    ),
-    aliases=(
-        ("小学", Education.PRIMARY),
-        ("文盲", Education.PRIMARY),
-        ("高中", Education.SENIOR),
-        ("中专", Education.SENIOR),
-        ("职高", Education.SENIOR),
-        ("技校", Education.SENIOR),
-        ("中技", Education.SENIOR),
-        ("专科", Education.COLLEGE),
-        ("大学专科", Education.COLLEGE),
-        ("大学本科", Education.BACHELOR),
-        ("大学", Education.BACHELOR),
-        ("硕士", Education.POSTGRADUATE),
-        ("博士", Education.POSTGRADUATE),
-        ("硕士研究生", Education.POSTGRADUATE),
-        ("博士研究生", Education.POSTGRADUATE),
-        ("研究生及以上", Education.POSTGRADUATE),
-    ),
-    choices=Education,
-)
 STAGES = Vocabulary(
     options=(("正式党员", MemberStage.FULL), ("预备党员", MemberStage.PROBATIONARY)),
     aliases=(("正式", MemberStage.FULL), ("预备", MemberStage.PROBATIONARY)),
@@ -313,67 +271,21 @@ def _check_row(
     def problem(key: str, message: str) -> None:
         problems.append(Problem(number, table.columns.get(key, LABELS[key]), message))
 
-    name = normalize_name(clean_text(values.get("name")))
-    if not name:
-        problem("name", _("Enter the member's name."))
-    elif len(name) > 50:
-        problem("name", _("The name is longer than 50 characters."))
-    raw_id, id_error = parse_id_cell(values.get("id_number"))
-    id_number = ""
-    if id_error:
-        problem("id_number", id_error)
-    elif not raw_id:
-        problem("id_number", _("Enter the ID number (members are matched by it)."))
-    else:
-        try:
-            id_number = validate_id_number(raw_id, today=today)
-        except ValidationError as exc:
-            problem("id_number", " ".join(exc.messages))
-    person: dict[str, Any] = {"name": name}
-    if id_number:
-        person["id_number"] = id_number
-    phone = clean_text(values.get("phone"))
-    if phone:
-        try:
-            person["phone"] = validate_mobile(phone)
-        except ValidationError as exc:
-            problem("phone", " ".join(exc.messages))
+    person, id_number = person_cells(
+        values,
+        problem,
+        today=today,
+        missing_name=_("Enter the member's name."),
+        missing_id=_("Enter the ID number (members are matched by it)."),
+    )
     dates: dict[str, dt.date | None] = {}
     for key in ("birth_date", "applied_on", "joined_on", "full_on"):
         value, error = parse_date_cell(values.get(key))
-        if error:
+        if error and key != "birth_date":  # person_cells reported the date of birth
             problem(key, error)
         dates[key] = value
-    gender = GENDERS.code(values.get("gender"))
-    if gender is None:
-        problem("gender", _("Write 男 or 女."))
     if id_number:
-        born, sex = id_birth_date(id_number), id_gender(id_number)
-        if dates["birth_date"] and dates["birth_date"] != born:
-            problem(
-                "birth_date",
-                _("The date of birth does not match the ID number (which says %(date)s).")
-                % {"date": born.isoformat() if born else ""},
-            )
-        if gender and gender != sex:
-            problem(
-                "gender",
-                _("The gender does not match the ID number (which says %(gender)s).") % {"gender": Gender(sex).label},
-            )
-        dates["birth_date"] = born
-    elif dates["birth_date"]:
-        person["birth_date"] = dates["birth_date"]
-    if gender:
-        person["gender"] = gender
-    education = EDUCATION.code(values.get("education"))
-    if education is None:
-        problem("education", _("Unknown education level; write one of: %(options)s.") % {"options": EDUCATION.listed()})
-    elif education:
-        person["education"] = education
-    for key in ("ethnicity", "address"):
-        text = clean_text(values.get(key))
-        if text:
-            person[key] = text[:200]
+        dates["birth_date"] = id_birth_date(id_number)
     stage = STAGES.code(values.get("stage"))
     if stage is None:
         problem("stage", _("Write 正式党员 or 预备党员."))
@@ -437,58 +349,27 @@ def _match_existing(
     contradict the record. A problem with the whole file when it names too many people recorded
     out of sight."""
     rows = [(planned, name, problems) for planned, name, problems in candidates if planned is not None]
-    hashes = [row.id_hash for row, _name, _p in rows]
-    existing: dict[str, tuple[int, str, int | None, int | None, dt.date | None]] = {}
-    for start in range(0, len(hashes), 2000):
-        chunk = hashes[start : start + 2000]
-        for person_pk, id_hash, person_name, member_pk, org_pk, full_on in Person.objects.filter(
-            id_number_hash__in=chunk
-        ).values_list("pk", "id_number_hash", "name", "member__pk", "member__organization_id", "member__full_on"):
-            existing[id_hash] = (person_pk, person_name, member_pk, org_pk, full_on)
-    changeable: set[int] = set()
-    if existing and not actor.scope.superuser:
-        ids = [value[0] for value in existing.values()]
-        for start in range(0, len(ids), 2000):
-            changeable.update(
-                restrict(Person.objects.filter(pk__in=ids[start : start + 2000]), actor, CHANGE).values_list(
-                    "pk", flat=True
-                )
-            )
-    out_of_sight = {
-        planned.id_hash
-        for planned, _name, _problems in rows
-        if planned.id_hash in existing and not actor.scope.superuser and existing[planned.id_hash][0] not in changeable
-    }
-    # Each number recorded out of sight counts against the same hourly budget as the person
-    # form's refusals (people.services): a file must not test thousands of numbers at once.
-    # A number counts once an hour: the check and the import of the same file read it twice.
-    subject = actor.user_id or "system"
-    for id_hash in out_of_sight:
-        if not cache.add(f"import-out-of-sight:{subject}:{id_hash}", 1, DUPLICATE_ID_REFUSALS.seconds):
-            continue
-        attempt = DUPLICATE_ID_REFUSALS.spend(subject, now=actor.now)
-        if attempt.over_limit:
-            return Problem(
-                0,
-                headers["id_number"],
-                _(
-                    "Too many of the ID numbers in this file are already registered outside your area; nothing "
-                    "was checked. Ask the street office to move those people, or try again after %(time)s."
-                )
-                % {"time": attempt.retry_time},
-            )
+    existing, out_of_sight, stop = match_people([row.id_hash for row, _name, _p in rows], actor, headers["id_number"])
+    if stop is not None:
+        return stop
     for planned, name, problems in rows:
         found = existing.get(planned.id_hash)
         if planned.id_hash in out_of_sight:
             problems.append(Problem(planned.number, headers["id_number"], str(ID_NUMBER_TAKEN)))
             continue
-        if found is None or found[2] is None:
+        if found is None or found.member_id is None:
             _stage_of_new_member(planned, problems, headers, today=actor.today)
         if found is None:
             if planned.region is None and not problems:
                 problems.append(Problem(planned.number, headers["grid"], _("Enter the grid where the member lives.")))
             continue
-        pk, recorded_name, member_id, org_id, recorded_full_on = found
+        pk, recorded_name, member_id, org_id, recorded_full_on = (
+            found.pk,
+            found.name,
+            found.member_id,
+            found.organization_id,
+            found.full_on,
+        )
         if planned.member["stage"] == MemberStage.PROBATIONARY and recorded_full_on and not planned.member["full_on"]:
             problems.append(
                 Problem(
@@ -565,7 +446,7 @@ def _apply(plan: ImportPlan, actor: Actor, result: ImportResult, progress: Progr
                 raise ImportFailed(f"row {row.number}: {errors}")
             new_people.append((row, person))
         else:
-            changed = _update_person(people[row.person_id], row, actor, events)
+            changed = update_person(people[row.person_id], row.person, row.number, actor, events)
             member_changed = _update_member(members.get(row.member_id), row, specialties, actor, events)
             if row.member_id is None:
                 pass  # becomes a member below: counted as created
@@ -643,45 +524,6 @@ def _current_specialties(member_ids: list[int]) -> dict[int, set[int]]:
     for member_id, tag_id in links:
         found.setdefault(member_id, set()).add(tag_id)
     return found
-
-
-def _update_person(person: Person, row: PlannedRow, actor: Actor, events: list[Event]) -> bool:
-    """Apply the row's filled-in cells to a recorded person; empty cells erase nothing."""
-    before = person_display(person)
-    data = {k: v for k, v in row.person.items() if k != "id_number"}
-    if "phone" in data and crypto.search_hash(data["phone"], purpose="phone") == person.phone_hash:
-        del data["phone"]  # unchanged: keep the stored token (encryption is not deterministic)
-    person, errors = person_prepare(data, person)
-    if errors:
-        raise ImportFailed(f"row {row.number}: {errors}")
-    after = person_display(person)
-    changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
-    if "phone" in data:
-        changes["phone"] = [before["phone"], after["phone"]]
-    if not changes:
-        return False
-    fields = [
-        "name",
-        "name_pinyin",
-        "name_initials",
-        "name_given",
-        "gender",
-        "ethnicity",
-        "birth_date",
-        "education",
-        "address",
-        "phone_encrypted",
-        "phone_hash",
-        "phone_masked",
-        "phone_tail",
-    ]
-    Person.objects.filter(pk=person.pk).update(
-        version=F("version") + 1, updated_at=timezone.now(), **{f: getattr(person, f) for f in fields}
-    )
-    events.append(
-        build_event(actor=actor, action=EventAction.UPDATED, target=person, changes=changes, reason=_("Imported"))
-    )
-    return True
 
 
 def _update_member(
