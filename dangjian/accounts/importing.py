@@ -302,12 +302,12 @@ class StaffImporter(Importer):
 
     def result_sentence(self, result: dict[str, Any]) -> str:
         return _(
-            "Imported: %(created)s roles given, %(unchanged)s already held. New accounts have no password yet: "
+            "Imported. Roles given: %(created)s; already held: %(unchanged)s. New accounts have no password yet: "
             "open each on the staff accounts page and issue a one-time sign-in link."
         ) % {"created": result.get("created", 0), "unchanged": result.get("unchanged", 0)}
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _("Of the rows that can be imported: %(created)s would give a role, %(unchanged)s are already held.") % {
+        return _("Of the rows that can be imported: roles to give: %(created)s; already held: %(unchanged)s.") % {
             "created": preview.get("created", 0),
             "unchanged": preview.get("unchanged", 0),
         }

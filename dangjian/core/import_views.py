@@ -90,8 +90,11 @@ def import_job(request: ActorRequest, pk: int) -> HttpResponse:
     result = job.result or {}
     errors = result.get("errors") or []
     is_check = job.kind == f"{importer.kind}_import_check"
+    name = {"name": str(job.params.get("name", ""))[:100]}
     context = {
         "job": job,
+        # The title in the reader's language (the job's label was written in its starter's).
+        "title": (_("Check of the file %(name)s") if is_check else _("Import of the file %(name)s")) % name,
         "importer": importer,
         "result": result,
         "is_check": is_check,

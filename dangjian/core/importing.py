@@ -272,7 +272,7 @@ class Importer:
     # Words --------------------------------------------------------------------------------------
 
     def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported: %(created)s added, %(updated)s updated, %(unchanged)s already up to date.") % {
+        return _("Imported. Added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
             "created": result.get("created", 0),
             "updated": result.get("updated", 0),
             "unchanged": result.get("unchanged", 0),
@@ -280,8 +280,8 @@ class Importer:
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
         return _(
-            "Of the rows that can be imported: %(created)s would add a record, %(updated)s would change one, "
-            "%(unchanged)s are already imported as they are."
+            "Of the rows that can be imported: to add: %(created)s; to change: %(updated)s; "
+            "already imported as they are: %(unchanged)s."
         ) % {
             "created": preview.get("created", 0),
             "updated": preview.get("updated", 0),

@@ -449,7 +449,7 @@ class TreeImporter(Importer):
             progress(len(plan.rows), len(plan.rows))
 
     def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported: %(created)s nodes added, %(updated)s changed, %(unchanged)s already up to date.") % {
+        return _("Imported. Nodes added: %(created)s; changed: %(updated)s; already up to date: %(unchanged)s.") % {
             "created": result.get("created", 0),
             "updated": result.get("updated", 0),
             "unchanged": result.get("unchanged", 0),
@@ -457,8 +457,8 @@ class TreeImporter(Importer):
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
         return _(
-            "Of the rows that can be imported: %(created)s would add a node, %(updated)s would change one, "
-            "%(unchanged)s are already imported as they are."
+            "Of the rows that can be imported: new nodes: %(created)s; nodes to change: %(updated)s; "
+            "already imported as they are: %(unchanged)s."
         ) % {
             "created": preview.get("created", 0),
             "updated": preview.get("updated", 0),

@@ -560,7 +560,7 @@ class ResidentImporter(Importer):
         return found
 
     def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported: %(created)s residents added, %(updated)s updated, %(unchanged)s already up to date.") % {
+        return _("Imported. Residents added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
             "created": result.get("created", 0),
             "updated": result.get("updated", 0),
             "unchanged": result.get("unchanged", 0),
@@ -568,8 +568,8 @@ class ResidentImporter(Importer):
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
         return _(
-            "Of the rows that can be imported: %(created)s would register a resident, %(updated)s would change a "
-            "record, %(unchanged)s are already imported as they are."
+            "Of the rows that can be imported: new residents: %(created)s; records to change: %(updated)s; "
+            "already imported as they are: %(unchanged)s."
         ) % {
             "created": preview.get("created", 0),
             "updated": preview.get("updated", 0),

@@ -629,7 +629,7 @@ class MemberImporter(Importer):
         return restore
 
     def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported: %(created)s members added, %(updated)s updated, %(unchanged)s already up to date.") % {
+        return _("Imported. Members added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
             "created": result.get("created", 0),
             "updated": result.get("updated", 0),
             "unchanged": result.get("unchanged", 0),
@@ -637,8 +637,8 @@ class MemberImporter(Importer):
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
         return _(
-            "Of the rows that can be imported: %(created)s would add a member, %(updated)s would change a record, "
-            "%(unchanged)s are already imported as they are."
+            "Of the rows that can be imported: new members: %(created)s; records to change: %(updated)s; "
+            "already imported as they are: %(unchanged)s."
         ) % {
             "created": preview.get("created", 0),
             "updated": preview.get("updated", 0),

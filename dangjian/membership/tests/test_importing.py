@@ -877,7 +877,7 @@ def test_the_command_text_output_and_a_real_run_with_errors(world, tmp_path):
     with override("en"):
         code, out = run_command(str(path), "--org", "PA1", "--skip-invalid")
     assert code == 1  # the valid row is imported when asked, the problem still fails the run
-    assert "1 members added" in out
+    assert "Members added: 1" in out
     assert Person.objects.filter(name="周一").exists()
     assert not Person.objects.filter(name="吴二").exists()
 
