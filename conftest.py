@@ -66,9 +66,13 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # Admins must set up two-factor login before anything else (core/conf.py TWO_FACTOR_ROLES); the
     # tests sign admins in without it, except those of the requirement itself (accounts/tests).
-    from dangjian.core.conf import override
+    from dangjian.core.conf import browser_values_changed, override
 
     settings.DANGJIAN = override(TWO_FACTOR_ROLES=())
+    # The values set in the browser (core.Setting) are not read behind a test's back: each test
+    # starts without any, and a change made in the test is seen at once (core/conf.py).
+    settings.DANGJIAN_CONFIG_REFRESH_SECONDS = None
+    browser_values_changed({})
     worker = os.environ.get("PYTEST_XDIST_WORKER", "")
     cache_settings = settings.CACHES["default"]
     if worker.startswith("gw") and cache_settings["BACKEND"].endswith("RedisCache"):

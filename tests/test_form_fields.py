@@ -91,6 +91,7 @@ def pages(world):
         *((world.users.secretary, url) for url in staff_pages),
         (root, "/services/catalogue/new/"),  # the catalogue is configured district-wide
         (root, "/services/calendar/"),
+        (root, "/accounts/settings/"),  # the configuration: the platform admin
         (world.users.admin, "/imports/trees/"),  # the trees: who may configure a street
         (world.users.member, "/members/reports/"),
         (world.users.resident, "/r/"),

@@ -216,3 +216,34 @@ def audit_filters(params: QueryDict) -> tuple[AuditFilterForm, AuditFilters]:
         return form, AuditFilters()
     data = {key: value for key, value in form.cleaned_data.items() if value not in (None, "")}
     return form, AuditFilters(**data)
+
+
+class SettingsForm(SiteForm):
+    """One field per key the platform admin may change (accounts.configuration), and the reason."""
+
+    reason = forms.CharField(
+        label=_("Reason for the change"),
+        max_length=200,
+        required=False,
+        help_text=_("Kept with each change in the audit log, e.g. the office's decision."),
+    )
+
+    def __init__(self, *args: Any, rows: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        reason = self.fields.pop("reason")
+        for row in rows:
+            field_class = forms.FloatField if row.kind is float else forms.IntegerField
+            self.fields[row.key.lower()] = field_class(
+                label=row.label,
+                required=False,
+                min_value=row.low,
+                max_value=row.high,
+                initial=row.changed.value if row.changed is not None else None,
+                help_text=_("%(help)s Empty: %(value)s (the deployment's value).")
+                % {"help": row.help, "value": row.deployment},
+            )
+        self.fields["reason"] = reason
+        self.rows = rows
+
+    def values(self) -> dict[str, Any]:
+        return {row.key: self.cleaned_data.get(row.key.lower()) for row in self.rows}

@@ -14,4 +14,5 @@ urlpatterns = [
     path("users/<int:pk>/", views.user_detail, name="user_detail"),
     path("audit/", views.audit, name="audit"),
     path("audit/export/", views.audit_export, name="audit_export"),
+    path("settings/", views.settings_page, name="settings"),
 ]

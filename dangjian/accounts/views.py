@@ -18,7 +18,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from dangjian.accounts import exports, selectors, services
+from dangjian.accounts import configuration, exports, selectors, services
 from dangjian.accounts.forms import (
     AccountForm,
     ActiveForm,
@@ -29,6 +29,7 @@ from dangjian.accounts.forms import (
     GrantForm,
     LinkPasswordForm,
     LoginForm,
+    SettingsForm,
     UserFilterForm,
     audit_filters,
 )
@@ -342,3 +343,26 @@ def audit_export(request: ActorRequest) -> HttpResponse:
     """Start an .xlsx export of the audit page as filtered; the job page shows its progress."""
     _may_administer(request)
     return start_list_export(request, exports.audit_export_start)
+
+
+@require_http_methods(["GET", "POST"])
+def settings_page(request: ActorRequest) -> HttpResponse:
+    """The numbers a locality changes (core.conf.EDITABLE), for the platform admin: each value in
+    force, where it comes from, who changed it last; a change needs a reason and is an event."""
+    if not configuration.may_configure_platform(actor=request.actor):
+        raise Http404
+    rows = configuration.setting_rows(actor=request.actor)
+    form = SettingsForm(request.POST or None, rows=rows)
+    done = submit(
+        request,
+        form,
+        lambda data: configuration.change_settings(actor=request.actor, values=form.values(), reason=data["reason"]),
+    )
+    if done.ok:
+        if done.value:
+            messages.success(request, _("Saved: %(n)s settings changed.") % {"n": len(done.value)})
+        else:
+            messages.info(request, _("Nothing was changed."))
+        return redirect("accounts:settings")
+    pairs = [(row, form[row.key.lower()]) for row in rows]
+    return render(request, "accounts/settings.html", {"form": form, "pairs": pairs})

@@ -11,15 +11,23 @@ override one with ``settings.DANGJIAN = override(REOPEN_DAYS=10)``:
 The rule books with many numbers (dues brackets, the development steps) keep their defaults beside
 their code (``membership/dues.py``, ``membership/development.py``); here are only their overrides.
 docs/configuration.md lists every key.
+
+The keys of ``EDITABLE`` (numbers a locality changes and that are safe to change while the platform
+runs) the platform admin may also change in the browser (``accounts.configuration``): those values
+are kept in ``core.Setting`` and take precedence over ``settings.DANGJIAN``. Every process reads
+them again at most every ``DANGJIAN_CONFIG_REFRESH_SECONDS`` (10; ``None`` in tests, where a change
+is seen at once by the process that made it, and nothing is read behind a test's back).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError
 
 
 def _number(default: Any, unit: str, rule: str) -> Any:
@@ -78,23 +86,73 @@ class Config:
 
 FIELDS = {f.name.upper(): f for f in dataclasses.fields(Config)}
 
+# The keys the platform admin may change in the browser, with the range a value must lie in.
+EDITABLE: dict[str, tuple[float, float]] = {
+    "TERM_REMINDER_DAYS": (7, 365),
+    "PROBATION_REMINDER_DAYS": (7, 180),
+    "CONFIRM_DAYS": (1, 60),
+    "REOPEN_DAYS": (1, 365),
+    "CALLBACK_RATE": (0, 1),
+    "RATES_MIN_SAMPLE": (1, 1000),
+    "ANONYMOUS_SUBMISSIONS": (1, 100),
+    "TRANSFER_LETTER_DAYS": (30, 365),
+    "EXPORT_RETENTION_HOURS": (1, 720),
+    "IMPORT_UPLOAD_RETENTION_HOURS": (1, 720),
+}
 
-_built: list[Any] = [None, None]  # the settings.DANGJIAN object last read, and its Config
+
+_built: list[Any] = [None, None, None]  # the settings.DANGJIAN and the browser's values last read, and their Config
+_browser: dict[str, Any] = {"values": {}, "read_at": None}  # the values set in the browser (core.Setting)
+
+
+def _browser_values() -> dict[str, Any]:
+    """The values set in the browser, read again when older than DANGJIAN_CONFIG_REFRESH_SECONDS."""
+    every = getattr(settings, "DANGJIAN_CONFIG_REFRESH_SECONDS", 10)
+    read_at = _browser["read_at"]
+    if every is not None and (read_at is None or time.monotonic() - read_at > every):
+        from dangjian.core.models import Setting
+
+        try:
+            values = {key: value for key, value in Setting.objects.values_list("key", "value") if key in EDITABLE}
+        except DatabaseError:  # before the first migration
+            values = {}
+        if values != _browser["values"]:
+            _browser["values"] = values
+        _browser["read_at"] = time.monotonic()
+    return _browser["values"]
+
+
+def browser_values_changed(values: dict[str, Any]) -> None:
+    """Take the values the browser has just saved (this process sees them at once)."""
+    _browser["values"] = dict(values)
+    _browser["read_at"] = time.monotonic()
 
 
 def config() -> Config:
-    """The configuration now: ``settings.DANGJIAN`` over the defaults. Unknown keys are refused,
-    so that a misspelt setting does not pass unnoticed. Built again only when ``settings.DANGJIAN``
-    is another object (a test's override), since SLA arithmetic asks for it in tight loops."""
+    """The configuration now: the browser's values (``EDITABLE`` keys) over ``settings.DANGJIAN``
+    over the defaults. Unknown keys are refused, so that a misspelt setting does not pass
+    unnoticed. Built again only when either changed (a test's override, an admin's change), since
+    SLA arithmetic asks for it in tight loops."""
     given = getattr(settings, "DANGJIAN", {}) or {}
-    if _built[0] is given:
-        return _built[1]
+    browser = _browser_values()
+    if _built[0] is given and _built[1] is browser:
+        return _built[2]
     unknown = set(given) - set(FIELDS)
     if unknown:
         raise KeyError(f"Unknown settings.DANGJIAN keys: {', '.join(sorted(unknown))}")
-    built = Config(**{key.lower(): value for key, value in given.items()})
-    _built[:] = [given, built]
+    values: dict[str, Any] = {**given, **browser}
+    built = Config(**{key.lower(): value for key, value in values.items()})
+    _built[:] = [given, browser, built]
     return built
+
+
+def deployment_value(key: str) -> Any:
+    """``key``'s value without the browser's: from ``settings.DANGJIAN`` or the default."""
+    given = getattr(settings, "DANGJIAN", {}) or {}
+    if key in given:
+        return given[key]
+    spec = FIELDS[key]
+    return spec.default_factory() if spec.default_factory is not dataclasses.MISSING else spec.default
 
 
 def override(**values: Any) -> dict[str, Any]:

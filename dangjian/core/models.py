@@ -254,3 +254,22 @@ class Notification(models.Model):
 
 
 register(Notification, Rule(user="recipient_id", self_actions=frozenset({"view", "change"})))
+
+
+class Setting(models.Model):
+    """A configuration value set in the browser by the platform admin (core.conf.EDITABLE keys);
+    it takes precedence over settings.DANGJIAN. Each change is also an event."""
+
+    key = models.CharField(_("setting"), max_length=64, unique=True)
+    value = models.JSONField(_("value"))
+    changed_at = models.DateTimeField(_("changed at"), default=timezone.now)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("changed by"), null=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("setting")
+        verbose_name_plural = _("settings")
+
+    def __str__(self) -> str:
+        return self.key

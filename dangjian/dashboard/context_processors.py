@@ -33,6 +33,13 @@ class Menu:
         return self.actor.scope.can(GRANT)
 
     @cached_property
+    def may_configure_platform(self) -> bool:
+        """The configuration page (accounts.views.settings_page): the platform admin."""
+        from dangjian.accounts.configuration import may_configure_platform
+
+        return may_configure_platform(actor=self.actor)
+
+    @cached_property
     def unread(self) -> int:
         """Notices not read yet (the header's badge; from the cache, see core.notifications)."""
         from dangjian.core.notifications import unread_count

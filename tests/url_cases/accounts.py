@@ -138,3 +138,20 @@ CASES += [
         data=lambda w: {"query": "sensitive=on"},
     ),
 ]
+
+CASES += [
+    Case(
+        "accounts:settings",
+        "the configuration: the platform admin only (district admin at the root, superuser)",
+        lambda w: reverse("accounts:settings"),
+        {**only((), 200), "district": 200, "superuser": 200},
+    ),
+    Case(
+        "accounts:settings",
+        "changing the configuration",
+        lambda w: reverse("accounts:settings"),
+        {**only((), 200), "district": 302, "superuser": 302},
+        method="post",
+        data=lambda w: {"reopen_days": "20", "reason": "试行"},
+    ),
+]
