@@ -146,7 +146,11 @@ class StaffImporter(Importer):
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
         levels = (RegionLevel.STREET, RegionLevel.COMMUNITY)
-        return restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, GRANT).order_by("path")
+        return (
+            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, GRANT)
+            .select_related("parent")
+            .order_by("path")
+        )
 
     def instructions(self) -> list[str]:
         return numbered(

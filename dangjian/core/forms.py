@@ -39,6 +39,15 @@ def offered(form: forms.BaseForm, name: str) -> QuerySet:
     return queryset
 
 
+class NodeChoiceField(forms.ModelChoiceField):
+    """A node of a tree shown with its place: "和平街道党工委 › 红钢城社区党委" (load the parents:
+    ``select_related("parent")``)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        parent = getattr(obj, "parent", None)
+        return f"{parent.name} › {obj.name}" if parent is not None else obj.name
+
+
 def choosing(form: forms.BaseForm, name: str) -> forms.ModelChoiceField:
     """``form``'s field ``name``, a choice of records (to set its queryset once the user is known)."""
     return cast(forms.ModelChoiceField, form.fields[name])

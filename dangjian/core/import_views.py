@@ -14,7 +14,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core import importing
 from dangjian.core.actors import Actor, ActorRequest
-from dangjian.core.forms import SiteForm, choosing
+from dangjian.core.forms import NodeChoiceField, SiteForm, choosing
 from dangjian.core.jobs import job_for
 from dangjian.core.views import is_htmx, perform, submit
 
@@ -22,7 +22,7 @@ PROBLEMS_SHOWN = 500
 
 
 class ImportForm(SiteForm):
-    target: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Import into"), queryset=None, empty_label=None)
+    target: forms.ModelChoiceField = NodeChoiceField(label=_("Import into"), queryset=None, empty_label=None)
     file = forms.FileField(
         label=_("File (.xlsx or .csv)"), widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"})
     )

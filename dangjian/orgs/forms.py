@@ -8,17 +8,9 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import CONFIGURE, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import DATE_WIDGET, SiteForm, choosing
+from dangjian.core.forms import DATE_WIDGET, NodeChoiceField, SiteForm, choosing
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel, ResidentUnit
 from dangjian.orgs.services import ORG_KIND_ORDER
-
-
-class NodeChoiceField(forms.ModelChoiceField):
-    """A node shown with its place: "和平街道党工委 › 红钢城社区党委"."""
-
-    def label_from_instance(self, obj: Any) -> str:
-        parent = getattr(obj, "parent", None)
-        return f"{parent.name} › {obj.name}" if parent is not None else obj.name
 
 
 class CloseForm(SiteForm):

@@ -163,8 +163,10 @@ class TreeImporter(Importer):
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
         levels = (RegionLevel.STREET, RegionLevel.COMMUNITY)
-        return restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CONFIGURE).order_by(
-            "path"
+        return (
+            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CONFIGURE)
+            .select_related("parent")
+            .order_by("path")
         )
 
     def instructions(self) -> list[str]:

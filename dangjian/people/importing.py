@@ -360,7 +360,11 @@ class ResidentImporter(Importer):
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
         levels = (RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID)
-        return restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CREATE).order_by("path")
+        return (
+            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CREATE)
+            .select_related("parent")
+            .order_by("path")
+        )
 
     def instructions(self) -> list[str]:
         return numbered(

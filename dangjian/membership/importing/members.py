@@ -606,7 +606,11 @@ class MemberImporter(Importer):
 
     def targets(self, *, actor: Actor) -> QuerySet[Organization]:
         """Where the actor may record members (party groups are inside branches, not targets)."""
-        return restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE).order_by("path")
+        return (
+            restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE)
+            .select_related("parent")
+            .order_by("path")
+        )
 
     def instructions(self) -> list[str]:
         return template_instructions()
