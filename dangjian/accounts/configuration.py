@@ -43,7 +43,7 @@ LABELS: dict[str, tuple[Any, Any]] = {  # key → (label, what it does)
     ),
     "CALLBACK_RATE": (
         gettext_lazy("Share of handled requests called back"),
-        gettext_lazy("Between 0 and 1: 0.3 samples 30% of the handled requests for an independent callback."),
+        gettext_lazy("Between 0 and 1: 0.3 calls back three in ten handled requests, chosen at random."),
     ),
     "RATES_MIN_SAMPLE": (
         gettext_lazy("Minimum sample of the three rates"),

@@ -90,7 +90,11 @@ def node_choices(*, actor: Actor) -> list[tuple[str, Any]]:
             _("Party organisations"),
             Organization.objects.restrict(actor, GRANT).filter(closed_on=None).order_by("path"),
         ),
-        ("unit", _("Resident units"), ResidentUnit.objects.restrict(actor, GRANT).order_by("name")),
+        (
+            "unit",
+            _("Resident units"),
+            ResidentUnit.objects.restrict(actor, GRANT).filter(closed_on=None).order_by("name"),
+        ),
     ):
         rows = list(queryset.values_list("pk", "name", *(("depth",) if key != "unit" else ())))
         if not rows:

@@ -316,14 +316,16 @@ def roles_at_the_time(events: list[Event]) -> dict[int, str]:
 
 
 def roles_held_at(node: Any, day: dt.date) -> str | None:
-    """Why a region or organisation cannot close (orgs.services.close_node): roles in force at it or
-    below (end them first, on the staff accounts page)."""
+    """Why a region, organisation or resident unit cannot close (orgs.services.close_node,
+    close_unit): roles in force at it or below (end them first, on the staff accounts page)."""
     # In force or still to come: a role starting next week at a closed node would be a role nowhere.
     grants = RoleGrant.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gt=day), revoked_at__isnull=True)
     if isinstance(node, Region):
         grants = grants.filter(Q(region__path__startswith=node.path) | Q(unit__region__path__startswith=node.path))
     elif isinstance(node, Organization):
         grants = grants.filter(organization__path__startswith=node.path)
+    elif isinstance(node, ResidentUnit):
+        grants = grants.filter(unit=node)
     else:
         return None
     count = grants.count()

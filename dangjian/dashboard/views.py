@@ -395,15 +395,28 @@ def unit_new(request: ActorRequest, pk: int) -> HttpResponse:
 def unit_edit(request: ActorRequest, pk: int) -> HttpResponse:
     unit = org_selectors.unit_for(actor=request.actor, pk=pk)
     region = _configured_region(request, unit.region_id)
-    form = ResidentUnitForm(request.POST or None, initial={field: getattr(unit, field) for field in _UNIT_FIELDS})
-    saved = submit(
-        request,
-        form,
-        lambda data: tree_services.save_unit(
-            actor=request.actor, region=region, unit=unit, data={k: data[k] for k in _UNIT_FIELDS}
-        ),
-        success=_("The changes have been saved."),
+    closing = request.method == "POST" and "close-reason" in request.POST
+    form = ResidentUnitForm(
+        None if closing else request.POST or None, initial={field: getattr(unit, field) for field in _UNIT_FIELDS}
     )
-    if saved:
+    close_form = CloseForm(request.POST if closing else None, prefix="close")
+    if closing:
+        closed = submit(
+            request,
+            close_form,
+            lambda data: tree_services.close_unit(actor=request.actor, unit=unit, reason=data["reason"]),
+            success=_("%(unit)s is closed; its history stays.") % {"unit": unit.name},
+        )
+    else:
+        closed = submit(
+            request,
+            form,
+            lambda data: tree_services.save_unit(
+                actor=request.actor, region=region, unit=unit, data={k: data[k] for k in _UNIT_FIELDS}
+            ),
+            success=_("The changes have been saved."),
+        )
+    if closed:
         return redirect("dashboard:region_detail", pk=region.pk)
-    return render(request, "dashboard/record_form.html", {"form": form, "region": region, "title": unit.name})
+    context = {"form": form, "region": region, "title": unit.name, "unit": unit, "close_form": close_form}
+    return render(request, "dashboard/record_form.html", context)

@@ -119,6 +119,7 @@ class ResidentUnit(TimeStampedModel):
     region = models.ForeignKey(Region, verbose_name=_("region"), on_delete=models.PROTECT, related_name="units")
     address = models.CharField(_("address"), max_length=200, blank=True)
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True)
+    closed_on = models.DateField(_("closed on"), null=True, blank=True)  # left the area; its history stays
 
     objects = RestrictedQuerySet.as_manager()
 

@@ -51,8 +51,8 @@ def _may_configure(actor: Actor, *nodes: Any) -> None:
             raise PermissionDenied
 
 
-def _open(node: TreeNode) -> None:
-    """A closed node (retired, dissolved) takes nothing new below it."""
+def _open(node: TreeNode | ResidentUnit) -> None:
+    """A closed node (retired, dissolved) or unit takes nothing new below it."""
     if node.closed_on is not None:
         raise ValidationError(
             _("%(node)s was closed on %(day)s; it takes nothing new.") % {"node": node, "day": node.closed_on}
@@ -398,13 +398,40 @@ def save_unit(*, actor: Actor, region: Region, data: dict[str, Any], unit: Resid
     _may_configure(actor, region)
     if unit is not None:
         _may_configure(actor, unit)
+        _open(unit)
     return _save_record(actor=actor, record=unit or ResidentUnit(region=region), data=data)
+
+
+def close_unit(*, actor: Actor, unit: ResidentUnit, reason: str) -> ResidentUnit:
+    """A resident unit that left the area (moved away, closed down) from today: refused while a
+    liaison role is held there. The unit and its history (共驻共建 projects, events) stay; it takes
+    no new role and is shown as closed."""
+    _may_configure(actor, unit)
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why (e.g. the decision that merged it).")})
+    if unit.closed_on is not None:
+        raise ValidationError(_("It is already closed."), code="closed")
+    day = actor.today
+    problems = [problem for check in _occupancy if (problem := check(unit, day))]
+    if problems:
+        raise ValidationError(problems, code="occupied")
+    with transaction.atomic():
+        ResidentUnit.objects.filter(pk=unit.pk).update(closed_on=day)
+        unit.closed_on = day
+        record_event(
+            actor=actor,
+            action=EventAction.STATUS_CHANGED,
+            target=unit,
+            changes={"closed_on": [None, day.isoformat()]},
+            reason=reason.strip(),
+        )
+    return unit
 
 
 # Retiring a region, dissolving an organisation. What still lives there is known to the apps above
 # (people, members, role grants): each registers a check that names what is left, or says nothing.
 
-Occupancy = Callable[[TreeNode, dt.date], "str | None"]
+Occupancy = Callable[[Any, dt.date], "str | None"]  # a TreeNode or a ResidentUnit
 _occupancy: list[Occupancy] = []
 
 

@@ -299,3 +299,35 @@ def test_a_role_still_to_come_keeps_a_node_open(world):
     )
     with pytest.raises(ValidationError):
         services.close_node(actor=admin, node=grid, reason="合并")
+
+
+def test_a_resident_unit_closes_only_without_liaisons_and_then_takes_no_new_role(world, client):
+    from dangjian.accounts import services as accounts
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.accounts.roles import Role
+
+    admin = as_actor(world.users.admin)
+    with pytest.raises(PermissionDenied):
+        services.close_unit(actor=as_actor(world.users.secretary), unit=world.unit_a, reason="搬迁")
+    with translation.override("en"), pytest.raises(ValidationError) as held:
+        services.close_unit(actor=admin, unit=world.unit_a, reason="医院整体搬迁出辖区")
+    assert held.value.messages == ["1 role is held there; end it first (Staff accounts)."]
+    grant = RoleGrant.objects.get(user=world.users.liaison, unit=world.unit_a)
+    accounts.end_grant(actor=admin, grant=grant, reason="单位搬迁")
+    client.force_login(world.users.admin)
+    url = reverse("dashboard:unit_edit", args=[world.unit_a.pk])
+    response = client.post(url, {"close-reason": ""})
+    assert response.status_code == 200 and response.context["close_form"].errors["reason"]
+    response = client.post(url, {"close-reason": "医院整体搬迁出辖区"})
+    assert response.status_code == 302
+    world.unit_a.refresh_from_db()
+    assert world.unit_a.closed_on == as_actor(world.users.admin).today
+    assert Event.objects.filter(action=EventAction.STATUS_CHANGED, target_id=world.unit_a.pk).exists()
+    with pytest.raises(ValidationError):
+        accounts.grant_role(actor=admin, user=world.users.liaison, role=Role.PARTNER_LIAISON, node=world.unit_a)
+    with pytest.raises(ValidationError):
+        services.save_unit(actor=admin, region=world.community_a, unit=world.unit_a, data={"name": "改名"})
+    page = client.get(url).content.decode()
+    assert "close-reason" not in page  # closed: nothing more to do on it
+    region_page = client.get(reverse("dashboard:region_detail", args=[world.community_a.pk])).content.decode()
+    assert world.unit_a.name in region_page
