@@ -244,7 +244,10 @@ class StaffImporter(Importer):
                     check("role", str(services.refusal_to_give(role, node).messages[0]))
         user = accounts.get(username.casefold()) if username else None
         if user is not None and not check.has("name"):
-            if name and user.display_name and user.display_name != name:
+            # Of an account the importer does not manage, say nothing but that the name is taken.
+            if not services.may_manage(actor=actor, user=user):
+                check("username", _("This login name is taken; choose another."))
+            elif name and user.display_name and user.display_name != name:
                 check(
                     "username",
                     _("The login name %(username)s belongs to %(name)s; choose another for %(new)s.")
@@ -255,8 +258,6 @@ class StaffImporter(Importer):
                     "username",
                     _("The account %(username)s is deactivated; reactivate it first.") % {"username": user.username},
                 )
-            elif not services.may_manage(actor=actor, user=user):
-                check("username", _("This login name is taken; choose another."))
         if check.problems or not role or node is None:
             return None
         reason = clean_text(values.get("reason"))[:200]

@@ -102,20 +102,33 @@ EDITABLE: dict[str, tuple[float, float]] = {
 
 
 _built: list[Any] = [None, None, None]  # the settings.DANGJIAN and the browser's values last read, and their Config
-_browser: dict[str, Any] = {"values": {}, "read_at": None}  # the values set in the browser (core.Setting)
+_browser: dict[str, Any] = {
+    "values": {},
+    "read_at": None,
+    "generation": 0,
+}  # the values set in the browser (core.Setting)
 
 
 def _browser_values() -> dict[str, Any]:
-    """The values set in the browser, read again when older than DANGJIAN_CONFIG_REFRESH_SECONDS."""
+    """The values set in the browser, read again when older than DANGJIAN_CONFIG_REFRESH_SECONDS —
+    not inside a transaction (a failed read would abort it on PostgreSQL: the values read before
+    serve until the next read). A read that fails keeps the values read before."""
     every = getattr(settings, "DANGJIAN_CONFIG_REFRESH_SECONDS", 10)
     read_at = _browser["read_at"]
-    if every is not None and (read_at is None or time.monotonic() - read_at > every):
-        from dangjian.core.models import Setting
+    if every is None or (read_at is not None and time.monotonic() - read_at <= every):
+        return _browser["values"]
+    from django.db import connection
 
-        try:
-            values = {key: value for key, value in Setting.objects.values_list("key", "value") if key in EDITABLE}
-        except DatabaseError:  # before the first migration
-            values = {}
+    if connection.in_atomic_block:
+        return _browser["values"]
+    from dangjian.core.models import Setting
+
+    generation = _browser["generation"]
+    try:
+        values = {key: value for key, value in Setting.objects.values_list("key", "value") if key in EDITABLE}
+    except DatabaseError:  # before the first migration, or the database is unreachable a moment
+        values = _browser["values"]
+    if _browser["generation"] == generation:  # not overtaken by a change saved in this process meanwhile
         if values != _browser["values"]:
             _browser["values"] = values
         _browser["read_at"] = time.monotonic()
@@ -126,6 +139,7 @@ def browser_values_changed(values: dict[str, Any]) -> None:
     """Take the values the browser has just saved (this process sees them at once)."""
     _browser["values"] = dict(values)
     _browser["read_at"] = time.monotonic()
+    _browser["generation"] += 1
 
 
 def config() -> Config:

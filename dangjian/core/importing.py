@@ -238,12 +238,17 @@ class Importer:
         """What ``write`` sets on the plan's rows, to be restored after a preview (a callable)."""
         return lambda: None
 
-    def apply(self, plan: ImportPlan, *, actor: Actor, progress: Progress = None) -> ImportResult:
-        """Write every valid row of ``plan`` in one transaction, or nothing."""
+    def apply(
+        self, plan: ImportPlan, *, actor: Actor, progress: Progress = None, target: Any = None, name: str = ""
+    ) -> ImportResult:
+        """Write every valid row of ``plan`` in one transaction, or nothing; with ``target``, the
+        import's own event (where, which file, what it did) in the same transaction."""
         result = ImportResult()
         try:
             with transaction.atomic():
                 self.write(plan, actor=actor, result=result, progress=progress)
+                if target is not None:
+                    record_imported(actor=actor, target=target, result=result, name=name, kind=self.key)
         except IntegrityError as exc:
             raise ImportFailed(
                 _(
@@ -464,7 +469,8 @@ def _job_importer(job: Job) -> tuple[Importer, Any]:
     importer = importer_of_job(job)
     if importer is None:
         raise ValueError(f"no importer for the job kind {job.kind}")
-    target = importer.target_model._default_manager.get(pk=job.params["target"])
+    # Checks made before the framework (the member import) kept their target as "organization".
+    target = importer.target_model._default_manager.get(pk=job.params.get("target", job.params.get("organization")))
     return importer, target
 
 
@@ -500,7 +506,8 @@ def _import(job: Job, actor: Actor) -> None:
     def progress(done: int, total: int) -> None:
         job_progress(job, done, total=total)
 
-    result = importer.apply(plan, actor=actor, progress=progress)
+    name = job.params.get("name", "")
+    result = importer.apply(plan, actor=actor, progress=progress, target=target, name=name)
     summary = {**plan.summary(), **result.as_dict()}
     job_succeeded(
         job,
@@ -509,7 +516,6 @@ def _import(job: Job, actor: Actor) -> None:
         result=summary,
         needs=[need_record(importer.target_action, target)],
     )
-    record_imported(actor=actor, target=target, result=result, name=job.params.get("name", ""), kind=importer.key)
     default_storage.delete(job.params["upload"])
 
 

@@ -126,7 +126,7 @@ class _Known:
             .order_by("depth", "path")
             .first()
         )
-        orgs = Organization.objects.filter(closed_on__isnull=True).select_related("parent")
+        orgs = Organization.objects.filter(closed_on__isnull=True).select_related("parent", "region")
         self.orgs = list(restrict(orgs.filter(path__startswith=self.root.path), actor, CONFIGURE)) if self.root else []
         self.by_code = {REGION: {n.code: n for n in self.regions}, ORG: {n.code: n for n in self.orgs}}
         self.taken = {
@@ -264,11 +264,7 @@ class TreeImporter(Importer):
         node.region = clean_text(values.get("region"))
         recorded = known.by_code[tree].get(code)
         if code in known.taken[tree] and recorded is None:
-            check(
-                "code",
-                _("The code %(code)s is used by %(name)s, outside what you may change here.")
-                % {"code": code, "name": known.taken[tree][code]},
-            )
+            check("code", _("The code %(code)s is already used elsewhere; choose another.") % {"code": code})
             return None
         if recorded is not None:
             kind_now = recorded.level if tree == REGION else recorded.kind
@@ -279,6 +275,18 @@ class TreeImporter(Importer):
                     % {"name": recorded.name, "code": code, "kind": _label(tree, kind_now)},
                 )
                 return None
+            if tree == ORG:
+                started = data.get("term_started_on", recorded.term_started_on)
+                ends = data.get("term_ends_on", recorded.term_ends_on)
+                if started and ends and ends <= started:
+                    check(
+                        "term_ends_on" if "term_ends_on" in data else "term_started_on",
+                        _("The term must end after it starts.")
+                        + " "
+                        + _("Recorded: %(start)s to %(end)s.")
+                        % {"start": recorded.term_started_on or "—", "end": recorded.term_ends_on or "—"},
+                    )
+                    return None
             node.existing = recorded
         return node
 
@@ -326,6 +334,13 @@ class TreeImporter(Importer):
                 if error:
                     check("region", error)
                 node.region = region
+            changes_region = node.tree == ORG and node.region and node.existing is not None
+            if changes_region and not check.problems and node.region != node.existing.region.code:
+                check(
+                    "region",
+                    _("%(name)s serves %(region)s; an import does not change that (change it on its page).")
+                    % {"name": node.existing.name, "region": node.existing.region.name},
+                )
             if node.existing is not None and not check.problems:
                 now = node.existing.parent.code if node.existing.parent else ""
                 if node.parent != now:

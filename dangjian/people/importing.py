@@ -191,6 +191,25 @@ def match_people(
     problem with the whole file when it names too many people recorded out of sight: each such
     number counts once an hour against the person form's DUPLICATE_ID_REFUSALS."""
     hashes = list(hashes)
+    subject = actor.user_id or "system"
+
+    def too_many(attempt: Any) -> Problem:
+        return Problem(
+            0,
+            column,
+            _(
+                "Too many of the ID numbers in this file are already registered outside your area; nothing "
+                "was checked. Ask the street office to move those people, or try again after %(time)s."
+            )
+            % {"time": attempt.retry_time},
+        )
+
+    # As the person form does: once the budget is used up, nothing is looked up at all (whether a
+    # file is refused must not depend on the numbers it holds).
+    probe = DUPLICATE_ID_REFUSALS.spend(subject, now=actor.now)
+    DUPLICATE_ID_REFUSALS.refund(probe)
+    if probe.count > probe.limit:
+        return {}, set(), too_many(probe)
     existing: dict[str, Recorded] = {}
     for start in range(0, len(hashes), 2000):
         for pk, id_hash, name, member_pk, org_pk, full_on in Person.objects.filter(
@@ -206,22 +225,12 @@ def match_people(
     out_of_sight = {
         id_hash for id_hash, recorded in existing.items() if not actor.scope.superuser and recorded.pk not in changeable
     }
-    subject = actor.user_id or "system"
     for id_hash in out_of_sight:
         if not cache.add(f"import-out-of-sight:{subject}:{id_hash}", 1, DUPLICATE_ID_REFUSALS.seconds):
             continue  # the check and the import of the same file read it twice: it counts once
         attempt = DUPLICATE_ID_REFUSALS.spend(subject, now=actor.now)
         if attempt.over_limit:
-            stop = Problem(
-                0,
-                column,
-                _(
-                    "Too many of the ID numbers in this file are already registered outside your area; nothing "
-                    "was checked. Ask the street office to move those people, or try again after %(time)s."
-                )
-                % {"time": attempt.retry_time},
-            )
-            return existing, out_of_sight, stop
+            return existing, out_of_sight, too_many(attempt)
     return existing, out_of_sight, None
 
 
@@ -229,6 +238,7 @@ def update_person(person: Person, data: dict[str, Any], number: int, actor: Acto
     """Apply a row's filled-in cells (and its grid and household, when given) to a recorded person;
     empty cells erase nothing. Adds the event; returns whether anything changed."""
     before = person_display(person)
+    region_before = person.region_id
     data = {k: v for k, v in data.items() if k != "id_number"}
     household = data.pop("household", None)
     if "phone" in data and crypto.search_hash(data["phone"], purpose="phone") == person.phone_hash:
@@ -240,6 +250,8 @@ def update_person(person: Person, data: dict[str, Any], number: int, actor: Acto
     changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
     if "phone" in data:
         changes["phone"] = [before["phone"], after["phone"]]
+    if "region" in data and person.region_id != region_before:  # two grids may share a name
+        changes["region"] = [before["region"], f"{after['region']} ({person.region.code})"]
     fields = [*PERSON_FIELDS, *(["region"] if "region" in data else [])]
     if household is not None and household.pk != person.household_id:
         old = person.household.address if person.household_id is not None and person.household else ""
@@ -457,6 +469,8 @@ class ResidentImporter(Importer):
                         % {"recorded": recorded.name, "name": planned.person["name"]},
                     )
                 planned.person_id = recorded.pk
+                if planned.household and not planned.grid_given and not check.has("grid"):
+                    check("grid", _("Enter the grid of the household."))  # the person's own grid is not read here
             elif planned is not None and planned.region is None and not check.has("grid"):
                 check("grid", grid_error or _("Enter the grid where the resident lives."))
             if check.problems:
@@ -495,7 +509,8 @@ class ResidentImporter(Importer):
             data = dict(row.person)
             if row.household:
                 data["household"] = households[(row.region.pk if row.region else 0, row.household)]
-                data.setdefault("address", row.household)
+                if row.person_id is None:  # a new resident lives at the household's address
+                    data.setdefault("address", row.household)
             if row.person_id is None:
                 person, errors = person_prepare({**data, "region": row.region})
                 if errors:  # checked in the plan already; a mismatch here is a bug, not bad input

@@ -56,6 +56,7 @@ def test_only_the_platform_admin_may(world, root_admin, client):
     assert config().reopen_days == 30
 
 
+@pytest.mark.django_db(transaction=True)  # the values are not read again inside a transaction
 def test_another_process_reads_the_change_within_the_refresh_time(world, root_admin, settings, monkeypatch):
     change_settings(actor=as_actor(root_admin), values={"CONFIRM_DAYS": 5}, reason="试行")
     assert config().confirm_days == 5
@@ -68,3 +69,9 @@ def test_another_process_reads_the_change_within_the_refresh_time(world, root_ad
     assert config().confirm_days == 7  # read less than 10 s ago: not read again
     clock[0] += 11
     assert config().confirm_days == 5  # read again from core.Setting
+    conf.browser_values_changed({})
+    clock[0] += 11
+    from django.db import transaction
+
+    with transaction.atomic():
+        assert config().confirm_days == 7  # inside a transaction the values read before serve

@@ -100,3 +100,13 @@ def test_bad_rows_are_reported_by_row_and_column(world):
         (9, "任期届满"),
     ]
     assert planned.valid == 1
+
+
+def test_an_account_the_importer_does_not_manage_is_only_said_to_be_taken(world):
+    rows = [
+        {"name": "某某", "username": world.users.admin.username.upper(), "role": "社区工作人员", "node": "第一网格"}
+    ]
+    planned, _actor = plan(world, rows, user=world.users.secretary, target=world.community_a)
+    assert [(p.row, p.column) for p in planned.errors] == [(2, "登录名")]
+    message = planned.errors[0].message
+    assert world.users.admin.display_name not in message and world.users.admin.username not in message

@@ -145,11 +145,12 @@ class _Lookups:
     """Organisations, grids and specialties the rows may name, loaded once."""
 
     def __init__(self, root: Organization, actor: Actor) -> None:
-        orgs = Organization.objects.filter(path__startswith=root.path).select_related("region")
+        orgs = Organization.objects.filter(path__startswith=root.path, closed_on__isnull=True).select_related("region")
         self.root = root
         self.orgs: list[Organization] = list(restrict(orgs, actor, CREATE))
         self.by_name = {word(o.name): o for o in self.orgs} | {word(o.code): o for o in self.orgs}
-        regions = Region.objects.filter(path__startswith=_served_region(root).path).select_related("parent")
+        regions = Region.objects.filter(path__startswith=_served_region(root).path, closed_on__isnull=True)
+        regions = regions.select_related("parent")
         self.regions: list[Region] = list(restrict(regions, actor, CREATE))
         self.specialties = {word(t.name): t.pk for t in Tag.objects.filter(kind__in=(TagKind.SKILL, TagKind.INTEREST))}
 
@@ -607,7 +608,7 @@ class MemberImporter(Importer):
     def targets(self, *, actor: Actor) -> QuerySet[Organization]:
         """Where the actor may record members (party groups are inside branches, not targets)."""
         return (
-            restrict(Organization.objects.exclude(kind=OrgKind.GROUP), actor, CREATE)
+            restrict(Organization.objects.exclude(kind=OrgKind.GROUP).filter(closed_on__isnull=True), actor, CREATE)
             .select_related("parent")
             .order_by("path")
         )

@@ -192,3 +192,15 @@ def test_the_command_imports_the_trees_and_the_template_lists_the_types(world, t
     lists = [v.formula1 for v in data.data_validations.dataValidation]
     assert '"社区,网格,社区党委,党总支,党支部,党小组"' in lists
     assert any("上级" in row[0].value for row in workbook["填写说明"].iter_rows())
+
+
+def test_a_new_term_start_after_the_recorded_end_is_refused_on_its_row(world):
+    world.committee_a.term_started_on, world.committee_a.term_ends_on = dt.date(2021, 7, 1), dt.date(2026, 6, 30)
+    world.committee_a.save()
+    rows = [
+        {"code": "PA", "name": world.committee_a.name, "type": "社区党委", "term_started_on": "2026-07-01"},
+        {"code": "PB", "name": world.committee_b.name, "type": "社区党委", "region": "红钢城社区"},  # serves B
+    ]
+    planned, actor = plan(world, rows)
+    assert [(p.row, p.column) for p in planned.errors] == [(2, "本届开始日期"), (3, "所在社区或网格")]
+    assert IMPORTER.preview(planned, actor=actor).as_dict() == {"created": 0, "updated": 0, "unchanged": 0}

@@ -140,3 +140,31 @@ def test_the_template_lists_its_columns_and_its_example_row_is_skipped(world):
     )
     assert planned.valid == 0 and planned.total == 0
     assert [(p.row, p.column) for p in planned.warnings] == [(2, "*公民身份号码")]  # as the file heads it
+
+
+def test_once_the_budget_of_numbers_recorded_elsewhere_is_used_up_no_file_is_looked_up(world):
+    """As the person form: a file is refused whole, whatever numbers it holds — otherwise a file of
+    one number would tell whether that number is recorded somewhere."""
+    from dangjian.people.services import DUPLICATE_ID_REFUSALS
+
+    actor = as_actor(world.users.secretary, today=world.today)
+    for _n in range(DUPLICATE_ID_REFUSALS.limit):
+        DUPLICATE_ID_REFUSALS.spend(actor.user_id, now=actor.now)
+    fresh = make_id_number(dt.date(1991, 4, 5))
+    wang = crypto.decrypt(world.wang.id_number_encrypted)
+    for number in (fresh, wang):
+        planned, _actor = plan(world, [{"name": "某人", "id_number": number, "grid": "第一网格"}])
+        assert [(p.row, p.column) for p in planned.errors] == [(0, "公民身份号码")]
+        assert planned.valid == 0
+
+
+def test_a_move_to_a_grid_of_the_same_name_is_recorded(world):
+    number = crypto.decrypt(world.zhang.id_number_encrypted)
+    rows = [{"name": "张三", "id_number": number, "grid": "420107001002001"}]  # 钢花村社区's 第一网格, by code
+    planned, actor = plan(world, rows, user=world.users.admin, target=world.street)
+    assert planned.errors == []
+    assert IMPORTER.apply(planned, actor=actor).as_dict() == {"created": 0, "updated": 1, "unchanged": 0}
+    world.zhang.refresh_from_db()
+    assert world.zhang.region == world.grid_b1
+    event = Event.objects.filter(action=EventAction.UPDATED, target_id=world.zhang.pk).latest("occurred_at")
+    assert event.changes["region"] == ["第一网格", "第一网格 (420107001002001)"]

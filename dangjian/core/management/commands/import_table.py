@@ -11,7 +11,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from dangjian.core.actors import Actor
-from dangjian.core.importing import Importer, ImportFailed, importer_for, importers, record_imported
+from dangjian.core.importing import Importer, ImportFailed, importer_for, importers
 
 
 class Command(BaseCommand):
@@ -71,8 +71,7 @@ class Command(BaseCommand):
             if options["dry_run"] and plan.valid:
                 result = importer.preview(plan, actor=actor)
             elif not options["dry_run"] and not blocked and plan.valid:
-                result = importer.apply(plan, actor=actor)
-                record_imported(actor=actor, target=target, result=result, name=path.name, kind=importer.key)
+                result = importer.apply(plan, actor=actor, target=target, name=path.name)
             if result is not None:
                 summary.update(result.as_dict(), unchanged_rows=result.unchanged_rows)
         except ImportFailed as exc:
