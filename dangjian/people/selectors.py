@@ -178,6 +178,15 @@ def person_for(*, actor: Actor, pk: int, action: str = VIEW) -> Person:
     return person
 
 
+def household_members(*, actor: Actor, person: Person) -> list[Person]:
+    """The others of ``person``'s household whom the actor may see (none without a household; no
+    query then)."""
+    if person.household_id is None:
+        return []
+    others = Person.objects.filter(household_id=person.household_id).exclude(pk=person.pk)
+    return list(restrict(others, actor, VIEW).order_by("name_pinyin", "pk")[:20])
+
+
 def _person_field_labels() -> dict[str, Any]:
     labels: dict[str, Any] = {f.name: f.verbose_name for f in Person._meta.get_fields() if hasattr(f, "verbose_name")}
     labels.update({"id_number": _("ID number"), "phone": _("mobile"), "region": _("grid"), "tags": _("tags")})

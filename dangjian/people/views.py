@@ -44,6 +44,7 @@ def person_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "person": person,
         "member": getattr(person, "member", None),
         "tags": list(person.tags.all()),
+        "household": selectors.household_members(actor=request.actor, person=person),
         "timeline": selectors.person_timeline(person=person, for_self=person.pk == request.actor.person_id),
         "can_change": allowed(request.actor, CHANGE, person),
         "can_unmask": allowed(request.actor, UNMASK, person),
