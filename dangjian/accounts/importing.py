@@ -22,7 +22,6 @@ from django.utils.translation import gettext_lazy
 from dangjian.accounts import services
 from dangjian.accounts.models import RoleGrant, User
 from dangjian.accounts.roles import GRANT, ROLE_NODE, NodeKind, Role
-from dangjian.core.access import restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.importing import (
@@ -40,6 +39,7 @@ from dangjian.core.importing import (
 )
 from dangjian.core.tabular import clean_text, parse_date_cell
 from dangjian.orgs.models import Organization, Region, RegionLevel, ResidentUnit
+from dangjian.orgs.selectors import open_regions
 
 ROLES = Vocabulary(
     options=(
@@ -143,14 +143,16 @@ class StaffImporter(Importer):
     target_model = Region
     target_action = GRANT
     max_rows = 2_000
+    result_text = gettext_lazy(
+        "Imported. Roles given: %(created)s; already held: %(unchanged)s. New accounts have no password yet: "
+        "open each on the staff accounts page and issue a one-time sign-in link."
+    )
+    preview_text = gettext_lazy(
+        "Of the rows that can be imported: roles to give: %(created)s; already held: %(unchanged)s."
+    )
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
-        levels = (RegionLevel.STREET, RegionLevel.COMMUNITY)
-        return (
-            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, GRANT)
-            .select_related("parent")
-            .order_by("path")
-        )
+        return open_regions(actor=actor, action=GRANT, levels=(RegionLevel.STREET, RegionLevel.COMMUNITY))
 
     def instructions(self) -> list[str]:
         return numbered(
@@ -304,18 +306,6 @@ class StaffImporter(Importer):
             result.created += 1
         if progress is not None:
             progress(len(plan.rows), len(plan.rows))
-
-    def result_sentence(self, result: dict[str, Any]) -> str:
-        return _(
-            "Imported. Roles given: %(created)s; already held: %(unchanged)s. New accounts have no password yet: "
-            "open each on the staff accounts page and issue a one-time sign-in link."
-        ) % {"created": result.get("created", 0), "unchanged": result.get("unchanged", 0)}
-
-    def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _("Of the rows that can be imported: roles to give: %(created)s; already held: %(unchanged)s.") % {
-            "created": preview.get("created", 0),
-            "unchanged": preview.get("unchanged", 0),
-        }
 
 
 IMPORTER = StaffImporter()

@@ -29,6 +29,7 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks import task
 
 from dangjian.core.actors import Actor
@@ -185,6 +186,14 @@ class Importer:
     target_model: ClassVar[type[models.Model]]
     target_action: ClassVar[str]  # the right over the target that the import needs
     max_rows: ClassVar[int] = 20_000
+    # What an import did, and what its check says it would do (%(created)s, %(updated)s, %(unchanged)s).
+    result_text: ClassVar[Any] = gettext_lazy(
+        "Imported. Added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s."
+    )
+    preview_text: ClassVar[Any] = gettext_lazy(
+        "Of the rows that can be imported: to add: %(created)s; to change: %(updated)s; "
+        "already imported as they are: %(unchanged)s."
+    )
 
     @property
     def labels(self) -> dict[str, str]:
@@ -277,24 +286,17 @@ class Importer:
     # Words --------------------------------------------------------------------------------------
 
     def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported. Added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
-            "created": result.get("created", 0),
-            "updated": result.get("updated", 0),
-            "unchanged": result.get("unchanged", 0),
-        }
+        return str(self.result_text) % _counts(result)
 
     def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _(
-            "Of the rows that can be imported: to add: %(created)s; to change: %(updated)s; "
-            "already imported as they are: %(unchanged)s."
-        ) % {
-            "created": preview.get("created", 0),
-            "updated": preview.get("updated", 0),
-            "unchanged": preview.get("unchanged", 0),
-        }
+        return str(self.preview_text) % _counts(preview)
 
     def template_xlsx(self) -> bytes:
         return template_xlsx(self.sheet_title, self.columns, self.instructions())
+
+
+def _counts(result: dict[str, Any]) -> dict[str, Any]:
+    return {key: result.get(key, 0) for key in ("created", "updated", "unchanged")}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from dangjian.orgs.models import (
     Region,
     RegionLevel,
 )
+from dangjian.orgs.selectors import open_regions
 
 REGION, ORG = "region", "org"
 TYPES = Vocabulary(
@@ -129,9 +130,9 @@ class _Known:
         orgs = Organization.objects.filter(closed_on__isnull=True).select_related("parent", "region")
         self.orgs = list(restrict(orgs.filter(path__startswith=self.root.path), actor, CONFIGURE)) if self.root else []
         self.by_code = {REGION: {n.code: n for n in self.regions}, ORG: {n.code: n for n in self.orgs}}
-        self.taken = {
-            REGION: dict(Region.objects.filter(code__in=codes).values_list("code", "name")),
-            ORG: dict(Organization.objects.filter(code__in=codes).values_list("code", "name")),
+        self.taken = {  # codes recorded anywhere, in each tree
+            REGION: set(Region.objects.filter(code__in=codes).values_list("code", flat=True)),
+            ORG: set(Organization.objects.filter(code__in=codes).values_list("code", flat=True)),
         }
 
     def nodes(self, tree: str) -> list[Any]:
@@ -160,14 +161,16 @@ class TreeImporter(Importer):
     target_model = Region
     target_action = CONFIGURE
     max_rows = 5_000
+    result_text = gettext_lazy(
+        "Imported. Nodes added: %(created)s; changed: %(updated)s; already up to date: %(unchanged)s."
+    )
+    preview_text = gettext_lazy(
+        "Of the rows that can be imported: new nodes: %(created)s; nodes to change: %(updated)s; "
+        "already imported as they are: %(unchanged)s."
+    )
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
-        levels = (RegionLevel.STREET, RegionLevel.COMMUNITY)
-        return (
-            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CONFIGURE)
-            .select_related("parent")
-            .order_by("path")
-        )
+        return open_regions(actor=actor, action=CONFIGURE, levels=(RegionLevel.STREET, RegionLevel.COMMUNITY))
 
     def instructions(self) -> list[str]:
         return numbered(
@@ -464,23 +467,6 @@ class TreeImporter(Importer):
                 ) from exc
         if progress is not None:
             progress(len(plan.rows), len(plan.rows))
-
-    def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported. Nodes added: %(created)s; changed: %(updated)s; already up to date: %(unchanged)s.") % {
-            "created": result.get("created", 0),
-            "updated": result.get("updated", 0),
-            "unchanged": result.get("unchanged", 0),
-        }
-
-    def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _(
-            "Of the rows that can be imported: new nodes: %(created)s; nodes to change: %(updated)s; "
-            "already imported as they are: %(unchanged)s."
-        ) % {
-            "created": preview.get("created", 0),
-            "updated": preview.get("updated", 0),
-            "unchanged": preview.get("unchanged", 0),
-        }
 
 
 IMPORTER = TreeImporter()

@@ -34,6 +34,13 @@ def region_roots(*, actor: Actor) -> QuerySet[Region]:
     return _roots(restrict(Region.objects.all(), actor, VIEW))
 
 
+def open_regions(*, actor: Actor, action: str, levels: tuple[str, ...]) -> QuerySet[Region]:
+    """The regions of ``levels`` not closed where ``actor`` may ``action``, with their parents
+    (choices of where to work, shown with their place), in tree order."""
+    regions = Region.objects.filter(level__in=levels, closed_on__isnull=True)
+    return restrict(regions, actor, action).select_related("parent").order_by("path")
+
+
 def site_for(*, actor: Actor, pk: int) -> ServiceSite:
     site = restrict(ServiceSite.objects.select_related("region", "organization"), actor, VIEW).filter(pk=pk).first()
     if site is None:

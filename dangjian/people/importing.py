@@ -46,6 +46,7 @@ from dangjian.core.models import Event
 from dangjian.core.tabular import clean_text, parse_date_cell, parse_id_cell
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.orgs.models import Region, RegionLevel
+from dangjian.orgs.selectors import open_regions
 from dangjian.people.models import Education, Gender, Household, Person, Tag, TagKind
 from dangjian.people.services import (
     DUPLICATE_ID_REFUSALS,
@@ -369,13 +370,17 @@ class ResidentImporter(Importer):
     target_model = Region
     target_action = CREATE
     max_rows = MAX_ROWS
+    result_text = gettext_lazy(
+        "Imported. Residents added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s."
+    )
+    preview_text = gettext_lazy(
+        "Of the rows that can be imported: new residents: %(created)s; records to change: %(updated)s; "
+        "already imported as they are: %(unchanged)s."
+    )
 
     def targets(self, *, actor: Actor) -> QuerySet[Region]:
-        levels = (RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID)
-        return (
-            restrict(Region.objects.filter(level__in=levels, closed_on__isnull=True), actor, CREATE)
-            .select_related("parent")
-            .order_by("path")
+        return open_regions(
+            actor=actor, action=CREATE, levels=(RegionLevel.STREET, RegionLevel.COMMUNITY, RegionLevel.GRID)
         )
 
     def instructions(self) -> list[str]:
@@ -577,23 +582,6 @@ class ResidentImporter(Importer):
         for household in missing:
             found[(household.region.pk, household.address)] = household
         return found
-
-    def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported. Residents added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
-            "created": result.get("created", 0),
-            "updated": result.get("updated", 0),
-            "unchanged": result.get("unchanged", 0),
-        }
-
-    def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _(
-            "Of the rows that can be imported: new residents: %(created)s; records to change: %(updated)s; "
-            "already imported as they are: %(unchanged)s."
-        ) % {
-            "created": preview.get("created", 0),
-            "updated": preview.get("updated", 0),
-            "unchanged": preview.get("unchanged", 0),
-        }
 
 
 IMPORTER = ResidentImporter()

@@ -604,6 +604,13 @@ class MemberImporter(Importer):
     target_model = Organization
     target_action = CREATE
     max_rows = MAX_ROWS
+    result_text = gettext_lazy(
+        "Imported. Members added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s."
+    )
+    preview_text = gettext_lazy(
+        "Of the rows that can be imported: new members: %(created)s; records to change: %(updated)s; "
+        "already imported as they are: %(unchanged)s."
+    )
 
     def targets(self, *, actor: Actor) -> QuerySet[Organization]:
         """Where the actor may record members (party groups are inside branches, not targets)."""
@@ -632,23 +639,6 @@ class MemberImporter(Importer):
                 row.person_id = person_id
 
         return restore
-
-    def result_sentence(self, result: dict[str, Any]) -> str:
-        return _("Imported. Members added: %(created)s; updated: %(updated)s; already up to date: %(unchanged)s.") % {
-            "created": result.get("created", 0),
-            "updated": result.get("updated", 0),
-            "unchanged": result.get("unchanged", 0),
-        }
-
-    def preview_sentence(self, preview: dict[str, Any]) -> str:
-        return _(
-            "Of the rows that can be imported: new members: %(created)s; records to change: %(updated)s; "
-            "already imported as they are: %(unchanged)s."
-        ) % {
-            "created": preview.get("created", 0),
-            "updated": preview.get("updated", 0),
-            "unchanged": preview.get("unchanged", 0),
-        }
 
 
 IMPORTER = MemberImporter()
