@@ -80,7 +80,7 @@ def test_nothing_with_personal_data_is_stored_by_caches(world, client):
     client.force_login(world.users.secretary)
     for response in (
         client.get(reverse("people:detail", args=[world.zhang.pk])),
-        client.post(reverse("people:reveal", args=[world.zhang.pk, "phone"])),
+        client.post(reverse("people:reveal", args=[world.zhang.pk, "phone"]), {"purpose": "contact"}),
         client.get("/r/"),
     ):
         assert response.status_code == 200

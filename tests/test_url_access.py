@@ -279,6 +279,7 @@ RULES: list[Case] = [
         lambda w: reverse("people:reveal", args=[w.zhang.pk, "id_number"]),
         only(("admin", "secretary", "staff"), 200),
         method="post",
+        data=lambda w: {"purpose": "verify"},
     ),
     Case(
         "people:reveal",
@@ -286,6 +287,7 @@ RULES: list[Case] = [
         lambda w: reverse("people:reveal", args=[w.wang.pk, "phone"]),
         only(("admin", "outsider"), 200),
         method="post",
+        data=lambda w: {"purpose": "contact"},
     ),
     Case("membership:list", "roster (each sees their own scope)", lambda w: reverse("membership:list"), expect(200)),
     Case(

@@ -87,6 +87,16 @@ class EventAction(models.TextChoices):
     SECURITY = "security", _("Security setting changed")
 
 
+class UnmaskPurpose(models.TextChoices):
+    """Why a full ID or mobile number is viewed (个人信息保护法: a stated purpose for each use).
+    Kept in the unmasking event and shown to the person whose number it is."""
+
+    CONTACT = "contact", _("To contact them")
+    VERIFY = "verify", _("To verify their identity")
+    PAPERWORK = "paperwork", _("For paperwork they asked for")
+    CORRECT = "correct", _("To check or correct the record")
+
+
 class Event(models.Model):
     """One change or sensitive read: who, when, what, which fields, why. Never updated or deleted."""
 

@@ -20,7 +20,7 @@ from dangjian.core.access import VIEW, restrict, restrict_via
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import events_for, labelled_changes
-from dangjian.core.models import Event, EventAction, TreeNode
+from dangjian.core.models import Event, EventAction, TreeNode, UnmaskPurpose
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.core.validators import normalize_id_number, normalize_mobile
 from dangjian.orgs.models import Organization, Region, RegionLevel
@@ -203,6 +203,8 @@ def person_timeline(*, person: Person, limit: int = 50, for_self: bool = False) 
     events = list(events_for(person)[:limit])
     for event in events:
         event.rows = labelled_changes(event, labels, choices)  # type: ignore[attr-defined]  # for the template
+        if event.action == EventAction.UNMASKED:
+            event.purpose = purpose_of(event)  # type: ignore[attr-defined]
     if for_self:
         unmasked = [event for event in events if event.action == EventAction.UNMASKED]
         roles = roles_at_the_time(unmasked)
@@ -210,6 +212,12 @@ def person_timeline(*, person: Person, limit: int = 50, for_self: bool = False) 
             event.viewed_by = roles.get(event.pk, "")  # type: ignore[attr-defined]
             event.actor = None
     return events
+
+
+def purpose_of(event: Event) -> str:
+    """Why a full number was viewed, in the reader's language ("" before purposes were asked)."""
+    code = (event.changes.get("purpose") or ["", ""])[1]
+    return str(UnmaskPurpose(code).label) if code in UnmaskPurpose.values else ""
 
 
 def number_views(*, actor: Actor, limit: int = 10) -> list[Event]:
@@ -222,6 +230,7 @@ def number_views(*, actor: Actor, limit: int = 10) -> list[Event]:
     for event in events:
         event.viewed_by = roles.get(event.pk, "")  # type: ignore[attr-defined]
         event.number = (event.changes.get("field") or ["", ""])[1]  # type: ignore[attr-defined]
+        event.purpose = purpose_of(event)  # type: ignore[attr-defined]
     return events
 
 

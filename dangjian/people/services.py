@@ -17,6 +17,7 @@ from dangjian.core import crypto
 from dangjian.core.access import CHANGE, CREATE, UNMASK, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
+from dangjian.core.models import UnmaskPurpose
 from dangjian.core.ratelimit import Budget
 from dangjian.core.validators import (
     id_birth_date,
@@ -297,14 +298,23 @@ def person_change_status(*, actor: Actor, person: Person, status: str, reason: s
     return person
 
 
-def person_reveal(*, actor: Actor, person: Person, field: str) -> str:
-    """Return the full ID or phone number and log that ``actor`` saw it."""
+def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> str:
+    """Return the full ID or phone number and log that ``actor`` saw it, and why (``purpose``, an
+    ``UnmaskPurpose``: the event's reason, shown to the person on their own page)."""
     if field not in ("id_number", "phone"):
         raise ValueError(field)
+    if purpose not in UnmaskPurpose.values:
+        raise ValidationError({"purpose": _("Say why you need the full number.")})
     if not allowed(actor, UNMASK, person):
         raise PermissionDenied
     token = person.id_number_encrypted if field == "id_number" else person.phone_encrypted
     value = crypto.decrypt(token)
     if value:
-        record_event(actor=actor, action=EventAction.UNMASKED, target=person, changes={"field": [field, field]})
+        record_event(
+            actor=actor,
+            action=EventAction.UNMASKED,
+            target=person,
+            changes={"field": [field, field], "purpose": [None, purpose]},
+            reason=str(UnmaskPurpose(purpose).label),
+        )
     return value

@@ -10,6 +10,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
 from dangjian.core.actors import ActorRequest
+from dangjian.core.models import UnmaskPurpose
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.core.views import is_htmx, perform, start_list_export, submit
 from dangjian.people import exports, selectors, services
@@ -48,6 +49,7 @@ def person_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "timeline": selectors.person_timeline(person=person, for_self=person.pk == request.actor.person_id),
         "can_change": allowed(request.actor, CHANGE, person),
         "can_unmask": allowed(request.actor, UNMASK, person),
+        "purposes": UnmaskPurpose.choices,
         "status_form": StatusForm(initial={"status": person.status}),
     }
     return render(request, "people/person_detail.html", context)
@@ -140,11 +142,30 @@ def person_status(request: ActorRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def person_reveal(request: ActorRequest, pk: int, field: str) -> HttpResponse:
-    """Show one full number; logged. An htmx request gets just the number."""
+    """Show one full number, for a stated purpose; logged. An htmx request gets just the number
+    (or the form again, saying what is missing)."""
     if field not in ("id_number", "phone"):
         raise Http404
     person = selectors.person_for(actor=request.actor, pk=pk, action=UNMASK)
-    revealed = perform(request, lambda: services.person_reveal(actor=request.actor, person=person, field=field))
+    purpose = request.POST.get("purpose", "")
+    if purpose not in UnmaskPurpose.values:
+        error = _("Say why you need the full number.")
+        if is_htmx(request):
+            masked = person.id_number_masked if field == "id_number" else person.phone_masked
+            context = {
+                "person": person,
+                "field": field,
+                "masked": masked,
+                "can_unmask": True,
+                "purposes": UnmaskPurpose.choices,
+                "purpose_error": error,
+            }
+            return render(request, "people/person_detail.html#number", context)
+        messages.error(request, error)
+        return redirect("people:detail", pk=person.pk)
+    revealed = perform(
+        request, lambda: services.person_reveal(actor=request.actor, person=person, field=field, purpose=purpose)
+    )
     context = {"person": person, "field": field, "value": revealed.value}
     if is_htmx(request):
         return render(request, "people/person_detail.html#revealed", context)

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _reveal(world, user, person):
-    person_reveal(actor=as_actor(user), person=person, field="id_number")
+    person_reveal(actor=as_actor(user), person=person, field="id_number", purpose="verify")
 
 
 def test_a_secretary_audits_the_communitys_staff_and_not_another_community(world):

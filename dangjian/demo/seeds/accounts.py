@@ -137,5 +137,8 @@ def _numbers_viewed(community: dict) -> None:
         person for person in community["people"] if person.user_id and person.user.username in ("resident", "member")
     ]
     looked_up += [person for person in community["people"] if person.phone_masked and not person.user_id][:3]
-    for person in looked_up:
-        person_reveal(actor=worker, person=person, field="phone" if person.phone_masked else "id_number")
+    for index, person in enumerate(looked_up):
+        purpose = ("contact", "paperwork", "verify")[index % 3]
+        person_reveal(
+            actor=worker, person=person, field="phone" if person.phone_masked else "id_number", purpose=purpose
+        )

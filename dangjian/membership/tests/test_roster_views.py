@@ -504,7 +504,9 @@ def test_full_numbers_follow_the_per_person_rule_row_by_row(world, wu, client):
     may not unmask his numbers on his page (404) — so the export masks them too (issue #10)."""
     make_member(world.wang, world.branch_a1)
     client.force_login(world.users.secretary)
-    assert client.post(reverse("people:reveal", args=[world.wang.pk, "phone"])).status_code == 404
+    assert (
+        client.post(reverse("people:reveal", args=[world.wang.pk, "phone"]), {"purpose": "contact"}).status_code == 404
+    )
     job = export(client, world.users.secretary, urlencode({"org": world.branch_a1.pk}), full=True)
     rows = {row[COLUMN["name"]]: row for row in sheet(job)[1:]}
     assert rows["王五"][COLUMN["phone"]] == "137****2222"

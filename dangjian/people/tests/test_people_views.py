@@ -5,10 +5,11 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
+from dangjian.accounts.roles import Role
 from dangjian.core import crypto
 from dangjian.core.models import Event, EventAction
 from dangjian.people.models import Person, PersonStatus
-from tests.factories import make_id_number, make_person
+from tests.factories import make_id_number, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -160,12 +161,36 @@ def test_status_change_needs_a_reason_and_never_deletes(world, client):
 
 def test_reveal_shows_full_number_and_is_logged(world, client):
     login(client, world.users.staff)
-    response = client.post(reverse("people:reveal", args=[world.zhang.pk, "phone"]), HTTP_HX_REQUEST="true")
+    url = reverse("people:reveal", args=[world.zhang.pk, "phone"])
+    response = client.post(url, {"purpose": "contact"}, HTTP_HX_REQUEST="true")
     assert response.status_code == 200
     assert "13812345678" in response.content.decode()
     event = Event.objects.get(target_id=world.zhang.pk, action=EventAction.UNMASKED)
     assert event.actor == world.users.staff
-    assert event.changes == {"field": ["phone", "phone"]}
+    assert event.changes == {"field": ["phone", "phone"], "purpose": [None, "contact"]}
+    assert event.reason == "联系本人"
+    # Zhang sees on his own page that his mobile was viewed, by role and place, and why.
+    login(client, make_user("zhang_self", Role.RESIDENT, person=world.zhang))
+    own = client.get(reverse("people:detail", args=[world.zhang.pk])).content.decode()
+    assert "原因：联系本人" in own
+
+
+@pytest.mark.parametrize("purpose", ["", "curious", "<script>"])
+def test_a_full_number_needs_a_stated_purpose(world, client, purpose):
+    """No purpose, or one not on the list: the number stays hidden, nothing is logged, and the
+    form says why — in place (htmx) or on the person's page."""
+    login(client, world.users.staff)
+    url = reverse("people:reveal", args=[world.zhang.pk, "phone"])
+    response = client.post(url, {"purpose": purpose}, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "13812345678" not in body and "138****5678" in body
+    assert "请说明为何需要查看完整号码" in body and 'aria-invalid="true"' in body
+    assert "<script>" not in body
+    page = client.post(url, {"purpose": purpose}, follow=True)
+    assert "请说明为何需要查看完整号码" in page.content.decode()
+    assert "13812345678" not in page.content.decode()
+    assert not Event.objects.filter(action=EventAction.UNMASKED).exists()
 
 
 def test_detail_shows_masked_numbers_only(world, client):

@@ -44,7 +44,7 @@ from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, allowed
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, build_event, record_event
-from dangjian.core.models import PATH_STEP, Event
+from dangjian.core.models import PATH_STEP, Event, UnmaskPurpose
 from dangjian.core.uploads import check_upload
 from dangjian.core.validators import validate_mobile
 from dangjian.core.versioning import refuse_stale
@@ -160,7 +160,13 @@ def request_reveal_contact(*, actor: Actor, req: ServiceRequest) -> str:
     if not number and req.requester is not None:
         number = crypto.decrypt(req.requester.phone_encrypted)
     if number:
-        record_event(actor=actor, action=EventAction.UNMASKED, target=req, changes={"field": ["phone", "phone"]})
+        record_event(
+            actor=actor,
+            action=EventAction.UNMASKED,
+            target=req,
+            changes={"field": ["phone", "phone"], "purpose": [None, UnmaskPurpose.CONTACT]},
+            reason=str(UnmaskPurpose.CONTACT.label),
+        )
     return number
 
 
