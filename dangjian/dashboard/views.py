@@ -35,6 +35,8 @@ from dangjian.orgs.forms import (
 )
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, OrgKind, Region, RegionLevel
 from dangjian.people import selectors as people_selectors
+from dangjian.people import services as people_services
+from dangjian.people.forms import TermForm
 from dangjian.servicedesk.requests import selectors as request_selectors
 
 
@@ -192,6 +194,9 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
         add_form = NewRegionForm(bound if action == "add" else None, prefix="add")
     move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node, prefix="move")
     close_form = CloseForm(bound if action == "close" else None, prefix="close")
+    term_form: Any = None
+    if isinstance(node, Organization) and node.kind != OrgKind.GROUP and node.closed_on is None:
+        term_form = TermForm(bound if action == "term" else None, actor=actor, organization=node, prefix="term")
     done: Any = None
     if action == "edit":
         data_of = (lambda data: {k: data[k] for k in edit_initial}) if is_org else (lambda data: {"name": data["name"]})
@@ -237,6 +242,22 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
             ),
             success=_("Moved. Figures on dates before today still count it where it was."),
         )
+    elif action == "term" and term_form is not None:
+        done = submit(
+            request,
+            term_form,
+            lambda data: people_services.record_term(
+                actor=actor,
+                organization=node,  # type: ignore[arg-type]
+                started_on=data["started_on"],
+                ends_on=data["ends_on"],
+                secretary=data["secretary"],
+                deputies=data["deputies"],
+                members=data["members"],
+                reason=data["reason"],
+            ),
+            success=_("The new committee is recorded; the former one's seats ended on the day of the election."),
+        )
     elif action == "close":
         done = submit(
             request,
@@ -258,6 +279,7 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
         "child_level": RegionLevel(child_level).label if child_level else "",
         "move_form": move_form,
         "close_form": close_form,
+        "term_form": term_form,
     }
     return render(request, "dashboard/node_manage.html", context)
 

@@ -30,7 +30,10 @@ class OrganizationForm(RenameForm):
     is_functional = forms.BooleanField(label=_("functional organisation"), required=False)
     term_started_on = forms.DateField(label=_("term started on"), required=False, widget=DATE_WIDGET)
     term_ends_on = forms.DateField(
-        label=_("term ends on"), required=False, widget=DATE_WIDGET, help_text=_("For a 换届, enter the new term.")
+        label=_("term ends on"),
+        required=False,
+        widget=DATE_WIDGET,
+        help_text=_("To correct the dates only; record an election below."),
     )
 
     field_order = ["name", "is_joint", "is_temporary", "is_functional", "term_started_on", "term_ends_on", "reason"]

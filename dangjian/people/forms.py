@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.forms import EMPTY_CHOICE, SiteForm, choosing
+from dangjian.core.forms import DATE_WIDGET, EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
 from dangjian.people.selectors import AGE_BANDS, PeopleFilters, grid_choices, person_tags, region_choices
+from dangjian.people.services import eligible_for_committee
 
 
 class RegionChoiceField(forms.ModelChoiceField):
@@ -144,3 +145,45 @@ def people_filters(
     form = PeopleFilterForm(params, actor=actor, wide=wide)
     filters = PeopleFilters(**form.cleaned_data) if form.is_valid() else PeopleFilters()
     return form, filters, params
+
+
+class CommitteeMemberField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.member.organization.name}）"
+
+
+class CommitteeMembersField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name}（{obj.member.organization.name}）"
+
+
+class TermForm(SiteForm):
+    """A 换届 (people.services.record_term): the new term and the committee elected."""
+
+    started_on = forms.DateField(label=_("Elected on"), widget=DATE_WIDGET)
+    ends_on = forms.DateField(
+        label=_("Term ends on"),
+        required=False,
+        widget=DATE_WIDGET,
+        help_text=_("Leave empty for the term of the rules: five years for a committee, three for a branch."),
+    )
+    secretary = CommitteeMemberField(label=_("Secretary"), queryset=None, empty_label=_("Choose the secretary"))
+    deputies = CommitteeMembersField(
+        label=_("Deputy secretaries"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    members = CommitteeMembersField(
+        label=_("Committee members"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
+    )
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=200, help_text=_("e.g. elected at the members' assembly")
+    )
+
+    def __init__(self, *args: Any, actor: Actor, organization: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        people = (
+            restrict(eligible_for_committee(organization), actor, VIEW)
+            .select_related("member__organization")
+            .order_by("name_pinyin", "pk")
+        )
+        for name in ("secretary", "deputies", "members"):
+            choosing(self, name).queryset = people

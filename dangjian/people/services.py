@@ -2,20 +2,22 @@
 access layer, validates with Chinese messages (ValidationError keyed by field) and records
 an Event. Nothing here deletes a person."""
 
+import datetime as dt
 import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dangjian.core import crypto
-from dangjian.core.access import CHANGE, CREATE, UNMASK, VIEW, allowed, restrict
+from dangjian.core.access import CHANGE, CONFIGURE, CREATE, UNMASK, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
+from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.models import UnmaskPurpose
 from dangjian.core.ratelimit import Budget
@@ -26,8 +28,8 @@ from dangjian.core.validators import (
     validate_mobile,
 )
 from dangjian.core.versioning import versioned_update
-from dangjian.orgs.models import Region
-from dangjian.people.models import Gender, Person, PersonStatus, Tag
+from dangjian.orgs.models import Organization, Region
+from dangjian.people.models import CommitteeSeat, Gender, MembershipStatus, MemberStage, Person, PersonStatus, Tag
 from dangjian.people.pinyin import given_name, name_pinyin
 
 ID_PURPOSE = "id_number"
@@ -318,3 +320,131 @@ def person_reveal(*, actor: Actor, person: Person, field: str, purpose: str) -> 
             reason=str(UnmaskPurpose(purpose).label),
         )
     return value
+
+
+# -- 换届: a new term of an organisation's committee ------------------------------------------------
+
+TERM_YEARS = {"working_committee": 5, "committee": 5, "general_branch": 3, "branch": 3}  # 党章, 支部工作条例
+
+
+def term_end(kind: str, started_on: dt.date) -> dt.date:
+    """When a term begun on ``started_on`` ends by the rules: five years for a party committee,
+    three for a general branch or a branch (the day before the same date that many years on)."""
+    return add_years(started_on, TERM_YEARS.get(kind, 3)) - dt.timedelta(days=1)
+
+
+def eligible_for_committee(organization: Organization) -> QuerySet[Person]:
+    """Who may sit on ``organization``'s committee: its full members in good standing (a
+    probationary member neither votes nor stands), and for a committee or general branch those
+    of the organisations below it."""
+    return Person.objects.filter(
+        member__organization__path__startswith=organization.path,
+        member__status=MembershipStatus.NORMAL,
+        member__stage=MemberStage.FULL,
+    )
+
+
+def record_term(
+    *,
+    actor: Actor,
+    organization: Organization,
+    started_on: dt.date,
+    ends_on: dt.date | None,
+    secretary: Person,
+    deputies: Iterable[Person] = (),
+    members: Iterable[Person] = (),
+    reason: str = "",
+) -> list[CommitteeSeat]:
+    """Record a 换届: the committee elected on ``started_on`` takes office that day, the seats of the
+    former committee end that day (kept, with their dates), and the organisation's term becomes
+    ``started_on``–``ends_on`` (by default the term of its kind). One secretary, any deputies and
+    committee members, each once, all members in good standing of the organisation (or of those
+    below it). One transaction, one event on the organisation."""
+    if not allowed(actor, CONFIGURE, organization):
+        raise PermissionDenied
+    if organization.kind == "group":
+        raise ValidationError(_("A party group has a leader, not a committee; there is no committee to elect."))
+    if organization.closed_on is not None:
+        raise ValidationError(
+            _("%(node)s was closed on %(day)s; it takes nothing new.")
+            % {"node": organization, "day": organization.closed_on}
+        )
+    deputies, members = list(deputies), list(members)
+    errors: dict[str, list[str]] = {}
+    if started_on > actor.today:
+        errors.setdefault("started_on", []).append(_("The election cannot be later than today."))
+    ends_on = ends_on or term_end(organization.kind, started_on)
+    if ends_on <= started_on:
+        errors.setdefault("ends_on", []).append(_("The term must end after it starts."))
+    chosen = [secretary, *deputies, *members]
+    twice = sorted({p.name for p in chosen if sum(q.pk == p.pk for q in chosen) > 1})
+    if twice:
+        errors.setdefault("members", []).append(
+            _("Each person holds one seat: %(names)s was chosen twice.") % {"names": "、".join(twice)}
+        )
+    eligible = set(
+        eligible_for_committee(organization).filter(pk__in=[p.pk for p in chosen]).values_list("pk", flat=True)
+    )
+    outside = sorted({p.name for p in chosen if p.pk not in eligible})
+    if outside:
+        errors.setdefault("members", []).append(
+            _("Only full members in good standing of the organisation can be elected: %(names)s.")
+            % {"names": "、".join(outside)}
+        )
+    if errors:
+        raise ValidationError(errors)
+    seats = [
+        CommitteeSeat(organization=organization, person=person, title=title, started_on=started_on)
+        for title, people in (
+            (CommitteeSeat.Title.SECRETARY, [secretary]),
+            (CommitteeSeat.Title.DEPUTY, deputies),
+            (CommitteeSeat.Title.MEMBER, members),
+        )
+        for person in people
+    ]
+    with transaction.atomic():
+        locked = Organization.objects.select_for_update().get(pk=organization.pk)
+        current = list(
+            CommitteeSeat.objects.filter(organization=locked, ended_on__isnull=True).select_related("person")
+        )
+        if any(seat.started_on > started_on for seat in current):
+            raise ValidationError(
+                {
+                    "started_on": [
+                        _(
+                            "The committee in office was elected after this date; the election recorded cannot come before it."
+                        )
+                    ]
+                }
+            )
+        CommitteeSeat.objects.filter(pk__in=[seat.pk for seat in current]).update(ended_on=started_on)
+        CommitteeSeat.objects.bulk_create(seats)
+        old_term = [_shown_day(locked.term_started_on), _shown_day(locked.term_ends_on)]
+        Organization.objects.filter(pk=locked.pk).update(
+            term_started_on=started_on, term_ends_on=ends_on, version=F("version") + 1
+        )
+        organization.term_started_on, organization.term_ends_on = started_on, ends_on
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=organization,
+            changes={
+                "term_started_on": [old_term[0], started_on.isoformat()],
+                "term_ends_on": [old_term[1], ends_on.isoformat()],
+                "committee": [_committee_text(current), _committee_text(seats)],
+            },
+            reason=reason.strip(),
+        )
+    return seats
+
+
+def _shown_day(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def _committee_text(seats: list[CommitteeSeat]) -> str:
+    order = {title: i for i, title in enumerate(CommitteeSeat.Title.values)}
+    return "、".join(
+        f"{CommitteeSeat.Title(seat.title).label} {seat.person.name}"
+        for seat in sorted(seats, key=lambda seat: order[seat.title])
+    )

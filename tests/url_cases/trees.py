@@ -48,6 +48,19 @@ CASES: list[Case] = [
         data=lambda w: {"action": "move", "move-new_parent": w.committee_b.pk, "move-reason": "隶属关系调整"},
     ),
     Case(
+        "dashboard:org_manage",
+        "record a 换届 of community A's committee (张三, a full member, secretary)",
+        lambda w: reverse("dashboard:org_manage", args=[w.committee_a.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {
+            "action": "term",
+            "term-started_on": w.today.isoformat(),
+            "term-secretary": w.zhao.pk,
+            "term-reason": "党员大会选举",
+        },
+    ),
+    Case(
         "dashboard:region_manage",
         "manage a community",
         lambda w: reverse("dashboard:region_manage", args=[w.community_a.pk]),
