@@ -118,6 +118,7 @@ def org_detail(request: ActorRequest, pk: int) -> HttpResponse:
             "ancestors": org_selectors.ancestors(actor=actor, node=org),
             "member_total": people_selectors.member_counts(actor=actor, parents=[org], level=0).get(org.path, 0),
             "seats": people_selectors.committee(actor=actor, organization=org),
+            "former_committees": people_selectors.former_committees(actor=actor, organization=org),
             "sites": org.sites.all(),
             "may_configure": allowed_loaded(actor, CONFIGURE, org),
         }

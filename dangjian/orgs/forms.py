@@ -33,7 +33,7 @@ class OrganizationForm(RenameForm):
         label=_("term ends on"),
         required=False,
         widget=DATE_WIDGET,
-        help_text=_("To correct the dates only; record an election below."),
+        help_text=_("To correct the dates only; an election has its own form on this page."),
     )
 
     field_order = ["name", "is_joint", "is_temporary", "is_functional", "term_started_on", "term_ends_on", "reason"]

@@ -313,6 +313,21 @@ def committee(*, actor: Actor, organization: Organization) -> QuerySet[Committee
     )
 
 
+def former_committees(*, actor: Actor, organization: Organization) -> list[dict[str, Any]]:
+    """The organisation's former committees (历届), newest first: each term's dates and its seats
+    in the order of office."""
+    seats = (
+        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=False), actor, VIEW)
+        .select_related("person")
+        .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
+        .order_by("-started_on", "rank", "person__name_pinyin")
+    )
+    terms: dict[tuple[Any, Any], list[CommitteeSeat]] = {}
+    for seat in seats:
+        terms.setdefault((seat.started_on, seat.ended_on), []).append(seat)
+    return [{"started_on": start, "ended_on": end, "seats": each} for (start, end), each in terms.items()]
+
+
 def still_there(node: TreeNode, day: dt.date) -> str | None:
     """Why a region or organisation cannot close (orgs.services.close_node): residents who live in
     the region's subtree, or members who belong to the organisation's."""

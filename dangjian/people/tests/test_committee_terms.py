@@ -137,3 +137,6 @@ def test_the_manage_page_records_an_election_and_the_detail_page_shows_it(world,
     assert "新一届委员会已登记" in body
     assert "书记：<a" in body.replace("书记：\n", "书记：")
     assert reverse("people:detail", args=[zhang.pk]) in body and "副书记" in body
+    assert "历届委员会" in body
+    former = body[body.index("历届委员会") :]
+    assert f"2022-01-10 – {world.today:%Y-%m-%d}" in former and "赵六" in former
