@@ -3,11 +3,13 @@
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
@@ -24,6 +26,7 @@ from dangjian.orgs import selectors as org_selectors
 from dangjian.orgs import services as tree_services
 from dangjian.orgs.forms import (
     CloseForm,
+    MergeForm,
     MoveForm,
     NewOrganizationForm,
     NewRegionForm,
@@ -196,6 +199,9 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
     move_form = MoveForm(bound if action == "move" else None, actor=actor, node=node, prefix="move")
     close_form = CloseForm(bound if action == "close" else None, prefix="close")
     term_form: Any = None
+    merge_form: Any = None
+    if isinstance(node, Organization) and node.closed_on is None:
+        merge_form = MergeForm(bound if action == "merge" else None, actor=actor, node=node, prefix="merge")
     if isinstance(node, Organization) and node.kind != OrgKind.GROUP and node.closed_on is None:
         term_form = TermForm(bound if action == "term" else None, actor=actor, organization=node, prefix="term")
     done: Any = None
@@ -259,6 +265,21 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
             ),
             success=_("The new committee is recorded; the former one's seats ended on the day of the election."),
         )
+    elif action == "merge" and merge_form is not None:
+        merged = submit(
+            request,
+            merge_form,
+            lambda data: tree_services.merge_organization(
+                actor=actor,
+                source=node,  # type: ignore[arg-type]
+                target=data["target"],
+                reason=data["reason"],
+            ),
+        )
+        if merged:
+            target = merge_form.cleaned_data["target"]
+            messages.success(request, _merged_text(target.name, merged.value or {}))
+            return redirect("dashboard:org_detail", pk=target.pk)
     elif action == "close":
         done = submit(
             request,
@@ -281,8 +302,33 @@ def _manage(request: ActorRequest, node: Region | Organization) -> HttpResponse:
         "move_form": move_form,
         "close_form": close_form,
         "term_form": term_form,
+        "merge_form": merge_form,
     }
     return render(request, "dashboard/node_manage.html", context)
+
+
+def _merged_text(target: str, moved: dict[str, int]) -> str:
+    parts = [
+        text % {"n": moved[what]}
+        for what, text in (
+            ("members", ngettext("%(n)s member", "%(n)s members", moved.get("members", 0))),
+            (
+                "organizations",
+                ngettext("%(n)s organisation below", "%(n)s organisations below", moved.get("organizations", 0)),
+            ),
+            ("candidates", ngettext("%(n)s candidate", "%(n)s candidates", moved.get("candidates", 0))),
+            ("sites", ngettext("%(n)s service site", "%(n)s service sites", moved.get("sites", 0))),
+        )
+        if moved.get(what)
+    ]
+    if not parts:
+        return _("Merged into %(target)s; it had nothing to move. It is dissolved and kept with its history.") % {
+            "target": target
+        }
+    return _("Merged into %(target)s: %(moved)s moved there. It is dissolved and kept with its history.") % {
+        "target": target,
+        "moved": pgettext("enumeration", ", ").join(parts),
+    }
 
 
 def _level_below(region: Region) -> str | None:

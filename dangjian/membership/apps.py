@@ -13,3 +13,8 @@ class MembershipConfig(AppConfig):
         from dangjian.membership.importing.members import IMPORTER
 
         register(IMPORTER)
+
+        from dangjian.membership.roster.services import merge_members
+        from dangjian.orgs.services import register_merger
+
+        register_merger(merge_members)

@@ -23,6 +23,7 @@ class PlacementReason(models.TextChoices):
     IMPORTED = "imported", _("Imported")
     RESTORED = "restored", _("Membership restored")
     RECORDED = "recorded", _("Recorded from earlier records")
+    MERGED = "merged", _("Organisations merged")
 
 
 class Placement(models.Model):

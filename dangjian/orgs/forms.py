@@ -90,6 +90,18 @@ class MoveForm(SiteForm):
         choosing(self, "new_parent").queryset = choices.order_by("path")
 
 
+class MergeForm(SiteForm):
+    target = NodeChoiceField(label=_("Merge into"), queryset=None)
+    reason = forms.CharField(
+        label=_("Reason"), max_length=200, help_text=_("e.g. the decision of the street working committee of …")
+    )
+
+    def __init__(self, *args: Any, actor: Actor, node: Organization, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _configurable(Organization, actor).filter(kind=node.kind).exclude(path__startswith=node.path)
+        choosing(self, "target").queryset = choices.order_by("path")
+
+
 class ServiceSiteForm(SiteForm):
     name = forms.CharField(
         label=_("Name"), max_length=100, help_text=_("e.g. the party–masses service centre of the community")

@@ -478,3 +478,66 @@ def close_node(*, actor: Actor, node: TreeNode, reason: str) -> TreeNode:
             reason=reason.strip(),
         )
     return node
+
+
+# Merging one party organisation into another (合并). What lives at the organisation is known to
+# the apps above: each registers a step that moves its live records to the receiving organisation
+# (members, candidates, mobile members), ends them (committee seats), or refuses (a transfer in
+# progress, a request assigned to it) by raising a ValidationError; each returns what it moved.
+
+Merger = Callable[[Actor, Organization, Organization, dt.date, str], "dict[str, int]"]
+_mergers: list[Merger] = []
+
+
+def register_merger(step: Merger) -> None:
+    """``step(actor, source, target, day, reason)`` moves its records of ``source`` to ``target``
+    from ``day`` inside the merge's transaction and returns {what: how many}, or raises a
+    ValidationError that names what stops the merge."""
+    _mergers.append(step)
+
+
+def merge_organization(*, actor: Actor, source: Organization, target: Organization, reason: str) -> dict[str, int]:
+    """Merge ``source`` into ``target`` (two branches become one, a committee absorbs another)
+    from today: the organisations below ``source`` move under ``target`` with their members (their
+    paths rewritten, the former ones kept: ``move_node``), ``source``'s own members, candidates and
+    service sites go to ``target``, its committee's seats end, and ``source`` is dissolved
+    (``close_node``: refused while a role is held there). Both of the same kind, both open,
+    ``target`` outside ``source``'s subtree; the configure right over both. One transaction:
+    anything refused leaves everything as it was. Returns what moved, {what: how many}."""
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why (e.g. the decision that merged it).")})
+    if target.pk == source.pk or target.path.startswith(source.path):
+        raise ValidationError({"target": _("An organisation cannot merge into itself or into one below it.")})
+    if target.kind != source.kind:
+        raise ValidationError(
+            {
+                "target": _("It can only merge into an organisation of the same kind (%(kind)s).")
+                % {"kind": OrgKind(source.kind).label}
+            }
+        )
+    _open(source)
+    _open(target)
+    _may_configure(actor, source, target)
+    day = actor.today
+    why = _("Merged into %(target)s: %(reason)s") % {"target": target.name, "reason": reason.strip()}
+    moved: dict[str, int] = {}
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").count()
+        children = list(Organization.objects.filter(parent=source).order_by("path"))
+        for child in children:
+            move_node(actor=actor, node=child, new_parent=target, reason=why)
+        moved["organizations"] = len(children)
+        moved["sites"] = ServiceSite.objects.filter(organization=source).update(organization=target)
+        for step in _mergers:
+            for what, count in step(actor, source, target, day, why).items():
+                moved[what] = moved.get(what, 0) + count
+        source.refresh_from_db()
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=source,
+            changes={"merged_into": [None, target.name], **{what: [None, n] for what, n in moved.items() if n}},
+            reason=reason.strip(),
+        )
+        close_node(actor=actor, node=source, reason=why)
+    return moved

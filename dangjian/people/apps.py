@@ -15,4 +15,9 @@ class PeopleConfig(AppConfig):
         from dangjian.people.selectors import still_there
 
         register_occupancy(still_there)
+
+        from dangjian.orgs.services import register_merger
+        from dangjian.people.services import end_seats
+
+        register_merger(end_seats)
         register(IMPORTER)

@@ -448,3 +448,10 @@ def _committee_text(seats: list[CommitteeSeat]) -> str:
         f"{CommitteeSeat.Title(seat.title).label} {seat.person.name}"
         for seat in sorted(seats, key=lambda seat: order[seat.title])
     )
+
+
+def end_seats(actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str) -> dict[str, int]:
+    """An organisation merged into another (orgs.services.merge_organization): its committee's
+    seats end on ``day`` (kept with their dates; ``target``'s committee stays as it is)."""
+    ended = CommitteeSeat.objects.filter(organization=source, ended_on__isnull=True).update(ended_on=day)
+    return {"seats_ended": ended}

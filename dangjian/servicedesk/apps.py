@@ -8,4 +8,8 @@ class ServicedeskConfig(AppConfig):
     verbose_name = _("Service desk")
 
     def ready(self) -> None:
+        from dangjian.orgs.services import register_merger
         from dangjian.servicedesk import access  # noqa: F401 - registers the access rules
+        from dangjian.servicedesk.requests.lifecycle import requests_assigned_before_merge
+
+        register_merger(requests_assigned_before_merge)

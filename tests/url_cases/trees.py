@@ -61,6 +61,14 @@ CASES: list[Case] = [
         },
     ),
     Case(
+        "dashboard:org_manage",
+        "merge branch A2 into branch A1",
+        lambda w: reverse("dashboard:org_manage", args=[w.branch_a2.pk]),
+        _configurers(302),
+        method="post",
+        data=lambda w: {"action": "merge", "merge-target": w.branch_a1.pk, "merge-reason": "支部合并"},
+    ),
+    Case(
         "dashboard:region_manage",
         "manage a community",
         lambda w: reverse("dashboard:region_manage", args=[w.community_a.pk]),

@@ -9,16 +9,26 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from dangjian.core.access import CHANGE, CREATE, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.versioning import refuse_stale, versioned_update
-from dangjian.membership.models import Placement, PlacementReason, StatusChange
+from dangjian.membership.models import (
+    ACTIVE_TRANSFER_STATES,
+    Candidate,
+    CandidateStatus,
+    MobileRecord,
+    Placement,
+    PlacementReason,
+    StatusChange,
+    Transfer,
+)
 from dangjian.orgs.models import Organization
 from dangjian.people.models import Member, MemberCategory, MembershipStatus, MemberStage, Person, Tag
 
@@ -354,3 +364,53 @@ def member_move(
         )
         member.refresh_from_db()
     return member
+
+
+def merge_members(
+    actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
+) -> dict[str, int]:
+    """The membership records of an organisation merged into another (orgs.services.
+    merge_organization): its members in good standing or suspended move to ``target`` from ``day``
+    (a placement "organisations merged"), its candidates in progress and its open mobile-member
+    records go with them. Refused while a transfer of membership from, to or through it is in
+    progress (finish or cancel it first: the letter names the organisation)."""
+    transfers = Transfer.objects.filter(
+        Q(from_organization=source) | Q(to_organization=source) | Q(approving_organization=source),
+        state__in=ACTIVE_TRANSFER_STATES,
+    ).count()
+    if transfers:
+        raise ValidationError(
+            ngettext(
+                "%(n)s transfer of membership through it is in progress; finish or cancel it first.",
+                "%(n)s transfers of membership through it are in progress; finish or cancel them first.",
+                transfers,
+            )
+            % {"n": transfers}
+        )
+    members = list(
+        Member.objects.filter(
+            organization=source, status__in=(MembershipStatus.NORMAL, MembershipStatus.SUSPENDED)
+        ).select_related("organization")
+    )
+    for member in members:
+        member_move(
+            actor=actor,
+            member=member,
+            organization=target,
+            effective_on=day,
+            reason=reason,
+            placement_reason=PlacementReason.MERGED,
+            check_scope=False,
+        )
+    candidates = list(Candidate.objects.filter(organization=source, status=CandidateStatus.ACTIVE))
+    Candidate.objects.filter(pk__in=[c.pk for c in candidates]).update(organization=target, updated_at=timezone.now())
+    for candidate in candidates:
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=candidate,
+            changes={"organization": [source.name, target.name]},
+            reason=reason,
+        )
+    mobile = MobileRecord.objects.filter(organization=source, ended_on__isnull=True).update(organization=target)
+    return {"members": len(members), "candidates": len(candidates), "mobile_records": mobile}

@@ -36,7 +36,7 @@ from django.db import transaction
 from django.db.models import F, Field
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from dangjian.accounts.models import User
 from dangjian.core import crypto
@@ -1372,3 +1372,22 @@ def callbacks_sample(*, actor: Actor, rate: float | None = None) -> int:
         Callback.objects.bulk_create([Callback(request_id=pk, sampled_at=now) for pk in chosen], ignore_conflicts=True)
         ServiceRequest.objects.filter(pk__in=seen).update(callback_sampled=True)
     return len(chosen)
+
+
+def requests_assigned_before_merge(
+    actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
+) -> dict[str, int]:
+    """An organisation merged into another (orgs.services.merge_organization) must first hand on
+    the open requests assigned to it: a request changes handler by a dispatch, which tells the new
+    handler and restarts nothing of the requester's clock. Refused while any is open."""
+    count = ServiceRequest.objects.filter(assignee_organization=source, state__in=OPEN_STATES).count()
+    if count:
+        raise ValidationError(
+            ngettext(
+                "%(n)s open request is assigned to it; dispatch it to another handler first.",
+                "%(n)s open requests are assigned to it; dispatch them to another handler first.",
+                count,
+            )
+            % {"n": count}
+        )
+    return {}
