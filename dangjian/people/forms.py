@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.http import QueryDict
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
@@ -147,14 +148,21 @@ def people_filters(
     return form, filters, params
 
 
+def _member_label(person: Any) -> str:
+    return gettext("%(name)s (%(organization)s)") % {
+        "name": person.name,
+        "organization": person.member.organization.name,
+    }
+
+
 class CommitteeMemberField(forms.ModelChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name}（{obj.member.organization.name}）"
+        return _member_label(obj)
 
 
 class CommitteeMembersField(forms.ModelMultipleChoiceField):
     def label_from_instance(self, obj: Any) -> str:
-        return f"{obj.name}（{obj.member.organization.name}）"
+        return _member_label(obj)
 
 
 class TermForm(SiteForm):
