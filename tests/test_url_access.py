@@ -196,6 +196,12 @@ RULES: list[Case] = [
     ),
     Case("people:list", "people list (each sees their own scope)", lambda w: reverse("people:list"), expect(200)),
     Case(
+        "people:households",
+        "households (each sees their own scope; tests/people test_households)",
+        lambda w: reverse("people:households"),
+        expect(200),
+    ),
+    Case(
         "people:create",
         "register a person",
         lambda w: reverse("people:create"),

@@ -13,7 +13,14 @@ from dangjian.core.forms import DATE_WIDGET, EMPTY_CHOICE, SiteForm, choosing
 from dangjian.core.validators import validate_id_number, validate_mobile
 from dangjian.orgs.models import Organization
 from dangjian.people.models import ETHNIC_GROUPS, Education, Gender, PersonStatus
-from dangjian.people.selectors import AGE_BANDS, PeopleFilters, grid_choices, person_tags, region_choices
+from dangjian.people.selectors import (
+    AGE_BANDS,
+    HouseholdFilters,
+    PeopleFilters,
+    grid_choices,
+    person_tags,
+    region_choices,
+)
 from dangjian.people.services import eligible_for_committee
 
 
@@ -46,6 +53,15 @@ class PersonForm(SiteForm):
     )
     region = RegionChoiceField(label=_("Grid"), queryset=None, empty_label=_("Choose a grid"))
     address = forms.CharField(label=_("Address"), required=False, max_length=200)
+    household_address = forms.CharField(
+        label=_("Household"),
+        required=False,
+        max_length=200,
+        help_text=_(
+            "The household's address: people of the same grid with the same household address form one "
+            "household. Empty: in no household."
+        ),
+    )
     tags: forms.ModelMultipleChoiceField = forms.ModelMultipleChoiceField(
         label=_("Tags"), required=False, queryset=None, widget=forms.CheckboxSelectMultiple
     )
@@ -146,6 +162,25 @@ def people_filters(
     form = PeopleFilterForm(params, actor=actor, wide=wide)
     filters = PeopleFilters(**form.cleaned_data) if form.is_valid() else PeopleFilters()
     return form, filters, params
+
+
+class HouseholdFilterForm(SiteForm):
+    q = forms.CharField(
+        label=_("Address"),
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "autocomplete": "off", "placeholder": _("Part of the address")}
+        ),
+    )
+    region = RegionChoiceField(label=_("Community / grid"), required=False, queryset=None, empty_label=_("All"))
+
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choosing(self, "region").queryset = region_choices(actor=actor, levels=("community", "grid"))
+
+    def filters(self) -> HouseholdFilters:
+        return HouseholdFilters(**self.cleaned_data) if self.is_valid() else HouseholdFilters()
 
 
 def _member_label(person: Any) -> str:

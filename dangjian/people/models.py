@@ -126,6 +126,8 @@ class Household(TimeStampedModel):
     class Meta:
         verbose_name = _("household")
         verbose_name_plural = _("households")
+        # A household is found by its grid and address (the person form, the residents' import).
+        indexes = [models.Index(fields=["region", "address"], name="household_region_address_idx")]
 
     def __str__(self) -> str:
         return self.address

@@ -27,6 +27,7 @@ from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.orgs.selectors import subtree_counts
 from dangjian.people.models import (
     CommitteeSeat,
+    Household,
     Member,
     MembershipStatus,
     Person,
@@ -163,6 +164,41 @@ def people_page(*, actor: Actor, filters: PeopleFilters, number: Any, per_page: 
             people, per_page, branches=branches, branch_ordering=("name_pinyin",), count_limit=SEARCH_COUNT_LIMIT
         )
     return paginator.get_page(number)
+
+
+@dataclass
+class HouseholdFilters:
+    region: Region | None = None
+    q: str = ""  # part of the address
+
+
+HOUSEHOLD_COUNT_LIMIT = 10_000
+
+
+def households_page(*, actor: Actor, filters: HouseholdFilters, number: Any, per_page: int = 25) -> Page:
+    """One page of the households the actor may see (家庭户), in a community or grid, by address;
+    each with ``residents``: the people living there whom the actor may see (one query for the
+    page), so that the number shown is the list shown."""
+    households = restrict(Household.objects.all(), actor, VIEW).select_related("region__parent")
+    if filters.region is not None:
+        households = households.filter(region__path__startswith=filters.region.path)
+    if filters.q.strip():
+        households = households.filter(address__icontains=filters.q.strip())
+    paginator = PrimaryKeyPaginator(
+        households.order_by("pk"), per_page, sort_ordering=("address", "pk"), count_limit=HOUSEHOLD_COUNT_LIMIT
+    )
+    page = paginator.get_page(number)
+    rows = list(page.object_list)
+    residents: dict[int, list[Person]] = {row.pk: [] for row in rows}
+    people = restrict(Person.objects.filter(household__in=rows, status=PersonStatus.ACTIVE), actor, VIEW).order_by(
+        "name_pinyin", "pk"
+    )
+    for person in people.only("pk", "name", "household_id"):
+        residents[person.household_id].append(person)
+    for row in rows:
+        row.residents = residents[row.pk]  # for the template
+    page.object_list = rows
+    return page
 
 
 def person_for(*, actor: Actor, pk: int, action: str = VIEW) -> Person:

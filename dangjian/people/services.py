@@ -29,7 +29,16 @@ from dangjian.core.validators import (
 )
 from dangjian.core.versioning import versioned_update
 from dangjian.orgs.models import Organization, Region
-from dangjian.people.models import CommitteeSeat, Gender, MembershipStatus, MemberStage, Person, PersonStatus, Tag
+from dangjian.people.models import (
+    CommitteeSeat,
+    Gender,
+    Household,
+    MembershipStatus,
+    MemberStage,
+    Person,
+    PersonStatus,
+    Tag,
+)
 from dangjian.people.pinyin import given_name, name_pinyin
 
 ID_PURPOSE = "id_number"
@@ -218,13 +227,29 @@ def person_create(*, actor: Actor, data: dict[str, Any]) -> Person:
             raise ValidationError({"id_number": [str(ID_NUMBER_TAKEN)]}) from exc
         if "tags" in data:
             person.tags.set(_tags(data["tags"]))
-        record_event(
-            actor=actor,
-            action=EventAction.CREATED,
-            target=person,
-            changes={k: [None, v] for k, v in _display(person).items() if v},
-        )
+        changes: dict[str, list[Any]] = {k: [None, v] for k, v in _display(person).items() if v}
+        if data.get("household_address"):
+            changes["household"] = _join_household(person, data["household_address"])
+        record_event(actor=actor, action=EventAction.CREATED, target=person, changes=changes)
     return person
+
+
+def _join_household(person: Person, address: str) -> list[str]:
+    """Put ``person`` (saved) in the household at ``address`` in their grid — found by grid and
+    address, as the residents' import does, or made — or in none when ``address`` is empty.
+    Returns the change [old address, new address] for the event ([] when nothing changed)."""
+    address = " ".join(str(address or "").split())[:200]
+    old = person.household
+    household = None
+    if address:
+        household = Household.objects.filter(region=person.region, address=address).order_by("pk").first()
+        if household is None:
+            household = Household.objects.create(region=person.region, address=address)
+    if (household.pk if household else None) == person.household_id:
+        return []
+    Person.objects.filter(pk=person.pk).update(household=household)
+    person.household = household
+    return [old.address if old else "", address]
 
 
 def _tags(values: Iterable[Tag | int]) -> list[Tag]:
@@ -267,6 +292,8 @@ def person_update(
             person.tags.set(_tags(data["tags"]))
         after = _display(person)
         changes = {k: [before[k], after[k]] for k in after if before[k] != after[k]}
+        if "household_address" in data and (moved := _join_household(person, data["household_address"])):
+            changes["household"] = moved
         tags_after = sorted(t.name for t in person.tags.all())
         if tags_after != tags_before:
             changes["tags"] = ["、".join(tags_before), "、".join(tags_after)]

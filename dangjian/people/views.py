@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, CREATE, EXPORT, UNMASK, allowed
@@ -14,7 +14,7 @@ from dangjian.core.models import UnmaskPurpose
 from dangjian.core.validators import id_birth_date, id_gender, validate_id_number, validate_mobile
 from dangjian.core.views import is_htmx, perform, start_list_export, submit
 from dangjian.people import exports, selectors, services
-from dangjian.people.forms import PersonForm, StatusForm, people_filters
+from dangjian.people.forms import HouseholdFilterForm, PersonForm, StatusForm, people_filters
 from dangjian.people.models import Gender, Person
 
 
@@ -36,6 +36,21 @@ def person_list(request: ActorRequest) -> HttpResponse:
         "can_unmask": scope.can(UNMASK),
     }
     template = "people/person_list.html#results" if is_htmx(request) else "people/person_list.html"
+    return render(request, template, context)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def household_list(request: ActorRequest) -> HttpResponse:
+    """家庭户: the households in the user's area, by community or grid and address, each with the
+    people living there."""
+    form = HouseholdFilterForm(request.GET or None, actor=request.actor)
+    filters = form.filters()
+    page = selectors.households_page(actor=request.actor, filters=filters, number=request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "filters": filters, "query": query.urlencode()}
+    template = "people/household_list.html#results" if is_htmx(request) else "people/household_list.html"
     return render(request, template, context)
 
 
@@ -99,6 +114,7 @@ def person_edit(request: ActorRequest, pk: int) -> HttpResponse:
         "education": person.education,
         "region": person.region,
         "address": person.address,
+        "household_address": person.household.address if person.household_id and person.household else "",
         "tags": list(person.tags.all()),
         "notes": person.notes,
         "version": person.version,
