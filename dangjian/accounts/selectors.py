@@ -13,6 +13,7 @@ from typing import Any
 from django.apps import apps
 from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
@@ -163,27 +164,63 @@ def sees_all_events(*, actor: Actor) -> bool:
     return actor.system or covers_region_tree(actor.scope, GRANT)
 
 
+def _audit_windows(actor: Actor) -> list[Q] | None:
+    """The events an admin (not at the root) audits, as time windows on the (actor, occurred_at)
+    index: each managed account over the days it held a role in the admin's area (overlapping
+    grants of one account merged into one window), and the admin's own events. None: every event
+    (the root of the region tree); []: none."""
+    if sees_all_events(actor=actor):
+        return None
+    if not actor.scope.can(GRANT):
+        return []
+    spans: dict[int, list[tuple[dt.datetime, dt.datetime | None]]] = {}
+    grants = managed_grants(actor=actor).values_list("user_id", "starts_on", "ends_on", "revoked_at")
+    for user_id, starts_on, ends_on, revoked_at in grants:
+        ends = [moment for moment in (ends_on and _day_start(ends_on), revoked_at) if moment is not None]
+        spans.setdefault(user_id, []).append((_day_start(starts_on), min(ends) if ends else None))
+    if actor.user_id is not None:
+        spans[actor.user_id] = [(dt.datetime.min.replace(tzinfo=dt.UTC), None)]  # all of one's own
+    windows = []
+    for user_id, ranges in sorted(spans.items()):
+        for start, end in _merged(ranges):
+            window = Q(actor_id=user_id)
+            if start.year > 1:
+                window &= Q(occurred_at__gte=start)
+            if end is not None:
+                window &= Q(occurred_at__lt=end)
+            windows.append(window)
+    return windows
+
+
+def _merged(ranges: list[tuple[dt.datetime, dt.datetime | None]]) -> list[tuple[dt.datetime, dt.datetime | None]]:
+    """Overlapping or touching [start, end) ranges (end None: open) joined, so that no event is in
+    two windows."""
+    merged: list[tuple[dt.datetime, dt.datetime | None]] = []
+    for start, end in sorted(ranges, key=lambda pair: pair[0]):
+        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
+            last_start, last_end = merged[-1]
+            merged[-1] = (last_start, None if end is None or last_end is None else max(last_end, end))
+        elif end is None or end > start:
+            merged.append((start, end))
+    return merged
+
+
 def audit_events(*, actor: Actor, filters: AuditFilters | None = None) -> QuerySet[Event]:
     """The events an admin may audit: what the accounts they manage did while they held a role in
     the admin's area (and what the admin did) — a community secretary audits the community's
     staff, a street admin the street's — leaving out events on people, members and requests
     outside the admin's own scope (a worker who also serves elsewhere, or moved on, did that
     work there). At the root of the region tree, every event. Newest first."""
-    filters = filters or AuditFilters()
+    return _audit_events(actor, filters or AuditFilters(), _audit_windows(actor))
+
+
+def _audit_events(actor: Actor, filters: AuditFilters, windows: list[Q] | None) -> QuerySet[Event]:
     events = Event.objects.all()
-    if not sees_all_events(actor=actor):
-        if not actor.scope.can(GRANT):
+    if windows is not None:
+        if not windows:
             return Event.objects.none()
-        # Each managed account over the days it held a role here, as ranges of time on the
-        # (actor, occurred_at) index, or the admin's own events.
-        held = Q(actor_id=actor.user_id)
-        grants = managed_grants(actor=actor).values_list("user_id", "starts_on", "ends_on", "revoked_at")
-        for user_id, starts_on, ends_on, revoked_at in grants:
-            window = Q(actor_id=user_id, occurred_at__gte=_day_start(starts_on))
-            if ends_on is not None:
-                window &= Q(occurred_at__lt=_day_start(ends_on))
-            if revoked_at is not None:
-                window &= Q(occurred_at__lt=revoked_at)
+        held = Q()
+        for window in windows:
             held |= window
         events = events.filter(held).filter(_targets_in_scope(actor))
     if filters.who:
@@ -232,11 +269,39 @@ def audited_types() -> list[tuple[int, str]]:
     return sorted(found, key=lambda pair: pair[1])
 
 
+class AuditPaginator(PrimaryKeyPaginator):
+    """A page of an admin's audit log read window by window: each window (one account's time on
+    the (actor, occurred_at) index) gives at most the rows down to the page's last, newest first,
+    and their UNION ALL is cut to the page — a page reads its 50 rows from each window instead of
+    sorting every event of a busy worker (PostgreSQL; elsewhere the one query)."""
+
+    def __init__(self, object_list: QuerySet, per_page: int, *, windows: list[Q], **kwargs: Any) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.windows = windows
+
+    def page(self, number: Any) -> Page:
+        if len(self.windows) < 2 or not connection.features.supports_slicing_ordering_in_compound:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        ordering = ("-occurred_at", "-id")
+        parts = [
+            self.queryset.filter(window).order_by(*ordering).values_list("occurred_at", "id")[:top]
+            for window in self.windows
+        ]
+        union = parts[0].union(*parts[1:], all=True).order_by(*ordering)
+        keys = [key for _occurred_at, key in union[bottom:top]]
+        rows = Event.objects.filter(pk__in=keys).select_related("actor", "target_type").order_by(*ordering)
+        return self._get_page(rows, number, self)  # type: ignore[attr-defined]  # Paginator's own hook
+
+
 def audit_page(*, actor: Actor, filters: AuditFilters, number: str | None) -> Page:
     """A page of ``audit_events``, each with ``rows`` (its changes, labelled) and ``type_label``.
     Counted up to AUDIT_COUNT_LIMIT (``paginator.capped`` says when there are more)."""
-    paginator = PrimaryKeyPaginator(
-        audit_events(actor=actor, filters=filters), AUDIT_PER_PAGE, count_limit=AUDIT_COUNT_LIMIT
+    windows = _audit_windows(actor)
+    paginator = AuditPaginator(
+        _audit_events(actor, filters, windows), AUDIT_PER_PAGE, count_limit=AUDIT_COUNT_LIMIT, windows=windows or []
     )
     page = paginator.get_page(number)
     for event in page.object_list:
