@@ -140,14 +140,13 @@ SQLITE_OPTIONS: dict[str, Any] = {
 }
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # No JIT compilation: this is a web application of short queries. PostgreSQL compiles a
-        # query whose estimated cost passes jit_above_cost, and the estimates of the access
-        # layer's scope checks (hashed sub-plans) pass it: the audit log spent 150 ms compiling a
-        # query that ran in 35 ms (docs/performance.md). PG_JIT=on keeps the server's setting.
-        if not env_bool("PG_JIT"):
-            options = DATABASES["default"].setdefault("OPTIONS", {})
-            options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+    # No JIT compilation: this is a web application of short queries. PostgreSQL compiles a query
+    # whose estimated cost passes jit_above_cost, and the estimates of the access layer's scope
+    # checks (hashed sub-plans) pass it: the audit log spent 150 ms compiling a query that ran in
+    # 35 ms (docs/performance.md). PG_JIT=on keeps the server's setting.
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("PG_JIT"):
+        options = DATABASES["default"].setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
