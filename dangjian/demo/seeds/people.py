@@ -8,6 +8,7 @@ the whole step takes minutes on PostgreSQL.
 
 import bisect
 import datetime as dt
+import random
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -337,6 +338,24 @@ def _seed_tags() -> dict:
     return tags
 
 
+def _former_committee(committee: Any, members: list[Member]) -> list[CommitteeSeat]:
+    """The committee of the term before (历届委员会 on the committee's page): five full members of
+    then, in office until the day the present committee was elected. Its own random choice, so
+    that the rest of the seed stays as it was."""
+    started = committee.term_started_on
+    if started is None:
+        return []
+    before = add_years(started, -5)
+    rng = random.Random(f"former-{committee.code}")
+    then = [m for m in members if m.stage == MemberStage.FULL and m.full_on and m.full_on <= before]
+    chosen = rng.sample(then, min(5, len(then)))
+    titles = ["secretary", "deputy", "member", "member", "member"]
+    return [
+        CommitteeSeat(organization=committee, person_id=m.person_id, title=title, started_on=before, ended_on=started)
+        for m, title in zip(chosen, titles, strict=False)
+    ]
+
+
 def _seed_seats(ctx: SeedContext) -> None:
     """Committees: the community committee and each branch get a secretary (and more) from their members."""
     rng, seats = ctx.rng, []
@@ -358,6 +377,7 @@ def _seed_seats(ctx: SeedContext) -> None:
                         started_on=committee.term_started_on,
                     )
                 )
+        seats += _former_committee(committee, members)
         for org_id, org_members in by_org.items():
             candidates = [m for m in org_members if m.stage == MemberStage.FULL]
             if not candidates:
