@@ -282,6 +282,14 @@ def build_cases() -> list[Case]:
             ('class="count-line"',),
             target_ms=150.0,
         ),
+        # The households of one's area (家庭户), by address, with who lives in each.
+        Case("households", "households /people/households/", "/people/households/", ('class="count-line"',)),
+        Case(
+            "households_q",
+            "households ?q=3栋 (part of the address)",
+            "/people/households/?q=3栋",
+            ('class="count-line"',),
+        ),
         # The workbench caches its figures for 120 s, then shows them while a task counts afresh
         # (dashboard/selectors.py): the visit after they expired, and the first visit of a scope
         # with nothing cached (after a restart, or a day unseen), which has to count them.
