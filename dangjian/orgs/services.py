@@ -522,7 +522,10 @@ def merge_organization(*, actor: Actor, source: Organization, target: Organizati
     why = _("Merged into %(target)s: %(reason)s") % {"target": target.name, "reason": reason.strip()}
     moved: dict[str, int] = {}
     with transaction.atomic():
-        Organization.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk").count()
+        # Both rows locked, in the order of their keys (two merges the other way round wait, not deadlock).
+        locked = Organization.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
+        if any(closed is not None for closed in locked.values_list("closed_on", flat=True)):
+            raise ValidationError(_("Someone else changed the tree meanwhile; reload the page."), code="stale")
         children = list(Organization.objects.filter(parent=source).order_by("path"))
         for child in children:
             move_node(actor=actor, node=child, new_parent=target, reason=why)
