@@ -116,12 +116,13 @@ def org_detail(request: ActorRequest, pk: int) -> HttpResponse:
     }
     if is_htmx(request):
         return render(request, "dashboard/org_tree.html#children", context)
+    seats, former = people_selectors.committee(actor=actor, organization=org)
     context.update(
         {
             "ancestors": org_selectors.ancestors(actor=actor, node=org),
             "member_total": people_selectors.member_counts(actor=actor, parents=[org], level=0).get(org.path, 0),
-            "seats": people_selectors.committee(actor=actor, organization=org),
-            "former_committees": people_selectors.former_committees(actor=actor, organization=org),
+            "seats": seats,
+            "former_committees": former,
             "sites": org.sites.all(),
             "may_configure": allowed_loaded(actor, CONFIGURE, org),
         }

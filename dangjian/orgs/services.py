@@ -485,12 +485,12 @@ def close_node(*, actor: Actor, node: TreeNode, reason: str) -> TreeNode:
 # (members, candidates, mobile members), ends them (committee seats), or refuses (a transfer in
 # progress, a request assigned to it) by raising a ValidationError; each returns what it moved.
 
-Merger = Callable[[Actor, Organization, Organization, dt.date, str], "dict[str, int]"]
+Merger = Callable[..., "dict[str, int]"]  # called with keywords: actor, source, target, day, reason
 _mergers: list[Merger] = []
 
 
 def register_merger(step: Merger) -> None:
-    """``step(actor, source, target, day, reason)`` moves its records of ``source`` to ``target``
+    """``step(actor=, source=, target=, day=, reason=)`` moves its records of ``source`` to ``target``
     from ``day`` inside the merge's transaction and returns {what: how many}, or raises a
     ValidationError that names what stops the merge."""
     _mergers.append(step)
@@ -532,7 +532,7 @@ def merge_organization(*, actor: Actor, source: Organization, target: Organizati
         moved["organizations"] = len(children)
         moved["sites"] = ServiceSite.objects.filter(organization=source).update(organization=target)
         for step in _mergers:
-            for what, count in step(actor, source, target, day, why).items():
+            for what, count in step(actor=actor, source=source, target=target, day=day, reason=why).items():
                 moved[what] = moved.get(what, 0) + count
         source.refresh_from_db()
         record_event(

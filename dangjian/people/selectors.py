@@ -340,28 +340,25 @@ def resident_counts(*, actor: Actor, parents: list[Region], level: int = 1) -> d
 SEAT_ORDER = (CommitteeSeat.Title.SECRETARY, CommitteeSeat.Title.DEPUTY, CommitteeSeat.Title.MEMBER)
 
 
-def committee(*, actor: Actor, organization: Organization) -> QuerySet[CommitteeSeat]:
-    return (
-        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=True), actor, VIEW)
-        .select_related("person")
-        .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
-        .order_by("rank", "started_on", "person__name_pinyin")
-    )
-
-
-def former_committees(*, actor: Actor, organization: Organization) -> list[dict[str, Any]]:
-    """The organisation's former committees (历届), newest first: each term's dates and its seats
-    in the order of office."""
+def committee(*, actor: Actor, organization: Organization) -> tuple[list[CommitteeSeat], list[dict[str, Any]]]:
+    """The organisation's committee in office (its seats in the order of office) and its former
+    committees (历届), newest first, each {started_on, ended_on, seats}. One query."""
     seats = (
-        restrict(CommitteeSeat.objects.filter(organization=organization, ended_on__isnull=False), actor, VIEW)
+        restrict(CommitteeSeat.objects.filter(organization=organization), actor, VIEW)
         .select_related("person")
         .annotate(rank=Case(*(When(title=t, then=Value(i)) for i, t in enumerate(SEAT_ORDER)), default=Value(99)))
         .order_by("-started_on", "rank", "person__name_pinyin")
     )
+    current: list[CommitteeSeat] = []
     terms: dict[tuple[Any, Any], list[CommitteeSeat]] = {}
     for seat in seats:
-        terms.setdefault((seat.started_on, seat.ended_on), []).append(seat)
-    return [{"started_on": start, "ended_on": end, "seats": each} for (start, end), each in terms.items()]
+        if seat.ended_on is None:
+            current.append(seat)
+        else:
+            terms.setdefault((seat.started_on, seat.ended_on), []).append(seat)
+    current.sort(key=lambda seat: (seat.rank, seat.started_on))  # type: ignore[attr-defined]  # annotated
+    former = [{"started_on": start, "ended_on": end, "seats": each} for (start, end), each in terms.items()]
+    return current, former
 
 
 def still_there(node: TreeNode, day: dt.date) -> str | None:

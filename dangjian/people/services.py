@@ -477,7 +477,7 @@ def _committee_text(seats: list[CommitteeSeat]) -> str:
     )
 
 
-def end_seats(actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str) -> dict[str, int]:
+def end_seats(*, actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str) -> dict[str, int]:
     """An organisation merged into another (orgs.services.merge_organization): its committee's
     seats end on ``day`` (kept with their dates; ``target``'s committee stays as it is)."""
     ended = CommitteeSeat.objects.filter(organization=source, ended_on__isnull=True).update(ended_on=day)

@@ -367,7 +367,7 @@ def member_move(
 
 
 def merge_members(
-    actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
+    *, actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
 ) -> dict[str, int]:
     """The membership records of an organisation merged into another (orgs.services.
     merge_organization): its members in good standing or suspended move to ``target`` from ``day``

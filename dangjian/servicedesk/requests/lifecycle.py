@@ -1375,7 +1375,7 @@ def callbacks_sample(*, actor: Actor, rate: float | None = None) -> int:
 
 
 def requests_assigned_before_merge(
-    actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
+    *, actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
 ) -> dict[str, int]:
     """An organisation merged into another (orgs.services.merge_organization) must first hand on
     the open requests assigned to it: a request changes handler by a dispatch, which tells the new
