@@ -40,10 +40,15 @@ def test_search_by_pinyin_initials_and_see_masked_id(world, page_for):
     full_number = crypto.decrypt(world.zhang.id_number_encrypted)
     expect(page.locator("#value-id_number")).to_contain_text(world.zhang.id_number_masked)
     expect(page.locator("main")).not_to_contain_text(full_number)
+    # Without a purpose the browser asks for one and the number stays hidden.
+    page.locator("#value-id_number").get_by_role("button", name="查看完整").click()
+    expect(page.locator("main")).not_to_contain_text(full_number)
+    page.locator("#value-id_number").get_by_label("为何需要查看完整号码？").select_option(label="核实身份")
     page.locator("#value-id_number").get_by_role("button", name="查看完整").click()
     expect(page.locator("#value-id_number")).to_have_text(full_number)
     page.reload()
     expect(page.locator(".timeline")).to_contain_text("查看了完整身份证号")
+    expect(page.locator(".timeline")).to_contain_text("原因：核实身份")
 
 
 def test_another_communitys_person_cannot_be_opened(world, page_for, live_server):
