@@ -5,7 +5,9 @@ Organization: 街道党工委 → 社区党委 → 党总支 → 党支部 → �
 ServiceSite (党群服务中心/站) with its rooms, and ResidentUnit (驻区单位).
 """
 
+from django.conf import settings
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import RestrictedQuerySet
@@ -101,6 +103,41 @@ class Room(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RoomBooking(TimeStampedModel):
+    """A room of a service site taken from ``starts_at`` to ``ends_at`` (an activity, a meeting).
+    Made and cancelled only through ``orgs.services.book_room`` / ``cancel_booking``, which refuse
+    a second booking of the same room at the same time. Never deleted: a cancelled booking keeps
+    its times and frees the room."""
+
+    room = models.ForeignKey(Room, verbose_name=_("room"), on_delete=models.PROTECT, related_name="bookings")
+    starts_at = models.DateTimeField(_("from"))
+    ends_at = models.DateTimeField(_("until"))
+    purpose = models.CharField(_("purpose"), max_length=200)
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("booked by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("room booking")
+        verbose_name_plural = _("room bookings")
+        ordering = ["room", "starts_at"]
+        indexes = [models.Index(fields=["room", "starts_at"], name="booking_room_start_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=models.F("starts_at")), name="booking_ends_after_start")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.room} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%H:%M}"
 
 
 class ResidentUnit(TimeStampedModel):
