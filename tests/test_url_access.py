@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from tests.factories import as_actor
 from tests.url_access_base import BEYOND, EVERYONE, ROLES, STAFF, Case, beyond_user, expect, only  # noqa: F401
 from tests.url_cases import accounts as account_cases
+from tests.url_cases import activities as activity_cases
 from tests.url_cases import api as api_cases
 from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import rates as rates_cases
@@ -590,6 +591,7 @@ RULES += [
     *api_cases.CASES,
     *account_cases.CASES,
     *tree_cases.CASES,
+    *activity_cases.CASES,
 ]
 
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dangjian.people",
     "dangjian.membership",
     "dangjian.servicedesk",
+    "dangjian.activities",
     "dangjian.api",
     "dangjian.dashboard",
     "dangjian.demo",

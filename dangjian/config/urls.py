@@ -10,6 +10,7 @@ urlpatterns = [
     path("people/", include("dangjian.people.urls")),
     path("members/", include("dangjian.membership.urls")),
     path("services/", include("dangjian.servicedesk.urls")),
+    path("activities/", include("dangjian.activities.urls")),
     path("r/", include("dangjian.servicedesk.portal.urls")),
     path("open311/v2/", include("dangjian.api.open311_urls")),
     path("api/v1/", include("dangjian.api.urls")),

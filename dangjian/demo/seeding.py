@@ -57,7 +57,14 @@ class SeedContext:
             self.out.flush()
 
 
-SEED_MODULES = ("orgs", "people", "accounts", "membership", "servicedesk")  # dangjian/demo/seeds/<name>.py
+SEED_MODULES = (
+    "orgs",
+    "people",
+    "accounts",
+    "membership",
+    "servicedesk",
+    "activities",
+)  # dangjian/demo/seeds/<name>.py
 
 
 def seed_modules() -> list[Any]:
