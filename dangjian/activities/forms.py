@@ -67,3 +67,25 @@ class ActivityForm(SiteForm):
 
 class CancelForm(SiteForm):
     reason = forms.CharField(label=_("Reason"), max_length=200, help_text=_("The people signed up are told."))
+
+
+class FeedbackForm(SiteForm):
+    score = forms.TypedChoiceField(
+        label=_("Your rating"),
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+        help_text=_("5: very good … 1: poor. The organiser sees the average and the comments, never who gave them."),
+    )
+    comment = forms.CharField(
+        label=_("Comment"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class OutcomeForm(SiteForm):
+    outcome = forms.CharField(
+        label=_("What came of it"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("What came of it: e.g. needs heard, problems taken up as requests, volunteers found."),
+    )

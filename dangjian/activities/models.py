@@ -81,6 +81,7 @@ class Activity(TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("organiser"), null=True, on_delete=models.PROTECT, related_name="+"
     )
+    outcome = models.TextField(_("what came of it"), blank=True)  # recorded by the organiser
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -153,3 +154,26 @@ class SignUp(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.person_id}@{self.activity_id} {self.state}"
+
+
+class Feedback(models.Model):
+    """A participant's rating (1–5) and comment after an activity. Tied to their sign-up so that each
+    gives one, but never shown with a name: the organiser reads the average and the comments only."""
+
+    sign_up = models.OneToOneField(SignUp, verbose_name=_("sign-up"), on_delete=models.PROTECT, related_name="feedback")
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("activity"), on_delete=models.PROTECT, related_name="feedback"
+    )
+    score = models.PositiveSmallIntegerField(_("rating"))
+    comment = models.TextField(_("comment"), blank=True)
+    created_at = models.DateTimeField(_("given at"))
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("feedback")
+        verbose_name_plural = _("feedback")
+        constraints = [models.CheckConstraint(condition=Q(score__gte=1, score__lte=5), name="feedback_score_1_to_5")]
+
+    def __str__(self) -> str:
+        return f"{self.activity_id}: {self.score}"

@@ -11,7 +11,7 @@ from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
-from dangjian.activities.models import Activity, ActivityStatus, Audience, Series, SignUp, SignUpState
+from dangjian.activities.models import Activity, ActivityStatus, Audience, Feedback, Series, SignUp, SignUpState
 from dangjian.activities.services import may_sign_up_self
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
@@ -176,3 +176,23 @@ def counts_of(*, activity: Activity) -> dict[str, int]:
 def own_person(*, actor: Actor) -> Person | None:
     """The actor's own person (to sign themselves up), or None."""
     return _own(actor)
+
+
+FEEDBACK_MINIMUM = 3  # fewer ratings than this are not shown: one person's could be told apart
+
+
+def feedback_summary(*, actor: Actor, activity: Activity) -> dict[str, Any]:
+    """For the organiser: how many rated, the average and the comments (in the order of their text,
+    not of their time, and without names) — or only how many, below FEEDBACK_MINIMUM."""
+    rows = list(restrict(Feedback.objects.filter(activity=activity), actor, VIEW).values_list("score", "comment"))
+    summary: dict[str, Any] = {"count": len(rows), "shown": len(rows) >= FEEDBACK_MINIMUM, "minimum": FEEDBACK_MINIMUM}
+    if summary["shown"]:
+        summary["average"] = round(sum(score for score, _comment in rows) / len(rows), 1)
+        summary["comments"] = sorted(comment for _score, comment in rows if comment)
+    return summary
+
+
+def own_feedback(*, actor: Actor, activity: Activity) -> Feedback | None:
+    if actor.person_id is None:
+        return None
+    return Feedback.objects.filter(activity=activity, sign_up__person_id=actor.person_id).first()

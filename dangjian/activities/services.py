@@ -21,7 +21,16 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangjian.activities.models import LIVE_STATES, Activity, ActivityStatus, Audience, Series, SignUp, SignUpState
+from dangjian.activities.models import (
+    LIVE_STATES,
+    Activity,
+    ActivityStatus,
+    Audience,
+    Feedback,
+    Series,
+    SignUp,
+    SignUpState,
+)
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
@@ -393,3 +402,54 @@ def mark_attended(*, actor: Actor, sign_up: SignUp, attended: bool) -> SignUp:
 
 def _shown(moment: Any) -> str | None:
     return _when(moment) if moment else None
+
+
+# -- After the activity ---------------------------------------------------------------------------
+
+FEEDBACK_DAYS = 14  # participants may rate an activity this long after it ends
+
+
+def feedback_give(*, actor: Actor, activity: Activity, score: int, comment: str = "") -> Feedback:
+    """A participant (their own confirmed sign-up, marked as come) rates the activity 1–5 with an
+    optional comment, once, from its start until FEEDBACK_DAYS after its end. The organiser never
+    sees who gave which."""
+    person_id = actor.person_id
+    if person_id is None:
+        raise PermissionDenied
+    row = SignUp.objects.filter(activity=activity, person_id=person_id, state=SignUpState.CONFIRMED).first()
+    if row is None or row.checked_in_at is None:
+        raise ValidationError(_("Only those who came can rate the activity."), code="not_there")
+    if not (activity.starts_at <= actor.now <= activity.ends_at + dt.timedelta(days=FEEDBACK_DAYS)):
+        raise ValidationError(
+            _("An activity is rated from its start until %(days)s days after its end.") % {"days": FEEDBACK_DAYS},
+            code="not_now",
+        )
+    if not 1 <= score <= 5:
+        raise ValidationError({"score": _("Choose from one to five stars.")})
+    comment = comment.strip()[:1000]
+    try:
+        with transaction.atomic():
+            feedback = Feedback.objects.create(
+                sign_up=row, activity=activity, score=score, comment=comment, created_at=actor.now
+            )
+    except IntegrityError as exc:
+        raise ValidationError(_("You have rated this activity already; thank you."), code="twice") from exc
+    return feedback
+
+
+def activity_record_outcome(*, actor: Actor, activity: Activity, outcome: str) -> Activity:
+    """The organiser records what came of the activity (once it has started; changed later too)."""
+    if not _organises(actor, activity):
+        raise PermissionDenied
+    if actor.now < activity.starts_at:
+        raise ValidationError({"outcome": _("The outcome is recorded once the activity has started.")})
+    outcome = outcome.strip()[:4000]
+    if not outcome:
+        raise ValidationError({"outcome": _("Say what came of the activity.")})
+    with transaction.atomic():
+        Activity.objects.filter(pk=activity.pk).update(outcome=outcome, version=F("version") + 1)
+        record_event(
+            actor=actor, action=EventAction.UPDATED, target=activity, changes={"outcome": [activity.outcome, outcome]}
+        )
+        activity.outcome = outcome
+    return activity

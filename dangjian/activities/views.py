@@ -2,6 +2,8 @@
 (sign up or give the place up; for the organiser: who signed up, who came, the check-in code),
 and checking in by the code."""
 
+import datetime as dt
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
@@ -11,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.activities import selectors, services
-from dangjian.activities.forms import ActivityForm, CancelForm
+from dangjian.activities.forms import ActivityForm, CancelForm, FeedbackForm, OutcomeForm
 from dangjian.activities.models import SignUp, SignUpState
 from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import ActorRequest
@@ -71,7 +73,16 @@ def activity_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "cancel_form": CancelForm() if organiser else None,
         "now": actor.now,
         "check_in_open": actor.now >= activity.starts_at - services.CHECK_IN_EARLY,
+        "feedback": selectors.feedback_summary(actor=actor, activity=activity) if organiser else None,
+        "outcome_form": OutcomeForm(initial={"outcome": activity.outcome})
+        if organiser and actor.now >= activity.starts_at
+        else None,
     }
+    if mine is not None and mine.checked_in_at is not None and actor.now >= activity.starts_at:
+        given = selectors.own_feedback(actor=actor, activity=activity)
+        context["own_feedback"] = given
+        if given is None and actor.now <= activity.ends_at + dt.timedelta(days=services.FEEDBACK_DAYS):
+            context["feedback_form"] = FeedbackForm()
     return render(request, "activities/activity_detail.html", context)
 
 
@@ -133,6 +144,41 @@ def activity_cancel(request: ActorRequest, pk: int) -> HttpResponse:
         )
     else:
         messages.error(request, _("Say why the activity is called off; the people signed up are told."))
+    return redirect("activities:detail", pk=activity.pk)
+
+
+@require_POST
+def activity_feedback(request: ActorRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_for(actor=request.actor, pk=pk)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        perform(
+            request,
+            lambda: services.feedback_give(
+                actor=request.actor, activity=activity, score=data["score"], comment=data["comment"]
+            ),
+            success=_("Thank you for your rating."),
+        )
+    else:
+        messages.error(request, _("Choose from one to five stars."))
+    return redirect("activities:detail", pk=activity.pk)
+
+
+@require_POST
+def activity_outcome(request: ActorRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_for(actor=request.actor, pk=pk)
+    form = OutcomeForm(request.POST)
+    if form.is_valid():
+        perform(
+            request,
+            lambda: services.activity_record_outcome(
+                actor=request.actor, activity=activity, outcome=form.cleaned_data["outcome"]
+            ),
+            success=_("The outcome is recorded."),
+        )
+    else:
+        messages.error(request, _("Say what came of the activity."))
     return redirect("activities:detail", pk=activity.pk)
 
 

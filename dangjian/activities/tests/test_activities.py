@@ -259,3 +259,65 @@ def test_a_resident_signs_up_on_the_page_and_the_organiser_sees_them(world, clie
     client.force_login(world.users.outsider)
     assert client.get(reverse("activities:detail", args=[activity.pk])).status_code == 404
     assert client.get(reverse("activities:code", args=[activity.pk])).status_code == 404
+
+
+def test_those_who_came_rate_it_once_and_the_organiser_sees_no_names(world, client):
+    from dangjian.activities.models import Feedback
+    from dangjian.activities.selectors import feedback_summary
+
+    activity = _activity(world, capacity=0)
+    at_start = as_actor(world.users.staff, now=activity.starts_at)
+    residents = [_resident(world, f"居民{n}", f"resident{n}") for n in range(4)]
+    for person, actor in residents:
+        row = services.sign_up(actor=actor, activity=activity, person=person)
+        if person.name != "居民3":
+            services.mark_attended(actor=at_start, sign_up=row, attended=True)
+    # The activity took place: its times moved to the hours just past, so that the page, read now,
+    # is the page after the activity.
+    now = as_actor(world.users.staff).now
+    Activity.objects.filter(pk=activity.pk).update(
+        starts_at=now - dt.timedelta(hours=3), ends_at=now - dt.timedelta(hours=1)
+    )
+    activity.refresh_from_db()
+    after = now
+    with pytest.raises(ValidationError) as absent:  # 居民3 did not come
+        services.feedback_give(actor=as_actor(residents[3][1].user, now=after), activity=activity, score=5)
+    assert "参加了活动" in " ".join(absent.value.messages)
+    first = as_actor(residents[0][1].user, now=after)
+    services.feedback_give(actor=first, activity=activity, score=5, comment="很热闹，希望多办")
+    with pytest.raises(ValidationError) as twice:
+        services.feedback_give(actor=first, activity=activity, score=1)
+    assert "已经评价过" in " ".join(twice.value.messages)
+    # Below three ratings nothing but the number is shown.
+    organiser = as_actor(world.users.staff, now=after)
+    assert feedback_summary(actor=organiser, activity=activity) == {"count": 1, "shown": False, "minimum": 3}
+    services.feedback_give(actor=as_actor(residents[1][1].user, now=after), activity=activity, score=4)
+    services.feedback_give(
+        actor=as_actor(residents[2][1].user, now=after), activity=activity, score=3, comment="时间太短"
+    )
+    summary = feedback_summary(actor=organiser, activity=activity)
+    assert summary["average"] == 4.0 and summary["comments"] == sorted(["很热闹，希望多办", "时间太短"])
+    late = as_actor(residents[1][1].user, now=activity.ends_at + dt.timedelta(days=15))
+    with pytest.raises(ValidationError):
+        services.feedback_give(actor=late, activity=activity, score=2)
+    assert Feedback.objects.count() == 3
+    # The organiser records the outcome; the page shows the average and comments, no names.
+    services.activity_record_outcome(
+        actor=organiser, activity=activity, outcome="收集居民需求 12 条，其中 3 条已作为诉求受理"
+    )
+    client.force_login(world.users.staff)
+    page = client.get(reverse("activities:detail", args=[activity.pk])).content.decode()
+    assert "平均 4.0 分" in page and "时间太短" in page and "收集居民需求 12 条" in page
+    ratings = page[page.index("参加者评价") : page.index("活动成效")]
+    assert not any(f"居民{n}" in ratings for n in range(4))
+
+
+def test_the_outcome_waits_for_the_start(world):
+    activity = _activity(world, capacity=0)
+    with pytest.raises(ValidationError) as early:
+        services.activity_record_outcome(actor=as_actor(world.users.staff), activity=activity, outcome="很好")
+    assert "活动开始后" in " ".join(early.value.messages)
+    with pytest.raises(PermissionDenied):
+        services.activity_record_outcome(
+            actor=as_actor(world.users.outsider, now=activity.starts_at), activity=activity, outcome="很好"
+        )

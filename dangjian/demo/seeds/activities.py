@@ -14,12 +14,18 @@ import random
 
 from django.utils import timezone
 
-from dangjian.activities.models import Activity, Audience, Series, SignUp, SignUpState
+from dangjian.activities.models import Activity, Audience, Feedback, Series, SignUp, SignUpState
 from dangjian.demo.seeding import SeedContext
 from dangjian.orgs.models import Room, RoomBooking
 from dangjian.people.models import Person, PersonStatus
 
 ORDER = 50
+COMMENTS = ("很热闹，希望多办几次", "组织得很好", "时间有点短", "希望周末也能办", "讲得很实用", "场地有点挤")
+OUTCOMES = {
+    "邻居节·百家宴": "52 户居民参加；收集到楼道照明、停车管理等意见 9 条，其中 3 条已登记为诉求。",
+    "老年人防诈骗讲座": "25 位老人参加，发放宣传手册 40 份；2 位老人反映曾接到可疑电话，已转派出所。",
+    "主题党日：走访慰问困难党员": "走访困难党员 6 户，送去慰问品；1 户申请临时救助，已转社区办理。",
+}
 
 
 def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
@@ -107,4 +113,20 @@ def seed(ctx: SeedContext) -> None:
             )
         SignUp.objects.bulk_create(rows)
         sign_ups += len(rows)
+        if days < 0:
+            came_rows = [row for row in rows if row.checked_in_at is not None]
+            Feedback.objects.bulk_create(
+                [
+                    Feedback(
+                        sign_up=row,
+                        activity=activity,
+                        score=rng.choices((5, 4, 3, 2), weights=(50, 35, 12, 3))[0],
+                        comment=rng.choice(COMMENTS) if rng.random() < 0.3 else "",
+                        created_at=ends + dt.timedelta(hours=rng.randint(1, 72)),
+                    )
+                    for row in came_rows
+                    if rng.random() < 0.4
+                ]
+            )
+            Activity.objects.filter(pk=activity.pk).update(outcome=OUTCOMES.get(title, ""))
     ctx.log(f"activities: {len(plan)}, sign-ups: {sign_ups}")

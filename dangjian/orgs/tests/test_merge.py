@@ -200,4 +200,4 @@ def test_the_manage_page_merges_and_opens_the_receiving_organisation(world, seco
     )
     assert done.redirect_chain[-1][0] == reverse("dashboard:org_detail", args=[world.branch_a1.pk])
     body = done.content.decode()
-    assert "已并入红钢城社区第一党支部：1 名党员、1 个下级党组织、1 名入党申请人及发展对象、1 个服务阵地已转入" in body
+    assert "已并入红钢城社区第一党支部：1名党员、1 个下级党组织、1 名入党申请人及发展对象、1 个服务阵地已转入" in body
