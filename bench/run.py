@@ -228,6 +228,16 @@ def build_cases() -> list[Case]:
     search = {"target_ms": 150.0, "target_queries": 10}
     committee = Organization.objects.filter(kind=OrgKind.COMMITTEE).order_by("path").first()
     roster = {"target_ms": 150.0, "target_queries": 13}
+    from django.db.models import Count
+
+    from dangjian.activities.models import Activity
+
+    busiest = (
+        Activity.objects.filter(region__path__startswith=committee.region.path if committee else "")
+        .annotate(n=Count("sign_ups"))
+        .order_by("-n", "pk")
+        .first()
+    )
     return [
         Case("people", "people list", "/people/", ('id="results"',)),
         Case("people_pinyin", "people ?q=zs (pinyin)", "/people/?q=zs", ('id="results"',), **search),
@@ -280,6 +290,16 @@ def build_cases() -> list[Case]:
             "audit ?who=staff",
             "/accounts/audit/?who=staff",
             ('class="count-line"',),
+            target_ms=150.0,
+        ),
+        # Issue #12: activities (what one may join, the area's list) and one with its sign-ups.
+        Case("activities", "activities /activities/", "/activities/", ("<h1>",), target_ms=150.0),
+        Case("activities_past", "activities ?when=past", "/activities/?when=past", ("<h1>",), target_ms=150.0),
+        Case(
+            "activity",
+            "an activity with its sign-ups (organiser)",
+            f"/activities/{busiest.pk if busiest else 0}/",
+            ("<h1>",),
             target_ms=150.0,
         ),
         # The households of one's area (家庭户), by address, with who lives in each.

@@ -321,3 +321,30 @@ def test_the_outcome_waits_for_the_start(world):
         services.activity_record_outcome(
             actor=as_actor(world.users.outsider, now=activity.starts_at), activity=activity, outcome="很好"
         )
+
+
+def test_the_pages_cost_the_same_queries_for_more_activities_and_sign_ups(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries(url: str) -> int:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    first = _activity(world, capacity=0)
+    residents = [_resident(world, f"居民{n}", f"resident{n}") for n in range(12)]
+    services.sign_up(actor=residents[0][1], activity=first, person=residents[0][0])
+    client.force_login(world.users.staff)
+    detail = reverse("activities:detail", args=[first.pk])
+    queries(reverse("activities:list"))  # the session's first request loads what later ones find cached
+    few = (queries(reverse("activities:list")), queries(detail))
+    for n in range(1, 12):
+        _activity(world, capacity=0, starts_at=_soon(world, 24 + n * 5))
+        services.sign_up(actor=residents[n][1], activity=first, person=residents[n][0])
+    assert (queries(reverse("activities:list")), queries(detail)) == few
+    client.force_login(residents[0][1].user)
+    queries(reverse("activities:list"))
+    mine = queries(reverse("activities:list"))
+    _activity(world, capacity=0, starts_at=_soon(world, 200))
+    assert queries(reverse("activities:list")) == mine

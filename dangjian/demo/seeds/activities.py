@@ -33,7 +33,96 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 
 
 def seed(ctx: SeedContext) -> None:
-    community = ctx.shared["communities"][0]
+    communities = ctx.shared["communities"]
+    _seed_demo_community(ctx, communities[0])
+    if ctx.scale.name in ("district", "city"):
+        _seed_year(ctx, communities[1:])
+
+
+# At scale: each other community holds about twenty activities a year (about 50,000 sign-ups in a
+# district of 100 communities), a third of them in its two series.
+TITLES = (
+    "健康讲座",
+    "老年人防诈骗讲座",
+    "亲子阅读会",
+    "法律咨询进社区",
+    "垃圾分类宣传",
+    "义诊活动",
+    "书法兴趣班",
+    "消防安全演练",
+    "便民理发",
+    "手机使用培训",
+    "读书分享会",
+    "广场舞展演",
+)
+
+
+def _seed_year(ctx: SeedContext, communities: list) -> None:
+    rng = random.Random(f"activities-year-{ctx.seed}")
+    today = ctx.today
+    activities: list[Activity] = []
+    for community in communities:
+        region = community["region"]
+        series = Series.objects.bulk_create(
+            [Series(name="邻居节", region=region), Series(name="主题党日开放日", region=region)]
+        )
+        for _n in range(rng.randint(16, 24)):
+            day = today + dt.timedelta(days=rng.randint(-365, 30))
+            hour = rng.choice((9, 10, 14, 15, 19))
+            starts = _at(day, hour)
+            in_series = rng.random() < 0.33
+            activities.append(
+                Activity(
+                    title=rng.choice(("邻居节", "主题党日开放日")) if in_series else rng.choice(TITLES),
+                    series=rng.choice(series) if in_series else None,
+                    region=region,
+                    organization=community["committee"],
+                    place=f"{region.name}党群服务中心",
+                    starts_at=starts,
+                    ends_at=starts + dt.timedelta(hours=rng.choice((1, 2, 3))),
+                    capacity=rng.choice((0, 20, 30, 40, 60)),
+                    audience=Audience.EVERYONE,
+                    sign_up_opens_at=starts - dt.timedelta(days=14),
+                    sign_up_closes_at=starts,
+                    created_at=starts - dt.timedelta(days=15),
+                )
+            )
+    Activity.objects.bulk_create(activities, batch_size=2000)
+    people_of: dict[int, list[int]] = {}
+    for community in communities:
+        people_of[community["region"].pk] = list(
+            Person.objects.filter(region__parent=community["region"], status=PersonStatus.ACTIVE).values_list(
+                "pk", flat=True
+            )
+        )
+    rows: list[SignUp] = []
+    for activity in activities:
+        pool = people_of.get(activity.region_id, [])
+        wanted = min(
+            len(pool),
+            rng.randint(10, 40)
+            if not activity.capacity
+            else rng.randint(activity.capacity // 2, activity.capacity + 5),
+        )
+        for index, person_id in enumerate(rng.sample(pool, wanted)):
+            confirmed = activity.capacity == 0 or index < activity.capacity
+            signed = activity.starts_at - dt.timedelta(days=13, minutes=-index * 41)
+            past = activity.ends_at < timezone.now()
+            rows.append(
+                SignUp(
+                    activity=activity,
+                    person_id=person_id,
+                    state=SignUpState.CONFIRMED if confirmed else SignUpState.WAITLISTED,
+                    confirmed_at=signed if confirmed else None,
+                    created_at=signed,
+                    checked_in_at=activity.starts_at if confirmed and past and rng.random() < 0.8 else None,
+                )
+            )
+    SignUp.objects.bulk_create(rows, batch_size=5000)
+    ctx.log(f"activities of the other communities: {len(activities)}, sign-ups: {len(rows)}")
+
+
+def _seed_demo_community(ctx: SeedContext, community: dict) -> None:
     region = community["region"]
     rng = random.Random(f"activities-{ctx.seed}")
     today = ctx.today
