@@ -141,13 +141,6 @@ SQLITE_OPTIONS: dict[str, Any] = {
 }
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-    # No JIT compilation: this is a web application of short queries. PostgreSQL compiles a query
-    # whose estimated cost passes jit_above_cost, and the estimates of the access layer's scope
-    # checks (hashed sub-plans) pass it: the audit log spent 150 ms compiling a query that ran in
-    # 35 ms (docs/performance.md). PG_JIT=on keeps the server's setting.
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and not env_bool("PG_JIT"):
-        options = DATABASES["default"].setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 else:
     SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
@@ -159,6 +152,11 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# PostgreSQL's JIT compilation, per connection: off unless PG_JIT=on (core/apps.py sends SET jit = off
+# when a connection opens — a statement, not a startup option, so that PgBouncer and other poolers
+# that refuse unknown startup options keep working). JIT cost the audit log 150 ms compiling a query
+# that ran in 35 ms (docs/performance.md).
+PG_JIT = env_bool("PG_JIT")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 REDIS_URL = env("REDIS_URL")
