@@ -9,3 +9,7 @@ class ActivitiesConfig(AppConfig):
 
     def ready(self) -> None:
         from dangjian.activities import access  # noqa: F401 - registers the access rules
+        from dangjian.activities.services import move_activities
+        from dangjian.orgs.services import register_merger
+
+        register_merger(move_activities)

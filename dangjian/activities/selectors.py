@@ -4,6 +4,7 @@ there, or belongs to the organising party organisation, sees them), one activity
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,7 +13,7 @@ from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
 from dangjian.activities.models import Activity, ActivityStatus, Audience, Feedback, Series, SignUp, SignUpState
-from dangjian.activities.services import may_sign_up_self
+from dangjian.activities.services import FEEDBACK_DAYS, may_sign_up_self
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP
@@ -182,10 +183,19 @@ FEEDBACK_MINIMUM = 3  # fewer ratings than this are not shown: one person's coul
 
 
 def feedback_summary(*, actor: Actor, activity: Activity) -> dict[str, Any]:
-    """For the organiser: how many rated, the average and the comments (in the order of their text,
-    not of their time, and without names) — or only how many, below FEEDBACK_MINIMUM."""
+    """For the organiser: how many rated and, once rating has closed (FEEDBACK_DAYS after the end:
+    a summary that changed with each rating would give each one away by difference) and from
+    FEEDBACK_MINIMUM ratings on, the average and the comments — in the order of their text, not of
+    their time, and without names."""
     rows = list(restrict(Feedback.objects.filter(activity=activity), actor, VIEW).values_list("score", "comment"))
-    summary: dict[str, Any] = {"count": len(rows), "shown": len(rows) >= FEEDBACK_MINIMUM, "minimum": FEEDBACK_MINIMUM}
+    closes = activity.ends_at + dt.timedelta(days=FEEDBACK_DAYS)
+    summary: dict[str, Any] = {
+        "count": len(rows),
+        "closes": closes,
+        "closed": actor.now > closes,
+        "shown": actor.now > closes and len(rows) >= FEEDBACK_MINIMUM,
+        "minimum": FEEDBACK_MINIMUM,
+    }
     if summary["shown"]:
         summary["average"] = round(sum(score for score, _comment in rows) / len(rows), 1)
         summary["comments"] = sorted(comment for _score, comment in rows if comment)

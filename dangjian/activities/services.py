@@ -40,7 +40,7 @@ from dangjian.orgs.models import Organization, Region, RegionLevel, Room
 from dangjian.people.models import MembershipStatus, Person
 
 CHECK_IN_SALT = "dangjian.activities.check-in"
-CHECK_IN_SECONDS = 300  # a code shown on the organiser's screen is good for five minutes
+CHECK_IN_SECONDS = 90  # a code on the organiser's screen (renewed every minute) is good for 90 seconds
 CHECK_IN_EARLY = dt.timedelta(minutes=30)  # check-in opens half an hour before the start
 
 
@@ -145,8 +145,8 @@ def activity_cancel(*, actor: Actor, activity: Activity, reason: str) -> Activit
         if locked.status == ActivityStatus.CANCELLED:
             return locked
         Activity.objects.filter(pk=locked.pk).update(status=ActivityStatus.CANCELLED, version=F("version") + 1)
-        if locked.booking is not None:
-            org_services.cancel_booking(actor=actor, booking=locked.booking, reason=reason)
+        if locked.booking is not None:  # the organiser's right over the activity frees its room
+            org_services.release_booking(actor=actor, booking=locked.booking, reason=reason)
         record_event(
             actor=actor,
             action=EventAction.STATUS_CHANGED,
@@ -229,8 +229,7 @@ def sign_up(*, actor: Actor, activity: Activity, person: Person) -> SignUp:
                 else _("%(name)s is on the waitlist already.")
             )
             raise ValidationError(message % {"name": person.name}, code="twice")
-        confirmed = SignUp.objects.filter(activity=locked, state=SignUpState.CONFIRMED).count()
-        has_place = locked.capacity == 0 or confirmed < locked.capacity
+        has_place = _has_place(locked)
         state = SignUpState.CONFIRMED if has_place else SignUpState.WAITLISTED
         try:
             with transaction.atomic():
@@ -246,6 +245,17 @@ def sign_up(*, actor: Actor, activity: Activity, person: Person) -> SignUp:
             raise ValidationError(_("%(name)s is signed up already.") % {"name": person.name}, code="twice") from exc
         record_event(actor=actor, action=EventAction.CREATED, target=row, changes={"state": [None, state]})
     return row
+
+
+def _has_place(activity: Activity) -> bool:
+    """Whether a newcomer gets a place now: one is free and nobody is waiting for it (the waitlist
+    comes first). Read under the activity's row lock."""
+    if SignUp.objects.filter(activity=activity, state=SignUpState.WAITLISTED).exists():
+        return False
+    return (
+        activity.capacity == 0
+        or SignUp.objects.filter(activity=activity, state=SignUpState.CONFIRMED).count() < activity.capacity
+    )
 
 
 def _member_in_good_standing(person: Person) -> bool:
@@ -274,7 +284,7 @@ def sign_up_cancel(*, actor: Actor, sign_up: SignUp, reason: str = "") -> SignUp
             changes={"state": [was, SignUpState.CANCELLED]},
             reason=reason.strip(),
         )
-        if was == SignUpState.CONFIRMED and now < locked.starts_at and locked.status == ActivityStatus.PUBLISHED:
+        if was == SignUpState.CONFIRMED and now < locked.ends_at and locked.status == ActivityStatus.PUBLISHED:
             _promote_next(actor, locked)
         row.state, row.cancelled_at = SignUpState.CANCELLED, now
     return row
@@ -355,8 +365,11 @@ def check_in(*, actor: Actor, activity: Activity, code: str) -> SignUp:
         if row is not None and row.state == SignUpState.WAITLISTED:
             raise ValidationError(_("You are on the waitlist; please ask the organiser."), code="waitlisted")
         if row is None:
-            confirmed = SignUp.objects.filter(activity=locked, state=SignUpState.CONFIRMED).count()
-            if locked.capacity and confirmed >= locked.capacity:
+            if not may_sign_up_self(actor=actor, activity=locked):
+                raise ValidationError(
+                    _("This activity is not open to you; please ask the organiser."), code="not_yours"
+                )
+            if not _has_place(locked):
                 raise ValidationError(_("All places are taken; please ask the organiser."), code="full")
             row = SignUp.objects.create(
                 activity=locked,
@@ -379,6 +392,8 @@ def mark_attended(*, actor: Actor, sign_up: SignUp, attended: bool) -> SignUp:
     """The organiser marks from the list who came (or takes a mark back)."""
     if not _organises(actor, sign_up.activity):
         raise PermissionDenied
+    if sign_up.activity.status == ActivityStatus.CANCELLED:
+        raise ValidationError(_("This activity has been called off."))
     if sign_up.state != SignUpState.CONFIRMED:
         raise ValidationError(_("Only a confirmed place can be marked as come."))
     if actor.now < sign_up.activity.starts_at - CHECK_IN_EARLY:
@@ -453,3 +468,15 @@ def activity_record_outcome(*, actor: Actor, activity: Activity, outcome: str) -
         )
         activity.outcome = outcome
     return activity
+
+
+def move_activities(
+    *, actor: Actor, source: Organization, target: Organization, day: dt.date, reason: str
+) -> dict[str, int]:
+    """An organisation merged into another (orgs.services.merge_organization): its activities not
+    yet over are organised by ``target`` from now on (their members moved there); past ones stay
+    as they were."""
+    moved = Activity.objects.filter(organization=source, ends_at__gt=actor.now).update(
+        organization=target, version=F("version") + 1
+    )
+    return {"activities": moved}

@@ -526,7 +526,8 @@ def merge_organization(*, actor: Actor, source: Organization, target: Organizati
     with transaction.atomic():
         # Both rows locked, in the order of their keys (two merges the other way round wait, not deadlock).
         locked = Organization.objects.select_for_update().filter(pk__in=[source.pk, target.pk]).order_by("pk")
-        if any(closed is not None for closed in locked.values_list("closed_on", flat=True)):
+        now = {pk: (path, closed) for pk, path, closed in locked.values_list("pk", "path", "closed_on")}
+        if now != {source.pk: (source.path, None), target.pk: (target.path, None)}:
             raise ValidationError(_("Someone else changed the tree meanwhile; reload the page."), code="stale")
         children = list(Organization.objects.filter(parent=source).order_by("path"))
         for child in children:
@@ -558,7 +559,7 @@ def book_room(*, actor: Actor, room: Room, starts_at: dt.datetime, ends_at: dt.d
     of the room overlaps (the message names it). Needs the create right over the room's area."""
     if not allowed(actor, CREATE, room):
         raise PermissionDenied
-    if not room.is_bookable:
+    if not room.is_bookable or room.site.region.closed_on is not None:
         raise ValidationError({"room": _("%(room)s cannot be booked.") % {"room": room}})
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The end must come after the start.")})
@@ -611,6 +612,12 @@ def cancel_booking(*, actor: Actor, booking: RoomBooking, reason: str) -> RoomBo
     """Free the room: the booking stays, cancelled (kept for the record)."""
     if not allowed(actor, CREATE, booking):
         raise PermissionDenied
+    return release_booking(actor=actor, booking=booking, reason=reason)
+
+
+def release_booking(*, actor: Actor, booking: RoomBooking, reason: str) -> RoomBooking:
+    """Free the room of a booking held by a record the caller has checked the actor's right over
+    (an activity called off by its organiser, who may not book rooms themselves)."""
     if booking.cancelled_at is not None:
         return booking
     with transaction.atomic():

@@ -434,12 +434,12 @@ def record_term(
         current = list(
             CommitteeSeat.objects.filter(organization=locked, ended_on__isnull=True).select_related("person")
         )
-        if any(seat.started_on > started_on for seat in current):
+        if any(seat.started_on >= started_on for seat in current):
             raise ValidationError(
                 {
                     "started_on": [
                         _(
-                            "The committee in office was elected after this date; the election recorded cannot come before it."
+                            "The committee in office was elected on or after this date; the election recorded must come after it."
                         )
                     ]
                 }

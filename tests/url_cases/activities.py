@@ -94,6 +94,22 @@ CASES: list[Case] = [
         data=lambda w: {"reason": "场地维修"},
     ),
     Case(
+        "activities:feedback",
+        "rate the activity (a person who may join; only who came, after the start: a message)",
+        lambda w: reverse("activities:feedback", args=[_activity(w).pk]),
+        only(("member", "resident"), 302),  # the staff accounts of the world are nobody's person
+        method="post",
+        data=lambda w: {"score": "5", "comment": "很好"},
+    ),
+    Case(
+        "activities:outcome",
+        "record what came of it (the organiser, once it started: a message, back to the page)",
+        lambda w: reverse("activities:outcome", args=[_activity(w).pk]),
+        only(ORGANISERS, 302),
+        method="post",
+        data=lambda w: {"outcome": "收集需求 12 条"},
+    ),
+    Case(
         "activities:code",
         "the check-in code",
         lambda w: reverse("activities:code", args=[_activity(w).pk]),

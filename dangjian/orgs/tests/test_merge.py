@@ -8,6 +8,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from dangjian.activities.models import Activity
+from dangjian.activities.services import activity_create
 from dangjian.core.models import Event, EventAction
 from dangjian.membership.development.services import candidate_start
 from dangjian.membership.models import Candidate, Placement, PlacementReason
@@ -47,7 +49,18 @@ def second_branch(world):
         actor=as_actor(world.users.secretary), person=applicant, organization=world.branch_a2, applied_on=world.today
     )
     site = ServiceSite.objects.create(name="第二支部党员活动点", region=world.community_a, organization=world.branch_a2)
-    return {"group": group, "zhou": zhou, "applicant": applicant, "site": site}
+    starts = admin.now + dt.timedelta(days=7)
+    activity = activity_create(
+        actor=admin,
+        region=world.community_a,
+        organization=world.branch_a2,
+        title="主题党日",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=2),
+        capacity=0,
+        place="党员活动点",
+    )
+    return {"group": group, "zhou": zhou, "applicant": applicant, "site": site, "activity": activity}
 
 
 def test_a_branch_merges_into_another_with_everything_it_holds(world, second_branch):
@@ -65,7 +78,9 @@ def test_a_branch_merges_into_another_with_everything_it_holds(world, second_bra
         "candidates": 1,
         "mobile_records": 0,
         "seats_ended": 1,
+        "activities": 1,
     }
+    assert Activity.objects.get(pk=second_branch["activity"].pk).organization_id == world.branch_a1.pk
     # 李四 belongs to branch A1 from today; the placement says why.
     member_li = Member.objects.get(pk=world.member_li.pk)
     assert member_li.organization_id == world.branch_a1.pk

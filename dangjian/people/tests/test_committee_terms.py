@@ -85,7 +85,8 @@ def test_bad_elections_are_refused_and_nothing_is_written(world, electors):
     assert "重复" in _refused(world, deputies=[zhang])
     assert "不能晚于今天" in _refused(world, started_on=world.today + dt.timedelta(days=1))
     assert "任期" in _refused(world, ends_on=world.today)
-    assert "早于现任委员会" in _refused(world, started_on=dt.date(2021, 12, 31))
+    assert "不早于此日期" in _refused(world, started_on=dt.date(2021, 12, 31))
+    assert "不早于此日期" in _refused(world, started_on=dt.date(2022, 1, 10))  # the same election again
     assert "党小组" in _refused(world, organization=world.group_a1)
     assert list(CommitteeSeat.objects.values_list("pk", "ended_on")) == before
     assert Organization.objects.get(pk=world.committee_a.pk).term_started_on == dt.date(2022, 1, 10)
