@@ -86,6 +86,11 @@ def _test_settings(settings, tmp_path):
     from dangjian.core.calendar import forget_overrides
 
     forget_overrides({})  # nor a test's corrections of the business calendar (none to start with)
+    from django.utils import translation
+
+    # Nor the language of an earlier test's last request (the locale middleware leaves the thread's
+    # language as the request had it): each test starts in the site's own, zh-Hans.
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

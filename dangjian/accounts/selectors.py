@@ -285,6 +285,8 @@ class AuditPaginator(PrimaryKeyPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
+        if top <= bottom:  # nothing to show (no event at all): the windows have no rows to give
+            return super().page(number)
         ordering = ("-occurred_at", "-id")
         parts = [
             self.queryset.filter(window).order_by(*ordering).values_list("occurred_at", "id")[:top]

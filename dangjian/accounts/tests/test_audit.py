@@ -169,3 +169,14 @@ def test_pages_read_window_by_window_hold_every_event_once_in_order(world):
         read += [event.pk for event in paginator.page(number).object_list]
     assert read == expected
     assert [e.pk for e in audit_page(actor=admin, filters=AuditFilters(), number="1").object_list] == expected[:50]
+
+
+def test_an_admin_with_windows_and_no_event_gets_an_empty_page(world):
+    """Windows to read but not one event in them (a new community): page 1, empty, no error."""
+    from dangjian.accounts.selectors import _audit_windows, audit_page
+
+    secretary = as_actor(world.users.secretary)
+    assert len(_audit_windows(secretary) or []) >= 2
+    Event.objects.filter(actor__in=[world.users.secretary, world.users.staff, world.users.branch]).delete()
+    page = audit_page(actor=secretary, filters=AuditFilters(), number="1")
+    assert list(page.object_list) == [] and page.number == 1
