@@ -12,11 +12,11 @@ from django.core.paginator import Page
 from django.db.models import Count, Q, QuerySet
 from django.http import Http404
 
+from dangjian.activities import services
 from dangjian.activities.models import Activity, ActivityStatus, Audience, Feedback, Series, SignUp, SignUpState
 from dangjian.activities.services import FEEDBACK_DAYS, may_sign_up_self
 from dangjian.core.access import CHANGE, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.models import PATH_STEP
 from dangjian.core.paging import PrimaryKeyPaginator
 from dangjian.people.models import MembershipStatus, Person
 
@@ -60,28 +60,21 @@ def series_choices(*, actor: Actor) -> QuerySet[Series]:
     return restrict(Series.objects.all(), actor, VIEW).select_related("region").order_by("name")
 
 
-def _own(actor: Actor) -> Person | None:
-    if actor.person_id is None:
-        return None
-    return Person.objects.select_related("region", "member__organization").filter(pk=actor.person_id).first()
-
-
 def open_to_me(*, actor: Actor, limit: int = 50) -> list[Activity]:
     """Published activities not yet over that the actor's own person may join: of the community
     or street they live in, or of their party organisation or one above it (members only: for
     members in good standing), soonest first, each with ``mine``: their sign-up or None."""
-    person = _own(actor)
+    person = own_person(actor=actor)
     if person is None:
         return []
-    home = person.region.path if person.region_id else ""
     member = getattr(person, "member", None)
     in_standing = member is not None and member.status == MembershipStatus.NORMAL
-    member_path = member.organization.path if member is not None and in_standing else ""
     where = Q(pk__in=[])
-    if home:
-        where |= Q(region__path__in=_prefixes(home))
-    if member_path:
-        where |= Q(organization__path__in=_prefixes(member_path))
+    if person.region_id:
+        where |= Q(region__path__in=[*person.region.ancestor_paths(), person.region.path])
+    if member is not None and in_standing:
+        org = member.organization
+        where |= Q(organization__path__in=[*org.ancestor_paths(), org.path])
     activities = Activity.objects.filter(where, status=ActivityStatus.PUBLISHED, ends_at__gt=actor.now)
     if not in_standing:
         activities = activities.exclude(audience=Audience.MEMBERS)
@@ -95,10 +88,6 @@ def open_to_me(*, actor: Actor, limit: int = 50) -> list[Activity]:
     for activity in rows:
         activity.mine = mine.get(activity.pk)  # type: ignore[attr-defined]  # for the template
     return rows
-
-
-def _prefixes(path: str, step: int = PATH_STEP) -> list[str]:
-    return [path[:end] for end in range(step, len(path) + 1, step)]
 
 
 def my_sign_ups(*, actor: Actor, limit: int = 20) -> list[SignUp]:
@@ -176,7 +165,7 @@ def counts_of(*, activity: Activity) -> dict[str, int]:
 
 def own_person(*, actor: Actor) -> Person | None:
     """The actor's own person (to sign themselves up), or None."""
-    return _own(actor)
+    return services.own_person(actor=actor)
 
 
 FEEDBACK_MINIMUM = 3  # fewer ratings than this are not shown: one person's could be told apart

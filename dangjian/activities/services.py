@@ -176,7 +176,7 @@ def may_sign_up_self(*, actor: Actor, activity: Activity) -> bool:
     """Whether the actor's own person may sign up: the activity is in the community (or street) they
     live in, or organised by their party organisation (or one above it); members only: they are
     a member in good standing."""
-    person = _own_person(actor)
+    person = own_person(actor=actor)
     if person is None:
         return False
     home = person.region.path if person.region_id else ""
@@ -190,7 +190,8 @@ def may_sign_up_self(*, actor: Actor, activity: Activity) -> bool:
     return in_area or in_org
 
 
-def _own_person(actor: Actor) -> Person | None:
+def own_person(*, actor: Actor) -> Person | None:
+    """The actor's own person, with their home grid and party organisation loaded, or None."""
     if actor.person_id is None:
         return None
     return Person.objects.select_related("region", "member__organization").filter(pk=actor.person_id).first()
@@ -351,7 +352,7 @@ def check_in(*, actor: Actor, activity: Activity, code: str) -> SignUp:
     age = actor.now.timestamp() - value["t"]
     if age > CHECK_IN_SECONDS or age < -60:  # a minute's grace for the clocks of two servers
         raise ValidationError(_("This code has expired; scan the code shown now."), code="expired")
-    person = _own_person(actor)
+    person = own_person(actor=actor)
     if person is None:
         raise PermissionDenied
     now = actor.now

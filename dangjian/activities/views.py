@@ -3,6 +3,8 @@
 and checking in by the code."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -17,6 +19,7 @@ from dangjian.activities.forms import ActivityForm, CancelForm, FeedbackForm, Ou
 from dangjian.activities.models import SignUp, SignUpState
 from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import ActorRequest
+from dangjian.core.forms import SiteForm
 from dangjian.core.qr import qr_svg
 from dangjian.core.views import perform, submit
 
@@ -130,56 +133,58 @@ def sign_up_mark(request: ActorRequest, pk: int) -> HttpResponse:
     return redirect(reverse("activities:detail", args=[row.activity_id]) + "#sign-ups")
 
 
+def _post_to_activity(
+    request: ActorRequest, pk: int, form_class: type[SiteForm], call: Callable[..., Any], success: str, invalid: str
+) -> HttpResponse:
+    """A form posted from an activity's page: ``call(activity, cleaned_data)`` through ``perform``
+    (or ``invalid`` as the message), then back to the page."""
+    activity = selectors.activity_for(actor=request.actor, pk=pk)
+    form = form_class(request.POST)
+    if form.is_valid():
+        perform(request, lambda: call(activity, form.cleaned_data), success=success)
+    else:
+        messages.error(request, invalid)
+    return redirect("activities:detail", pk=activity.pk)
+
+
 @require_POST
 def activity_cancel(request: ActorRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_for(actor=request.actor, pk=pk)
-    form = CancelForm(request.POST)
-    if form.is_valid():
-        perform(
-            request,
-            lambda: services.activity_cancel(
-                actor=request.actor, activity=activity, reason=form.cleaned_data["reason"]
-            ),
-            success=_("The activity is called off; the people signed up have been told."),
-        )
-    else:
-        messages.error(request, _("Say why the activity is called off; the people signed up are told."))
-    return redirect("activities:detail", pk=activity.pk)
+    return _post_to_activity(
+        request,
+        pk,
+        CancelForm,
+        lambda activity, data: services.activity_cancel(actor=request.actor, activity=activity, reason=data["reason"]),
+        success=_("The activity is called off; the people signed up have been told."),
+        invalid=_("Say why the activity is called off; the people signed up are told."),
+    )
 
 
 @require_POST
 def activity_feedback(request: ActorRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_for(actor=request.actor, pk=pk)
-    form = FeedbackForm(request.POST)
-    if form.is_valid():
-        data = form.cleaned_data
-        perform(
-            request,
-            lambda: services.feedback_give(
-                actor=request.actor, activity=activity, score=data["score"], comment=data["comment"]
-            ),
-            success=_("Thank you for your rating."),
-        )
-    else:
-        messages.error(request, _("Choose from one to five stars."))
-    return redirect("activities:detail", pk=activity.pk)
+    return _post_to_activity(
+        request,
+        pk,
+        FeedbackForm,
+        lambda activity, data: services.feedback_give(
+            actor=request.actor, activity=activity, score=data["score"], comment=data["comment"]
+        ),
+        success=_("Thank you for your rating."),
+        invalid=_("Choose from one to five stars."),
+    )
 
 
 @require_POST
 def activity_outcome(request: ActorRequest, pk: int) -> HttpResponse:
-    activity = selectors.activity_for(actor=request.actor, pk=pk)
-    form = OutcomeForm(request.POST)
-    if form.is_valid():
-        perform(
-            request,
-            lambda: services.activity_record_outcome(
-                actor=request.actor, activity=activity, outcome=form.cleaned_data["outcome"]
-            ),
-            success=_("The outcome is recorded."),
-        )
-    else:
-        messages.error(request, _("Say what came of the activity."))
-    return redirect("activities:detail", pk=activity.pk)
+    return _post_to_activity(
+        request,
+        pk,
+        OutcomeForm,
+        lambda activity, data: services.activity_record_outcome(
+            actor=request.actor, activity=activity, outcome=data["outcome"]
+        ),
+        success=_("The outcome is recorded."),
+        invalid=_("Say what came of the activity."),
+    )
 
 
 @require_GET
