@@ -248,6 +248,12 @@ def sign_up(*, actor: Actor, activity: Activity, person: Person) -> SignUp:
     return row
 
 
+def walk_in_open(*, actor: Actor, activity: Activity) -> bool:
+    """Whether the organiser may still sign someone up as a walk-in (``sign_up`` decides): the
+    activity is not called off and has not ended."""
+    return activity.status == ActivityStatus.PUBLISHED and actor.now < activity.ends_at
+
+
 def _has_place(activity: Activity) -> bool:
     """Whether a newcomer gets a place now: one is free and nobody is waiting for it (the waitlist
     comes first). Read under the activity's row lock."""

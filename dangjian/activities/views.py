@@ -1,18 +1,22 @@
 """Activity pages: the list (what one may join, and an organiser's area), publishing, one activity
-(sign up or give the place up; for the organiser: who signed up, who came, the check-in code),
-and checking in by the code."""
+(sign up or give the place up; for the organiser: who signed up, who came, the check-in code,
+signing up someone who walks in), checking in by the code, and the public list of upcoming
+activities open to everyone (for visitors without an account)."""
 
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from dangjian.activities import selectors, services
 from dangjian.activities.forms import ActivityForm, CancelForm, FeedbackForm, OutcomeForm
@@ -21,7 +25,7 @@ from dangjian.core.access import CREATE, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import SiteForm
 from dangjian.core.qr import qr_svg
-from dangjian.core.views import perform, submit
+from dangjian.core.views import is_htmx, perform, submit
 
 
 @require_GET
@@ -74,6 +78,7 @@ def activity_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "sign_ups": selectors.sign_ups_of(actor=actor, activity=activity) if organiser else [],
         "counts": selectors.counts_of(activity=activity),
         "cancel_form": CancelForm() if organiser else None,
+        "walk_in_open": organiser and services.walk_in_open(actor=actor, activity=activity),
         "now": actor.now,
         "check_in_open": actor.now >= activity.starts_at - services.CHECK_IN_EARLY,
         "feedback": selectors.feedback_summary(actor=actor, activity=activity) if organiser else None,
@@ -105,6 +110,59 @@ def activity_sign_up(request: ActorRequest, pk: int) -> HttpResponse:
                 request, _("All places are taken: you are on the waitlist and will be told if a place comes free.")
             )
     return redirect("activities:detail", pk=activity.pk)
+
+
+@vary_on_headers("HX-Request")
+@require_http_methods(["GET", "POST"])
+def walk_in(request: ActorRequest, pk: int) -> HttpResponse:
+    """The organiser signs up someone who walks in: find them by name (GET ``q``; an htmx request
+    gets the results alone), then sign them up (POST ``person``), until the activity ends."""
+    actor = request.actor
+    activity = selectors.activity_for(actor=actor, pk=pk)
+    if not selectors.may_organise(actor=actor, activity=activity):
+        raise Http404
+    if request.method == "POST":
+        query = request.POST.get("q", "")[:50]
+        again = reverse("activities:walk_in", args=[activity.pk]) + ("?" + urlencode({"q": query}) if query else "")
+        person = selectors.walk_in_person(actor=actor, pk=request.POST.get("person"))
+        if person is None:
+            messages.error(request, _("Choose the person to sign up from the search results."))
+            return redirect(again)
+        done = perform(request, lambda: services.sign_up(actor=actor, activity=activity, person=person))
+        if done.value is None:
+            return redirect(again)
+        if done.value.state == SignUpState.CONFIRMED:
+            messages.success(request, _("%(name)s is signed up and has a place.") % {"name": person.name})
+        else:
+            messages.success(
+                request,
+                _("All places are taken: %(name)s is number %(position)s on the waitlist.")
+                % {"name": person.name, "position": selectors.waitlist_position(done.value)},
+            )
+        return redirect(reverse("activities:detail", args=[activity.pk]) + "#sign-ups")
+    query = request.GET.get("q", "")[:50]
+    context = {
+        "activity": activity,
+        "q": query,
+        "people": selectors.walk_in_candidates(actor=actor, activity=activity, query=query),
+        "open": services.walk_in_open(actor=actor, activity=activity),
+    }
+    template = "activities/walk_in.html#found" if is_htmx(request) else "activities/walk_in.html"
+    return render(request, template, context)
+
+
+@login_not_required
+@require_GET
+def public_list(request: ActorRequest) -> HttpResponse:
+    """Upcoming activities open to everyone, for residents without an account (mobile-first)."""
+    community = selectors.public_community(request.GET.get("community"))
+    context = {
+        "rows": selectors.public_upcoming(actor=request.actor, community=community),
+        "community": community,
+        "communities": selectors.public_communities(),
+        "now": request.actor.now,
+    }
+    return render(request, "activities/public_list.html", context)
 
 
 def _sign_up_for(request: ActorRequest, pk: int) -> SignUp:

@@ -214,6 +214,21 @@ def person_for(*, actor: Actor, pk: int, action: str = VIEW) -> Person:
     return person
 
 
+def find_people(*, actor: Actor, query: str, limit: int = 8) -> list[Person]:
+    """Up to ``limit`` active people the actor may see who match a search box
+    (``search_branches``: a name's start, pinyin, the mobile's last four digits, a whole ID or
+    mobile number), in pinyin order with their grid, for a form that names someone (a walk-in, a
+    volunteer). Nobody for an empty box."""
+    where = search_filter(" ".join((query or "").split())[:50])
+    if where is None:
+        return []
+    return list(
+        restrict(Person.objects.filter(where, status=PersonStatus.ACTIVE), actor, VIEW)
+        .select_related("region", "region__parent")
+        .order_by("name_pinyin", "pk")[:limit]
+    )
+
+
 def household_members(*, actor: Actor, person: Person) -> list[Person]:
     """The others of ``person``'s household whom the actor may see (none without a household; no
     query then)."""

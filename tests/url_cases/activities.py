@@ -1,6 +1,7 @@
 """URL access cases of the activity pages (see tests/test_url_access.py): an activity of community
 A is seen by the community's staff and the street admin, and by who may join it (the member and the
-resident who live there); its organisers' pages by the staff only; community B sees nothing."""
+resident who live there); its organisers' pages by the staff only; community B sees nothing. The
+public list of upcoming activities is open to everyone, signed in or not."""
 
 import datetime as dt
 
@@ -135,5 +136,31 @@ CASES: list[Case] = [
         only(ORGANISERS, 302),
         method="post",
         data=lambda w: {"came": "1"},
+    ),
+    Case(
+        "activities:public",
+        "the public list of upcoming activities (anyone, signed in or not)",
+        lambda w: reverse("activities:public"),
+        expect(200, anonymous=200),
+    ),
+    Case(
+        "activities:public",
+        "the public list of one community",
+        lambda w: reverse("activities:public") + f"?community={w.community_a.pk}",
+        expect(200, anonymous=200),
+    ),
+    Case(
+        "activities:walk_in",
+        "find a walk-in to sign up (the organisers)",
+        lambda w: reverse("activities:walk_in", args=[_activity(w).pk]) + "?q=张",
+        only(ORGANISERS, 200),
+    ),
+    Case(
+        "activities:walk_in",
+        "sign 张三 up as a walk-in (the organisers)",
+        lambda w: reverse("activities:walk_in", args=[_activity(w).pk]),
+        only(ORGANISERS, 302),
+        method="post",
+        data=lambda w: {"person": w.zhang.pk, "q": "张"},
     ),
 ]
