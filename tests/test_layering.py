@@ -21,9 +21,10 @@ LEVELS = {
     "membership": 4,
     "servicedesk": 4,
     "activities": 4,
-    "api": 5,
-    "dashboard": 6,
-    "demo": 7,
+    "volunteering": 5,
+    "api": 6,
+    "dashboard": 7,
+    "demo": 8,
 }
 
 

@@ -17,6 +17,7 @@ from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import rates as rates_cases
 from tests.url_cases import requests as request_cases
 from tests.url_cases import trees as tree_cases
+from tests.url_cases import volunteering as volunteering_cases
 
 
 def _job(world, finished: bool = True):
@@ -592,6 +593,7 @@ RULES += [
     *account_cases.CASES,
     *tree_cases.CASES,
     *activity_cases.CASES,
+    *volunteering_cases.CASES,
 ]
 
 

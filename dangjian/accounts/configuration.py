@@ -57,6 +57,14 @@ LABELS: dict[str, tuple[Any, Any]] = {  # key → (label, what it does)
         gettext_lazy("Validity of a transfer letter (days)"),
         gettext_lazy("A member must report to the receiving organisation within this many days."),
     ),
+    "SERVICE_DAILY_CAP_HOURS": (
+        gettext_lazy("Service hours counted per day at most"),
+        gettext_lazy("A service record that would take a volunteer's verified time of one day past this is refused."),
+    ),
+    "REPORT_BACK_MONTHS": (
+        gettext_lazy("Reporting back to workplaces (months)"),
+        gettext_lazy("The service of in-service members is reported to their workplace organisations this often."),
+    ),
     "EXPORT_RETENTION_HOURS": (
         gettext_lazy("Keep export files (hours)"),
         gettext_lazy("Files of exports and lists of import problems are deleted after this long."),

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "dangjian.membership",
     "dangjian.servicedesk",
     "dangjian.activities",
+    "dangjian.volunteering",
     "dangjian.api",
     "dangjian.dashboard",
     "dangjian.demo",

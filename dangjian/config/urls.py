@@ -11,6 +11,7 @@ urlpatterns = [
     path("members/", include("dangjian.membership.urls")),
     path("services/", include("dangjian.servicedesk.urls")),
     path("activities/", include("dangjian.activities.urls")),
+    path("volunteering/", include("dangjian.volunteering.urls")),
     path("r/", include("dangjian.servicedesk.portal.urls")),
     path("open311/v2/", include("dangjian.api.open311_urls")),
     path("api/v1/", include("dangjian.api.urls")),

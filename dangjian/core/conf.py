@@ -62,6 +62,9 @@ class Config:
         default_factory=dict,
         metadata={"unit": "keys of membership.development.DEFAULT_RULES", "rule": "development rules"},
     )
+    # Volunteering (DESIGN.md §5 双报到)
+    service_daily_cap_hours: int = _number(8, "hours", "verified service time counted per person and day at most")
+    report_back_months: int = _number(6, "months", "在职党员's service is reported to their workplaces this often")
     pdf_font: str = _number("", "path[:index]", "the CJK font of transfer letters (found with fc-match if empty)")
     # Accounts
     two_factor_roles: tuple[str, ...] = _number(
@@ -96,6 +99,8 @@ EDITABLE: dict[str, tuple[float, float]] = {
     "RATES_MIN_SAMPLE": (1, 1000),
     "ANONYMOUS_SUBMISSIONS": (1, 100),
     "TRANSFER_LETTER_DAYS": (30, 365),
+    "SERVICE_DAILY_CAP_HOURS": (1, 24),
+    "REPORT_BACK_MONTHS": (1, 12),
     "EXPORT_RETENTION_HOURS": (1, 720),
     "IMPORT_UPLOAD_RETENTION_HOURS": (1, 720),
 }

@@ -64,6 +64,7 @@ SEED_MODULES = (
     "membership",
     "servicedesk",
     "activities",
+    "volunteering",
 )  # dangjian/demo/seeds/<name>.py
 
 

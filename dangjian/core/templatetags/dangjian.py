@@ -20,3 +20,15 @@ def shown(name: object) -> str:
     from dangjian.core.vocabulary import shown as in_language
 
     return in_language(str(name or ""))
+
+
+def hours_of(minutes: int | None) -> str:
+    """Whole minutes as hours for people: 90 → "1.5", 120 → "2", 50 → "0.83" (times are kept in
+    minutes so that they add up exactly; hours are only how they are shown)."""
+    value = (minutes or 0) / 60
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+@register.filter
+def hours(minutes: int | None) -> str:
+    return hours_of(minutes)

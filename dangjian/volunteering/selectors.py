@@ -1,0 +1,663 @@
+"""Reads of volunteering: teams and their totals (never a ranking of people), posts of an area and
+those a member may claim, wishes (private unless the resident agreed), one's own hours, claims and
+ledger, the records waiting for verification; the time bank's reconciliation; the evidence the
+evaluation engine reads (DESIGN.md §6 group B) and the flags an auditor looks at.
+
+Every figure of the evidence selectors comes with the queryset of the records behind it
+(``*_records``), so that a figure always equals the list it opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.paginator import Page
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.http import Http404
+from django.utils import timezone
+
+from dangjian.core.access import CHANGE, VIEW, allowed, restrict
+from dangjian.core.actors import Actor
+from dangjian.core.conf import config
+from dangjian.core.paging import PrimaryKeyPaginator
+from dangjian.membership.models import CommunityReport, ReportState
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.people.models import MembershipStatus, Person
+from dangjian.volunteering import services
+from dangjian.volunteering.models import (
+    LIVE_CLAIMS,
+    LIVE_RECORDS,
+    Claim,
+    ClaimState,
+    LedgerEntry,
+    LedgerKind,
+    Post,
+    PostStatus,
+    RecordState,
+    ServiceRecord,
+    Team,
+    TeamMember,
+    Wish,
+    WishState,
+)
+
+PER_PAGE = 25
+
+
+# -- Teams ----------------------------------------------------------------------------------------
+
+
+def teams(*, actor: Actor) -> list[Team]:
+    """The teams of the actor's area, with their current number of members and — where the team
+    shows them — its verified hours of the last twelve months (totals, never per person)."""
+    since = actor.now - dt.timedelta(days=365)
+    rows = (
+        restrict(Team.objects.filter(dissolved_on=None), actor, VIEW)
+        .select_related("region", "specialty", "leader")
+        .annotate(
+            member_count=Count("members", filter=Q(members__left_on=None), distinct=True),
+        )
+        .order_by("region__path", "name")
+    )
+    found = list(rows[:500])
+    minutes = dict(
+        ServiceRecord.objects.filter(team__in=found, state=RecordState.VERIFIED, started_at__gte=since)
+        .values_list("team_id")
+        .annotate(total=Sum("minutes"))
+        .values_list("team_id", "total")
+    )
+    for team in found:
+        team.minutes = minutes.get(team.pk, 0)
+    return found
+
+
+def teams_of_person(*, actor: Actor) -> list[TeamMember]:
+    """The teams the actor's own person is in."""
+    if actor.person_id is None:
+        return []
+    return list(
+        TeamMember.objects.filter(person_id=actor.person_id, left_on=None, team__dissolved_on=None)
+        .select_related("team__region", "team__specialty")
+        .order_by("team__name")
+    )
+
+
+def team_for(*, actor: Actor, pk: int) -> Team:
+    """One team: for the staff of its area and for its own members."""
+    team = Team.objects.select_related("region", "specialty", "leader", "organization").filter(pk=pk).first()
+    if team is None:
+        raise Http404
+    if allowed(actor, VIEW, team):
+        return team
+    if actor.person_id and TeamMember.objects.filter(team=team, person_id=actor.person_id, left_on=None).exists():
+        return team
+    raise Http404
+
+
+def team_members(*, actor: Actor, team: Team) -> list[TeamMember]:
+    """The team's current members (names only: no person's hours are shown beside another's)."""
+    return list(TeamMember.objects.filter(team=team, left_on=None).select_related("person").order_by("joined_on", "id"))
+
+
+def team_totals(*, team: Team, since: dt.datetime) -> dict[str, int]:
+    """The team's verified service since ``since``: records, minutes and people who served."""
+    row = ServiceRecord.objects.filter(team=team, state=RecordState.VERIFIED, started_at__gte=since).aggregate(
+        records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True)
+    )
+    return {key: value or 0 for key, value in row.items()}
+
+
+def team_posts(*, team: Team, now: dt.datetime, limit: int = 20) -> list[Post]:
+    return list(
+        _claim_counted(Post.objects.filter(team=team, ends_at__gt=now, status=PostStatus.PUBLISHED)).order_by(
+            "starts_at"
+        )[:limit]
+    )
+
+
+# -- Posts ----------------------------------------------------------------------------------------
+
+
+def _claim_counted(posts: QuerySet[Post]) -> QuerySet[Post]:
+    return posts.annotate(
+        pending=Count("claims", filter=Q(claims__state=ClaimState.PENDING)),
+        confirmed=Count("claims", filter=Q(claims__state=ClaimState.CONFIRMED)),
+    )
+
+
+@dataclass(frozen=True)
+class PostFilters:
+    when: str = "upcoming"  # upcoming | past
+
+
+def posts_page(*, actor: Actor, filters: PostFilters, number: Any) -> Page:
+    """The posts of the actor's area with their claims waiting and confirmed; upcoming soonest
+    first, past newest first (constant queries)."""
+    posts = restrict(Post.objects.all(), actor, VIEW)
+    if filters.when == "past":
+        posts = posts.filter(ends_at__lte=actor.now)
+        ordering: tuple[str, ...] = ("-starts_at", "-id")
+    else:
+        posts = posts.filter(ends_at__gt=actor.now)
+        ordering = ("starts_at", "id")
+    page = PrimaryKeyPaginator(posts.order_by(*ordering), PER_PAGE).get_page(number)
+    keys = [post.pk for post in page.object_list]
+    page.object_list = list(
+        _claim_counted(Post.objects.filter(pk__in=keys)).select_related("region", "team").order_by(*ordering)
+    )
+    return page
+
+
+def posts_open_to_me(*, actor: Actor, limit: int = 50) -> list[Post]:
+    """Published posts not yet started of the communities the actor's person lives in or reports
+    to (members in good standing), soonest first, each with ``mine``: their live claim or None."""
+    person = services.own_person(actor=actor)
+    if person is None or not services._in_standing(person):
+        return []
+    communities = services.home_communities(person)
+    rows = list(
+        _claim_counted(
+            Post.objects.filter(region_id__in=communities, status=PostStatus.PUBLISHED, starts_at__gt=actor.now)
+        )
+        .select_related("region", "team")
+        .order_by("starts_at", "id")[:limit]
+    )
+    mine = {claim.post_id: claim for claim in Claim.objects.filter(person=person, post__in=rows, state__in=LIVE_CLAIMS)}
+    for post in rows:
+        post.mine = mine.get(post.pk)  # type: ignore[attr-defined]
+    return rows
+
+
+def post_for(*, actor: Actor, pk: int) -> Post:
+    """One post: for the staff of its community, the members who may claim it, and claimants."""
+    post = Post.objects.select_related("region", "team").filter(pk=pk).first()
+    if post is None:
+        raise Http404
+    if allowed(actor, VIEW, post) or services.may_claim(actor=actor, post=post):
+        return post
+    if actor.person_id and Claim.objects.filter(post=post, person_id=actor.person_id).exists():
+        return post
+    if services.claimable_units(actor=actor, post=post):
+        return post
+    raise Http404
+
+
+def claims_of(*, actor: Actor, post: Post, with_records: bool = False) -> list[Claim]:
+    """The post's claims the actor may see (the community: all), live ones first; with
+    ``with_records`` each has ``record``: its live service record or None."""
+    order = {ClaimState.PENDING: 0, ClaimState.CONFIRMED: 1}
+    rows = list(
+        restrict(Claim.objects.filter(post=post), actor, VIEW)
+        .select_related("person", "unit")
+        .order_by("created_at", "id")
+    )
+    rows.sort(key=lambda row: order.get(row.state, 2))
+    if with_records:
+        records = {
+            record.claim_id: record for record in ServiceRecord.objects.filter(claim__post=post, state__in=LIVE_RECORDS)
+        }
+        for row in rows:
+            row.record = records.get(row.pk)
+    return rows
+
+
+def post_counts(*, post: Post) -> dict[str, int]:
+    row: dict[str, int] | None = (
+        _claim_counted(Post.objects.filter(pk=post.pk)).values("pending", "confirmed").first()  # type: ignore[misc]  # annotated
+    )
+    return row or {"pending": 0, "confirmed": 0}
+
+
+def own_claim(*, actor: Actor, post: Post) -> Claim | None:
+    if actor.person_id is None:
+        return None
+    return (
+        Claim.objects.filter(post=post, person_id=actor.person_id, state__in=LIVE_CLAIMS).select_related("post").first()
+    )
+
+
+def my_claims(*, actor: Actor, limit: int = 30) -> list[Claim]:
+    """The actor's own claims of posts not yet over (and those over without check-out)."""
+    if actor.person_id is None:
+        return []
+    return list(
+        restrict(Claim.objects.filter(person_id=actor.person_id, state__in=LIVE_CLAIMS), actor, VIEW)
+        .filter(post__ends_at__gt=actor.now - dt.timedelta(days=7))
+        .select_related("post__region")
+        .order_by("post__starts_at", "id")[:limit]
+    )
+
+
+# -- Wishes ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WishFilters:
+    state: str = ""  # a WishState value or "" for all
+
+
+def wishes_page(*, actor: Actor, filters: WishFilters, number: Any) -> Page:
+    """The wishes of the actor's area (the community's staff), newest first."""
+    wishes = restrict(Wish.objects.all(), actor, VIEW)
+    if filters.state in WishState.values:
+        wishes = wishes.filter(state=filters.state)
+    page = PrimaryKeyPaginator(wishes.order_by("-created_at", "-id"), PER_PAGE).get_page(number)
+    keys = [wish.pk for wish in page.object_list]
+    page.object_list = list(
+        Wish.objects.filter(pk__in=keys)
+        .select_related("community", "resident", "claimer", "claimer_unit")
+        .order_by("-created_at", "-id")
+    )
+    return page
+
+
+def wishes_open_to_me(*, actor: Actor, limit: int = 30) -> list[Wish]:
+    """Open wishes the residents agreed to show, of the communities the actor's person (a member in
+    good standing) lives in or reports to. Without the resident's name."""
+    person = services.own_person(actor=actor)
+    if person is None or not services._in_standing(person):
+        return []
+    return list(
+        Wish.objects.filter(
+            community_id__in=services.home_communities(person), shown_to_members=True, state=WishState.OPEN
+        )
+        .exclude(resident=person)
+        .select_related("community")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
+def my_wishes(*, actor: Actor) -> list[Wish]:
+    """The actor's own wishes (as the resident) and the wishes they took, not yet closed long ago."""
+    if actor.person_id is None:
+        return []
+    since = actor.now - dt.timedelta(days=90)
+    return list(
+        Wish.objects.filter(Q(resident_id=actor.person_id) | Q(claimer_id=actor.person_id))
+        .filter(Q(confirmed_at__isnull=True) | Q(confirmed_at__gte=since))
+        .exclude(state=WishState.CANCELLED)
+        .select_related("community")
+        .order_by("-created_at")[:50]
+    )
+
+
+def wish_for(*, actor: Actor, pk: int) -> Wish:
+    """One wish: for the community's staff, the resident, whoever took it, and — while open and if
+    the resident agreed — the members who may take it."""
+    wish = (
+        Wish.objects.select_related("community", "region", "resident", "claimer", "claimer_unit").filter(pk=pk).first()
+    )
+    if wish is None:
+        raise Http404
+    if allowed(actor, VIEW, wish) or (actor.person_id and actor.person_id in (wish.resident_id, wish.claimer_id)):
+        return wish
+    if wish.state == WishState.OPEN and services.may_take_wish(actor=actor, wish=wish):
+        return wish
+    if services._is_claimer(actor, wish):
+        return wish
+    raise Http404
+
+
+# -- Records and one's own hours ------------------------------------------------------------------
+
+
+def pending_records(*, actor: Actor, limit: int = 100) -> list[ServiceRecord]:
+    """Records waiting for verification that the actor may verify, oldest first."""
+    return list(
+        restrict(ServiceRecord.objects.filter(state=RecordState.PENDING), actor, CHANGE)
+        .exclude(person_id=actor.person_id or 0)
+        .select_related("person", "community", "claim__post", "wish")
+        .order_by("started_at", "id")[:limit]
+    )
+
+
+def records_page(*, actor: Actor, number: Any) -> Page:
+    """The service records of the actor's area, newest first."""
+    rows = restrict(ServiceRecord.objects.all(), actor, VIEW).order_by("-started_at", "-id")
+    page = PrimaryKeyPaginator(rows, PER_PAGE).get_page(number)
+    keys = [row.pk for row in page.object_list]
+    page.object_list = list(
+        ServiceRecord.objects.filter(pk__in=keys)
+        .select_related("person", "community", "team")
+        .order_by("-started_at", "-id")
+    )
+    return page
+
+
+def my_records(*, actor: Actor, limit: int = 50) -> list[ServiceRecord]:
+    if actor.person_id is None:
+        return []
+    return list(
+        restrict(ServiceRecord.objects.filter(person_id=actor.person_id), actor, VIEW)
+        .select_related("community", "claim__post", "wish")
+        .order_by("-started_at", "-id")[:limit]
+    )
+
+
+def my_ledger(*, actor: Actor, limit: int = 100) -> list[LedgerEntry]:
+    if actor.person_id is None:
+        return []
+    return list(
+        restrict(LedgerEntry.objects.filter(person_id=actor.person_id), actor, VIEW)
+        .select_related("counterpart")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def person_ledger(*, actor: Actor, person: Person, limit: int = 100) -> list[LedgerEntry]:
+    """A person's ledger for the community's staff (what they may see of it)."""
+    return list(
+        restrict(LedgerEntry.objects.filter(person=person), actor, VIEW)
+        .select_related("counterpart")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def hours_summary(*, person_id: int, now: dt.datetime) -> dict[str, int]:
+    """A person's own figures: verified minutes this year and in all, waiting, and the balance."""
+    year_start = _bounds(dt.date(timezone.localtime(now).year, 1, 1), dt.date(timezone.localtime(now).year, 1, 1))[0]
+    row = ServiceRecord.objects.filter(person_id=person_id).aggregate(
+        total=Sum("minutes", filter=Q(state=RecordState.VERIFIED)),
+        year=Sum("minutes", filter=Q(state=RecordState.VERIFIED, started_at__gte=year_start)),
+        waiting=Sum("minutes", filter=Q(state=RecordState.PENDING)),
+    )
+    summary = {key: value or 0 for key, value in row.items()}
+    summary["balance"] = services.balance(person_id)
+    return summary
+
+
+def community_totals(*, actor: Actor, community: Region, since: dt.datetime) -> dict[str, int]:
+    """A community's totals (the public may see them): verified records, minutes and people."""
+    row = ServiceRecord.objects.filter(
+        community=community, state=RecordState.VERIFIED, started_at__gte=since
+    ).aggregate(records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True))
+    return {key: value or 0 for key, value in row.items()}
+
+
+# -- The time bank reconciles ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    level: str  # "person", "community" or "total"
+    key: Any
+    verified_minutes: int  # of the verified service records
+    ledger_minutes: int  # of the earned and reversal lines
+    records: int
+
+    @property
+    def balanced(self) -> bool:
+        return self.verified_minutes == self.ledger_minutes
+
+
+def ledger_reconciliation(*, actor: Actor, region: Region | None = None) -> list[Reconciliation]:
+    """Check the time bank against the service records at every level: for each person, each
+    community and in total, the minutes of verified records equal the sum of the earned and
+    reversal lines of the ledger (a reversed record's two lines cancel). Returns the rows that do
+    not balance, then the total row (always): an empty list before it means all is well."""
+    records = restrict(ServiceRecord.objects.all(), actor, VIEW)
+    entries = restrict(LedgerEntry.objects.filter(kind__in=(LedgerKind.EARNED, LedgerKind.REVERSAL)), actor, VIEW)
+    if region is not None:
+        records = records.filter(community__path__startswith=region.path)
+        entries = entries.filter(community__path__startswith=region.path)
+    verified = records.filter(state=RecordState.VERIFIED)
+    by_person = dict(verified.values_list("person_id").annotate(m=Sum("minutes")).values_list("person_id", "m"))
+    ledger_person = dict(entries.values_list("person_id").annotate(m=Sum("minutes")).values_list("person_id", "m"))
+    by_community = dict(
+        verified.values_list("community_id").annotate(m=Sum("minutes")).values_list("community_id", "m")
+    )
+    ledger_community = dict(
+        entries.values_list("community_id").annotate(m=Sum("minutes")).values_list("community_id", "m")
+    )
+    counts = dict(verified.values_list("person_id").annotate(n=Count("id")).values_list("person_id", "n"))
+    out: list[Reconciliation] = []
+    for person_id in sorted(set(by_person) | set(ledger_person)):
+        a, b = by_person.get(person_id, 0), ledger_person.get(person_id, 0)
+        if a != b:
+            out.append(Reconciliation("person", person_id, a, b, counts.get(person_id, 0)))
+    for community_id in sorted(set(by_community) | set(ledger_community)):
+        a, b = by_community.get(community_id, 0), ledger_community.get(community_id, 0)
+        if a != b:
+            out.append(Reconciliation("community", community_id, a, b, 0))
+    out.append(
+        Reconciliation("total", None, sum(by_person.values()), sum(ledger_person.values()), sum(counts.values()))
+    )
+    return out
+
+
+# -- Evidence for evaluation (DESIGN.md §6 group B) -----------------------------------------------
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[start 00:00, end + 1 day 00:00) in local time: ``end`` is the period's last day."""
+    low = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    high = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    return low, high
+
+
+def members_of(*, actor: Actor, unit: Region) -> QuerySet[Person]:
+    """The party members in good standing who live in ``unit`` (a grid, community or street): the
+    denominator of the members' volunteering indicators."""
+    return restrict(
+        Person.objects.filter(region__path__startswith=unit.path, member__status=MembershipStatus.NORMAL),
+        actor,
+        VIEW,
+    )
+
+
+def member_service_records(*, actor: Actor, unit: Region, start: dt.date, end: dt.date) -> QuerySet[ServiceRecord]:
+    """Verified service records in the period of the members of ``unit`` (wherever they served)."""
+    low, high = _bounds(start, end)
+    return restrict(
+        ServiceRecord.objects.filter(
+            state=RecordState.VERIFIED,
+            started_at__gte=low,
+            started_at__lt=high,
+            person__in=members_of(actor=actor, unit=unit).values("pk"),
+        ),
+        actor,
+        VIEW,
+    )
+
+
+@dataclass(frozen=True)
+class VolunteeringEvidence:
+    unit: Region
+    members: int  # party members in good standing living in the unit
+    volunteers: int  # of them, those with a verified record in the period
+    minutes: int  # their verified minutes in the period
+    top_decile_share: float | None  # share of the minutes from the top 10% of members (by minutes)
+    gini: float | None  # Gini coefficient of minutes over all members (0 = equal)
+
+    @property
+    def participation(self) -> float | None:
+        """志愿服务参与率."""
+        return self.volunteers / self.members if self.members else None
+
+    @property
+    def hours_per_member(self) -> float | None:
+        """人均有效服务时长 (hours)."""
+        return self.minutes / 60 / self.members if self.members else None
+
+
+def gini(values: list[int]) -> float | None:
+    """The Gini coefficient of non-negative values (0: all equal; towards 1: one has all);
+    None when there is nothing to share."""
+    total = sum(values)
+    n = len(values)
+    if n == 0 or total == 0:
+        return None
+    ordered = sorted(values)
+    weighted = sum((index + 1) * value for index, value in enumerate(ordered))
+    return (2 * weighted) / (n * total) - (n + 1) / n
+
+
+def top_share(values: list[int], share: float = 0.1) -> float | None:
+    """The share of the total held by the top ``share`` of the values (at least one value)."""
+    total = sum(values)
+    if not values or total == 0:
+        return None
+    count = max(1, int(len(values) * share + 0.5))
+    return sum(sorted(values, reverse=True)[:count]) / total
+
+
+def volunteering_evidence(
+    *, actor: Actor, units: list[Region], start: dt.date, end: dt.date
+) -> list[VolunteeringEvidence]:
+    """Per unit (grids, communities or streets) and period: members, volunteers, verified minutes,
+    and how concentrated the minutes are (top 10% share, Gini over all members, those without a
+    record counted as 0). The records behind: ``member_service_records``; the members:
+    ``members_of``."""
+    out = []
+    for unit in units:
+        members = members_of(actor=actor, unit=unit).count()
+        per_person = list(
+            member_service_records(actor=actor, unit=unit, start=start, end=end)
+            .values_list("person_id")
+            .annotate(total=Sum("minutes"))
+            .values_list("total", flat=True)
+        )
+        values = per_person + [0] * max(0, members - len(per_person))
+        out.append(
+            VolunteeringEvidence(
+                unit=unit,
+                members=members,
+                volunteers=len(per_person),
+                minutes=sum(per_person),
+                top_decile_share=top_share(values),
+                gini=gini(values),
+            )
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class DualReportEvidence:
+    unit: Region
+    reported: int  # 在职党员 with a confirmed report to a community of the unit
+    served: int  # of them, those with a verified service record in a community of the unit
+    claims_confirmed: int  # confirmed claims of the unit's posts in the period
+    claims_served: int  # of them, those with a verified record
+
+    @property
+    def completion(self) -> float | None:
+        """双报到与认领完成率: the reported members who served, and the claims that were served,
+        together (the share of both commitments kept)."""
+        total = self.reported + self.claims_confirmed
+        return (self.served + self.claims_served) / total if total else None
+
+
+def dual_reports(*, actor: Actor, unit: Region) -> QuerySet[CommunityReport]:
+    """Confirmed 双报到 reports to the communities of ``unit`` (the records behind ``reported``)."""
+    return restrict(
+        CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__path__startswith=unit.path),
+        actor,
+        VIEW,
+    )
+
+
+def dual_report_claims(*, actor: Actor, unit: Region, start: dt.date, end: dt.date) -> QuerySet[Claim]:
+    """Confirmed claims of the unit's posts that started in the period."""
+    low, high = _bounds(start, end)
+    return restrict(
+        Claim.objects.filter(
+            state=ClaimState.CONFIRMED,
+            post__region__path__startswith=unit.path,
+            post__starts_at__gte=low,
+            post__starts_at__lt=high,
+        ),
+        actor,
+        VIEW,
+    )
+
+
+def dual_report_evidence(
+    *, actor: Actor, units: list[Region], start: dt.date, end: dt.date
+) -> list[DualReportEvidence]:
+    low, high = _bounds(start, end)
+    out = []
+    for unit in units:
+        served_in_unit = ServiceRecord.objects.filter(
+            state=RecordState.VERIFIED,
+            community__path__startswith=unit.path,
+            started_at__gte=low,
+            started_at__lt=high,
+            person_id=OuterRef("person_id"),
+        )
+        reports = dual_reports(actor=actor, unit=unit)
+        claims = dual_report_claims(actor=actor, unit=unit, start=start, end=end)
+        served_claim = ServiceRecord.objects.filter(claim=OuterRef("pk"), state=RecordState.VERIFIED)
+        report_row = {"n": reports.count(), "served": reports.filter(Exists(served_in_unit)).count()}
+        claim_row = {"n": claims.count(), "served": claims.filter(Exists(served_claim)).count()}
+        out.append(
+            DualReportEvidence(
+                unit=unit,
+                reported=report_row["n"],
+                served=report_row["served"],
+                claims_confirmed=claim_row["n"],
+                claims_served=claim_row["served"],
+            )
+        )
+    return out
+
+
+# -- Flags for an auditor -------------------------------------------------------------------------
+
+
+def flag_round_hours(*, actor: Actor, start: dt.date, end: dt.date, factor: float = 1.5) -> QuerySet[ServiceRecord]:
+    """Verified records of whole hours that are well above their post's time (``factor`` times the
+    post's length or more): a sign of hours written by habit rather than measured."""
+    low, high = _bounds(start, end)
+    return (
+        ServiceRecord.objects.filter(pk__in=_round_and_long(actor, low, high, factor))
+        .select_related("person", "community", "claim__post")
+        .order_by("-started_at", "-id")
+    )
+
+
+def _round_and_long(actor: Actor, low: dt.datetime, high: dt.datetime, factor: float) -> list[int]:
+    rows = (
+        restrict(
+            ServiceRecord.objects.filter(
+                state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high, claim__isnull=False
+            ),
+            actor,
+            VIEW,
+        )
+        .values_list("pk", "minutes", "claim__post__starts_at", "claim__post__ends_at")
+        .iterator()
+    )
+    found = []
+    for pk, minutes, starts, ends in rows:
+        window = (ends - starts).total_seconds() / 60
+        if minutes % 60 == 0 and minutes >= factor * window:
+            found.append(pk)
+    return found
+
+
+def flag_over_cap(*, actor: Actor, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+    """People and days whose verified time passes the daily cap (possible only for records verified
+    before the cap was lowered, or written around the platform)."""
+    low, high = _bounds(start, end)
+    cap = config().service_daily_cap_hours * 60
+    totals: dict[tuple[int, dt.date], int] = defaultdict(int)
+    names: dict[int, str] = {}
+    rows = restrict(
+        ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high),
+        actor,
+        VIEW,
+    ).values_list("person_id", "person__name", "started_at", "minutes")
+    for person_id, name, started, minutes in rows.iterator():
+        totals[(person_id, timezone.localtime(started).date())] += minutes
+        names[person_id] = name
+    return [
+        {"person_id": person_id, "name": names[person_id], "day": day, "minutes": minutes, "cap": cap}
+        for (person_id, day), minutes in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
+        if minutes > cap
+    ]
+
+
+def community_choices(*, actor: Actor, action: str = CHANGE) -> QuerySet[Region]:
+    return restrict(Region.objects.filter(level=RegionLevel.COMMUNITY, closed_on=None), actor, action).order_by("path")
