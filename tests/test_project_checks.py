@@ -53,7 +53,9 @@ def test_compiled_catalogue_matches_the_po_file():
         key = "".join(re.findall(r'"(.*)"', msgid)).encode().decode("unicode_escape").encode("latin-1").decode()
         if "msgid_plural" in _block:
             continue
-        if catalogue.gettext(key) == key:
+        context = re.search(r'^msgctxt "(.*)"$', _block, re.MULTILINE)
+        found = catalogue.pgettext(context.group(1), key) if context else catalogue.gettext(key)
+        if found == key:
             missing.append(key)
     assert not missing, f".mo is older than .po; run `make compilemessages`: {missing[:5]}"
 

@@ -8,4 +8,8 @@ class VolunteeringConfig(AppConfig):
     verbose_name = _("Volunteering")
 
     def ready(self) -> None:
+        from dangjian.servicedesk.requests.dispatch import register_suggester
         from dangjian.volunteering import access  # noqa: F401 - registers the access rules
+        from dangjian.volunteering.selectors import team_suggestions
+
+        register_suggester(lambda actor, req: team_suggestions(actor=actor, req=req))

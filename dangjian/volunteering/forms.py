@@ -17,7 +17,7 @@ from dangjian.membership.models import ServiceCategory as JobCategory
 from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.people.selectors import find_people
-from dangjian.servicedesk.models import Family, ServiceCategory
+from dangjian.servicedesk.models import Family, ServiceCategory, ServiceRequest, parse_request_number
 from dangjian.volunteering.models import Team
 
 
@@ -30,7 +30,7 @@ class PersonPicking(SiteForm):
     one person the search (or the choice among several) names, or says why it cannot."""
 
     who = forms.CharField(
-        label=_("Who"),
+        label=_("Find the person"),
         max_length=50,
         help_text=_("A name, its pinyin initials or the last four digits of the mobile."),
     )
@@ -61,7 +61,9 @@ class PersonPicking(SiteForm):
 
 
 class TeamForm(SiteForm):
-    name = forms.CharField(label=_("Name"), max_length=100, help_text=_("e.g. 红钢城法律援助志愿服务队"))
+    name = forms.CharField(
+        label=_("Name"), max_length=100, help_text=_("e.g. the legal aid volunteer team of the community")
+    )
     region = NodeChoiceField(label=_("Community or street"), queryset=None)
     specialty: forms.ModelChoiceField = forms.ModelChoiceField(
         label=_("Specialty"),
@@ -101,7 +103,9 @@ class MemberForm(PersonPicking):
 
 
 class PostForm(SiteForm):
-    title = forms.CharField(label=_("Title"), max_length=120, help_text=_("e.g. 周末楼道清洁, 法律咨询值班"))
+    title = forms.CharField(
+        label=_("Title"), max_length=120, help_text=_("e.g. weekend stairwell cleaning, legal advice desk")
+    )
     region = NodeChoiceField(label=_("Community"), queryset=None)
     category = forms.ChoiceField(label=_("Job category"), choices=JobCategory.choices)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
@@ -137,7 +141,9 @@ class UnitClaimForm(SiteForm):
 
 class WishForm(SiteForm):
     title = forms.CharField(
-        label=_("The wish"), max_length=120, help_text=_("e.g. 想要一台收音机, 希望有人陪我去医院复查")
+        label=_("The wish"),
+        max_length=120,
+        help_text=_("e.g. a radio; someone to go with me to a check-up at the hospital"),
     )
     description = forms.CharField(label=_("Details"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     shown_to_members = forms.BooleanField(
@@ -161,6 +167,10 @@ class StaffWishForm(PersonPicking, WishForm):
 
 class AssignWishForm(PersonPicking):
     """The staff assign an open wish to a member who offered to fulfil it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["who"].label = _("Who will fulfil it")
 
 
 class FulfilForm(SiteForm):
@@ -205,6 +215,24 @@ class RecordForm(PersonPicking):
     )
     description = forms.CharField(label=_("What was done"), max_length=300)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    request_number = forms.CharField(
+        label=_("Request number (if it was a request)"),
+        max_length=30,
+        required=False,
+        help_text=_("A request dispatched to this volunteer, e.g. 2026-0001234: its hours count once."),
+    )
+
+    def clean_request_number(self) -> ServiceRequest | None:
+        text = self.cleaned_data.get("request_number") or ""
+        if not text.strip():
+            return None
+        parsed = parse_request_number(text)
+        found = (
+            restrict(ServiceRequest.objects.all(), self.actor, VIEW).filter(pk=parsed[1]).first() if parsed else None
+        )
+        if found is None or (parsed and parsed[0] and found.submitted_at.year != parsed[0]):
+            raise forms.ValidationError(_("No request of yours has this number."))
+        return found
 
     def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
         super().__init__(*args, actor=actor, **kwargs)
@@ -246,3 +274,51 @@ class DonateForm(PersonPicking):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["who"].label = _("Give to")
+
+
+class NominationForm(PersonPicking):
+    """A community nominates someone (评先树优)."""
+
+    community = NodeChoiceField(label=_("Community"), queryset=None)
+    title = forms.CharField(
+        label=_("Nominated as"), max_length=120, help_text=_("e.g. outstanding volunteer, best building head")
+    )
+    reasons = forms.CharField(
+        label=_("Reasons"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_(
+            "The deeds, in a few sentences. The platform adds the evidence it holds (hours, requests, activities)."
+        ),
+    )
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, actor: Actor, **kwargs: Any) -> None:
+        super().__init__(*args, actor=actor, **kwargs)
+        communities = restrict(Region.objects.filter(closed_on=None, level=RegionLevel.COMMUNITY), actor, CREATE)
+        choosing(self, "community").queryset = communities.select_related("parent").order_by("path")
+        only = list(communities.values_list("pk", flat=True)[:2])
+        if len(only) == 1:
+            self.fields["community"].initial = only[0]
+        self.fields["year"].initial = actor.today.year
+        self.fields["who"].label = _("Person")
+
+
+class ReviewForm(SiteForm):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("Approve")), ("no", _("Do not approve"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Note to the community"), max_length=300, required=False)
+
+
+class ConsentForm(SiteForm):
+    consent = forms.TypedChoiceField(
+        label=_("Shown on the public pages"),
+        coerce=lambda value: value == "yes",
+        choices=[("yes", _("I agree to be shown")), ("no", _("Do not show me"))],
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("How the person agreed"), max_length=200, required=False)

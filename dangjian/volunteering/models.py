@@ -476,7 +476,7 @@ class Nomination(TimeStampedModel):
         "orgs.Region", verbose_name=_("community"), on_delete=models.PROTECT, related_name="+"
     )
     person = models.ForeignKey("people.Person", verbose_name=_("person"), on_delete=models.PROTECT, related_name="+")
-    title = models.CharField(_("title"), max_length=120, help_text=_("e.g. 优秀志愿者, 最美楼栋长"))
+    title = models.CharField(_("title"), max_length=120, help_text=_("e.g. outstanding volunteer, best building head"))
     reasons = models.TextField(_("reasons"))
     evidence = models.JSONField(_("evidence on the platform"), default=dict, blank=True)
     year = models.PositiveSmallIntegerField(_("year"))

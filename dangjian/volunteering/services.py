@@ -641,7 +641,11 @@ def record_service(
     """The organiser (change right in the community served) records someone's service, verified:
     for a post they claimed (inside its time), a request they handled, an activity they helped at,
     or other work. ``minutes`` defaults to the whole time from start to end."""
-    if not allowed(actor, CHANGE, community) or not allowed(actor, VIEW, person):
+    if not allowed(actor, CHANGE, community):
+        raise PermissionDenied
+    # Whoever serves here: someone the actor may see, or a member reporting to the community (双报到)
+    # who lives elsewhere.
+    if not allowed(actor, VIEW, person) and community.pk not in home_communities(person):
         raise PermissionDenied
     if community.level != RegionLevel.COMMUNITY:
         raise ValidationError({"community": [_("Choose a community.")]})
@@ -649,6 +653,16 @@ def record_service(
         raise ValidationError(_("This claim is not this person's claim of a post of this community."))
     if claim is not None and claim.state != ClaimState.CONFIRMED:
         raise ValidationError(_("Only a confirmed claim earns hours."), code="unconfirmed")
+    if service_request is not None and (
+        service_request.community_id != community.pk or service_request.assignee_person_id != person.pk
+    ):
+        raise ValidationError(
+            {
+                "request_number": [
+                    _("This request of the community was not dispatched to %(name)s.") % {"name": person.name}
+                ]
+            }
+        )
     if team is not None and not allowed(actor, VIEW, team):
         raise PermissionDenied
     if not _clean(description, 300) and claim is None:
@@ -972,6 +986,14 @@ def wish_claim(*, actor: Actor, wish: Wish, claimer: Person | None = None, unit:
         )
         if not updated:
             raise ValidationError(_("Someone has taken this wish already."), code="taken")
+        if claimer is not None and claimer.user_id and claimer.pk != actor.person_id:
+            notify(
+                recipients=[claimer.user_id],
+                kind="wish_assigned",
+                key=f"wish-assigned-{wish.pk}-{claimer.pk}",
+                params={"title": wish.title},
+                url=reverse("volunteering:wish", args=[wish.pk]),
+            )
         record_event(
             actor=actor,
             action=EventAction.STATUS_CHANGED,

@@ -7,29 +7,37 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
+from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
+from dangjian.core.forms import SiteForm
+from dangjian.core.validators import parse_id
 from dangjian.core.views import form_errors_to_messages, perform, submit
+from dangjian.membership.transfers.letters import FontMissing
 from dangjian.orgs.models import Region, ResidentUnit
 from dangjian.people.models import Person
 from dangjian.people.selectors import person_for
-from dangjian.volunteering import selectors, services
+from dangjian.volunteering import recognition, reports, selectors, services
 from dangjian.volunteering.forms import (
     AssignWishForm,
     ConfirmWishForm,
+    ConsentForm,
     DecideForm,
     DonateForm,
     FulfilForm,
     MemberForm,
+    NominationForm,
     PostForm,
     ReasonForm,
     RecordForm,
+    ReviewForm,
     SpendForm,
     StaffWishForm,
     SubmitRecordForm,
@@ -37,7 +45,16 @@ from dangjian.volunteering.forms import (
     UnitClaimForm,
     WishForm,
 )
-from dangjian.volunteering.models import Claim, ServiceRecord, TeamMember, WishState
+from dangjian.volunteering.models import (
+    LIVE_RECORDS,
+    Claim,
+    NominationState,
+    ReportBack,
+    ReportBackState,
+    ServiceRecord,
+    TeamMember,
+    WishState,
+)
 
 
 def _staff(request: ActorRequest) -> bool:
@@ -78,6 +95,7 @@ def mine(request: ActorRequest) -> HttpResponse:
         "claims": selectors.my_claims(actor=actor),
         "wishes": selectors.my_wishes(actor=actor),
         "teams": selectors.teams_of_person(actor=actor),
+        "nominations": recognition.my_nominations(actor=actor),
         "submit_form": SubmitRecordForm(communities=communities.order_by("path"))
         if person is not None and services._in_standing(person) and communities
         else None,
@@ -231,6 +249,9 @@ def post_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "post": post,
         "manages": manages,
         "mine": mine,
+        "own_record": ServiceRecord.objects.filter(claim=mine, state__in=LIVE_RECORDS).first()
+        if mine is not None and mine.checked_out_at
+        else None,
         "counts": selectors.post_counts(post=post),
         "claims": selectors.claims_of(actor=actor, post=post, with_records=True) if manages else [],
         "may_claim": mine is None and services.may_claim(actor=actor, post=post),
@@ -344,7 +365,7 @@ def claim_record(request: ActorRequest, pk: int) -> HttpResponse:
     minutes given."""
     claim = _claim_for(request, pk)
     raw = request.POST.get("minutes", "").strip()
-    minutes = int(raw) if raw.isdigit() and 0 < int(raw) <= 24 * 60 else None
+    minutes = int(raw) if raw.isascii() and raw.isdigit() and 0 < int(raw) <= 24 * 60 else None
     if raw and minutes is None:
         messages.error(request, _("Give the minutes served as a whole number."))
         return redirect("volunteering:post", pk=claim.post_id)
@@ -558,6 +579,7 @@ def record_list(request: ActorRequest) -> HttpResponse:
                 minutes=data["minutes"],
                 description=data["description"],
                 team=data["team"],
+                service_request=data["request_number"],
             ),
         )
         if done.value is not None:
@@ -697,3 +719,238 @@ def checks(request: ActorRequest) -> HttpResponse:
         "cap": config().service_daily_cap_hours,
     }
     return render(request, "volunteering/checks.html", context)
+
+
+# -- 双报到 reporting back -------------------------------------------------------------------------
+
+
+@require_GET
+def report_list(request: ActorRequest) -> HttpResponse:
+    """The reports of a period: each community with its reporting members and the state of its
+    report; for whoever may export a street's, the whole street as a workbook."""
+    actor = request.actor
+    if not _staff(request):
+        raise Http404
+    start, end = reports.parse_period(request.GET.get("period"), actor.today)
+    context = {
+        "start": start,
+        "end": end,
+        "periods": reports.recent_periods(actor.today),
+        "rows": reports.area_summary(actor=actor, start=start, end=end),
+        "streets": reports.export_streets(actor=actor),
+        "over": actor.today > end,
+    }
+    return render(request, "volunteering/report_list.html", context)
+
+
+@require_POST
+def report_prepare(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
+    community = restrict(Region.objects.all(), actor, CHANGE).filter(pk=parse_id(request.POST.get("community"))).first()
+    if community is None:
+        raise Http404
+    start, _end = reports.parse_period(request.POST.get("period"), actor.today)
+    done = perform(request, lambda: reports.report_back_prepare(actor=actor, community=community, period_start=start))
+    if done.value is None:
+        return redirect(reverse("volunteering:reports") + f"?period={start:%Y-%m-%d}")
+    return redirect("volunteering:report", pk=done.value.pk)
+
+
+def _report_for(request: ActorRequest, pk: int) -> ReportBack:
+    report = (
+        restrict(ReportBack.objects.select_related("community", "confirmed_by"), request.actor).filter(pk=pk).first()
+    )
+    if report is None:
+        raise Http404
+    return report
+
+
+@require_GET
+def report_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    report = _report_for(request, pk)
+    groups = reports.report_groups(actor=actor, report=report)
+    context = {
+        "report": report,
+        "groups": groups,
+        "members": sum(len(group.rows) for group in groups),
+        "may_confirm": report.state == ReportBackState.DRAFT
+        and actor.today > report.period_end
+        and restrict(ReportBack.objects.filter(pk=report.pk), actor, CHANGE).exists(),
+        "may_export": actor.scope.can(EXPORT),
+        "over": actor.today > report.period_end,
+    }
+    return render(request, "volunteering/report_detail.html", context)
+
+
+@require_POST
+def report_confirm(request: ActorRequest, pk: int) -> HttpResponse:
+    report = _report_for(request, pk)
+    perform(
+        request,
+        lambda: reports.report_back_confirm(actor=request.actor, report=report),
+        success=_("Confirmed: the figures are kept as sent. Download each workplace's sheet to send it."),
+    )
+    return redirect("volunteering:report", pk=report.pk)
+
+
+@require_GET
+def report_file(request: ActorRequest, pk: int, index: int, fmt: str) -> HttpResponse:
+    """One workplace's sheet (PDF or Excel); each download is an event."""
+    actor = request.actor
+    report = _report_for(request, pk)
+    groups = reports.report_groups(actor=actor, report=report)
+    if fmt not in ("pdf", "xlsx") or not 0 <= index < len(groups):
+        raise Http404
+    group = groups[index]
+    perform_done = perform(request, lambda: reports.record_download(actor=actor, report=report, group=group, fmt=fmt))
+    if not perform_done.ok:
+        return redirect("volunteering:report", pk=report.pk)
+    if fmt == "xlsx":
+        content = reports.render_xlsx(report, group)
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+    else:
+        committee = reports.community_organisation(report.community)
+        try:
+            content = reports.render_pdf(report, group, community_org=committee, today=actor.today)
+        except FontMissing as exc:
+            messages.error(request, str(exc))
+            return redirect("volunteering:report", pk=report.pk)
+        response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="report-back-{report.pk}-{index + 1}.{fmt}"'
+    return response
+
+
+@require_POST
+def report_street_export(request: ActorRequest) -> HttpResponse:
+    actor = request.actor
+    street = next(
+        (s for s in reports.export_streets(actor=actor) if s.pk == parse_id(request.POST.get("street"))), None
+    )
+    if street is None:
+        raise Http404
+    start, _end = reports.parse_period(request.POST.get("period"), actor.today)
+    started = perform(request, lambda: reports.street_export_start(actor=actor, street=street, start=start))
+    if started.value is None:
+        return redirect("volunteering:reports")
+    return redirect("jobs:detail", pk=started.value.pk)
+
+
+# -- 评先树优 -----------------------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def nomination_list(request: ActorRequest) -> HttpResponse:
+    """The nominations of one's area and the form to nominate someone (the community)."""
+    actor = request.actor
+    if not _staff(request):
+        raise Http404
+    may_nominate = actor.scope.can(CREATE)
+    form = NominationForm(request.POST or None, actor=actor) if may_nominate else None
+    if request.method == "POST":
+        if form is None:
+            raise Http404
+        done = submit(
+            request,
+            form,
+            lambda data: recognition.nominate(
+                actor=actor,
+                community=data["community"],
+                person=data["person"],
+                title=data["title"],
+                reasons=data["reasons"],
+                year=data["year"],
+            ),
+            success=_("Nominated; the street reviews it."),
+        )
+        if done.value is not None:
+            return redirect("volunteering:nomination", pk=done.value.pk)
+    context = {"nominations": list(recognition.nominations_for(actor=actor)[:200]), "form": form}
+    return render(request, "volunteering/nomination_list.html", context)
+
+
+@require_GET
+def nomination_detail(request: ActorRequest, pk: int) -> HttpResponse:
+    actor = request.actor
+    nomination = recognition.nomination_for(actor=actor, pk=pk)
+    own = nomination.person_id == actor.person_id
+    manages = restrict(type(nomination).objects.filter(pk=nomination.pk), actor, CHANGE).exists()
+    approved = nomination.state == NominationState.APPROVED
+    context = {
+        "nomination": nomination,
+        "own": own,
+        "manages": manages,
+        "review_form": ReviewForm()
+        if nomination.state == NominationState.SUBMITTED and recognition.may_review(actor=actor, nomination=nomination)
+        else None,
+        "consent_form": ConsentForm() if approved and (own or manages) else None,
+        "withdraw_form": ReasonForm()
+        if manages and nomination.state in (NominationState.SUBMITTED, NominationState.APPROVED)
+        else None,
+    }
+    return render(request, "volunteering/nomination_detail.html", context)
+
+
+def _post_to_nomination(
+    request: ActorRequest, pk: int, form: SiteForm, call: Callable[..., Any], success: str
+) -> HttpResponse:
+    nomination = recognition.nomination_for(actor=request.actor, pk=pk)
+    if form.is_valid():
+        perform(request, lambda: call(nomination, form.cleaned_data), success=success)
+    else:
+        form_errors_to_messages(request, form)
+    return redirect("volunteering:nomination", pk=nomination.pk)
+
+
+@require_POST
+def nomination_review(request: ActorRequest, pk: int) -> HttpResponse:
+    return _post_to_nomination(
+        request,
+        pk,
+        ReviewForm(request.POST),
+        lambda nomination, data: recognition.nomination_review(
+            actor=request.actor, nomination=nomination, approve=data["approve"], note=data["note"]
+        ),
+        success=_("The review is recorded; the community and the person are told."),
+    )
+
+
+@require_POST
+def nomination_consent(request: ActorRequest, pk: int) -> HttpResponse:
+    return _post_to_nomination(
+        request,
+        pk,
+        ConsentForm(request.POST),
+        lambda nomination, data: recognition.nomination_consent(
+            actor=request.actor, nomination=nomination, consent=data["consent"], note=data["note"]
+        ),
+        success=_("Saved. The public pages follow the answer at once."),
+    )
+
+
+@require_POST
+def nomination_withdraw(request: ActorRequest, pk: int) -> HttpResponse:
+    return _post_to_nomination(
+        request,
+        pk,
+        ReasonForm(request.POST),
+        lambda nomination, data: recognition.nomination_withdraw(
+            actor=request.actor, nomination=nomination, reason=data["reason"]
+        ),
+        success=_("The nomination is withdrawn."),
+    )
+
+
+@login_not_required
+@require_GET
+def honours(request: ActorRequest) -> HttpResponse:
+    """The public roll of honour (光荣榜): approved nominations of people who agreed to be shown."""
+    year_start = selectors.day_bounds(dt.date(request.actor.today.year, 1, 1), request.actor.today)[0]
+    context = {
+        "rows": recognition.honours(),
+        "totals": selectors.public_totals(since=year_start),
+        "year": request.actor.today.year,
+    }
+    return render(request, "volunteering/honours.html", context)

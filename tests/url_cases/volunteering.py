@@ -386,7 +386,163 @@ CASES: list[Case] = [
         data=lambda w: {"action": "spend", "minutes": "30", "memo": "理发"},
     ),
     Case("volunteering:checks", "the checks of the hours", lambda w: reverse("volunteering:checks"), only(TREES, 200)),
+    Case(
+        "volunteering:nominations",
+        "the nominations of one's area (and the form, for who may nominate)",
+        lambda w: reverse("volunteering:nominations"),
+        only(TREES, 200),
+    ),
+    Case(
+        "volunteering:nominations",
+        "nominate 赵六 in community A",
+        lambda w: reverse("volunteering:nominations"),
+        {**only(MANAGERS, 302), "outsider": 200},
+        method="post",
+        data=lambda w: {
+            "who": "赵六",
+            "community": w.community_a.pk,
+            "title": "最美楼栋长",
+            "reasons": "热心楼栋事务，组织邻里互助。",
+            "year": w.today.year,
+        },
+    ),
+    Case(
+        "volunteering:nomination",
+        "a nomination of community A (its staff, the street, the person)",
+        lambda w: reverse("volunteering:nomination", args=[_nomination(w).pk]),
+        only((*MANAGERS, "member"), 200),
+    ),
+    Case(
+        "volunteering:nomination_review",
+        "the street approves a nomination (the community may not)",
+        lambda w: reverse("volunteering:nomination_review", args=[_nomination(w).pk]),
+        only(("admin",), 302),
+        method="post",
+        data=lambda w: {"approve": "yes"},
+    ),
+    Case(
+        "volunteering:nomination_consent",
+        "the person agrees to be shown (or the staff record it with how)",
+        lambda w: reverse("volunteering:nomination_consent", args=[_nomination(w, approved=True).pk]),
+        only((*MANAGERS, "member"), 302),
+        method="post",
+        data=lambda w: {"consent": "yes", "note": "本人书面同意"},
+    ),
+    Case(
+        "volunteering:nomination_withdraw",
+        "the community withdraws a nomination",
+        lambda w: reverse("volunteering:nomination_withdraw", args=[_nomination(w).pk]),
+        only(MANAGERS, 302),
+        method="post",
+        data=lambda w: {"reason": "本人不愿参评"},
+    ),
+    Case(
+        "volunteering:honours",
+        "the public roll of honour",
+        lambda w: reverse("volunteering:honours"),
+        expect(200, anonymous=200),
+    ),
+    Case(
+        "volunteering:reports",
+        "reporting back: the communities of one's area",
+        lambda w: reverse("volunteering:reports") + "?period=x",
+        only(TREES, 200),
+    ),
+    Case(
+        "volunteering:report_prepare",
+        "open community A's report of the last period",
+        lambda w: reverse("volunteering:report_prepare"),
+        only(MANAGERS, 302),
+        method="post",
+        data=lambda w: {"community": w.community_a.pk},
+    ),
+    Case(
+        "volunteering:report",
+        "community A's report",
+        lambda w: reverse("volunteering:report", args=[_report(w).pk]),
+        only(MANAGERS, 200),
+    ),
+    Case(
+        "volunteering:report_confirm",
+        "confirm community A's report (it has no rows: confirmed all the same)",
+        lambda w: reverse("volunteering:report_confirm", args=[_report(w).pk]),
+        only(MANAGERS, 302),
+        method="post",
+    ),
+    Case(
+        "volunteering:report_file",
+        "a workplace's sheet of community A's report (who may export; the staff may not)",
+        lambda w: reverse("volunteering:report_file", args=[_report_with_sheet(w).pk, 0, "xlsx"]),
+        only(("admin", "secretary"), 200),
+    ),
+    Case(
+        "volunteering:report_file",
+        "a workplace that the report does not have",
+        lambda w: reverse("volunteering:report_file", args=[_report_with_sheet(w).pk, 3, "pdf"]),
+        only((), 200),
+    ),
+    Case(
+        "volunteering:report_street_export",
+        "export the street's report (the street admin)",
+        lambda w: reverse("volunteering:report_street_export"),
+        only(("admin",), 302),
+        method="post",
+        data=lambda w: {"street": w.street.pk},
+    ),
 ]
+
+
+def _report(world):
+    """Community A's report of the last period that is over (a draft)."""
+    from dangjian.volunteering import reports
+    from tests.factories import as_actor
+
+    secretary = as_actor(world.users.secretary)
+    start, _end = reports.parse_period(None, secretary.today)
+    return reports.report_back_prepare(actor=secretary, community=world.community_a, period_start=start)
+
+
+def _report_with_sheet(world):
+    """Community A's report, with 赵六 reporting to A from his workplace: one sheet."""
+    from dangjian.membership.mobile.services import report_confirm, report_register
+    from dangjian.membership.models import CommunityReport
+    from dangjian.volunteering import reports
+    from tests.factories import as_actor
+
+    report = _report(world)
+    if not CommunityReport.objects.filter(person=world.zhao).exists():
+        row = report_register(
+            actor=as_actor(world.users.member),
+            community=world.community_a,
+            workplace="市供电公司党委",
+            categories=["safety"],
+        )
+        report_confirm(actor=as_actor(world.users.secretary), report=row)
+        CommunityReport.objects.filter(pk=row.pk).update(
+            registered_on=report.period_start, confirmed_on=report.period_start
+        )
+    assert reports.report_groups(actor=as_actor(world.users.secretary), report=report)
+    return report
+
+
+def _nomination(world, approved: bool = False):
+    """Community A nominates 赵六 as 优秀志愿者; approved by the street if asked."""
+    from dangjian.volunteering import recognition
+    from dangjian.volunteering.models import Nomination
+    from tests.factories import as_actor
+
+    found = Nomination.objects.filter(person=world.zhao).first()
+    if found is None:
+        found = recognition.nominate(
+            actor=as_actor(world.users.secretary),
+            community=world.community_a,
+            person=world.zhao,
+            title="优秀志愿者",
+            reasons="常年参加法律援助志愿服务，帮助居民解决纠纷。",
+        )
+    if approved and found.state == "submitted":
+        found = recognition.nomination_review(actor=as_actor(world.users.admin), nomination=found, approve=True)
+    return found
 
 
 def _specialty(world) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from dangjian.accounts.models import User
 from dangjian.demo.seeding import SeedContext, fast_insert
 from dangjian.membership.models import CommunityReport, ReportState
 from dangjian.orgs.models import ResidentUnit
@@ -32,9 +33,13 @@ from dangjian.volunteering.models import (
     ConfirmedVia,
     LedgerEntry,
     LedgerKind,
+    Nomination,
+    NominationState,
     Post,
     RecordMethod,
     RecordState,
+    ReportBack,
+    ReportBackState,
     ServiceRecord,
     Team,
     TeamMember,
@@ -305,7 +310,65 @@ def _seed_demo_community(ctx: SeedContext, community: dict) -> None:
             )
         )
     LedgerEntry.objects.bulk_create(extra)
-    ctx.log(f"volunteering: teams {len([t for t in teams if t])}, posts {posts + len(upcoming)}, claims {claims}, records {len(records)}")
+    _seed_reports(region, today, now)
+    _seed_nominations(region, claimers, demo, today, now)
+    ctx.log(
+        f"volunteering: teams {len([t for t in teams if t])}, posts {posts + len(upcoming)}, claims {claims}, records {len(records)}"
+    )
+
+
+def _seed_reports(region: Any, today: dt.date, now: dt.datetime) -> None:
+    """The half-year before last reported back and confirmed; the last one opened, to be checked."""
+    from dangjian.volunteering import reports
+
+    last = reports.period_of(reports.period_of(today)[0] - dt.timedelta(days=1))
+    earlier = reports.period_of(last[0] - dt.timedelta(days=1))
+    rows = reports.report_rows([region.pk], *earlier).get(region.pk, [])
+    ReportBack.objects.create(
+        community=region,
+        period_start=earlier[0],
+        period_end=earlier[1],
+        state=ReportBackState.CONFIRMED,
+        confirmed_by=User.objects.filter(username="secretary").first(),
+        confirmed_at=_at(earlier[1] + dt.timedelta(days=5), 10),
+        snapshot=reports.snapshot_of(reports.by_workplace(rows)),
+    )
+    ReportBack.objects.create(community=region, period_start=last[0], period_end=last[1])
+
+
+def _seed_nominations(region: Any, claimers: list[int], demo: dict[str, Any], today: dt.date, now: dt.datetime) -> None:
+    """评先树优: last year's 优秀志愿者 on the roll of honour (agreed), this year's nomination of the
+    demo member approved and waiting for his consent, one waiting for the street's review."""
+    from dangjian.volunteering.recognition import evidence_of
+
+    people = {p.pk: p for p in Person.objects.filter(pk__in=claimers[:2])}
+    plan = [
+        (claimers[0], "优秀志愿者", today.year - 1, NominationState.APPROVED, True),
+        (claimers[1], "最美楼栋长", today.year, NominationState.SUBMITTED, False),
+    ]
+    if "member" in demo:
+        people[demo["member"].pk] = demo["member"]
+        plan.append((demo["member"].pk, "优秀共产党员志愿者", today.year, NominationState.APPROVED, False))
+    reasons = {
+        "优秀志愿者": "常年参加社区周末楼道清洁和助老送餐，带动身边党员和居民参与志愿服务。",
+        "最美楼栋长": "热心楼栋事务，组织邻里互助，及时反映和协助解决居民诉求。",
+        "优秀共产党员志愿者": "带领法律援助志愿服务队每周值班，为居民提供法律咨询，调解邻里纠纷。",
+    }
+    for person_id, title, year, state, consented in plan:
+        if person_id not in people:
+            continue
+        Nomination.objects.create(
+            community=region,
+            person_id=person_id,
+            title=title,
+            reasons=reasons[title],
+            evidence=evidence_of(people[person_id], year),
+            year=year,
+            state=state,
+            reviewed_at=now - dt.timedelta(days=10) if state == NominationState.APPROVED else None,
+            consent_at=now - dt.timedelta(days=8) if consented else None,
+            created_at=now - dt.timedelta(days=20),
+        )
 
 
 def _specialty(code: str) -> ServiceCategory | None:
@@ -363,7 +426,9 @@ def _seed_wishes(
             created_at=created,
         )
         if state in (WishState.CONFIRMED, WishState.FULFILLED) and claimer is not None:
-            start = (created + dt.timedelta(days=3)).replace(hour=16, minute=0, second=0, microsecond=0)
+            start = timezone.localtime(created + dt.timedelta(days=3)).replace(
+                hour=16, minute=0, second=0, microsecond=0
+            )
             confirmed = state == WishState.CONFIRMED
             record = ServiceRecord.objects.create(
                 person_id=claimer,

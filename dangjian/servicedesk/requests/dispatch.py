@@ -9,11 +9,16 @@ service needs. The score is simple and shown, so a dispatcher can judge it:
     +1 elsewhere in the same community
     −0.5 per request the candidate is handling now (at most −3): spread the load
 
+Apps above the service desk add candidates of their own through ``register_suggester`` (the
+volunteer teams whose specialty is the request's service: volunteering.selectors.team_suggestions);
+a candidate suggested twice keeps the better score and both reasons.
+
 At most three of each kind are shown. The dispatcher chooses; the system never dispatches on its own.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +50,32 @@ class Suggestion:
     @property
     def kind_label(self) -> str:
         return str(AssigneeKind(self.kind).label)
+
+
+Suggester = Callable[[Actor, ServiceRequest], list[Suggestion]]
+_suggesters: list[Suggester] = []
+
+
+def register_suggester(suggester: Suggester) -> None:
+    """An app above the service desk offers candidates of its own (called with the dispatcher and
+    the request; a constant number of queries each)."""
+    if suggester not in _suggesters:
+        _suggesters.append(suggester)
+
+
+def _merged(found: list[Suggestion]) -> list[Suggestion]:
+    """One suggestion per candidate: the better score, the reasons of both."""
+    kept: dict[tuple[str, int], Suggestion] = {}
+    for item in found:
+        key = (item.kind, item.value)
+        other = kept.get(key)
+        if other is None:
+            kept[key] = item
+            continue
+        best, rest = (item, other) if item.score > other.score else (other, item)
+        best.reasons = [*best.reasons, *(r for r in rest.reasons if r not in best.reasons)]
+        kept[key] = best
+    return list(kept.values())
 
 
 def _load(counts: dict[int, int], key: int | None, suggestion: Suggestion) -> None:
@@ -160,6 +191,9 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
         _load({branch.pk: branch.open_now}, branch.pk, item)
         found.append(item)
 
+    for suggester in _suggesters:
+        found.extend(suggester(actor, req))
+    found = _merged(found)
     # Who holds it now is no suggestion (re-dispatching to them changes nothing).
     current = _current_assignee(req)
     found = [item for item in found if (item.kind, item.value) != current]

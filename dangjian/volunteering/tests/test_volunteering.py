@@ -483,3 +483,76 @@ def test_flags_round_hours_above_the_post_and_days_over_the_cap(world, settings)
 def test_every_write_is_an_event(world):
     claim = confirmed_claim(world)
     assert Event.objects.filter(target_id=str(claim.pk), changes__state__1="confirmed").exists()
+
+
+# -- Requests dispatched to volunteer teams ---------------------------------------------------------
+
+
+def _legal_request(world):
+    from dangjian.servicedesk.models import ServiceCategory
+    from dangjian.servicedesk.requests import lifecycle
+
+    return lifecycle.request_submit(
+        actor=as_actor(world.users.staff),
+        channel="desk",
+        category=ServiceCategory.objects.get(code="legal-aid"),
+        description="邻里漏水纠纷，想咨询法律意见",
+        region=world.grid_a1,
+        requester=world.zhang,
+    )
+
+
+def test_a_request_suggests_the_members_of_the_team_whose_specialty_it_is(world):
+    from dangjian.servicedesk.models import AssigneeKind
+    from dangjian.servicedesk.requests import dispatch
+
+    req = _legal_request(world)
+    staff = as_actor(world.users.staff)
+    assert not any(s.kind == AssigneeKind.VOLUNTEER for s in dispatch.suggestions(actor=staff, req=req))
+    make_team(world)  # 红钢城法律援助志愿服务队, specialty 法律援助, led by 赵六 (a member with an account)
+    services.team_add_member(actor=staff, team=make_team(world, name="第二法律服务队"), person=world.qian)
+    found = [s for s in dispatch.suggestions(actor=staff, req=req) if s.kind == AssigneeKind.VOLUNTEER]
+    assert [s.value for s in found] == [world.zhao.pk]  # 钱七 is no party member: a request cannot go to her
+    [zhao] = found
+    assert "红钢城法律援助志愿服务队队长" in zhao.reasons and "第二法律服务队队长" in zhao.reasons
+    # Community B's secretary is offered none of A's team members.
+    outsider = dispatch.suggestions(actor=as_actor(world.users.outsider), req=req)
+    assert not any(s.kind == AssigneeKind.VOLUNTEER for s in outsider)
+
+
+def test_the_hours_of_a_request_count_once_and_only_for_its_volunteer(world):
+    from dangjian.servicedesk.models import AssigneeKind
+    from dangjian.servicedesk.requests import lifecycle
+
+    req = _legal_request(world)
+    staff = as_actor(world.users.staff)
+    lifecycle.request_dispatch(actor=staff, req=req, kind=AssigneeKind.VOLUNTEER, person=world.zhao)
+    req.refresh_from_db()
+    start = staff.now - dt.timedelta(hours=3)
+
+    def record(person):
+        return services.record_service(
+            actor=staff,
+            person=person,
+            community=world.community_a,
+            started_at=start,
+            ended_at=start + dt.timedelta(hours=1),
+            description="上门提供法律咨询",
+            service_request=req,
+        )
+
+    with pytest.raises(ValidationError) as not_theirs:
+        record(world.qian)
+    assert "没有派给" in _messages(not_theirs)
+    record(world.zhao)
+    with pytest.raises(ValidationError) as twice:
+        services.record_service(
+            actor=staff,
+            person=world.zhao,
+            community=world.community_a,
+            started_at=start + dt.timedelta(hours=2),
+            ended_at=start + dt.timedelta(hours=2, minutes=30),
+            description="回访",
+            service_request=req,
+        )
+    assert "只计一次" in _messages(twice)

@@ -1,0 +1,121 @@
+"""评先树优: a community nominates with reasons and the platform's evidence, the street (never the
+community itself) reviews, and the public roll shows only the approved who agreed — and stops
+showing them the moment they take it back."""
+
+import datetime as dt
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+from django.utils import timezone
+
+from dangjian.core.models import Notification
+from dangjian.volunteering import recognition, services
+from dangjian.volunteering.models import NominationState
+from tests.factories import as_actor
+
+pytestmark = pytest.mark.django_db
+
+REASONS = "常年参加法律援助志愿服务，帮助二十余户居民化解纠纷。"
+
+
+def _nominate(world, **kwargs):
+    data = {"title": "优秀志愿者", "reasons": REASONS, **kwargs}
+    return recognition.nominate(
+        actor=as_actor(world.users.secretary), community=world.community_a, person=world.zhao, **data
+    )
+
+
+def test_a_nomination_keeps_the_evidence_the_platform_holds(world):
+    staff = as_actor(world.users.staff, today=as_actor(world.users.staff).today)  # at noon today
+    start = timezone.make_aware(dt.datetime.combine(staff.today, dt.time(9)))
+    services.record_service(
+        actor=staff,
+        person=world.zhao,
+        community=world.community_a,
+        started_at=start,
+        ended_at=start + dt.timedelta(minutes=90),
+        description="法律咨询",
+    )
+    nomination = _nominate(world)
+    assert nomination.evidence == {
+        "year": staff.today.year,
+        "records": 1,
+        "minutes": 90,
+        "requests": 0,
+        "activities": 0,
+        "wishes": 0,
+    }
+    with pytest.raises(ValidationError) as twice:
+        _nominate(world)
+    assert "已被推荐" in " ".join(twice.value.messages)
+    with pytest.raises(ValidationError) as short:
+        _nominate(world, title="最美楼栋长", reasons="好")
+    assert "推荐理由" in " ".join(short.value.messages)
+    with pytest.raises(PermissionDenied):
+        recognition.nominate(
+            actor=as_actor(world.users.outsider),
+            community=world.community_a,
+            person=world.zhao,
+            title="优秀志愿者",
+            reasons=REASONS,
+        )
+
+
+def test_the_street_reviews_and_the_roll_shows_only_those_who_agreed(world, client):
+    nomination = _nominate(world)
+    with pytest.raises(PermissionDenied):  # the community does not approve its own nominations
+        recognition.nomination_review(actor=as_actor(world.users.secretary), nomination=nomination, approve=True)
+    with pytest.raises(ValidationError):
+        recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=False)
+    recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+    assert nomination.state == NominationState.APPROVED
+    assert Notification.objects.filter(recipient=world.users.member, kind="nomination_approved").exists()
+    assert recognition.honours() == []
+    assert "赵六" not in client.get(reverse("volunteering:honours")).text
+    # The staff record consent only with how it was given; the person answers themselves.
+    with pytest.raises(ValidationError):
+        recognition.nomination_consent(actor=as_actor(world.users.staff), nomination=nomination, consent=True)
+    recognition.nomination_consent(actor=as_actor(world.users.member), nomination=nomination, consent=True)
+    page = client.get(reverse("volunteering:honours"))  # anonymous
+    assert page.status_code == 200 and "赵六" in page.text and "优秀志愿者" in page.text
+    recognition.nomination_consent(actor=as_actor(world.users.member), nomination=nomination, consent=False)
+    assert "赵六" not in client.get(reverse("volunteering:honours")).text
+
+
+def test_what_users_type_is_escaped_on_the_public_roll(world, client):
+    nomination = _nominate(world, reasons="<script>alert(1)</script> 热心公益，常年服务居民。")
+    recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+    recognition.nomination_consent(
+        actor=as_actor(world.users.staff), nomination=nomination, consent=True, note="本人签署同意书"
+    )
+    text = client.get(reverse("volunteering:honours")).text
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_a_withdrawn_nomination_leaves_the_roll(world):
+    nomination = _nominate(world)
+    recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+    recognition.nomination_consent(actor=as_actor(world.users.member), nomination=nomination, consent=True)
+    assert recognition.honours() == [nomination]
+    with pytest.raises(ValidationError):
+        recognition.nomination_withdraw(actor=as_actor(world.users.secretary), nomination=nomination, reason=" ")
+    recognition.nomination_withdraw(actor=as_actor(world.users.secretary), nomination=nomination, reason="本人要求")
+    assert recognition.honours() == []
+
+
+def test_the_public_page_shows_each_communitys_totals_and_nobodys_own_hours(world, client):
+    staff = as_actor(world.users.staff, today=as_actor(world.users.staff).today)  # at noon today
+    for person, minutes in ((world.zhao, 90), (world.qian, 45)):
+        start = timezone.make_aware(dt.datetime.combine(staff.today, dt.time(9)))
+        services.record_service(
+            actor=staff,
+            person=person,
+            community=world.community_a,
+            started_at=start,
+            ended_at=start + dt.timedelta(minutes=minutes),
+            description="社区值班",
+        )
+    text = client.get(reverse("volunteering:honours")).text
+    assert "红钢城社区" in text and ">2.25<" in text  # 135 minutes, two people, no names
+    assert "赵六" not in text and "钱七" not in text and ">1.5<" not in text
