@@ -88,7 +88,7 @@ def test_a_member_claims_a_post_on_a_phone_the_staff_confirm_and_he_checks_in_an
         expect(hours).to_contain_text(re.compile(r"时间银行余额\s*1\.5 小时"))
         expect(phone.locator("section", has=phone.locator("#records-h"))).to_contain_text("周末楼道清洁")
         phone.goto(reverse("volunteering:post", args=[post.pk]))
-        expect(phone.locator("main")).to_contain_text("在岗。谢谢您！")
+        expect(phone.locator("main")).to_contain_text("岗位时间内的 1.5 小时已登记。谢谢您！")
         phone.screenshot(path=SCREENSHOT, full_page=True)
     line = LedgerEntry.objects.get(person=world.zhao)
     assert (line.kind, line.minutes) == ("earned", 90)
