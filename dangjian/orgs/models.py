@@ -5,6 +5,8 @@ Organization: 街道党工委 → 社区党委 → 党总支 → 党支部 → �
 ServiceSite (党群服务中心/站) with its rooms, and ResidentUnit (驻区单位).
 """
 
+from typing import cast
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -31,6 +33,14 @@ class Region(TreeNode):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
         indexes = [models.Index(fields=["level", "path"], name="region_level_path_idx")]
+
+    def community(self) -> "Region | None":
+        """The community this region lies in: itself for a community, a grid's parent; None above."""
+        if self.level == RegionLevel.COMMUNITY:
+            return self
+        if self.level == RegionLevel.GRID:
+            return cast("Region | None", self.parent)  # TreeNode.parent is "self": a Region's is a Region
+        return None
 
 
 class OrgKind(models.TextChoices):

@@ -27,6 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from dangjian.activities.services import own_person
 from dangjian.core.access import CHANGE, CREATE, VIEW, allowed, scope_of
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
@@ -68,22 +69,6 @@ def _clean(text: str, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
 
 
-def community_of(region: Region) -> Region | None:
-    """The community a grid lies in (a community is its own)."""
-    if region.level == RegionLevel.COMMUNITY:
-        return region
-    if region.level == RegionLevel.GRID and region.parent_id:
-        return Region.objects.get(pk=region.parent_id)
-    return None
-
-
-def own_person(*, actor: Actor) -> Person | None:
-    """The actor's own person, with home and party organisation loaded, or None."""
-    if actor.person_id is None:
-        return None
-    return Person.objects.select_related("region", "member__organization").filter(pk=actor.person_id).first()
-
-
 def _in_standing(person: Person) -> bool:
     member = getattr(person, "member", None)
     return member is not None and member.status == MembershipStatus.NORMAL
@@ -98,7 +83,7 @@ def home_communities(person: Person) -> list[int]:
         .values_list("community_id", flat=True)
     )
     if person.region_id:
-        home = community_of(person.region)
+        home = person.region.community()
         if home is not None:
             ids.add(home.pk)
     return sorted(ids)
@@ -815,12 +800,12 @@ def balance(person_id: int) -> int:
 
 def keeps_bank_of(*, actor: Actor, person: Person) -> bool:
     """Whether the actor keeps ``person``'s time bank: change right over the community they live in."""
-    community = community_of(person.region) if person.region_id else None
+    community = person.region.community() if person.region_id else None
     return community is not None and allowed(actor, CHANGE, community)
 
 
 def _ledger_community(actor: Actor, person: Person) -> Region:
-    community = community_of(person.region) if person.region_id else None
+    community = person.region.community() if person.region_id else None
     if community is None or not allowed(actor, CHANGE, community):
         raise PermissionDenied
     return community
@@ -923,7 +908,7 @@ def wish_create(
     own = resident.pk == actor.person_id
     if not own and not (allowed(actor, VIEW, resident) and allowed(actor, CREATE, resident.region)):
         raise PermissionDenied
-    community = community_of(resident.region) if resident.region_id else None
+    community = resident.region.community() if resident.region_id else None
     title = _clean(title, 120)
     errors: dict[str, list[str]] = {}
     if community is None:

@@ -254,11 +254,7 @@ def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
 
 
 def community_of(region: Region) -> Region | None:
-    if region.level == RegionLevel.COMMUNITY:
-        return region
-    if region.level == RegionLevel.GRID:
-        return cast(Region | None, region.parent)  # TreeNode.parent is "self": a Region's parent is a Region
-    return None
+    return region.community()
 
 
 def _deadlines(category: ServiceCategory, start: dt.datetime, pauses: Iterable[sla.Interval] = ()) -> tuple:
