@@ -77,6 +77,20 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
             request_selectors.callbacks_due(actor=actor, limit=10_000)
         )
         assert care_selectors.visits_due_count(actor=actor) == care_selectors.visits_due(actor=actor).count()
+        # the volunteering to-dos equal the lists their links open
+        from dangjian.volunteering import recognition
+        from dangjian.volunteering import selectors as vol
+
+        todos = vol.staff_todos(actor=actor)
+        waiting = vol.posts_page(actor=actor, filters=vol.PostFilters(when="waiting"), number=1)
+        assert waiting.paginator.count <= 25 and todos["claims"] == sum(post.pending for post in waiting.object_list)
+        assert todos["records"] == len(vol.pending_records(actor=actor, limit=10_000))
+        assert (
+            todos["wishes"]
+            == vol.wishes_page(actor=actor, filters=vol.WishFilters(state="open"), number=1).paginator.count
+        )
+        if todos["nominations"]:
+            assert todos["nominations"] == recognition.nominations_for(actor=actor).filter(state="submitted").count()
         assert dues_selectors.arrears_alert_count(actor=actor) == sum(
             1 for row in dues_selectors.arrears(actor=actor, minimum=6, with_owed=False)
         )

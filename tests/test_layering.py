@@ -1,6 +1,6 @@
 """The layering rule of docs/architecture.md, checked: an app imports only apps below it.
 
-    core ← orgs ← accounts ← people ← membership, servicedesk, activities ← api ← dashboard ← demo
+    core ← orgs ← accounts ← people ← membership, servicedesk, activities ← volunteering ← api ← dashboard ← demo
 
 Apps on one level (membership, servicedesk, activities) do not import each other. Every import counts,
 also one inside a function, except a type-only import under ``if TYPE_CHECKING:`` (it never runs:

@@ -30,7 +30,8 @@ PAGES = [
     # 12 + the members six months behind with dues (cached with the figures) + the transfers to
     # accept or approve (live) + development deadlines (candidates; with any, 3 more: their steps,
     # the people on the steps and which of them are full members) + members due for a care visit.
-    ("workbench", lambda w: reverse("dashboard:workbench"), 18),
+    # + the volunteering to-dos: claims, records and wishes waiting, nominations for the street to review.
+    ("workbench", lambda w: reverse("dashboard:workbench"), 22),
     ("member roster", lambda w: reverse("membership:list"), 10),
     ("member roster filtered", lambda w: reverse("membership:list") + "?stage=full&category=employed&q=zhao", 10),
     ("roster on a date", lambda w: reverse("membership:list") + f"?org={w.branch_a1.pk}&on=2020-01-01", 13),

@@ -41,6 +41,7 @@ from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
 from dangjian.people.forms import TermForm
 from dangjian.servicedesk.requests import selectors as request_selectors
+from dangjian.volunteering import selectors as volunteering_selectors
 
 
 @login_not_required
@@ -63,6 +64,7 @@ def workbench(request: ActorRequest) -> HttpResponse:
         context.update(dashboard_selectors.workbench_figures(actor=request.actor))
         context.update(dashboard_selectors.membership_todos(actor=request.actor))
         context["service"] = dashboard_selectors.service_todos(actor=request.actor)
+        context["volunteering"] = volunteering_selectors.staff_todos(actor=request.actor)
         context["term_reminders"] = list(
             org_selectors.term_reminders(actor=request.actor, within_days=numbers.term_reminder_days)[:10]
         )

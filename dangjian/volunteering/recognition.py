@@ -217,6 +217,13 @@ def nominations_for(*, actor: Actor) -> QuerySet[Nomination]:
     )
 
 
+def nominations_to_review(*, actor: Actor) -> QuerySet[Nomination]:
+    """Submitted nominations of the communities of the streets the actor may change (the street's
+    review: never a community's own)."""
+    streets = restrict(Region.objects.filter(level=RegionLevel.STREET), actor, CHANGE)
+    return Nomination.objects.filter(state=NominationState.SUBMITTED, community__parent__in=streets)
+
+
 def nomination_for(*, actor: Actor, pk: int) -> Nomination:
     from django.http import Http404
 

@@ -138,16 +138,20 @@ def _claim_counted(posts: QuerySet[Post]) -> QuerySet[Post]:
 
 @dataclass(frozen=True)
 class PostFilters:
-    when: str = "upcoming"  # upcoming | past
+    when: str = "upcoming"  # upcoming | past | waiting (coming posts with claims to confirm)
 
 
 def posts_page(*, actor: Actor, filters: PostFilters, number: Any) -> Page:
     """The posts of the actor's area with their claims waiting and confirmed; upcoming soonest
     first, past newest first (constant queries)."""
     posts = restrict(Post.objects.all(), actor, VIEW)
-    if filters.when == "past":
+    if filters.when == "waiting":  # coming posts with claims waiting for the community
+        waiting = restrict(Claim.objects.filter(state=ClaimState.PENDING), actor, CHANGE).values("post_id")
+        posts = posts.filter(pk__in=waiting, status=PostStatus.PUBLISHED, starts_at__gt=actor.now)
+        ordering: tuple[str, ...] = ("starts_at", "id")
+    elif filters.when == "past":
         posts = posts.filter(ends_at__lte=actor.now)
-        ordering: tuple[str, ...] = ("-starts_at", "-id")
+        ordering = ("-starts_at", "-id")
     else:
         posts = posts.filter(ends_at__gt=actor.now)
         ordering = ("starts_at", "id")
@@ -744,3 +748,25 @@ def team_suggestions(*, actor: Actor, req: ServiceRequest) -> list[Suggestion]:
             item.reasons.append(_("handling %(n)d now") % {"n": n})
         found.append(item)
     return found
+
+
+# -- The workbench's to-dos -----------------------------------------------------------------------
+
+
+def staff_todos(*, actor: Actor) -> dict[str, int]:
+    """What waits for the actor (change right): claims of coming posts to confirm, records to verify
+    (not their own), open wishes nobody has taken, and — for a street — nominations to review. Each
+    equals the list its link opens (posts ?when=waiting, the records page, wishes ?state=open,
+    nominations ?state=submitted). Four queries."""
+    from dangjian.volunteering.recognition import nominations_to_review
+
+    return {
+        "claims": restrict(Claim.objects.filter(state=ClaimState.PENDING), actor, CHANGE)
+        .filter(post__status=PostStatus.PUBLISHED, post__starts_at__gt=actor.now)
+        .count(),
+        "records": restrict(ServiceRecord.objects.filter(state=RecordState.PENDING), actor, CHANGE)
+        .exclude(person_id=actor.person_id or 0)
+        .count(),
+        "wishes": restrict(Wish.objects.filter(state=WishState.OPEN), actor, CHANGE).count(),
+        "nominations": nominations_to_review(actor=actor).count(),
+    }

@@ -212,7 +212,8 @@ def post_list(request: ActorRequest) -> HttpResponse:
     actor = request.actor
     if not _staff(request):
         return redirect("volunteering:index")
-    when = "past" if request.GET.get("when") == "past" else "upcoming"
+    asked = request.GET.get("when", "")
+    when = asked if asked in ("past", "waiting") else "upcoming"
     filters = selectors.PostFilters(when=when)
     context = {
         "page": selectors.posts_page(actor=actor, filters=filters, number=request.GET.get("page")),
@@ -867,7 +868,16 @@ def nomination_list(request: ActorRequest) -> HttpResponse:
         )
         if done.value is not None:
             return redirect("volunteering:nomination", pk=done.value.pk)
-    context = {"nominations": list(recognition.nominations_for(actor=actor)[:200]), "form": form}
+    state = request.GET.get("state", "")
+    rows = recognition.nominations_for(actor=actor)
+    if state in NominationState.values:
+        rows = rows.filter(state=state)
+    context = {
+        "nominations": list(rows[:200]),
+        "form": form,
+        "state": state,
+        "states": NominationState.choices,
+    }
     return render(request, "volunteering/nomination_list.html", context)
 
 
