@@ -54,6 +54,9 @@ os.environ.setdefault("TWO_FACTOR_ROLES", "")
 WARMUP = 3
 BENCH_USER = "bench_district"
 DEFAULT_USERS = (BENCH_USER, "street", "secretary")
+ANONYMOUS = "anonymous"  # in --users: a client that does not sign in (public pages)
+# The volunteering rows (issue #12) as the demo accounts that use each page.
+VOLUNTEERING_USERS = ("member", "secretary", "street", "district", ANONYMOUS)
 
 
 @dataclass
@@ -67,6 +70,7 @@ class Case:
     may_be_empty: bool = False  # a search that may match no one in a small scope
     clear_cache: bool = False  # empty Django's cache before each request (outside the timing)
     expire_figures: bool = False  # make the workbench's cached figures older than their 120 s (outside the timing)
+    users: tuple[str, ...] | None = None  # only for these users (when asked for); None: every user
 
 
 @dataclass
@@ -138,7 +142,12 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seed-if-empty", action="store_true", help="run seed_demo --scale district on an empty DB")
     parser.add_argument("--repeat", type=int, default=30, help="measured requests per case and user (default 30)")
     parser.add_argument("--only", default="", help="comma-separated case keys (default: all)")
-    parser.add_argument("--users", default="", help=f"comma-separated usernames (default: {','.join(DEFAULT_USERS)})")
+    parser.add_argument(
+        "--users",
+        default="",
+        help=f"comma-separated usernames, {ANONYMOUS} for a visitor not signed in (default: {','.join(DEFAULT_USERS)}; "
+        f"the volunteering rows: {','.join(VOLUNTEERING_USERS)})",
+    )
     parser.add_argument(
         "--budget",
         type=float,
@@ -328,6 +337,132 @@ def build_cases() -> list[Case]:
             ('class="figures"',),
             target_ms=200.0,
             clear_cache=True,
+        ),
+        *volunteering_cases(),
+    ]
+
+
+def volunteering_cases() -> list[Case]:
+    """Issue #12's volunteering pages, each for the users who use it (``--users`` picks among them;
+    ``district`` and ``bench_district`` are both district-wide admins). Targets: 150 ms."""
+    import datetime as dt
+
+    from django.db.models import Count, Q
+    from django.utils import timezone
+
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.volunteering import reports
+    from dangjian.volunteering.models import LedgerEntry, ReportBack, ReportBackState, Team
+
+    grant = RoleGrant.objects.active().filter(user__username="secretary", region__isnull=False).first()
+    community = grant.region if grant else None
+    path = community.path if community else "-"
+    team = (
+        Team.objects.filter(region__path=path, dissolved_on=None)
+        .annotate(n=Count("members", filter=Q(members__left_on=None), distinct=True), r=Count("records", distinct=True))
+        .order_by("-n", "-r", "pk")
+        .first()
+    )
+    # The busiest time bank the secretary keeps (people living in the community).
+    bank = (
+        LedgerEntry.objects.filter(person__region__path__startswith=path)
+        .values("person_id")
+        .annotate(n=Count("id"))
+        .order_by("-n", "person_id")
+        .first()
+    )
+    last = reports.period_of(reports.period_of(timezone.localdate())[0] - dt.timedelta(days=1))
+    report = (
+        ReportBack.objects.filter(community__path=path, state=ReportBackState.DRAFT).order_by("-period_start").first()
+        or ReportBack.objects.filter(community__path=path).order_by("-period_start").first()
+    )
+    district = ("district", BENCH_USER)
+    secretary_and_district = ("secretary", *district)
+    area = ("secretary", "street", *district)
+    vol = {"target_ms": 150.0}
+    return [
+        Case(
+            "vol_index",
+            "volunteering hub /volunteering/",
+            "/volunteering/",
+            ("<h1>",),
+            users=("member", "secretary"),
+            **vol,
+        ),
+        Case("vol_mine", "my service /volunteering/mine/", "/volunteering/mine/", ("<h1>",), users=("member",), **vol),
+        Case(
+            "vol_teams",
+            "volunteer teams",
+            "/volunteering/teams/",
+            ('<table class="list">',),
+            users=("secretary", "street"),
+            **vol,
+        ),
+        Case(
+            "vol_team",
+            f"a team with its members ({team.n if team else 0})",
+            f"/volunteering/teams/{team.pk if team else 0}/",
+            ("<h1>",),
+            users=("secretary",),
+            **vol,
+        ),
+        Case(
+            "vol_posts",
+            "posts (upcoming)",
+            "/volunteering/posts/",
+            ("<h1>",),
+            users=secretary_and_district,
+            **vol,
+        ),
+        Case(
+            "vol_posts_past",
+            "posts ?when=past",
+            "/volunteering/posts/?when=past",
+            ('<table class="list">',),
+            users=secretary_and_district,
+            **vol,
+        ),
+        Case(
+            "vol_records",
+            "service records",
+            "/volunteering/records/",
+            ('<table class="list">',),
+            users=secretary_and_district,
+            **vol,
+        ),
+        Case(
+            "vol_bank",
+            f"a person's time bank ({bank['n'] if bank else 0} lines)",
+            f"/volunteering/bank/{bank['person_id'] if bank else 0}/",
+            ("<h1>",),
+            users=("secretary",),
+            **vol,
+        ),
+        Case(
+            "vol_reports",
+            f"reporting back {last[0]:%Y-%m}–{last[1]:%m}",
+            f"/volunteering/reports/?period={last[0]:%Y-%m-%d}",
+            ('<table class="list">',),
+            users=("street", *district),
+            **vol,
+        ),
+        Case(
+            "vol_report",
+            f"a community's report {report.period_start:%Y-%m} ({report.state})" if report else "a report",
+            f"/volunteering/reports/{report.pk if report else 0}/",
+            ("<h1>",),
+            users=secretary_and_district,
+            **vol,
+        ),
+        Case("vol_checks", "checks (reconciliation, flags)", "/volunteering/checks/", ("<h1>",), users=area, **vol),
+        Case("vol_wishes", "small wishes", "/volunteering/wishes/", ("<h1>",), users=secretary_and_district, **vol),
+        Case(
+            "vol_honours",
+            "roll of honour (public)",
+            "/volunteering/honours/",
+            ("<h1>",),
+            users=(ANONYMOUS, "member"),
+            **vol,
         ),
     ]
 
@@ -563,8 +698,11 @@ def main() -> None:
     results: list[Result] = []
     for username in usernames:
         client = Client()
-        client.force_login(User.objects.get(username=username))
+        if username != ANONYMOUS:
+            client.force_login(User.objects.get(username=username))
         for case in cases:
+            if case.users is not None and username not in case.users:
+                continue
             result = measure(client, case, username, args.repeat, args.budget)
             results.append(result)
             print(

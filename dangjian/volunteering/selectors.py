@@ -282,6 +282,24 @@ def wishes_open_to_me(*, actor: Actor, limit: int = 30) -> list[Wish]:
     )
 
 
+def wishes_open_to_units(*, actor: Actor, limit: int = 30) -> list[Wish]:
+    """Open wishes shown to the community, in the communities of a liaison's resident units."""
+    unit_ids = actor.scope.nodes(VIEW).unit_ids
+    if not unit_ids:
+        return []
+    communities = [
+        region.community()
+        for region in Region.objects.filter(units__pk__in=unit_ids, units__closed_on=None).select_related("parent")
+    ]
+    return list(
+        Wish.objects.filter(
+            community__in=[c for c in communities if c is not None], shown_to_members=True, state=WishState.OPEN
+        )
+        .select_related("community")
+        .order_by("created_at", "id")[:limit]
+    )
+
+
 def my_wishes(*, actor: Actor) -> list[Wish]:
     """The actor's own wishes (as the resident) and the wishes they took, not yet closed long ago."""
     if actor.person_id is None:
@@ -306,7 +324,9 @@ def wish_for(*, actor: Actor, pk: int) -> Wish:
         raise Http404
     if allowed(actor, VIEW, wish) or (actor.person_id and actor.person_id in (wish.resident_id, wish.claimer_id)):
         return wish
-    if wish.state == WishState.OPEN and services.may_take_wish(actor=actor, wish=wish):
+    if wish.state == WishState.OPEN and (
+        services.may_take_wish(actor=actor, wish=wish) or services.wish_units(actor=actor, wish=wish)
+    ):
         return wish
     if services._is_claimer(actor, wish):
         return wish

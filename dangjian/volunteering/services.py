@@ -950,10 +950,29 @@ def may_take_wish(*, actor: Actor, wish: Wish) -> bool:
     )
 
 
+def wish_units(*, actor: Actor, wish: Wish) -> list[ResidentUnit]:
+    """The resident units a liaison may take ``wish`` for: theirs, in the wish's community, when the
+    resident agreed to show it."""
+    unit_ids = scope_of(actor).nodes(VIEW).unit_ids
+    if not unit_ids or not wish.shown_to_members:
+        return []
+    return list(
+        ResidentUnit.objects.filter(
+            pk__in=unit_ids, closed_on=None, region__path__startswith=wish.community.path
+        ).select_related("region")
+    )
+
+
 def wish_claim(*, actor: Actor, wish: Wish, claimer: Person | None = None, unit: ResidentUnit | None = None) -> Wish:
-    """Take an open wish: a member for themselves, or the staff for a member or a resident unit."""
+    """Take an open wish: a member for themselves, a liaison for their resident unit (a wish shown
+    to the community), or the staff for a member or a unit of the wish's community."""
     staff = allowed(actor, CHANGE, wish)
-    if claimer is None and unit is None:
+    if unit is not None:
+        if unit not in wish_units(actor=actor, wish=wish) and not (
+            staff and unit.closed_on is None and unit.region.path.startswith(wish.community.path)
+        ):
+            raise PermissionDenied
+    elif claimer is None:
         if not may_take_wish(actor=actor, wish=wish):
             raise PermissionDenied
         claimer = own_person(actor=actor)

@@ -69,7 +69,7 @@ def index(request: ActorRequest) -> HttpResponse:
     staff = _staff(request)
     context = {
         "posts": selectors.posts_open_to_me(actor=actor),
-        "wishes": selectors.wishes_open_to_me(actor=actor),
+        "wishes": selectors.wishes_open_to_me(actor=actor) or selectors.wishes_open_to_units(actor=actor),
         "claims": selectors.my_claims(actor=actor),
         "my_teams": selectors.teams_of_person(actor=actor),
         "staff": staff,
@@ -463,6 +463,7 @@ def wish_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "claimer": claimer,
         "shows_name": manages or resident or claimer,
         "may_take": wish.state == WishState.OPEN and services.may_take_wish(actor=actor, wish=wish),
+        "units": services.wish_units(actor=actor, wish=wish) if wish.state == WishState.OPEN else [],
         "assign_form": AssignWishForm(actor=actor) if manages and wish.state == WishState.OPEN else None,
         "fulfil_form": FulfilForm() if (claimer or manages) and wish.state == WishState.CLAIMED else None,
         "confirm_form": ConfirmWishForm() if (resident or manages) and wish.state == WishState.FULFILLED else None,
@@ -479,7 +480,16 @@ def wish_take(request: ActorRequest, pk: int) -> HttpResponse:
     """A member takes a wish for themselves, or the staff assign it to someone (the ``who`` box)."""
     actor = request.actor
     wish = selectors.wish_for(actor=actor, pk=pk)
-    if "who" in request.POST:
+    if "unit" in request.POST:
+        unit = ResidentUnit.objects.select_related("region").filter(pk=parse_id(request.POST.get("unit")) or 0).first()
+        if unit is None:
+            raise Http404
+        perform(
+            request,
+            lambda: services.wish_claim(actor=actor, wish=wish, unit=unit),
+            success=_("The wish is taken for %(name)s. When it is done, say so here.") % {"name": unit.name},
+        )
+    elif "who" in request.POST:
         form = AssignWishForm(request.POST, actor=actor)
         if not form.is_valid():
             form_errors_to_messages(request, form)

@@ -290,9 +290,9 @@ CASES: list[Case] = [
     ),
     Case(
         "volunteering:wish",
-        "钱七's wish, shown to members (its community's staff, herself, the members who may take it)",
+        "钱七's wish, shown to members (its community's staff, herself, the members and units who may take it)",
         lambda w: reverse("volunteering:wish", args=[_wish(w).pk]),
-        only((*MANAGERS, "member", "resident"), 200),
+        only((*MANAGERS, "member", "resident", "liaison"), 200),
     ),
     Case(
         "volunteering:wish_take",
@@ -305,11 +305,19 @@ CASES: list[Case] = [
         "volunteering:wish_take",
         "give 钱七's wish to 赵六 (the staff)",
         lambda w: reverse("volunteering:wish_take", args=[_wish(w).pk]),
-        # The resident may open her wish; her "who" finds nobody: a message. The member finds
-        # himself, and may not give a wish to anyone.
-        only((*MANAGERS, "resident"), 302),
+        # The resident and the hospital's liaison may open the wish; their "who" finds nobody: a
+        # message. The member finds himself, and may not give a wish to anyone.
+        only((*MANAGERS, "resident", "liaison"), 302),
         method="post",
         data=lambda w: {"who": "赵六"},
+    ),
+    Case(
+        "volunteering:wish_take",
+        "take 钱七's wish for the hospital (its liaison; the staff for any unit of the community)",
+        lambda w: reverse("volunteering:wish_take", args=[_wish(w).pk]),
+        only((*MANAGERS, "liaison"), 302),
+        method="post",
+        data=lambda w: {"unit": w.unit_a.pk},
     ),
     Case(
         "volunteering:wish_fulfil",

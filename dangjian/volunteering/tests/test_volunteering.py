@@ -556,3 +556,26 @@ def test_the_hours_of_a_request_count_once_and_only_for_its_volunteer(world):
             service_request=req,
         )
     assert "只计一次" in _messages(twice)
+
+
+def test_a_liaison_takes_a_shown_wish_for_the_unit_and_only_then(world):
+    from django.http import Http404
+
+    liaison = as_actor(world.users.liaison)
+    hidden = make_wish(world, shown=False, title="希望有人帮忙修理轮椅")
+    shown = make_wish(world, shown=True)
+    assert [w.pk for w in selectors.wishes_open_to_units(actor=liaison)] == [shown.pk]
+    with pytest.raises(Http404):
+        selectors.wish_for(actor=liaison, pk=hidden.pk)
+    with pytest.raises(PermissionDenied):
+        services.wish_claim(actor=liaison, wish=hidden, unit=world.unit_a)
+    with pytest.raises(PermissionDenied):  # not the liaison's unit
+        services.wish_claim(actor=liaison, wish=shown, unit=world.unit_b)
+    services.wish_claim(actor=liaison, wish=shown, unit=world.unit_a)
+    shown.refresh_from_db()
+    assert (shown.state, shown.claimer_unit) == (WishState.CLAIMED, world.unit_a)
+    services.wish_fulfil(actor=liaison, wish=shown, note="医院志愿者送到家")
+    # Community A's staff may not hand a wish to a unit of community B.
+    other = make_wish(world, shown=False, title="想要一个电饭煲")
+    with pytest.raises(PermissionDenied):
+        services.wish_claim(actor=as_actor(world.users.staff), wish=other, unit=world.unit_b)
