@@ -363,6 +363,12 @@ def volunteering_cases() -> list[Case]:
         .order_by("-n", "-r", "pk")
         .first()
     )
+    big_team = (
+        Team.objects.filter(dissolved_on=None)
+        .annotate(n=Count("members", filter=Q(members__left_on=None), distinct=True))
+        .order_by("-n", "pk")
+        .first()
+    )
     # The busiest time bank the secretary keeps (people living in the community).
     bank = (
         LedgerEntry.objects.filter(person__region__path__startswith=path)
@@ -404,6 +410,14 @@ def volunteering_cases() -> list[Case]:
             f"/volunteering/teams/{team.pk if team else 0}/",
             ("<h1>",),
             users=("secretary",),
+            **vol,
+        ),
+        Case(  # the same page for the district's largest team: the query count must not grow
+            "vol_team_big",
+            f"the district's largest team ({big_team.n if big_team else 0})",
+            f"/volunteering/teams/{big_team.pk if big_team else 0}/",
+            ("<h1>",),
+            users=district,
             **vol,
         ),
         Case(

@@ -19,6 +19,19 @@ Usage (after bench/run.py --seed-if-empty has seeded the district, volunteering 
 Each figure is the median of ``--repeat`` runs after one warm-up run, with the number of SQL
 queries and their summed time (a ``connection.execute_wrapper``). Nothing is written.
 
+``--proposals`` (EXPERIMENT, nothing here is used by the application) also times, beside the
+application's function, the query change docs/performance.md proposes for it, after checking that
+both give the same result:
+
+V1  ``flag_over_cap``: the sums per person and local day in SQL (``GROUP BY person, day HAVING
+    sum > cap``), the names of the flagged people only; instead of reading every verified record
+    of the year with its person's name into Python. Compared at the configured cap and at 1.5 h
+    (where the seed's two-hour records are flagged) so that the comparison is not of two empty lists.
+V2  ``public_totals`` (the roll of honour's totals): aggregate the records by ``community_id``
+    first and read the communities' names and paths afterwards, instead of grouping by the joined
+    region's name and path (which PostgreSQL answers with a nested loop over all 1,111 regions and
+    an incremental sort of 300,000 rows).
+
 Not a test: pytest collects ``test_*.py`` only.
 """
 
@@ -79,6 +92,7 @@ def timed(label: str, call: Callable[[], Any], repeat: int, describe: Callable[[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="measured runs of each (default 5)")
+    parser.add_argument("--proposals", action="store_true", help="EXPERIMENT: also time V1 and V2 (see above)")
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
         sys.exit("DATABASE_URL must point at PostgreSQL, e.g. postgres://postgres@127.0.0.1:5432/dangjian_bench")
@@ -146,6 +160,128 @@ def main() -> None:
             args.repeat,
             lambda r: f"{len(r)} flagged",
         )
+        if args.proposals:
+            for cap in (None, 90):
+                check_same(
+                    f"V1 over cap {cap or 'configured'} as {who}",
+                    lambda actor=actor, cap=cap: _with_cap(
+                        cap, lambda: selectors.flag_over_cap(actor=actor, start=year_start, end=today)
+                    ),
+                    lambda actor=actor, cap=cap: over_cap_in_sql(actor=actor, start=year_start, end=today, cap=cap),
+                )
+            timed(
+                f"V1 flag_over_cap in SQL as {who}",
+                lambda actor=actor: over_cap_in_sql(actor=actor, start=year_start, end=today),
+                args.repeat,
+                lambda r: f"{len(r)} flagged",
+            )
+
+    since = selectors.day_bounds(year_start, today)[0]
+    print(f"\nthe roll of honour's totals since {year_start}, {args.repeat} runs after a warm-up:")
+    timed("public_totals", lambda: selectors.public_totals(since=since), args.repeat, lambda r: f"{len(r)} communities")
+    if args.proposals:
+        check_same(
+            "V2 public totals",
+            lambda: selectors.public_totals(since=since),
+            lambda: public_totals_by_id(since=since),
+        )
+        timed(
+            "V2 public_totals grouped by community_id",
+            lambda: public_totals_by_id(since=since),
+            args.repeat,
+            lambda r: f"{len(r)} communities",
+        )
+
+
+# -- EXPERIMENT: the proposed query changes (--proposals) -------------------------------------------
+
+
+def check_same(label: str, current: Callable[[], Any], proposed: Callable[[], Any]) -> None:
+    a, b = current(), proposed()
+    if a != b:
+        raise SystemExit(f"{label}: the proposal differs ({len(a)} rows vs {len(b)})")
+    print(f"  {label}: same result ({len(a)} rows)")
+
+
+def _with_cap(minutes: int | None, call: Callable[[], Any]) -> Any:
+    """Run ``call`` with the daily cap at ``minutes`` (this process only; None: as configured)."""
+    if minutes is None:
+        return call()
+    import dataclasses
+
+    from dangjian.volunteering import selectors
+
+    original = selectors.config
+    selectors.config = lambda: dataclasses.replace(original(), service_daily_cap_hours=minutes / 60)
+    try:
+        return call()
+    finally:
+        selectors.config = original
+
+
+def over_cap_in_sql(*, actor: Any, start: dt.date, end: dt.date, cap: int | None = None) -> list[dict[str, Any]]:
+    """V1: flag_over_cap with the sums per person and local day made by PostgreSQL."""
+    from django.db.models import Sum
+    from django.db.models.functions import TruncDate
+
+    from dangjian.core.access import VIEW, restrict
+    from dangjian.core.conf import config
+    from dangjian.people.models import Person
+    from dangjian.volunteering.models import RecordState, ServiceRecord
+    from dangjian.volunteering.selectors import day_bounds
+
+    low, high = day_bounds(start, end)
+    cap = cap if cap is not None else config().service_daily_cap_hours * 60
+    rows = list(
+        restrict(
+            ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high),
+            actor,
+            VIEW,
+        )
+        .annotate(day=TruncDate("started_at"))  # in the current time zone, like timezone.localtime()
+        .values("person_id", "day")
+        .annotate(total=Sum("minutes"))
+        .filter(total__gt=cap)
+        .order_by("day", "person_id")
+    )
+    names = dict(Person.objects.filter(pk__in={row["person_id"] for row in rows}).values_list("pk", "name"))
+    return [
+        {
+            "person_id": row["person_id"],
+            "name": names[row["person_id"]],
+            "day": row["day"],
+            "minutes": row["total"],
+            "cap": cap,
+        }
+        for row in rows
+    ]
+
+
+def public_totals_by_id(*, since: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
+    """V2: public_totals grouped by community_id, the communities read afterwards (two queries)."""
+    from django.db.models import Count, Sum
+
+    from dangjian.orgs.models import Region
+    from dangjian.volunteering.models import RecordState, ServiceRecord
+
+    totals = {
+        row["community_id"]: row
+        for row in ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=since)
+        .values("community_id")
+        .annotate(records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True))
+        .order_by()
+    }
+    places = sorted(Region.objects.filter(pk__in=list(totals)).values_list("pk", "name", "path"), key=lambda r: r[2])
+    return [
+        {
+            "community__name": name,
+            "community__path": path,
+            "records": totals[pk]["records"],
+            "minutes": totals[pk]["minutes"],
+            "people": totals[pk]["people"],
+        }
+        for pk, name, path in places[:limit]
+    ]
 
 
 if __name__ == "__main__":

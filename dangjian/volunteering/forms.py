@@ -41,13 +41,16 @@ class PersonPicking(SiteForm):
         self.actor = actor
         self.candidates: list[Person] = []
 
+    def search(self, query: str) -> list[Person]:
+        return find_people(actor=self.actor, query=query)
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         chosen = data.get("person")
         query = data.get("who") or ""
         if not query:
             return data
-        self.candidates = find_people(actor=self.actor, query=query)
+        self.candidates = self.search(query)
         match = [p for p in self.candidates if p.pk == chosen] if chosen else []
         if not match and len(self.candidates) == 1:
             match = self.candidates
@@ -58,6 +61,15 @@ class PersonPicking(SiteForm):
         else:
             self.add_error("who", _("Several people match; choose one below."))
         return data
+
+
+class VolunteerPicking(PersonPicking):
+    """Finds also the members reporting to the actor's communities who live elsewhere (双报到)."""
+
+    def search(self, query: str) -> list[Person]:
+        from dangjian.volunteering.selectors import find_volunteers
+
+        return find_volunteers(actor=self.actor, query=query)
 
 
 class TeamForm(SiteForm):
@@ -98,7 +110,7 @@ def models_family_first() -> Any:
     return Case(When(family=Family.CONVENIENCE, then=Value(0)), default=Value(1), output_field=IntegerField())
 
 
-class MemberForm(PersonPicking):
+class MemberForm(VolunteerPicking):
     pass
 
 
@@ -165,7 +177,7 @@ class StaffWishForm(PersonPicking, WishForm):
         )
 
 
-class AssignWishForm(PersonPicking):
+class AssignWishForm(VolunteerPicking):
     """The staff assign an open wish to a member who offered to fulfil it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -200,7 +212,7 @@ class ConfirmWishForm(SiteForm):
     note = forms.CharField(label=_("How the resident answered"), max_length=200, required=False)
 
 
-class RecordForm(PersonPicking):
+class RecordForm(VolunteerPicking):
     """The organiser records someone's verified service."""
 
     community = NodeChoiceField(label=_("Community served"), queryset=None)
@@ -276,7 +288,7 @@ class DonateForm(PersonPicking):
         self.fields["who"].label = _("Give to")
 
 
-class NominationForm(PersonPicking):
+class NominationForm(VolunteerPicking):
     """A community nominates someone (评先树优)."""
 
     community = NodeChoiceField(label=_("Community"), queryset=None)

@@ -405,9 +405,20 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("time-bank entries")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["person", "created_at"], name="ledger_person_at_idx")]
+        # The default manager (append-only) serves related lookups and the base manager too.
+        base_manager_name = "objects"
         constraints = [
             models.CheckConstraint(condition=~Q(minutes=0), name="ledger_minutes_not_zero"),
             models.UniqueConstraint(fields=["record"], condition=Q(kind="earned"), name="ledger_earned_once"),
+            # Earned and reversal lines belong to a service record, and earn (or give back) its time
+            # with the right sign; spent and donated lines are outgoing, received lines incoming.
+            models.CheckConstraint(
+                condition=Q(kind="earned", record__isnull=False, minutes__gt=0)
+                | Q(kind="reversal", record__isnull=False, reverses__isnull=False, minutes__lt=0)
+                | Q(kind__in=["spent", "donated"], record__isnull=True, minutes__lt=0)
+                | Q(kind="received", record__isnull=True, counterpart__isnull=False, minutes__gt=0),
+                name="ledger_line_shape",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models import Count, F, QuerySet, Sum
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -27,8 +27,7 @@ from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk.models import RequestState, ServiceRequest
 from dangjian.volunteering.models import Nomination, NominationState, RecordState, ServiceRecord, Wish, WishState
-from dangjian.volunteering.selectors import day_bounds
-from dangjian.volunteering.services import home_communities
+from dangjian.volunteering.services import day_bounds, home_communities, one_line
 
 DONE_REQUESTS = (RequestState.HANDLED, RequestState.VISITED, RequestState.CLOSED)
 
@@ -66,7 +65,12 @@ def _street_of(community: Region) -> Region | None:
 
 
 def may_review(*, actor: Actor, nomination: Nomination) -> bool:
-    """The street reviews: change right over the community's street (not the community's own)."""
+    """The street reviews: change right over the community's street (not the community's own), and
+    never the one who nominated or the one nominated."""
+    if actor.user_id is not None and actor.user_id == nomination.nominated_by_id:
+        return False
+    if actor.person_id is not None and actor.person_id == nomination.person_id:
+        return False
     street = _street_of(nomination.community)
     return street is not None and allowed(actor, CHANGE, street)
 
@@ -80,7 +84,7 @@ def nominate(
     if not allowed(actor, VIEW, person) and community.pk not in home_communities(person):
         raise PermissionDenied
     year = year or actor.today.year
-    title, reasons = " ".join((title or "").split())[:120], (reasons or "").strip()[:4000]
+    title, reasons = one_line(title, 120), (reasons or "").strip()[:4000]
     errors: dict[str, list[str]] = {}
     if not title:
         errors["title"] = [_("Say what the person is nominated as (e.g. outstanding volunteer).")]
@@ -120,7 +124,7 @@ def nomination_review(*, actor: Actor, nomination: Nomination, approve: bool, no
     nomination asks the person for their consent to be shown publicly."""
     if not may_review(actor=actor, nomination=nomination):
         raise PermissionDenied
-    note = " ".join((note or "").split())[:300]
+    note = one_line(note, 300)
     if not approve and not note:
         raise ValidationError({"note": [_("Say why it is not approved; the community reads it.")]})
     state = NominationState.APPROVED if approve else NominationState.REJECTED
@@ -152,12 +156,15 @@ def nomination_review(*, actor: Actor, nomination: Nomination, approve: bool, no
 
 def nomination_consent(*, actor: Actor, nomination: Nomination, consent: bool, note: str = "") -> Nomination:
     """The person agrees to be shown on the public pages (or takes it back, which hides them at
-    once). Someone without an account agrees in writing, and the community records it with a note
-    saying so."""
+    once). Only someone without an account agrees in writing, and the community records it with a
+    note saying so; whoever has an account answers themselves."""
     own = nomination.person_id == actor.person_id
     if not own and not allowed(actor, CHANGE, nomination):
         raise PermissionDenied
-    note = " ".join((note or "").split())[:200]
+    if not own and Person.objects.filter(pk=nomination.person_id, user__isnull=False).exists():
+        # Someone with an account answers for themselves: the staff never answer over them.
+        raise ValidationError(_("%(name)s answers on the platform themselves.") % {"name": nomination.person.name})
+    note = one_line(note, 200)
     if not own and not note:
         raise ValidationError({"note": [_("Say how the person gave their answer (e.g. signed consent form).")]})
     if nomination.state != NominationState.APPROVED:
@@ -183,7 +190,7 @@ def nomination_withdraw(*, actor: Actor, nomination: Nomination, reason: str) ->
     """The community takes a nomination back (before or after review); it leaves the public pages."""
     if not allowed(actor, CHANGE, nomination):
         raise PermissionDenied
-    reason = " ".join((reason or "").split())[:200]
+    reason = one_line(reason, 200)
     if not reason:
         raise ValidationError({"reason": [_("Say why the nomination is withdrawn.")]})
     with transaction.atomic():
@@ -248,8 +255,9 @@ def my_nominations(*, actor: Actor) -> list[Nomination]:
 
 def honours(*, community: Region | None = None, limit: int = 100) -> list[Nomination]:
     """The public roll (光荣榜): approved nominations whose person agreed, newest year first. Only
-    the name, the title, the community, the year, the reasons and the evidence's figures."""
+    the name, the title, the community, the year and the reasons: no figures side by side (no
+    ranking of people, DESIGN.md)."""
     rows = Nomination.objects.filter(state=NominationState.APPROVED, consent_at__isnull=False)
     if community is not None:
-        rows = rows.filter(Q(community=community) | Q(community__path__startswith=community.path))
+        rows = rows.filter(community__path__startswith=community.path)
     return list(rows.select_related("community", "person").order_by("-year", "community__path", "title")[:limit])

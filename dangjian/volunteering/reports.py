@@ -37,7 +37,7 @@ from dangjian.membership.models import CommunityReport, ReportState
 from dangjian.membership.models import ServiceCategory as JobCategory
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.volunteering.models import Claim, ClaimState, RecordState, ReportBack, ReportBackState, ServiceRecord
-from dangjian.volunteering.selectors import day_bounds
+from dangjian.volunteering.services import day_bounds
 
 KIND = "report_back_street"
 
@@ -45,15 +45,22 @@ KIND = "report_back_street"
 # -- Periods --------------------------------------------------------------------------------------
 
 
+def period_months(months: int | None = None) -> int:
+    """The period's length: REPORT_BACK_MONTHS, read as the largest divisor of 12 not above it (1, 2,
+    3, 4, 6 or 12), so that the periods tile each year and no service is reported twice."""
+    wanted = months or config().report_back_months
+    return max(d for d in (1, 2, 3, 4, 6, 12) if d <= max(1, min(12, wanted)))
+
+
 def period_of(day: dt.date, months: int | None = None) -> tuple[dt.date, dt.date]:
     """The reporting period that holds ``day``: periods of ``months`` months from 1 January
     (half-years by default), as (first day, last day)."""
-    months = months or config().report_back_months
+    months = period_months(months)
     index = (day.month - 1) // months
     first = dt.date(day.year, index * months + 1, 1)
-    after_month = index * months + months + 1
-    after = dt.date(day.year + (after_month - 1) // 12, (after_month - 1) % 12 + 1, 1)
-    return first, after - dt.timedelta(days=1)
+    next_month = index * months + months + 1  # 13: the period ends with the year
+    last = dt.date(day.year, 12, 31) if next_month > 12 else dt.date(day.year, next_month, 1) - dt.timedelta(days=1)
+    return first, last
 
 
 def recent_periods(today: dt.date, count: int = 4) -> list[tuple[dt.date, dt.date]]:
@@ -67,12 +74,15 @@ def recent_periods(today: dt.date, count: int = 4) -> list[tuple[dt.date, dt.dat
 def parse_period(value: Any, today: dt.date) -> tuple[dt.date, dt.date]:
     """A period named by its first day (``?period=2026-07-01``); anything else: the last period
     that is over (the one a community reports on now)."""
+    last_over = period_of(period_of(today)[0] - dt.timedelta(days=1))
     try:
         day = dt.date.fromisoformat(str(value))
     except (TypeError, ValueError):
-        return period_of(period_of(today)[0] - dt.timedelta(days=1))
+        return last_over
+    if day > today:
+        return last_over
     first, last = period_of(day)
-    return (first, last) if first == day and first <= today else period_of(period_of(today)[0] - dt.timedelta(days=1))
+    return (first, last) if first == day else last_over
 
 
 # -- The figures ----------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import MembershipStatus, Person
 from dangjian.servicedesk.models import OPEN_STATES, AssigneeKind, ServiceRequest
 from dangjian.servicedesk.requests.dispatch import (
+    COMMUNITY_POINTS,
     GRID_POINTS,
     LOAD_PENALTY,
     MAX_PENALTY,
@@ -51,6 +52,7 @@ from dangjian.volunteering.models import (
     Wish,
     WishState,
 )
+from dangjian.volunteering.services import day_bounds
 
 PER_PAGE = 25
 
@@ -167,7 +169,7 @@ def posts_open_to_me(*, actor: Actor, limit: int = 50) -> list[Post]:
     """Published posts not yet started of the communities the actor's person lives in or reports
     to (members in good standing), soonest first, each with ``mine``: their live claim or None."""
     person = services.own_person(actor=actor)
-    if person is None or not services._in_standing(person):
+    if person is None or not services.in_standing(person):
         return []
     communities = services.home_communities(person)
     rows = list(
@@ -270,7 +272,7 @@ def wishes_open_to_me(*, actor: Actor, limit: int = 30) -> list[Wish]:
     """Open wishes the residents agreed to show, of the communities the actor's person (a member in
     good standing) lives in or reports to. Without the resident's name."""
     person = services.own_person(actor=actor)
-    if person is None or not services._in_standing(person):
+    if person is None or not services.in_standing(person):
         return []
     return list(
         Wish.objects.filter(
@@ -328,7 +330,7 @@ def wish_for(*, actor: Actor, pk: int) -> Wish:
         services.may_take_wish(actor=actor, wish=wish) or services.wish_units(actor=actor, wish=wish)
     ):
         return wish
-    if services._is_claimer(actor, wish):
+    if services.is_claimer(actor=actor, wish=wish):
         return wish
     raise Http404
 
@@ -339,7 +341,7 @@ def wish_for(*, actor: Actor, pk: int) -> Wish:
 def pending_records(*, actor: Actor, limit: int = 100) -> list[ServiceRecord]:
     """Records waiting for verification that the actor may verify, oldest first."""
     return list(
-        restrict(ServiceRecord.objects.filter(state=RecordState.PENDING), actor, CHANGE)
+        restrict(ServiceRecord.objects.filter(state=RecordState.PENDING, wish__isnull=True), actor, CHANGE)
         .exclude(person_id=actor.person_id or 0)
         .select_related("person", "community", "claim__post", "wish")
         .order_by("started_at", "id")[:limit]
@@ -401,14 +403,18 @@ def hours_summary(*, person_id: int, now: dt.datetime) -> dict[str, int]:
     return summary
 
 
+PUBLIC_MINIMUM = 5  # a community's totals are public from this many people: one person's are theirs
+
+
 def public_totals(*, since: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
     """Each community's verified service since ``since``: records, minutes and people who served —
     totals only, shown publicly (never a person's hours, never a ranking: in the order of the
-    tree). One query."""
+    tree), and only for communities where at least PUBLIC_MINIMUM people served. One query."""
     rows = (
         ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=since)
         .values("community__name", "community__path")
         .annotate(records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True))
+        .filter(people__gte=PUBLIC_MINIMUM)
         .order_by("community__path")[:limit]
     )
     return [dict(row) for row in rows]
@@ -468,11 +474,39 @@ def ledger_reconciliation(*, actor: Actor, region: Region | None = None) -> list
 # -- Evidence for evaluation (DESIGN.md §6 group B) -----------------------------------------------
 
 
-def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """[start 00:00, end + 1 day 00:00) in local time: ``end`` is the period's last day."""
-    low = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
-    high = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
-    return low, high
+def bank_person_for(*, actor: Actor, pk: int) -> Person:
+    """A person whose time bank the actor may read: someone they may see, or a member reporting
+    (双报到, confirmed) to a community they may change (who lives elsewhere). Else 404."""
+    person = restrict(Person.objects.select_related("region"), actor, VIEW).filter(pk=pk).first()
+    if person is None:
+        serving = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CHANGE)
+        reporting = CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__in=serving).values(
+            "person_id"
+        )
+        person = Person.objects.select_related("region").filter(pk=pk, pk__in=reporting).first()
+    if person is None:
+        raise Http404
+    return person
+
+
+def find_volunteers(*, actor: Actor, query: str, limit: int = 8) -> list[Person]:
+    """``people.selectors.find_people``, and the members reporting (双报到, confirmed) to the
+    communities the actor may change who live elsewhere: whose service the actor records."""
+    from dangjian.people.selectors import find_people, search_filter
+
+    found = find_people(actor=actor, query=query, limit=limit)
+    where = search_filter(" ".join((query or "").split())[:50])
+    if where is None or len(found) >= limit:
+        return found
+    serving = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CHANGE)
+    reporting = CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__in=serving).values("person_id")
+    more = (
+        Person.objects.filter(where, pk__in=reporting)
+        .exclude(pk__in=[p.pk for p in found])
+        .select_related("region", "region__parent")
+        .order_by("name_pinyin", "pk")[: limit - len(found)]
+    )
+    return [*found, *more]
 
 
 def members_of(*, actor: Actor, unit: Region) -> QuerySet[Person]:
@@ -709,7 +743,8 @@ TEAM_LEADER_POINTS = 1.0  # the leader coordinates the team: first among its mem
 def team_suggestions(*, actor: Actor, req: ServiceRequest) -> list[Suggestion]:
     """Members of the volunteer teams whose specialty is the request's service, of its community or
     street: party members in good standing with an account (whom a request may go to), whom the
-    dispatcher may see. Each with the team named in its reasons; the leader first. Three queries."""
+    dispatcher may see, scored as dispatch scores (the skill, where they live, what they handle now
+    in the community). Each with the team named in its reasons; the leader first. Four queries."""
     community = req.community
     teams = {
         team.pk: team
@@ -738,9 +773,10 @@ def team_suggestions(*, actor: Actor, req: ServiceRequest) -> list[Suggestion]:
         .order_by("team_id", "joined_on")[:100]
     )
     members = list(rows)
-    load = dict(
+    community_regions = {community.pk, *(r.pk for r in community.children.all())} if members else set()
+    load = dict(  # as dispatch counts it: the requests they handle now in this community
         ServiceRequest.objects.filter(
-            state__in=OPEN_STATES, assignee_user_id__in=[row.person.user_id for row in members]
+            state__in=OPEN_STATES, community=community, assignee_user_id__in=[row.person.user_id for row in members]
         )
         .values_list("assignee_user")
         .annotate(n=Count("pk"))
@@ -761,6 +797,9 @@ def team_suggestions(*, actor: Actor, req: ServiceRequest) -> list[Suggestion]:
         if grid is not None and person.region_id == grid.pk:
             item.score += GRID_POINTS
             item.reasons.append(_("lives in this grid"))
+        elif person.region_id and person.region_id in community_regions:
+            item.score += COMMUNITY_POINTS
+            item.reasons.append(_("lives in %(community)s") % {"community": community.name})
         n = load.get(person.user_id, 0)
         item.load = n
         if n:
@@ -784,7 +823,7 @@ def staff_todos(*, actor: Actor) -> dict[str, int]:
         "claims": restrict(Claim.objects.filter(state=ClaimState.PENDING), actor, CHANGE)
         .filter(post__status=PostStatus.PUBLISHED, post__starts_at__gt=actor.now)
         .count(),
-        "records": restrict(ServiceRecord.objects.filter(state=RecordState.PENDING), actor, CHANGE)
+        "records": restrict(ServiceRecord.objects.filter(state=RecordState.PENDING, wish__isnull=True), actor, CHANGE)
         .exclude(person_id=actor.person_id or 0)
         .count(),
         "wishes": restrict(Wish.objects.filter(state=WishState.OPEN), actor, CHANGE).count(),

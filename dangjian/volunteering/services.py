@@ -59,28 +59,29 @@ from dangjian.volunteering.models import (
 )
 
 CHECK_IN_MARGIN = dt.timedelta(minutes=30)  # a post's check-in opens half an hour before its start
+RECORD_DAYS_BACK = 366  # service is recorded within a year of it (and reported back half-yearly)
 
 
 def _when(moment: dt.datetime) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M")
 
 
-def _clean(text: str, limit: int) -> str:
+def one_line(text: str, limit: int) -> str:
     return " ".join((text or "").split())[:limit]
 
 
-def _in_standing(person: Person) -> bool:
+def in_standing(person: Person) -> bool:
     member = getattr(person, "member", None)
     return member is not None and member.status == MembershipStatus.NORMAL
 
 
 def home_communities(person: Person) -> list[int]:
-    """The communities a member serves in: where they live and where they report (双报到, confirmed
-    or registered and not revoked)."""
+    """The communities a member serves in: where they live and where they report (双报到, once the
+    community has confirmed the report: a registration alone opens nothing)."""
     ids = set(
-        CommunityReport.objects.filter(person=person)
-        .exclude(state=ReportState.REVOKED)
-        .values_list("community_id", flat=True)
+        CommunityReport.objects.filter(person=person, state=ReportState.CONFIRMED).values_list(
+            "community_id", flat=True
+        )
     )
     if person.region_id:
         home = person.region.community()
@@ -111,7 +112,7 @@ def team_create(
         raise PermissionDenied
     if leader is not None and not allowed(actor, VIEW, leader):
         raise PermissionDenied
-    name = _clean(name, 100)
+    name = one_line(name, 100)
     errors: dict[str, list[str]] = {}
     if not name:
         errors["name"] = [_("Give the team a name.")]
@@ -206,7 +207,7 @@ def post_create(
         raise PermissionDenied
     if team is not None and not allowed(actor, VIEW, team):
         raise PermissionDenied
-    title, place = _clean(title, 120), _clean(place, 200)
+    title, place = one_line(title, 120), one_line(place, 200)
     errors: dict[str, list[str]] = {}
     if not title:
         errors["title"] = [_("Give the post a title.")]
@@ -252,13 +253,15 @@ def post_cancel(*, actor: Actor, post: Post, reason: str) -> Post:
     """Call a post off: its live claims are withdrawn and the claimants told; nothing is deleted."""
     if not allowed(actor, CHANGE, post):
         raise PermissionDenied
-    reason = _clean(reason, 200)
+    reason = one_line(reason, 200)
     if not reason:
         raise ValidationError({"reason": [_("Say why the post is called off; those who claimed it are told.")]})
     with transaction.atomic():
         locked = Post.objects.select_for_update().get(pk=post.pk)
         if locked.status == PostStatus.CANCELLED:
             return locked
+        if actor.now >= locked.starts_at:
+            raise ValidationError(_("The post has started; it can no longer be called off."), code="started")
         Post.objects.filter(pk=locked.pk).update(status=PostStatus.CANCELLED, version=F("version") + 1)
         record_event(
             actor=actor,
@@ -285,7 +288,7 @@ def may_claim(*, actor: Actor, post: Post) -> bool:
     """Whether the actor's own person may claim ``post``: a party member in good standing who lives
     in the post's community or reports to it (双报到)."""
     person = own_person(actor=actor)
-    return person is not None and _in_standing(person) and post.region_id in home_communities(person)
+    return person is not None and in_standing(person) and post.region_id in home_communities(person)
 
 
 def claimable_units(*, actor: Actor, post: Post) -> list[ResidentUnit]:
@@ -339,7 +342,7 @@ def claim_post(*, actor: Actor, post: Post, unit: ResidentUnit | None = None, no
                     code="overlap",
                 )
         claim = Claim.objects.create(
-            post=locked, person=person, unit=unit, note=_clean(note, 200), claimed_by_id=actor.user_id
+            post=locked, person=person, unit=unit, note=one_line(note, 200), claimed_by_id=actor.user_id
         )
         record_event(actor=actor, action=EventAction.CREATED, target=claim, changes={"state": [None, claim.state]})
     return claim
@@ -350,7 +353,7 @@ def claim_decide(*, actor: Actor, claim: Claim, confirm: bool, reason: str = "")
     claimant is told either way."""
     if not allowed(actor, CHANGE, claim.post):
         raise PermissionDenied
-    reason = _clean(reason, 200)
+    reason = one_line(reason, 200)
     if not confirm and not reason:
         raise ValidationError({"reason": [_("Say why the claim is declined; the claimant is told.")]})
     with transaction.atomic():
@@ -358,6 +361,8 @@ def claim_decide(*, actor: Actor, claim: Claim, confirm: bool, reason: str = "")
         row = Claim.objects.select_for_update().get(pk=claim.pk)
         if row.state != ClaimState.PENDING:
             raise ValidationError(_("This claim is no longer waiting for a decision."), code="decided")
+        if confirm and row.person_id is not None and row.person_id == actor.person_id:
+            raise ValidationError(_("Your own claim is confirmed by someone else."), code="own")
         if confirm and post.status == PostStatus.CANCELLED:
             raise ValidationError(_("This post has been called off."), code="cancelled")
         if confirm and Claim.objects.filter(post=post, state=ClaimState.CONFIRMED).count() >= post.places:
@@ -400,17 +405,19 @@ def claim_withdraw(*, actor: Actor, claim: Claim, reason: str = "") -> Claim:
             return row
         if actor.now >= row.post.ends_at:
             raise ValidationError(_("The post is over; a claim can no longer be withdrawn."), code="over")
+        if row.checked_in_at is not None:
+            raise ValidationError(_("You have checked in; check out instead."), code="checked_in")
         if ServiceRecord.objects.filter(claim=row, state__in=LIVE_RECORDS).exists():
             raise ValidationError(_("Time has been recorded for this claim; it can no longer be withdrawn."))
         Claim.objects.filter(pk=row.pk).update(
-            state=ClaimState.WITHDRAWN, reason=_clean(reason, 200), version=F("version") + 1
+            state=ClaimState.WITHDRAWN, reason=one_line(reason, 200), version=F("version") + 1
         )
         record_event(
             actor=actor,
             action=EventAction.STATUS_CHANGED,
             target=row,
             changes={"state": [row.state, ClaimState.WITHDRAWN]},
-            reason=_clean(reason, 200),
+            reason=one_line(reason, 200),
         )
         row.state = ClaimState.WITHDRAWN
     return row
@@ -440,22 +447,27 @@ def claim_check_in(*, actor: Actor, claim: Claim) -> Claim:
 
 def claim_check_out(*, actor: Actor, claim: Claim) -> ServiceRecord:
     """The claimant leaves: the time between check-in and check-out that lies inside the post's
-    time becomes a verified service record (and its hours go to the time bank)."""
-    post = claim.post
+    time becomes a verified service record (and its hours go to the time bank). The claim is read
+    again under its lock: a claim withdrawn or a post called off meanwhile earns nothing."""
     if claim.person_id is None or claim.person_id != actor.person_id:
         raise PermissionDenied
-    if claim.checked_in_at is None:
-        raise ValidationError(_("Check in first."), code="not_in")
-    if claim.checked_out_at is not None:
-        raise ValidationError(_("You have checked out already."), code="twice")
-    start = max(claim.checked_in_at, post.starts_at)
-    end = min(actor.now, post.ends_at)
-    if end <= start:
-        raise ValidationError(_("No time inside the post's hours was spent; nothing is recorded."), code="none")
     with transaction.atomic():
-        updated = Claim.objects.filter(pk=claim.pk, checked_out_at=None).update(checked_out_at=actor.now)
-        if not updated:
+        row = Claim.objects.select_for_update().select_related("post", "post__region", "post__team").get(pk=claim.pk)
+        post = row.post
+        if row.state != ClaimState.CONFIRMED or post.status != PostStatus.PUBLISHED:
+            raise ValidationError(_("This claim is no longer confirmed; nothing is recorded."), code="unconfirmed")
+        if row.checked_in_at is None:
+            raise ValidationError(_("Check in first."), code="not_in")
+        if row.checked_out_at is not None:
             raise ValidationError(_("You have checked out already."), code="twice")
+        start = max(row.checked_in_at, post.starts_at)
+        end = min(actor.now, post.ends_at)
+        minutes = int((end - start).total_seconds() // 60) if end > start else 0
+        if minutes < 1:
+            raise ValidationError(
+                _("Less than a minute inside the post's time was spent; nothing is recorded."), code="none"
+            )
+        Claim.objects.filter(pk=row.pk).update(checked_out_at=actor.now)
         person = Person.objects.get(pk=claim.person_id)
         record = _create_record(
             actor,
@@ -463,9 +475,9 @@ def claim_check_out(*, actor: Actor, claim: Claim) -> ServiceRecord:
             community=post.region,
             started_at=start,
             ended_at=end,
-            minutes=int((end - start).total_seconds() // 60) or 1,
+            minutes=minutes,
             description=post.title,
-            claim=claim,
+            claim=row,
             team=post.team,
             verified=RecordMethod.CHECK_IN,
         )
@@ -480,10 +492,11 @@ def _lock_person(person_id: int) -> None:
     Person.objects.select_for_update().filter(pk=person_id).values_list("pk", flat=True).first()
 
 
-def _day_bounds(moment: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
-    day = timezone.localtime(moment).date()
-    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
-    return start, start + dt.timedelta(days=1)
+def day_bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """[``start`` 00:00, the day after ``end`` 00:00) in local time: ``end`` is a period's last day."""
+    low = timezone.make_aware(dt.datetime.combine(start, dt.time.min))
+    high = timezone.make_aware(dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min))
+    return low, high
 
 
 def _check_counted(person: Person, started_at: dt.datetime, ended_at: dt.datetime, minutes: int, exclude: Any) -> None:
@@ -497,7 +510,8 @@ def _check_counted(person: Person, started_at: dt.datetime, ended_at: dt.datetim
             % {"name": person.name, "start": _when(clash.started_at), "end": _when(clash.ended_at)},
             code="overlap",
         )
-    low, high = _day_bounds(started_at)
+    day = timezone.localtime(started_at).date()
+    low, high = day_bounds(day, day)
     that_day = (
         others.filter(state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high).aggregate(
             total=Sum("minutes")
@@ -539,6 +553,12 @@ def _create_record(
         raise ValidationError({"minutes": [_("The time served cannot be longer than from start to end.")]})
     if ended_at > actor.now + dt.timedelta(minutes=1):
         raise ValidationError({"ended_at": [_("Service is recorded once it is done.")]})
+    if ended_at - started_at > dt.timedelta(days=1):
+        raise ValidationError({"ended_at": [_("One record covers a day at most; record each day on its own.")]})
+    if started_at < actor.now - dt.timedelta(days=RECORD_DAYS_BACK):
+        raise ValidationError(
+            {"started_at": [_("Service more than %(days)s days ago is not recorded.") % {"days": RECORD_DAYS_BACK}]}
+        )
     if claim is not None:
         post = claim.post
         if started_at < post.starts_at or ended_at > post.ends_at:
@@ -570,7 +590,7 @@ def _create_record(
                 wish=wish,
                 request=service_request,
                 activity=activity,
-                description=_clean(description, 300) or "-",
+                description=one_line(description, 300) or "-",
                 started_at=started_at,
                 ended_at=ended_at,
                 minutes=minutes,
@@ -628,6 +648,8 @@ def record_service(
     or other work. ``minutes`` defaults to the whole time from start to end."""
     if not allowed(actor, CHANGE, community):
         raise PermissionDenied
+    if person.pk == actor.person_id:
+        raise ValidationError(_("Your own service is verified by someone else."), code="own")
     # Whoever serves here: someone the actor may see, or a member reporting to the community (双报到)
     # who lives elsewhere.
     if not allowed(actor, VIEW, person) and community.pk not in home_communities(person):
@@ -650,7 +672,7 @@ def record_service(
         )
     if team is not None and not allowed(actor, VIEW, team):
         raise PermissionDenied
-    if not _clean(description, 300) and claim is None:
+    if not one_line(description, 300) and claim is None:
         raise ValidationError({"description": [_("Say what was done.")]})
     if minutes is None and ended_at > started_at:
         minutes = int((ended_at - started_at).total_seconds() // 60)
@@ -687,7 +709,7 @@ def record_submit(
         raise PermissionDenied
     if claim is not None and (claim.person_id != person.pk or claim.post.region_id != community.pk):
         raise PermissionDenied
-    if not _clean(description, 300):
+    if not one_line(description, 300):
         raise ValidationError({"description": [_("Say what was done.")]})
     minutes = int((ended_at - started_at).total_seconds() // 60) if ended_at > started_at else 0
     with transaction.atomic():
@@ -711,7 +733,7 @@ def record_verify(*, actor: Actor, record: ServiceRecord, verified: bool, reason
         raise PermissionDenied
     if record.person_id == actor.person_id:
         raise ValidationError(_("Your own service is verified by someone else."), code="own")
-    reason = _clean(reason, 200)
+    reason = one_line(reason, 200)
     if not verified and not reason:
         raise ValidationError({"reason": [_("Say why the time is not verified; the volunteer is told.")]})
     with transaction.atomic():
@@ -719,6 +741,10 @@ def record_verify(*, actor: Actor, record: ServiceRecord, verified: bool, reason
         row = ServiceRecord.objects.select_for_update().select_related("person").get(pk=record.pk)
         if row.state != RecordState.PENDING:
             raise ValidationError(_("This record is no longer waiting for verification."), code="decided")
+        if verified and row.wish_id is not None:
+            raise ValidationError(
+                _("The time of a small wish counts when the resident confirms it was fulfilled."), code="wish"
+            )
         if verified:
             _check_counted(row.person, row.started_at, row.ended_at, row.minutes, exclude=row.pk)
         state = RecordState.VERIFIED if verified else RecordState.REJECTED
@@ -756,7 +782,7 @@ def record_reverse(*, actor: Actor, record: ServiceRecord, reason: str) -> Servi
     hours out of the time bank (the earned line stays; the ledger is never edited)."""
     if not allowed(actor, CHANGE, record):
         raise PermissionDenied
-    reason = _clean(reason, 200)
+    reason = one_line(reason, 200)
     if not reason:
         raise ValidationError({"reason": [_("Say why the record is reversed.")]})
     with transaction.atomic():
@@ -815,7 +841,7 @@ def ledger_spend(*, actor: Actor, person: Person, minutes: int, memo: str) -> Le
     """The community records hours a person spends on a service it offers (at their request, at
     the desk). Refused beyond their balance."""
     community = _ledger_community(actor, person)
-    memo = _clean(memo, 200)
+    memo = one_line(memo, 200)
     if minutes < 1:
         raise ValidationError({"minutes": [_("Spend at least one minute.")]})
     if not memo:
@@ -855,7 +881,7 @@ def ledger_donate(*, actor: Actor, donor: Person, recipient: Person, minutes: in
         raise ValidationError({"recipient": [_("Choose someone else to give the hours to.")]})
     if minutes < 1:
         raise ValidationError({"minutes": [_("Give at least one minute.")]})
-    memo = _clean(memo, 200)
+    memo = one_line(memo, 200)
     with transaction.atomic():
         for pk in sorted((donor.pk, recipient.pk)):  # always the same order: no deadlock
             _lock_person(pk)
@@ -909,7 +935,7 @@ def wish_create(
     if not own and not (allowed(actor, VIEW, resident) and allowed(actor, CREATE, resident.region)):
         raise PermissionDenied
     community = resident.region.community() if resident.region_id else None
-    title = _clean(title, 120)
+    title = one_line(title, 120)
     errors: dict[str, list[str]] = {}
     if community is None:
         errors["title"] = [_("The resident's grid or community is not known; record it first.")]
@@ -945,7 +971,7 @@ def may_take_wish(*, actor: Actor, wish: Wish) -> bool:
         wish.shown_to_members
         and person is not None
         and person.pk != wish.resident_id
-        and _in_standing(person)
+        and in_standing(person)
         and wish.community_id in home_communities(person)
     )
 
@@ -1011,7 +1037,7 @@ def wish_claim(*, actor: Actor, wish: Wish, claimer: Person | None = None, unit:
     return wish
 
 
-def _is_claimer(actor: Actor, wish: Wish) -> bool:
+def is_claimer(*, actor: Actor, wish: Wish) -> bool:
     if wish.claimer_id is not None:
         return wish.claimer_id == actor.person_id
     return wish.claimer_unit_id is not None and wish.claimer_unit_id in scope_of(actor).nodes(VIEW).unit_ids
@@ -1027,9 +1053,9 @@ def wish_fulfil(
 ) -> Wish:
     """The one who took the wish says it is done (with the time it took, if they like: it counts
     once the resident confirms). The resident is asked to confirm."""
-    if not (_is_claimer(actor, wish) or allowed(actor, CHANGE, wish)):
+    if not (is_claimer(actor=actor, wish=wish) or allowed(actor, CHANGE, wish)):
         raise PermissionDenied
-    note = _clean(note, 300)
+    note = one_line(note, 300)
     if not note:
         raise ValidationError({"note": [_("Say what was done.")]})
     with transaction.atomic():
@@ -1077,7 +1103,7 @@ def wish_confirm(*, actor: Actor, wish: Wish, fulfilled: bool, note: str = "") -
     own = wish.resident_id == actor.person_id
     if not own and not allowed(actor, CHANGE, wish):
         raise PermissionDenied
-    note = _clean(note, 200)
+    note = one_line(note, 200)
     if not own and not note:
         raise ValidationError({"note": [_("Say how the resident gave their answer (e.g. by phone).")]})
     if wish.claimer_id is not None and wish.claimer_id == actor.person_id:
@@ -1087,6 +1113,9 @@ def wish_confirm(*, actor: Actor, wish: Wish, fulfilled: bool, note: str = "") -
         if row.state != WishState.FULFILLED:
             raise ValidationError(_("This wish is not waiting for the resident's word."), code="state")
         pending = ServiceRecord.objects.filter(wish=row, state=RecordState.PENDING).first()
+        if pending is not None:  # the person's lock first (as every writer of hours), then the row
+            _lock_person(pending.person_id)
+            pending = ServiceRecord.objects.select_for_update().filter(pk=pending.pk, state=RecordState.PENDING).first()
         if fulfilled:
             Wish.objects.filter(pk=row.pk).update(
                 state=WishState.CONFIRMED,
@@ -1095,7 +1124,6 @@ def wish_confirm(*, actor: Actor, wish: Wish, fulfilled: bool, note: str = "") -
                 version=F("version") + 1,
             )
             if pending is not None:
-                _lock_person(pending.person_id)
                 person = Person.objects.get(pk=pending.person_id)
                 try:
                     _check_counted(person, pending.started_at, pending.ended_at, pending.minutes, exclude=pending.pk)
@@ -1150,7 +1178,7 @@ def wish_cancel(*, actor: Actor, wish: Wish, reason: str) -> Wish:
     """The resident (or the staff) withdraws a wish not yet fulfilled."""
     if wish.resident_id != actor.person_id and not allowed(actor, CHANGE, wish):
         raise PermissionDenied
-    reason = _clean(reason, 200)
+    reason = one_line(reason, 200)
     if not reason:
         raise ValidationError({"reason": [_("Say why the wish is withdrawn.")]})
     with transaction.atomic():

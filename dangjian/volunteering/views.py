@@ -23,7 +23,6 @@ from dangjian.core.views import form_errors_to_messages, perform, submit
 from dangjian.membership.transfers.letters import FontMissing
 from dangjian.orgs.models import Region, ResidentUnit
 from dangjian.people.models import Person
-from dangjian.people.selectors import person_for
 from dangjian.volunteering import recognition, reports, selectors, services
 from dangjian.volunteering.forms import (
     AssignWishForm,
@@ -97,7 +96,7 @@ def mine(request: ActorRequest) -> HttpResponse:
         "teams": selectors.teams_of_person(actor=actor),
         "nominations": recognition.my_nominations(actor=actor),
         "submit_form": SubmitRecordForm(communities=communities.order_by("path"))
-        if person is not None and services._in_standing(person) and communities
+        if person is not None and services.in_standing(person) and communities
         else None,
     }
     return render(request, "volunteering/mine.html", context)
@@ -455,7 +454,7 @@ def wish_detail(request: ActorRequest, pk: int) -> HttpResponse:
     wish = selectors.wish_for(actor=actor, pk=pk)
     manages = restrict(type(wish).objects.filter(pk=wish.pk), actor, CHANGE).exists()
     resident = wish.resident_id == actor.person_id
-    claimer = services._is_claimer(actor, wish)
+    claimer = services.is_claimer(actor=actor, wish=wish)
     context = {
         "wish": wish,
         "manages": manages,
@@ -653,7 +652,7 @@ def record_reverse(request: ActorRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def person_bank(request: ActorRequest, pk: int) -> HttpResponse:
     actor = request.actor
-    person = person_for(actor=actor, pk=pk)
+    person = selectors.bank_person_for(actor=actor, pk=pk)
     spend_form = SpendForm(request.POST if request.POST.get("action") == "spend" else None)
     donate_form = DonateForm(request.POST if request.POST.get("action") == "donate" else None, actor=actor)
     if request.method == "POST":
@@ -788,7 +787,7 @@ def report_detail(request: ActorRequest, pk: int) -> HttpResponse:
         "may_confirm": report.state == ReportBackState.DRAFT
         and actor.today > report.period_end
         and restrict(ReportBack.objects.filter(pk=report.pk), actor, CHANGE).exists(),
-        "may_export": actor.scope.can(EXPORT),
+        "may_export": actor.scope.can(EXPORT) and report.state == ReportBackState.CONFIRMED,
         "over": actor.today > report.period_end,
     }
     return render(request, "volunteering/report_detail.html", context)
@@ -807,29 +806,30 @@ def report_confirm(request: ActorRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def report_file(request: ActorRequest, pk: int, index: int, fmt: str) -> HttpResponse:
-    """One workplace's sheet (PDF or Excel); each download is an event."""
+    """One workplace's sheet (PDF or Excel) of a confirmed report: what was sent, signed and dated
+    as it was confirmed. Each download is an event (written once the file is made)."""
     actor = request.actor
     report = _report_for(request, pk)
+    if report.state != ReportBackState.CONFIRMED or fmt not in ("pdf", "xlsx") or not actor.scope.can(EXPORT):
+        raise Http404
     groups = reports.report_groups(actor=actor, report=report)
-    if fmt not in ("pdf", "xlsx") or not 0 <= index < len(groups):
+    if not 0 <= index < len(groups):
         raise Http404
     group = groups[index]
-    perform_done = perform(request, lambda: reports.record_download(actor=actor, report=report, group=group, fmt=fmt))
-    if not perform_done.ok:
-        return redirect("volunteering:report", pk=report.pk)
     if fmt == "xlsx":
         content = reports.render_xlsx(report, group)
-        response = HttpResponse(
-            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        )
+        kind = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
     else:
-        committee = reports.community_organisation(report.community)
         try:
+            committee = reports.community_organisation(report.community)
             content = reports.render_pdf(report, group, community_org=committee, today=actor.today)
         except FontMissing as exc:
             messages.error(request, str(exc))
             return redirect("volunteering:report", pk=report.pk)
-        response = HttpResponse(content, content_type="application/pdf")
+        kind = "application/pdf"
+    if not perform(request, lambda: reports.record_download(actor=actor, report=report, group=group, fmt=fmt)):
+        return redirect("volunteering:report", pk=report.pk)
+    response = HttpResponse(content, content_type=kind)
     response["Content-Disposition"] = f'attachment; filename="report-back-{report.pk}-{index + 1}.{fmt}"'
     return response
 

@@ -511,7 +511,7 @@ def _report(world):
 
 
 def _report_with_sheet(world):
-    """Community A's report, with 赵六 reporting to A from his workplace: one sheet."""
+    """Community A's report, confirmed, with 赵六 reporting to A from his workplace: one sheet."""
     from dangjian.membership.mobile.services import report_confirm, report_register
     from dangjian.membership.models import CommunityReport
     from dangjian.volunteering import reports
@@ -529,6 +529,8 @@ def _report_with_sheet(world):
         CommunityReport.objects.filter(pk=row.pk).update(
             registered_on=report.period_start, confirmed_on=report.period_start
         )
+    if report.state == "draft":  # a sheet is downloaded once the report is confirmed
+        report = reports.report_back_confirm(actor=as_actor(world.users.secretary), report=report)
     assert reports.report_groups(actor=as_actor(world.users.secretary), report=report)
     return report
 

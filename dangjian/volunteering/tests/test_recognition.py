@@ -12,7 +12,7 @@ from django.utils import timezone
 from dangjian.core.models import Notification
 from dangjian.volunteering import recognition, services
 from dangjian.volunteering.models import NominationState
-from tests.factories import as_actor
+from tests.factories import as_actor, make_person, make_user
 
 pytestmark = pytest.mark.django_db
 
@@ -73,9 +73,12 @@ def test_the_street_reviews_and_the_roll_shows_only_those_who_agreed(world, clie
     assert Notification.objects.filter(recipient=world.users.member, kind="nomination_approved").exists()
     assert recognition.honours() == []
     assert "赵六" not in client.get(reverse("volunteering:honours")).text
-    # The staff record consent only with how it was given; the person answers themselves.
-    with pytest.raises(ValidationError):
-        recognition.nomination_consent(actor=as_actor(world.users.staff), nomination=nomination, consent=True)
+    # Whoever has an account answers themselves: the staff never answer over them.
+    with pytest.raises(ValidationError) as over:
+        recognition.nomination_consent(
+            actor=as_actor(world.users.staff), nomination=nomination, consent=True, note="口头同意"
+        )
+    assert "本人在平台上" in " ".join(over.value.messages)
     recognition.nomination_consent(actor=as_actor(world.users.member), nomination=nomination, consent=True)
     page = client.get(reverse("volunteering:honours"))  # anonymous
     assert page.status_code == 200 and "赵六" in page.text and "优秀志愿者" in page.text
@@ -86,11 +89,30 @@ def test_the_street_reviews_and_the_roll_shows_only_those_who_agreed(world, clie
 def test_what_users_type_is_escaped_on_the_public_roll(world, client):
     nomination = _nominate(world, reasons="<script>alert(1)</script> 热心公益，常年服务居民。")
     recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+    recognition.nomination_consent(actor=as_actor(world.users.member), nomination=nomination, consent=True)
+    text = client.get(reverse("volunteering:honours")).text
+    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+
+
+def test_nobody_reviews_their_own_nomination_and_the_staff_record_consent_given_in_writing(world):
+    nomination = recognition.nominate(
+        actor=as_actor(world.users.admin),
+        community=world.community_a,
+        person=world.zhang,
+        title="最美楼栋长",
+        reasons=REASONS,
+    )
+    with pytest.raises(PermissionDenied):  # the street admin nominated it: someone else reviews
+        recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+    other = make_user("admin_street_2", "district_admin", world.street)
+    recognition.nomination_review(actor=as_actor(other), nomination=nomination, approve=True)
+    # 张三 has no account: the community records the consent he gave in writing, saying so.
+    with pytest.raises(ValidationError):
+        recognition.nomination_consent(actor=as_actor(world.users.staff), nomination=nomination, consent=True)
     recognition.nomination_consent(
         actor=as_actor(world.users.staff), nomination=nomination, consent=True, note="本人签署同意书"
     )
-    text = client.get(reverse("volunteering:honours")).text
-    assert "<script>alert(1)</script>" not in text and "&lt;script&gt;alert(1)&lt;/script&gt;" in text
+    assert recognition.honours() == [nomination]
 
 
 def test_a_withdrawn_nomination_leaves_the_roll(world):
@@ -117,5 +139,18 @@ def test_the_public_page_shows_each_communitys_totals_and_nobodys_own_hours(worl
             description="社区值班",
         )
     text = client.get(reverse("volunteering:honours")).text
-    assert "红钢城社区" in text and ">2.25<" in text  # 135 minutes, two people, no names
+    assert "红钢城社区" not in text  # two people served: their totals would be nearly their own
+    for n in range(3):
+        person = make_person(world.users.admin, world.grid_a2, f"志愿者{n}")
+        start = timezone.make_aware(dt.datetime.combine(staff.today, dt.time(10)))
+        services.record_service(
+            actor=staff,
+            person=person,
+            community=world.community_a,
+            started_at=start,
+            ended_at=start + dt.timedelta(minutes=60),
+            description="社区值班",
+        )
+    text = client.get(reverse("volunteering:honours")).text
+    assert "红钢城社区" in text and ">5.25<" in text  # 315 minutes, five people, no names
     assert "赵六" not in text and "钱七" not in text and ">1.5<" not in text

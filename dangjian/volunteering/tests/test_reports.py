@@ -137,6 +137,9 @@ def test_the_workplace_sheet_downloads_as_pdf_and_excel_for_who_may_export(world
     client.force_login(world.users.secretary)
     page = client.get(reverse("volunteering:report", args=[report.pk]))
     assert page.status_code == 200 and "钢城第一中学 党总支" in page.text and "孙八" in page.text
+    # A draft's sheets are not sent: no download before the confirmation.
+    assert client.get(reverse("volunteering:report_file", args=[report.pk, 0, "pdf"])).status_code == 404
+    reports.report_back_confirm(actor=as_actor(world.users.secretary), report=report)
     pdf = client.get(reverse("volunteering:report_file", args=[report.pk, 0, "pdf"]))
     assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     xlsx = client.get(reverse("volunteering:report_file", args=[report.pk, 0, "xlsx"]))

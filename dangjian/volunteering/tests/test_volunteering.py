@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection
+from django.db import IntegrityError, connection, transaction
 
 from dangjian.core.models import Event, Notification
 from dangjian.volunteering import selectors, services
@@ -255,6 +255,20 @@ def test_the_ledger_is_append_only_and_a_reversal_undoes_a_record(world):
         LedgerEntry.objects.filter(pk=line.pk).update(minutes=1000)
     with pytest.raises(ValidationError):
         LedgerEntry.objects.all().delete()
+    with pytest.raises(ValidationError):  # the base manager (Django's own deletes and updates) too
+        LedgerEntry._base_manager.filter(pk=line.pk).update(minutes=1000)
+    with pytest.raises(IntegrityError), transaction.atomic():  # an earned line is some record's
+        LedgerEntry.objects.bulk_create(
+            [
+                LedgerEntry(
+                    person=world.zhao,
+                    kind=LedgerKind.EARNED,
+                    minutes=60,
+                    community=world.community_a,
+                    created_at=line.created_at,
+                )
+            ]
+        )
     assert services.balance(world.zhao.pk) == 120
     services.record_reverse(actor=as_actor(world.users.staff), record=record, reason="重复登记")
     assert services.balance(world.zhao.pk) == 0
@@ -287,13 +301,10 @@ def test_the_ledger_reconciles_with_the_records_at_every_level_and_catches_a_str
     rows = selectors.ledger_reconciliation(actor=staff)
     assert len(rows) == 1 and rows[0].level == "total" and rows[0].balanced
     assert (rows[0].verified_minutes, rows[0].records) == (180, 2)
-    # A line written around the services (by SQL) shows up at the person's and the community's level.
+    # A line changed around the services (by SQL) shows up at the person's and the community's level.
+    line = LedgerEntry.objects.filter(person=world.zhao, kind=LedgerKind.EARNED).first()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO volunteering_ledgerentry (person_id, kind, minutes, community_id, memo, created_at)"
-            " VALUES (%s, 'earned', 600, %s, 'stray', %s)",
-            [world.zhao.pk, world.community_a.pk, as_actor(None).now],
-        )
+        cursor.execute("UPDATE volunteering_ledgerentry SET minutes = 600 WHERE id = %s", [line.pk])
     rows = selectors.ledger_reconciliation(actor=staff)
     levels = {(row.level, row.key) for row in rows if row.level != "total"}
     assert levels == {("person", world.zhao.pk), ("community", world.community_a.pk)}
