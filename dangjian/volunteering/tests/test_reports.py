@@ -187,3 +187,22 @@ def test_a_streets_report_is_a_background_job_with_a_row_per_member(world, clien
     client.force_login(world.users.secretary)
     assert client.post(reverse("volunteering:report_street_export"), {"street": world.street.pk}).status_code == 404
     assert ReportBack.objects.count() == 0  # looking and exporting opened no report
+
+
+@pytest.mark.parametrize(("months", "used"), [(5, 4), (7, 6), (9, 6), (11, 6), (12, 12), (1, 1), (-3, 1), (99, 12)])
+def test_a_period_length_that_does_not_divide_the_year_is_read_as_one_that_does(months, used):
+    assert reports.period_months(months) == used
+    # The periods of a year tile it: no day in two periods, none in none.
+    days = [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(365)]
+    periods = {reports.period_of(day, months) for day in days}
+    assert sum((last - first).days + 1 for first, last in periods) == 365
+
+
+def test_hostile_periods_answer_the_last_period_not_an_error(world, client):
+    client.force_login(world.users.secretary)
+    for value in ("9999-07-01", "9999-12-31", "0001-01-01", "2026-02-30", "%00", "x" * 500):
+        assert client.get(reverse("volunteering:reports"), {"period": value}).status_code in (200, 400), value
+    response = client.post(
+        reverse("volunteering:report_prepare"), {"community": world.community_a.pk, "period": "9999-07-01"}
+    )
+    assert response.status_code == 302

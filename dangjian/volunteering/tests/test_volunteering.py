@@ -590,3 +590,96 @@ def test_a_liaison_takes_a_shown_wish_for_the_unit_and_only_then(world):
     other = make_wish(world, shown=False, title="想要一个电饭煲")
     with pytest.raises(PermissionDenied):
         services.wish_claim(actor=as_actor(world.users.staff), wish=other, unit=world.unit_b)
+
+
+# -- Found in review: each of these once went through ---------------------------------------------
+
+
+def test_staff_never_verify_or_confirm_their_own_hours(world):
+    worker = make_person(world.users.admin, world.grid_a1, "吴九")
+    make_member(worker, world.branch_a1)
+    staff_user = make_user("staff_member_a", "community_staff", world.community_a, person=worker)
+    staff = at(staff_user, tomorrow_at(world, 23))
+    start = tomorrow_at(world, 9)
+    with pytest.raises(ValidationError) as own:
+        services.record_service(
+            actor=staff,
+            person=worker,
+            community=world.community_a,
+            started_at=start,
+            ended_at=start + dt.timedelta(hours=8),
+            description="值班",
+        )
+    assert "由他人核实" in _messages(own)
+    post = make_post(world)
+    claim = services.claim_post(actor=as_actor(staff_user), post=post)
+    with pytest.raises(ValidationError):
+        services.claim_decide(actor=as_actor(staff_user), claim=claim, confirm=True)
+    assert not ServiceRecord.objects.exists()
+
+
+def test_a_registration_the_community_has_not_confirmed_opens_nothing(world):
+    from dangjian.membership.mobile.services import report_register
+
+    sun_user = make_user("member_b", "member", person=world.sun)
+    report_register(
+        actor=as_actor(sun_user), community=world.community_a, workplace="钢城一中党支部", categories=["governance"]
+    )
+    post = make_post(world)
+    shown = make_wish(world)
+    assert not services.may_claim(actor=as_actor(sun_user), post=post)
+    assert selectors.wishes_open_to_me(actor=as_actor(sun_user)) == []
+    assert not services.may_take_wish(actor=as_actor(sun_user), wish=shown)
+
+
+def test_no_hours_after_a_withdrawal_and_no_calling_off_a_running_post(world):
+    claim = confirmed_claim(world)
+    post = claim.post
+    running = at(world.users.member, post.starts_at + dt.timedelta(minutes=5))
+    services.claim_check_in(actor=running, claim=claim)
+    with pytest.raises(ValidationError) as checked_in:
+        services.claim_withdraw(actor=running, claim=claim)
+    assert "签退" in _messages(checked_in)
+    with pytest.raises(ValidationError) as started:
+        services.post_cancel(
+            actor=at(world.users.staff, post.starts_at + dt.timedelta(minutes=6)), post=post, reason="下雨"
+        )
+    assert "已开始" in _messages(started)
+    # The staff decline it behind the member's back (a stale claim object): no hours at check-out.
+    Claim.objects.filter(pk=claim.pk).update(state=ClaimState.DECLINED)
+    with pytest.raises(ValidationError) as gone:
+        services.claim_check_out(actor=at(world.users.member, post.starts_at + dt.timedelta(hours=1)), claim=claim)
+    assert "不再是确认状态" in _messages(gone)
+    assert not ServiceRecord.objects.exists()
+
+
+def test_a_wishs_time_is_not_verified_before_the_residents_word(world):
+    wish = make_wish(world)
+    services.wish_claim(actor=as_actor(world.users.member), wish=wish)
+    start = tomorrow_at(world, 10)
+    services.wish_fulfil(
+        actor=at(world.users.member, tomorrow_at(world, 12)),
+        wish=wish,
+        note="送到",
+        started_at=start,
+        ended_at=start + dt.timedelta(hours=1),
+    )
+    record = ServiceRecord.objects.get(wish=wish)
+    assert selectors.pending_records(actor=as_actor(world.users.staff)) == []
+    with pytest.raises(ValidationError) as early:
+        services.record_verify(actor=as_actor(world.users.staff), record=record, verified=True)
+    assert "居民确认" in _messages(early)
+
+
+def test_records_far_away_in_time_or_longer_than_a_day_are_refused(world):
+    member = at(world.users.member, tomorrow_at(world, 20))
+    for start, end in (
+        (dt.datetime(1, 1, 1, tzinfo=dt.UTC), dt.datetime(1, 1, 1, 2, tzinfo=dt.UTC)),
+        (tomorrow_at(world, 8) - dt.timedelta(days=400), tomorrow_at(world, 9) - dt.timedelta(days=400)),
+        (tomorrow_at(world, 8) - dt.timedelta(days=3), tomorrow_at(world, 9)),
+    ):
+        with pytest.raises(ValidationError):
+            services.record_submit(
+                actor=member, community=world.community_a, started_at=start, ended_at=end, description="修水管"
+            )
+    assert not ServiceRecord.objects.exists()
