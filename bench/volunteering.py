@@ -28,7 +28,8 @@ V1  ``flag_over_cap``: the sums per person and local day in SQL (``GROUP BY pers
     of the year with its person's name into Python. Compared at the configured cap and at 1.5 h
     (where the seed's two-hour records are flagged) so that the comparison is not of two empty lists.
 V2  ``public_totals`` (the roll of honour's totals): aggregate the records by ``community_id``
-    first and read the communities' names and paths afterwards, instead of grouping by the joined
+    first (keeping the communities with at least PUBLIC_MINIMUM people) and read the communities'
+    names and paths afterwards, instead of grouping by the joined
     region's name and path (which PostgreSQL answers with a nested loop over all 1,111 regions and
     an incremental sort of 300,000 rows).
 
@@ -105,7 +106,7 @@ def main() -> None:
     from dangjian.accounts.models import RoleGrant, User
     from dangjian.membership.models import CommunityReport
     from dangjian.orgs.models import Region, RegionLevel
-    from dangjian.volunteering import reports, selectors
+    from dangjian.volunteering import reports, selectors, services
     from dangjian.volunteering.models import LedgerEntry, ServiceRecord
 
     today = timezone.localdate()
@@ -176,7 +177,7 @@ def main() -> None:
                 lambda r: f"{len(r)} flagged",
             )
 
-    since = selectors.day_bounds(year_start, today)[0]
+    since = services.day_bounds(year_start, today)[0]
     print(f"\nthe roll of honour's totals since {year_start}, {args.repeat} runs after a warm-up:")
     timed("public_totals", lambda: selectors.public_totals(since=since), args.repeat, lambda r: f"{len(r)} communities")
     if args.proposals:
@@ -228,7 +229,7 @@ def over_cap_in_sql(*, actor: Any, start: dt.date, end: dt.date, cap: int | None
     from dangjian.core.conf import config
     from dangjian.people.models import Person
     from dangjian.volunteering.models import RecordState, ServiceRecord
-    from dangjian.volunteering.selectors import day_bounds
+    from dangjian.volunteering.services import day_bounds
 
     low, high = day_bounds(start, end)
     cap = cap if cap is not None else config().service_daily_cap_hours * 60
@@ -262,6 +263,7 @@ def public_totals_by_id(*, since: dt.datetime, limit: int = 200) -> list[dict[st
     from django.db.models import Count, Sum
 
     from dangjian.orgs.models import Region
+    from dangjian.volunteering import selectors
     from dangjian.volunteering.models import RecordState, ServiceRecord
 
     totals = {
@@ -271,6 +273,7 @@ def public_totals_by_id(*, since: dt.datetime, limit: int = 200) -> list[dict[st
         .annotate(records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True))
         .order_by()
     }
+    totals = {pk: row for pk, row in totals.items() if row["people"] >= selectors.PUBLIC_MINIMUM}
     places = sorted(Region.objects.filter(pk__in=list(totals)).values_list("pk", "name", "path"), key=lambda r: r[2])
     return [
         {
