@@ -332,6 +332,9 @@ class ServiceRecord(TimeStampedModel):
         indexes = [
             models.Index(fields=["community", "started_at"], name="record_community_start_idx"),
             models.Index(fields=["person", "started_at"], name="record_person_start_idx"),
+            # A district's records page (newest first) and what waits for verification.
+            models.Index(fields=["started_at", "id"], name="record_start_id_idx"),
+            models.Index(fields=["started_at", "id"], condition=Q(state="pending"), name="record_pending_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ended_at__gt=models.F("started_at")), name="record_ends_after_start"),

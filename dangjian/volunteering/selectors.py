@@ -9,12 +9,12 @@ Every figure of the evidence selectors comes with the queryset of the records be
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import Mod, TruncDate
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -165,13 +165,26 @@ def posts_page(*, actor: Actor, filters: PostFilters, number: Any) -> Page:
     return page
 
 
+def _member_home(actor: Actor) -> tuple[Person | None, list[int]]:
+    """The actor's own person if a member in good standing, and the communities they serve in;
+    read once per actor (the hub asks for posts and wishes)."""
+    cached = actor.__dict__.get("_volunteering_home")
+    if cached is None:
+        person = services.own_person(actor=actor)
+        if person is None or not services.in_standing(person):
+            cached = (None, [])
+        else:
+            cached = (person, services.home_communities(person))
+        actor.__dict__["_volunteering_home"] = cached
+    return cached
+
+
 def posts_open_to_me(*, actor: Actor, limit: int = 50) -> list[Post]:
     """Published posts not yet started of the communities the actor's person lives in or reports
     to (members in good standing), soonest first, each with ``mine``: their live claim or None."""
-    person = services.own_person(actor=actor)
-    if person is None or not services.in_standing(person):
+    person, communities = _member_home(actor)
+    if person is None:
         return []
-    communities = services.home_communities(person)
     rows = list(
         _claim_counted(
             Post.objects.filter(region_id__in=communities, status=PostStatus.PUBLISHED, starts_at__gt=actor.now)
@@ -271,13 +284,11 @@ def wishes_page(*, actor: Actor, filters: WishFilters, number: Any) -> Page:
 def wishes_open_to_me(*, actor: Actor, limit: int = 30) -> list[Wish]:
     """Open wishes the residents agreed to show, of the communities the actor's person (a member in
     good standing) lives in or reports to. Without the resident's name."""
-    person = services.own_person(actor=actor)
-    if person is None or not services.in_standing(person):
+    person, communities = _member_home(actor)
+    if person is None:
         return []
     return list(
-        Wish.objects.filter(
-            community_id__in=services.home_communities(person), shown_to_members=True, state=WishState.OPEN
-        )
+        Wish.objects.filter(community_id__in=communities, shown_to_members=True, state=WishState.OPEN)
         .exclude(resident=person)
         .select_related("community")
         .order_by("created_at", "id")[:limit]
@@ -409,15 +420,18 @@ PUBLIC_MINIMUM = 5  # a community's totals are public from this many people: one
 def public_totals(*, since: dt.datetime, limit: int = 200) -> list[dict[str, Any]]:
     """Each community's verified service since ``since``: records, minutes and people who served —
     totals only, shown publicly (never a person's hours, never a ranking: in the order of the
-    tree), and only for communities where at least PUBLIC_MINIMUM people served. One query."""
-    rows = (
-        ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=since)
-        .values("community__name", "community__path")
+    tree), and only for communities where at least PUBLIC_MINIMUM people served. Grouped by the
+    community's id (two queries: the sums, then the names)."""
+    totals = {
+        row["community_id"]: row
+        for row in ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=since)
+        .values("community_id")
         .annotate(records=Count("id"), minutes=Sum("minutes"), people=Count("person", distinct=True))
         .filter(people__gte=PUBLIC_MINIMUM)
-        .order_by("community__path")[:limit]
-    )
-    return [dict(row) for row in rows]
+        .order_by()
+    }
+    places = Region.objects.filter(pk__in=list(totals)).order_by("path").values_list("pk", "name")[:limit]
+    return [{"community__name": name, **totals[pk]} for pk, name in places]
 
 
 # -- The time bank reconciles ---------------------------------------------------------------------
@@ -678,26 +692,38 @@ def dual_report_evidence(
 # -- Flags for an auditor -------------------------------------------------------------------------
 
 
-def flag_round_hours(*, actor: Actor, start: dt.date, end: dt.date, factor: float = 1.5) -> QuerySet[ServiceRecord]:
+def flag_round_hours(
+    *, actor: Actor, start: dt.date, end: dt.date, factor: float = 1.5, region: Region | None = None
+) -> QuerySet[ServiceRecord]:
     """Verified records of whole hours that are well above their post's time (``factor`` times the
     post's length or more): a sign of hours written by habit rather than measured."""
     low, high = day_bounds(start, end)
     return (
-        ServiceRecord.objects.filter(pk__in=_round_and_long(actor, low, high, factor))
+        ServiceRecord.objects.filter(pk__in=_round_and_long(actor, low, high, factor, region))
         .select_related("person", "community", "claim__post")
         .order_by("-started_at", "-id")
     )
 
 
-def _round_and_long(actor: Actor, low: dt.datetime, high: dt.datetime, factor: float) -> list[int]:
+def _round_and_long(
+    actor: Actor, low: dt.datetime, high: dt.datetime, factor: float, region: Region | None
+) -> list[int]:
+    records = restrict(
+        ServiceRecord.objects.filter(
+            state=RecordState.VERIFIED,
+            started_at__gte=low,
+            started_at__lt=high,
+            claim__isnull=False,
+            minutes__gte=60,
+        ),
+        actor,
+        VIEW,
+    )
+    if region is not None:
+        records = records.filter(community__path__startswith=region.path)
     rows = (
-        restrict(
-            ServiceRecord.objects.filter(
-                state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high, claim__isnull=False
-            ),
-            actor,
-            VIEW,
-        )
+        records.annotate(whole=Mod("minutes", 60))
+        .filter(whole=0)
         .values_list("pk", "minutes", "claim__post__starts_at", "claim__post__ends_at")
         .iterator()
     )
@@ -709,26 +735,42 @@ def _round_and_long(actor: Actor, low: dt.datetime, high: dt.datetime, factor: f
     return found
 
 
-def flag_over_cap(*, actor: Actor, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def flag_over_cap(*, actor: Actor, start: dt.date, end: dt.date, region: Region | None = None) -> list[dict[str, Any]]:
     """People and days whose verified time passes the daily cap (possible only for records verified
-    before the cap was lowered, or written around the platform)."""
+    before the cap was lowered, or written around the platform). Summed per person and local day
+    by the database (one query for the sums, one for the names of those flagged)."""
     low, high = day_bounds(start, end)
     cap = config().service_daily_cap_hours * 60
-    totals: dict[tuple[int, dt.date], int] = defaultdict(int)
-    names: dict[int, str] = {}
-    rows = restrict(
+    records = restrict(
         ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high),
         actor,
         VIEW,
-    ).values_list("person_id", "person__name", "started_at", "minutes")
-    for person_id, name, started, minutes in rows.iterator():
-        totals[(person_id, timezone.localtime(started).date())] += minutes
-        names[person_id] = name
+    )
+    if region is not None:
+        records = records.filter(community__path__startswith=region.path)
+    rows = list(
+        records.annotate(day=TruncDate("started_at"))  # in the current time zone, like timezone.localtime()
+        .values("person_id", "day")
+        .annotate(total=Sum("minutes"))
+        .filter(total__gt=cap)
+        .order_by("day", "person_id")
+    )
+    names = dict(Person.objects.filter(pk__in={row["person_id"] for row in rows}).values_list("pk", "name"))
     return [
-        {"person_id": person_id, "name": names[person_id], "day": day, "minutes": minutes, "cap": cap}
-        for (person_id, day), minutes in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
-        if minutes > cap
+        {
+            "person_id": row["person_id"],
+            "name": names[row["person_id"]],
+            "day": row["day"],
+            "minutes": row["total"],
+            "cap": cap,
+        }
+        for row in rows
     ]
+
+
+def streets_in_view(*, actor: Actor) -> list[Region]:
+    """The streets of the actor's area (those whose pages they see), in the order of the tree."""
+    return list(restrict(Region.objects.filter(level=RegionLevel.STREET), actor, VIEW).order_by("path")[:200])
 
 
 def community_choices(*, actor: Actor, action: str = CHANGE) -> QuerySet[Region]:

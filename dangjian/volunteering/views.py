@@ -697,16 +697,23 @@ def _year_period(request: ActorRequest) -> tuple[dt.date, dt.date]:
 
 @require_GET
 def checks(request: ActorRequest) -> HttpResponse:
-    """For secretaries and admins: the time bank against the records, and the flags of the year."""
+    """For secretaries and admins: the time bank against the records, and the flags of the year.
+    Whoever sees more than one street chooses one first (``?street=``): a district's year of
+    records is read street by street."""
     actor = request.actor
     if not _staff(request):
         raise Http404
     start, end = _year_period(request)
-    rows = selectors.ledger_reconciliation(actor=actor)
+    streets = selectors.streets_in_view(actor=actor)
+    region = None
+    if len(streets) > 1:
+        region = next((s for s in streets if s.pk == parse_id(request.GET.get("street"))), None)
+        if region is None:
+            context = {"streets": streets, "start": start, "end": end}
+            return render(request, "volunteering/checks.html", context)
+    rows = selectors.ledger_reconciliation(actor=actor, region=region)
     people = dict(
-        restrict(Person.objects.all(), actor, VIEW)
-        .filter(pk__in=[row.key for row in rows if row.level == "person"])
-        .values_list("pk", "name")
+        Person.objects.filter(pk__in=[row.key for row in rows if row.level == "person"]).values_list("pk", "name")
     )
     places = dict(
         Region.objects.filter(pk__in=[row.key for row in rows if row.level == "community"]).values_list("pk", "name")
@@ -722,10 +729,12 @@ def checks(request: ActorRequest) -> HttpResponse:
     context = {
         "start": start,
         "end": end,
+        "streets": streets if len(streets) > 1 else [],
+        "region": region,
         "unbalanced": unbalanced,
         "total": rows[-1],
-        "round": list(selectors.flag_round_hours(actor=actor, start=start, end=end)[:100]),
-        "over_cap": selectors.flag_over_cap(actor=actor, start=start, end=end)[:100],
+        "round": list(selectors.flag_round_hours(actor=actor, start=start, end=end, region=region)[:100]),
+        "over_cap": selectors.flag_over_cap(actor=actor, start=start, end=end, region=region)[:100],
         "cap": config().service_daily_cap_hours,
     }
     return render(request, "volunteering/checks.html", context)

@@ -406,7 +406,7 @@ def _seed_wishes(
         if index == 6 and "resident" in demo and demo["resident"].region_id:
             resident_id = demo["resident"].pk
         claimer = rng.choice(claimers) if state != WishState.OPEN else None
-        created = now - dt.timedelta(days=rng.randint(10, 200) if state == WishState.CONFIRMED else rng.randint(1, 9))
+        created = now - dt.timedelta(days=rng.randint(10, 200) if state == WishState.CONFIRMED else rng.randint(4, 9))
         region_id = demo["resident"].region_id if resident_id not in grids else grids[resident_id]
         wish = Wish.objects.create(
             title=WISHES[index % len(WISHES)],

@@ -206,3 +206,20 @@ def test_hostile_periods_answer_the_last_period_not_an_error(world, client):
         reverse("volunteering:report_prepare"), {"community": world.community_a.pk, "period": "9999-07-01"}
     )
     assert response.status_code == 302
+
+
+def test_a_district_admin_checks_the_hours_street_by_street(world, client):
+    from dangjian.orgs.models import RegionLevel
+    from dangjian.orgs.services import add_region
+
+    add_region(actor=as_actor(None), parent=world.district, name="钢都街道", code="420107002", level=RegionLevel.STREET)
+    district = make_user("admin_district", "district_admin", world.district)
+    client.force_login(district)
+    url = reverse("volunteering:checks")
+    for query in ("", "?street=abc", "?street=999999"):
+        page = client.get(url + query)
+        assert page.status_code == 200 and "请选择街道" in page.text and "时间银行与服务记录核对" not in page.text
+    page = client.get(url + f"?street={world.street.pk}")
+    assert page.status_code == 200 and "时间银行与服务记录核对" in page.text
+    client.force_login(world.users.secretary)  # one street (or less): no choice to make
+    assert "时间银行与服务记录核对" in client.get(url).text
