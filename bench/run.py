@@ -382,6 +382,7 @@ def volunteering_cases() -> list[Case]:
         ReportBack.objects.filter(community__path=path, state=ReportBackState.DRAFT).order_by("-period_start").first()
         or ReportBack.objects.filter(community__path=path).order_by("-period_start").first()
     )
+    street = community.parent if community else None
     district = ("district", BENCH_USER)
     secretary_and_district = ("secretary", *district)
     area = ("secretary", "street", *district)
@@ -469,6 +470,14 @@ def volunteering_cases() -> list[Case]:
             **vol,
         ),
         Case("vol_checks", "checks (reconciliation, flags)", "/volunteering/checks/", ("<h1>",), users=area, **vol),
+        Case(
+            "vol_checks_street",
+            "checks of the secretary's street (a district admin chooses a street first)",
+            f"/volunteering/checks/?street={street.pk if street else 0}",
+            ("<h1>",),
+            users=district,
+            **vol,
+        ),
         Case("vol_wishes", "small wishes", "/volunteering/wishes/", ("<h1>",), users=secretary_and_district, **vol),
         Case(
             "vol_honours",

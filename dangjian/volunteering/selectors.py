@@ -9,6 +9,7 @@ Every figure of the evidence selectors comes with the queryset of the records be
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
@@ -460,16 +461,31 @@ def ledger_reconciliation(*, actor: Actor, region: Region | None = None) -> list
     if region is not None:
         records = records.filter(community__path__startswith=region.path)
         entries = entries.filter(community__path__startswith=region.path)
-    verified = records.filter(state=RecordState.VERIFIED)
-    by_person = dict(verified.values_list("person_id").annotate(m=Sum("minutes")).values_list("person_id", "m"))
-    ledger_person = dict(entries.values_list("person_id").annotate(m=Sum("minutes")).values_list("person_id", "m"))
-    by_community = dict(
-        verified.values_list("community_id").annotate(m=Sum("minutes")).values_list("community_id", "m")
-    )
-    ledger_community = dict(
-        entries.values_list("community_id").annotate(m=Sum("minutes")).values_list("community_id", "m")
-    )
-    counts = dict(verified.values_list("person_id").annotate(n=Count("id")).values_list("person_id", "n"))
+    # Two reads (the records, the ledger), each summed per person and community by the database;
+    # the person's and the community's totals are added up from them.
+    by_person: dict[int, int] = defaultdict(int)
+    by_community: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for person_id, community_id, minutes, n in (
+        records.filter(state=RecordState.VERIFIED)
+        .values_list("person_id", "community_id")
+        .annotate(m=Sum("minutes"), n=Count("id"))
+        .values_list("person_id", "community_id", "m", "n")
+        .order_by()
+    ):
+        by_person[person_id] += minutes
+        by_community[community_id] += minutes
+        counts[person_id] += n
+    ledger_person: dict[int, int] = defaultdict(int)
+    ledger_community: dict[int, int] = defaultdict(int)
+    for person_id, community_id, minutes in (
+        entries.values_list("person_id", "community_id")
+        .annotate(m=Sum("minutes"))
+        .values_list("person_id", "community_id", "m")
+        .order_by()
+    ):
+        ledger_person[person_id] += minutes
+        ledger_community[community_id] += minutes
     out: list[Reconciliation] = []
     for person_id in sorted(set(by_person) | set(ledger_person)):
         a, b = by_person.get(person_id, 0), ledger_person.get(person_id, 0)
