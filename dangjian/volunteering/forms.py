@@ -206,7 +206,7 @@ class ConfirmWishForm(SiteForm):
     fulfilled = forms.TypedChoiceField(
         label=_("Was your wish fulfilled?"),
         coerce=lambda value: value == "yes",
-        choices=[("yes", _("Yes, it was fulfilled")), ("no", _("No, not yet"))],
+        choices=[("yes", _("Yes, it was fulfilled")), ("no", _("No, not fulfilled yet"))],
         widget=forms.RadioSelect,
     )
     note = forms.CharField(label=_("How the resident answered"), max_length=200, required=False)
