@@ -400,7 +400,7 @@ def claim_withdraw(*, actor: Actor, claim: Claim, reason: str = "") -> Claim:
     if not (own or liaison or allowed(actor, CHANGE, claim.post)):
         raise PermissionDenied
     with transaction.atomic():
-        row = Claim.objects.select_for_update().select_related("post").get(pk=claim.pk)
+        row = Claim.objects.select_for_update(of=("self",)).select_related("post").get(pk=claim.pk)
         if row.state not in LIVE_CLAIMS:
             return row
         if actor.now >= row.post.ends_at:
@@ -452,7 +452,11 @@ def claim_check_out(*, actor: Actor, claim: Claim) -> ServiceRecord:
     if claim.person_id is None or claim.person_id != actor.person_id:
         raise PermissionDenied
     with transaction.atomic():
-        row = Claim.objects.select_for_update().select_related("post", "post__region", "post__team").get(pk=claim.pk)
+        row = (
+            Claim.objects.select_for_update(of=("self",))
+            .select_related("post", "post__region", "post__team")
+            .get(pk=claim.pk)
+        )
         post = row.post
         if row.state != ClaimState.CONFIRMED or post.status != PostStatus.PUBLISHED:
             raise ValidationError(_("This claim is no longer confirmed; nothing is recorded."), code="unconfirmed")
@@ -738,7 +742,7 @@ def record_verify(*, actor: Actor, record: ServiceRecord, verified: bool, reason
         raise ValidationError({"reason": [_("Say why the time is not verified; the volunteer is told.")]})
     with transaction.atomic():
         _lock_person(record.person_id)
-        row = ServiceRecord.objects.select_for_update().select_related("person").get(pk=record.pk)
+        row = ServiceRecord.objects.select_for_update(of=("self",)).select_related("person").get(pk=record.pk)
         if row.state != RecordState.PENDING:
             raise ValidationError(_("This record is no longer waiting for verification."), code="decided")
         if verified and row.wish_id is not None:
@@ -1059,7 +1063,7 @@ def wish_fulfil(
     if not note:
         raise ValidationError({"note": [_("Say what was done.")]})
     with transaction.atomic():
-        row = Wish.objects.select_for_update().select_related("resident", "community").get(pk=wish.pk)
+        row = Wish.objects.select_for_update(of=("self",)).select_related("resident", "community").get(pk=wish.pk)
         if row.state != WishState.CLAIMED:
             raise ValidationError(_("This wish is not waiting to be fulfilled."), code="state")
         if started_at is not None and ended_at is not None and row.claimer_id is not None:
