@@ -504,16 +504,18 @@ def ledger_reconciliation(*, actor: Actor, region: Region | None = None) -> list
 # -- Evidence for evaluation (DESIGN.md §6 group B) -----------------------------------------------
 
 
+def _reporting_to(actor: Actor) -> Any:
+    """The ids of the members whose 双报到 report a community the actor may change has confirmed."""
+    serving = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CHANGE)
+    return CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__in=serving).values("person_id")
+
+
 def bank_person_for(*, actor: Actor, pk: int) -> Person:
     """A person whose time bank the actor may read: someone they may see, or a member reporting
     (双报到, confirmed) to a community they may change (who lives elsewhere). Else 404."""
     person = restrict(Person.objects.select_related("region"), actor, VIEW).filter(pk=pk).first()
     if person is None:
-        serving = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CHANGE)
-        reporting = CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__in=serving).values(
-            "person_id"
-        )
-        person = Person.objects.select_related("region").filter(pk=pk, pk__in=reporting).first()
+        person = Person.objects.select_related("region").filter(pk=pk, pk__in=_reporting_to(actor)).first()
     if person is None:
         raise Http404
     return person
@@ -528,10 +530,8 @@ def find_volunteers(*, actor: Actor, query: str, limit: int = 8) -> list[Person]
     where = search_filter(" ".join((query or "").split())[:50])
     if where is None or len(found) >= limit:
         return found
-    serving = restrict(Region.objects.filter(level=RegionLevel.COMMUNITY), actor, CHANGE)
-    reporting = CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__in=serving).values("person_id")
     more = (
-        Person.objects.filter(where, pk__in=reporting)
+        Person.objects.filter(where, pk__in=_reporting_to(actor))
         .exclude(pk__in=[p.pk for p in found])
         .select_related("region", "region__parent")
         .order_by("name_pinyin", "pk")[: limit - len(found)]
