@@ -3,16 +3,17 @@ claim confirmed by the community, a wish of 钱七 (the resident of community A)
 
 import datetime as dt
 
+from django.utils import timezone
+
 from dangjian.servicedesk.models import ServiceCategory
 from dangjian.volunteering import services
 from tests.factories import as_actor
 
 
 def tomorrow_at(world, hour: int) -> dt.datetime:
-    now = as_actor(world.users.staff).now
-    day = (now + dt.timedelta(days=1)).date()
-    from django.utils import timezone
-
+    """The hour of tomorrow in the site's time zone (Asia/Shanghai): the date is taken there, not in
+    UTC, or between 16:00 and 24:00 UTC "tomorrow at 7" would already have passed in Shanghai."""
+    day = timezone.localdate(as_actor(world.users.staff).now) + dt.timedelta(days=1)
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
