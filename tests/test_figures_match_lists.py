@@ -21,6 +21,8 @@ from dangjian.membership.care import selectors as care_selectors
 from dangjian.membership.dues import selectors as dues_selectors
 from dangjian.membership.roster import selectors as roster_selectors
 from dangjian.people.models import Member, MemberStage
+from dangjian.servicedesk.rates import integrity
+from dangjian.servicedesk.rates import selectors as rates_selectors
 from dangjian.servicedesk.requests import selectors as request_selectors
 from tests.factories import as_actor
 
@@ -40,6 +42,20 @@ def _page(client: Client, url: str) -> str:
     return response.content.decode()
 
 
+def test_the_demo_requests_are_ones_the_state_machine_can_write(demo):
+    """The demo's rates must be ones the live rules produce (issue #15): no "not resolved" lost,
+    no merge across communities or without its sign-off record, no callback verdict uncalled."""
+    from dangjian.servicedesk.models import ServiceRequest
+
+    assert integrity.problems() == {}
+    # and the demo has each case to look at: verdicts kept after a second handling, reopenings,
+    # merges signed off and waiting
+    assert ServiceRequest.objects.filter(unresolved_source="resident", outcome="resolved").exists()
+    assert ServiceRequest.objects.filter(unresolved_source="reopened").exists()
+    merged = ServiceRequest.objects.filter(close_reason="duplicate")
+    assert merged.filter(signed_off_at__isnull=False).exists() and merged.filter(signed_off_at__isnull=True).exists()
+
+
 def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
     settings.DANGJIAN = {**getattr(settings, "DANGJIAN", {}), "FIGURES_CACHE_SECONDS": 0}
     today = timezone.localdate()
@@ -47,7 +63,7 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
     # members whose date of full membership was a year ahead)
     for member in Member.objects.all():
         assert member.stage == member.stage_on(today), member.pk
-    checked, probationary = 0, 0
+    checked, probationary, sign_offs_seen = 0, 0, 0
     for username in STAFF:
         client = Client()
         client.force_login(User.objects.get(username=username))
@@ -77,6 +93,14 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
             request_selectors.callbacks_due(actor=actor, limit=10_000)
         )
         assert care_selectors.visits_due_count(actor=actor) == care_selectors.visits_due(actor=actor).count()
+        # classifications and merges waiting for this user's sign-off: the to-do line opens the
+        # audit page filtered to exactly them
+        waiting_sign_offs, query = rates_selectors.sign_offs_waiting(actor=actor)
+        if waiting_sign_offs:
+            assert f"{waiting_sign_offs} " in workbench or f"{waiting_sign_offs}件" in workbench
+            listed = COUNT_LINE.search(_page(client, f"{reverse('servicedesk:rates:classified')}?{query}"))
+            assert listed is not None and int(listed.group(1)) == waiting_sign_offs, username
+            sign_offs_seen += 1
         # the volunteering to-dos equal the lists their links open
         from dangjian.volunteering import recognition
         from dangjian.volunteering import selectors as vol
@@ -95,4 +119,5 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
             1 for row in dues_selectors.arrears(actor=actor, minimum=6, with_owed=False)
         )
     assert checked >= 12
+    assert sign_offs_seen >= 1  # the demo's merges waiting for the secretary's sign-off
     assert probationary > 0  # the comparison was not between empty lists

@@ -48,6 +48,9 @@ class Config:
     reopen_days: int = _number(30, "days", "a resident may reopen a finished request within this long")
     callback_rate: float = _number(0.3, "share", "share of handled requests sampled for an independent callback")
     rates_min_sample: int = _number(20, "cases", "below this a unit is not ranked (样本不足)")
+    bulk_merges: int = _number(
+        5, "merges per account and day", "one account merging this many requests as duplicates in a day is flagged"
+    )
     anonymous_submissions: int = _number(5, "per hour and address", "requests without an account")
     anonymous_submissions_site: int = _number(120, "per minute", "requests without an account, whole site")
     api_posts_per_minute: int = _number(600, "per minute and key", "API writes")

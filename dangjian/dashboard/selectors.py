@@ -14,6 +14,7 @@ from dangjian.membership.development import selectors as development_selectors
 from dangjian.membership.dues import selectors as dues_selectors
 from dangjian.membership.transfers import selectors as transfer_selectors
 from dangjian.people import selectors as people_selectors
+from dangjian.servicedesk.rates import selectors as rates_selectors
 from dangjian.servicedesk.requests import selectors as request_selectors
 
 # A count older than FIGURES_CACHE_SECONDS is still shown (the page says when it was counted)
@@ -84,11 +85,13 @@ def membership_todos(*, actor: Actor) -> dict[str, int]:
     return transfer_selectors.transfer_todo_counts(actor=actor)
 
 
-def service_todos(*, actor: Actor) -> dict[str, int]:
-    """Requests to accept, overdue, due soon, assigned to the user and awaiting confirmation, and
-    callbacks to make: how deadlines reach staff. Live, two queries."""
-    counts = request_selectors.queue_counts(actor=actor)
+def service_todos(*, actor: Actor) -> dict[str, Any]:
+    """Requests to accept, overdue, due soon, assigned to the user and awaiting confirmation,
+    callbacks to make, and classifications and merges waiting for the user's sign-off: how
+    deadlines and reviews reach staff. Live, a few queries."""
+    counts: dict[str, Any] = request_selectors.queue_counts(actor=actor)
     counts["callbacks"] = request_selectors.callbacks_due_count(actor=actor)
+    counts["sign_offs"], counts["sign_offs_query"] = rates_selectors.sign_offs_waiting(actor=actor)
     return counts
 
 

@@ -133,6 +133,14 @@ class OutcomeSource(models.TextChoices):
     CALLBACK = "callback", _("Callback")
 
 
+class UnresolvedSource(models.TextChoices):
+    """Who found a request not resolved (``ServiceRequest.unresolved_at``, which is never cleared)."""
+
+    RESIDENT = "resident", _("The resident said it is not resolved")
+    CALLBACK = "callback", _("The callback found it not resolved")
+    REOPENED = "reopened", _("Reopened: the problem came back")
+
+
 class Classification(models.TextChoices):
     """DESIGN.md §5: requests a reviewer classifies so are left out of the rates, but only once a
     second person has signed the classification off (docs/servicedesk.md)."""
@@ -140,6 +148,15 @@ class Classification(models.TextChoices):
     UNREASONABLE = "unreasonable", _("Unreasonable demand")
     UNTRUE = "untrue", _("Not true")
     NOT_OUR_REMIT = "not_our_remit", _("Not within this level's remit")
+    # Set by a merge (lifecycle.request_merge), never chosen from the classification list: a
+    # merged request leaves the rates only once a second person signs the merge off.
+    DUPLICATE = "duplicate", _("Duplicate (merged into another request)")
+
+
+# What a reviewer may choose when classifying (a duplicate is made by merging).
+REVIEW_CLASSIFICATIONS = [
+    (value, label) for value, label in Classification.choices if value != Classification.DUPLICATE
+]
 
 
 class CloseReason(models.TextChoices):
@@ -256,6 +273,13 @@ class ServiceRequest(TimeStampedModel):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, blank=True)
     outcome_source = models.CharField(_("confirmed by"), max_length=16, choices=OutcomeSource.choices, blank=True)
     outcome_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
+    # The 解决率's verdict "not resolved" stays once given (docs/rates.md): the requester said so
+    # (even if it is handled again and then confirmed), a callback found so, or it was reopened.
+    # Set once, never cleared, like the breach flags.
+    unresolved_at = models.DateTimeField(_("found not resolved at"), null=True, blank=True)
+    unresolved_source = models.CharField(
+        _("found not resolved by"), max_length=16, choices=UnresolvedSource.choices, blank=True
+    )
     close_reason = models.CharField(_("closed because"), max_length=16, choices=CloseReason.choices, blank=True)
     is_public = models.BooleanField(_("shown on the public board"), default=False)
     public_summary = models.CharField(_("public summary"), max_length=300, blank=True)
@@ -339,8 +363,13 @@ class ServiceRequest(TimeStampedModel):
 
     @property
     def excluded(self) -> bool:
-        """Left out of the rates: classified and signed off by a second person."""
+        """Left out of the rates: classified (or merged as a duplicate) and signed off by a second
+        person."""
         return bool(self.classification and self.signed_off_at)
+
+    @property
+    def is_merged(self) -> bool:
+        return self.close_reason == CloseReason.DUPLICATE
 
 
 class RequestStep(models.Model):
@@ -565,6 +594,8 @@ class RequestDay(models.Model):
     response_num = models.PositiveIntegerField(default=0)
     resolution_den = models.PositiveIntegerField(default=0)
     resolution_num = models.PositiveIntegerField(default=0)
+    callback_den = models.PositiveIntegerField(default=0)
+    callback_num = models.PositiveIntegerField(default=0)
     score_1 = models.PositiveIntegerField(default=0)
     score_2 = models.PositiveIntegerField(default=0)
     score_3 = models.PositiveIntegerField(default=0)
@@ -585,6 +616,8 @@ class RequestDay(models.Model):
         "response_num",
         "resolution_den",
         "resolution_num",
+        "callback_den",
+        "callback_num",
         "score_1",
         "score_2",
         "score_3",

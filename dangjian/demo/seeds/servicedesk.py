@@ -26,6 +26,7 @@ from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
     AssigneeKind,
     Callback,
+    CloseReason,
     Rating,
     RequestState,
     RequestStep,
@@ -256,6 +257,8 @@ def seed(ctx: SeedContext) -> None:
                     "outcome": "",
                     "outcome_source": "",
                     "outcome_at": None,
+                    "unresolved_at": None,
+                    "unresolved_source": "",
                     "close_reason": "",
                     "is_public": False,
                     "public_summary": "",
@@ -296,69 +299,23 @@ def seed(ctx: SeedContext) -> None:
                         ("handle", RequestState.DISPATCHED, RequestState.HANDLED, handled, handler, row["result"])
                     )
                     days_since = (now - handled).days
-                    if days_since >= 1 and rng.random() < 0.8:
-                        answered_at = handled + dt.timedelta(hours=rng.randint(2, 72))
-                        resolved = rng.random() < resolved_p
-                        source = "callback" if rng.random() < 0.35 else "resident"
-                        if answered_at < now:
-                            row.update(
-                                state=RequestState.VISITED,
-                                outcome="resolved" if resolved else "unresolved",
-                                outcome_source=source,
-                                outcome_at=_db(answered_at),
-                            )
-                            events.append(
-                                (
-                                    "confirm" if source == "resident" else "callback",
-                                    RequestState.HANDLED,
-                                    RequestState.VISITED,
-                                    answered_at,
-                                    None,
-                                    "",
-                                )
-                            )
-                            if rng.random() < 0.75:
-                                score = _score(rng, satisfied_p if resolved else satisfied_p * 0.4)
-                                ratings.append(
-                                    {
-                                        "request_id": next_id,
-                                        "score": score,
-                                        "comment": "",
-                                        "source": source,
-                                        "rated_at": _db(answered_at),
-                                    }
-                                )
-                            if source == "callback":
-                                row["callback_sampled"] = True
-                                callbacks.append(
-                                    {
-                                        "request_id": next_id,
-                                        "sampled_at": _db(handled),
-                                        "caller_id": None,
-                                        "done_at": _db(answered_at),
-                                        "answered": True,
-                                        "resolved": resolved,
-                                        "note": "",
-                                    }
-                                )
-                            if resolved and rng.random() < 0.08:
-                                row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
-                            if days_since > 10:
-                                closed = answered_at + dt.timedelta(days=rng.randint(1, 5))
-                                row.update(state=RequestState.CLOSED, closed_at=_db(closed), close_reason="confirmed")
-                                events.append(("close", RequestState.VISITED, RequestState.CLOSED, closed, handler, ""))
-                        elif days_since > 8:
-                            row.update(
-                                state=RequestState.CLOSED,
-                                closed_at=_db(handled + dt.timedelta(days=7)),
-                                close_reason="no_answer",
-                            )
-                    elif days_since > 8:
-                        row.update(
-                            state=RequestState.CLOSED,
-                            closed_at=_db(handled + dt.timedelta(days=7)),
-                            close_reason="no_answer",
-                        )
+                    _verdicts(
+                        row,
+                        events,
+                        ratings,
+                        callbacks,
+                        rng=rng,
+                        now=now,
+                        handled=handled,
+                        resolved=rng.random() < resolved_p,
+                        satisfied_p=satisfied_p,
+                        handler=handler,
+                        caller=next((u for u in staff if u != handler), None),
+                        timeline=timeline,
+                        start=start,
+                        resolution_due=resolution_due,
+                        days_since=days_since,
+                    )
                 elif row["first_response_at"]:
                     # Open and overdue: left for the sweep to flag, as it would have, so that its
                     # notifications (to the handler, the community, the street) are in the demo.
@@ -399,8 +356,187 @@ def seed(ctx: SeedContext) -> None:
             cursor.execute("SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)", [ServiceRequest._meta.db_table, last])
             cursor.execute(f"ANALYZE {connection.ops.quote_name(ServiceRequest._meta.db_table)}")
     _receptions(ctx, now)
+    _merges_and_reopenings(ctx, now)
     days = rollups.rebuild()  # the rates' daily counts of what was written above in bulk
     ctx.log(f"service requests: {total} over {years} year(s), {days} daily counts")
+
+
+def _verdicts(
+    row: dict[str, Any],
+    events: list,
+    ratings: list,
+    callbacks: list,
+    *,
+    rng: Any,
+    now: dt.datetime,
+    handled: dt.datetime,
+    resolved: bool,
+    satisfied_p: float,
+    handler: Any,
+    caller: Any,
+    timeline: Timeline,
+    start: int,
+    resolution_due: dt.datetime,
+    days_since: int,
+) -> None:
+    """What happens to a handled request, by the state machine's rules (lifecycle.py; the demo's
+    rates must be ones the live rules can produce): the requester answers on their own (about
+    half do); "not resolved" sends it back to the handler and stays the 解决率's verdict even if a
+    second handling is then confirmed; CALLBACK_RATE of the handled requests are called back
+    independently of that answer, and a callback that finds it not resolved is the verdict too;
+    a handled request nobody answers is closed "no confirmation" after 7 days."""
+    S = RequestState
+    request_id = row["id"]
+    verdict_at: dt.datetime | None = None
+
+    def rate(at: dt.datetime, source: str, satisfied: float) -> None:
+        if rng.random() < 0.75 and not any(r["request_id"] == request_id for r in ratings[-3:]):
+            score = _score(rng, satisfied)
+            ratings.append(
+                {"request_id": request_id, "score": score, "comment": "", "source": source, "rated_at": _db(at)}
+            )
+
+    if days_since >= 1 and rng.random() < 0.55:
+        answered_at = handled + dt.timedelta(hours=rng.randint(2, 72))
+        if answered_at < now and resolved:
+            row.update(state=S.VISITED, outcome="resolved", outcome_source="resident", outcome_at=_db(answered_at))
+            events.append(("confirm", S.HANDLED, S.VISITED, answered_at, None, ""))
+            rate(answered_at, "resident", satisfied_p)
+            verdict_at = answered_at
+        elif answered_at < now:
+            # 还没有解决: back to the handler (lifecycle.request_confirm); the verdict stays.
+            row.update(
+                state=S.IN_PROGRESS,
+                handled_at=None,
+                handle_seconds=None,
+                unresolved_at=_db(answered_at),
+                unresolved_source="resident",
+            )
+            events.append(("reject", S.HANDLED, S.IN_PROGRESS, answered_at, None, "问题还是没有解决"))
+            rate(answered_at, "resident", satisfied_p * 0.4)
+            again = answered_at + dt.timedelta(hours=rng.randint(4, 48))
+            if again < now:
+                handled = again
+                row.update(
+                    state=S.HANDLED,
+                    handled_at=_db(again),
+                    handle_seconds=timeline.position(again) - start,
+                    resolution_breached=row["resolution_breached"] or again > resolution_due,
+                )
+                events.append(("handle", S.IN_PROGRESS, S.HANDLED, again, handler, row["result"]))
+                confirmed = again + dt.timedelta(hours=rng.randint(2, 72))
+                if confirmed < now and rng.random() < 0.7:
+                    row.update(
+                        state=S.VISITED, outcome="resolved", outcome_source="resident", outcome_at=_db(confirmed)
+                    )
+                    events.append(("confirm", S.HANDLED, S.VISITED, confirmed, None, ""))
+                    verdict_at = confirmed
+    if days_since >= 1 and rng.random() < 0.3:  # CALLBACK_RATE, sampled whatever the requester said
+        row["callback_sampled"] = True
+        called = handled + dt.timedelta(hours=rng.randint(20, 96))
+        done = called < now and row["state"] != S.IN_PROGRESS
+        reached = done and rng.random() < 0.85
+        callbacks.append(
+            {
+                "request_id": request_id,
+                "sampled_at": _db(handled),
+                "caller_id": caller.pk if done and caller else None,
+                "done_at": _db(called) if done else None,
+                "answered": reached if done else None,
+                "resolved": resolved if reached else None,
+                "note": "",
+            }
+        )
+        if reached:
+            state = row["state"]
+            if not resolved and not row["unresolved_at"]:
+                row.update(unresolved_at=_db(called), unresolved_source="callback")
+            if not row["outcome"]:
+                row.update(
+                    outcome="resolved" if resolved else "unresolved", outcome_source="callback", outcome_at=_db(called)
+                )
+                verdict_at = called
+            if state == S.HANDLED:
+                row["state"] = S.VISITED
+            events.append(("callback", state, row["state"], called, caller, ""))
+            rate(called, "callback", satisfied_p if resolved else satisfied_p * 0.4)
+    if row["state"] == S.VISITED and verdict_at is not None:
+        if resolved and rng.random() < 0.08:
+            row.update(is_public=True, public_summary=rng.choice(SUMMARIES))
+        closed = verdict_at + dt.timedelta(days=rng.randint(1, 5))
+        if (now - verdict_at).days > 7 and closed < now:
+            row.update(state=S.CLOSED, closed_at=_db(closed), close_reason="confirmed")
+            events.append(("close", S.VISITED, S.CLOSED, closed, handler, ""))
+    elif row["state"] == S.HANDLED and (now - handled).days > 8:
+        closed = handled + dt.timedelta(days=7)
+        row.update(state=S.CLOSED, closed_at=_db(closed), close_reason="no_answer")
+        events.append(("close", S.HANDLED, S.CLOSED, closed, None, str(CloseReason.NO_ANSWER.label)))
+
+
+def _merges_and_reopenings(ctx: SeedContext, now: dt.datetime) -> None:
+    """Through the state machine itself (lifecycle.py), in the demo's first community: reports of
+    the same problem merged by the staff member (one signed off by the secretary, two waiting on
+    the audit page) and requests the requester called again about, reopened (their 解决率 verdict
+    turned "not resolved"). Every community of a larger scale gets the same."""
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.accounts.roles import Role
+    from dangjian.core.actors import Actor
+    from dangjian.servicedesk.requests import lifecycle
+
+    communities = ctx.shared["communities"] if ctx.scale.name != "demo" else ctx.shared["communities"][:1]
+    grants = RoleGrant.objects.active().filter(role__in=[Role.COMMUNITY_STAFF, Role.COMMUNITY_SECRETARY])
+    by_region: dict[tuple[int, str], Any] = {}
+    for grant in grants.select_related("user").order_by("pk"):
+        by_region.setdefault((grant.region_id, grant.role), grant.user)
+    S = RequestState
+    for community in communities:
+        region = community["region"]
+        staff = by_region.get((region.pk, Role.COMMUNITY_STAFF))
+        secretary = by_region.get((region.pk, Role.COMMUNITY_SECRETARY))
+        if staff is None or secretary is None:
+            continue
+        recent = ServiceRequest.objects.filter(community=region, submitted_at__gte=now - dt.timedelta(days=25))
+        merged = 0
+        for req in recent.filter(state__in=[S.SUBMITTED, S.DISPATCHED, S.IN_PROGRESS]).order_by("submitted_at", "pk"):
+            original = (
+                ServiceRequest.objects.filter(
+                    community=region,
+                    category_id=req.category_id,
+                    submitted_at__lt=req.submitted_at,
+                    submitted_at__gte=req.submitted_at - dt.timedelta(days=30),
+                    close_reason="",
+                )
+                .order_by("-submitted_at")
+                .first()
+            )
+            if original is None:
+                continue
+            at = now - dt.timedelta(hours=6 - merged)  # after everything written of it above
+            done = lifecycle.request_merge(
+                actor=Actor.for_user(staff, via="seed", now=at),
+                req=req,
+                original=original,
+                note="同一问题已有诉求在办，合并办理",
+            )
+            if merged == 0:
+                lifecycle.request_sign_off(
+                    actor=Actor.for_user(secretary, via="seed", now=at + dt.timedelta(hours=3)),
+                    req=done,
+                    note="核实为同一问题",
+                )
+            merged += 1
+            if merged == 3:
+                break
+        finished = recent.filter(state__in=[S.VISITED, S.CLOSED], outcome="resolved", unresolved_at__isnull=True)
+        for req in finished.exclude(close_reason__in=[CloseReason.DUPLICATE, CloseReason.CLASSIFIED]).order_by(
+            "-outcome_at"
+        )[:2]:
+            if lifecycle.reopen_allowed(req, now):
+                lifecycle.request_reopen(
+                    actor=Actor.for_user(staff, via="seed", now=now - dt.timedelta(hours=1)),
+                    req=req,
+                    note="居民来电反映问题又出现了",
+                )
 
 
 def _score(rng: Any, satisfied: float) -> int:
@@ -450,6 +586,7 @@ def _demo_resident_requests(
                     "closed_at",
                     "paused_since",
                     "outcome_at",
+                    "unresolved_at",
                     "reopened_from_id",
                     "duplicate_of_id",
                     "classified_by_id",
@@ -492,6 +629,7 @@ def _demo_resident_requests(
             "result": "网格员已上门与楼上住户沟通，对方承诺晚十点后不再发出噪音。",
             "outcome": "",
             "outcome_source": "",
+            "unresolved_source": "",
             "close_reason": "",
             "is_public": False,
             "public_summary": "",

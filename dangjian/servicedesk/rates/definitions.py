@@ -42,9 +42,16 @@ class EpochSeconds(Func):
 
 
 def counted(qs: QuerySet) -> QuerySet:
-    """Leave out what no rate counts: merged duplicates and classifications signed off (a
-    classification waiting for its sign-off still counts)."""
-    return qs.filter(Q(classification="") | Q(signed_off_at__isnull=True)).exclude(close_reason=CloseReason.DUPLICATE)
+    """Leave out what no rate counts: classifications and merges (a duplicate is classified
+    "duplicate" by the merge) that a second person has signed off. One waiting for its sign-off
+    still counts in every rate."""
+    return qs.filter(COUNTED)
+
+
+COUNTED = Q(classification="") | Q(signed_off_at__isnull=True)
+# A request merged into another as a duplicate (signed off or not): it counts as a repeat of the
+# one it joins, and it makes later requests of its place repeats even once it has left the rates.
+MERGED = Q(close_reason=CloseReason.DUPLICATE)
 
 
 def settled(
@@ -59,8 +66,15 @@ def settled(
             first_response_at__isnull=False, first_response_at__lte=F("response_due_at"), response_breached=False
         )
     elif measure == "resolution":
-        denominator = Q(outcome__in=[Outcome.RESOLVED, Outcome.UNRESOLVED])
-        numerator = Q(outcome=Outcome.RESOLVED)
+        # A "not resolved" once given stays (unresolved_at is never cleared): the request counts
+        # once, as not resolved, whatever is said after a second handling.
+        denominator = Q(outcome__in=[Outcome.RESOLVED, Outcome.UNRESOLVED]) | Q(unresolved_at__isnull=False)
+        numerator = Q(outcome=Outcome.RESOLVED, unresolved_at__isnull=True)
+    elif measure == "callback":
+        # 回访解决率: the independent callbacks alone (sampled by a keyed hash, made by someone
+        # outside the handling unit), whatever the requester said on their own.
+        denominator = Q(callback__answered=True)
+        numerator = Q(callback__answered=True, callback__resolved=True)
     elif measure == "satisfaction":
         denominator = Q(rating__isnull=False)
         numerator = Q(rating__score__gte=SATISFIED)
@@ -70,8 +84,10 @@ def settled(
         denominator = Q(handled_at__isnull=False) | Q(resolution_breached=True)
         numerator = Q(handled_at__isnull=False, handled_at__lte=F("resolution_due_at"), resolution_breached=False)
     elif measure == "repeat":
-        denominator = ~Q(trimmed="")  # annotated with Trim("address")
-        numerator = denominator & Q(repeats(bounds))
+        # Annotated with Trim("address"). A merged request counts as a repeat of the one it
+        # joins, with or without an address.
+        denominator = ~Q(trimmed="") | MERGED
+        numerator = denominator & (Q(repeats(bounds)) | MERGED)
     elif measure in ("p50", "p90"):
         denominator = numerator = Q(handle_seconds__isnull=False)
     else:
@@ -98,9 +114,12 @@ def overdue(measure: str, now: dt.datetime) -> Q | None:
 
 def repeats(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> Exists:
     """Whether an earlier request of the same community with the same category and (trimmed)
-    address, one the rates count, was submitted at most 30 days before this one (to the second;
+    address was submitted at most 30 days before this one (to the second;
     at the same second, the one with the lower id is the earlier). A fact about the request,
-    whoever looks: the earlier request need not be one the user may open.
+    whoever looks: the earlier request need not be one the user may open. The earlier request
+    is one the rates count or one merged as a duplicate (the resident came twice, even if the
+    merge took the first report out of the rates); a classification signed off
+    (不合理/不属实/非本级事权) does not make a repeat.
 
     ``bounds``: the submission times of the requests asked about, so that the earlier ones are
     read from 30 days before the first (the planner hashes them instead of probing each). Needs
@@ -109,7 +128,7 @@ def repeats(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> Exists:
     gap = ExpressionWrapper(
         EpochSeconds(OuterRef("submitted_at")) - EpochSeconds("submitted_at"), output_field=IntegerField()
     )
-    earlier = counted(ServiceRequest.objects.filter(community_id=OuterRef("community_id")))
+    earlier = ServiceRequest.objects.filter(COUNTED | MERGED, community_id=OuterRef("community_id"))
     if bounds is not None:
         earlier = earlier.filter(submitted_at__gte=bounds[0] - rates.REPEAT_WINDOW, submitted_at__lt=bounds[1])
     earlier = (

@@ -11,7 +11,7 @@ its day, side by side with the community's other new requests, and only a recoun
 
 A request is a repeat when an earlier one of its community came at most 30 days before it
 (definitions.repeats), so a change of what a later request is compared with (its category,
-address, community, or leaving the rates as a merged duplicate or signed-off classification)
+address, community, or leaving the rates as a signed-off classification)
 recounts the 30 days that follow too.
 
 ``reconcile`` counts the days again without writing and lists the rows that differ; the
@@ -52,7 +52,7 @@ def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def conditions(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[str, Q]:
     """Each column of RequestDay but ``repeat_num`` → the condition of the requests it counts."""
     found: dict[str, Q] = {"total": Q()}
-    for measure in ("response", "resolution", "on_time", "repeat"):
+    for measure in ("response", "resolution", "callback", "on_time", "repeat"):
         found[f"{measure}_den"] = definitions.settled(measure, "denominator")
         if measure != "repeat":
             found[f"{measure}_num"] = definitions.settled(measure, "numerator")
@@ -183,7 +183,8 @@ def _add(req: ServiceRequest, day: dt.date, counted: dict[str, int]) -> None:
 
 @dataclass(frozen=True)
 class Footprint:
-    """What of a request decides whether the requests after it are repeats."""
+    """What of a request decides whether the requests after it are repeats (``counted``: whether
+    it is one a later request can repeat, definitions.repeats)."""
 
     community_id: int
     day: dt.date
@@ -193,7 +194,7 @@ class Footprint:
 
     @classmethod
     def of(cls, req: ServiceRequest) -> Footprint:
-        counted = not (req.close_reason == "duplicate" or (req.classification and req.signed_off_at))
+        counted = req.close_reason == "duplicate" or not (req.classification and req.signed_off_at)
         return cls(
             req.community_id, timezone.localdate(req.submitted_at), req.category_id, req.address.strip(), counted
         )

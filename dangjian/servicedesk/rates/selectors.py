@@ -48,10 +48,12 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Cast, Trim
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from dangjian.core.access import VIEW, minimal_paths, q_for, restrict
+from dangjian.core.access import EXPORT, VIEW, minimal_paths, q_for, restrict
 from dangjian.core.actors import Actor
+from dangjian.core.conf import config
 from dangjian.orgs.models import REGION_LEVEL_ORDER, Organization, Region, RegionLevel
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
@@ -64,7 +66,8 @@ from dangjian.servicedesk.models import (
 from dangjian.servicedesk.rates import definitions
 from dangjian.servicedesk.rates import rules as rates
 
-RATE_MEASURES = ("response", "resolution", "satisfaction", "on_time", "repeat")
+# "callback" is the 回访解决率: the resolution rate of the independent callback sample alone.
+RATE_MEASURES = ("response", "resolution", "callback", "satisfaction", "on_time", "repeat")
 DURATION_MEASURES = ("p50", "p90")
 MEASURES = (*RATE_MEASURES, *DURATION_MEASURES)
 ALL = "all"  # the cohort itself (the "Requests" column)
@@ -77,6 +80,7 @@ def measure_labels() -> dict[str, str]:
     return {
         "response": _("Response rate"),
         "resolution": _("Resolution rate"),
+        "callback": _("Resolution rate on callback"),
         "satisfaction": _("Satisfaction rate"),
         "on_time": _("On-time rate"),
         "repeat": _("Repeat rate"),
@@ -401,7 +405,7 @@ class Figures:
         return proportion.lower or 0.0
 
 
-COUNT_MEASURES = ("response", "resolution", "satisfaction", "on_time")
+COUNT_MEASURES = ("response", "resolution", "callback", "satisfaction", "on_time")
 
 
 def _conditions(cohort: Cohort, measures: Iterable[str]) -> dict[str, Q]:
@@ -729,6 +733,8 @@ def drilldown(cohort: Cohort, *, measure: str, part: str, unit: str = "", score:
     qs = qs.filter(cohort.part_q(measure, part, score)).select_related("category", "region", "community")
     if measure == "satisfaction":
         qs = qs.select_related("rating")
+    if measure == "callback":
+        qs = qs.select_related("callback")
     if measure in DURATION_MEASURES:
         return qs.annotate(ratio=handle_ratio(resolution_targets())).order_by("-ratio", "-pk")
     return qs.order_by("-submitted_at", "-pk")
@@ -742,14 +748,96 @@ def counted_ids(cohort: Cohort, *, measure: str, ids: Iterable[int]) -> set[int]
     return set(qs.filter(cohort.part_q(measure, "numerator")).values_list("pk", flat=True))
 
 
-def classified(cohort: Cohort) -> QuerySet:
-    """The requests of the node and period that reviewers classified (不合理/不属实/非本级事权):
-    those still waiting for a second person's sign-off first, then the latest sign-offs."""
+def classified(cohort: Cohort, *, waiting: bool = False) -> QuerySet:
+    """The requests of the node and period that reviewers classified (不合理/不属实/非本级事权)
+    or merged as duplicates: those still waiting for a second person's sign-off first, then the
+    latest sign-offs."""
     start, end = cohort.period.bounds()
     qs = restrict(ServiceRequest.objects.all(), cohort.actor, VIEW)
+    if waiting:
+        qs = _waiting_for(cohort.actor, qs)
     return (
         qs.filter(cohort.node_q(), submitted_at__gte=start, submitted_at__lt=end)
         .exclude(classification="")
-        .select_related("category", "region", "community", "classified_by", "signed_off_by")
+        .select_related("category", "region", "community", "classified_by", "signed_off_by", "duplicate_of")
         .order_by(F("signed_off_at").desc(nulls_first=True), "-submitted_at", "-pk")
     )
+
+
+def _waiting_for(actor: Actor, qs: QuerySet) -> QuerySet:
+    """Of ``qs``, the classifications and merges waiting for a sign-off that ``actor`` may make
+    (lifecycle.may_sign_off: the secretary's export right over it, and not their own)."""
+    qs = restrict(qs, actor, EXPORT).exclude(classification="").filter(signed_off_at__isnull=True)
+    return qs.exclude(classified_by_id=actor.user_id) if actor.user_id else qs
+
+
+def sign_offs_waiting(*, actor: Actor) -> tuple[int, str]:
+    """The workbench's to-do: how many classifications and merges wait for this user's sign-off
+    in their first node, and the query of the audit page that lists exactly them (from the day
+    of the oldest to today). (0, "") when none, or for a user without the right."""
+    if not sees_rates(actor=actor):
+        return 0, ""
+    oldest = (
+        _waiting_for(actor, ServiceRequest.objects.all())
+        .order_by("submitted_at")
+        .values_list("submitted_at", flat=True)
+        .first()
+    )
+    if oldest is None:
+        return 0, ""
+    period = rates.custom_period(timezone.localdate(oldest), timezone.localdate(actor.now))
+    if period is None:
+        return 0, ""
+    try:
+        cohort, _choices = build_cohort(actor=actor, period=period)
+    except OutOfScope:
+        return 0, ""
+    count = classified(cohort, waiting=True).count()
+    query = f"node={cohort.node.pk}&period={period.key}&waiting=1"
+    return count, query if count else ""
+
+
+@dataclass(frozen=True)
+class BulkMerges:
+    """One account's merges on one local day, when they reach BULK_MERGES."""
+
+    user: Any
+    day: dt.date
+    requests: list[ServiceRequest]
+
+
+@dataclass(frozen=True)
+class MergeFlags:
+    """What the audit of merges looks at (docs/rates.md): merges of requests already past a
+    deadline (a merge stops the clock of a request nobody handled) and one account merging many
+    requests in a day. Listed on the audit page and read by the evaluation's audit flags."""
+
+    overdue: list[ServiceRequest]
+    bulk: list[BulkMerges]
+
+    @property
+    def count(self) -> int:
+        return len(self.overdue) + sum(len(b.requests) for b in self.bulk)
+
+
+def merge_flags(cohort: Cohort) -> MergeFlags:
+    """The merge flags of the cohort's node and period (requests submitted in it, that the user
+    may see), signed off or not: two queries."""
+    start, end = cohort.period.bounds()
+    merged = (
+        restrict(ServiceRequest.objects.all(), cohort.actor, VIEW)
+        .filter(cohort.node_q(), definitions.MERGED, submitted_at__gte=start, submitted_at__lt=end)
+        .select_related("category", "region", "classified_by", "duplicate_of")
+        .order_by("closed_at", "pk")
+    )
+    overdue = list(merged.filter(Q(response_breached=True) | Q(resolution_breached=True)))
+    by_day: dict[tuple[Any, dt.date], list[ServiceRequest]] = defaultdict(list)
+    for req in merged.filter(classified_by__isnull=False, closed_at__isnull=False):
+        by_day[(req.classified_by_id, timezone.localdate(req.closed_at))].append(req)
+    threshold = config().bulk_merges
+    bulk = [
+        BulkMerges(user=found[0].classified_by, day=day, requests=found)
+        for (_user, day), found in sorted(by_day.items(), key=lambda item: (item[0][1], item[0][0]))
+        if len(found) >= threshold
+    ]
+    return MergeFlags(overdue=overdue, bulk=bulk)

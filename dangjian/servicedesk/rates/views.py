@@ -22,6 +22,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import EXPORT
 from dangjian.core.actors import ActorRequest
+from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.spreadsheets import build_xlsx
 from dangjian.core.views import is_htmx
@@ -294,8 +295,13 @@ def definitions() -> dict[str, str]:
             "unmet). Counted: first contacted by the deadline, never flagged late."
         ),
         "resolution": _(
-            "Out of: requests whose outcome the requester (or an independent callback) confirmed or rejected. "
-            "Counted: confirmed resolved."
+            "Out of: requests the requester (or an independent callback) said are resolved or not, and requests "
+            "reopened. Counted: said resolved and never found not resolved; a “not resolved” counts "
+            "even if the request was handled again and then confirmed."
+        ),
+        "callback": _(
+            "Out of: requests of the independent callback sample whose requester was reached. Counted: the "
+            "requester told the caller it is resolved. Nobody in the handling unit chooses or makes these calls."
         ),
         "satisfaction": _("Out of: requests rated (1–5) that you may see the rating of. Counted: rated 4 or 5."),
         "on_time": _(
@@ -303,13 +309,14 @@ def definitions() -> dict[str, str]:
             "requests not yet due are left out. Counted: handled by the deadline, never flagged late."
         ),
         "repeat": _(
-            "Out of: requests with an address. Counted: an earlier request of the same community with the same "
-            "address and service came at most 30 days before."
+            "Out of: requests with an address, and requests merged as duplicates. Counted: an earlier request of "
+            "the same community with the same address and service came at most 30 days before, or it was merged "
+            "into another."
         ),
         "p50": _("Handled requests, slowest first: business time to handle ÷ the service's resolution target."),
         "p90": _("Handled requests, slowest first: business time to handle ÷ the service's resolution target."),
         selectors.ALL: _(
-            "Requests submitted in the period, leaving out merged duplicates and classifications signed off."
+            "Requests submitted in the period, leaving out classifications and merges signed off by a second person."
         ),
     }
 
@@ -431,18 +438,24 @@ def export(request: ActorRequest) -> HttpResponse:
 
 @require_GET
 def classified(request: ActorRequest) -> HttpResponse:
-    """The audit list of classified requests (不合理/不属实/非本级事权): grounds, who classified,
-    who signed off and when; those waiting for a sign-off first."""
+    """The audit list of classified requests (不合理/不属实/非本级事权) and merged duplicates:
+    grounds, who classified or merged, who signed off and when; those waiting for a sign-off
+    first; then the merges flagged for audit (of overdue requests, many by one account in a day)."""
     page = _Page(request, request.GET)
-    qs = selectors.classified(page.cohort)
+    waiting = request.GET.get("waiting") == "1"
+    qs = selectors.classified(page.cohort, waiting=waiting)
     paged = Paginator(qs, CLASSIFIED_PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(paged.object_list)
-    for item in items:
+    flags = selectors.merge_flags(page.cohort)
+    for item in [*items, *flags.overdue, *(r for b in flags.bulk for r in b.requests)]:
         item.url = request_url(item.pk)
     context = {
         **page.pickers(),
         "page": paged,
         "items": items,
+        "flags": flags,
+        "waiting": waiting,
+        "bulk_merges": config().bulk_merges,
         "cohort": page.cohort,
         "query": page.query().urlencode(),
         "hidden": page.query(),

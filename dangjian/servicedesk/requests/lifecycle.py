@@ -56,6 +56,7 @@ from dangjian.servicedesk.models import (
     REQUEST_PHONE_PURPOSE,
     AssigneeKind,
     Channel,
+    Classification,
     CloseReason,
     Outcome,
     OutcomeSource,
@@ -65,6 +66,7 @@ from dangjian.servicedesk.models import (
     RequestStep,
     ServiceCategory,
     ServiceRequest,
+    UnresolvedSource,
 )
 from dangjian.servicedesk.rates import rollups
 
@@ -92,7 +94,8 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
     "handle": (S.DISPATCHED, S.IN_PROGRESS),
     "confirm": (S.HANDLED,),
     "reject": (S.HANDLED,),
-    "callback": (S.HANDLED,),
+    # The sampled callback is independent of the requester's own answer: it may come after it.
+    "callback": (S.HANDLED, S.VISITED, S.CLOSED),
     "close": (S.VISITED,),
     "withdraw": (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED, S.ESCALATED, S.RETURNED),
     "merge": (S.SUBMITTED, S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS, S.SUSPENDED, S.ESCALATED, S.RETURNED),
@@ -119,6 +122,7 @@ ACTION_LABELS = {
     "note": gettext_lazy("internal note"),
     "classify": gettext_lazy("classified"),
     "sign_off": gettext_lazy("classification signed off"),
+    "unmerge": gettext_lazy("merge undone"),
     "breach": gettext_lazy("deadline passed"),
 }
 
@@ -187,6 +191,8 @@ def may(actor: Actor, req: ServiceRequest, action: str, token: str = "") -> bool
         return req.is_open and is_requester(actor, req, token)
     if action == "sign_off":
         return may_sign_off(actor, req)
+    if action == "unmerge":
+        return req.is_merged and not req.signed_off_at and is_staff_for(actor, req)
     if action == "callback":
         return may_call_back(actor, req)
     if action == "dispatch" and req.state == S.ESCALATED:
@@ -230,13 +236,20 @@ def may_call_back(actor: Actor, req: ServiceRequest) -> bool:
 
     if not actor.is_authenticated or handled_by(actor, req):
         return False
-    if not Callback.objects.filter(request=req).exists():
+    if req.state == S.CLOSED and req.close_reason not in CALLBACK_CLOSE_REASONS:
+        return False
+    if not Callback.objects.filter(request=req).exclude(answered=True).exists():
         return False
     return (
         allowed(actor, VIEW, req)
         and actor.scope.can(CHANGE)
         and not (req.requester_id and req.requester_id == _person_of(actor))
     )
+
+
+# A closed request may still be called back if it was closed after its handling (not withdrawn,
+# merged or classified).
+CALLBACK_CLOSE_REASONS = (CloseReason.CONFIRMED, CloseReason.NO_ANSWER)
 
 
 def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:
@@ -854,8 +867,8 @@ def request_confirm(
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         _rate(r, score, comment, OutcomeSource.RESIDENT, moment)
         if not resolved:
-            # Not resolved sends it back: the verdict is on the step; the request's outcome waits
-            # for the requester's word on the next 办结 (or counts as neither if none comes).
+            # Not resolved sends it back to the handler, and it is the 解决率's verdict for good:
+            # whatever is said after a second handling, the request counts once, as not resolved.
             return {
                 "state": S.IN_PROGRESS,
                 "handled_at": None,
@@ -863,6 +876,7 @@ def request_confirm(
                 "outcome": "",
                 "outcome_source": "",
                 "outcome_at": None,
+                **_found_unresolved(r, moment, UnresolvedSource.RESIDENT),
             }
         fields: dict[str, Any] = {
             "outcome": Outcome.RESOLVED,
@@ -884,6 +898,13 @@ def request_confirm(
     )
 
 
+def _found_unresolved(req: ServiceRequest, moment: dt.datetime, source: str) -> dict[str, Any]:
+    """The fields that record a "not resolved" verdict, the first time one is given (never cleared)."""
+    if req.unresolved_at is not None:
+        return {}
+    return {"unresolved_at": moment, "unresolved_source": source}
+
+
 def request_callback(
     *,
     actor: Actor,
@@ -893,8 +914,11 @@ def request_callback(
     score: Any = None,
     note: str = "",
 ) -> ServiceRequest:
-    """回访 by someone who did not handle it. Reaching the requester records their verdict (and
-    rating); not reaching them leaves the request handled, waiting for another try."""
+    """回访 by someone who did not handle it, of a request the sample chose (callbacks_sample).
+    Reaching the requester records their verdict (and rating, unless they rated it themselves),
+    which makes the 回访解决率 and, for a handled request nobody confirmed yet, its outcome; "not
+    resolved" is the 解决率's verdict for good, whatever the requester said before. Not reaching
+    them leaves the request as it is, waiting for another try. A callback is made once."""
     from dangjian.servicedesk.models import Callback
 
     _check_score(score)
@@ -902,6 +926,8 @@ def request_callback(
         raise ValidationError({"resolved": [_("Record whether the requester says it is resolved.")]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        if Callback.objects.filter(request=r, answered=True).exists():
+            raise ValidationError(_("This request has already been called back."), code="state")
         Callback.objects.update_or_create(
             request=r,
             defaults={
@@ -914,13 +940,18 @@ def request_callback(
         )
         if not answered:
             return {}
-        _rate(r, score, note, OutcomeSource.CALLBACK, moment)
-        return {
-            "state": S.VISITED,
-            "outcome": Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
-            "outcome_source": OutcomeSource.CALLBACK,
-            "outcome_at": moment,
-        }
+        if not Rating.objects.filter(request=r).exists():
+            _rate(r, score, note, OutcomeSource.CALLBACK, moment)
+        fields: dict[str, Any] = {} if resolved else _found_unresolved(r, moment, UnresolvedSource.CALLBACK)
+        if not r.outcome:
+            fields.update(
+                outcome=Outcome.RESOLVED if resolved else Outcome.UNRESOLVED,
+                outcome_source=OutcomeSource.CALLBACK,
+                outcome_at=moment,
+            )
+        if r.state == S.HANDLED:
+            fields["state"] = S.VISITED
+        return fields
 
     # The caller's note is among staff: the step is not shown to the requester.
     return _transition(
@@ -974,9 +1005,15 @@ def request_merge(
     original: ServiceRequest | None,
     note: str = "",
 ) -> ServiceRequest:
-    """Close as a duplicate of ``original`` (which the requester can follow instead)."""
+    """Close as a duplicate of ``original`` (which the requester can follow instead), with the
+    reason. Only within one community; the merged request stays in every rate, as a repeat of
+    the one it joins, until a second person signs the merge off (request_sign_off, as a
+    classification "duplicate"), and the merge can be undone until then (request_unmerge)."""
+    note = (note or "").strip()
     if original is None or not allowed(actor, VIEW, original):
         raise ValidationError({"original": [_("Enter the number of the request this one repeats.")]})
+    if not note:
+        raise ValidationError({"note": [_("Say why it repeats that request.")]})
     seen = {original.pk}
     while original.duplicate_of_id and original.duplicate_of_id not in seen:  # to the root of the chain
         seen.add(original.duplicate_of_id)
@@ -987,11 +1024,25 @@ def request_merge(
         raise ValidationError({"original": [_("A request cannot repeat itself.")]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        if r.community_id != original.community_id:  # checked under the lock, once the right to merge is
+            raise ValidationError(
+                {
+                    "original": [
+                        _("Only a request of the same community can be merged into; %(number)s is of another.")
+                        % {"number": original.number}
+                    ]
+                }
+            )
         return {
             "closed_at": moment,
             "close_reason": CloseReason.DUPLICATE,
             "duplicate_of": original,
             "paused_since": None,
+            "classification": Classification.DUPLICATE,
+            "classification_note": note[:500],
+            "classified_by": actor.user,
+            "signed_off_by": None,
+            "signed_off_at": None,
         }
 
     return _transition(
@@ -1000,8 +1051,41 @@ def request_merge(
         action="merge",
         new_state=S.CLOSED,
         check=lambda r: is_staff_for(actor, r),
-        note=note or original.number,
+        note=f"{original.number}: {note}",
         change=change,
+    )
+
+
+def request_unmerge(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
+    """Undo a merge not yet signed off (the reviewer does not agree, or it was a mistake): the
+    request goes back to the state it was merged from, its clock as if it had never stopped."""
+
+    def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
+        if r.close_reason != CloseReason.DUPLICATE or r.signed_off_at:
+            raise ValidationError(_("Only a merge not yet signed off can be undone."), code="state")
+        merged = r.steps.filter(action="merge").order_by("-at", "-id").first()
+        state = merged.old_state if merged is not None and merged.old_state else S.SUBMITTED
+        return {
+            "state": state,
+            "closed_at": None,
+            "close_reason": "",
+            "duplicate_of": None,
+            "classification": "",
+            "classification_note": "",
+            "classified_by": None,
+            "paused_since": moment if state == S.SUSPENDED else None,
+        }
+
+    return _transition(
+        actor=actor,
+        req=req,
+        action="unmerge",
+        new_state=None,
+        check=lambda r: is_staff_for(actor, r),
+        note=note,
+        note_required=_("Say why the merge is undone."),
+        change=change,
+        public=False,
     )
 
 
@@ -1052,7 +1136,9 @@ def request_note(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequ
 
 
 def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str = "") -> ServiceRequest:
-    """重开 within 30 days: a new request linked to the original, which keeps its history."""
+    """重开 within 30 days: a new request linked to the original, which keeps its history. The
+    problem came back, so the original was not resolved: its 解决率 verdict becomes "not resolved"
+    (in its own period; a step on it records the reopening's reason)."""
     now = actor.now
     if not (is_requester(actor, req, token) or is_staff_for(actor, req)):
         raise PermissionDenied
@@ -1066,7 +1152,7 @@ def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str =
     if not note:
         raise ValidationError({"note": [_("Say why the problem is back.")]})
     with transaction.atomic():
-        ServiceRequest.objects.select_for_update().filter(pk=req.pk).first()
+        locked = ServiceRequest.objects.select_for_update().get(pk=req.pk)
         again = req.reopenings.order_by("-id").first()
         if again is not None:
             raise ValidationError(
@@ -1074,14 +1160,28 @@ def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str =
                 code="reopened",
             )
         new = _reopen_copy(actor, req, note, now)
+        flipped = _found_unresolved(locked, now, UnresolvedSource.REOPENED)
+        if flipped:
+            before = rollups.Footprint.of(locked)
+            ServiceRequest.objects.filter(pk=locked.pk).update(**flipped, updated_at=now, version=F("version") + 1)
+            for name, value in flipped.items():
+                setattr(locked, name, value)
+            rollups.refresh_after(before, locked)
+            record_event(
+                actor=actor,
+                action=EventAction.UPDATED,
+                target=locked,
+                changes={"unresolved_at": [None, now.isoformat()]},
+                reason=note,
+            )
         RequestStep.objects.create(
             request=req,
             action="reopen",
-            old_state=req.state,
-            new_state=req.state,
+            old_state=locked.state,
+            new_state=locked.state,
             actor=actor.user,
             at=now,
-            note=new.number,
+            note=f"{new.number}: {note}"[:NOTE_MAX],
         )
     return new
 
@@ -1118,9 +1218,7 @@ def _reopen_copy(actor: Actor, req: ServiceRequest, note: str, now: dt.datetime)
 def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, note: str) -> ServiceRequest:
     """Propose 不合理/不属实/非本级事权 with grounds. It has no effect on the rates until a second
     person signs it off; an empty classification withdraws a proposal not yet signed off."""
-    from dangjian.servicedesk.models import Classification
-
-    if classification and classification not in Classification.values:
+    if classification and (classification not in Classification.values or classification == Classification.DUPLICATE):
         raise ValidationError({"classification": [_("Choose a classification.")]})
     if classification and not (note or "").strip():
         raise ValidationError({"note": [_("Give the grounds for the classification.")]})
@@ -1128,6 +1226,8 @@ def request_classify(*, actor: Actor, req: ServiceRequest, classification: str, 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
         if r.signed_off_at:
             raise ValidationError(_("The classification has been signed off and cannot be changed."), code="state")
+        if r.close_reason == CloseReason.DUPLICATE:
+            raise ValidationError(_("A merged request is undone, not classified."), code="state")
         return {
             "classification": classification,
             "classification_note": (note or "").strip()[:500],
@@ -1358,7 +1458,17 @@ def callbacks_sample(*, actor: Actor, rate: float | None = None) -> int:
 
     rate = config().callback_rate if rate is None else rate
     now = actor.now
-    candidates = ServiceRequest.objects.filter(state=S.HANDLED, callback_sampled=False).values_list("pk", flat=True)
+    # Every handled request, whether or not the requester answered first (a sample of the
+    # unanswered ones only would not be independent), handled in the last REOPEN_DAYS days.
+    candidates = (
+        ServiceRequest.objects.filter(
+            handled_at__gte=now - dt.timedelta(days=config().reopen_days),
+            state__in=[S.HANDLED, S.VISITED, S.CLOSED],
+            callback_sampled=False,
+        )
+        .exclude(state=S.CLOSED, close_reason__in=[r for r in CloseReason.values if r not in CALLBACK_CLOSE_REASONS])
+        .values_list("pk", flat=True)
+    )
     chosen, seen = [], []
     for pk in candidates.iterator(chunk_size=2000):
         seen.append(pk)

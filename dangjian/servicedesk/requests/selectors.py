@@ -22,6 +22,7 @@ from dangjian.servicedesk.models import (
     OPEN_STATES,
     REQUEST_PHONE_PURPOSE,
     AssigneeKind,
+    CloseReason,
     Outcome,
     Rating,
     RequestState,
@@ -281,8 +282,15 @@ def public_board(*, community: Region | None = None, limit: int = 50) -> QuerySe
 
 
 # Sampled for a callback (servicedesk_sweep) and not yet answered: tried without an answer, or not tried.
-CALLBACK_PENDING = Q(state=RequestState.HANDLED, callback__isnull=False) & (
-    Q(callback__done_at__isnull=True) | Q(callback__answered=False)
+# Sampled, not yet reached, and still one to call: handled (answered by the requester or not),
+# not withdrawn, merged or classified since (lifecycle.may_call_back).
+CALLBACK_PENDING = (
+    Q(callback__isnull=False)
+    & (Q(callback__done_at__isnull=True) | Q(callback__answered=False))
+    & (
+        Q(state__in=[RequestState.HANDLED, RequestState.VISITED])
+        | Q(state=RequestState.CLOSED, close_reason__in=[CloseReason.CONFIRMED, CloseReason.NO_ANSWER])
+    )
 )
 
 

@@ -25,7 +25,13 @@ from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
 from dangjian.people.models import Person
 from dangjian.servicedesk.forms import DeskForm
-from dangjian.servicedesk.models import Classification, RequestAttachment, RequestState, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.models import (
+    REVIEW_CLASSIFICATIONS,
+    RequestAttachment,
+    RequestState,
+    ServiceCategory,
+    ServiceRequest,
+)
 from dangjian.servicedesk.permissions import require_staff
 from dangjian.servicedesk.requests import dispatch, lifecycle
 from dangjian.servicedesk.requests import selectors as request_selectors
@@ -167,8 +173,10 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         # The requester (who may see their own request) follows it on the resident pages, which
         # show what is meant for them and not the staff's internal notes.
         return redirect("portal:track", token=req.token)
-    actions = {a: lifecycle.may(actor, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note", "sign_off")}
-    actions["classify"] = is_staff and not req.signed_off_at
+    actions = {
+        a: lifecycle.may(actor, req, a) for a in (*lifecycle.TRANSITIONS, "reopen", "note", "sign_off", "unmerge")
+    }
+    actions["classify"] = is_staff and not req.signed_off_at and not req.is_merged
     context = {
         "req": req,
         "steps": request_selectors.steps(req, public_only=False),
@@ -180,7 +188,7 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         "communities": Region.objects.filter(level=RegionLevel.COMMUNITY).exclude(pk=req.community_id)
         if actions["transfer"]
         else [],
-        "classifications": Classification.choices,
+        "classifications": REVIEW_CLASSIFICATIONS,
         "callback": getattr(req, "callback", None),
         # may_reveal_contact, answered without its callback query: staff and handlers only get here
         "can_reveal_contact": is_staff or is_handler,
@@ -268,6 +276,8 @@ def _perform(
         return lc.request_classify(classification=post.get("classification", ""), note=note, **common)
     if action == "sign_off":
         return lc.request_sign_off(note=note, **common)
+    if action == "unmerge":
+        return lc.request_unmerge(note=note, **common)
     if action == "summary":
         return lc.request_set_public(actor=request.actor, req=common["req"], summary=post.get("summary", ""))
     raise Http404

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dangjian.accounts.roles import Role
 from dangjian.core.conf import override
 from dangjian.servicedesk import sla
-from dangjian.servicedesk.models import Rating, ServiceCategory, ServiceRequest
+from dangjian.servicedesk.models import Callback, Rating, ServiceCategory, ServiceRequest
 from dangjian.servicedesk.rates import rollups
 from dangjian.servicedesk.rates import rules as rates
 from dangjian.servicedesk.rates import selectors as rs
@@ -241,10 +241,22 @@ def test_excluded_classifications_duplicates_and_other_periods_are_left_out(worl
         signed_off_by=world.users.secretary,
         signed_off_at=at(10, 20),
     )
-    make(world, outcome="unresolved", state="closed", close_reason="duplicate", duplicate_of=counted)
-    make(world, submitted=at(9, 30, 23, 59), outcome="unresolved")  # the day before the quarter (local time)
+    make(  # merged and signed off
+        world,
+        outcome="unresolved",
+        unresolved_at=at(10, 11),
+        state="closed",
+        close_reason="duplicate",
+        duplicate_of=counted,
+        classification="duplicate",
+        classification_note="重复",
+        classified_by=world.users.staff,
+        signed_off_by=world.users.secretary,
+        signed_off_at=at(10, 20),
+    )
+    make(world, submitted=at(9, 30, 23, 59), outcome="unresolved", unresolved_at=at(10, 2))  # before the quarter
     make(world, submitted=at(10, 1, 0, 0), outcome="resolved")  # its first minute
-    make(world, submitted=at(1, 1, 0, 0, year=2027), outcome="unresolved")  # the next quarter
+    make(world, submitted=at(1, 1, 0, 0, year=2027), outcome="unresolved", unresolved_at=at(1, 2, year=2027))
     _cohort, result, _rows = table(world.users.secretary)
     assert result.total.figures.total == 3
     assert proportion(result.total.figures, "resolution") == (3, 3)
@@ -344,7 +356,10 @@ def test_repeat_rate_window_edges(world):
     assert [r.submitted_at for r in repeats] == [first + dt.timedelta(days=30)]
 
 
-def test_a_merged_duplicate_is_not_the_earlier_request(world):
+def test_a_merged_duplicate_is_still_the_earlier_request(world):
+    """Until issue #15 a merged duplicate was never the earlier request, so merging a resident's
+    first report stopped the next from counting as a repeat; now a merge (signed off here, so
+    out of the rates itself) still makes the next report of its place a repeat."""
     original = make(world, submitted=at(10, 2), address="和平路5号")
     make(
         world,
@@ -353,10 +368,16 @@ def test_a_merged_duplicate_is_not_the_earlier_request(world):
         state="closed",
         close_reason="duplicate",
         duplicate_of=original,
+        classification="duplicate",
+        classification_note="重复",
+        classified_by=world.users.staff,
+        signed_off_by=world.users.secretary,
+        signed_off_at=at(10, 13),
     )
-    make(world, submitted=at(11, 8), address="和平路5号")  # 37 days after the original, 27 after the duplicate
-    _cohort, result, _rows = table(world.users.secretary, measure="repeat")
-    assert proportion(result.total.figures, "repeat") == (0, 2)
+    later = make(world, submitted=at(11, 8), address="和平路5号")  # 37 days after the original, 27 after the duplicate
+    cohort, result, _rows = table(world.users.secretary, measure="repeat")
+    assert proportion(result.total.figures, "repeat") == (1, 2)
+    assert [r.pk for r in rs.drilldown(cohort, measure="repeat", part="numerator")] == [later.pk]
 
 
 # --- percentiles, ranking, sample size -----------------------------------------------------------
@@ -488,10 +509,17 @@ def _varied(world):
             handle_seconds=(i + 1) * 9000 if i % 5 else None,
             resolution_breached=bool(i % 5) and 1 + i % 6 > 5,
             outcome=["resolved", "unresolved", ""][i % 3] if i % 5 else "",
+            unresolved_at=t + dt.timedelta(days=i + 2) if i % 5 and i % 3 == 1 else None,
+            unresolved_source="callback" if i % 5 and i % 3 == 1 else "",
             state="visited" if i % 5 else "in_progress",
         )
         if i % 2:
             Rating.objects.create(request=req, score=1 + i % 5, source="resident")
+        if i % 5 and i % 4 != 3:  # the callback sample: reached or not, resolved or not
+            Callback.objects.create(
+                request=req, done_at=t + dt.timedelta(days=i + 2), answered=i % 4 != 2, resolved=i % 3 != 1
+            )
+    rollups.rebuild()
 
 
 @pytest.mark.parametrize("role", ["admin", "secretary"])

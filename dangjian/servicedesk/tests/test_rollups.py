@@ -76,16 +76,23 @@ def test_a_day_is_the_local_day_of_submission(world):
     assert list(RequestDay.objects.values_list("day", flat=True)) == [dt.date(2026, 10, 6)]
 
 
-def test_merging_the_first_request_unmakes_the_repeat_that_followed_it(world):
-    """A repeat is decided by the earlier requests: when the first leaves the rates (merged as a
-    duplicate), the day of the one 9 days later is counted again, not only the merged one's."""
+def test_a_merge_counts_on_its_day_until_signed_off_and_keeps_the_repeat_after_it(world):
+    """A merged request stays in the rates, as a repeat, until its sign-off; then it leaves its day.
+    The request 9 days after it stays a repeat throughout (the resident came twice: docs/rates.md),
+    where before issue #15 merging the first report silently unmade the repeat that followed it."""
     other = submit(world, at(10, 1), address="建设路8号")
     first = submit(world, at(10, 5))
     later = submit(world, at(10, 14))
     assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 1
-    lc.request_merge(actor=as_actor(world.users.staff, now=at(10, 20)), req=first, original=other)
-    assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 0
-    assert stored(world.grid_a1, dt.date(2026, 10, 5)) == {}  # the merged one leaves its day
+    merged = lc.request_merge(
+        actor=as_actor(world.users.staff, now=at(10, 20)), req=first, original=other, note="重复反映"
+    )
+    assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 1
+    day = stored(world.grid_a1, dt.date(2026, 10, 5))
+    assert (day["total"], day["repeat_den"], day["repeat_num"]) == (1, 1, 1)  # a repeat of the one it joins
+    lc.request_sign_off(actor=as_actor(world.users.secretary, now=at(10, 21)), req=merged)
+    assert stored(world.grid_a1, dt.date(2026, 10, 5)) == {}  # signed off: it leaves its day
+    assert stored(world.grid_a1, dt.date(2026, 10, 14))["repeat_num"] == 1
     assert rollups.reconcile() == []
     assert later.pk
 

@@ -1,6 +1,7 @@
 """The nightly check of the rates' daily counts (rates/rollups.py): count the last days again from
 the requests, report every row that differs and repair it. `--rebuild` counts every day again
-(after loading requests in bulk, or after upgrading to the version that introduced the counts)."""
+(after loading requests in bulk, or after upgrading to the version that introduced the counts).
+It also lists requests whose records the state machine cannot produce (rates/integrity.py)."""
 
 import datetime as dt
 import logging
@@ -9,7 +10,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from dangjian.servicedesk.rates import rollups
+from dangjian.servicedesk.rates import integrity, rollups
 
 logger = logging.getLogger("dangjian.servicedesk.rollups")
 
@@ -48,5 +49,9 @@ class Command(BaseCommand):
             days = rollups.repair(differences)
             self.stdout.write(f"repaired: {days} day(s) in {len({d.community_id for d in differences})} communities")
         self.stdout.write(f"checked: {len(differences)} row(s) differed")
+        for key, ids in integrity.problems().items():
+            label = integrity.RULES[key][0]
+            logger.warning("requests the state machine cannot produce: %s: %s", label, ids)
+            self.stdout.write(f"not as the state machine writes them: {label}: {ids}")
         if differences and options["check_only"]:
             raise CommandError(f"{len(differences)} daily count row(s) differ from the requests.")
