@@ -31,7 +31,8 @@ PAGES = [
     # accept or approve (live) + development deadlines (candidates; with any, 3 more: their steps,
     # the people on the steps and which of them are full members) + members due for a care visit.
     # + the volunteering to-dos: claims, records and wishes waiting, nominations for the street to review.
-    ("workbench", lambda w: reverse("dashboard:workbench"), 22),
+    # + the classifications and merges waiting for the user's sign-off (one query when none waits).
+    ("workbench", lambda w: reverse("dashboard:workbench"), 23),
     ("member roster", lambda w: reverse("membership:list"), 10),
     ("member roster filtered", lambda w: reverse("membership:list") + "?stage=full&category=employed&q=zhao", 10),
     ("roster on a date", lambda w: reverse("membership:list") + f"?org={w.branch_a1.pk}&on=2020-01-01", 13),

@@ -330,6 +330,13 @@ class ServiceRequest(TimeStampedModel):
             models.Index(
                 fields=["community", "outcome_at"], condition=models.Q(is_public=True), name="request_public_board_idx"
             ),
+            # Classifications and merges waiting for a sign-off (the workbench's to-do, the audit
+            # page): few among a million requests.
+            models.Index(
+                fields=["community", "submitted_at"],
+                condition=models.Q(signed_off_at__isnull=True) & ~models.Q(classification=""),
+                name="request_sign_off_waiting_idx",
+            ),
             # The queue of open work by deadline: only the open (and awaiting-confirmation) requests.
             models.Index(
                 fields=["resolution_due_at", "id"],

@@ -104,5 +104,13 @@ class Migration(migrations.Migration):
                 verbose_name="classification",
             ),
         ),
+        migrations.AddIndex(
+            model_name="servicerequest",
+            index=models.Index(
+                condition=models.Q(("signed_off_at__isnull", True), models.Q(("classification", ""), _negated=True)),
+                fields=["community", "submitted_at"],
+                name="request_sign_off_waiting_idx",
+            ),
+        ),
         migrations.RunPython(forward, backward),
     ]
