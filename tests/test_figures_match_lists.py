@@ -97,7 +97,7 @@ def test_every_workbench_figure_equals_the_list_it_opens(demo, settings):
         # audit page filtered to exactly them
         waiting_sign_offs, query = rates_selectors.sign_offs_waiting(actor=actor)
         if waiting_sign_offs:
-            assert f"{waiting_sign_offs} " in workbench or f"{waiting_sign_offs}件" in workbench
+            assert f"{waiting_sign_offs} 件分类或合并待你复核" in workbench, username
             listed = COUNT_LINE.search(_page(client, f"{reverse('servicedesk:rates:classified')}?{query}"))
             assert listed is not None and int(listed.group(1)) == waiting_sign_offs, username
             sign_offs_seen += 1

@@ -433,7 +433,8 @@ def _verdicts(
                     verdict_at = confirmed
     if days_since >= 1 and rng.random() < 0.3:  # CALLBACK_RATE, sampled whatever the requester said
         row["callback_sampled"] = True
-        called = handled + dt.timedelta(hours=rng.randint(20, 96))
+        # after the requester's own answer, if any (a callback first would close their answer off)
+        called = (verdict_at or handled) + dt.timedelta(hours=rng.randint(20, 96))
         done = called < now and row["state"] != S.IN_PROGRESS
         reached = done and rng.random() < 0.85
         callbacks.append(

@@ -23,26 +23,32 @@ def forward(apps, schema_editor):
     for request_id, at in Step.objects.filter(action="reject").order_by("at", "id").values_list("request_id", "at"):
         found.setdefault(request_id, (at, "resident"))
     for request_id, at in Callback.objects.filter(answered=True, resolved=False).values_list("request_id", "done_at"):
-        if request_id not in found or (at and at < found[request_id][0]):
+        if request_id not in found or (at and found[request_id][0] and at < found[request_id][0]):
             found[request_id] = (at, "callback")
-    for original_id, at in Request.objects.filter(reopened_from__isnull=False).values_list(
-        "reopened_from_id", "submitted_at"
-    ):
-        if original_id not in found or at < found[original_id][0]:
+    # A reopening turns the original's verdict, unless it had none (withdrawn before handling).
+    had_verdict = Request.objects.filter(models.Q(handled_at__isnull=False) | ~models.Q(outcome=""))
+    reopenings = Request.objects.filter(reopened_from__in=had_verdict.values("pk"))
+    for original_id, at in reopenings.values_list("reopened_from_id", "submitted_at"):
+        if original_id not in found or (found[original_id][0] and at < found[original_id][0]):
             found[original_id] = (at, "reopened")
     for pk, at, source in Request.objects.filter(outcome="unresolved").values_list(
         "pk", "outcome_at", "outcome_source"
     ):
         found.setdefault(pk, (at, "callback" if source == "callback" else "resident"))
     for pk, (at, source) in found.items():
-        Request.objects.filter(pk=pk, unresolved_at__isnull=True).update(unresolved_at=at, unresolved_source=source)
+        Request.objects.filter(pk=pk, unresolved_at__isnull=True).update(
+            unresolved_at=at if at is not None else models.F("updated_at"), unresolved_source=source
+        )
     merges = {
         request_id: (actor_id, note)
         for request_id, actor_id, note in Step.objects.filter(action="merge")
         .order_by("at", "id")
         .values_list("request_id", "actor_id", "note")
     }
-    for pk in Request.objects.filter(close_reason="duplicate", classification="").values_list("pk", flat=True):
+    # Merges not yet signed off (a classification proposed before the merge, never signed off,
+    # gives way to the merge's).
+    unsigned = Request.objects.filter(close_reason="duplicate").exclude(classification="duplicate")
+    for pk in unsigned.filter(signed_off_at__isnull=True).values_list("pk", flat=True):
         actor_id, note = merges.get(pk, (None, ""))
         Request.objects.filter(pk=pk).update(
             classification="duplicate", classification_note=(note or "")[:500], classified_by_id=actor_id

@@ -52,6 +52,9 @@ COUNTED = Q(classification="") | Q(signed_off_at__isnull=True)
 # A request merged into another as a duplicate (signed off or not): it counts as a repeat of the
 # one it joins, and it makes later requests of its place repeats even once it has left the rates.
 MERGED = Q(close_reason=CloseReason.DUPLICATE)
+# A merge waiting for its sign-off: closed, but its deadlines still run (the sweep flags them and
+# ``overdue`` counts them), so that merging cannot stop a clock without a second person.
+UNSIGNED_MERGE = MERGED & Q(signed_off_at__isnull=True)
 
 
 def settled(
@@ -97,14 +100,18 @@ def settled(
 
 def overdue(measure: str, now: dt.datetime) -> Q | None:
     """The part of ``measure``'s denominator that is only true at ``now``: open, not answered
-    (handled) and not yet flagged, its deadline passed. None for a measure without one."""
+    (handled) and not yet flagged, its deadline passed. None for a measure without one. A merge
+    not yet signed off stops no clock: the merged request counts as if still open (CLOCKED)."""
     if measure == "response":
         return Q(
-            state__in=OPEN_STATES, response_due_at__lte=now, first_response_at__isnull=True, response_breached=False
+            Q(state__in=OPEN_STATES) | UNSIGNED_MERGE,
+            response_due_at__lte=now,
+            first_response_at__isnull=True,
+            response_breached=False,
         )
     if measure == "on_time":
         return Q(
-            state__in=CLOCK_RUNNING_STATES,
+            Q(state__in=CLOCK_RUNNING_STATES) | UNSIGNED_MERGE,
             resolution_due_at__lt=now,
             handled_at__isnull=True,
             resolution_breached=False,

@@ -301,7 +301,8 @@ def definitions() -> dict[str, str]:
         ),
         "callback": _(
             "Out of: requests of the independent callback sample whose requester was reached. Counted: the "
-            "requester told the caller it is resolved. Nobody in the handling unit chooses or makes these calls."
+            "requester told the caller it is resolved. The sample is drawn by the system, not chosen by the "
+            "handling unit; the call is made by someone who did not handle the request."
         ),
         "satisfaction": _("Out of: requests rated (1–5) that you may see the rating of. Counted: rated 4 or 5."),
         "on_time": _(

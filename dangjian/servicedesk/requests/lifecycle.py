@@ -33,7 +33,7 @@ from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Field
+from django.db.models import F, Field, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -1022,9 +1022,25 @@ def request_merge(
         original = parent
     if original.pk == req.pk:
         raise ValidationError({"original": [_("A request cannot repeat itself.")]})
+    root_pk = original.pk
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        if r.community_id != original.community_id:  # checked under the lock, once the right to merge is
+        # The request is locked (_transition); the original is read again under its lock too, so
+        # that two merges of a pair into each other, or a transfer of the original meanwhile,
+        # cannot make a cycle or a merge across communities.
+        locked = ServiceRequest.objects.select_for_update().get(pk=root_pk)
+        if locked.close_reason == CloseReason.DUPLICATE or locked.pk == r.pk:
+            raise ValidationError({"original": [_("That request has just been merged itself; try again.")]})
+        if locked.close_reason in (CloseReason.WITHDRAWN, CloseReason.CLASSIFIED) or locked.excluded:
+            raise ValidationError(
+                {
+                    "original": [
+                        _("%(number)s was withdrawn or classified; it cannot carry another request.")
+                        % {"number": locked.number}
+                    ]
+                }
+            )
+        if r.community_id != locked.community_id:  # checked under the lock, once the right to merge is
             raise ValidationError(
                 {
                     "original": [
@@ -1036,7 +1052,7 @@ def request_merge(
         return {
             "closed_at": moment,
             "close_reason": CloseReason.DUPLICATE,
-            "duplicate_of": original,
+            "duplicate_of": locked,
             "paused_since": None,
             "classification": Classification.DUPLICATE,
             "classification_note": note[:500],
@@ -1045,15 +1061,20 @@ def request_merge(
             "signed_off_at": None,
         }
 
-    return _transition(
-        actor=actor,
-        req=req,
-        action="merge",
-        new_state=S.CLOSED,
-        check=lambda r: is_staff_for(actor, r),
-        note=f"{original.number}: {note}",
-        change=change,
-    )
+    with transaction.atomic():
+        # Both rows locked in one order (by id): two merges of a pair into each other wait for
+        # each other instead of deadlocking.
+        pair = ServiceRequest.objects.select_for_update().filter(pk__in=[req.pk, root_pk]).order_by("pk")
+        list(pair.values_list("pk", flat=True))
+        return _transition(
+            actor=actor,
+            req=req,
+            action="merge",
+            new_state=S.CLOSED,
+            check=lambda r: is_staff_for(actor, r),
+            note=f"{original.number}: {note}",
+            change=change,
+        )
 
 
 def request_unmerge(*, actor: Actor, req: ServiceRequest, note: str) -> ServiceRequest:
@@ -1159,8 +1180,12 @@ def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str =
                 _("This request was already reopened as %(number)s; follow that one.") % {"number": again.number},
                 code="reopened",
             )
-        new = _reopen_copy(actor, req, note, now)
-        flipped = _found_unresolved(locked, now, UnresolvedSource.REOPENED)
+        # The original's verdict first (its recount takes the community's row for update), then the
+        # copy (whose intake takes it in share mode): in the other order two reopenings in one
+        # community would each hold the share lock the other's update waits for.
+        # A request withdrawn before anyone handled or answered it had no verdict to turn.
+        had_verdict = locked.handled_at is not None or bool(locked.outcome)
+        flipped = _found_unresolved(locked, now, UnresolvedSource.REOPENED) if had_verdict else {}
         if flipped:
             before = rollups.Footprint.of(locked)
             ServiceRequest.objects.filter(pk=locked.pk).update(**flipped, updated_at=now, version=F("version") + 1)
@@ -1174,6 +1199,7 @@ def request_reopen(*, actor: Actor, req: ServiceRequest, note: str, token: str =
                 changes={"unresolved_at": [None, now.isoformat()]},
                 reason=note,
             )
+        new = _reopen_copy(actor, req, note, now)
         RequestStep.objects.create(
             request=req,
             action="reopen",
@@ -1315,23 +1341,26 @@ def sweep(*, actor: Actor) -> dict[str, int]:
     nor unresolved). ``actor`` is the system, at the moment the sweep runs."""
     now = actor.now
     with transaction.atomic():
+        # A merge waiting for its sign-off stops no clock (rates/definitions.py UNSIGNED_MERGE).
+        unsigned_merge = Q(close_reason=CloseReason.DUPLICATE, signed_off_at__isnull=True)
         unanswered = list(
             ServiceRequest.objects.filter(
+                Q(state__in=[S.SUBMITTED, S.RETURNED]) | unsigned_merge,
                 response_breached=False,
                 first_response_at__isnull=True,
                 response_due_at__lt=now,
-                state__in=[S.SUBMITTED, S.RETURNED],
-            )
-            .exclude(state=S.SUSPENDED)
-            .values_list("pk", flat=True)
+            ).values_list("pk", flat=True)
         )
         responses = ServiceRequest.objects.filter(pk__in=unanswered, response_breached=False).update(
             response_breached=True, updated_at=now
         )
         late = list(
-            ServiceRequest.objects.filter(resolution_breached=False, resolution_due_at__lt=now, handled_at__isnull=True)
-            .exclude(state__in=[S.SUSPENDED, S.HANDLED, S.VISITED, S.CLOSED])
-            .values_list("pk", "state")
+            ServiceRequest.objects.filter(
+                ~Q(state__in=[S.SUSPENDED, S.HANDLED, S.VISITED, S.CLOSED]) | unsigned_merge,
+                resolution_breached=False,
+                resolution_due_at__lt=now,
+                handled_at__isnull=True,
+            ).values_list("pk", "state")
         )
         ServiceRequest.objects.filter(pk__in=[pk for pk, _state in late]).update(
             resolution_breached=True, updated_at=now
@@ -1367,7 +1396,8 @@ def sweep(*, actor: Actor) -> dict[str, int]:
             for r in closed
         )
         rollups.refresh_requests({*unanswered, *(pk for pk, _state in late), *stale})
-        _notify_deadlines(late_ids=[pk for pk, _state in late], now=now)
+        # Nobody handles a merged request: its lateness is for the rates and the audit, not a to-do.
+        _notify_deadlines(late_ids=[pk for pk, state in late if state != S.CLOSED], now=now)
     return {"response_breaches": responses, "resolution_breaches": len(late), "closed_unconfirmed": len(stale)}
 
 

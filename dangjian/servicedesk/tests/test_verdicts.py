@@ -317,3 +317,104 @@ def test_a_merge_waits_on_the_workbench_of_whoever_may_sign_it_off(world, client
     lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=fresh(copy))
     assert rs.sign_offs_waiting(actor=as_actor(world.users.secretary)) == (0, "")
     assert "待你复核" not in client.get(reverse("dashboard:workbench")).content.decode()
+
+
+def test_a_merge_not_signed_off_stops_no_clock(world):
+    """Merged an hour before its first-response deadline and never signed off: once the deadlines
+    pass it counts late in the response and on-time rates (flagged by the sweep as if open);
+    signed off, it leaves them."""
+    original = reach(world, S.IN_PROGRESS)
+    copy = submit(world, now=MON_9 + dt.timedelta(minutes=1))
+    merged = lc.request_merge(
+        actor=as_actor(world.users.staff, now=MON_9 + dt.timedelta(minutes=30)),
+        req=copy,
+        original=original,
+        note="重复",
+    )
+    assert not merged.response_breached
+    later = at("2026-11-27", "10:00")  # both deadlines of the copy have passed
+    found, cohort = figures(world, now=later)
+    assert copy.pk in listed(cohort, "response") and copy.pk not in listed(cohort, "response", "numerator")
+    assert copy.pk in listed(cohort, "on_time") and copy.pk not in listed(cohort, "on_time", "numerator")
+    lc.sweep(actor=as_actor(now=later))
+    flagged = fresh(copy)
+    assert flagged.response_breached and flagged.resolution_breached and flagged.state == S.CLOSED
+    assert figures(world, now=later)[0].counts == found.counts  # the same figures, now settled
+    lc.request_sign_off(actor=as_actor(world.users.secretary, now=later), req=flagged)
+    found, cohort = figures(world, now=later)
+    assert copy.pk not in listed(cohort, "response") | listed(cohort, "on_time")
+
+
+def test_a_merge_into_a_withdrawn_request_is_refused(world):
+    gone = submit(world)
+    lc.request_withdraw(actor=as_actor(world.users.resident, now=LATER), req=gone, note="不需要了")
+    copy = submit(world)
+    with pytest.raises(ValidationError) as err:
+        lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=copy, original=fresh(gone), note="重复")
+    assert gone.number in err.value.message_dict["original"][0]
+    assert fresh(copy).state == S.SUBMITTED
+
+
+def test_reopening_a_request_withdrawn_before_handling_turns_no_verdict(world):
+    req = submit(world)
+    lc.request_withdraw(actor=as_actor(world.users.resident, now=LATER), req=req, note="先不用了")
+    lc.request_reopen(actor=as_actor(world.users.resident, now=LATER), req=fresh(req), note="还是需要")
+    assert fresh(req).unresolved_at is None
+
+
+def test_undoing_a_merge_of_a_request_on_hold_puts_it_back_on_hold(world):
+    original = submit(world)
+    held = reach(world, S.SUSPENDED)
+    lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=held, original=original, note="重复")
+    undone = lc.request_unmerge(actor=as_actor(world.users.staff, now=LATER), req=fresh(held), note="不是重复")
+    assert (undone.state, undone.paused_since) == (S.SUSPENDED, LATER)
+
+
+def test_a_callback_after_the_no_answer_close_gives_the_verdict_and_keeps_it_closed(world):
+    req = reach(world, S.HANDLED)
+    lc.callbacks_sample(actor=as_actor(now=LATER), rate=1.0)
+    lc.sweep(actor=as_actor(now=at("2026-12-02", "10:00")))
+    assert fresh(req).close_reason == CloseReason.NO_ANSWER
+    called = lc.request_callback(
+        actor=as_actor(world.users.secretary, now=at("2026-12-02", "11:00")),
+        req=fresh(req),
+        answered=True,
+        resolved=False,
+        note="居民说灯还是不亮",
+    )
+    assert (called.state, called.outcome, called.unresolved_source) == (S.CLOSED, Outcome.UNRESOLVED, "callback")
+
+
+def test_the_migration_applies_the_rules_to_requests_recorded_before(world):
+    """servicedesk 0006's data step, on rows as the code before it wrote them."""
+    import importlib
+
+    from django.apps import apps
+
+    from dangjian.servicedesk.models import ServiceRequest
+
+    migration = importlib.import_module("dangjian.servicedesk.migrations.0006_verdicts_and_merges")
+    rejected = advance(world, reach(world, S.HANDLED), "reject", "handle", "confirm", start=LATER)
+    withdrawn = submit(world)
+    lc.request_withdraw(actor=as_actor(world.users.resident, now=LATER), req=withdrawn, note="先不用了")
+    lc.request_reopen(actor=as_actor(world.users.resident, now=LATER), req=fresh(withdrawn), note="还是需要")
+    original = submit(world)
+    merged, proposed = submit(world), submit(world)
+    for req in (merged, proposed):
+        lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=req, original=original, note="重复")
+    # as the code before 0006 left them: no verdict kept, merges without a classification (or
+    # with one proposed before the merge and never signed off)
+    ServiceRequest.objects.update(unresolved_at=None, unresolved_source="")
+    ServiceRequest.objects.filter(pk=merged.pk).update(classification="", classification_note="", classified_by=None)
+    ServiceRequest.objects.filter(pk=proposed.pk).update(classification="untrue", classification_note="不属实")
+    migration.forward(apps, None)
+    assert (fresh(rejected).unresolved_source, fresh(rejected).unresolved_at) == ("resident", LATER)
+    assert fresh(withdrawn).unresolved_at is None  # withdrawn before handling: no verdict to turn
+    for req in (merged, proposed):
+        after = fresh(req)
+        assert (after.classification, after.classified_by, after.signed_off_at) == (
+            "duplicate",
+            world.users.staff,
+            None,
+        )
+    rollups.rebuild()
