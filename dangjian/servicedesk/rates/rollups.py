@@ -84,9 +84,9 @@ def count(community_ids: Iterable[int], first: dt.date, last: dt.date) -> dict[t
     for found in qs.values("day", "region_id", "community_id").annotate(**aggregates):
         key = (found.pop("region_id"), found.pop("day"))
         rows[key] = RequestDay(region_id=key[0], day=key[1], **found)
-    repeats = qs.filter(definitions.settled("repeat", "numerator", bounds=bounds))
-    for found in repeats.values("day", "region_id").annotate(n=Count("pk")):
-        rows[(found["region_id"], found["day"])].repeat_num = found["n"]
+    for part in definitions.repeat_parts(bounds):  # two grouped queries (see repeat_parts)
+        for found in qs.filter(part).values("day", "region_id").annotate(n=Count("pk")):
+            rows[(found["region_id"], found["day"])].repeat_num += found["n"]
     return rows
 
 

@@ -17,7 +17,9 @@ streets in Python, ``Cohort.unit_of``):
    repeat rate's denominator, by conditional aggregation (COUNT … FILTER) in one pass;
 2. the repeat rate's numerator: the cohort's requests for which an earlier request of the
    community with the same category and address came at most 30 days before (EXISTS, which
-   PostgreSQL runs as a hash semi-join; its denominator is counted in query 1);
+   PostgreSQL runs as a hash semi-join), and, in a second query, the merged requests that are
+   not such repeats (definitions.repeat_parts: under an OR the EXISTS would run once per
+   request); its denominator is counted in query 1;
 3. P50/P90 of handling time ÷ target: the handled requests' (unit, category, seconds) in one
    query, the ratios and percentiles (PERCENTILE_CONT's interpolation) in Python.
 
@@ -436,8 +438,13 @@ def _grouped_counts(cohort: Cohort, qs: QuerySet, group: Any, measures: Iterable
 def _grouped_repeats(cohort: Cohort, qs: QuerySet, group: Any) -> dict[Any, dict[str, int]]:
     """The repeat rate's numerator by unit: the EXISTS in the WHERE (a semi-join), not in a FILTER
     (where PostgreSQL would run it once per request)."""
-    repeats = qs.annotate(trimmed=Trim("address")).filter(cohort.part_q("repeat", "numerator"))
-    return {row.pop("unit"): row for row in repeats.values(unit=group).annotate(repeat_num=Count("pk"))}
+    found: dict[Any, dict[str, int]] = {}
+    qs = qs.annotate(trimmed=Trim("address"))
+    for part in definitions.repeat_parts(cohort.period.bounds()):  # apart, then added (repeat_parts)
+        for row in qs.filter(part).values(unit=group).annotate(repeat_num=Count("pk")):
+            counts = found.setdefault(row["unit"], {"repeat_num": 0})
+            counts["repeat_num"] += row["repeat_num"]
+    return found
 
 
 def resolution_targets() -> dict[int, int]:
@@ -663,7 +670,7 @@ def trend(cohort: Cohort, *, measure: str, unit: str = "") -> list[TrendPoint]:
                 figures.handled, figures.p50, figures.p90 = _summary(found).values()
     elif measure == "repeat":
         per_month(qs, {"repeat_den": Q()})
-        per_month(qs.filter(monthly.part_q("repeat", "numerator")), {"repeat_num": Q()})
+        per_month(qs.filter(definitions.repeat_listed(qs, monthly.period.bounds())), {"repeat_num": Q()})
     else:
         per_month(qs, {f"{measure}_den": Q(), f"{measure}_num": monthly.part_q(measure, "numerator")})
     return points
@@ -730,7 +737,12 @@ def drilldown(cohort: Cohort, *, measure: str, part: str, unit: str = "", score:
     qs = cohort.requests().filter(cohort.unit_q(unit))
     if measure == "repeat":
         qs = qs.annotate(trimmed=Trim("address"))
-    qs = qs.filter(cohort.part_q(measure, part, score)).select_related("category", "region", "community")
+    if measure == "repeat" and part == "numerator":
+        qs = qs.filter(definitions.repeat_listed(qs, cohort.period.bounds())).select_related(
+            "category", "region", "community"
+        )
+    else:
+        qs = qs.filter(cohort.part_q(measure, part, score)).select_related("category", "region", "community")
     if measure == "satisfaction":
         qs = qs.select_related("rating")
     if measure == "callback":
@@ -745,6 +757,7 @@ def counted_ids(cohort: Cohort, *, measure: str, ids: Iterable[int]) -> set[int]
     qs = cohort.requests().filter(pk__in=list(ids))
     if measure == "repeat":
         qs = qs.annotate(trimmed=Trim("address"))
+        return set(qs.filter(definitions.repeat_listed(qs, cohort.period.bounds())).values_list("pk", flat=True))
     return set(qs.filter(cohort.part_q(measure, "numerator")).values_list("pk", flat=True))
 
 

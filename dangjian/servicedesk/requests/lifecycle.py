@@ -121,7 +121,7 @@ ACTION_LABELS = {
     "info": gettext_lazy("added information"),
     "note": gettext_lazy("internal note"),
     "classify": gettext_lazy("classified"),
-    "sign_off": gettext_lazy("classification signed off"),
+    "sign_off": gettext_lazy("signed off (leaves the rates)"),
     "unmerge": gettext_lazy("merge undone"),
     "breach": gettext_lazy("deadline passed"),
 }
