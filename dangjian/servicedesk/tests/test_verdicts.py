@@ -10,6 +10,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
+from django.utils import timezone
 
 from dangjian.core.conf import override
 from dangjian.servicedesk.models import Callback, CloseReason, Outcome, RequestState, UnresolvedSource
@@ -303,8 +304,13 @@ def test_the_integrity_check_finds_what_the_state_machine_cannot_write(world):
 
 
 def test_a_merge_waits_on_the_workbench_of_whoever_may_sign_it_off(world, client):
-    original, copy = submit(world), submit(world)
-    lc.request_merge(actor=as_actor(world.users.staff, now=LATER), req=copy, original=original, note="重复")
+    # Two days before the clock's now (the suite runs at several instants): the to-do looks back
+    # from the oldest waiting request to today.
+    then = timezone.now() - dt.timedelta(days=2)
+    original, copy = submit(world, now=then), submit(world, now=then + dt.timedelta(minutes=1))
+    lc.request_merge(
+        actor=as_actor(world.users.staff, now=then + dt.timedelta(hours=1)), req=copy, original=original, note="重复"
+    )
     assert rs.sign_offs_waiting(actor=as_actor(world.users.staff)) == (0, "")  # may merge, not sign off
     assert rs.sign_offs_waiting(actor=as_actor(world.users.outsider)) == (0, "")  # community B's secretary
     count, query = rs.sign_offs_waiting(actor=as_actor(world.users.secretary))
@@ -314,7 +320,7 @@ def test_a_merge_waits_on_the_workbench_of_whoever_may_sign_it_off(world, client
     assert "1 件分类或合并待你复核" in workbench
     listed = client.get(f"{reverse('servicedesk:rates:classified')}?{query}").content.decode()
     assert "待你复核 1 件" in listed and copy.number in listed
-    lc.request_sign_off(actor=as_actor(world.users.secretary, now=LATER), req=fresh(copy))
+    lc.request_sign_off(actor=as_actor(world.users.secretary, now=then + dt.timedelta(hours=2)), req=fresh(copy))
     assert rs.sign_offs_waiting(actor=as_actor(world.users.secretary)) == (0, "")
     assert "待你复核" not in client.get(reverse("dashboard:workbench")).content.decode()
 
