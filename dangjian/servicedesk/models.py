@@ -167,6 +167,10 @@ class CloseReason(models.TextChoices):
     CLASSIFIED = "classified", _("Classified")
 
 
+# A closed request may still be called back if it was closed after its handling (not withdrawn,
+# merged or classified): lifecycle.may_call_back and the callbacks' list.
+CALLBACK_CLOSE_REASONS = (CloseReason.CONFIRMED, CloseReason.NO_ANSWER)
+
 # A request number as residents quote it: "2026-0001234", "2026－1234", "1234" (ServiceRequest.number).
 REQUEST_NUMBER = re.compile(r"^\s*(?:(\d{4})\s*[-－—]\s*)?0*(\d{1,10})\s*$")
 

@@ -52,6 +52,7 @@ from dangjian.orgs.models import Organization, Region, RegionLevel
 from dangjian.people.models import Person
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
+    CALLBACK_CLOSE_REASONS,
     OPEN_STATES,
     REQUEST_PHONE_PURPOSE,
     AssigneeKind,
@@ -245,11 +246,6 @@ def may_call_back(actor: Actor, req: ServiceRequest) -> bool:
         and actor.scope.can(CHANGE)
         and not (req.requester_id and req.requester_id == _person_of(actor))
     )
-
-
-# A closed request may still be called back if it was closed after its handling (not withdrawn,
-# merged or classified).
-CALLBACK_CLOSE_REASONS = (CloseReason.CONFIRMED, CloseReason.NO_ANSWER)
 
 
 def reopen_allowed(req: ServiceRequest, now: dt.datetime | None = None) -> bool:

@@ -18,11 +18,11 @@ from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.services import PHONE_PURPOSE
 from dangjian.servicedesk import sla
 from dangjian.servicedesk.models import (
+    CALLBACK_CLOSE_REASONS,
     DONE_STATES,
     OPEN_STATES,
     REQUEST_PHONE_PURPOSE,
     AssigneeKind,
-    CloseReason,
     Outcome,
     Rating,
     RequestState,
@@ -289,7 +289,7 @@ CALLBACK_PENDING = (
     & (Q(callback__done_at__isnull=True) | Q(callback__answered=False))
     & (
         Q(state__in=[RequestState.HANDLED, RequestState.VISITED])
-        | Q(state=RequestState.CLOSED, close_reason__in=[CloseReason.CONFIRMED, CloseReason.NO_ANSWER])
+        | Q(state=RequestState.CLOSED, close_reason__in=CALLBACK_CLOSE_REASONS)
     )
 )
 
