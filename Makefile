@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
+PYTEST_ARGS ?= -n auto
 HOST ?= 127.0.0.1
 
 .PHONY: run test install install-dev migrate demo serve worker lint typecheck format check-migrations messages compilemessages bench clean
@@ -40,7 +41,8 @@ run: demo
 	 trap 'kill $$worker $$sweeper 2>/dev/null' EXIT INT TERM; \
 	 TWO_FACTOR_ROLES= $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
-## make test: install the dev dependencies and run the whole suite (DATABASE_URL selects PostgreSQL).
+## make test: install the dev dependencies and run the whole suite, one worker a core (DATABASE_URL selects
+## PostgreSQL; PYTEST_ARGS replaces the worker count and adds selections, e.g. PYTEST_ARGS="-n 0 -x").
 test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
