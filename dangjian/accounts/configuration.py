@@ -45,6 +45,13 @@ LABELS: dict[str, tuple[Any, Any]] = {  # key → (label, what it does)
         gettext_lazy("Share of handled requests called back"),
         gettext_lazy("Between 0 and 1: 0.3 calls back three in ten handled requests, chosen at random."),
     ),
+    "CALLBACK_ATTEMPTS": (
+        gettext_lazy("Callback tries before giving up"),
+        gettext_lazy(
+            "A sampled requester not reached after this many tries, one a day, counts as not reached "
+            "(the callback reach rate)."
+        ),
+    ),
     "RATES_MIN_SAMPLE": (
         gettext_lazy("Minimum sample of the three rates"),
         gettext_lazy("A unit with fewer cases is shown as “sample too small”, not ranked."),

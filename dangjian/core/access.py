@@ -94,6 +94,10 @@ class Scope:
     superuser: bool = False
     roles: frozenset[str] = frozenset()
     grants: dict[str, NodeSet] = field(default_factory=dict)
+    # Every node the user holds a role at, whatever the role and even inside another grant's
+    # subtree (``grants`` keeps the widest nodes only): where the user works, e.g. to tell
+    # whether they are inside a unit they would be checking (servicedesk callbacks).
+    held: NodeSet = field(default_factory=NodeSet)
     # Per-request memo of tree-node ids under the granted paths: {(model label, paths): ids}.
     node_ids: dict[tuple[str, tuple[str, ...]], tuple[int, ...]] = field(default_factory=dict, compare=False)
 

@@ -47,6 +47,9 @@ class Config:
     confirm_days: int = _number(7, "days", "a handled request nobody confirmed is closed after this long")
     reopen_days: int = _number(30, "days", "a resident may reopen a finished request within this long")
     callback_rate: float = _number(0.3, "share", "share of handled requests sampled for an independent callback")
+    callback_attempts: int = _number(
+        3, "tries on different days", "a sampled requester not reached after this many tries counts as not reached"
+    )
     rates_min_sample: int = _number(20, "cases", "below this a unit is not ranked (样本不足)")
     bulk_merges: int = _number(
         5, "merges per account and day", "one account merging this many requests as duplicates in a day is flagged"
@@ -99,6 +102,7 @@ EDITABLE: dict[str, tuple[float, float]] = {
     "CONFIRM_DAYS": (1, 60),
     "REOPEN_DAYS": (1, 365),
     "CALLBACK_RATE": (0, 1),
+    "CALLBACK_ATTEMPTS": (1, 10),
     "RATES_MIN_SAMPLE": (1, 1000),
     "ANONYMOUS_SUBMISSIONS": (1, 100),
     "TRANSFER_LETTER_DAYS": (30, 365),

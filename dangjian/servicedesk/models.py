@@ -492,6 +492,10 @@ class Callback(models.Model):
     answered = models.BooleanField(_("reached the requester"), null=True)
     resolved = models.BooleanField(_("resolved, says the requester"), null=True)
     note = models.CharField(_("note"), max_length=500, blank=True)
+    # Tries that did not reach the requester, one a day at most; at CALLBACK_ATTEMPTS the case is
+    # given up and counts as not reached (the 回访接通率 shows how many a unit's callers give up).
+    attempts = models.PositiveSmallIntegerField(_("tries not reached"), default=0)
+    given_up_at = models.DateTimeField(_("given up at"), null=True, blank=True)
 
     objects = RestrictedQuerySet.as_manager()
 
@@ -607,6 +611,8 @@ class RequestDay(models.Model):
     resolution_num = models.PositiveIntegerField(default=0)
     callback_den = models.PositiveIntegerField(default=0)
     callback_num = models.PositiveIntegerField(default=0)
+    reach_den = models.PositiveIntegerField(default=0)
+    reach_num = models.PositiveIntegerField(default=0)
     score_1 = models.PositiveIntegerField(default=0)
     score_2 = models.PositiveIntegerField(default=0)
     score_3 = models.PositiveIntegerField(default=0)
@@ -629,6 +635,8 @@ class RequestDay(models.Model):
         "resolution_num",
         "callback_den",
         "callback_num",
+        "reach_den",
+        "reach_num",
         "score_1",
         "score_2",
         "score_3",

@@ -141,6 +141,7 @@ def seed(ctx: SeedContext) -> None:
     now = dt.datetime.combine(today, dt.time(10, 0), tzinfo=zone)
     now_position = timeline.position(now)
     staff_by_community = _staff(ctx)
+    callers = _callers(ctx)
     demo_people = {p.user_id: p for c in ctx.shared["communities"][:1] for p in c["people"] if p.user_id}
     demo_resident = (
         next((p for p in demo_people.values() if p.user.username == "resident"), None) if demo_people else None
@@ -310,7 +311,7 @@ def seed(ctx: SeedContext) -> None:
                         resolved=rng.random() < resolved_p,
                         satisfied_p=satisfied_p,
                         handler=handler,
-                        caller=next((u for u in staff if u != handler), None),
+                        caller=callers.get(community["region"].pk),
                         timeline=timeline,
                         start=start,
                         resolution_due=resolution_due,
@@ -433,19 +434,31 @@ def _verdicts(
                     verdict_at = confirmed
     if days_since >= 1 and rng.random() < 0.3:  # CALLBACK_RATE, sampled whatever the requester said
         row["callback_sampled"] = True
-        # after the requester's own answer, if any (a callback first would close their answer off)
-        called = (verdict_at or handled) + dt.timedelta(hours=rng.randint(20, 96))
-        done = called < now and row["state"] != S.IN_PROGRESS
-        reached = done and rng.random() < 0.85
+        # after the requester's own answer, if any (a callback first would close their answer off);
+        # a requester not reached is tried again on later days, and given up after three tries
+        # (CALLBACK_ATTEMPTS), when the callback counts as not reached in the 回访接通率
+        first_try = (verdict_at or handled) + dt.timedelta(hours=rng.randint(20, 96))
+        missed = rng.choice((0, 0, 0, 0, 1, 1, 2, 3))  # tries without an answer
+        planned = min(missed + 1, 3)  # the last one reaches the requester, unless it is the third miss
+        tries = [m for m in (first_try + dt.timedelta(days=n) for n in range(planned)) if m < now]
+        done = bool(tries) and row["state"] != S.IN_PROGRESS and caller is not None
+        given_up = done and missed >= 3 and len(tries) == 3
+        reached = done and missed < 3 and len(tries) == planned
+        called = tries[-1] if done else first_try
+        not_reached = (tries[:-1] if reached else tries) if done else []
+        for moment in not_reached:
+            events.append(("callback", row["state"], row["state"], moment, caller, "无人接听"))
         callbacks.append(
             {
                 "request_id": request_id,
                 "sampled_at": _db(handled),
-                "caller_id": caller.pk if done and caller else None,
+                "caller_id": caller.pk if done else None,
                 "done_at": _db(called) if done else None,
                 "answered": reached if done else None,
                 "resolved": resolved if reached else None,
                 "note": "",
+                "attempts": len(not_reached),
+                "given_up_at": _db(called) if given_up else None,
             }
         )
         if reached:
@@ -544,6 +557,29 @@ def _score(rng: Any, satisfied: float) -> int:
     if rng.random() < satisfied:
         return rng.choices([4, 5], [0.45, 0.55])[0]
     return rng.choices([1, 2, 3], [0.2, 0.3, 0.5])[0]
+
+
+def _callers(ctx: SeedContext) -> dict[int, Any]:
+    """Who calls each community's requests back: an admin of its street, else of its district
+    (outside the handling unit, servicedesk.access.outside_handling_unit); none where neither
+    has an account."""
+    from dangjian.accounts.models import RoleGrant
+    from dangjian.accounts.roles import Role
+
+    admins = sorted(
+        RoleGrant.objects.active()
+        .filter(role=Role.DISTRICT_ADMIN, region__isnull=False)
+        .select_related("user", "region")
+        .order_by("pk"),
+        key=lambda grant: -len(grant.region.path),  # the nearest first
+    )
+    result: dict[int, Any] = {}
+    for community in ctx.shared["communities"]:
+        region = community["region"]
+        result[region.pk] = next(
+            (g.user for g in admins if region.path.startswith(g.region.path) and g.region.path != region.path), None
+        )
+    return result
 
 
 def _staff(ctx: SeedContext) -> dict[int, list[Any]]:

@@ -78,6 +78,12 @@ def settled(
         # outside the handling unit), whatever the requester said on their own.
         denominator = Q(callback__answered=True)
         numerator = Q(callback__answered=True, callback__resolved=True)
+    elif measure == "reach":
+        # 回访接通率: of the sampled callbacks that are finished (the requester reached, or given
+        # up after CALLBACK_ATTEMPTS tries on different days), those that reached the requester.
+        # Shown beside the 回访解决率, so that "not reached" cannot quietly keep cases out of it.
+        denominator = Q(callback__answered=True) | Q(callback__given_up_at__isnull=False)
+        numerator = Q(callback__answered=True)
     elif measure == "satisfaction":
         denominator = Q(rating__isnull=False)
         numerator = Q(rating__score__gte=SATISFIED)

@@ -52,7 +52,7 @@ def _bounds(first: dt.date, last: dt.date) -> tuple[dt.datetime, dt.datetime]:
 def conditions(bounds: tuple[dt.datetime, dt.datetime] | None = None) -> dict[str, Q]:
     """Each column of RequestDay but ``repeat_num`` → the condition of the requests it counts."""
     found: dict[str, Q] = {"total": Q()}
-    for measure in ("response", "resolution", "callback", "on_time", "repeat"):
+    for measure in ("response", "resolution", "callback", "reach", "on_time", "repeat"):
         found[f"{measure}_den"] = definitions.settled(measure, "denominator")
         if measure != "repeat":
             found[f"{measure}_num"] = definitions.settled(measure, "numerator")

@@ -68,8 +68,9 @@ from dangjian.servicedesk.models import (
 from dangjian.servicedesk.rates import definitions
 from dangjian.servicedesk.rates import rules as rates
 
-# "callback" is the 回访解决率: the resolution rate of the independent callback sample alone.
-RATE_MEASURES = ("response", "resolution", "callback", "satisfaction", "on_time", "repeat")
+# "callback" is the 回访解决率: the resolution rate of the independent callback sample alone;
+# "reach" (回访接通率) the share of that sample's finished callbacks that reached the requester.
+RATE_MEASURES = ("response", "resolution", "callback", "reach", "satisfaction", "on_time", "repeat")
 DURATION_MEASURES = ("p50", "p90")
 MEASURES = (*RATE_MEASURES, *DURATION_MEASURES)
 ALL = "all"  # the cohort itself (the "Requests" column)
@@ -83,6 +84,7 @@ def measure_labels() -> dict[str, str]:
         "response": _("Response rate"),
         "resolution": _("Resolution rate"),
         "callback": _("Resolution rate on callback"),
+        "reach": _("Callback reach rate"),
         "satisfaction": _("Satisfaction rate"),
         "on_time": _("On-time rate"),
         "repeat": _("Repeat rate"),
@@ -407,7 +409,7 @@ class Figures:
         return proportion.lower or 0.0
 
 
-COUNT_MEASURES = ("response", "resolution", "callback", "satisfaction", "on_time")
+COUNT_MEASURES = ("response", "resolution", "callback", "reach", "satisfaction", "on_time")
 
 
 def _conditions(cohort: Cohort, measures: Iterable[str]) -> dict[str, Q]:
@@ -745,7 +747,7 @@ def drilldown(cohort: Cohort, *, measure: str, part: str, unit: str = "", score:
         qs = qs.filter(cohort.part_q(measure, part, score)).select_related("category", "region", "community")
     if measure == "satisfaction":
         qs = qs.select_related("rating")
-    if measure == "callback":
+    if measure in ("callback", "reach"):
         qs = qs.select_related("callback")
     if measure in DURATION_MEASURES:
         return qs.annotate(ratio=handle_ratio(resolution_targets())).order_by("-ratio", "-pk")

@@ -302,8 +302,15 @@ def definitions() -> dict[str, str]:
         "callback": _(
             "Out of: requests of the independent callback sample whose requester was reached. Counted: the "
             "requester told the caller it is resolved. The sample is drawn by the system, not chosen by the "
-            "handling unit; the call is made by someone who did not handle the request."
+            "handling unit; the call is made from outside the handling unit (the street for a community's "
+            "request) by someone who did not handle it."
         ),
+        "reach": _(
+            "Out of: callbacks of the sample that are finished, the requester reached or given up after "
+            "%(tries)d tries on different days. Counted: the requester was reached. A low figure means the "
+            "resolution rate on callback stands on few cases."
+        )
+        % {"tries": config().callback_attempts},
         "satisfaction": _("Out of: requests rated (1–5) that you may see the rating of. Counted: rated 4 or 5."),
         "on_time": _(
             "Out of: requests handled, and requests still open past their deadline (or ever flagged late); open "

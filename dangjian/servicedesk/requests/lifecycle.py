@@ -230,21 +230,23 @@ def may_sign_off(actor: Actor, req: ServiceRequest) -> bool:
     )
 
 
-def may_call_back(actor: Actor, req: ServiceRequest) -> bool:
-    """Callbacks are made on the requests the sweep sampled (callbacks_sample), by someone who
-    may see the request but did not handle it."""
-    from dangjian.servicedesk.models import Callback
+def may_call_back(actor: Actor, req: ServiceRequest, *, tried_today: bool = False) -> bool:
+    """Callbacks are made on the requests the sweep sampled (callbacks_sample), by someone outside
+    the handling unit (servicedesk.access.outside_handling_unit: a street or district admin for a
+    community's request) who did not handle it; not yet reached or given up, nor tried today
+    (``tried_today``: or tried today, which request_callback then refuses with its reason)."""
+    from dangjian.servicedesk.access import outside_handling_unit
+    from dangjian.servicedesk.requests.selectors import callback_to_make
 
     if not actor.is_authenticated or handled_by(actor, req):
-        return False
-    if req.state == S.CLOSED and req.close_reason not in CALLBACK_CLOSE_REASONS:
-        return False
-    if not Callback.objects.filter(request=req).exclude(answered=True).exists():
         return False
     return (
         allowed(actor, VIEW, req)
         and actor.scope.can(CHANGE)
         and not (req.requester_id and req.requester_id == _person_of(actor))
+        and ServiceRequest.objects.filter(
+            callback_to_make(actor.now, tried_today=tried_today), outside_handling_unit(actor), pk=req.pk
+        ).exists()
     )
 
 
@@ -910,11 +912,13 @@ def request_callback(
     score: Any = None,
     note: str = "",
 ) -> ServiceRequest:
-    """回访 by someone who did not handle it, of a request the sample chose (callbacks_sample).
-    Reaching the requester records their verdict (and rating, unless they rated it themselves),
-    which makes the 回访解决率 and, for a handled request nobody confirmed yet, its outcome; "not
-    resolved" is the 解决率's verdict for good, whatever the requester said before. Not reaching
-    them leaves the request as it is, waiting for another try. A callback is made once."""
+    """回访 by someone outside the handling unit who did not handle it, of a request the sample
+    chose (callbacks_sample). Reaching the requester records their verdict (and rating, unless they
+    rated it themselves), which makes the 回访解决率 and, for a handled request nobody confirmed yet,
+    its outcome; "not resolved" is the 解决率's verdict for good, whatever the requester said
+    before. Not reaching them is a try: one a day, and at CALLBACK_ATTEMPTS tries the case is
+    given up and counts as not reached in the 回访接通率 (so that "not reached" cannot keep a case
+    out of the rates for ever). A callback that reached the requester is made once."""
     from dangjian.servicedesk.models import Callback
 
     _check_score(score)
@@ -922,18 +926,21 @@ def request_callback(
         raise ValidationError({"resolved": [_("Record whether the requester says it is resolved.")]})
 
     def change(r: ServiceRequest, moment: dt.datetime) -> dict[str, Any]:
-        if Callback.objects.filter(request=r, answered=True).exists():
+        callback = Callback.objects.select_for_update().get(request=r)
+        if callback.answered or callback.given_up_at:
             raise ValidationError(_("This request has already been called back."), code="state")
-        Callback.objects.update_or_create(
-            request=r,
-            defaults={
-                "caller": actor.user,
-                "done_at": moment,
-                "answered": answered,
-                "resolved": resolved if answered else None,
-                "note": (note or "").strip()[:500],
-            },
-        )
+        if callback.done_at and timezone.localdate(callback.done_at) == timezone.localdate(moment):
+            raise ValidationError(
+                _("The requester was tried today without an answer; try again on another day."), code="state"
+            )
+        callback.caller, callback.done_at, callback.note = actor.user, moment, (note or "").strip()[:500]
+        callback.answered = answered
+        callback.resolved = resolved if answered else None
+        if not answered:
+            callback.attempts += 1
+            if callback.attempts >= config().callback_attempts:
+                callback.given_up_at = moment
+        callback.save()
         if not answered:
             return {}
         if not Rating.objects.filter(request=r).exists():
@@ -955,7 +962,7 @@ def request_callback(
         req=req,
         action="callback",
         new_state=None,
-        check=lambda r: may_call_back(actor, r),
+        check=lambda r: may_call_back(actor, r, tried_today=True),
         note=note,
         change=change,
         public=False,

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, TypedDict, cast
 from django.core.paginator import Page
 from django.db.models import Count, F, Q, QuerySet, Value, prefetch_related_objects
 from django.http import Http404
+from django.utils import timezone
 
 from dangjian.core import crypto
 from dangjian.core.access import VIEW, restrict
@@ -281,22 +282,35 @@ def public_board(*, community: Region | None = None, limit: int = 50) -> QuerySe
     return qs.select_related("category", "community").order_by("-outcome_at")[:limit]
 
 
-# Sampled for a callback (servicedesk_sweep) and not yet answered: tried without an answer, or not tried.
-# Sampled, not yet reached, and still one to call: handled (answered by the requester or not),
-# not withdrawn, merged or classified since (lifecycle.may_call_back).
-CALLBACK_PENDING = (
-    Q(callback__isnull=False)
-    & (Q(callback__done_at__isnull=True) | Q(callback__answered=False))
-    & (
-        Q(state__in=[RequestState.HANDLED, RequestState.VISITED])
-        | Q(state=RequestState.CLOSED, close_reason__in=CALLBACK_CLOSE_REASONS)
+def callback_to_make(now: dt.datetime | None = None, *, tried_today: bool = False) -> Q:
+    """Sampled requests whose callback is still to make: not yet reached nor given up, not tried
+    already today (one try a day: a requester out today may be in tomorrow; ``tried_today``
+    includes those, for request_callback to refuse with its reason), and not withdrawn, merged or
+    classified since. The state a callback is made in is the lifecycle's (TRANSITIONS)."""
+    today = dt.datetime.combine(
+        timezone.localdate(now or timezone.now()), dt.time.min, tzinfo=timezone.get_default_timezone()
     )
-)
+    tried = Q(callback__answered=False) if tried_today else Q(callback__answered=False, callback__done_at__lt=today)
+    return (
+        Q(callback__isnull=False, callback__given_up_at__isnull=True)
+        & (Q(callback__done_at__isnull=True) | tried)
+        & (~Q(state=RequestState.CLOSED) | Q(close_reason__in=CALLBACK_CLOSE_REASONS))
+    )
 
 
 def _callbacks_for(actor: Actor) -> QuerySet[ServiceRequest]:
+    from dangjian.servicedesk.access import outside_handling_unit
+
     return (
-        restrict(ServiceRequest.objects.filter(CALLBACK_PENDING), actor, VIEW)
+        restrict(
+            ServiceRequest.objects.filter(
+                callback_to_make(actor.now),
+                outside_handling_unit(actor),
+                state__in=[RequestState.HANDLED, RequestState.VISITED, RequestState.CLOSED],
+            ),
+            actor,
+            VIEW,
+        )
         .exclude(assignee_user_id=actor.user_id)
         # Not requests this user reported handled (one sub-select: an exclude() across the steps
         # would drop every request where the user did anything and someone handled it).
@@ -306,7 +320,9 @@ def _callbacks_for(actor: Actor) -> QuerySet[ServiceRequest]:
 
 def callbacks_due(*, actor: Actor, limit: int = 50) -> list[ServiceRequest]:
     """Sampled requests waiting for a callback that this user may make (not their own work)."""
-    qs = _callbacks_for(actor).select_related("category", "community", "region").order_by("handled_at", "id")
+    qs = (
+        _callbacks_for(actor).select_related("category", "community", "region", "callback").order_by("handled_at", "id")
+    )
     return list(qs[:limit])
 
 

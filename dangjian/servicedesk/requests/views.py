@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
+from dangjian.core.conf import config
 from dangjian.core.validators import parse_id
 from dangjian.core.views import ONCE_FIELD, Once, is_htmx, perform
 from dangjian.orgs.models import Region, RegionLevel
@@ -190,6 +191,11 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         else [],
         "classifications": REVIEW_CLASSIFICATIONS,
         "callback": getattr(req, "callback", None),
+        # The caller tried today without reaching the requester: the next try is tomorrow.
+        "callback_tomorrow": not actions["callback"]
+        and req.state in lifecycle.TRANSITIONS["callback"]
+        and lifecycle.may_call_back(actor, req, tried_today=True),
+        "callback_attempts": config().callback_attempts,
         # may_reveal_contact, answered without its callback query: staff and handlers only get here
         "can_reveal_contact": is_staff or is_handler,
         "contact_masked": req.phone_masked or (req.requester.phone_masked if req.requester else ""),
@@ -295,7 +301,9 @@ def attachment(request: ActorRequest, pk: int, attachment_pk: int) -> FileRespon
 @login_required
 @require_GET
 def callbacks(request: ActorRequest) -> HttpResponse:
-    """Sampled requests to call back: made by someone who did not handle them."""
+    """Sampled requests to call back: made from outside the handling unit, by someone who did not
+    handle them."""
     require_staff(request.actor)
     rows = request_selectors.callbacks_due(actor=request.actor)
-    return render(request, "servicedesk/requests/callbacks.html", {"rows": rows, "states": RequestState})
+    context = {"rows": rows, "states": RequestState, "attempts": config().callback_attempts}
+    return render(request, "servicedesk/requests/callbacks.html", context)

@@ -33,6 +33,7 @@ from dangjian.core.models import Event, EventAction
 from dangjian.servicedesk.models import (
     Callback,
     CloseReason,
+    HandlingLevel,
     Outcome,
     OutcomeSource,
     Rating,
@@ -45,6 +46,7 @@ from dangjian.servicedesk.models import (
 from dangjian.servicedesk.rates import rollups
 from dangjian.servicedesk.requests import lifecycle as lc
 from tests.factories import as_actor, make_user
+from tests.url_access_base import beyond_user
 
 pytestmark = pytest.mark.django_db
 
@@ -139,8 +141,9 @@ def do(world, req, action, now, **kw):
         "reject": lambda: lc.request_confirm(
             actor=as_actor(u.resident, now=now), req=req, resolved=False, comment="灯还是不亮", **kw
         ),
+        # From outside the handling unit: the street (servicedesk.access.outside_handling_unit).
         "callback": lambda: lc.request_callback(
-            actor=as_actor(u.secretary, now=now), req=req, answered=True, resolved=True, **kw
+            actor=as_actor(u.admin, now=now), req=req, answered=True, resolved=True, **kw
         ),
         "close": lambda: lc.request_close(actor=as_actor(u.staff, now=now), req=req, **kw),
         "withdraw": lambda: lc.request_withdraw(actor=as_actor(u.resident, now=now), req=req, **kw),
@@ -220,7 +223,15 @@ def attempt(world, req, action, *, actor=None, now=LATER, original=None):
         "reject": lambda: lc.request_confirm(
             actor=as_actor(requester, now=now), req=req, resolved=False, comment="没解决"
         ),
-        "callback": lambda: lc.request_callback(actor=as_actor(staff, now=now), req=req, answered=True, resolved=True),
+        # A request handled at the street (escalated) is called back from above it: the district.
+        "callback": lambda: lc.request_callback(
+            actor=as_actor(
+                actor or (beyond_user("district", world) if req.level == HandlingLevel.STREET else staff), now=now
+            ),
+            req=req,
+            answered=True,
+            resolved=True,
+        ),
         "close": lambda: lc.request_close(actor=as_actor(staff, now=now), req=req),
         "withdraw": lambda: lc.request_withdraw(actor=as_actor(requester, now=now), req=req),
         "merge": lambda: lc.request_merge(actor=as_actor(staff, now=now), req=req, original=original, note="重复反映"),
@@ -787,10 +798,14 @@ def _may_case(world, case):
         req = reach(world, S.HANDLED)
         Callback.objects.create(request=req)  # sampled
         return req, u.member, "callback", lambda: attempt(world, req, "callback", actor=as_actor(u.member))
-    if case == "secretary-callback":
+    if case == "secretary-callback":  # inside the handling unit
         req = reach(world, S.HANDLED)
         Callback.objects.create(request=req)  # sampled
         return req, u.secretary, "callback", lambda: attempt(world, req, "callback", actor=as_actor(u.secretary))
+    if case == "admin-callback":  # the street: outside it
+        req = reach(world, S.HANDLED)
+        Callback.objects.create(request=req)  # sampled
+        return req, u.admin, "callback", lambda: attempt(world, req, "callback", actor=as_actor(u.admin))
     if case == "staff-confirm":
         req = reach(world, S.HANDLED)
         return req, u.staff, "confirm", lambda: attempt(world, req, "confirm", actor=as_actor(u.staff))
@@ -810,6 +825,7 @@ def _may_case(world, case):
         "admin-escalated-dispatch",
         "handler-callback",
         "secretary-callback",
+        "admin-callback",
         "staff-confirm",
         "handler-handle",
         "handler-close",
@@ -1350,26 +1366,26 @@ def test_the_staff_who_recorded_the_handling_cannot_call_back(world):
 
 def test_a_callback_not_answered_leaves_it_handled(world):
     req = reach(world, S.HANDLED)
-    done = lc.request_callback(
-        actor=as_actor(world.users.secretary, now=LATER), req=req, answered=False, note="无人接听"
-    )
+    done = lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=False, note="无人接听")
     assert (done.state, done.outcome, done.outcome_at) == (S.HANDLED, "", None)
     callback = Callback.objects.get(request=req)
-    assert (callback.answered, callback.resolved, callback.caller, callback.done_at, callback.note) == (
-        False,
-        None,
-        world.users.secretary,
-        LATER,
-        "无人接听",
-    )
+    assert (
+        callback.answered,
+        callback.resolved,
+        callback.caller,
+        callback.done_at,
+        callback.note,
+        callback.attempts,
+        callback.given_up_at,
+    ) == (False, None, world.users.admin, LATER, "无人接听", 1, None)
     step = done.steps.order_by("-id").first()
     assert (step.action, step.old_state, step.new_state) == ("callback", S.HANDLED, S.HANDLED)
     assert events_of(req)[-1].action == EventAction.UPDATED
     assert not Rating.objects.exists()
-    # A second try reaches them: the same callback row records it.
+    # A try on the next day reaches them: the same callback row records it.
     later = LATER + dt.timedelta(hours=20)
     done = lc.request_callback(
-        actor=as_actor(world.users.staff, now=later), req=done, answered=True, resolved=False, score=2
+        actor=as_actor(world.users.admin, now=later), req=done, answered=True, resolved=False, score=2
     )
     assert (done.state, done.outcome, done.outcome_source, done.outcome_at) == (
         S.VISITED,
@@ -1378,17 +1394,22 @@ def test_a_callback_not_answered_leaves_it_handled(world):
         later,
     )
     callback = Callback.objects.get(request=req)
-    assert (callback.answered, callback.resolved, callback.caller) == (True, False, world.users.staff)
+    assert (callback.answered, callback.resolved, callback.caller, callback.attempts) == (
+        True,
+        False,
+        world.users.admin,
+        1,
+    )
     assert Rating.objects.get(request=req).source == OutcomeSource.CALLBACK
 
 
 def test_an_answered_callback_records_the_outcome(world):
     req = reach(world, S.HANDLED)
     with pytest.raises(ValidationError) as err:
-        lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True)
+        lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=True)
     assert set(err.value.message_dict) == {"resolved"}
     done = lc.request_callback(
-        actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True, score=5
+        actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True, score=5
     )
     assert (done.state, done.outcome, done.outcome_source) == (S.VISITED, Outcome.RESOLVED, OutcomeSource.CALLBACK)
     assert Rating.objects.get(request=req).score == 5
@@ -1908,10 +1929,10 @@ def test_a_staff_member_sees_her_own_request_wherever_it_sits(world):
 def test_an_unsampled_request_is_not_called_back(world, monkeypatch):
     monkeypatch.undo()  # the real request_callback, without the sampling of the fixture
     req = reach(world, S.HANDLED)
-    assert not lc.may(as_actor(world.users.secretary), req, "callback")
+    assert not lc.may(as_actor(world.users.admin), req, "callback")
     with pytest.raises(PermissionDenied):
-        lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True)
+        lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True)
     assert lc.callbacks_sample(rate=1.0, actor=as_actor(now=LATER)) == 1
-    assert lc.may(as_actor(world.users.secretary), req, "callback")
-    done = lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=req, answered=True, resolved=True)
+    assert lc.may(as_actor(world.users.admin), req, "callback")
+    done = lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=req, answered=True, resolved=True)
     assert done.state == S.VISITED

@@ -12,14 +12,26 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
-from dangjian.core.conf import override
-from dangjian.servicedesk.models import Callback, CloseReason, Outcome, RequestState, UnresolvedSource
+from dangjian.accounts.roles import Role
+from dangjian.accounts.services import grant_role
+from dangjian.core.conf import config, override
+from dangjian.servicedesk.models import (
+    Callback,
+    CloseReason,
+    HandlingLevel,
+    Outcome,
+    RequestState,
+    ServiceRequest,
+    UnresolvedSource,
+)
 from dangjian.servicedesk.rates import rollups
 from dangjian.servicedesk.rates import rules as rates
 from dangjian.servicedesk.rates import selectors as rs
 from dangjian.servicedesk.requests import lifecycle as lc
+from dangjian.servicedesk.requests import selectors as request_selectors
 from dangjian.servicedesk.tests.test_lifecycle import LATER, MON_9, advance, at, fresh, reach, submit
-from tests.factories import as_actor
+from tests.factories import APPOINTED_ON, as_actor, make_user
+from tests.url_access_base import beyond_user
 
 pytestmark = pytest.mark.django_db
 
@@ -252,7 +264,7 @@ def test_the_callback_resolution_rate_is_a_hand_count_of_the_callback_sample(wor
     advance(world, handled[0], "confirm", start=LATER)
     advance(world, handled[1], "confirm", start=LATER)
     assert lc.callbacks_sample(actor=as_actor(now=LATER + dt.timedelta(hours=1)), rate=1.0) == 5
-    caller = as_actor(world.users.secretary, now=LATER + dt.timedelta(hours=2))
+    caller = as_actor(world.users.admin, now=LATER + dt.timedelta(hours=2))  # the street
     answers = {0: True, 1: False, 2: True, 3: False}  # request index → resolved, says the requester
     for index, resolved in answers.items():
         lc.request_callback(actor=caller, req=fresh(handled[index]), answered=True, resolved=resolved, note="电话回访")
@@ -275,7 +287,7 @@ def test_the_callback_resolution_rate_is_a_hand_count_of_the_callback_sample(wor
 def test_the_rates_page_shows_the_callback_rate_beside_the_resolution_rate(world, client):
     req = reach(world, S.HANDLED)
     lc.callbacks_sample(actor=as_actor(now=LATER), rate=1.0)
-    lc.request_callback(actor=as_actor(world.users.secretary, now=LATER), req=fresh(req), answered=True, resolved=True)
+    lc.request_callback(actor=as_actor(world.users.admin, now=LATER), req=fresh(req), answered=True, resolved=True)
     client.force_login(world.users.secretary)
     html = client.get(reverse("servicedesk:rates:index"), {"period": "2026-Q4"}).content.decode()
     header = html.split('id="table-h"')[1].split("</thead>")[0]
@@ -382,7 +394,7 @@ def test_a_callback_after_the_no_answer_close_gives_the_verdict_and_keeps_it_clo
     lc.sweep(actor=as_actor(now=at("2026-12-02", "10:00")))
     assert fresh(req).close_reason == CloseReason.NO_ANSWER
     called = lc.request_callback(
-        actor=as_actor(world.users.secretary, now=at("2026-12-02", "11:00")),
+        actor=as_actor(world.users.admin, now=at("2026-12-02", "11:00")),
         req=fresh(req),
         answered=True,
         resolved=False,
@@ -424,3 +436,113 @@ def test_the_migration_applies_the_rules_to_requests_recorded_before(world):
             None,
         )
     rollups.rebuild()
+
+
+# --- who calls back, and how often a requester is tried (DESIGN.md §5: "which no one inside the
+# handling unit can influence") -------------------------------------------------------------------
+
+
+def _sampled_handled(world, **kw):
+    req = reach(world, S.HANDLED, **kw)
+    Callback.objects.create(request=req, sampled_at=LATER)
+    return fresh(req)
+
+
+def test_only_someone_outside_the_handling_unit_calls_back(world):
+    req = _sampled_handled(world)
+    u = world.users
+    # Inside community A (its staff and secretary handled nothing here), out of scope (B's
+    # secretary), or not staff at all: none may make the call.
+    for user in (u.staff, u.secretary, u.branch, u.outsider, u.liaison, u.resident):
+        actor = as_actor(user, now=LATER)
+        assert not lc.may(actor, req, "callback")
+        assert req not in request_selectors.callbacks_due(actor=actor)
+        with pytest.raises(PermissionDenied):
+            lc.request_callback(actor=actor, req=req, answered=True, resolved=True)
+    # A street admin who also holds a post in community A is inside it; one with a post in
+    # community B is not inside A.
+    inside = make_user("street_and_a", Role.DISTRICT_ADMIN, world.street)
+    grant_role(actor=as_actor(None), user=inside, role=Role.COMMUNITY_STAFF, node=world.grid_a2, starts_on=APPOINTED_ON)
+    elsewhere = make_user("street_and_b", Role.DISTRICT_ADMIN, world.street)
+    grant_role(
+        actor=as_actor(None), user=elsewhere, role=Role.COMMUNITY_STAFF, node=world.community_b, starts_on=APPOINTED_ON
+    )
+    assert not lc.may(as_actor(inside, now=LATER), req, "callback")
+    assert request_selectors.callbacks_due(actor=as_actor(inside, now=LATER)) == []
+    assert lc.may(as_actor(elsewhere, now=LATER), req, "callback")
+    assert request_selectors.callbacks_due(actor=as_actor(elsewhere, now=LATER)) == [req]
+    # The street calls back a community's request.
+    assert request_selectors.callbacks_due(actor=as_actor(u.admin, now=LATER)) == [req]
+    done = lc.request_callback(actor=as_actor(u.admin, now=LATER), req=req, answered=True, resolved=True)
+    assert Callback.objects.get(request=done).caller == u.admin
+
+
+def test_a_request_handled_at_the_street_is_called_back_from_the_district(world):
+    req = _sampled_handled(world)
+    ServiceRequest.objects.filter(pk=req.pk).update(level=HandlingLevel.STREET)  # escalated (吹哨)
+    req = fresh(req)
+    street = as_actor(world.users.admin, now=LATER)
+    district = as_actor(beyond_user("district", world), now=LATER)
+    assert not lc.may(street, req, "callback") and request_selectors.callbacks_due(actor=street) == []
+    assert lc.may(district, req, "callback") and request_selectors.callbacks_due(actor=district) == [req]
+    with pytest.raises(PermissionDenied):
+        lc.request_callback(actor=street, req=req, answered=True, resolved=True)
+    lc.request_callback(actor=district, req=req, answered=True, resolved=True)
+
+
+def test_a_requester_not_reached_is_tried_once_a_day_and_given_up_after_the_set_tries(world):
+    """Two sampled requests: one reached on the second day, one not reached on three days
+    (CALLBACK_ATTEMPTS, default 3), which then counts as not reached in the 回访接通率 and
+    is never in the 回访解决率."""
+    reached, missed = _sampled_handled(world, description="第一件"), _sampled_handled(world, description="第二件")
+    assert config().callback_attempts == 3
+    day = lambda n, hour="10:00": at(f"2026-11-{23 + n:02d}", hour)  # noqa: E731 (Monday 23rd on)
+    street = world.users.admin
+
+    for n in (1, 2, 3):
+        caller = as_actor(street, now=day(n))
+        assert missed in request_selectors.callbacks_due(actor=caller)
+        done = lc.request_callback(actor=caller, req=fresh(missed), answered=False, note=f"第{n}次无人接听")
+        assert Callback.objects.get(request=done).attempts == n
+        if n == 1:
+            lc.request_callback(actor=caller, req=fresh(reached), answered=False, note="无人接听")
+            # Tried today: not listed again today, and a second try today is refused with its reason.
+            later_today = as_actor(street, now=day(n, "16:00"))
+            assert request_selectors.callbacks_due(actor=later_today) == []
+            assert not lc.may(later_today, fresh(missed), "callback")
+            with pytest.raises(ValidationError) as err:
+                lc.request_callback(actor=later_today, req=fresh(missed), answered=False)
+            assert "请改天再打" in err.value.messages[0]
+        if n == 2:
+            lc.request_callback(actor=caller, req=fresh(reached), answered=True, resolved=False, note="接通")
+
+    given_up = Callback.objects.get(request=missed)
+    assert (given_up.answered, given_up.given_up_at) == (False, day(3))
+    after = as_actor(street, now=day(4))
+    assert request_selectors.callbacks_due(actor=after) == []
+    assert not lc.may(after, fresh(missed), "callback")
+    with pytest.raises(PermissionDenied):  # given up: no more tries, as once reached
+        lc.request_callback(actor=after, req=fresh(missed), answered=True, resolved=True)
+
+    found, cohort = figures(world, now=day(4))
+    assert rate(found, "reach") == (1, 2)  # reached one of the two finished callbacks
+    assert listed(cohort, "reach") == {reached.pk, missed.pk}
+    assert listed(cohort, "reach", "numerator") == {reached.pk}
+    assert rate(found, "callback") == (0, 1)  # the given-up case is not in the 回访解决率
+
+
+def test_the_rates_page_shows_the_reach_rate_and_its_list(world, client):
+    req = _sampled_handled(world)
+    for n in (1, 2, 3):
+        lc.request_callback(
+            actor=as_actor(world.users.admin, now=at(f"2026-11-{23 + n}", "10:00")), req=fresh(req), answered=False
+        )
+    client.force_login(world.users.secretary)
+    url = reverse("servicedesk:rates:index")
+    html = client.get(url, {"period": "2026-Q4", "measure": "reach", "node": world.community_a.pk}).content.decode()
+    assert "回访接通率" in html
+    listing = client.get(
+        reverse("servicedesk:rates:requests"),
+        {"period": "2026-Q4", "measure": "reach", "part": "denominator", "node": world.community_a.pk},
+    ).content.decode()
+    assert req.number in listing
