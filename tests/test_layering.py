@@ -23,6 +23,7 @@ LEVELS = {
     "activities": 4,
     "volunteering": 5,
     "api": 6,
+    "evaluation": 6,  # reads the rates and the other apps' selectors; nothing below reads it
     "dashboard": 7,
     "demo": 8,
 }

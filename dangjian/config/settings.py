@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "dangjian.activities",
     "dangjian.volunteering",
     "dangjian.api",
+    "dangjian.evaluation",
     "dangjian.dashboard",
     "dangjian.demo",
 ]
