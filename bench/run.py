@@ -285,6 +285,8 @@ def build_cases() -> list[Case]:
         Case("orgs", "org tree /orgs/", "/orgs/", ("党委", "/orgs/"), target_ms=150.0, target_queries=10),
         Case("regions", "region tree /regions/", "/regions/", ("网格", "/regions/")),
         Case("workbench", "workbench /", "/", ('class="figures"',), target_ms=200.0),
+        # Issue #15: the callbacks to make, from outside the handling unit (the street's, the district's).
+        Case("callbacks", "callbacks /services/callbacks/", "/services/callbacks/", ("<h1>",), target_ms=150.0),
         # Issue #11: the audit log of the events of the accounts one manages (every event at the root).
         Case("audit", "audit log /accounts/audit/", "/accounts/audit/", ('class="count-line"',), target_ms=150.0),
         Case(
