@@ -16,9 +16,6 @@ def build_scope(user: User) -> Scope:
     orgs: dict[str, set[str]] = defaultdict(set)
     units: dict[str, set[int]] = defaultdict(set)
     roles: set[str] = set()
-    held_regions: set[str] = set()
-    held_orgs: set[str] = set()
-    held_units: set[int] = set()
     grants = (
         RoleGrant.objects.active()
         .filter(user=user)
@@ -26,12 +23,6 @@ def build_scope(user: User) -> Scope:
     )
     for role, region_path, org_path, unit_id in grants:
         roles.add(role)
-        if region_path:
-            held_regions.add(region_path)
-        if org_path:
-            held_orgs.add(org_path)
-        if unit_id:
-            held_units.add(unit_id)
         for action in ROLE_ACTIONS.get(role, ()):
             if region_path:
                 regions[action].add(region_path)
@@ -55,10 +46,11 @@ def build_scope(user: User) -> Scope:
             )
             for action in actions
         },
+        # Every node held, before minimal_paths keeps the widest (each role at a node has an action).
         held=NodeSet(
-            region_paths=tuple(sorted(held_regions)),
-            org_paths=tuple(sorted(held_orgs)),
-            unit_ids=tuple(sorted(held_units)),
+            region_paths=tuple(sorted(set().union(*regions.values()))),
+            org_paths=tuple(sorted(set().union(*orgs.values()))),
+            unit_ids=tuple(sorted(set().union(*units.values()))),
         ),
     )
 
