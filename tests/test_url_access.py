@@ -14,6 +14,7 @@ from tests.url_cases import accounts as account_cases
 from tests.url_cases import activities as activity_cases
 from tests.url_cases import api as api_cases
 from tests.url_cases import catalogue as catalogue_cases
+from tests.url_cases import evaluation as evaluation_cases
 from tests.url_cases import rates as rates_cases
 from tests.url_cases import requests as request_cases
 from tests.url_cases import trees as tree_cases
@@ -594,6 +595,7 @@ RULES += [
     *tree_cases.CASES,
     *activity_cases.CASES,
     *volunteering_cases.CASES,
+    *evaluation_cases.CASES,
 ]
 
 

@@ -12,6 +12,7 @@ urlpatterns = [
     path("services/", include("dangjian.servicedesk.urls")),
     path("activities/", include("dangjian.activities.urls")),
     path("volunteering/", include("dangjian.volunteering.urls")),
+    path("evaluation/", include("dangjian.evaluation.urls")),
     path("r/", include("dangjian.servicedesk.portal.urls")),
     path("open311/v2/", include("dangjian.api.open311_urls")),
     path("api/v1/", include("dangjian.api.urls")),

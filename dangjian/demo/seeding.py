@@ -65,6 +65,7 @@ SEED_MODULES = (
     "servicedesk",
     "activities",
     "volunteering",
+    "evaluation",
 )  # dangjian/demo/seeds/<name>.py
 
 

@@ -651,10 +651,16 @@ class DualReportEvidence:
         return (self.served + self.claims_served) / total if total else None
 
 
-def dual_reports(*, actor: Actor, unit: Region) -> QuerySet[CommunityReport]:
-    """Confirmed 双报到 reports to the communities of ``unit`` (the records behind ``reported``)."""
+def dual_reports(*, actor: Actor, unit: Region, start: dt.date, end: dt.date) -> QuerySet[CommunityReport]:
+    """The 双报到 reports to the communities of ``unit`` that held in the period [start, end):
+    confirmed before its end and not revoked before its start (the records behind ``reported``)."""
     return restrict(
-        CommunityReport.objects.filter(state=ReportState.CONFIRMED, community__path__startswith=unit.path),
+        CommunityReport.objects.filter(
+            state__in=(ReportState.CONFIRMED, ReportState.REVOKED),
+            community__path__startswith=unit.path,
+            confirmed_on__isnull=False,
+            confirmed_on__lt=end,
+        ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=start)),
         actor,
         VIEW,
     )
@@ -688,7 +694,7 @@ def dual_report_evidence(
             started_at__lt=high,
             person_id=OuterRef("person_id"),
         )
-        reports = dual_reports(actor=actor, unit=unit)
+        reports = dual_reports(actor=actor, unit=unit, start=start, end=end)
         claims = dual_report_claims(actor=actor, unit=unit, start=start, end=end)
         served_claim = ServiceRecord.objects.filter(claim=OuterRef("pk"), state=RecordState.VERIFIED)
         report_row = {"n": reports.count(), "served": reports.filter(Exists(served_in_unit)).count()}

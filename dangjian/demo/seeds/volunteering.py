@@ -83,8 +83,11 @@ def _at(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
 def seed(ctx: SeedContext) -> None:
     communities = ctx.shared["communities"]
     _seed_demo_community(ctx, communities[0])
-    if ctx.scale.name in ("district", "city"):
-        _seed_year(ctx, communities[1:])
+    # A year of service in every community: the demo community's other members (no posts: its own
+    # are seeded above) and the others' teams and posts. How many members serve follows the
+    # community's quality profile (seeds/servicedesk.py), so the evaluation tells one story.
+    _seed_year(ctx, communities[:1], posts=False)
+    _seed_year(ctx, communities[1:], first_index=1)
 
 
 def _reported(community: dict) -> list[int]:
@@ -451,27 +454,47 @@ def _seed_wishes(
 # -- District scale -------------------------------------------------------------------------------
 
 
-def _seed_year(ctx: SeedContext, communities: list) -> None:
-    """About 150 posts and 3,000 verified records a year per community, with their ledger lines."""
-    rng = random.Random(f"volunteering-year-{ctx.seed}")
+# The share of a community's members who serve in a year, by its quality profile (the index of
+# the community modulo 4, as seeds/servicedesk.py cycles PROFILES).
+SERVING_SHARE = (0.6, 0.45, 0.35, 0.15)
+
+
+def _seed_year(ctx: SeedContext, communities: list, *, posts: bool = True, first_index: int = 0) -> None:
+    """About 150 posts (when ``posts``) and 3,000 verified records a year per community, with their
+    ledger lines, from a share of its members (SERVING_SHARE)."""
+    rng = random.Random(f"volunteering-year-{ctx.seed}-{first_index}")
     today = ctx.today
     specialty = _specialty("culture-sports")
     if specialty is None:
         return
     total_records = 0
-    for community in communities:
+    before = ServiceRecord.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+    # The demo accounts and whoever already has records keep theirs exactly as seeded (no overlap).
+    seeded = set(Person.objects.filter(user__isnull=False).values_list("pk", flat=True))
+    seeded |= set(ServiceRecord.objects.values_list("person_id", flat=True).distinct())
+    for index, community in enumerate(communities, start=first_index):
         region = community["region"]
+        members = [m.person_id for m in community["members"] if m.status == "normal" and m.person_id not in seeded]
+        if not members:
+            continue
+        share = SERVING_SHARE[index % len(SERVING_SHARE)]
+        volunteers = rng.sample(members, min(len(members), max(10, int(len(members) * share))))
+        if not posts:
+            records: list[dict[str, Any]] = []
+            for pid in volunteers:
+                for day in rng.sample(range(1, 365), min(364, 3000 // len(volunteers))):
+                    start = _at(today - dt.timedelta(days=day), 14)
+                    records.append(_row(pid, region.pk, None, None, "社区服务", start, rng.choice((60, 90, 120))))
+            fast_insert(ServiceRecord, records)
+            total_records += len(records)
+            continue
         team = Team.objects.create(
             name=f"{region.name}志愿服务队", region=region, organization=community["committee"], specialty=specialty
         )
-        members = [m.person_id for m in community["members"] if m.status == "normal"]
-        if not members:
-            continue
-        volunteers = rng.sample(members, min(len(members), max(10, len(members) // 2)))
         TeamMember.objects.bulk_create(
             [TeamMember(team=team, person_id=pid, joined_on=today - dt.timedelta(days=400)) for pid in volunteers[:40]]
         )
-        posts = Post.objects.bulk_create(
+        made = Post.objects.bulk_create(
             [
                 Post(
                     title=POSTS[n % len(POSTS)][0],
@@ -489,14 +512,14 @@ def _seed_year(ctx: SeedContext, communities: list) -> None:
         claims = Claim.objects.bulk_create(
             [
                 Claim(post=post, person_id=pid, state=ClaimState.CONFIRMED)
-                for post in posts
+                for post in made
                 for pid in rng.sample(volunteers, min(3, len(volunteers)))
             ],
             batch_size=2000,
         )
-        records: list[dict[str, Any]] = []
+        records = []
         used: dict[int, set[int]] = {}
-        posts_by_id = {post.pk: post for post in posts}
+        posts_by_id = {post.pk: post for post in made}
         for claim in claims:
             if claim.person_id is None:
                 continue
@@ -525,9 +548,9 @@ def _seed_year(ctx: SeedContext, communities: list) -> None:
         total_records += len(records)
     # One earned line per verified record of these communities (hundreds of thousands: by COPY).
     ids = [community["region"].pk for community in communities]
-    verified = ServiceRecord.objects.filter(state=RecordState.VERIFIED, community_id__in=ids).values_list(
-        "pk", "person_id", "minutes", "community_id", "description", "verified_at"
-    )
+    verified = ServiceRecord.objects.filter(
+        state=RecordState.VERIFIED, community_id__in=ids, pk__gt=before
+    ).values_list("pk", "person_id", "minutes", "community_id", "description", "verified_at")
     fast_insert(
         LedgerEntry,
         [

@@ -463,7 +463,12 @@ def test_dual_report_evidence_counts_reports_served_and_claims_served(world):
     [row] = selectors.dual_report_evidence(actor=staff, units=[world.community_a], start=start, end=end)
     assert (row.reported, row.served, row.claims_confirmed, row.claims_served) == (1, 0, 2, 1)
     assert row.completion == pytest.approx(1 / 3)
-    assert selectors.dual_reports(actor=staff, unit=world.community_a).count() == row.reported
+    assert selectors.dual_reports(actor=staff, unit=world.community_a, start=start, end=end).count() == row.reported
+    # A report holds from its confirmation: none in a period that ended before it.
+    earlier = selectors.dual_report_evidence(
+        actor=staff, units=[world.community_a], start=start - dt.timedelta(days=90), end=start
+    )
+    assert earlier[0].reported == 0
     assert selectors.dual_report_claims(actor=staff, unit=world.community_a, start=start, end=end).count() == 2
 
 

@@ -1,0 +1,58 @@
+"""Filters of the evaluation pages: scores, values of leaves, weights."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.formats import number_format
+
+register = template.Library()
+
+
+@register.filter
+def score(value: float | None) -> str:
+    """A score with one decimal ("—" when there is none)."""
+    return "—" if value is None else number_format(value, 1)
+
+
+@register.filter
+def percent(value: float | None, places: int = 1) -> str:
+    return "—" if value is None else f"{number_format(value * 100, places)}%"
+
+
+@register.filter
+def leaf_value(value: float | None, rate: bool) -> str:
+    """A rate as a percentage, any other value with two decimals."""
+    if value is None:
+        return "—"
+    return percent(value) if rate else number_format(value, 2)
+
+
+@register.filter
+def item(mapping: dict | list | None, key: Any) -> Any:
+    """``mapping[key]`` for a dict (an int key also tried as a string) or a list; None if absent."""
+    if mapping is None:
+        return None
+    if isinstance(mapping, list):
+        return mapping[key] if isinstance(key, int) and 0 <= key < len(mapping) else None
+    return mapping.get(key, mapping.get(str(key)))
+
+
+@register.filter
+def tier_class(tier: str) -> str:
+    """A CSS class for a tier ("between" when the band reaches across a cut-off)."""
+    return "tier-between" if "/" in (tier or "") else f"tier-{(tier or 'none').lower()}"
+
+
+@register.filter
+def band_css(result: Any) -> str:
+    """The inline position of a result's band on a 0–100 track."""
+    if result.total is None:
+        return "display:none"
+    return f"left:{result.low:.2f}%;width:{max(result.high - result.low, 0.4):.2f}%"
+
+
+@register.filter
+def at_css(value: float | None) -> str:
+    return "display:none" if value is None else f"left:{float(value):.2f}%"

@@ -1,0 +1,128 @@
+"""Volunteering's evaluation indicators (DESIGN.md §6, group B 党员作用发挥), per community, from the
+evidence selectors (selectors.volunteering_evidence, dual_report_evidence) and the records behind
+them (members_of, member_service_records, dual_reports, dual_report_claims)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
+from dangjian.core.indicators import HIGHER_IS_BETTER, LOWER_IS_BETTER, Indicator, Measured, register
+from dangjian.orgs.models import Region, RegionLevel
+from dangjian.volunteering import selectors as vs
+from dangjian.volunteering.models import RecordState, ServiceRecord
+from dangjian.volunteering.services import day_bounds
+
+DAYS_PER_MONTH = 365.25 / 12
+
+
+def _communities(actor: Actor, unit_ids: Sequence[int]) -> list[Region]:
+    return list(
+        restrict(Region.objects.filter(pk__in=list(unit_ids), level=RegionLevel.COMMUNITY), actor, VIEW).order_by(
+            "path"
+        )
+    )
+
+
+def _community(actor: Actor, unit_id: int) -> Region | None:
+    return restrict(Region.objects.filter(pk=unit_id, level=RegionLevel.COMMUNITY), actor, VIEW).first()
+
+
+def _volunteering(pick: Callable[[vs.VolunteeringEvidence, dt.date, dt.date], Measured]):
+    def measure(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Measured]:
+        units = _communities(actor, unit_ids)
+        return {
+            e.unit.pk: pick(e, start, end)
+            for e in vs.volunteering_evidence(actor=actor, units=units, start=start, end=end)
+        }
+
+    return measure
+
+
+def _participation(e: vs.VolunteeringEvidence, start: dt.date, end: dt.date) -> Measured:
+    return Measured.rate(e.volunteers, e.members)
+
+
+def _hours(e: vs.VolunteeringEvidence, start: dt.date, end: dt.date) -> Measured:
+    months = (end - start).days / DAYS_PER_MONTH
+    value = e.minutes / 60 / e.members / months if e.members and months else None
+    return Measured(value, e.members)
+
+
+def _concentration(e: vs.VolunteeringEvidence, start: dt.date, end: dt.date) -> Measured:
+    return Measured(e.top_decile_share, e.members)
+
+
+def _dual_measure(claims: bool):
+    def measure(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Measured]:
+        units = _communities(actor, unit_ids)
+        return {
+            e.unit.pk: Measured.rate(e.claims_served, e.claims_confirmed)
+            if claims
+            else Measured.rate(e.served, e.reported)
+            for e in vs.dual_report_evidence(actor=actor, units=units, start=start, end=end)
+        }
+
+    return measure
+
+
+def _served(start: dt.date, end: dt.date, **match: object) -> QuerySet[ServiceRecord]:
+    low, high = day_bounds(start, end)
+    return ServiceRecord.objects.filter(state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high, **match)
+
+
+def _records(kind: str):
+    def records(actor: Actor, start: dt.date, end: dt.date, unit_id: int, part: str) -> QuerySet:
+        unit = _community(actor, unit_id)
+        if unit is None:
+            return ServiceRecord.objects.none()
+        if kind in ("participation", "hours", "concentration"):
+            if part == "denominator":
+                return vs.members_of(actor=actor, unit=unit).order_by("pk")
+            if kind == "participation":
+                served = vs.member_service_records(actor=actor, unit=unit, start=start, end=end)
+                return vs.members_of(actor=actor, unit=unit).filter(pk__in=served.values("person_id")).order_by("pk")
+            return vs.member_service_records(actor=actor, unit=unit, start=start, end=end).order_by("started_at", "pk")
+        if kind == "dual_report":
+            reports = vs.dual_reports(actor=actor, unit=unit, start=start, end=end)
+            if part == "numerator":
+                in_unit = _served(start, end, community__path__startswith=unit.path, person_id=OuterRef("person_id"))
+                reports = reports.filter(Exists(in_unit))
+            return reports.order_by("pk")
+        claims = vs.dual_report_claims(actor=actor, unit=unit, start=start, end=end)
+        if part == "numerator":
+            claims = claims.filter(
+                Exists(ServiceRecord.objects.filter(claim=OuterRef("pk"), state=RecordState.VERIFIED))
+            )
+        return claims.order_by("pk")
+
+    return records
+
+
+def register_indicators() -> None:
+    leaves = [
+        ("participation", _("Volunteering participation"), _("Party members in good standing living in the community with a verified service record in the period ÷ those members."), HIGHER_IS_BETTER, _volunteering(_participation)),
+        ("hours", _("Verified service hours per member a month"), _("Verified service hours of the community's members in the period ÷ members ÷ months of the period."), HIGHER_IS_BETTER, _volunteering(_hours)),
+        ("concentration", _("Share of hours from the top tenth of members"), _("Verified minutes of the tenth of members with the most ÷ all members' verified minutes (lower: the work is shared)."), LOWER_IS_BETTER, _volunteering(_concentration)),
+        ("dual_report", _("In-service members reporting who served"), _("In-service members with a confirmed report to the community who served there in the period ÷ those members."), HIGHER_IS_BETTER, _dual_measure(claims=False)),
+        ("claims", _("Claimed posts served"), _("Confirmed claims of the community's posts in the period with a verified record ÷ confirmed claims."), HIGHER_IS_BETTER, _dual_measure(claims=True)),
+    ]  # fmt: skip
+    for code, name, formula, direction, measure in leaves:
+        register(
+            Indicator(
+                code=f"volunteering.{code}",
+                group="B",
+                name=name,
+                formula=formula,
+                unit="community",
+                direction=direction,
+                app="volunteering",
+                measure=measure,
+                records=_records(code),
+            )
+        )
