@@ -8,6 +8,8 @@ period starts and is frozen from then on: a change is a new revision with its re
 kept. A ``Run`` computes every community's result for a plan revision as a background job and
 keeps its inputs and their fingerprint, so that a recomputation says whether anything changed."""
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -77,7 +79,12 @@ class Plan(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.region} {self.start:%Y-%m-%d}–{self.end:%Y-%m-%d} v{self.revision}"
+        return f"{self.region} {self.start:%Y-%m-%d}–{self.last_day:%Y-%m-%d} v{self.revision}"
+
+    @property
+    def last_day(self) -> dt.date:
+        """The period's last day (``end`` is the day after it)."""
+        return self.end - dt.timedelta(days=1)
 
 
 class PlanGroup(models.Model):

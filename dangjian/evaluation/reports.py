@@ -52,7 +52,7 @@ def run_workbook(run: Run) -> bytes:
     content, _count = build_xlsx(
         _("Evaluation"),
         [
-            _("Community"), _("Total"), _("Band from"), _("Band to"), _("Tier"), _("Group"), _("Indicator"),
+            _("Community"), _("Total score"), _("Band from"), _("Band to"), _("Tier"), _("Group"), _("Indicator"),
             _("Value"), _("Numerator"), _("Denominator"), _("Sample"), _("Score"), _("Weight in the total"), _("Note"),
         ],
         rows(),

@@ -301,7 +301,7 @@ def start_run(*, actor: Actor, plan: Plan) -> Job:
             % {
                 "region": plan.region.name,
                 "start": f"{plan.start:%Y-%m-%d}",
-                "end": f"{plan.end - dt.timedelta(days=1):%Y-%m-%d}",
+                "end": f"{plan.last_day:%Y-%m-%d}",
             },
             params={"plan": plan.pk},
             task=run_plan_task,
@@ -329,9 +329,13 @@ def _objective(method: str, matrix: list[list[float]], types: list[int]) -> dict
 
 
 def weigh(plan: Plan, leaves: list[PlanLeaf], units: list[int], inputs: dict[str, Any], method: str) -> dict[str, Any]:
-    """Each group's leaf weights: the experts' (normalised), the data's (entropy or CRITIC over the
-    units with every leaf of the group usable), and their combination (α, bounds [0.5, 2]); the
-    experts' alone where the data cannot weigh (fewer than three such units or one leaf)."""
+    """Each group's leaf weights: the experts' (normalised), the data's, and their combination (α,
+    each data weight held to [0.5, 2] × the experts').
+
+    The data weigh the leaves usable (measured, enough sample) in at least half of the units, over
+    the units where all of those are usable (entropy or CRITIC); a leaf usable in fewer units keeps
+    its experts' weight on the data side too. The experts' weights alone where the data cannot
+    weigh (fewer than two such leaves or three such units)."""
     out: dict[str, Any] = {}
     for group in sorted({x.group for x in leaves}):
         members = [x for x in leaves if x.group == group]
@@ -343,22 +347,32 @@ def weigh(plan: Plan, leaves: list[PlanLeaf], units: list[int], inputs: dict[str
             "combined": expert,
             "method": "none",
         }
+        usable = {x.code: [u for u in units if _usable(inputs[str(u)].get(x.code), x.min_sample)] for x in members}
+        weighed = [i for i, x in enumerate(members) if len(usable[x.code]) * 2 >= len(units) and usable[x.code]]
         rows = [
-            [inputs[str(u)][x.code][0] for x in members]
+            [inputs[str(u)][members[i].code][0] for i in weighed]
             for u in units
-            if all(_usable(inputs[str(u)].get(x.code), x.min_sample) for x in members)
+            if all(u in usable[members[i].code] for i in weighed)
         ]
         entry["units"] = len(rows)
-        if method != Objective.NONE and len(members) >= 2 and len(rows) >= 3:
-            types = [1 if x.target > x.floor else -1 for x in members]
+        entry["weighed"] = [members[i].code for i in weighed]
+        if method != Objective.NONE and len(weighed) >= 2 and len(rows) >= 3:
+            types = [1 if members[i].target > members[i].floor else -1 for i in weighed]
             table = _objective(method, rows, types)
-            combined = mcdm.combine(expert, table["weights"], alpha=plan.alpha)
-            table.pop("normalised", None)
-            table.pop("correlation", None)
+            share = sum(expert[i] for i in weighed)
+            objective = expert[:]  # a leaf the data cannot weigh keeps its experts' weight
+            for k, i in enumerate(weighed):
+                objective[i] = table["weights"][k] * share
+            combined = mcdm.combine(expert, objective, alpha=plan.alpha)
+            full = {key: [None] * len(members) for key in ("entropy", "divergence", "sigma", "information")}
+            for key in full:
+                if key in table:
+                    for k, i in enumerate(weighed):
+                        full[key][i] = table[key][k]
             entry.update(
                 method=method,
-                objective=table["weights"],
-                table=table,
+                objective=objective,
+                table={key: values for key, values in full.items() if key in table},
                 bounded=combined["bounded_objective"],
                 combined=combined["weights"],
             )

@@ -56,3 +56,29 @@ def band_css(result: Any) -> str:
 @register.filter
 def at_css(value: float | None) -> str:
     return "display:none" if value is None else f"left:{float(value):.2f}%"
+
+
+@register.filter
+def saaty(value: float | None) -> str:
+    """A comparison as the expert typed it: 3, 1/3 (other values with three decimals)."""
+    if value is None:
+        return "—"
+    for n in range(1, 10):
+        if abs(value - n) < 1e-9:
+            return str(n)
+        if abs(value - 1 / n) < 1e-9:
+            return f"1/{n}"
+    return f"{value:.3f}"
+
+
+@register.filter
+def objective_label(method: str) -> str:
+    from dangjian.evaluation.models import Objective
+
+    return str(Objective(method).label) if method in Objective.values else method
+
+
+@register.filter
+def sensitivity_label(key: str) -> str:
+    """ "A+20%" stays as it is; a data weighting's name is shown in the reader's language."""
+    return objective_label(key)

@@ -224,3 +224,28 @@ def test_sensitivity_and_topsis_are_kept_with_the_run(world):
     a = run.results.get(unit=world.community_a)
     assert set(a.sensitivity) >= {"A+20%", "A−20%", "B+20%", "critic"}
     assert a.stable == all(t == a.tier for t in a.sensitivity.values())
+
+
+def test_weighing_a_group_by_the_data_within_the_experts_bounds():
+    from dangjian.evaluation import mcdm
+    from dangjian.evaluation.models import Plan, PlanLeaf
+
+    plan = Plan(alpha=0.6)
+    leaves = [
+        PlanLeaf(group="A", code="x", weight=0.5, floor=0, target=1, min_sample=10),
+        PlanLeaf(group="A", code="y", weight=0.3, floor=1, target=0, min_sample=10),  # lower is better
+        PlanLeaf(group="A", code="z", weight=0.2, floor=0, target=1, min_sample=10),  # measured in one unit only
+    ]
+    values = {1: (0.9, 0.2), 2: (0.7, 0.4), 3: (0.5, 0.1), 4: (0.8, 0.3)}
+    inputs = {str(u): {"x": [x, 50, None, None], "y": [y, 50, None, None]} for u, (x, y) in values.items()}
+    inputs["1"]["z"] = [0.5, 50, None, None]
+    entry = services.weigh(plan, leaves, [1, 2, 3, 4], inputs, "entropy")["A"]
+    assert entry["weighed"] == ["x", "y"] and entry["units"] == 4
+    data = mcdm.entropy([list(v) for v in values.values()], [1, -1])["weights"]
+    # x and y share the experts' 0.8 by the data; z keeps its 0.2 on the data side.
+    assert entry["objective"] == pytest.approx([data[0] * 0.8, data[1] * 0.8, 0.2])
+    expected = mcdm.combine([0.5, 0.3, 0.2], entry["objective"], alpha=0.6)["weights"]
+    assert entry["combined"] == pytest.approx(expected) and sum(entry["combined"]) == pytest.approx(1)
+    # Two units are too few for the data: the experts' weights alone.
+    few = services.weigh(plan, leaves, [1, 2], {k: inputs[k] for k in ("1", "2")}, "entropy")["A"]
+    assert few["method"] == "none" and few["combined"] == pytest.approx([0.5, 0.3, 0.2])
