@@ -341,6 +341,45 @@ def build_cases() -> list[Case]:
             clear_cache=True,
         ),
         *volunteering_cases(),
+        *evaluation_cases(),
+    ]
+
+
+def evaluation_cases() -> list[Case]:
+    """Issue #13's pages from stored results: the district's overview of its 100 communities (the
+    run bench/evaluation.py makes), the demo street's (seeded), and a community's scorecard.
+    Target: 150 ms, a constant query count."""
+    from dangjian.evaluation.models import Run
+
+    district_run = Run.objects.filter(plan__region__level="district").order_by("-pk").first()
+    street_run = Run.objects.filter(plan__region__level="street").order_by("-pk").first()
+    unit = street_run.results.order_by("unit__path").values_list("unit_id", flat=True).first() if street_run else 0
+    ev = {"target_ms": 150.0}
+    return [
+        Case(
+            "eval_overview",
+            "evaluation: the district's 100 communities",
+            f"/evaluation/runs/{district_run.pk if district_run else 0}/",
+            ("<h1>",),
+            users=(BENCH_USER,),
+            **ev,
+        ),
+        Case(
+            "eval_overview_street",
+            "evaluation: a street's communities",
+            f"/evaluation/runs/{street_run.pk if street_run else 0}/",
+            ("<h1>",),
+            users=("street",),
+            **ev,
+        ),
+        Case(
+            "eval_scorecard",
+            "evaluation: a community's scorecard",
+            f"/evaluation/runs/{street_run.pk if street_run else 0}/units/{unit}/",
+            ("<h1>",),
+            users=(BENCH_USER, "street", "secretary"),
+            **ev,
+        ),
     ]
 
 

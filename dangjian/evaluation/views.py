@@ -306,6 +306,7 @@ _RELATED = {
     "volunteering.servicerecord": ("person",),
     "volunteering.claim": ("post", "person", "unit"),
     "membership.communityreport": ("person",),
+    "people.member": ("person", "organization"),
 }
 
 
@@ -334,6 +335,11 @@ def _row(obj: Any) -> dict[str, Any]:
             "when": obj.post.starts_at,
             "state": obj.get_state_display(),
             "url": reverse("volunteering:post", args=[obj.post_id]),
+        }
+    if label == "people.member":
+        return {
+            "text": f"{obj.person.name} · {obj.organization.name}",
+            "url": reverse("membership:detail", args=[obj.pk]),
         }
     if label == "membership.communityreport":
         return {

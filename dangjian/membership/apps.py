@@ -18,3 +18,7 @@ class MembershipConfig(AppConfig):
         from dangjian.orgs.services import register_merger
 
         register_merger(merge_members)
+
+        from dangjian.membership.indicators import register_indicators
+
+        register_indicators()  # the evaluation's dues leaf (core.indicators)
