@@ -102,3 +102,68 @@ def pending() -> list[Pending]:
 def indicator(code: str) -> Indicator:
     """The indicator of ``code`` (KeyError for one not registered)."""
     return _INDICATORS[code]
+
+
+# -- Checks for an auditor (反形式主义, 防刷数据) ------------------------------------------------------
+#
+# A check is registered, like an indicator, by the app that owns the records it looks at. For the
+# units and period it returns what looks odd — never a verdict and never a change to a score: the
+# evaluation shows each finding with its records to the area's admins, who record what they found.
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a check found in one unit: how many records look odd (``count``) of how many looked at
+    (``base``), a few numbers that say why (``detail``), and the ids of the records (``evidence``)."""
+
+    count: int
+    base: int
+    detail: dict[str, Any]
+    evidence: list[int]
+
+
+@dataclass(frozen=True)
+class Check:
+    code: str
+    name: Any  # lazy translation
+    description: Any  # what it looks for and when it speaks, lazy translation
+    app: str
+    detect: Callable[[Actor, dt.date, dt.date, Sequence[int]], dict[int, Finding]]
+    records: Callable[[Actor, list[int]], QuerySet]  # the evidence, through the access layer
+
+
+_CHECKS: dict[str, Check] = {}
+
+
+def register_check(check: Check) -> None:
+    if check.code in _CHECKS and _CHECKS[check.code] != check:
+        raise ValueError(f"check {check.code} is registered twice")
+    _CHECKS[check.code] = check
+
+
+def checks() -> list[Check]:
+    return sorted(_CHECKS.values(), key=lambda c: c.code)
+
+
+def check(code: str) -> Check:
+    return _CHECKS[code]
+
+
+def robust_z(values: dict[int, float]) -> dict[int, float]:
+    """Each value's distance from the median in units of the scaled median absolute deviation
+    (1.4826 · MAD, the standard deviation of a normal sample); 0 when the MAD is 0 and the value is
+    the median, infinite otherwise."""
+    if not values:
+        return {}
+    ordered = sorted(values.values())
+    n = len(ordered)
+    median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
+    deviations = sorted(abs(v - median) for v in ordered)
+    mad = (deviations[(n - 1) // 2] + deviations[n // 2]) / 2 * 1.4826
+    out = {}
+    for key, value in values.items():
+        if mad > 0:
+            out[key] = (value - median) / mad
+        else:
+            out[key] = 0.0 if value == median else float("inf") if value > median else float("-inf")
+    return out

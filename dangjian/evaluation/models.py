@@ -198,3 +198,37 @@ class Result(models.Model):
 
     def __str__(self) -> str:
         return f"{self.unit_id}: {self.total}"
+
+
+class FlagState(models.TextChoices):
+    OPEN = "open", _("To be looked at")
+    CONFIRMED = "confirmed", _("A problem, confirmed")
+    EXPLAINED = "explained", _("Explained")
+
+
+class Flag(models.Model):
+    """What a registered check (core.indicators.Check) found in a community in a run's period: the
+    records behind it, and what a reviewer made of it. A flag never changes a score."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="flags")
+    unit = models.ForeignKey("orgs.Region", on_delete=models.PROTECT, related_name="+")
+    code = models.CharField(_("check"), max_length=60)
+    count = models.PositiveIntegerField(_("records found"))
+    base = models.PositiveIntegerField(_("records looked at"))
+    detail = models.JSONField(default=dict)
+    evidence = models.JSONField(default=list)  # ids of the records (at most 500)
+    state = models.CharField(_("state"), max_length=12, choices=FlagState.choices, default=FlagState.OPEN)
+    note = models.CharField(_("what was found"), max_length=500, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "unit__path", "code"]
+        constraints = [models.UniqueConstraint(fields=["run", "unit", "code"], name="evaluation_flag_unit_code")]
+
+    def __str__(self) -> str:
+        return f"{self.code} @ {self.unit_id}: {self.count}/{self.base}"

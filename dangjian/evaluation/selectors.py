@@ -15,7 +15,7 @@ from dangjian.core.access import CONFIGURE, VIEW, allowed, restrict, scope_of
 from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP
 from dangjian.evaluation.defaults import GROUP_NAMES
-from dangjian.evaluation.models import Plan, PlanState, Result, Run
+from dangjian.evaluation.models import Flag, FlagState, Plan, PlanState, Result, Run
 from dangjian.orgs.models import Region
 
 
@@ -148,3 +148,27 @@ def records(*, actor: Actor, run: Run, unit_id: int, code: str, part: str) -> Qu
 def region_choices(*, actor: Actor) -> QuerySet[Region]:
     """The streets and districts where the user may make plans."""
     return restrict(Region.objects.filter(level__in=["street", "district"]), actor, CONFIGURE).order_by("path")
+
+
+def flags(*, actor: Actor, run: Run) -> QuerySet[Flag]:
+    """The checks' findings of the run: the area's admins' only (CONFIGURE at the plan's area)."""
+    return (
+        restrict(run.flags.all(), actor, CONFIGURE).select_related("unit", "reviewed_by").order_by("unit__path", "code")
+    )
+
+
+def flag_counts(*, actor: Actor, run: Run) -> dict[int, int]:
+    """Per community, the findings not yet looked at."""
+    counts: dict[int, int] = {}
+    for unit_id in flags(actor=actor, run=run).filter(state=FlagState.OPEN).values_list("unit_id", flat=True):
+        counts[unit_id] = counts.get(unit_id, 0) + 1
+    return counts
+
+
+def flag_evidence(*, actor: Actor, flag: Flag, limit: int = 20) -> list[Any]:
+    """The first records behind a finding, through the owning app's check (and the access layer)."""
+    try:
+        check = registry.check(flag.code)
+    except KeyError:
+        return []
+    return list(check.records(actor, flag.evidence[:limit]))

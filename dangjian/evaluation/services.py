@@ -23,6 +23,8 @@ from dangjian.core.jobs import job_progress, job_running, job_start, job_succeed
 from dangjian.core.models import Job
 from dangjian.evaluation import defaults, mcdm, scoring
 from dangjian.evaluation.models import (
+    Flag,
+    FlagState,
     Judgement,
     Objective,
     PeriodKind,
@@ -501,6 +503,7 @@ def compute_run(
             )
             for unit, s in scores.items()
         )
+        _store_flags(actor, run, units, before)
         run.finished_at = timezone.now()
         run.save(update_fields=["finished_at"])
         record_event(
@@ -510,6 +513,57 @@ def compute_run(
             changes={"fingerprint": [None, run.fingerprint[:12]], "units": [None, len(units)]},
         )
     return run
+
+
+EVIDENCE_LIMIT = 500
+
+
+def _store_flags(actor: Actor, run: Run, units: list[int], before: Run | None) -> None:
+    """Every registered check over the run's communities and period; a finding the run before
+    also had, with the same records, keeps what its reviewer recorded."""
+    earlier = {(f.unit_id, f.code): f for f in before.flags.all()} if before is not None else {}
+    rows = []
+    for check in registry.checks():
+        for unit, finding in check.detect(actor, run.plan.start, run.plan.end, units).items():
+            evidence = finding.evidence[:EVIDENCE_LIMIT]
+            flag = Flag(
+                run=run,
+                unit_id=unit,
+                code=check.code,
+                count=finding.count,
+                base=finding.base,
+                detail=finding.detail,
+                evidence=evidence,
+            )
+            old = earlier.get((unit, check.code))
+            if old is not None and old.evidence == evidence and old.state != FlagState.OPEN:
+                flag.state, flag.note, flag.reviewed_by_id, flag.reviewed_at = (
+                    old.state,
+                    old.note,
+                    old.reviewed_by_id,
+                    old.reviewed_at,
+                )
+            rows.append(flag)
+    Flag.objects.bulk_create(rows)
+
+
+@transaction.atomic
+def review_flag(*, actor: Actor, flag: Flag, state: str, note: str) -> Flag:
+    """What the area's admin found when they looked: a problem, or explained (with what)."""
+    _may_configure(actor, flag.run.plan.region)
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    note = (note or "").strip()
+    if state not in (FlagState.CONFIRMED, FlagState.EXPLAINED):
+        raise ValidationError({"state": _("Say whether it is a problem or explained.")})
+    if len(note) < 4:
+        raise ValidationError({"note": _("Say what you found (at least a few words).")})
+    before = flag.state
+    flag.state, flag.note, flag.reviewed_by, flag.reviewed_at = state, note[:500], actor.user, actor.now
+    flag.save()
+    record_event(
+        actor=actor, action=EventAction.STATUS_CHANGED, target=flag, changes={"state": [before, state]}, reason=note
+    )
+    return flag
 
 
 def _leaf_json(x: scoring.LeafScore) -> dict[str, Any]:

@@ -13,6 +13,7 @@ urlpatterns = [
     path("plans/<int:pk>/judgements/<str:level>/", views.judgements, name="judgements"),
     path("runs/<int:pk>/", views.run_overview, name="run"),
     path("runs/<int:pk>/method/", views.method, name="method"),
+    path("runs/<int:pk>/flags/", views.flags, name="flags"),
     path("runs/<int:pk>/export/", views.run_export, name="run_export"),
     path("runs/<int:pk>/units/<int:unit>/", views.scorecard, name="scorecard"),
     path("runs/<int:pk>/units/<int:unit>/<str:code>/<str:part>/", views.records, name="records"),

@@ -22,7 +22,7 @@ from dangjian.core.views import perform, submit
 from dangjian.evaluation import mcdm, selectors, services
 from dangjian.evaluation.defaults import GROUP_NAMES
 from dangjian.evaluation.forms import JudgementForm, LeafForm, PlanForm, ReasonForm
-from dangjian.evaluation.models import Plan, PlanState, Run
+from dangjian.evaluation.models import FlagState, Plan, PlanState, Run
 from dangjian.evaluation.reports import run_workbook
 from dangjian.evaluation.scoring import INSUFFICIENT, MISSING
 
@@ -263,6 +263,9 @@ def run_overview(request: ActorRequest, pk: int) -> HttpResponse:
         "provisional": run.started_at.date() < run.plan.end,
         "may_export": actor.can(EXPORT),
         "cutoffs": run.plan.cutoffs,
+        "flag_counts": selectors.flag_counts(actor=actor, run=run)
+        if selectors.may_manage(actor=actor, plan=run.plan)
+        else None,
     }
     return render(request, "evaluation/run_overview.html", context)
 
@@ -421,6 +424,41 @@ def method(request: ActorRequest, pk: int) -> HttpResponse:
         "cutoffs": plan.cutoffs,
     }
     return render(request, "evaluation/method.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def flags(request: ActorRequest, pk: int) -> HttpResponse:
+    """The checks' findings of a run, for the area's admins: each with its records and what the
+    reviewer found. They never change a score."""
+    actor = request.actor
+    run = selectors.run_for(actor=actor, pk=pk)
+    if not selectors.may_manage(actor=actor, plan=run.plan):
+        raise Http404
+    found = selectors.flags(actor=actor, run=run)
+    if request.method == "POST":
+        flag = found.filter(pk=parse_id(request.POST.get("flag")) or 0).first()
+        if flag is None:
+            raise Http404
+        done = perform(
+            request,
+            lambda: services.review_flag(
+                actor=actor, flag=flag, state=request.POST.get("state", ""), note=request.POST.get("note", "")
+            ),
+            success=_("Recorded."),
+        )
+        if done.ok:
+            return redirect(reverse("evaluation:flags", args=[run.pk]) + f"#flag-{flag.pk}")
+    checks = {c.code: c for c in registry.checks()}
+    rows = [
+        {
+            "flag": f,
+            "check": checks.get(f.code),
+            "records": [_row(r) for r in selectors.flag_evidence(actor=actor, flag=f)],
+        }
+        for f in found
+    ]
+    context = {"run": run, "plan": run.plan, "rows": rows, "checks": list(checks.values()), "states": FlagState}
+    return render(request, "evaluation/flags.html", context, status=400 if request.method == "POST" else 200)
 
 
 @require_GET

@@ -10,8 +10,10 @@ class ServicedeskConfig(AppConfig):
     def ready(self) -> None:
         from dangjian.orgs.services import register_merger
         from dangjian.servicedesk import access  # noqa: F401 - registers the access rules
+        from dangjian.servicedesk.flags import register_checks
         from dangjian.servicedesk.indicators import register_indicators
         from dangjian.servicedesk.requests.lifecycle import requests_assigned_before_merge
 
         register_merger(requests_assigned_before_merge)
         register_indicators()  # the evaluation's group A leaves (core.indicators)
+        register_checks()  # and the checks for an auditor

@@ -61,6 +61,16 @@ def _run(world):
     return plan.runs.first() or services.compute_run(actor=as_actor(world.users.admin), plan=plan)
 
 
+def _flag(world):
+    """A finding of the run (made here: the world's records raise none)."""
+    from dangjian.evaluation.models import Flag
+
+    run = _run(world)
+    return run.flags.first() or Flag.objects.create(
+        run=run, unit=world.community_a, code="servicedesk.batch_closures", count=5, base=5, evidence=[]
+    )
+
+
 CASES = [
     Case("evaluation:index", "the plans of one's area and the published ones that evaluate it", lambda w: reverse("evaluation:index"), only((*READERS, "branch"), 200)),
     Case(
@@ -107,6 +117,15 @@ CASES = [
         {**only(("admin",), 200), **dict.fromkeys(COMMUNITY_STAFF, 302)},
     ),
     Case("evaluation:method", "the method and every number of a run", lambda w: reverse("evaluation:method", args=[_run(w).pk]), only(READERS, 200)),
+    Case("evaluation:flags", "the checks for a reviewer (the area's admins)", lambda w: reverse("evaluation:flags", args=[_run(w).pk]), only(("admin",), 200)),
+    Case(
+        "evaluation:flags",
+        "record what a check's finding was",
+        lambda w: reverse("evaluation:flags", args=[_run(w).pk]),
+        only(("admin",), 302),
+        method="post",
+        data=lambda w: {"flag": _flag(w).pk, "state": "explained", "note": "下乡回来后集中补录"},
+    ),
     Case("evaluation:run_export", "the results as Excel (the area's admins)", lambda w: reverse("evaluation:run_export", args=[_run(w).pk]), only(("admin",), 200)),
     Case("evaluation:scorecard", "community A's scorecard", lambda w: reverse("evaluation:scorecard", args=[_run(w).pk, w.community_a.pk]), only(("admin", "secretary", "staff"), 200)),
     Case(

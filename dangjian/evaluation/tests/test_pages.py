@@ -110,6 +110,7 @@ def test_the_english_pages_have_no_chinese_but_the_data(world, client):
         reverse("evaluation:run", args=[run.pk]),
         reverse("evaluation:scorecard", args=[run.pk, world.community_a.pk]),
         reverse("evaluation:method", args=[run.pk]),
+        reverse("evaluation:flags", args=[run.pk]),
         reverse("evaluation:records", args=[run.pk, world.community_a.pk, "servicedesk.resolution", "numerator"]),
     ):
         html = client.get(url).content.decode()

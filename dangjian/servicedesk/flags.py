@@ -1,0 +1,262 @@
+"""The service desk's checks for an auditor (DESIGN.md §6 "flags for audit", issue #13), registered
+with core.indicators: patterns in the requests of a period that a community gaming its rates would
+leave. They prompt a look by people and never change a score. Each says which requests it saw.
+
+* ``batch_closures``: at least BATCH_SIZE requests marked handled by one account within
+  BATCH_SECONDS (work is not finished in bursts; a backlog closed at once is).
+* ``deadline_heaping``: the share of a community's handled requests marked handled in the last
+  HEAP_SHARE of their allowed time, far above its peers' (robust z over the units ≥ Z_LIMIT).
+* ``fast_closures``: requests handled faster than their service's 1st percentile over all the units
+  looked at, their share far above the peers'.
+* ``perfect_ratings``: a community's ratings nearly all 5s (at least PERFECT_SHARE) and distributed
+  unlike its peers' (chi-square against the others pooled, p < RATING_P): a community that serves
+  better gets more 5s, not only 5s.
+* ``rated_at_once``: ratings given within RATED_SECONDS of the request being marked handled (the
+  handler's phone passed across the desk).
+
+Comparisons with peers need at least MIN_PEERS units with records; the thresholds are here, each
+named on the page that shows the finding."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dangjian.core.access import VIEW, restrict
+from dangjian.core.actors import Actor
+from dangjian.core.indicators import Check, Finding, register_check, robust_z
+from dangjian.servicedesk.models import Rating, RequestState, RequestStep, ServiceRequest
+
+BATCH_SIZE = 5
+BATCH_SECONDS = 60
+HEAP_SHARE = 0.05
+FAST_PERCENTILE = 0.01
+Z_LIMIT = 3.5
+MIN_COUNT = 5
+MIN_PEERS = 3
+RATING_P = 0.001
+PERFECT_SHARE = 0.9  # "uniform perfect": at least this share of 5s (a better community has more 5s, not only 5s)
+MIN_RATINGS = 20
+RATED_SECONDS = 120
+EVIDENCE_LIMIT = 500
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    return (
+        timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
+        timezone.make_aware(dt.datetime.combine(end, dt.time.min)),
+    )
+
+
+def _handled(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> QuerySet[ServiceRequest]:
+    low, high = _bounds(start, end)
+    return restrict(
+        ServiceRequest.objects.filter(community_id__in=list(unit_ids), handled_at__gte=low, handled_at__lt=high),
+        actor,
+        VIEW,
+    )
+
+
+def _records(actor: Actor, ids: list[int]) -> QuerySet[ServiceRequest]:
+    return restrict(ServiceRequest.objects.filter(pk__in=ids[:EVIDENCE_LIMIT]), actor, VIEW).order_by("pk")
+
+
+def batch_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    handled = _handled(actor, start, end, unit_ids)
+    steps = (
+        RequestStep.objects.filter(
+            request__in=handled.values("pk"), new_state=RequestState.HANDLED, actor__isnull=False
+        )
+        .order_by("actor_id", "at")
+        .values_list("actor_id", "at", "request_id", "request__community_id")
+    )
+    by_actor: dict[int, list[tuple[dt.datetime, int, int]]] = defaultdict(list)
+    for actor_id, at, request_id, community_id in steps:
+        by_actor[actor_id].append((at, request_id, community_id))
+    flagged: dict[int, set[int]] = defaultdict(set)
+    for rows in by_actor.values():
+        j = 0
+        for i in range(len(rows)):
+            j = max(j, i)
+            while j + 1 < len(rows) and (rows[j + 1][0] - rows[i][0]).total_seconds() <= BATCH_SECONDS:
+                j += 1
+            if j - i + 1 >= BATCH_SIZE:
+                for _at, request_id, community_id in rows[i : j + 1]:
+                    flagged[community_id].add(request_id)
+    totals = Counter(handled.values_list("community_id", flat=True))
+    return {
+        unit: Finding(len(ids), totals[unit], {"batch_size": BATCH_SIZE, "seconds": BATCH_SECONDS}, sorted(ids))
+        for unit, ids in flagged.items()
+    }
+
+
+def _peers_outliers(shares: dict[int, tuple[int, int]]) -> set[int]:
+    """Units whose share (count/base) is far above the others' (robust z ≥ Z_LIMIT), with at least
+    MIN_COUNT records, when at least MIN_PEERS units have records."""
+    rates = {unit: count / base for unit, (count, base) in shares.items() if base}
+    if len(rates) < MIN_PEERS:
+        return set()
+    z = robust_z(rates)
+    return {unit for unit, value in z.items() if value >= Z_LIMIT and shares[unit][0] >= MIN_COUNT}
+
+
+def deadline_heaping(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    rows = _handled(actor, start, end, unit_ids).values_list(
+        "pk", "community_id", "submitted_at", "handled_at", "resolution_due_at"
+    )
+    late_in_window: dict[int, list[int]] = defaultdict(list)
+    base: Counter[int] = Counter()
+    for pk, unit, submitted, handled, due in rows:
+        if handled is None:
+            continue
+        base[unit] += 1
+        allowed = (due - submitted).total_seconds()
+        if allowed > 0 and handled <= due and (due - handled).total_seconds() <= HEAP_SHARE * allowed:
+            late_in_window[unit].append(pk)
+    shares = {unit: (len(late_in_window.get(unit, [])), n) for unit, n in base.items()}
+    return {
+        unit: Finding(
+            shares[unit][0], shares[unit][1], {"share": HEAP_SHARE, "z": Z_LIMIT}, sorted(late_in_window[unit])
+        )
+        for unit in _peers_outliers(shares)
+    }
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def fast_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    rows = list(
+        _handled(actor, start, end, unit_ids).values_list(
+            "pk", "community_id", "category_id", "submitted_at", "handled_at"
+        )
+    )
+    by_category: dict[int, list[float]] = defaultdict(list)
+    for _pk, _unit, category, submitted, handled in rows:
+        if handled is None:
+            continue
+        by_category[category].append((handled - submitted).total_seconds())
+    cut = {
+        category: _percentile(values, FAST_PERCENTILE) for category, values in by_category.items() if len(values) >= 100
+    }
+    fast: dict[int, list[int]] = defaultdict(list)
+    base: Counter[int] = Counter()
+    for pk, unit, category, submitted, handled in rows:
+        if handled is None:
+            continue
+        base[unit] += 1
+        if category in cut and (handled - submitted).total_seconds() < cut[category]:
+            fast[unit].append(pk)
+    shares = {unit: (len(fast.get(unit, [])), n) for unit, n in base.items()}
+    return {
+        unit: Finding(
+            shares[unit][0], shares[unit][1], {"percentile": FAST_PERCENTILE, "z": Z_LIMIT}, sorted(fast[unit])
+        )
+        for unit in _peers_outliers(shares)
+    }
+
+
+def chi_square_sf(x: float, df: int) -> float:
+    """P(X ≥ x) for a chi-square variable with ``df`` degrees of freedom: exact for an even df (the
+    Poisson sum), the Wilson–Hilferty approximation for an odd one."""
+    if x <= 0:
+        return 1.0
+    if df % 2 == 0:
+        term, total = 1.0, 1.0
+        for k in range(1, df // 2):
+            term *= (x / 2) / k
+            total += term
+        return min(1.0, math.exp(-x / 2) * total)
+    z = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
+    return 0.5 * math.erfc(z / math.sqrt(2))
+
+
+def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    low, high = _bounds(start, end)
+    requests = restrict(ServiceRequest.objects.filter(community_id__in=list(unit_ids)), actor, VIEW)
+    ratings = Rating.objects.filter(request__in=requests.values("pk"), rated_at__gte=low, rated_at__lt=high)
+    counts: dict[int, Counter[int]] = defaultdict(Counter)
+    fives: dict[int, list[int]] = defaultdict(list)
+    for unit, score, request_id in ratings.values_list("request__community_id", "score", "request_id"):
+        counts[unit][score] += 1
+        if score == 5:
+            fives[unit].append(request_id)
+    rated = {unit: c for unit, c in counts.items() if sum(c.values()) >= MIN_RATINGS}
+    if len(rated) < MIN_PEERS:
+        return {}
+    out = {}
+    for unit, own in rated.items():
+        pool: Counter[int] = Counter()
+        for other, c in counts.items():
+            if other != unit:
+                pool.update(c)
+        n, m = sum(own.values()), sum(pool.values())
+        cells = [s for s in range(1, 6) if pool[s] + own[s] > 0]
+        statistic = 0.0
+        for s in cells:
+            expected = n * pool[s] / m if m else 0
+            if expected > 0:
+                statistic += (own[s] - expected) ** 2 / expected
+        p = chi_square_sf(statistic, max(1, len(cells) - 1))
+        own_share, pool_share = own[5] / n, (pool[5] / m if m else 0)
+        if p < RATING_P and own_share >= PERFECT_SHARE and own_share > pool_share:
+            out[unit] = Finding(
+                own[5],
+                n,
+                {"p": p, "five": round(own_share, 3), "peers_five": round(pool_share, 3)},
+                sorted(fives[unit]),
+            )
+    return out
+
+
+def rated_at_once(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    low, high = _bounds(start, end)
+    rows = Rating.objects.filter(
+        request__in=restrict(
+            ServiceRequest.objects.filter(community_id__in=list(unit_ids), handled_at__isnull=False), actor, VIEW
+        ).values("pk"),
+        rated_at__gte=low,
+        rated_at__lt=high,
+    ).values_list("request_id", "request__community_id", "rated_at", "request__handled_at")
+    quick: dict[int, list[int]] = defaultdict(list)
+    base: Counter[int] = Counter()
+    for request_id, unit, rated, handled in rows:
+        if handled is None:
+            continue
+        base[unit] += 1
+        if 0 <= (rated - handled).total_seconds() <= RATED_SECONDS:
+            quick[unit].append(request_id)
+    return {
+        unit: Finding(len(ids), base[unit], {"seconds": RATED_SECONDS}, sorted(ids))
+        for unit, ids in quick.items()
+        if len(ids) >= MIN_COUNT and len(ids) / base[unit] >= 0.2
+    }
+
+
+def register_checks() -> None:
+    checks = [
+        ("batch_closures", _("Batch closures"), _("At least 5 requests marked handled by one account within a minute."), batch_closures),
+        ("deadline_heaping", _("Closures heaped before the deadline"), _("Requests marked handled in the last 5 per cent of their allowed time: a share far above the other communities' (robust z ≥ 3.5)."), deadline_heaping),
+        ("fast_closures", _("Implausibly fast closures"), _("Requests handled faster than their service's 1st percentile: a share far above the other communities' (robust z ≥ 3.5)."), fast_closures),
+        ("perfect_ratings", _("Uniformly perfect ratings"), _("At least 90 per cent of the ratings are 5, and they are distributed unlike the other communities' (chi-square, p < 0.001)."), perfect_ratings),
+        ("rated_at_once", _("Ratings given at once"), _("Ratings given within two minutes of the request being marked handled (at least 5, and a fifth of the ratings)."), rated_at_once),
+    ]  # fmt: skip
+    for code, name, description, detect in checks:
+        register_check(
+            Check(
+                code=f"servicedesk.{code}",
+                name=name,
+                description=description,
+                app="servicedesk",
+                detect=detect,
+                records=_records,
+            )
+        )
