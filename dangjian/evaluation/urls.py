@@ -15,6 +15,7 @@ urlpatterns = [
     path("runs/<int:pk>/method/", views.method, name="method"),
     path("runs/<int:pk>/flags/", views.flags, name="flags"),
     path("runs/<int:pk>/export/", views.run_export, name="run_export"),
+    path("runs/<int:pk>/pdf/", views.run_pdf, name="run_pdf"),
     path("runs/<int:pk>/units/<int:unit>/", views.scorecard, name="scorecard"),
     path("runs/<int:pk>/units/<int:unit>/<str:code>/<str:part>/", views.records, name="records"),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -19,12 +20,13 @@ from dangjian.core.actors import ActorRequest
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.validators import parse_id
 from dangjian.core.views import perform, submit
-from dangjian.evaluation import mcdm, selectors, services
+from dangjian.evaluation import mcdm, reports, selectors, services
 from dangjian.evaluation.defaults import GROUP_NAMES
 from dangjian.evaluation.forms import JudgementForm, LeafForm, PlanForm, ReasonForm
 from dangjian.evaluation.models import FlagState, Plan, PlanState, Run
 from dangjian.evaluation.reports import run_workbook
 from dangjian.evaluation.scoring import INSUFFICIENT, MISSING
+from dangjian.membership.transfers.letters import FontMissing
 
 
 def _names() -> dict[str, Any]:
@@ -299,6 +301,7 @@ def scorecard(request: ActorRequest, pk: int, unit: int) -> HttpResponse:
         "sensitivity": sorted(result.sensitivity.items()),
         "manages": selectors.may_manage(actor=actor, plan=run.plan),
         "provisional": run.started_at.date() < run.plan.end,
+        "may_export": actor.can(EXPORT),
     }
     return render(request, "evaluation/scorecard.html", context)
 
@@ -459,6 +462,38 @@ def flags(request: ActorRequest, pk: int) -> HttpResponse:
     ]
     context = {"run": run, "plan": run.plan, "rows": rows, "checks": list(checks.values()), "states": FlagState}
     return render(request, "evaluation/flags.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+def run_pdf(request: ActorRequest, pk: int) -> HttpResponse:
+    """The period's evaluation as a PDF: a street's (all its communities) for its admins, a
+    community's own for its secretary (``?unit=`` for one community). An export: an event."""
+    actor = request.actor
+    run = selectors.run_for(actor=actor, pk=pk)
+    if not actor.can(EXPORT):
+        raise Http404
+    results = selectors.results(actor=actor, run=run)
+    unit = parse_id(request.GET.get("unit"))
+    if unit is not None:
+        results = results.filter(unit_id=unit)
+    rows = list(results)
+    if not rows:
+        raise Http404
+    try:
+        content = reports.run_pdf(run, rows, group_names=GROUP_NAMES, today=actor.today)
+    except FontMissing as exc:
+        messages.error(request, str(exc))
+        return redirect("evaluation:run", pk=run.pk)
+    record_event(
+        actor=actor,
+        action=EventAction.EXPORTED,
+        target=run,
+        changes={"format": [None, "pdf"], "units": [None, len(rows)]},
+    )
+    name = f"evaluation-{run.plan.region.code}-{run.plan.start:%Y%m}" + (f"-{rows[0].unit.code}" if unit else "")
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
 
 
 @require_GET

@@ -1,6 +1,7 @@
 """Membership's evaluation indicators (DESIGN.md §6): what the roster and the dues book can answer
 now, per community. 党费按期缴纳率: the share of the community's members due for the whole period
-who paid every month of it by that month's end."""
+who paid every month of it on time. Dues are paid monthly or, with the branch's consent, quarterly
+(党费收缴规定): a month is on time when paid by the end of its quarter."""
 
 from __future__ import annotations
 
@@ -47,14 +48,19 @@ def dues_due(*, actor: Actor, community: Region, start: dt.date, end: dt.date) -
     )
 
 
+def _quarter_after(month: dt.date) -> dt.date:
+    """The first day of the quarter after the one ``month`` lies in."""
+    return add_months(dt.date(month.year, (month.month - 1) // 3 * 3 + 1, 1), 3)
+
+
 def dues_on_time(*, actor: Actor, community: Region, start: dt.date, end: dt.date) -> QuerySet[Member]:
-    """Of ``dues_due``, those who paid each month of the period by its last day (a voided payment
-    does not count)."""
+    """Of ``dues_due``, those who paid each month of the period by the end of its quarter (a voided
+    payment does not count)."""
     months = _months(start, end)
     if not months:
         return Member.objects.none()
     on_time = reduce(
-        operator.or_, (Q(dues_payments__month=m, dues_payments__paid_on__lt=add_months(m, 1)) for m in months)
+        operator.or_, (Q(dues_payments__month=m, dues_payments__paid_on__lt=_quarter_after(m)) for m in months)
     )
     return (
         dues_due(actor=actor, community=community, start=start, end=end)
@@ -92,7 +98,7 @@ def register_indicators() -> None:
             code="membership.dues_on_time",
             group="C",
             name=_("Party dues paid on time"),
-            formula=_("Members in good standing of the community's party organisations, assessed for the year and members before the period, who paid every month of it by the month's last day ÷ those members."),
+            formula=_("Members in good standing of the community's party organisations, assessed for the year and members before the period, who paid every month of it by the end of its quarter ÷ those members."),
             unit="community",
             direction=HIGHER_IS_BETTER,
             app="membership",

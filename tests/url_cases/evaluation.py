@@ -127,6 +127,8 @@ CASES = [
         data=lambda w: {"flag": _flag(w).pk, "state": "explained", "note": "下乡回来后集中补录"},
     ),
     Case("evaluation:run_export", "the results as Excel (the area's admins)", lambda w: reverse("evaluation:run_export", args=[_run(w).pk]), only(("admin",), 200)),
+    Case("evaluation:run_pdf", "the results as a PDF (a street's for its admins, a community's own for its secretary)", lambda w: reverse("evaluation:run_pdf", args=[_run(w).pk]), only(("admin", "secretary", "outsider"), 200)),
+    Case("evaluation:run_pdf", "community A's PDF", lambda w: reverse("evaluation:run_pdf", args=[_run(w).pk]) + f"?unit={w.community_a.pk}", only(("admin", "secretary"), 200)),
     Case("evaluation:scorecard", "community A's scorecard", lambda w: reverse("evaluation:scorecard", args=[_run(w).pk, w.community_a.pk]), only(("admin", "secretary", "staff"), 200)),
     Case(
         "evaluation:records",

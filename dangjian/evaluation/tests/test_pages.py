@@ -187,3 +187,31 @@ def test_a_run_is_a_background_job_whose_file_is_the_results_workbook(world, cli
     client.force_login(world.users.secretary)
     assert client.post(reverse("evaluation:plan_run", args=[plan.pk])).status_code == 404
     assert re.match(r"[0-9a-f]{64}$", run.fingerprint)
+
+
+def test_the_pdf_is_the_streets_for_its_admin_and_a_communitys_own_for_its_secretary(world, client, tmp_path):
+    import subprocess
+
+    from dangjian.core.models import Event
+
+    run = _run(world)
+
+    def text(user, query=""):
+        client.force_login(user)
+        response = client.get(reverse("evaluation:run_pdf", args=[run.pk]) + query)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+        path = tmp_path / f"{user.username}.pdf"
+        path.write_bytes(response.content)
+        return subprocess.run(
+            ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+        ).stdout
+
+    street = text(world.users.admin)
+    assert "红钢城社区" in street and "钢花村社区" in street and "解决率" in street
+    own = text(world.users.secretary)
+    assert "红钢城社区" in own and "钢花村社区" not in own
+    client.force_login(world.users.secretary)
+    assert client.get(reverse("evaluation:run_pdf", args=[run.pk]) + f"?unit={world.community_b.pk}").status_code == 404
+    client.force_login(world.users.staff)  # no right to export
+    assert client.get(reverse("evaluation:run_pdf", args=[run.pk])).status_code == 404
+    assert Event.objects.filter(action="exported", changes__format=[None, "pdf"]).count() == 2

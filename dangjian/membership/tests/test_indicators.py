@@ -1,6 +1,6 @@
 """The membership leaf of the evaluation (党费按期缴纳率), worked by hand: two members of community A
-due for 2026-Q4; 赵六 pays each month within it, 李四 pays October on time, November late and
-December not at all."""
+due for 2026-Q4; 赵六 pays October and November together in December (quarterly: on time) and
+December in it, 李四 pays October on time, November after the quarter and December not at all."""
 
 import datetime as dt
 
@@ -28,10 +28,11 @@ def test_dues_paid_on_time_counts_members_who_paid_every_month_by_its_end(world)
     li.save(update_fields=["joined_on"])
     for member in (zhao, li):
         dues_assess(actor=secretary, member=member, year=2026, kind="fixed", monthly="0.20")
-    for month in (dt.date(2026, 10, 1), dt.date(2026, 11, 1), dt.date(2026, 12, 1)):
-        _pay(world, zhao, month, month + dt.timedelta(days=20))
-    _pay(world, li, dt.date(2026, 10, 1), dt.date(2026, 10, 31))  # the last day: on time
-    _pay(world, li, dt.date(2026, 11, 1), dt.date(2026, 12, 1))  # the day after November: late
+    _pay(world, zhao, dt.date(2026, 10, 1), dt.date(2026, 12, 10))
+    _pay(world, zhao, dt.date(2026, 11, 1), dt.date(2026, 12, 10))
+    _pay(world, zhao, dt.date(2026, 12, 1), dt.date(2026, 12, 31))  # the quarter's last day: on time
+    _pay(world, li, dt.date(2026, 10, 1), dt.date(2026, 10, 31))
+    _pay(world, li, dt.date(2026, 11, 1), dt.date(2027, 1, 1))  # the day after the quarter: late
     indicator = registry.indicator("membership.dues_on_time")
     assert indicator.group == "C"
     actor = as_actor(world.users.admin, today=dt.date(2027, 1, 5))
