@@ -60,6 +60,9 @@ class Indicator:
     app: str  # the owning app's label
     measure: Callable[[Actor, dt.date, dt.date, Sequence[int]], dict[int, Measured]]
     records: Callable[[Actor, dt.date, dt.date, int, str], QuerySet]
+    # Indicators read from the same evidence may share one function that measures them all at
+    # once, {code: {unit id: Measured}}; a run calls it once for all of them (``measure_together``).
+    together: Callable[[Actor, dt.date, dt.date, Sequence[int]], dict[str, dict[int, Measured]]] | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +105,25 @@ def pending() -> list[Pending]:
 def indicator(code: str) -> Indicator:
     """The indicator of ``code`` (KeyError for one not registered)."""
     return _INDICATORS[code]
+
+
+def measure_together(
+    actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int], codes: Sequence[str]
+) -> dict[str, dict[int, Measured]]:
+    """Each indicator of ``codes`` measured for the units, the ones that share a ``together``
+    function read once (the same numbers as each one's ``measure``)."""
+    out: dict[str, dict[int, Measured]] = {}
+    shared: dict[int, dict[str, dict[int, Measured]]] = {}
+    for code in codes:
+        item = _INDICATORS[code]
+        if item.together is None:
+            out[code] = item.measure(actor, start, end, unit_ids)
+            continue
+        key = id(item.together)
+        if key not in shared:
+            shared[key] = item.together(actor, start, end, unit_ids)
+        out[code] = shared[key].get(code, {})
+    return out
 
 
 # -- Checks for an auditor (反形式主义, 防刷数据) ------------------------------------------------------

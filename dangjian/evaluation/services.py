@@ -435,13 +435,17 @@ def measure_plan(
     )
     inputs: dict[str, Any] = {str(u): {} for u in units}
     known = {i.code for i in registry.indicators()}
-    for n, leaf in enumerate(plan.leaves.all(), start=1):
-        if leaf.code in known:
-            measured = registry.indicator(leaf.code).measure(actor, plan.start, plan.end, units)
-            for unit, m in measured.items():
-                if str(unit) in inputs:
-                    value = None if m.value is None else float(m.value)
-                    inputs[str(unit)][leaf.code] = [value, m.sample, m.numerator, m.denominator]
+    codes = [leaf.code for leaf in plan.leaves.all() if leaf.code in known]
+    measured_all: dict[str, dict[int, Any]] = {}
+    for n, code in enumerate(codes, start=1):
+        if code not in measured_all:  # the indicators read together are measured together
+            together = registry.indicator(code).together
+            family = [c for c in codes if together is not None and registry.indicator(c).together is together]
+            measured_all.update(registry.measure_together(actor, plan.start, plan.end, units, family or [code]))
+        for unit, m in measured_all.get(code, {}).items():
+            if str(unit) in inputs:
+                value = None if m.value is None else float(m.value)
+                inputs[str(unit)][code] = [value, m.sample, m.numerator, m.denominator]
         if on_leaf:
             on_leaf(n)
     return units, inputs

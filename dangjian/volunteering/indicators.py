@@ -104,6 +104,28 @@ def _records(kind: str):
     return records
 
 
+def _volunteering_together(
+    actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]
+) -> dict[str, dict[int, Measured]]:
+    """Participation, hours and concentration from one reading of the evidence."""
+    evidence = vs.volunteering_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=end)
+    return {
+        f"volunteering.{code}": {e.unit.pk: pick(e, start, end) for e in evidence}
+        for code, pick in (("participation", _participation), ("hours", _hours), ("concentration", _concentration))
+    }
+
+
+def _dual_together(
+    actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]
+) -> dict[str, dict[int, Measured]]:
+    """双报到 and the claims from one reading of the evidence."""
+    evidence = vs.dual_report_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=end)
+    return {
+        "volunteering.dual_report": {e.unit.pk: Measured.rate(e.served, e.reported) for e in evidence},
+        "volunteering.claims": {e.unit.pk: Measured.rate(e.claims_served, e.claims_confirmed) for e in evidence},
+    }
+
+
 def register_indicators() -> None:
     leaves = [
         ("participation", _("Volunteering participation"), _("Party members in good standing living in the community with a verified service record in the period ÷ those members."), HIGHER_IS_BETTER, _volunteering(_participation)),
@@ -124,5 +146,6 @@ def register_indicators() -> None:
                 app="volunteering",
                 measure=measure,
                 records=_records(code),
+                together=_dual_together if code in ("dual_report", "claims") else _volunteering_together,
             )
         )

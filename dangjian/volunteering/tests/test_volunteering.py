@@ -688,3 +688,27 @@ def test_records_far_away_in_time_or_longer_than_a_day_are_refused(world):
                 actor=member, community=world.community_a, started_at=start, ended_at=end, description="修水管"
             )
     assert not ServiceRecord.objects.exists()
+
+
+def test_the_evaluation_reads_volunteerings_leaves_together_as_each_alone(world):
+    """The indicators that share their evidence give the same numbers measured together."""
+    from dangjian.core import indicators as registry
+
+    claim = confirmed_claim(world)
+    services.record_service(
+        actor=at(world.users.staff, claim.post.ends_at),
+        person=world.zhao,
+        community=world.community_a,
+        started_at=claim.post.starts_at,
+        ended_at=claim.post.ends_at,
+        description="",
+        claim=claim,
+    )
+    actor = as_actor(world.users.admin)
+    start, end = actor.today - dt.timedelta(days=10), actor.today + dt.timedelta(days=10)
+    units = [world.community_a.pk, world.community_b.pk]
+    codes = [i.code for i in registry.indicators() if i.app == "volunteering"]
+    together = registry.measure_together(actor, start, end, units, codes)
+    alone = {code: registry.indicator(code).measure(actor, start, end, units) for code in codes}
+    assert together == alone
+    assert together["volunteering.claims"][world.community_a.pk].numerator == 1
