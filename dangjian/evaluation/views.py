@@ -328,7 +328,7 @@ def _row(obj: Any) -> dict[str, Any]:
     if label == "people.person":
         return {"text": obj.name, "url": reverse("people:detail", args=[obj.pk])}
     if label == "volunteering.servicerecord":
-        return {
+        return {  # the page of the person's time bank
             "text": f"{obj.person.name} · {obj.description}",
             "when": obj.started_at,
             "state": obj.get_state_display(),

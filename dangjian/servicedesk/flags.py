@@ -11,6 +11,8 @@ leave. They prompt a look by people and never change a score. Each says which re
 * ``perfect_ratings``: a community's ratings nearly all 5s (at least PERFECT_SHARE) and distributed
   unlike its peers' (chi-square against the others pooled, p < RATING_P): a community that serves
   better gets more 5s, not only 5s.
+* ``clock_stops``: requests put on hold (the clock stops, the deadline moves), a share far above
+  the peers' — the way to reset a clock this state machine leaves open.
 * ``rated_at_once``: ratings given within RATED_SECONDS of the request being marked handled (the
   handler's phone passed across the desk).
 
@@ -124,6 +126,29 @@ def deadline_heaping(actor: Actor, start: dt.date, end: dt.date, unit_ids: Seque
         unit: Finding(
             shares[unit][0], shares[unit][1], {"share": HEAP_SHARE, "z": Z_LIMIT}, sorted(late_in_window[unit])
         )
+        for unit in _peers_outliers(shares)
+    }
+
+
+def clock_stops(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    """Requests put on hold (挂起: the clock stops while waiting for the requester), a share far
+    above the other communities': holding a request to move its deadline is the way to reset the
+    clock this state machine leaves open."""
+    handled = _handled(actor, start, end, unit_ids)
+    held = set(
+        RequestStep.objects.filter(request__in=handled.values("pk"), action="suspend").values_list(
+            "request_id", flat=True
+        )
+    )
+    base: Counter[int] = Counter()
+    found: dict[int, list[int]] = defaultdict(list)
+    for pk, unit in handled.values_list("pk", "community_id"):
+        base[unit] += 1
+        if pk in held:
+            found[unit].append(pk)
+    shares = {unit: (len(found.get(unit, [])), n) for unit, n in base.items()}
+    return {
+        unit: Finding(shares[unit][0], shares[unit][1], {"z": Z_LIMIT}, sorted(found[unit]))
         for unit in _peers_outliers(shares)
     }
 
@@ -247,6 +272,7 @@ def register_checks() -> None:
         ("deadline_heaping", _("Closures heaped before the deadline"), _("Requests marked handled in the last 5 per cent of their allowed time: a share far above the other communities' (robust z ≥ 3.5)."), deadline_heaping),
         ("fast_closures", _("Implausibly fast closures"), _("Requests handled faster than their service's 1st percentile: a share far above the other communities' (robust z ≥ 3.5)."), fast_closures),
         ("perfect_ratings", _("Uniformly perfect ratings"), _("At least 90 per cent of the ratings are 5, and they are distributed unlike the other communities' (chi-square, p < 0.001)."), perfect_ratings),
+        ("clock_stops", _("Clocks stopped"), _("Requests put on hold (the deadline moves while on hold): a share far above the other communities' (robust z ≥ 3.5)."), clock_stops),
         ("rated_at_once", _("Ratings given at once"), _("Ratings given within two minutes of the request being marked handled (at least 5, and a fifth of the ratings)."), rated_at_once),
     ]  # fmt: skip
     for code, name, description, detect in checks:

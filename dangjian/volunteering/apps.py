@@ -10,8 +10,9 @@ class VolunteeringConfig(AppConfig):
     def ready(self) -> None:
         from dangjian.servicedesk.requests.dispatch import register_suggester
         from dangjian.volunteering import access  # noqa: F401 - registers the access rules
-        from dangjian.volunteering.indicators import register_indicators
+        from dangjian.volunteering.indicators import register_checks, register_indicators
         from dangjian.volunteering.selectors import team_suggestions
 
         register_suggester(lambda actor, req: team_suggestions(actor=actor, req=req))
         register_indicators()  # the evaluation's group B leaves (core.indicators)
+        register_checks()  # and a check for a reviewer

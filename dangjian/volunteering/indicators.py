@@ -7,12 +7,21 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
-from dangjian.core.indicators import HIGHER_IS_BETTER, LOWER_IS_BETTER, Indicator, Measured, register
+from dangjian.core.indicators import (
+    HIGHER_IS_BETTER,
+    LOWER_IS_BETTER,
+    Check,
+    Finding,
+    Indicator,
+    Measured,
+    register,
+    register_check,
+)
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.volunteering import selectors as vs
 from dangjian.volunteering.models import RecordState, ServiceRecord
@@ -149,3 +158,53 @@ def register_indicators() -> None:
                 together=_dual_together if code in ("dual_report", "claims") else _volunteering_together,
             )
         )
+
+
+# -- Checks for a reviewer (core.indicators.Check) ------------------------------------------------
+
+ROUND_HOURS_MINIMUM = 3  # records of whole hours well above their post's time, in a community
+
+
+def _round_hours(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
+    low, high = day_bounds(start, end)
+    units = set(unit_ids)
+    found: dict[int, list[int]] = {}
+    ids = vs._round_and_long(actor, low, high, 1.5, None)
+    for pk, community in ServiceRecord.objects.filter(pk__in=ids).values_list("pk", "community_id"):
+        if community in units:
+            found.setdefault(community, []).append(pk)
+    base = dict(
+        restrict(
+            ServiceRecord.objects.filter(
+                state=RecordState.VERIFIED, started_at__gte=low, started_at__lt=high, community_id__in=list(found)
+            ),
+            actor,
+            VIEW,
+        )
+        .values_list("community_id")
+        .annotate(n=Count("pk"))
+    )
+    return {
+        unit: Finding(len(pks), base.get(unit, len(pks)), {"factor": 1.5}, sorted(pks))
+        for unit, pks in found.items()
+        if len(pks) >= ROUND_HOURS_MINIMUM
+    }
+
+
+def _service_records(actor: Actor, ids: list[int]) -> QuerySet:
+    return restrict(ServiceRecord.objects.filter(pk__in=ids[:500]), actor, VIEW).order_by("pk")
+
+
+def register_checks() -> None:
+    register_check(
+        Check(
+            code="volunteering.round_hours",
+            name=_("Whole hours above the post's time"),
+            description=_(
+                "At least 3 verified records of whole hours, each at least one and a half times its post's length."
+            ),
+            app="volunteering",
+            detect=_round_hours,
+            records=_service_records,
+        )
+    )

@@ -712,3 +712,31 @@ def test_the_evaluation_reads_volunteerings_leaves_together_as_each_alone(world)
     alone = {code: registry.indicator(code).measure(actor, start, end, units) for code in codes}
     assert together == alone
     assert together["volunteering.claims"][world.community_a.pk].numerator == 1
+
+
+def test_the_round_hours_check_speaks_from_three_records_in_a_community(world):
+    from dangjian.core import indicators as registry
+
+    check = registry.check("volunteering.round_hours")
+    staff = as_actor(world.users.secretary)
+    start, end = staff.today, staff.today + dt.timedelta(days=2)
+    made = []
+    for hour in (8, 10, 14):
+        claim = confirmed_claim(world, post=make_post(world, hour=hour, hours=1, title=f"岗位{hour}"))
+        made.append(
+            ServiceRecord.objects.create(  # written around the platform: 2 whole hours for a 1-hour post
+                person=world.zhao,
+                community=world.community_a,
+                claim=claim,
+                description="x",
+                started_at=claim.post.starts_at,
+                ended_at=claim.post.starts_at + dt.timedelta(hours=2),
+                minutes=120,
+                state=RecordState.VERIFIED,
+            ).pk
+        )
+        found = check.detect(staff, start, end, [world.community_a.pk, world.community_b.pk])
+        assert (world.community_a.pk in found) == (len(made) == 3)  # two are not yet a pattern
+    assert found[world.community_a.pk].evidence == sorted(made)
+    assert [r.pk for r in check.records(staff, made)] == sorted(made)
+    assert check.detect(as_actor(world.users.outsider), start, end, [world.community_a.pk]) == {}
