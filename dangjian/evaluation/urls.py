@@ -5,6 +5,7 @@ from dangjian.evaluation import views
 app_name = "evaluation"
 urlpatterns = [
     path("", views.index, name="index"),
+    path("quarterly/", views.upward, name="upward"),
     path("plans/<int:pk>/", views.plan_detail, name="plan"),
     path("plans/<int:pk>/leaves/<int:leaf>/", views.leaf_update, name="leaf_update"),
     path("plans/<int:pk>/publish/", views.plan_publish, name="plan_publish"),

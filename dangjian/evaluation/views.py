@@ -4,6 +4,7 @@ each number, and the method with every intermediate number."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.contrib import messages
@@ -11,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -26,6 +28,9 @@ from dangjian.evaluation.forms import JudgementForm, LeafForm, PlanForm, ReasonF
 from dangjian.evaluation.models import FlagState, Plan, PlanState, Run
 from dangjian.evaluation.reports import run_workbook
 from dangjian.evaluation.scoring import INSUFFICIENT, MISSING
+from dangjian.evaluation.upward import headers as upward_headers
+from dangjian.evaluation.upward import shown as upward_shown
+from dangjian.evaluation.upward import upward_rows, upward_workbook
 from dangjian.membership.transfers.letters import FontMissing
 
 
@@ -462,6 +467,51 @@ def flags(request: ActorRequest, pk: int) -> HttpResponse:
     ]
     context = {"run": run, "plan": run.plan, "rows": rows, "checks": list(checks.values()), "states": FlagState}
     return render(request, "evaluation/flags.html", context, status=400 if request.method == "POST" else 200)
+
+
+@require_GET
+def upward(request: ActorRequest) -> HttpResponse:
+    """The quarterly statistics a street or the district sends up, filled from the records (its
+    admins; ``?format=xlsx`` downloads it, an export event)."""
+    actor = request.actor
+    regions = list(selectors.region_choices(actor=actor))
+    if not regions:
+        raise Http404
+    region = next((r for r in regions if r.pk == parse_id(request.GET.get("region"))), regions[0])
+    current = services.period_bounds("quarter", actor.today)[0]
+    quarters = [current]
+    for _i in range(7):
+        quarters.append(services.period_bounds("quarter", quarters[-1] - dt.timedelta(days=1))[0])
+    chosen = parse_date(request.GET.get("period") or "") if request.GET.get("period") else None
+    start = chosen if chosen in quarters else quarters[1]
+    end = services.period_bounds("quarter", start)[1]
+    rows, total = upward_rows(actor=actor, region=region, start=start, end=end)
+    if request.GET.get("format") == "xlsx":
+        if not actor.can(EXPORT):
+            raise Http404
+        title = _("Quarterly statistics")
+        content = upward_workbook(rows, total, title)
+        record_event(
+            actor=actor, action=EventAction.EXPORTED, target=region, changes={"upward": [None, f"{start:%Y-%m-%d}"]}
+        )
+        response = HttpResponse(
+            content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        response["Content-Disposition"] = f'attachment; filename="quarterly-{region.code}-{start:%Y%m}.xlsx"'
+        return response
+    context = {
+        "regions": regions,
+        "region": region,
+        "quarters": quarters,
+        "start": start,
+        "last": end - dt.timedelta(days=1),
+        "headers": upward_headers(),
+        "rows": [upward_shown(r) for r in rows],
+        "total": upward_shown(total),
+        "may_export": actor.can(EXPORT),
+        "over": actor.today >= end,
+    }
+    return render(request, "evaluation/upward.html", context)
 
 
 @require_GET

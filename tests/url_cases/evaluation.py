@@ -81,6 +81,7 @@ CASES = [
         method="post",
         data=lambda w: {"region": w.street.pk, "kind": "quarter", "start": f"{_quarter_after(_next_quarter(w)):%Y-%m-%d}"},
     ),
+    Case("evaluation:upward", "the quarterly statistics (the area's admins)", lambda w: reverse("evaluation:upward"), only(("admin",), 200)),
     Case("evaluation:plan", "the published plan of the street", lambda w: reverse("evaluation:plan", args=[_published(w).pk]), only(READERS, 200)),
     Case("evaluation:plan", "a draft plan (its area's admins only)", lambda w: reverse("evaluation:plan", args=[_draft(w).pk]), only(("admin",), 200)),
     Case(
