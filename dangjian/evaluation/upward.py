@@ -130,7 +130,7 @@ def headers() -> list[str]:
         _("Dues collected (yuan)"),
         _("Party dues paid on time"),
         _("Requests received"),
-        _("Requests handled"),
+        _("Requests marked handled"),
         _("Response rate"),
         _("Resolution rate"),
         _("Satisfaction rate"),

@@ -327,6 +327,7 @@ def _row(obj: Any) -> dict[str, Any]:
         return {
             "text": str(obj),
             "when": obj.submitted_at,
+            "handled": obj.handled_at,
             "state": obj.get_state_display(),
             "url": reverse("servicedesk:request", args=[obj.pk]),
         }
