@@ -27,12 +27,15 @@ LEAVES: dict[str, tuple[float, float, float, int]] = {
     "servicedesk.satisfaction": (0.20, 0.60, 0.95, 30),
     "servicedesk.repeat": (0.10, 0.30, 0.05, 30),
     "servicedesk.p90": (0.10, 2.0, 1.0, 30),
-    "volunteering.participation": (0.30, 0.10, 0.60, 10),
-    "volunteering.hours": (0.25, 0.0, 2.0, 10),
-    "volunteering.concentration": (0.15, 0.80, 0.30, 10),
+    "volunteering.participation": (0.25, 0.10, 0.60, 10),
+    "volunteering.hours": (0.20, 0.0, 2.0, 10),
+    "volunteering.concentration": (0.10, 0.80, 0.30, 10),
     "volunteering.dual_report": (0.15, 0.30, 0.90, 10),
     "volunteering.claims": (0.15, 0.50, 0.95, 10),
-    "membership.dues_on_time": (0.50, 0.70, 1.00, 10),
+    "membership.dual_registration": (0.15, 0.30, 0.90, 10),
+    "membership.dues_on_time": (0.40, 0.70, 1.00, 10),
+    "membership.care_visits": (0.30, 0.60, 1.00, 5),
+    "membership.development_on_time": (0.30, 0.50, 1.00, 3),
 }
 DEFAULT_LEAF = (0.20, 0.0, 1.0, 30)
 

@@ -318,6 +318,7 @@ _RELATED = {
     "volunteering.claim": ("post", "person", "unit"),
     "membership.communityreport": ("person",),
     "people.member": ("person", "organization"),
+    "membership.candidate": ("person", "organization"),
 }
 
 
@@ -352,6 +353,12 @@ def _row(obj: Any) -> dict[str, Any]:
         return {
             "text": f"{obj.person.name} · {obj.organization.name}",
             "url": reverse("membership:detail", args=[obj.pk]),
+        }
+    if label == "membership.candidate":
+        return {
+            "text": f"{obj.person.name} · {obj.organization.name}",
+            "state": obj.get_status_display(),
+            "url": reverse("membership:candidate", args=[obj.pk]),
         }
     if label == "membership.communityreport":
         return {

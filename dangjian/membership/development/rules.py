@@ -250,3 +250,21 @@ def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.
             )
         previous = (step.code, day)
     return warnings
+
+
+def deadlines(dates: dict[str, dt.date]) -> list[tuple[str, dt.date, dt.date | None]]:
+    """The steps with a deadline that a candidate's recorded dates have started, as (step, due,
+    done on or None): the talk a month after the application, the branch meeting a month after
+    the preliminary review, the approval three months after the meeting, the archiving a week
+    after full membership is approved. Pure, like ``check``."""
+    config = rules()
+    found = []
+    for step, after, days in (
+        ("talk", "application", config["talk_within_days"]),
+        ("branch_meeting", "pre_review", config["meeting_within_days"]),
+        ("approval", "branch_meeting", config["approval_within_days"]),
+        ("archived", "full_approval", config["archive_within_days"]),
+    ):
+        if after in dates:
+            found.append((step, dates[after] + dt.timedelta(days=days), dates.get(step)))
+    return found
