@@ -68,6 +68,14 @@ class Config:
         default_factory=dict,
         metadata={"unit": "keys of membership.development.DEFAULT_RULES", "rule": "development rules"},
     )
+    # Evaluation (issue #13): the thresholds of the checks for a reviewer
+    evaluation_checks: dict[str, float] = field(
+        default_factory=dict,
+        metadata={
+            "unit": "keys of servicedesk.flags.DEFAULT_LIMITS",
+            "rule": "thresholds of the checks for a reviewer",
+        },
+    )
     # Volunteering (DESIGN.md §5 双报到)
     service_daily_cap_hours: int = _number(8, "hours", "verified service time counted per person and day at most")
     report_back_months: int = _number(6, "months", "在职党员's service is reported to their workplaces this often")

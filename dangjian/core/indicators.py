@@ -148,10 +148,14 @@ class Finding:
 class Check:
     code: str
     name: Any  # lazy translation
-    description: Any  # what it looks for and when it speaks, lazy translation
+    description: Any  # what it looks for and when it speaks: a lazy translation, or a function giving it
     app: str
     detect: Callable[[Actor, dt.date, dt.date, Sequence[int]], dict[int, Finding]]
     records: Callable[[Actor, list[int]], QuerySet]  # the evidence, through the access layer
+
+    def describe(self) -> str:
+        """The description in the current language, with the thresholds in force."""
+        return str(self.description() if callable(self.description) else self.description)
 
 
 _CHECKS: dict[str, Check] = {}

@@ -2,50 +2,66 @@
 with core.indicators: patterns in the requests of a period that a community gaming its rates would
 leave. They prompt a look by people and never change a score. Each says which requests it saw.
 
-* ``batch_closures``: at least BATCH_SIZE requests marked handled by one account within
-  BATCH_SECONDS (work is not finished in bursts; a backlog closed at once is).
+* ``batch_closures``: at least batch_size requests marked handled by one account within
+  batch_seconds (work is not finished in bursts; a backlog closed at once is).
 * ``deadline_heaping``: the share of a community's handled requests marked handled in the last
-  HEAP_SHARE of their allowed time, far above its peers' (robust z over the units ≥ Z_LIMIT).
+  heap_share of their allowed time, far above its peers' (robust z over the units ≥ z_limit).
 * ``fast_closures``: requests handled faster than their service's 1st percentile over all the units
   looked at, their share far above the peers'.
-* ``perfect_ratings``: a community's ratings nearly all 5s (at least PERFECT_SHARE) and distributed
-  unlike its peers' (chi-square against the others pooled, p < RATING_P): a community that serves
+* ``perfect_ratings``: a community's ratings nearly all 5s (at least perfect_share) and distributed
+  unlike its peers' (chi-square against the others pooled, p < rating_p): a community that serves
   better gets more 5s, not only 5s.
 * ``clock_stops``: requests put on hold (the clock stops, the deadline moves), a share far above
   the peers' — the way to reset a clock this state machine leaves open.
-* ``rated_at_once``: ratings given within RATED_SECONDS of the request being marked handled (the
+* ``rated_at_once``: ratings given within rated_seconds of the request being marked handled (the
   handler's phone passed across the desk).
 
-Comparisons with peers need at least MIN_PEERS units with records; the thresholds are here, each
-named on the page that shows the finding."""
+Comparisons with peers need at least min_peers units with records. The thresholds (DEFAULT_LIMITS)
+can be changed in settings.DANGJIAN["EVALUATION_CHECKS"]; each check's description on the page says
+the ones in force."""
 
 from __future__ import annotations
 
 import datetime as dt
 import math
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from dangjian.core.access import VIEW, restrict
 from dangjian.core.actors import Actor
+from dangjian.core.conf import config
 from dangjian.core.indicators import Check, Finding, register_check, robust_z
 from dangjian.servicedesk.models import Rating, RequestState, RequestStep, ServiceRequest
 
-BATCH_SIZE = 5
-BATCH_SECONDS = 60
-HEAP_SHARE = 0.05
-FAST_PERCENTILE = 0.01
-Z_LIMIT = 3.5
-MIN_COUNT = 5
-MIN_PEERS = 3
-RATING_P = 0.001
-PERFECT_SHARE = 0.9  # "uniform perfect": at least this share of 5s (a better community has more 5s, not only 5s)
-MIN_RATINGS = 20
-RATED_SECONDS = 120
+# The thresholds, each overridable in settings.DANGJIAN["EVALUATION_CHECKS"] (docs/configuration.md).
+DEFAULT_LIMITS: dict[str, float] = {
+    "batch_size": 5,  # requests marked handled by one account …
+    "batch_seconds": 60,  # … within this many seconds
+    "heap_share": 0.05,  # the last share of the allowed time
+    "fast_percentile": 0.01,  # of the service's handling times over the units looked at
+    "z_limit": 3.5,  # robust z of a unit's share against the others'
+    "min_count": 5,  # records found, at least, for a comparison to speak
+    "min_peers": 3,  # units with records, at least, for a comparison
+    "rating_p": 0.001,  # chi-square p-value
+    "perfect_share": 0.9,  # "uniform perfect": at least this share of 5s (a better community has more 5s, not only 5s)
+    "min_ratings": 20,  # ratings of a unit, at least
+    "rated_seconds": 120,  # a rating this soon after the request was marked handled
+}
+
+
+def limits() -> dict[str, float]:
+    return {**DEFAULT_LIMITS, **config().evaluation_checks}
+
+
+def limit(name: str) -> float:
+    return limits()[name]
+
+
 EVIDENCE_LIMIT = 500
 
 
@@ -86,26 +102,28 @@ def batch_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequenc
         j = 0
         for i in range(len(rows)):
             j = max(j, i)
-            while j + 1 < len(rows) and (rows[j + 1][0] - rows[i][0]).total_seconds() <= BATCH_SECONDS:
+            while j + 1 < len(rows) and (rows[j + 1][0] - rows[i][0]).total_seconds() <= limit("batch_seconds"):
                 j += 1
-            if j - i + 1 >= BATCH_SIZE:
+            if j - i + 1 >= limit("batch_size"):
                 for _at, request_id, community_id in rows[i : j + 1]:
                     flagged[community_id].add(request_id)
     totals = Counter(handled.values_list("community_id", flat=True))
     return {
-        unit: Finding(len(ids), totals[unit], {"batch_size": BATCH_SIZE, "seconds": BATCH_SECONDS}, sorted(ids))
+        unit: Finding(
+            len(ids), totals[unit], {"batch_size": limit("batch_size"), "seconds": limit("batch_seconds")}, sorted(ids)
+        )
         for unit, ids in flagged.items()
     }
 
 
 def _peers_outliers(shares: dict[int, tuple[int, int]]) -> set[int]:
-    """Units whose share (count/base) is far above the others' (robust z ≥ Z_LIMIT), with at least
-    MIN_COUNT records, when at least MIN_PEERS units have records."""
+    """Units whose share (count/base) is far above the others' (robust z ≥ z_limit), with at least
+    min_count records, when at least min_peers units have records."""
     rates = {unit: count / base for unit, (count, base) in shares.items() if base}
-    if len(rates) < MIN_PEERS:
+    if len(rates) < limit("min_peers"):
         return set()
     z = robust_z(rates)
-    return {unit for unit, value in z.items() if value >= Z_LIMIT and shares[unit][0] >= MIN_COUNT}
+    return {unit for unit, value in z.items() if value >= limit("z_limit") and shares[unit][0] >= limit("min_count")}
 
 
 def deadline_heaping(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
@@ -119,12 +137,15 @@ def deadline_heaping(actor: Actor, start: dt.date, end: dt.date, unit_ids: Seque
             continue
         base[unit] += 1
         allowed = (due - submitted).total_seconds()
-        if allowed > 0 and handled <= due and (due - handled).total_seconds() <= HEAP_SHARE * allowed:
+        if allowed > 0 and handled <= due and (due - handled).total_seconds() <= limit("heap_share") * allowed:
             late_in_window[unit].append(pk)
     shares = {unit: (len(late_in_window.get(unit, [])), n) for unit, n in base.items()}
     return {
         unit: Finding(
-            shares[unit][0], shares[unit][1], {"share": HEAP_SHARE, "z": Z_LIMIT}, sorted(late_in_window[unit])
+            shares[unit][0],
+            shares[unit][1],
+            {"share": limit("heap_share"), "z": limit("z_limit")},
+            sorted(late_in_window[unit]),
         )
         for unit in _peers_outliers(shares)
     }
@@ -148,7 +169,7 @@ def clock_stops(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[i
             found[unit].append(pk)
     shares = {unit: (len(found.get(unit, [])), n) for unit, n in base.items()}
     return {
-        unit: Finding(shares[unit][0], shares[unit][1], {"z": Z_LIMIT}, sorted(found[unit]))
+        unit: Finding(shares[unit][0], shares[unit][1], {"z": limit("z_limit")}, sorted(found[unit]))
         for unit in _peers_outliers(shares)
     }
 
@@ -170,7 +191,9 @@ def fast_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence
             continue
         by_category[category].append((handled - submitted).total_seconds())
     cut = {
-        category: _percentile(values, FAST_PERCENTILE) for category, values in by_category.items() if len(values) >= 100
+        category: _percentile(values, limit("fast_percentile"))
+        for category, values in by_category.items()
+        if len(values) >= 100
     }
     fast: dict[int, list[int]] = defaultdict(list)
     base: Counter[int] = Counter()
@@ -183,7 +206,10 @@ def fast_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence
     shares = {unit: (len(fast.get(unit, [])), n) for unit, n in base.items()}
     return {
         unit: Finding(
-            shares[unit][0], shares[unit][1], {"percentile": FAST_PERCENTILE, "z": Z_LIMIT}, sorted(fast[unit])
+            shares[unit][0],
+            shares[unit][1],
+            {"percentile": limit("fast_percentile"), "z": limit("z_limit")},
+            sorted(fast[unit]),
         )
         for unit in _peers_outliers(shares)
     }
@@ -214,8 +240,8 @@ def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequen
         counts[unit][score] += 1
         if score == 5:
             fives[unit].append(request_id)
-    rated = {unit: c for unit, c in counts.items() if sum(c.values()) >= MIN_RATINGS}
-    if len(rated) < MIN_PEERS:
+    rated = {unit: c for unit, c in counts.items() if sum(c.values()) >= limit("min_ratings")}
+    if len(rated) < limit("min_peers"):
         return {}
     out = {}
     for unit, own in rated.items():
@@ -232,7 +258,7 @@ def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequen
                 statistic += (own[s] - expected) ** 2 / expected
         p = chi_square_sf(statistic, max(1, len(cells) - 1))
         own_share, pool_share = own[5] / n, (pool[5] / m if m else 0)
-        if p < RATING_P and own_share >= PERFECT_SHARE and own_share > pool_share:
+        if p < limit("rating_p") and own_share >= limit("perfect_share") and own_share > pool_share:
             out[unit] = Finding(
                 own[5],
                 n,
@@ -257,30 +283,46 @@ def rated_at_once(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence
         if handled is None:
             continue
         base[unit] += 1
-        if 0 <= (rated - handled).total_seconds() <= RATED_SECONDS:
+        if 0 <= (rated - handled).total_seconds() <= limit("rated_seconds"):
             quick[unit].append(request_id)
     return {
-        unit: Finding(len(ids), base[unit], {"seconds": RATED_SECONDS}, sorted(ids))
+        unit: Finding(len(ids), base[unit], {"seconds": limit("rated_seconds")}, sorted(ids))
         for unit, ids in quick.items()
-        if len(ids) >= MIN_COUNT and len(ids) / base[unit] >= 0.2
+        if len(ids) >= limit("min_count") and len(ids) / base[unit] >= 0.2
     }
+
+
+def _described(text: str) -> Callable[[], str]:
+    """A check's description with the thresholds in force (read when the page is drawn)."""
+
+    def describe() -> str:
+        values = {key: f"{value:g}" for key, value in limits().items()}
+        for name, key in (
+            ("heap_percent", "heap_share"),
+            ("perfect_percent", "perfect_share"),
+            ("fast_percent", "fast_percentile"),
+        ):
+            values[name] = f"{limit(key) * 100:g}"
+        return gettext(text) % values
+
+    return describe
 
 
 def register_checks() -> None:
     checks = [
-        ("batch_closures", _("Batch closures"), _("At least 5 requests marked handled by one account within a minute."), batch_closures),
-        ("deadline_heaping", _("Closures heaped before the deadline"), _("Requests marked handled in the last 5 per cent of their allowed time: a share far above the other communities' (robust z ≥ 3.5)."), deadline_heaping),
-        ("fast_closures", _("Implausibly fast closures"), _("Requests handled faster than their service's 1st percentile: a share far above the other communities' (robust z ≥ 3.5)."), fast_closures),
-        ("perfect_ratings", _("Uniformly perfect ratings"), _("At least 90 per cent of the ratings are 5, and they are distributed unlike the other communities' (chi-square, p < 0.001)."), perfect_ratings),
-        ("clock_stops", _("Clocks stopped"), _("Requests put on hold (the deadline moves while on hold): a share far above the other communities' (robust z ≥ 3.5)."), clock_stops),
-        ("rated_at_once", _("Ratings given at once"), _("Ratings given within two minutes of the request being marked handled (at least 5, and a fifth of the ratings)."), rated_at_once),
+        ("batch_closures", _("Batch closures"), gettext_noop("At least %(batch_size)s requests marked handled by one account within %(batch_seconds)s seconds."), batch_closures),
+        ("deadline_heaping", _("Closures heaped before the deadline"), gettext_noop("Requests marked handled in the last %(heap_percent)s per cent of their allowed time: a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), deadline_heaping),
+        ("fast_closures", _("Implausibly fast closures"), gettext_noop("Requests handled faster than their service's lowest %(fast_percent)s per cent: a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), fast_closures),
+        ("perfect_ratings", _("Uniformly perfect ratings"), gettext_noop("At least %(perfect_percent)s per cent of the ratings are 5, and they are distributed unlike the other communities' (chi-square, p < %(rating_p)s; at least %(min_ratings)s ratings)."), perfect_ratings),
+        ("clock_stops", _("Clocks stopped"), gettext_noop("Requests put on hold (the deadline moves while on hold): a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), clock_stops),
+        ("rated_at_once", _("Ratings given at once"), gettext_noop("Ratings given within %(rated_seconds)s seconds of the request being marked handled (at least %(min_count)s, and a fifth of the ratings)."), rated_at_once),
     ]  # fmt: skip
     for code, name, description, detect in checks:
         register_check(
             Check(
                 code=f"servicedesk.{code}",
                 name=name,
-                description=description,
+                description=_described(description),
                 app="servicedesk",
                 detect=detect,
                 records=_records,

@@ -100,3 +100,16 @@ def test_peers_are_needed_for_a_comparison(world):
     assert sd._peers_outliers({1: (9, 10), 2: (1, 10)}) == set()  # two units: no comparison
     shares = {1: (1, 100), 2: (2, 100), 3: (1, 100), 4: (2, 100), 5: (40, 100)}
     assert sd._peers_outliers(shares) == {5}
+
+
+def test_the_thresholds_are_configuration_and_the_description_says_the_ones_in_force(world, settings):
+    from dangjian.core import indicators as registry
+    from dangjian.core.conf import override
+
+    plan = published_plan(world)
+    burst(world)
+    check = registry.check("servicedesk.batch_closures")
+    assert "5" in check.describe()
+    settings.DANGJIAN = override(EVALUATION_CHECKS={"batch_size": 7})
+    assert sd.batch_closures(admin(world, AFTER), plan.start, plan.end, [world.community_a.pk]) == {}
+    assert "7" in check.describe() and "5" not in check.describe().replace("60", "")

@@ -64,7 +64,9 @@ def test_care_visits_count_the_members_to_visit_who_were_visited_in_the_half_yea
 
     CareCase.objects.create(member=world.zhao.member, hardship="illness", registered_on=dt.date(2026, 1, 1))
     CareVisit.objects.create(member=world.zhao.member, visited_on=dt.date(2026, 9, 1), visitors="社区党委")
-    CareVisit.objects.create(member=world.li.member, visited_on=dt.date(2026, 5, 1), visitors="社区党委")  # too long ago
+    CareVisit.objects.create(
+        member=world.li.member, visited_on=dt.date(2026, 5, 1), visitors="社区党委"
+    )  # too long ago
     world.li.birth_date = dt.date(1940, 3, 1)  # 86: to be visited every half-year
     world.li.save(update_fields=["birth_date"])
     indicator, found, actor = _measure(world, "membership.care_visits")
