@@ -12,7 +12,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -242,6 +241,16 @@ def _trend(request: ActorRequest, run: Run) -> list[tuple[Plan, dict[int, float 
     return selectors.previous_totals(actor=request.actor, run=run)
 
 
+def _counted(row: list | None) -> str:
+    """An input as the changes list shows it: numerator/denominator, or the value and its sample."""
+    if not row:
+        return "—"
+    value, sample, numerator, denominator = row
+    if denominator is not None:
+        return f"{numerator}/{denominator}"
+    return "—" if value is None else f"{value:.3g} (n={sample})"
+
+
 @require_GET
 def run_overview(request: ActorRequest, pk: int) -> HttpResponse:
     actor = request.actor
@@ -261,10 +270,22 @@ def run_overview(request: ActorRequest, pk: int) -> HttpResponse:
                 "weak": [names.get(code, code) for code in r.weak],
             }
         )
+    units = {r.unit_id: r.unit.name for r in results}
+    changes = [
+        {
+            "unit": units[c["unit"]],
+            "name": names.get(c["code"], c["code"]),
+            "before": _counted(c["before"]),
+            "now": _counted(c["now"]),
+        }
+        for c in run.changes
+        if c["unit"] in units
+    ]
     context = {
         "run": run,
         "plan": run.plan,
         "rows": rows,
+        "changes": changes[:200],
         "group_codes": list(GROUP_NAMES),
         "trend_plans": [p for p, _t in trend],
         "provisional": run.started_at.date() < run.plan.end,
@@ -490,8 +511,8 @@ def upward(request: ActorRequest) -> HttpResponse:
     quarters = [current]
     for _i in range(7):
         quarters.append(services.period_bounds("quarter", quarters[-1] - dt.timedelta(days=1))[0])
-    chosen = parse_date(request.GET.get("period") or "") if request.GET.get("period") else None
-    start = chosen if chosen in quarters else quarters[1]
+    asked = request.GET.get("period", "")
+    start = next((q for q in quarters if q.isoformat() == asked), quarters[1])
     end = services.period_bounds("quarter", start)[1]
     rows, total = upward_rows(actor=actor, region=region, start=start, end=end)
     if request.GET.get("format") == "xlsx":

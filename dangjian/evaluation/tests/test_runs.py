@@ -195,6 +195,14 @@ def test_recomputing_gives_the_same_fingerprint_or_names_what_changed(world):
         "servicedesk.response",
     ) in changed
     assert all(c["unit"] == world.community_a.pk for c in third.changes)
+    # The overview lists them for the area's admin.
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(world.users.admin)
+    page = client.get(reverse("evaluation:run", args=[third.pk])).content.decode()
+    assert "与上次计算相比的变化" in page and "响应率" in page
 
 
 def test_a_community_sees_its_own_scorecard_and_the_published_plan_not_the_others(world):
