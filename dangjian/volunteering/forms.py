@@ -4,12 +4,15 @@ A form that names a person (a team member, a volunteer whose time is recorded, a
 search box (``who``: a name, pinyin, the mobile's last four digits) and, once the search has found
 several, a choice among them (``person``): ``PersonPicking``."""
 
+import datetime as dt
 from typing import Any
 
 from django import forms
 from django.db.models import Case, IntegerField, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dangjian.activities.models import Activity, ActivityStatus
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.forms import NodeChoiceField, SiteForm, choosing
@@ -212,6 +215,11 @@ class ConfirmWishForm(SiteForm):
     note = forms.CharField(label=_("How the resident answered"), max_length=200, required=False)
 
 
+class ActivityChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{timezone.localtime(obj.starts_at):%Y-%m-%d} {obj.title} · {obj.region.name}"
+
+
 class RecordForm(VolunteerPicking):
     """The organiser records someone's verified service."""
 
@@ -227,6 +235,9 @@ class RecordForm(VolunteerPicking):
     )
     description = forms.CharField(label=_("What was done"), max_length=300)
     team = forms.ModelChoiceField(label=_("Team"), queryset=Team.objects.none(), required=False)
+    activity = ActivityChoiceField(
+        label=_("Activity (if it was help at one)"), queryset=Activity.objects.none(), required=False
+    )
     request_number = forms.CharField(
         label=_("Request number (if it was a request)"),
         max_length=30,
@@ -256,6 +267,19 @@ class RecordForm(VolunteerPicking):
         if len(only) == 1:
             self.fields["community"].initial = only[0]
         choosing(self, "team").queryset = restrict(Team.objects.filter(dissolved_on=None), actor, VIEW).order_by("name")
+        # The activities of the last three months in the communities one records for, the latest first.
+        since = actor.now - dt.timedelta(days=92)
+        choosing(self, "activity").queryset = (
+            restrict(
+                Activity.objects.filter(region__in=communities, starts_at__gte=since, starts_at__lte=actor.now).exclude(
+                    status=ActivityStatus.CANCELLED
+                ),
+                actor,
+                VIEW,
+            )
+            .select_related("region")
+            .order_by("-starts_at")
+        )
 
 
 class SubmitRecordForm(SiteForm):

@@ -676,6 +676,8 @@ def record_service(
         )
     if team is not None and not allowed(actor, VIEW, team):
         raise PermissionDenied
+    if activity is not None and (activity.region_id != community.pk or not allowed(actor, VIEW, activity)):
+        raise ValidationError({"activity": [_("This is not an activity of the community served.")]})
     if not one_line(description, 300) and claim is None:
         raise ValidationError({"description": [_("Say what was done.")]})
     if minutes is None and ended_at > started_at:

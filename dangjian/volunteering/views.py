@@ -590,6 +590,7 @@ def record_list(request: ActorRequest) -> HttpResponse:
                 description=data["description"],
                 team=data["team"],
                 service_request=data["request_number"],
+                activity=data["activity"],
             ),
         )
         if done.value is not None:

@@ -720,3 +720,59 @@ def test_the_english_hub_shows_the_teams_specialty_in_english(world, client):
     teams = _section(_page(client, reverse("volunteering:index")), "teams-h")
     assert team.name in teams
     assert f"· {team.specialty.name}" not in teams and f"· {ENGLISH[team.specialty.name]}" in teams
+
+
+def test_the_staff_record_help_at_an_activity_once(world, client):
+    """Hours of help at an activity are recorded from the records page with the activity chosen;
+    the same person's second record of it is refused, and another community's activity is not
+    offered (nor taken if sent)."""
+    from dangjian.activities import services as activity_services
+    from dangjian.activities.models import Audience
+    from dangjian.volunteering.models import ServiceRecord
+
+    earlier = as_actor(world.users.staff).now - dt.timedelta(days=3)
+    starts = earlier.replace(hour=9, minute=0, second=0, microsecond=0) + dt.timedelta(hours=24)
+
+    def activity(region, actor):
+        return activity_services.activity_create(
+            actor=as_actor(actor, now=earlier),
+            region=region,
+            title="邻居节·百家宴",
+            starts_at=starts,
+            ends_at=starts + dt.timedelta(hours=2),
+            capacity=20,
+            audience=Audience.EVERYONE,
+            room=None,
+            place="社区广场",
+        )
+
+    mine = activity(world.community_a, world.users.staff)
+    theirs = activity(world.community_b, world.users.admin)
+    _login(client, world.users.staff)
+    page = _page(client, reverse("volunteering:records"))
+    assert f'value="{mine.pk}"' in page and f'value="{theirs.pk}"' not in page
+    data = {
+        "who": "赵六",
+        "person": world.zhao.pk,
+        "community": world.community_a.pk,
+        "started_at": _moment(starts),
+        "ended_at": _moment(starts + dt.timedelta(hours=2)),
+        "description": "百家宴帮厨",
+        "activity": mine.pk,
+    }
+    response = client.post(reverse("volunteering:records"), data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    record = ServiceRecord.objects.get(person=world.zhao, activity=mine)
+    assert record.minutes == 120
+    again = client.post(
+        reverse("volunteering:records"),
+        {
+            **data,
+            "started_at": _moment(starts + dt.timedelta(hours=3)),
+            "ended_at": _moment(starts + dt.timedelta(hours=4)),
+        },
+    )
+    assert again.status_code == 200 and ServiceRecord.objects.filter(person=world.zhao, activity=mine).count() == 1
+    assert "只计一次" in again.content.decode()
+    foreign = client.post(reverse("volunteering:records"), {**data, "activity": theirs.pk})
+    assert foreign.status_code == 200 and not ServiceRecord.objects.filter(activity=theirs).exists()
