@@ -108,3 +108,45 @@ def test_two_bookings_of_one_room_at_one_time_one_wins(world):
     refused = next(value for kind, value in results if kind == "error")
     assert isinstance(refused, ValidationError) and "已被预订" in " ".join(refused.messages)
     assert RoomBooking.objects.filter(room=room, cancelled_at__isnull=True).count() == 1
+
+
+def test_places_given_up_while_others_sign_up_go_to_the_waitlist_in_order(world):
+    """10 places, all taken, 20 waiting; then at the same moment 8 of the confirmed give their place
+    up and 12 newcomers sign up. Each freed place goes to the earliest waiting, once, and each of
+    them is told once; the newcomers wait behind the waitlist; never more than 10 confirmed."""
+    from dangjian.accounts.models import User
+    from dangjian.core.models import Notification
+
+    staff = as_actor(world.users.staff)
+    starts = staff.now + dt.timedelta(days=2)
+    activity = services.activity_create(
+        actor=staff,
+        region=world.community_a,
+        title="邻居节·百家宴",
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(hours=3),
+        capacity=10,
+        place="临江苑中心广场",
+    )
+    people = Person.objects.bulk_create(
+        [Person(name=f"居民{n:03d}", region=world.grid_a1, name_pinyin=f"ju min {n:03d}") for n in range(42)]
+    )
+    for person in people[:20]:  # users, so that a promotion tells them
+        person.user = User.objects.create_user(username=f"jumin{person.pk}", password="x")
+    Person.objects.bulk_update(people[:20], ["user"])
+    signed = [services.sign_up(actor=staff, activity=activity, person=p) for p in people[:30]]
+    assert [s.state for s in signed] == [SignUpState.CONFIRMED] * 10 + [SignUpState.WAITLISTED] * 20
+    waiting = [s.pk for s in signed[10:]]
+    leaving = signed[:8]
+    newcomers = people[30:42]
+    workers = [lambda s=s: services.sign_up_cancel(actor=staff, sign_up=s).state for s in leaving]
+    workers += [lambda p=p: services.sign_up(actor=staff, activity=activity, person=p).state for p in newcomers]
+    results = _race(workers)
+    assert [kind for kind, _value in results] == ["ok"] * 20, [v for k, v in results if k != "ok"][:3]
+    assert [value for _kind, value in results[8:]] == [SignUpState.WAITLISTED] * 12
+    confirmed = set(SignUp.objects.filter(activity=activity, state=SignUpState.CONFIRMED).values_list("pk", flat=True))
+    assert len(confirmed) == 10
+    promoted = confirmed - {s.pk for s in signed[8:10]}
+    assert promoted == set(waiting[:8])  # the earliest eight, in order
+    told = Notification.objects.filter(kind="activity_promoted").values_list("recipient_id", flat=True)
+    assert sorted(told) == sorted(p.user_id for p in people if p.pk in {s.person_id for s in signed[10:18]})
