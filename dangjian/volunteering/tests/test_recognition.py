@@ -154,3 +154,46 @@ def test_the_public_page_shows_each_communitys_totals_and_nobodys_own_hours(worl
     text = client.get(reverse("volunteering:honours")).text
     assert "红钢城社区" in text and ">5.25<" in text  # 315 minutes, five people, no names
     assert "赵六" not in text and "钱七" not in text and ">1.5<" not in text
+
+
+def test_the_nominations_and_the_roll_run_the_same_queries_with_one_or_five(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(user, url):
+        if user is None:
+            client.logout()
+        else:
+            client.force_login(user)
+        client.get(url)  # the first page of a session writes what later ones do not
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        assert page.status_code == 200
+        return len(queries)
+
+    def grow(lo, hi):
+        for i in range(lo, hi):
+            person = make_person(world.users.admin, world.grid_a1, f"吴{'一二三四五'[i]}")
+            nomination = recognition.nominate(
+                actor=as_actor(world.users.secretary),
+                community=world.community_a,
+                person=person,
+                title="优秀志愿者",
+                reasons=REASONS,
+            )
+            recognition.nomination_review(actor=as_actor(world.users.admin), nomination=nomination, approve=True)
+            recognition.nomination_consent(
+                actor=as_actor(world.users.staff), nomination=nomination, consent=True, note="本人书面同意"
+            )
+
+    pages = [
+        (world.users.secretary, reverse("volunteering:nominations")),
+        (world.users.admin, reverse("volunteering:nominations")),
+        (None, reverse("volunteering:honours")),
+    ]
+    grow(0, 1)
+    one = [count(user, url) for user, url in pages]
+    grow(1, 5)
+    five = [count(user, url) for user, url in pages]
+    assert five == one and max(five) <= 25, (one, five)
+    assert client.get(reverse("volunteering:honours")).text.count("优秀志愿者") >= 5
