@@ -969,6 +969,37 @@ def wish_create(
     return wish
 
 
+def wish_set_shown(*, actor: Actor, wish: Wish, shown: bool, note: str = "") -> Wish:
+    """The resident gives or takes back their consent to show an open wish to the community's
+    members — on the platform themselves, or through the staff, who say how it was given (a
+    consent is the resident's, so the staff never change it without saying so). Taking it back
+    hides the wish at once from those who have not taken it."""
+    own = wish.resident_id == actor.person_id
+    if not own and not allowed(actor, CHANGE, wish):
+        raise PermissionDenied
+    note = one_line(note, 200)
+    if not own and len(note) < 2:
+        raise ValidationError(
+            {"note": [_("Say how the resident gave or took back their consent (e.g. by telephone).")]}
+        )
+    with transaction.atomic():
+        row = Wish.objects.select_for_update().get(pk=wish.pk)
+        if row.state != WishState.OPEN:
+            raise ValidationError(_("Only a wish nobody has taken yet can be shown or hidden."))
+        if row.shown_to_members == shown:
+            return row
+        Wish.objects.filter(pk=row.pk).update(shown_to_members=shown)
+        record_event(
+            actor=actor,
+            action=EventAction.UPDATED,
+            target=row,
+            changes={"shown_to_members": [row.shown_to_members, shown]},
+            reason=note,
+        )
+        row.shown_to_members = shown
+    return row
+
+
 def may_take_wish(*, actor: Actor, wish: Wish) -> bool:
     """A member in good standing of the wish's community may take a wish the resident agreed to
     show; the staff assign any wish."""

@@ -25,6 +25,7 @@ urlpatterns = [
     path("wishes/new/", views.wish_new, name="wish_new"),
     path("wishes/<int:pk>/", views.wish_detail, name="wish"),
     path("wishes/<int:pk>/take/", views.wish_take, name="wish_take"),
+    path("wishes/<int:pk>/shown/", views.wish_shown, name="wish_shown"),
     path("wishes/<int:pk>/fulfil/", views.wish_fulfil, name="wish_fulfil"),
     path("wishes/<int:pk>/confirm/", views.wish_confirm, name="wish_confirm"),
     path("wishes/<int:pk>/cancel/", views.wish_cancel, name="wish_cancel"),

@@ -475,6 +475,22 @@ def wish_detail(request: ActorRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
+def wish_shown(request: ActorRequest, pk: int) -> HttpResponse:
+    """The resident's consent to show their wish to the community's members, given or taken back."""
+    actor = request.actor
+    wish = selectors.wish_for(actor=actor, pk=pk)
+    shown = request.POST.get("shown") == "1"
+    perform(
+        request,
+        lambda: services.wish_set_shown(actor=actor, wish=wish, shown=shown, note=request.POST.get("note", "")),
+        success=_("The community's members may now see the wish (without the name).")
+        if shown
+        else _("The wish is no longer shown to the community's members."),
+    )
+    return redirect("volunteering:wish", pk=wish.pk)
+
+
+@require_POST
 def wish_take(request: ActorRequest, pk: int) -> HttpResponse:
     """A member takes a wish for themselves, or the staff assign it to someone (the ``who`` box)."""
     actor = request.actor

@@ -295,6 +295,14 @@ CASES: list[Case] = [
         only((*MANAGERS, "member", "resident", "liaison"), 200),
     ),
     Case(
+        "volunteering:wish_shown",
+        "钱七 shows her wish to the members (or the staff, saying how she agreed)",
+        lambda w: reverse("volunteering:wish_shown", args=[_wish(w).pk]),
+        only(("admin", "secretary", "staff", "resident"), 302),
+        method="post",
+        data=lambda w: {"shown": "1", "note": "电话确认"},
+    ),
+    Case(
         "volunteering:wish_take",
         "take 钱七's wish (the member himself)",
         lambda w: reverse("volunteering:wish_take", args=[_wish(w).pk]),

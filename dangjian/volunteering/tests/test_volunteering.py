@@ -740,3 +740,21 @@ def test_the_round_hours_check_speaks_from_three_records_in_a_community(world):
     assert found[world.community_a.pk].evidence == sorted(made)
     assert [r.pk for r in check.records(staff, made)] == sorted(made)
     assert check.detect(as_actor(world.users.outsider), start, end, [world.community_a.pk]) == {}
+
+
+def test_the_resident_gives_and_takes_back_consent_to_show_a_wish(world):
+    wish = make_wish(world, shown=False)  # 钱七's
+    resident, staff, member = as_actor(world.users.resident), as_actor(world.users.staff), as_actor(world.users.member)
+    assert not services.may_take_wish(actor=member, wish=wish)
+    services.wish_set_shown(actor=resident, wish=wish, shown=True)
+    wish.refresh_from_db()
+    assert wish.shown_to_members and services.may_take_wish(actor=member, wish=wish)
+    with pytest.raises(ValidationError) as silent:  # the staff say how she said so
+        services.wish_set_shown(actor=staff, wish=wish, shown=False)
+    assert "如何表示同意" in " ".join(silent.value.messages)
+    services.wish_set_shown(actor=staff, wish=wish, shown=False, note="本人电话要求不再公开")
+    wish.refresh_from_db()
+    assert not wish.shown_to_members and not services.may_take_wish(actor=member, wish=wish)
+    with pytest.raises(PermissionDenied):
+        services.wish_set_shown(actor=member, wish=wish, shown=True)
+    assert Event.objects.filter(reason="本人电话要求不再公开").exists()
