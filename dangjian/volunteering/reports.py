@@ -22,15 +22,19 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from dangjian.accounts.models import RoleGrant
+from dangjian.accounts.roles import Role
 from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, need_record, need_right, run_job
 from dangjian.core.models import Job
+from dangjian.core.notifications import notify
 from dangjian.core.spreadsheets import build_xlsx
 from dangjian.core.templatetags.dangjian import hours_of
 from dangjian.membership.models import CommunityReport, ReportState
@@ -287,6 +291,37 @@ def report_back_prepare(*, actor: Actor, community: Region, period_start: dt.dat
     except IntegrityError:  # opened at the same moment by someone else
         return ReportBack.objects.get(community=community, period_start=first)
     return report
+
+
+def report_back_open_drafts(*, actor: Actor) -> int:
+    """Once a reporting period is over, open the report of every community that had in-service
+    members reporting to it in the period, and tell its secretary and staff that it waits for
+    them to check and confirm (the sweep runs this; nothing is opened twice). The number opened."""
+    current, _end = period_of(actor.today)
+    first, last = period_of(current - dt.timedelta(days=1))
+    communities = set(
+        CommunityReport.objects.filter(
+            state__in=(ReportState.CONFIRMED, ReportState.REVOKED), confirmed_on__isnull=False, confirmed_on__lte=last
+        )
+        .filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=first))
+        .values_list("community_id", flat=True)
+    )
+    communities -= set(ReportBack.objects.filter(period_start=first).values_list("community_id", flat=True))
+    opened = 0
+    for community in Region.objects.filter(pk__in=communities, level=RegionLevel.COMMUNITY).order_by("path"):
+        report = report_back_prepare(actor=actor, community=community, period_start=first)
+        opened += 1
+        staff = RoleGrant.objects.active().filter(
+            role__in=(Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF), region=community
+        )
+        notify(
+            recipients=list(staff.values_list("user_id", flat=True)),
+            kind="report_back_ready",
+            key=f"report-back:{report.pk}",
+            params={"start": f"{first:%Y-%m-%d}", "end": f"{last:%Y-%m-%d}", "community": community.name},
+            url=reverse("volunteering:report", args=[report.pk]),
+        )
+    return opened
 
 
 def report_back_confirm(*, actor: Actor, report: ReportBack) -> ReportBack:

@@ -223,3 +223,23 @@ def test_a_district_admin_checks_the_hours_street_by_street(world, client):
     assert page.status_code == 200 and "时间银行与服务记录核对" in page.text
     client.force_login(world.users.secretary)  # one street (or less): no choice to make
     assert "时间银行与服务记录核对" in client.get(url).text
+
+
+def test_the_sweep_opens_the_reports_of_a_period_that_is_over_and_tells_the_community(world):
+    from dangjian.core.housekeeping import housekeeping
+    from dangjian.core.models import Notification
+
+    _sun_reports_to_a(world)
+    during = as_actor(None, today=dt.date(2026, 6, 20))  # the sweep, while the half-year runs
+    assert reports.report_back_open_drafts(actor=during) == 0  # 2025's second half had no report
+    after = as_actor(None, today=dt.date(2026, 7, 2))
+    assert housekeeping(actor=after)["report_back_drafts"] == 1
+    report = ReportBack.objects.get()
+    assert (report.community, report.period_start, report.state) == (
+        world.community_a,
+        dt.date(2026, 1, 1),
+        ReportBackState.DRAFT,
+    )
+    told = set(Notification.objects.filter(kind="report_back_ready").values_list("recipient__username", flat=True))
+    assert told == {"secretary_a", "staff_a"}
+    assert reports.report_back_open_drafts(actor=after) == 0  # once
