@@ -177,19 +177,16 @@ def check(code: str) -> Check:
 
 def robust_z(values: dict[int, float]) -> dict[int, float]:
     """Each value's distance from the median in units of the scaled median absolute deviation
-    (1.4826 · MAD, the standard deviation of a normal sample); 0 when the MAD is 0 and the value is
-    the median, infinite otherwise."""
+    (1.4826 · MAD, the standard deviation of a normal sample). When more than half the values are
+    equal the MAD is 0; then the scaled mean absolute deviation from the median (1.2533 · mean) is
+    used instead; 0 when that is 0 too (all values equal)."""
     if not values:
         return {}
     ordered = sorted(values.values())
     n = len(ordered)
     median = (ordered[(n - 1) // 2] + ordered[n // 2]) / 2
     deviations = sorted(abs(v - median) for v in ordered)
-    mad = (deviations[(n - 1) // 2] + deviations[n // 2]) / 2 * 1.4826
-    out = {}
-    for key, value in values.items():
-        if mad > 0:
-            out[key] = (value - median) / mad
-        else:
-            out[key] = 0.0 if value == median else float("inf") if value > median else float("-inf")
-    return out
+    scale = (deviations[(n - 1) // 2] + deviations[n // 2]) / 2 * 1.4826
+    if scale == 0:
+        scale = sum(deviations) / n * 1.2533
+    return {key: (value - median) / scale if scale > 0 else 0.0 for key, value in values.items()}

@@ -14,6 +14,7 @@ from dangjian.core import indicators as registry
 from dangjian.core.access import CONFIGURE, VIEW, allowed, restrict, scope_of
 from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP
+from dangjian.core.validators import parse_id
 from dangjian.evaluation.defaults import GROUP_NAMES
 from dangjian.evaluation.models import Flag, FlagState, Plan, PlanState, Result, Run
 from dangjian.orgs.models import Region
@@ -39,6 +40,8 @@ def plans(*, actor: Actor) -> QuerySet[Plan]:
 
 
 def plan_for(*, actor: Actor, pk: int) -> Plan:
+    if parse_id(pk) is None:  # beyond what the database holds: no such plan
+        raise Http404
     plan = plans(actor=actor).filter(pk=pk).first()
     if plan is None:
         raise Http404
@@ -53,8 +56,26 @@ def latest_run(plan: Plan) -> Run | None:
     return plan.runs.filter(finished_at__isnull=False).order_by("-finished_at").first()
 
 
+def latest_runs(plan_ids: list[int]) -> dict[int, Run]:
+    """Each plan's latest finished run, in one query."""
+    found: dict[int, Run] = {}
+    for run in Run.objects.filter(plan_id__in=plan_ids, finished_at__isnull=False).order_by("plan_id", "-finished_at"):
+        found.setdefault(run.plan_id, run)
+    return found
+
+
+def revisions(*, actor: Actor, plan: Plan) -> list[Plan]:
+    """The revisions of a plan's area and period the user may see (a draft revision is its area's
+    admins' only)."""
+    return list(
+        plans(actor=actor).filter(region_id=plan.region_id, start=plan.start, end=plan.end).order_by("revision")
+    )
+
+
 def run_for(*, actor: Actor, pk: int) -> Run:
     """A run of a plan the user may see (its results are then read through ``results``)."""
+    if parse_id(pk) is None:
+        raise Http404
     run = Run.objects.select_related("plan", "plan__region").filter(pk=pk, finished_at__isnull=False).first()
     if run is None or not plans(actor=actor).filter(pk=run.plan_id).exists():
         raise Http404
@@ -67,6 +88,8 @@ def results(*, actor: Actor, run: Run) -> QuerySet[Result]:
 
 
 def result_for(*, actor: Actor, run: Run, unit_id: int) -> Result:
+    if parse_id(unit_id) is None:
+        raise Http404
     result = results(actor=actor, run=run).filter(unit_id=unit_id).first()
     if result is None:
         raise Http404

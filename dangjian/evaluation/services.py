@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
@@ -81,6 +81,8 @@ def create_plan(*, actor: Actor, region: Region, kind: str, start: dt.date) -> P
     user = _may_configure(actor, region)
     if kind not in PeriodKind.values:
         raise ValidationError({"kind": _("Choose a quarter, a half-year or a year.")})
+    if not 2000 <= start.year <= 9998:
+        raise ValidationError({"start": _("Choose a year between 2000 and 9998.")})
     first, end = period_bounds(kind, start)
     if first != start:
         raise ValidationError({"start": _("A period starts on the first day of its quarter, half-year or year.")})
@@ -88,9 +90,15 @@ def create_plan(*, actor: Actor, region: Region, kind: str, start: dt.date) -> P
         raise ValidationError(
             {"start": _("This area already has a plan for this period; open it and change it there.")}
         )
-    plan = Plan.objects.create(
-        region=region, kind=kind, start=start, end=end, created_by=user, cutoffs=defaults.CUTOFFS
-    )
+    try:
+        with transaction.atomic():
+            plan = Plan.objects.create(
+                region=region, kind=kind, start=start, end=end, created_by=user, cutoffs=defaults.CUTOFFS
+            )
+    except IntegrityError as exc:  # drafted at the same moment by someone else
+        raise ValidationError(
+            {"start": _("This area already has a plan for this period; open it and change it there.")}
+        ) from exc
     for order, (code, _name, weight) in enumerate(defaults.GROUPS):
         PlanGroup.objects.create(plan=plan, code=code, weight=weight, order=order)
     for order, indicator in enumerate(i for i in registry.indicators() if i.unit == "community"):
@@ -295,6 +303,8 @@ def start_run(*, actor: Actor, plan: Plan) -> Job:
         raise ValidationError(_("Only a published plan is run."))
     if actor.today < plan.start:
         raise ValidationError(_("The period has not started yet: there is nothing to evaluate."))
+    if Job.objects.filter(kind=RUN_KIND, params__plan=plan.pk, finished_at__isnull=True).exists():
+        raise ValidationError(_("This plan is being computed already; its results follow shortly."))
     with transaction.atomic():
         return job_start(
             actor=actor,
@@ -468,8 +478,7 @@ def compute_run(
 ) -> Run:
     """Measure, weigh, score and store every community's result for the plan (the run's inputs,
     fingerprint, weighting numbers, sensitivity, and what changed since the plan's last run)."""
-    if actor.user is None:
-        raise PermissionDenied
+    user = _may_configure(actor, plan.region)
     started = actor.now
     leaves = list(plan.leaves.all())
     units, inputs = measure_plan(actor=actor, plan=plan, on_leaf=on_leaf)
@@ -483,7 +492,7 @@ def compute_run(
         run = Run.objects.create(
             plan=plan,
             job=job,
-            created_by=actor.user,
+            created_by=user,
             started_at=started,
             inputs=inputs,
             fingerprint=_fingerprint(plan, inputs),

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -93,7 +94,7 @@ def _plan_context(request: ActorRequest, plan: Plan, **extra: Any) -> dict[str, 
         "pending": registry.pending(),
         "runs": list(plan.runs.filter(finished_at__isnull=False).order_by("-finished_at")[:10]) if manages else [],
         "latest": selectors.latest_run(plan),
-        "revisions": _revisions(plan),
+        "revisions": selectors.revisions(actor=actor, plan=plan),
         "reason_form": ReasonForm()
         if manages and plan.state == PlanState.PUBLISHED and not hasattr(plan, "next")
         else None,
@@ -101,10 +102,6 @@ def _plan_context(request: ActorRequest, plan: Plan, **extra: Any) -> dict[str, 
         "may_run": manages and plan.state == PlanState.PUBLISHED and actor.today >= plan.start,
         **extra,
     }
-
-
-def _revisions(plan: Plan) -> list[Plan]:
-    return list(Plan.objects.filter(region_id=plan.region_id, start=plan.start, end=plan.end).order_by("revision"))
 
 
 @require_GET
@@ -288,7 +285,7 @@ def run_overview(request: ActorRequest, pk: int) -> HttpResponse:
         "changes": changes[:200],
         "group_codes": list(GROUP_NAMES),
         "trend_plans": [p for p, _t in trend],
-        "provisional": run.started_at.date() < run.plan.end,
+        "provisional": timezone.localdate(run.started_at) < run.plan.end,
         "may_export": actor.can(EXPORT),
         "cutoffs": run.plan.cutoffs,
         "flag_counts": selectors.flag_counts(actor=actor, run=run)
@@ -326,7 +323,7 @@ def scorecard(request: ActorRequest, pk: int, unit: int) -> HttpResponse:
         "trend": trend,
         "sensitivity": sorted(result.sensitivity.items()),
         "manages": selectors.may_manage(actor=actor, plan=run.plan),
-        "provisional": run.started_at.date() < run.plan.end,
+        "provisional": timezone.localdate(run.started_at) < run.plan.end,
         "may_export": actor.can(EXPORT),
     }
     return render(request, "evaluation/scorecard.html", context)

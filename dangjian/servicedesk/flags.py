@@ -6,8 +6,8 @@ leave. They prompt a look by people and never change a score. Each says which re
   batch_seconds (work is not finished in bursts; a backlog closed at once is).
 * ``deadline_heaping``: the share of a community's handled requests marked handled in the last
   heap_share of their allowed time, far above its peers' (robust z over the units ≥ z_limit).
-* ``fast_closures``: requests handled faster than their service's 1st percentile over all the units
-  looked at, their share far above the peers'.
+* ``fast_closures``: requests handled as fast as the quickest 1 per cent of the same service in the
+  other units, their share far above the peers'.
 * ``perfect_ratings``: a community's ratings nearly all 5s (at least perfect_share) and distributed
   unlike its peers' (chi-square against the others pooled, p < rating_p): a community that serves
   better gets more 5s, not only 5s.
@@ -82,7 +82,11 @@ def _handled(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]
 
 
 def _records(actor: Actor, ids: list[int]) -> QuerySet[ServiceRequest]:
-    return restrict(ServiceRequest.objects.filter(pk__in=ids[:EVIDENCE_LIMIT]), actor, VIEW).order_by("pk")
+    return (
+        restrict(ServiceRequest.objects.filter(pk__in=ids[:EVIDENCE_LIMIT]), actor, VIEW)
+        .select_related("category")
+        .order_by("pk")
+    )
 
 
 def batch_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
@@ -117,13 +121,25 @@ def batch_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequenc
 
 
 def _peers_outliers(shares: dict[int, tuple[int, int]]) -> set[int]:
-    """Units whose share (count/base) is far above the others' (robust z ≥ z_limit), with at least
-    min_count records, when at least min_peers units have records."""
+    """Units whose share (count/base) is far above the others': a robust z ≥ z_limit over the
+    units' shares, and the unit's count that many binomial standard errors above what the other
+    units' pooled share would give it (so that a share among mostly zeros, or on a small base,
+    does not speak alone); at least min_count records, and at least min_peers units with records."""
     rates = {unit: count / base for unit, (count, base) in shares.items() if base}
     if len(rates) < limit("min_peers"):
         return set()
     z = robust_z(rates)
-    return {unit for unit, value in z.items() if value >= limit("z_limit") and shares[unit][0] >= limit("min_count")}
+    all_count = sum(count for count, _base in shares.values())
+    all_base = sum(base for _count, base in shares.values())
+    found = set()
+    for unit, value in z.items():
+        count, base = shares[unit]
+        if value < limit("z_limit") or count < limit("min_count"):
+            continue
+        p = (all_count - count + 0.5) / (all_base - base + 1)  # the others' pooled share (never 0)
+        if (count - base * p) / math.sqrt(base * p * (1 - p)) >= limit("z_limit"):
+            found.add(unit)
+    return found
 
 
 def deadline_heaping(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
@@ -180,28 +196,31 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def fast_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
-    rows = list(
-        _handled(actor, start, end, unit_ids).values_list(
+    """Each community's requests handled faster than the fast_percentile of the same service's
+    requests in the other communities (so that a community closing many at once does not lower
+    its own bar), for services with at least 100 such requests elsewhere."""
+    rows = [
+        (pk, unit, category, (handled - submitted).total_seconds())
+        for pk, unit, category, submitted, handled in _handled(actor, start, end, unit_ids).values_list(
             "pk", "community_id", "category_id", "submitted_at", "handled_at"
         )
-    )
-    by_category: dict[int, list[float]] = defaultdict(list)
-    for _pk, _unit, category, submitted, handled in rows:
-        if handled is None:
-            continue
-        by_category[category].append((handled - submitted).total_seconds())
-    cut = {
-        category: _percentile(values, limit("fast_percentile"))
-        for category, values in by_category.items()
-        if len(values) >= 100
-    }
+        if handled is not None
+    ]
+    by_category: dict[int, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for _pk, unit, category, seconds in rows:
+        by_category[category][unit].append(seconds)
+    cuts: dict[tuple[int, int], float] = {}
+    for category, units in by_category.items():
+        for unit in units:
+            others = [s for other, values in units.items() if other != unit for s in values]
+            if len(others) >= 100:
+                cuts[(category, unit)] = _percentile(others, limit("fast_percentile"))
     fast: dict[int, list[int]] = defaultdict(list)
     base: Counter[int] = Counter()
-    for pk, unit, category, submitted, handled in rows:
-        if handled is None:
-            continue
+    for pk, unit, category, seconds in rows:
         base[unit] += 1
-        if category in cut and (handled - submitted).total_seconds() < cut[category]:
+        cut = cuts.get((category, unit))
+        if cut is not None and seconds <= cut:
             fast[unit].append(pk)
     shares = {unit: (len(fast.get(unit, [])), n) for unit, n in base.items()}
     return {
@@ -216,8 +235,9 @@ def fast_closures(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence
 
 
 def chi_square_sf(x: float, df: int) -> float:
-    """P(X ≥ x) for a chi-square variable with ``df`` degrees of freedom: exact for an even df (the
-    Poisson sum), the Wilson–Hilferty approximation for an odd one."""
+    """P(X ≥ x) for a chi-square variable with ``df`` degrees of freedom, exactly: for an even df
+    the Poisson sum e^(−x/2) Σ_{k<df/2} (x/2)^k/k!; for an odd one
+    erfc(√(x/2)) + √(2/π) e^(−x/2) Σ_{j=1}^{(df−1)/2} x^(j−½)/(1·3·…·(2j−1))."""
     if x <= 0:
         return 1.0
     if df % 2 == 0:
@@ -226,8 +246,12 @@ def chi_square_sf(x: float, df: int) -> float:
             term *= (x / 2) / k
             total += term
         return min(1.0, math.exp(-x / 2) * total)
-    z = ((x / df) ** (1 / 3) - (1 - 2 / (9 * df))) / math.sqrt(2 / (9 * df))
-    return 0.5 * math.erfc(z / math.sqrt(2))
+    total, term = 0.0, math.sqrt(x)  # x^(1/2) / 1
+    for j in range(1, (df - 1) // 2 + 1):
+        if j > 1:
+            term *= x / (2 * j - 1)
+        total += term
+    return min(1.0, math.erfc(math.sqrt(x / 2)) + math.sqrt(2 / math.pi) * math.exp(-x / 2) * total)
 
 
 def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
@@ -312,7 +336,7 @@ def register_checks() -> None:
     checks = [
         ("batch_closures", _("Batch closures"), gettext_noop("At least %(batch_size)s requests marked handled by one account within %(batch_seconds)s seconds."), batch_closures),
         ("deadline_heaping", _("Closures heaped before the deadline"), gettext_noop("Requests marked handled in the last %(heap_percent)s per cent of their allowed time: a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), deadline_heaping),
-        ("fast_closures", _("Implausibly fast closures"), gettext_noop("Requests handled faster than their service's lowest %(fast_percent)s per cent: a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), fast_closures),
+        ("fast_closures", _("Implausibly fast closures"), gettext_noop("Requests handled as fast as the quickest %(fast_percent)s per cent of the same service in the other communities: a share far above theirs (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), fast_closures),
         ("perfect_ratings", _("Uniformly perfect ratings"), gettext_noop("At least %(perfect_percent)s per cent of the ratings are 5, and they are distributed unlike the other communities' (chi-square, p < %(rating_p)s; at least %(min_ratings)s ratings)."), perfect_ratings),
         ("clock_stops", _("Clocks stopped"), gettext_noop("Requests put on hold (the deadline moves while on hold): a share far above the other communities' (robust z ≥ %(z_limit)s, at least %(min_count)s requests)."), clock_stops),
         ("rated_at_once", _("Ratings given at once"), gettext_noop("Ratings given within %(rated_seconds)s seconds of the request being marked handled (at least %(min_count)s, and a fifth of the ratings)."), rated_at_once),

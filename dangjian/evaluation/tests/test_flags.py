@@ -81,10 +81,14 @@ def test_the_reviewers_word_is_kept_while_the_records_are_the_same(world, client
 
 
 def test_chi_square_tail():
-    # df 4: P(X ≥ 9.488) = 0.05; df 2: exp(−x/2); odd df by Wilson–Hilferty (df 3: P(X ≥ 7.815) = 0.05).
-    assert sd.chi_square_sf(9.4877, 4) == pytest.approx(0.05, abs=1e-4)
+    # The tables' critical values: df 4 at 0.05 is 9.4877, df 1 at 0.001 is 10.828, df 3 at 0.05 is
+    # 7.8147, df 5 at 0.05 is 11.0705; df 2 is exp(−x/2); P(χ²₃ ≥ 3) = 0.3916.
+    assert sd.chi_square_sf(9.4877, 4) == pytest.approx(0.05, abs=1e-5)
+    assert sd.chi_square_sf(10.828, 1) == pytest.approx(0.001, abs=1e-6)
+    assert sd.chi_square_sf(7.8147, 3) == pytest.approx(0.05, abs=1e-5)
+    assert sd.chi_square_sf(11.0705, 5) == pytest.approx(0.05, abs=1e-5)
     assert sd.chi_square_sf(5.0, 2) == pytest.approx(0.0820850, abs=1e-6)
-    assert sd.chi_square_sf(7.8147, 3) == pytest.approx(0.05, abs=2e-3)
+    assert sd.chi_square_sf(3.0, 3) == pytest.approx(0.391625, abs=1e-6)
     assert sd.chi_square_sf(0, 4) == 1
 
 
@@ -93,13 +97,19 @@ def test_robust_z_of_a_unit_far_from_its_peers():
 
     z = robust_z({1: 0.10, 2: 0.12, 3: 0.11, 4: 0.13, 5: 0.60})
     assert z[5] > 3.5 and abs(z[3]) < 1
-    assert robust_z({1: 0.2, 2: 0.2, 3: 0.5})[3] == float("inf")
+    # More than half equal (MAD 0): the scaled mean absolute deviation, 1.2533 × 0.1.
+    assert robust_z({1: 0.2, 2: 0.2, 3: 0.5})[3] == pytest.approx(0.3 / 0.12533)
+    assert robust_z({1: 0.2, 2: 0.2}) == {1: 0.0, 2: 0.0}
 
 
 def test_peers_are_needed_for_a_comparison(world):
     assert sd._peers_outliers({1: (9, 10), 2: (1, 10)}) == set()  # two units: no comparison
     shares = {1: (1, 100), 2: (2, 100), 3: (1, 100), 4: (2, 100), 5: (40, 100)}
     assert sd._peers_outliers(shares) == {5}
+    # Most communities alike (MAD 0): 5 of 6 against the others' 10 of 300 each stands out.
+    assert sd._peers_outliers({1: (10, 300), 2: (10, 300), 3: (10, 300), 4: (10, 300), 5: (5, 6)}) == {5}
+    # …while 5 of 100 among communities at 4 of 100 is no finding at all.
+    assert sd._peers_outliers({1: (4, 100), 2: (4, 100), 3: (4, 100), 4: (5, 100)}) == set()
 
 
 def test_the_thresholds_are_configuration_and_the_description_says_the_ones_in_force(world, settings):

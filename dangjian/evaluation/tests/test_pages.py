@@ -130,6 +130,9 @@ def test_the_english_pages_have_no_chinese_but_the_data(world, client):
         "/evaluation/runs/{run}/units/{a}/servicedesk.response/numerator/?page=%00%27",
         "/evaluation/plans/999999/judgements/groups/",
         "/evaluation/plans/{plan}/judgements/Z/",
+        "/evaluation/runs/{run}/units/99999999999999999999999/",
+        "/evaluation/runs/99999999999999999999999/method/",
+        "/evaluation/plans/99999999999999999999999/",
     ],
 )
 def test_hostile_values_answer_404_or_the_page(world, client, path):
@@ -137,6 +140,13 @@ def test_hostile_values_answer_404_or_the_page(world, client, path):
     client.force_login(world.users.admin)
     response = client.get(path.format(run=run.pk, a=world.community_a.pk, plan=run.plan_id))
     assert response.status_code in (200, 400, 404)  # 400: the NUL the middleware refuses
+
+
+def test_a_plan_for_the_year_9999_is_refused_not_a_server_error(world, client):
+    client.force_login(world.users.admin)
+    for kind, start in (("quarter", "9999-10-01"), ("year", "9999-01-01"), ("quarter", "1999-01-01")):
+        page = client.post(reverse("evaluation:index"), {"region": world.street.pk, "kind": kind, "start": start})
+        assert page.status_code == 200 and "9998" in page.content.decode()
 
 
 def test_a_bad_judgement_is_refused_with_the_pairs_to_revisit(world, client):

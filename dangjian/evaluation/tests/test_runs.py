@@ -203,6 +203,7 @@ def test_recomputing_gives_the_same_fingerprint_or_names_what_changed(world):
     client.force_login(world.users.admin)
     page = client.get(reverse("evaluation:run", args=[third.pk])).content.decode()
     assert "与上次计算相比的变化" in page and "响应率" in page
+    assert "<section" not in page.split("</title>")[0]  # the list is in the page, not its title
 
 
 def test_a_community_sees_its_own_scorecard_and_the_published_plan_not_the_others(world):
@@ -257,3 +258,17 @@ def test_weighing_a_group_by_the_data_within_the_experts_bounds():
     # Two units are too few for the data: the experts' weights alone.
     few = services.weigh(plan, leaves, [1, 2], {k: inputs[k] for k in ("1", "2")}, "entropy")["A"]
     assert few["method"] == "none" and few["combined"] == pytest.approx([0.5, 0.3, 0.2])
+
+
+def test_a_plan_being_computed_is_not_started_twice(world):
+    start = dt.date(world.today.year, (world.today.month - 1) // 3 * 3 + 1, 1)
+    before = as_actor(world.users.admin, today=start - dt.timedelta(days=1))
+    plan = services.publish_plan(
+        actor=before, plan=services.create_plan(actor=before, region=world.street, kind="quarter", start=start)
+    )
+    services.start_run(actor=as_actor(world.users.admin), plan=plan)  # queued: the worker has not run it
+    with pytest.raises(ValidationError) as twice:
+        services.start_run(actor=as_actor(world.users.admin), plan=plan)
+    assert "正在计算" in " ".join(twice.value.messages)
+    with pytest.raises(PermissionDenied):  # nor computed by someone who may not configure the street
+        services.compute_run(actor=as_actor(world.users.secretary), plan=plan)

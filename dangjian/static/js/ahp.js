@@ -1,6 +1,7 @@
 // The AHP workshop: the consistency ratio of one expert's comparisons as they are typed, and the
-// pair furthest from what the priorities imply (the same arithmetic as evaluation/mcdm.py:
-// principal eigenvector by power iteration, λmax = mean of (Aw)ᵢ/wᵢ, CI = (λmax − n)/(n − 1)).
+// pair furthest from what the priorities imply (the same arithmetic as evaluation/mcdm.py: the
+// plan's method, principal eigenvector by power iteration or row geometric means, λmax = mean of
+// (Aw)ᵢ/wᵢ, CI = (λmax − n)/(n − 1), CR = CI/RI).
 (function () {
   "use strict";
   var form = document.getElementById("ahp-form");
@@ -8,6 +9,7 @@
   var out = document.getElementById("ahp-live");
   var n = parseInt(form.dataset.n, 10);
   var ri = parseFloat(form.dataset.ri);
+  var method = form.dataset.method || "eigen";
   var scale = {};
   for (var k = 1; k <= 9; k++) { scale[String(k)] = k; if (k > 1) scale["1/" + k] = 1 / k; }
 
@@ -39,10 +41,17 @@
     return w;
   }
 
+  function geometric(a) {
+    var w = [], total = 0;
+    for (var i = 0; i < n; i++) { var p = 1; for (var j = 0; j < n; j++) p *= a[i][j]; w.push(Math.pow(p, 1 / n)); total += w[i]; }
+    for (var k = 0; k < n; k++) w[k] /= total;
+    return w;
+  }
+
   function update() {
     var a = read();
     if (!a) { out.textContent = out.dataset.labelBadInput; out.className = "live-figure error"; return; }
-    var w = eigen(a), lambda = 0;
+    var w = method === "geometric" ? geometric(a) : eigen(a), lambda = 0;
     for (var i = 0; i < n; i++) { var s = 0; for (var j = 0; j < n; j++) s += a[i][j] * w[j]; lambda += s / w[i]; }
     lambda /= n;
     var ci = n > 2 ? (lambda - n) / (n - 1) : 0;
