@@ -11,9 +11,11 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dangjian.activities.selectors import check_in_bursts
 from dangjian.core.access import CHANGE, CREATE, EXPORT, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
@@ -753,8 +755,17 @@ def checks(request: ActorRequest) -> HttpResponse:
         "round": list(selectors.flag_round_hours(actor=actor, start=start, end=end, region=region)[:100]),
         "over_cap": selectors.flag_over_cap(actor=actor, start=start, end=end, region=region)[:100],
         "cap": config().service_daily_cap_hours,
+        "bursts": [
+            row
+            for row in check_in_bursts(actor=actor, start=_day_start(start), end=_day_start(end + dt.timedelta(days=1)))
+            if region is None or row.activity.region.path.startswith(region.path)
+        ][:100],
     }
     return render(request, "volunteering/checks.html", context)
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
 # -- 双报到 reporting back -------------------------------------------------------------------------

@@ -190,6 +190,22 @@ def test_ten_marked_within_a_minute_are_flagged(world):
     assert check_in_bursts(actor=outsider, start=MARCH[0], end=MARCH[1]) == []
 
 
+@pytest.mark.clock("2026-06-17T10:00:00+08:00")  # the year the checks page reads holds March
+def test_the_volunteering_checks_page_shows_the_burst(world, client):
+    from django.urls import reverse
+
+    activity = _held(world, world.users.staff, world.community_a, "邻居节", day=5)
+    for n, row in enumerate(_crowd(world, activity, 10)):
+        _mark(world.users.staff, row, activity.starts_at + dt.timedelta(seconds=6 * n))
+    client.force_login(world.users.secretary)
+    page = client.get(reverse("volunteering:checks")).content.decode()
+    section = page[page.index('id="burst-h"') :]
+    assert "邻居节" in section and "10" in section
+    client.force_login(world.users.outsider)
+    page = client.get(reverse("volunteering:checks")).content.decode()
+    assert "邻居节" not in page[page.index('id="burst-h"') :]
+
+
 def test_separate_bursts_are_separate_rows_and_overlapping_windows_one(world):
     activity = _held(world, world.users.staff, world.community_a, "邻居节", day=5)
     rows = _crowd(world, activity, 25)
