@@ -19,6 +19,11 @@ START, END = dt.date(2026, 10, 1), dt.date(2027, 1, 1)
 
 
 def test_the_quarter_is_counted_from_the_records(world):
+    from dangjian.membership.models import Placement
+
+    # 李四 joined in 2026 (the world dates him from its own today, which may be any year).
+    Placement.objects.filter(member=world.li.member).update(started_on=dt.date(2026, 1, 10))
+    type(world.li.member).objects.filter(pk=world.li.member.pk).update(joined_on=dt.date(2026, 1, 10))
     some_requests(world)
     secretary = as_actor(world.users.secretary, today=dt.date(2026, 9, 1))
     dues_assess(actor=secretary, member=world.zhao.member, year=2026, kind="fixed", monthly="0.50")
