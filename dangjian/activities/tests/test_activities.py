@@ -388,3 +388,20 @@ def test_the_waitlist_comes_before_newcomers_and_walk_ins_must_be_eligible(world
         services.check_in(actor=as_actor(actor.user, now=during), activity=activity, code=code)
     assert "不面向你开放" in " ".join(not_yours.value.messages)
     assert not SignUp.objects.filter(activity=activity, person=person).exists()
+
+
+def test_a_check_in_code_is_good_for_90_seconds_and_not_one_more(world):
+    activity = _activity(world, capacity=2)
+    early, late = _resident(world, "居民甲", "resident_x"), _resident(world, "居民乙", "resident_y")
+    for person, actor in (early, late):
+        services.sign_up(actor=actor, activity=activity, person=person)
+    shown = activity.starts_at.replace(microsecond=0)  # a code holds whole seconds
+    code = services.check_in_code(actor=as_actor(world.users.staff, now=shown), activity=activity)
+    edge = shown + dt.timedelta(seconds=services.CHECK_IN_SECONDS)
+    row = services.check_in(actor=as_actor(early[1].user, now=edge), activity=activity, code=code)
+    assert row.checked_in_at is not None  # at 90 seconds: still good
+    with pytest.raises(ValidationError) as expired:
+        services.check_in(
+            actor=as_actor(late[1].user, now=edge + dt.timedelta(seconds=1)), activity=activity, code=code
+        )
+    assert "已过期" in " ".join(expired.value.messages)
