@@ -243,3 +243,49 @@ def test_the_sweep_opens_the_reports_of_a_period_that_is_over_and_tells_the_comm
     told = set(Notification.objects.filter(kind="report_back_ready").values_list("recipient__username", flat=True))
     assert told == {"secretary_a", "staff_a"}
     assert reports.report_back_open_drafts(actor=after) == 0  # once
+
+
+@pytest.mark.clock("2026-07-10T10:00:00+08:00")
+def test_the_reports_pages_run_the_same_queries_with_one_reporting_member_or_five(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import make_member, make_person
+
+    def report_in(person, n):
+        user = make_user(f"reporter{n}", "member", person=person)
+        row = report_register(
+            actor=as_actor(user, today=dt.date(2026, 1, 5)),
+            community=world.community_a,
+            workplace=f"第{n}中学 党支部",
+            categories=["culture"],
+        )
+        report_confirm(actor=as_actor(world.users.secretary, today=dt.date(2026, 1, 6)), report=row)
+        _served(world, person, dt.date(2026, 3, 7 + n))
+
+    _sun_reports_to_a(world)
+    _served(world, world.sun, dt.date(2026, 3, 7))
+    report = reports.report_back_prepare(
+        actor=as_actor(world.users.secretary), community=world.community_a, period_start=dt.date(2026, 1, 1)
+    )
+    client.force_login(world.users.secretary)
+    urls = [reverse("volunteering:reports") + "?period=2026-01-01", reverse("volunteering:report", args=[report.pk])]
+
+    def count():
+        found = []
+        for url in urls:
+            client.get(url)
+            with CaptureQueriesContext(connection) as queries:
+                assert client.get(url).status_code == 200
+            found.append(len(queries))
+        return found
+
+    one = count()
+    for n in range(1, 5):
+        person = make_person(world.users.admin, world.grid_b1, f"教师{n}")
+        make_member(person, world.branch_b1)
+        report_in(person, n)
+    five = count()
+    assert five == one and max(five) <= 25, (one, five)
+    page = client.get(urls[1]).content.decode()
+    assert all(f"第{n}中学 党支部" in page for n in range(1, 5))
