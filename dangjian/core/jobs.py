@@ -104,12 +104,13 @@ def job_running(job: Job, *, total: int) -> None:
     _write(job, status=JobStatus.RUNNING, total=total, started_at=timezone.now())
 
 
-def job_progress(job: Job, done: int, *, total: int | None = None) -> bool:
-    """``done`` rows (of a new ``total``, if given) written every PROGRESS_EVERY rows and at the
-    end; each write is also the job's heartbeat. True when written now."""
+def job_progress(job: Job, done: int, *, total: int | None = None, every: int = PROGRESS_EVERY) -> bool:
+    """``done`` rows (of a new ``total``, if given) written every ``every`` rows (PROGRESS_EVERY
+    for exports; a job of few long steps writes each) and at the end; each write is also the job's
+    heartbeat. True when written now."""
     if total is not None:
         job.total = total
-    if done % PROGRESS_EVERY and done != job.total:
+    if done % every and done != job.total:
         return False
     return _write(job, done=done, total=job.total)
 

@@ -11,16 +11,20 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from dangjian.accounts.models import RoleGrant
+from dangjian.accounts.roles import Role
 from dangjian.core import indicators as registry
 from dangjian.core.access import CONFIGURE, VIEW, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.jobs import job_progress, job_running, job_start, job_succeeded, need_record, need_right, run_job
 from dangjian.core.models import Job
+from dangjian.core.notifications import notify
 from dangjian.evaluation import defaults, mcdm, scoring
 from dangjian.evaluation.models import (
     Flag,
@@ -246,6 +250,12 @@ def publish_plan(*, actor: Actor, plan: Plan) -> Plan:
     plan.published_at = actor.now
     plan.published_by = actor.user
     plan.save()
+    _tell_communities(
+        plan,
+        kind="evaluation_plan_published",
+        key=f"evaluation-plan:{plan.pk}",
+        url=reverse("evaluation:plan", args=[plan.pk]),
+    )
     record_event(
         actor=actor, action=EventAction.STATUS_CHANGED, target=plan, changes={"state": [PlanState.DRAFT, plan.state]}
     )
@@ -294,6 +304,27 @@ def revise_plan(*, actor: Actor, plan: Plan, reason: str) -> Plan:
 
 
 # -- Runs ------------------------------------------------------------------------------------------
+
+
+def _tell_communities(plan: Plan, *, kind: str, key: str, url: str) -> None:
+    """Tell the secretaries and staff of the communities a plan evaluates (once per ``key``)."""
+    grants = RoleGrant.objects.active().filter(
+        role__in=(Role.COMMUNITY_SECRETARY, Role.COMMUNITY_STAFF),
+        region__path__startswith=plan.region.path,
+        region__level=RegionLevel.COMMUNITY,
+    )
+    notify(
+        recipients=list(grants.values_list("user_id", flat=True)),
+        kind=kind,
+        key=key,
+        params={
+            "area": plan.region.name,
+            "start": f"{plan.start:%Y-%m-%d}",
+            "end": f"{plan.last_day:%Y-%m-%d}",
+            "revision": plan.revision,
+        },
+        url=url,
+    )
 
 
 def start_run(*, actor: Actor, plan: Plan) -> Job:
@@ -519,6 +550,13 @@ def compute_run(
         _store_flags(actor, run, units, before)
         run.finished_at = timezone.now()
         run.save(update_fields=["finished_at"])
+        if actor.today >= plan.end:  # the period's results (not provisional ones): once per plan
+            _tell_communities(
+                plan,
+                kind="evaluation_results",
+                key=f"evaluation-results:{plan.pk}",
+                url=reverse("evaluation:run", args=[run.pk]),
+            )
         record_event(
             actor=actor,
             action=EventAction.CREATED,
@@ -638,7 +676,7 @@ def _work(job: Job, actor: Actor) -> None:
         raise PermissionDenied
     total = plan.leaves.count()
     job_running(job, total=total)
-    run = compute_run(actor=actor, plan=plan, job=job, on_leaf=lambda n: job_progress(job, n))
+    run = compute_run(actor=actor, plan=plan, job=job, on_leaf=lambda n: job_progress(job, n, every=1))
     content = run_workbook(run)
     job_succeeded(
         job,

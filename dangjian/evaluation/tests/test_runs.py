@@ -272,3 +272,19 @@ def test_a_plan_being_computed_is_not_started_twice(world):
     assert "正在计算" in " ".join(twice.value.messages)
     with pytest.raises(PermissionDenied):  # nor computed by someone who may not configure the street
         services.compute_run(actor=as_actor(world.users.secretary), plan=plan)
+
+
+def test_the_communities_are_told_when_the_plan_is_published_and_when_results_are_in(world):
+    from dangjian.core.models import Notification
+
+    plan = published_plan(world)
+    told = set(
+        Notification.objects.filter(kind="evaluation_plan_published").values_list("recipient__username", flat=True)
+    )
+    assert told == {"secretary_a", "staff_a", "secretary_b"}
+    services.compute_run(actor=admin(world, dt.date(2026, 11, 20)), plan=plan)  # provisional: nobody told
+    assert not Notification.objects.filter(kind="evaluation_results").exists()
+    services.compute_run(actor=admin(world, AFTER), plan=plan)
+    services.compute_run(actor=admin(world, AFTER), plan=plan)  # computed again: told once
+    results = Notification.objects.filter(kind="evaluation_results")
+    assert sorted(results.values_list("recipient__username", flat=True)) == ["secretary_a", "secretary_b", "staff_a"]
