@@ -30,6 +30,12 @@ from dangjian.volunteering.services import day_bounds
 DAYS_PER_MONTH = 365.25 / 12
 
 
+def _last(end: dt.date) -> dt.date:
+    """The period's last day: the registry's periods are [start, end), volunteering's selectors
+    take the last day itself (services.day_bounds)."""
+    return end - dt.timedelta(days=1)
+
+
 def _communities(actor: Actor, unit_ids: Sequence[int]) -> list[Region]:
     return list(
         restrict(Region.objects.filter(pk__in=list(unit_ids), level=RegionLevel.COMMUNITY), actor, VIEW).order_by(
@@ -47,7 +53,7 @@ def _volunteering(pick: Callable[[vs.VolunteeringEvidence, dt.date, dt.date], Me
         units = _communities(actor, unit_ids)
         return {
             e.unit.pk: pick(e, start, end)
-            for e in vs.volunteering_evidence(actor=actor, units=units, start=start, end=end)
+            for e in vs.volunteering_evidence(actor=actor, units=units, start=start, end=_last(end))
         }
 
     return measure
@@ -74,7 +80,7 @@ def _dual_measure(claims: bool):
             e.unit.pk: Measured.rate(e.claims_served, e.claims_confirmed)
             if claims
             else Measured.rate(e.served, e.reported)
-            for e in vs.dual_report_evidence(actor=actor, units=units, start=start, end=end)
+            for e in vs.dual_report_evidence(actor=actor, units=units, start=start, end=_last(end))
         }
 
     return measure
@@ -94,16 +100,20 @@ def _records(kind: str):
             if part == "denominator":
                 return vs.members_of(actor=actor, unit=unit).order_by("pk")
             if kind == "participation":
-                served = vs.member_service_records(actor=actor, unit=unit, start=start, end=end)
+                served = vs.member_service_records(actor=actor, unit=unit, start=start, end=_last(end))
                 return vs.members_of(actor=actor, unit=unit).filter(pk__in=served.values("person_id")).order_by("pk")
-            return vs.member_service_records(actor=actor, unit=unit, start=start, end=end).order_by("started_at", "pk")
+            return vs.member_service_records(actor=actor, unit=unit, start=start, end=_last(end)).order_by(
+                "started_at", "pk"
+            )
         if kind == "dual_report":
-            reports = vs.dual_reports(actor=actor, unit=unit, start=start, end=end)
+            reports = vs.dual_reports(actor=actor, unit=unit, start=start, end=_last(end))
             if part == "numerator":
-                in_unit = _served(start, end, community__path__startswith=unit.path, person_id=OuterRef("person_id"))
+                in_unit = _served(
+                    start, _last(end), community__path__startswith=unit.path, person_id=OuterRef("person_id")
+                )
                 reports = reports.filter(Exists(in_unit))
             return reports.order_by("pk")
-        claims = vs.dual_report_claims(actor=actor, unit=unit, start=start, end=end)
+        claims = vs.dual_report_claims(actor=actor, unit=unit, start=start, end=_last(end))
         if part == "numerator":
             claims = claims.filter(
                 Exists(ServiceRecord.objects.filter(claim=OuterRef("pk"), state=RecordState.VERIFIED))
@@ -117,7 +127,7 @@ def _volunteering_together(
     actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]
 ) -> dict[str, dict[int, Measured]]:
     """Participation, hours and concentration from one reading of the evidence."""
-    evidence = vs.volunteering_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=end)
+    evidence = vs.volunteering_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=_last(end))
     return {
         f"volunteering.{code}": {e.unit.pk: pick(e, start, end) for e in evidence}
         for code, pick in (("participation", _participation), ("hours", _hours), ("concentration", _concentration))
@@ -128,7 +138,7 @@ def _dual_together(
     actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]
 ) -> dict[str, dict[int, Measured]]:
     """双报到 and the claims from one reading of the evidence."""
-    evidence = vs.dual_report_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=end)
+    evidence = vs.dual_report_evidence(actor=actor, units=_communities(actor, unit_ids), start=start, end=_last(end))
     return {
         "volunteering.dual_report": {e.unit.pk: Measured.rate(e.served, e.reported) for e in evidence},
         "volunteering.claims": {e.unit.pk: Measured.rate(e.claims_served, e.claims_confirmed) for e in evidence},
@@ -166,7 +176,7 @@ ROUND_HOURS_MINIMUM = 3  # records of whole hours well above their post's time, 
 
 
 def _round_hours(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
-    low, high = day_bounds(start, end)
+    low, high = day_bounds(start, _last(end))
     units = set(unit_ids)
     found: dict[int, list[int]] = {}
     ids = vs._round_and_long(actor, low, high, 1.5, None)

@@ -652,14 +652,15 @@ class DualReportEvidence:
 
 
 def dual_reports(*, actor: Actor, unit: Region, start: dt.date, end: dt.date) -> QuerySet[CommunityReport]:
-    """The 双报到 reports to the communities of ``unit`` that held in the period [start, end):
-    confirmed before its end and not revoked before its start (the records behind ``reported``)."""
+    """The 双报到 reports to the communities of ``unit`` that held in the period from ``start`` to
+    its last day ``end``: confirmed by its end and not revoked before its start (the records
+    behind ``reported``)."""
     return restrict(
         CommunityReport.objects.filter(
             state__in=(ReportState.CONFIRMED, ReportState.REVOKED),
             community__path__startswith=unit.path,
             confirmed_on__isnull=False,
-            confirmed_on__lt=end,
+            confirmed_on__lte=end,
         ).filter(Q(revoked_on__isnull=True) | Q(revoked_on__gte=start)),
         actor,
         VIEW,

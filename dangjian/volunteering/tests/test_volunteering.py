@@ -464,9 +464,9 @@ def test_dual_report_evidence_counts_reports_served_and_claims_served(world):
     assert (row.reported, row.served, row.claims_confirmed, row.claims_served) == (1, 0, 2, 1)
     assert row.completion == pytest.approx(1 / 3)
     assert selectors.dual_reports(actor=staff, unit=world.community_a, start=start, end=end).count() == row.reported
-    # A report holds from its confirmation: none in a period that ended before it.
+    # A report holds from its confirmation: none in a period that ended the day before it.
     earlier = selectors.dual_report_evidence(
-        actor=staff, units=[world.community_a], start=start - dt.timedelta(days=90), end=start
+        actor=staff, units=[world.community_a], start=start - dt.timedelta(days=90), end=start - dt.timedelta(days=1)
     )
     assert earlier[0].reported == 0
     assert selectors.dual_report_claims(actor=staff, unit=world.community_a, start=start, end=end).count() == 2
@@ -758,3 +758,28 @@ def test_the_resident_gives_and_takes_back_consent_to_show_a_wish(world):
     with pytest.raises(PermissionDenied):
         services.wish_set_shown(actor=member, wish=wish, shown=True)
     assert Event.objects.filter(reason="本人电话要求不再公开").exists()
+
+
+def test_the_evaluations_periods_end_the_day_before_their_end(world):
+    """The registry's periods are [start, end): a record on the day ``end`` is the next period's."""
+    from django.utils import timezone
+
+    from dangjian.core import indicators as registry
+
+    day = dt.date(2026, 10, 1)  # the first day of Q4: not Q3's, whose end it is
+    ServiceRecord.objects.create(
+        person=world.zhao,
+        community=world.community_a,
+        description="x",
+        started_at=timezone.make_aware(dt.datetime.combine(day, dt.time(10))),
+        ended_at=timezone.make_aware(dt.datetime.combine(day, dt.time(11))),
+        minutes=60,
+        state=RecordState.VERIFIED,
+    )
+    actor = as_actor(world.users.admin)
+    indicator = registry.indicator("volunteering.participation")
+    q3 = indicator.measure(actor, dt.date(2026, 7, 1), dt.date(2026, 10, 1), [world.community_a.pk])
+    q4 = indicator.measure(actor, dt.date(2026, 10, 1), dt.date(2027, 1, 1), [world.community_a.pk])
+    assert q3[world.community_a.pk].numerator == 0 and q4[world.community_a.pk].numerator == 1
+    listed = indicator.records(actor, dt.date(2026, 7, 1), dt.date(2026, 10, 1), world.community_a.pk, "numerator")
+    assert listed.count() == 0
