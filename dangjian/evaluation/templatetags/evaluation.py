@@ -13,12 +13,12 @@ register = template.Library()
 @register.filter
 def score(value: float | None) -> str:
     """A score with one decimal ("—" when there is none)."""
-    return "—" if value is None else number_format(value, 1)
+    return "—" if value is None else number_format(round(value, 1), 1)  # number_format cuts, not rounds
 
 
 @register.filter
 def percent(value: float | None, places: int = 1) -> str:
-    return "—" if value is None else f"{number_format(value * 100, places)}%"
+    return "—" if value is None else f"{number_format(round(value * 100, places), places)}%"
 
 
 @register.filter
@@ -26,7 +26,7 @@ def leaf_value(value: float | None, rate: bool) -> str:
     """A rate as a percentage, any other value with two decimals."""
     if value is None:
         return "—"
-    return percent(value) if rate else number_format(value, 2)
+    return percent(value) if rate else number_format(round(value, 2), 2)
 
 
 @register.filter

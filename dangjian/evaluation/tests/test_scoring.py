@@ -86,3 +86,10 @@ def test_tiers_by_cut_offs_and_between_when_the_band_straddles_one():
 def test_a_lower_is_better_rate_says_how_many_fewer():
     s = score_unit([leaf("r", "A", 1, 0.30, 0.05, 0.10, numerator=10, denominator=100)], {"A": 1})
     assert s.leaves[0].move == {"fewer": 5, "target": 0.05}
+
+
+def test_the_pages_round_their_figures():
+    from dangjian.evaluation.templatetags.evaluation import leaf_value, percent, score
+
+    assert score(83.78328) == "83.8" and score(66.55) in ("66.5", "66.6") and score(None) == "—"
+    assert percent(0.95678) == "95.7%" and leaf_value(1.456, False) == "1.46"
