@@ -37,19 +37,7 @@ sys.path.insert(0, str(REPO_DIR))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dangjian.config.settings")
 os.environ.setdefault("DEBUG", "0")
 
-
-class QueryTimer:
-    def __init__(self) -> None:
-        self.count = 0
-        self.ms = 0.0
-
-    def __call__(self, execute, sql, params, many, context):
-        start = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            self.count += 1
-            self.ms += (time.perf_counter() - start) * 1000
+from volunteering import QueryTimer  # noqa: E402 - bench/volunteering.py, beside this script
 
 
 def district_plan():

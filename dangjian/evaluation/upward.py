@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Exists, OuterRef, Sum
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dangjian.core import indicators as registry
@@ -25,6 +24,7 @@ from dangjian.membership.roster.selectors import placements_open_on
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people.models import Member, probationary_on
 from dangjian.servicedesk.models import ServiceRequest
+from dangjian.servicedesk.rates import rules
 from dangjian.volunteering.models import RecordState, ServiceRecord
 
 RATES = ("servicedesk.response", "servicedesk.resolution", "servicedesk.satisfaction", "membership.dues_on_time")
@@ -54,17 +54,10 @@ class Row:
             self.rates[code] = (mine[0] + n, mine[1] + d)
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
-        timezone.make_aware(dt.datetime.combine(end, dt.time.min)),
-    )
-
-
 def upward_rows(*, actor: Actor, region: Region, start: dt.date, end: dt.date) -> tuple[list[Row], Row]:
     """A row per community of ``region`` the user may see, and their total."""
     last = end - dt.timedelta(days=1)
-    low, high = _bounds(start, end)
+    low, high = rules.Period(rules.PeriodKind.CUSTOM, start, end).bounds()
     communities = list(
         restrict(
             Region.objects.filter(path__startswith=region.path, level=RegionLevel.COMMUNITY), actor, VIEW

@@ -28,7 +28,6 @@ from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +36,7 @@ from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.indicators import Check, Finding, register_check, robust_z
 from dangjian.servicedesk.models import Rating, RequestState, RequestStep, ServiceRequest
+from dangjian.servicedesk.rates import rules
 
 # The thresholds, each overridable in settings.DANGJIAN["EVALUATION_CHECKS"] (docs/configuration.md).
 DEFAULT_LIMITS: dict[str, float] = {
@@ -65,15 +65,8 @@ def limit(name: str) -> float:
 EVIDENCE_LIMIT = 500
 
 
-def _bounds(start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    return (
-        timezone.make_aware(dt.datetime.combine(start, dt.time.min)),
-        timezone.make_aware(dt.datetime.combine(end, dt.time.min)),
-    )
-
-
 def _handled(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> QuerySet[ServiceRequest]:
-    low, high = _bounds(start, end)
+    low, high = rules.Period(rules.PeriodKind.CUSTOM, start, end).bounds()
     return restrict(
         ServiceRequest.objects.filter(community_id__in=list(unit_ids), handled_at__gte=low, handled_at__lt=high),
         actor,
@@ -255,7 +248,7 @@ def chi_square_sf(x: float, df: int) -> float:
 
 
 def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
-    low, high = _bounds(start, end)
+    low, high = rules.Period(rules.PeriodKind.CUSTOM, start, end).bounds()
     requests = restrict(ServiceRequest.objects.filter(community_id__in=list(unit_ids)), actor, VIEW)
     ratings = Rating.objects.filter(request__in=requests.values("pk"), rated_at__gte=low, rated_at__lt=high)
     counts: dict[int, Counter[int]] = defaultdict(Counter)
@@ -293,7 +286,7 @@ def perfect_ratings(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequen
 
 
 def rated_at_once(actor: Actor, start: dt.date, end: dt.date, unit_ids: Sequence[int]) -> dict[int, Finding]:
-    low, high = _bounds(start, end)
+    low, high = rules.Period(rules.PeriodKind.CUSTOM, start, end).bounds()
     rows = Rating.objects.filter(
         request__in=restrict(
             ServiceRequest.objects.filter(community_id__in=list(unit_ids), handled_at__isnull=False), actor, VIEW
