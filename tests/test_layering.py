@@ -17,6 +17,7 @@ LEVELS = {
     "core": 0,
     "orgs": 1,
     "accounts": 2,
+    "phrases": 2,  # quick phrases: reads the region tree; the apps above register their fields
     "people": 3,
     "membership": 4,
     "servicedesk": 4,

@@ -47,7 +47,8 @@ PAGES = [
     ("community reports", lambda w: reverse("membership:reports"), 6),
     ("care", lambda w: reverse("membership:care"), 7),
     ("appraisal", lambda w: reverse("membership:appraisal") + f"?org={w.branch_a1.pk}&year=2026", 11),
-    ("service catalogue", lambda w: reverse("servicedesk:catalogue"), 6),
+    # 7: an admin's page asks whether they may edit a street's quick phrases (the link to them)
+    ("service catalogue", lambda w: reverse("servicedesk:catalogue"), 7),
     ("person detail", lambda w: reverse("people:detail", args=[w.zhang.pk]), 12),
 ]
 

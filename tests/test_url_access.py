@@ -15,6 +15,7 @@ from tests.url_cases import activities as activity_cases
 from tests.url_cases import api as api_cases
 from tests.url_cases import catalogue as catalogue_cases
 from tests.url_cases import evaluation as evaluation_cases
+from tests.url_cases import phrases as phrase_cases
 from tests.url_cases import rates as rates_cases
 from tests.url_cases import requests as request_cases
 from tests.url_cases import trees as tree_cases
@@ -471,6 +472,12 @@ RULES: list[Case] = [
         only(("admin", "outsider"), 200),
     ),
     Case(
+        "membership:dues_find",
+        "find a member's dues by name (those who record dues; each finds only their own members)",
+        lambda w: reverse("membership:dues_find") + "?q=zl",
+        only(("admin", "secretary", "staff", "branch", "outsider"), 200),
+    ),
+    Case(
         "membership:dues_void",
         "void a payment of 赵六",
         lambda w: reverse("membership:dues_void", args=[_payment(w).pk]),
@@ -596,6 +603,7 @@ RULES += [
     *activity_cases.CASES,
     *volunteering_cases.CASES,
     *evaluation_cases.CASES,
+    *phrase_cases.CASES,
 ]
 
 

@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dangjian.core",
     "dangjian.accounts",
     "dangjian.orgs",
+    "dangjian.phrases",
     "dangjian.people",
     "dangjian.membership",
     "dangjian.servicedesk",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("dangjian.api.urls")),
     path("jobs/", include("dangjian.core.urls")),
     path("imports/", include("dangjian.core.import_urls")),
+    path("phrases/", include("dangjian.phrases.urls")),
     # The language button is in every page's header, the public ones too: no sign-in needed.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("ui/large-text/", core_views.toggle_large_text, name="toggle_large_text"),

@@ -399,3 +399,28 @@ def still_there(node: TreeNode, day: dt.date) -> str | None:
                 count,
             ) % {"n": count}
     return None
+
+
+# "和平小区8栋2单元301室" → "和平小区8栋": the building, whose households usually share a grid.
+BUILDING = re.compile(r"^(.*?\d+\s*(?:栋|幢|号楼|座|号院|号))")
+
+
+def grid_for_address(*, actor: Actor, address: str, grids: QuerySet[Region]) -> Region | None:
+    """The grid (among ``grids``, the ones the worker may register people in) that holds most of
+    the households of the building of ``address``, if it holds more than half of them; None
+    when the building is unknown or split. How the desk places a new person without asking."""
+    address = " ".join(str(address or "").split())
+    found = BUILDING.match(address)
+    if not address or found is None:
+        return None
+    counts = list(
+        restrict(Household.objects.all(), actor, VIEW)
+        .filter(address__startswith=found.group(1), region__in=grids)
+        .values("region")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "region")
+    )
+    total = sum(row["n"] for row in counts)
+    if not counts or counts[0]["n"] * 2 <= total:
+        return None
+    return grids.filter(pk=counts[0]["region"]).first()

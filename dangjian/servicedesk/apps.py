@@ -12,8 +12,10 @@ class ServicedeskConfig(AppConfig):
         from dangjian.servicedesk import access  # noqa: F401 - registers the access rules
         from dangjian.servicedesk.flags import register_checks
         from dangjian.servicedesk.indicators import register_indicators
+        from dangjian.servicedesk.phrases import register_phrases
         from dangjian.servicedesk.requests.lifecycle import requests_assigned_before_merge
 
         register_merger(requests_assigned_before_merge)
         register_indicators()  # the evaluation's group A leaves (core.indicators)
         register_checks()  # and the checks for an auditor
+        register_phrases()  # the desk's quick phrases (phrases/registry.py)

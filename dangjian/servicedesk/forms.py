@@ -81,6 +81,12 @@ class DeskForm(SiteForm):
     person = forms.IntegerField(required=False, widget=forms.HiddenInput)
     new_name = forms.CharField(label=_("Name (new person)"), required=False, max_length=50)
     phone = forms.CharField(label=_("Mobile"), required=False, max_length=20)
+    address = forms.CharField(
+        label=_("Address (new person)"),
+        required=False,
+        max_length=200,
+        help_text=_("Kept on the person's record (and the household); asked once."),
+    )
     category: forms.ModelChoiceField = forms.ModelChoiceField(label=_("Service"), queryset=None)
     description = forms.CharField(label=_("What is needed"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
     channel = forms.ChoiceField(
@@ -90,14 +96,20 @@ class DeskForm(SiteForm):
         widget=forms.RadioSelect,
     )
     region: forms.ModelChoiceField = forms.ModelChoiceField(
-        label=_("Grid"), queryset=None, required=False, help_text=_("Leave empty to use the requester's own grid.")
+        label=_("Grid"),
+        queryset=None,
+        required=False,
+        help_text=_(
+            "Leave empty: the requester's own grid; for a new person, the grid of the same building, "
+            "else your own grid."
+        ),
     )
 
     def __init__(self, *args: Any, regions: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         choosing(self, "category").queryset = _categories()
         choosing(self, "region").queryset = regions
-        for name in ("new_name", "phone"):  # the requester's, not the worker's: never autofilled
+        for name in ("new_name", "phone", "address"):  # the requester's, not the worker's: never autofilled
             self.fields[name].widget.attrs["autocomplete"] = "off"
 
 

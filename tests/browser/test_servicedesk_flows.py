@@ -50,7 +50,7 @@ def test_resident_submits_staff_dispatch_and_handle_resident_confirms_and_rates(
     assert req.state == RequestState.DISPATCHED and req.first_response_at is not None
     desk.click("form[action$='/act/start/'] button")
     desk.fill("textarea[name=result]", "已请法律顾问电话联系居民，讲解押金退还的法律规定并协助起草催告函。")
-    desk.click("form[action$='/act/handle/'] button")
+    desk.click("form[action$='/act/handle/'] button[type=submit]")
     expect(desk.locator("form[action$='/act/handle/']")).to_have_count(0)
     req.refresh_from_db()
     assert req.state == RequestState.HANDLED and req.handle_seconds is not None
@@ -194,7 +194,7 @@ def test_the_story_from_the_handlers_side(world, page_for):
     handler.get_by_role("link", name=re.compile(re.escape(req.number))).first.click()
     handler.click("form[action$='/act/start/'] button")
     handler.fill("textarea[name=result]", "支部书记上门协调，双方约定工作日九点后施工。")
-    handler.click("form[action$='/act/handle/'] button")
+    handler.click("form[action$='/act/handle/'] button[type=submit]")
     expect(handler.locator("form[action$='/act/handle/']")).to_have_count(0)
     req.refresh_from_db()
     assert req.state == RequestState.HANDLED

@@ -14,6 +14,7 @@ from dangjian.core.actors import ActorRequest
 from dangjian.core.models import CalendarDay
 from dangjian.core.validators import parse_id
 from dangjian.core.views import perform, submit
+from dangjian.phrases import selectors as phrase_selectors
 from dangjian.servicedesk.catalogue import selectors, services
 from dangjian.servicedesk.forms import CalendarDayForm, CategoryForm
 from dangjian.servicedesk.models import ServiceCategory
@@ -22,7 +23,11 @@ from dangjian.servicedesk.models import ServiceCategory
 @require_GET
 def catalogue(request: ActorRequest) -> HttpResponse:
     can_configure = selectors.may_configure(actor=request.actor)
-    context = {"families": selectors.catalogue(include_inactive=can_configure), "can_configure": can_configure}
+    context = {
+        "families": selectors.catalogue(include_inactive=can_configure),
+        "can_configure": can_configure,
+        "can_edit_phrases": phrase_selectors.may_edit(actor=request.actor),
+    }
     return render(request, "servicedesk/catalogue.html", context)
 
 

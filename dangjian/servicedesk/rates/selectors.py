@@ -76,6 +76,8 @@ MEASURES = (*RATE_MEASURES, *DURATION_MEASURES)
 ALL = "all"  # the cohort itself (the "Requests" column)
 LOWER_IS_BETTER = frozenset({"repeat", "p50", "p90"})
 PARTS = ("numerator", "denominator")
+# Of satisfaction only: the rated requests not counted as satisfied (1–3), the worst first.
+UNSATISFIED = "unsatisfied"
 SCORES = definitions.SCORES
 
 
@@ -734,6 +736,14 @@ def drilldown(cohort: Cohort, *, measure: str, part: str, unit: str = "", score:
     """The requests counted in one figure: ``part`` ("numerator" or "denominator", or a
     ``score`` of the satisfaction distribution) of ``measure`` for one unit (or the node).
     Their number is the figure."""
+    if part == UNSATISFIED and measure == "satisfaction" and score is None:
+        return (
+            cohort.requests()
+            .filter(cohort.unit_q(unit), cohort.part_q(measure, "denominator"))
+            .exclude(cohort.part_q(measure, "numerator"))
+            .select_related("category", "region", "community", "rating")
+            .order_by("rating__score", "-submitted_at", "-pk")
+        )
     if measure not in (*MEASURES, ALL) or part not in PARTS or (score is not None and measure != "satisfaction"):
         raise OutOfScope(measure)
     qs = cohort.requests().filter(cohort.unit_q(unit))

@@ -183,6 +183,11 @@ def _row(page: _Page, row: selectors.Row) -> dict[str, Any]:
             }
             for score, n in zip(selectors.SCORES, figures.scores, strict=True)
         ],
+        "unsatisfied": {
+            "n": (unhappy := satisfaction_den - figures.proportion("satisfaction").numerator),
+            "url": page.drill("satisfaction", selectors.UNSATISFIED, unit),
+            "share": _percent(unhappy / satisfaction_den if satisfaction_den else None),
+        },
     }
 
 
@@ -377,6 +382,7 @@ def requests(request: ActorRequest) -> HttpResponse:
         "back_url": page.index(measure=measure),
         "numerator_url": page.drill(measure, "numerator", unit),
         "denominator_url": page.drill(measure, "denominator", unit),
+        "unsatisfied_url": page.drill(measure, selectors.UNSATISFIED, unit) if measure == "satisfaction" else "",
         "show_counted": show_counted,
         "definition": definitions().get(measure, ""),
     }

@@ -13,11 +13,15 @@ Apps above the service desk add candidates of their own through ``register_sugge
 volunteer teams whose specialty is the request's service: volunteering.selectors.team_suggestions);
 a candidate suggested twice keeps the better score and both reasons.
 
+Equal scores are broken, and the reason shown: fewer requests in hand first, then whoever has
+handled more of this service in the community in the last 90 days, then by name.
 At most three of each kind are shown. The dispatcher chooses; the system never dispatches on its own.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +50,8 @@ class Suggestion:
     score: float = 0.0
     reasons: list[str] = field(default_factory=list)
     load: int = 0
+    done: int = 0  # requests of this service the candidate handled here in the last 90 days
+    tie: str = ""  # why it is listed above the next one of the same score
 
     @property
     def kind_label(self) -> str:
@@ -197,7 +203,10 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
     # Who holds it now is no suggestion (re-dispatching to them changes nothing).
     current = _current_assignee(req)
     found = [item for item in found if (item.kind, item.value) != current]
-    found.sort(key=lambda s: (-s.score, s.load, s.label))
+    done = _done_before(req)
+    for item in found:
+        item.done = done.get((item.kind, item.value), 0)
+    found.sort(key=lambda s: (-s.score, s.load, -s.done, s.label))
     # At most PER_KIND of each kind, so that the best staff member and volunteer are not pushed
     # off the list by seven branches that all have someone with the skill.
     per_kind: dict[str, int] = {}
@@ -206,7 +215,49 @@ def suggestions(*, actor: Actor, req: ServiceRequest, limit: int = 8) -> list[Su
         per_kind[item.kind] = per_kind.get(item.kind, 0) + 1
         if per_kind[item.kind] <= PER_KIND:
             kept.append(item)
-    return kept[:limit]
+    kept = kept[:limit]
+    _explain_ties(kept)
+    return kept
+
+
+EXPERIENCE_DAYS = 90
+
+
+def _done_before(req: ServiceRequest) -> dict[tuple[str, int], int]:
+    """{(kind, key): requests of ``req``'s service handled in its community in the last 90 days},
+    per assignee (one query)."""
+    since = req.submitted_at - dt.timedelta(days=EXPERIENCE_DAYS) if req.submitted_at else None
+    rows = (
+        ServiceRequest.objects.filter(community=req.community_id, category=req.category_id, handled_at__isnull=False)
+        .filter(**({"handled_at__gte": since} if since else {}))
+        .exclude(pk=req.pk)
+        .values_list("assignee_kind", "assignee_user", "assignee_person", "assignee_organization", "assignee_region")
+        .annotate(n=Count("pk"))
+    )
+    keys = {AssigneeKind.STAFF: 1, AssigneeKind.VOLUNTEER: 2, AssigneeKind.BRANCH: 3, AssigneeKind.GRID: 4}
+    done: dict[tuple[str, int], int] = {}
+    for row in rows:
+        index = keys.get(row[0])
+        if index is not None and row[index] is not None:
+            done[(row[0], row[index])] = done.get((row[0], row[index]), 0) + row[5]
+    return done
+
+
+def _explain_ties(items: list[Suggestion]) -> None:
+    """For each suggestion scored the same as the next one, say why it comes first."""
+    for item, after in itertools.pairwise(items):
+        if item.score != after.score:
+            continue
+        if item.load != after.load:
+            why = _("equal score with %(other)s; fewer requests in hand (%(n)d against %(m)d)")
+            item.tie = why % {"other": after.label, "n": item.load, "m": after.load}
+        elif item.done != after.done:
+            why = _(
+                "equal score with %(other)s; has handled more of this service here in 90 days (%(n)d against %(m)d)"
+            )
+            item.tie = why % {"other": after.label, "n": item.done, "m": after.done}
+        else:
+            item.tie = _("equal score with %(other)s; listed by name") % {"other": after.label}
 
 
 # Which keyword of request_dispatch each kind of assignee fills.

@@ -25,6 +25,8 @@ from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
 from dangjian.people.models import Person
+from dangjian.phrases import selectors as phrase_selectors
+from dangjian.servicedesk import phrases
 from dangjian.servicedesk.forms import DeskForm
 from dangjian.servicedesk.models import (
     REVIEW_CLASSIFICATIONS,
@@ -83,13 +85,18 @@ def _view_labels() -> list[tuple[str, str]]:
 @require_http_methods(["GET", "POST"])
 def desk(request: ActorRequest) -> HttpResponse:
     """Record a walk-in or a phone call: find the requester (name, pinyin or the last four
-    digits of the mobile) or add them on the spot, choose the service, say what is needed."""
+    digits of the mobile) or add them on the spot, choose the service, say what is needed.
+    Opened from another record (a care visit's "turn into a request"), the link may name the
+    requester (``person``), the service (``category``, its code) and the need (``description``)."""
     require_staff(request.actor)
     if not request.actor.scope.can(CREATE):
         raise Http404
     regions = people_selectors.grid_choices(actor=request.actor, action=CREATE)
-    form = DeskForm(request.POST or None, regions=regions)
     chosen: Person | None = None
+    initial: dict[str, Any] = {}
+    if request.method == "GET":
+        chosen, initial = _desk_prefill(request)
+    form = DeskForm(request.POST or None, regions=regions, initial=initial)
     once = Once(request, "desk")
     if request.method == "POST" and form.is_valid():
         if not once.claim():  # sent again: one request, shown as the first one left it
@@ -99,19 +106,58 @@ def desk(request: ActorRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["person"]:
             chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=data["person"]).first()
-        recorded = perform(request, lambda: _desk_submit(request, data, chosen), form=form)
+        else:
+            carried = _carried(request.POST.get("q", ""))
+            data = {**data, **{name: value for name, value in carried.items() if not data.get(name)}}
+        recorded = perform(request, lambda: _desk_submit(request, data, chosen, regions), form=form)
         if (req := recorded.value) is not None:
             once.done(str(req.pk))
-            messages.success(request, _("Request %(number)s recorded.") % {"number": req.number})
+            messages.success(request, _desk_message(req, chosen, data))
             return redirect("servicedesk:request", pk=req.pk)
         once.release()
-    context = {"form": form, "chosen": chosen, "once": request.POST.get(ONCE_FIELD) or Once.token()}
+    menu = phrase_selectors.phrase_menu(actor=request.actor, key=phrases.DESCRIPTION)
+    codes = dict(ServiceCategory.objects.filter(code__in=menu).values_list("code", "pk"))
+    context = {
+        "form": form,
+        "chosen": chosen,
+        "q": request.POST.get("q", "") if request.method == "POST" else initial.get("q", ""),
+        "once": request.POST.get(ONCE_FIELD) or Once.token(),
+        "phrase_menu": {str(codes[code]): offer for code, offer in menu.items() if code in codes},
+    }
     return render(request, "servicedesk/requests/desk.html", context)
 
 
-def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None) -> ServiceRequest:
+def _desk_prefill(request: ActorRequest) -> tuple[Person | None, dict[str, Any]]:
+    """What a link to the desk fills in: the requester (one the worker may see), the service and
+    the need; unknown values are left out, never an error."""
+    initial: dict[str, Any] = {}
+    chosen = None
+    if (person_id := parse_id(request.GET.get("person"))) is not None:
+        chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=person_id).first()
+    code = request.GET.get("category", "")[:40]
+    if code and (category := ServiceCategory.objects.filter(code=code, is_active=True).first()) is not None:
+        initial["category"] = category.pk
+    if description := request.GET.get("description", "").strip()[:2000]:
+        initial["description"] = description
+    initial["q"] = request.GET.get("q", "").strip()[:50]
+    return chosen, initial
+
+
+def _carried(text: str) -> dict[str, str]:
+    """The search text typed when nobody was found, as the new person's mobile (digits) or name:
+    what the page's script fills in, done again for a page sent without it."""
+    text = " ".join(str(text or "").split())[:50]
+    if not text:
+        return {}
+    digits = text.replace(" ", "").replace("-", "")
+    if digits.isdigit():
+        return {"phone": digits}
+    return {"new_name": text} if not any(ch.isdigit() for ch in text) else {}
+
+
+def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None, regions: Any) -> ServiceRequest:
     with transaction.atomic():  # a new requester is kept only with their request
-        requester = chosen or _new_person(request, data)
+        requester = chosen or _new_person(request, data, regions)
         return lifecycle.request_submit(
             actor=request.actor,
             channel=data["channel"],
@@ -120,22 +166,61 @@ def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | N
             region=data["region"] or None,
             requester=requester,
             phone=data["phone"] if requester is None else "",
+            address=data.get("address", "") if chosen is None else "",
         )
 
 
-def _new_person(request: ActorRequest, data: dict[str, Any]) -> Person | None:
-    """A requester not yet known is registered with a name and mobile (or left as a contact)."""
+def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> Person | None:
+    """A requester not yet known is registered with a name, mobile and address (or left as a
+    contact). Their grid: the one chosen, else the grid of the same building, else the worker's
+    own grid (data["placed"] says which, for the confirmation)."""
     name = (data.get("new_name") or "").strip()
     if not name:
         if not data.get("phone"):
             raise ValidationError({"person": [_("Find the requester, or enter a name and mobile for a new one.")]})
         return None
-    if data.get("region") is None:
+    region = data.get("region")
+    if region is None:
+        region = people_selectors.grid_for_address(actor=request.actor, address=data.get("address", ""), grids=regions)
+        data["placed"] = "building" if region is not None else ""
+    if region is None and (home := request.actor.scope.self_paths.get("home")):
+        region = regions.filter(path=home).first()
+        data["placed"] = "own" if region is not None else ""
+    if region is None:
         raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
+    data["region"] = region
+    address = (data.get("address") or "").strip()
     return people_services.person_create(
         actor=request.actor,
-        data={"name": name, "phone": data.get("phone", ""), "region": data["region"]},
+        data={
+            "name": name,
+            "phone": data.get("phone", ""),
+            "region": region,
+            "address": address,
+            "household_address": address,
+        },
     )
+
+
+def _desk_message(req: ServiceRequest, chosen: Person | None, data: dict[str, Any]) -> str:
+    if chosen is not None or req.requester is None:
+        return _("Request %(number)s recorded.") % {"number": req.number}
+    placed = {
+        "building": _("the grid of the same building"),
+        "own": _("your own grid"),
+    }.get(data.get("placed", ""), "")
+    if placed:
+        return _("Request %(number)s recorded; %(name)s is registered in %(grid)s (%(why)s).") % {
+            "number": req.number,
+            "name": req.requester.name,
+            "grid": req.requester.region.name,
+            "why": placed,
+        }
+    return _("Request %(number)s recorded; %(name)s is registered in %(grid)s.") % {
+        "number": req.number,
+        "name": req.requester.name,
+        "grid": req.requester.region.name,
+    }
 
 
 @login_required
@@ -199,6 +284,9 @@ def detail(request: ActorRequest, pk: int) -> HttpResponse:
         # may_reveal_contact, answered without its callback query: staff and handlers only get here
         "can_reveal_contact": is_staff or is_handler,
         "contact_masked": req.phone_masked or (req.requester.phone_masked if req.requester else ""),
+        "result_phrases": phrase_selectors.phrases_for(actor=actor, key=phrases.RESULT, region=req.region)
+        if actions["handle"]
+        else None,
     }
     return render(request, "servicedesk/requests/detail.html", context)
 

@@ -547,6 +547,8 @@ def test_every_figure_equals_the_number_of_requests_behind_it(world, client, rol
                 expected[(measure, "denominator", None)] = p.denominator
             for score, n in zip(rs.SCORES, figures.scores, strict=True):
                 expected[("satisfaction", "denominator", score)] = n
+            satisfaction = figures.proportion("satisfaction")
+            expected[("satisfaction", rs.UNSATISFIED, None)] = satisfaction.denominator - satisfaction.numerator
             for (measure, part, score), n in expected.items():
                 query = {
                     "node": cohort.node.pk,
@@ -785,3 +787,22 @@ def test_unknown_measures_units_and_nodes_are_404(world, client):
     assert client.get("/services/rates/", {"node": "x"}).status_code == 404
     # A period that makes no sense falls back to the current quarter with a message.
     assert client.get("/services/rates/", {"period": "2026-13"}).status_code == 200
+
+
+def test_the_dissatisfied_list_is_every_rating_under_4_the_worst_first(world, client):
+    """The rates page's "dissatisfied (1–3)" figure opens its requests, the lowest score first."""
+    for score in (3, 5, 1, 2, 4, 3):
+        Rating.objects.create(request=make(world), score=score, source="resident")
+    rollups.rebuild()
+    client.force_login(world.users.secretary)
+    import time_machine
+
+    with time_machine.travel(NOW, tick=False):
+        page = client.get("/services/rates/", {"period": "2026-Q4", "measure": "satisfaction"})
+        total = page.context["total"]["unsatisfied"]
+        assert total["n"] == 4
+        listed = client.get(total["url"])
+    assert listed.status_code == 200 and listed.context["page"].paginator.count == 4
+    assert [item.rating.score for item in listed.context["items"]] == [1, 2, 3, 3]
+    # Only satisfaction has such a part: another measure's answers 404, not 500.
+    assert client.get("/services/rates/requests/", {"measure": "response", "part": "unsatisfied"}).status_code == 404

@@ -1,0 +1,162 @@
+"""What a free-text field offers as quick phrases: the nearest region's list (or the built-in
+phrases) and the worker's own recent texts, and the lists an admin may edit."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import QuerySet
+
+from dangjian.core.access import CONFIGURE, VIEW, restrict
+from dangjian.core.actors import Actor
+from dangjian.core.models import PATH_STEP
+from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.phrases.models import PhraseList
+from dangjian.phrases.registry import RECENT_MAX_LENGTH, RECENT_SHOWN, PhraseField, phrase_field, phrase_fields
+
+
+@dataclass
+class Offer:
+    """The phrases offered under one field: ``common`` from the list in force, ``recent`` the
+    worker's own short texts of late that are not already common."""
+
+    common: list[str] = field(default_factory=list)
+    recent: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.common or self.recent)
+
+    def as_dict(self) -> dict[str, list[str]]:
+        return {"common": self.common, "recent": self.recent}
+
+
+def _context_paths(actor: Actor, region: Region | None) -> list[str]:
+    """Where the worker works: the given region, else the regions of their grants (an
+    organisation's region for a grant at an organisation) and their own home."""
+    if region is not None:
+        return [region.path]
+    nodes = actor.scope.nodes(VIEW)
+    paths = list(nodes.region_paths)
+    if nodes.org_paths:
+        paths += Organization.objects.filter(path__in=nodes.org_paths).values_list("region__path", flat=True)
+    if home := actor.scope.self_paths.get("home"):
+        paths.append(home)
+    return paths
+
+
+def _ancestor_paths(paths: list[str]) -> set[str]:
+    return {p[:end] for p in paths for end in range(PATH_STEP, len(p) + 1, PATH_STEP)}
+
+
+def _lists_in_force(key: str, paths: list[str]) -> dict[str, PhraseList]:
+    """Per variant, the list of the nearest region above (or at) any of ``paths``."""
+    best: dict[str, PhraseList] = {}
+    if not paths:
+        return best
+    rows = PhraseList.objects.filter(key=key, region__path__in=_ancestor_paths(paths)).select_related("region")
+    for row in rows.order_by("pk"):
+        current = best.get(row.variant)
+        if current is None or len(row.region.path) > len(current.region.path):
+            best[row.variant] = row
+    return best
+
+
+def _common(phrase: PhraseField, lists: dict[str, PhraseList], variant: str) -> list[str]:
+    if variant in lists:
+        return list(lists[variant].phrases)
+    return [phrase.shown(text) for text in phrase.built_in(variant)]
+
+
+def _recent(phrase: PhraseField, actor: Actor) -> list[tuple[str, str]]:
+    """(variant, text) of the worker's own short texts, newest first, each once."""
+    if phrase.recent is None or actor.user_id is None:
+        return []
+    seen: set[tuple[str, str]] = set()
+    found = []
+    for variant, text in phrase.recent(actor):
+        text = " ".join(str(text or "").split())
+        if not text or len(text) > RECENT_MAX_LENGTH or (variant, text) in seen:
+            continue
+        seen.add((variant, text))
+        found.append((variant, text))
+    return found
+
+
+def _offer(common: list[str], recent: list[tuple[str, str]], variant: str) -> Offer:
+    mine = [text for v, text in recent if v == variant and text not in common]
+    return Offer(common=common, recent=mine[:RECENT_SHOWN])
+
+
+def phrases_for(*, actor: Actor, key: str, region: Region | None = None, variant: str = "") -> Offer:
+    """The phrases offered under ``key`` to ``actor`` (working in ``region`` if given)."""
+    phrase = phrase_field(key)
+    if phrase is None:
+        return Offer()
+    lists = _lists_in_force(key, _context_paths(actor, region))
+    return _offer(_common(phrase, lists, variant), _recent(phrase, actor), variant)
+
+
+def offer_under(form: Any, name: str, *, actor: Actor, key: str, region: Region | None = None) -> None:
+    """Offer ``key``'s phrases under ``form``'s field ``name`` (includes/field.html draws them)."""
+    if name in form.fields:
+        form.fields[name].phrases = phrases_for(actor=actor, key=key, region=region)
+
+
+def phrase_menu(*, actor: Actor, key: str, region: Region | None = None) -> dict[str, dict[str, list[str]]]:
+    """For a field with variants: {variant code: offer as a dict}, every variant at once (the page
+    switches between them as the worker picks, e.g. the service)."""
+    phrase = phrase_field(key)
+    if phrase is None or phrase.variants is None:
+        return {}
+    lists = _lists_in_force(key, _context_paths(actor, region))
+    recent = _recent(phrase, actor)
+    return {v.code: _offer(_common(phrase, lists, v.code), recent, v.code).as_dict() for v in phrase.variants()}
+
+
+def may_edit(*, actor: Actor) -> bool:
+    """Whether ``actor`` may edit some phrase list (the link to the page); no query for those who
+    hold no configure right at all."""
+    return actor.scope.can(CONFIGURE) and editable_regions(actor=actor).exists()
+
+
+def editable_regions(*, actor: Actor) -> QuerySet[Region]:
+    """The districts and streets whose phrase lists ``actor`` may edit (configure right)."""
+    levels = [RegionLevel.DISTRICT, RegionLevel.STREET]
+    return restrict(Region.objects.filter(level__in=levels, closed_on=None), actor, CONFIGURE).order_by("path")
+
+
+@dataclass
+class ListRow:
+    phrase: PhraseField
+    variant: str
+    label: str
+    phrases: list[str]
+    own: PhraseList | None
+    inherited_from: Region | None  # None and no own list: the built-in phrases
+
+
+def region_lists(*, actor: Actor, region: Region) -> list[ListRow]:
+    """Every field's (and variant's) list in force at ``region``, and whether it is the region's
+    own, a region's above it or the built-in one. ``region`` must come from editable_regions."""
+    rows: list[ListRow] = []
+    by_key: dict[str, dict[str, PhraseList]] = {}
+    for row in PhraseList.objects.filter(region__path__in=_ancestor_paths([region.path])).select_related("region"):
+        current = by_key.setdefault(row.key, {}).get(row.variant)
+        if current is None or len(row.region.path) > len(current.region.path):
+            by_key[row.key][row.variant] = row
+    for phrase in phrase_fields():
+        lists = by_key.get(phrase.key, {})
+        variants: list[Any] = phrase.variants() if phrase.variants else [None]
+        for v in variants:
+            code = v.code if v else ""
+            found = lists.get(code)
+            rows.append(
+                ListRow(
+                    phrase=phrase,
+                    variant=code,
+                    label=v.label if v else "",
+                    phrases=_common(phrase, lists, code),
+                    own=found if found and found.region_id == region.pk else None,
+                    inherited_from=found.region if found and found.region_id != region.pk else None,
+                )
+            )
+    return rows
