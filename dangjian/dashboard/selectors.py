@@ -6,7 +6,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone, translation
 
-from dangjian.core.access import VIEW
+from dangjian.core.access import CREATE, VIEW
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.membership.care import selectors as care_selectors
@@ -77,6 +77,16 @@ def workbench_figures(*, actor: Actor) -> dict[str, Any]:
         user_id, language = actor.user_id, actor.language
         transaction.on_commit(lambda: recount_workbench_figures.enqueue(user_id, language))
     return figures
+
+
+def workbench_entries(*, actor: Actor) -> dict[str, bool]:
+    """The workbench's doors to everyday work, each shown only to those who may use it: the
+    service desk's intake (the desk's rule: a tree scope and the right to create) and the
+    recording of party dues (a tree scope and the right to change members)."""
+    return {
+        "may_record_requests": actor.scope.sees_trees and actor.scope.can(CREATE),
+        "may_record_dues": dues_selectors.may_record_dues(actor=actor),
+    }
 
 
 def membership_todos(*, actor: Actor) -> dict[str, int]:

@@ -63,6 +63,7 @@ def workbench(request: ActorRequest) -> HttpResponse:
     if context["is_staff_role"]:
         context.update(dashboard_selectors.workbench_figures(actor=request.actor))
         context.update(dashboard_selectors.membership_todos(actor=request.actor))
+        context.update(dashboard_selectors.workbench_entries(actor=request.actor))
         context["service"] = dashboard_selectors.service_todos(actor=request.actor)
         context["volunteering"] = volunteering_selectors.staff_todos(actor=request.actor)
         context["term_reminders"] = list(

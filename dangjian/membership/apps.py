@@ -22,3 +22,7 @@ class MembershipConfig(AppConfig):
         from dangjian.membership.indicators import register_indicators
 
         register_indicators()  # the evaluation's dues leaf (core.indicators)
+
+        from dangjian.membership.phrases import register_phrases
+
+        register_phrases()  # the care visits' and development steps' quick phrases (phrases/registry.py)

@@ -212,6 +212,10 @@ class TransferState(models.TextChoices):
 ACTIVE_TRANSFER_STATES = (TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT)
 
 
+def transfer_letter_path(instance: "Transfer", filename: str) -> str:
+    return f"transfers/{instance.pk}/{filename[-60:]}"
+
+
 class Transfer(TimeStampedModel):
     """A transfer of a member's organisational relationship (组织关系接转). The sending side stays
     responsible until the receiving side accepts; the member's organisation changes only then."""
@@ -260,6 +264,14 @@ class Transfer(TimeStampedModel):
     issued_on = models.DateField(_("letter issued on"), null=True, blank=True)
     dues_paid_until = models.DateField(_("dues paid until"), null=True, blank=True)
     valid_until = models.DateField(_("letter valid until"), null=True, blank=True)
+    # The letter as issued, drawn once (transfers/services.py transfer_letter): with the ID number
+    # masked, and with it in full (encrypted at rest, for those who may unmask it).
+    letter = models.FileField(
+        _("letter (ID number masked)"), upload_to=transfer_letter_path, blank=True, editable=False
+    )
+    letter_full = models.FileField(
+        _("letter (full ID number, encrypted)"), upload_to=transfer_letter_path, blank=True, editable=False
+    )
     # Incoming from outside: what the letter says about the membership.
     stage = models.CharField(_("stage"), max_length=16, blank=True)
     category = models.CharField(_("category"), max_length=16, blank=True)

@@ -17,6 +17,7 @@ urlpatterns = [
     path("dues/", dues_views.dues_bill, name="dues_bill"),
     path("dues/arrears/", dues_views.dues_arrears, name="dues_arrears"),
     path("dues/export/", dues_views.dues_export, name="dues_export"),
+    path("dues/find/", dues_views.dues_find, name="dues_find"),
     path("dues/confirm-year/", dues_views.dues_confirm_year, name="dues_confirm_year"),
     path("dues/payments/<int:pk>/void/", dues_views.dues_void, name="dues_void"),
     path("dues/receipts/<str:number>/", dues_views.dues_receipt, name="dues_receipt"),

@@ -331,6 +331,18 @@ def seed_pipeline(ctx: SeedContext) -> None:
                 transfer.dues_paid_until = dues.add_months(dues.month_start(today), -rng.randint(1, 2))
                 transfer.valid_until = transfer.issued_on + dt.timedelta(days=90)
             transfers.append(transfer)
+    # The demo's branch secretary has a letter to accept: one heading for the community's first
+    # branch goes to their branch (chosen without the random generator: the rest stays as it was).
+    demo_branch = communities[0]["branches"]["residence"][0]
+    heading = [
+        t
+        for t in transfers
+        if t.state == TransferState.SENT
+        and t.to_organization is not None
+        and t.to_organization in communities[0]["branches"]["residence"]
+    ]
+    if heading and not any(t.state == TransferState.SENT and t.to_organization == demo_branch for t in transfers):
+        heading[0].to_organization = demo_branch
     Transfer.objects.bulk_create(transfers, batch_size=BATCH)
     order = [TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT]
     for transfer in transfers:
@@ -372,6 +384,12 @@ def seed_member_life(ctx: SeedContext) -> None:
 
     rng, today = ctx.rng, ctx.today
     mobile, reports, cases, visits, appraisals = [], [], [], [], []
+    needs_found: dict[str, str] = {
+        Hardship.ILLNESS: "行动不便，希望社区医生定期上门量血压",
+        Hardship.INCOME: "家庭收入低，想了解临时救助怎么申请",
+        Hardship.ELDERLY: "独居，希望社区安排老年助餐",
+        Hardship.DISABILITY: "希望帮忙办理残疾人两项补贴",
+    }
     places = ["广东省深圳市南山区", "上海市浦东新区", "浙江省杭州市西湖区", "北京市海淀区", "江苏省苏州市工业园区"]
     for community in ctx.shared["communities"]:
         members = [m for m in community["members"] if m.status == MembershipStatus.NORMAL]
@@ -426,6 +444,8 @@ def seed_member_life(ctx: SeedContext) -> None:
                         occasion=rng.choice(["春节慰问", "七一走访", "住院探望"]),
                         money=rng.choice([None, 300, 500, 800]),
                         goods=rng.choice(["", "米、油", "慰问品"]),
+                        # what the visit found the member needs (the demo's "转为诉求" carries it on)
+                        note=needs_found[cases[-1].hardship],
                     )
                 )
         year = today.year - 1

@@ -4,8 +4,10 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
+from django.urls import reverse
+from django.utils.http import urlencode
 
-from dangjian.core.access import VIEW, restrict
+from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.calendar import add_years
 from dangjian.membership.models import (
@@ -66,3 +68,19 @@ def member_care(*, member: Member) -> dict[str, Any]:
         "cases": list(member.care_cases.order_by("-registered_on")),
         "visits": list(member.care_visits.select_related("recorded_by").order_by("-visited_on")[:20]),
     }
+
+
+def may_open_requests(*, actor: Actor) -> bool:
+    """Whether the user may record a service request at the desk (the desk's own rule: staff
+    pages for users with a tree scope, and the right to create)."""
+    return actor.scope.sees_trees and actor.scope.can(CREATE)
+
+
+def request_intake_url(*, member: Member, visit: CareVisit) -> str:
+    """The service desk's intake, prefilled with the member as the requester and what the visit
+    found they need ("转为诉求"): the need is carried, not typed again."""
+    params = {"person": str(member.person_id)}
+    need = (visit.note or "").strip()
+    if need:
+        params["description"] = need
+    return f"{reverse('servicedesk:desk')}?{urlencode(params)}"

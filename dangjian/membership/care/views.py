@@ -11,11 +11,13 @@ from django.views.decorators.http import require_GET, require_http_methods
 from dangjian.core.access import CHANGE, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.views import Outcome, perform, submit
+from dangjian.membership import phrases as membership_phrases
 from dangjian.membership.care import selectors as care_selectors
 from dangjian.membership.care import services as care_services
 from dangjian.membership.forms import CareCaseForm, CareVisitForm
 from dangjian.membership.models import CareCase
 from dangjian.membership.roster import selectors
+from dangjian.phrases import selectors as phrase_selectors
 
 
 @require_GET
@@ -35,7 +37,9 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
     can_change = allowed(request.actor, CHANGE, member)
     today = timezone.localdate()
     case_form = CareCaseForm(initial={"registered_on": today})
-    visit_form = CareVisitForm(initial={"visited_on": today})
+    # Who visited and when are known: the signed-in worker, today (still changeable).
+    worker = selectors.signed_in_name(actor=request.actor) if can_change else ""
+    visit_form = CareVisitForm(initial={"visited_on": today, "visitors": worker})
     if request.method == "POST":
         if not can_change:
             raise Http404
@@ -74,9 +78,19 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
             raise Http404
         if done:
             return redirect("membership:member_care", pk=member.pk)
+    record = care_selectors.member_care(member=member)
+    may_request = care_selectors.may_open_requests(actor=request.actor)
+    phrase_selectors.offer_under(visit_form, "note", actor=request.actor, key=membership_phrases.CARE_NOTE)
     context = {
         "member": member,
-        "record": care_selectors.member_care(member=member),
+        "record": record,
+        "visits": [
+            {
+                "visit": visit,
+                "intake_url": care_selectors.request_intake_url(member=member, visit=visit) if may_request else "",
+            }
+            for visit in record["visits"]
+        ],
         "case_form": case_form,
         "visit_form": visit_form,
         "can_change": can_change,

@@ -123,6 +123,17 @@ def next_step(done: dict[str, StepRecord]) -> StepDef | None:
     return None
 
 
+def due_step(code: str, done: set[str] | frozenset[str]) -> str:
+    """The step a deadline on ``code`` asks to record now: ``code`` itself, or, once it is done
+    (the end of probation is announced on 支部大会讨论 until full membership is approved), the
+    first later step not yet done. ``done``: the codes of the steps recorded with a date."""
+    codes = [step.code for step in STEPS]
+    for later in codes[codes.index(code) :]:
+        if later not in done:
+            return later
+    return code
+
+
 def check(done: dict[str, StepRecord], *, birth_date: dt.date | None, today: dt.date) -> list[Warning]:
     """Warnings with reasons for a candidate's recorded steps, and deadlines that are near or
     past (within 30 days). Pure: the same records always give the same warnings."""

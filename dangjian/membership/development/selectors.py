@@ -111,6 +111,7 @@ class BoardEntry:
     warnings: list[development.Warning]
     next_step: development.StepDef | None
     late: bool
+    done: frozenset[str] = frozenset()  # the codes of the steps recorded with a date
 
 
 def board_entries(*, actor: Actor, organization: Organization | None = None) -> list[BoardEntry]:
@@ -131,7 +132,19 @@ def board_entries(*, actor: Actor, organization: Organization | None = None) -> 
         done = records.get(pk, {})
         warnings = development.check(done, birth_date=birth, today=today)
         late = any(w.due is not None and w.due < today for w in warnings)
-        entries.append(BoardEntry(pk, name, pinyin, org_name, stage, warnings, development.next_step(done), late))
+        entries.append(
+            BoardEntry(
+                pk,
+                name,
+                pinyin,
+                org_name,
+                stage,
+                warnings,
+                development.next_step(done),
+                late,
+                frozenset(code for code, record in done.items() if record.done_on is not None),
+            )
+        )
     return entries
 
 
@@ -177,13 +190,14 @@ class Deadline(TypedDict):
     name: str
     message: str
     due: dt.date
+    step: str  # the code of the step to record now: the to-do opens its form
 
 
 def development_deadlines(*, actor: Actor, limit: int = 10) -> list[Deadline]:
     """Deadlines that are near or past for the user's candidates, soonest first, as plain values
-    (the workbench caches them with its figures)."""
+    (the workbench caches them with its figures), each with the step that is due."""
     items: list[Deadline] = [
-        {"pk": e.pk, "name": e.name, "message": w.message, "due": w.due}
+        {"pk": e.pk, "name": e.name, "message": w.message, "due": w.due, "step": development.due_step(w.step, e.done)}
         for e in board_entries(actor=actor)
         for w in e.warnings
         if w.due is not None

@@ -10,12 +10,15 @@ from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import offered
 from dangjian.core.validators import parse_id
 from dangjian.core.views import perform, submit
+from dangjian.membership import phrases as membership_phrases
 from dangjian.membership.development import rules as development
 from dangjian.membership.development import selectors as development_selectors
 from dangjian.membership.development import services as development_services
 from dangjian.membership.forms import CandidateStartForm, StepForm
 from dangjian.membership.models import DevelopmentStep
+from dangjian.membership.roster import selectors as roster_selectors
 from dangjian.orgs.models import Organization
+from dangjian.phrases import selectors as phrase_selectors
 
 
 @require_GET
@@ -55,12 +58,17 @@ def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
     view = development_selectors.candidate_for(actor=request.actor, pk=pk)
     candidate = view.candidate
     can_change = allowed(request.actor, CHANGE, candidate)
-    code = request.POST.get("code") or request.GET.get("step") or (view.next_step.code if view.next_step else "")
+    asked = request.GET.get("step", "")  # a to-do or a step's link opens that step's form
+    code = request.POST.get("code") or asked or (view.next_step.code if view.next_step else "")
     step = development.STEP_BY_CODE.get(code)
     form = None
     if step is not None and can_change:
         recorded = view.steps.get(step.code)
-        initial = {}
+        # A step not yet recorded happened today, under the signed-in worker (still changeable).
+        initial: dict[str, object] = {
+            "done_on": request.actor.today,
+            "responsible": roster_selectors.signed_in_name(actor=request.actor),
+        }
         if recorded is not None:
             initial = {
                 "done_on": recorded.done_on,
@@ -74,6 +82,9 @@ def candidate_detail(request: ActorRequest, pk: int) -> HttpResponse:
         form = StepForm(
             request.POST or None, request.FILES or None, step=step, organization=candidate.organization, initial=initial
         )
+        if asked == step.code and request.method == "GET":
+            form.fields["done_on"].widget.attrs["autofocus"] = True
+        phrase_selectors.offer_under(form, "opinion", actor=request.actor, key=membership_phrases.STEP_OPINION)
         recorded_now = submit(
             request,
             form,

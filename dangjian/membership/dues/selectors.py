@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from django.db.models import Exists, F, FilteredRelation, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, FilteredRelation, IntegerField, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Substr
 from django.utils import timezone
 
-from dangjian.core.access import VIEW, restrict
+from dangjian.core.access import CHANGE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.membership.dues import rules as dues
 from dangjian.membership.models import DuesAssessment, DuesPayment, Placement
 from dangjian.membership.roster.selectors import placements_open_on
 from dangjian.orgs.models import Organization
-from dangjian.people.models import Member, MembershipStatus
+from dangjian.people.models import Member, MembershipStatus, Person
+from dangjian.people.selectors import search_filter
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -259,6 +260,41 @@ def member_dues(*, member: Member, months: int = 12, today: dt.date | None = Non
         "months": timeline,
         "voided": list(member.dues_payments.filter(voided_on__isnull=False).order_by("-voided_on")[:10]),
     }
+
+
+DUES_FIND_LIMIT = 8
+
+
+def may_record_dues(*, actor: Actor) -> bool:
+    """Whether the user records dues somewhere: a tree scope with the right to change (the
+    branch secretary, staff, secretaries and admins)."""
+    return actor.scope.sees_trees and actor.scope.can(CHANGE)
+
+
+def members_for_dues(*, actor: Actor, q: str, limit: int = DUES_FIND_LIMIT) -> list[Member]:
+    """Members in good standing whose dues the user may record, found by the search box's rules
+    (name, pinyin initials, last four digits of the mobile), with the last month paid
+    (``paid_until``): one query, whatever the number found. Nothing for an empty box."""
+    search = search_filter(q)
+    if search is None:
+        return []
+    members = restrict(Member.objects.filter(status=MembershipStatus.NORMAL), actor, CHANGE)
+    return list(
+        members.filter(person__in=Person.objects.filter(search))
+        .annotate(paid_until=Max("dues_payments__month", filter=Q(dues_payments__voided_on__isnull=True)))
+        .select_related("person", "organization")
+        .order_by("person__name_pinyin", "pk")[:limit]
+    )
+
+
+def member_receipt(*, member: Member, number: str) -> str | None:
+    """``number`` if it is the receipt of a payment of ``member`` still standing (the caller
+    loaded the member through the access layer), else None: what the page offers to print."""
+    number = (number or "").strip()[:32]
+    if not number:
+        return None
+    standing = member.dues_payments.filter(receipt_number=number, voided_on__isnull=True)
+    return number if standing.exists() else None
 
 
 def bill_values(*, actor: Actor, organization: Organization | None, month: dt.date) -> Any:

@@ -12,12 +12,13 @@ from django.utils.formats import date_format
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from dangjian.core.access import CHANGE, EXPORT, VIEW, allowed, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.forms import offered
 from dangjian.core.validators import parse_id, parse_year
-from dangjian.core.views import perform, submit
+from dangjian.core.views import is_htmx, perform, submit
 from dangjian.membership.dues import exports as dues_exports
 from dangjian.membership.dues import rules as dues
 from dangjian.membership.dues import selectors as dues_selectors
@@ -88,6 +89,20 @@ def dues_arrears(request: ActorRequest) -> HttpResponse:
     return render(request, "membership/dues_arrears.html", context)
 
 
+@require_GET
+@vary_on_headers("HX-Request")
+def dues_find(request: ActorRequest) -> HttpResponse:
+    """Find a member by name or pinyin initials and go to their dues (the workbench's 党费 box:
+    an htmx partial there, a plain page without JavaScript)."""
+    if not dues_selectors.may_record_dues(actor=request.actor):
+        raise Http404
+    text = request.GET.get("q", "")[:50]
+    context = {"q": text, "found": dues_selectors.members_for_dues(actor=request.actor, q=text)}
+    if is_htmx(request):
+        return render(request, "membership/dues_find.html#found", context)
+    return render(request, "membership/dues_find.html", context)
+
+
 @require_http_methods(["GET", "POST"])
 def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
     """A member's dues: the assessment per year, the last 24 months, paying and voiding."""
@@ -108,7 +123,10 @@ def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
             "base": latest.base if latest else None,
         }
     )
-    pay_form = DuesPaymentForm(member=member, unpaid=unpaid, initial={"paid_on": today})
+    # The worker only confirms: the oldest unpaid month is ticked, paid today, in cash (the form's default).
+    pay_form = DuesPaymentForm(
+        member=member, unpaid=unpaid, initial={"paid_on": today, "months": [unpaid[0][0]] if unpaid else []}
+    )
     if request.method == "POST":
         if not can_change:
             raise Http404
@@ -149,12 +167,15 @@ def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
             )
             if paid.value is not None:
                 messages.success(request, _("Payment recorded; receipt %(number)s.") % {"number": paid.value})
-                return redirect("membership:member_dues", pk=member.pk)
+                # Messages are plain text: the page it lands on offers the receipt to print.
+                url = reverse("membership:member_dues", args=[member.pk])
+                return redirect(f"{url}?{urlencode({'receipt': paid.value})}")
         else:
             raise Http404
     context = {
         "member": member,
         "record": record,
+        "receipt": dues_selectors.member_receipt(member=member, number=request.GET.get("receipt", "")),
         "assess_form": assess_form,
         "pay_form": pay_form,
         "can_change": can_change,

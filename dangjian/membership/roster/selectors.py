@@ -182,6 +182,19 @@ def member_for(*, actor: Actor, pk: int, action: str = VIEW) -> Member:
     return member
 
 
+def signed_in_name(*, actor: Actor) -> str:
+    """The name to prefill where a form asks who did the work (走访人, 负责人): the signed-in
+    user's own person's name, else their display name; empty for the system."""
+    if actor.user is None:
+        return ""
+    if actor.scope.person_id:
+        own = restrict(Person.objects.filter(pk=actor.scope.person_id), actor, VIEW)
+        name = own.values_list("name", flat=True).first()
+        if name:
+            return name
+    return str(actor.user)
+
+
 def member_placements(*, member: Member) -> QuerySet[Placement]:
     """The member's placement history (the caller loaded ``member`` through the access layer)."""
     return member.placements.select_related("organization").order_by("-started_on", "-pk")

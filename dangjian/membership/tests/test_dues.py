@@ -721,7 +721,7 @@ def test_pay_form_records_a_payment(world, client):
         url,
         {"action": "pay", "months": [f"{month:%Y-%m}"], "method": "cash", "paid_on": timezone.localdate().isoformat()},
     )
-    assert response.status_code == 302 and response["Location"] == url
+    assert response.status_code == 302 and response["Location"].partition("?")[0] == url
     payment = DuesPayment.objects.get(member=member)
     assert (payment.month, payment.amount, payment.recorded_by) == (month, D("81.00"), world.users.secretary)
     level, text = last_message(response)

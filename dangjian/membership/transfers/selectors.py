@@ -17,9 +17,15 @@ def transfers_for(*, actor: Actor, action: str = VIEW) -> QuerySet[Transfer]:
     return Transfer.objects.filter(Q(pk__in=sending) | Q(to_organization__in=receiving))
 
 
+def _approvable(actor: Actor) -> Q:
+    """Transfers whose approving committee the user may act for (under review: theirs to approve)."""
+    return Q(approving_organization__in=restrict(Organization.objects.all(), actor, CHANGE).values("pk"))
+
+
 def transfer_list(*, actor: Actor, state: str = "", direction: str = "") -> QuerySet[Transfer]:
     """Transfers the user may see, newest first; ``direction`` "in" or "out" keeps those whose
-    receiving (or sending) organisation is in the user's scope."""
+    receiving (or sending) organisation is in the user's scope, "approve" those the user's
+    committee approves (with ``state`` "reviewing": the workbench's transfers to approve)."""
     qs = transfers_for(actor=actor)
     if state == "active":
         qs = qs.filter(state__in=(TransferState.APPLIED, TransferState.REVIEWING, TransferState.SENT))
@@ -29,6 +35,8 @@ def transfer_list(*, actor: Actor, state: str = "", direction: str = "") -> Quer
         qs = qs.filter(to_organization__in=restrict(Organization.objects.all(), actor, VIEW).values("pk"))
     elif direction == "out":
         qs = qs.filter(pk__in=restrict(Transfer.objects.all(), actor, VIEW).values("pk"))
+    elif direction == "approve":
+        qs = qs.filter(_approvable(actor))
     return qs.select_related("person", "from_organization", "to_organization").order_by("-created_at", "-pk")
 
 
@@ -56,15 +64,19 @@ def incoming_to_accept(*, actor: Actor) -> QuerySet[Transfer]:
 
 
 def awaiting_approval(*, actor: Actor) -> QuerySet[Transfer]:
-    orgs = restrict(Organization.objects.all(), actor, CHANGE).values("pk")
-    return Transfer.objects.filter(state=TransferState.REVIEWING, approving_organization__in=orgs)
+    """Transfers under review that the user may approve (transfer_list(state="reviewing",
+    direction="approve") lists exactly these)."""
+    return Transfer.objects.filter(_approvable(actor), state=TransferState.REVIEWING)
 
 
 def transfer_todo_counts(*, actor: Actor) -> dict[str, int]:
-    """{"transfers_to_accept": …, "transfers_to_approve": …} in one query."""
+    """{"transfers_to_accept": …, "transfers_to_approve": …} in one query. The second counts only
+    the transfers this user may approve, as the list its to-do opens (``?state=reviewing&direction=
+    approve``) shows them; the transfers from the user's branches that wait for a committee above,
+    or those heading for them, are not theirs to approve."""
     orgs = restrict(Organization.objects.all(), actor, CHANGE).values("pk")
     to_accept = Q(state=TransferState.SENT, to_organization__in=orgs)
-    to_approve = Q(state=TransferState.REVIEWING, approving_organization__in=orgs)
+    to_approve = Q(state=TransferState.REVIEWING) & _approvable(actor)
     return Transfer.objects.filter(to_accept | to_approve).aggregate(
         transfers_to_accept=Count("pk", filter=to_accept), transfers_to_approve=Count("pk", filter=to_approve)
     )

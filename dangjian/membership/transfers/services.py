@@ -14,16 +14,22 @@ stays responsible. Each transition locks the transfer row, checks the state it e
 transfer cannot be accepted twice) and records a step and an event.
 """
 
+import base64
 import datetime as dt
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_tasks import task
 
-from dangjian.core.access import CHANGE, allowed, restrict
+from dangjian.core import crypto
+from dangjian.core.access import CHANGE, UNMASK, allowed, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.conf import config
 from dangjian.core.events import EventAction, record_event
@@ -37,10 +43,13 @@ from dangjian.membership.models import (
     TransferStep,
 )
 from dangjian.membership.roster.services import member_change_status, member_create, member_move, next_number
+from dangjian.membership.transfers import letters
 from dangjian.orgs.models import Organization, OrgKind
 from dangjian.people.models import Member, MembershipStatus, Person
 
 APPROVING_KINDS = (OrgKind.COMMITTEE, OrgKind.WORKING_COMMITTEE)
+
+logger = logging.getLogger(__name__)
 
 
 def approving_organization(organization: Organization) -> Organization:
@@ -247,6 +256,8 @@ def transfer_approve(*, actor: Actor, transfer: Transfer, note: str = "") -> Tra
             update_fields=["serial_number", "dues_paid_until", "issued_on", "valid_until", "state", "updated_at"]
         )
         _step(locked, actor, "approve", TransferState.REVIEWING, committee, note)
+        # The letter is drawn once, in the background, and kept (transfer_letter serves it).
+        transaction.on_commit(lambda: store_transfer_letters.enqueue(locked.pk))
     return locked
 
 
@@ -381,3 +392,96 @@ def transfer_record_receipt(
         locked.save(update_fields=["state", "effective_on", "updated_at"])
         _step(locked, actor, "receipt", TransferState.SENT, locked.from_organization, note)
     return locked
+
+
+# --- the letter as issued --------------------------------------------------------------------------
+
+
+def _letter_field(full: bool) -> str:
+    return "letter_full" if full else "letter"
+
+
+def _read_letter(transfer: Transfer, full: bool) -> bytes | None:
+    """The stored letter, or None when none is stored or it cannot be read (the file was lost,
+    or it was encrypted under a key since retired): then it is drawn again."""
+    stored = getattr(transfer, _letter_field(full))
+    if not stored.name:
+        return None
+    try:
+        with default_storage.open(stored.name, "rb") as handle:
+            data = handle.read()
+        return base64.b64decode(crypto.decrypt(data.decode("ascii"))) if full else data
+    except (OSError, ValueError) as exc:
+        logger.warning("transfer %s: stored letter %s unreadable (%s); drawing it again", transfer.pk, stored.name, exc)
+        return None
+
+
+def _draw_letter(transfer: Transfer, full: bool) -> bytes:
+    person = transfer.person
+    id_number = crypto.decrypt(person.id_number_encrypted) if full else person.id_number_masked
+    issued = transfer.issued_on or timezone.localdate()
+    # The letter says what was true on the day it was issued (the age too), whenever it is printed.
+    return letters.render_letter(transfer, id_number=id_number or "—", issued_on=issued, today=issued)
+
+
+def _keep_letter(transfer: Transfer, full: bool, content: bytes) -> None:
+    """Store ``content`` as the transfer's letter, unless another request stored one meanwhile."""
+    field = _letter_field(full)
+    old = getattr(transfer, field).name or ""
+    data = crypto.encrypt(base64.b64encode(content).decode("ascii")).encode("ascii") if full else content
+    suffix = "-full.pdf.enc" if full else ".pdf"
+    path = getattr(transfer, field).field.generate_filename(transfer, f"letter-{transfer.serial_number}{suffix}")
+    name = default_storage.save(path, ContentFile(data))
+    if Transfer.objects.filter(pk=transfer.pk, **{field: old}).update(**{field: name}):
+        if old and old != name:
+            default_storage.delete(old)
+        setattr(transfer, field, name)
+    else:  # stored by another request in between: theirs is the same letter
+        default_storage.delete(name)
+
+
+def transfer_letter(*, actor: Actor, transfer: Transfer) -> tuple[bytes, bool]:
+    """The introduction letter of an issued transfer as ``actor`` may read it, and whether it
+    carries the full ID number (for a user who may unmask it; masked for anyone else).
+
+    Each version is drawn once (0.8–1.0 s) and stored, the full one encrypted at rest; every
+    later view reads it from storage. A letter issued before letters were stored is drawn and
+    stored on its first view. The caller found the transfer through the access layer and logs
+    the printing. Raises ``letters.FontMissing`` when it must be drawn and no font is installed."""
+    if not transfer.serial_number or transfer.from_organization_id is None:
+        raise ValidationError(_("This transfer has no letter."))
+    full = allowed(actor, UNMASK, transfer.person)
+    content = _read_letter(transfer, full)
+    if content is None:
+        content = _draw_letter(transfer, full)
+        _keep_letter(transfer, full, content)
+    return content, full
+
+
+def transfer_store_letters(*, actor: Actor, transfer: Transfer) -> None:
+    """Draw and store both versions of an issued transfer's letter now (after the approval, in
+    the background), so that no one waits for the drawing. Nothing without a Chinese font."""
+    if not actor.system or not transfer.serial_number or transfer.from_organization_id is None:
+        raise PermissionDenied
+    for full in (False, True):
+        if _read_letter(transfer, full) is None:
+            try:
+                content = _draw_letter(transfer, full)
+            except letters.FontMissing:
+                logger.warning("transfer %s: no Chinese font, the letter is drawn when first viewed", transfer.pk)
+                return
+            _keep_letter(transfer, full, content)
+
+
+@task()
+def store_transfer_letters(transfer_id: int) -> None:
+    """What the worker runs after an approval: store the letter's two versions."""
+    transfer = (
+        Transfer.objects.select_related(
+            "person", "member", "from_organization", "to_organization", "approving_organization"
+        )
+        .filter(pk=transfer_id)
+        .first()
+    )
+    if transfer is not None and transfer.serial_number and transfer.from_organization_id is not None:
+        transfer_store_letters(actor=Actor.for_system(via="job"), transfer=transfer)

@@ -5,12 +5,9 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dangjian.core import crypto
-from dangjian.core.access import UNMASK, allowed
 from dangjian.core.actors import ActorRequest
 from dangjian.core.events import EventAction, record_event
 from dangjian.core.forms import offered
@@ -128,21 +125,13 @@ def transfer_detail(request: ActorRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def transfer_letter(request: ActorRequest, pk: int) -> HttpResponse:
-    """The introduction letter as a PDF; the full ID number is printed only for a user who may
-    unmask it, and every printing is recorded."""
+    """The introduction letter as a PDF, as it was issued (stored, not drawn again); the full ID
+    number is printed only for a user who may unmask it, and every printing is recorded."""
     transfer = transfer_selectors.transfer_for(actor=request.actor, pk=pk)
     if not transfer.serial_number or transfer.from_organization_id is None:
         raise Http404
-    full = allowed(request.actor, UNMASK, transfer.person)
-    id_number = crypto.decrypt(transfer.person.id_number_encrypted) if full else transfer.person.id_number_masked
-    today = timezone.localdate()
     try:
-        content = letters.render_letter(
-            transfer,
-            id_number=id_number or "—",
-            issued_on=transfer.issued_on or today,
-            today=today,
-        )
+        content, full = transfer_services.transfer_letter(actor=request.actor, transfer=transfer)
     except letters.FontMissing as exc:
         messages.error(request, str(exc))
         return redirect("membership:transfer_detail", pk=transfer.pk)
