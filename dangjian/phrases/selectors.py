@@ -21,6 +21,8 @@ class Offer:
 
     common: list[str] = field(default_factory=list)
     recent: list[str] = field(default_factory=list)
+    prefix: bool = False  # a phrase starts the field's text (an estate before the house number)
+    label: str = ""  # what the phrases are, when not "common phrases"
 
     def __bool__(self) -> bool:
         return bool(self.common or self.recent)

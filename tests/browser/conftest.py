@@ -114,8 +114,8 @@ def page_for(browser, live_server, request, monkeypatch):
         if page.is_closed():
             return
         url = page.url.removeprefix(live_server.url)
-        if not url.startswith("/") or "/api/v1/" in url or "/open311/" in url:
-            return  # about:blank, JSON and the like are not pages
+        if not url.startswith("/") or "/api/v1/" in url or "/open311/" in url or url.split("?")[0].endswith(".pdf"):
+            return  # about:blank, JSON, a PDF in the browser's viewer and the like are not our pages
         violations = axe_violations(page)
         audited.append(url)
         for violation in violations:

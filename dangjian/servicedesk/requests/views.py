@@ -115,6 +115,10 @@ def desk(request: ActorRequest) -> HttpResponse:
             messages.success(request, _desk_message(req, chosen, data))
             return redirect("servicedesk:request", pk=req.pk)
         once.release()
+    # A new person's address starts with one of the community's estates, one tap away.
+    form.fields["address"].phrases = phrase_selectors.Offer(
+        common=people_selectors.known_estates(actor=request.actor, grids=regions), prefix=True, label=_("Estates")
+    )
     menu = phrase_selectors.phrase_menu(actor=request.actor, key=phrases.DESCRIPTION)
     codes = dict(ServiceCategory.objects.filter(code__in=menu).values_list("code", "pk"))
     context = {

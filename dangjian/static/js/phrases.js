@@ -2,8 +2,15 @@
 // what is there, joined by the page's joiner); the text stays editable. A field whose phrases
 // depend on a choice (the service) redraws them from a JSON menu when the choice changes.
 (function () {
-  function insert(field, phrase, joiner) {
+  function insert(field, phrase, joiner, prefix) {
     var value = field.value;
+    if (prefix) {  // the start of the text (an estate): what was typed after it stays
+      if (value.indexOf(phrase) !== 0) field.value = phrase + value;
+      field.focus();
+      field.setSelectionRange(field.value.length, field.value.length);
+      field.dispatchEvent(new Event("input", { bubbles: true }));
+      return;
+    }
     var start = field.selectionStart, end = field.selectionEnd;
     var atCursor = document.activeElement === field && typeof start === "number";
     if (!value.trim()) {
@@ -71,6 +78,6 @@
     if (!button) return;
     var box = button.closest(".phrases");
     var field = document.getElementById(box.getAttribute("data-phrases-for"));
-    if (field) insert(field, button.getAttribute("data-phrase"), box.getAttribute("data-joiner") || "; ");
+    if (field) insert(field, button.getAttribute("data-phrase"), box.getAttribute("data-joiner") || "; ", box.hasAttribute("data-prefix"));
   });
 })();
