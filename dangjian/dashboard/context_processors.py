@@ -40,6 +40,13 @@ class Menu:
         return may_configure_platform(actor=self.actor)
 
     @cached_property
+    def may_edit_phrases(self) -> bool:
+        """The quick-phrase lists (phrases.views.manage: a district's or street's admins)."""
+        from dangjian.phrases.selectors import may_edit
+
+        return may_edit(actor=self.actor)
+
+    @cached_property
     def unread(self) -> int:
         """Notices not read yet (the header's badge; from the cache, see core.notifications)."""
         from dangjian.core.notifications import unread_count

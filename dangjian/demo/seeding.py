@@ -66,6 +66,7 @@ SEED_MODULES = (
     "activities",
     "volunteering",
     "evaluation",
+    "phrases",
 )  # dangjian/demo/seeds/<name>.py
 
 

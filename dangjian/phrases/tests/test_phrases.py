@@ -178,3 +178,26 @@ def test_hostile_text_is_escaped_on_every_page_that_offers_it(world, client):
     assert "<img src=x" not in detail and "&lt;img src=x" in detail
     desk = client.get(reverse("servicedesk:desk")).content.decode()
     assert "<script>alert(2)" not in desk
+
+
+@pytest.mark.parametrize(
+    ("role", "shown"), [("admin", True), ("secretary", False), ("staff", False), ("branch", False)]
+)
+def test_the_menu_and_the_catalogue_link_the_phrases_for_their_admins_only(world, client, role, shown):
+    client.force_login(getattr(world.users, role))
+    url = reverse("phrases:manage")
+    assert (f'href="{url}"' in client.get(reverse("dashboard:workbench")).content.decode()) is shown
+    assert (f'href="{url}"' in client.get(reverse("servicedesk:catalogue")).content.decode()) is shown
+    assert client.get(url).status_code == (200 if shown else 404)
+
+
+def test_the_desk_offers_the_estates_of_the_worker_s_grids(world, client):
+    from dangjian.people.models import Household
+
+    for i in range(3):
+        Household.objects.create(region=world.grid_a1, address=f"和平小区{i + 1}栋1单元101室")
+    Household.objects.create(region=world.grid_a2, address="钢花新村2号楼3门")
+    Household.objects.create(region=world.grid_b1, address="青山花园1栋")  # community B: not the worker's
+    client.force_login(world.users.staff)
+    offer = client.get(reverse("servicedesk:desk")).context["form"].fields["address"].phrases
+    assert offer.common == ["和平小区", "钢花新村"] and offer.prefix
