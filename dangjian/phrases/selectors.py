@@ -97,10 +97,15 @@ def phrases_for(*, actor: Actor, key: str, region: Region | None = None, variant
     return _offer(_common(phrase, lists, variant), _recent(phrase, actor), variant)
 
 
-def offer_under(form: Any, name: str, *, actor: Actor, key: str, region: Region | None = None) -> None:
-    """Offer ``key``'s phrases under ``form``'s field ``name`` (includes/field.html draws them)."""
+def attach(form: Any, name: str, offer: Offer) -> None:
+    """Show ``offer`` under ``form``'s field ``name`` (includes/field.html draws it)."""
     if name in form.fields:
-        form.fields[name].phrases = phrases_for(actor=actor, key=key, region=region)
+        setattr(form.fields[name], "phrases", offer)  # noqa: B010 - a Field has no such attribute of its own
+
+
+def offer_under(form: Any, name: str, *, actor: Actor, key: str, region: Region | None = None) -> None:
+    """Offer ``key``'s phrases under ``form``'s field ``name``."""
+    attach(form, name, phrases_for(actor=actor, key=key, region=region))
 
 
 def phrase_menu(*, actor: Actor, key: str, region: Region | None = None) -> dict[str, dict[str, list[str]]]:

@@ -5,8 +5,8 @@ estimates the human time by a keystroke-level model, and checks the outcome in t
 docs/workload.md has the table these tests measure."""
 
 import pytest
-from django.utils import timezone
 from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from dangjian.servicedesk import phrases as desk_phrases

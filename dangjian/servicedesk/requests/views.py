@@ -116,9 +116,8 @@ def desk(request: ActorRequest) -> HttpResponse:
             return redirect("servicedesk:request", pk=req.pk)
         once.release()
     # A new person's address starts with one of the community's estates, one tap away.
-    form.fields["address"].phrases = phrase_selectors.Offer(
-        common=people_selectors.known_estates(actor=request.actor, grids=regions), prefix=True, label=_("Estates")
-    )
+    estates = people_selectors.known_estates(actor=request.actor, grids=regions)
+    phrase_selectors.attach(form, "address", phrase_selectors.Offer(common=estates, prefix=True, label=_("Estates")))
     menu = phrase_selectors.phrase_menu(actor=request.actor, key=phrases.DESCRIPTION)
     codes = dict(ServiceCategory.objects.filter(code__in=menu).values_list("code", "pk"))
     context = {
