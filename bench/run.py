@@ -313,6 +313,17 @@ def build_cases() -> list[Case]:
             ("<h1>",),
             target_ms=150.0,
         ),
+        # Issue #16: the desk (the service's phrases, the worker's recent ones, the estates of their
+        # grids), the workbench's 党费 search, and the street's phrase lists.
+        Case("desk", "desk /services/requests/new/", "/services/requests/new/", ('id="desk-phrases"',), target_ms=150.0),
+        Case(
+            "dues_find",
+            "dues search ?q=zs",
+            "/members/dues/find/?q=zs",
+            ("<h1>",),
+            target_ms=150.0,
+        ),
+        Case("phrases", "quick phrases /phrases/", "/phrases/", ("<h1>",), target_ms=150.0),
         # The households of one's area (家庭户), by address, with who lives in each.
         Case("households", "households /people/households/", "/people/households/", ('class="count-line"',)),
         Case(
