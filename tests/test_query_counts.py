@@ -47,9 +47,11 @@ PAGES = [
     ("community reports", lambda w: reverse("membership:reports"), 6),
     ("care", lambda w: reverse("membership:care"), 7),
     ("appraisal", lambda w: reverse("membership:appraisal") + f"?org={w.branch_a1.pk}&year=2026", 11),
-    # 7: an admin's page asks whether they may edit a street's quick phrases (the link to them)
-    ("service catalogue", lambda w: reverse("servicedesk:catalogue"), 7),
+    ("service catalogue", lambda w: reverse("servicedesk:catalogue"), 6),
     ("person detail", lambda w: reverse("people:detail", args=[w.zhang.pk]), 12),
+    # The desk: its grids, the services, the phrase lists in force, the worker's recent texts and
+    # the estates of their grids, whatever the number of services, lists and households.
+    ("desk", lambda w: reverse("servicedesk:desk"), 12),
 ]
 
 
@@ -165,3 +167,22 @@ def test_the_public_services_page_does_not_grow_with_the_catalogue(world, client
         )
     assert _count(client, url) == before
     assert before <= 3, before
+
+
+def test_the_phrase_lists_page_does_not_grow_with_the_lists(world, client):
+    """The street's lists, none or one for every field and service: the same number of queries."""
+    from dangjian.phrases.registry import phrase_fields
+    from dangjian.phrases.services import phrase_list_save
+
+    client.force_login(world.users.admin)
+    url = reverse("phrases:manage")
+    _count(client, url)
+    before = _count(client, url)
+    actor = as_actor(world.users.admin)
+    for phrase in phrase_fields():
+        for variant in [v.code for v in phrase.variants()] if phrase.variants else [""]:
+            for region in (world.district, world.street):
+                if region == world.district:
+                    continue  # the street admin configures the street only
+                phrase_list_save(actor=actor, region=region, key=phrase.key, variant=variant, text="一\n二")
+    assert _count(client, url) == before <= 8

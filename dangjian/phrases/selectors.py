@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from dangjian.core.access import CONFIGURE, VIEW, restrict
 from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP
-from dangjian.orgs.models import Organization, Region, RegionLevel
+from dangjian.orgs.models import Organization, Region
 from dangjian.phrases.models import PhraseList
 from dangjian.phrases.registry import RECENT_MAX_LENGTH, RECENT_SHOWN, PhraseField, phrase_field, phrase_fields
 
@@ -62,10 +62,14 @@ def _lists_in_force(key: str, paths: list[str]) -> dict[str, PhraseList]:
     return best
 
 
-def _common(phrase: PhraseField, lists: dict[str, PhraseList], variant: str) -> list[str]:
+def _common(
+    phrase: PhraseField, lists: dict[str, PhraseList], variant: str, built_in: tuple[str, ...] | None = None
+) -> list[str]:
+    """The list in force, else the built-in phrases (``built_in`` when the caller has the variant's
+    at hand: looking them up asks for the variants again)."""
     if variant in lists:
         return list(lists[variant].phrases)
-    return [phrase.shown(text) for text in phrase.built_in(variant)]
+    return [phrase.shown(text) for text in (phrase.built_in(variant) if built_in is None else built_in)]
 
 
 def _recent(phrase: PhraseField, actor: Actor) -> list[tuple[str, str]]:
@@ -116,19 +120,27 @@ def phrase_menu(*, actor: Actor, key: str, region: Region | None = None) -> dict
         return {}
     lists = _lists_in_force(key, _context_paths(actor, region))
     recent = _recent(phrase, actor)
-    return {v.code: _offer(_common(phrase, lists, v.code), recent, v.code).as_dict() for v in phrase.variants()}
+    return {
+        v.code: _offer(_common(phrase, lists, v.code, v.defaults), recent, v.code).as_dict() for v in phrase.variants()
+    }
+
+
+# Lists belong to the top two levels of the region tree (区, 街道: DESIGN.md's 区 → 街道 → 社区 → 网格;
+# a node's depth is its path's length in steps, the root's 1).
+LIST_DEPTH = 2
 
 
 def may_edit(*, actor: Actor) -> bool:
-    """Whether ``actor`` may edit some phrase list (the link to the page); no query for those who
-    hold no configure right at all."""
-    return actor.scope.can(CONFIGURE) and editable_regions(actor=actor).exists()
+    """Whether ``actor`` may edit some phrase list (the menu's link): a configure right at a
+    district or street (or a superuser). Read from the scope, without a query: the menu asks on
+    every page."""
+    scope = actor.scope
+    return scope.superuser or any(len(path) <= LIST_DEPTH * PATH_STEP for path in scope.nodes(CONFIGURE).region_paths)
 
 
 def editable_regions(*, actor: Actor) -> QuerySet[Region]:
     """The districts and streets whose phrase lists ``actor`` may edit (configure right)."""
-    levels = [RegionLevel.DISTRICT, RegionLevel.STREET]
-    return restrict(Region.objects.filter(level__in=levels, closed_on=None), actor, CONFIGURE).order_by("path")
+    return restrict(Region.objects.filter(depth__lte=LIST_DEPTH, closed_on=None), actor, CONFIGURE).order_by("path")
 
 
 @dataclass
@@ -161,7 +173,7 @@ def region_lists(*, actor: Actor, region: Region) -> list[ListRow]:
                     phrase=phrase,
                     variant=code,
                     label=v.label if v else "",
-                    phrases=_common(phrase, lists, code),
+                    phrases=_common(phrase, lists, code, v.defaults if v else phrase.defaults),
                     own=found if found and found.region_id == region.pk else None,
                     inherited_from=found.region if found and found.region_id != region.pk else None,
                 )
