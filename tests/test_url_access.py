@@ -586,12 +586,33 @@ RULES: list[Case] = [
         only(("admin", "outsider"), 200),
     ),
     Case(
+        "membership:visit_to_request",
+        "turn a visit to 赵六 into a service request (those who may record requests)",
+        lambda w: reverse("membership:visit_to_request", args=[_visit(w).pk]),
+        only(("admin", "secretary", "staff"), 302),
+        method="post",
+    ),
+    Case(
         "membership:member_care",
         "care of 赵六",
         lambda w: reverse("membership:member_care", args=[w.zhao.member.pk]),
         only(("admin", "secretary", "staff", "branch", "member"), 200),
     ),
 ]
+
+
+def _visit(world):
+    import datetime as dt
+
+    from dangjian.membership.care.services import care_visit
+
+    return care_visit(
+        actor=as_actor(world.users.admin),
+        member=world.zhao.member,
+        data={"visited_on": dt.date(2026, 11, 20), "visitors": "王书记", "note": "需要助餐"},
+    )
+
+
 # Cases of the service desk's pages and APIs live beside it, one module each.
 RULES += [
     *catalogue_cases.CASES,

@@ -131,6 +131,28 @@ class Once:
             cache.delete(self.key)
 
 
+HANDOVER = "handover"  # the session's key
+HANDOVER_KEPT = 5
+
+
+def hand_over(request: HttpRequest, data: dict[str, str]) -> str:
+    """Keep ``data`` for the page of another app that a redirect opens next (a care visit turned
+    into a request: the member and the need), in the session rather than the URL, where a note
+    about someone's health would sit in access logs and the browser's history. Returns the token
+    that page's address carries (``?from=<token>``); the last five are kept."""
+    token = secrets.token_urlsafe(9)
+    kept = dict(request.session.get(HANDOVER, {}))
+    kept[token] = {str(k): str(v) for k, v in data.items()}
+    request.session[HANDOVER] = dict(list(kept.items())[-HANDOVER_KEPT:])
+    return token
+
+
+def handed_over(request: HttpRequest, token: str) -> dict[str, str]:
+    """What ``hand_over`` kept under ``token`` for this session ({} for anything else)."""
+    found = request.session.get(HANDOVER, {}).get(str(token or "")[:32])
+    return dict(found) if isinstance(found, dict) else {}
+
+
 def form_errors_to_messages(request: HttpRequest, form: Form) -> None:
     """For a form posted from another page (a button's small form): its errors as messages."""
     for errors in form.errors.values():

@@ -36,6 +36,7 @@ urlpatterns = [
     path("mobile/<int:pk>/end/", mobile_views.mobile_end, name="mobile_end"),
     path("reports/", mobile_views.reports, name="reports"),
     path("care/", care_views.care, name="care"),
+    path("care/visits/<int:pk>/request/", care_views.visit_to_request, name="visit_to_request"),
     path("appraisal/", appraisal_views.appraisal, name="appraisal"),
     path("<int:pk>/care/", care_views.member_care, name="member_care"),
     path("<int:pk>/", roster_views.member_detail, name="detail"),

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.utils.translation import get_language
 
-# A recent text longer than this is a case's own account, not a phrase worth offering again.
+# A worker's own text is offered again only when it is a phrase, not a case's account: short,
+# written on at least two records, and without a number (a mobile, a house or a sum of money).
 RECENT_MAX_LENGTH = 60
+RECENT_MIN_USES = 2
 RECENT_SHOWN = 5
 MAX_PHRASES = 30
 MAX_PHRASE_LENGTH = 100

@@ -1,6 +1,7 @@
 """What a free-text field offers as quick phrases: the nearest region's list (or the built-in
 phrases) and the worker's own recent texts, and the lists an admin may edit."""
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +12,14 @@ from dangjian.core.actors import Actor
 from dangjian.core.models import PATH_STEP
 from dangjian.orgs.models import Organization, Region
 from dangjian.phrases.models import PhraseList
-from dangjian.phrases.registry import RECENT_MAX_LENGTH, RECENT_SHOWN, PhraseField, phrase_field, phrase_fields
+from dangjian.phrases.registry import (
+    RECENT_MAX_LENGTH,
+    RECENT_MIN_USES,
+    RECENT_SHOWN,
+    PhraseField,
+    phrase_field,
+    phrase_fields,
+)
 
 
 @dataclass
@@ -72,19 +80,22 @@ def _common(
     return [phrase.shown(text) for text in (phrase.built_in(variant) if built_in is None else built_in)]
 
 
+NUMBER = re.compile(r"\d{3,}|[零一二三四五六七八九十百千万]{3,}")
+
+
 def _recent(phrase: PhraseField, actor: Actor) -> list[tuple[str, str]]:
-    """(variant, text) of the worker's own short texts, newest first, each once."""
+    """(variant, text) of the worker's own phrases, newest first, each once: texts they wrote on
+    at least RECENT_MIN_USES records, short and without a number. A case's own account (a name,
+    a mobile, a house number, a hardship) is written once and never offered under another record,
+    where someone else might read it."""
     if phrase.recent is None or actor.user_id is None:
         return []
-    seen: set[tuple[str, str]] = set()
-    found = []
+    uses: dict[tuple[str, str], int] = {}
     for variant, text in phrase.recent(actor):
         text = " ".join(str(text or "").split())
-        if not text or len(text) > RECENT_MAX_LENGTH or (variant, text) in seen:
-            continue
-        seen.add((variant, text))
-        found.append((variant, text))
-    return found
+        if text and len(text) <= RECENT_MAX_LENGTH and not NUMBER.search(text):
+            uses[(variant, text)] = uses.get((variant, text), 0) + 1
+    return [key for key, n in uses.items() if n >= RECENT_MIN_USES]  # dicts keep the newest first
 
 
 def _offer(common: list[str], recent: list[tuple[str, str]], variant: str) -> Offer:
@@ -151,6 +162,15 @@ class ListRow:
     phrases: list[str]
     own: PhraseList | None
     inherited_from: Region | None  # None and no own list: the built-in phrases
+
+    @property
+    def anchor(self) -> str:
+        """The id of the row on the page (where saving it returns to)."""
+        return list_anchor(self.phrase.key, self.variant)
+
+
+def list_anchor(key: str, variant: str) -> str:
+    return f"list-{key}-{variant}".replace(".", "-")
 
 
 def region_lists(*, actor: Actor, region: Region) -> list[ListRow]:

@@ -28,7 +28,8 @@ def phrase_list_save(*, actor: Actor, region: Region, key: str, variant: str, te
     empty text removes the region's own list: the list above it (or the built-in one) applies
     again. Returns the list kept, or None when removed."""
     phrase = phrase_field(key)
-    if phrase is None or (variant and variant not in {v.code for v in (phrase.variants() if phrase.variants else [])}):
+    variants = {v.code for v in phrase.variants()} if phrase is not None and phrase.variants else {""}
+    if phrase is None or variant not in variants:  # a field with variants has no list of its own
         raise ValidationError({"key": [_("There is no such field.")]})
     if not allowed(actor, CONFIGURE, region):
         raise PermissionDenied

@@ -37,8 +37,8 @@ def manage(request: ActorRequest) -> HttpResponse:
         )
         if saved:
             messages.success(request, _("The phrases have been saved."))
-            anchor = f"#list-{key}-{variant}".replace(".", "-")
-            return redirect(f"{request.path}?{urlencode({'region': region.pk})}{anchor}")
+            anchor = selectors.list_anchor(key, variant)
+            return redirect(f"{request.path}?{urlencode({'region': region.pk, 'saved': anchor})}#{anchor}")
         failed = {"key": key, "variant": variant, "text": text}
     rows = selectors.region_lists(actor=request.actor, region=region)
     for row in rows:
@@ -46,5 +46,5 @@ def manage(request: ActorRequest) -> HttpResponse:
         if failed and failed["key"] == row.phrase.key and failed["variant"] == row.variant:
             row.text = failed["text"]  # type: ignore[attr-defined]
             row.failed = True  # type: ignore[attr-defined]
-    context = {"regions": regions, "region": region, "rows": rows}
+    context = {"regions": regions, "region": region, "rows": rows, "opened": request.GET.get("saved", "")[:120]}
     return render(request, "phrases/manage.html", context)

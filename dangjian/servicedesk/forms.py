@@ -101,7 +101,7 @@ class DeskForm(SiteForm):
         required=False,
         help_text=_(
             "Leave empty: the requester's own grid; for a new person, the grid of the same building, "
-            "else your own grid."
+            "else the grid you work in."
         ),
     )
 

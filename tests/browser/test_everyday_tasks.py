@@ -239,7 +239,7 @@ def test_a_care_visit_turned_into_a_request(world, page_for):
     page = page_for(world.users.staff)
     task = Task(page, "care visit → request")
     page.goto(reverse("membership:member_care", args=[world.zhao.member.pk]))  # where the visit was recorded
-    task.click("main a[data-action=visit-to-request]")
+    task.click("main button[data-action=visit-to-request]")
     expect(page.locator("#id_description")).to_have_value("家中下水道堵塞，需要疏通")
     task.choose("#id_category", label="家政服务")
     task.click("main form button[type=submit]")

@@ -4,8 +4,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet
-from django.urls import reverse
-from django.utils.http import urlencode
+from django.http import Http404
 
 from dangjian.core.access import CREATE, VIEW, restrict
 from dangjian.core.actors import Actor
@@ -76,11 +75,21 @@ def may_open_requests(*, actor: Actor) -> bool:
     return actor.scope.sees_trees and actor.scope.can(CREATE)
 
 
-def request_intake_url(*, member: Member, visit: CareVisit) -> str:
-    """The service desk's intake, prefilled with the member as the requester and what the visit
-    found they need ("转为诉求"): the need is carried, not typed again."""
-    params = {"person": str(member.person_id)}
-    need = (visit.note or "").strip()
-    if need:
-        params["description"] = need
-    return f"{reverse('servicedesk:desk')}?{urlencode(params)}"
+def visit_for_request(*, actor: Actor, pk: int) -> CareVisit:
+    """A visit the worker may see and turn into a service request ("转为诉求"); Http404 for any
+    other, or for a worker who may not record requests."""
+    if not may_open_requests(actor=actor):
+        raise Http404
+    visit = restrict(CareVisit.objects.select_related("member"), actor, VIEW).filter(pk=pk).first()
+    if visit is None:
+        raise Http404
+    return visit
+
+
+def request_intake(*, visit: CareVisit) -> dict[str, str]:
+    """What the service desk starts from when a visit becomes a request: the member as the
+    requester and what the visit found they need (carried, not typed again)."""
+    found = {"person": str(visit.member.person_id)}
+    if need := (visit.note or "").strip():
+        found["description"] = need[:2000]
+    return found

@@ -4,13 +4,15 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dangjian.core.access import CHANGE, allowed
 from dangjian.core.actors import ActorRequest
-from dangjian.core.views import Outcome, perform, submit
+from dangjian.core.views import Outcome, hand_over, perform, submit
 from dangjian.membership import phrases as membership_phrases
 from dangjian.membership.care import selectors as care_selectors
 from dangjian.membership.care import services as care_services
@@ -84,15 +86,18 @@ def member_care(request: ActorRequest, pk: int) -> HttpResponse:
     context = {
         "member": member,
         "record": record,
-        "visits": [
-            {
-                "visit": visit,
-                "intake_url": care_selectors.request_intake_url(member=member, visit=visit) if may_request else "",
-            }
-            for visit in record["visits"]
-        ],
+        "visits": [{"visit": visit, "to_request": may_request} for visit in record["visits"]],
         "case_form": case_form,
         "visit_form": visit_form,
         "can_change": can_change,
     }
     return render(request, "membership/member_care.html", context)
+
+
+@require_POST
+def visit_to_request(request: ActorRequest, pk: int) -> HttpResponse:
+    """转为诉求: the desk opens with the visit's member and need, handed over in the session (a
+    note about someone's health stays out of addresses and logs)."""
+    visit = care_selectors.visit_for_request(actor=request.actor, pk=pk)
+    token = hand_over(request, care_selectors.request_intake(visit=visit))
+    return redirect(f"{reverse('servicedesk:desk')}?{urlencode({'from': token})}")

@@ -77,24 +77,47 @@ def test_the_visit_form_names_the_signed_in_worker_and_today(world, client, who,
 def test_a_visit_opens_the_desk_with_the_member_and_the_need(world, client):
     member = zhao(world)
     need = '腿脚不便，想申请助餐服务 <b>"急"</b> & 上门理发'
-    care_services.care_visit(
+    noted = care_services.care_visit(
         actor=as_actor(world.users.branch),
         member=member,
         data={"visited_on": D(2026, 11, 20), "visitors": "王书记", "note": need},
     )
-    care_services.care_visit(
+    silent = care_services.care_visit(
         actor=as_actor(world.users.branch), member=member, data={"visited_on": D(2026, 11, 1), "visitors": "王书记"}
     )
     client.force_login(world.users.staff)
     body = client.get(reverse("membership:member_care", args=[member.pk])).content.decode()
     assert "<b>" not in body  # the need is shown escaped
-    links = hrefs(body, 'data-action="visit-to-request"')
-    assert len(links) == 2
-    first, second = (urlsplit(link) for link in links)
-    assert first.path == second.path == reverse("servicedesk:desk")
-    assert parse_qs(first.query) == {"person": [str(world.zhao.pk)], "description": [need]}
-    assert parse_qs(second.query) == {"person": [str(world.zhao.pk)]}  # nothing noted: nothing carried
-    assert links[0] == f"{reverse('servicedesk:desk')}?{urlencode({'person': world.zhao.pk, 'description': need})}"
+    for visit in (noted, silent):
+        assert f'action="{reverse("membership:visit_to_request", args=[visit.pk])}"' in body
+    assert body.count('data-action="visit-to-request"') == 2
+    # The need goes to the desk through the session: the address carries a token only.
+    response = client.post(reverse("membership:visit_to_request", args=[noted.pk]))
+    location = urlsplit(response["Location"])
+    assert response.status_code == 302 and location.path == reverse("servicedesk:desk")
+    assert list(parse_qs(location.query)) == ["from"] and "助餐" not in response["Location"]
+    desk = client.get(response["Location"])
+    assert desk.context["chosen"] == world.zhao and desk.context["form"]["description"].value() == need
+    # Nothing noted: only the member is carried.
+    desk = client.get(client.post(reverse("membership:visit_to_request", args=[silent.pk]))["Location"])
+    assert desk.context["chosen"] == world.zhao and not desk.context["form"]["description"].value()
+    # A token is this session's own: another worker's browser gets an empty desk.
+    client.force_login(world.users.secretary)
+    desk = client.get(response["Location"])
+    assert desk.context["chosen"] is None and not desk.context["form"]["description"].value()
+
+
+def test_a_visit_out_of_scope_or_for_one_who_may_not_record_requests_is_404(world, client):
+    member = zhao(world)
+    visit = care_services.care_visit(
+        actor=as_actor(world.users.branch), member=member, data={"visited_on": D(2026, 11, 1), "visitors": "王书记"}
+    )
+    url = reverse("membership:visit_to_request", args=[visit.pk])
+    for user in (world.users.outsider, world.users.branch, world.users.member):
+        client.force_login(user)
+        assert client.post(url).status_code == 404
+    client.force_login(world.users.staff)
+    assert client.get(url).status_code == 405
 
 
 @pytest.mark.parametrize(
@@ -110,7 +133,7 @@ def test_only_those_who_may_record_requests_are_offered_the_desk(world, client, 
     client.force_login(getattr(world.users, role))  # the branch secretary may not create requests
     response = client.get(reverse("membership:member_care", args=[member.pk]))
     assert response.status_code == 200
-    assert bool(hrefs(response.content.decode(), 'data-action="visit-to-request"')) is offered
+    assert ('data-action="visit-to-request"' in response.content.decode()) is offered
 
 
 # --- 3. development: the to-do opens the due step, whose form knows the day and the worker ----------

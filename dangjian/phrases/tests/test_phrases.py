@@ -81,24 +81,31 @@ def test_per_service_phrases_and_the_menu_of_the_desk(world):
     assert menu["legal-advice"]["common"] == list(desk_phrases.DESCRIPTIONS["legal-advice"])
 
 
-def test_recent_texts_are_the_workers_own_short_ones(world):
-    for i in range(RECENT_SHOWN + 2):
-        _submit(world, f"楼道第{i}层有垃圾")
-    _submit(world, "很长的一段描述" * 20)  # a case's own account, not a phrase
-    _submit(world, desk_phrases.DESCRIPTIONS["sanitation"][0])  # already common: not repeated
-    _submit(world, "秘书记的", user=world.users.secretary)  # someone else's
+def test_recent_texts_are_the_workers_own_phrases_never_a_case_s_account(world):
+    for i in range(RECENT_SHOWN + 2):  # phrases the worker writes again and again
+        _submit(world, f"楼道第{'一二三四五六七'[i]}层有垃圾")
+        _submit(world, f"楼道第{'一二三四五六七'[i]}层有垃圾")
+    _submit(world, "李桂芳家中漏水，低保户")  # written once: a case's own account, never offered again
+    _submit(world, "张大爷13912345678家中漏水")  # a number, twice: never offered
+    _submit(world, "张大爷13912345678家中漏水")
+    _submit(world, "很长的一段描述" * 20)  # long
+    _submit(world, "很长的一段描述" * 20)
+    for _ in range(2):
+        _submit(world, desk_phrases.DESCRIPTIONS["sanitation"][0])  # already common: not repeated
+        _submit(world, "秘书记的", user=world.users.secretary)  # someone else's
     menu = selectors.phrase_menu(actor=as_actor(world.users.staff), key=desk_phrases.DESCRIPTION)
     recent = menu["sanitation"]["recent"]
-    assert recent == [f"楼道第{i}层有垃圾" for i in range(RECENT_SHOWN + 1, 1, -1)]
+    assert recent == [f"楼道第{'一二三四五六七'[i]}层有垃圾" for i in range(RECENT_SHOWN + 1, 1, -1)]
     assert menu["legal-advice"]["recent"] == []
 
 
 def test_recent_results_come_from_what_the_worker_reported(world):
     staff = as_actor(world.users.staff)
-    req = _submit(world, "楼道灯坏了")
-    req = lifecycle.request_dispatch(actor=staff, req=req, kind=AssigneeKind.STAFF, user=world.users.staff)
-    req = lifecycle.request_start(actor=staff, req=req)
-    lifecycle.request_handle(actor=staff, req=req, result="已更换灯泡")
+    for result in ("已更换灯泡", "已更换灯泡", "王五家301室已修好"):
+        req = _submit(world, "楼道灯坏了")
+        req = lifecycle.request_dispatch(actor=staff, req=req, kind=AssigneeKind.STAFF, user=world.users.staff)
+        req = lifecycle.request_start(actor=staff, req=req)
+        lifecycle.request_handle(actor=staff, req=req, result=result)
     assert selectors.phrases_for(actor=staff, key=desk_phrases.RESULT).recent == ["已更换灯泡"]
     assert selectors.phrases_for(actor=as_actor(world.users.secretary), key=desk_phrases.RESULT).recent == []
 
@@ -138,6 +145,10 @@ def test_limits_and_unknown_fields_are_refused_with_a_message(world):
         services.phrase_list_save(
             actor=admin, region=world.street, key=desk_phrases.DESCRIPTION, variant="nope", text="x"
         )
+    with pytest.raises(ValidationError):  # 诉求内容 has a list per service, none of its own
+        services.phrase_list_save(actor=admin, region=world.street, key=desk_phrases.DESCRIPTION, variant="", text="x")
+    with pytest.raises(ValidationError):
+        services.phrase_list_save(actor=admin, region=world.street, key=desk_phrases.RESULT, variant="x", text="x")
     with pytest.raises(PermissionDenied):
         services.phrase_list_save(actor=admin, region=world.district, key=desk_phrases.RESULT, variant="", text="x")
     assert not PhraseList.objects.exists()
@@ -156,6 +167,8 @@ def test_the_manage_page_keeps_what_was_typed_when_refused(world, client):
         url, {"region": world.street.pk, "key": desk_phrases.RESULT, "variant": "", "text": "已解决"}
     )
     assert response.status_code == 302 and f"region={world.street.pk}" in response["Location"]
+    anchor = response["Location"].rpartition("#")[2]
+    assert f'<details id="{anchor}" open>' in client.get(response["Location"]).content.decode()
     assert PhraseList.objects.get().phrases == ["已解决"]
     page = client.get(url).content.decode()
     assert "已解决" in page

@@ -20,7 +20,7 @@ from dangjian.core.access import CHANGE, CREATE, VIEW, restrict
 from dangjian.core.actors import ActorRequest
 from dangjian.core.conf import config
 from dangjian.core.validators import parse_id
-from dangjian.core.views import ONCE_FIELD, Once, is_htmx, perform
+from dangjian.core.views import ONCE_FIELD, Once, handed_over, is_htmx, perform
 from dangjian.orgs.models import Region, RegionLevel
 from dangjian.people import selectors as people_selectors
 from dangjian.people import services as people_services
@@ -86,8 +86,8 @@ def _view_labels() -> list[tuple[str, str]]:
 def desk(request: ActorRequest) -> HttpResponse:
     """Record a walk-in or a phone call: find the requester (name, pinyin or the last four
     digits of the mobile) or add them on the spot, choose the service, say what is needed.
-    Opened from another record (a care visit's "turn into a request"), the link may name the
-    requester (``person``), the service (``category``, its code) and the need (``description``)."""
+    Opened from another record (a care visit's "turn into a request"), it starts filled in
+    (_desk_prefill)."""
     require_staff(request.actor)
     if not request.actor.scope.can(CREATE):
         raise Http404
@@ -106,7 +106,7 @@ def desk(request: ActorRequest) -> HttpResponse:
         data = form.cleaned_data
         if data["person"]:
             chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=data["person"]).first()
-        else:
+        elif not _anyone_found(request, request.POST.get("q", "")):
             carried = _carried(request.POST.get("q", ""))
             data = {**data, **{name: value for name, value in carried.items() if not data.get(name)}}
         recorded = perform(request, lambda: _desk_submit(request, data, chosen, regions), form=form)
@@ -131,19 +131,30 @@ def desk(request: ActorRequest) -> HttpResponse:
 
 
 def _desk_prefill(request: ActorRequest) -> tuple[Person | None, dict[str, Any]]:
-    """What a link to the desk fills in: the requester (one the worker may see), the service and
-    the need; unknown values are left out, never an error."""
+    """What a link to the desk fills in: the requester (one the worker may see) and the service
+    (``?person=<id>&category=<code>``), and what another page handed over in the session
+    (``?from=<token>``: a care visit's member and need, core.views.hand_over). Unknown values
+    are left out, never an error."""
+    given = {**request.GET.dict(), **handed_over(request, request.GET.get("from", ""))}
     initial: dict[str, Any] = {}
     chosen = None
-    if (person_id := parse_id(request.GET.get("person"))) is not None:
+    if (person_id := parse_id(given.get("person"))) is not None:
         chosen = restrict(Person.objects.all(), request.actor, VIEW).filter(pk=person_id).first()
-    code = request.GET.get("category", "")[:40]
+    code = str(given.get("category", ""))[:40]
     if code and (category := ServiceCategory.objects.filter(code=code, is_active=True).first()) is not None:
         initial["category"] = category.pk
-    if description := request.GET.get("description", "").strip()[:2000]:
+    if request.GET.get("from") and (description := given.get("description", "").strip()[:2000]):
         initial["description"] = description
     initial["q"] = request.GET.get("q", "").strip()[:50]
     return chosen, initial
+
+
+def _anyone_found(request: ActorRequest, text: str) -> bool:
+    """Whether the requester search finds someone for ``text`` (then it is no new person's name)."""
+    if not text.strip():
+        return False
+    filters = people_selectors.PeopleFilters(q=text[:50])
+    return people_selectors.people_list(actor=request.actor, filters=filters).exists()
 
 
 def _carried(text: str) -> dict[str, str]:
@@ -175,8 +186,9 @@ def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | N
 
 def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> Person | None:
     """A requester not yet known is registered with a name, mobile and address (or left as a
-    contact). Their grid: the one chosen, else the grid of the same building, else the worker's
-    own grid (data["placed"] says which, for the confirmation)."""
+    contact). Their grid: the one chosen, else the grid of the same building, else the one grid
+    the worker holds a role at (a grid worker's); else the worker is asked (data["placed"] says
+    which, for the confirmation)."""
     name = (data.get("new_name") or "").strip()
     if not name:
         if not data.get("phone"):
@@ -186,8 +198,9 @@ def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> Pe
     if region is None:
         region = people_selectors.grid_for_address(actor=request.actor, address=data.get("address", ""), grids=regions)
         data["placed"] = "building" if region is not None else ""
-    if region is None and (home := request.actor.scope.self_paths.get("home")):
-        region = regions.filter(path=home).first()
+    if region is None:  # the grid the worker works in (a grid worker's), never where they live
+        own = list(regions.filter(path__in=request.actor.scope.held.region_paths, level=RegionLevel.GRID)[:2])
+        region = own[0] if len(own) == 1 else None
         data["placed"] = "own" if region is not None else ""
     if region is None:
         raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
@@ -210,7 +223,7 @@ def _desk_message(req: ServiceRequest, chosen: Person | None, data: dict[str, An
         return _("Request %(number)s recorded.") % {"number": req.number}
     placed = {
         "building": _("the grid of the same building"),
-        "own": _("your own grid"),
+        "own": _("the grid you work in"),
     }.get(data.get("placed", ""), "")
     if placed:
         return _("Request %(number)s recorded; %(name)s is registered in %(grid)s (%(why)s).") % {
