@@ -38,7 +38,7 @@ def manage(request: ActorRequest) -> HttpResponse:
         if saved:
             messages.success(request, _("The phrases have been saved."))
             anchor = selectors.list_anchor(key, variant)
-            return redirect(f"{request.path}?{urlencode({'region': region.pk, 'saved': anchor})}#{anchor}")
+            return redirect(f"{request.path}?{urlencode({'region': str(region.pk), 'saved': anchor})}#{anchor}")
         failed = {"key": key, "variant": variant, "text": text}
     rows = selectors.region_lists(actor=request.actor, region=region)
     for row in rows:
