@@ -103,18 +103,25 @@ def dues_find(request: ActorRequest) -> HttpResponse:
     return render(request, "membership/dues_find.html", context)
 
 
+PAYABLE_MONTHS = 60
+SHOWN_MONTHS = 12
+
+
 @require_http_methods(["GET", "POST"])
 def member_dues(request: ActorRequest, pk: int) -> HttpResponse:
     """A member's dues: the assessment per year, the last 24 months, paying and voiding."""
     member = selectors.member_for(actor=request.actor, pk=pk)
     can_change = allowed(request.actor, CHANGE, member)
     today = timezone.localdate()
-    record = dues_selectors.member_dues(member=member, months=12, today=today)
+    # Months owed since longer than a year ago are paid from here too (the oldest is ticked): the
+    # form reads five years back; the table shows the last twelve months.
+    record = dues_selectors.member_dues(member=member, months=PAYABLE_MONTHS, today=today)
     unpaid = [
         (f"{row['month']:%Y-%m}", date_format(row["month"], "YEAR_MONTH_FORMAT"))
         for row in record["months"]
         if row["payment"] is None and row["due"] is not None
     ]
+    record = {**record, "months": record["months"][-SHOWN_MONTHS:]}
     latest = record["assessments"][0] if record["assessments"] else None
     assess_form = DuesAssessForm(
         initial={

@@ -247,6 +247,16 @@ def test_the_oldest_unpaid_month_is_ticked_and_the_receipt_offered(world, client
     assert landed.context["pay_form"]["months"].value() == ["2026-04"]
 
 
+def test_a_month_owed_since_more_than_a_year_is_the_one_ticked(world, client):
+    member = zhao(world)
+    for year in (2025, 2026):
+        dues_assess(actor=as_actor(world.users.admin), member=member, year=year, kind=DuesKind.WAGE, base="5400")
+    client.force_login(world.users.branch)
+    response = client.get(reverse("membership:member_dues", args=[member.pk]))
+    assert response.context["pay_form"]["months"].value() == ["2025-01"]
+    assert len(response.context["record"]["months"]) == 12  # the table: the last twelve months
+
+
 def test_only_a_standing_receipt_of_this_member_is_offered(world, client):
     member, other = zhao(world), Member.objects.get(person=world.li)
     assess(world, member)
