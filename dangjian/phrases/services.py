@@ -49,6 +49,8 @@ def phrase_list_save(*, actor: Actor, region: Region, key: str, variant: str, te
     with transaction.atomic():
         own = PhraseList.objects.select_for_update().filter(region=region, key=key, variant=variant).first()
         old = list(own.phrases) if own else None
+        if own is None and phrases == [phrase.shown(p) for p in phrase.built_in(variant)]:
+            return None  # the built-in list sent back unchanged (in the reader's language): nothing of its own
         if not phrases:
             if own is None:
                 return None

@@ -214,3 +214,20 @@ def test_the_desk_offers_the_estates_of_the_worker_s_grids(world, client):
     client.force_login(world.users.staff)
     offer = client.get(reverse("servicedesk:desk")).context["form"].fields["address"].phrases
     assert offer.common == ["和平小区", "钢花新村"] and offer.prefix
+
+
+def test_the_built_in_list_sent_back_unchanged_is_not_made_the_region_s_own(world):
+    """An admin who saves the built-in list as shown (in English, say) leaves it built in: the
+    street's workers keep the Chinese phrases."""
+    admin = as_actor(world.users.admin)
+    with translation.override("en"):
+        shown = "\n".join(selectors.phrases_for(actor=admin, key=desk_phrases.RESULT, region=world.street).common)
+        assert (
+            services.phrase_list_save(actor=admin, region=world.street, key=desk_phrases.RESULT, variant="", text=shown)
+            is None
+        )
+    assert not PhraseList.objects.exists()
+    assert (
+        selectors.phrases_for(actor=as_actor(world.users.staff), key=desk_phrases.RESULT).common[0]
+        == "已上门核实，问题已解决"
+    )
