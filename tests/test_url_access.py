@@ -602,14 +602,12 @@ RULES: list[Case] = [
 
 
 def _visit(world):
-    import datetime as dt
-
     from dangjian.membership.care.services import care_visit
 
     return care_visit(
         actor=as_actor(world.users.admin),
         member=world.zhao.member,
-        data={"visited_on": dt.date(2026, 11, 20), "visitors": "王书记", "note": "需要助餐"},
+        data={"visited_on": world.today, "visitors": "王书记", "note": "需要助餐"},
     )
 
 
