@@ -2,6 +2,8 @@
 step's opinion, with the worker's own recent texts read from the visits and steps they recorded."""
 
 import datetime as dt
+from collections.abc import Callable
+from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -52,24 +54,20 @@ def _since() -> dt.datetime:
     return timezone.now() - dt.timedelta(days=RECENT_DAYS)
 
 
-def _recent_care_notes(actor: Actor) -> list[tuple[str, str]]:
-    rows = (
-        restrict(CareVisit.objects.all(), actor, VIEW)
-        .filter(recorded_by_id=actor.user_id, created_at__gte=_since())
-        .order_by("-created_at")
-        .values_list("note", flat=True)[:RECENT_READ]
-    )
-    return [("", text) for text in rows]
+def _own_texts(model: Any, text_field: str) -> Callable[[Actor], list[tuple[str, str]]]:
+    """How to read what the worker wrote in ``model``'s ``text_field`` of late (records they may
+    still see), newest first."""
 
+    def read(actor: Actor) -> list[tuple[str, str]]:
+        rows = (
+            restrict(model.objects.all(), actor, VIEW)
+            .filter(recorded_by_id=actor.user_id, created_at__gte=timezone.now() - dt.timedelta(days=RECENT_DAYS))
+            .order_by("-created_at")
+            .values_list(text_field, flat=True)[:RECENT_READ]
+        )
+        return [("", text) for text in rows]
 
-def _recent_opinions(actor: Actor) -> list[tuple[str, str]]:
-    rows = (
-        restrict(DevelopmentStep.objects.all(), actor, VIEW)
-        .filter(recorded_by_id=actor.user_id, created_at__gte=_since())
-        .order_by("-created_at")
-        .values_list("opinion", flat=True)[:RECENT_READ]
-    )
-    return [("", text) for text in rows]
+    return read
 
 
 def register_phrases() -> None:
@@ -78,7 +76,7 @@ def register_phrases() -> None:
             key=CARE_NOTE,
             label=_("What a care visit found"),
             defaults=CARE_NOTES,
-            recent=_recent_care_notes,
+            recent=_own_texts(CareVisit, "note"),
             english=ENGLISH,
         )
     )
@@ -87,7 +85,7 @@ def register_phrases() -> None:
             key=STEP_OPINION,
             label=_("Opinion on a development step"),
             defaults=STEP_OPINIONS,
-            recent=_recent_opinions,
+            recent=_own_texts(DevelopmentStep, "opinion"),
             english=ENGLISH,
         )
     )

@@ -402,7 +402,8 @@ def still_there(node: TreeNode, day: dt.date) -> str | None:
 
 
 # "和平小区8栋2单元301室" → "和平小区8栋": the building, whose households usually share a grid.
-BUILDING = re.compile(r"^(.*?\d+\s*(?:栋|幢|号楼|座|号院|号))")
+BUILDING_NUMBER = r"\d+\s*(?:栋|幢|号楼|座|号院|号)"
+BUILDING = re.compile(rf"^(.*?{BUILDING_NUMBER})")
 
 
 def grid_for_address(*, actor: Actor, address: str, grids: QuerySet[Region]) -> Region | None:
@@ -427,7 +428,7 @@ def grid_for_address(*, actor: Actor, address: str, grids: QuerySet[Region]) -> 
 
 
 # "和平小区8栋2单元301室" → "和平小区": the estate, before the first building number.
-ESTATE = re.compile(r"^(\D+?)\s*\d+\s*(?:栋|幢|号楼|座|号院|号)")
+ESTATE = re.compile(rf"^(\D+?)\s*{BUILDING_NUMBER}")
 ESTATES_READ = 3000
 
 

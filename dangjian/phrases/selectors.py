@@ -57,17 +57,22 @@ def _ancestor_paths(paths: list[str]) -> set[str]:
     return {p[:end] for p in paths for end in range(PATH_STEP, len(p) + 1, PATH_STEP)}
 
 
+def _nearest(rows: Any) -> dict[tuple[str, str], PhraseList]:
+    """Per (key, variant), the list of the deepest region among ``rows`` (each with its region)."""
+    best: dict[tuple[str, str], PhraseList] = {}
+    for row in rows:
+        current = best.get((row.key, row.variant))
+        if current is None or len(row.region.path) > len(current.region.path):
+            best[(row.key, row.variant)] = row
+    return best
+
+
 def _lists_in_force(key: str, paths: list[str]) -> dict[str, PhraseList]:
     """Per variant, the list of the nearest region above (or at) any of ``paths``."""
-    best: dict[str, PhraseList] = {}
     if not paths:
-        return best
+        return {}
     rows = PhraseList.objects.filter(key=key, region__path__in=_ancestor_paths(paths)).select_related("region")
-    for row in rows.order_by("pk"):
-        current = best.get(row.variant)
-        if current is None or len(row.region.path) > len(current.region.path):
-            best[row.variant] = row
-    return best
+    return {variant: row for (_key, variant), row in _nearest(rows.order_by("pk")).items()}
 
 
 def _common(
@@ -162,6 +167,11 @@ class ListRow:
     phrases: list[str]
     own: PhraseList | None
     inherited_from: Region | None  # None and no own list: the built-in phrases
+    text: str = ""  # what the form shows: the phrases one per line, or what a refused save sent
+    failed: bool = False
+
+    def __post_init__(self) -> None:
+        self.text = self.text or "\n".join(self.phrases)
 
     @property
     def anchor(self) -> str:
@@ -177,11 +187,10 @@ def region_lists(*, actor: Actor, region: Region) -> list[ListRow]:
     """Every field's (and variant's) list in force at ``region``, and whether it is the region's
     own, a region's above it or the built-in one. ``region`` must come from editable_regions."""
     rows: list[ListRow] = []
+    stored = PhraseList.objects.filter(region__path__in=_ancestor_paths([region.path])).select_related("region")
     by_key: dict[str, dict[str, PhraseList]] = {}
-    for row in PhraseList.objects.filter(region__path__in=_ancestor_paths([region.path])).select_related("region"):
-        current = by_key.setdefault(row.key, {}).get(row.variant)
-        if current is None or len(row.region.path) > len(current.region.path):
-            by_key[row.key][row.variant] = row
+    for (key, variant), row in _nearest(stored.order_by("pk")).items():
+        by_key.setdefault(key, {})[variant] = row
     for phrase in phrase_fields():
         lists = by_key.get(phrase.key, {})
         variants: list[Any] = phrase.variants() if phrase.variants else [None]

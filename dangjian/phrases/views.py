@@ -42,9 +42,7 @@ def manage(request: ActorRequest) -> HttpResponse:
         failed = {"key": key, "variant": variant, "text": text}
     rows = selectors.region_lists(actor=request.actor, region=region)
     for row in rows:
-        row.text = "\n".join(row.phrases)  # type: ignore[attr-defined]
         if failed and failed["key"] == row.phrase.key and failed["variant"] == row.variant:
-            row.text = failed["text"]  # type: ignore[attr-defined]
-            row.failed = True  # type: ignore[attr-defined]
+            row.text, row.failed = str(failed["text"]), True
     context = {"regions": regions, "region": region, "rows": rows, "opened": request.GET.get("saved", "")[:120]}
     return render(request, "phrases/manage.html", context)

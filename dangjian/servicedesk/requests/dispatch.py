@@ -226,10 +226,9 @@ EXPERIENCE_DAYS = 90
 def _done_before(req: ServiceRequest) -> dict[tuple[str, int], int]:
     """{(kind, key): requests of ``req``'s service handled in its community in the last 90 days},
     per assignee (one query)."""
-    since = req.submitted_at - dt.timedelta(days=EXPERIENCE_DAYS) if req.submitted_at else None
+    since = req.submitted_at - dt.timedelta(days=EXPERIENCE_DAYS)
     rows = (
-        ServiceRequest.objects.filter(community=req.community_id, category=req.category_id, handled_at__isnull=False)
-        .filter(**({"handled_at__gte": since} if since else {}))
+        ServiceRequest.objects.filter(community=req.community_id, category=req.category_id, handled_at__gte=since)
         .exclude(pk=req.pk)
         .values_list("assignee_kind", "assignee_user", "assignee_person", "assignee_organization", "assignee_region")
         .annotate(n=Count("pk"))

@@ -110,16 +110,17 @@ def desk(request: ActorRequest) -> HttpResponse:
             carried = _carried(request.POST.get("q", ""))
             data = {**data, **{name: value for name, value in carried.items() if not data.get(name)}}
         recorded = perform(request, lambda: _desk_submit(request, data, chosen, regions), form=form)
-        if (req := recorded.value) is not None:
+        if recorded.value is not None:
+            req, placed = recorded.value
             once.done(str(req.pk))
-            messages.success(request, _desk_message(req, chosen, data))
+            messages.success(request, _desk_message(req, chosen, placed))
             return redirect("servicedesk:request", pk=req.pk)
         once.release()
     # A new person's address starts with one of the community's estates, one tap away.
     estates = people_selectors.known_estates(actor=request.actor, grids=regions)
     phrase_selectors.attach(form, "address", phrase_selectors.Offer(common=estates, prefix=True, label=_("Estates")))
     menu = phrase_selectors.phrase_menu(actor=request.actor, key=phrases.DESCRIPTION)
-    codes = dict(ServiceCategory.objects.filter(code__in=menu).values_list("code", "pk"))
+    codes = dict(ServiceCategory.objects.filter(code__in=menu).values_list("code", "pk"))  # the page picks by id
     context = {
         "form": form,
         "chosen": chosen,
@@ -169,44 +170,36 @@ def _carried(text: str) -> dict[str, str]:
     return {"new_name": text} if not any(ch.isdigit() for ch in text) else {}
 
 
-def _desk_submit(request: ActorRequest, data: dict[str, Any], chosen: Person | None, regions: Any) -> ServiceRequest:
+def _desk_submit(
+    request: ActorRequest, data: dict[str, Any], chosen: Person | None, regions: Any
+) -> tuple[ServiceRequest, str]:
+    """The request, and how a new requester's grid was found (for the confirmation)."""
     with transaction.atomic():  # a new requester is kept only with their request
-        requester = chosen or _new_person(request, data, regions)
-        return lifecycle.request_submit(
+        requester, placed = (chosen, "") if chosen else _new_person(request, data, regions)
+        req = lifecycle.request_submit(
             actor=request.actor,
             channel=data["channel"],
             category=data["category"],
             description=data["description"],
-            region=data["region"] or None,
+            region=data["region"] or None,  # else the requester's grid
             requester=requester,
             phone=data["phone"] if requester is None else "",
             address=data.get("address", "") if chosen is None else "",
         )
+    return req, placed
 
 
-def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> Person | None:
+def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> tuple[Person | None, str]:
     """A requester not yet known is registered with a name, mobile and address (or left as a
-    contact). Their grid: the one chosen, else the grid of the same building, else the one grid
-    the worker holds a role at (a grid worker's); else the worker is asked (data["placed"] says
-    which, for the confirmation)."""
+    contact: None). Returns them and how their grid was found ("" when chosen)."""
     name = (data.get("new_name") or "").strip()
     if not name:
         if not data.get("phone"):
             raise ValidationError({"person": [_("Find the requester, or enter a name and mobile for a new one.")]})
-        return None
-    region = data.get("region")
-    if region is None:
-        region = people_selectors.grid_for_address(actor=request.actor, address=data.get("address", ""), grids=regions)
-        data["placed"] = "building" if region is not None else ""
-    if region is None:  # the grid the worker works in (a grid worker's), never where they live
-        own = list(regions.filter(path__in=request.actor.scope.held.region_paths, level=RegionLevel.GRID)[:2])
-        region = own[0] if len(own) == 1 else None
-        data["placed"] = "own" if region is not None else ""
-    if region is None:
-        raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
-    data["region"] = region
+        return None, ""
+    region, placed = _new_person_grid(request, data, regions)
     address = (data.get("address") or "").strip()
-    return people_services.person_create(
+    person = people_services.person_create(
         actor=request.actor,
         data={
             "name": name,
@@ -216,21 +209,33 @@ def _new_person(request: ActorRequest, data: dict[str, Any], regions: Any) -> Pe
             "household_address": address,
         },
     )
+    return person, placed
 
 
-def _desk_message(req: ServiceRequest, chosen: Person | None, data: dict[str, Any]) -> str:
+def _new_person_grid(request: ActorRequest, data: dict[str, Any], regions: Any) -> tuple[Region, str]:
+    """The grid chosen; else the grid of the same building; else the one grid the worker holds a
+    role at (a grid worker's, never where they live); else the worker is asked."""
+    if data.get("region") is not None:
+        return data["region"], ""
+    found = people_selectors.grid_for_address(actor=request.actor, address=data.get("address", ""), grids=regions)
+    if found is not None:
+        return found, "building"
+    own = list(regions.filter(path__in=request.actor.scope.held.region_paths, level=RegionLevel.GRID)[:2])
+    if len(own) == 1:
+        return own[0], "own"
+    raise ValidationError({"region": [_("Choose the grid where the new person lives.")]})
+
+
+def _desk_message(req: ServiceRequest, chosen: Person | None, placed: str) -> str:
     if chosen is not None or req.requester is None:
         return _("Request %(number)s recorded.") % {"number": req.number}
-    placed = {
-        "building": _("the grid of the same building"),
-        "own": _("the grid you work in"),
-    }.get(data.get("placed", ""), "")
-    if placed:
+    why = {"building": _("the grid of the same building"), "own": _("the grid you work in")}.get(placed, "")
+    if why:
         return _("Request %(number)s recorded; %(name)s is registered in %(grid)s (%(why)s).") % {
             "number": req.number,
             "name": req.requester.name,
             "grid": req.requester.region.name,
-            "why": placed,
+            "why": why,
         }
     return _("Request %(number)s recorded; %(name)s is registered in %(grid)s.") % {
         "number": req.number,
