@@ -113,13 +113,16 @@ def test_two_dispatchers_with_the_same_version_one_wins(world, slow_events):
 
         return work
 
+    started = time.monotonic()
     results = _race([dispatcher(0), dispatcher(1)])
     assert sorted(kind for kind, _value, _at in results) == ["error", "ok"], results
-    [(_ok, winner, won_at)] = [r for r in results if r[0] == "ok"]
+    [(_ok, winner, _won_at)] = [r for r in results if r[0] == "ok"]
     [(_error, error, lost_at)] = [r for r in results if r[0] == "error"]
     assert isinstance(error, ValidationError) and error.code in ("stale", "state"), error
     # The loser waited on the winner's row lock (held HOLD_SECONDS) and was refused only after it.
-    assert lost_at >= won_at
+    # (Not "after the winner finished": once the lock is released at commit the loser may be
+    # refused before the winner's thread, still returning, reads the clock: CI saw 3 ms of that.)
+    assert lost_at - started >= HOLD_SECONDS
     current = ServiceRequest.objects.get(pk=req.pk)
     assert (current.state, current.version) == (S.DISPATCHED, seen + 1)
     assert current.assignee_region == winner.assignee_region
